@@ -1,0 +1,72 @@
+import type { Knex } from 'knex';
+import type { Logger } from '../logging';
+import type { Executor } from '../db/database';
+
+export type JobState = 'queued' | 'running' | 'done' | 'dead';
+
+export interface JobContext<Payload = unknown> {
+  id: number;
+  name: string;
+  payload: Payload;
+  /** 1 on the first try. */
+  attempt: number;
+  logger: Logger;
+  /** Records progress visible through GET /api/v1/jobs/{id} and CLI progress bars. */
+  progress(done: number, total: number, message?: string): Promise<void>;
+}
+
+export type JobHandler<Payload = unknown> = (job: JobContext<Payload>) => Promise<unknown> | unknown;
+
+export interface JobDefinition<Payload = unknown> {
+  /** Unique name; plugin jobs are named `<pluginId>.<name>`. */
+  name: string;
+  handler: JobHandler<Payload>;
+  /** Attempts before the job goes dead; default 5. */
+  maxAttempts?: number;
+  /** First retry delay; doubles each attempt; default 1000 ms. */
+  backoffMs?: number;
+}
+
+export interface EnqueueOptions {
+  /** Enqueue inside this transaction so the job exists only if the caller's work commits. */
+  trx?: Executor;
+  /** At most one queued/running job per key; enqueueing a duplicate returns the existing id. */
+  dedupeKey?: string;
+  /** Epoch ms; default now. */
+  runAt?: number;
+  /** Higher is claimed first; default 0. */
+  priority?: number;
+  maxAttempts?: number;
+}
+
+export interface ScheduleDefinition {
+  /** Unique name; plugin schedules are named `<pluginId>.<name>`. */
+  name: string;
+  /** Five-field cron expression, in UTC. */
+  cron: string;
+  /** Job to enqueue at each tick. */
+  job: string;
+  payload?: unknown;
+}
+
+export interface JobStatus {
+  id: number;
+  name: string;
+  state: JobState;
+  attempts: number;
+  maxAttempts: number;
+  progress: { done: number; total: number; message: string | null } | null;
+  result: unknown;
+  lastError: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/** What register() may declare about background work. */
+export interface JobRegistrar {
+  define<Payload = unknown>(definition: JobDefinition<Payload>): void;
+  schedule(definition: ScheduleDefinition): void;
+}
+
+export type { Knex };

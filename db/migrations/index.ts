@@ -1,0 +1,12 @@
+import type { MigrationSet } from '../../core/db/migrations';
+import { platform } from './0001_platform';
+import { jobs } from './0002_jobs';
+import { people } from './0003_people';
+import { learning } from './0004_learning';
+import { programs } from './0005_programs';
+
+/** Core migrations, in order. Add new ones at the end; never edit one that has shipped. */
+export const coreMigrations: MigrationSet = {
+  tableName: 'waymark_migrations',
+  migrations: [platform, jobs, people, learning, programs],
+};
