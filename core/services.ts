@@ -1,9 +1,10 @@
 import type { Site } from './site';
+import { createPeopleServices, type PeopleServices } from './people/index';
+import { createLearningServices, type LearningServices } from './learning/index';
 
 /** The domain services every route, job and plugin uses. */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
-export interface CoreServices {}
+export interface CoreServices extends PeopleServices, LearningServices {}
 
-export function createCoreServices(_site: Site): CoreServices {
-  return {};
+export function createCoreServices(site: Site): CoreServices {
+  return { ...createPeopleServices(site), ...createLearningServices(site) };
 }

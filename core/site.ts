@@ -10,6 +10,7 @@ import { JobQueue } from './jobs/queue';
 import { PluginManager } from './plugins/manager';
 import { ThemeEngine } from './themes/engine';
 import { createCoreServices, type CoreServices } from './services';
+import { registerCoreRoutes } from './api/index';
 
 /**
  * The running site: every core service, wired once. Tests build one per database; the CLI builds
@@ -82,5 +83,6 @@ export function createSite(options: CreateSiteOptions = {}): Site {
     },
   };
   Object.assign(site, { plugins: new PluginManager(site), services: createCoreServices(site) });
+  registerCoreRoutes(site);
   return site;
 }
