@@ -58,6 +58,8 @@ export interface JobStatus {
   progress: { done: number; total: number; message: string | null } | null;
   result: unknown;
   lastError: string | null;
+  /** When the job is (next) due; for a queued retry, the end of its backoff. */
+  runAt: string;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -67,6 +69,39 @@ export interface JobStatus {
 export interface JobRegistrar {
   define<Payload = unknown>(definition: JobDefinition<Payload>): void;
   schedule(definition: ScheduleDefinition): void;
+}
+
+export interface WorkerOptions {
+  /** Jobs run at the same time by this worker; default 1. */
+  concurrency?: number;
+  /** How long an idle worker waits before looking for work again; default 1000 ms. */
+  pollMs?: number;
+  /** Recorded in jobs.locked_by; default `<hostname>:<pid>:<random>`. */
+  workerId?: string;
+  /** How long a claim lasts without a heartbeat before another process may recover the job; default 120000 ms. */
+  lockMs?: number;
+}
+
+export interface DrainOptions {
+  /** Stop claiming after this long and throw JOB_DRAIN_TIMEOUT; default 60000 ms. */
+  timeoutMs?: number;
+  /**
+   * Treat the retry backoff of failed jobs as already elapsed (default true), so one drain runs a
+   * failing job through all its attempts. Jobs enqueued with a future runAt still wait. Pass false
+   * to run only what is due at `db.now()` (tests that check backoff advance the database clock).
+   */
+  skipBackoff?: boolean;
+  /**
+   * Called after each job with the jobs finished so far in this drain and an estimate of the total
+   * (finished + still runnable), e.g. to drive a CLI progress bar.
+   */
+  onProgress?(done: number, total: number): void;
+}
+
+/** A running worker loop; stop() waits for its in-flight jobs. */
+export interface JobWorker {
+  readonly id: string;
+  stop(): Promise<void>;
 }
 
 export type { Knex };

@@ -44,6 +44,11 @@ export interface PluginRegisterContext {
   jobs: JobRegistrar;
   theme: ThemeRegistrar;
   extensions: ExtensionRegistrar;
+  /**
+   * The site, for handlers to use when they run (a request, a job, a hook call). register() itself
+   * must not query through it: the contract suite fails a plugin whose register() touches the database.
+   */
+  site: Site;
 }
 
 /** Handed to start() and stop(): the running site. */
@@ -70,7 +75,11 @@ export function definePlugin(definition: PluginDefinition): PluginDefinition {
   return definition;
 }
 
-export type PluginState = 'enabled' | 'disabled' | 'errored' | 'invalid';
+/**
+ * `invalid`: the package itself is broken (manifest, graph, code); `errored`: it failed to install
+ * or start on this site; `missing`: installed, but its folder is gone.
+ */
+export type PluginState = 'enabled' | 'disabled' | 'errored' | 'invalid' | 'missing';
 
 /** What the plugins list shows, CLI and admin page alike. */
 export interface PluginInfo {

@@ -1,0 +1,37 @@
+import type { Knex } from 'knex';
+import type { Dialect, Executor } from '../db/database';
+
+/** `?, ?, ?` for an IN list of n values (n >= 1). */
+export function placeholders(n: number): string {
+  return new Array<string>(n).fill('?').join(', ');
+}
+
+/**
+ * Runs a raw SELECT and returns its rows whatever the driver: mysql2 answers `[rows, fields]`,
+ * better-sqlite3 answers the rows. Used on hot paths where the query builder would add a loop.
+ */
+export async function selectRows<Row>(executor: Executor, sql: string, bindings: readonly Knex.RawBinding[] = []): Promise<Row[]> {
+  const result = (await executor.raw(sql, bindings as Knex.RawBinding[])) as unknown;
+  if (Array.isArray(result) && Array.isArray(result[0])) return result[0] as Row[];
+  return result as Row[];
+}
+
+/** True when an insert or update referenced a row that does not exist (foreign key). */
+export function isForeignKeyViolation(error: unknown): boolean {
+  const e = error as { errno?: number; code?: string } | null;
+  if (!e) return false;
+  return e.errno === 1452 || e.code === 'ER_NO_REFERENCED_ROW_2' || e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
+}
+
+/** Converts a nullable epoch-ms column value to an ISO string. */
+export function iso(value: number | string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  return new Date(Number(value)).toISOString();
+}
+
+/** Booleans come back as 0/1 from both drivers. */
+export function bool(value: unknown): boolean {
+  return value === true || value === 1 || value === '1';
+}
+
+export type { Dialect };

@@ -1,0 +1,83 @@
+import type { Knex } from 'knex';
+import { definePlugin } from '../../core/plugins/types';
+import type { JobState } from '../../core/jobs/types';
+
+/** What the summary route returns and a snapshot row records. */
+export interface SiteStats {
+  users: number;
+  enabledPlugins: number;
+  jobs: Record<JobState, number>;
+}
+
+const JOB_STATES: readonly JobState[] = ['queued', 'running', 'done', 'dead'];
+
+/** Three grouped counts: cheap on any site size, no per-row work. */
+export async function collectStats(knex: Knex): Promise<SiteStats> {
+  const [{ users }] = (await knex('users').where({ deleted: false }).count({ users: '*' })) as Array<{ users: number | string }>;
+  const [{ plugins }] = (await knex('plugins').where({ enabled: true, state: 'enabled' }).count({ plugins: '*' })) as Array<{ plugins: number | string }>;
+  const byState = (await knex('jobs').select('state').count({ n: '*' }).groupBy('state')) as Array<{ state: string; n: number | string }>;
+  const jobs = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+  for (const row of byState) if ((JOB_STATES as readonly string[]).includes(row.state)) jobs[row.state as JobState] = Number(row.n);
+  return { users: Number(users), enabledPlugins: Number(plugins), jobs };
+}
+
+export default definePlugin({
+  id: 'tool_sitestats',
+  migrations: [
+    {
+      name: '0001_snapshots',
+      async up(knex: Knex) {
+        await knex.schema.createTable('tool_sitestats_snapshots', (t) => {
+          t.increments('id');
+          t.integer('users').unsigned().notNullable();
+          t.integer('enabled_plugins').unsigned().notNullable();
+          t.text('jobs').notNullable(); // JSON: counts by state
+          t.bigInteger('taken_at').notNullable().index();
+        });
+      },
+      async down(knex: Knex) {
+        await knex.schema.dropTableIfExists('tool_sitestats_snapshots');
+      },
+    },
+  ],
+  register(ctx) {
+    ctx.routes.api({
+      method: 'get',
+      path: '/tool_sitestats/summary',
+      summary: 'Counts of users, enabled plugins and background jobs by state',
+      tags: ['tool_sitestats'],
+      access: 'admin',
+      response: {
+        type: 'object',
+        properties: {
+          users: { type: 'integer' },
+          enabledPlugins: { type: 'integer' },
+          jobs: { type: 'object', additionalProperties: { type: 'integer' } },
+          lastSnapshotAt: { type: ['string', 'null'], format: 'date-time' },
+        },
+      },
+      async handler() {
+        const knex = ctx.site.db.knex;
+        const stats = await collectStats(knex);
+        const last = (await knex('tool_sitestats_snapshots').max({ at: 'taken_at' }).first()) as { at: number | string | null } | undefined;
+        const lastSnapshotAt = last?.at === null || last?.at === undefined ? null : new Date(Number(last.at)).toISOString();
+        return { body: { ...stats, lastSnapshotAt } };
+      },
+    });
+    ctx.jobs.define({
+      name: 'tool_sitestats.snapshot',
+      async handler() {
+        const knex = ctx.site.db.knex;
+        const stats = await collectStats(knex);
+        await knex('tool_sitestats_snapshots').insert({
+          users: stats.users,
+          enabled_plugins: stats.enabledPlugins,
+          jobs: JSON.stringify(stats.jobs),
+          taken_at: ctx.site.db.now(),
+        });
+        return stats;
+      },
+    });
+    ctx.jobs.schedule({ name: 'tool_sitestats.daily', cron: '15 0 * * *', job: 'tool_sitestats.snapshot' });
+  },
+});

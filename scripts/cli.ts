@@ -1,0 +1,197 @@
+/**
+ * The `waymark` command line: migrations, servers, workers, cron, plugins, users and tokens.
+ * Run as `npx waymark ...` (bin) or `tsx scripts/cli.ts ...`.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { createSite, type Site } from '../core/site';
+import { WaymarkError } from '../core/errors';
+import { createApiToken } from '../core/auth/tokens';
+import { serve } from './cli/serve';
+import { createProgress } from './cli/progress';
+import { printTable } from './cli/table';
+import { seedDemoSite } from '../db/seed/demo';
+import { scaffoldPlugin } from './cli/new-plugin';
+
+const program = new Command('waymark').description('Waymark learning programs engine').showHelpAfterError();
+
+const integer = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a non-negative integer');
+  return n;
+};
+
+/** Runs `work` against a started site (plugins registered, not serving) and always closes it. */
+async function withSite<T>(work: (site: Site) => Promise<T>, options: { start?: boolean } = {}): Promise<T> {
+  const site = createSite();
+  try {
+    if (options.start ?? true) await site.start();
+    return await work(site);
+  } finally {
+    await site.stop();
+  }
+}
+
+program
+  .command('migrate')
+  .description('apply core and plugin migrations')
+  .action(() =>
+    withSite(
+      async (site) => {
+        await site.migrate();
+        console.log('Database is up to date.');
+      },
+      { start: false },
+    ),
+  );
+
+program
+  .command('serve')
+  .description('run the web server')
+  .option('--workers <n>', 'web processes (node:cluster)', integer, 1)
+  .option('--port <port>', 'port (default $PORT or 3000)', integer)
+  .option('--no-jobs', 'do not run background jobs in the web processes')
+  .option('--no-cron', 'do not tick scheduled tasks in the web processes')
+  .action(async (opts: { workers: number; port?: number; jobs: boolean; cron: boolean }) => {
+    await serve({ port: opts.port ?? Number(process.env.PORT ?? 3000), workers: Math.max(1, opts.workers), jobs: opts.jobs, cron: opts.cron });
+  });
+
+program
+  .command('start')
+  .description('the demo: migrate, seed a demo site on first run, serve on $PORT (default 3000)')
+  .action(async () => {
+    await serve({
+      port: Number(process.env.PORT ?? 3000),
+      workers: 1,
+      jobs: true,
+      cron: true,
+      async onListening(url, site) {
+        const seeded = await seedDemoSite(site);
+        console.log(`\nWaymark is running at ${url}`);
+        if (seeded.created) console.log('A demo site was created.');
+        console.log('Demo logins:');
+        for (const login of seeded.logins) console.log(`  ${login.role.padEnd(9)} ${login.username} / ${login.password}`);
+        console.log('');
+      },
+    });
+  });
+
+program
+  .command('worker')
+  .description('run background jobs until stopped')
+  .option('--concurrency <n>', 'jobs at once in this process', integer, 2)
+  .action(async (opts: { concurrency: number }) => {
+    const site = createSite({ watchPlugins: true });
+    await site.start();
+    site.jobs.startWorker({ concurrency: opts.concurrency, workerId: `worker-${process.pid}` });
+    site.logger.info('worker started', { pid: process.pid, concurrency: opts.concurrency });
+    const shutdown = async () => {
+      await site.stop();
+      process.exit(0);
+    };
+    process.once('SIGINT', shutdown);
+    process.once('SIGTERM', shutdown);
+  });
+
+program
+  .command('cron')
+  .description('run due scheduled tasks once and drain the jobs they queue')
+  .option('--now <iso>', 'pretend the time is this ISO-8601 instant')
+  .action((opts: { now?: string }) =>
+    withSite(async (site) => {
+      const now = opts.now ? new Date(opts.now) : new Date();
+      if (Number.isNaN(now.getTime())) throw new WaymarkError('CLI_BAD_TIME', `--now "${opts.now}" is not an ISO-8601 time`);
+      const queued = await site.jobs.runDueSchedules(now);
+      console.log(queued.length ? `Queued: ${queued.join(', ')}` : 'No scheduled task is due.');
+      const progress = createProgress('jobs');
+      const result = await site.jobs.drain({ onProgress: (done, total) => progress.update(done, total) });
+      progress.stop();
+      console.log(`Jobs done: ${result.done}, dead: ${result.dead}`);
+    }),
+  );
+
+const plugins = program.command('plugins').description('list, enable and disable plugins');
+plugins
+  .command('list')
+  .option('--json', 'machine-readable output')
+  .action((opts: { json?: boolean }) =>
+    withSite(async (site) => {
+      const list = await site.plugins.list();
+      if (opts.json) return console.log(JSON.stringify(list, null, 2));
+      printTable(
+        list.map((p) => ({ id: p.id, version: p.version ?? '', state: p.state, error: p.errorCode ? `${p.errorCode}: ${p.errorMessage ?? ''}` : '' })),
+      );
+    }),
+  );
+for (const action of ['enable', 'disable'] as const) {
+  plugins
+    .command(`${action} <id>`)
+    .option('--json', 'machine-readable output')
+    .action((id: string, opts: { json?: boolean }) =>
+      withSite(async (site) => {
+        const info = await site.plugins[action](id);
+        if (opts.json) return console.log(JSON.stringify(info, null, 2));
+        console.log(`${info.id}: ${info.state}${info.errorCode ? ` (${info.errorCode})` : ''}`);
+      }),
+    );
+}
+plugins
+  .command('uninstall <id>')
+  .description("disable the plugin and drop its tables")
+  .action((id: string) =>
+    withSite(async (site) => {
+      await site.plugins.uninstall(id);
+      console.log(`${id}: uninstalled`);
+    }),
+  );
+
+program
+  .command('plugin')
+  .description('plugin development helpers')
+  .command('new <id>')
+  .description('scaffold plugins/<id> so it passes the contract suite unchanged')
+  .action(async (id: string) => {
+    const dir = await scaffoldPlugin(id);
+    console.log(`Created ${dir}`);
+  });
+
+const user = program.command('user').description('manage users');
+user
+  .command('create <username>')
+  .requiredOption('--password <password>', 'initial password')
+  .option('--admin', 'grant the site administrator capability')
+  .option('--email <email>', 'email address')
+  .option('--fullname <name>', 'full name')
+  .action((username: string, opts: { password: string; admin?: boolean; email?: string; fullname?: string }) =>
+    withSite(async (site) => {
+      const created = await site.services.users.create({
+        username,
+        password: opts.password,
+        email: opts.email ?? `${username}@example.invalid`,
+        fullname: opts.fullname ?? username,
+        isAdmin: opts.admin ?? false,
+      });
+      console.log(`Created user ${created.username} (id ${created.id})${opts.admin ? ' with site admin' : ''}`);
+    }),
+  );
+
+const token = program.command('token').description('API tokens');
+token
+  .command('create <username>')
+  .option('--name <name>', 'label for the token', 'cli')
+  .action((username: string, opts: { name: string }) =>
+    withSite(async (site) => {
+      const found = await site.services.users.findByUsername(username);
+      if (!found) throw new WaymarkError('USER_NOT_FOUND', `No user "${username}"`, 404);
+      console.log(await createApiToken(site.db, found.id, opts.name));
+    }),
+  );
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof WaymarkError) {
+    console.error(`error ${error.code}: ${error.message}`);
+    for (const d of error.details) console.error(`  - ${d.path ? `${d.path}: ` : ''}${d.message}`);
+  } else {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  }
+  process.exit(1);
+});
