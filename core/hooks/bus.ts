@@ -237,11 +237,13 @@ export class HookBus implements HookRunners {
         }
         return this.add(plugin, name, handler, options);
       },
-      guard: (name, args) => (ownsOrCore(name), this.guard(name, args)),
-      explain: (name, args) => (ownsOrCore(name), this.explain(name, args)),
-      emit: (name, args) => (ownsOrCore(name), this.emit(name, args)),
-      collect: (name, args) => (ownsOrCore(name), this.collect(name, args)),
-      filter: (name, value, args) => (ownsOrCore(name), this.filter(name, value, args)),
+      // async, so a refusal is a rejected promise like every other runner failure (callers using
+      // .catch() would otherwise miss a synchronous throw).
+      guard: async (name, args) => (ownsOrCore(name), this.guard(name, args)),
+      explain: async (name, args) => (ownsOrCore(name), this.explain(name, args)),
+      emit: async (name, args) => (ownsOrCore(name), this.emit(name, args)),
+      collect: async (name, args) => (ownsOrCore(name), this.collect(name, args)),
+      filter: async (name, value, args) => (ownsOrCore(name), this.filter(name, value, args)),
     };
   }
 

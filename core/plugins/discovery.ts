@@ -29,7 +29,8 @@ export function discoverPlugins(pluginsDir: string): DiscoveredPlugin[] {
     return [];
   }
   return entries
-    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && !e.name.startsWith('_'))
+    // A symlinked plugin folder (handy while developing a plugin elsewhere) counts as a folder.
+    .filter((e) => !e.name.startsWith('.') && !e.name.startsWith('_') && isDirectory(path.join(pluginsDir, e.name)))
     .map((e) => e.name)
     .sort()
     .map((id) => {
@@ -59,4 +60,12 @@ export async function importPluginDefinition(dir: string, manifest: PluginManife
     throw new WaymarkError(PluginErrorCode.idMismatch, `${manifest.id}/index.ts declares id "${String(definition.id)}" but plugin.json says "${manifest.id}"`, 500);
   }
   return definition as PluginDefinition;
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }

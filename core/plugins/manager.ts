@@ -373,7 +373,15 @@ export class PluginManager {
   }
 
   private refuseIfRequired(id: string, rows: Map<string, PluginRow>, verb: string): void {
-    const dependents = this.order.filter((other) => other !== id && rows.get(other)?.enabled && this.discovered.get(other)?.manifest?.requires?.[id] !== undefined);
+    // An errored dependent is not running anyway; it must not pin a broken plugin in place.
+    const dependents = this.order.filter(
+      (other) =>
+        other !== id &&
+        rows.get(other)?.enabled &&
+        rows.get(other)?.state !== 'errored' &&
+        !this.failures.has(other) &&
+        this.discovered.get(other)?.manifest?.requires?.[id] !== undefined,
+    );
     if (dependents.length) {
       throw new WaymarkError(PluginErrorCode.requiredBy, `${id} cannot be ${verb}: ${dependents.join(', ')} require${dependents.length > 1 ? '' : 's'} it. Disable ${dependents.length > 1 ? 'them' : 'it'} first.`, 409, dependents.map((d) => ({ path: d, code: PluginErrorCode.requiredBy, message: `${d} requires ${id}` })));
     }

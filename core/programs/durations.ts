@@ -34,7 +34,21 @@ const MAX_DURATION_MS = DateTime.fromMillis(DURATION_REFERENCE_INSTANT, { zone: 
  * (`P0D`: "no minimum time" is expressed with null, not zero), and fractional calendar units.
  */
 export function parseDuration(iso: string): Duration | null {
-  if (typeof iso !== 'string' || iso.length > 64 || !ISO_DURATION.test(iso)) return null;
+  if (typeof iso !== 'string' || iso.length > 64) return null;
+  // Programs reuse a handful of durations and compiling compares them often; luxon is not cheap.
+  const cached = parseCache.get(iso);
+  if (cached !== undefined) return cached;
+  const parsed = parseUncached(iso);
+  if (parseCache.size >= PARSE_CACHE_LIMIT) parseCache.clear();
+  parseCache.set(iso, parsed);
+  return parsed;
+}
+
+const PARSE_CACHE_LIMIT = 1000;
+const parseCache = new Map<string, Duration | null>();
+
+function parseUncached(iso: string): Duration | null {
+  if (!ISO_DURATION.test(iso)) return null;
   const duration = Duration.fromISO(iso.replace(/,/g, '.'));
   if (!duration.isValid) return null;
   const values = Object.values(duration.toObject());

@@ -55,7 +55,7 @@ export interface CompiledSet {
   courseIds: readonly number[];
   minCourses: number;
   minScore: number;
-  /** Normalised minimum time, null when none or invalid. */
+  /** The set's minimum time (ISO duration), null when none or invalid. */
   minTime: string | null;
   /** Learner-facing name: the label, or "course set N". */
   name: string;
@@ -371,18 +371,14 @@ export function evaluateProgram(program: CompiledProgram, completions: ReadonlyM
   const programTime = complete ? groupTimes.reduce<Time>((a, b) => (a === null || b === null ? null : Math.max(a, b)), -Infinity) : null;
   const currentGroupIndex = complete ? null : groupTimes.findIndex((t) => t === null);
 
-  const reasonsByGroup = new Map<number, string[]>();
-  const lockedReasonsFor = (groupIndex: number): string[] => {
-    let reasons = reasonsByGroup.get(groupIndex);
-    if (!reasons) {
-      reasons = [];
-      for (let g = 0; g < groupIndex; g++) {
-        if (groupTimes[g] === null) reasons.push(describeGroup(program, program.groups[g], states));
-      }
-      reasonsByGroup.set(groupIndex, reasons);
-    }
-    return [...reasons];
-  };
+  // A locked group k lists every incomplete group before it; each is described once.
+  const incompleteBefore: string[][] = [];
+  const pending: string[] = [];
+  for (let g = 0; g < program.groups.length; g++) {
+    incompleteBefore.push(groupOpen[g] ? [] : [...pending]);
+    if (groupTimes[g] === null && g + 1 < program.groups.length) pending.push(describeGroup(program, program.groups[g], states));
+  }
+  const lockedReasonsFor = (groupIndex: number): string[] => [...incompleteBefore[groupIndex]];
 
   const sets: SetEvaluation[] = program.sets.map((set, i) => {
     const open = groupOpen[set.groupIndex];

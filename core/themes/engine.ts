@@ -37,7 +37,6 @@ interface LoadedTheme {
   templates: Map<string, Template>;
   layouts: Map<string, Template>;
   strings: Record<string, string>;
-  assetsDirs: string[];
 }
 
 interface OwnerContributions {
@@ -130,11 +129,6 @@ export class ThemeEngine {
       .sort();
   }
 
-  /** Folders that static assets of the effective theme are served from, most specific first. */
-  assetDirs(): string[] {
-    return this.load().assetsDirs;
-  }
-
   /**
    * Renders `templates/<view>.hbs` (or a plugin partial named `<owner>/<name>`) inside a layout.
    * `{{ }}` escapes every value, so user data in `data` is safe to pass as is.
@@ -205,7 +199,7 @@ export class ThemeEngine {
       for (const [helperName, fn] of c.helpers) hb.registerHelper(`${owner}_${helperName}`, fn);
       for (const [partName, source] of c.partials) hb.registerPartial(`${owner}/${partName}`, source);
     }
-    return { name, hb, templates, layouts, strings, assetsDirs: [...dirs].reverse().map((d) => path.join(d, 'assets')) };
+    return { name, hb, templates, layouts, strings };
   }
 
   private themeDir(name: string): string {

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
 import type express from 'express';
@@ -176,7 +177,7 @@ describe('HTTP app', () => {
     expect(created.at(-1)).to.deep.equal({ name: 'w', count: 2 });
   });
 
-  it('answers malformed JSON with 400 MALFORMED_JSON', async () => {
+  it('answers malformed JSON with 400 MALFORMED_JSON and an oversized body with 413', async () => {
     const res = await request(app)
       .post('/api/v1/widgets')
       .set('Authorization', `Bearer ${adminToken}`)
@@ -184,6 +185,12 @@ describe('HTTP app', () => {
       .send('{"name": "w",')
       .expect(400);
     expect(res.body.error.code).to.equal('MALFORMED_JSON');
+    const huge = await request(app)
+      .post('/api/v1/widgets')
+      .set('Authorization', `Bearer ${adminToken}`)
+      .send({ name: 'x'.repeat(2 * 1024 * 1024), count: 1 })
+      .expect(413);
+    expect(huge.body.error.code).to.equal('PAYLOAD_TOO_LARGE');
   });
 
   it('passes a WaymarkError through with its status, code and details', async () => {
@@ -239,5 +246,43 @@ describe('HTTP app health check with the database down', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('HTTP app and plugin state', () => {
+  let t: TestSite;
+  let app: express.Express;
+  let admin: string;
+
+  before(async () => {
+    t = await createTestSite({ pluginsDir: path.resolve(import.meta.dirname, '../fixtures/plugins') });
+    app = createApp(t.site);
+    admin = await createApiToken(t.site.db, await insertUser(t.site, 'operator', { is_admin: true }));
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  it('turns a plugin’s routes off and on through the plugins API, without a restart', async () => {
+    const auth = { Authorization: `Bearer ${admin}` };
+    await request(app).get('/api/v1/local_hello/greeting').set(auth).expect(200, { message: 'Hello, operator', completedCourses: 0 });
+
+    const disabled = await request(app).post('/api/v1/plugins/local_hello/disable').set(auth).expect(200);
+    expect(disabled.body).to.include({ id: 'local_hello', enabled: false, state: 'disabled' });
+    expect((await request(app).get('/api/v1/local_hello/greeting').set(auth).expect(404)).body.error.code).to.equal('NOT_FOUND');
+    expect((await request(app).get('/api/v1/openapi.json')).body.paths).to.not.have.property('/local_hello/greeting');
+    const listed = (await request(app).get('/api/v1/plugins').set(auth).expect(200)).body.plugins as Array<{ id: string; state: string }>;
+    expect(listed.find((p) => p.id === 'local_hello')?.state).to.equal('disabled');
+
+    await request(app).post('/api/v1/plugins/local_hello/enable').set(auth).expect(200);
+    await request(app).get('/api/v1/local_hello/greeting').set(auth).expect(200);
+    expect((await request(app).get('/api/v1/openapi.json')).body.paths['/local_hello/greeting'].get.tags).to.deep.equal(['local_hello']);
+  });
+
+  it('refuses plugin changes to non-administrators and leaves the plugin as it was', async () => {
+    const learner = await createApiToken(t.site.db, await insertUser(t.site, 'learner2'));
+    await request(app).post('/api/v1/plugins/local_hello/disable').set('Authorization', `Bearer ${learner}`).expect(403);
+    await request(app).post('/api/v1/plugins/local_hello/disable').expect(401);
+    await request(app).get('/api/v1/local_hello/greeting').set('Authorization', `Bearer ${learner}`).expect(200);
   });
 });

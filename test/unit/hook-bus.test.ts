@@ -179,7 +179,9 @@ describe('hook bus', () => {
         error = e;
       }
       expect(error).to.have.property('code', 'HOOK_FOREIGN');
-      expect(() => other.guard('unit_bus.check', { userId: 1 })).to.throw().with.property('code', 'HOOK_FOREIGN');
+      // A refusal is a rejected promise, never a synchronous throw, so .catch() sees it.
+      const refused = await other.guard('unit_bus.check', { userId: 1 }).catch((e: unknown) => e);
+      expect(refused).to.have.property('code', 'HOOK_FOREIGN');
       expect(seen).to.have.length(2);
     });
 

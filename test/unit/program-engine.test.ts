@@ -374,6 +374,11 @@ describe('program engine', () => {
       expect(p.groups.map((g) => g.setIds)).to.deep.equal([[1], [2]]);
     });
 
+    it('never completes a program with no course sets', () => {
+      const e = evaluateProgram(compileProgram({ programId: 1, sets: [], courses: new Map() }), done('A', 1));
+      expect(e).to.include({ complete: false, completedAt: null, progress: 0, nextCourseId: null, currentGroupIndex: null });
+    });
+
     it('names a course it does not know by id', () => {
       const p = compileProgram({
         programId: 1,

@@ -1,0 +1,160 @@
+import type { Site } from '../../core/site';
+
+export interface DemoLogin {
+  role: string;
+  username: string;
+  password: string;
+}
+
+export interface SeedResult {
+  created: boolean;
+  logins: DemoLogin[];
+}
+
+const SEEDED_FLAG = 'demo_seeded_at';
+
+const LOGINS: DemoLogin[] = [
+  { role: 'admin', username: 'admin', password: 'Waymark-admin-1' },
+  { role: 'manager', username: 'sara', password: 'Waymark-demo-1' },
+  { role: 'learner', username: 'learner01', password: 'Waymark-demo-1' },
+  { role: 'learner', username: 'learner21', password: 'Waymark-demo-1' },
+];
+
+/**
+ * Seeds a small but realistic demo site on first start (an empty users table): a company with
+ * organisations, positions, managers and teams, 30 learners, 10 courses with activities, and
+ * programs that exercise every rule and operator, including DOMAIN.md's three worked examples.
+ * Idempotent: a site that already has users (or was seeded once) is left alone.
+ */
+export async function seedDemoSite(site: Site): Promise<SeedResult> {
+  const knex = site.db.knex;
+  const flagged = await knex('site_config').where({ name: SEEDED_FLAG }).first();
+  const anyUser = await knex('users').first('id');
+  if (flagged || anyUser) return { created: false, logins: flagged ? LOGINS : [] };
+
+  const { users, profileFields, hierarchy, jobAssignments, audiences, courses, programs, completion } = site.services;
+  const password = (username: string) => LOGINS.find((l) => l.username === username)?.password ?? 'Waymark-demo-1';
+
+  await users.create({ username: 'admin', email: 'admin@example.com', fullname: 'Ada Admin', password: password('admin'), isAdmin: true });
+  await profileFields.create({ shortname: 'department', name: 'Department', type: 'menu', options: ['Sales', 'Support', 'Engineering'] });
+  await profileFields.create({ shortname: 'hiredate', name: 'Hire date', type: 'date' });
+
+  const company = await hierarchy.createOrganisation({ name: 'Waymark Ltd' });
+  const orgs = {
+    Sales: await hierarchy.createOrganisation({ name: 'Sales', parentId: company.id }),
+    Support: await hierarchy.createOrganisation({ name: 'Support', parentId: company.id }),
+    Engineering: await hierarchy.createOrganisation({ name: 'Engineering', parentId: company.id }),
+  };
+  const director = await hierarchy.createPosition({ name: 'Director' });
+  const manager = await hierarchy.createPosition({ name: 'Team manager', parentId: director.id });
+  const analyst = await hierarchy.createPosition({ name: 'Support analyst', parentId: manager.id });
+  const agent = await hierarchy.createPosition({ name: 'Sales agent', parentId: manager.id });
+  const engineer = await hierarchy.createPosition({ name: 'Engineer', parentId: manager.id });
+
+  const dana = await users.create({ username: 'dana', email: 'dana@example.com', fullname: 'Dana Director', password: password('dana') });
+  const danaJob = await jobAssignments.create(dana.id, { positionId: director.id, organisationId: company.id });
+  const managers: Record<string, number> = {};
+  for (const [username, fullname, dept] of [
+    ['mike', 'Mike Sales-Manager', 'Sales'],
+    ['sara', 'Sara Support-Manager', 'Support'],
+    ['eli', 'Eli Engineering-Manager', 'Engineering'],
+  ] as const) {
+    const u = await users.create({ username, email: `${username}@example.com`, fullname, password: password(username), profile: { department: dept } });
+    const job = await jobAssignments.create(u.id, { positionId: manager.id, organisationId: orgs[dept].id, managerJobAssignmentId: danaJob.id });
+    managers[dept] = job.id;
+  }
+
+  const firstNames = ['Amelie', 'Bruno', 'Chloe', 'Dev', 'Elena', 'Farid', 'Greta', 'Hugo', 'Ines', 'Jonas'];
+  const learnerIds: number[] = [];
+  for (let i = 1; i <= 30; i++) {
+    const dept = i <= 10 ? 'Sales' : i <= 20 ? 'Engineering' : 'Support';
+    const username = `learner${String(i).padStart(2, '0')}`;
+    const u = await users.create({
+      username,
+      email: `${username}@example.com`,
+      fullname: `${firstNames[(i - 1) % 10]} ${['Martin', 'Dubois', 'Smith'][Math.floor((i - 1) / 10)]}`,
+      password: password(username),
+      lang: i % 3 === 0 ? 'fr' : 'en',
+      timezone: i % 2 === 0 ? 'Europe/Paris' : 'Europe/London',
+      profile: { department: dept, ...(i % 4 === 0 ? {} : { hiredate: Date.UTC(2025, (i % 12), 1) }) },
+    });
+    await jobAssignments.create(u.id, {
+      positionId: dept === 'Sales' ? agent.id : dept === 'Support' ? analyst.id : engineer.id,
+      organisationId: orgs[dept].id,
+      managerJobAssignmentId: managers[dept],
+      startDate: Date.UTC(2025, i % 12, 1),
+    });
+    learnerIds.push(u.id);
+  }
+
+  const supportAnalysts = await audiences.create({ name: 'Support Analysts' });
+  for (const id of learnerIds.slice(20)) await audiences.addMember(supportAnalysts.id, id);
+  await audiences.create({ name: 'French speakers', rules: [{ type: 'user_field', field: 'lang', value: 'fr' }] });
+
+  const courseIds: Record<string, number> = {};
+  const titles = ['Welcome to Waymark', 'Health and safety', 'Data protection', 'Our products', 'Customer conversations', 'Handling complaints', 'Negotiation basics', 'Product deep dive', 'Service level agreements', 'Escalation paths'];
+  for (const [i, fullname] of titles.entries()) {
+    const letter = String.fromCharCode(65 + i);
+    const course = await courses.create({ shortname: `C${letter}`, fullname: `${letter}. ${fullname}`, score: (i % 3) + 1, summary: `Course ${letter} of the demo catalogue.` });
+    await courses.addActivity(course.id, { type: 'page', name: 'Introduction', completionTracked: true });
+    await courses.addActivity(course.id, { type: 'resource', name: 'Handbook (PDF)', completionTracked: true });
+    await courses.addActivity(course.id, { type: 'url', name: 'Further reading', completionTracked: false });
+    await courses.addActivity(course.id, { type: 'quiz', name: 'Check your understanding', completionTracked: true, maxGrade: 10 });
+    courseIds[letter] = course.id;
+  }
+  const ids = (letters: string) => [...letters].map((l) => courseIds[l]!);
+
+  // DOMAIN.md 3.1 worked example 1: {A,B,C} all then {D,E,F} any.
+  await programs.create({
+    shortname: 'ONBOARD',
+    fullname: 'Onboarding essentials',
+    summary: 'Finish the three foundation courses, then pick one specialism.',
+    courseSets: [
+      { label: 'Foundations', courseIds: ids('ABC'), rule: 'all', minTime: 'P1W', operator: 'then' },
+      { label: 'Specialism', courseIds: ids('DEF'), rule: 'any', minTime: 'P2W' },
+    ],
+  });
+  // Worked example 2: {A..F} some(2) and {G..J} some(3).
+  await programs.create({
+    shortname: 'MASTERY',
+    fullname: 'Product mastery',
+    summary: 'Two of the core courses and three of the advanced ones, in any order.',
+    courseSets: [
+      { label: 'Core', courseIds: ids('ABCDEF'), rule: 'some', minCourses: 2, operator: 'and' },
+      { label: 'Advanced', courseIds: ids('GHIJ'), rule: 'some', minCourses: 3 },
+    ],
+  });
+  // Worked example 3: {A,B,C} any and {D} all.
+  await programs.create({
+    shortname: 'CARE',
+    fullname: 'Customer care',
+    summary: 'One introductory course and the products course.',
+    courseSets: [
+      { label: 'Introduction', courseIds: ids('ABC'), rule: 'any', operator: 'and' },
+      { label: 'Products', courseIds: ids('D'), rule: 'all' },
+    ],
+  });
+  // The remaining rules and operators: or, optional, some by score, minimum time.
+  await programs.create({
+    shortname: 'ESCALATE',
+    fullname: 'Escalation specialist',
+    summary: 'Either route into escalations, an optional refresher, then enough credit from the advanced courses.',
+    courseSets: [
+      { label: 'Route 1: complaints', courseIds: ids('F'), rule: 'all', operator: 'or' },
+      { label: 'Route 2: conversations', courseIds: ids('E'), rule: 'all', operator: 'and' },
+      { label: 'Refresher (optional)', courseIds: ids('B'), rule: 'optional', operator: 'then' },
+      { label: 'Advanced credit', courseIds: ids('HIJ'), rule: 'some', minCourses: 0, minScore: 4, minTime: 'P1M' },
+    ],
+  });
+
+  // Some history so progress pages are not empty.
+  const day = 24 * 3600 * 1000;
+  const now = Date.now();
+  for (const [offset, learner] of learnerIds.slice(0, 8).entries()) {
+    await completion.recordCourseCompletion(courseIds.A!, learner, { completedAt: now - (20 - offset) * day, source: 'import' });
+    if (offset % 2 === 0) await completion.recordCourseCompletion(courseIds.B!, learner, { completedAt: now - (10 - offset) * day, source: 'import' });
+  }
+
+  await knex('site_config').insert({ name: SEEDED_FLAG, value: new Date().toISOString(), updated_at: Date.now() });
+  return { created: true, logins: LOGINS };
+}
