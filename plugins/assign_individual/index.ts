@@ -1,0 +1,47 @@
+import { definePlugin } from '../../core/plugins/types';
+import type { AssignmentSource, RuleInstance } from '../../core/assignment/types';
+
+/** `instanceId` is the user's id: one rule names one learner. */
+export type IndividualInstance = RuleInstance;
+
+/** User changes that can make a named learner start or stop counting (the core drops inactive users itself). */
+const RELEVANT_USER_FIELDS: ReadonlySet<string> = new Set(['created', 'suspended', 'deleted']);
+
+/** Assignment source `individual`: exactly the named user. */
+export const individualSource: AssignmentSource<IndividualInstance> = {
+  type: 'individual',
+  name: 'Individual',
+  instanceSchema: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['instanceId'],
+    properties: { instanceId: { type: 'integer', minimum: 1 } },
+  },
+
+  async validate(instance, ctx) {
+    const user = await ctx.services.users.find(instance.instanceId, ctx.db);
+    if (user && !user.deleted) return [];
+    return [{ path: 'instanceId', code: 'USER_NOT_FOUND', message: `No user with id ${instance.instanceId}` }];
+  },
+
+  async describe(instance, ctx) {
+    const user = await ctx.services.users.find(instance.instanceId, ctx.db);
+    return user ? `User ${user.fullname} (${user.username})` : `User ${instance.instanceId} (deleted)`;
+  },
+
+  members(instance, ctx) {
+    return ctx.db('users').where('id', instance.instanceId).select('id as user_id');
+  },
+
+  affectedRules(change, rules) {
+    if (change.type !== 'user' || !RELEVANT_USER_FIELDS.has(change.field)) return [];
+    return rules.filter((r) => r.instance.instanceId === change.userId).map((r) => r.id);
+  },
+};
+
+export default definePlugin({
+  id: 'assign_individual',
+  register(ctx) {
+    ctx.extensions.contribute('assignmentSources', individualSource.type, individualSource);
+  },
+});
