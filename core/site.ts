@@ -11,6 +11,10 @@ import { PluginManager } from './plugins/manager';
 import { ThemeEngine } from './themes/engine';
 import { createCoreServices, type CoreServices } from './services';
 import { registerCoreRoutes } from './api/index';
+import { applyStoredTheme, registerWebPages } from './web/index';
+import { registerAssignmentCore } from './assignment/index';
+import { registerLaunchCore } from './launch/index';
+import { registerSessionCleanup } from './auth/sessions';
 
 /**
  * The running site: every core service, wired once. Tests build one per database; the CLI builds
@@ -73,6 +77,8 @@ export function createSite(options: CreateSiteOptions = {}): Site {
     async start() {
       await migrateLatest(db.knex, coreMigrations);
       await site.plugins.boot({ watch: options.watchPlugins ?? false });
+      // The operator's theme choice (admin page) outlives restarts and wins over WAYMARK_THEME.
+      await applyStoredTheme(site);
     },
     async stop() {
       if (stopped) return;
@@ -84,5 +90,9 @@ export function createSite(options: CreateSiteOptions = {}): Site {
   };
   Object.assign(site, { plugins: new PluginManager(site), services: createCoreServices(site) });
   registerCoreRoutes(site);
+  registerAssignmentCore(site);
+  registerWebPages(site);
+  registerSessionCleanup(site);
+  registerLaunchCore(site);
   return site;
 }

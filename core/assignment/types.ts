@@ -78,6 +78,17 @@ export interface DueDateEvent {
   describe?(instanceId: number | undefined, ctx: SourceContext): Promise<string>;
   /** `users` is a subquery of user ids; returns rows (user_id, event_at) for those users. */
   eventTimes(users: Knex.QueryBuilder, instanceId: number | undefined, ctx: SourceContext): Knex.QueryBuilder;
+  /**
+   * What a missing event time means. `future` (e.g. first login): the event will happen, so the
+   * learner gets a future assignment that activates when it does. `unknown` (default; e.g. an empty
+   * profile date): raise a `completion_time_unknown` exception.
+   */
+  whenMissing?: 'future' | 'unknown';
+  /**
+   * Whether a change may move this event's time for the changed user (incremental sync re-reads
+   * the event time of rules using it). Default: any change may.
+   */
+  affectedBy?(change: AssignmentChange, instanceId: number | undefined): boolean;
 }
 
 /** A rule's due-date setting, as in the REST body's `due`. */

@@ -11,6 +11,10 @@ import type { AuthUser, OwnedApiRoute, OwnedPageRoute, RouteAccess } from './rou
 import type { PageRenderOptions } from './request';
 import { buildOpenApiDocument } from './openapi';
 import { createBodyValidator, type BodyValidator } from './validation';
+import { createSessionMiddleware, resolveSessionUser } from '../auth/sessions';
+import { createCsrfMiddleware } from '../auth/csrf';
+import { createAuthRouter, loginRedirectFor } from '../auth/login';
+import { mountCourseGate, mountCoursePlaceholders } from '../launch/pages';
 
 export type { PageRenderer, PageRenderOptions } from './request';
 
@@ -54,16 +58,27 @@ export async function resolveBearerUser(site: Site, req: Request): Promise<AuthU
 }
 
 /**
- * Who is looking at a page. Sessions arrive in a later issue and plug in here; until then a page
- * accepts the same bearer token as the API, and a bad token just means "anonymous".
+ * Who is looking at a page: the signed-in user of the session cookie, or (for scripts and tests)
+ * the same bearer token as the API. A bad token just means "anonymous".
  */
 export async function resolvePageUser(site: Site, req: Request): Promise<AuthUser | null> {
-  try {
-    return await resolveBearerUser(site, req);
-  } catch (error) {
-    if (error instanceof WaymarkError && error.status === 401) return null;
-    throw error;
+  if (req.get('authorization')) {
+    try {
+      return await resolveBearerUser(site, req);
+    } catch (error) {
+      if (error instanceof WaymarkError && error.status === 401) return null;
+      throw error;
+    }
   }
+  return resolveSessionUser(site, req);
+}
+
+/**
+ * A browser (it asks for HTML) sent to a page it must sign in for: send it to the login page and
+ * back afterwards. Other clients keep getting a plain 401.
+ */
+export function wantsLoginRedirect(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && (req.get('accept') ?? '').includes('text/html');
 }
 
 function checkAccess(access: RouteAccess, user: AuthUser | null): void {
@@ -75,7 +90,7 @@ function checkAccess(access: RouteAccess, user: AuthUser | null): void {
 /** Renders a theme view as the response, with the viewer, language and request id in the data. */
 export function renderPage(site: Site, req: Request, res: Response, view: string, data: Record<string, unknown> = {}, options: PageRenderOptions = {}): void {
   const user = req.user ?? null;
-  const html = site.themes.render(view, { user, lang: user?.lang ?? 'en', reqId: req.reqId, ...data }, { layout: options.layout });
+  const html = site.themes.render(view, { user, lang: user?.lang ?? 'en', reqId: req.reqId, csrfToken: res.locals.csrfToken ?? '', ...data }, { layout: options.layout });
   res.status(options.status ?? 200).type('html').send(html);
 }
 
@@ -128,6 +143,10 @@ function pageHandler(site: Site, route: OwnedPageRoute): RequestHandler {
   return async (req, res, next) => {
     try {
       req.user = await resolvePageUser(site, req);
+      if (!req.user && route.access !== 'public' && wantsLoginRedirect(req)) {
+        res.redirect(302, loginRedirectFor(req));
+        return;
+      }
       checkAccess(route.access, req.user);
       await route.handler(req, res);
     } catch (error) {
@@ -223,6 +242,12 @@ export function createApp(site: Site, options: AppOptions = {}): express.Express
     })(),
   );
 
+  // Pages only: the API authenticates with bearer tokens and never reads or writes a session.
+  app.use(createSessionMiddleware(site));
+  app.use(createCsrfMiddleware());
+  app.use(createAuthRouter(site));
+  mountCourseGate(app, site);
+
   app.use(
     dynamicRouter(site, () => {
       const router = express.Router();
@@ -230,6 +255,7 @@ export function createApp(site: Site, options: AppOptions = {}): express.Express
       return router;
     }),
   );
+  mountCoursePlaceholders(app, site);
 
   app.get('/', async (req, res, next) => {
     try {

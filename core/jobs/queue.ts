@@ -127,7 +127,8 @@ class OutcomeWriter {
 
   private kick(): void {
     if (this.flushing) return;
-    this.flushing = this.flushAll().finally(() => {
+    // Wait one macrotask so jobs finishing in the same tick share the transaction.
+    this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushAll()).finally(() => {
       this.flushing = null;
       if (this.pending.length > 0) this.kick();
     });

@@ -5,7 +5,7 @@ import { invalid, notFound } from '../errors';
 import type { ProgramsService } from '../programs/service';
 import type { CompletionEvent } from '../programs/recalc';
 import { loadCriteria } from './courses';
-import { isForeignKeyViolation, selectRows } from './sql';
+import { isForeignKeyViolation, lockLearners, selectRows } from './sql';
 
 export type CourseCompletionSource = 'activity' | 'api' | 'import';
 
@@ -130,6 +130,7 @@ export function createCompletionService(site: Site, programs: () => ProgramsServ
     if (!Number.isFinite(completedAt) || completedAt < 0) throw invalid('COMPLETEDAT_INVALID', 'completedAt must be a valid time', [{ path: 'completedAt', code: 'INVALID_DATE', message: 'completedAt must be a valid time' }]);
     return db().transaction(
       async (trx) => {
+        await lockLearners(trx, db().dialect, [userId]);
         try {
           await trx.raw('INSERT INTO course_completions (user_id, course_id, completed_at, source, created_at) VALUES (?, ?, ?, ?, ?)', [userId, courseId, completedAt, source, now]);
         } catch (error) {
@@ -212,6 +213,7 @@ export function createCompletionService(site: Site, programs: () => ProgramsServ
     async recordActivityCompletion(activityId, userId, options = {}) {
       return db().transaction(
         async (trx) => {
+          await lockLearners(trx, db().dialect, [userId]);
           const activity = await loadActivity(trx, activityId);
           if (!(activity.completion_tracked === 1 || activity.completion_tracked === true)) {
             throw invalid('ACTIVITY_NOT_TRACKED', `Activity ${activityId} does not track completion`, [{ path: 'activityId', code: 'ACTIVITY_NOT_TRACKED', message: 'Completion tracking is off for this activity' }]);
@@ -226,6 +228,7 @@ export function createCompletionService(site: Site, programs: () => ProgramsServ
     async recordGrade(activityId, userId, grade, options = {}) {
       return db().transaction(
         async (trx) => {
+          await lockLearners(trx, db().dialect, [userId]);
           const activity = await loadActivity(trx, activityId);
           const max = Number(activity.max_grade);
           if (max <= 0) throw invalid('ACTIVITY_NOT_GRADED', `Activity ${activityId} has no maximum grade`, [{ path: 'activityId', code: 'ACTIVITY_NOT_GRADED', message: 'This activity is not graded' }]);

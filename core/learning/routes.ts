@@ -1,7 +1,7 @@
 import type { Site } from '../site';
 import type { ApiRoute, JsonSchema } from '../http/routes';
 import { forbidden, invalid, notFound } from '../errors';
-import type { ActivityInput, CourseInput } from './courses';
+import type { ActivityInput, CompletionCriteria, CourseInput } from './courses';
 import type { CourseSetInput, ProgramInput, ProgramPatch } from '../programs/service';
 
 function idParam(value: string | undefined, what: string): number {
@@ -127,7 +127,7 @@ export function learningRoutes(site: Site): ApiRoute[] {
       access: 'admin',
       body: completionCriteria,
       handler: async (req) => ({
-        body: await services().courses.setCompletionCriteria(idParam(req.params.id, 'Course'), req.body as Parameters<ReturnType<typeof services>['courses']['setCompletionCriteria']>[1]),
+        body: await services().courses.setCompletionCriteria(idParam(req.params.id, 'Course'), req.body as CompletionCriteria),
       }),
     },
     {

@@ -69,7 +69,8 @@ type CompiledRule =
   | { type: 'profile_field'; fieldId: number; column: 'value_text' | 'value_date'; value: string | number }
   | { type: 'user_field'; column: 'lang' | 'timezone'; value: string }
   | { type: 'hierarchy'; column: 'position_id' | 'organisation_id'; kind: string; nodeId: number; path: string | null }
-  | { type: 'audience'; audienceId: number };
+  | { type: 'audience'; audienceId: number }
+  | { type: 'course_completed'; courseId: number };
 
 export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): AudienceService {
   const knex = ctx.db.knex;
@@ -116,6 +117,12 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
           out.push({ type: 'audience', audienceId: other.id });
           break;
         }
+        case 'course_completed': {
+          const course = Number.isInteger(rule.courseId) ? await trx('courses').where({ id: rule.courseId }).first('id') : undefined;
+          if (!course) throw ruleError(i, 'COURSE_NOT_FOUND', `No course with id ${rule.courseId}`, 'courseId');
+          out.push({ type: 'course_completed', courseId: rule.courseId });
+          break;
+        }
         default:
           throw ruleError(i, 'AUDIENCE_RULE_UNSUPPORTED', `Unsupported rule type "${(rule as { type?: unknown }).type}"`, 'type');
       }
@@ -145,6 +152,9 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
         }
         case 'audience':
           qb.whereExists(executor('audience_members as am').select(executor.raw('1')).whereRaw('am.user_id = u.id').where('am.audience_id', rule.audienceId));
+          break;
+        case 'course_completed':
+          qb.whereExists(executor('course_completions as cc').select(executor.raw('1')).whereRaw('cc.user_id = u.id').where('cc.course_id', rule.courseId));
           break;
       }
     }

@@ -17,8 +17,8 @@ export interface HierarchyService {
   rename(kind: HierarchyKind, id: number, name: string, trx?: Executor): Promise<HierarchyNode>;
   /**
    * Re-parents a node (null = make it a root). The whole subtree's paths are rewritten by one
-   * UPDATE; a move below its own subtree is refused (422 HIERARCHY_CYCLE). Dynamic audiences with
-   * position/organisation rules are recomputed for the users whose job assignments sit in the subtree.
+   * UPDATE; a move below its own subtree is refused (422 HIERARCHY_CYCLE). Every job assignment in
+   * the subtree gets a job_assignment change (old = new) and its user's dynamic audiences are recomputed.
    */
   move(kind: HierarchyKind, id: number, parentId: number | null, trx?: Executor): Promise<HierarchyNode>;
   /**
@@ -30,7 +30,8 @@ export interface HierarchyService {
 
 /** Hooks the hierarchy service calls into the audience service with (wired in index.ts). */
 export interface HierarchyDeps {
-  subtreeMoved(trx: Knex.Transaction, kind: HierarchyKind, usersQuery: Knex.QueryBuilder): Promise<void>;
+  /** Called inside the move's transaction once the subtree rooted at `nodeId` has its new paths. */
+  subtreeMoved(trx: Knex.Transaction, kind: HierarchyKind, nodeId: number): Promise<void>;
 }
 
 interface NodeRow {
@@ -140,9 +141,7 @@ export function createHierarchyService(ctx: PeopleContext, deps: HierarchyDeps):
           depth: t.raw('depth + ?', [depthDelta]),
           updated_at: now,
         });
-        const column = kind === 'position' ? 'position_id' : 'organisation_id';
-        const users = t('job_assignments').distinct('user_id').whereIn(column, service.descendantsQuery(kind, node.id, true, t));
-        await deps.subtreeMoved(t, kind, users);
+        await deps.subtreeMoved(t, kind, node.id);
         return service.get(kind, id, t);
       });
     },

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Site } from '../site';
+import { CORE_PLUGIN_ID } from '../hooks/bus';
 import { createAudienceService, type AudienceService } from './audiences';
 import { createPeopleContext, type PeopleSite } from './context';
 import { createHierarchyService, type HierarchyService } from './hierarchy';
@@ -36,18 +37,24 @@ export function createPeopleServices(site: Site | PeopleSite): PeopleServices {
 
   // The services call each other through these late-bound functions, so construction order is free.
   let audiences: AudienceService | undefined;
-  const usersChanged = async (trx: Knex.Transaction, userIds: number[]): Promise<void> => {
-    await audiences!.recomputeForUsers(trx, userIds);
+  let jobs: ReturnType<typeof createJobAssignmentService> | undefined;
+  const usersChanged = async (trx: Knex.Transaction, users: number[] | Knex.QueryBuilder): Promise<void> => {
+    await audiences!.recomputeForUsers(trx, users);
   };
 
   const profileFields = createProfileFieldService(ctx);
   const hierarchy = createHierarchyService(ctx, {
-    subtreeMoved: async (trx, _kind, usersQuery) => {
-      await audiences!.recomputeForUsers(trx, usersQuery);
-    },
+    subtreeMoved: (trx, kind, nodeId) => jobs!.hierarchyMoved(trx, kind, nodeId),
   });
   audiences = createAudienceService(ctx, { profileFields, hierarchy, userExists });
   const users = createUserService(ctx, { profileFields, usersChanged });
-  const jobAssignments = createJobAssignmentService(ctx, { hierarchy, userExists, usersChanged });
+  jobs = createJobAssignmentService(ctx, { hierarchy, userExists, usersChanged });
+
+  // "Completed course X" audience rules follow completions in the completing transaction, so an
+  // audience-based program assignment can follow in that same transaction too.
+  site.hooks.add(CORE_PLUGIN_ID, 'onAssignmentChange', async ({ trx, change }) => {
+    if (change.type === 'course_completion') await usersChanged(trx, [change.userId]);
+  });
+  const jobAssignments: JobAssignmentService = jobs;
   return { users, profileFields, hierarchy, jobAssignments, audiences };
 }

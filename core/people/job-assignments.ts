@@ -33,7 +33,7 @@ export interface JobAssignmentDeps {
   hierarchy: HierarchyService;
   userExists(trx: Knex.Transaction, userId: number): Promise<boolean>;
   /** Recomputes dynamic audience membership for these users (their job data changed). */
-  usersChanged(trx: Knex.Transaction, userIds: number[]): Promise<void>;
+  usersChanged(trx: Knex.Transaction, users: number[] | Knex.QueryBuilder): Promise<void>;
 }
 
 interface JobRow {
@@ -66,6 +66,7 @@ function toJob(row: JobRow): JobAssignment {
   };
 }
 
+/** The part of a job assignment that onAssignmentChange reports as old/new. */
 export function snapshotOf(job: JobAssignment): JobAssignmentSnapshot {
   return {
     positionId: job.positionId,
@@ -80,7 +81,16 @@ function detail(path: string, code: string, message: string): ErrorDetail[] {
   return [{ path, code, message }];
 }
 
-export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignmentDeps): JobAssignmentService {
+/** Internal extras the other people services call. */
+export interface JobAssignmentInternals {
+  /**
+   * A position/organisation subtree moved: every job assignment in it now answers "X and all
+   * below" differently, so each gets a job_assignment change (old = new snapshot) for sources.
+   */
+  hierarchyMoved(trx: Knex.Transaction, kind: HierarchyKind, nodeId: number): Promise<void>;
+}
+
+export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignmentDeps): JobAssignmentService & JobAssignmentInternals {
   const knex = ctx.db.knex;
 
   async function find(id: number, executor: Executor = knex): Promise<JobAssignment | null> {
@@ -141,7 +151,7 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
     }
   }
 
-  const service: JobAssignmentService = {
+  const service: JobAssignmentService & JobAssignmentInternals = {
     async create(userId, input, trx) {
       checkDates(input);
       return ctx.tx(trx, async (t) => {
@@ -247,6 +257,13 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
     async listForUser(userId, executor = knex) {
       const rows = (await executor('job_assignments').where({ user_id: userId }).orderBy('id')) as JobRow[];
       return rows.map(toJob);
+    },
+
+    async hierarchyMoved(trx, kind, nodeId) {
+      const column = kind === 'position' ? 'position_id' : 'organisation_id';
+      const rows = (await trx('job_assignments').whereIn(column, deps.hierarchy.descendantsQuery(kind, nodeId, true, trx)).orderBy('id')) as JobRow[];
+      await emitUnchanged(trx, rows.map(toJob));
+      if (rows.length > 0) await deps.usersChanged(trx, trx('job_assignments').distinct('user_id').whereIn(column, deps.hierarchy.descendantsQuery(kind, nodeId, true, trx)));
     },
 
     teamQuery(managerJobAssignmentId, allBelow, executor = knex) {

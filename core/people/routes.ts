@@ -145,6 +145,12 @@ const ruleSchema: JsonSchema = {
       required: ['type', 'audienceId'],
       properties: { type: { const: 'audience' }, audienceId: id },
     },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'courseId'],
+      properties: { type: { const: 'course_completed' }, courseId: id },
+    },
   ],
 };
 
@@ -198,6 +204,7 @@ function nodeJson(n: HierarchyNode, children?: HierarchyNode[]): Record<string, 
   };
 }
 
+/** A job assignment as the API shows it (ISO dates). */
 export function jobAssignmentJson(j: JobAssignment): Record<string, unknown> {
   return {
     id: j.id,

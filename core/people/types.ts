@@ -108,16 +108,15 @@ export interface JobAssignmentInput {
   positionAssignedDate?: number | null;
 }
 
-/**
- * One condition of a dynamic audience; a user is a member when every rule matches.
- * Course-completion rules are not implemented yet (see docs/people.md).
- */
+/** One condition of a dynamic audience; a user is a member when every rule matches. */
 export type AudienceRule =
   | { type: 'profile_field'; field: string; value: ProfileValue }
   | { type: 'user_field'; field: 'lang' | 'timezone'; value: string }
   | { type: 'position'; positionId: number; includeChildren?: boolean }
   | { type: 'organisation'; organisationId: number; includeChildren?: boolean }
-  | { type: 'audience'; audienceId: number };
+  | { type: 'audience'; audienceId: number }
+  /** Has a current completion of the course (a `course_completions` row). */
+  | { type: 'course_completed'; courseId: number };
 
 export type AudienceType = 'static' | 'dynamic';
 

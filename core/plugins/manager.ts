@@ -1,4 +1,5 @@
 import semver from 'semver';
+import type { Knex } from 'knex';
 import type { ValidateFunction } from 'ajv';
 import type { Site } from '../site';
 import { WaymarkError, notFound } from '../errors';
@@ -439,7 +440,7 @@ export class PluginManager {
       }
     }
     try {
-      const applied = await migrateLatest(this.site.db.knex, pluginMigrationSet(id, definition));
+      const applied = await migrateWaitingForLock(this.site.db.knex, pluginMigrationSet(id, definition));
       if (applied.length) this.site.logger.info('plugin migrated', { plugin: id, from: row.version, to: manifest.version, applied });
     } catch (error) {
       await this.fail(id, PluginErrorCode.migrationFailed, messageOf(error));
@@ -559,6 +560,23 @@ export class PluginManager {
     // A process that does not run plugins (the CLI) reports what the running site recorded.
     if (row.state === 'errored') return { ...base, state: 'errored', errorCode: row.errorCode, errorMessage: row.errorMessage };
     return { ...base, state: 'enabled', errorCode: null, errorMessage: null };
+  }
+}
+
+/**
+ * Several processes may boot at once (`serve --workers N`); Knex refuses, rather than waits, when
+ * another process holds a migration lock. Waiting here keeps one winner migrating and the others
+ * finding nothing left to do, instead of marking the plugin errored in every loser.
+ */
+async function migrateWaitingForLock(knex: Knex, set: MigrationSet, attempts = 100): Promise<string[]> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateLatest(knex, set);
+    } catch (error) {
+      const locked = (error as { name?: string }).name === 'MigrationLocked' || /already locked/i.test(messageOf(error));
+      if (!locked || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }
 

@@ -14,7 +14,7 @@ import {
   type CompletionEvent,
   type RecalcTargetSelector,
 } from './recalc';
-import { bool, iso, placeholders, selectRows } from '../learning/sql';
+import { bool, iso, lockLearners, placeholders, selectRows } from '../learning/sql';
 
 /** Name of the background job that recomputes every affected learner after a structure edit. */
 export const PROGRAM_RECOMPUTE_JOB = 'program_recompute';
@@ -108,7 +108,7 @@ export interface ProgramsService {
   /** Fires onCompletion / onAssignmentChange for program and course-set events, inside `trx`. */
   fireEvents(trx: Knex.Transaction, events: readonly CompletionEvent[]): Promise<void>;
   /** Set-based recompute of every learner with a completion in the program (the job body). */
-  recomputeProgram(programId: number, progress?: (done: number, total: number) => Promise<void>): Promise<{ learners: number; changed: number }>;
+  recomputeProgram(programId: number, progress?: (done: number, total: number) => Promise<void>): Promise<{ learners: number; newlyCompleted: number }>;
   /** The in-process structure cache (exposed for tests and benchmarks). */
   readonly structures: StructureCache;
 }
@@ -273,6 +273,8 @@ export function createProgramsService(site: Site, options: ProgramsServiceOption
 
   async function recomputeBatch(structure: CachedStructure, userIds: number[]): Promise<number> {
     return db().transaction(async (trx) => {
+      // Same per-learner lock as the completion path, so a completion recorded meanwhile is not overwritten.
+      await lockLearners(trx, db().dialect, userIds);
       const completions = new Map<number, Map<number, number>>();
       if (structure.courseIds.length) {
         const rows = await selectRows<{ user_id: number; course_id: number; completed_at: number }>(
@@ -298,21 +300,20 @@ export function createProgramsService(site: Site, options: ProgramsServiceOption
           program: state.programs.get(key(structure.programId, userId)),
           sets: state.sets.get(key(structure.programId, userId)) ?? new Map(),
         }));
-      const before = items.length;
       const events = await applyEvaluations(trx, items, db().now());
       await fireEvents(trx, events);
-      return before ? events.length : 0;
+      return events.filter((e) => e.kind === 'program').length;
     });
   }
 
-  async function recomputeProgram(programId: number, progress?: (done: number, total: number) => Promise<void>): Promise<{ learners: number; changed: number }> {
+  async function recomputeProgram(programId: number, progress?: (done: number, total: number) => Promise<void>): Promise<{ learners: number; newlyCompleted: number }> {
     let learners = 0;
-    let changed = 0;
+    let newlyCompleted = 0;
     // Loop until the structure we computed against is still current: a job already running when
     // another edit arrives absorbs that edit (the dedupe key returns the running job).
     for (let pass = 0; pass < 10; pass++) {
       const structure = await structures.getOne(db().knex, programId);
-      if (!structure) return { learners, changed };
+      if (!structure) return { learners, newlyCompleted };
       const courseFilter = structure.courseIds.length
         ? `SELECT user_id FROM course_completions WHERE course_id IN (${placeholders(structure.courseIds.length)}) UNION `
         : '';
@@ -329,7 +330,7 @@ export function createProgramsService(site: Site, options: ProgramsServiceOption
         );
         if (!batch.length) break;
         const ids = batch.map((r) => Number(r.user_id));
-        changed += await recomputeBatch(structure, ids);
+        newlyCompleted += await recomputeBatch(structure, ids);
         learners += ids.length;
         after = ids[ids.length - 1]!;
         await progress?.(learners, Number(total));
@@ -337,7 +338,7 @@ export function createProgramsService(site: Site, options: ProgramsServiceOption
       const current = await selectRows<{ structure_version: number }>(db().knex, 'SELECT structure_version FROM programs WHERE id = ?', [programId]);
       if (!current.length || Number(current[0]!.structure_version) === structure.version) break;
     }
-    return { learners, changed };
+    return { learners, newlyCompleted };
   }
 
   async function hasCompletions(trx: Knex.Transaction, programId: number): Promise<boolean> {

@@ -4,9 +4,11 @@ import { jobs } from './0002_jobs';
 import { people } from './0003_people';
 import { learning } from './0004_learning';
 import { programs } from './0005_programs';
+import { assignment } from './0006_assignment';
+import { sessions } from './0007_sessions';
 
 /** Core migrations, in order. Add new ones at the end; never edit one that has shipped. */
 export const coreMigrations: MigrationSet = {
   tableName: 'waymark_migrations',
-  migrations: [platform, jobs, people, learning, programs],
+  migrations: [platform, jobs, people, learning, programs, assignment, sessions],
 };

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { definePlugin } from '../../core/plugins/types';
 import type { AssignmentSource, RuleInstance, SourceContext } from '../../core/assignment/types';
+import type { JobAssignmentSnapshot } from '../../core/hooks/core-hooks';
 
 /** `instanceId` is the organisation id; `includeChildren` adds every organisation below it. */
 export interface OrganisationInstance extends RuleInstance {
@@ -9,6 +10,13 @@ export interface OrganisationInstance extends RuleInstance {
 
 const KIND = 'organisation';
 const COLUMN = 'organisation_id';
+
+const sameSnapshot = (a: JobAssignmentSnapshot, b: JobAssignmentSnapshot): boolean =>
+  a.positionId === b.positionId &&
+  a.organisationId === b.organisationId &&
+  a.managerJobAssignmentId === b.managerJobAssignmentId &&
+  a.startDate === b.startDate &&
+  a.positionAssignedDate === b.positionAssignedDate;
 
 /** Node ids on the paths from the root down to each of `nodeIds` (materialised paths `/1/4/9/`). */
 async function selfAndAncestors(ctx: SourceContext, nodeIds: number[]): Promise<Set<number>> {
@@ -48,6 +56,12 @@ export const organisationSource: AssignmentSource<OrganisationInstance> = {
 
   async affectedRules(change, rules, ctx) {
     if (change.type !== 'job_assignment' || rules.length === 0) return [];
+    if (change.old && change.new && sameSnapshot(change.old, change.new)) {
+      // "Something above you moved" (a subtree of the tree, or the management chain): the node is
+      // the same but its ancestors may not be, and the old ones are no longer readable, so every
+      // "and all below" rule is rechecked for this user. Exact-node rules cannot change.
+      return rules.filter((r) => r.instance.includeChildren).map((r) => r.id);
+    }
     const before = change.old?.organisationId ?? null;
     const after = change.new?.organisationId ?? null;
     if (before === after) return [];

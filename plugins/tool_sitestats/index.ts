@@ -64,6 +64,28 @@ export default definePlugin({
         return { body: { ...stats, lastSnapshotAt } };
       },
     });
+    // An operator page, listed on /admin while the plugin is enabled. Its partial and helper are
+    // namespaced by the plugin id (`tool_sitestats/summary`, `tool_sitestats_count`), so any theme
+    // can render them and disabling the plugin takes page, partial and helper away together.
+    ctx.theme.helper('count', (value: unknown) => Number(value ?? 0).toLocaleString('en'));
+    ctx.theme.partial(
+      'summary',
+      `<div class="wrap"><h1>Site statistics</h1>
+<dl class="stats">
+  <div><dt>Users</dt><dd>{{tool_sitestats_count stats.users}}</dd></div>
+  <div><dt>Enabled plugins</dt><dd>{{tool_sitestats_count stats.enabledPlugins}}</dd></div>
+  <div><dt>Queued jobs</dt><dd>{{tool_sitestats_count stats.jobs.queued}}</dd></div>
+  <div><dt>Dead jobs</dt><dd>{{tool_sitestats_count stats.jobs.dead}}</dd></div>
+</dl></div>`,
+    );
+    ctx.routes.page({
+      method: 'get',
+      path: '/admin/sitestats',
+      access: 'admin',
+      async handler(_req, res) {
+        res.locals.render('tool_sitestats/summary', { title: 'Site statistics', stats: await collectStats(ctx.site.db.knex) });
+      },
+    });
     ctx.jobs.define({
       name: 'tool_sitestats.snapshot',
       async handler() {

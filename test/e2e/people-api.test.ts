@@ -33,6 +33,14 @@ describe('people REST API', function () {
     await t?.close();
   });
 
+  it('documents the people endpoints in the OpenAPI document', async function () {
+    const res = await request(app).get('/api/v1/openapi.json').expect(200);
+    const paths = Object.keys(res.body.paths as Record<string, unknown>);
+    for (const p of ['/users', '/users/{id}', '/organisations', '/positions/{id}', '/users/{id}/job-assignments', '/job-assignments/{id}', '/audiences', '/audiences/{id}/members/{userId}']) {
+      expect(paths, p).to.include(p);
+    }
+  });
+
   it('creates a user with profile values and never shows the password hash', async function () {
     const res = await request(app)
       .post('/api/v1/users')

@@ -175,6 +175,21 @@ describe('completion: activities, grades, courses and programs', () => {
     expect(error.code).to.equal('COMPLETIONCRITERIA_INVALID');
   });
 
+  it('concurrent completions of different courses for one learner still complete the program', async () => {
+    const a = await course();
+    const b = await course();
+    const c = await course();
+    const { program } = await site.services.programs.create({ shortname: `conc${++seq}`, fullname: 'C', courseSets: [{ courseIds: [a, b, c], rule: 'all' }] });
+    const learners = await Promise.all([user(), user(), user(), user(), user()]);
+    await Promise.all(
+      learners.flatMap((userId) => [a, b, c].map((courseId, i) => site.services.completion.recordCourseCompletion(courseId, userId, { completedAt: T0 + i * DAY }))),
+    );
+    for (const userId of learners) {
+      expect(await site.services.programs.learnerStatus(program.id, userId)).to.deep.include({ status: 'complete', completedAt: new Date(T0 + 2 * DAY).toISOString() });
+    }
+    expect(completions.filter((e) => e.subject.type === 'program')).to.have.length(learners.length);
+  });
+
   it('enrolments are unique per (user, course, method) and can be suspended', async () => {
     const courseId = await course();
     const userId = await user();

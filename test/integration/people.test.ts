@@ -1,13 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { expect } from 'chai';
-import { createSite, type Site } from '../../core/site';
-import { createLogger } from '../../core/logging';
+import type { Site } from '../../core/site';
 import { WaymarkError } from '../../core/errors';
 import type { AssignmentChange } from '../../core/hooks/core-hooks';
 import type { PeopleServices } from '../../core/people/index';
-import { createTestDatabase, type TestDatabase } from '../utils/db';
+import { createTestSite, type TestSite } from '../utils/site';
 
 /** Runs `work` and returns the WaymarkError it throws (failing the test when it does not). */
 async function rejection(work: () => Promise<unknown>): Promise<WaymarkError> {
@@ -21,10 +17,9 @@ async function rejection(work: () => Promise<unknown>): Promise<WaymarkError> {
 }
 
 describe('people services (integration)', function () {
-  let db: TestDatabase;
+  let t: TestSite;
   let site: Site;
   let people: PeopleServices;
-  let pluginsDir: string;
   let changes: AssignmentChange[] = [];
   let seq = 0;
   const uname = (base: string) => `${base}${++seq}`;
@@ -33,10 +28,8 @@ describe('people services (integration)', function () {
   const ids = async (query: PromiseLike<unknown>) => ((await query) as Array<Record<string, unknown>>).map((r) => Number(Object.values(r)[0])).sort((a, b) => a - b);
 
   before(async function () {
-    db = await createTestDatabase();
-    pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'waymark-people-plugins-'));
-    site = createSite({ config: { databaseUrl: db.url, pluginsDir }, logger: createLogger({ silent: true }) });
-    await site.start();
+    t = await createTestSite();
+    site = t.site;
     people = site.services;
     site.hooks.add('test', 'onAssignmentChange', ({ change }) => {
       changes.push(change);
@@ -44,9 +37,7 @@ describe('people services (integration)', function () {
   });
 
   after(async function () {
-    await site?.stop();
-    await db?.drop();
-    fs.rmSync(pluginsDir, { recursive: true, force: true });
+    await t?.close();
   });
 
   beforeEach(() => {
@@ -263,7 +254,7 @@ describe('people services (integration)', function () {
       const branch = await people.hierarchy.createPosition({ name: 'Branch manager', parentId: region.id });
       const vip = await people.audiences.create({ name: 'VIP' });
       const early = await newUser('early', { profile: { site: 'paris' } });
-      await people.jobAssignments.create(early.id, { positionId: branch.id });
+      const earlyJob = await people.jobAssignments.create(early.id, { positionId: branch.id });
 
       const parisManagers = await people.audiences.create({
         name: 'Paris managers',
@@ -296,9 +287,14 @@ describe('people services (integration)', function () {
       expect(await people.audiences.isMember(parisManagers.id, late.id)).to.equal(false);
       expect(changes).to.deep.include({ type: 'audience_membership', userId: late.id, audienceId: parisManagers.id, member: false });
 
-      // Moving the branch position out of the region tree drops everyone holding it.
+      // Moving the branch position out of the region tree drops everyone holding it, and tells
+      // assignment sources about each job assignment whose "position and below" answer moved.
+      changes = [];
       await people.hierarchy.move('position', branch.id, null);
       expect(await people.audiences.isMember(parisManagers.id, early.id)).to.equal(false);
+      const snapshot = { positionId: branch.id, organisationId: null, managerJobAssignmentId: null, startDate: null, positionAssignedDate: earlyJob.positionAssignedDate };
+      expect(changes).to.deep.include({ type: 'job_assignment', userId: early.id, jobAssignmentId: earlyJob.id, old: snapshot, new: snapshot });
+      expect(changes).to.deep.include({ type: 'audience_membership', userId: early.id, audienceId: parisManagers.id, member: false });
       await people.hierarchy.move('position', branch.id, region.id);
       expect(await people.audiences.isMember(parisManagers.id, early.id)).to.equal(true);
 
@@ -315,6 +311,34 @@ describe('people services (integration)', function () {
 
       const manual = await rejection(() => people.audiences.addMember(parisManagers.id, late.id));
       expect(manual).to.include({ code: 'AUDIENCE_DYNAMIC', status: 409 });
+    });
+
+    it('adds learners who complete a course to a "completed course" audience in the completing transaction', async function () {
+      const course = await site.services.courses.create({ shortname: uname('CA'), fullname: 'Course A' });
+      const abc = await people.audiences.create({ name: 'ABC', rules: [{ type: 'course_completed', courseId: course.id }] });
+      const learner = await newUser('completer');
+      expect(await people.audiences.isMember(abc.id, learner.id)).to.equal(false);
+      let memberInsideTrx = false;
+      const untap = site.hooks.add(
+        'test-observer',
+        'onAssignmentChange',
+        async ({ trx, change }) => {
+          if (change.type === 'audience_membership' && change.audienceId === abc.id) {
+            memberInsideTrx = !!(await trx('audience_members').where({ audience_id: abc.id, user_id: learner.id }).first('id'));
+          }
+        },
+        { priority: 1 },
+      );
+      try {
+        changes = [];
+        await site.services.completion.recordCourseCompletion(course.id, learner.id);
+      } finally {
+        untap();
+      }
+      expect(await people.audiences.isMember(abc.id, learner.id)).to.equal(true);
+      expect(memberInsideTrx).to.equal(true);
+      expect(changes).to.deep.include({ type: 'audience_membership', userId: learner.id, audienceId: abc.id, member: true });
+      expect((await rejection(() => people.audiences.create({ name: 'Nope', rules: [{ type: 'course_completed', courseId: 999999 }] }))).code).to.equal('COURSE_NOT_FOUND');
     });
 
     it('refuses rules that name unknown things', async function () {

@@ -37,12 +37,19 @@ describe('tool_sitestats plugin', function () {
     fs.rmSync(pluginsDir, { recursive: true, force: true });
   });
 
+  /** What the jobs table says, independently of the plugin's own query. */
+  async function jobCounts(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = { queued: 0, running: 0, done: 0, dead: 0 };
+    for (const job of await site.db.knex('jobs').select('state')) counts[job.state as string]! += 1;
+    return counts;
+  }
+
   it('shows admins the counts of users, enabled plugins and jobs by state', async () => {
     const app = createApp(site);
     expect((await request(app).get('/api/v1/tool_sitestats/summary').set('Authorization', `Bearer ${learnerToken}`)).status).to.equal(403);
     const res = await request(app).get('/api/v1/tool_sitestats/summary').set('Authorization', `Bearer ${adminToken}`);
     expect(res.status).to.equal(200);
-    expect(res.body).to.deep.equal({ users: 2, enabledPlugins: 1, jobs: { queued: 0, running: 0, done: 0, dead: 0 }, lastSnapshotAt: null });
+    expect(res.body).to.deep.equal({ users: 2, enabledPlugins: 1, jobs: await jobCounts(), lastSnapshotAt: null });
   });
 
   it('records a snapshot once a day from its schedule', async () => {
@@ -54,7 +61,8 @@ describe('tool_sitestats plugin', function () {
     expect(snapshots).to.have.length(1);
     expect(snapshots[0]).to.include({ users: 2, enabled_plugins: 1 });
     const res = await request(createApp(site)).get('/api/v1/tool_sitestats/summary').set('Authorization', `Bearer ${adminToken}`);
-    expect(res.body.jobs.done).to.equal(1);
+    expect(res.body.jobs).to.deep.equal(await jobCounts());
+    expect(res.body.jobs.done).to.be.at.least(1);
     expect(res.body.lastSnapshotAt).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 

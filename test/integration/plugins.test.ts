@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
+import sinon from 'sinon';
 import { createSite, type Site } from '../../core/site';
 import { createLogger } from '../../core/logging';
 import { createApp } from '../../core/http/app';
@@ -165,6 +166,33 @@ describe('plugin manager', function () {
     await server.plugins.refresh();
     expect(server.plugins.isActive('local_child')).to.equal(true);
     expect(server.hooks.hooksOf('local_child')).to.deep.equal(['onCompletion']);
+  });
+
+  it('a watching server picks up changes made elsewhere on its next poll', async () => {
+    // Only setInterval is faked: the poll fires when the test says so, the database runs for real.
+    const clock = sinon.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const server = createSite({
+        config: { databaseUrl: db.url, pluginsDir: fixtures, pluginPollMs: 5000 },
+        logger: createLogger({ silent: true }),
+        watchPlugins: true,
+      });
+      sites.push(server);
+      await server.start();
+      const cli = open();
+      await cli.start();
+      await cli.plugins.disable('local_child');
+
+      clock.tick(4999);
+      await server.plugins.list(); // queued behind any state change in progress
+      expect(server.plugins.isActive('local_child')).to.equal(true);
+      clock.tick(1);
+      await server.plugins.list();
+      expect(server.plugins.isActive('local_child')).to.equal(false);
+      expect(server.hooks.hooksOf('local_child')).to.deep.equal([]);
+    } finally {
+      clock.restore();
+    }
   });
 
   it('keeps settings valid: defaults applied, bad values refused with nothing stored', async () => {

@@ -215,6 +215,12 @@ describe('programs over REST', () => {
     expect((await api().get('/programs/987654')).status).to.equal(404);
     expect((await api().get(`/programs/${p.id}/learners/987654`)).status).to.equal(404);
     expect((await api().post('/courses/987654/completions', { userId: learnerId })).status).to.equal(404);
+    expect((await api().post(`/courses/${courses.get('A')}/completions`, { userId: 987654 })).status).to.equal(404);
+    expect((await api().post('/activities/987654/completions', { userId: learnerId })).status).to.equal(404);
+    const future = await api().post(`/courses/${courses.get('A')}/completions`, { userId: learnerId, completedAt: '2999-01-01T00:00:00Z' });
+    expect(future.status).to.equal(422);
+    expect(future.body.error.code).to.equal('COMPLETEDAT_IN_FUTURE');
+    expect(await site.db.knex('course_completions').where({ user_id: learnerId })).to.have.length(0);
     expect((await api().get(`/programs/${p.id}/learners/${learnerId}`, learnerToken)).status).to.equal(200);
     const other = await insertUser();
     const denied = await api().get(`/programs/${p.id}/learners/${other}`, learnerToken);
@@ -277,5 +283,27 @@ describe('programs over REST', () => {
     const read = await api().get(`/courses/${c.body.id}`);
     expect(read.body.activities).to.have.length(1);
     expect((await api().post('/courses', { shortname: 'acts', fullname: 'Dup' })).status).to.equal(409);
+  });
+
+  it('activity completion and grades over REST complete the course and then the program', async () => {
+    const c = await api().post('/courses', { shortname: 'rest-acts', fullname: 'REST activities' });
+    const page = await api().post(`/courses/${c.body.id}/activities`, { type: 'page', name: 'Page', completionTracked: true });
+    const quiz = await api().post(`/courses/${c.body.id}/activities`, { type: 'quiz', name: 'Quiz', completionTracked: true, maxGrade: 10 });
+    const p = await api().post('/programs', { shortname: 'rest-acts', fullname: 'P', courseSets: [{ courseIds: [c.body.id], rule: 'all' }] });
+    const userId = await insertUser();
+    const first = await api().post(`/activities/${page.body.id}/completions`, { userId });
+    expect(first.status).to.equal(201);
+    expect(first.body.courseCompletedAt).to.equal(null);
+    const tooHigh = await api().post(`/activities/${quiz.body.id}/grades`, { userId, grade: 11 });
+    expect(tooHigh.status).to.equal(422);
+    const graded = await api().post(`/activities/${quiz.body.id}/grades`, { userId, grade: 7 });
+    expect(graded.status).to.equal(200);
+    expect(graded.body.activityComplete).to.equal(true);
+    expect(graded.body.courseCompletedAt).to.be.a('string');
+    const view = await learner(p.body.id, userId);
+    expect(view).to.deep.include({ status: 'complete', completedAt: graded.body.courseCompletedAt });
+    const again = await api().post(`/activities/${page.body.id}/completions`, { userId });
+    expect(again.status).to.equal(200);
+    expect(again.body.created).to.equal(false);
   });
 });

@@ -1,0 +1,644 @@
+import type { Knex } from 'knex';
+import type { Site } from '../site';
+import type { Executor } from '../db/database';
+import type { AssignmentChange } from '../hooks/core-hooks';
+import { addDuration, parseDuration } from '../programs/durations';
+import { evaluateProgram } from '../programs/engine';
+import { applyEvaluations, key, loadStoredState } from '../programs/recalc';
+import { ASSIGNMENT_DATE_EVENT } from './events';
+import type { AssignmentSource, DueDateEvent, RuleInstance, SourceContext } from './types';
+import { chunk, distinct, num, numOrNull, placeholders, rows, sqlOf, updateByIdCase, write } from './sql';
+
+/** A stored assignment rule. */
+export interface LoadedRule {
+  id: number;
+  programId: number;
+  source: string;
+  instance: RuleInstance;
+  dueKind: 'none' | 'fixed' | 'relative';
+  dueDate: number | null;
+  dueWithin: string | null;
+  dueEvent: string | null;
+  dueInstanceId: number | null;
+  version: number;
+  deletedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** An inclusive range of user ids: the unit of one batch (a single user for incremental sync). */
+export interface UserScope {
+  lo: number;
+  hi: number;
+}
+
+/** What a sync wrote; all zero means it changed nothing. */
+export interface SyncCounters {
+  membersInserted: number;
+  membersDeleted: number;
+  membersUpdated: number;
+  assignmentsWritten: number;
+  exceptionsRaised: number;
+  assigned: number;
+  unassigned: number;
+}
+
+export const emptyCounters = (): SyncCounters => ({
+  membersInserted: 0,
+  membersDeleted: 0,
+  membersUpdated: 0,
+  assignmentsWritten: 0,
+  exceptionsRaised: 0,
+  assigned: 0,
+  unassigned: 0,
+});
+
+export function addCounters<T extends SyncCounters>(into: T, more: SyncCounters): T {
+  for (const k of Object.keys(more) as Array<keyof SyncCounters>) into[k] += more[k];
+  return into;
+}
+
+export const totalWrites = (c: SyncCounters): number => c.membersInserted + c.membersDeleted + c.membersUpdated + c.assignmentsWritten;
+
+export type ExceptionType = 'already_assigned' | 'completion_time_unknown' | 'time_allowance';
+
+interface RuleRow {
+  id: number;
+  program_id: number;
+  source: string;
+  instance: string;
+  due_kind: LoadedRule['dueKind'];
+  due_date: number | null;
+  due_within: string | null;
+  due_event: string | null;
+  due_instance_id: number | null;
+  version: number;
+  deleted_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export function toRule(row: RuleRow): LoadedRule {
+  return {
+    id: num(row.id),
+    programId: num(row.program_id),
+    source: row.source,
+    instance: JSON.parse(row.instance) as RuleInstance,
+    dueKind: row.due_kind,
+    dueDate: numOrNull(row.due_date),
+    dueWithin: row.due_within,
+    dueEvent: row.due_event,
+    dueInstanceId: numOrNull(row.due_instance_id),
+    version: num(row.version),
+    deletedAt: numOrNull(row.deleted_at),
+    createdAt: num(row.created_at),
+    updatedAt: num(row.updated_at),
+  };
+}
+
+export async function loadRules(executor: Executor, where: { programId?: number; ruleId?: number; includeDeleted?: boolean } = {}): Promise<LoadedRule[]> {
+  const qb = executor('program_assignment_rules').select('*').orderBy('id');
+  if (where.programId !== undefined) qb.where('program_id', where.programId);
+  if (where.ruleId !== undefined) qb.where('id', where.ruleId);
+  if (!where.includeDeleted) qb.whereNull('deleted_at');
+  return ((await qb) as RuleRow[]).map(toRule);
+}
+
+/**
+ * Adds a duration in UTC. Durations without years or months are a fixed number of milliseconds in
+ * UTC, so those skip luxon: the full sync adds one per membership row.
+ */
+const fixedMs = new Map<string, number | null>();
+export function addDurationFast(epochMs: number, iso: string): number {
+  let ms = fixedMs.get(iso);
+  if (ms === undefined) {
+    const d = parseDuration(iso);
+    const o = d?.toObject() ?? {};
+    ms = d && !o.years && !o.months && !o.quarters ? addDuration(0, iso) : null;
+    fixedMs.set(iso, ms);
+  }
+  return ms === null ? addDuration(epochMs, iso) : epochMs + ms;
+}
+
+/** The engine: membership set differences, due dates, effective assignments and exceptions. */
+export class AssignmentSync {
+  constructor(private readonly site: Site) {}
+
+  private get dialect() {
+    return this.site.db.dialect;
+  }
+
+  ctx(executor: Executor): SourceContext {
+    return { db: executor, services: this.site.services };
+  }
+
+  /** The source contribution of a rule, or undefined when its plugin is disabled or gone. */
+  source(type: string): AssignmentSource | undefined {
+    return this.site.extensions.get('assignmentSources', type)?.value;
+  }
+
+  /** A due-date event by name: the rule's source may add its own, else the registry's. */
+  event(sourceType: string, name: string): DueDateEvent | undefined {
+    return this.source(sourceType)?.dueEvents?.[name] ?? this.site.extensions.get('dueDateEvents', name)?.value;
+  }
+
+  /** Desired members of a rule within a scope: active users only, distinct. */
+  private desired(trx: Knex.Transaction, rule: LoadedRule, source: AssignmentSource, scope: UserScope): Knex.QueryBuilder {
+    return trx
+      .from(source.members(rule.instance, this.ctx(trx)).as('s'))
+      .join('users as u', 'u.id', 's.user_id')
+      .where('u.suspended', false)
+      .where('u.deleted', false)
+      .whereBetween('s.user_id', [scope.lo, scope.hi])
+      .distinct('s.user_id');
+  }
+
+  /** Initial per-membership due state and date for a rule whose due date needs no event. */
+  private staticDue(rule: LoadedRule): { state: string; dueAt: number | null } {
+    if (rule.dueKind === 'relative') return { state: 'new', dueAt: null };
+    return { state: 'known', dueAt: rule.dueKind === 'fixed' ? rule.dueDate : null };
+  }
+
+  /**
+   * Set difference for one rule in one user range: INSERT desired-not-current, DELETE
+   * current-not-desired. A rule being removed, or whose source is gone while the rule is being
+   * removed, desires nobody. A rule whose source plugin is disabled is left as it is: it assigns
+   * nobody new and unassigns nobody until the plugin returns or the rule is removed.
+   */
+  async syncRuleMembers(trx: Knex.Transaction, rule: LoadedRule, scope: UserScope, now: number): Promise<{ inserted: number; deleted: number }> {
+    if (rule.deletedAt !== null) {
+      const deleted = await write(trx, 'DELETE FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ?', [rule.id, scope.lo, scope.hi]);
+      return { inserted: 0, deleted };
+    }
+    const source = this.source(rule.source);
+    if (!source) return { inserted: 0, deleted: 0 };
+    const d = sqlOf(this.desired(trx, rule, source, scope));
+    const due = this.staticDue(rule);
+    const inserted = await write(
+      trx,
+      `INSERT INTO program_rule_members (program_id, rule_id, user_id, due_state, event_at, due_at, created_at)
+       SELECT ?, ?, d.user_id, ?, NULL, ?, ? FROM (${d.sql}) d
+       WHERE NOT EXISTS (SELECT 1 FROM program_rule_members m WHERE m.rule_id = ? AND m.user_id = d.user_id)`,
+      [rule.programId, rule.id, due.state, due.dueAt, now, ...d.bindings, rule.id],
+    );
+    const deleted = await write(
+      trx,
+      `DELETE FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ? AND user_id NOT IN (${d.sql})`,
+      [rule.id, scope.lo, scope.hi, ...d.bindings],
+    );
+    return { inserted, deleted };
+  }
+
+  /**
+   * Brings membership due dates up to date. For a relative rule, only rows that are new or whose
+   * event time moved are read (the comparison is in SQL); their calendar arithmetic is done here and
+   * written back with one CASE update per chunk. `full` recomputes every row (the due rule changed)
+   * and still writes only rows whose values differ.
+   */
+  async syncRuleDue(trx: Knex.Transaction, rule: LoadedRule, scope: UserScope, full: boolean): Promise<number> {
+    if (rule.deletedAt !== null) return 0;
+    if (rule.dueKind !== 'relative') {
+      const due = this.staticDue(rule);
+      return write(
+        trx,
+        `UPDATE program_rule_members SET due_state = 'known', event_at = NULL, due_at = ?
+         WHERE rule_id = ? AND user_id BETWEEN ? AND ? AND (due_state <> 'known' OR ${distinct(this.dialect, 'due_at', '?')} OR event_at IS NOT NULL)`,
+        [due.dueAt, rule.id, scope.lo, scope.hi, due.dueAt],
+      );
+    }
+    const within = rule.dueWithin!;
+    const eventName = rule.dueEvent!;
+    const event = this.event(rule.source, eventName);
+    const changedFilter = full ? '' : ` AND (m.due_state = 'new' OR ${distinct(this.dialect, 'm.event_at', 'e.event_at')})`;
+    let found: Array<{ id: number; due_state: string; event_at: number | null; due_at: number | null; created_at: number; new_event: number | null }>;
+    if (eventName === ASSIGNMENT_DATE_EVENT) {
+      found = await rows(
+        trx,
+        `SELECT m.id, m.due_state, m.event_at, m.due_at, m.created_at, m.created_at AS new_event FROM program_rule_members m
+         WHERE m.rule_id = ? AND m.user_id BETWEEN ? AND ?${full ? '' : " AND m.due_state = 'new'"}`,
+        [rule.id, scope.lo, scope.hi],
+      );
+    } else if (!event) {
+      // The event's plugin is gone: keep the dates computed while it was there; new rows wait.
+      return 0;
+    } else {
+      const users = trx('program_rule_members').select('user_id').where('rule_id', rule.id).whereBetween('user_id', [scope.lo, scope.hi]);
+      const e = sqlOf(event.eventTimes(users, rule.dueInstanceId ?? undefined, this.ctx(trx)));
+      found = await rows(
+        trx,
+        `SELECT m.id, m.due_state, m.event_at, m.due_at, m.created_at, e.event_at AS new_event
+         FROM program_rule_members m LEFT JOIN (${e.sql}) e ON e.user_id = m.user_id
+         WHERE m.rule_id = ? AND m.user_id BETWEEN ? AND ?${changedFilter}`,
+        [...e.bindings, rule.id, scope.lo, scope.hi],
+      );
+    }
+    const missing = event?.whenMissing ?? 'unknown';
+    const updates: Array<{ id: number; values: unknown[] }> = [];
+    for (const r of found) {
+      const eventAt = numOrNull(r.new_event);
+      const state = eventAt === null ? missing : 'known';
+      const dueAt = eventAt === null ? null : addDurationFast(eventAt, within);
+      if (r.due_state === state && numOrNull(r.event_at) === eventAt && numOrNull(r.due_at) === dueAt) continue;
+      updates.push({ id: num(r.id), values: [state, eventAt, dueAt] });
+    }
+    if (!updates.length) return 0;
+    return updateByIdCase(trx, 'program_rule_members', ['due_state', 'event_at', 'due_at'], updates);
+  }
+
+  /** Program minimum time required (ISO) from the compiled structure; null when none. */
+  async minTime(executor: Executor, programId: number): Promise<string | null> {
+    const structure = await this.site.services.programs.structures.getOne(executor, programId);
+    return structure?.compiled.minTimeRequired ?? null;
+  }
+
+  /**
+   * Recomputes effective assignments of one program for a user range, set-based: one aggregate
+   * query returns only learners whose rules now say something different from what their assignment
+   * row recorded (so an unchanged site reads nothing back and writes nothing); their transitions are
+   * decided here and written with one upsert per chunk. Exceptions are checked when an assignment is
+   * created or its due date changes (DOMAIN 4.1) and hooks fire inside `trx`.
+   */
+  async recomputeEffective(trx: Knex.Transaction, programId: number, scope: UserScope, now: number): Promise<SyncCounters> {
+    const counters = emptyCounters();
+    const diff = distinct(this.dialect, 'p.rule_due_at', 'a.agg_due');
+    const changed = await rows<DiffRow>(
+      trx,
+      `SELECT a.user_id, a.rule_state, a.agg_due, p.id AS pid, p.status, p.due_at, p.rule_state AS old_state, p.assigned_at, p.exception_id,
+              e.status AS exception_status, e.type AS exception_type
+       FROM (SELECT x.user_id, CASE WHEN x.has_known = 1 THEN 'known' WHEN x.has_unknown = 1 THEN 'unknown' ELSE 'future' END AS rule_state, x.agg_due
+             FROM (SELECT m.user_id,
+                          MAX(CASE WHEN m.due_state = 'known' THEN 1 ELSE 0 END) AS has_known,
+                          MAX(CASE WHEN m.due_state = 'unknown' THEN 1 ELSE 0 END) AS has_unknown,
+                          MAX(CASE WHEN m.due_state = 'known' THEN m.due_at ELSE NULL END) AS agg_due
+                   FROM program_rule_members m WHERE m.program_id = ? AND m.user_id BETWEEN ? AND ? GROUP BY m.user_id) x) a
+       LEFT JOIN program_user_assignments p ON p.program_id = ? AND p.user_id = a.user_id
+       LEFT JOIN program_exceptions e ON e.id = p.exception_id
+       WHERE p.id IS NULL OR p.rule_state IS NULL OR p.rule_state <> a.rule_state OR ${diff}
+       UNION ALL
+       SELECT p.user_id, NULL, NULL, p.id, p.status, p.due_at, p.rule_state, p.assigned_at, p.exception_id, e.status, e.type
+       FROM program_user_assignments p LEFT JOIN program_exceptions e ON e.id = p.exception_id
+       WHERE p.program_id = ? AND p.user_id BETWEEN ? AND ? AND p.rule_state IS NOT NULL
+         AND NOT EXISTS (SELECT 1 FROM program_rule_members m WHERE m.program_id = p.program_id AND m.user_id = p.user_id)`,
+      [programId, scope.lo, scope.hi, programId, programId, scope.lo, scope.hi],
+    );
+    if (!changed.length) return counters;
+    const minTime = await this.minTime(trx, programId);
+    const threshold = minTime ? addDuration(now, minTime) : now;
+    const check = (due: number | null, unknown: boolean): ExceptionType | null => {
+      if (unknown) return 'completion_time_unknown';
+      if (due !== null && due < threshold) return 'time_allowance';
+      return null;
+    };
+
+    const upserts: AssignmentRow[] = [];
+    const raise: Array<{ userId: number; type: ExceptionType; dueAt: number | null }> = [];
+    const closeExceptions: Array<{ id: number; resolution: string }> = [];
+    const assigned: number[] = [];
+    const unassigned: number[] = [];
+    const recalc: number[] = [];
+
+    for (const r of changed) {
+      const userId = num(r.user_id);
+      const status = r.status as AssignmentStatus | null;
+      const liveException = r.exception_id !== null && (r.exception_status === 'open' || r.exception_status === 'dismissed');
+      const base: AssignmentRow = {
+        program_id: programId,
+        user_id: userId,
+        status: status ?? 'unassigned',
+        due_at: numOrNull(r.due_at),
+        rule_state: r.rule_state,
+        rule_due_at: numOrNull(r.agg_due),
+        assigned_at: numOrNull(r.assigned_at),
+        exception_id: numOrNull(r.exception_id),
+        created_at: now,
+        updated_at: now,
+      };
+      if (r.rule_state === null) {
+        // No rule matches any more: unassigned; completion records stay where they are.
+        if (liveException) closeExceptions.push({ id: num(r.exception_id), resolution: 'unassigned' });
+        if (status === 'active') unassigned.push(userId);
+        upserts.push({ ...base, status: 'unassigned', exception_id: null, rule_state: null, rule_due_at: null });
+        continue;
+      }
+      if (r.rule_state === 'future') {
+        if (liveException) closeExceptions.push({ id: num(r.exception_id), resolution: 'unassigned' });
+        if (status === 'active') unassigned.push(userId);
+        upserts.push({ ...base, status: 'future', due_at: null, exception_id: null });
+        continue;
+      }
+      const unknown = r.rule_state === 'unknown';
+      const aggDue = numOrNull(r.agg_due);
+      if (status !== 'active' && status !== 'exception') {
+        // A new assignment (or re-assignment): its due date is what the rules say now.
+        const due = unknown ? null : aggDue;
+        const hit = check(due, unknown);
+        if (hit) {
+          raise.push({ userId, type: hit, dueAt: due });
+          upserts.push({ ...base, status: 'exception', due_at: due, exception_id: null });
+        } else {
+          assigned.push(userId);
+          upserts.push({ ...base, status: 'active', due_at: due, assigned_at: now, exception_id: null });
+        }
+        continue;
+      }
+      const oldDue = numOrNull(r.due_at);
+      // Never earlier automatically: the later of what the learner has and what the rules say.
+      const newDue = unknown ? oldDue : later(oldDue, aggDue);
+      const dueChanged = newDue !== oldDue;
+      if (status === 'active') {
+        if (dueChanged) {
+          const hit = check(newDue, false);
+          if (hit) {
+            raise.push({ userId, type: hit, dueAt: newDue });
+            unassigned.push(userId);
+            upserts.push({ ...base, status: 'exception', due_at: newDue, exception_id: null });
+            continue;
+          }
+        }
+        upserts.push({ ...base, due_at: newDue });
+        continue;
+      }
+      // status === 'exception'
+      const recheck = liveException && (dueChanged || (r.exception_type === 'completion_time_unknown' && !unknown));
+      if (!recheck) {
+        upserts.push({ ...base, due_at: newDue });
+        continue;
+      }
+      const hit = check(newDue, unknown);
+      if (!hit) {
+        closeExceptions.push({ id: num(r.exception_id), resolution: 'recheck' });
+        assigned.push(userId);
+        recalc.push(userId);
+        upserts.push({ ...base, status: 'active', due_at: newDue, assigned_at: now, exception_id: null });
+      } else if (hit === r.exception_type && r.exception_status === 'open') {
+        upserts.push({ ...base, due_at: newDue });
+      } else {
+        closeExceptions.push({ id: num(r.exception_id), resolution: 'recheck' });
+        raise.push({ userId, type: hit, dueAt: newDue });
+        upserts.push({ ...base, status: 'exception', due_at: newDue, exception_id: null });
+      }
+    }
+
+    if (closeExceptions.length) {
+      for (const resolution of new Set(closeExceptions.map((c) => c.resolution))) {
+        const ids = closeExceptions.filter((c) => c.resolution === resolution).map((c) => c.id);
+        for (const part of chunk(ids, 500)) {
+          await write(trx, `UPDATE program_exceptions SET status = 'resolved', resolution = ?, resolved_at = ? WHERE id IN (${placeholders(part.length)})`, [resolution, now, ...part]);
+        }
+      }
+    }
+    const raisedIds = new Map<number, number>();
+    if (raise.length) {
+      for (const part of chunk(raise, 300)) {
+        await trx('program_exceptions').insert(
+          part.map((x) => ({
+            program_id: programId,
+            user_id: x.userId,
+            type: x.type,
+            status: 'open',
+            raised_at: now,
+            explanation: explain(x.type, x.dueAt, now, minTime),
+          })),
+        );
+        const ids = await rows<{ id: number; user_id: number }>(
+          trx,
+          `SELECT MAX(id) AS id, user_id FROM program_exceptions WHERE program_id = ? AND status = 'open' AND user_id IN (${placeholders(part.length)}) GROUP BY user_id`,
+          [programId, ...part.map((x) => x.userId)],
+        );
+        for (const row of ids) raisedIds.set(num(row.user_id), num(row.id));
+      }
+      for (const u of upserts) if (u.status === 'exception' && u.exception_id === null) u.exception_id = raisedIds.get(u.user_id) ?? null;
+      counters.exceptionsRaised += raise.length;
+    }
+    for (const part of chunk(upserts, 400)) {
+      await trx('program_user_assignments')
+        .insert(part)
+        .onConflict(['program_id', 'user_id'])
+        .merge(['status', 'due_at', 'rule_state', 'rule_due_at', 'assigned_at', 'exception_id', 'updated_at']);
+    }
+    counters.assignmentsWritten += upserts.length;
+    counters.assigned += assigned.length;
+    counters.unassigned += unassigned.length;
+
+    if (recalc.length) await this.recalculateCompletion(trx, programId, recalc);
+    for (const x of raise) {
+      const exceptionId = raisedIds.get(x.userId);
+      if (exceptionId !== undefined) await this.site.hooks.emit('onExceptionRaised', { trx, programId, userId: x.userId, exceptionId, type: x.type });
+    }
+    if (assigned.length) await this.site.hooks.emit('onProgramAssigned', { trx, programId, userIds: assigned });
+    if (unassigned.length) await this.site.hooks.emit('onProgramUnassigned', { trx, programId, userIds: unassigned });
+    return counters;
+  }
+
+  /**
+   * Program completion for these learners, recalculated now (resolving an exception assigns the
+   * learner at once; DOMAIN 4.1 "completion recalculated immediately").
+   */
+  async recalculateCompletion(trx: Knex.Transaction, programId: number, userIds: readonly number[]): Promise<void> {
+    const programs = this.site.services.programs;
+    const structure = await programs.structures.getOne(trx, programId);
+    if (!structure || !userIds.length) return;
+    for (const part of chunk(userIds, 300)) {
+      const completions = new Map<number, Map<number, number>>();
+      if (structure.courseIds.length) {
+        for (const row of await rows<{ user_id: number; course_id: number; completed_at: number }>(
+          trx,
+          `SELECT user_id, course_id, completed_at FROM course_completions WHERE user_id IN (${placeholders(part.length)}) AND course_id IN (${placeholders(structure.courseIds.length)})`,
+          [...part, ...structure.courseIds],
+        )) {
+          const m = completions.get(num(row.user_id)) ?? new Map<number, number>();
+          m.set(num(row.course_id), num(row.completed_at));
+          completions.set(num(row.user_id), m);
+        }
+      }
+      const state = await loadStoredState(trx, [programId], part);
+      const events = await applyEvaluations(
+        trx,
+        part.map((userId) => ({
+          userId,
+          structure,
+          evaluation: evaluateProgram(structure.compiled, completions.get(userId) ?? new Map()),
+          program: state.programs.get(key(programId, userId)),
+          sets: state.sets.get(key(programId, userId)) ?? new Map(),
+        })),
+        this.site.db.now(),
+      );
+      await programs.fireEvents(trx, events);
+    }
+  }
+
+  /** One program, one user range: every rule's set difference and due dates, then assignments. */
+  async syncProgramScope(trx: Knex.Transaction, programId: number, rules: readonly LoadedRule[], scope: UserScope, options: { fullDue?: boolean } = {}): Promise<SyncCounters> {
+    const now = this.site.db.now();
+    const counters = emptyCounters();
+    for (const rule of rules) {
+      const { inserted, deleted } = await this.syncRuleMembers(trx, rule, scope, now);
+      counters.membersInserted += inserted;
+      counters.membersDeleted += deleted;
+      counters.membersUpdated += await this.syncRuleDue(trx, rule, scope, options.fullDue ?? false);
+    }
+    return addCounters(counters, await this.recomputeEffective(trx, programId, scope, now));
+  }
+
+  /**
+   * Incremental sync of the one user a change is about, inside the change's transaction: ask each
+   * source which of its rules the change affects, evaluate only those rules for only this user (one
+   * UNION query), apply the difference, refresh due dates whose event may have moved, and recompute
+   * the user's assignment in the programs touched.
+   */
+  async syncUser(trx: Knex.Transaction, change: AssignmentChange): Promise<SyncCounters> {
+    const counters = emptyCounters();
+    const userId = change.userId;
+    const rules = await loadRules(trx);
+    if (!rules.length) return counters;
+    const current = await rows<{ rule_id: number }>(trx, 'SELECT rule_id FROM program_rule_members WHERE user_id = ?', [userId]);
+    const currentIds = new Set(current.map((r) => num(r.rule_id)));
+    const byId = new Map(rules.map((r) => [r.id, r]));
+
+    const affected = new Set<number>();
+    if (change.type === 'user' && (change.field === 'suspended' || change.field === 'deleted')) {
+      // Leaving (or coming back): every rule the user is in, or could be in.
+      for (const r of change.new ? currentIds : rules.map((x) => x.id)) affected.add(r);
+    } else {
+      const bySource = new Map<string, LoadedRule[]>();
+      for (const r of rules) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
+      for (const [type, list] of bySource) {
+        const source = this.source(type);
+        if (!source) continue;
+        const ids = await source.affectedRules(
+          change,
+          list.map((r) => ({ id: r.id, programId: r.programId, instance: r.instance })),
+          this.ctx(trx),
+        );
+        for (const id of ids) if (byId.has(id)) affected.add(id);
+      }
+    }
+
+    const now = this.site.db.now();
+    const touchedPrograms = new Set<number>();
+    const dueRules = new Set<number>();
+    if (affected.size) {
+      const user = (await trx('users').where({ id: userId }).first('suspended', 'deleted')) as { suspended: unknown; deleted: unknown } | undefined;
+      const active = !!user && !truthy(user.suspended) && !truthy(user.deleted);
+      const desired = new Set<number>();
+      const evaluable = [...affected].map((id) => byId.get(id)!).filter((r) => this.source(r.source));
+      if (active && evaluable.length) {
+        const parts = evaluable.map((r) => {
+          const q = sqlOf(trx.from(this.source(r.source)!.members(r.instance, this.ctx(trx)).as('s')).where('s.user_id', userId).select(trx.raw('? AS rule_id', [r.id])).limit(1));
+          return { sql: `SELECT * FROM (${q.sql}) q${r.id}`, bindings: q.bindings };
+        });
+        for (const part of chunk(parts, 100)) {
+          const found = await rows<{ rule_id: number }>(trx, part.map((p) => p.sql).join(' UNION ALL '), part.flatMap((p) => p.bindings));
+          for (const f of found) desired.add(num(f.rule_id));
+        }
+      }
+      const toInsert = evaluable.filter((r) => desired.has(r.id) && !currentIds.has(r.id));
+      // A disabled source's rules stay as they are: nobody new, nobody removed.
+      const toDelete = [...affected].filter((id) => currentIds.has(id) && !desired.has(id) && (!active || this.source(byId.get(id)!.source)));
+      if (toInsert.length) {
+        await trx('program_rule_members').insert(
+          toInsert.map((r) => {
+            const due = this.staticDue(r);
+            return { program_id: r.programId, rule_id: r.id, user_id: userId, due_state: due.state, event_at: null, due_at: due.dueAt, created_at: now };
+          }),
+        );
+        counters.membersInserted += toInsert.length;
+        for (const r of toInsert) {
+          touchedPrograms.add(r.programId);
+          if (r.dueKind === 'relative') dueRules.add(r.id);
+        }
+      }
+      if (toDelete.length) {
+        counters.membersDeleted += await write(trx, `DELETE FROM program_rule_members WHERE user_id = ? AND rule_id IN (${placeholders(toDelete.length)})`, [userId, ...toDelete]);
+        for (const id of toDelete) touchedPrograms.add(byId.get(id)!.programId);
+      }
+    }
+    // Due events that may have moved for this user (first login, a completion, a profile date...).
+    for (const id of currentIds) {
+      const r = byId.get(id);
+      if (!r || r.dueKind !== 'relative' || dueRules.has(id)) continue;
+      const event = this.event(r.source, r.dueEvent!);
+      if (event && (event.affectedBy?.(change, r.dueInstanceId ?? undefined) ?? true)) dueRules.add(id);
+    }
+    const scope = { lo: userId, hi: userId };
+    for (const id of dueRules) {
+      const r = byId.get(id)!;
+      const n = await this.syncRuleDue(trx, r, scope, false);
+      counters.membersUpdated += n;
+      if (n) touchedPrograms.add(r.programId);
+    }
+    for (const programId of touchedPrograms) addCounters(counters, await this.recomputeEffective(trx, programId, scope, now));
+    return counters;
+  }
+}
+
+export type AssignmentStatus = 'active' | 'future' | 'exception' | 'unassigned';
+
+interface DiffRow {
+  user_id: number;
+  rule_state: 'known' | 'unknown' | 'future' | null;
+  agg_due: number | null;
+  pid: number | null;
+  status: string | null;
+  due_at: number | null;
+  old_state: string | null;
+  assigned_at: number | null;
+  exception_id: number | null;
+  exception_status: string | null;
+  exception_type: string | null;
+}
+
+interface AssignmentRow {
+  program_id: number;
+  user_id: number;
+  status: AssignmentStatus;
+  due_at: number | null;
+  rule_state: string | null;
+  rule_due_at: number | null;
+  assigned_at: number | null;
+  exception_id: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+function later(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
+}
+
+const truthy = (v: unknown): boolean => v === true || v === 1 || v === '1';
+
+/** "2 weeks", "1 month 3 days": operator-facing text for an ISO duration. */
+export function humanDuration(iso: string): string {
+  const d = parseDuration(iso);
+  if (!d) return iso;
+  const o = d.toObject();
+  const parts: string[] = [];
+  const units: Array<[keyof typeof o, string]> = [
+    ['years', 'year'],
+    ['months', 'month'],
+    ['weeks', 'week'],
+    ['days', 'day'],
+    ['hours', 'hour'],
+    ['minutes', 'minute'],
+    ['seconds', 'second'],
+  ];
+  for (const [k, name] of units) {
+    const v = o[k];
+    if (typeof v === 'number' && v > 0) parts.push(`${v} ${name}${v === 1 ? '' : 's'}`);
+  }
+  return parts.join(' ') || iso;
+}
+
+function explain(type: ExceptionType, dueAt: number | null, now: number, minTime: string | null): string {
+  if (type === 'completion_time_unknown') {
+    return 'The due date is relative to an event that has no date for this learner (for example an empty profile date, a course not completed, or no job assignment with that position), so the time to complete is unknown.';
+  }
+  if (type === 'already_assigned') return 'The learner already has this program through another route that conflicts with this assignment.';
+  const need = minTime ? humanDuration(minTime) : 'no minimum time';
+  const due = dueAt === null ? 'unknown' : new Date(dueAt).toISOString().slice(0, 10);
+  if (dueAt !== null && dueAt < now) return `The due date ${due} is in the past; the program needs at least ${need}.`;
+  const days = dueAt === null ? 0 : Math.floor((dueAt - now) / 86_400_000);
+  return `The due date ${due} leaves ${days} day${days === 1 ? '' : 's'}, but the program needs at least ${need}.`;
+}

@@ -1,0 +1,193 @@
+import session, { Store, type SessionData } from 'express-session';
+import type { Request, RequestHandler } from 'express';
+import type { Database } from '../db/database';
+import type { Site } from '../site';
+import type { AuthUser } from '../http/routes';
+import { selectRows } from '../learning/sql';
+
+declare module 'express-session' {
+  interface SessionData {
+    /** The signed-in user; absent for an anonymous session (which exists only to hold a CSRF token). */
+    userId?: number;
+    /** Epoch ms of the login that created this session. */
+    loginAt?: number;
+  }
+}
+
+/** Name of the session cookie. */
+export const SESSION_COOKIE = 'waymark.sid';
+/** Idle lifetime of a session: each request slides it forward (see KnexSessionStore.touch). */
+export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
+/** Name of the scheduled job that deletes expired sessions. */
+export const SESSION_CLEANUP_JOB = 'core.sessions_cleanup';
+/**
+ * A touch that would move the stored expiry by less than this is skipped: sliding expiry then
+ * costs one write a minute per active session instead of one write per request.
+ */
+const TOUCH_RESOLUTION_MS = 60_000;
+/** Bound on the per-process memo of stored expiries (a cache, so losing it only costs a write). */
+const EXPIRY_MEMO_LIMIT = 50_000;
+const CLEANUP_BATCH = 1000;
+
+type Callback<T = void> = (err: unknown, value?: T) => void;
+
+function expiryOf(data: SessionData, now: number): number {
+  const expires = data.cookie?.expires;
+  if (expires) return new Date(expires).getTime();
+  return now + (data.cookie?.maxAge ?? SESSION_MAX_AGE_MS);
+}
+
+/**
+ * An express-session store backed by the `sessions` table, so a session created by one server
+ * process is valid in every other one. Reads are one primary-key lookup; expired rows are never
+ * returned and are deleted by the {@link SESSION_CLEANUP_JOB} schedule.
+ */
+export class KnexSessionStore extends Store {
+  private readonly storedExpiry = new Map<string, number>();
+  private readonly upsertSql: string;
+
+  constructor(private readonly db: Database) {
+    super();
+    this.upsertSql =
+      db.dialect === 'mysql'
+        ? 'INSERT INTO sessions (sid, user_id, data, expires_at) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE user_id = VALUES(user_id), data = VALUES(data), expires_at = VALUES(expires_at)'
+        : 'INSERT INTO sessions (sid, user_id, data, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (sid) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, expires_at = excluded.expires_at';
+  }
+
+  override get(sid: string, callback: Callback<SessionData | null>): void {
+    selectRows<{ data: string; expires_at: number | string }>(this.db.knex, 'SELECT data, expires_at FROM sessions WHERE sid = ?', [sid])
+      .then((rows) => {
+        const row = rows[0];
+        if (!row || Number(row.expires_at) <= this.db.now()) return callback(null, null);
+        this.remember(sid, Number(row.expires_at));
+        callback(null, JSON.parse(row.data) as SessionData);
+      })
+      .catch((error: unknown) => callback(error));
+  }
+
+  override set(sid: string, data: SessionData, callback?: Callback): void {
+    const expiresAt = expiryOf(data, this.db.now());
+    this.db.knex
+      .raw(this.upsertSql, [sid, data.userId ?? null, JSON.stringify(data), expiresAt])
+      .then(() => {
+        this.remember(sid, expiresAt);
+        callback?.(null);
+      })
+      .catch((error: unknown) => callback?.(error));
+  }
+
+  override destroy(sid: string, callback?: Callback): void {
+    this.storedExpiry.delete(sid);
+    this.db
+      .knex('sessions')
+      .where({ sid })
+      .delete()
+      .then(() => callback?.(null))
+      .catch((error: unknown) => callback?.(error));
+  }
+
+  override touch(sid: string, data: SessionData, callback?: () => void): void {
+    const expiresAt = expiryOf(data, this.db.now());
+    const known = this.storedExpiry.get(sid);
+    if (known !== undefined && expiresAt - known < TOUCH_RESOLUTION_MS) {
+      callback?.();
+      return;
+    }
+    this.db
+      .knex('sessions')
+      .where({ sid })
+      .update({ expires_at: expiresAt })
+      .then(() => this.remember(sid, expiresAt))
+      .catch(() => undefined)
+      .finally(() => callback?.());
+  }
+
+  /** Deletes expired sessions in batches; returns how many went. */
+  async deleteExpired(now = this.db.now()): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const sids = (await this.db.knex('sessions').where('expires_at', '<=', now).limit(CLEANUP_BATCH).pluck('sid')) as string[];
+      if (!sids.length) return total;
+      total += await this.db.knex('sessions').whereIn('sid', sids).andWhere('expires_at', '<=', now).delete();
+      if (sids.length < CLEANUP_BATCH) return total;
+    }
+  }
+
+  /** Signs a user out of every browser (suspension, password change). */
+  async destroyUserSessions(userId: number): Promise<number> {
+    return this.db.knex('sessions').where({ user_id: userId }).delete();
+  }
+
+  private remember(sid: string, expiresAt: number): void {
+    if (this.storedExpiry.size >= EXPIRY_MEMO_LIMIT) this.storedExpiry.clear();
+    this.storedExpiry.set(sid, expiresAt);
+  }
+}
+
+export interface SessionOptions {
+  /** Marks the cookie Secure. Default: when the request arrived over https (`trust proxy` decides). */
+  secure?: boolean | 'auto';
+}
+
+const stores = new WeakMap<Site, KnexSessionStore>();
+
+/** The site's session store (one per site, so the cleanup job and the middleware share it). */
+export function sessionStoreFor(site: Site): KnexSessionStore {
+  let store = stores.get(site);
+  if (!store) {
+    store = new KnexSessionStore(site.db);
+    stores.set(site, store);
+  }
+  return store;
+}
+
+/**
+ * The session middleware: HttpOnly, SameSite=Lax cookie signed with `site.config.sessionSecret`,
+ * Secure whenever the request came over https. Sessions are only written once something is put
+ * in them (a login or a CSRF token), so anonymous page views cost no write.
+ */
+export function createSessionMiddleware(site: Site, options: SessionOptions = {}): RequestHandler {
+  return session({
+    name: SESSION_COOKIE,
+    secret: site.config.sessionSecret,
+    store: sessionStoreFor(site),
+    resave: false,
+    saveUninitialized: false,
+    rolling: false,
+    unset: 'destroy',
+    cookie: { httpOnly: true, sameSite: 'lax', secure: options.secure ?? 'auto', maxAge: SESSION_MAX_AGE_MS, path: '/' },
+  });
+}
+
+/** Declares the cleanup job and its schedule (every 15 minutes) on the site's queue. */
+export function registerSessionCleanup(site: Site): void {
+  const registrar = site.jobs.registrarFor('core');
+  registrar.define({
+    name: SESSION_CLEANUP_JOB,
+    handler: async () => ({ deleted: await sessionStoreFor(site).deleteExpired() }),
+  });
+  registrar.schedule({ name: SESSION_CLEANUP_JOB, cron: '*/15 * * * *', job: SESSION_CLEANUP_JOB });
+}
+
+interface SessionUserRow {
+  id: number;
+  username: string;
+  fullname: string;
+  is_admin: number | boolean;
+  lang: string;
+  timezone: string;
+}
+
+/** The active user signed in on this request's session, or null (anonymous, suspended or deleted). */
+export async function resolveSessionUser(site: Site, req: Request): Promise<AuthUser | null> {
+  const userId = req.session?.userId;
+  if (typeof userId !== 'number') return null;
+  const rows = await selectRows<SessionUserRow>(
+    site.db.knex,
+    'SELECT id, username, fullname, is_admin, lang, timezone FROM users WHERE id = ? AND suspended = 0 AND deleted = 0',
+    [userId],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  return { id: Number(row.id), username: row.username, fullname: row.fullname, isAdmin: Boolean(row.is_admin), lang: row.lang, timezone: row.timezone };
+}

@@ -1,0 +1,50 @@
+import type { Site } from '../site';
+import { CORE_PLUGIN_ID } from '../hooks/bus';
+import { abstain, allow, type GuardExplanation, type GuardOutcome } from '../hooks/hook-map';
+import { selectRows } from '../learning/sql';
+
+/** Priority of the core "already enrolled" guard: it runs before any plugin (default 100). */
+export const CORE_LAUNCH_GUARD_PRIORITY = 1000;
+
+/** Shown when nothing allowed the launch and no guard said why. */
+export const NOT_ENROLLED_REASON = 'You are not enrolled in this course.';
+
+const ENROLLED_SQL = "SELECT 1 AS one FROM enrolments WHERE user_id = ? AND course_id = ? AND status = 'active' LIMIT 1";
+
+/**
+ * The core guard on onCourseLaunch: an active enrolment in the course, by any method, allows.
+ * Otherwise it abstains, leaving the decision to enrolment plugins. One indexed lookup
+ * (the (user_id, course_id, method) unique index), so an enrolled learner's launch is cheap.
+ */
+export function registerCoreLaunchGuard(site: Site): () => void {
+  return site.hooks.add(
+    CORE_PLUGIN_ID,
+    'onCourseLaunch',
+    async ({ userId, courseId }) => {
+      const rows = await selectRows<{ one: number }>(site.db.knex, ENROLLED_SQL, [userId, courseId]);
+      return rows.length ? allow('You are enrolled in this course.') : abstain([], 'CORE_NOT_ENROLLED');
+    },
+    { priority: CORE_LAUNCH_GUARD_PRIORITY },
+  );
+}
+
+/** Reasons as a learner should read them (the bus's generic "Nothing allows this." becomes plain words). */
+function readable(outcome: GuardOutcome): GuardOutcome {
+  if (outcome.allowed) return outcome;
+  const reasons = outcome.reasons.filter((r) => r !== 'Nothing allows this.');
+  return { ...outcome, reasons: reasons.length ? reasons : [NOT_ENROLLED_REASON] };
+}
+
+/**
+ * Runs the launch guard chain for a learner and a course: allowed means the learner may enter it
+ * (and may have just been enrolled by a plugin, e.g. enrol_program).
+ */
+export async function checkCourseLaunch(site: Site, userId: number, courseId: number): Promise<GuardOutcome> {
+  return readable(await site.hooks.guard('onCourseLaunch', { userId, courseId }));
+}
+
+/** Every guard's decision, for operators; guards see `dryRun: true` and must not write. */
+export async function explainCourseLaunch(site: Site, userId: number, courseId: number): Promise<{ outcome: GuardOutcome; decisions: GuardExplanation[] }> {
+  const result = await site.hooks.explain('onCourseLaunch', { userId, courseId, dryRun: true });
+  return { outcome: readable(result.outcome), decisions: result.decisions };
+}

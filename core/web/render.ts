@@ -1,0 +1,57 @@
+import type { Request, Response } from 'express';
+import { invalid, notFound } from '../errors';
+
+/**
+ * Renders a page with what every form needs: the CSRF token (set on res.locals by the session
+ * middleware) and a one-line notice passed back through `?notice=` after a redirect.
+ */
+export function renderView(req: Request, res: Response, view: string, data: Record<string, unknown> = {}, status?: number): void {
+  const locals = res.locals as Record<string, unknown>;
+  const notice = typeof req.query.notice === 'string' ? NOTICES[req.query.notice] : undefined;
+  res.locals.render(view, { csrfToken: locals.csrfToken ?? '', notice, ...data }, status === undefined ? {} : { status });
+}
+
+/**
+ * Fixed notices a redirect may ask for. Only keys travel in the URL, so nobody can craft a link
+ * that puts their own words on the page.
+ */
+const NOTICES: Record<string, string> = {
+  'plugin-enabled': 'The plugin was enabled.',
+  'plugin-disabled': 'The plugin was disabled.',
+  'program-saved': 'The program was saved.',
+  'program-created': 'The program was created.',
+  'rule-added': 'The assignment rule was added. Learners are being assigned in the background.',
+  'rule-removed': 'The assignment rule was removed. Learners are being updated in the background.',
+  'exceptions-resolved': 'The selected exceptions were resolved.',
+  'theme-saved': 'The theme was changed.',
+  'grade-saved': 'Your grade was recorded.',
+};
+
+/** `/things/:id` parameter as a positive integer; anything else is a 404 (not a 400) on pages. */
+export function pageId(value: unknown, what: string): number {
+  const text = String(value ?? '');
+  if (!/^[1-9][0-9]{0,9}$/.test(text)) throw notFound(what, text);
+  return Number(text);
+}
+
+/** A form field as one trimmed string ('' when absent). */
+export function field(body: unknown, name: string): string {
+  const value = (body as Record<string, unknown> | undefined)?.[name];
+  if (Array.isArray(value)) return String(value[0] ?? '').trim();
+  return value === undefined || value === null ? '' : String(value).trim();
+}
+
+/** A repeated form field (checkboxes, multi-selects) as a list of strings. */
+export function fields(body: unknown, name: string): string[] {
+  const value = (body as Record<string, unknown> | undefined)?.[name];
+  if (value === undefined || value === null || value === '') return [];
+  return (Array.isArray(value) ? value : [value]).map((v) => String(v).trim()).filter((v) => v !== '');
+}
+
+/** An optional non-negative integer form field. */
+export function intField(body: unknown, name: string, path: string): number {
+  const text = field(body, name);
+  if (text === '') return 0;
+  if (!/^[0-9]{1,9}$/.test(text)) throw invalid('FORM_INVALID', `${path} must be a whole number`, [{ path, code: 'NOT_AN_INTEGER', message: `${path} must be a whole number` }]);
+  return Number(text);
+}

@@ -1,0 +1,141 @@
+/**
+ * Job queue throughput: jobs/s claimed + completed by 1 and 4 worker processes on SQLite and
+ * MariaDB/MySQL, next to a raw multi-row INSERT baseline into a similar table measured in the same
+ * run. `npx tsx scripts/bench/jobs.ts`; env BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306;
+ * a database is created and dropped), BENCH_JOBS (default 10000), BENCH_CONCURRENCY (per process,
+ * default 4), BENCH_DBS (default "sqlite,mysql").
+ *
+ * Internally re-runs itself as a worker process: `jobs.ts --worker <url> <jobs> <concurrency>`.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { spawn } from 'node:child_process';
+import knexFactory from 'knex';
+import { createDatabase, type Database } from '../../core/db/database';
+import { migrateLatest } from '../../core/db/migrations';
+import { coreMigrations } from '../../db/migrations/index';
+import { createLogger } from '../../core/logging';
+import { JobQueue } from '../../core/jobs/queue';
+
+const JOB = 'bench.noop';
+const logger = createLogger({ silent: true });
+
+const doneCount = async (db: Database) =>
+  Number(((await db.knex('jobs').where({ name: JOB, state: 'done' }).count({ n: '*' }).first()) as { n: number | string }).n);
+
+async function workerMain(url: string, total: number, concurrency: number): Promise<void> {
+  const db = createDatabase(url);
+  const queue = new JobQueue(db, logger);
+  queue.registrarFor('core').define({ name: JOB, handler: () => null });
+  process.stdout.write('ready\n');
+  // Start only on "go", so process start-up is not part of the measurement.
+  await new Promise<void>((resolve) => readline.createInterface({ input: process.stdin }).once('line', () => resolve()));
+  const worker = queue.startWorker({ concurrency, pollMs: 5, workerId: `bench-${process.pid}` });
+  while ((await doneCount(db)) < total) await new Promise((resolve) => setTimeout(resolve, 50));
+  await worker.stop();
+  await db.close();
+}
+
+interface Row {
+  db: string;
+  workers: number;
+  jobsPerSec: number;
+  baselinePerSec: number;
+}
+
+async function baseline(db: Database, total: number): Promise<number> {
+  await db.knex.schema.dropTableIfExists('bench_baseline');
+  await db.knex.schema.createTable('bench_baseline', (t) => {
+    t.increments('id');
+    t.string('name', 150).notNullable();
+    t.text('payload').nullable();
+    t.string('state', 10).notNullable();
+    t.integer('priority').notNullable();
+    t.bigInteger('run_at').notNullable();
+    t.integer('attempts').notNullable();
+    t.integer('max_attempts').notNullable();
+    t.bigInteger('created_at').notNullable();
+    t.bigInteger('updated_at').notNullable();
+    t.index(['state', 'priority', 'run_at', 'id']);
+  });
+  const now = Date.now();
+  const rows = Array.from({ length: total }, (_, i) => ({ name: JOB, payload: JSON.stringify({ i }), state: 'queued', priority: 0, run_at: now, attempts: 0, max_attempts: 5, created_at: now, updated_at: now }));
+  const started = performance.now();
+  for (let i = 0; i < rows.length; i += 500) await db.knex('bench_baseline').insert(rows.slice(i, i + 500));
+  return total / ((performance.now() - started) / 1000);
+}
+
+async function runWorkers(db: Database, url: string, total: number, processes: number, concurrency: number): Promise<number> {
+  await db.knex('jobs').del();
+  const queue = new JobQueue(db, logger);
+  queue.registrarFor('core').define({ name: JOB, handler: () => null });
+  await queue.enqueueMany(JOB, Array.from({ length: total }, (_, i) => ({ i })));
+  const children = Array.from({ length: processes }, () =>
+    spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--worker', url, String(total), String(concurrency)], { stdio: ['pipe', 'pipe', 'inherit'] }),
+  );
+  const exits = children.map((c) => new Promise<number | null>((resolve) => c.on('exit', resolve)));
+  await Promise.all(children.map((c) => new Promise<void>((resolve) => c.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()))));
+  const started = performance.now();
+  for (const child of children) child.stdin.write('go\n');
+  // A benchmark may poll: 10 ms granularity on multi-second runs.
+  while ((await doneCount(db)) < total) await new Promise((resolve) => setTimeout(resolve, 10));
+  const seconds = (performance.now() - started) / 1000;
+  const codes = await Promise.all(exits);
+  if (codes.some((c) => c !== 0)) throw new Error(`a worker exited with ${codes.join(', ')}`);
+  return total / seconds;
+}
+
+async function benchDialect(dialect: 'sqlite' | 'mysql', total: number, concurrency: number): Promise<Row[]> {
+  let url: string;
+  let drop: () => Promise<void>;
+  if (dialect === 'sqlite') {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'waymark-bench-'));
+    url = `sqlite:${path.join(dir, 'bench.sqlite')}`;
+    drop = async () => fs.rmSync(dir, { recursive: true, force: true });
+  } else {
+    const server = (process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306').replace(/\/+$/, '');
+    const name = `waymark_bench_${process.pid}`;
+    const admin = knexFactory({ client: 'mysql2', connection: { uri: server } as never });
+    await admin.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    url = `${server}/${name}`;
+    drop = async () => {
+      await admin.raw(`DROP DATABASE IF EXISTS \`${name}\``);
+      await admin.destroy();
+    };
+  }
+  const db = createDatabase(url);
+  try {
+    await migrateLatest(db.knex, coreMigrations);
+    const base = await baseline(db, total);
+    const rows: Row[] = [];
+    for (const processes of [1, 4]) {
+      rows.push({ db: dialect === 'sqlite' ? 'SQLite' : 'MariaDB', workers: processes, jobsPerSec: await runWorkers(db, url, total, processes, concurrency), baselinePerSec: base });
+    }
+    return rows;
+  } finally {
+    await db.close();
+    await drop();
+  }
+}
+
+async function main(): Promise<void> {
+  const total = Number(process.env.BENCH_JOBS ?? 10_000);
+  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 4);
+  const dialects = (process.env.BENCH_DBS ?? 'sqlite,mysql').split(',') as Array<'sqlite' | 'mysql'>;
+  console.log(`Job queue benchmark: ${total} no-op jobs per run, ${concurrency} concurrent jobs per worker process; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}`);
+  const rows: Row[] = [];
+  for (const dialect of dialects) rows.push(...(await benchDialect(dialect, total, concurrency)));
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  console.log('\n| database | worker processes | jobs/s (claim+complete) | baseline INSERT rows/s | jobs/s ÷ baseline |');
+  console.log('|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.db} | ${r.workers} | ${fmt(r.jobsPerSec)} | ${fmt(r.baselinePerSec)} | ${(r.jobsPerSec / r.baselinePerSec).toFixed(3)} |`);
+}
+
+if (process.argv[2] === '--worker') {
+  await workerMain(process.argv[3], Number(process.argv[4]), Number(process.argv[5]));
+  process.exit(0);
+} else {
+  await main();
+}

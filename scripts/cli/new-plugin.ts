@@ -1,0 +1,153 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../../core/config';
+import { WaymarkError } from '../../core/errors';
+import { PluginErrorCode } from '../../core/plugins/codes';
+import { PLUGIN_ID_PATTERN } from '../../core/plugins/manifest';
+import { SDK_VERSION } from '../../core/plugins/sdk-version';
+
+/**
+ * MySQL identifiers stop at 64 characters and every plugin gets a `<id>_migrations` table, so a
+ * longer id would scaffold fine and then fail its first migration.
+ */
+const MAX_ID_LENGTH = 50;
+
+/** "local_hello_world" -> "Hello world". */
+function titleOf(id: string): string {
+  const name = id.slice(id.indexOf('_') + 1).replace(/_/g, ' ');
+  return name.charAt(0).toUpperCase() + name.slice(1);
+}
+
+/** The import specifier of a core module as seen from the new plugin's folder (plugins may live outside the tree). */
+function coreImport(pluginDir: string, module: string): string {
+  const relative = path.relative(pluginDir, path.join(projectRoot, 'core', module)).split(path.sep).join('/');
+  return relative.startsWith('.') ? relative : `./${relative}`;
+}
+
+function manifestOf(id: string): string {
+  const major = SDK_VERSION.split('.')[0];
+  const manifest = {
+    id,
+    name: titleOf(id),
+    version: '0.1.0',
+    sdk: `^${major}.0.0`,
+    defaultEnabled: true,
+    description: `${titleOf(id)}: describe what this plugin does for operators.`,
+  };
+  return `${JSON.stringify(manifest, null, 2)}\n`;
+}
+
+function indexOf(id: string, pluginDir: string): string {
+  const table = `${id}_items`;
+  return `import type { Knex } from 'knex';
+import { definePlugin } from '${coreImport(pluginDir, 'plugins/types')}';
+
+/** One row of ${table}, as the API returns it. */
+export interface Item {
+  id: number;
+  name: string;
+  createdAt: string;
+}
+
+export default definePlugin({
+  id: '${id}',
+  // The plugin's own tables, prefixed with its id; migrated with their own ${id}_migrations table.
+  migrations: [
+    {
+      name: '0001_items',
+      async up(knex: Knex) {
+        await knex.schema.createTable('${table}', (t) => {
+          t.increments('id');
+          t.string('name', 255).notNullable();
+          t.bigInteger('created_at').notNullable();
+        });
+      },
+      async down(knex: Knex) {
+        await knex.schema.dropTableIfExists('${table}');
+      },
+    },
+  ],
+  // Declare only: no database access here. Disabling the plugin removes everything declared.
+  register(ctx) {
+    ctx.routes.api({
+      method: 'get',
+      path: '/${id}/items',
+      summary: 'Lists the items of ${id}',
+      tags: ['${id}'],
+      access: 'admin',
+      response: {
+        type: 'object',
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: { id: { type: 'integer' }, name: { type: 'string' }, createdAt: { type: 'string', format: 'date-time' } },
+            },
+          },
+        },
+      },
+      async handler() {
+        const rows = (await ctx.site.db.knex('${table}').orderBy('id').limit(100).select('id', 'name', 'created_at')) as Array<{
+          id: number;
+          name: string;
+          created_at: number | string;
+        }>;
+        const items: Item[] = rows.map((r) => ({ id: Number(r.id), name: r.name, createdAt: new Date(Number(r.created_at)).toISOString() }));
+        return { body: { items } };
+      },
+    });
+  },
+});
+`;
+}
+
+function readmeOf(id: string): string {
+  return `# ${titleOf(id)} (\`${id}\`)
+
+Scaffolded with \`npx waymark plugin new ${id}\`. It already passes the plugin contract suite
+(\`test/integration/plugin-contract.test.ts\` runs it for every folder in \`plugins/\`).
+
+- \`plugin.json\`: the manifest, read before any code is imported. Keep \`sdk\` matching the core SDK.
+- \`index.ts\`: \`definePlugin({ id, migrations, register })\`. \`register()\` only declares (routes,
+  hooks listed in \`plugin.json\` \`hooks\`, jobs named \`${id}.<name>\`, extension contributions) and
+  never touches the database.
+- Tables: prefix every table with \`${id}_\`; add migrations, never edit a released one.
+- Try it: \`npx waymark migrate\`, then \`GET /api/v1/${id}/items\` with an admin token.
+
+See \`docs/plugin-authors.md\` for the SDK and \`docs/assignment-sources.md\` for a worked example.
+`;
+}
+
+/**
+ * Creates `<pluginsDir>/<id>/` with plugin.json, index.ts (a `<id>_items` table and one admin
+ * route) and README.md, and returns the folder. The result passes the contract suite unchanged.
+ * Rejects an id that is not frankenstyle (`type_name`), is too long, or already exists.
+ */
+export async function scaffoldPlugin(id: string, pluginsDir: string = path.join(projectRoot, 'plugins')): Promise<string> {
+  if (!new RegExp(PLUGIN_ID_PATTERN).test(id)) {
+    throw new WaymarkError(PluginErrorCode.idPattern, `"${id}" is not a plugin id: use frankenstyle type_name, e.g. local_hello (${PLUGIN_ID_PATTERN})`, 400, [
+      { path: 'id', code: PluginErrorCode.idPattern, message: 'not frankenstyle type_name' },
+    ]);
+  }
+  if (id.length > MAX_ID_LENGTH) {
+    throw new WaymarkError('PLUGIN_ID_TOO_LONG', `"${id}" is longer than ${MAX_ID_LENGTH} characters (its tables would exceed MySQL's 64-character names)`, 400, [
+      { path: 'id', code: 'PLUGIN_ID_TOO_LONG', message: `at most ${MAX_ID_LENGTH} characters` },
+    ]);
+  }
+  const dir = path.join(path.resolve(pluginsDir), id);
+  await fs.promises.mkdir(path.dirname(dir), { recursive: true });
+  // mkdir without `recursive` fails if the folder exists, so two racing scaffolds cannot both win.
+  try {
+    await fs.promises.mkdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new WaymarkError('PLUGIN_EXISTS', `${dir} already exists`, 409);
+    throw error;
+  }
+  // Relative imports must be computed from where the folder really is (a symlinked tmp dir resolves elsewhere).
+  const realDir = await fs.promises.realpath(dir);
+  await fs.promises.writeFile(path.join(dir, 'plugin.json'), manifestOf(id));
+  await fs.promises.writeFile(path.join(dir, 'index.ts'), indexOf(id, realDir));
+  await fs.promises.writeFile(path.join(dir, 'README.md'), readmeOf(id));
+  return dir;
+}

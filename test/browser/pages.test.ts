@@ -1,0 +1,172 @@
+/**
+ * The learner and operator journeys in a real browser: Debian's Chromium driven by playwright-core
+ * against the app served on 127.0.0.1 (ephemeral port), on a fresh SQLite database with the real
+ * plugins folder. Screenshots of every learner page go to test/browser/screenshots/ (gitignored).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createApp } from '../../core/http/app';
+import { projectRoot } from '../../core/config';
+import { createTestSite, type TestSite } from '../utils/site';
+import { NAMES, PASSWORD, seedScenario, type Scenario } from './scenario';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = path.join(projectRoot, 'test', 'browser', 'screenshots');
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 375, height: 740 };
+
+describe('browser: learner and operator pages', function () {
+  this.timeout(120_000);
+  let t: TestSite;
+  let s: Scenario;
+  let server: Server;
+  let base: string;
+  let browser: Browser;
+
+  before(async function () {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+    fs.mkdirSync(SHOTS, { recursive: true });
+    t = await createTestSite({ pluginsDir: path.join(projectRoot, 'plugins'), sessionSecret: 'browser-test-secret-0123456789' });
+    s = await seedScenario(t.site);
+    const app = createApp(t.site);
+    server = await new Promise<Server>((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await t?.close();
+  });
+
+  async function signedIn(username: string, viewport = DESKTOP): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport, baseURL: base });
+    const page = await context.newPage();
+    await page.goto('/login');
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login')), page.getByRole('button', { name: /log in/i }).click()]);
+    return { context, page };
+  }
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+  it('takes a learner from Required Learning through the first course set until the next set opens', async () => {
+    const { context, page } = await signedIn('lena');
+    try {
+      await page.goto('/my/required-learning');
+      await expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal('Required learning');
+      const onboarding = page.locator('.program-item', { hasText: 'Onboarding' });
+      expect(await onboarding.getByRole('link').first().textContent(), 'markup in names is shown as text').to.equal(NAMES.onboarding);
+      expect(await page.locator('.program-item.is-overdue').textContent()).to.contain('Compliance');
+      expect(await page.locator('.program-item.is-overdue').textContent()).to.contain('Overdue');
+      await shot(page, 'required-learning');
+
+      // The program page: set 2 is locked behind set 1, with the reason on each course.
+      await Promise.all([page.waitForURL(`**/programs/${s.onboardingId}`), onboarding.getByRole('link', { name: NAMES.onboarding }).click()]);
+      const specialise = page.locator('.course-set', { hasText: 'Specialise' });
+      expect(await specialise.locator('.badge').textContent()).to.equal('Locked');
+      expect(await specialise.locator('.course-reason').first().textContent()).to.contain('Complete Foundations');
+      expect(await page.locator('.operator').first().textContent()).to.contain('then');
+      await shot(page, 'program');
+
+      // Typing the URL of a locked course is refused with the same reason.
+      const refused = await page.goto(`/courses/${s.courses.c}/launch`);
+      expect(refused?.status()).to.equal(403);
+      expect(await page.locator('main').textContent()).to.contain('Complete Foundations');
+      await shot(page, 'launch-refused');
+
+      // Launch the first course and work through it: a page completes by visiting, the quiz by its grade.
+      await page.goto(`/programs/${s.onboardingId}`);
+      await Promise.all([page.waitForURL(`**/courses/${s.courses.a}`), page.getByRole('link', { name: `Launch ${NAMES.courseA}` }).click()]);
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal(NAMES.courseA);
+      await shot(page, 'course');
+      await Promise.all([page.waitForURL(`**/activities/${s.activities.welcome}`), page.getByRole('link', { name: 'Welcome' }).click()]);
+      expect(await page.locator('.callout-done').textContent()).to.contain('Done');
+      await shot(page, 'activity-page');
+      await page.goto(`/activities/${s.activities.quiz}`);
+      await page.getByLabel(/Your score/).fill('8');
+      await Promise.all([page.waitForURL(/notice=grade-saved/), page.getByRole('button', { name: 'Submit score' }).click()]);
+      expect(await page.getByRole('status').textContent()).to.contain('grade was recorded');
+      await shot(page, 'activity-quiz');
+
+      await page.goto(`/programs/${s.onboardingId}`);
+      await Promise.all([page.waitForURL(`**/courses/${s.courses.b}`), page.getByRole('link', { name: 'Launch Customer care' }).click()]);
+      await Promise.all([page.waitForURL(`**/activities/${s.activities.handbook}`), page.getByRole('link', { name: 'Handbook' }).click()]);
+
+      // Set 1 is complete, so set 2 opens and its course launches.
+      await page.goto(`/programs/${s.onboardingId}`);
+      expect(await page.locator('.course-set', { hasText: 'Foundations' }).locator('.badge').textContent()).to.equal('Complete');
+      expect(await specialise.locator('.badge').textContent()).to.equal('Open');
+      await shot(page, 'program-set-two-open');
+      await Promise.all([page.waitForURL(`**/courses/${s.courses.c}`), page.getByRole('link', { name: 'Launch Advanced handling' }).click()]);
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal('Advanced handling');
+
+      await page.goto('/my/record-of-learning');
+      const courses = await page.locator('section', { hasText: 'Courses' }).locator('tbody').textContent();
+      expect(courses).to.contain(NAMES.courseA).and.to.contain('Customer care');
+      await shot(page, 'record-of-learning');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('looks right on a phone: Required Learning and the program page fit 375px without sideways scrolling', async () => {
+    const { context, page } = await signedIn('otto', PHONE);
+    try {
+      for (const [url, name] of [
+        ['/my/required-learning', 'phone-required-learning'],
+        [`/programs/${s.onboardingId}`, 'phone-program'],
+      ] as const) {
+        await page.goto(url);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        expect(overflow, url).to.be.at.most(0);
+        await shot(page, name);
+      }
+      // Keyboard: the skip link is the first stop and moves focus to the main content.
+      await page.keyboard.press('Tab');
+      expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal('Skip to main content');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('lets an operator disable a plugin on the plugins page, and the plugin’s page disappears', async () => {
+    const { context, page } = await signedIn('operator');
+    try {
+      await page.goto('/admin');
+      expect(await page.getByRole('link', { name: '/admin/sitestats' }).count()).to.equal(1);
+      await page.goto('/admin/sitestats');
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal('Site statistics');
+
+      await page.goto('/admin/plugins');
+      await shot(page, 'admin-plugins');
+      const row = page.locator('#plugin-tool_sitestats');
+      await Promise.all([page.waitForURL(/notice=plugin-disabled/), row.getByRole('button', { name: /Disable/ }).click()]);
+      expect(await row.locator('.badge').textContent()).to.equal('disabled');
+      expect(await row.getByRole('button', { name: /Enable/ }).count()).to.equal(1);
+
+      await page.goto('/admin');
+      expect(await page.getByRole('link', { name: '/admin/sitestats' }).count()).to.equal(0);
+      const gone = await page.goto('/admin/sitestats');
+      expect(gone?.status()).to.equal(404);
+
+      // Enabling brings it back at once, without a restart.
+      await page.goto('/admin/plugins');
+      await Promise.all([page.waitForURL(/notice=plugin-enabled/), page.locator('#plugin-tool_sitestats').getByRole('button', { name: /Enable/ }).click()]);
+      expect((await page.goto('/admin/sitestats'))?.status()).to.equal(200);
+    } finally {
+      await context.close();
+    }
+  });
+});

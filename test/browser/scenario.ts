@@ -1,0 +1,89 @@
+/**
+ * A small site seeded through the real services, shared by the page e2e suites and the browser
+ * suite: an operator, two learners, five courses with activities, and two programs assigned
+ * through the real assignment engine (individual rules, jobs drained).
+ */
+import type { Agent } from 'supertest';
+import type { Site } from '../../core/site';
+import { assignmentService } from '../../core/assignment/index';
+
+export const PASSWORD = 'correct horse battery';
+
+export interface Scenario {
+  adminId: number;
+  learnerId: number;
+  otherId: number;
+  /** Onboarding: {A, B} all THEN {C, D} any. */
+  onboardingId: number;
+  /** Compliance: {E} all, due in the past (overdue). */
+  complianceId: number;
+  courses: { a: number; b: number; c: number; d: number; e: number };
+  activities: { welcome: number; quiz: number; handbook: number; intro: number };
+}
+
+/** Program and course names carry markup on purpose: every page must show it as text. */
+export const NAMES = {
+  onboarding: 'Onboarding <em>essentials</em>',
+  courseA: 'Safety <b>basics</b>',
+};
+
+export async function seedScenario(site: Site): Promise<Scenario> {
+  const { users, courses, programs } = site.services;
+  const user = async (username: string, fullname: string, extra: { isAdmin?: boolean; timezone?: string } = {}) =>
+    (await users.create({ username, email: `${username}@example.com`, fullname, password: PASSWORD, ...extra })).id;
+  const adminId = await user('operator', 'Olive Operator', { isAdmin: true });
+  const learnerId = await user('lena', 'Lena Learner', { timezone: 'Pacific/Auckland' });
+  const otherId = await user('otto', 'Otto Other');
+
+  const course = async (shortname: string, fullname: string) => (await courses.create({ shortname, fullname })).id;
+  const a = await course('A', NAMES.courseA);
+  const b = await course('B', 'Customer care');
+  const c = await course('C', 'Advanced handling');
+  const d = await course('D', 'Leadership primer');
+  const e = await course('E', 'Data protection');
+  const welcome = (await courses.addActivity(a, { type: 'page', name: 'Welcome', completionTracked: true })).id;
+  const quiz = (await courses.addActivity(a, { type: 'quiz', name: 'Safety check', completionTracked: true, maxGrade: 10 })).id;
+  const handbook = (await courses.addActivity(b, { type: 'resource', name: 'Handbook', completionTracked: true })).id;
+  const intro = (await courses.addActivity(c, { type: 'page', name: 'Introduction', completionTracked: true })).id;
+  await courses.addActivity(d, { type: 'page', name: 'Start here', completionTracked: true });
+  await courses.addActivity(e, { type: 'page', name: 'The rules', completionTracked: true });
+
+  const onboardingId = (
+    await programs.create({
+      shortname: 'onboarding',
+      fullname: NAMES.onboarding,
+      summary: 'Your first weeks',
+      courseSets: [
+        { label: 'Foundations', courseIds: [a, b], rule: 'all', operator: 'then' },
+        { label: 'Specialise', courseIds: [c, d], rule: 'any' },
+      ],
+    })
+  ).program.id;
+  const complianceId = (await programs.create({ shortname: 'compliance', fullname: 'Compliance', courseSets: [{ courseIds: [e], rule: 'all' }] })).program.id;
+
+  const assignment = assignmentService(site);
+  const inAMonth = new Date(site.db.now() + 30 * 86_400_000).toISOString();
+  await assignment.addRule(onboardingId, { source: 'individual', instanceId: learnerId, due: { date: inAMonth } });
+  await assignment.addRule(onboardingId, { source: 'individual', instanceId: otherId, due: null });
+  // A due date in the past raises a time-allowance exception; assigning anyway keeps that date,
+  // which is how a learner ends up overdue.
+  await assignment.addRule(complianceId, { source: 'individual', instanceId: learnerId, due: { date: '2026-01-15T12:00:00.000Z' } });
+  await site.jobs.drain();
+  const open = await assignment.listExceptions(complianceId, 'open');
+  if (open.length) await assignment.resolveExceptions(open.map((x) => x.id), 'assign', adminId);
+
+  return { adminId, learnerId, otherId, onboardingId, complianceId, courses: { a, b, c, d, e }, activities: { welcome, quiz, handbook, intro } };
+}
+
+/** The hidden CSRF token of the first form on a page. */
+export function csrfFrom(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match) throw new Error('no CSRF token on the page');
+  return match[1]!;
+}
+
+/** Signs in through the real login form; the agent keeps the session cookie. */
+export async function signIn(agent: Agent, username: string): Promise<void> {
+  const form = await agent.get('/login').set('Accept', 'text/html').expect(200);
+  await agent.post('/login').type('form').send({ username, password: PASSWORD, _csrf: csrfFrom(form.text), next: '/' }).expect(303);
+}

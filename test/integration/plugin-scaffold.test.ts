@@ -1,0 +1,74 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { expect } from 'chai';
+import request from 'supertest';
+import { scaffoldPlugin } from '../../scripts/cli/new-plugin';
+import { createApp } from '../../core/http/app';
+import { createApiToken } from '../../core/auth/tokens';
+import { definePluginContractSuite } from '../utils/plugin-contract';
+import { createTestSite } from '../utils/site';
+
+async function rejection(promise: Promise<unknown>): Promise<{ code?: string; status?: number; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { code?: string; status?: number; message: string };
+  }
+  throw new Error('expected a rejection');
+}
+
+// Scaffolded before the suites are defined, so the contract suite runs on exactly what
+// `npx waymark plugin new` writes, outside the source tree and with no edits.
+const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'waymark-scaffold-'));
+const scaffolded = await scaffoldPlugin('local_scaffolded', pluginsDir);
+
+describe('waymark plugin new', function () {
+  after(() => fs.rmSync(pluginsDir, { recursive: true, force: true }));
+
+  it('writes plugin.json, index.ts and README.md into plugins/<id>', () => {
+    expect(scaffolded).to.equal(path.join(pluginsDir, 'local_scaffolded'));
+    expect(fs.readdirSync(scaffolded).sort()).to.deep.equal(['README.md', 'index.ts', 'plugin.json']);
+    const manifest = JSON.parse(fs.readFileSync(path.join(scaffolded, 'plugin.json'), 'utf8')) as Record<string, unknown>;
+    expect(manifest).to.include({ id: 'local_scaffolded', name: 'Scaffolded', version: '0.1.0', sdk: '^1.0.0' });
+  });
+
+  it('refuses an id that is not frankenstyle, without writing anything', async () => {
+    for (const bad of ['Hello', 'hello', 'local-hello', 'local_Hello', '_local', '../local_x']) {
+      const error = await rejection(scaffoldPlugin(bad, pluginsDir));
+      expect(error.code, bad).to.equal('PM001-ID-PATTERN');
+    }
+    expect(fs.readdirSync(pluginsDir)).to.deep.equal(['local_scaffolded']);
+  });
+
+  it('refuses an id whose tables would not fit MySQL names', async () => {
+    const error = await rejection(scaffoldPlugin(`local_${'x'.repeat(60)}`, pluginsDir));
+    expect(error.code).to.equal('PLUGIN_ID_TOO_LONG');
+  });
+
+  it('refuses an existing plugin and leaves it untouched', async () => {
+    const before = fs.readFileSync(path.join(scaffolded, 'index.ts'), 'utf8');
+    const error = await rejection(scaffoldPlugin('local_scaffolded', pluginsDir));
+    expect(error).to.include({ code: 'PLUGIN_EXISTS', status: 409 });
+    expect(fs.readFileSync(path.join(scaffolded, 'index.ts'), 'utf8')).to.equal(before);
+  });
+
+  it('runs on a site: its table exists and its route answers an admin', async () => {
+    const test = await createTestSite({ pluginsDir });
+    try {
+      const { site } = test;
+      expect(site.plugins.isActive('local_scaffolded')).to.equal(true);
+      await site.db.knex('local_scaffolded_items').insert({ name: 'First', created_at: Date.UTC(2026, 0, 2) });
+      const admin = await site.services.users.create({ username: 'admin', email: 'admin@example.invalid', fullname: 'Admin', isAdmin: true });
+      const token = await createApiToken(site.db, admin.id);
+      const res = await request(createApp(site)).get('/api/v1/local_scaffolded/items').set('Authorization', `Bearer ${token}`);
+      expect(res.status, JSON.stringify(res.body)).to.equal(200);
+      expect(res.body).to.deep.equal({ items: [{ id: 1, name: 'First', createdAt: '2026-01-02T00:00:00.000Z' }] });
+    } finally {
+      await test.close();
+    }
+  });
+
+  // Nested, so the folder outlives the contract suite's own hooks.
+  definePluginContractSuite(scaffolded);
+});

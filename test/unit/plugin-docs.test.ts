@@ -1,0 +1,27 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { projectRoot } from '../../core/config';
+import { PluginErrorCode } from '../../core/plugins/codes';
+
+const guide = fs.readFileSync(path.join(projectRoot, 'docs', 'plugin-authors.md'), 'utf8');
+
+/** Code blocks preceded by `<!-- file: path -->`, which must be that file byte for byte. */
+function fileBlocks(markdown: string): Array<{ file: string; code: string }> {
+  const pattern = /<!-- file: (\S+) -->\n```[a-z]*\n([\s\S]*?)\n```/g;
+  return [...markdown.matchAll(pattern)].map((m) => ({ file: m[1]!, code: m[2]! }));
+}
+
+describe('plugin author guide', () => {
+  it('shows the example plugin exactly as it is in test/fixtures/plugins/local_hello', () => {
+    const blocks = fileBlocks(guide);
+    expect(blocks.map((b) => b.file)).to.deep.equal(['test/fixtures/plugins/local_hello/plugin.json', 'test/fixtures/plugins/local_hello/index.ts']);
+    for (const { file, code } of blocks) {
+      expect(code, `${file} differs from its copy in docs/plugin-authors.md`).to.equal(fs.readFileSync(path.join(projectRoot, file), 'utf8').replace(/\n$/, ''));
+    }
+  });
+
+  it('documents every plugin error code', () => {
+    for (const code of Object.values(PluginErrorCode)) expect(guide, code).to.contain(`\`${code}\``);
+  });
+});
