@@ -96,9 +96,9 @@ function hasCompletedPart(evaluation: ProgramEvaluation): boolean {
 
 /**
  * The hot path: after a course completion for one learner, re-evaluates every program containing
- * the course. Cost: one indexed query for the programs (and their current structure_version), one
- * for the learner's completions restricted to those programs' courses, one for stored state only
- * when something is complete, and writes only for what changed.
+ * the course. Cost: one indexed query for the programs (with their current structure_version) and
+ * the learner's completions restricted to those programs' courses, one for stored state only when
+ * something is complete, and writes only for what changed.
  */
 export async function recalculateLearner(
   trx: Knex.Transaction,
@@ -108,28 +108,36 @@ export async function recalculateLearner(
   now: number,
   selectTargets: RecalcTargetSelector,
 ): Promise<CompletionEvent[]> {
-  const programs = await selectRows<{ id: number; structure_version: number }>(
+  // One round trip: the programs containing the course with their current structure_version
+  // (so a stale cached structure is noticed whichever process edited it), and this learner's
+  // completions restricted to the courses of those programs.
+  const rows = await selectRows<{ kind: string; id: number; value: number }>(
     trx,
-    `SELECT DISTINCT p.id, p.structure_version FROM program_course_set_courses sc
+    `SELECT 'p' AS kind, p.id AS id, p.structure_version AS value FROM program_course_set_courses sc
        JOIN program_course_sets s ON s.id = sc.course_set_id
        JOIN programs p ON p.id = s.program_id
-     WHERE sc.course_id = ?`,
-    [courseId],
+     WHERE sc.course_id = ?
+     UNION ALL
+     SELECT 'c' AS kind, cc.course_id AS id, cc.completed_at AS value FROM course_completions cc
+     WHERE cc.user_id = ? AND cc.course_id IN (
+       SELECT sc2.course_id FROM program_course_set_courses sc
+         JOIN program_course_sets s ON s.id = sc.course_set_id
+         JOIN program_course_sets s2 ON s2.program_id = s.program_id
+         JOIN program_course_set_courses sc2 ON sc2.course_set_id = s2.id
+       WHERE sc.course_id = ?)`,
+    [courseId, userId, courseId],
   );
-  if (!programs.length) return [];
-  const targetIds = new Set((await selectTargets(trx, programs.map((p) => ({ programId: Number(p.id), userId })))).map((p) => p.programId));
-  const wanted = programs.filter((p) => targetIds.has(Number(p.id))).map((p) => ({ id: Number(p.id), version: Number(p.structure_version) }));
+  const versions = new Map<number, number>();
+  const completions = new Map<number, number>();
+  for (const row of rows) {
+    if (row.kind === 'p') versions.set(Number(row.id), Number(row.value));
+    else completions.set(Number(row.id), Number(row.value));
+  }
+  if (!versions.size) return [];
+  const targetIds = new Set((await selectTargets(trx, [...versions.keys()].map((programId) => ({ programId, userId })))).map((p) => p.programId));
+  const wanted = [...versions].filter(([id]) => targetIds.has(id)).map(([id, version]) => ({ id, version }));
   if (!wanted.length) return [];
   const structures = await cache.get(trx, wanted);
-  const courseIds = [...new Set(structures.flatMap((s) => s.courseIds))];
-  const completions = new Map<number, number>();
-  for (const row of await selectRows<{ course_id: number; completed_at: number }>(
-    trx,
-    `SELECT course_id, completed_at FROM course_completions WHERE user_id = ? AND course_id IN (${placeholders(courseIds.length)})`,
-    [userId, ...courseIds],
-  )) {
-    completions.set(Number(row.course_id), Number(row.completed_at));
-  }
   const evaluated = structures.map((structure) => ({ structure, evaluation: evaluateProgram(structure.compiled, completions) }));
   // Completions only ever add up on this path, so with nothing complete there is nothing to write.
   const relevant = evaluated.filter((e) => hasCompletedPart(e.evaluation));

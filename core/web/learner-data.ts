@@ -348,6 +348,8 @@ export interface LearnerCourseView {
   summary: string | null;
   complete: boolean;
   completedAt: string | null;
+  /** 0..100: share of completion-tracked activities done (100 once the course is complete). */
+  progress: number;
   activities: Array<{
     id: number;
     name: string;
@@ -377,12 +379,15 @@ export async function loadLearnerCourse(site: Site, courseId: number, userId: nu
   const doneAt = new Map(done.map((r) => [Number(r.activity_id), Number(r.completed_at)]));
   const gradeOf = new Map(grades.map((r) => [Number(r.activity_id), Number(r.grade)]));
   const completion = await site.services.completion.courseCompletion(courseId, userId);
+  const tracked = course.activities.filter((a) => a.completionTracked);
+  const trackedDone = tracked.filter((a) => doneAt.has(a.id)).length;
   return {
     id: course.id,
     fullname: course.fullname,
     summary: course.summary,
     complete: completion !== null,
     completedAt: iso(completion?.completedAt),
+    progress: completion ? 100 : tracked.length ? Math.min(99, Math.floor((trackedDone / tracked.length) * 100)) : 0,
     activities: course.activities.map((a) => ({
       id: a.id,
       name: a.name,

@@ -82,10 +82,12 @@ export const profileSource: AssignmentSource<ProfileInstance> = {
     if (change.type !== 'profile_field' || rules.length === 0) return [];
     const field = await ctx.services.profileFields.findByShortname(change.field, ctx.db);
     if (!field) return [];
-    // Only a value entering or leaving a rule's list can change that rule's members.
-    const touched = [change.old, change.new].filter((v): v is string => typeof v === 'string');
+    // Only a value entering or leaving a rule's list can change that rule's members. Compared
+    // case-insensitively: a MySQL database with a _ci default collation matches that way, and
+    // rechecking one rule too many costs one indexed lookup.
+    const touched = [change.old, change.new].filter((v): v is string => typeof v === 'string').map((v) => v.toLowerCase());
     return rules
-      .filter((r) => r.instance.instanceId === field.id && touched.some((v) => r.instance.values.includes(v)))
+      .filter((r) => r.instance.instanceId === field.id && r.instance.values.some((v) => touched.includes(v.toLowerCase())))
       .map((r) => r.id);
   },
 };

@@ -355,11 +355,13 @@ describe('assignment source plugins', function () {
     });
   });
 
-  it('disabling a source plugin withdraws its source at once; enabling brings it back', async () => {
-    await site.plugins.disable('assign_profile');
-    expect(site.extensions.get('assignmentSources', 'profile')).to.equal(undefined);
-    expect(site.extensions.get('assignmentSources', 'audience')?.plugin).to.equal('assign_audience');
-    await site.plugins.enable('assign_profile');
-    expect(site.extensions.get('assignmentSources', 'profile')?.plugin).to.equal('assign_profile');
+  describe('plugin state', () => {
+    it('disabling a source plugin withdraws its source at once; enabling brings it back', async () => {
+      await site.plugins.disable('assign_profile');
+      expect(site.extensions.get('assignmentSources', 'profile')).to.equal(undefined);
+      expect(site.extensions.get('assignmentSources', 'audience')?.plugin).to.equal('assign_audience');
+      await site.plugins.enable('assign_profile');
+      expect(site.extensions.get('assignmentSources', 'profile')?.plugin).to.equal('assign_profile');
+    });
   });
 });

@@ -296,7 +296,7 @@ describe(`job queue (${testDialect})`, function () {
     const exits: Array<Promise<number | null>> = [];
     const readies: Array<Promise<void>> = [];
     for (let i = 0; i < 2; i++) {
-      const child = spawn(process.execPath, ['--import', 'tsx', fixture, testDb.url, String(total), '4'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', fixture, testDb.url, String(total), '16'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
       child.stderr!.on('data', (chunk) => (stderr += chunk));
       exits.push(

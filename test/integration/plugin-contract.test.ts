@@ -1,9 +1,12 @@
 import path from 'node:path';
 import { projectRoot } from '../../core/config';
-import { definePluginContractSuite, pluginFolders } from '../utils/plugin-contract';
+import { definePluginContractSuite, pluginFolders, useSharedTestDatabase } from '../utils/plugin-contract';
 
 // Every plugin shipped in plugins/ gets the contract suite with no test code of its own, plus the
 // plugin-author guide's example so the documented plugin is known to pass it too.
 const plugins = [...pluginFolders(path.join(projectRoot, 'plugins')), path.join(projectRoot, 'test', 'fixtures', 'plugins', 'local_hello')];
 
-for (const dir of plugins) definePluginContractSuite(dir);
+describe('plugin contract suite', () => {
+  const database = useSharedTestDatabase();
+  for (const dir of plugins) definePluginContractSuite(dir, { database });
+});

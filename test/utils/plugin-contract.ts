@@ -41,13 +41,37 @@ function isolatedPluginsDir(pluginsDir: string, id: string): string {
   return dir;
 }
 
+export interface ContractOptions {
+  /**
+   * A database shared by several plugins' suites (see useSharedTestDatabase): core migrations run
+   * once instead of once per plugin, which matters on MySQL. Each check compares tables before and
+   * after, so other plugins' tables in the same database do not disturb it.
+   */
+  database?: () => TestDatabase;
+}
+
+/** Creates one test database in a `before` hook of the enclosing describe and drops it after. */
+export function useSharedTestDatabase(): () => TestDatabase {
+  let db: TestDatabase | undefined;
+  before(async () => {
+    db = await createTestDatabase();
+  });
+  after(async () => {
+    await db?.drop();
+  });
+  return () => {
+    if (!db) throw new Error('the shared test database is only available inside tests');
+    return db;
+  };
+}
+
 /**
  * Defines the contract suite for one plugin folder (`<pluginsDir>/<id>`). Every plugin must pass
  * it unchanged: a valid manifest, a register() that touches no database and keeps its routes and
  * jobs in its own namespace, migrations that go up, down and up again and only create tables
  * prefixed with its id, and a disable that removes every hook, route, job and schedule it declared.
  */
-export function definePluginContractSuite(pluginDir: string): void {
+export function definePluginContractSuite(pluginDir: string, options: ContractOptions = {}): void {
   const id = path.basename(pluginDir);
   const pluginsDir = path.dirname(pluginDir);
 
@@ -63,7 +87,7 @@ export function definePluginContractSuite(pluginDir: string): void {
     };
 
     before(async () => {
-      db = await createTestDatabase();
+      db = options.database ? options.database() : await createTestDatabase();
       isolated = isolatedPluginsDir(pluginsDir, id);
       const found = discoverPlugins(pluginsDir).find((p) => p.id === id);
       if (!found?.manifest) throw new Error(`${id}: plugin.json is invalid: ${JSON.stringify(found?.problems)}`);
@@ -71,7 +95,7 @@ export function definePluginContractSuite(pluginDir: string): void {
     });
     after(async () => {
       for (const site of sites.splice(0)) await site.stop();
-      await db.drop();
+      if (!options.database) await db.drop();
       fs.rmSync(isolated, { recursive: true, force: true });
     });
 

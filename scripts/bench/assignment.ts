@@ -1,0 +1,333 @@
+/**
+ * Benchmark: dynamic program assignment at scale (issue 4 performance targets).
+ *
+ *   npx tsx scripts/bench/assignment.ts                                   # SQLite, 100k and 10k users
+ *   BENCH_DIALECTS=sqlite,mysql TEST_MYSQL_URL=mysql://root@127.0.0.1:3306 npx tsx scripts/bench/assignment.ts
+ *   BENCH_USERS=20000 npx tsx scripts/bench/assignment.ts                 # a quicker run
+ *
+ * The synthetic site is generated with set-based INSERT ... SELECT statements: N users, 100
+ * positions and 100 organisations (20 roots with 4 children each), a two-level management chain
+ * (10 top managers, 990 middle managers, everyone else in a middle manager's team), 200 static
+ * audiences, 200 programs and 1,000 rules (one of each of the five core source types per program;
+ * due rules: none, a fixed date, within P3M of first login, within P6M of the assignment date).
+ *
+ * Measured, per dialect:
+ *  1. full sync from nothing (the reconcile job body) vs a raw bulk INSERT of the same number of
+ *     membership rows into an identically indexed table (multi-row VALUES, 1,000 rows a statement);
+ *  2. the same full sync again with nothing changed: rows written (must be 0) and time ratio;
+ *  3. adding an 8,000-member audience to a program: the REST request time and the job time;
+ *  4. one user's job-assignment change (position and manager move): median time of the whole
+ *     service call and of the incremental sync inside it, on this site and on a 10,000-user site;
+ *  5. peak RSS of the process during the full sync.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import winston from 'winston';
+import request from 'supertest';
+import { createSite, type Site } from '../../core/site';
+import { createApp } from '../../core/http/app';
+import { createApiToken } from '../../core/auth/tokens';
+import { assignmentService } from '../../core/assignment/index';
+import { totalWrites } from '../../core/assignment/sync';
+import { createTestDatabase } from '../../test/utils/db';
+import type { Dialect } from '../../core/db/database';
+
+const PROGRAMS = 200;
+const AUDIENCES = 200;
+const ROOTS = 20;
+const CHILDREN = 4;
+const TOP_MANAGERS = 10;
+const MIDDLE_MANAGERS = 990;
+const pluginsDir = path.resolve(import.meta.dirname, '../../plugins');
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+const cat = (dialect: Dialect, ...parts: string[]): string => (dialect === 'mysql' ? `CONCAT(${parts.join(', ')})` : parts.join(' || '));
+const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
+
+interface BuiltSite {
+  site: Site;
+  drop(): Promise<void>;
+  users: number;
+  programIds: number[];
+}
+
+async function buildSite(dialect: Dialect, users: number): Promise<BuiltSite> {
+  const database = await createTestDatabase(dialect);
+  const site = createSite({
+    config: { databaseUrl: database.url, pluginsDir },
+    logger: winston.createLogger({ silent: true, transports: [new winston.transports.Console()] }),
+  });
+  await site.start();
+  const knex = site.db.knex;
+  const now = site.db.now();
+  const started = performance.now();
+
+  await knex.schema.createTable('bench_seq', (t) => t.integer('n').primary());
+  for (let i = 1; i <= users; i += 500) {
+    const n = Math.min(500, users - i + 1);
+    await knex.raw(`INSERT INTO bench_seq (n) VALUES ${new Array(n).fill('(?)').join(', ')}`, Array.from({ length: n }, (_, k) => i + k));
+  }
+  // Users 1..N (a fresh database numbers them in insert order); 10% never logged in.
+  await knex.raw(
+    `INSERT INTO users (username, email, fullname, is_admin, lang, timezone, suspended, deleted, first_login_at, created_at, updated_at)
+     SELECT ${cat(dialect, "'u'", 'n')}, ${cat(dialect, "'u'", 'n', "'@example.com'")}, ${cat(dialect, "'User '", 'n')}, 0, 'en', 'UTC', 0, 0,
+            CASE WHEN n % 10 = 0 THEN NULL ELSE ? END, ?, ? FROM bench_seq ORDER BY n`,
+    [now - 30 * 86_400_000, now, now],
+  );
+  const [{ lo, hi }] = (await knex('users').min({ lo: 'id' }).max({ hi: 'id' })) as [{ lo: number; hi: number }];
+  if (Number(lo) !== 1 || Number(hi) !== users) throw new Error(`expected user ids 1..${users}, got ${lo}..${hi}`);
+
+  // Positions and organisations: idx 0..99; root r is idx r*5, its children r*5+1..r*5+4.
+  const hierarchy: Record<'position' | 'organisation', number[]> = { position: [], organisation: [] };
+  for (const kind of ['position', 'organisation'] as const) {
+    for (let r = 0; r < ROOTS; r++) {
+      const root = await site.services.hierarchy.create(kind, { name: `${kind} ${r}` });
+      hierarchy[kind].push(root.id);
+      for (let c = 0; c < CHILDREN; c++) hierarchy[kind].push((await site.services.hierarchy.create(kind, { name: `${kind} ${r}.${c}`, parentId: root.id })).id);
+    }
+  }
+  await knex.schema.createTable('bench_nodes', (t) => {
+    t.integer('idx').primary();
+    t.integer('position_id');
+    t.integer('organisation_id');
+  });
+  await knex('bench_nodes').insert(hierarchy.position.map((id, idx) => ({ idx, position_id: id, organisation_id: hierarchy.organisation[idx] })));
+
+  // One job assignment per user (id = user id), then the management chain and its paths.
+  await knex.raw(
+    `INSERT INTO job_assignments (user_id, position_id, organisation_id, manager_path, start_date, position_assigned_date, created_at, updated_at)
+     SELECT s.n, b.position_id, b.organisation_id, '/', ?, ?, ?, ? FROM bench_seq s JOIN bench_nodes b ON b.idx = s.n % 100 ORDER BY s.n`,
+    [now - 400 * 86_400_000, now - 200 * 86_400_000, now, now],
+  );
+  const middleOf = `((user_id % ${MIDDLE_MANAGERS}) + ${TOP_MANAGERS + 1})`;
+  const topOf = (m: string) => `((${m} % ${TOP_MANAGERS}) + 1)`;
+  await knex.raw(`UPDATE job_assignments SET manager_path = ${cat(dialect, "'/'", 'id', "'/'")} WHERE user_id <= ${TOP_MANAGERS}`);
+  await knex.raw(
+    `UPDATE job_assignments SET manager_job_assignment_id = ${topOf('user_id')}, manager_user_id = ${topOf('user_id')},
+       manager_path = ${cat(dialect, "'/'", topOf('user_id'), "'/'", 'id', "'/'")}
+     WHERE user_id > ${TOP_MANAGERS} AND user_id <= ${TOP_MANAGERS + MIDDLE_MANAGERS}`,
+  );
+  await knex.raw(
+    `UPDATE job_assignments SET manager_job_assignment_id = ${middleOf}, manager_user_id = ${middleOf},
+       manager_path = ${cat(dialect, "'/'", topOf(middleOf), "'/'", middleOf, "'/'", 'id', "'/'")}
+     WHERE user_id > ${TOP_MANAGERS + MIDDLE_MANAGERS}`,
+  );
+
+  // Static audiences: audience a holds the users with n % 200 = a.
+  for (let a = 0; a < AUDIENCES; a++) await knex('audiences').insert({ name: `Audience ${a}`, type: 'static', created_at: now, updated_at: now });
+  await knex.raw(
+    `INSERT INTO audience_members (audience_id, user_id, source, added_at)
+     SELECT a.id, s.n, 'manual', ? FROM bench_seq s JOIN audiences a ON a.id = (s.n % ${AUDIENCES}) + 1`,
+    [now],
+  );
+
+  const course = await site.services.courses.create({ shortname: 'bench-course', fullname: 'Bench course' });
+  const programIds: number[] = [];
+  for (let p = 0; p < PROGRAMS; p++) {
+    programIds.push((await site.services.programs.create({ shortname: `bench-p${p}`, fullname: `Program ${p}`, courseSets: [{ courseIds: [course.id], rule: 'all' }] })).program.id);
+  }
+  const rules: Array<Record<string, unknown>> = [];
+  const rule = (programId: number, source: string, instance: Record<string, unknown>, due: Record<string, unknown>) =>
+    rules.push({ program_id: programId, source, instance: JSON.stringify(instance), due_date: null, due_within: null, due_event: null, due_instance_id: null, ...due, version: 1, created_at: now, updated_at: now });
+  const none = { due_kind: 'none' };
+  for (const [p, programId] of programIds.entries()) {
+    const root = p % 10 === 0;
+    rule(programId, 'audience', { instanceId: (p % AUDIENCES) + 1 }, { due_kind: 'relative', due_within: 'P3M', due_event: 'first_login' });
+    rule(programId, 'position', root ? { instanceId: hierarchy.position[((p / 10) % ROOTS) * 5]!, includeChildren: true } : { instanceId: hierarchy.position[p % 100]! }, none);
+    rule(
+      programId,
+      'organisation',
+      root ? { instanceId: hierarchy.organisation[(((p / 10) + 3) % ROOTS) * 5]!, includeChildren: true } : { instanceId: hierarchy.organisation[(p + 3) % 100]! },
+      { due_kind: 'fixed', due_date: Date.UTC(2035, 0, 1) },
+    );
+    rule(
+      programId,
+      'manager',
+      p % 10 === 5 ? { instanceId: (p % TOP_MANAGERS) + 1, includeChildren: true } : { instanceId: TOP_MANAGERS + 1 + ((p * 7) % MIDDLE_MANAGERS) },
+      { due_kind: 'relative', due_within: 'P6M', due_event: 'assignment_date' },
+    );
+    rule(programId, 'individual', { instanceId: ((p * 37) % users) + 1 }, none);
+  }
+  for (let i = 0; i < rules.length; i += 100) await knex('program_assignment_rules').insert(rules.slice(i, i + 100));
+  console.log(`  built ${users} users, ${PROGRAMS} programs, ${rules.length} rules in ${s(performance.now() - started)}`);
+  return {
+    site,
+    users,
+    programIds,
+    async drop() {
+      await site.stop();
+      await database.drop();
+    },
+  };
+}
+
+/** Raw bulk INSERT of `rows` membership-shaped rows into an identically indexed table. */
+async function baseline(site: Site, rows: number): Promise<number> {
+  const knex = site.db.knex;
+  await knex.schema.createTable('bench_baseline', (t) => {
+    t.increments('id');
+    t.integer('program_id').unsigned().notNullable();
+    t.integer('rule_id').unsigned().notNullable();
+    t.integer('user_id').unsigned().notNullable();
+    t.string('due_state', 10).notNullable();
+    t.bigInteger('event_at').nullable();
+    t.bigInteger('due_at').nullable();
+    t.bigInteger('created_at').notNullable();
+    t.unique(['rule_id', 'user_id']);
+    t.index(['program_id', 'user_id']);
+    t.index(['user_id']);
+  });
+  const now = Date.now();
+  const started = performance.now();
+  const perStatement = 1000;
+  for (let i = 0; i < rows; i += perStatement * 50) {
+    await site.db.transaction(async (trx) => {
+      for (let j = i; j < Math.min(rows, i + perStatement * 50); j += perStatement) {
+        const values: unknown[] = [];
+        const n = Math.min(perStatement, rows - j);
+        for (let k = j; k < j + n; k++) values.push((k % PROGRAMS) + 1, (k % 1000) + 1, Math.floor(k / 1000) + 1, 'known', null, now, now);
+        await trx.raw(`INSERT INTO bench_baseline (program_id, rule_id, user_id, due_state, event_at, due_at, created_at) VALUES ${new Array(n).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`, values as never[]);
+      }
+    });
+  }
+  return performance.now() - started;
+}
+
+async function fullSync(site: Site): Promise<{ ms: number; peakRss: number; result: Awaited<ReturnType<ReturnType<typeof assignmentService>['reconcile']>> }> {
+  global.gc?.();
+  let peakRss = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 20);
+  const started = performance.now();
+  const result = await assignmentService(site).reconcile();
+  const ms = performance.now() - started;
+  clearInterval(timer);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  return { ms, peakRss, result };
+}
+
+/** BENCH_PROFILE=1: prints each statement of one incremental change with its duration. */
+function profileQueries(site: Site): () => void {
+  const started = new Map<string, { sql: string; t: number }>();
+  const onQuery = (q: { __knexQueryUid: string; sql: string }) => started.set(q.__knexQueryUid, { sql: q.sql, t: performance.now() });
+  const onResponse = (_r: unknown, q: { __knexQueryUid: string }) => {
+    const s0 = started.get(q.__knexQueryUid);
+    if (s0) console.log(`    ${(performance.now() - s0.t).toFixed(2).padStart(8)} ms  ${s0.sql.replace(/\s+/g, ' ').slice(0, 220)}`);
+  };
+  site.db.knex.on('query', onQuery).on('query-response', onResponse);
+  return () => {
+    site.db.knex.removeListener('query', onQuery);
+    site.db.knex.removeListener('query-response', onResponse);
+  };
+}
+
+/** Median of one user's job-assignment change: whole service call, and the sync inside it. */
+async function incremental(site: Site, users: number, iterations: number): Promise<{ call: number; sync: number; samples: number }> {
+  const engine = assignmentService(site).engine;
+  const original = engine.syncUser.bind(engine);
+  let syncMs = 0;
+  engine.syncUser = async (trx, change) => {
+    const t0 = performance.now();
+    try {
+      return await original(trx, change);
+    } finally {
+      syncMs += performance.now() - t0;
+    }
+  };
+  const positions = (await site.db.knex('hierarchy_nodes').where({ kind: 'position' }).orderBy('id').select('id')).map((r) => Number(r.id));
+  const calls: number[] = [];
+  const syncs: number[] = [];
+  try {
+    for (let i = 0; i < iterations + 20; i++) {
+      const userId = TOP_MANAGERS + MIDDLE_MANAGERS + 1 + ((i * 7919) % (users - TOP_MANAGERS - MIDDLE_MANAGERS));
+      syncMs = 0;
+      const profile = process.env.BENCH_PROFILE && i === 25 ? profileQueries(site) : null;
+      const t0 = performance.now();
+      await site.services.jobAssignments.update(userId, { positionId: positions[(i * 13) % positions.length]!, managerJobAssignmentId: TOP_MANAGERS + 1 + ((i * 31) % MIDDLE_MANAGERS) });
+      const elapsed = performance.now() - t0;
+      profile?.();
+      if (i >= 20) {
+        calls.push(elapsed);
+        syncs.push(syncMs);
+      }
+    }
+  } finally {
+    engine.syncUser = original;
+  }
+  return { call: median(calls), sync: median(syncs), samples: calls.length };
+}
+
+async function audienceAdd(built: BuiltSite): Promise<{ requestMs: number; jobMs: number; members: number }> {
+  const { site } = built;
+  const knex = site.db.knex;
+  const now = site.db.now();
+  const [audienceId] = (await knex('audiences').insert({ name: 'Eight thousand', type: 'static', created_at: now, updated_at: now })) as [number];
+  const size = Math.min(8000, Math.floor(built.users / 12));
+  await knex.raw(`INSERT INTO audience_members (audience_id, user_id, source, added_at) SELECT ?, n * 12, 'manual', ? FROM bench_seq WHERE n <= ?`, [audienceId, now, size]);
+  const course = (await knex('courses').first('id')) as { id: number };
+  const program = await site.services.programs.create({ shortname: 'bench-8k', fullname: '8k audience', courseSets: [{ courseIds: [course.id], rule: 'all' }] });
+  const [adminId] = (await knex('users').insert({ username: 'bench-admin', email: 'admin@example.com', fullname: 'Admin', is_admin: true, created_at: now, updated_at: now })) as [number];
+  const token = await createApiToken(site.db, Number(adminId));
+  const app = createApp(site);
+  // Warm the route table and validators with a rejected request first.
+  await request(app).post(`/api/v1/programs/${program.program.id}/assignments`).set('Authorization', `Bearer ${token}`).send({ source: 'nope', instanceId: 1 });
+  const t0 = performance.now();
+  const res = await request(app).post(`/api/v1/programs/${program.program.id}/assignments`).set('Authorization', `Bearer ${token}`).send({ source: 'audience', instanceId: Number(audienceId) });
+  const requestMs = performance.now() - t0;
+  if (res.status !== 201) throw new Error(`POST assignments: ${res.status} ${JSON.stringify(res.body)}`);
+  const t1 = performance.now();
+  await site.jobs.drain();
+  const jobMs = performance.now() - t1;
+  const status = await site.jobs.status(res.body.jobId as number);
+  if (status?.state !== 'done') throw new Error(`job ${status?.state}: ${status?.lastError}`);
+  const assigned = await knex('program_user_assignments').where({ program_id: program.program.id, status: 'active' }).count({ n: '*' });
+  return { requestMs, jobMs, members: Number((assigned as Array<{ n: number }>)[0]!.n) };
+}
+
+async function run(dialect: Dialect, users: number, small: number): Promise<void> {
+  console.log(`\n== ${dialect}: ${users} users (${os.cpus().length} cores, node ${process.version}) ==`);
+  const big = await buildSite(dialect, users);
+  try {
+    const first = await fullSync(big.site);
+    if (process.env.BENCH_ONLY_INCREMENTAL) {
+      const inc0 = await incremental(big.site, users, 50);
+      console.log(`  one job-assignment change        sync ${inc0.sync.toFixed(2)} ms median, whole call ${inc0.call.toFixed(2)} ms`);
+      await big.drop();
+      return;
+    }
+    const members = Number(((await big.site.db.knex('program_rule_members').count({ n: '*' })) as Array<{ n: number }>)[0]!.n);
+    const assignments = Number(((await big.site.db.knex('program_user_assignments').count({ n: '*' })) as Array<{ n: number }>)[0]!.n);
+    const base = await baseline(big.site, members);
+    console.log(`  full sync from nothing           ${s(first.ms)}  (${members} memberships, ${assignments} assignments, ${first.result.exceptionsRaised} exceptions, ${first.result.batches} batches)`);
+    console.log(`  raw bulk INSERT of ${members} rows   ${s(base)}  -> full sync is ${(first.ms / base).toFixed(1)}x the baseline (target <= 5x)`);
+    console.log(`  peak RSS during full sync        ${mb(first.peakRss)} (target < 400 MB)`);
+    const again = await fullSync(big.site);
+    console.log(`  re-run, nothing changed          ${s(again.ms)}  = ${((100 * again.ms) / first.ms).toFixed(1)}% of the first run (target < 20%), rows written: ${totalWrites(again.result)}`);
+    const add = await audienceAdd(big);
+    console.log(`  add ${add.members}-member audience: request ${add.requestMs.toFixed(0)} ms (target < 200 ms), job ${add.jobMs.toFixed(0)} ms (target < 2000 ms)`);
+    const inc = await incremental(big.site, users, 200);
+    console.log(`  one job-assignment change        sync ${inc.sync.toFixed(2)} ms median, whole call ${inc.call.toFixed(2)} ms (n=${inc.samples}, target sync < 20 ms)`);
+    await big.drop();
+    const little = await buildSite(dialect, small);
+    try {
+      await fullSync(little.site);
+      const incSmall = await incremental(little.site, small, 200);
+      console.log(`  same change on ${small} users      sync ${incSmall.sync.toFixed(2)} ms median, whole call ${incSmall.call.toFixed(2)} ms -> ${users}/${small} ratio ${(inc.sync / incSmall.sync).toFixed(2)}`);
+    } finally {
+      await little.drop();
+    }
+  } catch (error) {
+    await big.drop().catch(() => undefined);
+    throw error;
+  }
+}
+
+const users = Number(process.env.BENCH_USERS ?? 100_000);
+const small = Number(process.env.BENCH_SMALL_USERS ?? 10_000);
+for (const dialect of (process.env.BENCH_DIALECTS ?? 'sqlite').split(',') as Dialect[]) await run(dialect, users, small);
