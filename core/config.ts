@@ -34,6 +34,7 @@ const envSchema = {
     WAYMARK_PLUGIN_POLL_MS: { type: 'string', pattern: '^[0-9]+$' },
     WAYMARK_UNASSIGN_ACTION: { enum: ['suspend', 'unenrol'] },
     SESSION_SECRET: { type: 'string', minLength: 16 },
+    WAYMARK_PLUGINS_DIR: { type: 'string', minLength: 1 },
   },
 } as const;
 
@@ -58,7 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     databaseUrl: picked.DATABASE_URL ?? 'sqlite:./data/waymark.sqlite',
     port: Number(picked.PORT ?? 3000),
     logLevel: picked.LOG_LEVEL ?? 'info',
-    pluginsDir: path.join(root, 'plugins'),
+    pluginsDir: picked.WAYMARK_PLUGINS_DIR ? path.resolve(picked.WAYMARK_PLUGINS_DIR) : path.join(root, 'plugins'),
     themesDir: path.join(root, 'themes'),
     theme: picked.WAYMARK_THEME ?? 'default',
     sessionSecret: picked.SESSION_SECRET ?? cryptoRandom(),

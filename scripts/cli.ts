@@ -4,6 +4,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { createSite, type Site } from '../core/site';
+import { createLogger } from '../core/logging';
 import { WaymarkError } from '../core/errors';
 import { createApiToken } from '../core/auth/tokens';
 import { serve } from './cli/serve';
@@ -22,7 +23,8 @@ const integer = (value: string): number => {
 
 /** Runs `work` against a started site (plugins registered, not serving) and always closes it. */
 async function withSite<T>(work: (site: Site) => Promise<T>, options: { start?: boolean } = {}): Promise<T> {
-  const site = createSite();
+  // One-shot commands print results, not the boot log; LOG_LEVEL still overrides.
+  const site = createSite({ logger: createLogger({ level: process.env.LOG_LEVEL ?? 'warn' }) });
   try {
     if (options.start ?? true) await site.start();
     return await work(site);

@@ -96,6 +96,38 @@ export function toRule(row: RuleRow): LoadedRule {
   };
 }
 
+/**
+ * Live rules for incremental sync, cached per process and revalidated on every use by one
+ * aggregate over the (small) rules table: any add, edit (updated_at) or removal changes it, in
+ * this process or another, so a change never reads a stale rule set.
+ */
+export class RuleCache {
+  private signature = '';
+  private rules: LoadedRule[] = [];
+  private bySource = new Map<string, LoadedRule[]>();
+  private byId = new Map<number, LoadedRule>();
+
+  async get(executor: Executor): Promise<{ rules: readonly LoadedRule[]; bySource: ReadonlyMap<string, LoadedRule[]>; byId: ReadonlyMap<number, LoadedRule> }> {
+    const [sig] = await rows<{ n: number; m: number | null; u: number | null }>(
+      executor,
+      'SELECT COUNT(*) AS n, MAX(id) AS m, MAX(updated_at) AS u FROM program_assignment_rules WHERE deleted_at IS NULL',
+    );
+    const signature = `${sig?.n}:${sig?.m}:${sig?.u}`;
+    if (signature !== this.signature) {
+      this.rules = await loadRules(executor);
+      this.bySource = new Map();
+      for (const r of this.rules) {
+        const list = this.bySource.get(r.source);
+        if (list) list.push(r);
+        else this.bySource.set(r.source, [r]);
+      }
+      this.byId = new Map(this.rules.map((r) => [r.id, r]));
+      this.signature = signature;
+    }
+    return { rules: this.rules, bySource: this.bySource, byId: this.byId };
+  }
+}
+
 export async function loadRules(executor: Executor, where: { programId?: number; ruleId?: number; includeDeleted?: boolean } = {}): Promise<LoadedRule[]> {
   const qb = executor('program_assignment_rules').select('*').orderBy('id');
   if (where.programId !== undefined) qb.where('program_id', where.programId);
@@ -122,6 +154,8 @@ export function addDurationFast(epochMs: number, iso: string): number {
 
 /** The engine: membership set differences, due dates, effective assignments and exceptions. */
 export class AssignmentSync {
+  private readonly rules = new RuleCache();
+
   constructor(private readonly site: Site) {}
 
   private get dialect() {
@@ -489,31 +523,27 @@ export class AssignmentSync {
   async syncUser(trx: Knex.Transaction, change: AssignmentChange): Promise<SyncCounters> {
     const counters = emptyCounters();
     const userId = change.userId;
-    const rules = await loadRules(trx);
+    const T = [performance.now()];
+    const { rules, bySource, byId } = await this.rules.get(trx);
+    T.push(performance.now());
     if (!rules.length) return counters;
     const current = await rows<{ rule_id: number }>(trx, 'SELECT rule_id FROM program_rule_members WHERE user_id = ?', [userId]);
     const currentIds = new Set(current.map((r) => num(r.rule_id)));
-    const byId = new Map(rules.map((r) => [r.id, r]));
 
     const affected = new Set<number>();
     if (change.type === 'user' && (change.field === 'suspended' || change.field === 'deleted')) {
       // Leaving (or coming back): every rule the user is in, or could be in.
       for (const r of change.new ? currentIds : rules.map((x) => x.id)) affected.add(r);
     } else {
-      const bySource = new Map<string, LoadedRule[]>();
-      for (const r of rules) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
       for (const [type, list] of bySource) {
         const source = this.source(type);
         if (!source) continue;
-        const ids = await source.affectedRules(
-          change,
-          list.map((r) => ({ id: r.id, programId: r.programId, instance: r.instance })),
-          this.ctx(trx),
-        );
+        const ids = await source.affectedRules(change, list, this.ctx(trx));
         for (const id of ids) if (byId.has(id)) affected.add(id);
       }
     }
 
+    T.push(performance.now());
     const now = this.site.db.now();
     const touchedPrograms = new Set<number>();
     const dueRules = new Set<number>();
@@ -560,6 +590,7 @@ export class AssignmentSync {
       const event = this.event(r.source, r.dueEvent!);
       if (event && (event.affectedBy?.(change, r.dueInstanceId ?? undefined) ?? true)) dueRules.add(id);
     }
+    T.push(performance.now());
     const scope = { lo: userId, hi: userId };
     for (const id of dueRules) {
       const r = byId.get(id)!;
@@ -567,7 +598,10 @@ export class AssignmentSync {
       counters.membersUpdated += n;
       if (n) touchedPrograms.add(r.programId);
     }
+    T.push(performance.now());
     for (const programId of touchedPrograms) addCounters(counters, await this.recomputeEffective(trx, programId, scope, now));
+    T.push(performance.now());
+    if (process.env.SYNC_TRACE) console.log('trace', T.slice(1).map((t, i) => (t - T[i]!).toFixed(2)).join(' '), touchedPrograms.size);
     return counters;
   }
 }

@@ -296,9 +296,10 @@ class Runner {
   }
 
   /** Runs one claimed job and persists its outcome. */
-  async run(job: ClaimedJob): Promise<Outcome['kind']> {
+  async run(job: ClaimedJob, onExecuted?: () => void): Promise<Outcome['kind']> {
     try {
       const outcome = await this.execute(job);
+      onExecuted?.();
       await this.writer.write(outcome);
       return outcome.kind;
     } finally {
@@ -359,7 +360,10 @@ class Runner {
 
 class WorkerLoop implements JobWorker {
   private running = true;
-  private readonly slots = new Set<Promise<unknown>>();
+  /** Jobs whose handler is running. */
+  private readonly slots = new Set<Promise<void>>();
+  /** Jobs not finished until their outcome is written (a superset of slots). */
+  private readonly writing = new Set<Promise<unknown>>();
   private wakeUp: (() => void) | null = null;
   private woken = false;
   private readonly done: Promise<void>;
@@ -419,13 +423,21 @@ class WorkerLoop implements JobWorker {
         const jobs = await this.runner.claim(this.queue.handlerNames(), free);
         claimed = jobs.length;
         for (const job of jobs) {
-          const slot: Promise<unknown> = this.runner
-            .run(job)
+          // The slot frees when the handler returns, so the next claim overlaps the outcome write.
+          let freeSlot!: () => void;
+          const slot = new Promise<void>((resolve) => (freeSlot = resolve));
+          this.slots.add(slot);
+          const release = () => {
+            if (this.slots.delete(slot)) freeSlot();
+          };
+          const writing: Promise<unknown> = this.runner
+            .run(job, release)
             .catch((error) => this.logger.error('job outcome could not be saved; the lock will expire and the job be retried', { jobId: job.id, error: errorText(error) }))
             .finally(() => {
-              this.slots.delete(slot);
+              release();
+              this.writing.delete(writing);
             });
-          this.slots.add(slot);
+          this.writing.add(writing);
         }
       } catch (error) {
         this.logger.warn('job claim failed', { workerId: this.id, error: errorText(error) });
@@ -439,7 +451,7 @@ class WorkerLoop implements JobWorker {
     this.running = false;
     this.wake();
     await this.done;
-    await Promise.allSettled(this.slots);
+    await Promise.allSettled(this.writing);
     this.runner.stopHeartbeat();
     this.queue.forgetWorker(this);
   }

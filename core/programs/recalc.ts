@@ -127,6 +127,7 @@ export async function recalculateLearner(
        WHERE sc.course_id = ?)`,
     [courseId, userId, courseId],
   );
+  const T: any = (globalThis as any).__T ??= {}; let t0 = performance.now(); const lap = (k: string) => { const n = performance.now(); T[k] = (T[k] ?? 0) + n - t0; t0 = n; }; lap('q1');
   const versions = new Map<number, number>();
   const completions = new Map<number, number>();
   for (const row of rows) {
@@ -138,13 +139,16 @@ export async function recalculateLearner(
   const wanted = [...versions].filter(([id]) => targetIds.has(id)).map(([id, version]) => ({ id, version }));
   if (!wanted.length) return [];
   const structures = await cache.get(trx, wanted);
+  lap('cache');
   const evaluated = structures.map((structure) => ({ structure, evaluation: evaluateProgram(structure.compiled, completions) }));
   // Completions only ever add up on this path, so with nothing complete there is nothing to write.
   const relevant = evaluated.filter((e) => hasCompletedPart(e.evaluation));
+  lap('eval');
   if (!relevant.length) return [];
   const ids = relevant.map((e) => e.structure.programId);
   const state = await loadStoredState(trx, ids, [userId]);
-  return applyEvaluations(
+  lap('state');
+  try { return await applyEvaluations(
     trx,
     relevant.map((e) => ({
       userId,
@@ -154,7 +158,7 @@ export async function recalculateLearner(
       sets: state.sets.get(key(e.structure.programId, userId)) ?? new Map(),
     })),
     now,
-  );
+  ); } finally { lap('apply'); }
 }
 
 export function key(programId: number, userId: number): string {

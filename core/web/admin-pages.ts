@@ -8,6 +8,7 @@ import { loadLearnerProgram } from './learner-data';
 import { saveTheme } from './theme-setting';
 import { OPERATORS, RULES, emptyForm, formFromBody, formFromProgram, readableProblems, setsChanged, toProgramInput, type ProgramFormState } from './program-form';
 import { registerAssignmentPages } from './admin-assignments';
+import { assignmentService } from '../assignment/index';
 
 /** Ids in URLs of plugin actions: frankenstyle, nothing that could escape a path. */
 const PLUGIN_ID = /^[a-z][a-z0-9]*_[a-z0-9_]+$/;
@@ -173,8 +174,8 @@ export function registerAdminPages(site: Site, pages: RouteRegistrar): void {
       const userId = pageId(req.params.userId, 'User');
       const learner = await site.services.users.get(userId);
       const program = await loadLearnerProgram(site, programId, userId);
-      const status = await site.services.programs.learnerStatus(programId, userId);
-      renderView(req, res, 'admin/learner-progress', { title: `${learner.fullname} in ${program.fullname}`, adminNav: 'programs', learner, program, status });
+      const assignment = await assignmentService(site).learnerAssignment(programId, userId);
+      renderView(req, res, 'admin/learner-progress', { title: `${learner.fullname} in ${program.fullname}`, adminNav: 'programs', learner, program, assignment });
     },
   });
 

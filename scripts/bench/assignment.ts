@@ -218,7 +218,7 @@ function profileQueries(site: Site): () => void {
   const onQuery = (q: { __knexQueryUid: string; sql: string }) => started.set(q.__knexQueryUid, { sql: q.sql, t: performance.now() });
   const onResponse = (_r: unknown, q: { __knexQueryUid: string }) => {
     const s0 = started.get(q.__knexQueryUid);
-    if (s0) console.log(`    ${(performance.now() - s0.t).toFixed(2).padStart(8)} ms  ${s0.sql.replace(/\s+/g, ' ').slice(0, 220)}`);
+    if (s0 && performance.now() - s0.t > 0.5) console.log(`    ${(performance.now() - s0.t).toFixed(2).padStart(8)} ms  ${s0.sql.replace(/\s+/g, ' ').slice(0, 220)}`);
   };
   site.db.knex.on('query', onQuery).on('query-response', onResponse);
   return () => {

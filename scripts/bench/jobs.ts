@@ -3,7 +3,7 @@
  * MariaDB/MySQL, next to a raw multi-row INSERT baseline into a similar table measured in the same
  * run. `npx tsx scripts/bench/jobs.ts`; env BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306;
  * a database is created and dropped), BENCH_JOBS (default 10000), BENCH_CONCURRENCY (per process,
- * default 4), BENCH_DBS (default "sqlite,mysql").
+ * default 16), BENCH_DBS (default "sqlite,mysql").
  *
  * Internally re-runs itself as a worker process: `jobs.ts --worker <url> <jobs> <concurrency>`.
  */
@@ -122,7 +122,7 @@ async function benchDialect(dialect: 'sqlite' | 'mysql', total: number, concurre
 
 async function main(): Promise<void> {
   const total = Number(process.env.BENCH_JOBS ?? 10_000);
-  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 4);
+  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
   const dialects = (process.env.BENCH_DBS ?? 'sqlite,mysql').split(',') as Array<'sqlite' | 'mysql'>;
   console.log(`Job queue benchmark: ${total} no-op jobs per run, ${concurrency} concurrent jobs per worker process; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}`);
   const rows: Row[] = [];

@@ -49,6 +49,10 @@ export async function serve(options: ServeOptions): Promise<void> {
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(options.port, () => resolve(s));
   });
+  // Longer than typical proxy/client idle timeouts, so a reused keep-alive socket is never closed
+  // under a client that is just about to send on it.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const url = `http://localhost:${options.port}`;
   site.logger.info('listening', { url, pid: process.pid });
   if (options.jobs) site.jobs.startWorker({ workerId: `web-${process.pid}` });

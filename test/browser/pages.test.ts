@@ -129,13 +129,13 @@ describe('browser: learner and operator pages', function () {
         [`/programs/${s.onboardingId}`, 'phone-program'],
       ] as const) {
         await page.goto(url);
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
         await shot(page, name);
         expect(overflow, url).to.be.at.most(0);
       }
       // Keyboard: the skip link is the first stop and moves focus to the main content.
       await page.keyboard.press('Tab');
-      expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal('Skip to main content');
+      expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).to.equal('Skip to main content');
     } finally {
       await context.close();
     }
@@ -165,7 +165,34 @@ describe('browser: learner and operator pages', function () {
       await page.goto('/admin/plugins');
       await Promise.all([page.waitForURL(/notice=plugin-enabled/), page.locator('#plugin-tool_sitestats').getByRole('button', { name: /Enable/ }).click()]);
       expect((await page.goto('/admin/sitestats'))?.status()).to.equal(200);
+      await page.goto(`/admin/programs/${s.onboardingId}/edit`);
+      await shot(page, 'admin-program-form');
+      await page.goto(`/admin/programs/${s.onboardingId}/assignments`);
+      await shot(page, 'admin-assignments');
     } finally {
+      await context.close();
+    }
+  });
+  it('lets an operator switch to the high-contrast theme, which learners see at once', async () => {
+    const { context, page } = await signedIn('operator');
+    try {
+      await page.goto('/admin/theme');
+      await page.getByLabel('high-contrast').check();
+      await Promise.all([page.waitForURL(/notice=theme-saved/), page.getByRole('button', { name: 'Use this theme' }).click()]);
+      await shot(page, 'admin-theme');
+      const learner = await signedIn('lena');
+      try {
+        await learner.page.goto('/my/required-learning');
+        expect(await learner.page.locator('.due.overdue').first().textContent()).to.contain('⚠ Overdue');
+        await shot(learner.page, 'high-contrast-required-learning');
+        await learner.page.goto(`/programs/${s.onboardingId}`);
+        await shot(learner.page, 'high-contrast-program');
+      } finally {
+        await learner.context.close();
+      }
+    } finally {
+      await t.site.db.knex('site_config').where({ name: 'theme' }).del();
+      t.site.themes.setTheme('default');
       await context.close();
     }
   });
