@@ -69,7 +69,7 @@ export interface LearnerAssignment {
 }
 
 export interface SyncOptions {
-  /** Users per batch (one transaction each); default 10,000. */
+  /** Users per batch (one transaction each); default 20,000. */
   batchSize?: number;
   progress?(done: number, total: number, message?: string): Promise<void>;
 }
@@ -92,7 +92,7 @@ export interface AssignmentService {
   syncUser(trx: Knex.Transaction, change: AssignmentChange): Promise<SyncCounters>;
 }
 
-const DEFAULT_BATCH = 10_000;
+const DEFAULT_BATCH = 20_000;
 
 /** Whether the learner has an effective assignment (the programs service's `isAssigned` seam). */
 export async function isEffectivelyAssigned(executor: Executor, programId: number, userId: number): Promise<boolean> {
@@ -362,7 +362,7 @@ export function createAssignmentService(site: Site): AssignmentService {
           let dueSql = 'due_at';
           const bindings: unknown[] = [];
           if (action === 'set_realistic_due_date') {
-            const minTime = await engine.minTime(trx, programId);
+            const minTime = (await engine.minTimes(trx, [programId])).get(programId) ?? null;
             dueSql = '?';
             bindings.push(addDuration(minTime ? addDuration(now, minTime) : now, 'P1W'));
           }

@@ -279,60 +279,84 @@ export class AssignmentSync {
     return updateByIdCase(trx, 'program_rule_members', ['due_state', 'event_at', 'due_at'], updates);
   }
 
-  /** Program minimum time required (ISO) from the compiled structure; null when none. */
-  async minTime(executor: Executor, programId: number): Promise<string | null> {
-    const structure = await this.site.services.programs.structures.getOne(executor, programId);
-    return structure?.compiled.minTimeRequired ?? null;
+  /** Program minimum times (ISO or null) for several programs: one query when structures are cached. */
+  async minTimes(executor: Executor, programIds: readonly number[]): Promise<Map<number, string | null>> {
+    const out = new Map<number, string | null>();
+    if (!programIds.length) return out;
+    const versions = await rows<{ id: number; structure_version: number }>(
+      executor,
+      `SELECT id, structure_version FROM programs WHERE id IN (${placeholders(programIds.length)})`,
+      [...programIds],
+    );
+    const structures = await this.site.services.programs.structures.get(
+      executor,
+      versions.map((v) => ({ id: num(v.id), version: num(v.structure_version) })),
+    );
+    for (const st of structures) out.set(st.programId, st.compiled.minTimeRequired ?? null);
+    return out;
   }
 
   /**
-   * Recomputes effective assignments of one program for a user range, set-based: one aggregate
+   * Recomputes effective assignments of some programs for a user range, set-based: one aggregate
    * query returns only learners whose rules now say something different from what their assignment
    * row recorded (so an unchanged site reads nothing back and writes nothing); their transitions are
    * decided here and written with one upsert per chunk. Exceptions are checked when an assignment is
    * created or its due date changes (DOMAIN 4.1) and hooks fire inside `trx`.
    */
-  async recomputeEffective(trx: Knex.Transaction, programId: number, scope: UserScope, now: number): Promise<SyncCounters> {
+  async recomputeEffective(trx: Knex.Transaction, programIds: readonly number[], scope: UserScope, now: number): Promise<SyncCounters> {
     const counters = emptyCounters();
+    if (!programIds.length) return counters;
     const diff = distinct(this.dialect, 'p.rule_due_at', 'a.agg_due');
+    const inList = placeholders(programIds.length);
     const changed = await rows<DiffRow>(
       trx,
-      `SELECT a.user_id, a.rule_state, a.agg_due, p.id AS pid, p.status, p.due_at, p.rule_state AS old_state, p.assigned_at, p.exception_id,
+      `SELECT a.program_id, a.user_id, a.rule_state, a.agg_due, p.id AS pid, p.status, p.due_at, p.rule_state AS old_state, p.assigned_at, p.exception_id,
               e.status AS exception_status, e.type AS exception_type
-       FROM (SELECT x.user_id, CASE WHEN x.has_known = 1 THEN 'known' WHEN x.has_unknown = 1 THEN 'unknown' ELSE 'future' END AS rule_state, x.agg_due
-             FROM (SELECT m.user_id,
+       FROM (SELECT x.program_id, x.user_id, CASE WHEN x.has_known = 1 THEN 'known' WHEN x.has_unknown = 1 THEN 'unknown' ELSE 'future' END AS rule_state, x.agg_due
+             FROM (SELECT m.program_id, m.user_id,
                           MAX(CASE WHEN m.due_state = 'known' THEN 1 ELSE 0 END) AS has_known,
                           MAX(CASE WHEN m.due_state = 'unknown' THEN 1 ELSE 0 END) AS has_unknown,
                           MAX(CASE WHEN m.due_state = 'known' THEN m.due_at ELSE NULL END) AS agg_due
-                   FROM program_rule_members m WHERE m.program_id = ? AND m.user_id BETWEEN ? AND ? GROUP BY m.user_id) x) a
-       LEFT JOIN program_user_assignments p ON p.program_id = ? AND p.user_id = a.user_id
+                   FROM program_rule_members m WHERE m.program_id IN (${inList}) AND m.user_id BETWEEN ? AND ? GROUP BY m.program_id, m.user_id) x) a
+       LEFT JOIN program_user_assignments p ON p.program_id = a.program_id AND p.user_id = a.user_id
        LEFT JOIN program_exceptions e ON e.id = p.exception_id
        WHERE p.id IS NULL OR p.rule_state IS NULL OR p.rule_state <> a.rule_state OR ${diff}
        UNION ALL
-       SELECT p.user_id, NULL, NULL, p.id, p.status, p.due_at, p.rule_state, p.assigned_at, p.exception_id, e.status, e.type
+       SELECT p.program_id, p.user_id, NULL, NULL, p.id, p.status, p.due_at, p.rule_state, p.assigned_at, p.exception_id, e.status, e.type
        FROM program_user_assignments p LEFT JOIN program_exceptions e ON e.id = p.exception_id
-       WHERE p.program_id = ? AND p.user_id BETWEEN ? AND ? AND p.rule_state IS NOT NULL
+       WHERE p.program_id IN (${inList}) AND p.user_id BETWEEN ? AND ? AND p.rule_state IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM program_rule_members m WHERE m.program_id = p.program_id AND m.user_id = p.user_id)`,
-      [programId, scope.lo, scope.hi, programId, programId, scope.lo, scope.hi],
+      [...programIds, scope.lo, scope.hi, ...programIds, scope.lo, scope.hi],
     );
     if (!changed.length) return counters;
-    const minTime = await this.minTime(trx, programId);
-    const threshold = minTime ? addDuration(now, minTime) : now;
-    const check = (due: number | null, unknown: boolean): ExceptionType | null => {
-      if (unknown) return 'completion_time_unknown';
-      if (due !== null && due < threshold) return 'time_allowance';
-      return null;
-    };
+    const touched = [...new Set(changed.map((r) => num(r.program_id)))];
+    const minTimes = await this.minTimes(trx, touched);
+    const thresholds = new Map(touched.map((id) => {
+      const minTime = minTimes.get(id) ?? null;
+      return [id, minTime ? addDuration(now, minTime) : now] as const;
+    }));
 
     const upserts: AssignmentRow[] = [];
-    const raise: Array<{ userId: number; type: ExceptionType; dueAt: number | null }> = [];
+    const raise: Array<{ programId: number; userId: number; type: ExceptionType; dueAt: number | null }> = [];
     const closeExceptions: Array<{ id: number; resolution: string }> = [];
-    const assigned: number[] = [];
-    const unassigned: number[] = [];
-    const recalc: number[] = [];
+    const assigned = new Map<number, number[]>();
+    const unassigned = new Map<number, number[]>();
+    const recalc = new Map<number, number[]>();
+    const push = (m: Map<number, number[]>, programId: number, userId: number) => {
+      const list = m.get(programId);
+      if (list) list.push(userId);
+      else m.set(programId, [userId]);
+    };
 
     for (const r of changed) {
+      const programId = num(r.program_id);
       const userId = num(r.user_id);
+      const threshold = thresholds.get(programId)!;
+      const check = (due: number | null, unknown: boolean): ExceptionType | null => {
+        if (unknown) return 'completion_time_unknown';
+        if (due !== null && due < threshold) return 'time_allowance';
+        return null;
+      };
       const status = r.status as AssignmentStatus | null;
       const liveException = r.exception_id !== null && (r.exception_status === 'open' || r.exception_status === 'dismissed');
       const base: AssignmentRow = {
@@ -347,17 +371,13 @@ export class AssignmentSync {
         created_at: now,
         updated_at: now,
       };
-      if (r.rule_state === null) {
-        // No rule matches any more: unassigned; completion records stay where they are.
+      if (r.rule_state === null || r.rule_state === 'future') {
+        // No rule matches any more (unassigned; completion records stay), or only rules whose
+        // event has not happened yet (future: not assigned until it does).
         if (liveException) closeExceptions.push({ id: num(r.exception_id), resolution: 'unassigned' });
-        if (status === 'active') unassigned.push(userId);
-        upserts.push({ ...base, status: 'unassigned', exception_id: null, rule_state: null, rule_due_at: null });
-        continue;
-      }
-      if (r.rule_state === 'future') {
-        if (liveException) closeExceptions.push({ id: num(r.exception_id), resolution: 'unassigned' });
-        if (status === 'active') unassigned.push(userId);
-        upserts.push({ ...base, status: 'future', due_at: null, exception_id: null });
+        if (status === 'active') push(unassigned, programId, userId);
+        if (r.rule_state === null) upserts.push({ ...base, status: 'unassigned', exception_id: null, rule_state: null, rule_due_at: null });
+        else upserts.push({ ...base, status: 'future', due_at: null, exception_id: null });
         continue;
       }
       const unknown = r.rule_state === 'unknown';
@@ -367,10 +387,10 @@ export class AssignmentSync {
         const due = unknown ? null : aggDue;
         const hit = check(due, unknown);
         if (hit) {
-          raise.push({ userId, type: hit, dueAt: due });
+          raise.push({ programId, userId, type: hit, dueAt: due });
           upserts.push({ ...base, status: 'exception', due_at: due, exception_id: null });
         } else {
-          assigned.push(userId);
+          push(assigned, programId, userId);
           upserts.push({ ...base, status: 'active', due_at: due, assigned_at: now, exception_id: null });
         }
         continue;
@@ -383,8 +403,8 @@ export class AssignmentSync {
         if (dueChanged) {
           const hit = check(newDue, false);
           if (hit) {
-            raise.push({ userId, type: hit, dueAt: newDue });
-            unassigned.push(userId);
+            raise.push({ programId, userId, type: hit, dueAt: newDue });
+            push(unassigned, programId, userId);
             upserts.push({ ...base, status: 'exception', due_at: newDue, exception_id: null });
             continue;
           }
@@ -392,7 +412,7 @@ export class AssignmentSync {
         upserts.push({ ...base, due_at: newDue });
         continue;
       }
-      // status === 'exception'
+      // status === 'exception': re-checked when the due date changes (also after a dismissal).
       const recheck = liveException && (dueChanged || (r.exception_type === 'completion_time_unknown' && !unknown));
       if (!recheck) {
         upserts.push({ ...base, due_at: newDue });
@@ -401,47 +421,46 @@ export class AssignmentSync {
       const hit = check(newDue, unknown);
       if (!hit) {
         closeExceptions.push({ id: num(r.exception_id), resolution: 'recheck' });
-        assigned.push(userId);
-        recalc.push(userId);
+        push(assigned, programId, userId);
+        push(recalc, programId, userId);
         upserts.push({ ...base, status: 'active', due_at: newDue, assigned_at: now, exception_id: null });
       } else if (hit === r.exception_type && r.exception_status === 'open') {
         upserts.push({ ...base, due_at: newDue });
       } else {
         closeExceptions.push({ id: num(r.exception_id), resolution: 'recheck' });
-        raise.push({ userId, type: hit, dueAt: newDue });
+        raise.push({ programId, userId, type: hit, dueAt: newDue });
         upserts.push({ ...base, status: 'exception', due_at: newDue, exception_id: null });
       }
     }
 
-    if (closeExceptions.length) {
-      for (const resolution of new Set(closeExceptions.map((c) => c.resolution))) {
-        const ids = closeExceptions.filter((c) => c.resolution === resolution).map((c) => c.id);
-        for (const part of chunk(ids, 500)) {
-          await write(trx, `UPDATE program_exceptions SET status = 'resolved', resolution = ?, resolved_at = ? WHERE id IN (${placeholders(part.length)})`, [resolution, now, ...part]);
-        }
+    for (const resolution of new Set(closeExceptions.map((c) => c.resolution))) {
+      const ids = closeExceptions.filter((c) => c.resolution === resolution).map((c) => c.id);
+      for (const part of chunk(ids, 500)) {
+        await write(trx, `UPDATE program_exceptions SET status = 'resolved', resolution = ?, resolved_at = ? WHERE id IN (${placeholders(part.length)})`, [resolution, now, ...part]);
       }
     }
-    const raisedIds = new Map<number, number>();
+    const raisedIds = new Map<string, number>();
+    for (const part of chunk(raise, 300)) {
+      await trx('program_exceptions').insert(
+        part.map((x) => ({
+          program_id: x.programId,
+          user_id: x.userId,
+          type: x.type,
+          status: 'open',
+          raised_at: now,
+          explanation: explain(x.type, x.dueAt, now, minTimes.get(x.programId) ?? null),
+        })),
+      );
+      const ids = await rows<{ id: number; program_id: number; user_id: number }>(
+        trx,
+        `SELECT MAX(id) AS id, program_id, user_id FROM program_exceptions
+         WHERE status = 'open' AND (${part.map(() => '(program_id = ? AND user_id = ?)').join(' OR ')}) GROUP BY program_id, user_id`,
+        part.flatMap((x) => [x.programId, x.userId]),
+      );
+      for (const row of ids) raisedIds.set(`${num(row.program_id)}:${num(row.user_id)}`, num(row.id));
+    }
     if (raise.length) {
-      for (const part of chunk(raise, 300)) {
-        await trx('program_exceptions').insert(
-          part.map((x) => ({
-            program_id: programId,
-            user_id: x.userId,
-            type: x.type,
-            status: 'open',
-            raised_at: now,
-            explanation: explain(x.type, x.dueAt, now, minTime),
-          })),
-        );
-        const ids = await rows<{ id: number; user_id: number }>(
-          trx,
-          `SELECT MAX(id) AS id, user_id FROM program_exceptions WHERE program_id = ? AND status = 'open' AND user_id IN (${placeholders(part.length)}) GROUP BY user_id`,
-          [programId, ...part.map((x) => x.userId)],
-        );
-        for (const row of ids) raisedIds.set(num(row.user_id), num(row.id));
-      }
-      for (const u of upserts) if (u.status === 'exception' && u.exception_id === null) u.exception_id = raisedIds.get(u.user_id) ?? null;
+      for (const u of upserts) if (u.status === 'exception' && u.exception_id === null) u.exception_id = raisedIds.get(`${u.program_id}:${u.user_id}`) ?? null;
       counters.exceptionsRaised += raise.length;
     }
     for (const part of chunk(upserts, 400)) {
@@ -451,16 +470,16 @@ export class AssignmentSync {
         .merge(['status', 'due_at', 'rule_state', 'rule_due_at', 'assigned_at', 'exception_id', 'updated_at']);
     }
     counters.assignmentsWritten += upserts.length;
-    counters.assigned += assigned.length;
-    counters.unassigned += unassigned.length;
+    for (const list of assigned.values()) counters.assigned += list.length;
+    for (const list of unassigned.values()) counters.unassigned += list.length;
 
-    if (recalc.length) await this.recalculateCompletion(trx, programId, recalc);
+    for (const [programId, userIds] of recalc) await this.recalculateCompletion(trx, programId, userIds);
     for (const x of raise) {
-      const exceptionId = raisedIds.get(x.userId);
-      if (exceptionId !== undefined) await this.site.hooks.emit('onExceptionRaised', { trx, programId, userId: x.userId, exceptionId, type: x.type });
+      const exceptionId = raisedIds.get(`${x.programId}:${x.userId}`);
+      if (exceptionId !== undefined) await this.site.hooks.emit('onExceptionRaised', { trx, programId: x.programId, userId: x.userId, exceptionId, type: x.type });
     }
-    if (assigned.length) await this.site.hooks.emit('onProgramAssigned', { trx, programId, userIds: assigned });
-    if (unassigned.length) await this.site.hooks.emit('onProgramUnassigned', { trx, programId, userIds: unassigned });
+    for (const [programId, userIds] of assigned) await this.site.hooks.emit('onProgramAssigned', { trx, programId, userIds });
+    for (const [programId, userIds] of unassigned) await this.site.hooks.emit('onProgramUnassigned', { trx, programId, userIds });
     return counters;
   }
 
@@ -511,7 +530,7 @@ export class AssignmentSync {
       counters.membersDeleted += deleted;
       counters.membersUpdated += await this.syncRuleDue(trx, rule, scope, options.fullDue ?? false);
     }
-    return addCounters(counters, await this.recomputeEffective(trx, programId, scope, now));
+    return addCounters(counters, await this.recomputeEffective(trx, [programId], scope, now));
   }
 
   /**
@@ -523,9 +542,7 @@ export class AssignmentSync {
   async syncUser(trx: Knex.Transaction, change: AssignmentChange): Promise<SyncCounters> {
     const counters = emptyCounters();
     const userId = change.userId;
-    const T = [performance.now()];
     const { rules, bySource, byId } = await this.rules.get(trx);
-    T.push(performance.now());
     if (!rules.length) return counters;
     const current = await rows<{ rule_id: number }>(trx, 'SELECT rule_id FROM program_rule_members WHERE user_id = ?', [userId]);
     const currentIds = new Set(current.map((r) => num(r.rule_id)));
@@ -543,7 +560,6 @@ export class AssignmentSync {
       }
     }
 
-    T.push(performance.now());
     const now = this.site.db.now();
     const touchedPrograms = new Set<number>();
     const dueRules = new Set<number>();
@@ -590,7 +606,6 @@ export class AssignmentSync {
       const event = this.event(r.source, r.dueEvent!);
       if (event && (event.affectedBy?.(change, r.dueInstanceId ?? undefined) ?? true)) dueRules.add(id);
     }
-    T.push(performance.now());
     const scope = { lo: userId, hi: userId };
     for (const id of dueRules) {
       const r = byId.get(id)!;
@@ -598,10 +613,7 @@ export class AssignmentSync {
       counters.membersUpdated += n;
       if (n) touchedPrograms.add(r.programId);
     }
-    T.push(performance.now());
-    for (const programId of touchedPrograms) addCounters(counters, await this.recomputeEffective(trx, programId, scope, now));
-    T.push(performance.now());
-    if (process.env.SYNC_TRACE) console.log('trace', T.slice(1).map((t, i) => (t - T[i]!).toFixed(2)).join(' '), touchedPrograms.size);
+    addCounters(counters, await this.recomputeEffective(trx, [...touchedPrograms], scope, now));
     return counters;
   }
 }
@@ -609,6 +621,7 @@ export class AssignmentSync {
 export type AssignmentStatus = 'active' | 'future' | 'exception' | 'unassigned';
 
 interface DiffRow {
+  program_id: number;
   user_id: number;
   rule_state: 'known' | 'unknown' | 'future' | null;
   agg_due: number | null;

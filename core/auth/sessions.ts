@@ -3,7 +3,7 @@ import type { Request, RequestHandler } from 'express';
 import type { Database } from '../db/database';
 import type { Site } from '../site';
 import type { AuthUser } from '../http/routes';
-import { selectRows } from '../learning/sql';
+import { prepareStatement, type PreparedStatement } from '../launch/prepared';
 
 declare module 'express-session' {
   interface SessionData {
@@ -45,9 +45,20 @@ function expiryOf(data: SessionData, now: number): number {
 export class KnexSessionStore extends Store {
   private readonly storedExpiry = new Map<string, number>();
   private readonly upsertSql: string;
+  private readonly select: PreparedStatement<SessionUserRow & { data: string; expires_at: number | string; u_id: number | null }>;
+  /** Users read with their session by get(), until resolveSessionUser() in the same request takes them. */
+  private readonly loadedUsers = new Map<string, AuthUser | null>();
 
   constructor(private readonly db: Database) {
     super();
+    // Every page request reads its session and then its user: one prepared primary-key lookup
+    // does both (the user only while active, so suspension signs people out at once).
+    this.select = prepareStatement(
+      db,
+      `SELECT s.data, s.expires_at, u.id AS u_id, u.username, u.fullname, u.is_admin, u.lang, u.timezone
+         FROM sessions s LEFT JOIN users u ON u.id = s.user_id AND u.suspended = 0 AND u.deleted = 0
+        WHERE s.sid = ?`,
+    );
     this.upsertSql =
       db.dialect === 'mysql'
         ? 'INSERT INTO sessions (sid, user_id, data, expires_at) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE user_id = VALUES(user_id), data = VALUES(data), expires_at = VALUES(expires_at)'
@@ -55,14 +66,27 @@ export class KnexSessionStore extends Store {
   }
 
   override get(sid: string, callback: Callback<SessionData | null>): void {
-    selectRows<{ data: string; expires_at: number | string }>(this.db.knex, 'SELECT data, expires_at FROM sessions WHERE sid = ?', [sid])
+    this.select
+      .all([sid])
       .then((rows) => {
         const row = rows[0];
         if (!row || Number(row.expires_at) <= this.db.now()) return callback(null, null);
         this.remember(sid, Number(row.expires_at));
+        if (this.loadedUsers.size >= EXPIRY_MEMO_LIMIT) this.loadedUsers.clear();
+        this.loadedUsers.set(sid, row.u_id === null ? null : toAuthUser(row));
         callback(null, JSON.parse(row.data) as SessionData);
       })
       .catch((error: unknown) => callback(error));
+  }
+
+  /**
+   * The user row read together with session `sid` by the latest get() (null: none or inactive),
+   * handed over once; undefined when this process has not just read that session.
+   */
+  takeLoadedUser(sid: string): AuthUser | null | undefined {
+    const user = this.loadedUsers.get(sid);
+    this.loadedUsers.delete(sid);
+    return user;
   }
 
   override set(sid: string, data: SessionData, callback?: Callback): void {
@@ -170,7 +194,8 @@ export function registerSessionCleanup(site: Site): void {
 }
 
 interface SessionUserRow {
-  id: number;
+  id?: number;
+  u_id?: number | null;
   username: string;
   fullname: string;
   is_admin: number | boolean;
@@ -178,16 +203,25 @@ interface SessionUserRow {
   timezone: string;
 }
 
+const userLookups = new WeakMap<Database, PreparedStatement<SessionUserRow>>();
+
 /** The active user signed in on this request's session, or null (anonymous, suspended or deleted). */
 export async function resolveSessionUser(site: Site, req: Request): Promise<AuthUser | null> {
   const userId = req.session?.userId;
   if (typeof userId !== 'number') return null;
-  const rows = await selectRows<SessionUserRow>(
-    site.db.knex,
-    'SELECT id, username, fullname, is_admin, lang, timezone FROM users WHERE id = ? AND suspended = 0 AND deleted = 0',
-    [userId],
-  );
+  let lookup = userLookups.get(site.db);
+  if (!lookup) {
+    // Read on every request rather than kept in the session, so suspending a user signs them out at once.
+    lookup = prepareStatement<SessionUserRow>(site.db, 'SELECT id, username, fullname, is_admin, lang, timezone FROM users WHERE id = ? AND suspended = 0 AND deleted = 0');
+    userLookups.set(site.db, lookup);
+  }
+  const preloaded = sessionStoreFor(site).takeLoadedUser(req.sessionID);
+  if (preloaded !== undefined && (preloaded === null || preloaded.id === userId)) return preloaded;
+  const rows = await lookup.all([userId]);
   const row = rows[0];
-  if (!row) return null;
-  return { id: Number(row.id), username: row.username, fullname: row.fullname, isAdmin: Boolean(row.is_admin), lang: row.lang, timezone: row.timezone };
+  return row ? toAuthUser(row) : null;
+}
+
+function toAuthUser(row: SessionUserRow): AuthUser {
+  return { id: Number(row.u_id ?? row.id), username: row.username, fullname: row.fullname, isAdmin: Boolean(row.is_admin), lang: row.lang, timezone: row.timezone };
 }

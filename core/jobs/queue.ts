@@ -418,6 +418,11 @@ class WorkerLoop implements JobWorker {
         await Promise.race(this.slots);
         continue;
       }
+      if (this.writing.size >= this.concurrency * 4) {
+        // Outcome writes are falling behind: stop claiming until they catch up.
+        await Promise.race(this.writing);
+        continue;
+      }
       let claimed = 0;
       try {
         const jobs = await this.runner.claim(this.queue.handlerNames(), free);

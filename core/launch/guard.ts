@@ -1,7 +1,7 @@
 import type { Site } from '../site';
 import { CORE_PLUGIN_ID } from '../hooks/bus';
 import { abstain, allow, type GuardExplanation, type GuardOutcome } from '../hooks/hook-map';
-import { selectRows } from '../learning/sql';
+import { prepareStatement } from './prepared';
 
 /** Priority of the core "already enrolled" guard: it runs before any plugin (default 100). */
 export const CORE_LAUNCH_GUARD_PRIORITY = 1000;
@@ -17,11 +17,12 @@ const ENROLLED_SQL = "SELECT 1 AS one FROM enrolments WHERE user_id = ? AND cour
  * (the (user_id, course_id, method) unique index), so an enrolled learner's launch is cheap.
  */
 export function registerCoreLaunchGuard(site: Site): () => void {
+  const enrolled = prepareStatement<{ one: number }>(site.db, ENROLLED_SQL);
   return site.hooks.add(
     CORE_PLUGIN_ID,
     'onCourseLaunch',
     async ({ userId, courseId }) => {
-      const rows = await selectRows<{ one: number }>(site.db.knex, ENROLLED_SQL, [userId, courseId]);
+      const rows = await enrolled.all([userId, courseId]);
       return rows.length ? allow('You are enrolled in this course.') : abstain([], 'CORE_NOT_ENROLLED');
     },
     { priority: CORE_LAUNCH_GUARD_PRIORITY },

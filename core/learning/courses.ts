@@ -244,8 +244,10 @@ export function createCoursesService(site: Site): CoursesService {
       }
       const now = db().now();
       const activityId = await db().transaction(async (trx) => {
-        // Existence first so an unknown course is a 404 even when the body is also wrong.
-        const course = await selectRows<{ id: number }>(trx, 'SELECT id FROM courses WHERE id = ?', [courseId]);
+        // Existence first so an unknown course is a 404 even when the body is also wrong. On MySQL the
+        // course row is locked so two concurrent additions cannot both take the same next position.
+        const lock = db().dialect === 'mysql' ? ' FOR UPDATE' : '';
+        const course = await selectRows<{ id: number }>(trx, `SELECT id FROM courses WHERE id = ?${lock}`, [courseId]);
         if (!course.length) throw notFound('Course', courseId);
         if (details.length) throw invalid(`${details[0]!.path!.toUpperCase()}_INVALID`, details[0]!.message, details);
         const [{ next }] = (await selectRows<{ next: number | null }>(trx, 'SELECT MAX(sortorder) AS next FROM activities WHERE course_id = ?', [courseId])) as [{ next: number | null }];

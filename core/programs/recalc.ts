@@ -77,16 +77,41 @@ export async function applyEvaluations(trx: Knex.Transaction, items: readonly Ev
       if (stored.completedAt !== null) history.push({ program_id: programId, user_id: item.userId, completed_at: stored.completedAt, reason: 'structure_change', archived_at: now });
     }
   }
+  const dialect = trx.client.config.client === 'mysql2' ? 'mysql' : 'sqlite';
   for (let i = 0; i < setRows.length; i += CHUNK) {
-    await trx('course_set_completions').insert(setRows.slice(i, i + CHUNK)).onConflict(['course_set_id', 'user_id']).merge(['status', 'completed_at', 'updated_at']);
+    await upsert(trx, dialect, 'course_set_completions', ['course_set_id', 'program_id', 'user_id', 'status', 'completed_at', 'created_at', 'updated_at'], ['course_set_id', 'user_id'], setRows.slice(i, i + CHUNK));
   }
   for (let i = 0; i < programRows.length; i += CHUNK) {
-    await trx('program_completions').insert(programRows.slice(i, i + CHUNK)).onConflict(['program_id', 'user_id']).merge(['status', 'completed_at', 'updated_at']);
+    await upsert(trx, dialect, 'program_completions', ['program_id', 'user_id', 'status', 'completed_at', 'created_at', 'updated_at'], ['program_id', 'user_id'], programRows.slice(i, i + CHUNK));
   }
   for (let i = 0; i < history.length; i += CHUNK) {
     await trx('program_completion_history').insert(history.slice(i, i + CHUNK));
   }
   return events;
+}
+
+const MERGED = ['status', 'completed_at', 'updated_at'];
+
+/**
+ * One multi-row upsert as a raw statement: this runs on the completion hot path, where compiling
+ * the query builder's insert/onConflict/merge for every call costs more than the write itself.
+ */
+async function upsert(
+  trx: Knex.Transaction,
+  dialect: 'mysql' | 'sqlite',
+  table: string,
+  columns: readonly string[],
+  conflict: readonly string[],
+  rows: ReadonlyArray<Record<string, unknown>>,
+): Promise<void> {
+  const tuple = `(${placeholders(columns.length)})`;
+  const values = rows.map(() => tuple).join(', ');
+  const update =
+    dialect === 'mysql'
+      ? `ON DUPLICATE KEY UPDATE ${MERGED.map((c) => `${c} = VALUES(${c})`).join(', ')}`
+      : `ON CONFLICT (${conflict.join(', ')}) DO UPDATE SET ${MERGED.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+  const bindings = rows.flatMap((row) => columns.map((c) => row[c] as Knex.Value));
+  await trx.raw(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values} ${update}`, bindings);
 }
 
 /** Whether an evaluation has anything that could need a write on a completion-only change. */
@@ -127,7 +152,6 @@ export async function recalculateLearner(
        WHERE sc.course_id = ?)`,
     [courseId, userId, courseId],
   );
-  const T: any = (globalThis as any).__T ??= {}; let t0 = performance.now(); const lap = (k: string) => { const n = performance.now(); T[k] = (T[k] ?? 0) + n - t0; t0 = n; }; lap('q1');
   const versions = new Map<number, number>();
   const completions = new Map<number, number>();
   for (const row of rows) {
@@ -139,16 +163,13 @@ export async function recalculateLearner(
   const wanted = [...versions].filter(([id]) => targetIds.has(id)).map(([id, version]) => ({ id, version }));
   if (!wanted.length) return [];
   const structures = await cache.get(trx, wanted);
-  lap('cache');
   const evaluated = structures.map((structure) => ({ structure, evaluation: evaluateProgram(structure.compiled, completions) }));
   // Completions only ever add up on this path, so with nothing complete there is nothing to write.
   const relevant = evaluated.filter((e) => hasCompletedPart(e.evaluation));
-  lap('eval');
   if (!relevant.length) return [];
   const ids = relevant.map((e) => e.structure.programId);
   const state = await loadStoredState(trx, ids, [userId]);
-  lap('state');
-  try { return await applyEvaluations(
+  return applyEvaluations(
     trx,
     relevant.map((e) => ({
       userId,
@@ -158,7 +179,7 @@ export async function recalculateLearner(
       sets: state.sets.get(key(e.structure.programId, userId)) ?? new Map(),
     })),
     now,
-  ); } finally { lap('apply'); }
+  );
 }
 
 export function key(programId: number, userId: number): string {

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Site } from '../site';
 import type { Executor } from '../db/database';
-import { WaymarkError, conflict, invalid, notFound, type ErrorDetail } from '../errors';
+import { conflict, invalid, notFound, type ErrorDetail } from '../errors';
 import { isUniqueViolation } from '../db/database';
 import { evaluateProgram, validateStructure, type CourseSetDef } from './engine';
 import { StructureCache, type CachedStructure } from './structures';
@@ -494,4 +494,3 @@ export function createProgramsService(site: Site, options: ProgramsServiceOption
   };
 }
 
-export { WaymarkError };

@@ -175,7 +175,7 @@ export function registerAdminPages(site: Site, pages: RouteRegistrar): void {
       const learner = await site.services.users.get(userId);
       const program = await loadLearnerProgram(site, programId, userId);
       const assignment = await assignmentService(site).learnerAssignment(programId, userId);
-      renderView(req, res, 'admin/learner-progress', { title: `${learner.fullname} in ${program.fullname}`, adminNav: 'programs', learner, program, assignment });
+      renderView(req, res, 'admin/learner-progress', { title: `${learner.fullname} in ${program.fullname}`, adminNav: 'programs', learner, program, assignment, launchCheckFor: userId });
     },
   });
 

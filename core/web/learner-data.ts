@@ -97,29 +97,17 @@ interface ProgramRow {
   structure_version: number;
 }
 
-const ASSIGNMENTS_TABLE = 'program_user_assignments';
-
 /** Whole percent, never 100 unless complete (the engine keeps incomplete below 1). */
 const percent = (share: number): number => Math.floor(share * 100);
 
-/** The learner's active effective assignments; none while the assignment tables do not exist yet. */
-async function activeAssignments(site: Site, executor: Executor, userId: number, programId?: number): Promise<AssignmentRow[]> {
-  if (!(await hasAssignments(site))) return [];
+/** The learner's active effective assignments (not future, not held by an exception, not unassigned). */
+async function activeAssignments(executor: Executor, userId: number, programId?: number): Promise<AssignmentRow[]> {
   const byProgram = programId === undefined ? '' : ' AND program_id = ?';
   return selectRows<AssignmentRow>(
     executor,
-    `SELECT program_id, due_at, assigned_at FROM ${ASSIGNMENTS_TABLE} WHERE user_id = ? AND status = 'active'${byProgram} ORDER BY program_id`,
+    `SELECT program_id, due_at, assigned_at FROM program_user_assignments WHERE user_id = ? AND status = 'active'${byProgram} ORDER BY program_id`,
     programId === undefined ? [userId] : [userId, programId],
   );
-}
-
-const tableKnown = new WeakMap<Site, boolean>();
-async function hasAssignments(site: Site): Promise<boolean> {
-  // Only a positive answer is cached: the table appears when the migration runs, never goes away.
-  if (tableKnown.get(site)) return true;
-  const present = await site.db.knex.schema.hasTable(ASSIGNMENTS_TABLE);
-  if (present) tableKnown.set(site, true);
-  return present;
 }
 
 async function userCompletions(executor: Executor, userId: number, courseIds: readonly number[]): Promise<Map<number, number>> {
@@ -215,7 +203,7 @@ async function storedCompletions(executor: Executor, userId: number, ids: readon
 export async function loadRequiredLearning(site: Site, userId: number): Promise<RequiredLearning> {
   const knex = site.db.knex;
   const now = site.db.now();
-  const assignments = await activeAssignments(site, knex, userId);
+  const assignments = await activeAssignments(knex, userId);
   const ids = assignments.map((a) => Number(a.program_id));
   const rows = await programRows(knex, ids);
   const structures = await site.services.programs.structures.get(
@@ -247,7 +235,7 @@ export async function loadLearnerProgram(site: Site, programId: number, userId: 
   if (!row) throw notFound('Program', programId);
   const [structure] = await site.services.programs.structures.get(knex, [{ id: programId, version: Number(row.structure_version) }]);
   if (!structure) throw notFound('Program', programId);
-  const [assignment] = await activeAssignments(site, knex, userId, programId);
+  const [assignment] = await activeAssignments(knex, userId, programId);
   const completions = await userCompletions(knex, userId, structure.courseIds);
   const evaluation = evaluateProgram(structure.compiled, completions);
   const stored = (await storedCompletions(knex, userId, [programId])).get(programId);

@@ -1,5 +1,4 @@
-import { definePlugin } from '../../core/plugins/types';
-import type { AssignmentSource, RuleInstance } from '../../core/assignment/types';
+import { definePlugin, type AssignmentSource, type RuleInstance } from '../../core/index';
 
 /** `instanceId` is the user's id: one rule names one learner. */
 export type IndividualInstance = RuleInstance;

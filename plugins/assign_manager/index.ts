@@ -1,6 +1,4 @@
-import { definePlugin } from '../../core/plugins/types';
-import type { AssignmentSource, RuleInstance, SourceContext, SourceRule } from '../../core/assignment/types';
-import type { JobAssignmentSnapshot } from '../../core/hooks/core-hooks';
+import { definePlugin, type AssignmentSource, type JobAssignmentSnapshot, type RuleInstance, type SourceContext, type SourceRule } from '../../core/index';
 
 /** `instanceId` is the manager's job assignment id; `includeChildren` means everyone below, not just the direct team. */
 export interface ManagerInstance extends RuleInstance {

@@ -1,7 +1,5 @@
 import type { Knex } from 'knex';
-import { definePlugin } from '../../core/plugins/types';
-import type { AssignmentSource, RuleInstance, SourceContext } from '../../core/assignment/types';
-import type { JobAssignmentSnapshot } from '../../core/hooks/core-hooks';
+import { definePlugin, type AssignmentSource, type JobAssignmentSnapshot, type RuleInstance, type SourceContext } from '../../core/index';
 
 /** `instanceId` is the position id; `includeChildren` adds every position below it. */
 export interface PositionInstance extends RuleInstance {

@@ -6,10 +6,10 @@
  * and read access to the core people tables). It owns no tables and taps no hooks: the core calls
  * it to validate, describe and list the members of a rule, and to pick the rules a change affects.
  */
-import { definePlugin } from '../../core/plugins/types';
-import type { AssignmentSource, RuleInstance, SourceContext } from '../../core/assignment/types';
-import type { ErrorDetail } from '../../core/errors';
-import type { ProfileField } from '../../core/people/types';
+import { definePlugin, type AssignmentSource, type CoreServices, type ErrorDetail, type RuleInstance, type SourceContext } from '../../core/index';
+
+/** A custom profile field as the core services return it. */
+type ProfileField = Awaited<ReturnType<CoreServices['profileFields']['list']>>[number];
 
 /** `instanceId` is the custom profile field id; the user's value must be one of `values`. */
 export interface ProfileInstance extends RuleInstance {

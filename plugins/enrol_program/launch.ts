@@ -5,6 +5,7 @@ import { abstain, allow, type GuardDecision } from '../../core/hooks/hook-map';
 import type { CourseLaunchArgs } from '../../core/hooks/core-hooks';
 import { canLaunch, evaluateProgram } from '../../core/programs/engine';
 import { selectRows } from '../../core/learning/sql';
+import { prepareStatement } from '../../core/launch/prepared';
 
 /** The enrolment method this plugin owns in `enrolments.method`. */
 export const PROGRAM_METHOD = 'program';
@@ -76,13 +77,15 @@ function formatDay(ms: number, timezone: string): string {
  */
 export function createLaunchGuard(site: Site): (args: CourseLaunchArgs) => Promise<GuardDecision> {
   const db = site.db;
-  const sql = enrolSql(db);
+  const candidatesQuery = prepareStatement<CandidateRow>(db, CANDIDATES_SQL);
+  const completionsQuery = prepareStatement<{ course_id: number; completed_at: number | string }>(db, COMPLETIONS_SQL);
+  const enrolStatement = prepareStatement(db, enrolSql(db));
 
   async function enrol(userId: number, courseId: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         const now = db.now();
-        await db.knex.raw(sql, [userId, courseId, now, now]);
+        await enrolStatement.run([userId, courseId, now, now]);
         return;
       } catch (error) {
         // InnoDB may report a deadlock between concurrent upserts of one key; the statement is idempotent, so run it again.
@@ -99,7 +102,7 @@ export function createLaunchGuard(site: Site): (args: CourseLaunchArgs) => Promi
 
   return async ({ userId, courseId, dryRun }) => {
     const knex = db.knex;
-    const programs = await selectRows<CandidateRow>(knex, CANDIDATES_SQL, [userId, userId, courseId]);
+    const programs = await candidatesQuery.all([userId, userId, courseId]);
     const assigned = programs.filter((p) => p.assignment_status === 'active' && Number(p.blocking_exceptions) === 0);
     if (!assigned.length) {
       const detail = dryRun
@@ -135,7 +138,7 @@ export function createLaunchGuard(site: Site): (args: CourseLaunchArgs) => Promi
         open.map((p) => ({ id: Number(p.id), version: Number(p.structure_version) })),
       );
       const completions = new Map<number, number>();
-      for (const row of await selectRows<{ course_id: number; completed_at: number | string }>(knex, COMPLETIONS_SQL, [userId])) {
+      for (const row of await completionsQuery.all([userId])) {
         completions.set(Number(row.course_id), Number(row.completed_at));
       }
       for (const structure of structures) {

@@ -40,7 +40,7 @@ function manifestOf(id: string): string {
 function indexOf(id: string, pluginDir: string): string {
   const table = `${id}_items`;
   return `import type { Knex } from 'knex';
-import { definePlugin } from '${coreImport(pluginDir, 'plugins/types')}';
+import { definePlugin } from '${coreImport(pluginDir, 'index')}';
 
 /** One row of ${table}, as the API returns it. */
 export interface Item {

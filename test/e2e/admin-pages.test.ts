@@ -170,6 +170,10 @@ describe('operator pages', () => {
   it('shows one learner’s progress in a program to the operator', async () => {
     const res = await admin.get(`/admin/programs/${s.onboardingId}/learners/${s.learnerId}`).set(html).expect(200);
     expect(res.text).to.contain('Lena Learner').and.to.contain('Foundations').and.to.contain('Assigned');
+    const check = `/admin/launch-check?userId=${s.learnerId}&amp;courseId=${s.courses.c}`;
+    expect(res.text).to.contain(check);
+    const explained = await admin.get(check.replace('&amp;', '&')).set(html).expect(200);
+    expect(explained.text).to.contain('Foundations');
     const list = await admin.get(`/admin/programs/${s.onboardingId}/learners`).set(html).expect(200);
     expect(list.text).to.contain(`/admin/programs/${s.onboardingId}/learners/${s.learnerId}`).and.to.contain('Otto Other');
   });

@@ -216,6 +216,20 @@ describe(`assignment over REST (${testDialect})`, function () {
     expect((await ok<{ exceptions: unknown[] }>(api.get(`/programs/${p}/exceptions`))).exceptions).to.have.length(0);
   });
 
+  it('re-checks a completion_time_unknown exception when the missing date arrives', async () => {
+    const shortname = `start${++seq}`;
+    const field = (await ok<{ id: number }>(api.post('/profile-fields', { shortname, name: 'Start date', type: 'date' }), 201)).id;
+    const p = await program();
+    const u = await user();
+    await addRule(p, { source: 'individual', instanceId: u, due: { within: 'P2W', event: 'profile_field_date', instanceId: field } });
+    expect((await assignment(p, u)).exception?.type).to.equal('completion_time_unknown');
+    await ok(api.patch(`/users/${u}`, { profile: { [shortname]: '2031-03-01T00:00:00.000Z' } }));
+    const now = await assignment(p, u);
+    expect(now.assigned).to.equal(true);
+    expect(now.dueAt).to.equal('2031-03-15T00:00:00.000Z');
+    expect((await ok<{ exceptions: unknown[] }>(api.get(`/programs/${p}/exceptions?status=resolved`))).exceptions).to.have.length(1);
+  });
+
   it('raises time_allowance for a due date shorter than the minimum time; set_realistic_due_date gives now + minimum + 1 week', async () => {
     const p = await program('P2W');
     const u = await user();
@@ -293,6 +307,10 @@ describe(`assignment over REST (${testDialect})`, function () {
   });
 
   it('the nightly reconcile writes nothing when nothing changed', async () => {
+    const p = await program();
+    const aud = await audience('Reconciled');
+    for (let i = 0; i < 3; i++) await ok(api.put(`/audiences/${aud}/members/${await user()}`));
+    await addRule(p, { source: 'audience', instanceId: aud, due: { within: 'P6M', event: 'assignment_date' } });
     const jobId = await site.jobs.enqueue(RECONCILE_JOB, {});
     await site.jobs.drain();
     const job = await ok<{ state: string; result: Record<string, number> }>(api.get(`/jobs/${jobId}`));

@@ -190,6 +190,13 @@ describe('completion: activities, grades, courses and programs', () => {
     expect(completions.filter((e) => e.subject.type === 'program')).to.have.length(learners.length);
   });
 
+  it('activities added at the same time each get their own position', async () => {
+    const courseId = await course();
+    await Promise.all(Array.from({ length: 6 }, (_, i) => site.services.courses.addActivity(courseId, { type: 'page', name: `P${i}` })));
+    const view = await site.services.courses.get(courseId);
+    expect(view.activities.map((a) => a.position)).to.deep.equal([0, 1, 2, 3, 4, 5]);
+  });
+
   it('enrolments are unique per (user, course, method) and can be suspended', async () => {
     const courseId = await course();
     const userId = await user();
