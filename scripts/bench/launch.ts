@@ -134,6 +134,10 @@ async function serve(): Promise<void> {
   await Promise.all([launchServer, bareServer].map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))));
 
   process.on('message', async (message: unknown) => {
+    if (message === 'cpu') {
+      const usage = process.cpuUsage();
+      process.send!({ cpuMicros: usage.user + usage.system });
+    }
     if (message === 'count') {
       const [{ n }] = (await knex('enrolments').count({ n: '*' })) as Array<{ n: number | string }>;
       process.send!({ enrolments: Number(n) });
@@ -165,6 +169,8 @@ function option(name: string, fallback: number): number {
 }
 
 interface Measured {
+  /** Server process CPU time per completed request (µs): independent of what else loads the machine. */
+  cpuPerRequest?: number;
   rps: number;
   p50: number;
   p99: number;
@@ -197,7 +203,8 @@ async function run(url: string, options: { duration?: number; amount?: number; c
 }
 
 function line(name: string, m: Measured): string {
-  return `${name.padEnd(26)} ${m.rps.toFixed(0).padStart(8)} req/s   p50 ${String(m.p50).padStart(4)} ms   p99 ${String(m.p99).padStart(4)} ms   ${JSON.stringify(m.statuses)}${m.errors ? `   errors ${m.errors}` : ''}`;
+  const cpu = m.cpuPerRequest === undefined ? '' : `   server CPU ${m.cpuPerRequest.toFixed(0).padStart(5)} µs/req`;
+  return `${name.padEnd(26)} ${m.rps.toFixed(0).padStart(8)} req/s   p50 ${String(m.p50).padStart(4)} ms   p99 ${String(m.p99).padStart(4)} ms${cpu}   ${JSON.stringify(m.statuses)}${m.errors ? `   errors ${m.errors}` : ''}`;
 }
 
 async function drive(): Promise<void> {
@@ -220,17 +227,24 @@ async function drive(): Promise<void> {
   await run(bareUrl, { duration: 2, connections });
   await run(appUrl, { duration: 2, connections, targets: info.enrolled });
 
-  const bare1 = await run(bareUrl, { duration, connections });
+  const measured = async (go: () => Promise<Measured>): Promise<Measured> => {
+    const before = (await ask<{ cpuMicros: number }>('cpu')).cpuMicros;
+    const m = await go();
+    const after = (await ask<{ cpuMicros: number }>('cpu')).cpuMicros;
+    const done = Object.values(m.statuses).reduce((a, b) => a + b, 0);
+    return { ...m, cpuPerRequest: done ? (after - before) / done : undefined };
+  };
+  const bare1 = await measured(() => run(bareUrl, { duration, connections }));
   console.log(line('bare express route', bare1));
-  const enrolled = await run(appUrl, { duration, connections, targets: info.enrolled });
+  const enrolled = await measured(() => run(appUrl, { duration, connections, targets: info.enrolled }));
   console.log(line('launch, enrolled', enrolled));
-  const bare2 = await run(bareUrl, { duration, connections });
+  const bare2 = await measured(() => run(bareUrl, { duration, connections }));
   console.log(line('bare express route (again)', bare2));
 
   const before = (await ask<{ enrolments: number }>('count')).enrolments;
   // Every request is a distinct (learner, course) first launch: the run stops when they are used up.
   const amount = info.fresh.length;
-  const first = await run(appUrl, { amount, connections, targets: info.fresh });
+  const first = await measured(() => run(appUrl, { amount, connections, targets: info.fresh }));
   const after = (await ask<{ enrolments: number }>('count')).enrolments;
   console.log(line('launch, first time', first));
   console.log(`first launches created ${after - before} enrolments for ${amount} requests`);
@@ -241,6 +255,10 @@ async function drive(): Promise<void> {
   const ok = (cond: boolean): string => (cond ? 'ok' : 'MISSED');
   console.log(`ratio enrolled / bare:     ${(enrolledRatio * 100).toFixed(1)}% (target >= 60%: ${ok(enrolledRatio >= 0.6)}), p99 ${enrolled.p99} ms (target < 15 ms: ${ok(enrolled.p99 < 15)})`);
   console.log(`ratio first launch / bare: ${(firstRatio * 100).toFixed(1)}% (target >= 30%: ${ok(firstRatio >= 0.3)})`);
+  const bareCpu = Math.min(bare1.cpuPerRequest ?? Infinity, bare2.cpuPerRequest ?? Infinity);
+  if (enrolled.cpuPerRequest && first.cpuPerRequest && Number.isFinite(bareCpu)) {
+    console.log(`server CPU per request, bare / enrolled / first: ${bareCpu.toFixed(0)} / ${enrolled.cpuPerRequest.toFixed(0)} / ${first.cpuPerRequest.toFixed(0)} µs (CPU-bound ratios ${((bareCpu / enrolled.cpuPerRequest) * 100).toFixed(0)}% / ${((bareCpu / first.cpuPerRequest) * 100).toFixed(0)}%)`);
+  }
   child.send('stop');
   await new Promise((resolve) => child.once('exit', resolve));
 }
