@@ -80,8 +80,9 @@ export class HookBus implements HookRunners {
     this.guardTimeoutMs = options.guardTimeoutMs ?? 5000;
     const logger = options.logger;
     if (logger) {
+      // Checked per call (the level may change at runtime): winston formats even lines it then drops.
       this.intercept((e) =>
-        logger.debug('hook', { hook: e.hook, plugin: e.plugin, kind: e.kind, durationMs: e.durationMs, outcome: e.outcome, error: e.error ? String(e.error) : undefined }),
+        logger.isLevelEnabled('debug') && logger.debug('hook', { hook: e.hook, plugin: e.plugin, kind: e.kind, durationMs: e.durationMs, outcome: e.outcome, error: e.error ? String(e.error) : undefined }),
       );
     }
   }
