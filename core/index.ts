@@ -42,6 +42,7 @@ export type {
 
 export type { ExtensionPointMap, ExtensionPointName } from './extensions';
 export type { AssignmentSource, RuleInstance, SourceRule, SourceContext, DueDateEvent, DueRule } from './assignment/types';
+export { createHierarchySource, type HierarchyInstance } from './assignment/hierarchy-source';
 
 export type { ApiRoute, ApiRequest, ApiResponse, PageRoute, RouteAccess, AuthUser, JsonSchema, HttpMethod } from './http/routes';
 export type { JobContext, JobDefinition, JobHandler, ScheduleDefinition, EnqueueOptions, JobStatus } from './jobs/types';
