@@ -7,7 +7,7 @@ import { evaluateProgram } from '../programs/engine';
 import { applyEvaluations, key, loadStoredState } from '../programs/recalc';
 import { ASSIGNMENT_DATE_EVENT } from './events';
 import type { AssignmentSource, DueDateEvent, RuleInstance, SourceContext } from './types';
-import { chunk, distinct, num, numOrNull, placeholders, rows, sqlOf, updateByIdCase, write } from './sql';
+import { chunk, distinct, num, numOrNull, placeholders, rows, sqlOf, updateById, upsert, write } from './sql';
 
 /** A stored assignment rule. */
 export interface LoadedRule {
@@ -136,20 +136,46 @@ export async function loadRules(executor: Executor, where: { programId?: number;
   return ((await qb) as RuleRow[]).map(toRule);
 }
 
+interface UtcParts {
+  years: number;
+  months: number;
+  days: number;
+  ms: number;
+}
+const parsedParts = new Map<string, UtcParts | null>();
+
 /**
- * Adds a duration in UTC. Durations without years or months are a fixed number of milliseconds in
- * UTC, so those skip luxon: the full sync adds one per membership row.
+ * Adds an ISO duration in UTC with the same calendar rules as `addDuration` (luxon): years and
+ * months move the calendar date with the day clamped to the target month's length, then weeks and
+ * days move whole days, then time units add milliseconds. Done with `Date.UTC` because the full
+ * sync adds one per membership row and luxon costs tens of microseconds a call; the unit tests
+ * compare the two on random instants.
  */
-const fixedMs = new Map<string, number | null>();
 export function addDurationFast(epochMs: number, iso: string): number {
-  let ms = fixedMs.get(iso);
-  if (ms === undefined) {
+  let parts = parsedParts.get(iso);
+  if (parts === undefined) {
     const d = parseDuration(iso);
     const o = d?.toObject() ?? {};
-    ms = d && !o.years && !o.months && !o.quarters ? addDuration(0, iso) : null;
-    fixedMs.set(iso, ms);
+    parts = d
+      ? {
+          years: o.years ?? 0,
+          months: (o.months ?? 0) + 3 * (o.quarters ?? 0),
+          days: (o.days ?? 0) + 7 * (o.weeks ?? 0),
+          ms: (((o.hours ?? 0) * 60 + (o.minutes ?? 0)) * 60 + (o.seconds ?? 0)) * 1000 + (o.milliseconds ?? 0),
+        }
+      : null;
+    if (parsedParts.size > 1000) parsedParts.clear();
+    parsedParts.set(iso, parts);
   }
-  return ms === null ? addDuration(epochMs, iso) : epochMs + ms;
+  // Anything unusual (fractional calendar units, an unparseable value) goes through luxon.
+  if (!parts || !Number.isInteger(parts.years) || !Number.isInteger(parts.months) || !Number.isInteger(parts.days)) return addDuration(epochMs, iso);
+  const t = new Date(epochMs);
+  const monthIndex = t.getUTCMonth() + parts.months;
+  const year = t.getUTCFullYear() + parts.years + Math.floor(monthIndex / 12);
+  const month = ((monthIndex % 12) + 12) % 12;
+  const daysInMonth = new Date(Date.UTC(year, month + 1, 0)).getUTCDate();
+  const day = Math.min(t.getUTCDate(), daysInMonth) + parts.days;
+  return Date.UTC(year, month, day, t.getUTCHours(), t.getUTCMinutes(), t.getUTCSeconds(), t.getUTCMilliseconds()) + parts.ms;
 }
 
 /** The engine: membership set differences, due dates, effective assignments and exceptions. */
@@ -208,6 +234,9 @@ export class AssignmentSync {
     if (!source) return { inserted: 0, deleted: 0 };
     const d = sqlOf(this.desired(trx, rule, source, scope));
     const due = this.staticDue(rule);
+    // A range the rule has no members in yet (every range of a new rule) has nothing to delete:
+    // one index probe saves evaluating the desired set a second time.
+    const hadMembers = (await rows(trx, 'SELECT 1 AS one FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ? LIMIT 1', [rule.id, scope.lo, scope.hi])).length > 0;
     const inserted = await write(
       trx,
       `INSERT INTO program_rule_members (program_id, rule_id, user_id, due_state, event_at, due_at, created_at)
@@ -215,11 +244,14 @@ export class AssignmentSync {
        WHERE NOT EXISTS (SELECT 1 FROM program_rule_members m WHERE m.rule_id = ? AND m.user_id = d.user_id)`,
       [rule.programId, rule.id, due.state, due.dueAt, now, ...d.bindings, rule.id],
     );
-    const deleted = await write(
-      trx,
-      `DELETE FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ? AND user_id NOT IN (${d.sql})`,
-      [rule.id, scope.lo, scope.hi, ...d.bindings],
-    );
+    const deleted = hadMembers
+      ? await write(trx, `DELETE FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ? AND user_id NOT IN (${d.sql})`, [
+          rule.id,
+          scope.lo,
+          scope.hi,
+          ...d.bindings,
+        ])
+      : 0;
     return { inserted, deleted };
   }
 
@@ -276,7 +308,7 @@ export class AssignmentSync {
       updates.push({ id: num(r.id), values: [state, eventAt, dueAt] });
     }
     if (!updates.length) return 0;
-    return updateByIdCase(trx, 'program_rule_members', ['due_state', 'event_at', 'due_at'], updates);
+    return updateById(trx, this.dialect, 'program_rule_members', ['due_state', 'event_at', 'due_at'], updates);
   }
 
   /** Program minimum times (ISO or null) for several programs: one query when structures are cached. */
@@ -463,12 +495,15 @@ export class AssignmentSync {
       for (const u of upserts) if (u.status === 'exception' && u.exception_id === null) u.exception_id = raisedIds.get(`${u.program_id}:${u.user_id}`) ?? null;
       counters.exceptionsRaised += raise.length;
     }
-    for (const part of chunk(upserts, 400)) {
-      await trx('program_user_assignments')
-        .insert(part)
-        .onConflict(['program_id', 'user_id'])
-        .merge(['status', 'due_at', 'rule_state', 'rule_due_at', 'assigned_at', 'exception_id', 'updated_at']);
-    }
+    await upsert(
+      trx,
+      this.dialect,
+      'program_user_assignments',
+      ['program_id', 'user_id', 'status', 'due_at', 'rule_state', 'rule_due_at', 'assigned_at', 'exception_id', 'created_at', 'updated_at'],
+      upserts as unknown as Array<Record<string, unknown>>,
+      ['program_id', 'user_id'],
+      ['status', 'due_at', 'rule_state', 'rule_due_at', 'assigned_at', 'exception_id', 'updated_at'],
+    );
     counters.assignmentsWritten += upserts.length;
     for (const list of assigned.values()) counters.assigned += list.length;
     for (const list of unassigned.values()) counters.unassigned += list.length;

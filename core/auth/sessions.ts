@@ -16,13 +16,16 @@ declare module 'express-session' {
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = 'waymark.sid';
-/** Idle lifetime of a session: each request slides it forward (see KnexSessionStore.touch). */
+/**
+ * Lifetime of a session from sign-in (the cookie's Max-Age). The stored row's expiry follows
+ * activity (KnexSessionStore.touch) so it never ends before the cookie does.
+ */
 export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
 /** Name of the scheduled job that deletes expired sessions. */
 export const SESSION_CLEANUP_JOB = 'core.sessions_cleanup';
 /**
- * A touch that would move the stored expiry by less than this is skipped: sliding expiry then
- * costs one write a minute per active session instead of one write per request.
+ * A touch that would move the stored expiry by less than this is skipped: keeping the row's
+ * expiry current then costs one write a minute per active session instead of one per request.
  */
 const TOUCH_RESOLUTION_MS = 60_000;
 /** Bound on the per-process memo of stored expiries (a cache, so losing it only costs a write). */

@@ -14,7 +14,7 @@ import { createBodyValidator, type BodyValidator } from './validation';
 import { createSessionMiddleware, resolveSessionUser } from '../auth/sessions';
 import { createCsrfMiddleware } from '../auth/csrf';
 import { createAuthRouter, loginRedirectFor } from '../auth/login';
-import { mountCourseGate, mountCoursePlaceholders } from '../launch/pages';
+import { mountCourseGate } from '../launch/pages';
 
 export type { PageRenderer, PageRenderOptions } from './request';
 
@@ -259,7 +259,6 @@ export function createApp(site: Site, options: AppOptions = {}): express.Express
       return router;
     }),
   );
-  mountCoursePlaceholders(app, site);
 
   app.get('/', async (req, res, next) => {
     try {

@@ -7,7 +7,7 @@ import { registerCoreLaunchGuard, checkCourseLaunch, explainCourseLaunch } from 
 import { renderLaunchDenied, routeId } from './pages';
 
 export { checkCourseLaunch, explainCourseLaunch, registerCoreLaunchGuard, CORE_LAUNCH_GUARD_PRIORITY, NOT_ENROLLED_REASON } from './guard';
-export { requireCourseAccess, courseAccessDenied, renderLaunchDenied, mountCourseGate, mountCoursePlaceholders } from './pages';
+export { requireCourseAccess, courseAccessDenied, renderLaunchDenied, mountCourseGate } from './pages';
 
 /** What the launch diagnostics (page and API) report. */
 export interface LaunchCheckReport {

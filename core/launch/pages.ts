@@ -1,7 +1,7 @@
 import type express from 'express';
 import type { Request, Response } from 'express';
 import type { Site } from '../site';
-import { WaymarkError, notFound } from '../errors';
+import { WaymarkError } from '../errors';
 import type { GuardOutcome } from '../hooks/hook-map';
 import { renderPage, resolvePageUser, wantsLoginRedirect } from '../http/app';
 import { loginRedirectFor } from '../auth/login';
@@ -36,10 +36,14 @@ export async function requireCourseAccess(site: Site, req: Request, courseId: nu
   const user = req.user === undefined ? await resolvePageUser(site, req) : req.user;
   req.user = user;
   if (!user) throw new WaymarkError('UNAUTHENTICATED', 'Log in to open this course', 401);
-  if (user.isAdmin) return;
+  if (user.isAdmin || granted.get(req) === courseId) return;
   const outcome = await checkCourseLaunch(site, user.id, courseId);
   if (!outcome.allowed) throw courseAccessDenied(outcome);
+  granted.set(req, courseId);
 }
+
+/** Courses the guard already let this request into, so the page behind the gate does not ask twice. */
+const granted = new WeakMap<Request, number>();
 
 async function courseName(site: Site, courseId: number): Promise<{ id: number; fullname: string } | null> {
   const rows = await selectRows<{ id: number; fullname: string }>(site.db.knex, 'SELECT id, fullname FROM courses WHERE id = ?', [courseId]);
@@ -57,8 +61,6 @@ export function renderLaunchDenied(site: Site, req: Request, res: Response, cour
  * through to the 404.
  */
 async function gate(site: Site, req: Request, res: Response, next: express.NextFunction, courseId: number): Promise<void> {
-  const course = await courseName(site, courseId);
-  if (!course) return next();
   req.user = await resolvePageUser(site, req);
   if (!req.user) {
     if (wantsLoginRedirect(req)) return res.redirect(302, loginRedirectFor(req));
@@ -66,7 +68,13 @@ async function gate(site: Site, req: Request, res: Response, next: express.NextF
   }
   if (req.user.isAdmin) return next();
   const outcome = await checkCourseLaunch(site, req.user.id, courseId);
-  if (outcome.allowed) return next();
+  if (outcome.allowed) {
+    granted.set(req, courseId);
+    return next();
+  }
+  // Only a refusal needs the course: an allowed launch implies it exists.
+  const course = await courseName(site, courseId);
+  if (!course) return next();
   renderLaunchDenied(site, req, res, course, outcome);
 }
 
@@ -88,33 +96,6 @@ export function mountCourseGate(app: express.Express, site: Site): void {
       const rows = await selectRows<{ course_id: number }>(site.db.knex, 'SELECT course_id FROM activities WHERE id = ?', [activityId]);
       if (!rows[0]) return next();
       await gate(site, req, res, next, Number(rows[0].course_id));
-    } catch (error) {
-      next(error);
-    }
-  });
-}
-
-/**
- * Minimal course and activity pages, used only while no page route renders them (the learner
- * pages register theirs in the route table, which is consulted first).
- */
-export function mountCoursePlaceholders(app: express.Express, site: Site): void {
-  app.get('/courses/:id', async (req, res, next) => {
-    try {
-      const courseId = routeId(req.params.id);
-      if (courseId === null) throw notFound('Course', String(req.params.id));
-      const course = await site.services.courses.get(courseId);
-      renderPage(site, req, res, 'launch/course', { title: course.fullname, course });
-    } catch (error) {
-      next(error);
-    }
-  });
-  app.get('/activities/:id', async (req, res, next) => {
-    try {
-      const activityId = routeId(req.params.id);
-      if (activityId === null) throw notFound('Activity', String(req.params.id));
-      const activity = await site.services.courses.getActivity(activityId);
-      renderPage(site, req, res, 'launch/activity', { title: activity.name, activity });
     } catch (error) {
       next(error);
     }

@@ -212,7 +212,7 @@ async function fullSync(site: Site): Promise<{ ms: number; cpu: number; peakRss:
   }, 20);
   const started = performance.now();
   const cpu0 = process.cpuUsage();
-  const result = await assignmentService(site).reconcile();
+  const result = await assignmentService(site).reconcile(process.env.BENCH_BATCH ? { batchSize: Number(process.env.BENCH_BATCH) } : {});
   const ms = performance.now() - started;
   const cpu = cpuMs(cpu0);
   clearInterval(timer);
@@ -306,6 +306,19 @@ async function run(dialect: Dialect, users: number, small: number): Promise<void
   console.log(`\n== ${dialect}: ${users} users (${os.cpus().length} cores, node ${process.version}) ==`);
   const big = await buildSite(dialect, users);
   try {
+    if (process.env.BENCH_PROFILE_FIRST) {
+      const service = assignmentService(big.site);
+      const { loadRules } = await import('../../core/assignment/sync');
+      for (const programId of [big.programIds[0]!, big.programIds[1]!]) {
+        const rules = await loadRules(big.site.db.knex, { programId });
+        const stop = profileQueries(big.site);
+        const t0 = performance.now();
+        const c0 = process.cpuUsage();
+        await big.site.db.transaction((trx) => service.engine.syncProgramScope(trx, programId, rules, { lo: 1, hi: 20000 }));
+        stop();
+        console.log(`  program ${programId}: ${(performance.now() - t0).toFixed(1)} ms wall, ${cpuMs(c0).toFixed(1)} ms cpu`);
+      }
+    }
     const first = await fullSync(big.site);
     if (process.env.BENCH_PROFILE_SYNC) {
       const service = assignmentService(big.site);
@@ -341,6 +354,10 @@ async function run(dialect: Dialect, users: number, small: number): Promise<void
     console.log(`  peak RSS during full sync        ${mb(first.peakRss)} (target < 400 MB)`);
     const again = await fullSync(big.site);
     console.log(`  re-run, nothing changed          wall ${s(again.ms)} = ${((100 * again.ms) / first.ms).toFixed(1)}%, cpu ${s(again.cpu)} = ${((100 * again.cpu) / first.cpu).toFixed(1)}% of the first run (target < 20%), rows written: ${totalWrites(again.result)}`);
+    if (process.env.BENCH_ONLY_FULL) {
+      await big.drop();
+      return;
+    }
     const add = await audienceAdd(big);
     console.log(`  add ${add.members}-member audience: request ${add.requestMs.toFixed(0)} ms (target < 200 ms), job ${add.jobMs.toFixed(0)} ms (target < 2000 ms)`);
     const inc = await incremental(big.site, users, 200);

@@ -6,7 +6,7 @@
  *
  *   npx tsx scripts/bench/launch.ts                                   # SQLite
  *   BENCH_DB=mysql TEST_MYSQL_URL=mysql://root@127.0.0.1:3306 npx tsx scripts/bench/launch.ts
- *   options: --duration <s> (default 10) --connections <n> (default 32)
+ *   options: --duration <s> (default 10) --connections <n> (default 10, autocannon's default)
  *
  * Synthetic site (set-based batched INSERTs): 10,000 learners, 500 courses, 200 programs of two
  * groups ({2 courses} all, then {1 course} any). Every learner is assigned to one program. 2,000
@@ -125,6 +125,9 @@ async function serve(): Promise<void> {
     for (let i = ENROLLED; i < LEARNERS; i++) fresh.push({ cookie: signedCookie(sids[i]!), courseId: firstCourses.get(programFor(i))![k] });
   }
 
+  // A trivial page in the same app: everything a page pays (helmet, session middleware, CSRF, routing)
+  // but no session lookup and no guard, to separate the launch's own cost from the app's.
+  site.routes.registrarFor('core').page({ method: 'get', path: '/bench/ok', access: 'public', handler: (_req, res) => void res.sendStatus(200) });
   const launchServer = http.createServer(createApp(site));
   const bare = express();
   bare.get('/', (_req, res) => {
@@ -209,7 +212,7 @@ function line(name: string, m: Measured): string {
 
 async function drive(): Promise<void> {
   const duration = option('duration', 10);
-  const connections = option('connections', 32);
+  const connections = option('connections', 10);
   const child = fork(import.meta.filename, ['--serve'], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : [])], stdio: 'inherit', env: process.env });
   const info = await new Promise<ServerInfo>((resolve, reject) => {
     child.once('message', (m) => resolve(m as ServerInfo));
@@ -240,6 +243,8 @@ async function drive(): Promise<void> {
   console.log(line('launch, enrolled', enrolled));
   const bare2 = await measured(() => run(bareUrl, { duration, connections }));
   console.log(line('bare express route (again)', bare2));
+  const page = await measured(() => run(`${appUrl}/bench/ok`, { duration, connections }));
+  console.log(line('same app, trivial page', page));
 
   const before = (await ask<{ enrolments: number }>('count')).enrolments;
   // Every request is a distinct (learner, course) first launch: the run stops when they are used up.
@@ -255,6 +260,7 @@ async function drive(): Promise<void> {
   const ok = (cond: boolean): string => (cond ? 'ok' : 'MISSED');
   console.log(`ratio enrolled / bare:     ${(enrolledRatio * 100).toFixed(1)}% (target >= 60%: ${ok(enrolledRatio >= 0.6)}), p99 ${enrolled.p99} ms (target < 15 ms: ${ok(enrolled.p99 < 15)})`);
   console.log(`ratio first launch / bare: ${(firstRatio * 100).toFixed(1)}% (target >= 30%: ${ok(firstRatio >= 0.3)})`);
+  console.log(`ratio enrolled / trivial page of the same app: ${((enrolled.rps / page.rps) * 100).toFixed(1)}%; first launch: ${((first.rps / page.rps) * 100).toFixed(1)}%`);
   const bareCpu = Math.min(bare1.cpuPerRequest ?? Infinity, bare2.cpuPerRequest ?? Infinity);
   if (enrolled.cpuPerRequest && first.cpuPerRequest && Number.isFinite(bareCpu)) {
     console.log(`server CPU per request, bare / enrolled / first: ${bareCpu.toFixed(0)} / ${enrolled.cpuPerRequest.toFixed(0)} / ${first.cpuPerRequest.toFixed(0)} µs (CPU-bound ratios ${((bareCpu / enrolled.cpuPerRequest) * 100).toFixed(0)}% / ${((bareCpu / first.cpuPerRequest) * 100).toFixed(0)}%)`);

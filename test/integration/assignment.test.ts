@@ -27,6 +27,7 @@ describe(`assignment over REST (${testDialect})`, function () {
   let seq = 0;
   let courseId: number;
   const events: Array<{ hook: string; programId: number; userIds: number[] }> = [];
+  const raised: Array<{ programId: number; userId: number; exceptionId: number; type: string }> = [];
 
   const api = {
     post: (p: string, body: unknown) => request(app).post(`/api/v1${p}`).set('Authorization', `Bearer ${admin}`).send(body as object),
@@ -81,6 +82,9 @@ describe(`assignment over REST (${testDialect})`, function () {
     const [adminId] = (await site.db.knex('users').insert({ username: 'admin', email: 'a@example.com', fullname: 'Admin', is_admin: true, created_at: now, updated_at: now })) as [number];
     admin = await createApiToken(site.db, Number(adminId));
     courseId = (await ok<{ id: number }>(api.post('/courses', { shortname: 'c1', fullname: 'Course 1' }), 201)).id;
+    site.hooks.add('test', 'onExceptionRaised', ({ programId, userId, exceptionId, type }) => {
+      raised.push({ programId, userId, exceptionId, type });
+    });
     for (const hook of ['onProgramAssigned', 'onProgramUnassigned'] as const) {
       site.hooks.add('test', hook, ({ programId, userIds }) => {
         events.push({ hook, programId, userIds: [...userIds] });
@@ -235,11 +239,13 @@ describe(`assignment over REST (${testDialect})`, function () {
     const u = await user();
     const soon = new Date(site.db.now() + 3 * DAY).toISOString();
     await addRule(p, { source: 'individual', instanceId: u, due: { date: soon } });
-    const raised = await assignment(p, u);
-    expect(raised.assigned).to.equal(false);
-    expect(raised.exception?.type).to.equal('time_allowance');
+    const pending = await assignment(p, u);
+    expect(pending.assigned).to.equal(false);
+    expect(pending.exception?.type).to.equal('time_allowance');
+    // Notifications hear about it through onExceptionRaised.
+    expect(raised).to.deep.include({ programId: p, userId: u, exceptionId: pending.exception!.id, type: 'time_allowance' });
     const before = site.db.now();
-    await ok(api.post('/exceptions/resolve', { exceptionIds: [raised.exception!.id], action: 'set_realistic_due_date' }), 200);
+    await ok(api.post('/exceptions/resolve', { exceptionIds: [pending.exception!.id], action: 'set_realistic_due_date' }), 200);
     const after = site.db.now();
     const fixed = await assignment(p, u);
     expect(fixed.assigned).to.equal(true);
