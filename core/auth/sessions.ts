@@ -129,6 +129,23 @@ export class KnexSessionStore extends Store {
       .finally(() => callback?.());
   }
 
+  /**
+   * The active user signed in with session `sid`, without loading the session data: null when the
+   * session is unknown, expired, anonymous, or its user is suspended or deleted. Used by hot paths
+   * that only need "who is this" (the course launch fast path).
+   */
+  async activeUser(sid: string): Promise<AuthUser | null> {
+    const row = (await this.select.all([sid]))[0];
+    if (!row || Number(row.expires_at) <= this.db.now() || row.u_id === null) return null;
+    this.remember(sid, Number(row.expires_at));
+    return toAuthUser(row);
+  }
+
+  /** Slides the session's stored expiry as a request through express-session would (at most one write a minute). */
+  slideExpiry(sid: string): Promise<void> {
+    return new Promise((resolve) => this.touch(sid, { cookie: { expires: new Date(this.db.now() + SESSION_MAX_AGE_MS) } } as SessionData, resolve));
+  }
+
   /** Deletes expired sessions in batches; returns how many went. */
   async deleteExpired(now = this.db.now()): Promise<number> {
     let total = 0;

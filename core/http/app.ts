@@ -15,6 +15,7 @@ import { createSessionMiddleware, resolveSessionUser } from '../auth/sessions';
 import { createCsrfMiddleware } from '../auth/csrf';
 import { createAuthRouter, loginRedirectFor } from '../auth/login';
 import { mountCourseGate } from '../launch/pages';
+import { createLaunchFastPath } from '../launch/fast-path';
 
 export type { PageRenderer, PageRenderOptions } from './request';
 
@@ -195,6 +196,7 @@ export function createApp(site: Site, options: AppOptions = {}): express.Express
     }
     next();
   });
+  app.get('/courses/:id/launch', createLaunchFastPath(site));
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   const limit = options.bodyLimit ?? '1mb';
   app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
