@@ -45,7 +45,7 @@ export type { AssignmentSource, RuleInstance, SourceRule, SourceContext, DueDate
 export { createHierarchySource, type HierarchyInstance } from './assignment/hierarchy-source';
 
 export type { ApiRoute, ApiRequest, ApiResponse, PageRoute, RouteAccess, AuthUser, JsonSchema, HttpMethod } from './http/routes';
-export type { JobContext, JobDefinition, JobHandler, ScheduleDefinition, EnqueueOptions, JobStatus } from './jobs/types';
+export type { JobContext, JobDefinition, JobHandler, ScheduleDefinition, EnqueueOptions, JobStatus, JobState } from './jobs/types';
 export type { ThemeRegistrar } from './themes/types';
 
 export type { Migration } from './db/migrations';
@@ -56,3 +56,7 @@ export type { Logger } from './logging';
 export type { Site } from './site';
 export type { CoreServices } from './services';
 export { addDuration, isValidDuration, parseDuration } from './programs/durations';
+export { isRetryableConflict } from './db/database';
+export { queryRows, runStatement, prepareStatement, placeholders, type PreparedStatement, type StatementBinding } from './db/statements';
+export { compileProgram, evaluateProgram, canLaunch } from './programs/engine';
+export type { CompiledProgram, ProgramEvaluation, SetEvaluation, ProgramStructure, CourseSetDef } from './programs/engine';

@@ -3,7 +3,7 @@ import type { Request, RequestHandler } from 'express';
 import type { Database } from '../db/database';
 import type { Site } from '../site';
 import type { AuthUser } from '../http/routes';
-import { prepareStatement, type PreparedStatement } from '../launch/prepared';
+import { prepareStatement, type PreparedStatement } from '../db/statements';
 
 declare module 'express-session' {
   interface SessionData {

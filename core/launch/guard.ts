@@ -1,7 +1,7 @@
 import type { Site } from '../site';
 import { CORE_PLUGIN_ID } from '../hooks/bus';
 import { abstain, allow, type GuardExplanation, type GuardOutcome } from '../hooks/hook-map';
-import { prepareStatement } from './prepared';
+import { prepareStatement } from '../db/statements';
 
 /** Priority of the core "already enrolled" guard: it runs before any plugin (default 100). */
 export const CORE_LAUNCH_GUARD_PRIORITY = 1000;

@@ -1,19 +1,15 @@
 import type { Knex } from 'knex';
 import type { Dialect, Executor } from '../db/database';
+import { placeholders, queryRows, type StatementBinding } from '../db/statements';
 
-/** `?, ?, ?` for an IN list of n values (n >= 1). */
-export function placeholders(n: number): string {
-  return new Array<string>(n).fill('?').join(', ');
-}
+export { placeholders } from '../db/statements';
 
 /**
- * Runs a raw SELECT and returns its rows whatever the driver: mysql2 answers `[rows, fields]`,
- * better-sqlite3 answers the rows. Used on hot paths where the query builder would add a loop.
+ * Runs a raw SELECT and returns its rows whatever the driver, through the statement cache of
+ * core/db/statements.ts (flat `?` bindings). Used on hot paths where the query builder would add a loop.
  */
-export async function selectRows<Row>(executor: Executor, sql: string, bindings: readonly Knex.RawBinding[] = []): Promise<Row[]> {
-  const result = (await executor.raw(sql, bindings as Knex.RawBinding[])) as unknown;
-  if (Array.isArray(result) && Array.isArray(result[0])) return result[0] as Row[];
-  return result as Row[];
+export function selectRows<Row>(executor: Executor, sql: string, bindings: readonly StatementBinding[] = []): Promise<Row[]> {
+  return queryRows<Row>(executor, sql, bindings);
 }
 
 /** True when an insert or update referenced a row that does not exist (foreign key). */

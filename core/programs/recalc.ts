@@ -3,6 +3,7 @@ import type { Executor } from '../db/database';
 import { evaluateProgram, type ProgramEvaluation } from './engine';
 import type { CachedStructure, StructureCache } from './structures';
 import { placeholders, selectRows } from '../learning/sql';
+import { runStatement, type StatementBinding } from '../db/statements';
 
 /** A program or course set that became complete for a learner (hooks fire for each). */
 export type CompletionEvent =
@@ -110,8 +111,8 @@ async function upsert(
     dialect === 'mysql'
       ? `ON DUPLICATE KEY UPDATE ${MERGED.map((c) => `${c} = VALUES(${c})`).join(', ')}`
       : `ON CONFLICT (${conflict.join(', ')}) DO UPDATE SET ${MERGED.map((c) => `${c} = excluded.${c}`).join(', ')}`;
-  const bindings = rows.flatMap((row) => columns.map((c) => row[c] as Knex.Value));
-  await trx.raw(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values} ${update}`, bindings);
+  const bindings = rows.flatMap((row) => columns.map((c) => row[c] as StatementBinding));
+  await runStatement(trx, `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values} ${update}`, bindings);
 }
 
 /** Whether an evaluation has anything that could need a write on a completion-only change. */

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { placeholders } from '../../core/learning/sql';
+import { placeholders } from '../../core/index';
 import { PROGRAM_METHOD } from './launch';
 
 /** Users per statement: keeps IN lists well under every driver's parameter limit. */

@@ -1,4 +1,4 @@
-import { definePlugin } from '../../core/plugins/types';
+import { definePlugin } from '../../core/index';
 import { createLaunchGuard } from './launch';
 import { reactivateProgramEnrolments, releaseProgramEnrolments } from './enrolments';
 

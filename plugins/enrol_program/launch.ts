@@ -1,11 +1,17 @@
 import { DateTime } from 'luxon';
-import type { Site } from '../../core/site';
-import { isRetryableConflict, type Database } from '../../core/db/database';
-import { abstain, allow, type GuardDecision } from '../../core/hooks/hook-map';
-import type { CourseLaunchArgs } from '../../core/hooks/core-hooks';
-import { canLaunch, evaluateProgram } from '../../core/programs/engine';
-import { selectRows } from '../../core/learning/sql';
-import { prepareStatement } from '../../core/launch/prepared';
+import {
+  abstain,
+  allow,
+  canLaunch,
+  evaluateProgram,
+  isRetryableConflict,
+  prepareStatement,
+  queryRows,
+  type CourseLaunchArgs,
+  type Database,
+  type GuardDecision,
+  type Site,
+} from '../../core/index';
 
 /** The enrolment method this plugin owns in `enrolments.method`. */
 export const PROGRAM_METHOD = 'program';
@@ -96,7 +102,7 @@ export function createLaunchGuard(site: Site): (args: CourseLaunchArgs) => Promi
   }
 
   async function timezoneOf(userId: number): Promise<string> {
-    const rows = await selectRows<{ timezone: string }>(db.knex, 'SELECT timezone FROM users WHERE id = ?', [userId]);
+    const rows = await queryRows<{ timezone: string }>(db.knex, 'SELECT timezone FROM users WHERE id = ?', [userId]);
     return rows[0]?.timezone ?? 'UTC';
   }
 

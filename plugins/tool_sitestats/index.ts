@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { definePlugin } from '../../core/plugins/types';
-import type { JobState } from '../../core/jobs/types';
+import { definePlugin } from '../../core/index';
+import type { JobState } from '../../core/index';
 
 /** What the summary route returns and a snapshot row records. */
 export interface SiteStats {
