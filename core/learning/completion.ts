@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Site } from '../site';
 import { isUniqueViolation } from '../db/database';
+import { runStatement } from '../db/statements';
 import { invalid, notFound } from '../errors';
 import type { ProgramsService } from '../programs/service';
 import type { CompletionEvent } from '../programs/recalc';
@@ -132,7 +133,7 @@ export function createCompletionService(site: Site, programs: () => ProgramsServ
       async (trx) => {
         await lockLearners(trx, db().dialect, [userId]);
         try {
-          await trx.raw('INSERT INTO course_completions (user_id, course_id, completed_at, source, created_at) VALUES (?, ?, ?, ?, ?)', [userId, courseId, completedAt, source, now]);
+          await runStatement(trx, 'INSERT INTO course_completions (user_id, course_id, completed_at, source, created_at) VALUES (?, ?, ?, ?, ?)', [userId, courseId, completedAt, source, now]);
         } catch (error) {
           if (isForeignKeyViolation(error)) {
             const course = await selectRows<{ id: number }>(trx, 'SELECT id FROM courses WHERE id = ?', [courseId]);
@@ -171,7 +172,7 @@ export function createCompletionService(site: Site, programs: () => ProgramsServ
     );
     const stored = Number(row!.completed_at);
     if (completedAt >= stored) return { userId, courseId, created: false, completedAt: stored, source: row!.source, events: [] };
-    await trx.raw('INSERT INTO course_completion_history (user_id, course_id, completed_at, source, action, recorded_at) VALUES (?, ?, ?, ?, ?, ?)', [
+    await runStatement(trx, 'INSERT INTO course_completion_history (user_id, course_id, completed_at, source, action, recorded_at) VALUES (?, ?, ?, ?, ?, ?)', [
       userId,
       courseId,
       stored,
@@ -179,7 +180,7 @@ export function createCompletionService(site: Site, programs: () => ProgramsServ
       'backdated',
       now,
     ]);
-    await trx.raw('UPDATE course_completions SET completed_at = ?, source = ? WHERE user_id = ? AND course_id = ?', [completedAt, source, userId, courseId]);
+    await runStatement(trx, 'UPDATE course_completions SET completed_at = ?, source = ? WHERE user_id = ? AND course_id = ?', [completedAt, source, userId, courseId]);
     const events = await programs().recalculateForCourse(trx, userId, courseId);
     return { userId, courseId, created: false, completedAt, source, events };
   }
@@ -187,7 +188,7 @@ export function createCompletionService(site: Site, programs: () => ProgramsServ
   async function completeActivity(trx: Knex.Transaction, activity: ActivityRow, userId: number, completedAt: number): Promise<ActivityCompletionResult> {
     let created = true;
     try {
-      await trx.raw('INSERT INTO activity_completions (user_id, activity_id, completed_at) VALUES (?, ?, ?)', [userId, activity.id, completedAt]);
+      await runStatement(trx, 'INSERT INTO activity_completions (user_id, activity_id, completed_at) VALUES (?, ?, ?)', [userId, activity.id, completedAt]);
     } catch (error) {
       if (isForeignKeyViolation(error)) throw notFound('User', userId);
       if (!isUniqueViolation(error)) throw error;

@@ -371,17 +371,24 @@ export function evaluateProgram(program: CompiledProgram, completions: ReadonlyM
   const programTime = complete ? groupTimes.reduce<Time>((a, b) => (a === null || b === null ? null : Math.max(a, b)), -Infinity) : null;
   const currentGroupIndex = complete ? null : groupTimes.findIndex((t) => t === null);
 
-  // A locked group k lists every incomplete group before it; each is described once.
-  const incompleteBefore: string[][] = [];
-  const pending: string[] = [];
-  for (let g = 0; g < program.groups.length; g++) {
-    incompleteBefore.push(groupOpen[g] ? [] : [...pending]);
-    if (groupTimes[g] === null && g + 1 < program.groups.length) pending.push(describeGroup(program, program.groups[g], states));
-  }
-  const lockedReasonsFor = (groupIndex: number): string[] => [...incompleteBefore[groupIndex]];
+  // A locked group k lists every incomplete group before it; each is described once, and only when
+  // someone reads a reason: the completion hot path evaluates many programs and never shows one.
+  let incompleteBefore: string[][] | undefined;
+  const lockedReasonsFor = (groupIndex: number): string[] => {
+    if (!incompleteBefore) {
+      incompleteBefore = [];
+      const pending: string[] = [];
+      for (let g = 0; g < program.groups.length; g++) {
+        incompleteBefore.push(groupOpen[g] ? [] : [...pending]);
+        if (groupTimes[g] === null && g + 1 < program.groups.length) pending.push(describeGroup(program, program.groups[g], states));
+      }
+    }
+    return [...incompleteBefore[groupIndex]];
+  };
 
   const sets: SetEvaluation[] = program.sets.map((set, i) => {
     const open = groupOpen[set.groupIndex];
+    let reasons: string[] | undefined;
     return {
       id: set.id,
       label: program.structure.sets[i].label,
@@ -391,7 +398,9 @@ export function evaluateProgram(program: CompiledProgram, completions: ReadonlyM
       open,
       complete: states[i].time !== null,
       completedAt: toPublic(states[i].time),
-      lockedReasons: open ? [] : lockedReasonsFor(set.groupIndex),
+      get lockedReasons(): string[] {
+        return (reasons ??= open ? [] : lockedReasonsFor(set.groupIndex));
+      },
       completedCourseIds: states[i].completedCourseIds,
       progress: states[i].progress,
     };
