@@ -1,4 +1,5 @@
 import type { Site } from '../../core/site';
+import { assignmentService } from '../../core/assignment/index';
 
 export interface DemoLogin {
   role: string;
@@ -105,7 +106,7 @@ export async function seedDemoSite(site: Site): Promise<SeedResult> {
   const ids = (letters: string) => [...letters].map((l) => courseIds[l]!);
 
   // DOMAIN.md 3.1 worked example 1: {A,B,C} all then {D,E,F} any.
-  await programs.create({
+  const onboarding = await programs.create({
     shortname: 'ONBOARD',
     fullname: 'Onboarding essentials',
     summary: 'Finish the three foundation courses, then pick one specialism.',
@@ -115,7 +116,7 @@ export async function seedDemoSite(site: Site): Promise<SeedResult> {
     ],
   });
   // Worked example 2: {A..F} some(2) and {G..J} some(3).
-  await programs.create({
+  const mastery = await programs.create({
     shortname: 'MASTERY',
     fullname: 'Product mastery',
     summary: 'Two of the core courses and three of the advanced ones, in any order.',
@@ -125,7 +126,7 @@ export async function seedDemoSite(site: Site): Promise<SeedResult> {
     ],
   });
   // Worked example 3: {A,B,C} any and {D} all.
-  await programs.create({
+  const care = await programs.create({
     shortname: 'CARE',
     fullname: 'Customer care',
     summary: 'One introductory course and the products course.',
@@ -135,7 +136,7 @@ export async function seedDemoSite(site: Site): Promise<SeedResult> {
     ],
   });
   // The remaining rules and operators: or, optional, some by score, minimum time.
-  await programs.create({
+  const escalate = await programs.create({
     shortname: 'ESCALATE',
     fullname: 'Escalation specialist',
     summary: 'Either route into escalations, an optional refresher, then enough credit from the advanced courses.',
@@ -154,6 +155,16 @@ export async function seedDemoSite(site: Site): Promise<SeedResult> {
     await completion.recordCourseCompletion(courseIds.A!, learner, { completedAt: now - (20 - offset) * day, source: 'import' });
     if (offset % 2 === 0) await completion.recordCourseCompletion(courseIds.B!, learner, { completedAt: now - (10 - offset) * day, source: 'import' });
   }
+
+  // Assignment rules of every built-in source; their sync jobs run before the logins are printed.
+  const assignments = assignmentService(site);
+  await assignments.addRule(onboarding.program.id, { source: 'organisation', instanceId: company.id, includeChildren: true, due: { within: 'P2M', event: 'assignment_date' } });
+  await assignments.addRule(mastery.program.id, { source: 'position', instanceId: agent.id, due: { date: '2027-06-30T00:00:00Z' } });
+  await assignments.addRule(care.program.id, { source: 'audience', instanceId: supportAnalysts.id, due: { within: 'P1M', event: 'first_login' } });
+  await assignments.addRule(care.program.id, { source: 'individual', instanceId: learnerIds[0]!, due: { within: 'P6W', event: 'assignment_date' } });
+  await assignments.addRule(escalate.program.id, { source: 'manager', instanceId: managers.Support!, includeChildren: true });
+  await assignments.addRule(escalate.program.id, { source: 'profile', instanceId: (await profileFields.findByShortname('department'))!.id, values: ['Sales'] });
+  await site.jobs.drain();
 
   await knex('site_config').insert({ name: SEEDED_FLAG, value: new Date().toISOString(), updated_at: Date.now() });
   return { created: true, logins: LOGINS };

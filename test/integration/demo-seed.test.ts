@@ -1,0 +1,46 @@
+import path from 'node:path';
+import { expect } from 'chai';
+import { seedDemoSite } from '../../db/seed/demo';
+import { verifyPassword } from '../../core/auth/passwords';
+import { loadRequiredLearning } from '../../core/web/learner-data';
+import { testDialect } from '../utils/db';
+import { createTestSite, type TestSite } from '../utils/site';
+
+describe(`demo seed (${testDialect})`, function () {
+  this.timeout(120_000);
+  let test: TestSite;
+
+  before(async () => {
+    test = await createTestSite({ pluginsDir: path.resolve(import.meta.dirname, '../../plugins') });
+  });
+  after(() => test.close());
+
+  it('builds the demo site once, with working logins, the worked-example programs and assigned learners', async () => {
+    const { site } = test;
+    const first = await seedDemoSite(site);
+    expect(first.created).to.equal(true);
+
+    const knex = site.db.knex;
+    const count = async (table: string) => Number((await knex(table).count({ n: '*' }))[0]!.n);
+    expect(await count('users')).to.equal(35);
+    expect(await count('courses')).to.equal(10);
+    const programs = (await knex('programs').orderBy('id').pluck('shortname')) as string[];
+    expect(programs).to.deep.equal(['ONBOARD', 'MASTERY', 'CARE', 'ESCALATE']);
+
+    for (const login of first.logins) {
+      const user = await site.services.users.findByUsername(login.username);
+      expect(user, login.username).to.exist;
+      expect(await verifyPassword(login.password, await site.services.users.passwordHash(user!.id)), `${login.username} password`).to.equal(true);
+    }
+
+    // learner01 is in the company (ONBOARD), assigned CARE individually and is in Sales (ESCALATE by profile).
+    const learner = await site.services.users.findByUsername('learner01');
+    const required = await loadRequiredLearning(site, learner!.id);
+    const names = required.programs.map((p: { fullname: string }) => p.fullname).sort();
+    expect(names).to.include.members(['Onboarding essentials', 'Customer care', 'Escalation specialist']);
+
+    const again = await seedDemoSite(site);
+    expect(again.created).to.equal(false);
+    expect(await count('users')).to.equal(35);
+  });
+});
