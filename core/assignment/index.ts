@@ -10,6 +10,7 @@ export {
   RULE_SYNC_JOB,
   createAssignmentService,
   isEffectivelyAssigned,
+  learnerAssignmentOf,
   withoutOpenExceptions,
   type AssignmentRuleInput,
   type AssignmentService,

@@ -69,7 +69,7 @@ export interface LearnerAssignment {
 }
 
 export interface SyncOptions {
-  /** Users per batch (one transaction each); default 20,000. */
+  /** Users per batch (one transaction each); default 50,000. */
   batchSize?: number;
   progress?(done: number, total: number, message?: string): Promise<void>;
 }
@@ -92,7 +92,7 @@ export interface AssignmentService {
   syncUser(trx: Knex.Transaction, change: AssignmentChange): Promise<SyncCounters>;
 }
 
-const DEFAULT_BATCH = 20_000;
+const DEFAULT_BATCH = 50_000;
 
 /** Whether the learner has an effective assignment (the programs service's `isAssigned` seam). */
 export async function isEffectivelyAssigned(executor: Executor, programId: number, userId: number): Promise<boolean> {
@@ -117,6 +117,29 @@ export async function withoutOpenExceptions(executor: Executor, pairs: ReadonlyA
     for (const r of found) blocked.add(`${num(r.program_id)}:${num(r.user_id)}`);
   }
   return pairs.filter((p) => !blocked.has(`${p.programId}:${p.userId}`));
+}
+
+/** A learner's effective assignment to a program, read in one query (the learner view's seam). */
+export async function learnerAssignmentOf(executor: Executor, programId: number, userId: number): Promise<LearnerAssignment> {
+  const [row] = await rows<Record<string, unknown>>(
+    executor,
+    `SELECT p.status, p.due_at, p.assigned_at, e.id AS exception_id, e.type, e.status AS exception_status, e.raised_at, e.explanation
+     FROM program_user_assignments p LEFT JOIN program_exceptions e ON e.id = p.exception_id
+     WHERE p.program_id = ? AND p.user_id = ?`,
+    [programId, userId],
+  );
+  if (!row) return { assigned: false, status: 'unassigned', dueAt: null, assignedAt: null, exception: null };
+  const status = String(row.status) as LearnerAssignment['status'];
+  return {
+    assigned: status === 'active',
+    status,
+    dueAt: status === 'unassigned' || status === 'future' ? null : isoOrNull(row.due_at),
+    assignedAt: isoOrNull(row.assigned_at),
+    exception:
+      row.exception_id === null || row.exception_id === undefined
+        ? null
+        : { id: num(row.exception_id), type: String(row.type), status: String(row.exception_status), raisedAt: isoOrNull(row.raised_at)!, explanation: String(row.explanation) },
+  };
 }
 
 function dueOf(rule: LoadedRule): DueRule {
@@ -381,27 +404,7 @@ export function createAssignmentService(site: Site): AssignmentService {
       });
     },
 
-    async learnerAssignment(programId, userId, executor = db().knex) {
-      const [row] = await rows<Record<string, unknown>>(
-        executor,
-        `SELECT p.status, p.due_at, p.assigned_at, e.id AS exception_id, e.type, e.status AS exception_status, e.raised_at, e.explanation
-         FROM program_user_assignments p LEFT JOIN program_exceptions e ON e.id = p.exception_id
-         WHERE p.program_id = ? AND p.user_id = ?`,
-        [programId, userId],
-      );
-      if (!row) return { assigned: false, status: 'unassigned', dueAt: null, assignedAt: null, exception: null };
-      const status = String(row.status) as LearnerAssignment['status'];
-      return {
-        assigned: status === 'active',
-        status,
-        dueAt: status === 'unassigned' || status === 'future' ? null : isoOrNull(row.due_at),
-        assignedAt: isoOrNull(row.assigned_at),
-        exception:
-          row.exception_id === null || row.exception_id === undefined
-            ? null
-            : { id: num(row.exception_id), type: String(row.type), status: String(row.exception_status), raisedAt: isoOrNull(row.raised_at)!, explanation: String(row.explanation) },
-      };
-    },
+    learnerAssignment: (programId, userId, executor = db().knex) => learnerAssignmentOf(executor, programId, userId),
 
     async syncRule(ruleId, options = {}) {
       const totals = { ...emptyCounters(), batches: 0 };

@@ -234,24 +234,40 @@ export class AssignmentSync {
     if (!source) return { inserted: 0, deleted: 0 };
     const d = sqlOf(this.desired(trx, rule, source, scope));
     const due = this.staticDue(rule);
-    // A range the rule has no members in yet (every range of a new rule) has nothing to delete:
-    // one index probe saves evaluating the desired set a second time.
-    const hadMembers = (await rows(trx, 'SELECT 1 AS one FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ? LIMIT 1', [rule.id, scope.lo, scope.hi])).length > 0;
-    const inserted = await write(
-      trx,
-      `INSERT INTO program_rule_members (program_id, rule_id, user_id, due_state, event_at, due_at, created_at)
-       SELECT ?, ?, d.user_id, ?, NULL, ?, ? FROM (${d.sql}) d
-       WHERE NOT EXISTS (SELECT 1 FROM program_rule_members m WHERE m.rule_id = ? AND m.user_id = d.user_id)`,
-      [rule.programId, rule.id, due.state, due.dueAt, now, ...d.bindings, rule.id],
-    );
-    const deleted = hadMembers
-      ? await write(trx, `DELETE FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ? AND user_id NOT IN (${d.sql})`, [
-          rule.id,
-          scope.lo,
-          scope.hi,
-          ...d.bindings,
-        ])
+    const [cur] = await rows<{ n: number }>(trx, 'SELECT COUNT(*) AS n FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ?', [rule.id, scope.lo, scope.hi]);
+    const currentCount = num(cur?.n ?? 0);
+    let needInsert = true;
+    let needDelete = currentCount > 0;
+    if (currentCount > 0) {
+      // One pass over the desired set says which side of the difference is non-empty, so an
+      // unchanged rule costs one evaluation of its members instead of two (insert and delete).
+      const [m] = await rows<{ desired: number; matched: number }>(
+        trx,
+        `SELECT COUNT(*) AS desired, COUNT(m.user_id) AS matched FROM (${d.sql}) d
+         LEFT JOIN program_rule_members m ON m.rule_id = ? AND m.user_id = d.user_id`,
+        [...d.bindings, rule.id],
+      );
+      needInsert = num(m?.desired ?? 0) > num(m?.matched ?? 0);
+      needDelete = currentCount > num(m?.matched ?? 0);
+    }
+    const inserted = needInsert
+      ? await write(
+          trx,
+          `INSERT INTO program_rule_members (program_id, rule_id, user_id, due_state, event_at, due_at, created_at)
+           SELECT ?, ?, d.user_id, ?, NULL, ?, ? FROM (${d.sql}) d
+           WHERE NOT EXISTS (SELECT 1 FROM program_rule_members m WHERE m.rule_id = ? AND m.user_id = d.user_id)`,
+          [rule.programId, rule.id, due.state, due.dueAt, now, ...d.bindings, rule.id],
+        )
       : 0;
+    // MariaDB runs `NOT IN (subquery)` in a single-table DELETE as a dependent subquery; the
+    // multi-table form joins against the desired set materialised once.
+    const deleteSql =
+      this.dialect === 'mysql'
+        ? `DELETE m FROM program_rule_members m LEFT JOIN (${d.sql}) d ON d.user_id = m.user_id
+           WHERE m.rule_id = ? AND m.user_id BETWEEN ? AND ? AND d.user_id IS NULL`
+        : `DELETE FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ? AND user_id NOT IN (${d.sql})`;
+    const deleteBindings = this.dialect === 'mysql' ? [...d.bindings, rule.id, scope.lo, scope.hi] : [rule.id, scope.lo, scope.hi, ...d.bindings];
+    const deleted = needDelete ? await write(trx, deleteSql, deleteBindings) : 0;
     return { inserted, deleted };
   }
 
@@ -555,8 +571,19 @@ export class AssignmentSync {
     }
   }
 
-  /** One program, one user range: every rule's set difference and due dates, then assignments. */
-  async syncProgramScope(trx: Knex.Transaction, programId: number, rules: readonly LoadedRule[], scope: UserScope, options: { fullDue?: boolean } = {}): Promise<SyncCounters> {
+  /**
+   * One program, one user range: every rule's set difference and due dates, then assignments.
+   * Effective assignments are only ever written in the transaction that changes memberships (the
+   * incremental sync runs in a savepoint, so a failure leaves neither), so when no membership row
+   * changed here they cannot need a change either and the aggregate is skipped; `verify` forces it.
+   */
+  async syncProgramScope(
+    trx: Knex.Transaction,
+    programId: number,
+    rules: readonly LoadedRule[],
+    scope: UserScope,
+    options: { fullDue?: boolean; verify?: boolean } = {},
+  ): Promise<SyncCounters> {
     const now = this.site.db.now();
     const counters = emptyCounters();
     for (const rule of rules) {
@@ -565,6 +592,7 @@ export class AssignmentSync {
       counters.membersDeleted += deleted;
       counters.membersUpdated += await this.syncRuleDue(trx, rule, scope, options.fullDue ?? false);
     }
+    if (!options.verify && totalWrites(counters) === 0) return counters;
     return addCounters(counters, await this.recomputeEffective(trx, [programId], scope, now));
   }
 
@@ -575,6 +603,12 @@ export class AssignmentSync {
    * the user's assignment in the programs touched.
    */
   async syncUser(trx: Knex.Transaction, change: AssignmentChange): Promise<SyncCounters> {
+    // A savepoint: if anything below fails, none of its writes stay behind half-done (the hook bus
+    // logs the error and the change itself still commits; the nightly reconcile catches up).
+    return trx.transaction((sp) => this.syncUserIn(sp, change));
+  }
+
+  private async syncUserIn(trx: Knex.Transaction, change: AssignmentChange): Promise<SyncCounters> {
     const counters = emptyCounters();
     const userId = change.userId;
     const { rules, bySource, byId } = await this.rules.get(trx);

@@ -2,6 +2,7 @@ import type { Site } from '../site';
 import { createCoursesService, createEnrolmentsService, type CoursesService, type EnrolmentsService } from './courses';
 import { createCompletionService, type CompletionService } from './completion';
 import { createProgramsService, PROGRAM_RECOMPUTE_JOB, type ProgramsService } from '../programs/service';
+import { learnerAssignmentOf, withoutOpenExceptions } from '../assignment/service';
 
 /** Courses, activities, enrolments, completion, programs and program completion. */
 export interface LearningServices {
@@ -13,7 +14,9 @@ export interface LearningServices {
 
 /** Builds the learning services and declares the program recompute job on the site's queue. */
 export function createLearningServices(site: Site): LearningServices {
-  const programs = createProgramsService(site);
+  // Issue 4: the learner view shows the effective assignment, and no completion is recalculated
+  // while an assignment exception is open or dismissed.
+  const programs = createProgramsService(site, { assignmentOf: learnerAssignmentOf, selectTargets: withoutOpenExceptions });
   const completion = createCompletionService(site, () => programs);
   site.jobs.registrarFor('core').define<{ programId: number }>({
     name: PROGRAM_RECOMPUTE_JOB,

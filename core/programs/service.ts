@@ -90,8 +90,25 @@ export interface LearnerProgramView {
   status: 'incomplete' | 'complete';
   dueAt: string | null;
   completedAt: string | null;
-  exception: null;
+  /** The open or dismissed assignment exception keeping the learner unassigned, if any. */
+  exception: LearnerException | null;
   courseSets: LearnerCourseSetView[];
+}
+
+/** An assignment exception as the learner view shows it (issue 4). */
+export interface LearnerException {
+  id: number;
+  type: string;
+  status: string;
+  raisedAt: string;
+  explanation: string;
+}
+
+/** What the assignment core says about one learner and program (issue 4 seam). */
+export interface LearnerAssignmentState {
+  assigned: boolean;
+  dueAt: string | null;
+  exception: LearnerException | null;
 }
 
 export interface ProgramsService {
@@ -118,6 +135,8 @@ export interface ProgramsServiceOptions {
   selectTargets?: RecalcTargetSelector;
   /** Issue 4 seam: whether the learner has an effective assignment. */
   isAssigned?: (executor: Executor, programId: number, userId: number) => Promise<boolean>;
+  /** Issue 4 seam: the effective assignment (assigned, due date, exception); wins over isAssigned. */
+  assignmentOf?: (executor: Executor, programId: number, userId: number) => Promise<LearnerAssignmentState>;
 }
 
 interface ProgramRow {
@@ -160,6 +179,7 @@ export function createProgramsService(site: Site, options: ProgramsServiceOption
   const structures = new StructureCache();
   const selectTargets = options.selectTargets ?? recalculateEveryProgram;
   const isAssigned = options.isAssigned ?? (async () => false);
+  const assignmentOf = options.assignmentOf;
   const db = () => site.db;
 
   async function validateSets(executor: Executor, sets: readonly CourseSetInput[] | undefined): Promise<Array<Partial<CourseSetDef>>> {
@@ -463,14 +483,15 @@ export function createProgramsService(site: Site, options: ProgramsServiceOption
         [programId, userId],
       );
       const bySet = new Map(setRows.map((r) => [Number(r.course_set_id), r]));
+      const assignment = assignmentOf ? await assignmentOf(knex, programId, userId) : null;
       return {
         programId,
         userId,
-        assigned: await isAssigned(knex, programId, userId),
+        assigned: assignment ? assignment.assigned : await isAssigned(knex, programId, userId),
         status: program?.status === 'complete' ? 'complete' : 'incomplete',
-        dueAt: iso(program?.due_at),
+        dueAt: assignment?.dueAt ?? iso(program?.due_at),
         completedAt: program?.status === 'complete' ? iso(program.completed_at) : null,
-        exception: null,
+        exception: assignment?.exception ?? null,
         courseSets: structure.sets.map((s) => {
           const live = evaluation.sets.find((e) => e.id === s.id);
           const stored = bySet.get(s.id);

@@ -19,6 +19,11 @@
  *  4. one user's job-assignment change (position and manager move): median time of the whole
  *     service call and of the incremental sync inside it, on this site and on a 10,000-user site;
  *  5. peak RSS of the process during the full sync.
+ *
+ * Diagnostics: BENCH_BATCH (users per batch), BENCH_ONLY_FULL / BENCH_ONLY_INCREMENTAL /
+ * BENCH_ONLY_AUDIENCE (one phase), BENCH_PROFILE=1 (statements of one incremental change and of the
+ * audience request), BENCH_PROFILE_FIRST / BENCH_PROFILE_SYNC (statements of one program's first /
+ * repeated sync), BENCH_PROFILE_MIN (only statements slower than this many ms).
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -327,7 +332,7 @@ async function run(dialect: Dialect, users: number, small: number): Promise<void
         const rules = await loadRules(big.site.db.knex, { programId });
         const stop = profileQueries(big.site);
         const t0 = performance.now();
-        await big.site.db.transaction((trx) => service.engine.syncProgramScope(trx, programId, rules, { lo: 1, hi: 10000 }));
+        await big.site.db.transaction((trx) => service.engine.syncProgramScope(trx, programId, rules, { lo: 1, hi: big.users }));
         stop();
         console.log(`  program ${programId}: ${(performance.now() - t0).toFixed(1)} ms`);
       }

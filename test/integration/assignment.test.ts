@@ -132,6 +132,19 @@ describe(`assignment over REST (${testDialect})`, function () {
     expect(events.filter((e) => e.hook === 'onProgramAssigned' && e.userIds.includes(u3)).length).to.equal(before + 1);
   });
 
+  it('unassigns a suspended learner and assigns them again when the suspension is lifted', async () => {
+    const aud = await audience('Suspensions');
+    const u = await user();
+    await ok(api.put(`/audiences/${aud}/members/${u}`));
+    const p = await program();
+    await addRule(p, { source: 'audience', instanceId: aud });
+    expect((await assignment(p, u)).assigned).to.equal(true);
+    await ok(api.patch(`/users/${u}`, { suspended: true }));
+    expect((await assignment(p, u)).status).to.equal('unassigned');
+    await ok(api.patch(`/users/${u}`, { suspended: false }));
+    expect((await assignment(p, u)).assigned).to.equal(true);
+  });
+
   it('activates a first-login rule on first login with the due date relative to it', async () => {
     const u = await user();
     const p = await program();
@@ -199,8 +212,9 @@ describe(`assignment over REST (${testDialect})`, function () {
     const bad = await assignment(p, noDate);
     expect(bad.assigned).to.equal(false);
     expect(bad.exception?.type).to.equal('completion_time_unknown');
-    const learnerView = await ok<{ assigned: boolean }>(api.get(`/programs/${p}/learners/${noDate}`), 200);
+    const learnerView = await ok<{ assigned: boolean; exception: { type: string } | null }>(api.get(`/programs/${p}/learners/${noDate}`), 200);
     expect(learnerView.assigned).to.equal(false);
+    expect(learnerView.exception?.type).to.equal('completion_time_unknown');
 
     const { exceptions } = await ok<{ exceptions: Array<{ id: number; userId: number; type: string; raisedAt: string; explanation: string; learner: { username: string } }> }>(
       api.get(`/programs/${p}/exceptions`),
@@ -215,6 +229,8 @@ describe(`assignment over REST (${testDialect})`, function () {
     expect(result.resolved).to.equal(1);
     const resolved = await assignment(p, noDate);
     expect(resolved.assigned).to.equal(true);
+    const learnerAfter = await ok<{ assigned: boolean; exception: unknown }>(api.get(`/programs/${p}/learners/${noDate}`), 200);
+    expect(learnerAfter).to.include({ assigned: true, exception: null });
     expect(resolved.exception).to.equal(null);
     expect(events.filter((e) => e.hook === 'onProgramAssigned' && e.userIds.includes(noDate)).length).to.equal(firedBefore + 1);
     expect((await ok<{ exceptions: unknown[] }>(api.get(`/programs/${p}/exceptions`))).exceptions).to.have.length(0);
@@ -255,6 +271,21 @@ describe(`assignment over REST (${testDialect})`, function () {
     const u2 = await user();
     await addRule(p, { source: 'individual', instanceId: u2, due: { date: '2020-01-01' } });
     expect((await assignment(p, u2)).exception?.type).to.equal('time_allowance');
+  });
+
+  it('does not recalculate completion while an exception is open, and does at once on resolve', async () => {
+    const p = await program('P2W');
+    const u = await user();
+    await addRule(p, { source: 'individual', instanceId: u, due: { date: new Date(site.db.now() + DAY).toISOString() } });
+    const open = await assignment(p, u);
+    expect(open.exception?.type).to.equal('time_allowance');
+    await ok(api.post(`/courses/${courseId}/completions`, { userId: u }));
+    expect((await ok<{ status: string }>(api.get(`/programs/${p}/learners/${u}`))).status).to.equal('incomplete');
+    await ok(api.post('/exceptions/resolve', { exceptionIds: [open.exception!.id], action: 'assign' }), 200);
+    const view = await ok<{ status: string; assigned: boolean; dueAt: string }>(api.get(`/programs/${p}/learners/${u}`));
+    expect(view.status).to.equal('complete');
+    expect(view.assigned).to.equal(true);
+    expect(view.dueAt).to.equal(open.dueAt);
   });
 
   it('resolves exceptions in bulk; dismiss keeps the learner unassigned; a bad id changes nothing', async () => {
