@@ -55,11 +55,22 @@ export function createHierarchySource(kind: HierarchyKind, label: string): Assig
     },
 
     members(instance, ctx): Knex.QueryBuilder {
-      const jobs = ctx.db('job_assignments');
-      if (instance.includeChildren) jobs.whereIn(column, ctx.services.hierarchy.descendantsQuery(kind, instance.instanceId, true, ctx.db));
-      else jobs.where(column, instance.instanceId);
       // A user may hold several job assignments in the subtree; the member set lists them once.
-      return jobs.distinct('user_id');
+      if (!instance.includeChildren) return ctx.db('job_assignments').where(column, instance.instanceId).distinct('user_id');
+      // A join rather than `IN (descendants)`: MariaDB plans the IN-subquery form as a scan per
+      // batch, while the join reads the anchor by primary key, range-scans the path index and
+      // follows job_assignments' index on the node column.
+      const mysql = (ctx.db.client as { config: { client: string } }).config.client === 'mysql2';
+      const upper = mysql ? "CONCAT(anchor.path, '~')" : "(anchor.path || '~')";
+      return ctx
+        .db('job_assignments as ja')
+        .join('hierarchy_nodes as node', 'node.id', `ja.${column}`)
+        .join('hierarchy_nodes as anchor', (j) => j.on('anchor.id', '=', ctx.db.raw('?', [instance.instanceId])))
+        .where('node.kind', kind)
+        .where('anchor.kind', kind)
+        .whereRaw('node.path >= anchor.path')
+        .whereRaw(`node.path < ${upper}`)
+        .distinct({ user_id: 'ja.user_id' });
     },
 
     async affectedRules(change, rules, ctx) {
