@@ -327,6 +327,26 @@ export class AssignmentSync {
     return updateById(trx, this.dialect, 'program_rule_members', ['due_state', 'event_at', 'due_at'], updates);
   }
 
+  /**
+   * Learners of these programs (within the scope) whom a source reports as already having the
+   * program through a conflicting route (`AssignmentSource.conflicts`), as `programId:userId` keys.
+   * One query per rule whose source reports conflicts; none for sources that do not.
+   */
+  async conflictingUsers(executor: Executor, programIds: readonly number[], scope: UserScope): Promise<Set<string>> {
+    const out = new Set<string>();
+    const { rules } = await this.rules.get(executor);
+    const wanted = new Set(programIds);
+    for (const rule of rules) {
+      if (!wanted.has(rule.programId) || rule.deletedAt !== null) continue;
+      const source = this.source(rule.source);
+      const conflicts = source?.conflicts?.(rule.programId, rule.instance, this.ctx(executor));
+      if (!conflicts) continue;
+      const found = (await executor.from(conflicts.as('c')).whereBetween('c.user_id', [scope.lo, scope.hi]).distinct('c.user_id')) as Array<{ user_id: number }>;
+      for (const row of found) out.add(`${rule.programId}:${num(row.user_id)}`);
+    }
+    return out;
+  }
+
   /** Program minimum times (ISO or null) for several programs: one query when structures are cached. */
   async minTimes(executor: Executor, programIds: readonly number[]): Promise<Map<number, string | null>> {
     const out = new Map<number, string | null>();
@@ -384,6 +404,7 @@ export class AssignmentSync {
       return [id, minTime ? addDuration(now, minTime) : now] as const;
     }));
 
+    const conflicting = await this.conflictingUsers(trx, touched, scope);
     const upserts: AssignmentRow[] = [];
     const raise: Array<{ programId: number; userId: number; type: ExceptionType; dueAt: number | null }> = [];
     const closeExceptions: Array<{ id: number; resolution: string }> = [];
@@ -401,6 +422,8 @@ export class AssignmentSync {
       const userId = num(r.user_id);
       const threshold = thresholds.get(programId)!;
       const check = (due: number | null, unknown: boolean): ExceptionType | null => {
+        // DOMAIN 4.1 detection order: a conflicting route first, then an unknown date, then time.
+        if (conflicting.has(`${programId}:${userId}`)) return 'already_assigned';
         if (unknown) return 'completion_time_unknown';
         if (due !== null && due < threshold) return 'time_allowance';
         return null;
