@@ -39,6 +39,7 @@ export type {
   ProgramAssignmentArgs,
   ExceptionRaisedArgs,
 } from './hooks/core-hooks';
+export { isAncestryOnlyChange } from './hooks/core-hooks';
 
 export type { ExtensionPointMap, ExtensionPointName } from './extensions';
 export type { AssignmentSource, RuleInstance, SourceRule, SourceContext, DueDateEvent, DueRule } from './assignment/types';

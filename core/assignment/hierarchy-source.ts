@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { JobAssignmentSnapshot } from '../hooks/core-hooks';
+import { isAncestryOnlyChange } from '../hooks/core-hooks';
 import type { AssignmentSource, RuleInstance, SourceContext } from './types';
 
 /** `instanceId` is a hierarchy node id; `includeChildren` adds every node below it. */
@@ -10,13 +10,6 @@ export interface HierarchyInstance extends RuleInstance {
 type HierarchyKind = 'organisation' | 'position';
 
 const SNAPSHOT_COLUMN = { position: 'positionId', organisation: 'organisationId' } as const;
-
-const sameSnapshot = (a: JobAssignmentSnapshot, b: JobAssignmentSnapshot): boolean =>
-  a.positionId === b.positionId &&
-  a.organisationId === b.organisationId &&
-  a.managerJobAssignmentId === b.managerJobAssignmentId &&
-  a.startDate === b.startDate &&
-  a.positionAssignedDate === b.positionAssignedDate;
 
 /**
  * An assignment source over one of the job-assignment hierarchies: users with a job assignment at
@@ -75,7 +68,7 @@ export function createHierarchySource(kind: HierarchyKind, label: string): Assig
 
     async affectedRules(change, rules, ctx) {
       if (change.type !== 'job_assignment' || rules.length === 0) return [];
-      if (change.old && change.new && sameSnapshot(change.old, change.new)) {
+      if (isAncestryOnlyChange(change)) {
         // "Something above you moved" (a subtree, or the management chain): the node is the same but
         // its ancestors may not be, and the old ones are no longer readable, so every "and all below"
         // rule is rechecked for this user. Exact-node rules cannot change.

@@ -26,6 +26,25 @@ export interface JobAssignmentSnapshot {
   positionAssignedDate: number | null;
 }
 
+/**
+ * True when a job-assignment event's old and new snapshots are equal: the assignment itself did not
+ * change, something above it did (a hierarchy subtree or a management chain moved), so sources with
+ * "and all below" rules must recheck the user.
+ */
+export function isAncestryOnlyChange(change: { old: JobAssignmentSnapshot | null; new: JobAssignmentSnapshot | null }): boolean {
+  const a = change.old;
+  const b = change.new;
+  return (
+    a !== null &&
+    b !== null &&
+    a.positionId === b.positionId &&
+    a.organisationId === b.organisationId &&
+    a.managerJobAssignmentId === b.managerJobAssignmentId &&
+    a.startDate === b.startDate &&
+    a.positionAssignedDate === b.positionAssignedDate
+  );
+}
+
 export interface AssignmentChangeArgs {
   /** The transaction the change is being written in: incremental sync must happen inside it. */
   trx: Knex.Transaction;

@@ -1,4 +1,4 @@
-import { definePlugin, type AssignmentSource, type JobAssignmentSnapshot, type RuleInstance, type SourceContext, type SourceRule } from '../../core/index';
+import { definePlugin, isAncestryOnlyChange, type AssignmentSource, type RuleInstance, type SourceContext, type SourceRule } from '../../core/index';
 
 /** `instanceId` is the manager's job assignment id; `includeChildren` means everyone below, not just the direct team. */
 export interface ManagerInstance extends RuleInstance {
@@ -9,13 +9,6 @@ type ManagerRule = SourceRule<ManagerInstance>;
 
 /** Job assignment ids in a management path `/3/17/42/`, top first. */
 const idsOf = (managerPath: string): number[] => managerPath.split('/').filter(Boolean).map(Number);
-
-const sameSnapshot = (a: JobAssignmentSnapshot, b: JobAssignmentSnapshot): boolean =>
-  a.positionId === b.positionId &&
-  a.organisationId === b.organisationId &&
-  a.managerJobAssignmentId === b.managerJobAssignmentId &&
-  a.startDate === b.startDate &&
-  a.positionAssignedDate === b.positionAssignedDate;
 
 /**
  * "All below" rules whose manager joined or left the chain above the changed job assignment. The
@@ -70,7 +63,7 @@ export const managerSource: AssignmentSource<ManagerInstance> = {
     const before = change.old?.managerJobAssignmentId ?? null;
     const after = change.new?.managerJobAssignmentId ?? null;
     const below = rules.filter((r) => r.instance.includeChildren);
-    if (change.old && change.new && sameSnapshot(change.old, change.new)) {
+    if (isAncestryOnlyChange(change)) {
       // The people service reports "someone above you moved" with an unchanged snapshot. The old
       // chain above is no longer readable, so every "all below" rule is rechecked for this user
       // (direct teams cannot change: the direct manager is the same).
