@@ -662,7 +662,16 @@ export class AssignmentSync {
       const evaluable = [...affected].map((id) => byId.get(id)!).filter((r) => this.source(r.source));
       if (active && evaluable.length) {
         const parts = evaluable.map((r) => {
-          const q = sqlOf(trx.from(this.source(r.source)!.members(r.instance, this.ctx(trx)).as('s')).where('s.user_id', userId).select(trx.raw('? AS rule_id', [r.id])).limit(1));
+          const members = this.source(r.source)!.members(r.instance, this.ctx(trx));
+          if (this.dialect === 'mysql') {
+            // `const IN (subquery)` lets MariaDB probe the members query for this one user
+            // (IN-to-EXISTS through the user_id indexes) instead of materialising every member of
+            // the rule, so the cost follows the change, not the rule's size.
+            const q = sqlOf(members);
+            return { sql: `SELECT ? AS rule_id FROM DUAL WHERE ? IN (${q.sql})`, bindings: [r.id, userId, ...q.bindings] };
+          }
+          // SQLite pushes the user filter down into the members subquery.
+          const q = sqlOf(trx.from(members.as('s')).where('s.user_id', userId).select(trx.raw('? AS rule_id', [r.id])).limit(1));
           return { sql: `SELECT * FROM (${q.sql}) q${r.id}`, bindings: q.bindings };
         });
         for (const part of chunk(parts, 100)) {
