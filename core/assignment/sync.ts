@@ -334,6 +334,8 @@ export class AssignmentSync {
    */
   async conflictingUsers(executor: Executor, programIds: readonly number[], scope: UserScope): Promise<Set<string>> {
     const out = new Set<string>();
+    // Most sites have no source that reports conflicts: then this costs nothing, not even the rule-cache check.
+    if (!this.site.extensions.list('assignmentSources').some((c) => c.value.conflicts)) return out;
     const { rules } = await this.rules.get(executor);
     const wanted = new Set(programIds);
     for (const rule of rules) {
