@@ -1,22 +1,18 @@
 import type { Knex } from 'knex';
 import type { Dialect, Executor } from '../db/database';
+import { placeholders, queryRows, runStatement, type StatementBinding } from '../db/statements';
 
-/** Rows changed by a raw INSERT/UPDATE/DELETE, whatever the driver answered. */
-export function affected(result: unknown): number {
-  if (Array.isArray(result)) return Number((result[0] as { affectedRows?: number } | undefined)?.affectedRows ?? 0);
-  return Number((result as { changes?: number } | null)?.changes ?? 0);
-}
+export { placeholders };
+export { num, numOrNull, isoOrNull } from '../db/values';
 
-/** Rows of a raw SELECT on both drivers. */
-export async function rows<Row>(executor: Executor, sql: string, bindings: readonly unknown[] = []): Promise<Row[]> {
-  const result = (await executor.raw(sql, bindings as Knex.RawBinding[])) as unknown;
-  if (Array.isArray(result) && Array.isArray(result[0])) return result[0] as Row[];
-  return result as Row[];
+/** Rows of a raw SELECT (through the statement cache; bindings may come from a compiled builder). */
+export function rows<Row>(executor: Executor, sql: string, bindings: readonly unknown[] = []): Promise<Row[]> {
+  return queryRows<Row>(executor, sql, bindings as StatementBinding[]);
 }
 
 /** Runs a raw write and returns the number of rows it changed. */
-export async function write(executor: Executor, sql: string, bindings: readonly unknown[] = []): Promise<number> {
-  return affected(await executor.raw(sql, bindings as Knex.RawBinding[]));
+export function write(executor: Executor, sql: string, bindings: readonly unknown[] = []): Promise<number> {
+  return runStatement(executor, sql, bindings as StatementBinding[]);
 }
 
 /** A query builder as SQL text with `?` placeholders, to embed in hand-written statements. */
@@ -30,19 +26,12 @@ export function distinct(dialect: Dialect, a: string, b: string): string {
   return dialect === 'mysql' ? `NOT (${a} <=> ${b})` : `(${a} IS NOT ${b})`;
 }
 
-export function placeholders(n: number): string {
-  return new Array<string>(n).fill('?').join(', ');
-}
-
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
 
-export const num = (v: unknown): number => Number(v);
-export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-export const isoOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : new Date(Number(v)).toISOString());
 
 /**
  * Updates several rows with per-row values, one statement per chunk, by joining the table to the

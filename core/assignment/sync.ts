@@ -8,6 +8,7 @@ import { applyEvaluations, key, loadStoredState } from '../programs/recalc';
 import { ASSIGNMENT_DATE_EVENT } from './events';
 import type { AssignmentSource, DueDateEvent, RuleInstance, SourceContext } from './types';
 import { chunk, distinct, num, numOrNull, placeholders, rows, sqlOf, updateById, upsert, write } from './sql';
+import { bool } from '../db/values';
 
 /** A stored assignment rule. */
 export interface LoadedRule {
@@ -659,7 +660,7 @@ export class AssignmentSync {
     const dueRules = new Set<number>();
     if (affected.size) {
       const user = (await trx('users').where({ id: userId }).first('suspended', 'deleted')) as { suspended: unknown; deleted: unknown } | undefined;
-      const active = !!user && !truthy(user.suspended) && !truthy(user.deleted);
+      const active = !!user && !bool(user.suspended) && !bool(user.deleted);
       const desired = new Set<number>();
       const evaluable = [...affected].map((id) => byId.get(id)!).filter((r) => this.source(r.source));
       if (active && evaluable.length) {
@@ -757,7 +758,6 @@ function later(a: number | null, b: number | null): number | null {
   return Math.max(a, b);
 }
 
-const truthy = (v: unknown): boolean => v === true || v === 1 || v === '1';
 
 /** "2 weeks", "1 month 3 days": operator-facing text for an ISO duration. */
 export function humanDuration(iso: string): string {

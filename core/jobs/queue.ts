@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { isRetryableConflict, isUniqueViolation, type Database, type Executor } from '../db/database';
 import { WaymarkError } from '../errors';
+import { isoOrNull as iso } from '../db/values';
 import type { Logger } from '../logging';
 import { assertCron, latestTick, nextTick, retryDelayMs } from './timing';
 import type {
@@ -77,7 +78,6 @@ interface JobRow {
   finished_at: number | string | null;
 }
 
-const iso = (ms: number | string | null): string | null => (ms === null || ms === undefined ? null : new Date(Number(ms)).toISOString());
 
 function errorText(error: unknown): string {
   const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);

@@ -19,16 +19,7 @@ export function isForeignKeyViolation(error: unknown): boolean {
   return e.errno === 1452 || e.code === 'ER_NO_REFERENCED_ROW_2' || e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
 
-/** Converts a nullable epoch-ms column value to an ISO string. */
-export function iso(value: number | string | null | undefined): string | null {
-  if (value === null || value === undefined) return null;
-  return new Date(Number(value)).toISOString();
-}
-
-/** Booleans come back as 0/1 from both drivers. */
-export function bool(value: unknown): boolean {
-  return value === true || value === 1 || value === '1';
-}
+export { bool, isoOrNull as iso } from '../db/values';
 
 export type { Dialect };
 

@@ -30,10 +30,7 @@ export function createPeopleContext(site: PeopleSite): PeopleContext {
   };
 }
 
-/** Rows come back as 0/1 on both databases (and sometimes as bigint strings on MySQL). */
-export const bool = (v: unknown): boolean => v === true || v === 1 || v === '1';
-export const num = (v: unknown): number => Number(v);
-export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+export { bool, num, numOrNull } from '../db/values';
 
 /** Inserts one row and returns its id on both dialects. */
 export async function insertId(trx: Knex.Transaction, table: string, row: Record<string, unknown>): Promise<number> {

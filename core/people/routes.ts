@@ -1,6 +1,7 @@
 import type { Site } from '../site';
 import type { ApiRequest, ApiRoute, JsonSchema } from '../http/routes';
 import { forbidden, invalid, notFound } from '../errors';
+import { isoOrNull as iso } from '../db/values';
 import type { PeopleServices } from './index';
 import { parseIsoDate } from './profile-fields';
 import type {
@@ -17,7 +18,6 @@ import type {
   User,
 } from './types';
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 const id = { type: 'integer', minimum: 1 } as const;
 const nullableId = { type: ['integer', 'null'], minimum: 1 } as const;
