@@ -4,7 +4,7 @@ import { notFound, invalid } from '../errors';
 import { renderPage } from '../http/app';
 import { selectRows } from '../learning/sql';
 import { registerCoreLaunchGuard, checkCourseLaunch, explainCourseLaunch } from './guard';
-import { renderLaunchDenied, routeId } from './pages';
+import { courseName, renderLaunchDenied, routeId } from './pages';
 
 export { checkCourseLaunch, explainCourseLaunch, registerCoreLaunchGuard, CORE_LAUNCH_GUARD_PRIORITY, NOT_ENROLLED_REASON } from './guard';
 export { requireCourseAccess, courseAccessDenied, renderLaunchDenied, mountCourseGate } from './pages';
@@ -83,11 +83,11 @@ export function registerLaunchCore(site: Site): void {
       const outcome = await checkCourseLaunch(site, user.id, courseId);
       // An allowed launch implies the course exists (enrolments reference it), so only refusals look it up.
       if (outcome.allowed) return redirect(res, `/courses/${courseId}`);
-      const course = (await selectRows<{ id: number; fullname: string }>(site.db.knex, 'SELECT id, fullname FROM courses WHERE id = ?', [courseId]))[0];
+      const course = await courseName(site, courseId);
       if (!course) throw notFound('Course', courseId);
       // Operators may look at any course without being enrolled.
       if (user.isAdmin) return redirect(res, `/courses/${courseId}`);
-      renderLaunchDenied(site, req, res, { id: Number(course.id), fullname: course.fullname }, outcome);
+      renderLaunchDenied(site, req, res, course, outcome);
     },
   });
 

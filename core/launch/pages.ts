@@ -45,7 +45,8 @@ export async function requireCourseAccess(site: Site, req: Request, courseId: nu
 /** Courses the guard already let this request into, so the page behind the gate does not ask twice. */
 const granted = new WeakMap<Request, number>();
 
-async function courseName(site: Site, courseId: number): Promise<{ id: number; fullname: string } | null> {
+/** The course's id and full name, or null when there is no such course. */
+export async function courseName(site: Site, courseId: number): Promise<{ id: number; fullname: string } | null> {
   const rows = await selectRows<{ id: number; fullname: string }>(site.db.knex, 'SELECT id, fullname FROM courses WHERE id = ?', [courseId]);
   return rows[0] ? { id: Number(rows[0].id), fullname: rows[0].fullname } : null;
 }
