@@ -48,8 +48,10 @@ export function createHierarchySource(kind: HierarchyKind, label: string): Assig
     },
 
     members(instance, ctx): Knex.QueryBuilder {
-      // A user may hold several job assignments in the subtree; the member set lists them once.
-      if (!instance.includeChildren) return ctx.db('job_assignments').where(column, instance.instanceId).distinct('user_id');
+      // A user with several job assignments in the subtree is listed more than once; the core
+      // de-duplicates. No DISTINCT here: it would stop the databases from pushing the core's user
+      // filter into this query, and a one-user probe would read the whole node.
+      if (!instance.includeChildren) return ctx.db('job_assignments').where(column, instance.instanceId).select('user_id');
       // A join rather than `IN (descendants)`: MariaDB plans the IN-subquery form as a scan per
       // batch, while the join reads the anchor by primary key, range-scans the path index and
       // follows job_assignments' index on the node column.
@@ -63,7 +65,7 @@ export function createHierarchySource(kind: HierarchyKind, label: string): Assig
         .where('anchor.kind', kind)
         .whereRaw('node.path >= anchor.path')
         .whereRaw(`node.path < ${upper}`)
-        .distinct({ user_id: 'ja.user_id' });
+        .select({ user_id: 'ja.user_id' });
     },
 
     async affectedRules(change, rules, ctx) {

@@ -214,10 +214,33 @@ export class AssignmentSync {
       .distinct('s.user_id');
   }
 
-  /** Initial per-membership due state and date for a rule whose due date needs no event. */
-  private staticDue(rule: LoadedRule): { state: string; dueAt: number | null } {
-    if (rule.dueKind === 'relative') return { state: 'new', dueAt: null };
-    return { state: 'known', dueAt: rule.dueKind === 'fixed' ? rule.dueDate : null };
+  /**
+   * The due state a new membership row starts with. Rules without an event, and rules relative to
+   * the assignment date (the row's own creation), are final at insert; rules relative to another
+   * event start `new` and get their date from `syncRuleDue`, which reads the event.
+   */
+  private initialDue(rule: LoadedRule, now: number): { state: string; eventAt: number | null; dueAt: number | null } {
+    if (rule.dueKind === 'fixed') return { state: 'known', eventAt: null, dueAt: rule.dueDate };
+    if (rule.dueKind !== 'relative') return { state: 'known', eventAt: null, dueAt: null };
+    if (rule.dueEvent === ASSIGNMENT_DATE_EVENT) return { state: 'known', eventAt: now, dueAt: addDurationFast(now, rule.dueWithin!) };
+    return { state: 'new', eventAt: null, dueAt: null };
+  }
+
+  /** Whether the rule's due dates depend on an event read from elsewhere (so they can move without a membership change). */
+  private readsEvent(rule: LoadedRule): boolean {
+    return rule.dueKind === 'relative' && rule.dueEvent !== ASSIGNMENT_DATE_EVENT;
+  }
+
+  /**
+   * For rules whose due date is fixed at insert: the condition (on membership row `m`) of a row whose
+   * due values are not what the rule says, e.g. left by an interrupted due-rule change. Null for
+   * rules reading an event, whose rows `syncRuleDue` compares with the event itself.
+   */
+  private staleDue(rule: LoadedRule): { sql: string; bindings: unknown[] } | null {
+    if (this.readsEvent(rule)) return null;
+    if (rule.dueKind === 'relative') return { sql: "m.due_state = 'new'", bindings: [] };
+    const dueAt = rule.dueKind === 'fixed' ? rule.dueDate : null;
+    return { sql: `m.due_state <> 'known' OR ${distinct(this.dialect, 'm.due_at', '?')} OR m.event_at IS NOT NULL`, bindings: [dueAt] };
   }
 
   /**
@@ -225,39 +248,52 @@ export class AssignmentSync {
    * current-not-desired. A rule being removed, or whose source is gone while the rule is being
    * removed, desires nobody. A rule whose source plugin is disabled is left as it is: it assigns
    * nobody new and unassigns nobody until the plugin returns or the rule is removed.
+   *
+   * `dueWork` tells the caller whether membership due dates may need `syncRuleDue`: always for rules
+   * reading an event that has rows here, otherwise only when kept rows were found stale.
    */
-  async syncRuleMembers(trx: Knex.Transaction, rule: LoadedRule, scope: UserScope, now: number): Promise<{ inserted: number; deleted: number }> {
+  async syncRuleMembers(
+    trx: Knex.Transaction,
+    rule: LoadedRule,
+    scope: UserScope,
+    now: number,
+  ): Promise<{ inserted: number; deleted: number; dueWork: boolean }> {
     if (rule.deletedAt !== null) {
       const deleted = await write(trx, 'DELETE FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ?', [rule.id, scope.lo, scope.hi]);
-      return { inserted: 0, deleted };
+      return { inserted: 0, deleted, dueWork: false };
     }
     const source = this.source(rule.source);
-    if (!source) return { inserted: 0, deleted: 0 };
+    if (!source) return { inserted: 0, deleted: 0, dueWork: false };
     const d = sqlOf(this.desired(trx, rule, source, scope));
-    const due = this.staticDue(rule);
+    const due = this.initialDue(rule, now);
     const [cur] = await rows<{ n: number }>(trx, 'SELECT COUNT(*) AS n FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ?', [rule.id, scope.lo, scope.hi]);
     const currentCount = num(cur?.n ?? 0);
     let needInsert = true;
-    let needDelete = currentCount > 0;
+    let needDelete = false;
+    let stale = 0;
     if (currentCount > 0) {
-      // One pass over the desired set says which side of the difference is non-empty, so an
-      // unchanged rule costs one evaluation of its members instead of two (insert and delete).
-      const [m] = await rows<{ desired: number; matched: number }>(
+      // One pass over the desired set says which side of the difference is non-empty and whether
+      // kept rows carry a stale due date, so an unchanged rule costs one evaluation of its members.
+      const staleDue = this.staleDue(rule);
+      const [m] = await rows<{ desired: number; matched: number; stale?: number }>(
         trx,
-        `SELECT COUNT(*) AS desired, COUNT(m.user_id) AS matched FROM (${d.sql}) d
-         LEFT JOIN program_rule_members m ON m.rule_id = ? AND m.user_id = d.user_id`,
-        [...d.bindings, rule.id],
+        `SELECT COUNT(*) AS desired, COUNT(m.user_id) AS matched${staleDue ? `, COUNT(CASE WHEN ${staleDue.sql} THEN 1 END) AS stale` : ''}
+         FROM (${d.sql}) d LEFT JOIN program_rule_members m ON m.rule_id = ? AND m.user_id = d.user_id`,
+        [...(staleDue?.bindings ?? []), ...d.bindings, rule.id],
       );
       needInsert = num(m?.desired ?? 0) > num(m?.matched ?? 0);
       needDelete = currentCount > num(m?.matched ?? 0);
+      stale = num(m?.stale ?? 0);
     }
+    // With no current rows in the range (a first sync) every desired user is new: no per-row probe.
     const inserted = needInsert
       ? await write(
           trx,
           `INSERT INTO program_rule_members (program_id, rule_id, user_id, due_state, event_at, due_at, created_at)
-           SELECT ?, ?, d.user_id, ?, NULL, ?, ? FROM (${d.sql}) d
-           WHERE NOT EXISTS (SELECT 1 FROM program_rule_members m WHERE m.rule_id = ? AND m.user_id = d.user_id)`,
-          [rule.programId, rule.id, due.state, due.dueAt, now, ...d.bindings, rule.id],
+           SELECT ?, ?, d.user_id, ?, ?, ?, ? FROM (${d.sql}) d${
+             currentCount > 0 ? ' WHERE NOT EXISTS (SELECT 1 FROM program_rule_members m WHERE m.rule_id = ? AND m.user_id = d.user_id)' : ''
+           }`,
+          [rule.programId, rule.id, due.state, due.eventAt, due.dueAt, now, ...d.bindings, ...(currentCount > 0 ? [rule.id] : [])],
         )
       : 0;
     // MariaDB runs `NOT IN (subquery)` in a single-table DELETE as a dependent subquery; the
@@ -269,7 +305,8 @@ export class AssignmentSync {
         : `DELETE FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ? AND user_id NOT IN (${d.sql})`;
     const deleteBindings = this.dialect === 'mysql' ? [...d.bindings, rule.id, scope.lo, scope.hi] : [rule.id, scope.lo, scope.hi, ...d.bindings];
     const deleted = needDelete ? await write(trx, deleteSql, deleteBindings) : 0;
-    return { inserted, deleted };
+    const dueWork = this.readsEvent(rule) ? currentCount > 0 || inserted > 0 : stale > 0;
+    return { inserted, deleted, dueWork };
   }
 
   /**
@@ -281,12 +318,12 @@ export class AssignmentSync {
   async syncRuleDue(trx: Knex.Transaction, rule: LoadedRule, scope: UserScope, full: boolean): Promise<number> {
     if (rule.deletedAt !== null) return 0;
     if (rule.dueKind !== 'relative') {
-      const due = this.staticDue(rule);
+      const dueAt = rule.dueKind === 'fixed' ? rule.dueDate : null;
       return write(
         trx,
         `UPDATE program_rule_members SET due_state = 'known', event_at = NULL, due_at = ?
          WHERE rule_id = ? AND user_id BETWEEN ? AND ? AND (due_state <> 'known' OR ${distinct(this.dialect, 'due_at', '?')} OR event_at IS NOT NULL)`,
-        [due.dueAt, rule.id, scope.lo, scope.hi, due.dueAt],
+        [dueAt, rule.id, scope.lo, scope.hi, dueAt],
       );
     }
     const within = rule.dueWithin!;
@@ -613,13 +650,43 @@ export class AssignmentSync {
     const now = this.site.db.now();
     const counters = emptyCounters();
     for (const rule of rules) {
-      const { inserted, deleted } = await this.syncRuleMembers(trx, rule, scope, now);
+      const { inserted, deleted, dueWork } = await this.syncRuleMembers(trx, rule, scope, now);
       counters.membersInserted += inserted;
       counters.membersDeleted += deleted;
-      counters.membersUpdated += await this.syncRuleDue(trx, rule, scope, options.fullDue ?? false);
+      if (dueWork || options.fullDue) counters.membersUpdated += await this.syncRuleDue(trx, rule, scope, options.fullDue ?? false);
     }
     if (!options.verify && totalWrites(counters) === 0) return counters;
     return addCounters(counters, await this.recomputeEffective(trx, [programId], scope, now));
+  }
+
+  /**
+   * Which of these rules list the user as a member. Each rule's members query is filtered to the
+   * one user, which the sources' indexes answer directly (sources must not DISTINCT, see
+   * AssignmentSource.members), so the cost follows the number of rules, not their size.
+   */
+  private async probe(trx: Knex.Transaction, rules: readonly LoadedRule[], userId: number): Promise<number[]> {
+    const found: number[] = [];
+    if (this.dialect === 'sqlite') {
+      // In-process: one cached statement per rule shape (rules of a source share their SQL text),
+      // no round trips to save by combining them.
+      for (const r of rules) {
+        const q = sqlOf(this.source(r.source)!.members(r.instance, this.ctx(trx)));
+        const hit = await rows(trx, `SELECT 1 AS hit FROM (${q.sql}) s WHERE s.user_id = ? LIMIT 1`, [...q.bindings, userId]);
+        if (hit.length) found.push(r.id);
+      }
+      return found;
+    }
+    // One round trip for up to 100 rules. `const IN (subquery)` lets MariaDB probe each members
+    // query for this one user (IN-to-EXISTS through the user_id indexes).
+    for (const part of chunk(rules, 100)) {
+      const arms = part.map((r) => {
+        const q = sqlOf(this.source(r.source)!.members(r.instance, this.ctx(trx)));
+        return { sql: `SELECT ? AS rule_id FROM DUAL WHERE ? IN (${q.sql})`, bindings: [r.id, userId, ...q.bindings] };
+      });
+      const hits = await rows<{ rule_id: number }>(trx, arms.map((a) => a.sql).join(' UNION ALL '), arms.flatMap((a) => a.bindings));
+      for (const h of hits) found.push(num(h.rule_id));
+    }
+    return found;
   }
 
   /**
@@ -664,23 +731,7 @@ export class AssignmentSync {
       const desired = new Set<number>();
       const evaluable = [...affected].map((id) => byId.get(id)!).filter((r) => this.source(r.source));
       if (active && evaluable.length) {
-        const parts = evaluable.map((r) => {
-          const members = this.source(r.source)!.members(r.instance, this.ctx(trx));
-          if (this.dialect === 'mysql') {
-            // `const IN (subquery)` lets MariaDB probe the members query for this one user
-            // (IN-to-EXISTS through the user_id indexes) instead of materialising every member of
-            // the rule, so the cost follows the change, not the rule's size.
-            const q = sqlOf(members);
-            return { sql: `SELECT ? AS rule_id FROM DUAL WHERE ? IN (${q.sql})`, bindings: [r.id, userId, ...q.bindings] };
-          }
-          // SQLite pushes the user filter down into the members subquery.
-          const q = sqlOf(trx.from(members.as('s')).where('s.user_id', userId).select(trx.raw('? AS rule_id', [r.id])).limit(1));
-          return { sql: `SELECT * FROM (${q.sql}) q${r.id}`, bindings: q.bindings };
-        });
-        for (const part of chunk(parts, 100)) {
-          const found = await rows<{ rule_id: number }>(trx, part.map((p) => p.sql).join(' UNION ALL '), part.flatMap((p) => p.bindings));
-          for (const f of found) desired.add(num(f.rule_id));
-        }
+        for (const id of await this.probe(trx, evaluable, userId)) desired.add(id);
       }
       const toInsert = evaluable.filter((r) => desired.has(r.id) && !currentIds.has(r.id));
       // A disabled source's rules stay as they are: nobody new, nobody removed.
@@ -688,14 +739,14 @@ export class AssignmentSync {
       if (toInsert.length) {
         await trx('program_rule_members').insert(
           toInsert.map((r) => {
-            const due = this.staticDue(r);
-            return { program_id: r.programId, rule_id: r.id, user_id: userId, due_state: due.state, event_at: null, due_at: due.dueAt, created_at: now };
+            const due = this.initialDue(r, now);
+            return { program_id: r.programId, rule_id: r.id, user_id: userId, due_state: due.state, event_at: due.eventAt, due_at: due.dueAt, created_at: now };
           }),
         );
         counters.membersInserted += toInsert.length;
         for (const r of toInsert) {
           touchedPrograms.add(r.programId);
-          if (r.dueKind === 'relative') dueRules.add(r.id);
+          if (this.readsEvent(r)) dueRules.add(r.id);
         }
       }
       if (toDelete.length) {

@@ -63,14 +63,22 @@ function sqliteBindings(bindings: readonly StatementBinding[]): unknown[] {
   return bindings.map((b) => (b === true ? 1 : b === false ? 0 : b));
 }
 
-async function onConnection<T>(executor: Executor, work: (connection: unknown, dialect: 'sqlite' | 'mysql') => T | Promise<T>): Promise<T> {
+/**
+ * Diagnostics for benchmarks: when set, called after each statement with its SQL and duration.
+ * (These statements bypass Knex, so its `query` events do not see them.)
+ */
+export const statementTrace: { listener: ((sql: string, ms: number) => void) | null } = { listener: null };
+
+async function onConnection<T>(executor: Executor, sql: string, work: (connection: unknown, dialect: 'sqlite' | 'mysql') => T | Promise<T>): Promise<T> {
   const client = executor.client as unknown as ExecutorClient;
   const dialect = client.config.client === 'mysql2' ? 'mysql' : 'sqlite';
+  const started = statementTrace.listener ? performance.now() : 0;
   const connection = await client.acquireConnection();
   try {
     return await work(connection, dialect);
   } finally {
     await client.releaseConnection(connection);
+    statementTrace.listener?.(sql, performance.now() - started);
   }
 }
 
@@ -85,7 +93,7 @@ function mysqlCall(connection: unknown, sql: string, bindings: readonly Statemen
 
 /** Runs a SELECT and returns its rows. */
 export function queryRows<Row>(executor: Executor, sql: string, bindings: readonly StatementBinding[] = [], options: StatementOptions = {}): Promise<Row[]> {
-  return onConnection(executor, async (connection, dialect) => {
+  return onConnection(executor, sql, async (connection, dialect) => {
     if (dialect === 'sqlite') return sqliteStatement(connection as SqliteConnection & object, sql).all(...sqliteBindings(bindings)) as Row[];
     return (await mysqlCall(connection, sql, bindings, options.prepared ?? false)) as Row[];
   });
@@ -93,7 +101,7 @@ export function queryRows<Row>(executor: Executor, sql: string, bindings: readon
 
 /** Runs an INSERT/UPDATE/DELETE and returns the number of rows it changed. */
 export function runStatement(executor: Executor, sql: string, bindings: readonly StatementBinding[] = [], options: StatementOptions = {}): Promise<number> {
-  return onConnection(executor, async (connection, dialect) => {
+  return onConnection(executor, sql, async (connection, dialect) => {
     if (dialect === 'sqlite') return sqliteStatement(connection as SqliteConnection & object, sql).run(...sqliteBindings(bindings)).changes;
     const result = (await mysqlCall(connection, sql, bindings, options.prepared ?? false)) as { affectedRows?: number };
     return Number(result.affectedRows ?? 0);

@@ -23,7 +23,8 @@ export interface JobAssignmentService {
   listForUser(userId: number, executor?: Executor): Promise<JobAssignment[]>;
   /**
    * A subquery of user ids managed through the job assignment: its direct team, or (allBelow)
-   * everyone below it in the management tree. One indexed query either way.
+   * everyone below it in the management tree. One indexed query either way. A user with several
+   * job assignments in the team is listed once per assignment (take DISTINCT where it matters).
    */
   teamQuery(managerJobAssignmentId: number, allBelow: boolean, executor?: Executor): Knex.QueryBuilder;
 }
@@ -267,10 +268,10 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
     },
 
     teamQuery(managerJobAssignmentId, allBelow, executor = knex) {
-      if (!allBelow) return executor('job_assignments').where('manager_job_assignment_id', managerJobAssignmentId).distinct('user_id');
+      if (!allBelow) return executor('job_assignments').where('manager_job_assignment_id', managerJobAssignmentId).select('user_id');
       const qb = executor('job_assignments as t')
         .join('job_assignments as anchor', (j) => j.on('anchor.id', '=', executor.raw('?', [managerJobAssignmentId])))
-        .distinct('t.user_id');
+        .select('t.user_id');
       return whereUnderColumn(ctx.db.dialect, qb, 't.manager_path', 'anchor.manager_path', false);
     },
   };

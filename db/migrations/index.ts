@@ -6,9 +6,10 @@ import { learning } from './0004_learning';
 import { programs } from './0005_programs';
 import { assignment } from './0006_assignment';
 import { sessions } from './0007_sessions';
+import { assignmentIndexes } from './0008_assignment_indexes';
 
 /** Core migrations, in order. Add new ones at the end; never edit one that has shipped. */
 export const coreMigrations: MigrationSet = {
   tableName: 'waymark_migrations',
-  migrations: [platform, jobs, people, learning, programs, assignment, sessions],
+  migrations: [platform, jobs, people, learning, programs, assignment, sessions, assignmentIndexes],
 };

@@ -134,15 +134,15 @@ CREATE INDEX `hierarchy_nodes_kind_path_index` on `hierarchy_nodes` (`kind`, `pa
 
 CREATE INDEX `hierarchy_nodes_parent_id_index` on `hierarchy_nodes` (`parent_id`);
 
-CREATE INDEX `job_assignments_manager_job_assignment_id_index` on `job_assignments` (`manager_job_assignment_id`);
+CREATE INDEX `job_assignments_manager_job_assignment_id_user_id_index` on `job_assignments` (`manager_job_assignment_id`, `user_id`);
 
 CREATE INDEX `job_assignments_manager_path_index` on `job_assignments` (`manager_path`);
 
 CREATE INDEX `job_assignments_manager_user_id_index` on `job_assignments` (`manager_user_id`);
 
-CREATE INDEX `job_assignments_organisation_id_index` on `job_assignments` (`organisation_id`);
+CREATE INDEX `job_assignments_organisation_id_user_id_index` on `job_assignments` (`organisation_id`, `user_id`);
 
-CREATE INDEX `job_assignments_position_id_index` on `job_assignments` (`position_id`);
+CREATE INDEX `job_assignments_position_id_user_id_index` on `job_assignments` (`position_id`, `user_id`);
 
 CREATE INDEX `job_assignments_user_id_index` on `job_assignments` (`user_id`);
 
@@ -178,7 +178,7 @@ CREATE INDEX `program_rule_members_program_id_user_id_index` on `program_rule_me
 
 CREATE UNIQUE INDEX `program_rule_members_rule_id_user_id_unique` on `program_rule_members` (`rule_id`, `user_id`);
 
-CREATE INDEX `program_rule_members_user_id_index` on `program_rule_members` (`user_id`);
+CREATE INDEX `program_rule_members_user_id_rule_id_index` on `program_rule_members` (`user_id`, `rule_id`);
 
 CREATE INDEX `program_user_assignments_program_id_status_index` on `program_user_assignments` (`program_id`, `status`);
 

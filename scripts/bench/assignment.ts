@@ -23,7 +23,8 @@
  * Diagnostics: BENCH_BATCH (users per batch), BENCH_ONLY_FULL / BENCH_ONLY_INCREMENTAL /
  * BENCH_ONLY_AUDIENCE (one phase), BENCH_PROFILE=1 (statements of one incremental change and of the
  * audience request), BENCH_PROFILE_FIRST / BENCH_PROFILE_SYNC (statements of one program's first /
- * repeated sync), BENCH_PROFILE_MIN (only statements slower than this many ms).
+ * repeated sync), BENCH_PROFILE_FULL / BENCH_PROFILE_RERUN (statement totals of the first / repeated
+ * full sync), BENCH_KEEP=1 (stop after the full sync and keep the database), BENCH_PROFILE_MIN (only statements slower than this many ms).
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -36,6 +37,7 @@ import { assignmentService } from '../../core/assignment/index';
 import { totalWrites } from '../../core/assignment/sync';
 import { createTestDatabase } from '../../test/utils/db';
 import type { Dialect } from '../../core/db/database';
+import { statementTrace } from '../../core/db/statements';
 
 const PROGRAMS = 200;
 const AUDIENCES = 200;
@@ -225,18 +227,44 @@ async function fullSync(site: Site): Promise<{ ms: number; cpu: number; peakRss:
   return { ms, cpu, peakRss, result };
 }
 
-/** BENCH_PROFILE=1: prints each statement of one incremental change with its duration. */
-function profileQueries(site: Site): () => void {
+/**
+ * BENCH_PROFILE=1: the statements run while profiling, with their durations. With `per` set, the
+ * statements are aggregated by text over the whole profiled stretch and printed as the mean time
+ * per unit of work (e.g. per incremental change), slowest first.
+ */
+function profileQueries(site: Site, per?: number): () => void {
+  const min = Number(process.env.BENCH_PROFILE_MIN ?? 0.5);
+  const totals = new Map<string, { ms: number; n: number }>();
+  const seen = (sql: string, ms: number) => {
+    const text = sql.replace(/\s+/g, ' ').slice(0, 200);
+    if (per === undefined) {
+      if (ms > min) console.log(`    ${ms.toFixed(2).padStart(8)} ms  ${text}`);
+      return;
+    }
+    const t = totals.get(text) ?? { ms: 0, n: 0 };
+    t.ms += ms;
+    t.n += 1;
+    totals.set(text, t);
+  };
   const started = new Map<string, { sql: string; t: number }>();
   const onQuery = (q: { __knexQueryUid: string; sql: string }) => started.set(q.__knexQueryUid, { sql: q.sql, t: performance.now() });
   const onResponse = (_r: unknown, q: { __knexQueryUid: string }) => {
     const s0 = started.get(q.__knexQueryUid);
-    if (s0 && performance.now() - s0.t > Number(process.env.BENCH_PROFILE_MIN ?? 0.5)) console.log(`    ${(performance.now() - s0.t).toFixed(2).padStart(8)} ms  ${s0.sql.replace(/\s+/g, ' ').slice(0, 220)}`);
+    if (s0) seen(s0.sql, performance.now() - s0.t);
   };
   site.db.knex.on('query', onQuery).on('query-response', onResponse);
+  statementTrace.listener = seen;
   return () => {
+    statementTrace.listener = null;
     site.db.knex.removeListener('query', onQuery);
     site.db.knex.removeListener('query-response', onResponse);
+    if (per === undefined) return;
+    let sum = 0;
+    for (const [text, t] of [...totals].sort((a, b) => b[1].ms - a[1].ms)) {
+      sum += t.ms;
+      console.log(`    ${(t.ms / per).toFixed(3).padStart(8)} ms x${(t.n / per).toFixed(1).padStart(4)}  ${text}`);
+    }
+    console.log(`    ${(sum / per).toFixed(3).padStart(8)} ms in statements per unit`);
   };
 }
 
@@ -256,21 +284,22 @@ async function incremental(site: Site, users: number, iterations: number): Promi
   const positions = (await site.db.knex('hierarchy_nodes').where({ kind: 'position' }).orderBy('id').select('id')).map((r) => Number(r.id));
   const calls: number[] = [];
   const syncs: number[] = [];
+  let profile: (() => void) | undefined;
   try {
     for (let i = 0; i < iterations + 20; i++) {
       const userId = TOP_MANAGERS + MIDDLE_MANAGERS + 1 + ((i * 7919) % (users - TOP_MANAGERS - MIDDLE_MANAGERS));
       syncMs = 0;
-      const profile = process.env.BENCH_PROFILE && i === 25 ? profileQueries(site) : null;
+      if (process.env.BENCH_PROFILE && i === 20) profile = profileQueries(site, iterations);
       const t0 = performance.now();
       await site.services.jobAssignments.update(userId, { positionId: positions[(i * 13) % positions.length]!, managerJobAssignmentId: TOP_MANAGERS + 1 + ((i * 31) % MIDDLE_MANAGERS) });
       const elapsed = performance.now() - t0;
-      profile?.();
       if (i >= 20) {
         calls.push(elapsed);
         syncs.push(syncMs);
       }
     }
   } finally {
+    profile?.();
     engine.syncUser = original;
   }
   return { call: median(calls), sync: median(syncs), samples: calls.length };
@@ -324,7 +353,15 @@ async function run(dialect: Dialect, users: number, small: number): Promise<void
         console.log(`  program ${programId}: ${(performance.now() - t0).toFixed(1)} ms wall, ${cpuMs(c0).toFixed(1)} ms cpu`);
       }
     }
+    const stopFirst = process.env.BENCH_PROFILE_FULL ? profileQueries(big.site, 1) : null;
     const first = await fullSync(big.site);
+    stopFirst?.();
+    if (process.env.BENCH_KEEP) {
+      // Leaves the synced site in place for EXPLAIN-style experiments by hand.
+      console.log(`  kept: ${big.site.config.databaseUrl}`);
+      await big.site.stop();
+      return;
+    }
     if (process.env.BENCH_PROFILE_SYNC) {
       const service = assignmentService(big.site);
       const { loadRules } = await import('../../core/assignment/sync');
@@ -357,7 +394,9 @@ async function run(dialect: Dialect, users: number, small: number): Promise<void
     console.log(`  raw bulk INSERT of ${members} rows   wall ${s(base.ms)}, cpu ${s(base.cpu)}`);
     console.log(`  -> full sync / baseline          wall ${(first.ms / base.ms).toFixed(1)}x, cpu ${(first.cpu / base.cpu).toFixed(1)}x (target <= 5x)${cpuNote}`);
     console.log(`  peak RSS during full sync        ${mb(first.peakRss)} (target < 400 MB)`);
+    const stopProfile = process.env.BENCH_PROFILE_RERUN ? profileQueries(big.site, 1) : null;
     const again = await fullSync(big.site);
+    stopProfile?.();
     console.log(`  re-run, nothing changed          wall ${s(again.ms)} = ${((100 * again.ms) / first.ms).toFixed(1)}%, cpu ${s(again.cpu)} = ${((100 * again.cpu) / first.cpu).toFixed(1)}% of the first run (target < 20%), rows written: ${totalWrites(again.result)}`);
     if (process.env.BENCH_ONLY_FULL) {
       await big.drop();

@@ -179,6 +179,25 @@ describe(`assignment over REST (${testDialect})`, function () {
     expect((await assignment(pB, u)).assigned).to.equal(true);
   });
 
+  it('counts a learner with two job assignments under an "and all below" rule once, and keeps them while either is there', async () => {
+    const root = (await ok<{ id: number }>(api.post('/positions', { name: 'Operations' }), 201)).id;
+    const left = (await ok<{ id: number }>(api.post('/positions', { name: 'Dispatcher', parentId: root }), 201)).id;
+    const right = (await ok<{ id: number }>(api.post('/positions', { name: 'Planner', parentId: root }), 201)).id;
+    const elsewhere = (await ok<{ id: number }>(api.post('/positions', { name: 'Elsewhere' }), 201)).id;
+    const p = await program();
+    const u = await user();
+    const first = (await ok<{ id: number }>(api.post(`/users/${u}/job-assignments`, { positionId: left }), 201)).id;
+    const second = (await ok<{ id: number }>(api.post(`/users/${u}/job-assignments`, { positionId: right }), 201)).id;
+    await addRule(p, { source: 'position', instanceId: root, includeChildren: true });
+    const list = await ok<{ rules: Array<{ memberCount: number }> }>(api.get(`/programs/${p}/assignments`));
+    expect(list.rules[0]!.memberCount).to.equal(1);
+    expect((await assignment(p, u)).assigned).to.equal(true);
+    await ok(api.patch(`/job-assignments/${first}`, { positionId: elsewhere }));
+    expect((await assignment(p, u)).assigned, 'still holds Planner').to.equal(true);
+    await ok(api.patch(`/job-assignments/${second}`, { positionId: elsewhere }));
+    expect((await assignment(p, u)).assigned).to.equal(false);
+  });
+
   it("follows a change of manager for a manager-team rule", async () => {
     const boss1 = await user();
     const boss2 = await user();
@@ -355,6 +374,22 @@ describe(`assignment over REST (${testDialect})`, function () {
     expect(job.result, JSON.stringify(job)).to.be.an("object");
     expect(job.result.programs).to.be.greaterThan(0);
     for (const k of ['membersInserted', 'membersDeleted', 'membersUpdated', 'assignmentsWritten', 'exceptionsRaised']) expect(job.result[k], k).to.equal(0);
+  });
+
+  it('the nightly reconcile repairs a membership due date that does not match its rule', async () => {
+    const p = await program();
+    const u = await user();
+    const due = Date.UTC(2033, 2, 1);
+    const { rule } = await addRule(p, { source: 'individual', instanceId: u, due: { date: new Date(due).toISOString() } });
+    // As if a due-rule change had been interrupted half way.
+    await site.db.knex('program_rule_members').where({ rule_id: rule.id, user_id: u }).update({ due_at: due - 30 * DAY });
+    const jobId = await site.jobs.enqueue(RECONCILE_JOB, {});
+    await site.jobs.drain();
+    const job = await ok<{ result: Record<string, number> }>(api.get(`/jobs/${jobId}`));
+    expect(job.result.membersUpdated).to.equal(1);
+    const row = await site.db.knex('program_rule_members').where({ rule_id: rule.id, user_id: u }).first('due_at');
+    expect(Number(row?.due_at)).to.equal(due);
+    expect(Date.parse((await assignment(p, u)).dueAt!)).to.equal(due);
   });
 
   it('rejects an unknown source (422) and a bad instance (400), changing nothing', async () => {
