@@ -435,7 +435,11 @@ export function createAssignmentService(site: Site): AssignmentService {
       const programIds = (
         await rows<{ program_id: number }>(
           knex,
-          `SELECT program_id FROM program_assignment_rules UNION SELECT program_id FROM program_user_assignments WHERE rule_state IS NOT NULL`,
+          // Programs with rules, or with rule-made assignments left to undo. Driven from programs so
+          // each check is one index probe, not a pass over every assignment row.
+          `SELECT p.id AS program_id FROM programs p
+           WHERE EXISTS (SELECT 1 FROM program_assignment_rules r WHERE r.program_id = p.id)
+              OR EXISTS (SELECT 1 FROM program_user_assignments a WHERE a.program_id = p.id AND a.rule_state IS NOT NULL)`,
         )
       )
         .map((r) => num(r.program_id))

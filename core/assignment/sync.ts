@@ -257,6 +257,7 @@ export class AssignmentSync {
     rule: LoadedRule,
     scope: UserScope,
     now: number,
+    currentCount: number,
   ): Promise<{ inserted: number; deleted: number; dueWork: boolean }> {
     if (rule.deletedAt !== null) {
       const deleted = await write(trx, 'DELETE FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ?', [rule.id, scope.lo, scope.hi]);
@@ -266,8 +267,6 @@ export class AssignmentSync {
     if (!source) return { inserted: 0, deleted: 0, dueWork: false };
     const d = sqlOf(this.desired(trx, rule, source, scope));
     const due = this.initialDue(rule, now);
-    const [cur] = await rows<{ n: number }>(trx, 'SELECT COUNT(*) AS n FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ?', [rule.id, scope.lo, scope.hi]);
-    const currentCount = num(cur?.n ?? 0);
     let needInsert = true;
     let needDelete = false;
     let stale = 0;
@@ -634,6 +633,20 @@ export class AssignmentSync {
     }
   }
 
+  /** Membership rows per rule in the range: one index-only statement for all the rules. */
+  private async currentCounts(trx: Knex.Transaction, rules: readonly LoadedRule[], scope: UserScope): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    for (const part of chunk(rules, 500)) {
+      const found = await rows<{ rule_id: number; n: number }>(
+        trx,
+        `SELECT rule_id, COUNT(*) AS n FROM program_rule_members WHERE rule_id IN (${placeholders(part.length)}) AND user_id BETWEEN ? AND ? GROUP BY rule_id`,
+        [...part.map((r) => r.id), scope.lo, scope.hi],
+      );
+      for (const r of found) out.set(num(r.rule_id), num(r.n));
+    }
+    return out;
+  }
+
   /**
    * One program, one user range: every rule's set difference and due dates, then assignments.
    * Effective assignments are only ever written in the transaction that changes memberships (the
@@ -649,8 +662,9 @@ export class AssignmentSync {
   ): Promise<SyncCounters> {
     const now = this.site.db.now();
     const counters = emptyCounters();
+    const current = await this.currentCounts(trx, rules, scope);
     for (const rule of rules) {
-      const { inserted, deleted, dueWork } = await this.syncRuleMembers(trx, rule, scope, now);
+      const { inserted, deleted, dueWork } = await this.syncRuleMembers(trx, rule, scope, now, current.get(rule.id) ?? 0);
       counters.membersInserted += inserted;
       counters.membersDeleted += deleted;
       if (dueWork || options.fullDue) counters.membersUpdated += await this.syncRuleDue(trx, rule, scope, options.fullDue ?? false);

@@ -136,7 +136,7 @@ CREATE INDEX `hierarchy_nodes_parent_id_index` on `hierarchy_nodes` (`parent_id`
 
 CREATE INDEX `job_assignments_manager_job_assignment_id_user_id_index` on `job_assignments` (`manager_job_assignment_id`, `user_id`);
 
-CREATE INDEX `job_assignments_manager_path_index` on `job_assignments` (`manager_path`);
+CREATE INDEX `job_assignments_manager_path_user_id_index` on `job_assignments` (`manager_path`, `user_id`);
 
 CREATE INDEX `job_assignments_manager_user_id_index` on `job_assignments` (`manager_user_id`);
 
