@@ -71,6 +71,8 @@ export interface LearnerAssignment {
 export interface SyncOptions {
   /** Users per batch (one transaction each); default 50,000. */
   batchSize?: number;
+  /** Reconcile only: programs worked on at once on MySQL/MariaDB (one connection each); default 2. SQLite: always 1. */
+  concurrency?: number;
   progress?(done: number, total: number, message?: string): Promise<void>;
 }
 
@@ -93,6 +95,7 @@ export interface AssignmentService {
 }
 
 const DEFAULT_BATCH = 50_000;
+const DEFAULT_CONCURRENCY = 2;
 
 /** Whether the learner has an effective assignment (the programs service's `isAssigned` seam). */
 export async function isEffectivelyAssigned(executor: Executor, programId: number, userId: number): Promise<boolean> {
@@ -446,17 +449,26 @@ export function createAssignmentService(site: Site): AssignmentService {
         .sort((a, b) => a - b);
       const ranges = await userRanges(options.batchSize ?? DEFAULT_BATCH);
       const totals = { ...emptyCounters(), programs: programIds.length, batches: 0 };
-      for (const [i, programId] of programIds.entries()) {
-        const rules = await loadRules(knex, { programId, includeDeleted: true });
-        for (const scope of ranges) {
-          addCounters(totals, await db().transaction((trx) => engine.syncProgramScope(trx, programId, rules, scope)));
-          totals.batches++;
+      let next = 0;
+      let done = 0;
+      // Programs are independent (each batch writes only its own program's rows), so a server
+      // database works on several at once, one connection each; SQLite has one writer.
+      const lanes = db().dialect === 'mysql' ? Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY) : 1;
+      const lane = async () => {
+        while (next < programIds.length) {
+          const programId = programIds[next++]!;
+          const rules = await loadRules(knex, { programId, includeDeleted: true });
+          for (const scope of ranges) {
+            addCounters(totals, await db().transaction((trx) => engine.syncProgramScope(trx, programId, rules, scope)));
+            totals.batches++;
+          }
+          for (const rule of rules.filter((r) => r.deletedAt !== null)) {
+            await knex('program_assignment_rules').where({ id: rule.id, version: rule.version }).delete();
+          }
+          await options.progress?.(++done, programIds.length, `program ${programId}`);
         }
-        for (const rule of rules.filter((r) => r.deletedAt !== null)) {
-          await knex('program_assignment_rules').where({ id: rule.id, version: rule.version }).delete();
-        }
-        await options.progress?.(i + 1, programIds.length, `program ${programId}`);
-      }
+      };
+      await Promise.all(Array.from({ length: Math.min(lanes, programIds.length) }, lane));
       return totals;
     },
 

@@ -392,6 +392,31 @@ describe(`assignment over REST (${testDialect})`, function () {
     expect(Date.parse((await assignment(p, u)).dueAt!)).to.equal(due);
   });
 
+  it('the reconcile rebuilds lost memberships of many programs at once without reassigning anyone', async () => {
+    const aud = await audience('Rebuilt');
+    const learners: number[] = [];
+    for (let i = 0; i < 4; i++) learners.push(await user());
+    for (const u of learners) await ok(api.put(`/audiences/${aud}/members/${u}`));
+    const programs: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const p = await program();
+      programs.push(p);
+      await addRule(p, { source: 'audience', instanceId: aud, due: { within: 'P2M', event: 'assignment_date' } });
+    }
+    const before = await site.db.knex('program_user_assignments').whereIn('program_id', programs).orderBy(['program_id', 'user_id']).select('program_id', 'user_id', 'status', 'due_at');
+    expect(before).to.have.length(24);
+    // As if the membership table had been restored from an older backup.
+    await site.db.knex('program_rule_members').whereIn('program_id', programs).delete();
+    const seen = events.length;
+    const result = await assignmentService(site).reconcile({ concurrency: 3 });
+    expect(result.membersInserted).to.equal(24);
+    const after = await site.db.knex('program_user_assignments').whereIn('program_id', programs).orderBy(['program_id', 'user_id']).select('program_id', 'user_id', 'status', 'due_at');
+    // New membership rows carry a later assignment date, so due dates may only move later.
+    expect(after.map((a) => [a.program_id, a.user_id, a.status])).to.deep.equal(before.map((b) => [b.program_id, b.user_id, b.status]));
+    after.forEach((a, i) => expect(Number(a.due_at)).to.be.at.least(Number(before[i]!.due_at)));
+    expect(events.slice(seen).filter((e) => programs.includes(e.programId)), 'no assignment events').to.deep.equal([]);
+  });
+
   it('rejects an unknown source (422) and a bad instance (400), changing nothing', async () => {
     const p = await program();
     const before = await site.db.knex('program_assignment_rules').count({ n: '*' });
