@@ -22,7 +22,7 @@
  *     service call and of the incremental sync inside it, on this site and on a 10,000-user site;
  *  5. peak RSS of the process during the full sync.
  *
- * Diagnostics: BENCH_BATCH (users per batch), BENCH_ONLY_FULL / BENCH_ONLY_INCREMENTAL /
+ * Diagnostics: BENCH_BATCH (users per batch), BENCH_CONCURRENCY (reconcile lanes on MariaDB, default 2), BENCH_ONLY_FULL / BENCH_ONLY_INCREMENTAL /
  * BENCH_ONLY_AUDIENCE (one phase), BENCH_PROFILE=1 (statements of one incremental change and of the
  * audience request), BENCH_PROFILE_FIRST / BENCH_PROFILE_SYNC (statements of one program's first /
  * repeated sync), BENCH_PROFILE_FULL / BENCH_PROFILE_RERUN (statement totals of the first / repeated
@@ -222,7 +222,10 @@ async function fullSync(site: Site): Promise<{ ms: number; cpu: number; peakRss:
   }, 20);
   const started = performance.now();
   const cpu0 = process.cpuUsage();
-  const result = await assignmentService(site).reconcile(process.env.BENCH_BATCH ? { batchSize: Number(process.env.BENCH_BATCH) } : {});
+  const result = await assignmentService(site).reconcile({
+    ...(process.env.BENCH_BATCH ? { batchSize: Number(process.env.BENCH_BATCH) } : {}),
+    ...(process.env.BENCH_CONCURRENCY ? { concurrency: Number(process.env.BENCH_CONCURRENCY) } : {}),
+  });
   const ms = performance.now() - started;
   const cpu = cpuMs(cpu0);
   clearInterval(timer);
