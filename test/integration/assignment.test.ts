@@ -8,6 +8,7 @@ import type { Site } from '../../core/site';
 import { assignmentService, RECONCILE_JOB } from '../../core/assignment/index';
 import { createTestSite, type TestSite } from '../utils/site';
 import { testDialect } from '../utils/db';
+import { addDuration } from '../../core/programs/durations';
 
 const DAY = 86_400_000;
 
@@ -267,6 +268,64 @@ describe(`assignment over REST (${testDialect})`, function () {
     expect(now.assigned).to.equal(true);
     expect(now.dueAt).to.equal('2031-03-15T00:00:00.000Z');
     expect((await ok<{ exceptions: unknown[] }>(api.get(`/programs/${p}/exceptions?status=resolved`))).exceptions).to.have.length(1);
+  });
+
+  it('computes due dates from the job events: position assigned date (month end clamped), job start date, assignment date', async () => {
+    const position = (await ok<{ id: number }>(api.post('/positions', { name: 'Auditor' }), 201)).id;
+    const [u1, u2, u3, none] = [await user(), await user(), await user(), await user()];
+    await ok(api.post(`/users/${u1}/job-assignments`, { positionId: position, positionAssignedDate: '2030-01-31T09:00:00.000Z' }), 201);
+    const job2 = (await ok<{ id: number }>(api.post(`/users/${u2}/job-assignments`, { startDate: '2030-03-01T00:00:00.000Z' }), 201)).id;
+    const [pPos, pStart, pAssigned] = [await program(), await program(), await program()];
+    const { rule } = await addRule(pPos, { source: 'individual', instanceId: u1, due: { within: 'P1M', event: 'position_assigned_date' } });
+    expect(rule.description).to.match(/due within 1 month of position assigned date$/);
+    expect((await assignment(pPos, u1)).dueAt).to.equal('2030-02-28T09:00:00.000Z');
+
+    await addRule(pStart, { source: 'individual', instanceId: u2, due: { within: 'P2W', event: 'job_start_date' } });
+    await addRule(pStart, { source: 'individual', instanceId: none, due: { within: 'P2W', event: 'job_start_date' } });
+    expect((await assignment(pStart, u2)).dueAt).to.equal('2030-03-15T00:00:00.000Z');
+    expect((await assignment(pStart, none)).exception?.type, 'no job assignment, no start date').to.equal('completion_time_unknown');
+    // A later start date moves the due date later, inside the job-assignment change.
+    await ok(api.patch(`/job-assignments/${job2}`, { startDate: '2030-04-01T00:00:00.000Z' }));
+    expect((await assignment(pStart, u2)).dueAt).to.equal('2030-04-15T00:00:00.000Z');
+
+    const before = Date.now();
+    await addRule(pAssigned, { source: 'individual', instanceId: u3, due: { within: 'P6M', event: 'assignment_date' } });
+    const row = await site.db.knex('program_rule_members').where({ program_id: pAssigned, user_id: u3 }).first('created_at', 'event_at', 'due_at');
+    expect(Number(row.created_at)).to.be.at.least(before);
+    expect(Number(row.event_at)).to.equal(Number(row.created_at));
+    expect(Number(row.due_at)).to.equal(addDuration(Number(row.created_at), 'P6M'));
+    expect(Date.parse((await assignment(pAssigned, u3)).dueAt!)).to.equal(Number(row.due_at));
+  });
+
+  it('waits for the completion of course X or program Y: completion_time_unknown until it happens, then assigned relative to it', async () => {
+    const courseX = (await ok<{ id: number }>(api.post('/courses', { shortname: `x${++seq}`, fullname: 'Induction' }), 201)).id;
+    const courseY = (await ok<{ id: number }>(api.post('/courses', { shortname: `y${++seq}`, fullname: 'Foundations' }), 201)).id;
+    const programY = (await ok<{ id: number }>(api.post('/programs', { shortname: `py${++seq}`, fullname: 'Foundations program', courseSets: [{ courseIds: [courseY], rule: 'all' }] }), 201)).id;
+    const [pAfterCourse, pAfterProgram] = [await program(), await program()];
+    const u = await user();
+    const { rule } = await addRule(pAfterCourse, { source: 'individual', instanceId: u, due: { within: 'P1M', event: 'course_completion', instanceId: courseX } });
+    expect(rule.description).to.match(/due within 1 month of completion of course Induction$/);
+    await addRule(pAfterProgram, { source: 'individual', instanceId: u, due: { within: 'P3M', event: 'program_completion', instanceId: programY } });
+    for (const p of [pAfterCourse, pAfterProgram]) {
+      const waiting = await assignment(p, u);
+      expect(waiting.assigned).to.equal(false);
+      expect(waiting.exception?.type).to.equal('completion_time_unknown');
+    }
+
+    const completedX = new Date(Date.now() - 2 * DAY);
+    completedX.setUTCMilliseconds(0);
+    await ok(api.post(`/courses/${courseX}/completions`, { userId: u, completedAt: completedX.toISOString() }), 201);
+    const afterCourse = await assignment(pAfterCourse, u);
+    expect(afterCourse.assigned, 'assigned in the completion transaction').to.equal(true);
+    expect(Date.parse(afterCourse.dueAt!)).to.equal(addDuration(completedX.getTime(), 'P1M'));
+    expect((await assignment(pAfterProgram, u)).assigned, 'program Y is not complete yet').to.equal(false);
+
+    const completedY = new Date(Date.now() - DAY);
+    completedY.setUTCMilliseconds(0);
+    await ok(api.post(`/courses/${courseY}/completions`, { userId: u, completedAt: completedY.toISOString() }), 201);
+    const afterProgram = await assignment(pAfterProgram, u);
+    expect(afterProgram.assigned).to.equal(true);
+    expect(Date.parse(afterProgram.dueAt!)).to.equal(addDuration(completedY.getTime(), 'P3M'));
   });
 
   it('raises time_allowance for a due date shorter than the minimum time; set_realistic_due_date gives now + minimum + 1 week', async () => {
