@@ -28,7 +28,21 @@ export interface Database {
   transaction<T>(work: (trx: Knex.Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Current time in epoch milliseconds; every timestamp column stores this form. */
   now(): number;
+  /**
+   * SQLite file databases: a second connection that only reads (`query_only`), for hot-path reads
+   * outside any transaction (`prepareStatement(...).all`). In WAL mode it reads the last committed
+   * state at once instead of queueing for Knex's single connection, which a write transaction may
+   * hold. Null for MySQL (its pool has many connections) and for in-memory SQLite (one connection
+   * is the whole database). Opened on first use.
+   */
+  readConnection(): SqliteReadConnection | null;
   close(): Promise<void>;
+}
+
+/** The part of a better-sqlite3 connection the statement layer uses. */
+export interface SqliteReadConnection {
+  prepare(sql: string): { all(...params: unknown[]): unknown[]; run(...params: unknown[]): { changes: number }; reader: boolean };
+  close(): void;
 }
 
 const require = createRequire(import.meta.url);
@@ -139,12 +153,31 @@ export function createDatabase(url: string, logger?: Logger): Database {
     }
   }
 
+  const filename = dialect === 'sqlite' ? url.slice('sqlite:'.length) || ':memory:' : null;
+  let reader: SqliteReadConnection | null = null;
+  function readConnection(): SqliteReadConnection | null {
+    if (filename === null || filename === ':memory:') return null;
+    if (!reader) {
+      const BetterSqlite3 = require('better-sqlite3') as new (file: string) => SqliteReadConnection & { pragma(sql: string): unknown };
+      const connection = new BetterSqlite3(filename);
+      connection.pragma('busy_timeout = 10000');
+      connection.pragma('query_only = ON');
+      reader = connection;
+    }
+    return reader;
+  }
+
   return {
     knex,
     dialect,
     url,
     transaction,
     now: () => Date.now(),
-    close: () => knex.destroy(),
+    readConnection,
+    close: async () => {
+      reader?.close();
+      reader = null;
+      await knex.destroy();
+    },
   };
 }

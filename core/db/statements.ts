@@ -114,10 +114,26 @@ export interface PreparedStatement<Row> {
   run(bindings: readonly StatementBinding[]): Promise<number>;
 }
 
-/** Prepares `sql` for repeated use on `db` (server-side prepared on MySQL, cached per connection on SQLite). */
+/**
+ * Prepares `sql` for repeated use on `db` (server-side prepared on MySQL, cached per connection on
+ * SQLite). Outside any transaction by construction: on SQLite, `all` runs on the database's read
+ * connection (`Database.readConnection`), so a hot-path read never queues behind a write
+ * transaction; it sees the last committed state, as a read on another MySQL connection does.
+ */
 export function prepareStatement<Row>(db: Database, sql: string): PreparedStatement<Row> {
   return {
-    all: (bindings) => queryRows<Row>(db.knex, sql, bindings, { prepared: true }),
+    all: (bindings) => {
+      const reader = db.readConnection();
+      if (!reader) return queryRows<Row>(db.knex, sql, bindings, { prepared: true });
+      const started = statementTrace.listener ? performance.now() : 0;
+      try {
+        return Promise.resolve(sqliteStatement(reader, sql).all(...sqliteBindings(bindings)) as Row[]);
+      } catch (error) {
+        return Promise.reject(error);
+      } finally {
+        statementTrace.listener?.(sql, performance.now() - started);
+      }
+    },
     run: (bindings) => runStatement(db.knex, sql, bindings, { prepared: true }),
   };
 }

@@ -2,6 +2,7 @@ import type { Site } from '../site';
 import { CORE_PLUGIN_ID } from '../hooks/bus';
 import { abstain, allow, type GuardExplanation, type GuardOutcome } from '../hooks/hook-map';
 import { prepareStatement } from '../db/statements';
+import type { CourseLaunchArgs } from '../hooks/core-hooks';
 
 /** Priority of the core "already enrolled" guard: it runs before any plugin (default 100). */
 export const CORE_LAUNCH_GUARD_PRIORITY = 1000;
@@ -10,6 +11,13 @@ export const CORE_LAUNCH_GUARD_PRIORITY = 1000;
 export const NOT_ENROLLED_REASON = 'You are not enrolled in this course.';
 
 const ENROLLED_SQL = "SELECT 1 AS one FROM enrolments WHERE user_id = ? AND course_id = ? AND status = 'active' LIMIT 1";
+
+/**
+ * Enrolment state a caller has just read for these exact guard arguments (the launch fast path reads
+ * it in its session lookup), so the core guard need not ask the database again. Keyed by the args
+ * object the bus hands to every guard, so it cannot leak into another launch.
+ */
+const knownEnrolment = new WeakMap<CourseLaunchArgs, boolean>();
 
 /**
  * The core guard on onCourseLaunch: an active enrolment in the course, by any method, allows.
@@ -21,9 +29,9 @@ export function registerCoreLaunchGuard(site: Site): () => void {
   return site.hooks.add(
     CORE_PLUGIN_ID,
     'onCourseLaunch',
-    async ({ userId, courseId }) => {
-      const rows = await enrolled.all([userId, courseId]);
-      return rows.length ? allow('You are enrolled in this course.') : abstain([], 'CORE_NOT_ENROLLED');
+    async (args) => {
+      const isEnrolled = knownEnrolment.get(args) ?? (await enrolled.all([args.userId, args.courseId])).length > 0;
+      return isEnrolled ? allow('You are enrolled in this course.') : abstain([], 'CORE_NOT_ENROLLED');
     },
     { priority: CORE_LAUNCH_GUARD_PRIORITY },
   );
@@ -38,10 +46,13 @@ function readable(outcome: GuardOutcome): GuardOutcome {
 
 /**
  * Runs the launch guard chain for a learner and a course: allowed means the learner may enter it
- * (and may have just been enrolled by a plugin, e.g. enrol_program).
+ * (and may have just been enrolled by a plugin, e.g. enrol_program). `known.enrolled` is the
+ * learner's active enrolment in the course when the caller has just read it.
  */
-export async function checkCourseLaunch(site: Site, userId: number, courseId: number): Promise<GuardOutcome> {
-  return readable(await site.hooks.guard('onCourseLaunch', { userId, courseId }));
+export async function checkCourseLaunch(site: Site, userId: number, courseId: number, known?: { enrolled: boolean }): Promise<GuardOutcome> {
+  const args: CourseLaunchArgs = { userId, courseId };
+  if (known) knownEnrolment.set(args, known.enrolled);
+  return readable(await site.hooks.guard('onCourseLaunch', args));
 }
 
 /** Every guard's decision, for operators; guards see `dryRun: true` and must not write. */

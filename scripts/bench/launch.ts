@@ -7,6 +7,8 @@
  *   npx tsx scripts/bench/launch.ts                                   # SQLite
  *   BENCH_DB=mysql TEST_MYSQL_URL=mysql://root@127.0.0.1:3306 npx tsx scripts/bench/launch.ts
  *   options: --duration <s> (default 10) --connections <n> (default 10, autocannon's default)
+ *   BENCH_PROFILE=<dir>: CPU profile of the whole server process; BENCH_PROFILE_RUN=enrolled|first
+ *   (with BENCH_PROFILE_DIR, default the system temp dir): of that run only
  *
  * Synthetic site (set-based batched INSERTs): 10,000 learners, 500 courses, 200 programs of two
  * groups ({2 courses} all, then {1 course} any). Every learner is assigned to one program. 2,000
@@ -18,6 +20,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import inspector from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
 import { fork } from 'node:child_process';
@@ -136,7 +139,22 @@ async function serve(): Promise<void> {
   const bareServer = http.createServer(bare);
   await Promise.all([launchServer, bareServer].map((s) => new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))));
 
+  // BENCH_PROFILE_RUN: a CPU profile of one run only.
+  const profiler = process.env.BENCH_PROFILE_RUN ? new inspector.Session() : null;
+  profiler?.connect();
+  const post = (method: string) => new Promise<unknown>((resolve, reject) => profiler!.post(method, (error, result) => (error ? reject(error) : resolve(result))));
   process.on('message', async (message: unknown) => {
+    if (message === 'profile-start' && profiler) {
+      await post('Profiler.enable');
+      await post('Profiler.start');
+      process.send!({});
+    }
+    if (message === 'profile-stop' && profiler) {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      const file = path.join(process.env.BENCH_PROFILE_DIR ?? os.tmpdir(), `${process.env.BENCH_PROFILE_RUN}-${Date.now()}.cpuprofile`);
+      fs.writeFileSync(file, JSON.stringify(profile));
+      process.send!({ file });
+    }
     if (message === 'cpu') {
       const usage = process.cpuUsage();
       process.send!({ cpuMicros: usage.user + usage.system });
@@ -239,7 +257,14 @@ async function drive(): Promise<void> {
   };
   const bare1 = await measured(() => run(bareUrl, { duration, connections }));
   console.log(line('bare express route', bare1));
-  const enrolled = await measured(() => run(appUrl, { duration, connections, targets: info.enrolled }));
+  const profiled = async (name: string, go: () => Promise<Measured>): Promise<Measured> => {
+    if (process.env.BENCH_PROFILE_RUN !== name) return go();
+    await ask('profile-start');
+    const m = await go();
+    console.log(`profile of "${name}": ${(await ask<{ file: string }>('profile-stop')).file}`);
+    return m;
+  };
+  const enrolled = await profiled('enrolled', () => measured(() => run(appUrl, { duration, connections, targets: info.enrolled })));
   console.log(line('launch, enrolled', enrolled));
   const bare2 = await measured(() => run(bareUrl, { duration, connections }));
   console.log(line('bare express route (again)', bare2));
@@ -249,7 +274,7 @@ async function drive(): Promise<void> {
   const before = (await ask<{ enrolments: number }>('count')).enrolments;
   // Every request is a distinct (learner, course) first launch: the run stops when they are used up.
   const amount = info.fresh.length;
-  const first = await measured(() => run(appUrl, { amount, connections, targets: info.fresh }));
+  const first = await profiled('first', () => measured(() => run(appUrl, { amount, connections, targets: info.fresh })));
   const after = (await ask<{ enrolments: number }>('count')).enrolments;
   console.log(line('launch, first time', first));
   console.log(`first launches created ${after - before} enrolments for ${amount} requests`);

@@ -4,6 +4,7 @@ import type express from 'express';
 import { createApp } from '../../core/http/app';
 import { createApiToken } from '../../core/auth/tokens';
 import type { Site } from '../../core/site';
+import { deny } from '../../core/hooks/hook-map';
 import { assign, createCourse, createLaunchSite, createProgram, createUser, enrolments, login, type LaunchSite } from './launch-fixtures';
 
 const html = { Accept: 'text/html' };
@@ -99,6 +100,34 @@ describe('course launch (pages)', function () {
     expect(page.text).to.contain('Refused').and.contain('enrol_program').and.contain('ENROL_PROGRAM_SET_LOCKED');
     expect(await enrolments(site, viewer, courseA), 'explain never enrols').to.deep.equal([]);
     await request(app).get(`/api/v1/courses/${courseA}/launch-check/999999`).set('Authorization', `Bearer ${adminToken}`).expect(404);
+  });
+
+  it('refuses an enrolled learner when a guard ranked above the enrolment check denies, and lets them in again after', async () => {
+    await agent.get(`/courses/${courseA}/launch`).set(html).expect(302);
+    expect(await enrolments(site, learner, courseA)).to.deep.equal([{ method: 'program', status: 'active' }]);
+    const remove = site.hooks.add('test_maintenance', 'onCourseLaunch', () => deny('Courses are closed for maintenance until 6 pm.', 'MAINTENANCE'), { priority: 5000 });
+    try {
+      const res = await agent.get(`/courses/${courseA}/launch`).set(html).expect(403);
+      expect(res.text).to.contain('Courses are closed for maintenance until 6 pm.');
+    } finally {
+      remove();
+    }
+    await agent.get(`/courses/${courseA}/launch`).set(html).expect(302);
+  });
+
+  it('does not count a suspended enrolment as enrolled: the program guard reactivates it on launch', async () => {
+    await site.db.knex('enrolments').where({ user_id: learner, course_id: courseA }).update({ status: 'suspended' });
+    const seen: string[] = [];
+    const stop = site.hooks.intercept((event) => {
+      if (event.hook === 'onCourseLaunch') seen.push(`${event.plugin}:${event.outcome}`);
+    });
+    try {
+      await agent.get(`/courses/${courseA}/launch`).set(html).expect(302);
+    } finally {
+      stop();
+    }
+    expect(seen).to.deep.equal(['core:abstain', 'enrol_program:allow']);
+    expect(await enrolments(site, learner, courseA)).to.deep.equal([{ method: 'program', status: 'active' }]);
   });
 
   it('stops enrolling through programs when enrol_program is disabled, but keeps existing enrolments working', async () => {

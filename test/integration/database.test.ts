@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { createDatabase, isUniqueViolation, type Database } from '../../core/db/database';
+import { prepareStatement } from '../../core/db/statements';
 import { createTestDatabase, testDialect, type TestDatabase } from '../utils/db';
 
 /** A promise-based barrier: both sides arrive before either goes on (no sleeps). */
@@ -86,6 +87,17 @@ describe(`database layer (${testDialect})`, () => {
       expect(attemptsA + attemptsB).to.equal(3); // exactly one victim, retried once
     });
   }
+
+  it('answers a prepared read while a write transaction is open, with committed data only', async () => {
+    const read = prepareStatement<{ value: number }>(a, 'SELECT value FROM counters WHERE name = ?');
+    await a.knex('counters').insert({ name: 'seen', value: 1 });
+    await a.transaction(async (trx) => {
+      await trx('counters').where({ name: 'seen' }).update({ value: 2 });
+      // On SQLite this used to queue for the one connection the transaction holds (and never return here).
+      expect(await read.all(['seen'])).to.deep.equal([{ value: 1 }]);
+    });
+    expect(await read.all(['seen'])).to.deep.equal([{ value: 2 }]);
+  });
 
   it('reports a unique-index violation in a dialect-independent way', async () => {
     const error = await a.knex('counters').insert({ name: 'x', value: 1 }).catch((e: unknown) => e);
