@@ -30,10 +30,10 @@ export interface Database {
   now(): number;
   /**
    * SQLite file databases: a second connection that only reads (`query_only`), for hot-path reads
-   * outside any transaction (`prepareStatement(...).all`). In WAL mode it reads the last committed
-   * state at once instead of queueing for Knex's single connection, which a write transaction may
-   * hold. Null for MySQL (its pool has many connections) and for in-memory SQLite (one connection
-   * is the whole database). Opened on first use.
+   * outside any transaction (`prepareStatement(...).all`) while Knex's single connection is held,
+   * e.g. by a write transaction. In WAL mode it reads the last committed state at once instead of
+   * queueing. Null for MySQL (its pool has many connections) and for in-memory SQLite (one
+   * connection is the whole database). Opened on first use.
    */
   readConnection(): SqliteReadConnection | null;
   close(): Promise<void>;

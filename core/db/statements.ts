@@ -114,17 +114,30 @@ export interface PreparedStatement<Row> {
   run(bindings: readonly StatementBinding[]): Promise<number>;
 }
 
+interface PoolState {
+  numUsed(): number;
+  numPendingAcquires(): number;
+}
+
+/** True when Knex's (SQLite: only) connection is in use or waited for, e.g. by a write transaction. */
+function poolBusy(db: Database): boolean {
+  const pool = (db.knex.client as unknown as { pool?: PoolState }).pool;
+  return !pool || pool.numUsed() > 0 || pool.numPendingAcquires() > 0;
+}
+
 /**
  * Prepares `sql` for repeated use on `db` (server-side prepared on MySQL, cached per connection on
- * SQLite). Outside any transaction by construction: on SQLite, `all` runs on the database's read
- * connection (`Database.readConnection`), so a hot-path read never queues behind a write
- * transaction; it sees the last committed state, as a read on another MySQL connection does.
+ * SQLite). Outside any transaction by construction. On SQLite, `all` runs on Knex's connection
+ * while it is free (its page cache is the warm one: it made the latest writes), and on the read
+ * connection (`Database.readConnection`) while a transaction holds it, so a hot-path read never
+ * queues behind a write; either way it sees the last committed state, as a read on another MySQL
+ * connection does.
  */
 export function prepareStatement<Row>(db: Database, sql: string): PreparedStatement<Row> {
   return {
     all: (bindings) => {
       const reader = db.readConnection();
-      if (!reader) return queryRows<Row>(db.knex, sql, bindings, { prepared: true });
+      if (!reader || !poolBusy(db)) return queryRows<Row>(db.knex, sql, bindings, { prepared: true });
       const started = statementTrace.listener ? performance.now() : 0;
       try {
         return Promise.resolve(sqliteStatement(reader, sql).all(...sqliteBindings(bindings)) as Row[]);
