@@ -444,8 +444,13 @@ async function withBufferPool<T>(work: () => Promise<T>): Promise<T> {
   try {
     const [[row]] = (await admin.raw("SHOW VARIABLES LIKE 'innodb_buffer_pool_size'")) as [[{ Value: string }]];
     const before = Number(row.Value);
-    const size = wanted === 'server' ? before : Number(wanted);
-    if (size !== before) await admin.raw('SET GLOBAL innodb_buffer_pool_size = ?', [size]);
+    let size = wanted === 'server' ? before : Number(wanted);
+    if (size !== before) {
+      await admin.raw('SET GLOBAL innodb_buffer_pool_size = ?', [size]).catch((error: Error) => {
+        console.log(`\n  could not set innodb_buffer_pool_size (${error.message}); measuring with the server's setting`);
+        size = before;
+      });
+    }
     console.log(`\n  MariaDB innodb_buffer_pool_size ${mb(size)} (server setting ${mb(before)})`);
     try {
       return await work();
