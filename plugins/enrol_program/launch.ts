@@ -38,25 +38,33 @@ interface CandidateRow {
   blocking_exceptions: number | string;
 }
 
+/** A row of LAUNCH_STATE_SQL: a candidate program (`p`) or one of the learner's course completions (`c`). */
+interface LaunchStateRow extends CandidateRow {
+  kind: 'p' | 'c';
+  completed_at: number | string | null;
+}
+
 /**
- * Every program containing the course, with this learner's assignment state and whether an open
- * or dismissed exception blocks it: one query over indexed joins (course -> sets -> programs, then
- * the (program_id, user_id) unique index of assignments and exceptions).
+ * Everything the guard reads, in one statement (one round trip on MySQL): every program containing
+ * the course, with this learner's assignment state and whether an open or dismissed exception
+ * blocks it (indexed joins: course -> sets -> programs, then the (program_id, user_id) unique index
+ * of assignments and exceptions), followed by the learner's course completions (the
+ * (user_id, course_id) unique index). For a completion row `id` is the course id.
  */
-const CANDIDATES_SQL = `
-  SELECT p.id, p.fullname, p.structure_version, p.available, p.available_from, p.available_until,
+const LAUNCH_STATE_SQL = `
+  SELECT 'p' AS kind, p.id AS id, p.fullname, p.structure_version, p.available, p.available_from, p.available_until,
          a.status AS assignment_status,
          (SELECT COUNT(*) FROM program_exceptions e
-            WHERE e.program_id = p.id AND e.user_id = ? AND e.status IN ('open', 'dismissed')) AS blocking_exceptions
+            WHERE e.program_id = p.id AND e.user_id = ? AND e.status IN ('open', 'dismissed')) AS blocking_exceptions,
+         NULL AS completed_at
     FROM programs p
     LEFT JOIN program_user_assignments a ON a.program_id = p.id AND a.user_id = ?
    WHERE p.id IN (SELECT s.program_id FROM program_course_set_courses sc
                     JOIN program_course_sets s ON s.id = sc.course_set_id
                    WHERE sc.course_id = ?)
-   ORDER BY p.id`;
-
-/** The learner's completions: one query on the (user_id, course_id) unique index. */
-const COMPLETIONS_SQL = 'SELECT course_id, completed_at FROM course_completions WHERE user_id = ?';
+  UNION ALL
+  SELECT 'c', course_id, NULL, NULL, NULL, NULL, NULL, NULL, 0, completed_at FROM course_completions WHERE user_id = ?
+  ORDER BY kind DESC, id`;
 
 function enrolSql(db: Database): string {
   // One statement, no prior SELECT: the (user_id, course_id, method) unique index makes a
@@ -83,8 +91,7 @@ function formatDay(ms: number, timezone: string): string {
  */
 export function createLaunchGuard(site: Site): (args: CourseLaunchArgs) => Promise<GuardDecision> {
   const db = site.db;
-  const candidatesQuery = prepareStatement<CandidateRow>(db, CANDIDATES_SQL);
-  const completionsQuery = prepareStatement<{ course_id: number; completed_at: number | string }>(db, COMPLETIONS_SQL);
+  const launchStateQuery = prepareStatement<LaunchStateRow>(db, LAUNCH_STATE_SQL);
   const enrolStatement = prepareStatement(db, enrolSql(db));
 
   async function enrol(userId: number, courseId: number): Promise<void> {
@@ -108,7 +115,8 @@ export function createLaunchGuard(site: Site): (args: CourseLaunchArgs) => Promi
 
   return async ({ userId, courseId, dryRun }) => {
     const knex = db.knex;
-    const programs = await candidatesQuery.all([userId, userId, courseId]);
+    const state = await launchStateQuery.all([userId, userId, courseId, userId]);
+    const programs = state.filter((row) => row.kind === 'p');
     const assigned = programs.filter((p) => p.assignment_status === 'active' && Number(p.blocking_exceptions) === 0);
     if (!assigned.length) {
       const detail = dryRun
@@ -144,9 +152,7 @@ export function createLaunchGuard(site: Site): (args: CourseLaunchArgs) => Promi
         open.map((p) => ({ id: Number(p.id), version: Number(p.structure_version) })),
       );
       const completions = new Map<number, number>();
-      for (const row of await completionsQuery.all([userId])) {
-        completions.set(Number(row.course_id), Number(row.completed_at));
-      }
+      for (const row of state) if (row.kind === 'c') completions.set(Number(row.id), Number(row.completed_at));
       for (const structure of structures) {
         const program = open.find((p) => Number(p.id) === structure.programId)!;
         const decision = canLaunch(structure.compiled, evaluateProgram(structure.compiled, completions), courseId);
