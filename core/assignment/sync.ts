@@ -17,6 +17,7 @@ export interface LoadedRule {
   source: string;
   instance: RuleInstance;
   dueKind: 'none' | 'fixed' | 'relative';
+  /** The fixed due date; null unless `dueKind` is `fixed` (the service stores it that way). */
   dueDate: number | null;
   dueWithin: string | null;
   dueEvent: string | null;
@@ -220,8 +221,7 @@ export class AssignmentSync {
    * event start `new` and get their date from `syncRuleDue`, which reads the event.
    */
   private initialDue(rule: LoadedRule, now: number): { state: string; eventAt: number | null; dueAt: number | null } {
-    if (rule.dueKind === 'fixed') return { state: 'known', eventAt: null, dueAt: rule.dueDate };
-    if (rule.dueKind !== 'relative') return { state: 'known', eventAt: null, dueAt: null };
+    if (rule.dueKind !== 'relative') return { state: 'known', eventAt: null, dueAt: rule.dueDate };
     if (rule.dueEvent === ASSIGNMENT_DATE_EVENT) return { state: 'known', eventAt: now, dueAt: addDurationFast(now, rule.dueWithin!) };
     return { state: 'new', eventAt: null, dueAt: null };
   }
@@ -239,8 +239,7 @@ export class AssignmentSync {
   private staleDue(rule: LoadedRule): { sql: string; bindings: unknown[] } | null {
     if (this.readsEvent(rule)) return null;
     if (rule.dueKind === 'relative') return { sql: "m.due_state = 'new'", bindings: [] };
-    const dueAt = rule.dueKind === 'fixed' ? rule.dueDate : null;
-    return { sql: `m.due_state <> 'known' OR ${distinct(this.dialect, 'm.due_at', '?')} OR m.event_at IS NOT NULL`, bindings: [dueAt] };
+    return { sql: `m.due_state <> 'known' OR ${distinct(this.dialect, 'm.due_at', '?')} OR m.event_at IS NOT NULL`, bindings: [rule.dueDate] };
   }
 
   /**
@@ -317,12 +316,12 @@ export class AssignmentSync {
   async syncRuleDue(trx: Knex.Transaction, rule: LoadedRule, scope: UserScope, full: boolean): Promise<number> {
     if (rule.deletedAt !== null) return 0;
     if (rule.dueKind !== 'relative') {
-      const dueAt = rule.dueKind === 'fixed' ? rule.dueDate : null;
+      const stale = this.staleDue(rule)!;
       return write(
         trx,
-        `UPDATE program_rule_members SET due_state = 'known', event_at = NULL, due_at = ?
-         WHERE rule_id = ? AND user_id BETWEEN ? AND ? AND (due_state <> 'known' OR ${distinct(this.dialect, 'due_at', '?')} OR event_at IS NOT NULL)`,
-        [dueAt, rule.id, scope.lo, scope.hi, dueAt],
+        `UPDATE program_rule_members AS m SET due_state = 'known', event_at = NULL, due_at = ?
+         WHERE m.rule_id = ? AND m.user_id BETWEEN ? AND ? AND (${stale.sql})`,
+        [rule.dueDate, rule.id, scope.lo, scope.hi, ...stale.bindings],
       );
     }
     const within = rule.dueWithin!;
