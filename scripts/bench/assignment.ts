@@ -37,7 +37,7 @@ import { createSite, type Site } from '../../core/site';
 import { createApp } from '../../core/http/app';
 import { createApiToken } from '../../core/auth/tokens';
 import { assignmentService } from '../../core/assignment/index';
-import { totalWrites } from '../../core/assignment/sync';
+import { loadRules, totalWrites } from '../../core/assignment/sync';
 import { createTestDatabase } from '../../test/utils/db';
 import type { Dialect } from '../../core/db/database';
 import { statementTrace } from '../../core/db/statements';
@@ -342,23 +342,25 @@ async function audienceAdd(built: BuiltSite): Promise<{ requestMs: number; jobMs
   return { requestMs, jobMs, members: Number((assigned as Array<{ n: number }>)[0]!.n) };
 }
 
+/** BENCH_PROFILE_FIRST / BENCH_PROFILE_SYNC: the statements of the first two programs' sync of users 1..hi. */
+async function profileTwoPrograms(built: BuiltSite, hi: number): Promise<void> {
+  const { engine } = assignmentService(built.site);
+  for (const programId of built.programIds.slice(0, 2)) {
+    const rules = await loadRules(built.site.db.knex, { programId });
+    const stop = profileQueries(built.site);
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    await built.site.db.transaction((trx) => engine.syncProgramScope(trx, programId, rules, { lo: 1, hi }));
+    stop();
+    console.log(`  program ${programId}: ${(performance.now() - t0).toFixed(1)} ms wall, ${cpuMs(c0).toFixed(1)} ms cpu`);
+  }
+}
+
 async function run(dialect: Dialect, users: number, small: number): Promise<void> {
   console.log(`\n== ${dialect}: ${users} users (${os.cpus().length} cores, node ${process.version}) ==`);
   const big = await buildSite(dialect, users);
   try {
-    if (process.env.BENCH_PROFILE_FIRST) {
-      const service = assignmentService(big.site);
-      const { loadRules } = await import('../../core/assignment/sync');
-      for (const programId of [big.programIds[0]!, big.programIds[1]!]) {
-        const rules = await loadRules(big.site.db.knex, { programId });
-        const stop = profileQueries(big.site);
-        const t0 = performance.now();
-        const c0 = process.cpuUsage();
-        await big.site.db.transaction((trx) => service.engine.syncProgramScope(trx, programId, rules, { lo: 1, hi: 20000 }));
-        stop();
-        console.log(`  program ${programId}: ${(performance.now() - t0).toFixed(1)} ms wall, ${cpuMs(c0).toFixed(1)} ms cpu`);
-      }
-    }
+    if (process.env.BENCH_PROFILE_FIRST) await profileTwoPrograms(big, 20_000);
     const stopFirst = process.env.BENCH_PROFILE_FULL ? profileQueries(big.site, 1) : null;
     const first = await fullSync(big.site);
     stopFirst?.();
@@ -368,18 +370,7 @@ async function run(dialect: Dialect, users: number, small: number): Promise<void
       await big.site.stop();
       return;
     }
-    if (process.env.BENCH_PROFILE_SYNC) {
-      const service = assignmentService(big.site);
-      const { loadRules } = await import('../../core/assignment/sync');
-      for (const programId of [big.programIds[0]!, big.programIds[1]!]) {
-        const rules = await loadRules(big.site.db.knex, { programId });
-        const stop = profileQueries(big.site);
-        const t0 = performance.now();
-        await big.site.db.transaction((trx) => service.engine.syncProgramScope(trx, programId, rules, { lo: 1, hi: big.users }));
-        stop();
-        console.log(`  program ${programId}: ${(performance.now() - t0).toFixed(1)} ms`);
-      }
-    }
+    if (process.env.BENCH_PROFILE_SYNC) await profileTwoPrograms(big, big.users);
     if (process.env.BENCH_ONLY_AUDIENCE) {
       const add0 = await audienceAdd(big);
       console.log(`  add ${add0.members}-member audience: request ${add0.requestMs.toFixed(0)} ms, job ${add0.jobMs.toFixed(0)} ms`);
