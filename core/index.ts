@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-export { definePlugin } from './plugins/types';
+export { definePlugin } from './kernel/plugins/types';
 export type {
   PluginDefinition,
   PluginManifest,
@@ -13,10 +13,10 @@ export type {
   ExtensionRegistrar,
   PluginInfo,
   PluginState,
-} from './plugins/types';
-export { SDK_VERSION } from './plugins/sdk-version';
+} from './kernel/plugins/types';
+export { SDK_VERSION } from './kernel/plugins/sdk-version';
 
-export { allow, deny, abstain } from './hooks/hook-map';
+export { allow, deny, abstain } from './kernel/hooks/hook-map';
 export type {
   HookMap,
   GuardHook,
@@ -28,8 +28,8 @@ export type {
   GuardExplanation,
   HookName,
   HandlerFor,
-} from './hooks/hook-map';
-export type { PluginHooks, TapOptions } from './hooks/bus';
+} from './kernel/hooks/hook-map';
+export type { PluginHooks, TapOptions } from './kernel/hooks/bus';
 export type {
   CourseLaunchArgs,
   AssignmentChange,
@@ -38,26 +38,26 @@ export type {
   CompletionArgs,
   ProgramAssignmentArgs,
   ExceptionRaisedArgs,
-} from './hooks/core-hooks';
-export { isAncestryOnlyChange } from './hooks/core-hooks';
+} from './kernel/hooks/core-hooks';
+export { isAncestryOnlyChange } from './kernel/hooks/core-hooks';
 
-export type { ExtensionPointMap, ExtensionPointName } from './extensions';
-export type { AssignmentSource, RuleInstance, SourceRule, SourceContext, DueDateEvent, DueRule } from './assignment/types';
-export { createHierarchySource, type HierarchyInstance } from './assignment/hierarchy-source';
+export type { ExtensionPointMap, ExtensionPointName } from './kernel/extensions';
+export type { AssignmentSource, RuleInstance, SourceRule, SourceContext, DueDateEvent, DueRule } from './modules/assignment/types';
+export { createHierarchySource, type HierarchyInstance } from './modules/assignment/hierarchy-source';
 
-export type { ApiRoute, ApiRequest, ApiResponse, PageRoute, RouteAccess, AuthUser, JsonSchema, HttpMethod } from './http/routes';
-export type { JobContext, JobDefinition, JobHandler, ScheduleDefinition, EnqueueOptions, JobStatus, JobState } from './jobs/types';
-export type { ThemeRegistrar } from './themes/types';
+export type { ApiRoute, ApiRequest, ApiResponse, PageRoute, RouteAccess, AuthUser, JsonSchema, HttpMethod } from './kernel/http/routes';
+export type { JobContext, JobDefinition, JobHandler, ScheduleDefinition, EnqueueOptions, JobStatus, JobState } from './kernel/jobs/types';
+export type { ThemeRegistrar } from './kernel/themes/types';
 
-export type { Migration } from './db/migrations';
-export type { Database, Executor, Dialect } from './db/database';
-export { isUniqueViolation } from './db/database';
-export { WaymarkError, notFound, forbidden, conflict, invalid, type ErrorDetail } from './errors';
-export type { Logger } from './logging';
+export type { Migration } from './kernel/db/migrations';
+export type { Database, Executor, Dialect } from './kernel/db/database';
+export { isUniqueViolation } from './kernel/db/database';
+export { WaymarkError, notFound, forbidden, conflict, invalid, type ErrorDetail } from './kernel/errors';
+export type { Logger } from './kernel/logging';
 export type { Site } from './site';
 export type { CoreServices } from './services';
-export { addDuration, isValidDuration, parseDuration } from './programs/durations';
-export { isRetryableConflict } from './db/database';
-export { queryRows, runStatement, prepareStatement, placeholders, type PreparedStatement, type StatementBinding } from './db/statements';
-export { compileProgram, evaluateProgram, canLaunch } from './programs/engine';
-export type { CompiledProgram, ProgramEvaluation, SetEvaluation, ProgramStructure, CourseSetDef } from './programs/engine';
+export { addDuration, isValidDuration, parseDuration } from './modules/programs/durations';
+export { isRetryableConflict } from './kernel/db/database';
+export { queryRows, runStatement, prepareStatement, placeholders, type PreparedStatement, type StatementBinding } from './kernel/db/statements';
+export { compileProgram, evaluateProgram, canLaunch } from './modules/programs/engine';
+export type { CompiledProgram, ProgramEvaluation, SetEvaluation, ProgramStructure, CourseSetDef } from './modules/programs/engine';

@@ -1,6 +1,6 @@
 import type { Site } from './site';
-import { createPeopleServices, type PeopleServices } from './people/index';
-import { createLearningServices, type LearningServices } from './learning/index';
+import { createPeopleServices, type PeopleServices } from './modules/people/index';
+import { createLearningServices, type LearningServices } from './modules/learning/index';
 
 /** The domain services every route, job and plugin uses. */
 export interface CoreServices extends PeopleServices, LearningServices {}

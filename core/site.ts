@@ -1,20 +1,20 @@
-import { loadConfig, type SiteConfig } from './config';
-import { createDatabase, type Database } from './db/database';
-import { migrateLatest } from './db/migrations';
+import { loadConfig, type SiteConfig } from './kernel/config';
+import { createDatabase, type Database } from './kernel/db/database';
+import { migrateLatest } from './kernel/db/migrations';
 import { coreMigrations } from '../db/migrations/index';
-import { createLogger, type Logger } from './logging';
-import { createHookBus, type HookBus } from './hooks/index';
-import { ExtensionRegistry } from './extensions';
-import { RouteTable } from './http/routes';
-import { JobQueue } from './jobs/queue';
-import { PluginManager } from './plugins/manager';
-import { ThemeEngine } from './themes/engine';
+import { createLogger, type Logger } from './kernel/logging';
+import { createHookBus, type HookBus } from './kernel/hooks/index';
+import { ExtensionRegistry } from './kernel/extensions';
+import { RouteTable } from './kernel/http/routes';
+import { JobQueue } from './kernel/jobs/queue';
+import { PluginManager } from './kernel/plugins/manager';
+import { ThemeEngine } from './kernel/themes/engine';
 import { createCoreServices, type CoreServices } from './services';
-import { registerCoreRoutes } from './api/index';
-import { applyStoredTheme, registerWebPages } from './web/index';
-import { registerAssignmentCore } from './assignment/index';
-import { registerLaunchCore } from './launch/index';
-import { registerSessionCleanup } from './auth/sessions';
+import { registerCoreRoutes } from './api-index';
+import { applyStoredTheme, registerWebPages } from './modules/learner-views/index';
+import { registerAssignmentCore } from './modules/assignment/index';
+import { registerLaunchCore } from './modules/launch/index';
+import { registerSessionCleanup } from './kernel/auth/sessions';
 
 /**
  * The running site: every core service, wired once. Tests build one per database; the CLI builds

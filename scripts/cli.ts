@@ -4,9 +4,9 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { createSite, type Site } from '../core/site';
-import { createLogger } from '../core/logging';
-import { WaymarkError } from '../core/errors';
-import { createApiToken } from '../core/auth/tokens';
+import { createLogger } from '../core/kernel/logging';
+import { WaymarkError } from '../core/kernel/errors';
+import { createApiToken } from '../core/kernel/auth/tokens';
 import { serve } from './cli/serve';
 import { createProgress } from './cli/progress';
 import { printTable } from './cli/table';

@@ -1,4 +1,4 @@
-import type { Migration } from '../../core/db/migrations';
+import type { Migration } from '../../core/kernel/db/migrations';
 
 /** Site-wide tables: configuration, plugin state, users and API tokens. */
 export const platform: Migration = {

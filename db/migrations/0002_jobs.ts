@@ -1,4 +1,4 @@
-import type { Migration } from '../../core/db/migrations';
+import type { Migration } from '../../core/kernel/db/migrations';
 
 /** The background job queue and the run bookkeeping of scheduled tasks (see core/jobs/queue.ts). */
 export const jobs: Migration = {

@@ -1,4 +1,4 @@
-import type { Migration } from '../../core/db/migrations';
+import type { Migration } from '../../core/kernel/db/migrations';
 
 /**
  * People: custom profile fields, the organisation and position trees, job assignments (the

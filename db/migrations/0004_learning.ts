@@ -1,4 +1,4 @@
-import type { Migration } from '../../core/db/migrations';
+import type { Migration } from '../../core/kernel/db/migrations';
 
 /** Courses, activities, completion criteria, enrolments, activity/course completion and grades. */
 export const learning: Migration = {

@@ -1,4 +1,4 @@
-import type { Migration } from '../../core/db/migrations';
+import type { Migration } from '../../core/kernel/db/migrations';
 
 /** Programs, their course sets, and program / course-set completion. */
 export const programs: Migration = {

@@ -1,4 +1,4 @@
-import type { Migration } from '../../core/db/migrations';
+import type { Migration } from '../../core/kernel/db/migrations';
 
 /**
  * Program assignment (DOMAIN 4, 4.1): rules, materialised rule memberships, one effective

@@ -1,4 +1,4 @@
-import type { Migration } from '../../core/db/migrations';
+import type { Migration } from '../../core/kernel/db/migrations';
 
 /** Browser sessions, stored in the database so every server process shares them. */
 export const sessions: Migration = {

@@ -1,4 +1,4 @@
-import type { Migration } from '../../core/db/migrations';
+import type { Migration } from '../../core/kernel/db/migrations';
 
 /**
  * Covering indexes for assignment sync. The sources' member queries look users up by node, manager

@@ -1,4 +1,4 @@
-import type { MigrationSet } from '../../core/db/migrations';
+import type { MigrationSet } from '../../core/kernel/db/migrations';
 import { platform } from './0001_platform';
 import { jobs } from './0002_jobs';
 import { people } from './0003_people';

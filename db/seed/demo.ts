@@ -1,5 +1,5 @@
 import type { Site } from '../../core/site';
-import { assignmentService } from '../../core/assignment/index';
+import { assignmentService } from '../../core/modules/assignment/index';
 
 export interface DemoLogin {
   role: string;

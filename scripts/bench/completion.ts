@@ -17,7 +17,7 @@ import path from 'node:path';
 import winston from 'winston';
 import { createSite, type Site } from '../../core/site';
 import { createTestDatabase, type TestDatabase } from '../../test/utils/db';
-import type { Dialect } from '../../core/db/database';
+import type { Dialect } from '../../core/kernel/db/database';
 
 const PROGRAMS = 20;
 

@@ -13,11 +13,11 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { spawn } from 'node:child_process';
 import knexFactory from 'knex';
-import { createDatabase, type Database } from '../../core/db/database';
-import { migrateLatest } from '../../core/db/migrations';
+import { createDatabase, type Database } from '../../core/kernel/db/database';
+import { migrateLatest } from '../../core/kernel/db/migrations';
 import { coreMigrations } from '../../db/migrations/index';
-import { createLogger } from '../../core/logging';
-import { JobQueue } from '../../core/jobs/queue';
+import { createLogger } from '../../core/kernel/logging';
+import { JobQueue } from '../../core/kernel/jobs/queue';
 
 const JOB = 'bench.noop';
 const logger = createLogger({ silent: true });

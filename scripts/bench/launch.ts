@@ -29,12 +29,12 @@ import autocannon from 'autocannon';
 import express from 'express';
 import winston from 'winston';
 import { createSite } from '../../core/site';
-import { createApp } from '../../core/http/app';
-import { projectRoot } from '../../core/config';
-import { hashPassword } from '../../core/auth/passwords';
-import { SESSION_COOKIE, SESSION_MAX_AGE_MS } from '../../core/auth/sessions';
+import { createApp } from '../../core/kernel/http/app';
+import { projectRoot } from '../../core/kernel/config';
+import { hashPassword } from '../../core/kernel/auth/passwords';
+import { SESSION_COOKIE, SESSION_MAX_AGE_MS } from '../../core/kernel/auth/sessions';
 import { createTestDatabase } from '../../test/utils/db';
-import type { Dialect } from '../../core/db/database';
+import type { Dialect } from '../../core/kernel/db/database';
 
 const LEARNERS = 10_000;
 const COURSES = 500;

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { projectRoot } from '../../core/config';
-import { WaymarkError } from '../../core/errors';
-import { PluginErrorCode } from '../../core/plugins/codes';
-import { PLUGIN_ID_PATTERN } from '../../core/plugins/manifest';
-import { SDK_VERSION } from '../../core/plugins/sdk-version';
+import { projectRoot } from '../../core/kernel/config';
+import { WaymarkError } from '../../core/kernel/errors';
+import { PluginErrorCode } from '../../core/kernel/plugins/codes';
+import { PLUGIN_ID_PATTERN } from '../../core/kernel/plugins/manifest';
+import { SDK_VERSION } from '../../core/kernel/plugins/sdk-version';
 
 /**
  * MySQL identifiers stop at 64 characters and every plugin gets a `<id>_migrations` table, so a

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { createSite, type Site } from '../../core/site';
-import { createApp } from '../../core/http/app';
+import { createApp } from '../../core/kernel/http/app';
 
 export interface ServeOptions {
   port: number;

@@ -9,8 +9,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createApp } from '../../core/http/app';
-import { projectRoot } from '../../core/config';
+import { createApp } from '../../core/kernel/http/app';
+import { projectRoot } from '../../core/kernel/config';
 import { createTestSite, type TestSite } from '../utils/site';
 import { NAMES, PASSWORD, seedScenario, type Scenario } from './scenario';
 

@@ -5,7 +5,7 @@
  */
 import type { Agent } from 'supertest';
 import type { Site } from '../../core/site';
-import { assignmentService } from '../../core/assignment/index';
+import { assignmentService } from '../../core/modules/assignment/index';
 
 export const PASSWORD = 'correct horse battery';
 

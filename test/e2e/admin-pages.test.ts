@@ -2,12 +2,12 @@ import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
 import type express from 'express';
-import { createApp } from '../../core/http/app';
-import { createApiToken } from '../../core/auth/tokens';
-import { projectRoot } from '../../core/config';
+import { createApp } from '../../core/kernel/http/app';
+import { createApiToken } from '../../core/kernel/auth/tokens';
+import { projectRoot } from '../../core/kernel/config';
 import type { Site } from '../../core/site';
-import { applyStoredTheme } from '../../core/web/index';
-import { assignmentService } from '../../core/assignment/index';
+import { applyStoredTheme } from '../../core/modules/learner-views/index';
+import { assignmentService } from '../../core/modules/assignment/index';
 import { createTestSite, type TestSite } from '../utils/site';
 import { csrfFrom, seedScenario, signIn, type Scenario } from '../browser/scenario';
 

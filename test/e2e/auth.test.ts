@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import type express from 'express';
-import { createApp } from '../../core/http/app';
+import { createApp } from '../../core/kernel/http/app';
 import { createSite, type Site } from '../../core/site';
-import { SESSION_CLEANUP_JOB, SESSION_COOKIE } from '../../core/auth/sessions';
-import { LOGIN_ATTEMPTS } from '../../core/auth/login';
+import { SESSION_CLEANUP_JOB, SESSION_COOKIE } from '../../core/kernel/auth/sessions';
+import { LOGIN_ATTEMPTS } from '../../core/kernel/auth/login';
 import { silentLogger } from '../utils/site';
 import { createCourse, createLaunchSite, createUser, csrfFrom, login, type LaunchSite } from './launch-fixtures';
 

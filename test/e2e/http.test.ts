@@ -2,10 +2,10 @@ import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
 import type express from 'express';
-import { createApp } from '../../core/http/app';
-import { createApiToken, revokeApiToken } from '../../core/auth/tokens';
-import { WaymarkError } from '../../core/errors';
-import type { ApiRoute, JsonSchema } from '../../core/http/routes';
+import { createApp } from '../../core/kernel/http/app';
+import { createApiToken, revokeApiToken } from '../../core/kernel/auth/tokens';
+import { WaymarkError } from '../../core/kernel/errors';
+import type { ApiRoute, JsonSchema } from '../../core/kernel/http/routes';
 import type { Site } from '../../core/site';
 import { createTestSite, type TestSite } from '../utils/site';
 

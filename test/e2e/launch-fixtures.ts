@@ -7,11 +7,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Agent } from 'supertest';
-import type { SiteConfig } from '../../core/config';
-import { projectRoot } from '../../core/config';
-import { SESSION_COOKIE } from '../../core/auth/sessions';
+import type { SiteConfig } from '../../core/kernel/config';
+import { projectRoot } from '../../core/kernel/config';
+import { SESSION_COOKIE } from '../../core/kernel/auth/sessions';
 import type { Site } from '../../core/site';
-import type { CourseSetInput } from '../../core/programs/service';
+import type { CourseSetInput } from '../../core/modules/programs/service';
 import { createTestSite, type TestSite } from '../utils/site';
 
 export interface LaunchSite extends TestSite {

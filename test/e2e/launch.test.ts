@@ -1,10 +1,10 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import type express from 'express';
-import { createApp } from '../../core/http/app';
-import { createApiToken } from '../../core/auth/tokens';
+import { createApp } from '../../core/kernel/http/app';
+import { createApiToken } from '../../core/kernel/auth/tokens';
 import type { Site } from '../../core/site';
-import { deny } from '../../core/hooks/hook-map';
+import { deny } from '../../core/kernel/hooks/hook-map';
 import { assign, createCourse, createLaunchSite, createProgram, createUser, enrolments, login, type LaunchSite } from './launch-fixtures';
 
 const html = { Accept: 'text/html' };

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import type express from 'express';
-import { createApp } from '../../core/http/app';
-import { createApiToken } from '../../core/auth/tokens';
-import { verifyPassword } from '../../core/auth/passwords';
+import { createApp } from '../../core/kernel/http/app';
+import { createApiToken } from '../../core/kernel/auth/tokens';
+import { verifyPassword } from '../../core/kernel/auth/passwords';
 import type { Site } from '../../core/site';
 import { createTestSite, type TestSite } from '../utils/site';
 

@@ -6,10 +6,10 @@ import { expect } from 'chai';
 import request from 'supertest';
 import winston from 'winston';
 import type express from 'express';
-import { createApp } from '../../core/http/app';
-import { createApiToken } from '../../core/auth/tokens';
-import { ThemeEngine } from '../../core/themes/engine';
-import { projectRoot } from '../../core/config';
+import { createApp } from '../../core/kernel/http/app';
+import { createApiToken } from '../../core/kernel/auth/tokens';
+import { ThemeEngine } from '../../core/kernel/themes/engine';
+import { projectRoot } from '../../core/kernel/config';
 import type { Site } from '../../core/site';
 import { createTestSite, type TestSite } from '../utils/site';
 

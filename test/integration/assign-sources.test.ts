@@ -2,11 +2,11 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { Ajv } from 'ajv';
 import type { Knex } from 'knex';
-import { projectRoot } from '../../core/config';
-import type { AssignmentSource, RuleInstance, SourceContext, SourceRule } from '../../core/assignment/types';
-import type { AssignmentChange } from '../../core/hooks/core-hooks';
+import { projectRoot } from '../../core/kernel/config';
+import type { AssignmentSource, RuleInstance, SourceContext, SourceRule } from '../../core/modules/assignment/types';
+import type { AssignmentChange } from '../../core/kernel/hooks/core-hooks';
 import type { Site } from '../../core/site';
-import type { User } from '../../core/people/types';
+import type { User } from '../../core/modules/people/types';
 import { createTestSite, type TestSite } from '../utils/site';
 
 /**

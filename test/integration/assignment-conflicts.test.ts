@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { assignmentService } from '../../core/assignment/index';
-import type { AssignmentSource, RuleInstance } from '../../core/assignment/types';
+import { assignmentService } from '../../core/modules/assignment/index';
+import type { AssignmentSource, RuleInstance } from '../../core/modules/assignment/types';
 import { testDialect } from '../utils/db';
 import { createTestSite, type TestSite } from '../utils/site';
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { addDuration } from '../../core/programs/durations';
-import { addDurationFast, humanDuration } from '../../core/assignment/sync';
+import { addDuration } from '../../core/modules/programs/durations';
+import { addDurationFast, humanDuration } from '../../core/modules/assignment/sync';
 
 describe('assignment due-date arithmetic', () => {
   it('gives exactly the calendar result of addDuration (luxon, UTC) for any instant and duration', () => {

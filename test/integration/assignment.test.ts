@@ -2,13 +2,13 @@ import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
 import type express from 'express';
-import { createApp } from '../../core/http/app';
-import { createApiToken } from '../../core/auth/tokens';
+import { createApp } from '../../core/kernel/http/app';
+import { createApiToken } from '../../core/kernel/auth/tokens';
 import type { Site } from '../../core/site';
-import { assignmentService, RECONCILE_JOB } from '../../core/assignment/index';
+import { assignmentService, RECONCILE_JOB } from '../../core/modules/assignment/index';
 import { createTestSite, type TestSite } from '../utils/site';
 import { testDialect } from '../utils/db';
-import { addDuration } from '../../core/programs/durations';
+import { addDuration } from '../../core/modules/programs/durations';
 
 const DAY = 86_400_000;
 

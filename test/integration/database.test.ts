@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { createDatabase, isUniqueViolation, type Database } from '../../core/db/database';
-import { prepareStatement } from '../../core/db/statements';
+import { createDatabase, isUniqueViolation, type Database } from '../../core/kernel/db/database';
+import { prepareStatement } from '../../core/kernel/db/statements';
 import { createTestDatabase, testDialect, type TestDatabase } from '../utils/db';
 
 /** A promise-based barrier: both sides arrive before either goes on (no sleeps). */

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { expect } from 'chai';
 import { seedDemoSite } from '../../db/seed/demo';
-import { verifyPassword } from '../../core/auth/passwords';
-import { loadRequiredLearning } from '../../core/web/learner-data';
+import { verifyPassword } from '../../core/kernel/auth/passwords';
+import { loadRequiredLearning } from '../../core/modules/learner-views/learner-data';
 import { testDialect } from '../utils/db';
 import { createTestSite, type TestSite } from '../utils/site';
 

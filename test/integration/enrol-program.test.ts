@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Site } from '../../core/site';
-import { checkCourseLaunch, explainCourseLaunch } from '../../core/launch/index';
+import { checkCourseLaunch, explainCourseLaunch } from '../../core/modules/launch/index';
 import { testDialect } from '../utils/db';
 import { assign, createCourse, createLaunchSite, createProgram, createUser, enrolments, type LaunchSite } from '../e2e/launch-fixtures';
 

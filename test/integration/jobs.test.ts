@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { expect } from 'chai';
-import { createDatabase, type Database } from '../../core/db/database';
-import { migrateLatest } from '../../core/db/migrations';
+import { createDatabase, type Database } from '../../core/kernel/db/database';
+import { migrateLatest } from '../../core/kernel/db/migrations';
 import { coreMigrations } from '../../db/migrations/index';
-import { createLogger } from '../../core/logging';
-import { JobQueue } from '../../core/jobs/queue';
-import { WaymarkError } from '../../core/errors';
+import { createLogger } from '../../core/kernel/logging';
+import { JobQueue } from '../../core/kernel/jobs/queue';
+import { WaymarkError } from '../../core/kernel/errors';
 import { createTestDatabase, testDialect, type TestDatabase } from '../utils/db';
 
 const logger = createLogger({ silent: true });

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import request from 'supertest';
-import { createApp } from '../../core/http/app';
+import { createApp } from '../../core/kernel/http/app';
 import { testDialect } from '../utils/db';
 import { assign, createCourse, createLaunchSite, createProgram, createUser, enrolments, login, type LaunchSite } from '../e2e/launch-fixtures';
 

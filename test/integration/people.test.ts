@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import type { Site } from '../../core/site';
-import { WaymarkError } from '../../core/errors';
-import type { AssignmentChange } from '../../core/hooks/core-hooks';
-import type { PeopleServices } from '../../core/people/index';
+import { WaymarkError } from '../../core/kernel/errors';
+import type { AssignmentChange } from '../../core/kernel/hooks/core-hooks';
+import type { PeopleServices } from '../../core/modules/people/index';
 import { createTestSite, type TestSite } from '../utils/site';
 
 /** Runs `work` and returns the WaymarkError it throws (failing the test when it does not). */

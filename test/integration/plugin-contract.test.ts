@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { projectRoot } from '../../core/config';
+import { projectRoot } from '../../core/kernel/config';
 import { definePluginContractSuite, pluginFolders, useSharedTestDatabase } from '../utils/plugin-contract';
 
 // Every plugin shipped in plugins/ gets the contract suite with no test code of its own, plus the

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
 import { scaffoldPlugin } from '../../scripts/cli/new-plugin';
-import { createApp } from '../../core/http/app';
-import { createApiToken } from '../../core/auth/tokens';
+import { createApp } from '../../core/kernel/http/app';
+import { createApiToken } from '../../core/kernel/auth/tokens';
 import { definePluginContractSuite } from '../utils/plugin-contract';
 import { createTestSite } from '../utils/site';
 

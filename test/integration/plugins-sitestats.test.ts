@@ -4,10 +4,10 @@ import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
 import { createSite, type Site } from '../../core/site';
-import { createLogger } from '../../core/logging';
-import { createApp } from '../../core/http/app';
-import { createApiToken } from '../../core/auth/tokens';
-import { projectRoot } from '../../core/config';
+import { createLogger } from '../../core/kernel/logging';
+import { createApp } from '../../core/kernel/http/app';
+import { createApiToken } from '../../core/kernel/auth/tokens';
+import { projectRoot } from '../../core/kernel/config';
 import { createTestDatabase, type TestDatabase } from '../utils/db';
 
 describe('tool_sitestats plugin', function () {

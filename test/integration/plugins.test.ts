@@ -3,10 +3,10 @@ import { expect } from 'chai';
 import request from 'supertest';
 import sinon from 'sinon';
 import { createSite, type Site } from '../../core/site';
-import { createLogger } from '../../core/logging';
-import { createApp } from '../../core/http/app';
-import type { PluginInfo } from '../../core/plugins/types';
-import type { CompletionArgs } from '../../core/hooks/core-hooks';
+import { createLogger } from '../../core/kernel/logging';
+import { createApp } from '../../core/kernel/http/app';
+import type { PluginInfo } from '../../core/kernel/plugins/types';
+import type { CompletionArgs } from '../../core/kernel/hooks/core-hooks';
 import { createTestDatabase, type TestDatabase } from '../utils/db';
 
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/plugins');

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import type express from 'express';
-import { createApp } from '../../core/http/app';
-import { createApiToken } from '../../core/auth/tokens';
+import { createApp } from '../../core/kernel/http/app';
+import { createApiToken } from '../../core/kernel/auth/tokens';
 import type { Site } from '../../core/site';
 import { createTestSite, type TestSite } from '../utils/site';
 

@@ -4,12 +4,12 @@
  * directive and the suite fails. Nothing here is meant to run.
  */
 import type { Knex } from 'knex';
-import type { HookBus, PluginHooks } from '../../core/hooks/bus';
-import { allow, deny, type FilterHook, type GuardHook, type NotifyHook } from '../../core/hooks/hook-map';
-import type { CompletionArgs } from '../../core/hooks/core-hooks';
+import type { HookBus, PluginHooks } from '../../core/kernel/hooks/bus';
+import { allow, deny, type FilterHook, type GuardHook, type NotifyHook } from '../../core/kernel/hooks/hook-map';
+import type { CompletionArgs } from '../../core/kernel/hooks/core-hooks';
 
 // A plugin publishes its own hooks by declaration merging, named `<pluginId>.<name>`.
-declare module '../../core/hooks/hook-map' {
+declare module '../../core/kernel/hooks/hook-map' {
   interface HookMap {
     'local_typetest.synced': NotifyHook<{ count: number }>;
     'local_typetest.canSync': GuardHook<{ userId: number }>;

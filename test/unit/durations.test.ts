@@ -8,8 +8,8 @@ import {
   normalizeDuration,
   parseDuration,
   sumDurations,
-} from '../../core/programs/durations';
-import { WaymarkError } from '../../core/errors';
+} from '../../core/modules/programs/durations';
+import { WaymarkError } from '../../core/kernel/errors';
 
 const utc = (iso: string): number => Date.parse(iso);
 

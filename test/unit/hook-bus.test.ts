@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { HookBus } from '../../core/hooks/bus';
-import { createHookBus } from '../../core/hooks/index';
-import { abstain, allow, deny, type CollectHook, type FilterHook, type GuardHook, type NotifyHook } from '../../core/hooks/hook-map';
-import type { CompletionArgs } from '../../core/hooks/core-hooks';
+import { HookBus } from '../../core/kernel/hooks/bus';
+import { createHookBus } from '../../core/kernel/hooks/index';
+import { abstain, allow, deny, type CollectHook, type FilterHook, type GuardHook, type NotifyHook } from '../../core/kernel/hooks/hook-map';
+import type { CompletionArgs } from '../../core/kernel/hooks/core-hooks';
 
-declare module '../../core/hooks/hook-map' {
+declare module '../../core/kernel/hooks/hook-map' {
   interface HookMap {
     'unit_bus.check': GuardHook<{ userId: number }>;
     'unit_bus.ping': NotifyHook<{ n: number }>;

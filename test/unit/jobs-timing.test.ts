@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { assertCron, latestTick, nextTick, retryDelayMs } from '../../core/jobs/timing';
-import { WaymarkError } from '../../core/errors';
+import { assertCron, latestTick, nextTick, retryDelayMs } from '../../core/kernel/jobs/timing';
+import { WaymarkError } from '../../core/kernel/errors';
 
 describe('job timing', () => {
   it('doubles the retry delay each attempt, within ±20% jitter', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Ajv2020 } from 'ajv/dist/2020';
-import { buildOpenApiDocument, toOpenApiPath } from '../../core/http/openapi';
-import type { OwnedApiRoute } from '../../core/http/routes';
+import { buildOpenApiDocument, toOpenApiPath } from '../../core/kernel/http/openapi';
+import type { OwnedApiRoute } from '../../core/kernel/http/routes';
 
 const routes: OwnedApiRoute[] = [
   {

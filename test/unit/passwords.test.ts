@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { hashPassword, verifyPassword } from '../../core/auth/passwords';
+import { hashPassword, verifyPassword } from '../../core/kernel/auth/passwords';
 
 describe('passwords', () => {
   it('verifies the right password and rejects a wrong one', async () => {

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { projectRoot } from '../../core/config';
-import { PluginErrorCode } from '../../core/plugins/codes';
+import { projectRoot } from '../../core/kernel/config';
+import { PluginErrorCode } from '../../core/kernel/plugins/codes';
 
 const guide = fs.readFileSync(path.join(projectRoot, 'docs', 'plugin-authors.md'), 'utf8');
 

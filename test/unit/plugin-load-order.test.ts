@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { resolveLoadOrder } from '../../core/plugins/load-order';
-import type { PluginManifest } from '../../core/plugins/types';
+import { resolveLoadOrder } from '../../core/kernel/plugins/load-order';
+import type { PluginManifest } from '../../core/kernel/plugins/types';
 
 const plugin = (id: string, requires: Record<string, string> = {}, version = '1.0.0'): [string, PluginManifest] => [
   id,

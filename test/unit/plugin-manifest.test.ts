@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { checkManifest } from '../../core/plugins/manifest';
-import { SDK_VERSION } from '../../core/plugins/sdk-version';
+import { checkManifest } from '../../core/kernel/plugins/manifest';
+import { SDK_VERSION } from '../../core/kernel/plugins/sdk-version';
 
 const good = { id: 'local_demo', name: 'Demo', version: '1.2.3', sdk: '^1.0.0' };
 const codes = (raw: unknown, folder = 'local_demo') => checkManifest(raw, folder).problems.map((p) => p.code);

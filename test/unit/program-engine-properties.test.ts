@@ -10,7 +10,7 @@ import {
   type ProgramEvaluation,
   type SetOperator,
   type SetRule,
-} from '../../core/programs/engine';
+} from '../../core/modules/programs/engine';
 
 // Programs use courses 1..8; completions may also name 9..10, which are in no program.
 const PROGRAM_COURSES = 8;

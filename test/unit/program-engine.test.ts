@@ -13,7 +13,7 @@ import {
   type ProgramEvaluation,
   type SetOperator,
   type SetRule,
-} from '../../core/programs/engine';
+} from '../../core/modules/programs/engine';
 
 // Courses are letters: A is id 1, B id 2, ... named "Course A", score 1 unless overridden.
 const LETTERS = 'ABCDEFGHIJKLMNOP';

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import knexFactory from 'knex';
-import type { Dialect } from '../../core/db/database';
+import type { Dialect } from '../../core/kernel/db/database';
 
 /** Which database this run of the integration suite uses (scripts/test.ts runs it once per dialect). */
 export const testDialect: Dialect = process.env.WAYMARK_TEST_DB === 'mysql' ? 'mysql' : 'sqlite';

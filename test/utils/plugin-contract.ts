@@ -4,14 +4,14 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { expect } from 'chai';
 import { createSite, type Site } from '../../core/site';
-import { createLogger } from '../../core/logging';
-import { migrateLatest, migrateRollbackAll } from '../../core/db/migrations';
+import { createLogger } from '../../core/kernel/logging';
+import { migrateLatest, migrateRollbackAll } from '../../core/kernel/db/migrations';
 import { coreMigrations } from '../../db/migrations/index';
-import { discoverPlugins, importPluginDefinition } from '../../core/plugins/discovery';
-import { resolveLoadOrder } from '../../core/plugins/load-order';
-import { createRegisterContext, removeRegistrations } from '../../core/plugins/context';
-import { pluginMigrationSet } from '../../core/plugins/manager';
-import type { PluginManifest } from '../../core/plugins/types';
+import { discoverPlugins, importPluginDefinition } from '../../core/kernel/plugins/discovery';
+import { resolveLoadOrder } from '../../core/kernel/plugins/load-order';
+import { createRegisterContext, removeRegistrations } from '../../core/kernel/plugins/context';
+import { pluginMigrationSet } from '../../core/kernel/plugins/manager';
+import type { PluginManifest } from '../../core/kernel/plugins/types';
 import { createTestDatabase, type TestDatabase } from './db';
 
 /** Every table of the connected database, sorted. */

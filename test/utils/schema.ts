@@ -1,5 +1,5 @@
 import { createSite } from '../../core/site';
-import { dumpSchema } from '../../core/db/schema-dump';
+import { dumpSchema } from '../../core/kernel/db/schema-dump';
 import { silentLogger } from './site';
 
 /** Migrates an empty database with core and every shipped plugin, and dumps its schema. */

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import winston from 'winston';
 import { createSite, type Site } from '../../core/site';
-import type { SiteConfig } from '../../core/config';
+import type { SiteConfig } from '../../core/kernel/config';
 import { createTestDatabase, type TestDatabase } from './db';
 
 /** A logger that records nothing to the console (tests assert on behaviour, not log lines). */

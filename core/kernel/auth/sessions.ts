@@ -1,0 +1,257 @@
+import session, { Store, type SessionData } from 'express-session';
+import type { Request, RequestHandler } from 'express';
+import type { Database } from '../db/database';
+import type { Site } from '../../site';
+import type { AuthUser } from '../http/routes';
+import { prepareStatement, type PreparedStatement } from '../db/statements';
+
+declare module 'express-session' {
+  interface SessionData {
+    /** The signed-in user; absent for an anonymous session (which exists only to hold a CSRF token). */
+    userId?: number;
+    /** Epoch ms of the login that created this session. */
+    loginAt?: number;
+  }
+}
+
+/** Name of the session cookie. */
+export const SESSION_COOKIE = 'waymark.sid';
+/**
+ * Lifetime of a session from sign-in (the cookie's Max-Age). The stored row's expiry follows
+ * activity (KnexSessionStore.touch) so it never ends before the cookie does.
+ */
+export const SESSION_MAX_AGE_MS = 8 * 60 * 60 * 1000;
+/** Name of the scheduled job that deletes expired sessions. */
+export const SESSION_CLEANUP_JOB = 'core.sessions_cleanup';
+/**
+ * A touch that would move the stored expiry by less than this is skipped: keeping the row's
+ * expiry current then costs one write a minute per active session instead of one per request.
+ */
+const TOUCH_RESOLUTION_MS = 60_000;
+/** Bound on the per-process memo of stored expiries (a cache, so losing it only costs a write). */
+const EXPIRY_MEMO_LIMIT = 50_000;
+const CLEANUP_BATCH = 1000;
+
+type Callback<T = void> = (err: unknown, value?: T) => void;
+
+function expiryOf(data: SessionData, now: number): number {
+  const expires = data.cookie?.expires;
+  if (expires) return new Date(expires).getTime();
+  return now + (data.cookie?.maxAge ?? SESSION_MAX_AGE_MS);
+}
+
+/**
+ * An express-session store backed by the `sessions` table, so a session created by one server
+ * process is valid in every other one. Reads are one primary-key lookup; expired rows are never
+ * returned and are deleted by the {@link SESSION_CLEANUP_JOB} schedule.
+ */
+export class KnexSessionStore extends Store {
+  private readonly storedExpiry = new Map<string, number>();
+  private readonly upsertSql: string;
+  private readonly select: PreparedStatement<SessionUserRow & { data: string; expires_at: number | string; u_id: number | null }>;
+  private readonly slide: PreparedStatement<never>;
+  private readonly selectLearner: PreparedStatement<SessionUserRow & { expires_at: number | string; u_id: number | null; enrolled: number | null }>;
+  /** Users read with their session by get(), until resolveSessionUser() in the same request takes them. */
+  private readonly loadedUsers = new Map<string, AuthUser | null>();
+
+  constructor(private readonly db: Database) {
+    super();
+    // Every page request reads its session and then its user: one prepared primary-key lookup
+    // does both (the user only while active, so suspension signs people out at once).
+    this.select = prepareStatement(
+      db,
+      `SELECT s.data, s.expires_at, u.id AS u_id, u.username, u.fullname, u.is_admin, u.lang, u.timezone
+         FROM sessions s LEFT JOIN users u ON u.id = s.user_id AND u.suspended = 0 AND u.deleted = 0
+        WHERE s.sid = ?`,
+    );
+    this.slide = prepareStatement(db, 'UPDATE sessions SET expires_at = ? WHERE sid = ?');
+    this.selectLearner = prepareStatement(
+      db,
+      `SELECT s.expires_at, u.id AS u_id, u.username, u.fullname, u.is_admin, u.lang, u.timezone,
+              (SELECT 1 FROM enrolments e WHERE e.user_id = u.id AND e.course_id = ? AND e.status = 'active' LIMIT 1) AS enrolled
+         FROM sessions s LEFT JOIN users u ON u.id = s.user_id AND u.suspended = 0 AND u.deleted = 0
+        WHERE s.sid = ?`,
+    );
+    this.upsertSql =
+      db.dialect === 'mysql'
+        ? 'INSERT INTO sessions (sid, user_id, data, expires_at) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE user_id = VALUES(user_id), data = VALUES(data), expires_at = VALUES(expires_at)'
+        : 'INSERT INTO sessions (sid, user_id, data, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (sid) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, expires_at = excluded.expires_at';
+  }
+
+  override get(sid: string, callback: Callback<SessionData | null>): void {
+    this.select
+      .all([sid])
+      .then((rows) => {
+        const row = rows[0];
+        if (!row || Number(row.expires_at) <= this.db.now()) return callback(null, null);
+        this.remember(sid, Number(row.expires_at));
+        if (this.loadedUsers.size >= EXPIRY_MEMO_LIMIT) this.loadedUsers.clear();
+        this.loadedUsers.set(sid, row.u_id === null ? null : toAuthUser(row));
+        callback(null, JSON.parse(row.data) as SessionData);
+      })
+      .catch((error: unknown) => callback(error));
+  }
+
+  /**
+   * The user row read together with session `sid` by the latest get() (null: none or inactive),
+   * handed over once; undefined when this process has not just read that session.
+   */
+  takeLoadedUser(sid: string): AuthUser | null | undefined {
+    const user = this.loadedUsers.get(sid);
+    this.loadedUsers.delete(sid);
+    return user;
+  }
+
+  override set(sid: string, data: SessionData, callback?: Callback): void {
+    const expiresAt = expiryOf(data, this.db.now());
+    this.db.knex
+      .raw(this.upsertSql, [sid, data.userId ?? null, JSON.stringify(data), expiresAt])
+      .then(() => {
+        this.remember(sid, expiresAt);
+        callback?.(null);
+      })
+      .catch((error: unknown) => callback?.(error));
+  }
+
+  override destroy(sid: string, callback?: Callback): void {
+    this.storedExpiry.delete(sid);
+    this.db
+      .knex('sessions')
+      .where({ sid })
+      .delete()
+      .then(() => callback?.(null))
+      .catch((error: unknown) => callback?.(error));
+  }
+
+  override touch(sid: string, data: SessionData, callback?: () => void): void {
+    const expiresAt = expiryOf(data, this.db.now());
+    const known = this.storedExpiry.get(sid);
+    if (known !== undefined && expiresAt - known < TOUCH_RESOLUTION_MS) {
+      callback?.();
+      return;
+    }
+    // Prepared: launches of a learner's first minute each slide their session once.
+    this.slide
+      .run([expiresAt, sid])
+      .then(() => this.remember(sid, expiresAt))
+      .catch(() => undefined)
+      .finally(() => callback?.());
+  }
+
+  /**
+   * The active user signed in with session `sid`, without loading the session data, and whether
+   * they hold an active enrolment in `courseId`: null when the session is unknown, expired,
+   * anonymous, or its user is suspended or deleted. For the course launch fast path, the hottest
+   * learner route: one statement answers both questions it asks before the guard chain.
+   */
+  async activeLearner(sid: string, courseId: number): Promise<{ user: AuthUser; enrolled: boolean } | null> {
+    const row = (await this.selectLearner.all([courseId, sid]))[0];
+    if (!row || Number(row.expires_at) <= this.db.now() || row.u_id === null) return null;
+    this.remember(sid, Number(row.expires_at));
+    return { user: toAuthUser(row), enrolled: row.enrolled !== null };
+  }
+
+  /** Slides the session's stored expiry as a request through express-session would (at most one write a minute). */
+  slideExpiry(sid: string): Promise<void> {
+    return new Promise((resolve) => this.touch(sid, { cookie: { expires: new Date(this.db.now() + SESSION_MAX_AGE_MS) } } as SessionData, resolve));
+  }
+
+  /** Deletes expired sessions in batches; returns how many went. */
+  async deleteExpired(now = this.db.now()): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const sids = (await this.db.knex('sessions').where('expires_at', '<=', now).limit(CLEANUP_BATCH).pluck('sid')) as string[];
+      if (!sids.length) return total;
+      total += await this.db.knex('sessions').whereIn('sid', sids).andWhere('expires_at', '<=', now).delete();
+      if (sids.length < CLEANUP_BATCH) return total;
+    }
+  }
+
+  /** Signs a user out of every browser (suspension, password change). */
+  async destroyUserSessions(userId: number): Promise<number> {
+    return this.db.knex('sessions').where({ user_id: userId }).delete();
+  }
+
+  private remember(sid: string, expiresAt: number): void {
+    if (this.storedExpiry.size >= EXPIRY_MEMO_LIMIT) this.storedExpiry.clear();
+    this.storedExpiry.set(sid, expiresAt);
+  }
+}
+
+export interface SessionOptions {
+  /** Marks the cookie Secure. Default: when the request arrived over https (`trust proxy` decides). */
+  secure?: boolean | 'auto';
+}
+
+const stores = new WeakMap<Site, KnexSessionStore>();
+
+/** The site's session store (one per site, so the cleanup job and the middleware share it). */
+export function sessionStoreFor(site: Site): KnexSessionStore {
+  let store = stores.get(site);
+  if (!store) {
+    store = new KnexSessionStore(site.db);
+    stores.set(site, store);
+  }
+  return store;
+}
+
+/**
+ * The session middleware: HttpOnly, SameSite=Lax cookie signed with `site.config.sessionSecret`,
+ * Secure whenever the request came over https. Sessions are only written once something is put
+ * in them (a login or a CSRF token), so anonymous page views cost no write.
+ */
+export function createSessionMiddleware(site: Site, options: SessionOptions = {}): RequestHandler {
+  return session({
+    name: SESSION_COOKIE,
+    secret: site.config.sessionSecret,
+    store: sessionStoreFor(site),
+    resave: false,
+    saveUninitialized: false,
+    rolling: false,
+    unset: 'destroy',
+    cookie: { httpOnly: true, sameSite: 'lax', secure: options.secure ?? 'auto', maxAge: SESSION_MAX_AGE_MS, path: '/' },
+  });
+}
+
+/** Declares the cleanup job and its schedule (every 15 minutes) on the site's queue. */
+export function registerSessionCleanup(site: Site): void {
+  const registrar = site.jobs.registrarFor('core');
+  registrar.define({
+    name: SESSION_CLEANUP_JOB,
+    handler: async () => ({ deleted: await sessionStoreFor(site).deleteExpired() }),
+  });
+  registrar.schedule({ name: SESSION_CLEANUP_JOB, cron: '*/15 * * * *', job: SESSION_CLEANUP_JOB });
+}
+
+interface SessionUserRow {
+  id?: number;
+  u_id?: number | null;
+  username: string;
+  fullname: string;
+  is_admin: number | boolean;
+  lang: string;
+  timezone: string;
+}
+
+const userLookups = new WeakMap<Database, PreparedStatement<SessionUserRow>>();
+
+/** The active user signed in on this request's session, or null (anonymous, suspended or deleted). */
+export async function resolveSessionUser(site: Site, req: Request): Promise<AuthUser | null> {
+  const userId = req.session?.userId;
+  if (typeof userId !== 'number') return null;
+  let lookup = userLookups.get(site.db);
+  if (!lookup) {
+    // Read on every request rather than kept in the session, so suspending a user signs them out at once.
+    lookup = prepareStatement<SessionUserRow>(site.db, 'SELECT id, username, fullname, is_admin, lang, timezone FROM users WHERE id = ? AND suspended = 0 AND deleted = 0');
+    userLookups.set(site.db, lookup);
+  }
+  const preloaded = sessionStoreFor(site).takeLoadedUser(req.sessionID);
+  if (preloaded !== undefined && (preloaded === null || preloaded.id === userId)) return preloaded;
+  const rows = await lookup.all([userId]);
+  const row = rows[0];
+  return row ? toAuthUser(row) : null;
+}
+
+function toAuthUser(row: SessionUserRow): AuthUser {
+  return { id: Number(row.u_id ?? row.id), username: row.username, fullname: row.fullname, isAdmin: Boolean(row.is_admin), lang: row.lang, timezone: row.timezone };
+}

@@ -1,0 +1,76 @@
+import path from 'node:path';
+import { Ajv } from 'ajv';
+import { WaymarkError } from './errors';
+
+/** Site configuration, read from the environment once at boot and validated. */
+export interface SiteConfig {
+  /** `sqlite:./data/waymark.sqlite` (default) or `mysql://user:pass@host:port/db`. */
+  databaseUrl: string;
+  port: number;
+  logLevel: string;
+  /** Folder that holds `plugins/<id>/plugin.json`. */
+  pluginsDir: string;
+  /** Folder that holds `themes/<name>/`. */
+  themesDir: string;
+  /** Theme used when the database has no choice recorded. */
+  theme: string;
+  /** Secret used to sign session cookies; generated per process when unset (dev only). */
+  sessionSecret: string;
+  /** How often (ms) a running server re-reads plugin state changed by another process. */
+  pluginPollMs: number;
+  /** What happens to program enrolments on unassignment. */
+  unassignAction: 'suspend' | 'unenrol';
+}
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+const envSchema = {
+  type: 'object',
+  properties: {
+    DATABASE_URL: { type: 'string', pattern: '^(sqlite:|mysql://)' },
+    PORT: { type: 'string', pattern: '^[0-9]{1,5}$' },
+    LOG_LEVEL: { enum: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] },
+    WAYMARK_THEME: { type: 'string', pattern: '^[a-z][a-z0-9_-]*$' },
+    WAYMARK_PLUGIN_POLL_MS: { type: 'string', pattern: '^[0-9]+$' },
+    WAYMARK_UNASSIGN_ACTION: { enum: ['suspend', 'unenrol'] },
+    SESSION_SECRET: { type: 'string', minLength: 16 },
+    WAYMARK_PLUGINS_DIR: { type: 'string', minLength: 1 },
+  },
+} as const;
+
+const validateEnv = new Ajv({ allErrors: true }).compile(envSchema);
+
+/** Reads and validates configuration; a bad value stops boot with every problem listed. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<SiteConfig> = {}): SiteConfig {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') picked[key] = value;
+  }
+  if (!validateEnv(picked)) {
+    const details = (validateEnv.errors ?? []).map((e) => ({
+      path: e.instancePath.replace(/^\//, ''),
+      code: 'CONFIG_INVALID',
+      message: `${e.instancePath.replace(/^\//, '')} ${e.message ?? 'is invalid'}`,
+    }));
+    throw new WaymarkError('CONFIG_INVALID', `Invalid configuration: ${details.map((d) => d.message).join('; ')}`, 400, details);
+  }
+  return {
+    databaseUrl: picked.DATABASE_URL ?? 'sqlite:./data/waymark.sqlite',
+    port: Number(picked.PORT ?? 3000),
+    logLevel: picked.LOG_LEVEL ?? 'info',
+    pluginsDir: picked.WAYMARK_PLUGINS_DIR ? path.resolve(picked.WAYMARK_PLUGINS_DIR) : path.join(root, 'plugins'),
+    themesDir: path.join(root, 'themes'),
+    theme: picked.WAYMARK_THEME ?? 'default',
+    sessionSecret: picked.SESSION_SECRET ?? cryptoRandom(),
+    pluginPollMs: Number(picked.WAYMARK_PLUGIN_POLL_MS ?? 1000),
+    unassignAction: (picked.WAYMARK_UNASSIGN_ACTION as SiteConfig['unassignAction'] | undefined) ?? 'suspend',
+    ...overrides,
+  };
+}
+
+function cryptoRandom(): string {
+  return globalThis.crypto.randomUUID() + globalThis.crypto.randomUUID();
+}
+
+export const projectRoot = root;

@@ -1,0 +1,325 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import helmet from 'helmet';
+import type { Site } from '../../site';
+import { projectRoot } from '../config';
+import { WaymarkError, notFound, type ErrorDetail } from '../errors';
+import { resolveApiToken } from '../auth/tokens';
+import type { AuthUser, OwnedApiRoute, OwnedPageRoute, RouteAccess } from './routes';
+import type { PageRenderOptions } from './request';
+import { buildOpenApiDocument } from './openapi';
+import { createBodyValidator, type BodyValidator } from './validation';
+import { createSessionMiddleware, resolveSessionUser } from '../auth/sessions';
+import { createCsrfMiddleware } from '../auth/csrf';
+import { createAuthRouter, loginRedirectFor } from '../auth/login';
+import { mountCourseGate } from '../../modules/launch/pages';
+import { createLaunchFastPath } from '../../modules/launch/fast-path';
+
+export type { PageRenderer, PageRenderOptions } from './request';
+
+export interface AppOptions {
+  /** Largest accepted request body; default `1mb`. */
+  bodyLimit?: string;
+}
+
+const API_BASE = '/api/v1';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const THEME_NAME = /^[a-z][a-z0-9_-]*$/;
+
+const packageVersion = (() => {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+const unauthenticated = (message = 'A valid bearer token is required'): WaymarkError => new WaymarkError('UNAUTHENTICATED', message, 401);
+
+/** True for requests the JSON error format applies to. */
+function isApiRequest(req: Request): boolean {
+  return req.originalUrl === '/api' || req.originalUrl.startsWith('/api/') || req.originalUrl.startsWith('/api?');
+}
+
+/**
+ * The user named by an `Authorization: Bearer` header; null when there is no header. A header that
+ * is present but wrong is an error, so a client with a revoked token hears about it even on a
+ * public route instead of silently acting anonymously.
+ */
+export async function resolveBearerUser(site: Site, req: Request): Promise<AuthUser | null> {
+  const header = req.get('authorization');
+  if (!header) return null;
+  const match = /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(header);
+  if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>"');
+  const user = await resolveApiToken(site.db, match[1]!);
+  if (!user) throw unauthenticated('The bearer token is invalid, revoked, or belongs to a suspended user');
+  return user;
+}
+
+/**
+ * Who is looking at a page: the signed-in user of the session cookie, or (for scripts and tests)
+ * the same bearer token as the API. A bad token just means "anonymous".
+ */
+export async function resolvePageUser(site: Site, req: Request): Promise<AuthUser | null> {
+  if (req.get('authorization')) {
+    try {
+      return await resolveBearerUser(site, req);
+    } catch (error) {
+      if (error instanceof WaymarkError && error.status === 401) return null;
+      throw error;
+    }
+  }
+  return resolveSessionUser(site, req);
+}
+
+/**
+ * A browser (it asks for HTML) sent to a page it must sign in for: send it to the login page and
+ * back afterwards. Other clients keep getting a plain 401.
+ */
+export function wantsLoginRedirect(req: Request): boolean {
+  return (req.method === 'GET' || req.method === 'HEAD') && (req.get('accept') ?? '').includes('text/html');
+}
+
+function checkAccess(access: RouteAccess, user: AuthUser | null): void {
+  if (access === 'public') return;
+  if (!user) throw unauthenticated();
+  if (access === 'admin' && !user.isAdmin) throw new WaymarkError('FORBIDDEN', 'This needs the site administrator capability', 403);
+}
+
+/** Renders a theme view as the response, with the viewer, language and request id in the data. */
+export function renderPage(site: Site, req: Request, res: Response, view: string, data: Record<string, unknown> = {}, options: PageRenderOptions = {}): void {
+  const user = req.user ?? null;
+  const html = site.themes.render(view, { user, lang: user?.lang ?? 'en', reqId: req.reqId, csrfToken: res.locals.csrfToken ?? '', ...data }, { layout: options.layout });
+  res.status(options.status ?? 200).type('html').send(html);
+}
+
+/** Rebuilds an express Router whenever the route table changes; requests use the router current when they arrive. */
+function dynamicRouter(site: Site, build: () => Router): RequestHandler {
+  let revision = -1;
+  let router: Router = express.Router();
+  return (req, res, next) => {
+    if (site.routes.revision !== revision) {
+      router = build();
+      revision = site.routes.revision;
+    }
+    router(req, res, next);
+  };
+}
+
+function mount(site: Site, router: Router, route: { method: string; path: string; owner: string }, handler: RequestHandler): void {
+  try {
+    router[route.method as 'get'](route.path, handler);
+  } catch (error) {
+    // One bad path must not take every other route down with it.
+    site.logger.error('route path is invalid; route skipped', { owner: route.owner, method: route.method, path: route.path, error: (error as Error).message });
+  }
+}
+
+function apiHandler(site: Site, route: OwnedApiRoute, validator: BodyValidator): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      const user = await resolveBearerUser(site, req);
+      checkAccess(route.access, user);
+      const body = route.body ? validator.validate(route.body, req.body) : req.body;
+      const result = await route.handler({
+        params: { ...(req.params as Record<string, string>) },
+        query: req.query as Record<string, unknown>,
+        body,
+        user,
+        reqId: req.reqId,
+        logger: req.logger,
+      });
+      const status = result?.status ?? route.successStatus ?? 200;
+      if (result?.body === undefined) res.status(status).end();
+      else res.status(status).json(result.body);
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+function pageHandler(site: Site, route: OwnedPageRoute): RequestHandler {
+  return async (req, res, next) => {
+    try {
+      req.user = await resolvePageUser(site, req);
+      if (!req.user && route.access !== 'public' && wantsLoginRedirect(req)) {
+        res.redirect(302, loginRedirectFor(req));
+        return;
+      }
+      checkAccess(route.access, req.user);
+      await route.handler(req, res);
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+/** Turns anything thrown into a WaymarkError, keeping 4xx errors from Express's own middleware. */
+function toWaymarkError(error: unknown): WaymarkError | null {
+  if (error instanceof WaymarkError) return error;
+  const e = error as { type?: string; status?: number; statusCode?: number; expose?: boolean; message?: string } | null;
+  if (e?.type === 'entity.parse.failed') return new WaymarkError('MALFORMED_JSON', `The request body is not valid JSON: ${e.message ?? ''}`.trim(), 400);
+  if (e?.type === 'entity.too.large') return Object.assign(new WaymarkError('PAYLOAD_TOO_LARGE', 'The request body is too large', 400), { httpStatus: 413 });
+  const status = e?.status ?? e?.statusCode;
+  if (e?.expose && typeof status === 'number' && status >= 400 && status < 500) {
+    return Object.assign(new WaymarkError('BAD_REQUEST', e.message ?? 'Bad request', 400), { httpStatus: status });
+  }
+  return null;
+}
+
+/**
+ * The HTTP app: request ids, security headers, JSON bodies, health check, OpenAPI, the API and
+ * page dispatchers (always reading the current route table), theme assets and one error handler.
+ * It does not listen; the serve command and tests decide how to run it.
+ */
+export function createApp(site: Site, options: AppOptions = {}): express.Express {
+  const app = express();
+  const validator = createBodyValidator(site.logger);
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+
+  app.use((req, res, next) => {
+    const incoming = req.get('x-request-id');
+    req.reqId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    req.logger = site.logger.child({ reqId: req.reqId });
+    res.setHeader('X-Request-Id', req.reqId);
+    res.locals.render = (view, data, renderOptions) => renderPage(site, req, res, view, data, renderOptions);
+    // Winston pushes even filtered-out lines through its stream pipeline; at `info` (the default)
+    // skipping the disabled `http` line keeps that cost off every request.
+    if (site.logger.isLevelEnabled('http')) {
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        req.logger.http('request', { method: req.method, path: req.originalUrl, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+      });
+    }
+    next();
+  });
+  app.get('/courses/:id/launch', createLaunchFastPath(site));
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  const limit = options.bodyLimit ?? '1mb';
+  app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
+  app.use(express.urlencoded({ extended: false, limit }));
+
+  app.get('/healthz', async (req, res) => {
+    try {
+      await site.db.knex.raw('select 1');
+      res.json({ status: 'ok' });
+    } catch (error) {
+      req.logger.error('health check: database unreachable', { error: (error as Error).message });
+      res.status(503).json({ status: 'unavailable', error: { code: 'DATABASE_UNAVAILABLE', message: 'The database is not reachable' } });
+    }
+  });
+
+  app.get(`${API_BASE}/openapi.json`, (_req, res) => {
+    res.json(buildOpenApiDocument(site.routes.api(), { version: packageVersion, basePath: API_BASE }));
+  });
+
+  app.use(
+    API_BASE,
+    dynamicRouter(site, () => {
+      const router = express.Router();
+      for (const route of site.routes.api()) mount(site, router, route, apiHandler(site, route, validator));
+      return router;
+    }),
+  );
+  app.use('/api', (req, _res, next) => next(new WaymarkError('NOT_FOUND', `No API route ${req.method} ${req.originalUrl.split('?')[0]}`, 404)));
+
+  app.use(
+    '/theme/:name',
+    (() => {
+      const statics = new Map<string, RequestHandler>();
+      const serve = (dir: string): RequestHandler => {
+        let handler = statics.get(dir);
+        if (!handler) {
+          handler = express.static(dir, { fallthrough: true, index: false, maxAge: '1h' });
+          statics.set(dir, handler);
+        }
+        return handler;
+      };
+      return (req: Request, res: Response, next: NextFunction) => {
+        const name = String(req.params.name);
+        if (!THEME_NAME.test(name)) return next();
+        const dirs = [path.join(site.config.themesDir, name, 'assets'), path.join(site.config.themesDir, 'default', 'assets')];
+        // Theme assets first, then the default theme's, as with templates.
+        serve(dirs[0]!)(req, res, (err?: unknown) => (err ? next(err) : serve(dirs[1]!)(req, res, next)));
+      };
+    })(),
+  );
+
+  // Pages only: the API authenticates with bearer tokens and never reads or writes a session.
+  app.use(createSessionMiddleware(site));
+  app.use(createCsrfMiddleware());
+  app.use(createAuthRouter(site));
+  mountCourseGate(app, site);
+
+  app.use(
+    dynamicRouter(site, () => {
+      const router = express.Router();
+      for (const route of site.routes.pages()) mount(site, router, route, pageHandler(site, route));
+      return router;
+    }),
+  );
+
+  app.get('/', async (req, res, next) => {
+    try {
+      req.user = await resolvePageUser(site, req);
+      renderPage(site, req, res, 'home', { title: 'Home', programs: await listVisiblePrograms(site) });
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.use((req, _res, next) => next(notFound('Page', req.path)));
+
+  const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next) => {
+    if (res.headersSent) return next(error);
+    const logger = req.logger ?? site.logger;
+    const known = toWaymarkError(error);
+    let status: number;
+    let body: { error: { code: string; message: string; details: ErrorDetail[]; requestId?: string } };
+    if (known && known.status < 500) {
+      status = (known as WaymarkError & { httpStatus?: number }).httpStatus ?? known.status;
+      body = known.toJSON();
+    } else {
+      const e = error as Error;
+      logger.error('request failed', { method: req.method, path: req.originalUrl, error: e?.message, stack: e?.stack, code: known?.code });
+      status = known?.status ?? 500;
+      // Internal details stay in the log; the client gets the id to quote when reporting it.
+      body = known
+        ? { error: { ...known.toJSON().error, requestId: req.reqId } }
+        : { error: { code: 'INTERNAL', message: `Internal error; quote request id ${req.reqId} when reporting it`, details: [], requestId: req.reqId } };
+    }
+    if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+    if (isApiRequest(req)) {
+      res.status(status).json(body);
+      return;
+    }
+    try {
+      renderPage(site, req, res, 'error', { title: body.error.message, status, code: body.error.code, message: body.error.message, details: body.error.details }, { status });
+    } catch (renderError) {
+      logger.error('error page failed to render', { error: (renderError as Error).message });
+      res.status(status).type('html').send(`<!doctype html><html lang="en"><title>Error ${status}</title><h1>Error ${status}</h1><p>${escapeHtml(body.error.message)}</p>`);
+    }
+  };
+  app.use(errorHandler);
+  return app;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** Programs for the home page; the table arrives with the programs module, so its absence is normal. */
+async function listVisiblePrograms(site: Site): Promise<Array<{ id: number; fullname: string; summary: string | null }>> {
+  const knex = site.db.knex;
+  if (!(await knex.schema.hasTable('programs'))) return [];
+  const columns = await knex('programs').columnInfo();
+  const query = knex('programs').select('id', 'fullname', 'summary').orderBy('fullname').limit(100);
+  // Hidden or unavailable programs are not advertised on the public home page.
+  if ('visible' in columns) query.where('visible', true);
+  if ('available' in columns) query.where('available', true);
+  const rows = (await query) as Array<{ id: number; fullname: string; summary: string | null }>;
+  return rows.map((r) => ({ id: Number(r.id), fullname: r.fullname, summary: r.summary }));
+}

@@ -1,0 +1,183 @@
+import type { Request, Response } from 'express';
+import type { Site } from '../../site';
+import type { RouteRegistrar } from '../../kernel/http/routes';
+import { WaymarkError, invalid } from '../../kernel/errors';
+import { selectRows } from '../learning/sql';
+import { assignmentService, type AssignmentRuleInput, type ExceptionAction } from './index';
+import type { DueRule } from './types';
+import { field, fields, pageId, renderView } from '../../kernel/http/render';
+
+export const EXCEPTION_TYPES = [
+  { value: 'already_assigned', label: 'Already assigned' },
+  { value: 'completion_time_unknown', label: 'Completion time unknown' },
+  { value: 'time_allowance', label: 'Time allowance' },
+] as const;
+
+export const EXCEPTION_ACTIONS: ReadonlyArray<{ value: ExceptionAction; label: string }> = [
+  { value: 'set_realistic_due_date', label: 'Set a realistic due date and assign' },
+  { value: 'assign', label: 'Assign, keeping the due date' },
+  { value: 'dismiss', label: 'Dismiss (stay unassigned)' },
+];
+
+/** Reads the "add a rule" form into the REST body shape, so the same validation applies. */
+export function ruleFromForm(body: unknown): AssignmentRuleInput {
+  const problems: Array<{ path: string; code: string; message: string }> = [];
+  const source = field(body, 'source');
+  const instanceText = field(body, 'instanceId');
+  if (!source) problems.push({ path: 'source', code: 'REQUIRED', message: 'Choose who to assign' });
+  if (!/^[1-9][0-9]{0,9}$/.test(instanceText)) problems.push({ path: 'instanceId', code: 'REQUIRED', message: 'Enter the id of the user, audience, position, organisation or manager job assignment' });
+  let due: DueRule = null;
+  const kind = field(body, 'dueKind') || 'none';
+  if (kind === 'fixed') {
+    const date = field(body, 'dueDate');
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) problems.push({ path: 'dueDate', code: 'REQUIRED', message: 'Enter the due date as YYYY-MM-DD' });
+    // End of that day in UTC: "due 31 March" should still allow work on 31 March everywhere.
+    else due = { date: `${date}T23:59:59.000Z` };
+  } else if (kind === 'relative') {
+    const within = field(body, 'dueWithin');
+    const event = field(body, 'dueEvent');
+    const eventInstance = field(body, 'dueInstanceId');
+    if (!within) problems.push({ path: 'dueWithin', code: 'REQUIRED', message: 'Enter a duration such as P1M' });
+    if (!event) problems.push({ path: 'dueEvent', code: 'REQUIRED', message: 'Choose the event the due date counts from' });
+    if (eventInstance && !/^[1-9][0-9]{0,9}$/.test(eventInstance)) problems.push({ path: 'dueInstanceId', code: 'NOT_AN_INTEGER', message: 'The event’s course, program or profile field id must be a whole number' });
+    due = { within, event, ...(eventInstance ? { instanceId: Number(eventInstance) } : {}) };
+  }
+  if (problems.length) throw invalid('RULE_FORM_INVALID', problems[0]!.message, problems);
+  return { source, instanceId: Number(instanceText), ...(field(body, 'includeChildren') ? { includeChildren: true } : {}), due };
+}
+
+/** Assignment rules of a program and the exceptions report. */
+export function registerAssignmentPages(site: Site, pages: RouteRegistrar): void {
+  const service = () => assignmentService(site);
+
+  const showRules = async (req: Request, res: Response, errors: string[] = [], status?: number): Promise<void> => {
+    const programId = pageId(req.params.id, 'Program');
+    const program = await site.services.programs.get(programId);
+    const rules = await service().listRules(programId);
+    const sources = site.extensions
+      .list('assignmentSources')
+      .map((c) => ({ value: c.key, label: c.value.name, selected: c.key === field(req.body, 'source') }))
+      .sort((a, b) => a.label.localeCompare(b.label));
+    const events = site.extensions
+      .list('dueDateEvents')
+      .map((c) => ({ value: c.key, label: c.value.label, selected: c.key === field(req.body, 'dueEvent') }))
+      .sort((a, b) => a.label.localeCompare(b.label));
+    const openExceptions = await selectRows<{ n: number }>(site.db.knex, "SELECT COUNT(*) AS n FROM program_exceptions WHERE program_id = ? AND status = 'open'", [programId]);
+    renderView(
+      req,
+      res,
+      'admin/assignments',
+      {
+        title: `Assignments of ${program.fullname}`,
+        adminNav: 'programs',
+        program,
+        rules,
+        sources,
+        events,
+        values: req.method === 'POST' ? req.body : {},
+        dueKind: field(req.body, 'dueKind') || 'none',
+        openExceptions: Number(openExceptions[0]?.n ?? 0),
+        errors,
+      },
+      status,
+    );
+  };
+
+  pages.page({ method: 'get', path: '/admin/programs/:id/assignments', access: 'admin', handler: (req, res) => showRules(req, res) });
+
+  pages.page({
+    method: 'post',
+    path: '/admin/programs/:id/assignments',
+    access: 'admin',
+    async handler(req, res) {
+      const programId = pageId(req.params.id, 'Program');
+      try {
+        await service().addRule(programId, ruleFromForm(req.body));
+      } catch (error) {
+        if (error instanceof WaymarkError && (error.status === 422 || error.status === 400)) {
+          const messages = error.details.length ? error.details.map((d) => d.message) : [error.message];
+          return showRules(req, res, messages, 422);
+        }
+        throw error;
+      }
+      res.redirect(303, `/admin/programs/${programId}/assignments?notice=rule-added`);
+    },
+  });
+
+  pages.page({
+    method: 'post',
+    path: '/admin/programs/:id/assignments/:ruleId/delete',
+    access: 'admin',
+    async handler(req, res) {
+      const programId = pageId(req.params.id, 'Program');
+      await service().removeRule(programId, pageId(req.params.ruleId, 'Assignment rule'));
+      res.redirect(303, `/admin/programs/${programId}/assignments?notice=rule-removed`);
+    },
+  });
+
+  const showExceptions = async (req: Request, res: Response, filter: Record<string, unknown>, errors: string[] = [], status?: number): Promise<void> => {
+    const type = typeof filter.type === 'string' && EXCEPTION_TYPES.some((t) => t.value === filter.type) ? filter.type : '';
+    const programText = typeof filter.program === 'string' ? filter.program : '';
+    const programId = /^[1-9][0-9]{0,9}$/.test(programText) ? Number(programText) : null;
+    const where: string[] = ["e.status = 'open'"];
+    const binds: Array<string | number> = [];
+    if (type) {
+      where.push('e.type = ?');
+      binds.push(type);
+    }
+    if (programId !== null) {
+      where.push('e.program_id = ?');
+      binds.push(programId);
+    }
+    const exceptions = await selectRows<{ id: number; type: string; raised_at: number; explanation: string; program_id: number; program: string; user_id: number; fullname: string; username: string }>(
+      site.db.knex,
+      `SELECT e.id, e.type, e.raised_at, e.explanation, e.program_id, p.fullname AS program, e.user_id, u.fullname, u.username
+       FROM program_exceptions e JOIN programs p ON p.id = e.program_id JOIN users u ON u.id = e.user_id
+       WHERE ${where.join(' AND ')} ORDER BY e.raised_at, e.id LIMIT 500`,
+      binds,
+    );
+    const programs = await selectRows<{ id: number; fullname: string }>(
+      site.db.knex,
+      "SELECT DISTINCT p.id, p.fullname FROM programs p JOIN program_exceptions e ON e.program_id = p.id AND e.status = 'open' ORDER BY p.fullname",
+    );
+    renderView(
+      req,
+      res,
+      'admin/exceptions',
+      {
+        title: 'Assignment exceptions',
+        adminNav: 'exceptions',
+        exceptions: exceptions.map((e) => ({ ...e, id: Number(e.id), raisedAt: Number(e.raised_at), typeLabel: EXCEPTION_TYPES.find((t) => t.value === e.type)?.label ?? e.type })),
+        types: EXCEPTION_TYPES.map((t) => ({ ...t, selected: t.value === type })),
+        programs: programs.map((p) => ({ id: Number(p.id), fullname: p.fullname, selected: Number(p.id) === programId })),
+        actions: EXCEPTION_ACTIONS,
+        filterQuery: new URLSearchParams({ ...(type ? { type } : {}), ...(programId !== null ? { program: String(programId) } : {}) }).toString(),
+        errors,
+      },
+      status,
+    );
+  };
+
+  pages.page({ method: 'get', path: '/admin/exceptions', access: 'admin', handler: (req, res) => showExceptions(req, res, req.query) });
+
+  pages.page({
+    method: 'post',
+    path: '/admin/exceptions/resolve',
+    access: 'admin',
+    async handler(req, res) {
+      const ids = fields(req.body, 'exceptionIds').filter((v) => /^[1-9][0-9]{0,9}$/.test(v)).map(Number);
+      const action = field(req.body, 'action') as ExceptionAction;
+      const problems: string[] = [];
+      if (!ids.length) problems.push('Select at least one exception');
+      if (!EXCEPTION_ACTIONS.some((a) => a.value === action)) problems.push('Choose what to do with the selected exceptions');
+      const back = field(req.body, 'filter');
+      if (problems.length) {
+        return showExceptions(req, res, Object.fromEntries(new URLSearchParams(back)), problems, 422);
+      }
+      await service().resolveExceptions(ids, action, req.user?.id ?? null);
+      const query = new URLSearchParams(back);
+      query.set('notice', 'exceptions-resolved');
+      res.redirect(303, `/admin/exceptions?${query.toString()}`);
+    },
+  });
+}

@@ -1,0 +1,478 @@
+import type { Knex } from 'knex';
+import { Ajv2020 } from 'ajv/dist/2020';
+import type { ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import type { Site } from '../../site';
+import type { Executor } from '../../kernel/db/database';
+import type { AssignmentChange } from '../../kernel/hooks/core-hooks';
+import { WaymarkError, conflict, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
+import type { JsonSchema } from '../../kernel/http/routes';
+import { toDetail } from '../../kernel/http/validation';
+import type { RecalcPair } from '../programs/recalc';
+import { addDuration, isValidDuration } from '../programs/durations';
+import { AssignmentSync, addCounters, emptyCounters, humanDuration, loadRules, type LoadedRule, type SyncCounters, type UserScope } from './sync';
+import type { DueRule, RuleInstance } from './types';
+import { chunk, isoOrNull, num, numOrNull, placeholders, rows, write } from './sql';
+
+/** Background job that applies one rule's add / change / removal in user-id batches. */
+export const RULE_SYNC_JOB = 'assignment_rule_sync';
+/** Background job (scheduled nightly) that re-runs every rule; writes nothing when nothing changed. */
+export const RECONCILE_JOB = 'assignment_reconcile';
+
+/** POST /programs/{id}/assignments body: the source, its instance properties and the due rule. */
+export interface AssignmentRuleInput {
+  source: string;
+  instanceId: number;
+  includeChildren?: boolean;
+  due?: DueRule;
+  [extra: string]: unknown;
+}
+
+export type RuleStatus = 'active' | 'source_disabled' | 'removing';
+
+export interface RuleView {
+  id: number;
+  programId: number;
+  source: string;
+  instance: RuleInstance;
+  due: DueRule;
+  /** Operator-facing: "Members of audience Support Analysts, due within 1 month of first login". */
+  description: string;
+  /** `source_disabled`: the source plugin is off; the rule assigns nobody new until it is back. */
+  status: RuleStatus;
+  memberCount: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type ExceptionAction = 'set_realistic_due_date' | 'assign' | 'dismiss';
+
+export interface ExceptionView {
+  id: number;
+  programId: number;
+  userId: number;
+  learner: { id: number; username: string; fullname: string };
+  type: string;
+  status: string;
+  raisedAt: string;
+  explanation: string;
+}
+
+/** A learner's effective assignment to one program (the learner view's `assigned`, `dueAt`, `exception`). */
+export interface LearnerAssignment {
+  /** False while an exception is open or dismissed, for a future assignment, and after unassignment. */
+  assigned: boolean;
+  status: 'active' | 'future' | 'exception' | 'unassigned';
+  dueAt: string | null;
+  assignedAt: string | null;
+  exception: { id: number; type: string; status: string; raisedAt: string; explanation: string } | null;
+}
+
+export interface SyncOptions {
+  /** Users per batch (one transaction each); default 50,000. */
+  batchSize?: number;
+  /** Reconcile only: programs worked on at once on MySQL/MariaDB (one connection each); default 2. SQLite: always 1. */
+  concurrency?: number;
+  progress?(done: number, total: number, message?: string): Promise<void>;
+}
+
+export interface AssignmentService {
+  readonly engine: AssignmentSync;
+  addRule(programId: number, input: AssignmentRuleInput): Promise<{ rule: RuleView; jobId: number }>;
+  /** Changes the due rule; memberships' due dates are recomputed by a job. */
+  updateRule(programId: number, ruleId: number, patch: { due?: DueRule }): Promise<{ rule: RuleView; jobId: number }>;
+  removeRule(programId: number, ruleId: number): Promise<{ jobId: number }>;
+  listRules(programId: number): Promise<RuleView[]>;
+  listExceptions(programId: number, status?: 'open' | 'dismissed' | 'resolved'): Promise<ExceptionView[]>;
+  resolveExceptions(exceptionIds: readonly number[], action: ExceptionAction, byUserId?: number | null): Promise<{ action: ExceptionAction; resolved: number; assigned: number }>;
+  learnerAssignment(programId: number, userId: number, executor?: Executor): Promise<LearnerAssignment>;
+  /** Body of the rule job: the rule's set difference over every user batch. */
+  syncRule(ruleId: number, options?: SyncOptions & { fullDue?: boolean }): Promise<SyncCounters & { batches: number }>;
+  /** Re-runs every rule of every program (nightly safety net; also the "full sync"). */
+  reconcile(options?: SyncOptions): Promise<SyncCounters & { programs: number; batches: number }>;
+  /** Incremental sync for the changed user, inside the change's transaction. */
+  syncUser(trx: Knex.Transaction, change: AssignmentChange): Promise<SyncCounters>;
+}
+
+const DEFAULT_BATCH = 50_000;
+const DEFAULT_CONCURRENCY = 2;
+
+/** Whether the learner has an effective assignment (the programs service's `isAssigned` seam). */
+export async function isEffectivelyAssigned(executor: Executor, programId: number, userId: number): Promise<boolean> {
+  const found = await rows<{ status: string }>(executor, 'SELECT status FROM program_user_assignments WHERE program_id = ? AND user_id = ?', [programId, userId]);
+  return found[0]?.status === 'active';
+}
+
+/**
+ * The programs service's `selectTargets` seam: no completion recalculation while an exception is
+ * open or dismissed (DOMAIN 4.1). Learners without any assignment row keep being recalculated, so
+ * completion history recorded before assignment is not lost.
+ */
+export async function withoutOpenExceptions(executor: Executor, pairs: ReadonlyArray<RecalcPair>): Promise<RecalcPair[]> {
+  if (!pairs.length) return [];
+  const blocked = new Set<string>();
+  for (const part of chunk(pairs, 300)) {
+    const found = await rows<{ program_id: number; user_id: number }>(
+      executor,
+      `SELECT program_id, user_id FROM program_user_assignments WHERE status = 'exception' AND (${part.map(() => '(program_id = ? AND user_id = ?)').join(' OR ')})`,
+      part.flatMap((p) => [p.programId, p.userId]),
+    );
+    for (const r of found) blocked.add(`${num(r.program_id)}:${num(r.user_id)}`);
+  }
+  return pairs.filter((p) => !blocked.has(`${p.programId}:${p.userId}`));
+}
+
+/** A learner's effective assignment to a program, read in one query (the learner view's seam). */
+export async function learnerAssignmentOf(executor: Executor, programId: number, userId: number): Promise<LearnerAssignment> {
+  const [row] = await rows<Record<string, unknown>>(
+    executor,
+    `SELECT p.status, p.due_at, p.assigned_at, e.id AS exception_id, e.type, e.status AS exception_status, e.raised_at, e.explanation
+     FROM program_user_assignments p LEFT JOIN program_exceptions e ON e.id = p.exception_id
+     WHERE p.program_id = ? AND p.user_id = ?`,
+    [programId, userId],
+  );
+  if (!row) return { assigned: false, status: 'unassigned', dueAt: null, assignedAt: null, exception: null };
+  const status = String(row.status) as LearnerAssignment['status'];
+  return {
+    assigned: status === 'active',
+    status,
+    dueAt: status === 'unassigned' || status === 'future' ? null : isoOrNull(row.due_at),
+    assignedAt: isoOrNull(row.assigned_at),
+    exception:
+      row.exception_id === null || row.exception_id === undefined
+        ? null
+        : { id: num(row.exception_id), type: String(row.type), status: String(row.exception_status), raisedAt: isoOrNull(row.raised_at)!, explanation: String(row.explanation) },
+  };
+}
+
+function dueOf(rule: LoadedRule): DueRule {
+  if (rule.dueKind === 'fixed') return { date: new Date(rule.dueDate!).toISOString() };
+  if (rule.dueKind === 'relative') return { within: rule.dueWithin!, event: rule.dueEvent!, ...(rule.dueInstanceId !== null ? { instanceId: rule.dueInstanceId } : {}) };
+  return null;
+}
+
+export function createAssignmentService(site: Site): AssignmentService {
+  const engine = new AssignmentSync(site);
+  const db = () => site.db;
+  const ajv = new Ajv2020({ allErrors: true, strict: 'log', strictRequired: false, coerceTypes: false, logger: false });
+  addFormats(ajv);
+  const compiled = new WeakMap<JsonSchema, ValidateFunction>();
+
+  function validateInstance(schema: JsonSchema, instance: RuleInstance): void {
+    let fn = compiled.get(schema);
+    if (!fn) {
+      fn = ajv.compile(schema);
+      compiled.set(schema, fn);
+    }
+    if (fn(instance)) return;
+    const details = (fn.errors ?? []).map(toDetail);
+    throw new WaymarkError('VALIDATION_FAILED', `Request body is invalid: ${details.map((d) => `${d.path || '/'} ${d.message}`).join('; ')}`, 400, details);
+  }
+
+  async function programExists(executor: Executor, programId: number): Promise<void> {
+    if (!Number.isInteger(programId) || !(await executor('programs').where({ id: programId }).first('id'))) throw notFound('Program', programId);
+  }
+
+  /** Validates a due rule for a source; returns the columns to store. */
+  async function dueColumns(executor: Executor, sourceType: string, due: DueRule | undefined): Promise<Record<string, unknown>> {
+    if (due === undefined || due === null) return { due_kind: 'none', due_date: null, due_within: null, due_event: null, due_instance_id: null };
+    if ('date' in due) {
+      const ms = Date.parse(due.date);
+      if (typeof due.date !== 'string' || Number.isNaN(ms)) {
+        throw invalid('DUE_DATE_INVALID', 'due.date must be an ISO-8601 date', [{ path: 'due/date', code: 'DUE_DATE_INVALID', message: 'not an ISO-8601 date' }]);
+      }
+      return { due_kind: 'fixed', due_date: ms, due_within: null, due_event: null, due_instance_id: null };
+    }
+    const details: ErrorDetail[] = [];
+    if (!isValidDuration(due.within)) details.push({ path: 'due/within', code: 'DUE_WITHIN_INVALID', message: `"${due.within}" is not an ISO-8601 duration such as P1M` });
+    const event = engine.event(sourceType, due.event);
+    if (!event) {
+      const known = [...site.extensions.list('dueDateEvents').map((c) => c.key), ...Object.keys(engine.source(sourceType)?.dueEvents ?? {})];
+      throw invalid('DUE_EVENT_UNKNOWN', `Unknown due-date event "${due.event}"`, [{ path: 'due/event', code: 'DUE_EVENT_UNKNOWN', message: `must be one of ${known.join(', ')}` }]);
+    }
+    if (event.needsInstance && due.instanceId === undefined) details.push({ path: 'due/instanceId', code: 'REQUIRED', message: `event ${due.event} needs due.instanceId` });
+    else if (event.validate) details.push(...(await event.validate(due.instanceId, engine.ctx(executor))));
+    if (details.length) throw invalid(details[0]!.code ?? 'DUE_INVALID', details[0]!.message, details);
+    return { due_kind: 'relative', due_date: null, due_within: due.within, due_event: due.event, due_instance_id: due.instanceId ?? null };
+  }
+
+  async function describe(executor: Executor, rule: LoadedRule): Promise<string> {
+    const source = engine.source(rule.source);
+    let text = source ? await source.describe(rule.instance, engine.ctx(executor)) : `${rule.source} ${rule.instance.instanceId} (source disabled)`;
+    if (rule.dueKind === 'fixed') text += `, due by ${new Date(rule.dueDate!).toISOString().slice(0, 10)}`;
+    if (rule.dueKind === 'relative') {
+      const event = engine.event(rule.source, rule.dueEvent!);
+      const what = event ? ((await event.describe?.(rule.dueInstanceId ?? undefined, engine.ctx(executor))) ?? event.label) : rule.dueEvent!;
+      text += `, due within ${humanDuration(rule.dueWithin!)} of ${what}`;
+    }
+    return text;
+  }
+
+  async function views(executor: Executor, rules: LoadedRule[]): Promise<RuleView[]> {
+    const counts = new Map<number, number>();
+    for (const part of chunk(rules.map((r) => r.id), 500)) {
+      if (!part.length) continue;
+      for (const row of await rows<{ rule_id: number; n: number }>(
+        executor,
+        `SELECT rule_id, COUNT(*) AS n FROM program_rule_members WHERE rule_id IN (${placeholders(part.length)}) GROUP BY rule_id`,
+        part,
+      )) {
+        counts.set(num(row.rule_id), num(row.n));
+      }
+    }
+    const out: RuleView[] = [];
+    for (const rule of rules) {
+      out.push({
+        id: rule.id,
+        programId: rule.programId,
+        source: rule.source,
+        instance: rule.instance,
+        due: dueOf(rule),
+        description: await describe(executor, rule),
+        status: rule.deletedAt !== null ? 'removing' : engine.source(rule.source) ? 'active' : 'source_disabled',
+        memberCount: counts.get(rule.id) ?? 0,
+        createdAt: new Date(rule.createdAt).toISOString(),
+        updatedAt: new Date(rule.updatedAt).toISOString(),
+      });
+    }
+    return out;
+  }
+
+  async function findRule(executor: Executor, programId: number, ruleId: number): Promise<LoadedRule> {
+    const [rule] = await loadRules(executor, { ruleId });
+    if (!rule || rule.programId !== programId) throw new WaymarkError('ASSIGNMENT_RULE_NOT_FOUND', `Assignment rule ${ruleId} not found in program ${programId}`, 404);
+    return rule;
+  }
+
+  const enqueueRuleSync = (trx: Knex.Transaction, ruleId: number, fullDue: boolean): Promise<number> =>
+    site.jobs.enqueue(RULE_SYNC_JOB, { ruleId, fullDue }, { trx, dedupeKey: `${RULE_SYNC_JOB}:${ruleId}` });
+
+  async function userRanges(batchSize: number): Promise<UserScope[]> {
+    const [range] = await rows<{ lo: number | null; hi: number | null }>(db().knex, 'SELECT MIN(id) AS lo, MAX(id) AS hi FROM users');
+    const lo = numOrNull(range?.lo);
+    const hi = numOrNull(range?.hi);
+    if (lo === null || hi === null) return [];
+    const out: UserScope[] = [];
+    for (let start = lo; start <= hi; start += batchSize) out.push({ lo: start, hi: Math.min(hi, start + batchSize - 1) });
+    return out;
+  }
+
+  const service: AssignmentService = {
+    engine,
+
+    async addRule(programId, input) {
+      const { source: type, due, ...instance } = input;
+      const source = site.extensions.get('assignmentSources', type)?.value;
+      if (!source) {
+        const known = site.extensions.list('assignmentSources').map((c) => c.key);
+        throw invalid('ASSIGNMENT_SOURCE_UNKNOWN', `Unknown or disabled assignment source "${type}"`, [
+          { path: 'source', code: 'ASSIGNMENT_SOURCE_UNKNOWN', message: known.length ? `must be one of ${known.join(', ')}` : 'no assignment source is enabled' },
+        ]);
+      }
+      const inst = instance as RuleInstance;
+      const now = db().now();
+      return db().transaction(async (trx) => {
+        await programExists(trx, programId);
+        validateInstance(source.instanceSchema, inst);
+        const problems = (await source.validate?.(inst, engine.ctx(trx))) ?? [];
+        if (problems.length) throw invalid('ASSIGNMENT_INSTANCE_INVALID', problems[0]!.message, problems);
+        const dueCols = await dueColumns(trx, type, due);
+        const [id] = (await trx('program_assignment_rules').insert({
+          program_id: programId,
+          source: type,
+          instance: JSON.stringify(inst),
+          ...dueCols,
+          version: 1,
+          created_at: now,
+          updated_at: now,
+        })) as [number];
+        const jobId = await enqueueRuleSync(trx, Number(id), false);
+        const [view] = await views(trx, await loadRules(trx, { ruleId: Number(id) }));
+        return { rule: view!, jobId };
+      });
+    },
+
+    async updateRule(programId, ruleId, patch) {
+      return db().transaction(async (trx) => {
+        const rule = await findRule(trx, programId, ruleId);
+        if (rule.deletedAt !== null) throw conflict('ASSIGNMENT_RULE_REMOVING', `Assignment rule ${ruleId} is being removed`);
+        const changes: Record<string, unknown> = { updated_at: db().now(), version: rule.version + 1 };
+        if (patch.due !== undefined) Object.assign(changes, await dueColumns(trx, rule.source, patch.due));
+        await trx('program_assignment_rules').where({ id: ruleId }).update(changes);
+        const jobId = await enqueueRuleSync(trx, ruleId, true);
+        const [view] = await views(trx, await loadRules(trx, { ruleId }));
+        return { rule: view!, jobId };
+      });
+    },
+
+    async removeRule(programId, ruleId) {
+      return db().transaction(async (trx) => {
+        const rule = await findRule(trx, programId, ruleId);
+        if (rule.deletedAt === null) {
+          await trx('program_assignment_rules').where({ id: ruleId }).update({ deleted_at: db().now(), version: rule.version + 1, updated_at: db().now() });
+        }
+        return { jobId: await enqueueRuleSync(trx, ruleId, false) };
+      });
+    },
+
+    async listRules(programId) {
+      const knex = db().knex;
+      await programExists(knex, programId);
+      return views(knex, await loadRules(knex, { programId, includeDeleted: true }));
+    },
+
+    async listExceptions(programId, status = 'open') {
+      const knex = db().knex;
+      await programExists(knex, programId);
+      const found = await rows<Record<string, unknown>>(
+        knex,
+        `SELECT e.id, e.program_id, e.user_id, e.type, e.status, e.raised_at, e.explanation, u.username, u.fullname
+         FROM program_exceptions e JOIN users u ON u.id = e.user_id
+         WHERE e.program_id = ? AND e.status = ? ORDER BY e.id`,
+        [programId, status],
+      );
+      return found.map((r) => ({
+        id: num(r.id),
+        programId: num(r.program_id),
+        userId: num(r.user_id),
+        learner: { id: num(r.user_id), username: String(r.username), fullname: String(r.fullname) },
+        type: String(r.type),
+        status: String(r.status),
+        raisedAt: isoOrNull(r.raised_at)!,
+        explanation: String(r.explanation),
+      }));
+    },
+
+    async resolveExceptions(exceptionIds, action, byUserId = null) {
+      const ids = [...new Set(exceptionIds)];
+      return db().transaction(async (trx) => {
+        const found: Array<{ id: number; program_id: number; user_id: number; status: string; pua_exception: number | null }> = [];
+        for (const part of chunk(ids, 500)) {
+          found.push(
+            ...(await rows<{ id: number; program_id: number; user_id: number; status: string; pua_exception: number | null }>(
+              trx,
+              `SELECT e.id, e.program_id, e.user_id, e.status, p.exception_id AS pua_exception FROM program_exceptions e
+               LEFT JOIN program_user_assignments p ON p.program_id = e.program_id AND p.user_id = e.user_id
+               WHERE e.id IN (${placeholders(part.length)})`,
+              part,
+            )),
+          );
+        }
+        const seen = new Set(found.map((f) => num(f.id)));
+        const missing = ids.filter((id) => !seen.has(id));
+        if (missing.length) {
+          throw new WaymarkError('EXCEPTION_NOT_FOUND', `Exception${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found`, 404, missing.map((id) => ({ path: 'exceptionIds', code: 'EXCEPTION_NOT_FOUND', message: `no exception ${id}` })));
+        }
+        // Only the learner's current exception can be acted on; resolved ones are history.
+        const stale = found.filter((f) => f.status === 'resolved' || numOrNull(f.pua_exception) !== num(f.id) || (action === 'dismiss' && f.status === 'dismissed'));
+        if (stale.length) {
+          throw new WaymarkError('EXCEPTION_NOT_OPEN', `Exception${stale.length > 1 ? 's' : ''} ${stale.map((s) => s.id).join(', ')} cannot be ${action === 'dismiss' ? 'dismissed' : 'resolved'}: already ${stale[0]!.status}`, 409);
+        }
+        const now = db().now();
+        const resolution = action;
+        const newStatus = action === 'dismiss' ? 'dismissed' : 'resolved';
+        for (const part of chunk(ids, 500)) {
+          await write(trx, `UPDATE program_exceptions SET status = ?, resolution = ?, resolved_at = ?, resolved_by = ? WHERE id IN (${placeholders(part.length)})`, [
+            newStatus,
+            resolution,
+            now,
+            byUserId,
+            ...part,
+          ]);
+        }
+        if (action === 'dismiss') return { action, resolved: ids.length, assigned: 0 };
+        const byProgram = new Map<number, number[]>();
+        for (const f of found) byProgram.set(num(f.program_id), [...(byProgram.get(num(f.program_id)) ?? []), num(f.user_id)]);
+        let assigned = 0;
+        for (const [programId, userIds] of byProgram) {
+          let dueSql = 'due_at';
+          const bindings: unknown[] = [];
+          if (action === 'set_realistic_due_date') {
+            const minTime = (await engine.minTimes(trx, [programId])).get(programId) ?? null;
+            dueSql = '?';
+            bindings.push(addDuration(minTime ? addDuration(now, minTime) : now, 'P1W'));
+          }
+          for (const part of chunk(userIds, 500)) {
+            assigned += await write(
+              trx,
+              `UPDATE program_user_assignments SET status = 'active', due_at = ${dueSql}, assigned_at = ?, exception_id = NULL, updated_at = ?
+               WHERE program_id = ? AND user_id IN (${placeholders(part.length)})`,
+              [...bindings, now, now, programId, ...part],
+            );
+          }
+          await engine.recalculateCompletion(trx, programId, userIds);
+          await site.hooks.emit('onProgramAssigned', { trx, programId, userIds });
+        }
+        return { action, resolved: ids.length, assigned };
+      });
+    },
+
+    learnerAssignment: (programId, userId, executor = db().knex) => learnerAssignmentOf(executor, programId, userId),
+
+    async syncRule(ruleId, options = {}) {
+      const totals = { ...emptyCounters(), batches: 0 };
+      for (let pass = 0; pass < 10; pass++) {
+        const [rule] = await loadRules(db().knex, { ruleId, includeDeleted: true });
+        if (!rule) return totals;
+        const ranges = await userRanges(options.batchSize ?? DEFAULT_BATCH);
+        for (const [i, scope] of ranges.entries()) {
+          addCounters(totals, await db().transaction((trx) => engine.syncProgramScope(trx, rule.programId, [rule], scope, { fullDue: options.fullDue })));
+          totals.batches++;
+          await options.progress?.(i + 1, ranges.length);
+        }
+        // An edit made while we ran bumps the version: run again so it is not lost.
+        if (rule.deletedAt !== null) {
+          const removed = await db().knex('program_assignment_rules').where({ id: ruleId, version: rule.version }).delete();
+          if (removed) return totals;
+        } else {
+          const [now] = await loadRules(db().knex, { ruleId, includeDeleted: true });
+          if (!now || now.version === rule.version) return totals;
+        }
+        options = { ...options, fullDue: true };
+      }
+      return totals;
+    },
+
+    async reconcile(options = {}) {
+      const knex = db().knex;
+      const programIds = (
+        await rows<{ program_id: number }>(
+          knex,
+          // Programs with rules, or with rule-made assignments left to undo. Driven from programs so
+          // each check is one index probe, not a pass over every assignment row.
+          `SELECT p.id AS program_id FROM programs p
+           WHERE EXISTS (SELECT 1 FROM program_assignment_rules r WHERE r.program_id = p.id)
+              OR EXISTS (SELECT 1 FROM program_user_assignments a WHERE a.program_id = p.id AND a.rule_state IS NOT NULL)`,
+        )
+      )
+        .map((r) => num(r.program_id))
+        .sort((a, b) => a - b);
+      const ranges = await userRanges(options.batchSize ?? DEFAULT_BATCH);
+      const totals = { ...emptyCounters(), programs: programIds.length, batches: 0 };
+      let next = 0;
+      let done = 0;
+      // Programs are independent (each batch writes only its own program's rows), so a server
+      // database works on several at once, one connection each; SQLite has one writer.
+      const lanes = db().dialect === 'mysql' ? Math.max(1, options.concurrency ?? DEFAULT_CONCURRENCY) : 1;
+      const lane = async () => {
+        while (next < programIds.length) {
+          const programId = programIds[next++]!;
+          const rules = await loadRules(knex, { programId, includeDeleted: true });
+          for (const scope of ranges) {
+            addCounters(totals, await db().transaction((trx) => engine.syncProgramScope(trx, programId, rules, scope)));
+            totals.batches++;
+          }
+          for (const rule of rules.filter((r) => r.deletedAt !== null)) {
+            await knex('program_assignment_rules').where({ id: rule.id, version: rule.version }).delete();
+          }
+          await options.progress?.(++done, programIds.length, `program ${programId}`);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(lanes, programIds.length) }, lane));
+      return totals;
+    },
+
+    syncUser: (trx, change) => engine.syncUser(trx, change),
+  };
+  return service;
+}

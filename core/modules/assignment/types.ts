@@ -1,0 +1,102 @@
+import type { Knex } from 'knex';
+import type { Executor } from '../../kernel/db/database';
+import type { ErrorDetail } from '../../kernel/errors';
+import type { AssignmentChange } from '../../kernel/hooks/core-hooks';
+import type { JsonSchema } from '../../kernel/http/routes';
+import type { CoreServices } from '../../services';
+
+/**
+ * The assignment-source extension point. A source says WHO a rule instance means, as SQL, and which
+ * changes can alter that; the core owns every write (memberships, assignments, exceptions), diffs
+ * desired against current members in the database, and runs bulk work as background jobs.
+ *
+ * A rule's instance is the REST body's `instanceId`, `includeChildren` and any extra properties the
+ * source's `instanceSchema` allows (e.g. `values` for a profile-field source).
+ */
+export interface AssignmentSource<Instance extends RuleInstance = RuleInstance> {
+  /** The `source` value in POST /programs/{id}/assignments, e.g. `audience`. Unique site-wide. */
+  type: string;
+  /** Operator-facing name, e.g. "Audience". */
+  name: string;
+  /** JSON Schema of the instance (validated with Ajv before anything is written). */
+  instanceSchema: JsonSchema;
+  /** Checks that referenced things exist; each problem becomes a 422 detail. Optional. */
+  validate?(instance: Instance, ctx: SourceContext): Promise<ErrorDetail[]>;
+  /** "Members of audience Support Analysts", "Position Analyst and all below". */
+  describe(instance: Instance, ctx: SourceContext): Promise<string>;
+  /**
+   * The member user ids of the instance as a subquery selecting one column named `user_id`. The
+   * core adds its own filters (active users, batches, one user) around it, so it must not apply
+   * LIMIT/ORDER BY. It must be set-based SQL: it runs for 100,000 users at once.
+   */
+  members(instance: Instance, ctx: SourceContext): Knex.QueryBuilder;
+  /**
+   * Which of this source's rules a change may affect (for incremental sync of that one user).
+   * Return the affected rule ids, or `[]` when the change is irrelevant. Called inside the
+   * transaction that made the change; must be cheap (one indexed query at most).
+   */
+  affectedRules(change: AssignmentChange, rules: ReadonlyArray<SourceRule<Instance>>, ctx: SourceContext): Promise<number[]> | number[];
+  /** Extra due-date events this source offers ("within P1M of <event>"). Optional. */
+  dueEvents?: Record<string, DueDateEvent>;
+  /**
+   * Report users who already have the program through a conflicting route (raises `already_assigned`).
+   * Returns a subquery of user ids or null. Optional.
+   */
+  conflicts?(programId: number, instance: Instance, ctx: SourceContext): Knex.QueryBuilder | null;
+}
+
+/** Every instance has these; sources add their own properties. */
+export interface RuleInstance {
+  instanceId: number;
+  includeChildren?: boolean;
+  [extra: string]: unknown;
+}
+
+export interface SourceRule<Instance extends RuleInstance = RuleInstance> {
+  id: number;
+  programId: number;
+  instance: Instance;
+}
+
+/** What a source may use: the executor of the current unit of work and the core services. */
+export interface SourceContext {
+  db: Executor;
+  services: CoreServices;
+}
+
+/**
+ * A due-date event ("first login", "completion of course X"): the time the event happened for each
+ * user, as a subquery selecting `user_id` and `event_at` (epoch ms, NULL when it has not happened).
+ */
+export interface DueDateEvent {
+  /** Operator-facing label: "first login", "completion of course {instance}". */
+  label: string;
+  /** Whether the event needs `instanceId` (course, program, profile field). */
+  needsInstance: boolean;
+  /** Checks the instance exists; problems become 422 details. */
+  validate?(instanceId: number | undefined, ctx: SourceContext): Promise<ErrorDetail[]>;
+  describe?(instanceId: number | undefined, ctx: SourceContext): Promise<string>;
+  /** `users` is a subquery of user ids; returns rows (user_id, event_at) for those users. */
+  eventTimes(users: Knex.QueryBuilder, instanceId: number | undefined, ctx: SourceContext): Knex.QueryBuilder;
+  /**
+   * What a missing event time means. `future` (e.g. first login): the event will happen, so the
+   * learner gets a future assignment that activates when it does. `unknown` (default; e.g. an empty
+   * profile date): raise a `completion_time_unknown` exception.
+   */
+  whenMissing?: 'future' | 'unknown';
+  /**
+   * Whether a change may move this event's time for the changed user (incremental sync re-reads
+   * the event time of rules using it). Default: any change may.
+   */
+  affectedBy?(change: AssignmentChange, instanceId: number | undefined): boolean;
+}
+
+/** A rule's due-date setting, as in the REST body's `due`. */
+export type DueRule = null | { date: string } | { within: string; event: string; instanceId?: number };
+
+declare module '../../kernel/extensions' {
+  interface ExtensionPointMap {
+    assignmentSources: AssignmentSource;
+    dueDateEvents: DueDateEvent;
+  }
+}

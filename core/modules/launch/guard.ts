@@ -1,0 +1,62 @@
+import type { Site } from '../../site';
+import { CORE_PLUGIN_ID } from '../../kernel/hooks/bus';
+import { abstain, allow, type GuardExplanation, type GuardOutcome } from '../../kernel/hooks/hook-map';
+import { prepareStatement } from '../../kernel/db/statements';
+import type { CourseLaunchArgs } from '../../kernel/hooks/core-hooks';
+
+/** Priority of the core "already enrolled" guard: it runs before any plugin (default 100). */
+export const CORE_LAUNCH_GUARD_PRIORITY = 1000;
+
+/** Shown when nothing allowed the launch and no guard said why. */
+export const NOT_ENROLLED_REASON = 'You are not enrolled in this course.';
+
+const ENROLLED_SQL = "SELECT 1 AS one FROM enrolments WHERE user_id = ? AND course_id = ? AND status = 'active' LIMIT 1";
+
+/**
+ * Enrolment state a caller has just read for these exact guard arguments (the launch fast path reads
+ * it in its session lookup), so the core guard need not ask the database again. Keyed by the args
+ * object the bus hands to every guard, so it cannot leak into another launch.
+ */
+const knownEnrolment = new WeakMap<CourseLaunchArgs, boolean>();
+
+/**
+ * The core guard on onCourseLaunch: an active enrolment in the course, by any method, allows.
+ * Otherwise it abstains, leaving the decision to enrolment plugins. One indexed lookup
+ * (the (user_id, course_id, method) unique index), so an enrolled learner's launch is cheap.
+ */
+export function registerCoreLaunchGuard(site: Site): () => void {
+  const enrolled = prepareStatement<{ one: number }>(site.db, ENROLLED_SQL);
+  return site.hooks.add(
+    CORE_PLUGIN_ID,
+    'onCourseLaunch',
+    async (args) => {
+      const isEnrolled = knownEnrolment.get(args) ?? (await enrolled.all([args.userId, args.courseId])).length > 0;
+      return isEnrolled ? allow('You are enrolled in this course.') : abstain([], 'CORE_NOT_ENROLLED');
+    },
+    { priority: CORE_LAUNCH_GUARD_PRIORITY },
+  );
+}
+
+/** Reasons as a learner should read them (the bus's generic "Nothing allows this." becomes plain words). */
+function readable(outcome: GuardOutcome): GuardOutcome {
+  if (outcome.allowed) return outcome;
+  const reasons = outcome.reasons.filter((r) => r !== 'Nothing allows this.');
+  return { ...outcome, reasons: reasons.length ? reasons : [NOT_ENROLLED_REASON] };
+}
+
+/**
+ * Runs the launch guard chain for a learner and a course: allowed means the learner may enter it
+ * (and may have just been enrolled by a plugin, e.g. enrol_program). `known.enrolled` is the
+ * learner's active enrolment in the course when the caller has just read it.
+ */
+export async function checkCourseLaunch(site: Site, userId: number, courseId: number, known?: { enrolled: boolean }): Promise<GuardOutcome> {
+  const args: CourseLaunchArgs = { userId, courseId };
+  if (known) knownEnrolment.set(args, known.enrolled);
+  return readable(await site.hooks.guard('onCourseLaunch', args));
+}
+
+/** Every guard's decision, for operators; guards see `dryRun: true` and must not write. */
+export async function explainCourseLaunch(site: Site, userId: number, courseId: number): Promise<{ outcome: GuardOutcome; decisions: GuardExplanation[] }> {
+  const result = await site.hooks.explain('onCourseLaunch', { userId, courseId, dryRun: true });
+  return { outcome: readable(result.outcome), decisions: result.decisions };
+}

@@ -1,0 +1,125 @@
+import type { Response } from 'express';
+import type { Site } from '../../site';
+import { notFound, invalid } from '../../kernel/errors';
+import { renderPage } from '../../kernel/http/app';
+import { selectRows } from '../learning/sql';
+import { registerCoreLaunchGuard, checkCourseLaunch, explainCourseLaunch } from './guard';
+import { courseName, renderLaunchDenied, routeId } from './pages';
+
+export { checkCourseLaunch, explainCourseLaunch, registerCoreLaunchGuard, CORE_LAUNCH_GUARD_PRIORITY, NOT_ENROLLED_REASON } from './guard';
+export { requireCourseAccess, courseAccessDenied, renderLaunchDenied, mountCourseGate } from './pages';
+
+/** What the launch diagnostics (page and API) report. */
+export interface LaunchCheckReport {
+  user: { id: number; username: string; fullname: string };
+  course: { id: number; shortname: string; fullname: string };
+  outcome: { allowed: boolean; decidedBy: string | null; code: string | null; reasons: string[] };
+  decisions: Array<{ plugin: string; priority: number; verdict: string; reasons: string[]; code: string | null; error: string | null; durationMs: number }>;
+}
+
+/** Runs every guard in dry-run mode for (user, course) and reports each decision; 404 for an unknown user or course. */
+export async function launchCheck(site: Site, userId: number, courseId: number): Promise<LaunchCheckReport> {
+  const knex = site.db.knex;
+  const user = (await selectRows<{ id: number; username: string; fullname: string }>(knex, 'SELECT id, username, fullname FROM users WHERE id = ?', [userId]))[0];
+  if (!user) throw notFound('User', userId);
+  const course = (await selectRows<{ id: number; shortname: string; fullname: string }>(knex, 'SELECT id, shortname, fullname FROM courses WHERE id = ?', [courseId]))[0];
+  if (!course) throw notFound('Course', courseId);
+  const { outcome, decisions } = await explainCourseLaunch(site, userId, courseId);
+  return {
+    user: { id: Number(user.id), username: user.username, fullname: user.fullname },
+    course: { id: Number(course.id), shortname: course.shortname, fullname: course.fullname },
+    outcome: { allowed: outcome.allowed, decidedBy: outcome.decidedBy ?? null, code: outcome.code ?? null, reasons: outcome.reasons },
+    decisions: decisions.map((d) => ({
+      plugin: d.plugin,
+      priority: d.priority,
+      verdict: d.verdict,
+      reasons: d.reasons,
+      code: d.code ?? null,
+      error: d.error ?? null,
+      durationMs: Math.round(d.durationMs * 100) / 100,
+    })),
+  };
+}
+
+/** A bodiless 302: res.redirect() would negotiate a body format on the hot path for nobody to read. */
+function redirect(res: Response, location: string): void {
+  res.status(302).location(location).end();
+}
+
+const reportSchema = {
+  type: 'object',
+  properties: {
+    user: { type: 'object' },
+    course: { type: 'object' },
+    outcome: {
+      type: 'object',
+      properties: {
+        allowed: { type: 'boolean' },
+        decidedBy: { type: ['string', 'null'] },
+        code: { type: ['string', 'null'] },
+        reasons: { type: 'array', items: { type: 'string' } },
+      },
+    },
+    decisions: { type: 'array', items: { type: 'object' } },
+  },
+};
+
+/**
+ * Core launch: the "existing active enrolment allows" guard, GET /courses/:id/launch, the
+ * operator diagnostics page GET /admin/launch-check and GET /api/v1/courses/:id/launch-check/:userId.
+ */
+export function registerLaunchCore(site: Site): void {
+  registerCoreLaunchGuard(site);
+  const routes = site.routes.registrarFor('core');
+
+  routes.page({
+    method: 'get',
+    path: '/courses/:id/launch',
+    access: 'user',
+    async handler(req, res) {
+      const courseId = routeId(req.params.id);
+      if (courseId === null) throw notFound('Course', String(req.params.id));
+      const user = req.user!;
+      const outcome = await checkCourseLaunch(site, user.id, courseId);
+      // An allowed launch implies the course exists (enrolments reference it), so only refusals look it up.
+      if (outcome.allowed) return redirect(res, `/courses/${courseId}`);
+      const course = await courseName(site, courseId);
+      if (!course) throw notFound('Course', courseId);
+      // Operators may look at any course without being enrolled.
+      if (user.isAdmin) return redirect(res, `/courses/${courseId}`);
+      renderLaunchDenied(site, req, res, course, outcome);
+    },
+  });
+
+  routes.page({
+    method: 'get',
+    path: '/admin/launch-check',
+    access: 'admin',
+    async handler(req, res) {
+      const userId = routeId(req.query.userId);
+      const courseId = routeId(req.query.courseId);
+      const asked = req.query.userId !== undefined || req.query.courseId !== undefined;
+      if (asked && (userId === null || courseId === null)) {
+        throw invalid('LAUNCH_CHECK_INVALID', 'userId and courseId must both be positive whole numbers');
+      }
+      const result = userId !== null && courseId !== null ? await launchCheck(site, userId, courseId) : null;
+      renderPage(site, req, res, 'launch/check', { title: 'Launch check', userId: userId ?? '', courseId: courseId ?? '', result });
+    },
+  });
+
+  routes.api({
+    method: 'get',
+    path: '/courses/:id/launch-check/:userId',
+    summary: 'Why can (not) this learner open this course? Every launch guard’s decision, without enrolling',
+    tags: ['launch'],
+    access: 'admin',
+    response: reportSchema,
+    async handler(req) {
+      const courseId = routeId(req.params.id);
+      const userId = routeId(req.params.userId);
+      if (courseId === null) throw notFound('Course', req.params.id);
+      if (userId === null) throw notFound('User', req.params.userId);
+      return { body: await launchCheck(site, userId, courseId) };
+    },
+  });
+}

@@ -1,0 +1,104 @@
+import type express from 'express';
+import type { Request, Response } from 'express';
+import type { Site } from '../../site';
+import { WaymarkError } from '../../kernel/errors';
+import type { GuardOutcome } from '../../kernel/hooks/hook-map';
+import { renderPage, resolvePageUser, wantsLoginRedirect } from '../../kernel/http/app';
+import { loginRedirectFor } from '../../kernel/auth/login';
+import { selectRows } from '../learning/sql';
+import { checkCourseLaunch } from './guard';
+
+const ID = /^[1-9][0-9]{0,9}$/;
+
+/** Parses a route id parameter; null when it is not a positive integer. */
+export function routeId(value: unknown): number | null {
+  return typeof value === 'string' && ID.test(value) ? Number(value) : null;
+}
+
+/** The 403 a learner gets when the guard chain refuses a course, with the reasons as details. */
+export function courseAccessDenied(outcome: GuardOutcome): WaymarkError {
+  return new WaymarkError(
+    outcome.code ?? 'COURSE_LAUNCH_DENIED',
+    'You cannot open this course yet',
+    403,
+    outcome.reasons.map((message) => ({ code: outcome.code, message })),
+  );
+}
+
+/**
+ * Lets the viewer of a request into a course or throws: 401 when nobody is signed in, 403
+ * (details = the learner-readable reasons) when the launch guard chain refuses. Site
+ * administrators may look at every course. Pages showing a course or one of its activities call
+ * this first, so typing a URL never gets around the program order; when the guard allows, the
+ * learner may have just been enrolled (exactly as by the launch link).
+ */
+export async function requireCourseAccess(site: Site, req: Request, courseId: number): Promise<void> {
+  const user = req.user === undefined ? await resolvePageUser(site, req) : req.user;
+  req.user = user;
+  if (!user) throw new WaymarkError('UNAUTHENTICATED', 'Log in to open this course', 401);
+  if (user.isAdmin || granted.get(req) === courseId) return;
+  const outcome = await checkCourseLaunch(site, user.id, courseId);
+  if (!outcome.allowed) throw courseAccessDenied(outcome);
+  granted.set(req, courseId);
+}
+
+/** Courses the guard already let this request into, so the page behind the gate does not ask twice. */
+const granted = new WeakMap<Request, number>();
+
+/** The course's id and full name, or null when there is no such course. */
+export async function courseName(site: Site, courseId: number): Promise<{ id: number; fullname: string } | null> {
+  const rows = await selectRows<{ id: number; fullname: string }>(site.db.knex, 'SELECT id, fullname FROM courses WHERE id = ?', [courseId]);
+  return rows[0] ? { id: Number(rows[0].id), fullname: rows[0].fullname } : null;
+}
+
+/** Renders the "you can't open this course yet" page (403) with the guard's reasons. */
+export function renderLaunchDenied(site: Site, req: Request, res: Response, course: { id: number; fullname: string }, outcome: GuardOutcome): void {
+  renderPage(site, req, res, 'launch/denied', { title: `Can’t open ${course.fullname}`, course, reasons: outcome.reasons, code: outcome.code }, { status: 403 });
+}
+
+/**
+ * Guards a course page or activity page before whoever renders it runs: anonymous browsers go to
+ * the login page, a refused learner gets the 403 page with the reasons, an unknown course falls
+ * through to the 404.
+ */
+async function gate(site: Site, req: Request, res: Response, next: express.NextFunction, courseId: number): Promise<void> {
+  req.user = await resolvePageUser(site, req);
+  if (!req.user) {
+    if (wantsLoginRedirect(req)) return res.redirect(302, loginRedirectFor(req));
+    throw new WaymarkError('UNAUTHENTICATED', 'Log in to open this course', 401);
+  }
+  if (req.user.isAdmin) return next();
+  const outcome = await checkCourseLaunch(site, req.user.id, courseId);
+  if (outcome.allowed) {
+    granted.set(req, courseId);
+    return next();
+  }
+  // Only a refusal needs the course: an allowed launch implies it exists.
+  const course = await courseName(site, courseId);
+  if (!course) return next();
+  renderLaunchDenied(site, req, res, course, outcome);
+}
+
+/** Installs the launch guard in front of GET /courses/:id and GET /activities/:id, whoever renders them. */
+export function mountCourseGate(app: express.Express, site: Site): void {
+  app.get('/courses/:id', async (req, res, next) => {
+    try {
+      const courseId = routeId(req.params.id);
+      if (courseId === null) return next();
+      await gate(site, req, res, next, courseId);
+    } catch (error) {
+      next(error);
+    }
+  });
+  app.get('/activities/:id', async (req, res, next) => {
+    try {
+      const activityId = routeId(req.params.id);
+      if (activityId === null) return next();
+      const rows = await selectRows<{ course_id: number }>(site.db.knex, 'SELECT course_id FROM activities WHERE id = ?', [activityId]);
+      if (!rows[0]) return next();
+      await gate(site, req, res, next, Number(rows[0].course_id));
+    } catch (error) {
+      next(error);
+    }
+  });
+}

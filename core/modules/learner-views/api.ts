@@ -1,0 +1,80 @@
+import type { Site } from '../../site';
+import type { ApiRequest, ApiRoute, JsonSchema } from '../../kernel/http/routes';
+import { forbidden, invalid } from '../../kernel/errors';
+import { loadRecordOfLearning, loadRequiredLearning } from './learner-data';
+
+const dateTime = { type: ['string', 'null'], format: 'date-time' };
+
+const requiredLearningSchema: JsonSchema = {
+  type: 'object',
+  properties: {
+    userId: { type: 'integer' },
+    programs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: { type: 'integer' },
+          fullname: { type: 'string' },
+          summary: { type: ['string', 'null'] },
+          status: { enum: ['incomplete', 'complete'] },
+          progress: { type: 'integer', minimum: 0, maximum: 100 },
+          assignedAt: dateTime,
+          dueAt: dateTime,
+          overdue: { type: 'boolean' },
+          nextCourse: { type: ['object', 'null'], properties: { id: { type: 'integer' }, fullname: { type: 'string' } } },
+        },
+      },
+    },
+  },
+};
+
+const recordOfLearningSchema: JsonSchema = {
+  type: 'object',
+  properties: {
+    userId: { type: 'integer' },
+    programs: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, fullname: { type: 'string' }, completedAt: dateTime } } },
+    courses: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, fullname: { type: 'string' }, completedAt: dateTime, source: { type: 'string' } } } },
+    history: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { kind: { enum: ['program', 'course'] }, id: { type: 'integer' }, fullname: { type: 'string' }, completedAt: dateTime, reason: { type: 'string' }, archivedAt: dateTime },
+      },
+    },
+  },
+};
+
+/** The user whose pages are asked for; a learner may only ask about themselves, an administrator about anyone. */
+async function subject(site: Site, req: ApiRequest): Promise<number> {
+  const text = String(req.params.id ?? '');
+  if (!/^[1-9][0-9]{0,9}$/.test(text)) throw invalid('ID_INVALID', 'User id must be a positive integer', [{ path: 'id', code: 'ID_INVALID', message: 'User id must be a positive integer' }]);
+  const userId = Number(text);
+  if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden('You may only read your own learning');
+  await site.services.users.get(userId);
+  return userId;
+}
+
+/** `GET /users/{id}/required-learning` and `/record-of-learning`: the learner pages as JSON. */
+export function learnerRoutes(site: Site): ApiRoute[] {
+  return [
+    {
+      method: 'get',
+      path: '/users/:id/required-learning',
+      summary: "A learner's Required Learning: assigned, incomplete programs with progress, due date and next course",
+      tags: ['learners'],
+      access: 'user',
+      response: requiredLearningSchema,
+      handler: async (req) => ({ body: await loadRequiredLearning(site, await subject(site, req)) }),
+    },
+    {
+      method: 'get',
+      path: '/users/:id/record-of-learning',
+      summary: "A learner's Record of Learning: completed programs and courses, and earlier completions",
+      tags: ['learners'],
+      access: 'user',
+      response: recordOfLearningSchema,
+      handler: async (req) => ({ body: await loadRecordOfLearning(site, await subject(site, req)) }),
+    },
+  ];
+}

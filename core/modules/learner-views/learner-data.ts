@@ -1,0 +1,391 @@
+/**
+ * What the learner pages show, computed once and served both as HTML (core/modules/learner-views/pages.ts)
+ * and as JSON (core/api/learner.ts), so the two can never disagree.
+ *
+ * Everything here is read-only and scoped to one user id: callers decide whose data a viewer may
+ * see before they call in.
+ */
+import type { Site } from '../../site';
+import type { Executor } from '../../kernel/db/database';
+import { notFound } from '../../kernel/errors';
+import { bool, iso, placeholders, selectRows } from '../learning/sql';
+import { canLaunch, evaluateProgram, type CompiledProgram, type ProgramEvaluation, type SetOperator, type SetRule } from '../programs/engine';
+import type { CachedStructure } from '../programs/structures';
+
+/** A course as a learner sees it inside a program. */
+export interface LearnerCourse {
+  id: number;
+  fullname: string;
+  complete: boolean;
+  completedAt: string | null;
+  /** The launch guard would let the learner in through this program (preview; the guard decides). */
+  launchable: boolean;
+  /** Learner-readable reasons when not launchable. */
+  lockedReasons: string[];
+}
+
+export interface LearnerCourseSet {
+  id: number;
+  label: string;
+  /** 1-based, as people count. */
+  position: number;
+  rule: SetRule;
+  /** "Complete all courses", "Complete at least 2 courses"... */
+  ruleText: string;
+  state: 'locked' | 'open' | 'complete';
+  lockedReasons: string[];
+  /** 0..100 */
+  progress: number;
+  dueAt: string | null;
+  /** How this set joins the next one; null on the last set. */
+  operator: SetOperator | null;
+  courses: LearnerCourse[];
+}
+
+export interface ProgramSummary {
+  id: number;
+  fullname: string;
+  summary: string | null;
+}
+
+/** One program on Required Learning. */
+export interface RequiredProgram extends ProgramSummary {
+  status: 'incomplete' | 'complete';
+  /** 0..100, rounded down so 100 means complete. */
+  progress: number;
+  assignedAt: string | null;
+  dueAt: string | null;
+  overdue: boolean;
+  nextCourse: { id: number; fullname: string } | null;
+}
+
+export interface RequiredLearning {
+  userId: number;
+  programs: RequiredProgram[];
+}
+
+/** The program page for one learner. */
+export interface LearnerProgram extends RequiredProgram {
+  available: boolean;
+  /** False when the learner has no effective assignment (open exception, unassigned, never assigned). */
+  assigned: boolean;
+  completedAt: string | null;
+  courseSets: LearnerCourseSet[];
+}
+
+export interface RecordOfLearning {
+  userId: number;
+  programs: Array<ProgramSummary & { completedAt: string }>;
+  courses: Array<{ id: number; fullname: string; completedAt: string; source: string }>;
+  /** Earlier completions that were superseded (structure change, backdating, recertification). */
+  history: Array<{ kind: 'program' | 'course'; id: number; fullname: string; completedAt: string; reason: string; archivedAt: string }>;
+}
+
+interface AssignmentRow {
+  program_id: number;
+  due_at: number | null;
+  assigned_at: number | null;
+}
+
+interface ProgramRow {
+  id: number;
+  fullname: string;
+  summary: string | null;
+  available: number | boolean;
+  available_from: number | null;
+  available_until: number | null;
+  structure_version: number;
+}
+
+/** Whole percent, never 100 unless complete (the engine keeps incomplete below 1). */
+const percent = (share: number): number => Math.floor(share * 100);
+
+/** The learner's active effective assignments (not future, not held by an exception, not unassigned). */
+async function activeAssignments(executor: Executor, userId: number, programId?: number): Promise<AssignmentRow[]> {
+  const byProgram = programId === undefined ? '' : ' AND program_id = ?';
+  return selectRows<AssignmentRow>(
+    executor,
+    `SELECT program_id, due_at, assigned_at FROM program_user_assignments WHERE user_id = ? AND status = 'active'${byProgram} ORDER BY program_id`,
+    programId === undefined ? [userId] : [userId, programId],
+  );
+}
+
+async function userCompletions(executor: Executor, userId: number, courseIds: readonly number[]): Promise<Map<number, number>> {
+  const map = new Map<number, number>();
+  if (!courseIds.length) return map;
+  const rows = await selectRows<{ course_id: number; completed_at: number }>(
+    executor,
+    `SELECT course_id, completed_at FROM course_completions WHERE user_id = ? AND course_id IN (${placeholders(courseIds.length)})`,
+    [userId, ...courseIds],
+  );
+  for (const row of rows) map.set(Number(row.course_id), Number(row.completed_at));
+  return map;
+}
+
+function isAvailable(row: ProgramRow, now: number): boolean {
+  if (!bool(row.available)) return false;
+  if (row.available_from !== null && Number(row.available_from) > now) return false;
+  if (row.available_until !== null && Number(row.available_until) < now) return false;
+  return true;
+}
+
+function courseName(compiled: CompiledProgram, courseId: number): string {
+  return compiled.structure.courses.get(courseId)?.fullname || `Course ${courseId}`;
+}
+
+/** Operator-facing and learner-facing description of a set's completion rule. */
+export function describeRule(set: { rule: SetRule; minCourses: number; minScore: number; courseIds: readonly number[] }): string {
+  switch (set.rule) {
+    case 'all':
+      return set.courseIds.length === 1 ? 'Complete the course' : 'Complete all courses';
+    case 'any':
+      return 'Complete any one course';
+    case 'optional':
+      return 'Optional';
+    case 'some': {
+      const parts: string[] = [];
+      if (set.minCourses > 0) parts.push(`at least ${set.minCourses} course${set.minCourses === 1 ? '' : 's'}`);
+      if (set.minScore > 0) parts.push(`a total score of at least ${set.minScore}`);
+      return parts.length ? `Complete ${parts.join(' with ')}` : 'Optional';
+    }
+  }
+}
+
+function summarise(
+  row: ProgramRow,
+  structure: CachedStructure,
+  evaluation: ProgramEvaluation,
+  assignment: AssignmentRow | undefined,
+  stored: { due_at: number | null } | undefined,
+  now: number,
+): RequiredProgram {
+  const dueMs = assignment?.due_at ?? stored?.due_at ?? null;
+  const complete = evaluation.complete;
+  const next = evaluation.nextCourseId;
+  return {
+    id: Number(row.id),
+    fullname: row.fullname,
+    summary: row.summary,
+    status: complete ? 'complete' : 'incomplete',
+    progress: percent(evaluation.progress),
+    assignedAt: iso(assignment?.assigned_at),
+    dueAt: iso(dueMs),
+    overdue: !complete && dueMs !== null && Number(dueMs) < now,
+    nextCourse: next === null ? null : { id: next, fullname: courseName(structure.compiled, next) },
+  };
+}
+
+async function programRows(executor: Executor, ids: readonly number[]): Promise<ProgramRow[]> {
+  if (!ids.length) return [];
+  return selectRows<ProgramRow>(
+    executor,
+    `SELECT id, fullname, summary, available, available_from, available_until, structure_version FROM programs WHERE id IN (${placeholders(ids.length)})`,
+    ids,
+  );
+}
+
+async function storedCompletions(executor: Executor, userId: number, ids: readonly number[]): Promise<Map<number, { status: string; completed_at: number | null; due_at: number | null }>> {
+  const map = new Map<number, { status: string; completed_at: number | null; due_at: number | null }>();
+  if (!ids.length) return map;
+  const rows = await selectRows<{ program_id: number; status: string; completed_at: number | null; due_at: number | null }>(
+    executor,
+    `SELECT program_id, status, completed_at, due_at FROM program_completions WHERE user_id = ? AND program_id IN (${placeholders(ids.length)})`,
+    [userId, ...ids],
+  );
+  for (const row of rows) map.set(Number(row.program_id), row);
+  return map;
+}
+
+/**
+ * Required Learning: the programs the learner is assigned to (active effective assignment, so
+ * not while an exception is open or dismissed) and has not completed, soonest due first.
+ */
+export async function loadRequiredLearning(site: Site, userId: number): Promise<RequiredLearning> {
+  const knex = site.db.knex;
+  const now = site.db.now();
+  const assignments = await activeAssignments(knex, userId);
+  const ids = assignments.map((a) => Number(a.program_id));
+  const rows = await programRows(knex, ids);
+  const structures = await site.services.programs.structures.get(
+    knex,
+    rows.map((r) => ({ id: Number(r.id), version: Number(r.structure_version) })),
+  );
+  const byId = new Map(structures.map((s) => [s.programId, s]));
+  const allCourses = [...new Set(structures.flatMap((s) => s.courseIds))];
+  const completions = await userCompletions(knex, userId, allCourses);
+  const stored = await storedCompletions(knex, userId, ids);
+  const byAssignment = new Map(assignments.map((a) => [Number(a.program_id), a]));
+  const programs: RequiredProgram[] = [];
+  for (const row of rows) {
+    const structure = byId.get(Number(row.id));
+    if (!structure) continue;
+    const evaluation = evaluateProgram(structure.compiled, completions);
+    if (evaluation.complete) continue;
+    programs.push(summarise(row, structure, evaluation, byAssignment.get(Number(row.id)), stored.get(Number(row.id)), now));
+  }
+  programs.sort((a, b) => (a.dueAt ?? '\uffff').localeCompare(b.dueAt ?? '\uffff') || a.fullname.localeCompare(b.fullname));
+  return { userId, programs };
+}
+
+/** The program page for one learner: every set with its state and every course launchable or locked with the reason. */
+export async function loadLearnerProgram(site: Site, programId: number, userId: number): Promise<LearnerProgram> {
+  const knex = site.db.knex;
+  const now = site.db.now();
+  const [row] = await programRows(knex, [programId]);
+  if (!row) throw notFound('Program', programId);
+  const [structure] = await site.services.programs.structures.get(knex, [{ id: programId, version: Number(row.structure_version) }]);
+  if (!structure) throw notFound('Program', programId);
+  const [assignment] = await activeAssignments(knex, userId, programId);
+  const completions = await userCompletions(knex, userId, structure.courseIds);
+  const evaluation = evaluateProgram(structure.compiled, completions);
+  const stored = (await storedCompletions(knex, userId, [programId])).get(programId);
+  const setRows = await selectRows<{ course_set_id: number; due_at: number | null }>(
+    knex,
+    'SELECT course_set_id, due_at FROM course_set_completions WHERE program_id = ? AND user_id = ?',
+    [programId, userId],
+  );
+  const setDue = new Map(setRows.map((r) => [Number(r.course_set_id), r.due_at]));
+  const available = isAvailable(row, now);
+  const assigned = assignment !== undefined;
+  const blocked: string[] = [];
+  if (!assigned) blocked.push('You are not assigned to this program');
+  else if (!available) blocked.push('This program is not available at the moment');
+
+  const compiled = structure.compiled;
+  const courseSets: LearnerCourseSet[] = structure.sets.map((def, i) => {
+    const set = evaluation.sets[i]!;
+    const compiledSet = compiled.sets[i]!;
+    return {
+      id: def.id,
+      label: set.label || compiledSet.name,
+      position: set.position,
+      rule: compiledSet.rule,
+      ruleText: describeRule(compiledSet),
+      state: set.complete ? 'complete' : set.open ? 'open' : 'locked',
+      lockedReasons: set.lockedReasons,
+      progress: percent(set.complete ? 1 : Math.min(set.progress, 0.999)),
+      dueAt: iso(setDue.get(def.id)),
+      operator: i === structure.sets.length - 1 ? null : def.operator,
+      courses: compiledSet.courseIds.map((courseId) => {
+        const completedAt = completions.get(courseId);
+        const decision = canLaunch(compiled, evaluation, courseId);
+        const reasons = blocked.length ? blocked : decision.reasons;
+        return {
+          id: courseId,
+          fullname: courseName(compiled, courseId),
+          complete: completedAt !== undefined,
+          completedAt: iso(completedAt),
+          launchable: decision.allowed && !blocked.length,
+          lockedReasons: decision.allowed && !blocked.length ? [] : reasons,
+        };
+      }),
+    };
+  });
+  return {
+    ...summarise(row, structure, evaluation, assignment, stored, now),
+    available,
+    assigned,
+    completedAt: stored?.status === 'complete' ? iso(stored.completed_at) : iso(evaluation.completedAt),
+    courseSets,
+  };
+}
+
+/** Record of Learning: completed programs and courses with their dates, and earlier completions. */
+export async function loadRecordOfLearning(site: Site, userId: number): Promise<RecordOfLearning> {
+  const knex = site.db.knex;
+  const programs = await selectRows<{ id: number; fullname: string; summary: string | null; completed_at: number }>(
+    knex,
+    `SELECT p.id, p.fullname, p.summary, pc.completed_at FROM program_completions pc JOIN programs p ON p.id = pc.program_id
+     WHERE pc.user_id = ? AND pc.status = 'complete' AND pc.completed_at IS NOT NULL ORDER BY pc.completed_at DESC, p.id`,
+    [userId],
+  );
+  const courses = await selectRows<{ id: number; fullname: string; completed_at: number; source: string }>(
+    knex,
+    `SELECT c.id, c.fullname, cc.completed_at, cc.source FROM course_completions cc JOIN courses c ON c.id = cc.course_id
+     WHERE cc.user_id = ? ORDER BY cc.completed_at DESC, c.id`,
+    [userId],
+  );
+  const programHistory = await selectRows<{ id: number; fullname: string; completed_at: number; reason: string; archived_at: number }>(
+    knex,
+    `SELECT p.id, p.fullname, h.completed_at, h.reason, h.archived_at FROM program_completion_history h JOIN programs p ON p.id = h.program_id
+     WHERE h.user_id = ? ORDER BY h.archived_at DESC, h.id DESC`,
+    [userId],
+  );
+  const courseHistory = await selectRows<{ id: number; fullname: string; completed_at: number; action: string; recorded_at: number }>(
+    knex,
+    `SELECT c.id, c.fullname, h.completed_at, h.action, h.recorded_at FROM course_completion_history h JOIN courses c ON c.id = h.course_id
+     WHERE h.user_id = ? ORDER BY h.recorded_at DESC, h.id DESC`,
+    [userId],
+  );
+  const history: RecordOfLearning['history'] = [
+    ...programHistory.map((h) => ({ kind: 'program' as const, id: Number(h.id), fullname: h.fullname, completedAt: iso(h.completed_at)!, reason: h.reason, archivedAt: iso(h.archived_at)! })),
+    ...courseHistory.map((h) => ({ kind: 'course' as const, id: Number(h.id), fullname: h.fullname, completedAt: iso(h.completed_at)!, reason: h.action, archivedAt: iso(h.recorded_at)! })),
+  ].sort((a, b) => b.archivedAt.localeCompare(a.archivedAt));
+  return {
+    userId,
+    programs: programs.map((p) => ({ id: Number(p.id), fullname: p.fullname, summary: p.summary, completedAt: iso(p.completed_at)! })),
+    courses: courses.map((c) => ({ id: Number(c.id), fullname: c.fullname, completedAt: iso(c.completed_at)!, source: c.source })),
+    history,
+  };
+}
+
+/** A course page for one learner: activities with their completion and grade. */
+export interface LearnerCourseView {
+  id: number;
+  fullname: string;
+  summary: string | null;
+  complete: boolean;
+  completedAt: string | null;
+  /** 0..100: share of completion-tracked activities done (100 once the course is complete). */
+  progress: number;
+  activities: Array<{
+    id: number;
+    name: string;
+    type: string;
+    completionTracked: boolean;
+    maxGrade: number;
+    graded: boolean;
+    complete: boolean;
+    completedAt: string | null;
+    grade: number | null;
+  }>;
+}
+
+export async function loadLearnerCourse(site: Site, courseId: number, userId: number): Promise<LearnerCourseView> {
+  const knex = site.db.knex;
+  const course = await site.services.courses.get(courseId);
+  const done = await selectRows<{ activity_id: number; completed_at: number }>(
+    knex,
+    'SELECT ac.activity_id, ac.completed_at FROM activity_completions ac JOIN activities a ON a.id = ac.activity_id WHERE ac.user_id = ? AND a.course_id = ?',
+    [userId, courseId],
+  );
+  const grades = await selectRows<{ activity_id: number; grade: number | string }>(
+    knex,
+    'SELECT g.activity_id, g.grade FROM grades g JOIN activities a ON a.id = g.activity_id WHERE g.user_id = ? AND a.course_id = ?',
+    [userId, courseId],
+  );
+  const doneAt = new Map(done.map((r) => [Number(r.activity_id), Number(r.completed_at)]));
+  const gradeOf = new Map(grades.map((r) => [Number(r.activity_id), Number(r.grade)]));
+  const completion = await site.services.completion.courseCompletion(courseId, userId);
+  const tracked = course.activities.filter((a) => a.completionTracked);
+  const trackedDone = tracked.filter((a) => doneAt.has(a.id)).length;
+  return {
+    id: course.id,
+    fullname: course.fullname,
+    summary: course.summary,
+    complete: completion !== null,
+    completedAt: iso(completion?.completedAt),
+    progress: completion ? 100 : tracked.length ? Math.min(99, Math.floor((trackedDone / tracked.length) * 100)) : 0,
+    activities: course.activities.map((a) => ({
+      id: a.id,
+      name: a.name,
+      type: a.type,
+      completionTracked: a.completionTracked,
+      maxGrade: a.maxGrade,
+      graded: a.maxGrade > 0,
+      complete: doneAt.has(a.id),
+      completedAt: iso(doneAt.get(a.id)),
+      grade: gradeOf.get(a.id) ?? null,
+    })),
+  };
+}

@@ -1,0 +1,115 @@
+import type { Request, Response } from 'express';
+import type { Site } from '../../site';
+import type { RouteRegistrar } from '../../kernel/http/routes';
+import { WaymarkError, invalid } from '../../kernel/errors';
+import { requireCourseAccess } from '../launch/index';
+import { field, pageId, renderView } from '../../kernel/http/render';
+import { loadLearnerCourse, loadLearnerProgram, loadRecordOfLearning, loadRequiredLearning } from './learner-data';
+
+/** Activity types completed by opening them (quizzes complete through their grade instead). */
+const COMPLETE_ON_VIEW = new Set(['page', 'resource', 'url']);
+
+function viewer(req: Request): { id: number } {
+  // Page routes declared with access 'user' never run without a user.
+  if (!req.user) throw new WaymarkError('UNAUTHENTICATED', 'Log in to see this page', 401);
+  return req.user;
+}
+
+/** Learner pages: Required Learning, Record of Learning, program, course and activity pages. */
+export function registerLearnerPages(site: Site, pages: RouteRegistrar): void {
+  pages.page({
+    method: 'get',
+    path: '/my/required-learning',
+    access: 'user',
+    async handler(req, res) {
+      const data = await loadRequiredLearning(site, viewer(req).id);
+      renderView(req, res, 'learner/required-learning', { title: 'Required learning', nav: 'required', programs: data.programs });
+    },
+  });
+
+  pages.page({
+    method: 'get',
+    path: '/my/record-of-learning',
+    access: 'user',
+    async handler(req, res) {
+      const data = await loadRecordOfLearning(site, viewer(req).id);
+      renderView(req, res, 'learner/record-of-learning', { title: 'Record of learning', nav: 'record', ...data });
+    },
+  });
+
+  pages.page({
+    method: 'get',
+    path: '/programs/:id',
+    access: 'user',
+    async handler(req, res) {
+      const program = await loadLearnerProgram(site, pageId(req.params.id, 'Program'), viewer(req).id);
+      renderView(req, res, 'learner/program', { title: program.fullname, program });
+    },
+  });
+
+  pages.page({
+    method: 'get',
+    path: '/courses/:id',
+    access: 'user',
+    async handler(req, res) {
+      const courseId = pageId(req.params.id, 'Course');
+      await requireCourseAccess(site, req, courseId);
+      const course = await loadLearnerCourse(site, courseId, viewer(req).id);
+      renderView(req, res, 'learner/course', { title: course.fullname, course });
+    },
+  });
+
+  const showActivity = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status?: number): Promise<void> => {
+    const user = viewer(req);
+    const activity = await site.services.courses.getActivity(pageId(req.params.id, 'Activity'));
+    await requireCourseAccess(site, req, activity.courseId);
+    if (COMPLETE_ON_VIEW.has(activity.type) && activity.completionTracked) {
+      // Opening the page is what completes it; recording twice is a no-op.
+      await site.services.completion.recordActivityCompletion(activity.id, user.id);
+    }
+    const course = await loadLearnerCourse(site, activity.courseId, user.id);
+    const state = course.activities.find((a) => a.id === activity.id)!;
+    const index = course.activities.findIndex((a) => a.id === activity.id);
+    renderView(
+      req,
+      res,
+      'learner/activity',
+      {
+        title: activity.name,
+        course,
+        activity: { ...state, isQuiz: activity.type === 'quiz' },
+        previous: course.activities[index - 1] ?? null,
+        next: course.activities[index + 1] ?? null,
+        ...extra,
+      },
+      status,
+    );
+  };
+
+  pages.page({ method: 'get', path: '/activities/:id', access: 'user', handler: (req, res) => showActivity(req, res) });
+
+  pages.page({
+    method: 'post',
+    path: '/activities/:id/grade',
+    access: 'user',
+    async handler(req, res) {
+      const user = viewer(req);
+      const activityId = pageId(req.params.id, 'Activity');
+      const activity = await site.services.courses.getActivity(activityId);
+      await requireCourseAccess(site, req, activity.courseId);
+      const text = field(req.body, 'grade');
+      try {
+        if (!/^\d+(\.\d+)?$/.test(text)) throw invalid('GRADE_INVALID', `Enter a score between 0 and ${activity.maxGrade}`, [{ path: 'grade', code: 'NOT_A_NUMBER', message: `Enter a score between 0 and ${activity.maxGrade}` }]);
+        await site.services.completion.recordGrade(activityId, user.id, Number(text));
+      } catch (error) {
+        if (error instanceof WaymarkError && error.status === 422) {
+          await showActivity(req, res, { error: error.message, gradeValue: text }, 422);
+          return;
+        }
+        throw error;
+      }
+      // Post/redirect/get: a reload does not submit the grade again.
+      res.redirect(303, `/activities/${activityId}?notice=grade-saved`);
+    },
+  });
+}

@@ -1,0 +1,261 @@
+import type { Knex } from 'knex';
+import type { Site } from '../../site';
+import { isUniqueViolation } from '../../kernel/db/database';
+import { runStatement } from '../../kernel/db/statements';
+import { invalid, notFound } from '../../kernel/errors';
+import type { ProgramsService } from '../programs/service';
+import type { CompletionEvent } from '../programs/recalc';
+import { loadCriteria } from './courses';
+import { isForeignKeyViolation, lockLearners, selectRows } from './sql';
+
+export type CourseCompletionSource = 'activity' | 'api' | 'import';
+
+export interface RecordOptions {
+  /** Run inside the caller's transaction (everything commits or rolls back together). */
+  trx?: Knex.Transaction;
+}
+
+export interface CourseCompletionResult {
+  userId: number;
+  courseId: number;
+  /** False when the learner had already completed the course (nothing fired). */
+  created: boolean;
+  /** The completion time now on record (the earliest one seen). */
+  completedAt: number;
+  source: CourseCompletionSource;
+  /** Course sets and programs that newly completed because of this call. */
+  events: CompletionEvent[];
+}
+
+export interface ActivityCompletionResult {
+  userId: number;
+  activityId: number;
+  created: boolean;
+  completedAt: number;
+  /** Set when this recording (or an earlier one) completed the course. */
+  course: CourseCompletionResult | null;
+}
+
+export interface GradeResult {
+  userId: number;
+  activityId: number;
+  grade: number;
+  gradedAt: number;
+  activity: ActivityCompletionResult | null;
+  course: CourseCompletionResult | null;
+}
+
+export interface CompletionService {
+  /** Marks a tracked activity complete and recomputes the course (and programs) in one transaction. */
+  recordActivityCompletion(activityId: number, userId: number, options?: RecordOptions & { completedAt?: number }): Promise<ActivityCompletionResult>;
+  /** Records (or replaces) a grade; a grade on a tracked activity completes it. */
+  recordGrade(activityId: number, userId: number, grade: number, options?: RecordOptions): Promise<GradeResult>;
+  /**
+   * Records a course completion (external, imported or computed) and recalculates every program
+   * containing the course for this learner in the same transaction, then fires the hooks.
+   * Idempotent: an already complete course keeps its earliest completion time and fires nothing.
+   */
+  recordCourseCompletion(
+    courseId: number,
+    userId: number,
+    options?: RecordOptions & { completedAt?: number; source?: CourseCompletionSource },
+  ): Promise<CourseCompletionResult>;
+  /** The learner's course completion time, or null. */
+  courseCompletion(courseId: number, userId: number): Promise<{ completedAt: number; source: CourseCompletionSource } | null>;
+}
+
+interface ActivityRow {
+  id: number;
+  course_id: number;
+  completion_tracked: number | boolean;
+  max_grade: number | string;
+}
+
+export function createCompletionService(site: Site, programs: () => ProgramsService): CompletionService {
+  const db = () => site.db;
+
+  async function loadActivity(trx: Knex.Transaction, activityId: number): Promise<ActivityRow> {
+    const rows = await selectRows<ActivityRow>(trx, 'SELECT id, course_id, completion_tracked, max_grade FROM activities WHERE id = ?', [activityId]);
+    if (!rows.length) throw notFound('Activity', activityId);
+    return rows[0]!;
+  }
+
+  async function assertUser(trx: Knex.Transaction, userId: number): Promise<void> {
+    const rows = await selectRows<{ id: number }>(trx, 'SELECT id FROM users WHERE id = ?', [userId]);
+    if (!rows.length) throw notFound('User', userId);
+  }
+
+  /**
+   * The course's completion time from its activities under its criteria, or null if not met.
+   * The time is computed, not "now": the latest of the required activity completions, or for
+   * min_grade the latest grade time, so it does not depend on the order things were recorded.
+   */
+  async function courseCompletionFromActivities(trx: Knex.Transaction, courseId: number, userId: number): Promise<number | null> {
+    const criteria = await loadCriteria(trx, courseId);
+    const rows = await selectRows<{ id: number; completion_tracked: number | boolean; max_grade: number | string; completed_at: number | null; grade: number | string | null; graded_at: number | null }>(
+      trx,
+      `SELECT a.id, a.completion_tracked, a.max_grade, ac.completed_at, g.grade, g.graded_at FROM activities a
+         LEFT JOIN activity_completions ac ON ac.activity_id = a.id AND ac.user_id = ?
+         LEFT JOIN grades g ON g.activity_id = a.id AND g.user_id = ?
+       WHERE a.course_id = ?`,
+      [userId, userId, courseId],
+    );
+    if (criteria.mode === 'min_grade') {
+      let max = 0;
+      let got = 0;
+      let latest: number | null = null;
+      for (const row of rows) {
+        if (Number(row.max_grade) <= 0) continue;
+        max += Number(row.max_grade);
+        if (row.grade !== null) {
+          got += Number(row.grade);
+          latest = Math.max(latest ?? 0, Number(row.graded_at));
+        }
+      }
+      return max > 0 && latest !== null && (got / max) * 100 >= criteria.minGrade ? latest : null;
+    }
+    const required =
+      criteria.mode === 'subset' ? rows.filter((r) => criteria.activityIds.includes(Number(r.id))) : rows.filter((r) => r.completion_tracked === 1 || r.completion_tracked === true);
+    if (!required.length || required.some((r) => r.completed_at === null)) return null;
+    return Math.max(...required.map((r) => Number(r.completed_at)));
+  }
+
+  async function recordCourseCompletion(
+    courseId: number,
+    userId: number,
+    options: RecordOptions & { completedAt?: number; source?: CourseCompletionSource } = {},
+  ): Promise<CourseCompletionResult> {
+    const source = options.source ?? 'api';
+    const now = db().now();
+    const completedAt = options.completedAt ?? now;
+    if (!Number.isFinite(completedAt) || completedAt < 0) throw invalid('COMPLETEDAT_INVALID', 'completedAt must be a valid time', [{ path: 'completedAt', code: 'INVALID_DATE', message: 'completedAt must be a valid time' }]);
+    return db().transaction(
+      async (trx) => {
+        await lockLearners(trx, db().dialect, [userId]);
+        try {
+          await runStatement(trx, 'INSERT INTO course_completions (user_id, course_id, completed_at, source, created_at) VALUES (?, ?, ?, ?, ?)', [userId, courseId, completedAt, source, now]);
+        } catch (error) {
+          if (isForeignKeyViolation(error)) {
+            const course = await selectRows<{ id: number }>(trx, 'SELECT id FROM courses WHERE id = ?', [courseId]);
+            throw course.length ? notFound('User', userId) : notFound('Course', courseId);
+          }
+          if (!isUniqueViolation(error)) throw error;
+          return existingCompletion(trx, courseId, userId, completedAt, source, now);
+        }
+        const events = await programs().recalculateForCourse(trx, userId, courseId);
+        await site.hooks.emit('onCompletion', { trx, userId, completedAt, subject: { type: 'course', courseId } });
+        await site.hooks.emit('onAssignmentChange', { trx, change: { type: 'course_completion', userId, courseId, completedAt } });
+        await programs().fireEvents(trx, events);
+        return { userId, courseId, created: true, completedAt, source, events };
+      },
+      { within: options.trx },
+    );
+  }
+
+  /**
+   * Already complete: keep the earliest time. A backdated record moves the completion earlier
+   * (the superseded row goes to history) and re-derives program times; nothing newly completes,
+   * so no hooks fire.
+   */
+  async function existingCompletion(
+    trx: Knex.Transaction,
+    courseId: number,
+    userId: number,
+    completedAt: number,
+    source: CourseCompletionSource,
+    now: number,
+  ): Promise<CourseCompletionResult> {
+    const [row] = await selectRows<{ completed_at: number; source: CourseCompletionSource }>(
+      trx,
+      'SELECT completed_at, source FROM course_completions WHERE user_id = ? AND course_id = ?',
+      [userId, courseId],
+    );
+    const stored = Number(row!.completed_at);
+    if (completedAt >= stored) return { userId, courseId, created: false, completedAt: stored, source: row!.source, events: [] };
+    await runStatement(trx, 'INSERT INTO course_completion_history (user_id, course_id, completed_at, source, action, recorded_at) VALUES (?, ?, ?, ?, ?, ?)', [
+      userId,
+      courseId,
+      stored,
+      row!.source,
+      'backdated',
+      now,
+    ]);
+    await runStatement(trx, 'UPDATE course_completions SET completed_at = ?, source = ? WHERE user_id = ? AND course_id = ?', [completedAt, source, userId, courseId]);
+    const events = await programs().recalculateForCourse(trx, userId, courseId);
+    return { userId, courseId, created: false, completedAt, source, events };
+  }
+
+  async function completeActivity(trx: Knex.Transaction, activity: ActivityRow, userId: number, completedAt: number): Promise<ActivityCompletionResult> {
+    let created = true;
+    try {
+      await runStatement(trx, 'INSERT INTO activity_completions (user_id, activity_id, completed_at) VALUES (?, ?, ?)', [userId, activity.id, completedAt]);
+    } catch (error) {
+      if (isForeignKeyViolation(error)) throw notFound('User', userId);
+      if (!isUniqueViolation(error)) throw error;
+      created = false;
+    }
+    if (!created) {
+      const [row] = await selectRows<{ completed_at: number }>(trx, 'SELECT completed_at FROM activity_completions WHERE user_id = ? AND activity_id = ?', [userId, activity.id]);
+      return { userId, activityId: Number(activity.id), created, completedAt: Number(row!.completed_at), course: null };
+    }
+    const course = await recomputeCourse(trx, Number(activity.course_id), userId);
+    return { userId, activityId: Number(activity.id), created, completedAt, course };
+  }
+
+  async function recomputeCourse(trx: Knex.Transaction, courseId: number, userId: number): Promise<CourseCompletionResult | null> {
+    const at = await courseCompletionFromActivities(trx, courseId, userId);
+    if (at === null) return null;
+    return recordCourseCompletion(courseId, userId, { trx, completedAt: at, source: 'activity' });
+  }
+
+  return {
+    recordCourseCompletion,
+
+    async recordActivityCompletion(activityId, userId, options = {}) {
+      return db().transaction(
+        async (trx) => {
+          await lockLearners(trx, db().dialect, [userId]);
+          const activity = await loadActivity(trx, activityId);
+          if (!(activity.completion_tracked === 1 || activity.completion_tracked === true)) {
+            throw invalid('ACTIVITY_NOT_TRACKED', `Activity ${activityId} does not track completion`, [{ path: 'activityId', code: 'ACTIVITY_NOT_TRACKED', message: 'Completion tracking is off for this activity' }]);
+          }
+          await assertUser(trx, userId);
+          return completeActivity(trx, activity, userId, options.completedAt ?? db().now());
+        },
+        { within: options.trx },
+      );
+    },
+
+    async recordGrade(activityId, userId, grade, options = {}) {
+      return db().transaction(
+        async (trx) => {
+          await lockLearners(trx, db().dialect, [userId]);
+          const activity = await loadActivity(trx, activityId);
+          const max = Number(activity.max_grade);
+          if (max <= 0) throw invalid('ACTIVITY_NOT_GRADED', `Activity ${activityId} has no maximum grade`, [{ path: 'activityId', code: 'ACTIVITY_NOT_GRADED', message: 'This activity is not graded' }]);
+          if (typeof grade !== 'number' || !Number.isFinite(grade) || grade < 0 || grade > max) {
+            throw invalid('GRADE_INVALID', `grade must be between 0 and ${max}`, [{ path: 'grade', code: 'OUT_OF_RANGE', message: `grade must be between 0 and ${max}` }]);
+          }
+          await assertUser(trx, userId);
+          const now = db().now();
+          await trx('grades').insert({ user_id: userId, activity_id: activityId, grade, graded_at: now }).onConflict(['user_id', 'activity_id']).merge(['grade', 'graded_at']);
+          const tracked = activity.completion_tracked === 1 || activity.completion_tracked === true;
+          const activityResult = tracked ? await completeActivity(trx, activity, userId, now) : null;
+          // A grade can complete a min_grade course even when the activity completion was not new.
+          const course = activityResult?.course ?? (await recomputeCourse(trx, Number(activity.course_id), userId));
+          return { userId, activityId, grade, gradedAt: now, activity: activityResult, course };
+        },
+        { within: options.trx },
+      );
+    },
+
+    async courseCompletion(courseId, userId) {
+      const rows = await selectRows<{ completed_at: number; source: CourseCompletionSource }>(
+        db().knex,
+        'SELECT completed_at, source FROM course_completions WHERE user_id = ? AND course_id = ?',
+        [userId, courseId],
+      );
+      return rows.length ? { completedAt: Number(rows[0]!.completed_at), source: rows[0]!.source } : null;
+    },
+  };
+}

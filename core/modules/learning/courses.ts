@@ -1,0 +1,360 @@
+import type { Knex } from 'knex';
+import type { Site } from '../../site';
+import { isUniqueViolation, type Executor } from '../../kernel/db/database';
+import { conflict, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
+import { bool, iso, isForeignKeyViolation, selectRows } from './sql';
+
+/** Activity types core knows; plugins may add more in a later issue. */
+export const ACTIVITY_TYPES = ['resource', 'page', 'url', 'quiz'] as const;
+export type ActivityType = (typeof ACTIVITY_TYPES)[number];
+
+/**
+ * How a course completes from its activities:
+ * - `all_tracked`: every activity with completion tracking is complete (the default);
+ * - `subset`: every activity listed in `activityIds` is complete;
+ * - `min_grade`: course grade (sum of grades / sum of max grades of graded activities, in %)
+ *   reaches `minGrade`.
+ */
+export type CompletionCriteria = { mode: 'all_tracked' } | { mode: 'subset'; activityIds: number[] } | { mode: 'min_grade'; minGrade: number };
+
+export interface CourseInput {
+  shortname: string;
+  fullname: string;
+  summary?: string | null;
+  visible?: boolean;
+  /** ISO-8601 date-time. */
+  startDate?: string | null;
+  /** Weight for the program rule `some`. */
+  score?: number;
+  completionCriteria?: CompletionCriteria;
+}
+
+export interface ActivityInput {
+  type: string;
+  name: string;
+  completionTracked?: boolean;
+  maxGrade?: number;
+  /** Restriction tree (issue 8); stored as given. */
+  availability?: unknown;
+}
+
+export interface ActivityView {
+  id: number;
+  courseId: number;
+  position: number;
+  type: string;
+  name: string;
+  completionTracked: boolean;
+  maxGrade: number;
+  availability: unknown;
+}
+
+export interface CourseView {
+  id: number;
+  shortname: string;
+  fullname: string;
+  summary: string | null;
+  visible: boolean;
+  startDate: string | null;
+  score: number;
+  completionCriteria: CompletionCriteria;
+  activities: ActivityView[];
+  createdAt: string;
+}
+
+export interface EnrolmentView {
+  id: number;
+  userId: number;
+  courseId: number;
+  method: string;
+  status: 'active' | 'suspended';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CoursesService {
+  create(input: CourseInput): Promise<CourseView>;
+  get(courseId: number, executor?: Executor): Promise<CourseView>;
+  addActivity(courseId: number, input: ActivityInput): Promise<ActivityView>;
+  getActivity(activityId: number, executor?: Executor): Promise<ActivityView>;
+  /** Replaces the course's completion criteria (subset ids must be activities of the course). */
+  setCompletionCriteria(courseId: number, criteria: CompletionCriteria): Promise<CourseView>;
+}
+
+export interface EnrolmentsService {
+  /** Idempotent: an existing (user, course, method) enrolment is returned (and reactivated). */
+  enrol(userId: number, courseId: number, method: string, options?: { trx?: Knex.Transaction; status?: 'active' | 'suspended' }): Promise<EnrolmentView>;
+  setStatus(userId: number, courseId: number, method: string, status: 'active' | 'suspended', options?: { trx?: Knex.Transaction }): Promise<EnrolmentView>;
+  unenrol(userId: number, courseId: number, method: string, options?: { trx?: Knex.Transaction }): Promise<boolean>;
+  list(filter: { userId?: number; courseId?: number }): Promise<EnrolmentView[]>;
+  /** True when the user has any active enrolment in the course. */
+  isEnrolled(userId: number, courseId: number, executor?: Executor): Promise<boolean>;
+}
+
+interface ActivityRow {
+  id: number;
+  course_id: number;
+  sortorder: number;
+  type: string;
+  name: string;
+  completion_tracked: number | boolean;
+  max_grade: number | string;
+  availability: string | null;
+}
+
+function activityView(row: ActivityRow): ActivityView {
+  return {
+    id: Number(row.id),
+    courseId: Number(row.course_id),
+    position: Number(row.sortorder),
+    type: row.type,
+    name: row.name,
+    completionTracked: bool(row.completion_tracked),
+    maxGrade: Number(row.max_grade),
+    availability: row.availability === null ? null : (JSON.parse(row.availability) as unknown),
+  };
+}
+
+/** Criteria as stored; a course without a row uses `all_tracked`. */
+export async function loadCriteria(executor: Executor, courseId: number): Promise<CompletionCriteria> {
+  const rows = await selectRows<{ mode: string; activity_ids: string | null; min_grade: number | string | null }>(
+    executor,
+    'SELECT mode, activity_ids, min_grade FROM course_completion_criteria WHERE course_id = ?',
+    [courseId],
+  );
+  const row = rows[0];
+  if (!row || row.mode === 'all_tracked') return { mode: 'all_tracked' };
+  if (row.mode === 'subset') return { mode: 'subset', activityIds: JSON.parse(row.activity_ids ?? '[]') as number[] };
+  return { mode: 'min_grade', minGrade: Number(row.min_grade) };
+}
+
+function checkCriteria(criteria: CompletionCriteria, courseActivityIds: ReadonlySet<number> | null): ErrorDetail[] {
+  const details: ErrorDetail[] = [];
+  if (criteria.mode === 'subset') {
+    if (!Array.isArray(criteria.activityIds) || !criteria.activityIds.length) {
+      details.push({ path: 'completionCriteria.activityIds', code: 'REQUIRED', message: 'subset criteria need at least one activity id' });
+    } else if (courseActivityIds) {
+      criteria.activityIds.forEach((id, i) => {
+        if (!courseActivityIds.has(id)) details.push({ path: `completionCriteria.activityIds[${i}]`, code: 'ACTIVITY_NOT_IN_COURSE', message: `Activity ${id} is not part of this course` });
+      });
+    }
+  } else if (criteria.mode === 'min_grade') {
+    if (typeof criteria.minGrade !== 'number' || criteria.minGrade <= 0 || criteria.minGrade > 100) {
+      details.push({ path: 'completionCriteria.minGrade', code: 'OUT_OF_RANGE', message: 'minGrade must be a percentage above 0 and at most 100' });
+    }
+  } else if (criteria.mode !== 'all_tracked') {
+    details.push({ path: 'completionCriteria.mode', code: 'UNKNOWN_MODE', message: 'mode must be all_tracked, subset or min_grade' });
+  }
+  return details;
+}
+
+async function writeCriteria(trx: Knex.Transaction, courseId: number, criteria: CompletionCriteria, now: number): Promise<void> {
+  const row = {
+    course_id: courseId,
+    mode: criteria.mode,
+    activity_ids: criteria.mode === 'subset' ? JSON.stringify(criteria.activityIds) : null,
+    min_grade: criteria.mode === 'min_grade' ? criteria.minGrade : null,
+    updated_at: now,
+  };
+  await trx('course_completion_criteria').insert(row).onConflict('course_id').merge(['mode', 'activity_ids', 'min_grade', 'updated_at']);
+}
+
+export function createCoursesService(site: Site): CoursesService {
+  const db = () => site.db;
+
+  async function get(courseId: number, executor: Executor = db().knex): Promise<CourseView> {
+    const rows = await selectRows<{
+      id: number;
+      shortname: string;
+      fullname: string;
+      summary: string | null;
+      visible: number | boolean;
+      start_date: number | null;
+      score: number;
+      created_at: number;
+    }>(executor, 'SELECT id, shortname, fullname, summary, visible, start_date, score, created_at FROM courses WHERE id = ?', [courseId]);
+    const row = rows[0];
+    if (!row) throw notFound('Course', courseId);
+    const activities = await selectRows<ActivityRow>(executor, 'SELECT * FROM activities WHERE course_id = ? ORDER BY sortorder', [courseId]);
+    return {
+      id: Number(row.id),
+      shortname: row.shortname,
+      fullname: row.fullname,
+      summary: row.summary,
+      visible: bool(row.visible),
+      startDate: iso(row.start_date),
+      score: Number(row.score),
+      completionCriteria: await loadCriteria(executor, courseId),
+      activities: activities.map(activityView),
+      createdAt: iso(row.created_at)!,
+    };
+  }
+
+  async function getActivity(activityId: number, executor: Executor = db().knex): Promise<ActivityView> {
+    const rows = await selectRows<ActivityRow>(executor, 'SELECT * FROM activities WHERE id = ?', [activityId]);
+    if (!rows.length) throw notFound('Activity', activityId);
+    return activityView(rows[0]!);
+  }
+
+  return {
+    get,
+
+    async create(input) {
+      const details: ErrorDetail[] = [];
+      for (const field of ['shortname', 'fullname'] as const) {
+        if (typeof input[field] !== 'string' || !input[field].trim()) details.push({ path: field, code: 'REQUIRED', message: `${field} must be a non-empty string` });
+      }
+      if (input.score !== undefined && (!Number.isInteger(input.score) || input.score < 0)) details.push({ path: 'score', code: 'OUT_OF_RANGE', message: 'score must be a whole number of 0 or more' });
+      const startDate = input.startDate ? Date.parse(input.startDate) : null;
+      if (startDate !== null && Number.isNaN(startDate)) details.push({ path: 'startDate', code: 'INVALID_DATE', message: 'startDate must be an ISO-8601 date-time' });
+      // Subset ids cannot exist before the course does: subset criteria are set afterwards.
+      if (input.completionCriteria) details.push(...checkCriteria(input.completionCriteria, new Set()));
+      if (details.length) throw invalid(`${details[0]!.path!.split('.')[0]!.toUpperCase()}_INVALID`, details[0]!.message, details);
+      const now = db().now();
+      const id = await db().transaction(async (trx) => {
+        try {
+          const [courseId] = (await trx('courses').insert({
+            shortname: input.shortname.trim(),
+            fullname: input.fullname.trim(),
+            summary: input.summary ?? null,
+            visible: input.visible ?? true,
+            start_date: startDate,
+            score: input.score ?? 0,
+            created_at: now,
+            updated_at: now,
+          })) as [number];
+          if (input.completionCriteria) await writeCriteria(trx, courseId, input.completionCriteria, now);
+          return courseId;
+        } catch (error) {
+          if (isUniqueViolation(error)) throw conflict('COURSE_SHORTNAME_TAKEN', `A course with shortname "${input.shortname}" already exists`);
+          throw error;
+        }
+      });
+      return get(id);
+    },
+
+    async addActivity(courseId, input) {
+      const details: ErrorDetail[] = [];
+      if (!(ACTIVITY_TYPES as readonly string[]).includes(input.type)) {
+        details.push({ path: 'type', code: 'UNKNOWN_ACTIVITY_TYPE', message: `type must be one of ${ACTIVITY_TYPES.join(', ')}` });
+      }
+      if (typeof input.name !== 'string' || !input.name.trim()) details.push({ path: 'name', code: 'REQUIRED', message: 'name must be a non-empty string' });
+      if (input.maxGrade !== undefined && (typeof input.maxGrade !== 'number' || input.maxGrade < 0 || input.maxGrade > 99999999)) {
+        details.push({ path: 'maxGrade', code: 'OUT_OF_RANGE', message: 'maxGrade must be 0 or more' });
+      }
+      const now = db().now();
+      const activityId = await db().transaction(async (trx) => {
+        // Existence first so an unknown course is a 404 even when the body is also wrong. On MySQL the
+        // course row is locked so two concurrent additions cannot both take the same next position.
+        const lock = db().dialect === 'mysql' ? ' FOR UPDATE' : '';
+        const course = await selectRows<{ id: number }>(trx, `SELECT id FROM courses WHERE id = ?${lock}`, [courseId]);
+        if (!course.length) throw notFound('Course', courseId);
+        if (details.length) throw invalid(`${details[0]!.path!.toUpperCase()}_INVALID`, details[0]!.message, details);
+        const [{ next }] = (await selectRows<{ next: number | null }>(trx, 'SELECT MAX(sortorder) AS next FROM activities WHERE course_id = ?', [courseId])) as [{ next: number | null }];
+        const [id] = (await trx('activities').insert({
+          course_id: courseId,
+          sortorder: next === null ? 0 : Number(next) + 1,
+          type: input.type,
+          name: input.name.trim(),
+          completion_tracked: input.completionTracked ?? false,
+          max_grade: input.maxGrade ?? 0,
+          availability: input.availability === undefined || input.availability === null ? null : JSON.stringify(input.availability),
+          created_at: now,
+        })) as [number];
+        await trx('courses').where({ id: courseId }).update({ updated_at: now });
+        return id;
+      });
+      return getActivity(activityId);
+    },
+
+    getActivity,
+
+    async setCompletionCriteria(courseId, criteria) {
+      await db().transaction(async (trx) => {
+        const course = await selectRows<{ id: number }>(trx, 'SELECT id FROM courses WHERE id = ?', [courseId]);
+        if (!course.length) throw notFound('Course', courseId);
+        const activityIds = new Set((await selectRows<{ id: number }>(trx, 'SELECT id FROM activities WHERE course_id = ?', [courseId])).map((r) => Number(r.id)));
+        const details = checkCriteria(criteria, activityIds);
+        if (details.length) throw invalid('COMPLETIONCRITERIA_INVALID', details[0]!.message, details);
+        await writeCriteria(trx, courseId, criteria, db().now());
+      });
+      return get(courseId);
+    },
+  };
+}
+
+interface EnrolmentRow {
+  id: number;
+  user_id: number;
+  course_id: number;
+  method: string;
+  status: 'active' | 'suspended';
+  created_at: number;
+  updated_at: number;
+}
+
+function enrolmentView(row: EnrolmentRow): EnrolmentView {
+  return {
+    id: Number(row.id),
+    userId: Number(row.user_id),
+    courseId: Number(row.course_id),
+    method: row.method,
+    status: row.status,
+    createdAt: iso(row.created_at)!,
+    updatedAt: iso(row.updated_at)!,
+  };
+}
+
+export function createEnrolmentsService(site: Site): EnrolmentsService {
+  const db = () => site.db;
+  const find = async (executor: Executor, userId: number, courseId: number, method: string): Promise<EnrolmentRow | undefined> =>
+    (await selectRows<EnrolmentRow>(executor, 'SELECT * FROM enrolments WHERE user_id = ? AND course_id = ? AND method = ?', [userId, courseId, method]))[0];
+
+  return {
+    async enrol(userId, courseId, method, options = {}) {
+      const status = options.status ?? 'active';
+      return db().transaction(
+        async (trx) => {
+          const now = db().now();
+          try {
+            // The unique index decides, not a prior SELECT: two concurrent enrolments cannot both insert.
+            await trx('enrolments').insert({ user_id: userId, course_id: courseId, method, status, created_at: now, updated_at: now });
+          } catch (error) {
+            if (isForeignKeyViolation(error)) throw notFound('User or course', `${userId}/${courseId}`);
+            if (!isUniqueViolation(error)) throw error;
+            await trx('enrolments').where({ user_id: userId, course_id: courseId, method }).whereNot({ status }).update({ status, updated_at: now });
+          }
+          return enrolmentView((await find(trx, userId, courseId, method))!);
+        },
+        { within: options.trx },
+      );
+    },
+
+    async setStatus(userId, courseId, method, status, options = {}) {
+      return db().transaction(
+        async (trx) => {
+          const updated = await trx('enrolments').where({ user_id: userId, course_id: courseId, method }).update({ status, updated_at: db().now() });
+          if (!updated) throw notFound('Enrolment', `${userId}/${courseId}/${method}`);
+          return enrolmentView((await find(trx, userId, courseId, method))!);
+        },
+        { within: options.trx },
+      );
+    },
+
+    async unenrol(userId, courseId, method, options = {}) {
+      return db().transaction(async (trx) => (await trx('enrolments').where({ user_id: userId, course_id: courseId, method }).delete()) > 0, { within: options.trx });
+    },
+
+    async list(filter) {
+      const query = db().knex<EnrolmentRow>('enrolments').select('*').orderBy('id');
+      if (filter.userId !== undefined) query.where('user_id', filter.userId);
+      if (filter.courseId !== undefined) query.where('course_id', filter.courseId);
+      return (await query).map(enrolmentView);
+    },
+
+    async isEnrolled(userId, courseId, executor = db().knex) {
+      const rows = await selectRows<{ one: number }>(executor, "SELECT 1 AS one FROM enrolments WHERE user_id = ? AND course_id = ? AND status = 'active' LIMIT 1", [userId, courseId]);
+      return rows.length > 0;
+    },
+  };
+}

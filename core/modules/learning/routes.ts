@@ -1,0 +1,283 @@
+import type { Site } from '../../site';
+import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
+import { forbidden, invalid, notFound } from '../../kernel/errors';
+import type { ActivityInput, CompletionCriteria, CourseInput } from './courses';
+import type { CourseSetInput, ProgramInput, ProgramPatch } from '../programs/service';
+
+function idParam(value: string | undefined, what: string): number {
+  const id = Number(value);
+  if (!Number.isSafeInteger(id) || id <= 0) throw notFound(what, value);
+  return id;
+}
+
+const id = { type: 'integer', minimum: 1 } as const;
+const isoTime = { type: 'string', format: 'date-time' } as const;
+const nullableIsoTime = { anyOf: [isoTime, { type: 'null' }] } as const;
+
+const completionCriteria: JsonSchema = {
+  type: 'object',
+  description: 'all_tracked (default): every tracked activity; subset: the listed activities; min_grade: course grade in % (sum of grades / sum of max grades)',
+  properties: {
+    mode: { enum: ['all_tracked', 'subset', 'min_grade'] },
+    activityIds: { type: 'array', items: id },
+    minGrade: { type: 'number' },
+  },
+  required: ['mode'],
+  additionalProperties: false,
+};
+
+// Rules, operators and durations are checked by the program engine so a wrong value is a 422 that
+// names the field, not a generic schema error.
+const courseSet: JsonSchema = {
+  type: 'object',
+  properties: {
+    label: { type: 'string' },
+    courseIds: { type: 'array', items: { type: 'integer' } },
+    rule: { type: 'string', description: 'all | any | some | optional' },
+    minCourses: { type: 'integer' },
+    minScore: { type: 'number' },
+    minTime: { type: ['string', 'null'], description: 'ISO-8601 duration, e.g. P2W' },
+    operator: { type: ['string', 'null'], description: 'then | and | or; none on the last set' },
+  },
+  required: ['courseIds', 'rule'],
+  additionalProperties: false,
+};
+
+const programFields = {
+  shortname: { type: 'string', minLength: 1, maxLength: 100 },
+  fullname: { type: 'string', minLength: 1, maxLength: 255 },
+  summary: { type: ['string', 'null'] },
+  available: { type: 'boolean' },
+  availableFrom: nullableIsoTime,
+  availableUntil: nullableIsoTime,
+  courseSets: { type: 'array', items: courseSet },
+};
+
+const courseSetView: JsonSchema = {
+  type: 'object',
+  properties: {
+    id,
+    label: { type: 'string' },
+    courseIds: { type: 'array', items: id },
+    rule: { type: 'string' },
+    minCourses: { type: 'integer' },
+    minScore: { type: 'number' },
+    minTime: { type: ['string', 'null'] },
+    operator: { type: ['string', 'null'] },
+  },
+};
+
+const programView: JsonSchema = {
+  type: 'object',
+  properties: {
+    id,
+    shortname: { type: 'string' },
+    fullname: { type: 'string' },
+    summary: { type: ['string', 'null'] },
+    available: { type: 'boolean' },
+    availableFrom: nullableIsoTime,
+    availableUntil: nullableIsoTime,
+    structureVersion: { type: 'integer' },
+    minTimeRequired: { type: ['string', 'null'] },
+    courseSets: { type: 'array', items: courseSetView },
+    jobId: { type: ['integer', 'null'], description: 'Background recompute job, when one was queued' },
+  },
+};
+
+/** REST routes for courses, activities, completion and programs (see docs/programs.md). */
+export function learningRoutes(site: Site): ApiRoute[] {
+  const services = () => site.services;
+  const routes: ApiRoute[] = [
+    {
+      method: 'post',
+      path: '/courses',
+      summary: 'Create a course',
+      tags: ['courses'],
+      access: 'admin',
+      successStatus: 201,
+      body: {
+        type: 'object',
+        properties: {
+          shortname: { type: 'string', minLength: 1, maxLength: 100 },
+          fullname: { type: 'string', minLength: 1, maxLength: 255 },
+          summary: { type: ['string', 'null'] },
+          visible: { type: 'boolean' },
+          startDate: nullableIsoTime,
+          score: { type: 'integer' },
+          completionCriteria,
+        },
+        required: ['shortname', 'fullname'],
+        additionalProperties: false,
+      },
+      handler: async (req) => ({ status: 201, body: await services().courses.create(req.body as CourseInput) }),
+    },
+    {
+      method: 'get',
+      path: '/courses/:id',
+      summary: 'A course with its activities and completion criteria',
+      tags: ['courses'],
+      access: 'user',
+      handler: async (req) => ({ body: await services().courses.get(idParam(req.params.id, 'Course')) }),
+    },
+    {
+      method: 'put',
+      path: '/courses/:id/completion-criteria',
+      summary: 'Replace the course completion criteria',
+      tags: ['courses'],
+      access: 'admin',
+      body: completionCriteria,
+      handler: async (req) => ({
+        body: await services().courses.setCompletionCriteria(idParam(req.params.id, 'Course'), req.body as CompletionCriteria),
+      }),
+    },
+    {
+      method: 'post',
+      path: '/courses/:id/activities',
+      summary: 'Add an activity at the end of the course',
+      tags: ['courses'],
+      access: 'admin',
+      successStatus: 201,
+      body: {
+        type: 'object',
+        properties: {
+          type: { type: 'string', description: 'resource | page | url | quiz' },
+          name: { type: 'string', minLength: 1, maxLength: 255 },
+          completionTracked: { type: 'boolean' },
+          maxGrade: { type: 'number', minimum: 0 },
+          availability: { type: ['object', 'null'] },
+        },
+        required: ['type', 'name'],
+        additionalProperties: false,
+      },
+      handler: async (req) => ({ status: 201, body: await services().courses.addActivity(idParam(req.params.id, 'Course'), req.body as ActivityInput) }),
+    },
+    {
+      method: 'post',
+      path: '/activities/:id/grades',
+      summary: 'Record a grade (updates activity and course completion)',
+      tags: ['completion'],
+      access: 'admin',
+      body: { type: 'object', properties: { userId: id, grade: { type: 'number' } }, required: ['userId', 'grade'], additionalProperties: false },
+      handler: async (req) => {
+        const body = req.body as { userId: number; grade: number };
+        const result = await services().completion.recordGrade(idParam(req.params.id, 'Activity'), body.userId, body.grade);
+        return {
+          body: {
+            userId: result.userId,
+            activityId: result.activityId,
+            grade: result.grade,
+            gradedAt: new Date(result.gradedAt).toISOString(),
+            activityComplete: result.activity !== null,
+            courseCompletedAt: result.course ? new Date(result.course.completedAt).toISOString() : null,
+          },
+        };
+      },
+    },
+    {
+      method: 'post',
+      path: '/activities/:id/completions',
+      summary: 'Mark a tracked activity complete for a learner',
+      tags: ['completion'],
+      access: 'admin',
+      body: { type: 'object', properties: { userId: id }, required: ['userId'], additionalProperties: false },
+      handler: async (req) => {
+        const { userId } = req.body as { userId: number };
+        const result = await services().completion.recordActivityCompletion(idParam(req.params.id, 'Activity'), userId);
+        return {
+          status: result.created ? 201 : 200,
+          body: {
+            userId,
+            activityId: result.activityId,
+            created: result.created,
+            completedAt: new Date(result.completedAt).toISOString(),
+            courseCompletedAt: result.course ? new Date(result.course.completedAt).toISOString() : null,
+          },
+        };
+      },
+    },
+    {
+      method: 'post',
+      path: '/courses/:id/completions',
+      summary: 'Record an external or imported course completion',
+      tags: ['completion'],
+      access: 'admin',
+      body: { type: 'object', properties: { userId: id, completedAt: isoTime }, required: ['userId'], additionalProperties: false },
+      handler: async (req) => {
+        const body = req.body as { userId: number; completedAt?: string };
+        const courseId = idParam(req.params.id, 'Course');
+        const completedAt = body.completedAt === undefined ? undefined : Date.parse(body.completedAt);
+        if (completedAt !== undefined && completedAt > site.db.now() + 60_000) {
+          throw invalid('COMPLETEDAT_IN_FUTURE', 'completedAt must not be in the future', [{ path: 'completedAt', code: 'IN_FUTURE', message: 'completedAt must not be in the future' }]);
+        }
+        const result = await services().completion.recordCourseCompletion(courseId, body.userId, { completedAt, source: 'api' });
+        return {
+          status: result.created ? 201 : 200,
+          body: {
+            userId: result.userId,
+            courseId: result.courseId,
+            created: result.created,
+            completedAt: new Date(result.completedAt).toISOString(),
+            source: result.source,
+            completed: {
+              courseSetIds: result.events.flatMap((e) => (e.kind === 'course_set' ? [e.courseSetId] : [])),
+              programIds: result.events.flatMap((e) => (e.kind === 'program' ? [e.programId] : [])),
+            },
+          },
+        };
+      },
+    },
+    {
+      method: 'post',
+      path: '/programs',
+      summary: 'Create a program with its course sets',
+      tags: ['programs'],
+      access: 'admin',
+      successStatus: 201,
+      body: { type: 'object', properties: programFields, required: ['shortname', 'fullname', 'courseSets'], additionalProperties: false },
+      response: programView,
+      handler: async (req) => {
+        const { program, jobId } = await services().programs.create(req.body as ProgramInput);
+        return { status: 201, body: { ...program, jobId } };
+      },
+    },
+    {
+      method: 'get',
+      path: '/programs/:id',
+      summary: 'A program and its structure',
+      tags: ['programs'],
+      access: 'user',
+      response: programView,
+      handler: async (req) => ({ body: await services().programs.get(idParam(req.params.id, 'Program')) }),
+    },
+    {
+      method: 'patch',
+      path: '/programs/:id',
+      summary: 'Change a program; a new courseSets list replaces the structure and recomputes learners in the background',
+      tags: ['programs'],
+      access: 'admin',
+      body: { type: 'object', properties: programFields, additionalProperties: false },
+      response: programView,
+      handler: async (req) => {
+        const { program, jobId } = await services().programs.update(idParam(req.params.id, 'Program'), req.body as ProgramPatch);
+        return { body: { ...program, jobId } };
+      },
+    },
+    {
+      method: 'get',
+      path: '/programs/:id/learners/:userId',
+      summary: "A learner's state in a program",
+      tags: ['programs'],
+      access: 'user',
+      handler: async (req) => {
+        const programId = idParam(req.params.id, 'Program');
+        const userId = idParam(req.params.userId, 'User');
+        if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden("You may only read your own program progress");
+        const { programId: _p, userId: _u, ...view } = await services().programs.learnerStatus(programId, userId);
+        return { body: view };
+      },
+    },
+  ];
+  return routes;
+}
+
+export type { CourseSetInput };

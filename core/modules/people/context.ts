@@ -1,0 +1,46 @@
+import type { Knex } from 'knex';
+import type { Database, Executor } from '../../kernel/db/database';
+import type { HookBus } from '../../kernel/hooks/bus';
+import type { AssignmentChange } from '../../kernel/hooks/core-hooks';
+import type { Logger } from '../../kernel/logging';
+
+/** What the people services need from the site; kept narrow so they can be built before the rest. */
+export interface PeopleSite {
+  readonly db: Database;
+  readonly hooks: HookBus;
+  readonly logger: Logger;
+}
+
+/** Internal plumbing shared by the people services. */
+export interface PeopleContext {
+  db: Database;
+  logger: Logger;
+  /** Runs `work` in `within` when it is a transaction, else in a new (retried) transaction. */
+  tx<T>(within: Executor | undefined, work: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
+  /** Fires onAssignmentChange inside `trx`, so what handlers write commits or rolls back with the change. */
+  emit(trx: Knex.Transaction, change: AssignmentChange): Promise<void>;
+}
+
+export function createPeopleContext(site: PeopleSite): PeopleContext {
+  return {
+    db: site.db,
+    logger: site.logger,
+    tx: (within, work) => site.db.transaction(work, { within }),
+    emit: (trx, change) => site.hooks.emit('onAssignmentChange', { trx, change }),
+  };
+}
+
+export { bool, num, numOrNull } from '../../kernel/db/values';
+
+/** Inserts one row and returns its id on both dialects. */
+export async function insertId(trx: Knex.Transaction, table: string, row: Record<string, unknown>): Promise<number> {
+  const [id] = (await trx(table).insert(row)) as unknown as Array<number | { id: number }>;
+  return typeof id === 'object' ? Number(id.id) : Number(id);
+}
+
+/** Splits `items` into chunks for batched IN (...) lists and multi-row inserts. */
+export function chunks<T>(items: readonly T[], size = 500): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

@@ -1,0 +1,507 @@
+import type { Site } from '../../site';
+import type { ApiRequest, ApiRoute, JsonSchema } from '../../kernel/http/routes';
+import { forbidden, invalid, notFound } from '../../kernel/errors';
+import { isoOrNull as iso } from '../../kernel/db/values';
+import type { PeopleServices } from './index';
+import { parseIsoDate } from './profile-fields';
+import type {
+  Audience,
+  AudienceRule,
+  HierarchyKind,
+  HierarchyNode,
+  JobAssignment,
+  JobAssignmentInput,
+  ProfileField,
+  ProfileFieldType,
+  ProfileInput,
+  ProfileValue,
+  User,
+} from './types';
+
+
+const id = { type: 'integer', minimum: 1 } as const;
+const nullableId = { type: ['integer', 'null'], minimum: 1 } as const;
+const nullableDate = { type: ['string', 'null'], minLength: 1, description: 'ISO-8601 date or date-time (UTC when no offset)' } as const;
+const profileSchema = {
+  type: 'object',
+  description: 'Custom profile values by field shortname; null clears a value. Dates are ISO-8601 strings.',
+  additionalProperties: { type: ['string', 'boolean', 'number', 'null'] },
+} as const;
+
+const userBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['username', 'email', 'fullname'],
+  properties: {
+    username: { type: 'string', minLength: 1, maxLength: 100 },
+    email: { type: 'string', minLength: 3, maxLength: 255 },
+    fullname: { type: 'string', minLength: 1, maxLength: 255 },
+    password: { type: 'string', minLength: 8, maxLength: 1024 },
+    lang: { type: 'string', minLength: 2, maxLength: 20 },
+    timezone: { type: 'string', minLength: 1, maxLength: 64 },
+    profile: profileSchema,
+  },
+};
+
+const userPatchBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    email: { type: 'string', minLength: 3, maxLength: 255 },
+    fullname: { type: 'string', minLength: 1, maxLength: 255 },
+    password: { type: 'string', minLength: 8, maxLength: 1024 },
+    lang: { type: 'string', minLength: 2, maxLength: 20 },
+    timezone: { type: 'string', minLength: 1, maxLength: 64 },
+    suspended: { type: 'boolean' },
+    profile: profileSchema,
+  },
+};
+
+const userResponse: JsonSchema = {
+  type: 'object',
+  properties: {
+    id,
+    username: { type: 'string' },
+    email: { type: 'string' },
+    fullname: { type: 'string' },
+    isAdmin: { type: 'boolean' },
+    lang: { type: 'string' },
+    timezone: { type: 'string' },
+    suspended: { type: 'boolean' },
+    deleted: { type: 'boolean' },
+    firstLoginAt: { type: ['string', 'null'], format: 'date-time' },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time' },
+    profile: { type: 'object' },
+  },
+};
+
+const profileFieldBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['shortname', 'name', 'type'],
+  properties: {
+    shortname: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,99}$' },
+    name: { type: 'string', minLength: 1, maxLength: 255 },
+    type: { enum: ['text', 'menu', 'date', 'checkbox'] },
+    options: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 255 }, minItems: 1, uniqueItems: true },
+  },
+};
+
+const nodeBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: { name: { type: 'string', minLength: 1, maxLength: 255 }, parentId: nullableId },
+};
+
+const nodePatchBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: { name: { type: 'string', minLength: 1, maxLength: 255 }, parentId: nullableId },
+};
+
+const jobProperties = {
+  positionId: nullableId,
+  organisationId: nullableId,
+  managerJobAssignmentId: nullableId,
+  startDate: nullableDate,
+  positionAssignedDate: nullableDate,
+};
+const jobBody: JsonSchema = { type: 'object', additionalProperties: false, properties: jobProperties };
+const jobPatchBody: JsonSchema = { type: 'object', additionalProperties: false, minProperties: 1, properties: jobProperties };
+
+const ruleSchema: JsonSchema = {
+  oneOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'field', 'value'],
+      properties: { type: { const: 'profile_field' }, field: { type: 'string', minLength: 1 }, value: { type: ['string', 'number', 'boolean'] } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'field', 'value'],
+      properties: { type: { const: 'user_field' }, field: { enum: ['lang', 'timezone'] }, value: { type: 'string' } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'positionId'],
+      properties: { type: { const: 'position' }, positionId: id, includeChildren: { type: 'boolean' } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'organisationId'],
+      properties: { type: { const: 'organisation' }, organisationId: id, includeChildren: { type: 'boolean' } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'audienceId'],
+      properties: { type: { const: 'audience' }, audienceId: id },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['type', 'courseId'],
+      properties: { type: { const: 'course_completed' }, courseId: id },
+    },
+  ],
+};
+
+const audienceBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 255 },
+    rules: { type: 'array', minItems: 1, items: ruleSchema, description: 'Present for a dynamic audience: a user is a member when every rule matches.' },
+  },
+};
+
+/** A user as the API shows it: camelCase, ISO times, profile values, never the password hash. */
+export function userJson(user: User, profile: Record<string, ProfileValue>, fields: ProfileField[]): Record<string, unknown> {
+  const types = new Map<string, ProfileFieldType>(fields.map((f) => [f.shortname, f.type]));
+  const shown: Record<string, string | boolean> = {};
+  for (const [name, value] of Object.entries(profile)) shown[name] = types.get(name) === 'date' ? iso(Number(value))! : (value as string | boolean);
+  return {
+    id: user.id,
+    username: user.username,
+    email: user.email,
+    fullname: user.fullname,
+    isAdmin: user.isAdmin,
+    lang: user.lang,
+    timezone: user.timezone,
+    suspended: user.suspended,
+    deleted: user.deleted,
+    firstLoginAt: iso(user.firstLoginAt),
+    createdAt: iso(user.createdAt),
+    updatedAt: iso(user.updatedAt),
+    profile: shown,
+  };
+}
+
+function profileFieldJson(f: ProfileField): Record<string, unknown> {
+  return { id: f.id, shortname: f.shortname, name: f.name, type: f.type, options: f.type === 'menu' ? f.options : undefined, createdAt: iso(f.createdAt), updatedAt: iso(f.updatedAt) };
+}
+
+function nodeJson(n: HierarchyNode, children?: HierarchyNode[]): Record<string, unknown> {
+  return {
+    id: n.id,
+    kind: n.kind,
+    name: n.name,
+    parentId: n.parentId,
+    path: n.path,
+    depth: n.depth,
+    createdAt: iso(n.createdAt),
+    updatedAt: iso(n.updatedAt),
+    ...(children ? { children: children.map((c) => ({ id: c.id, name: c.name })) } : {}),
+  };
+}
+
+/** A job assignment as the API shows it (ISO dates). */
+export function jobAssignmentJson(j: JobAssignment): Record<string, unknown> {
+  return {
+    id: j.id,
+    userId: j.userId,
+    positionId: j.positionId,
+    organisationId: j.organisationId,
+    managerJobAssignmentId: j.managerJobAssignmentId,
+    managerUserId: j.managerUserId,
+    startDate: iso(j.startDate),
+    positionAssignedDate: iso(j.positionAssignedDate),
+    createdAt: iso(j.createdAt),
+    updatedAt: iso(j.updatedAt),
+  };
+}
+
+function audienceJson(a: Audience): Record<string, unknown> {
+  return { id: a.id, name: a.name, type: a.type, rules: a.rules ?? undefined, createdAt: iso(a.createdAt), updatedAt: iso(a.updatedAt) };
+}
+
+/** A path parameter that must be a positive integer; anything else cannot name a row, so 404. */
+function param(req: ApiRequest, name: string, what: string): number {
+  const raw = req.params[name] ?? '';
+  const value = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value)) throw notFound(what, raw);
+  return value;
+}
+
+function dateParam(value: string | null | undefined, path: string): number | null | undefined {
+  if (value === undefined || value === null) return value;
+  const ms = parseIsoDate(value);
+  if (ms === null) throw invalid('DATE_INVALID', `${path} is not an ISO-8601 date`, [{ path, code: 'DATE_INVALID', message: 'not an ISO-8601 date' }]);
+  return ms;
+}
+
+interface JobBody {
+  positionId?: number | null;
+  organisationId?: number | null;
+  managerJobAssignmentId?: number | null;
+  startDate?: string | null;
+  positionAssignedDate?: string | null;
+}
+
+function jobInput(body: JobBody): JobAssignmentInput {
+  const input: JobAssignmentInput = {};
+  if (body.positionId !== undefined) input.positionId = body.positionId;
+  if (body.organisationId !== undefined) input.organisationId = body.organisationId;
+  if (body.managerJobAssignmentId !== undefined) input.managerJobAssignmentId = body.managerJobAssignmentId;
+  if (body.startDate !== undefined) input.startDate = dateParam(body.startDate, 'startDate');
+  if (body.positionAssignedDate !== undefined) input.positionAssignedDate = dateParam(body.positionAssignedDate, 'positionAssignedDate');
+  return input;
+}
+
+/** REST routes for users, profile fields, organisations, positions, job assignments and audiences. */
+export function peopleRoutes(site: Site): ApiRoute[] {
+  // Services are read at call time: site.services is assigned after the routes are declared.
+  const people = (): PeopleServices => site.services;
+
+  async function showUser(userId: number): Promise<Record<string, unknown>> {
+    const p = people();
+    const user = await p.users.get(userId);
+    return userJson(user, await p.profileFields.valuesOf(userId), await p.profileFields.list());
+  }
+
+  const nodeRoutes = (kind: HierarchyKind, plural: string, tag: string): ApiRoute[] => [
+    {
+      method: 'post',
+      path: `/${plural}`,
+      summary: `Create ${kind === 'organisation' ? 'an organisation' : 'a position'} (optionally below a parent)`,
+      tags: [tag],
+      access: 'admin',
+      body: nodeBody,
+      successStatus: 201,
+      async handler(req: ApiRequest<{ name: string; parentId?: number | null }>) {
+        const node = await people().hierarchy.create(kind, { name: req.body.name, parentId: req.body.parentId ?? null });
+        return { status: 201, body: nodeJson(node) };
+      },
+    },
+    {
+      method: 'get',
+      path: `/${plural}/:id`,
+      summary: `Read ${kind === 'organisation' ? 'an organisation' : 'a position'} and its direct children`,
+      tags: [tag],
+      access: 'user',
+      async handler(req) {
+        const nodeId = param(req, 'id', kind);
+        const node = await people().hierarchy.get(kind, nodeId);
+        return { body: nodeJson(node, await people().hierarchy.children(kind, nodeId)) };
+      },
+    },
+    {
+      method: 'patch',
+      path: `/${plural}/:id`,
+      summary: `Rename or move ${kind === 'organisation' ? 'an organisation' : 'a position'} (parentId null makes it a root)`,
+      tags: [tag],
+      access: 'admin',
+      body: nodePatchBody,
+      async handler(req: ApiRequest<{ name?: string; parentId?: number | null }>) {
+        const nodeId = param(req, 'id', kind);
+        const node = await site.db.transaction(async (trx) => {
+          if (req.body.name !== undefined) await people().hierarchy.rename(kind, nodeId, req.body.name, trx);
+          if (req.body.parentId !== undefined) await people().hierarchy.move(kind, nodeId, req.body.parentId, trx);
+          return people().hierarchy.get(kind, nodeId, trx);
+        });
+        return { body: nodeJson(node) };
+      },
+    },
+  ];
+
+  return [
+    {
+      method: 'post',
+      path: '/users',
+      summary: 'Create a user, with custom profile values',
+      tags: ['people'],
+      access: 'admin',
+      body: userBody,
+      response: userResponse,
+      successStatus: 201,
+      async handler(req: ApiRequest<{ username: string; email: string; fullname: string; password?: string; lang?: string; timezone?: string; profile?: ProfileInput }>) {
+        const user = await people().users.create(req.body);
+        return { status: 201, body: await showUser(user.id) };
+      },
+    },
+    {
+      method: 'get',
+      path: '/users/:id',
+      summary: 'Read a user (administrators, or the user themself)',
+      tags: ['people'],
+      access: 'user',
+      response: userResponse,
+      async handler(req) {
+        const userId = param(req, 'id', 'User');
+        if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden('You may only read your own user record');
+        return { body: await showUser(userId) };
+      },
+    },
+    {
+      method: 'patch',
+      path: '/users/:id',
+      summary: 'Change a user: profile values, lang, timezone, suspended, fullname, email, password',
+      tags: ['people'],
+      access: 'admin',
+      body: userPatchBody,
+      response: userResponse,
+      async handler(req: ApiRequest<{ email?: string; fullname?: string; password?: string; lang?: string; timezone?: string; suspended?: boolean; profile?: ProfileInput }>) {
+        const userId = param(req, 'id', 'User');
+        await people().users.update(userId, req.body);
+        return { body: await showUser(userId) };
+      },
+    },
+    {
+      method: 'get',
+      path: '/profile-fields',
+      summary: 'List custom profile fields',
+      tags: ['people'],
+      access: 'user',
+      async handler() {
+        return { body: { profileFields: (await people().profileFields.list()).map(profileFieldJson) } };
+      },
+    },
+    {
+      method: 'post',
+      path: '/profile-fields',
+      summary: 'Define a custom profile field (text, menu, date or checkbox)',
+      tags: ['people'],
+      access: 'admin',
+      body: profileFieldBody,
+      successStatus: 201,
+      async handler(req: ApiRequest<{ shortname: string; name: string; type: ProfileFieldType; options?: string[] }>) {
+        return { status: 201, body: profileFieldJson(await people().profileFields.create(req.body)) };
+      },
+    },
+    ...nodeRoutes('organisation', 'organisations', 'hierarchy'),
+    ...nodeRoutes('position', 'positions', 'hierarchy'),
+    {
+      method: 'get',
+      path: '/users/:id/job-assignments',
+      summary: "A user's job assignments (administrators, or the user themself)",
+      tags: ['people'],
+      access: 'user',
+      async handler(req) {
+        const userId = param(req, 'id', 'User');
+        if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden('You may only read your own job assignments');
+        await people().users.get(userId);
+        return { body: { jobAssignments: (await people().jobAssignments.listForUser(userId)).map(jobAssignmentJson) } };
+      },
+    },
+    {
+      method: 'post',
+      path: '/users/:id/job-assignments',
+      summary: 'Add a job assignment (position, organisation, manager, dates); positionAssignedDate defaults to now',
+      tags: ['people'],
+      access: 'admin',
+      body: jobBody,
+      successStatus: 201,
+      async handler(req: ApiRequest<JobBody>) {
+        const userId = param(req, 'id', 'User');
+        const job = await people().jobAssignments.create(userId, jobInput(req.body));
+        return { status: 201, body: jobAssignmentJson(job) };
+      },
+    },
+    {
+      method: 'get',
+      path: '/job-assignments/:id',
+      summary: 'Read a job assignment',
+      tags: ['people'],
+      access: 'admin',
+      async handler(req) {
+        return { body: jobAssignmentJson(await people().jobAssignments.get(param(req, 'id', 'Job assignment'))) };
+      },
+    },
+    {
+      method: 'patch',
+      path: '/job-assignments/:id',
+      summary: 'Change a job assignment; a new manager moves everyone below it too',
+      tags: ['people'],
+      access: 'admin',
+      body: jobPatchBody,
+      async handler(req: ApiRequest<JobBody>) {
+        const job = await people().jobAssignments.update(param(req, 'id', 'Job assignment'), jobInput(req.body));
+        return { body: jobAssignmentJson(job) };
+      },
+    },
+    {
+      method: 'delete',
+      path: '/job-assignments/:id',
+      summary: 'Delete a job assignment; its direct reports are left without a manager',
+      tags: ['people'],
+      access: 'admin',
+      successStatus: 204,
+      async handler(req) {
+        await people().jobAssignments.remove(param(req, 'id', 'Job assignment'));
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'post',
+      path: '/audiences',
+      summary: 'Create a static audience ({name}) or a dynamic one ({name, rules})',
+      tags: ['audiences'],
+      access: 'admin',
+      body: audienceBody,
+      successStatus: 201,
+      async handler(req: ApiRequest<{ name: string; rules?: AudienceRule[] }>) {
+        return { status: 201, body: audienceJson(await people().audiences.create(req.body)) };
+      },
+    },
+    {
+      method: 'get',
+      path: '/audiences/:id',
+      summary: 'Read an audience',
+      tags: ['audiences'],
+      access: 'admin',
+      async handler(req) {
+        return { body: audienceJson(await people().audiences.get(param(req, 'id', 'Audience'))) };
+      },
+    },
+    {
+      method: 'get',
+      path: '/audiences/:id/members',
+      summary: 'Members of an audience (?limit=, ?offset=)',
+      tags: ['audiences'],
+      access: 'admin',
+      async handler(req) {
+        const audienceId = param(req, 'id', 'Audience');
+        const limit = Number(req.query.limit ?? 100);
+        const offset = Number(req.query.offset ?? 0);
+        if (!Number.isInteger(limit) || !Number.isInteger(offset)) throw invalid('PAGINATION_INVALID', 'limit and offset must be integers');
+        const page = await people().audiences.members(audienceId, { limit, offset });
+        return { body: { audienceId, total: page.total, members: page.members.map((m) => ({ ...m, addedAt: iso(m.addedAt) })) } };
+      },
+    },
+    {
+      method: 'put',
+      path: '/audiences/:id/members/:userId',
+      summary: 'Add a user to a static audience (idempotent; 409 on a dynamic audience)',
+      tags: ['audiences'],
+      access: 'admin',
+      async handler(req) {
+        const audienceId = param(req, 'id', 'Audience');
+        const userId = param(req, 'userId', 'User');
+        const added = await people().audiences.addMember(audienceId, userId);
+        return { status: 200, body: { audienceId, userId, member: true, changed: added } };
+      },
+    },
+    {
+      method: 'delete',
+      path: '/audiences/:id/members/:userId',
+      summary: 'Remove a user from a static audience (idempotent; 409 on a dynamic audience)',
+      tags: ['audiences'],
+      access: 'admin',
+      async handler(req) {
+        const audienceId = param(req, 'id', 'Audience');
+        const userId = param(req, 'userId', 'User');
+        const removed = await people().audiences.removeMember(audienceId, userId);
+        return { status: 200, body: { audienceId, userId, member: false, changed: removed } };
+      },
+    },
+  ];
+}

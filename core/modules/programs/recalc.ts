@@ -1,0 +1,218 @@
+import type { Knex } from 'knex';
+import type { Executor } from '../../kernel/db/database';
+import { evaluateProgram, type ProgramEvaluation } from './engine';
+import type { CachedStructure, StructureCache } from './structures';
+import { placeholders, selectRows } from '../learning/sql';
+import { runStatement, type StatementBinding } from '../../kernel/db/statements';
+
+/** A program or course set that became complete for a learner (hooks fire for each). */
+export type CompletionEvent =
+  | { kind: 'course_set'; userId: number; programId: number; courseSetId: number; completedAt: number }
+  | { kind: 'program'; userId: number; programId: number; completedAt: number };
+
+export interface StoredState {
+  status: 'incomplete' | 'complete';
+  completedAt: number | null;
+}
+
+/** One learner's evaluation of one program plus what is stored for them now. */
+export interface EvaluatedLearner {
+  userId: number;
+  structure: CachedStructure;
+  evaluation: ProgramEvaluation;
+  program: StoredState | undefined;
+  sets: ReadonlyMap<number, StoredState>;
+}
+
+/**
+ * Seam for issue 4: which of these programs should be recalculated for this learner. Today every
+ * program containing the course is; assignment will restrict this to learners with an effective
+ * assignment and no open exception.
+ */
+export type RecalcTargetSelector = (executor: Executor, pairs: ReadonlyArray<RecalcPair>) => Promise<RecalcPair[]>;
+
+/** A (program, learner) pair whose completion may be recalculated. */
+export interface RecalcPair {
+  programId: number;
+  userId: number;
+}
+
+/** Default selector: every pair (issue 4 filters by effective assignment and open exceptions). */
+export const recalculateEveryProgram: RecalcTargetSelector = async (_executor, pairs) => [...pairs];
+
+const CHUNK = 500;
+
+/**
+ * Compares evaluations with stored rows and writes only the differences, in bulk: one upsert per
+ * table per 500 rows, plus history rows for completions that a structure change took away.
+ * Returns what newly became complete, for the caller to fire hooks in the same transaction.
+ */
+export async function applyEvaluations(trx: Knex.Transaction, items: readonly EvaluatedLearner[], now: number): Promise<CompletionEvent[]> {
+  const events: CompletionEvent[] = [];
+  const programRows: Array<Record<string, unknown>> = [];
+  const setRows: Array<Record<string, unknown>> = [];
+  const history: Array<Record<string, unknown>> = [];
+  for (const item of items) {
+    const programId = item.structure.programId;
+    for (const set of item.evaluation.sets) {
+      const stored = item.sets.get(set.id);
+      const completedAt = set.complete ? set.completedAt : null;
+      if (completedAt !== null && completedAt !== undefined) {
+        if (stored?.status === 'complete' && stored.completedAt === completedAt) continue;
+        setRows.push({ course_set_id: set.id, program_id: programId, user_id: item.userId, status: 'complete', completed_at: completedAt, created_at: now, updated_at: now });
+        if (stored?.status !== 'complete') events.push({ kind: 'course_set', userId: item.userId, programId, courseSetId: set.id, completedAt });
+      } else if (stored?.status === 'complete') {
+        setRows.push({ course_set_id: set.id, program_id: programId, user_id: item.userId, status: 'incomplete', completed_at: null, created_at: now, updated_at: now });
+      }
+    }
+    const stored = item.program;
+    // Complete from the start (only optional sets decide it): stamp the moment we first saw it.
+    const completedAt = item.evaluation.complete ? (item.evaluation.completedAt ?? (stored?.status === 'complete' ? stored.completedAt : null) ?? now) : null;
+    if (completedAt !== null) {
+      if (stored?.status === 'complete' && stored.completedAt === completedAt) continue;
+      programRows.push({ program_id: programId, user_id: item.userId, status: 'complete', completed_at: completedAt, created_at: now, updated_at: now });
+      if (stored?.status !== 'complete') events.push({ kind: 'program', userId: item.userId, programId, completedAt });
+    } else if (stored?.status === 'complete') {
+      // A structure change took the completion away: keep the old one on record.
+      programRows.push({ program_id: programId, user_id: item.userId, status: 'incomplete', completed_at: null, created_at: now, updated_at: now });
+      if (stored.completedAt !== null) history.push({ program_id: programId, user_id: item.userId, completed_at: stored.completedAt, reason: 'structure_change', archived_at: now });
+    }
+  }
+  const dialect = trx.client.config.client === 'mysql2' ? 'mysql' : 'sqlite';
+  for (let i = 0; i < setRows.length; i += CHUNK) {
+    await upsert(trx, dialect, 'course_set_completions', ['course_set_id', 'program_id', 'user_id', 'status', 'completed_at', 'created_at', 'updated_at'], ['course_set_id', 'user_id'], setRows.slice(i, i + CHUNK));
+  }
+  for (let i = 0; i < programRows.length; i += CHUNK) {
+    await upsert(trx, dialect, 'program_completions', ['program_id', 'user_id', 'status', 'completed_at', 'created_at', 'updated_at'], ['program_id', 'user_id'], programRows.slice(i, i + CHUNK));
+  }
+  for (let i = 0; i < history.length; i += CHUNK) {
+    await trx('program_completion_history').insert(history.slice(i, i + CHUNK));
+  }
+  return events;
+}
+
+const MERGED = ['status', 'completed_at', 'updated_at'];
+
+/**
+ * One multi-row upsert as a raw statement: this runs on the completion hot path, where compiling
+ * the query builder's insert/onConflict/merge for every call costs more than the write itself.
+ */
+async function upsert(
+  trx: Knex.Transaction,
+  dialect: 'mysql' | 'sqlite',
+  table: string,
+  columns: readonly string[],
+  conflict: readonly string[],
+  rows: ReadonlyArray<Record<string, unknown>>,
+): Promise<void> {
+  const tuple = `(${placeholders(columns.length)})`;
+  const values = rows.map(() => tuple).join(', ');
+  const update =
+    dialect === 'mysql'
+      ? `ON DUPLICATE KEY UPDATE ${MERGED.map((c) => `${c} = VALUES(${c})`).join(', ')}`
+      : `ON CONFLICT (${conflict.join(', ')}) DO UPDATE SET ${MERGED.map((c) => `${c} = excluded.${c}`).join(', ')}`;
+  const bindings = rows.flatMap((row) => columns.map((c) => row[c] as StatementBinding));
+  await runStatement(trx, `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values} ${update}`, bindings);
+}
+
+/** Whether an evaluation has anything that could need a write on a completion-only change. */
+function hasCompletedPart(evaluation: ProgramEvaluation): boolean {
+  return evaluation.complete || evaluation.sets.some((s) => s.complete && s.completedAt !== null && s.completedAt !== undefined);
+}
+
+/**
+ * The hot path: after a course completion for one learner, re-evaluates every program containing
+ * the course. Cost: one indexed query for the programs (with their current structure_version) and
+ * the learner's completions restricted to those programs' courses, one for stored state only when
+ * something is complete, and writes only for what changed.
+ */
+export async function recalculateLearner(
+  trx: Knex.Transaction,
+  cache: StructureCache,
+  userId: number,
+  courseId: number,
+  now: number,
+  selectTargets: RecalcTargetSelector,
+): Promise<CompletionEvent[]> {
+  // One round trip: the programs containing the course with their current structure_version
+  // (so a stale cached structure is noticed whichever process edited it), and this learner's
+  // completions restricted to the courses of those programs.
+  const rows = await selectRows<{ kind: string; id: number; value: number }>(
+    trx,
+    `SELECT 'p' AS kind, p.id AS id, p.structure_version AS value FROM program_course_set_courses sc
+       JOIN program_course_sets s ON s.id = sc.course_set_id
+       JOIN programs p ON p.id = s.program_id
+     WHERE sc.course_id = ?
+     UNION ALL
+     SELECT 'c' AS kind, cc.course_id AS id, cc.completed_at AS value FROM course_completions cc
+     WHERE cc.user_id = ? AND cc.course_id IN (
+       SELECT sc2.course_id FROM program_course_set_courses sc
+         JOIN program_course_sets s ON s.id = sc.course_set_id
+         JOIN program_course_sets s2 ON s2.program_id = s.program_id
+         JOIN program_course_set_courses sc2 ON sc2.course_set_id = s2.id
+       WHERE sc.course_id = ?)`,
+    [courseId, userId, courseId],
+  );
+  const versions = new Map<number, number>();
+  const completions = new Map<number, number>();
+  for (const row of rows) {
+    if (row.kind === 'p') versions.set(Number(row.id), Number(row.value));
+    else completions.set(Number(row.id), Number(row.value));
+  }
+  if (!versions.size) return [];
+  const targetIds = new Set((await selectTargets(trx, [...versions.keys()].map((programId) => ({ programId, userId })))).map((p) => p.programId));
+  const wanted = [...versions].filter(([id]) => targetIds.has(id)).map(([id, version]) => ({ id, version }));
+  if (!wanted.length) return [];
+  const structures = await cache.get(trx, wanted);
+  const evaluated = structures.map((structure) => ({ structure, evaluation: evaluateProgram(structure.compiled, completions) }));
+  // Completions only ever add up on this path, so with nothing complete there is nothing to write.
+  const relevant = evaluated.filter((e) => hasCompletedPart(e.evaluation));
+  if (!relevant.length) return [];
+  const ids = relevant.map((e) => e.structure.programId);
+  const state = await loadStoredState(trx, ids, [userId]);
+  return applyEvaluations(
+    trx,
+    relevant.map((e) => ({
+      userId,
+      structure: e.structure,
+      evaluation: e.evaluation,
+      program: state.programs.get(key(e.structure.programId, userId)),
+      sets: state.sets.get(key(e.structure.programId, userId)) ?? new Map(),
+    })),
+    now,
+  );
+}
+
+export function key(programId: number, userId: number): string {
+  return `${programId}:${userId}`;
+}
+
+/** Stored program and course-set completion state for these programs and users, in one query. */
+export async function loadStoredState(
+  executor: Executor,
+  programIds: readonly number[],
+  userIds: readonly number[],
+): Promise<{ programs: Map<string, StoredState>; sets: Map<string, Map<number, StoredState>> }> {
+  const rows = await selectRows<{ kind: string; program_id: number; user_id: number; id: number; status: StoredState['status']; completed_at: number | null }>(
+    executor,
+    `SELECT 'p' AS kind, program_id, user_id, program_id AS id, status, completed_at FROM program_completions
+       WHERE program_id IN (${placeholders(programIds.length)}) AND user_id IN (${placeholders(userIds.length)})
+     UNION ALL
+     SELECT 's' AS kind, program_id, user_id, course_set_id AS id, status, completed_at FROM course_set_completions
+       WHERE program_id IN (${placeholders(programIds.length)}) AND user_id IN (${placeholders(userIds.length)})`,
+    [...programIds, ...userIds, ...programIds, ...userIds],
+  );
+  const programs = new Map<string, StoredState>();
+  const sets = new Map<string, Map<number, StoredState>>();
+  for (const row of rows) {
+    const k = key(Number(row.program_id), Number(row.user_id));
+    const state: StoredState = { status: row.status, completedAt: row.completed_at === null ? null : Number(row.completed_at) };
+    if (row.kind === 'p') programs.set(k, state);
+    else {
+      const m = sets.get(k) ?? new Map<number, StoredState>();
+      m.set(Number(row.id), state);
+      sets.set(k, m);
+    }
+  }
+  return { programs, sets };
+}

@@ -1,0 +1,517 @@
+import type { Knex } from 'knex';
+import type { Site } from '../../site';
+import type { Executor } from '../../kernel/db/database';
+import { conflict, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
+import { isUniqueViolation } from '../../kernel/db/database';
+import { evaluateProgram, validateStructure, type CourseSetDef } from './engine';
+import { StructureCache, type CachedStructure } from './structures';
+import {
+  applyEvaluations,
+  key,
+  loadStoredState,
+  recalculateEveryProgram,
+  recalculateLearner,
+  type CompletionEvent,
+  type RecalcTargetSelector,
+} from './recalc';
+import { bool, iso, lockLearners, placeholders, selectRows } from '../learning/sql';
+
+/** Name of the background job that recomputes every affected learner after a structure edit. */
+export const PROGRAM_RECOMPUTE_JOB = 'program_recompute';
+
+export type CourseSetRule = CourseSetDef['rule'];
+export type CourseSetOperator = 'then' | 'and' | 'or';
+
+export interface CourseSetInput {
+  label?: string;
+  courseIds: number[];
+  rule: CourseSetRule;
+  minCourses?: number;
+  minScore?: number;
+  /** ISO-8601 duration such as `P2W`. */
+  minTime?: string | null;
+  /** Joins this set to the next; omitted/null on the last set. */
+  operator?: CourseSetOperator | null;
+}
+
+export interface ProgramInput {
+  shortname: string;
+  fullname: string;
+  summary?: string | null;
+  available?: boolean;
+  /** ISO-8601 date-time. */
+  availableFrom?: string | null;
+  availableUntil?: string | null;
+  courseSets: CourseSetInput[];
+}
+
+export type ProgramPatch = Partial<ProgramInput>;
+
+export interface CourseSetView {
+  id: number;
+  label: string;
+  courseIds: number[];
+  rule: CourseSetRule;
+  minCourses: number;
+  minScore: number;
+  minTime: string | null;
+  operator: CourseSetOperator | null;
+}
+
+export interface ProgramView {
+  id: number;
+  shortname: string;
+  fullname: string;
+  summary: string | null;
+  available: boolean;
+  availableFrom: string | null;
+  availableUntil: string | null;
+  structureVersion: number;
+  /** Sum over groups of the largest set minimum time (DOMAIN 3.2). */
+  minTimeRequired: string | null;
+  courseSets: CourseSetView[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface LearnerCourseSetView {
+  id: number;
+  label: string;
+  open: boolean;
+  complete: boolean;
+  completedAt: string | null;
+  dueAt: string | null;
+}
+
+export interface LearnerProgramView {
+  programId: number;
+  userId: number;
+  assigned: boolean;
+  status: 'incomplete' | 'complete';
+  dueAt: string | null;
+  completedAt: string | null;
+  /** The open or dismissed assignment exception keeping the learner unassigned, if any. */
+  exception: LearnerException | null;
+  courseSets: LearnerCourseSetView[];
+}
+
+/** An assignment exception as the learner view shows it (issue 4). */
+export interface LearnerException {
+  id: number;
+  type: string;
+  status: string;
+  raisedAt: string;
+  explanation: string;
+}
+
+/** What the assignment core says about one learner and program (issue 4 seam). */
+export interface LearnerAssignmentState {
+  assigned: boolean;
+  dueAt: string | null;
+  exception: LearnerException | null;
+}
+
+export interface ProgramsService {
+  create(input: ProgramInput): Promise<{ program: ProgramView; jobId: number | null }>;
+  get(programId: number): Promise<ProgramView>;
+  /** Changing courseSets replaces the structure, bumps structure_version and queues one recompute job. */
+  update(programId: number, patch: ProgramPatch): Promise<{ program: ProgramView; jobId: number | null }>;
+  learnerStatus(programId: number, userId: number): Promise<LearnerProgramView>;
+  /**
+   * Re-evaluates every program containing the course for one learner inside `trx` and returns
+   * what newly completed. Called by the completion service; does not fire hooks itself.
+   */
+  recalculateForCourse(trx: Knex.Transaction, userId: number, courseId: number): Promise<CompletionEvent[]>;
+  /** Fires onCompletion / onAssignmentChange for program and course-set events, inside `trx`. */
+  fireEvents(trx: Knex.Transaction, events: readonly CompletionEvent[]): Promise<void>;
+  /** Set-based recompute of every learner with a completion in the program (the job body). */
+  recomputeProgram(programId: number, progress?: (done: number, total: number) => Promise<void>): Promise<{ learners: number; newlyCompleted: number }>;
+  /** The in-process structure cache (exposed for tests and benchmarks). */
+  readonly structures: StructureCache;
+}
+
+export interface ProgramsServiceOptions {
+  /** Issue 4 seam: restricts recalculation to assigned learners. */
+  selectTargets?: RecalcTargetSelector;
+  /** Issue 4 seam: whether the learner has an effective assignment. */
+  isAssigned?: (executor: Executor, programId: number, userId: number) => Promise<boolean>;
+  /** Issue 4 seam: the effective assignment (assigned, due date, exception); wins over isAssigned. */
+  assignmentOf?: (executor: Executor, programId: number, userId: number) => Promise<LearnerAssignmentState>;
+}
+
+interface ProgramRow {
+  id: number;
+  shortname: string;
+  fullname: string;
+  summary: string | null;
+  available: number | boolean;
+  available_from: number | null;
+  available_until: number | null;
+  structure_version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+const BATCH = 500;
+
+function parseTime(value: string | null | undefined, path: string, details: ErrorDetail[]): number | null {
+  if (value === null || value === undefined) return null;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) details.push({ path, code: 'INVALID_DATE', message: `${path} must be an ISO-8601 date-time` });
+  return ms;
+}
+
+function toDefs(sets: readonly CourseSetInput[]): Array<Partial<CourseSetDef>> {
+  return sets.map((s, i) => ({
+    id: i + 1,
+    label: s.label ?? `Course set ${i + 1}`,
+    courseIds: s.courseIds,
+    rule: s.rule,
+    minCourses: s.minCourses ?? 0,
+    minScore: s.minScore ?? 0,
+    minTime: s.minTime ?? null,
+    // Passed through as given: the engine rejects a missing operator between sets.
+    operator: s.operator,
+  }));
+}
+
+export function createProgramsService(site: Site, options: ProgramsServiceOptions = {}): ProgramsService {
+  const structures = new StructureCache();
+  const selectTargets = options.selectTargets ?? recalculateEveryProgram;
+  const isAssigned = options.isAssigned ?? (async () => false);
+  const assignmentOf = options.assignmentOf;
+  const db = () => site.db;
+
+  async function validateSets(executor: Executor, sets: readonly CourseSetInput[] | undefined): Promise<Array<Partial<CourseSetDef>>> {
+    if (!Array.isArray(sets)) throw invalid('COURSE_SETS_INVALID', 'courseSets must be a list', [{ path: 'courseSets', code: 'REQUIRED', message: 'courseSets is required' }]);
+    const list: readonly CourseSetInput[] = sets;
+    const ids = [...new Set(list.flatMap((s) => (Array.isArray(s.courseIds) ? s.courseIds.filter((id: number) => Number.isSafeInteger(id) && id > 0) : [])))];
+    const known = new Set<number>();
+    const scores = new Map<number, number>();
+    for (let i = 0; i < ids.length; i += BATCH) {
+      const chunk = ids.slice(i, i + BATCH);
+      for (const row of await selectRows<{ id: number; score: number }>(executor, `SELECT id, score FROM courses WHERE id IN (${placeholders(chunk.length)})`, chunk)) {
+        known.add(Number(row.id));
+        scores.set(Number(row.id), Number(row.score));
+      }
+    }
+    const defs = toDefs(sets);
+    // The engine names the exact field (courseSets[i].courseIds[j], ...) and its code.
+    const problems = validateStructure(defs, known, scores);
+    if (problems.length) throw invalid('COURSE_SETS_INVALID', `courseSets is invalid: ${problems[0]!.message}`, problems);
+    return defs;
+  }
+
+  function validateFields(input: ProgramPatch, creating: boolean): { from: number | null | undefined; until: number | null | undefined } {
+    const details: ErrorDetail[] = [];
+    for (const field of ['shortname', 'fullname'] as const) {
+      const value = input[field];
+      if ((creating || value !== undefined) && (typeof value !== 'string' || !value.trim())) {
+        details.push({ path: field, code: 'REQUIRED', message: `${field} must be a non-empty string` });
+      }
+    }
+    const from = input.availableFrom === undefined ? undefined : parseTime(input.availableFrom, 'availableFrom', details);
+    const until = input.availableUntil === undefined ? undefined : parseTime(input.availableUntil, 'availableUntil', details);
+    if (typeof from === 'number' && typeof until === 'number' && until < from) {
+      details.push({ path: 'availableUntil', code: 'BEFORE_START', message: 'availableUntil must not be before availableFrom' });
+    }
+    if (details.length) throw invalid(`${details[0]!.path!.toUpperCase()}_INVALID`, details[0]!.message, details);
+    return { from, until };
+  }
+
+  async function writeSets(trx: Knex.Transaction, programId: number, defs: Array<Partial<CourseSetDef>>): Promise<void> {
+    for (const [i, def] of defs.entries()) {
+      const [setId] = (await trx('program_course_sets').insert({
+        program_id: programId,
+        sortorder: i,
+        label: def.label,
+        rule: def.rule,
+        min_courses: def.minCourses ?? 0,
+        min_score: def.minScore ?? 0,
+        min_time: def.minTime ?? null,
+        operator: i === defs.length - 1 ? null : def.operator,
+      })) as number[];
+      const courseIds = [...new Set(def.courseIds ?? [])];
+      if (courseIds.length) {
+        await trx('program_course_set_courses').insert(courseIds.map((courseId, j) => ({ course_set_id: setId, course_id: courseId, sortorder: j })));
+      }
+    }
+  }
+
+  async function view(executor: Executor, programId: number): Promise<ProgramView> {
+    const rows = await selectRows<ProgramRow>(executor, 'SELECT * FROM programs WHERE id = ?', [programId]);
+    const row = rows[0];
+    if (!row) throw notFound('Program', programId);
+    const [structure] = await structures.get(executor, [{ id: Number(row.id), version: Number(row.structure_version) }]);
+    return {
+      id: Number(row.id),
+      shortname: row.shortname,
+      fullname: row.fullname,
+      summary: row.summary,
+      available: bool(row.available),
+      availableFrom: iso(row.available_from),
+      availableUntil: iso(row.available_until),
+      structureVersion: Number(row.structure_version),
+      minTimeRequired: structure!.compiled.minTimeRequired,
+      courseSets: structure!.sets.map((s) => ({
+        id: s.id,
+        label: s.label,
+        courseIds: [...s.courseIds],
+        rule: s.rule,
+        minCourses: s.minCourses,
+        minScore: s.minScore,
+        minTime: s.minTime,
+        operator: s.operator,
+      })),
+      createdAt: iso(row.created_at)!,
+      updatedAt: iso(row.updated_at)!,
+    };
+  }
+
+  async function enqueueRecompute(trx: Knex.Transaction, programId: number): Promise<number> {
+    return site.jobs.enqueue(PROGRAM_RECOMPUTE_JOB, { programId }, { trx, dedupeKey: `${PROGRAM_RECOMPUTE_JOB}:${programId}` });
+  }
+
+  async function fireEvents(trx: Knex.Transaction, events: readonly CompletionEvent[]): Promise<void> {
+    for (const event of events) {
+      if (event.kind === 'course_set') {
+        await site.hooks.emit('onCompletion', {
+          trx,
+          userId: event.userId,
+          completedAt: event.completedAt,
+          subject: { type: 'course_set', programId: event.programId, courseSetId: event.courseSetId },
+        });
+      } else {
+        await site.hooks.emit('onCompletion', { trx, userId: event.userId, completedAt: event.completedAt, subject: { type: 'program', programId: event.programId } });
+        await site.hooks.emit('onAssignmentChange', {
+          trx,
+          change: { type: 'program_completion', userId: event.userId, programId: event.programId, completedAt: event.completedAt },
+        });
+      }
+    }
+  }
+
+  async function recomputeBatch(structure: CachedStructure, userIds: number[]): Promise<number> {
+    return db().transaction(async (trx) => {
+      // Same per-learner lock as the completion path, so a completion recorded meanwhile is not overwritten.
+      await lockLearners(trx, db().dialect, userIds);
+      const completions = new Map<number, Map<number, number>>();
+      if (structure.courseIds.length) {
+        const rows = await selectRows<{ user_id: number; course_id: number; completed_at: number }>(
+          trx,
+          `SELECT user_id, course_id, completed_at FROM course_completions
+           WHERE user_id IN (${placeholders(userIds.length)}) AND course_id IN (${placeholders(structure.courseIds.length)})`,
+          [...userIds, ...structure.courseIds],
+        );
+        for (const row of rows) {
+          const m = completions.get(Number(row.user_id)) ?? new Map<number, number>();
+          m.set(Number(row.course_id), Number(row.completed_at));
+          completions.set(Number(row.user_id), m);
+        }
+      }
+      const state = await loadStoredState(trx, [structure.programId], userIds);
+      const targets = new Set((await selectTargets(trx, userIds.map((userId) => ({ programId: structure.programId, userId })))).map((p) => p.userId));
+      const items = userIds
+        .filter((userId) => targets.has(userId))
+        .map((userId) => ({
+          userId,
+          structure,
+          evaluation: evaluateProgram(structure.compiled, completions.get(userId) ?? new Map()),
+          program: state.programs.get(key(structure.programId, userId)),
+          sets: state.sets.get(key(structure.programId, userId)) ?? new Map(),
+        }));
+      const events = await applyEvaluations(trx, items, db().now());
+      await fireEvents(trx, events);
+      return events.filter((e) => e.kind === 'program').length;
+    });
+  }
+
+  async function recomputeProgram(programId: number, progress?: (done: number, total: number) => Promise<void>): Promise<{ learners: number; newlyCompleted: number }> {
+    let learners = 0;
+    let newlyCompleted = 0;
+    // Loop until the structure we computed against is still current: a job already running when
+    // another edit arrives absorbs that edit (the dedupe key returns the running job).
+    for (let pass = 0; pass < 10; pass++) {
+      const structure = await structures.getOne(db().knex, programId);
+      if (!structure) return { learners, newlyCompleted };
+      const courseFilter = structure.courseIds.length
+        ? `SELECT user_id FROM course_completions WHERE course_id IN (${placeholders(structure.courseIds.length)}) UNION `
+        : '';
+      const population = `${courseFilter}SELECT user_id FROM program_completions WHERE program_id = ? UNION SELECT user_id FROM course_set_completions WHERE program_id = ?`;
+      const baseBindings = [...structure.courseIds, programId, programId];
+      const [{ total }] = await selectRows<{ total: number }>(db().knex, `SELECT COUNT(*) AS total FROM (${population}) u`, baseBindings) as [{ total: number }];
+      let after = 0;
+      learners = 0;
+      for (;;) {
+        const batch = await selectRows<{ user_id: number }>(
+          db().knex,
+          `SELECT user_id FROM (${population}) u WHERE user_id > ? ORDER BY user_id LIMIT ${BATCH}`,
+          [...baseBindings, after],
+        );
+        if (!batch.length) break;
+        const ids = batch.map((r) => Number(r.user_id));
+        newlyCompleted += await recomputeBatch(structure, ids);
+        learners += ids.length;
+        after = ids[ids.length - 1]!;
+        await progress?.(learners, Number(total));
+      }
+      const current = await selectRows<{ structure_version: number }>(db().knex, 'SELECT structure_version FROM programs WHERE id = ?', [programId]);
+      if (!current.length || Number(current[0]!.structure_version) === structure.version) break;
+    }
+    return { learners, newlyCompleted };
+  }
+
+  async function hasCompletions(trx: Knex.Transaction, programId: number): Promise<boolean> {
+    const rows = await selectRows<{ one: number }>(
+      trx,
+      `SELECT 1 AS one FROM course_completions cc
+         JOIN program_course_set_courses sc ON sc.course_id = cc.course_id
+         JOIN program_course_sets s ON s.id = sc.course_set_id
+       WHERE s.program_id = ? LIMIT 1`,
+      [programId],
+    );
+    return rows.length > 0;
+  }
+
+  return {
+    structures,
+    fireEvents,
+    recomputeProgram,
+
+    async create(input) {
+      const { from, until } = validateFields(input, true);
+      const now = db().now();
+      const result = await db().transaction(async (trx) => {
+        const defs = await validateSets(trx, input.courseSets);
+        let programId: number;
+        try {
+          [programId] = (await trx('programs').insert({
+            shortname: input.shortname.trim(),
+            fullname: input.fullname.trim(),
+            summary: input.summary ?? null,
+            available: input.available ?? true,
+            available_from: from ?? null,
+            available_until: until ?? null,
+            structure_version: 1,
+            created_at: now,
+            updated_at: now,
+          })) as [number];
+        } catch (error) {
+          if (isUniqueViolation(error)) throw conflict('PROGRAM_SHORTNAME_TAKEN', `A program with shortname "${input.shortname}" already exists`);
+          throw error;
+        }
+        await writeSets(trx, programId, defs);
+        // Learners who already completed these courses get their program completion computed now.
+        const jobId = (await hasCompletions(trx, programId)) ? await enqueueRecompute(trx, programId) : null;
+        return { programId, jobId };
+      });
+      return { program: await view(db().knex, result.programId), jobId: result.jobId };
+    },
+
+    async get(programId) {
+      return view(db().knex, programId);
+    },
+
+    async update(programId, patch) {
+      const { from, until } = validateFields(patch, false);
+      const now = db().now();
+      const jobId = await db().transaction(async (trx) => {
+        const existing = await selectRows<ProgramRow>(trx, 'SELECT * FROM programs WHERE id = ?', [programId]);
+        if (!existing.length) throw notFound('Program', programId);
+        const row = existing[0]!;
+        const effectiveFrom = from === undefined ? row.available_from : from;
+        const effectiveUntil = until === undefined ? row.available_until : until;
+        if (effectiveFrom !== null && effectiveUntil !== null && Number(effectiveUntil) < Number(effectiveFrom)) {
+          throw invalid('AVAILABLEUNTIL_INVALID', 'availableUntil must not be before availableFrom', [{ path: 'availableUntil', code: 'BEFORE_START', message: 'availableUntil must not be before availableFrom' }]);
+        }
+        const changes: Record<string, unknown> = { updated_at: now };
+        if (patch.shortname !== undefined) changes.shortname = patch.shortname.trim();
+        if (patch.fullname !== undefined) changes.fullname = patch.fullname.trim();
+        if (patch.summary !== undefined) changes.summary = patch.summary;
+        if (patch.available !== undefined) changes.available = patch.available;
+        if (from !== undefined) changes.available_from = from;
+        if (until !== undefined) changes.available_until = until;
+        let queued: number | null = null;
+        if (patch.courseSets !== undefined) {
+          const defs = await validateSets(trx, patch.courseSets);
+          // Old sets go with their set completions (cascade); the job recomputes the new ones.
+          await trx('course_set_completions').where({ program_id: programId }).delete();
+          const oldSets = trx('program_course_sets').select('id').where({ program_id: programId });
+          await trx('program_course_set_courses').whereIn('course_set_id', oldSets).delete();
+          await trx('program_course_sets').where({ program_id: programId }).delete();
+          await writeSets(trx, programId, defs);
+          changes.structure_version = Number(row.structure_version) + 1;
+          queued = await enqueueRecompute(trx, programId);
+        }
+        try {
+          await trx('programs').where({ id: programId }).update(changes);
+        } catch (error) {
+          if (isUniqueViolation(error)) throw conflict('PROGRAM_SHORTNAME_TAKEN', `A program with shortname "${patch.shortname}" already exists`);
+          throw error;
+        }
+        return queued;
+      });
+      if (patch.courseSets !== undefined) structures.invalidate(programId);
+      return { program: await view(db().knex, programId), jobId };
+    },
+
+    async learnerStatus(programId, userId) {
+      const knex = db().knex;
+      const structure = await structures.getOne(knex, programId);
+      if (!structure) throw notFound('Program', programId);
+      const users = await selectRows<{ id: number }>(knex, 'SELECT id FROM users WHERE id = ?', [userId]);
+      if (!users.length) throw notFound('User', userId);
+      const completions = new Map<number, number>();
+      if (structure.courseIds.length) {
+        for (const row of await selectRows<{ course_id: number; completed_at: number }>(
+          knex,
+          `SELECT course_id, completed_at FROM course_completions WHERE user_id = ? AND course_id IN (${placeholders(structure.courseIds.length)})`,
+          [userId, ...structure.courseIds],
+        )) {
+          completions.set(Number(row.course_id), Number(row.completed_at));
+        }
+      }
+      const evaluation = evaluateProgram(structure.compiled, completions);
+      const program = (await selectRows<{ status: 'incomplete' | 'complete'; completed_at: number | null; due_at: number | null }>(
+        knex,
+        'SELECT status, completed_at, due_at FROM program_completions WHERE program_id = ? AND user_id = ?',
+        [programId, userId],
+      ))[0];
+      const setRows = await selectRows<{ course_set_id: number; status: string; completed_at: number | null; due_at: number | null }>(
+        knex,
+        'SELECT course_set_id, status, completed_at, due_at FROM course_set_completions WHERE program_id = ? AND user_id = ?',
+        [programId, userId],
+      );
+      const bySet = new Map(setRows.map((r) => [Number(r.course_set_id), r]));
+      const assignment = assignmentOf ? await assignmentOf(knex, programId, userId) : null;
+      return {
+        programId,
+        userId,
+        assigned: assignment ? assignment.assigned : await isAssigned(knex, programId, userId),
+        status: program?.status === 'complete' ? 'complete' : 'incomplete',
+        dueAt: assignment?.dueAt ?? iso(program?.due_at),
+        completedAt: program?.status === 'complete' ? iso(program.completed_at) : null,
+        exception: assignment?.exception ?? null,
+        courseSets: structure.sets.map((s) => {
+          const live = evaluation.sets.find((e) => e.id === s.id);
+          const stored = bySet.get(s.id);
+          const storedComplete = stored?.status === 'complete';
+          return {
+            id: s.id,
+            label: s.label,
+            open: live?.open ?? false,
+            // Optional sets are complete from the start and never get a row.
+            complete: storedComplete || (s.rule === 'optional' && (live?.complete ?? false)),
+            completedAt: storedComplete ? iso(stored.completed_at) : null,
+            dueAt: iso(stored?.due_at),
+          };
+        }),
+      };
+    },
+
+    async recalculateForCourse(trx, userId, courseId) {
+      return recalculateLearner(trx, structures, userId, courseId, db().now(), selectTargets);
+    },
+  };
+}
+
