@@ -10,11 +10,20 @@ export type {
   PluginManifest,
   PluginRegisterContext,
   PluginRuntimeContext,
-  ExtensionRegistrar,
   PluginInfo,
   PluginState,
 } from './kernel/plugins/types';
 export { SDK_VERSION } from './kernel/plugins/sdk-version';
+export type { FeatureContext, ExtensionRegistrar, JobRunner } from './kernel/features/context';
+export { createServiceRef, type ServiceRef, type ServiceDeps, type ResolvedDeps } from './kernel/features/services';
+
+// The services a plugin may declare in `deps` (each module's index says what its services do).
+export { kernelServices, type PageAccess, type SessionAccess } from './kernel/features/kernel-services';
+export { peopleServices, type UserService, type AudienceService, type HierarchyService, type JobAssignmentService, type ProfileFieldService } from './modules/people/index';
+export { learningServices, type CoursesService, type EnrolmentsService, type CompletionService } from './modules/learning/index';
+export { programServices, type ProgramsService } from './modules/programs/index';
+export { assignmentServices, type AssignmentService, type LaunchCandidate, type LaunchState } from './modules/assignment/index';
+export { launchServices, type LaunchService } from './modules/launch/index';
 
 export { allow, deny, abstain } from './kernel/hooks/hook-map';
 export type {
@@ -42,8 +51,7 @@ export type {
 export { isAncestryOnlyChange } from './kernel/hooks/core-hooks';
 
 export type { ExtensionPointMap, ExtensionPointName } from './kernel/extensions';
-export type { AssignmentSource, RuleInstance, SourceRule, SourceContext, DueDateEvent, DueRule } from './modules/assignment/types';
-export { createHierarchySource, type HierarchyInstance } from './modules/assignment/hierarchy-source';
+export { createHierarchySource, type AssignmentSource, type RuleInstance, type SourceRule, type SourceContext, type DueDateEvent, type DueRule, type HierarchyInstance } from './modules/assignment/index';
 
 export type { ApiRoute, ApiRequest, ApiResponse, PageRoute, RouteAccess, AuthUser, JsonSchema, HttpMethod } from './kernel/http/routes';
 export type { JobContext, JobDefinition, JobHandler, ScheduleDefinition, EnqueueOptions, JobStatus, JobState } from './kernel/jobs/types';
@@ -54,10 +62,9 @@ export type { Database, Executor, Dialect } from './kernel/db/database';
 export { isUniqueViolation } from './kernel/db/database';
 export { WaymarkError, notFound, forbidden, conflict, invalid, type ErrorDetail } from './kernel/errors';
 export type { Logger } from './kernel/logging';
-export type { Site } from './site';
-export type { CoreServices } from './services';
-export { addDuration, isValidDuration, parseDuration } from './modules/programs/durations';
+export { addDuration, isValidDuration, parseDuration } from './modules/programs/index';
 export { isRetryableConflict } from './kernel/db/database';
 export { queryRows, runStatement, prepareStatement, placeholders, type PreparedStatement, type StatementBinding } from './kernel/db/statements';
-export { compileProgram, evaluateProgram, canLaunch } from './modules/programs/engine';
-export type { CompiledProgram, ProgramEvaluation, SetEvaluation, ProgramStructure, CourseSetDef } from './modules/programs/engine';
+export { compileProgram, evaluateProgram, canLaunch } from './modules/programs/index';
+export type { CompiledProgram, ProgramEvaluation, SetEvaluation, ProgramStructure, CourseSetDef } from './modules/programs/index';
+export type { Knex } from 'knex';

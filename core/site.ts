@@ -1,98 +1,41 @@
-import { loadConfig, type SiteConfig } from './kernel/config';
-import { createDatabase, type Database } from './kernel/db/database';
-import { migrateLatest } from './kernel/db/migrations';
+import { createKernel, type CreateKernelOptions, type Kernel } from './kernel/kernel';
 import { coreMigrations } from '../db/migrations/index';
-import { createLogger, type Logger } from './kernel/logging';
-import { createHookBus, type HookBus } from './kernel/hooks/index';
-import { ExtensionRegistry } from './kernel/extensions';
-import { RouteTable } from './kernel/http/routes';
-import { JobQueue } from './kernel/jobs/queue';
-import { PluginManager } from './kernel/plugins/manager';
-import { ThemeEngine } from './kernel/themes/engine';
-import { createCoreServices, type CoreServices } from './services';
-import { registerCoreRoutes } from './api-index';
-import { applyStoredTheme, registerWebPages } from './modules/learner-views/index';
-import { registerAssignmentCore } from './modules/assignment/index';
-import { registerLaunchCore } from './modules/launch/index';
-import { registerSessionCleanup } from './kernel/auth/sessions';
+import { coreModules } from './modules/index';
+import { peopleServices, type PeopleServices } from './modules/people/index';
+import { learningServices, type CompletionService, type CoursesService, type EnrolmentsService } from './modules/learning/index';
+import { programServices, type ProgramsService } from './modules/programs/index';
+import { assignmentServices, type AssignmentService } from './modules/assignment/index';
+import { launchServices, type LaunchService } from './modules/launch/index';
+
+/** Every core module's services, for the CLI, the demo seed, benchmarks and tests (plugins declare deps instead). */
+export interface CoreServices extends PeopleServices {
+  courses: CoursesService;
+  enrolments: EnrolmentsService;
+  completion: CompletionService;
+  programs: ProgramsService;
+  assignment: AssignmentService;
+  launch: LaunchService;
+}
 
 /**
- * The running site: every core service, wired once. Tests build one per database; the CLI builds
- * one per process. Nothing here listens on a port (see createApp / the serve command).
+ * The running site: the kernel with the core modules registered. Tests build one per database; the
+ * CLI builds one per process. Nothing here listens on a port (see createApp / the serve command).
  */
-export interface Site {
-  readonly config: SiteConfig;
-  readonly logger: Logger;
-  readonly db: Database;
-  readonly hooks: HookBus;
-  readonly extensions: ExtensionRegistry;
-  readonly routes: RouteTable;
-  readonly jobs: JobQueue;
-  readonly themes: ThemeEngine;
-  readonly plugins: PluginManager;
-  /** Domain services (users, hierarchy, audiences, courses, completion, programs, ...). */
+export interface Site extends Kernel {
   readonly services: CoreServices;
-  /** Applies core migrations, then installs/upgrades plugins in dependency order. */
-  migrate(): Promise<void>;
-  /** migrate() then register and start every enabled plugin; starts watching plugin state. */
-  start(): Promise<void>;
-  /** Stops plugins and workers and closes the database. */
-  stop(): Promise<void>;
 }
 
-export interface CreateSiteOptions {
-  config?: Partial<SiteConfig>;
-  env?: NodeJS.ProcessEnv;
-  logger?: Logger;
-  /** Watch the plugins table for changes made by other processes (servers do; CLI one-shots don't). */
-  watchPlugins?: boolean;
-}
+export type CreateSiteOptions = Omit<CreateKernelOptions, 'migrations' | 'modules'>;
 
+/** The composition root: the only place that knows both the kernel and the list of core modules. */
 export function createSite(options: CreateSiteOptions = {}): Site {
-  const config = loadConfig(options.env ?? process.env, options.config);
-  const logger = options.logger ?? createLogger({ level: config.logLevel });
-  const db = createDatabase(config.databaseUrl, logger);
-  const hooks = createHookBus(logger);
-  const extensions = new ExtensionRegistry();
-  const routes = new RouteTable();
-  const jobs = new JobQueue(db, logger);
-  const themes = new ThemeEngine({ themesDir: config.themesDir, theme: config.theme, logger });
-
-  let stopped = false;
-  const site: Site = {
-    config,
-    logger,
-    db,
-    hooks,
-    extensions,
-    routes,
-    jobs,
-    themes,
-    plugins: undefined as unknown as PluginManager,
-    services: undefined as unknown as CoreServices,
-    async migrate() {
-      await migrateLatest(db.knex, coreMigrations);
-      await site.plugins.install();
-    },
-    async start() {
-      await migrateLatest(db.knex, coreMigrations);
-      await site.plugins.boot({ watch: options.watchPlugins ?? false });
-      // The operator's theme choice (admin page) outlives restarts and wins over WAYMARK_THEME.
-      await applyStoredTheme(site);
-    },
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      await site.plugins.shutdown();
-      await jobs.stop();
-      await db.close();
-    },
-  };
-  Object.assign(site, { plugins: new PluginManager(site), services: createCoreServices(site) });
-  registerCoreRoutes(site);
-  registerAssignmentCore(site);
-  registerWebPages(site);
-  registerSessionCleanup(site);
-  registerLaunchCore(site);
-  return site;
+  const kernel = createKernel({ ...options, migrations: coreMigrations, modules: coreModules });
+  const services = kernel.registry.resolve('site', {
+    ...peopleServices,
+    ...learningServices,
+    ...programServices,
+    ...assignmentServices,
+    ...launchServices,
+  });
+  return Object.assign(kernel, { services });
 }

@@ -18,8 +18,6 @@ export interface SiteConfig {
   sessionSecret: string;
   /** How often (ms) a running server re-reads plugin state changed by another process. */
   pluginPollMs: number;
-  /** What happens to program enrolments on unassignment. */
-  unassignAction: 'suspend' | 'unenrol';
 }
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -32,7 +30,6 @@ const envSchema = {
     LOG_LEVEL: { enum: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] },
     WAYMARK_THEME: { type: 'string', pattern: '^[a-z][a-z0-9_-]*$' },
     WAYMARK_PLUGIN_POLL_MS: { type: 'string', pattern: '^[0-9]+$' },
-    WAYMARK_UNASSIGN_ACTION: { enum: ['suspend', 'unenrol'] },
     SESSION_SECRET: { type: 'string', minLength: 16 },
     WAYMARK_PLUGINS_DIR: { type: 'string', minLength: 1 },
   },
@@ -64,7 +61,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     theme: picked.WAYMARK_THEME ?? 'default',
     sessionSecret: picked.SESSION_SECRET ?? cryptoRandom(),
     pluginPollMs: Number(picked.WAYMARK_PLUGIN_POLL_MS ?? 1000),
-    unassignAction: (picked.WAYMARK_UNASSIGN_ACTION as SiteConfig['unassignAction'] | undefined) ?? 'suspend',
     ...overrides,
   };
 }

@@ -1,5 +1,5 @@
 import type { Site } from '../../core/site';
-import { assignmentService } from '../../core/modules/assignment/index';
+
 
 export interface DemoLogin {
   role: string;
@@ -157,7 +157,7 @@ export async function seedDemoSite(site: Site): Promise<SeedResult> {
   }
 
   // Assignment rules of every built-in source; their sync jobs run before the logins are printed.
-  const assignments = assignmentService(site);
+  const assignments = site.services.assignment;
   await assignments.addRule(onboarding.program.id, { source: 'organisation', instanceId: company.id, includeChildren: true, due: { within: 'P2M', event: 'assignment_date' } });
   await assignments.addRule(mastery.program.id, { source: 'position', instanceId: agent.id, due: { date: '2027-06-30T00:00:00Z' } });
   await assignments.addRule(care.program.id, { source: 'audience', instanceId: supportAnalysts.id, due: { within: 'P1M', event: 'first_login' } });

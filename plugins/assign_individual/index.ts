@@ -1,4 +1,4 @@
-import { definePlugin, type AssignmentSource, type RuleInstance } from '../../core/index';
+import { definePlugin, peopleServices, type AssignmentSource, type RuleInstance, type UserService } from '../../core/index';
 
 /** `instanceId` is the user's id: one rule names one learner. */
 export type IndividualInstance = RuleInstance;
@@ -7,40 +7,44 @@ export type IndividualInstance = RuleInstance;
 const RELEVANT_USER_FIELDS: ReadonlySet<string> = new Set(['created', 'suspended', 'deleted']);
 
 /** Assignment source `individual`: exactly the named user. */
-export const individualSource: AssignmentSource<IndividualInstance> = {
-  type: 'individual',
-  name: 'Individual',
-  instanceSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['instanceId'],
-    properties: { instanceId: { type: 'integer', minimum: 1 } },
-  },
-
-  async validate(instance, ctx) {
-    const user = await ctx.services.users.find(instance.instanceId, ctx.db);
-    if (user && !user.deleted) return [];
-    return [{ path: 'instanceId', code: 'USER_NOT_FOUND', message: `No user with id ${instance.instanceId}` }];
-  },
-
-  async describe(instance, ctx) {
-    const user = await ctx.services.users.find(instance.instanceId, ctx.db);
-    return user ? `User ${user.fullname} (${user.username})` : `User ${instance.instanceId} (deleted)`;
-  },
-
-  members(instance, ctx) {
-    return ctx.db('users').where('id', instance.instanceId).select('id as user_id');
-  },
-
-  affectedRules(change, rules) {
-    if (change.type !== 'user' || !RELEVANT_USER_FIELDS.has(change.field)) return [];
-    return rules.filter((r) => r.instance.instanceId === change.userId).map((r) => r.id);
-  },
-};
+export function createIndividualSource(users: UserService): AssignmentSource<IndividualInstance> {
+  return {
+    type: 'individual',
+    name: 'Individual',
+    instanceSchema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['instanceId'],
+      properties: { instanceId: { type: 'integer', minimum: 1 } },
+    },
+  
+    async validate(instance, ctx) {
+      const user = await users.find(instance.instanceId, ctx.db);
+      if (user && !user.deleted) return [];
+      return [{ path: 'instanceId', code: 'USER_NOT_FOUND', message: `No user with id ${instance.instanceId}` }];
+    },
+  
+    async describe(instance, ctx) {
+      const user = await users.find(instance.instanceId, ctx.db);
+      return user ? `User ${user.fullname} (${user.username})` : `User ${instance.instanceId} (deleted)`;
+    },
+  
+    members(instance, ctx) {
+      return ctx.db('users').where('id', instance.instanceId).select('id as user_id');
+    },
+  
+    affectedRules(change, rules) {
+      if (change.type !== 'user' || !RELEVANT_USER_FIELDS.has(change.field)) return [];
+      return rules.filter((r) => r.instance.instanceId === change.userId).map((r) => r.id);
+    },
+  };
+}
 
 export default definePlugin({
+  deps: { users: peopleServices.users },
   id: 'assign_individual',
   register(ctx) {
-    ctx.extensions.contribute('assignmentSources', individualSource.type, individualSource);
+    const source = createIndividualSource(ctx.deps.users);
+    ctx.extensions.contribute('assignmentSources', source.type, source);
   },
 });

@@ -1,4 +1,4 @@
-import { definePlugin, isAncestryOnlyChange, type AssignmentSource, type RuleInstance, type SourceContext, type SourceRule } from '../../core/index';
+import { definePlugin, isAncestryOnlyChange, peopleServices, type AssignmentSource, type HierarchyService, type JobAssignmentService, type RuleInstance, type SourceContext, type SourceRule, type UserService } from '../../core/index';
 
 /** `instanceId` is the manager's job assignment id; `includeChildren` means everyone below, not just the direct team. */
 export interface ManagerInstance extends RuleInstance {
@@ -30,54 +30,58 @@ async function chainRules(ctx: SourceContext, below: ManagerRule[], before: numb
 }
 
 /** Assignment source `manager`: a manager's direct team, or everyone below them. */
-export const managerSource: AssignmentSource<ManagerInstance> = {
-  type: 'manager',
-  name: "Manager's team",
-  instanceSchema: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['instanceId'],
-    properties: { instanceId: { type: 'integer', minimum: 1 }, includeChildren: { type: 'boolean' } },
-  },
-
-  async validate(instance, ctx) {
-    if (await ctx.services.jobAssignments.find(instance.instanceId, ctx.db)) return [];
-    return [{ path: 'instanceId', code: 'JOB_ASSIGNMENT_NOT_FOUND', message: `No job assignment with id ${instance.instanceId}` }];
-  },
-
-  async describe(instance, ctx) {
-    const scope = instance.includeChildren ? 'Everyone below' : 'Direct team of';
-    const job = await ctx.services.jobAssignments.find(instance.instanceId, ctx.db);
-    if (!job) return `${scope} job assignment ${instance.instanceId} (deleted)`;
-    const user = await ctx.services.users.find(job.userId, ctx.db);
-    const position = job.positionId === null ? null : await ctx.services.hierarchy.find('position', job.positionId, ctx.db);
-    return `${scope} ${user?.fullname ?? `user ${job.userId}`}${position ? ` (${position.name})` : ''}`;
-  },
-
-  members(instance, ctx) {
-    return ctx.services.jobAssignments.teamQuery(instance.instanceId, instance.includeChildren === true, ctx.db);
-  },
-
-  async affectedRules(change, rules, ctx) {
-    if (change.type !== 'job_assignment' || rules.length === 0) return [];
-    const before = change.old?.managerJobAssignmentId ?? null;
-    const after = change.new?.managerJobAssignmentId ?? null;
-    const below = rules.filter((r) => r.instance.includeChildren);
-    if (isAncestryOnlyChange(change)) {
-      // The people service reports "someone above you moved" with an unchanged snapshot. The old
-      // chain above is no longer readable, so every "all below" rule is rechecked for this user
-      // (direct teams cannot change: the direct manager is the same).
-      return below.map((r) => r.id);
-    }
-    if (before === after) return [];
-    const direct = rules.filter((r) => !r.instance.includeChildren && (r.instance.instanceId === before || r.instance.instanceId === after)).map((r) => r.id);
-    return below.length ? [...direct, ...(await chainRules(ctx, below, before, after))] : direct;
-  },
-};
+export function createManagerSource(people: { users: UserService; jobAssignments: JobAssignmentService; hierarchy: HierarchyService }): AssignmentSource<ManagerInstance> {
+  return {
+    type: 'manager',
+    name: "Manager's team",
+    instanceSchema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['instanceId'],
+      properties: { instanceId: { type: 'integer', minimum: 1 }, includeChildren: { type: 'boolean' } },
+    },
+  
+    async validate(instance, ctx) {
+      if (await people.jobAssignments.find(instance.instanceId, ctx.db)) return [];
+      return [{ path: 'instanceId', code: 'JOB_ASSIGNMENT_NOT_FOUND', message: `No job assignment with id ${instance.instanceId}` }];
+    },
+  
+    async describe(instance, ctx) {
+      const scope = instance.includeChildren ? 'Everyone below' : 'Direct team of';
+      const job = await people.jobAssignments.find(instance.instanceId, ctx.db);
+      if (!job) return `${scope} job assignment ${instance.instanceId} (deleted)`;
+      const user = await people.users.find(job.userId, ctx.db);
+      const position = job.positionId === null ? null : await people.hierarchy.find('position', job.positionId, ctx.db);
+      return `${scope} ${user?.fullname ?? `user ${job.userId}`}${position ? ` (${position.name})` : ''}`;
+    },
+  
+    members(instance, ctx) {
+      return people.jobAssignments.teamQuery(instance.instanceId, instance.includeChildren === true, ctx.db);
+    },
+  
+    async affectedRules(change, rules, ctx) {
+      if (change.type !== 'job_assignment' || rules.length === 0) return [];
+      const before = change.old?.managerJobAssignmentId ?? null;
+      const after = change.new?.managerJobAssignmentId ?? null;
+      const below = rules.filter((r) => r.instance.includeChildren);
+      if (isAncestryOnlyChange(change)) {
+        // The people service reports "someone above you moved" with an unchanged snapshot. The old
+        // chain above is no longer readable, so every "all below" rule is rechecked for this user
+        // (direct teams cannot change: the direct manager is the same).
+        return below.map((r) => r.id);
+      }
+      if (before === after) return [];
+      const direct = rules.filter((r) => !r.instance.includeChildren && (r.instance.instanceId === before || r.instance.instanceId === after)).map((r) => r.id);
+      return below.length ? [...direct, ...(await chainRules(ctx, below, before, after))] : direct;
+    },
+  };
+}
 
 export default definePlugin({
+  deps: { users: peopleServices.users, jobAssignments: peopleServices.jobAssignments, hierarchy: peopleServices.hierarchy },
   id: 'assign_manager',
   register(ctx) {
-    ctx.extensions.contribute('assignmentSources', managerSource.type, managerSource);
+    const source = createManagerSource(ctx.deps);
+    ctx.extensions.contribute('assignmentSources', source.type, source);
   },
 });

@@ -57,7 +57,7 @@ export default definePlugin({
         },
       },
       async handler() {
-        const knex = ctx.site.db.knex;
+        const knex = ctx.db.knex;
         const stats = await collectStats(knex);
         const last = (await knex('tool_sitestats_snapshots').max({ at: 'taken_at' }).first()) as { at: number | string | null } | undefined;
         const lastSnapshotAt = last?.at === null || last?.at === undefined ? null : new Date(Number(last.at)).toISOString();
@@ -83,19 +83,19 @@ export default definePlugin({
       path: '/admin/sitestats',
       access: 'admin',
       async handler(_req, res) {
-        res.locals.render('tool_sitestats/summary', { title: 'Site statistics', stats: await collectStats(ctx.site.db.knex) });
+        res.locals.render('tool_sitestats/summary', { title: 'Site statistics', stats: await collectStats(ctx.db.knex) });
       },
     });
     ctx.jobs.define({
       name: 'tool_sitestats.snapshot',
       async handler() {
-        const knex = ctx.site.db.knex;
+        const knex = ctx.db.knex;
         const stats = await collectStats(knex);
         await knex('tool_sitestats_snapshots').insert({
           users: stats.users,
           enabled_plugins: stats.enabledPlugins,
           jobs: JSON.stringify(stats.jobs),
-          taken_at: ctx.site.db.now(),
+          taken_at: ctx.db.now(),
         });
         return stats;
       },

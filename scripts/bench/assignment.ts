@@ -36,7 +36,7 @@ import request from 'supertest';
 import { createSite, type Site } from '../../core/site';
 import { createApp } from '../../core/kernel/http/app';
 import { createApiToken } from '../../core/kernel/auth/tokens';
-import { assignmentService } from '../../core/modules/assignment/index';
+
 import { loadRules, totalWrites } from '../../core/modules/assignment/sync';
 import { createTestDatabase } from '../../test/utils/db';
 import type { Dialect } from '../../core/kernel/db/database';
@@ -214,7 +214,7 @@ const cpuMs = (since: NodeJS.CpuUsage): number => {
   return (d.user + d.system) / 1000;
 };
 
-async function fullSync(site: Site): Promise<{ ms: number; cpu: number; peakRss: number; result: Awaited<ReturnType<ReturnType<typeof assignmentService>['reconcile']>> }> {
+async function fullSync(site: Site): Promise<{ ms: number; cpu: number; peakRss: number; result: Awaited<ReturnType<Site['services']['assignment']['reconcile']>> }> {
   global.gc?.();
   let peakRss = process.memoryUsage().rss;
   const timer = setInterval(() => {
@@ -222,7 +222,7 @@ async function fullSync(site: Site): Promise<{ ms: number; cpu: number; peakRss:
   }, 20);
   const started = performance.now();
   const cpu0 = process.cpuUsage();
-  const result = await assignmentService(site).reconcile({
+  const result = await site.services.assignment.reconcile({
     ...(process.env.BENCH_BATCH ? { batchSize: Number(process.env.BENCH_BATCH) } : {}),
     ...(process.env.BENCH_CONCURRENCY ? { concurrency: Number(process.env.BENCH_CONCURRENCY) } : {}),
   });
@@ -276,7 +276,7 @@ function profileQueries(site: Site, per?: number): () => void {
 
 /** Median of one user's job-assignment change: whole service call, and the sync inside it. */
 async function incremental(site: Site, users: number, iterations: number): Promise<{ call: number; sync: number; samples: number }> {
-  const engine = assignmentService(site).engine;
+  const engine = site.services.assignment.engine;
   const original = engine.syncUser.bind(engine);
   let syncMs = 0;
   engine.syncUser = async (trx, change) => {
@@ -344,7 +344,7 @@ async function audienceAdd(built: BuiltSite): Promise<{ requestMs: number; jobMs
 
 /** BENCH_PROFILE_FIRST / BENCH_PROFILE_SYNC: the statements of the first two programs' sync of users 1..hi. */
 async function profileTwoPrograms(built: BuiltSite, hi: number): Promise<void> {
-  const { engine } = assignmentService(built.site);
+  const { engine } = built.site.services.assignment;
   for (const programId of built.programIds.slice(0, 2)) {
     const rules = await loadRules(built.site.db.knex, { programId });
     const stop = profileQueries(built.site);

@@ -5,7 +5,7 @@
  */
 import type { Agent } from 'supertest';
 import type { Site } from '../../core/site';
-import { assignmentService } from '../../core/modules/assignment/index';
+
 
 export const PASSWORD = 'correct horse battery';
 
@@ -61,7 +61,7 @@ export async function seedScenario(site: Site): Promise<Scenario> {
   ).program.id;
   const complianceId = (await programs.create({ shortname: 'compliance', fullname: 'Compliance', courseSets: [{ courseIds: [e], rule: 'all' }] })).program.id;
 
-  const assignment = assignmentService(site);
+  const assignment = site.services.assignment;
   const inAMonth = new Date(site.db.now() + 30 * 86_400_000).toISOString();
   await assignment.addRule(onboardingId, { source: 'individual', instanceId: learnerId, due: { date: inAMonth } });
   await assignment.addRule(onboardingId, { source: 'individual', instanceId: otherId, due: null });

@@ -6,8 +6,8 @@ import { createApp } from '../../core/kernel/http/app';
 import { createApiToken } from '../../core/kernel/auth/tokens';
 import { projectRoot } from '../../core/kernel/config';
 import type { Site } from '../../core/site';
-import { applyStoredTheme } from '../../core/modules/learner-views/index';
-import { assignmentService } from '../../core/modules/assignment/index';
+import { applyStoredTheme } from '../../core/kernel/themes/theme-setting';
+
 import { createTestSite, type TestSite } from '../utils/site';
 import { csrfFrom, seedScenario, signIn, type Scenario } from '../browser/scenario';
 
@@ -132,7 +132,7 @@ describe('operator pages', () => {
       .expect(303);
     expect(added.headers.location).to.contain('notice=rule-added');
     await site.jobs.drain();
-    const rules = await assignmentService(site).listRules(s.onboardingId);
+    const rules = await site.services.assignment.listRules(s.onboardingId);
     const rule = rules.find((r) => r.instance.instanceId === outsider)!;
     expect(rule.due).to.deep.equal({ within: 'P1M', event: 'assignment_date' });
     const listed = await admin.get(`/admin/programs/${s.onboardingId}/assignments`).set(html).expect(200);
@@ -141,13 +141,13 @@ describe('operator pages', () => {
 
     await admin.post(`/admin/programs/${s.onboardingId}/assignments/${rule.id}/delete`).type('form').send({ _csrf: csrfFrom(listed.text) }).expect(303);
     await site.jobs.drain();
-    expect((await assignmentService(site).listRules(s.onboardingId)).some((r) => r.id === rule.id)).to.equal(false);
+    expect((await site.services.assignment.listRules(s.onboardingId)).some((r) => r.id === rule.id)).to.equal(false);
     expect((await site.db.knex('program_user_assignments').where({ program_id: s.onboardingId, user_id: outsider }).first())?.status).to.not.equal('active');
   });
 
   it('filters exceptions by type and resolves the selected ones in bulk', async () => {
     const late = (await site.services.users.create({ username: 'late', email: 'l@example.com', fullname: 'Larry Late' })).id;
-    await assignmentService(site).addRule(s.complianceId, { source: 'individual', instanceId: late, due: { date: '2026-02-01T00:00:00.000Z' } });
+    await site.services.assignment.addRule(s.complianceId, { source: 'individual', instanceId: late, due: { date: '2026-02-01T00:00:00.000Z' } });
     await site.jobs.drain();
 
     const all = await admin.get('/admin/exceptions').set(html).expect(200);

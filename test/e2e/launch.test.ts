@@ -90,7 +90,7 @@ describe('course launch (pages)', function () {
     const report = await request(app).get(`/api/v1/courses/${courseA}/launch-check/${viewer}`).set('Authorization', `Bearer ${adminToken}`).expect(200);
     expect(report.body.outcome).to.include({ allowed: true, decidedBy: 'enrol_program', code: 'ENROL_PROGRAM_WOULD_ENROL' });
     expect(report.body.decisions.map((d: { plugin: string; verdict: string }) => [d.plugin, d.verdict])).to.deep.equal([
-      ['core', 'abstain'],
+      ['launch', 'abstain'],
       ['enrol_program', 'allow'],
     ]);
     const locked = await request(app).get(`/api/v1/courses/${courseC}/launch-check/${viewer}`).set('Authorization', `Bearer ${adminToken}`).expect(200);
@@ -126,7 +126,7 @@ describe('course launch (pages)', function () {
     } finally {
       stop();
     }
-    expect(seen).to.deep.equal(['core:abstain', 'enrol_program:allow']);
+    expect(seen).to.deep.equal(['launch:abstain', 'enrol_program:allow']);
     expect(await enrolments(site, learner, courseA)).to.deep.equal([{ method: 'program', status: 'active' }]);
   });
 

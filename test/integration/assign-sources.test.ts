@@ -47,7 +47,7 @@ describe('assignment source plugins', function () {
     const errors: unknown[] = [];
     const off = site.hooks.add('test_probe', 'onAssignmentChange', async ({ trx, change }: { trx: Knex.Transaction; change: AssignmentChange }) => {
       try {
-        const found = await source(type).affectedRules(change, rules, { db: trx, services: site.services });
+        const found = await source(type).affectedRules(change, rules, { db: trx });
         const who = names([change.userId])[0];
         hits[who] ??= new Set();
         for (const id of found) hits[who].add(id);
@@ -75,7 +75,7 @@ describe('assignment source plugins', function () {
     this.timeout(60_000);
     test = await createTestSite({ pluginsDir: path.join(projectRoot, 'plugins') });
     site = test.site;
-    ctx = { db: site.db.knex, services: site.services };
+    ctx = { db: site.db.knex };
     const s = site.services;
 
     ids.department = (await s.profileFields.create({ shortname: 'department', name: 'Department', type: 'menu', options: ['Sales', 'Support', 'Engineering'] })).id;

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { assignmentService } from '../../core/modules/assignment/index';
+
 import type { AssignmentSource, RuleInstance } from '../../core/modules/assignment/types';
 import { testDialect } from '../utils/db';
 import { createTestSite, type TestSite } from '../utils/site';
@@ -38,7 +38,7 @@ describe(`assignment exceptions: already_assigned (${testDialect})`, function ()
 
     const course = await site.services.courses.create({ shortname: 'C1', fullname: 'Course 1' });
     const { program } = await site.services.programs.create({ shortname: 'P1', fullname: 'Program 1', courseSets: [{ courseIds: [course.id], rule: 'all' }] });
-    const assignments = assignmentService(site);
+    const assignments = site.services.assignment;
     await assignments.addRule(program.id, { source: 'test_plan', instanceId: 1, userIds: [ann, bob, cyd], due: { date: '2030-01-01T00:00:00Z' } });
     await site.jobs.drain();
 

@@ -5,7 +5,7 @@ import type express from 'express';
 import { createApp } from '../../core/kernel/http/app';
 import { createApiToken } from '../../core/kernel/auth/tokens';
 import type { Site } from '../../core/site';
-import { assignmentService, RECONCILE_JOB } from '../../core/modules/assignment/index';
+import { RECONCILE_JOB } from '../../core/modules/assignment/index';
 import { createTestSite, type TestSite } from '../utils/site';
 import { testDialect } from '../utils/db';
 import { addDuration } from '../../core/modules/programs/durations';
@@ -467,7 +467,7 @@ describe(`assignment over REST (${testDialect})`, function () {
     // As if the membership table had been restored from an older backup.
     await site.db.knex('program_rule_members').whereIn('program_id', programs).delete();
     const seen = events.length;
-    const result = await assignmentService(site).reconcile({ concurrency: 3 });
+    const result = await site.services.assignment.reconcile({ concurrency: 3 });
     expect(result.membersInserted).to.equal(24);
     const after = await site.db.knex('program_user_assignments').whereIn('program_id', programs).orderBy(['program_id', 'user_id']).select('program_id', 'user_id', 'status', 'due_at');
     // New membership rows carry a later assignment date, so due dates may only move later.
@@ -518,6 +518,6 @@ describe(`assignment over REST (${testDialect})`, function () {
     } finally {
       await ok(api.post('/plugins/assign_audience/enable', {}), 200);
     }
-    expect(assignmentService(site)).to.be.an('object');
+    expect(site.services.assignment).to.be.an('object');
   });
 });

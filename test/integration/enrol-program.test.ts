@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Site } from '../../core/site';
-import { checkCourseLaunch, explainCourseLaunch } from '../../core/modules/launch/index';
+
 import { testDialect } from '../utils/db';
 import { assign, createCourse, createLaunchSite, createProgram, createUser, enrolments, type LaunchSite } from '../e2e/launch-fixtures';
 
@@ -41,10 +41,10 @@ describe(`enrol_program: the program enrolment guard (${testDialect})`, function
     const p = await twoStep();
     const u = await learner();
     await assign(site, p, u);
-    const outcome = await checkCourseLaunch(site, u, a);
+    const outcome = await site.services.launch.check(u, a);
     expect(outcome).to.include({ allowed: true, decidedBy: 'enrol_program', code: 'ENROL_PROGRAM_ENROLLED' });
     expect(await enrolments(site, u, a)).to.deep.equal([{ method: 'program', status: 'active' }]);
-    expect(await checkCourseLaunch(site, u, a)).to.include({ allowed: true, decidedBy: 'core' });
+    expect(await site.services.launch.check(u, a)).to.include({ allowed: true, decidedBy: 'launch' });
     expect(await enrolments(site, u, a)).to.have.length(1);
   });
 
@@ -53,7 +53,7 @@ describe(`enrol_program: the program enrolment guard (${testDialect})`, function
     for (const status of ['exception', 'future', 'unassigned'] as const) {
       const u = await learner();
       await assign(site, p, u, status);
-      const outcome = await checkCourseLaunch(site, u, a);
+      const outcome = await site.services.launch.check(u, a);
       expect(outcome.allowed, status).to.equal(false);
       expect(outcome.reasons).to.deep.equal(['You are not assigned to a program containing this course']);
       expect(await enrolments(site, u, a)).to.deep.equal([]);
@@ -62,13 +62,13 @@ describe(`enrol_program: the program enrolment guard (${testDialect})`, function
       const u = await learner();
       await assign(site, p, u);
       await site.db.knex('program_exceptions').insert({ program_id: p, user_id: u, type: 'time_allowance', status, raised_at: site.db.now(), explanation: 'too little time' });
-      expect((await checkCourseLaunch(site, u, a)).allowed, status).to.equal(false);
+      expect((await site.services.launch.check(u, a)).allowed, status).to.equal(false);
       expect(await enrolments(site, u, a)).to.deep.equal([]);
     }
     const resolved = await learner();
     await assign(site, p, resolved);
     await site.db.knex('program_exceptions').insert({ program_id: p, user_id: resolved, type: 'time_allowance', status: 'resolved', raised_at: site.db.now(), explanation: 'x' });
-    expect((await checkCourseLaunch(site, resolved, a)).allowed, 'a resolved exception does not block').to.equal(true);
+    expect((await site.services.launch.check(resolved, a)).allowed, 'a resolved exception does not block').to.equal(true);
   });
 
   it('explains an unavailable program with its dates in the learner’s time zone', async () => {
@@ -77,13 +77,13 @@ describe(`enrol_program: the program enrolment guard (${testDialect})`, function
     const off = await twoStep({ available: false });
     const u = await learner('Europe/Paris');
     await assign(site, later, u);
-    expect((await checkCourseLaunch(site, u, a)).reasons).to.deep.equal(['This program is not available until 3 March 2027']);
+    expect((await site.services.launch.check(u, a)).reasons).to.deep.equal(['This program is not available until 3 March 2027']);
     await assign(site, later, u, 'unassigned');
     await assign(site, closed, u);
-    expect((await checkCourseLaunch(site, u, a)).reasons).to.deep.equal(['This program closed on 15 January 2020']);
+    expect((await site.services.launch.check(u, a)).reasons).to.deep.equal(['This program closed on 15 January 2020']);
     await assign(site, closed, u, 'unassigned');
     await assign(site, off, u);
-    expect((await checkCourseLaunch(site, u, a)).reasons).to.deep.equal(['This program is not available at the moment']);
+    expect((await site.services.launch.check(u, a)).reasons).to.deep.equal(['This program is not available at the moment']);
     expect(await enrolments(site, u, a)).to.deep.equal([]);
   });
 
@@ -92,9 +92,9 @@ describe(`enrol_program: the program enrolment guard (${testDialect})`, function
     const direct = await createProgram(site, `direct${++seq}`, [{ label: 'Only', courseIds: [c], rule: 'all' }], { fullname: 'Direct Path' });
     const u = await learner();
     await assign(site, locked, u);
-    expect((await checkCourseLaunch(site, u, c)).reasons).to.deep.equal(['Complete "Basics" (Course A, Course B) first']);
+    expect((await site.services.launch.check(u, c)).reasons).to.deep.equal(['Complete "Basics" (Course A, Course B) first']);
     await assign(site, direct, u);
-    const outcome = await checkCourseLaunch(site, u, c);
+    const outcome = await site.services.launch.check(u, c);
     expect(outcome.allowed).to.equal(true);
     expect(outcome.reasons).to.deep.equal(['Enrolled through Direct Path']);
 
@@ -105,7 +105,7 @@ describe(`enrol_program: the program enrolment guard (${testDialect})`, function
     ], { fullname: 'Other Path' });
     await assign(site, locked, v);
     await assign(site, otherLocked, v);
-    expect((await checkCourseLaunch(site, v, c)).reasons).to.deep.equal([
+    expect((await site.services.launch.check(v, c)).reasons).to.deep.equal([
       'Locked Path: Complete "Basics" (Course A, Course B) first',
       'Other Path: Complete "First" (Course D) first',
     ]);
@@ -116,11 +116,11 @@ describe(`enrol_program: the program enrolment guard (${testDialect})`, function
     const u = await learner();
     await assign(site, p, u);
     await site.services.enrolments.enrol(u, a, 'program', { status: 'suspended' });
-    const { outcome, decisions } = await explainCourseLaunch(site, u, a);
+    const { outcome, decisions } = await site.services.launch.explain(u, a);
     expect(outcome).to.include({ allowed: true, code: 'ENROL_PROGRAM_WOULD_ENROL' });
-    expect(decisions.map((x) => x.plugin)).to.deep.equal(['core', 'enrol_program']);
+    expect(decisions.map((x) => x.plugin)).to.deep.equal(['launch', 'enrol_program']);
     expect(await enrolments(site, u, a)).to.deep.equal([{ method: 'program', status: 'suspended' }]);
-    await checkCourseLaunch(site, u, a);
+    await site.services.launch.check(u, a);
     expect(await enrolments(site, u, a)).to.deep.equal([{ method: 'program', status: 'active' }]);
   });
 
@@ -131,8 +131,8 @@ describe(`enrol_program: the program enrolment guard (${testDialect})`, function
     const bystander = await learner();
     for (const id of [u, bystander]) await assign(site, main, id);
     await assign(site, alsoC, u);
-    for (const course of [a, b]) for (const id of [u, bystander]) expect((await checkCourseLaunch(site, id, course)).allowed).to.equal(true);
-    expect((await checkCourseLaunch(site, u, c)).allowed).to.equal(true);
+    for (const course of [a, b]) for (const id of [u, bystander]) expect((await site.services.launch.check(id, course)).allowed).to.equal(true);
+    expect((await site.services.launch.check(u, c)).allowed).to.equal(true);
     await site.services.enrolments.enrol(u, b, 'manual');
     await site.services.completion.recordCourseCompletion(a, u);
 
@@ -144,24 +144,24 @@ describe(`enrol_program: the program enrolment guard (${testDialect})`, function
     expect(methodsB, 'other methods are not touched').to.deep.equal([{ method: 'manual', status: 'active' }, { method: 'program', status: 'suspended' }]);
     expect(await enrolments(site, bystander, a)).to.deep.equal([{ method: 'program', status: 'active' }]);
     expect(await site.services.completion.courseCompletion(a, u), 'completions are kept').to.not.equal(null);
-    expect((await checkCourseLaunch(site, u, a)).allowed).to.equal(false);
+    expect((await site.services.launch.check(u, a)).allowed).to.equal(false);
 
     await assign(site, main, u);
     await emit('onProgramAssigned', main, [u]);
     expect(await enrolments(site, u, a)).to.deep.equal([{ method: 'program', status: 'active' }]);
   });
 
-  it('deletes the enrolments instead when the site is set to unenrol on unassignment', async () => {
+  it('deletes the enrolments instead when the plugin is set to unenrol on unassignment', async () => {
     const p = await twoStep();
     const u = await learner();
     await assign(site, p, u);
-    await checkCourseLaunch(site, u, a);
-    site.config.unassignAction = 'unenrol';
+    await site.services.launch.check(u, a);
+    await site.plugins.setSettings('enrol_program', { unassignAction: 'unenrol' });
     try {
       await assign(site, p, u, 'unassigned');
       await emit('onProgramUnassigned', p, [u]);
     } finally {
-      site.config.unassignAction = 'suspend';
+      await site.plugins.setSettings('enrol_program', { unassignAction: 'suspend' });
     }
     expect(await enrolments(site, u, a)).to.deep.equal([]);
   });

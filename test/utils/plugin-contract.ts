@@ -128,7 +128,7 @@ export function definePluginContractSuite(pluginDir: string, options: ContractOp
       const count = (q: { sql: string }) => queries.push(q.sql);
       site.db.knex.on('query', count);
       try {
-        definition.register(createRegisterContext(site, manifest));
+        definition.register(createRegisterContext(site, manifest, definition));
       } finally {
         site.db.knex.off('query', count);
         client.runner = spied.runner;

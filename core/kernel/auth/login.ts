@@ -1,10 +1,11 @@
 import express, { type Request, type Response, type Router } from 'express';
 import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
-import type { Site } from '../../site';
+import type { KernelCore as Kernel } from '../parts';
 import { verifyPassword } from './passwords';
+import { kernelServices, type IdentityProvider } from '../features/kernel-services';
 import { rotateCsrfToken } from './csrf';
 import { SESSION_COOKIE } from './sessions';
-import { renderPage } from '../http/app';
+import { renderPage } from '../http/render-page';
 
 /** Failed sign-ins allowed per (IP address, username) in {@link LOGIN_WINDOW_MS}. */
 export const LOGIN_ATTEMPTS = 10;
@@ -40,7 +41,7 @@ function destroy(req: Request): Promise<void> {
   return new Promise((resolve, reject) => req.session.destroy((err: unknown) => (err ? reject(err) : resolve())));
 }
 
-function renderLogin(site: Site, req: Request, res: Response, data: { error?: string; username?: string; next: string; status?: number }): void {
+function renderLogin(site: Kernel, req: Request, res: Response, data: { error?: string; username?: string; next: string; status?: number }): void {
   renderPage(site, req, res, 'auth/login', { title: 'Log in', error: data.error, username: data.username ?? '', next: data.next }, { status: data.status ?? 200 });
 }
 
@@ -49,7 +50,7 @@ function renderLogin(site: Site, req: Request, res: Response, data: { error?: st
  * middleware: the login form is itself CSRF-protected (login CSRF would otherwise let another site
  * sign a victim into the attacker's account).
  */
-export function createAuthRouter(site: Site): Router {
+export function createAuthRouter(site: Kernel): Router {
   const router = express.Router();
 
   const limiter = rateLimit({
@@ -79,6 +80,7 @@ export function createAuthRouter(site: Site): Router {
     renderLogin(site, req, res, { next: safeNext(req.query.next) });
   });
 
+  const identity = (): IdentityProvider => site.registry.resolve('core', { identity: kernelServices.identity }).identity;
   router.post('/login', limiter, async (req, res, next) => {
     try {
       req.user = null;
@@ -86,8 +88,8 @@ export function createAuthRouter(site: Site): Router {
       const username = typeof body.username === 'string' ? body.username.trim() : '';
       const password = typeof body.password === 'string' ? body.password : '';
       const target = safeNext(body.next);
-      const user = username ? await site.services.users.findByUsername(username) : null;
-      const hash = user ? await site.services.users.passwordHash(user.id) : null;
+      const user = username ? await identity().findByUsername(username) : null;
+      const hash = user ? await identity().passwordHash(user.id) : null;
       const ok = await verifyPassword(password, hash ?? DUMMY_HASH);
       if (!user || !hash || !ok || user.suspended || user.deleted) {
         renderLogin(site, req, res, { error: 'That username and password do not match an active account.', username, next: target, status: 401 });
@@ -99,7 +101,7 @@ export function createAuthRouter(site: Site): Router {
       req.session.loginAt = site.db.now();
       rotateCsrfToken(req);
       await save(req);
-      await site.services.users.recordLogin(user.id);
+      await identity().recordLogin(user.id);
       req.logger?.info('login', { userId: user.id });
       res.redirect(303, target);
     } catch (error) {

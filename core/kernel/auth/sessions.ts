@@ -1,7 +1,7 @@
 import session, { Store, type SessionData } from 'express-session';
 import type { Request, RequestHandler } from 'express';
 import type { Database } from '../db/database';
-import type { Site } from '../../site';
+import type { KernelCore as Kernel } from '../parts';
 import type { AuthUser } from '../http/routes';
 import { prepareStatement, type PreparedStatement } from '../db/statements';
 
@@ -183,10 +183,10 @@ export interface SessionOptions {
   secure?: boolean | 'auto';
 }
 
-const stores = new WeakMap<Site, KnexSessionStore>();
+const stores = new WeakMap<Kernel, KnexSessionStore>();
 
 /** The site's session store (one per site, so the cleanup job and the middleware share it). */
-export function sessionStoreFor(site: Site): KnexSessionStore {
+export function sessionStoreFor(site: Kernel): KnexSessionStore {
   let store = stores.get(site);
   if (!store) {
     store = new KnexSessionStore(site.db);
@@ -200,7 +200,7 @@ export function sessionStoreFor(site: Site): KnexSessionStore {
  * Secure whenever the request came over https. Sessions are only written once something is put
  * in them (a login or a CSRF token), so anonymous page views cost no write.
  */
-export function createSessionMiddleware(site: Site, options: SessionOptions = {}): RequestHandler {
+export function createSessionMiddleware(site: Kernel, options: SessionOptions = {}): RequestHandler {
   return session({
     name: SESSION_COOKIE,
     secret: site.config.sessionSecret,
@@ -214,7 +214,7 @@ export function createSessionMiddleware(site: Site, options: SessionOptions = {}
 }
 
 /** Declares the cleanup job and its schedule (every 15 minutes) on the site's queue. */
-export function registerSessionCleanup(site: Site): void {
+export function registerSessionCleanup(site: Kernel): void {
   const registrar = site.jobs.registrarFor('core');
   registrar.define({
     name: SESSION_CLEANUP_JOB,
@@ -236,7 +236,7 @@ interface SessionUserRow {
 const userLookups = new WeakMap<Database, PreparedStatement<SessionUserRow>>();
 
 /** The active user signed in on this request's session, or null (anonymous, suspended or deleted). */
-export async function resolveSessionUser(site: Site, req: Request): Promise<AuthUser | null> {
+export async function resolveSessionUser(site: Kernel, req: Request): Promise<AuthUser | null> {
   const userId = req.session?.userId;
   if (typeof userId !== 'number') return null;
   let lookup = userLookups.get(site.db);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import express, { type ErrorRequestHandler, type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import helmet from 'helmet';
-import type { Site } from '../../site';
+import type { KernelCore as Kernel } from '../parts';
 import { projectRoot } from '../config';
 import { WaymarkError, notFound, type ErrorDetail } from '../errors';
 import { resolveApiToken } from '../auth/tokens';
@@ -14,10 +14,10 @@ import { createBodyValidator, type BodyValidator } from './validation';
 import { createSessionMiddleware, resolveSessionUser } from '../auth/sessions';
 import { createCsrfMiddleware } from '../auth/csrf';
 import { createAuthRouter, loginRedirectFor } from '../auth/login';
-import { mountCourseGate } from '../../modules/launch/pages';
-import { createLaunchFastPath } from '../../modules/launch/fast-path';
 
 export type { PageRenderer, PageRenderOptions } from './request';
+export { renderPage } from './render-page';
+import { renderPage } from './render-page';
 
 export interface AppOptions {
   /** Largest accepted request body; default `1mb`. */
@@ -48,7 +48,7 @@ function isApiRequest(req: Request): boolean {
  * is present but wrong is an error, so a client with a revoked token hears about it even on a
  * public route instead of silently acting anonymously.
  */
-export async function resolveBearerUser(site: Site, req: Request): Promise<AuthUser | null> {
+export async function resolveBearerUser(site: Kernel, req: Request): Promise<AuthUser | null> {
   const header = req.get('authorization');
   if (!header) return null;
   const match = /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(header);
@@ -62,7 +62,7 @@ export async function resolveBearerUser(site: Site, req: Request): Promise<AuthU
  * Who is looking at a page: the signed-in user of the session cookie, or (for scripts and tests)
  * the same bearer token as the API. A bad token just means "anonymous".
  */
-export async function resolvePageUser(site: Site, req: Request): Promise<AuthUser | null> {
+export async function resolvePageUser(site: Kernel, req: Request): Promise<AuthUser | null> {
   if (req.get('authorization')) {
     try {
       return await resolveBearerUser(site, req);
@@ -88,15 +88,8 @@ function checkAccess(access: RouteAccess, user: AuthUser | null): void {
   if (access === 'admin' && !user.isAdmin) throw new WaymarkError('FORBIDDEN', 'This needs the site administrator capability', 403);
 }
 
-/** Renders a theme view as the response, with the viewer, language and request id in the data. */
-export function renderPage(site: Site, req: Request, res: Response, view: string, data: Record<string, unknown> = {}, options: PageRenderOptions = {}): void {
-  const user = req.user ?? null;
-  const html = site.themes.render(view, { user, lang: user?.lang ?? 'en', reqId: req.reqId, csrfToken: res.locals.csrfToken ?? '', ...data }, { layout: options.layout });
-  res.status(options.status ?? 200).type('html').send(html);
-}
-
 /** Rebuilds an express Router whenever the route table changes; requests use the router current when they arrive. */
-function dynamicRouter(site: Site, build: () => Router): RequestHandler {
+function dynamicRouter(site: Kernel, build: () => Router): RequestHandler {
   let revision = -1;
   let router: Router = express.Router();
   return (req, res, next) => {
@@ -108,7 +101,16 @@ function dynamicRouter(site: Site, build: () => Router): RequestHandler {
   };
 }
 
-function mount(site: Site, router: Router, route: { method: string; path: string; owner: string }, handler: RequestHandler): void {
+/** The features' middleware for one phase of the pipeline, in registration order (see StageRoute). */
+function stageRouter(site: Kernel, phase: 'early' | 'gate'): RequestHandler {
+  return dynamicRouter(site, () => {
+    const router = express.Router();
+    for (const route of site.routes.stages(phase)) mount(site, router, route, route.handler);
+    return router;
+  });
+}
+
+function mount(site: Kernel, router: Router, route: { method: string; path: string; owner: string }, handler: RequestHandler): void {
   try {
     router[route.method as 'get'](route.path, handler);
   } catch (error) {
@@ -117,7 +119,7 @@ function mount(site: Site, router: Router, route: { method: string; path: string
   }
 }
 
-function apiHandler(site: Site, route: OwnedApiRoute, validator: BodyValidator): RequestHandler {
+function apiHandler(site: Kernel, route: OwnedApiRoute, validator: BodyValidator): RequestHandler {
   return async (req, res, next) => {
     try {
       const user = await resolveBearerUser(site, req);
@@ -140,7 +142,7 @@ function apiHandler(site: Site, route: OwnedApiRoute, validator: BodyValidator):
   };
 }
 
-function pageHandler(site: Site, route: OwnedPageRoute): RequestHandler {
+function pageHandler(site: Kernel, route: OwnedPageRoute): RequestHandler {
   return async (req, res, next) => {
     try {
       req.user = await resolvePageUser(site, req);
@@ -174,7 +176,7 @@ function toWaymarkError(error: unknown): WaymarkError | null {
  * page dispatchers (always reading the current route table), theme assets and one error handler.
  * It does not listen; the serve command and tests decide how to run it.
  */
-export function createApp(site: Site, options: AppOptions = {}): express.Express {
+export function createApp(site: Kernel, options: AppOptions = {}): express.Express {
   const app = express();
   const validator = createBodyValidator(site.logger);
   app.disable('x-powered-by');
@@ -196,7 +198,7 @@ export function createApp(site: Site, options: AppOptions = {}): express.Express
     }
     next();
   });
-  app.get('/courses/:id/launch', createLaunchFastPath(site));
+  app.use(stageRouter(site, 'early'));
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   const limit = options.bodyLimit ?? '1mb';
   app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
@@ -252,7 +254,7 @@ export function createApp(site: Site, options: AppOptions = {}): express.Express
   app.use(createSessionMiddleware(site));
   app.use(createCsrfMiddleware());
   app.use(createAuthRouter(site));
-  mountCourseGate(app, site);
+  app.use(stageRouter(site, 'gate'));
 
   app.use(
     dynamicRouter(site, () => {
@@ -261,15 +263,6 @@ export function createApp(site: Site, options: AppOptions = {}): express.Express
       return router;
     }),
   );
-
-  app.get('/', async (req, res, next) => {
-    try {
-      req.user = await resolvePageUser(site, req);
-      renderPage(site, req, res, 'home', { title: 'Home', programs: await listVisiblePrograms(site) });
-    } catch (error) {
-      next(error);
-    }
-  });
 
   app.use((req, _res, next) => next(notFound('Page', req.path)));
 
@@ -309,17 +302,4 @@ export function createApp(site: Site, options: AppOptions = {}): express.Express
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** Programs for the home page; the table arrives with the programs module, so its absence is normal. */
-async function listVisiblePrograms(site: Site): Promise<Array<{ id: number; fullname: string; summary: string | null }>> {
-  const knex = site.db.knex;
-  if (!(await knex.schema.hasTable('programs'))) return [];
-  const columns = await knex('programs').columnInfo();
-  const query = knex('programs').select('id', 'fullname', 'summary').orderBy('fullname').limit(100);
-  // Hidden or unavailable programs are not advertised on the public home page.
-  if ('visible' in columns) query.where('visible', true);
-  if ('available' in columns) query.where('available', true);
-  const rows = (await query) as Array<{ id: number; fullname: string; summary: string | null }>;
-  return rows.map((r) => ({ id: Number(r.id), fullname: r.fullname, summary: r.summary }));
 }

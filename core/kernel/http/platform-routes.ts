@@ -1,4 +1,7 @@
-import type { Site } from '../../site';
+import type { KernelCore } from '../parts';
+import type { PluginManager } from '../plugins/manager';
+
+type Kernel = KernelCore & { readonly plugins: PluginManager };
 import type { ApiRoute, JsonSchema } from './routes';
 import { notFound } from '../errors';
 
@@ -40,7 +43,12 @@ const jobStatusSchema: JsonSchema = {
 };
 
 /** REST routes of the platform (plugins, jobs). All are for site administrators. */
-export function platformRoutes(site: Site): ApiRoute[] {
+export function registerPlatformRoutes(site: Kernel): void {
+  const registrar = site.routes.registrarFor('core');
+  for (const route of platformRoutes(site)) registrar.api(route);
+}
+
+function platformRoutes(site: Kernel): ApiRoute[] {
   return [
     {
       method: 'get',

@@ -63,16 +63,33 @@ export interface PageRoute {
   handler(req: Request, res: Response): Promise<void> | void;
 }
 
-/** Where routes are declared; recorded against their owner (core or a plugin id). */
+/**
+ * Express middleware that a feature places at a fixed point of the request pipeline:
+ * - `early`: right after request ids, before security headers, body parsing and sessions: for a hot
+ *   path that answers by itself when it can (the course launch fast path) and calls next() otherwise;
+ * - `gate`: after sessions and CSRF, before page routes: for checks that guard several pages.
+ */
+export interface StageRoute {
+  phase: 'early' | 'gate';
+  method: 'get';
+  path: string;
+  handler: RequestHandler;
+}
+
+/** Where routes are declared; recorded against their owner (core, a module or a plugin id). */
 export interface RouteRegistrar {
   api<Body = unknown>(route: ApiRoute<Body>): void;
   page(route: PageRoute): void;
+  stage(route: StageRoute): void;
 }
 
 export interface OwnedApiRoute extends ApiRoute {
   owner: string;
 }
 export interface OwnedPageRoute extends PageRoute {
+  owner: string;
+}
+export interface OwnedStageRoute extends StageRoute {
   owner: string;
 }
 
@@ -83,6 +100,7 @@ export interface OwnedPageRoute extends PageRoute {
 export class RouteTable {
   private readonly apiRoutes: OwnedApiRoute[] = [];
   private readonly pageRoutes: OwnedPageRoute[] = [];
+  private readonly stageRoutes: OwnedStageRoute[] = [];
   private version = 0;
 
   registrarFor(owner: string): RouteRegistrar {
@@ -95,11 +113,15 @@ export class RouteTable {
         this.pageRoutes.push({ ...route, owner });
         this.version++;
       },
+      stage: (route) => {
+        this.stageRoutes.push({ ...route, owner });
+        this.version++;
+      },
     };
   }
 
   removeOwner(owner: string): void {
-    for (const list of [this.apiRoutes, this.pageRoutes] as Array<Array<{ owner: string }>>) {
+    for (const list of [this.apiRoutes, this.pageRoutes, this.stageRoutes] as Array<Array<{ owner: string }>>) {
       for (let i = list.length - 1; i >= 0; i--) if (list[i]!.owner === owner) list.splice(i, 1);
     }
     this.version++;
@@ -110,6 +132,9 @@ export class RouteTable {
   }
   pages(): readonly OwnedPageRoute[] {
     return this.pageRoutes;
+  }
+  stages(phase: StageRoute['phase']): readonly OwnedStageRoute[] {
+    return this.stageRoutes.filter((r) => r.phase === phase);
   }
   /** Bumped on every change, so the HTTP layer knows when to rebuild its dispatch router. */
   get revision(): number {

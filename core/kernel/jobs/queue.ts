@@ -478,10 +478,12 @@ export class JobQueue {
   ) {}
 
   /** What `register()` of `owner` may declare; everything is recorded against `owner` for removeOwner(). */
-  registrarFor(owner: string): JobRegistrar {
+  registrarFor(owner: string, options: { namespaced?: boolean } = {}): JobRegistrar {
+    // Plugin names are namespaced by their id; core modules keep the names stored jobs already carry.
+    const namespaced = options.namespaced ?? owner !== 'core';
     return {
-      define: <Payload>(definition: JobDefinition<Payload>) => this.define(owner, definition as unknown as JobDefinition<unknown>),
-      schedule: (definition: ScheduleDefinition) => this.addSchedule(owner, definition),
+      define: <Payload>(definition: JobDefinition<Payload>) => this.define(owner, namespaced, definition as unknown as JobDefinition<unknown>),
+      schedule: (definition: ScheduleDefinition) => this.addSchedule(owner, namespaced, definition),
     };
   }
 
@@ -514,18 +516,18 @@ export class JobQueue {
     this.workers.delete(worker);
   }
 
-  private assertName(kind: 'Job' | 'Schedule', owner: string, name: unknown): asserts name is string {
+  private assertName(kind: 'Job' | 'Schedule', owner: string, namespaced: boolean, name: unknown): asserts name is string {
     const code = kind === 'Job' ? 'JOB_NAME_INVALID' : 'SCHEDULE_NAME_INVALID';
     if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
       throw new WaymarkError(code, `${kind} name "${String(name)}" is invalid: use letters, digits, _ . : - (at most 150)`, 422);
     }
-    if (owner !== 'core' && !name.startsWith(`${owner}.`)) {
+    if (namespaced && !name.startsWith(`${owner}.`)) {
       throw new WaymarkError(code, `${kind} "${name}" of plugin ${owner} must be named "${owner}.<name>"`, 422);
     }
   }
 
-  private define(owner: string, definition: JobDefinition<unknown>): void {
-    this.assertName('Job', owner, definition?.name);
+  private define(owner: string, namespaced: boolean, definition: JobDefinition<unknown>): void {
+    this.assertName('Job', owner, namespaced, definition?.name);
     if (typeof definition.handler !== 'function') throw new WaymarkError('JOB_DEFINITION_INVALID', `Job "${definition.name}" needs a handler function`, 422);
     if (definition.maxAttempts !== undefined) assertInteger(definition.maxAttempts, 'maxAttempts', 1, 1000);
     if (definition.backoffMs !== undefined) assertInteger(definition.backoffMs, 'backoffMs', 0, 86_400_000);
@@ -540,8 +542,8 @@ export class JobQueue {
     });
   }
 
-  private addSchedule(owner: string, definition: ScheduleDefinition): void {
-    this.assertName('Schedule', owner, definition?.name);
+  private addSchedule(owner: string, namespaced: boolean, definition: ScheduleDefinition): void {
+    this.assertName('Schedule', owner, namespaced, definition?.name);
     assertCron(definition.name, definition.cron);
     if (typeof definition.job !== 'string' || !NAME_PATTERN.test(definition.job)) {
       throw new WaymarkError('SCHEDULE_JOB_INVALID', `Schedule "${definition.name}" names no valid job`, 422);

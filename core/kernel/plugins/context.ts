@@ -1,40 +1,43 @@
-import type { Site } from '../../site';
-import type { PluginManifest, PluginRegisterContext, PluginRuntimeContext } from './types';
+import type { KernelCore } from '../parts';
+
+/** The kernel as plugin contexts see it: its parts, and where plugin settings are read. */
+type Kernel = KernelCore & { readonly plugins: { currentSettings(id: string): Record<string, unknown> } };
+import { createFeatureContext } from '../features/create-context';
+import type { ServiceDeps } from '../features/services';
+import type { PluginDefinition, PluginManifest, PluginRegisterContext, PluginRuntimeContext } from './types';
 
 /**
- * The context register() receives. Every registrar records against the plugin id, so one call per
- * registry removes everything the plugin declared (see removeRegistrations).
+ * The context register() receives: the plugin's declared services and registrars recorded against
+ * its id, so one call per registry removes everything it declared (see removeRegistrations). Taps
+ * are limited to the manifest's `hooks`; an absent list means the plugin taps nothing.
  */
-export function createRegisterContext(site: Site, manifest: PluginManifest): PluginRegisterContext {
-  const id = manifest.id;
-  return {
-    id,
-    manifest,
-    logger: site.logger.child({ plugin: id }),
-    // An absent `hooks` list means the plugin taps nothing: tapping must be declared up front.
-    hooks: site.hooks.forPlugin(id, manifest.hooks ?? []),
-    routes: site.routes.registrarFor(id),
-    jobs: site.jobs.registrarFor(id),
-    theme: site.themes.registrarFor(id),
-    extensions: {
-      contribute: (point, key, value) => {
-        site.extensions.contribute(id, point, key, value);
-      },
-    },
-    site,
-  };
+export function createRegisterContext<D extends ServiceDeps>(kernel: Kernel, manifest: PluginManifest, definition: PluginDefinition<D>): PluginRegisterContext<D> {
+  const feature = createFeatureContext(kernel, { id: manifest.id, hooks: manifest.hooks ?? [], deps: definition.deps ?? ({} as D), namespaced: true });
+  return { ...feature, manifest, settings: () => kernel.plugins.currentSettings(manifest.id) };
 }
 
 /** The context start() and stop() receive. */
-export function createRuntimeContext(site: Site, manifest: PluginManifest, settings: Record<string, unknown>): PluginRuntimeContext {
-  return { id: manifest.id, manifest, logger: site.logger.child({ plugin: manifest.id }), db: site.db, site, settings };
+export function createRuntimeContext<D extends ServiceDeps>(
+  kernel: Kernel,
+  manifest: PluginManifest,
+  definition: PluginDefinition<D>,
+  settings: Record<string, unknown>,
+): PluginRuntimeContext<D> {
+  return {
+    id: manifest.id,
+    manifest,
+    logger: kernel.logger.child({ plugin: manifest.id }),
+    db: kernel.db,
+    deps: kernel.registry.resolve(manifest.id, definition.deps ?? ({} as D)),
+    settings,
+  };
 }
 
 /** Removes every hook, route, job, schedule, theme helper/partial and extension contribution of a plugin. */
-export function removeRegistrations(site: Site, id: string): void {
-  site.hooks.removePlugin(id);
-  site.routes.removeOwner(id);
-  site.jobs.removeOwner(id);
-  site.themes.removeOwner(id);
-  site.extensions.removePlugin(id);
+export function removeRegistrations(kernel: KernelCore, id: string): void {
+  kernel.hooks.removePlugin(id);
+  kernel.routes.removeOwner(id);
+  kernel.jobs.removeOwner(id);
+  kernel.themes.removeOwner(id);
+  kernel.extensions.removePlugin(id);
 }

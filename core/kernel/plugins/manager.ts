@@ -1,7 +1,7 @@
 import semver from 'semver';
 import type { Knex } from 'knex';
 import type { ValidateFunction } from 'ajv';
-import type { Site } from '../../site';
+import type { KernelCore as Kernel } from '../parts';
 import { WaymarkError, notFound } from '../errors';
 import { dropMigrationTables, migrateLatest, migrateRollbackAll, type MigrationSet } from '../db/migrations';
 import { PluginErrorCode } from './codes';
@@ -65,7 +65,12 @@ export class PluginManager {
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
 
-  constructor(private readonly site: Site) {}
+  /** The kernel as plugin contexts see it: its parts, with this manager for their settings. */
+  private readonly host: Kernel & { readonly plugins: PluginManager };
+
+  constructor(private readonly site: Kernel) {
+    this.host = Object.assign(Object.create(site) as Kernel, { plugins: this });
+  }
 
   /** Discovers and installs/upgrades every valid, enabled plugin without starting it (`waymark migrate`). */
   install(): Promise<void> {
@@ -242,6 +247,14 @@ export class PluginManager {
     return this.order;
   }
 
+  /**
+   * A started plugin's settings as loaded at its start (or last save), without a database read, so
+   * a hook handler inside a transaction can consult them. Empty for a plugin that is not running.
+   */
+  currentSettings(id: string): Record<string, unknown> {
+    return this.started.get(id)?.ctx.settings ?? {};
+  }
+
   /** The plugin's settings: stored values with the settingsSchema defaults applied. */
   getSettings(id: string): Promise<Record<string, unknown>> {
     return this.exclusive(async () => {
@@ -270,7 +283,7 @@ export class PluginManager {
       const running = this.started.get(id);
       if (running) {
         await running.definition.stop?.(running.ctx);
-        const ctx = createRuntimeContext(this.site, manifest, settings);
+        const ctx = createRuntimeContext(this.host, manifest, running.definition, settings);
         try {
           await running.definition.start?.(ctx);
           running.ctx = ctx;
@@ -324,7 +337,8 @@ export class PluginManager {
     this.graphProblems = problems;
     this.discoveredOnce = true;
     const rank = new Map(order.map((id, i) => [id, i]));
-    this.site.hooks.setPluginRank((plugin) => (plugin === 'core' ? -1 : (rank.get(plugin) ?? order.length)));
+    // Core modules (and the kernel's own 'core' registrations) rank before every plugin.
+    this.site.hooks.setPluginRank((plugin) => (plugin === 'core' || this.site.moduleIds.has(plugin) ? -1 : (rank.get(plugin) ?? order.length)));
     for (const p of found) {
       const problem = this.problemOf(p.id);
       if (problem) this.site.logger.warn('plugin invalid', { plugin: p.id, code: problem.code, error: problem.message });
@@ -433,7 +447,7 @@ export class PluginManager {
     }
     if (register) {
       try {
-        definition.register(createRegisterContext(this.site, manifest));
+        definition.register(createRegisterContext(this.host, manifest, definition));
       } catch (error) {
         await this.fail(id, PluginErrorCode.registerFailed, messageOf(error));
         return null;
@@ -466,7 +480,7 @@ export class PluginManager {
     const manifest = this.discovered.get(id)!.manifest!;
     let ctx: PluginRuntimeContext;
     try {
-      ctx = createRuntimeContext(this.site, manifest, await this.loadSettings(manifest));
+      ctx = createRuntimeContext(this.host, manifest, definition, await this.loadSettings(manifest));
     } catch (error) {
       await this.fail(id, PluginErrorCode.settingsInvalid, messageOf(error));
       return;

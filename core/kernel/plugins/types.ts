@@ -1,12 +1,8 @@
 import type { Logger } from '../logging';
 import type { Database } from '../db/database';
 import type { Migration } from '../db/migrations';
-import type { PluginHooks } from '../hooks/bus';
-import type { RouteRegistrar } from '../http/routes';
-import type { JobRegistrar } from '../jobs/types';
-import type { ThemeRegistrar } from '../themes/types';
-import type { ExtensionPointMap, ExtensionPointName } from '../extensions';
-import type { Site } from '../../site';
+import type { FeatureContext } from '../features/context';
+import type { ResolvedDeps, ServiceDeps } from '../features/services';
 
 /** plugins/<id>/plugin.json, validated before any plugin code is imported. */
 export interface PluginManifest {
@@ -27,51 +23,47 @@ export interface PluginManifest {
   description?: string;
 }
 
-export interface ExtensionRegistrar {
-  contribute<P extends ExtensionPointName>(point: P, key: string, value: ExtensionPointMap[P]): void;
-}
-
 /**
- * Handed to register(): declare things, touch nothing. Everything declared is recorded against the
- * plugin id so disabling the plugin removes it at once.
+ * Handed to register(): the plugin's declared services (`deps`), its own logger and database handle,
+ * and registrars. Everything declared is recorded against the plugin id, so disabling the plugin
+ * removes it at once. register() declares only: the contract suite fails a plugin whose register()
+ * touches the database. Handlers use the context when they run (a request, a job, a hook call).
  */
-export interface PluginRegisterContext {
-  id: string;
+export interface PluginRegisterContext<D extends ServiceDeps = ServiceDeps> extends FeatureContext<D> {
   manifest: PluginManifest;
-  logger: Logger;
-  hooks: PluginHooks;
-  routes: RouteRegistrar;
-  jobs: JobRegistrar;
-  theme: ThemeRegistrar;
-  extensions: ExtensionRegistrar;
   /**
-   * The site, for handlers to use when they run (a request, a job, a hook call). register() itself
-   * must not query through it: the contract suite fails a plugin whose register() touches the database.
+   * The plugin's settings (stored values, settingsSchema defaults applied) as of its start or last
+   * save; no database read, so handlers may call it inside a transaction.
    */
-  site: Site;
+  settings(): Record<string, unknown>;
 }
 
-/** Handed to start() and stop(): the running site. */
-export interface PluginRuntimeContext {
+/** Handed to start() and stop(): the same services, with the settings as they were at start. */
+export interface PluginRuntimeContext<D extends ServiceDeps = ServiceDeps> {
   id: string;
   manifest: PluginManifest;
   logger: Logger;
   db: Database;
-  site: Site;
+  deps: ResolvedDeps<D>;
   settings: Record<string, unknown>;
 }
 
-export interface PluginDefinition {
+export interface PluginDefinition<D extends ServiceDeps = ServiceDeps> {
   id: string;
+  /**
+   * The services the plugin needs, by ref (Backstage's `registerInit({ deps })`): the context hands
+   * it exactly these, typed. A plugin changes another owner's data only through such a service.
+   */
+  deps?: D;
   /** The plugin's own migrations, run with their own migration table `<id>_migrations`. */
   migrations?: readonly Migration[];
-  register(ctx: PluginRegisterContext): void;
-  start?(ctx: PluginRuntimeContext): Promise<void>;
-  stop?(ctx: PluginRuntimeContext): Promise<void>;
+  register(ctx: PluginRegisterContext<D>): void;
+  start?(ctx: PluginRuntimeContext<D>): Promise<void>;
+  stop?(ctx: PluginRuntimeContext<D>): Promise<void>;
 }
 
 /** Identity function that gives plugin authors type checking and editor help. */
-export function definePlugin(definition: PluginDefinition): PluginDefinition {
+export function definePlugin<D extends ServiceDeps = Record<never, never>>(definition: PluginDefinition<D>): PluginDefinition<D> {
   return definition;
 }
 

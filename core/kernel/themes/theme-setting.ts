@@ -1,4 +1,4 @@
-import type { Site } from '../../site';
+import type { KernelCore as Kernel } from '../parts';
 import { invalid } from '../errors';
 
 /** site_config key holding the operator's theme choice (wins over the WAYMARK_THEME default). */
@@ -8,7 +8,7 @@ export const THEME_SETTING = 'theme';
  * Applies the theme recorded in site_config, if any. Called at boot (site.start) so every process
  * renders with the operator's choice rather than the configured default.
  */
-export async function applyStoredTheme(site: Site): Promise<void> {
+export async function applyStoredTheme(site: Kernel): Promise<void> {
   const row = (await site.db.knex('site_config').where({ name: THEME_SETTING }).first('value')) as { value: string } | undefined;
   if (row?.value) site.themes.setTheme(row.value);
 }
@@ -17,7 +17,7 @@ export async function applyStoredTheme(site: Site): Promise<void> {
  * Records the operator's theme choice and switches this process to it at once. Only themes found
  * in the themes folder are accepted, so a typo cannot leave the site on a fallback.
  */
-export async function saveTheme(site: Site, name: string): Promise<void> {
+export async function saveTheme(site: Kernel, name: string): Promise<void> {
   if (!site.themes.listThemes().includes(name)) {
     throw invalid('THEME_UNKNOWN', `There is no theme called "${name}"`, [{ path: 'theme', code: 'THEME_UNKNOWN', message: `There is no theme called "${name}"` }]);
   }

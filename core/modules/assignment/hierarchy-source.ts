@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { isAncestryOnlyChange } from '../../kernel/hooks/core-hooks';
+import type { HierarchyService } from '../people/index';
 import type { AssignmentSource, RuleInstance, SourceContext } from './types';
 
 /** `instanceId` is a hierarchy node id; `includeChildren` adds every node below it. */
@@ -14,9 +15,10 @@ const SNAPSHOT_COLUMN = { position: 'positionId', organisation: 'organisationId'
 /**
  * An assignment source over one of the job-assignment hierarchies: users with a job assignment at
  * the node (and, with `includeChildren`, anywhere below it). Shared by assign_position and
- * assign_organisation, and available to plugin authors with their own hierarchy-shaped sources.
+ * assign_organisation, and available to plugin authors with their own hierarchy-shaped sources;
+ * `hierarchy` is the people module's service, which the calling plugin declares in its deps.
  */
-export function createHierarchySource(kind: HierarchyKind, label: string): AssignmentSource<HierarchyInstance> {
+export function createHierarchySource(kind: HierarchyKind, label: string, hierarchy: Pick<HierarchyService, 'find'>): AssignmentSource<HierarchyInstance> {
   const column = `${kind}_id`;
   const notFound = `${kind.toUpperCase()}_NOT_FOUND`;
 
@@ -37,12 +39,12 @@ export function createHierarchySource(kind: HierarchyKind, label: string): Assig
     },
 
     async validate(instance, ctx) {
-      if (await ctx.services.hierarchy.find(kind, instance.instanceId, ctx.db)) return [];
+      if (await hierarchy.find(kind, instance.instanceId, ctx.db)) return [];
       return [{ path: 'instanceId', code: notFound, message: `No ${kind} with id ${instance.instanceId}` }];
     },
 
     async describe(instance, ctx) {
-      const node = await ctx.services.hierarchy.find(kind, instance.instanceId, ctx.db);
+      const node = await hierarchy.find(kind, instance.instanceId, ctx.db);
       const name = node ? node.name : `${instance.instanceId} (deleted)`;
       return `${label} ${name}${instance.includeChildren ? ' and all below' : ''}`;
     },

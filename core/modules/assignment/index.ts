@@ -1,17 +1,18 @@
-import type { Site } from '../../site';
+import { defineModule } from '../../kernel/features/module';
+import { createServiceRef } from '../../kernel/features/services';
+import { programServices } from '../programs/index';
+import { registerAssignmentPages } from './pages';
 import { coreDueDateEvents } from './events';
 import { assignmentRoutes } from './routes';
-import { RECONCILE_JOB, RULE_SYNC_JOB, createAssignmentService, type AssignmentService } from './service';
+import { RECONCILE_JOB, RULE_SYNC_JOB, createAssignmentService, learnerAssignmentOf, withoutOpenExceptions, type AssignmentService } from './service';
 
 export * from './types';
+export { createHierarchySource, type HierarchyInstance } from './hierarchy-source';
+export type { LaunchCandidate, LaunchState } from './launch-state';
 export { coreDueDateEvents, ASSIGNMENT_DATE_EVENT } from './events';
 export {
   RECONCILE_JOB,
   RULE_SYNC_JOB,
-  createAssignmentService,
-  isEffectivelyAssigned,
-  learnerAssignmentOf,
-  withoutOpenExceptions,
   type AssignmentRuleInput,
   type AssignmentService,
   type ExceptionAction,
@@ -23,41 +24,43 @@ export {
 } from './service';
 export { AssignmentSync, humanDuration, type SyncCounters, type LoadedRule, type UserScope } from './sync';
 
-const services = new WeakMap<Site, AssignmentService>();
-
-/** The site's assignment service (after {@link registerAssignmentCore}). */
-export function assignmentService(site: Site): AssignmentService {
-  const service = services.get(site);
-  if (!service) throw new Error('registerAssignmentCore(site) has not run for this site');
-  return service;
-}
-
 /** Nightly reconcile time (UTC): after midnight HR feeds, before the working day. */
 export const RECONCILE_CRON = '30 2 * * *';
 
+/** The assignment service, by ref. */
+export const assignmentServices = {
+  assignment: createServiceRef<AssignmentService>('assignment.assignment'),
+};
+
 /**
- * Wires assignment into a site (owner `core`): the core due-date events, the rule and reconcile
- * jobs and nightly schedule, incremental sync on `onAssignmentChange`, and the REST routes.
+ * The assignment module: rules from assignment sources (an extension point), due dates (the core
+ * due-date events), the rule and reconcile jobs and nightly schedule, incremental sync inside the
+ * transaction of every `onAssignmentChange`, exceptions, and their REST routes and operator pages.
+ * It tells the programs module who is assigned (programs cannot depend on assignment).
  */
-export function registerAssignmentCore(site: Site): AssignmentService {
-  const existing = services.get(site);
-  if (existing) return existing;
-  const service = createAssignmentService(site);
-  services.set(site, service);
-  for (const [key, event] of Object.entries(coreDueDateEvents())) site.extensions.contribute('core', 'dueDateEvents', key, event);
-  const jobs = site.jobs.registrarFor('core');
-  jobs.define<{ ruleId: number; fullDue?: boolean }>({
-    name: RULE_SYNC_JOB,
-    handler: async (job) => service.syncRule(Number(job.payload.ruleId), { fullDue: job.payload.fullDue === true, progress: (d, t, m) => job.progress(d, t, m) }),
-  });
-  jobs.define({ name: RECONCILE_JOB, handler: async (job) => service.reconcile({ progress: (d, t, m) => job.progress(d, t, m) }) });
-  jobs.schedule({ name: RECONCILE_JOB, cron: RECONCILE_CRON, job: RECONCILE_JOB });
-  // Incremental sync runs inside the transaction that made the change, so the change and the
-  // assignments it causes commit or roll back together.
-  site.hooks.add('core', 'onAssignmentChange', async ({ trx, change }) => {
-    await service.syncUser(trx, change);
-  });
-  const registrar = site.routes.registrarFor('core');
-  for (const route of assignmentRoutes(site, () => service)) registrar.api(route);
-  return service;
-}
+export const assignmentModule = defineModule({
+  id: 'assignment',
+  deps: { programs: programServices.programs },
+  hooks: ['onAssignmentChange'],
+  provides: assignmentServices,
+  register(ctx) {
+    const site = { db: ctx.db, hooks: ctx.hooks, queue: ctx.queue, extensions: ctx.extensions, programs: ctx.deps.programs };
+    const service = createAssignmentService(site);
+    ctx.deps.programs.useAssignmentState({ selectTargets: withoutOpenExceptions, assignmentOf: learnerAssignmentOf });
+    for (const [key, event] of Object.entries(coreDueDateEvents())) ctx.extensions.contribute('dueDateEvents', key, event);
+    ctx.jobs.define<{ ruleId: number; fullDue?: boolean }>({
+      name: RULE_SYNC_JOB,
+      handler: async (job) => service.syncRule(Number(job.payload.ruleId), { fullDue: job.payload.fullDue === true, progress: (d, t, m) => job.progress(d, t, m) }),
+    });
+    ctx.jobs.define({ name: RECONCILE_JOB, handler: async (job) => service.reconcile({ progress: (d, t, m) => job.progress(d, t, m) }) });
+    ctx.jobs.schedule({ name: RECONCILE_JOB, cron: RECONCILE_CRON, job: RECONCILE_JOB });
+    // Incremental sync runs inside the transaction that made the change, so the change and the
+    // assignments it causes commit or roll back together.
+    ctx.hooks.tap('onAssignmentChange', async ({ trx, change }) => {
+      await service.syncUser(trx, change);
+    });
+    for (const route of assignmentRoutes(() => service)) ctx.routes.api(route);
+    registerAssignmentPages(site, ctx.routes, service);
+    return { assignment: service };
+  },
+});

@@ -1,9 +1,9 @@
 import type { Request, Response } from 'express';
-import type { Site } from '../../site';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { WaymarkError, invalid } from '../../kernel/errors';
-import { selectRows } from '../learning/sql';
-import { assignmentService, type AssignmentRuleInput, type ExceptionAction } from './index';
+import { selectRows } from '../../kernel/db/sql';
+import type { AssignmentSite } from './site';
+import type { AssignmentRuleInput, AssignmentService, ExceptionAction } from './service';
 import type { DueRule } from './types';
 import { field, fields, pageId, renderView } from '../../kernel/http/render';
 
@@ -47,12 +47,12 @@ export function ruleFromForm(body: unknown): AssignmentRuleInput {
 }
 
 /** Assignment rules of a program and the exceptions report. */
-export function registerAssignmentPages(site: Site, pages: RouteRegistrar): void {
-  const service = () => assignmentService(site);
+export function registerAssignmentPages(site: AssignmentSite, pages: RouteRegistrar, assignments: AssignmentService): void {
+  const service = () => assignments;
 
   const showRules = async (req: Request, res: Response, errors: string[] = [], status?: number): Promise<void> => {
     const programId = pageId(req.params.id, 'Program');
-    const program = await site.services.programs.get(programId);
+    const program = await site.programs.get(programId);
     const rules = await service().listRules(programId);
     const sources = site.extensions
       .list('assignmentSources')

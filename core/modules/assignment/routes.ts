@@ -1,4 +1,3 @@
-import type { Site } from '../../site';
 import type { ApiRequest, ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { forbidden, notFound } from '../../kernel/errors';
 import type { AssignmentRuleInput, AssignmentService, ExceptionAction } from './service';
@@ -54,8 +53,7 @@ const ruleResponse: JsonSchema = {
 };
 
 /** REST routes of assignment rules and exceptions (DOMAIN 4, API.md). */
-export function assignmentRoutes(site: Site, service: () => AssignmentService): ApiRoute[] {
-  void site;
+export function assignmentRoutes(service: () => AssignmentService): ApiRoute[] {
   return [
     {
       method: 'post',

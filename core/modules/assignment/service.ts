@@ -2,14 +2,15 @@ import type { Knex } from 'knex';
 import { Ajv2020 } from 'ajv/dist/2020';
 import type { ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { Site } from '../../site';
+import type { AssignmentSite } from './site';
+import { createLaunchStateReader, reachableElsewhere, type LaunchState } from './launch-state';
 import type { Executor } from '../../kernel/db/database';
 import type { AssignmentChange } from '../../kernel/hooks/core-hooks';
 import { WaymarkError, conflict, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
 import type { JsonSchema } from '../../kernel/http/routes';
 import { toDetail } from '../../kernel/http/validation';
-import type { RecalcPair } from '../programs/recalc';
-import { addDuration, isValidDuration } from '../programs/durations';
+import type { RecalcPair } from '../programs/index';
+import { addDuration, isValidDuration } from '../programs/index';
 import { AssignmentSync, addCounters, emptyCounters, humanDuration, loadRules, type LoadedRule, type SyncCounters, type UserScope } from './sync';
 import type { DueRule, RuleInstance } from './types';
 import { chunk, isoOrNull, num, numOrNull, placeholders, rows, write } from './sql';
@@ -78,6 +79,10 @@ export interface SyncOptions {
 
 export interface AssignmentService {
   readonly engine: AssignmentSync;
+  /** A program launch guard's inputs for one learner and course, in one prepared statement. */
+  launchState(userId: number, courseId: number): Promise<LaunchState>;
+  /** Of the learners' courses, the (user, course) pairs another of their programs still reaches. */
+  reachableElsewhere(trx: Knex.Transaction, exceptProgramId: number, userIds: readonly number[], courseIds: readonly number[]): Promise<Array<{ userId: number; courseId: number }>>;
   addRule(programId: number, input: AssignmentRuleInput): Promise<{ rule: RuleView; jobId: number }>;
   /** Changes the due rule; memberships' due dates are recomputed by a job. */
   updateRule(programId: number, ruleId: number, patch: { due?: DueRule }): Promise<{ rule: RuleView; jobId: number }>;
@@ -98,13 +103,8 @@ const DEFAULT_BATCH = 50_000;
 const DEFAULT_CONCURRENCY = 2;
 
 /** Whether the learner has an effective assignment (the programs service's `isAssigned` seam). */
-export async function isEffectivelyAssigned(executor: Executor, programId: number, userId: number): Promise<boolean> {
-  const found = await rows<{ status: string }>(executor, 'SELECT status FROM program_user_assignments WHERE program_id = ? AND user_id = ?', [programId, userId]);
-  return found[0]?.status === 'active';
-}
-
 /**
- * The programs service's `selectTargets` seam: no completion recalculation while an exception is
+ * The programs module's `selectTargets` port: no completion recalculation while an exception is
  * open or dismissed (DOMAIN 4.1). Learners without any assignment row keep being recalculated, so
  * completion history recorded before assignment is not lost.
  */
@@ -151,7 +151,7 @@ function dueOf(rule: LoadedRule): DueRule {
   return null;
 }
 
-export function createAssignmentService(site: Site): AssignmentService {
+export function createAssignmentService(site: AssignmentSite): AssignmentService {
   const engine = new AssignmentSync(site);
   const db = () => site.db;
   const ajv = new Ajv2020({ allErrors: true, strict: 'log', strictRequired: false, coerceTypes: false, logger: false });
@@ -245,7 +245,7 @@ export function createAssignmentService(site: Site): AssignmentService {
   }
 
   const enqueueRuleSync = (trx: Knex.Transaction, ruleId: number, fullDue: boolean): Promise<number> =>
-    site.jobs.enqueue(RULE_SYNC_JOB, { ruleId, fullDue }, { trx, dedupeKey: `${RULE_SYNC_JOB}:${ruleId}` });
+    site.queue.enqueue(RULE_SYNC_JOB, { ruleId, fullDue }, { trx, dedupeKey: `${RULE_SYNC_JOB}:${ruleId}` });
 
   async function userRanges(batchSize: number): Promise<UserScope[]> {
     const [range] = await rows<{ lo: number | null; hi: number | null }>(db().knex, 'SELECT MIN(id) AS lo, MAX(id) AS hi FROM users');
@@ -259,6 +259,8 @@ export function createAssignmentService(site: Site): AssignmentService {
 
   const service: AssignmentService = {
     engine,
+    launchState: createLaunchStateReader(site.db),
+    reachableElsewhere,
 
     async addRule(programId, input) {
       const { source: type, due, ...instance } = input;

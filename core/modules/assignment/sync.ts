@@ -1,10 +1,8 @@
 import type { Knex } from 'knex';
-import type { Site } from '../../site';
+import type { AssignmentSite } from './site';
 import type { Executor } from '../../kernel/db/database';
 import type { AssignmentChange } from '../../kernel/hooks/core-hooks';
-import { addDuration, parseDuration } from '../programs/durations';
-import { evaluateProgram } from '../programs/engine';
-import { applyEvaluations, key, loadStoredState } from '../programs/recalc';
+import { addDuration, parseDuration, evaluateProgram, applyEvaluations, key, loadStoredState } from '../programs/index';
 import { ASSIGNMENT_DATE_EVENT } from './events';
 import type { AssignmentSource, DueDateEvent, RuleInstance, SourceContext } from './types';
 import { chunk, distinct, num, numOrNull, placeholders, rows, sqlOf, updateById, upsert, write } from './sql';
@@ -184,14 +182,14 @@ export function addDurationFast(epochMs: number, iso: string): number {
 export class AssignmentSync {
   private readonly rules = new RuleCache();
 
-  constructor(private readonly site: Site) {}
+  constructor(private readonly site: AssignmentSite) {}
 
   private get dialect() {
     return this.site.db.dialect;
   }
 
   ctx(executor: Executor): SourceContext {
-    return { db: executor, services: this.site.services };
+    return { db: executor };
   }
 
   /** The source contribution of a rule, or undefined when its plugin is disabled or gone. */
@@ -394,7 +392,7 @@ export class AssignmentSync {
       `SELECT id, structure_version FROM programs WHERE id IN (${placeholders(programIds.length)})`,
       [...programIds],
     );
-    const structures = await this.site.services.programs.structures.get(
+    const structures = await this.site.programs.structures.get(
       executor,
       versions.map((v) => ({ id: num(v.id), version: num(v.structure_version) })),
     );
@@ -600,7 +598,7 @@ export class AssignmentSync {
    * learner at once; DOMAIN 4.1 "completion recalculated immediately").
    */
   async recalculateCompletion(trx: Knex.Transaction, programId: number, userIds: readonly number[]): Promise<void> {
-    const programs = this.site.services.programs;
+    const programs = this.site.programs;
     const structure = await programs.structures.getOne(trx, programId);
     if (!structure || !userIds.length) return;
     for (const part of chunk(userIds, 300)) {

@@ -3,7 +3,6 @@ import type { Executor } from '../../kernel/db/database';
 import type { ErrorDetail } from '../../kernel/errors';
 import type { AssignmentChange } from '../../kernel/hooks/core-hooks';
 import type { JsonSchema } from '../../kernel/http/routes';
-import type { CoreServices } from '../../services';
 
 /**
  * The assignment-source extension point. A source says WHO a rule instance means, as SQL, and which
@@ -58,10 +57,13 @@ export interface SourceRule<Instance extends RuleInstance = RuleInstance> {
   instance: Instance;
 }
 
-/** What a source may use: the executor of the current unit of work and the core services. */
+/**
+ * What a source is handed per call: the executor of the current unit of work (query only through it:
+ * on SQLite a second connection would wait on this transaction). Services a source needs come from
+ * its plugin's declared `deps`, captured when the source is created in register().
+ */
 export interface SourceContext {
   db: Executor;
-  services: CoreServices;
 }
 
 /**

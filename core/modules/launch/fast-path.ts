@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { Site } from '../../site';
-import { SESSION_COOKIE, sessionStoreFor } from '../../kernel/auth/sessions';
+import type { LaunchSite } from './site';
+import { SESSION_COOKIE } from '../../kernel/auth/sessions';
 import { checkCourseLaunch } from './guard';
 import { routeId } from './pages';
 
@@ -49,11 +49,11 @@ export function signedSessionId(cookieHeader: string | undefined, secret: string
  * which behaves exactly as before. Security is unchanged: the same signed cookie, the same session
  * expiry and active-user checks, the same guard chain.
  */
-export function createLaunchFastPath(site: Site): RequestHandler {
-  const store = sessionStoreFor(site);
+export function createLaunchFastPath(site: LaunchSite): RequestHandler {
+  const store = site.sessions.store;
   return (req, res, next) => {
     const courseId = routeId(req.params.id);
-    const sid = courseId === null ? null : signedSessionId(req.headers.cookie, site.config.sessionSecret);
+    const sid = courseId === null ? null : signedSessionId(req.headers.cookie, site.sessions.secret());
     if (courseId === null || sid === null) return next();
     store
       .activeLearner(sid, courseId)

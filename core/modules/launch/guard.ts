@@ -1,5 +1,4 @@
-import type { Site } from '../../site';
-import { CORE_PLUGIN_ID } from '../../kernel/hooks/bus';
+import type { LaunchSite } from './site';
 import { abstain, allow, type GuardExplanation, type GuardOutcome } from '../../kernel/hooks/hook-map';
 import { prepareStatement } from '../../kernel/db/statements';
 import type { CourseLaunchArgs } from '../../kernel/hooks/core-hooks';
@@ -24,10 +23,9 @@ const knownEnrolment = new WeakMap<CourseLaunchArgs, boolean>();
  * Otherwise it abstains, leaving the decision to enrolment plugins. One indexed lookup
  * (the (user_id, course_id, method) unique index), so an enrolled learner's launch is cheap.
  */
-export function registerCoreLaunchGuard(site: Site): () => void {
+export function registerCoreLaunchGuard(site: LaunchSite): () => void {
   const enrolled = prepareStatement<{ one: number }>(site.db, ENROLLED_SQL);
-  return site.hooks.add(
-    CORE_PLUGIN_ID,
+  return site.hooks.tap(
     'onCourseLaunch',
     async (args) => {
       const isEnrolled = knownEnrolment.get(args) ?? (await enrolled.all([args.userId, args.courseId])).length > 0;
@@ -49,14 +47,14 @@ function readable(outcome: GuardOutcome): GuardOutcome {
  * (and may have just been enrolled by a plugin, e.g. enrol_program). `known.enrolled` is the
  * learner's active enrolment in the course when the caller has just read it.
  */
-export async function checkCourseLaunch(site: Site, userId: number, courseId: number, known?: { enrolled: boolean }): Promise<GuardOutcome> {
+export async function checkCourseLaunch(site: LaunchSite, userId: number, courseId: number, known?: { enrolled: boolean }): Promise<GuardOutcome> {
   const args: CourseLaunchArgs = { userId, courseId };
   if (known) knownEnrolment.set(args, known.enrolled);
   return readable(await site.hooks.guard('onCourseLaunch', args));
 }
 
 /** Every guard's decision, for operators; guards see `dryRun: true` and must not write. */
-export async function explainCourseLaunch(site: Site, userId: number, courseId: number): Promise<{ outcome: GuardOutcome; decisions: GuardExplanation[] }> {
+export async function explainCourseLaunch(site: LaunchSite, userId: number, courseId: number): Promise<{ outcome: GuardOutcome; decisions: GuardExplanation[] }> {
   const result = await site.hooks.explain('onCourseLaunch', { userId, courseId, dryRun: true });
   return { outcome: readable(result.outcome), decisions: result.decisions };
 }

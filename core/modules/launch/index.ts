@@ -1,13 +1,19 @@
 import type { Response } from 'express';
-import type { Site } from '../../site';
+import type { Request } from 'express';
+import type { LaunchSite } from './site';
+import { defineModule } from '../../kernel/features/module';
+import { createServiceRef } from '../../kernel/features/services';
+import { kernelServices } from '../../kernel/features/kernel-services';
+import type { GuardOutcome } from '../../kernel/hooks/hook-map';
+import { createLaunchFastPath } from './fast-path';
 import { notFound, invalid } from '../../kernel/errors';
-import { renderPage } from '../../kernel/http/app';
-import { selectRows } from '../learning/sql';
+import type { RouteRegistrar } from '../../kernel/http/routes';
+import { selectRows } from '../../kernel/db/sql';
 import { registerCoreLaunchGuard, checkCourseLaunch, explainCourseLaunch } from './guard';
-import { courseName, renderLaunchDenied, routeId } from './pages';
+import { courseName, registerCourseGate, renderLaunchDenied, requireCourseAccess, routeId } from './pages';
 
-export { checkCourseLaunch, explainCourseLaunch, registerCoreLaunchGuard, CORE_LAUNCH_GUARD_PRIORITY, NOT_ENROLLED_REASON } from './guard';
-export { requireCourseAccess, courseAccessDenied, renderLaunchDenied, mountCourseGate } from './pages';
+export { CORE_LAUNCH_GUARD_PRIORITY, NOT_ENROLLED_REASON } from './guard';
+export { courseAccessDenied } from './pages';
 
 /** What the launch diagnostics (page and API) report. */
 export interface LaunchCheckReport {
@@ -18,7 +24,7 @@ export interface LaunchCheckReport {
 }
 
 /** Runs every guard in dry-run mode for (user, course) and reports each decision; 404 for an unknown user or course. */
-export async function launchCheck(site: Site, userId: number, courseId: number): Promise<LaunchCheckReport> {
+export async function launchCheck(site: LaunchSite, userId: number, courseId: number): Promise<LaunchCheckReport> {
   const knex = site.db.knex;
   const user = (await selectRows<{ id: number; username: string; fullname: string }>(knex, 'SELECT id, username, fullname FROM users WHERE id = ?', [userId]))[0];
   if (!user) throw notFound('User', userId);
@@ -68,9 +74,10 @@ const reportSchema = {
  * Core launch: the "existing active enrolment allows" guard, GET /courses/:id/launch, the
  * operator diagnostics page GET /admin/launch-check and GET /api/v1/courses/:id/launch-check/:userId.
  */
-export function registerLaunchCore(site: Site): void {
+function registerLaunchRoutes(site: LaunchSite, routes: RouteRegistrar): void {
   registerCoreLaunchGuard(site);
-  const routes = site.routes.registrarFor('core');
+  routes.stage({ phase: 'early', method: 'get', path: '/courses/:id/launch', handler: createLaunchFastPath(site) });
+  registerCourseGate(site, routes);
 
   routes.page({
     method: 'get',
@@ -103,7 +110,7 @@ export function registerLaunchCore(site: Site): void {
         throw invalid('LAUNCH_CHECK_INVALID', 'userId and courseId must both be positive whole numbers');
       }
       const result = userId !== null && courseId !== null ? await launchCheck(site, userId, courseId) : null;
-      renderPage(site, req, res, 'launch/check', { title: 'Launch check', userId: userId ?? '', courseId: courseId ?? '', result });
+      site.pages.render(req, res, 'launch/check', { title: 'Launch check', userId: userId ?? '', courseId: courseId ?? '', result });
     },
   });
 
@@ -123,3 +130,40 @@ export function registerLaunchCore(site: Site): void {
     },
   });
 }
+
+/** Course launch as other features use it: the guard chain for one learner and course. */
+export interface LaunchService {
+  /** Runs the onCourseLaunch guard chain (enrolling where a guard does). */
+  check(userId: number, courseId: number): Promise<GuardOutcome>;
+  /** Every guard's decision in dry-run mode, for the operator's diagnostics. */
+  explain(userId: number, courseId: number): Promise<LaunchCheckReport>;
+  /** Throws the page error (login redirect or 403 with reasons) unless the page's user may open the course. */
+  requireCourseAccess(req: Request, courseId: number): Promise<void>;
+}
+
+export const launchServices = {
+  launch: createServiceRef<LaunchService>('launch.launch'),
+};
+
+/**
+ * The launch module: the core "already enrolled" guard, GET /courses/:id/launch (with its fast path
+ * as an early pipeline stage), the guard in front of course and activity pages, and the operator's
+ * launch diagnostics (page and API).
+ */
+export const launchModule = defineModule({
+  id: 'launch',
+  deps: { pages: kernelServices.pages, sessions: kernelServices.sessions },
+  hooks: ['onCourseLaunch'],
+  provides: launchServices,
+  register(ctx) {
+    const site: LaunchSite = { db: ctx.db, hooks: ctx.hooks, pages: ctx.deps.pages, sessions: ctx.deps.sessions };
+    registerLaunchRoutes(site, ctx.routes);
+    return {
+      launch: {
+        check: (userId, courseId) => checkCourseLaunch(site, userId, courseId),
+        explain: (userId, courseId) => launchCheck(site, userId, courseId),
+        requireCourseAccess: (req, courseId) => requireCourseAccess(site, req, courseId),
+      },
+    };
+  },
+});

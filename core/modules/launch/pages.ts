@@ -1,11 +1,12 @@
 import type express from 'express';
 import type { Request, Response } from 'express';
-import type { Site } from '../../site';
+import type { LaunchSite } from './site';
 import { WaymarkError } from '../../kernel/errors';
 import type { GuardOutcome } from '../../kernel/hooks/hook-map';
-import { renderPage, resolvePageUser, wantsLoginRedirect } from '../../kernel/http/app';
+import { wantsLoginRedirect } from '../../kernel/http/app';
+import type { RouteRegistrar } from '../../kernel/http/routes';
 import { loginRedirectFor } from '../../kernel/auth/login';
-import { selectRows } from '../learning/sql';
+import { selectRows } from '../../kernel/db/sql';
 import { checkCourseLaunch } from './guard';
 
 const ID = /^[1-9][0-9]{0,9}$/;
@@ -27,13 +28,13 @@ export function courseAccessDenied(outcome: GuardOutcome): WaymarkError {
 
 /**
  * Lets the viewer of a request into a course or throws: 401 when nobody is signed in, 403
- * (details = the learner-readable reasons) when the launch guard chain refuses. Site
+ * (details = the learner-readable reasons) when the launch guard chain refuses. LaunchSite
  * administrators may look at every course. Pages showing a course or one of its activities call
  * this first, so typing a URL never gets around the program order; when the guard allows, the
  * learner may have just been enrolled (exactly as by the launch link).
  */
-export async function requireCourseAccess(site: Site, req: Request, courseId: number): Promise<void> {
-  const user = req.user === undefined ? await resolvePageUser(site, req) : req.user;
+export async function requireCourseAccess(site: LaunchSite, req: Request, courseId: number): Promise<void> {
+  const user = req.user === undefined ? await site.pages.resolveUser(req) : req.user;
   req.user = user;
   if (!user) throw new WaymarkError('UNAUTHENTICATED', 'Log in to open this course', 401);
   if (user.isAdmin || granted.get(req) === courseId) return;
@@ -46,14 +47,14 @@ export async function requireCourseAccess(site: Site, req: Request, courseId: nu
 const granted = new WeakMap<Request, number>();
 
 /** The course's id and full name, or null when there is no such course. */
-export async function courseName(site: Site, courseId: number): Promise<{ id: number; fullname: string } | null> {
+export async function courseName(site: LaunchSite, courseId: number): Promise<{ id: number; fullname: string } | null> {
   const rows = await selectRows<{ id: number; fullname: string }>(site.db.knex, 'SELECT id, fullname FROM courses WHERE id = ?', [courseId]);
   return rows[0] ? { id: Number(rows[0].id), fullname: rows[0].fullname } : null;
 }
 
 /** Renders the "you can't open this course yet" page (403) with the guard's reasons. */
-export function renderLaunchDenied(site: Site, req: Request, res: Response, course: { id: number; fullname: string }, outcome: GuardOutcome): void {
-  renderPage(site, req, res, 'launch/denied', { title: `Can’t open ${course.fullname}`, course, reasons: outcome.reasons, code: outcome.code }, { status: 403 });
+export function renderLaunchDenied(site: LaunchSite, req: Request, res: Response, course: { id: number; fullname: string }, outcome: GuardOutcome): void {
+  site.pages.render(req, res, 'launch/denied', { title: `Can’t open ${course.fullname}`, course, reasons: outcome.reasons, code: outcome.code }, { status: 403 });
 }
 
 /**
@@ -61,8 +62,8 @@ export function renderLaunchDenied(site: Site, req: Request, res: Response, cour
  * the login page, a refused learner gets the 403 page with the reasons, an unknown course falls
  * through to the 404.
  */
-async function gate(site: Site, req: Request, res: Response, next: express.NextFunction, courseId: number): Promise<void> {
-  req.user = await resolvePageUser(site, req);
+async function gate(site: LaunchSite, req: Request, res: Response, next: express.NextFunction, courseId: number): Promise<void> {
+  req.user = await site.pages.resolveUser(req);
   if (!req.user) {
     if (wantsLoginRedirect(req)) return res.redirect(302, loginRedirectFor(req));
     throw new WaymarkError('UNAUTHENTICATED', 'Log in to open this course', 401);
@@ -80,25 +81,35 @@ async function gate(site: Site, req: Request, res: Response, next: express.NextF
 }
 
 /** Installs the launch guard in front of GET /courses/:id and GET /activities/:id, whoever renders them. */
-export function mountCourseGate(app: express.Express, site: Site): void {
-  app.get('/courses/:id', async (req, res, next) => {
-    try {
-      const courseId = routeId(req.params.id);
-      if (courseId === null) return next();
-      await gate(site, req, res, next, courseId);
-    } catch (error) {
-      next(error);
-    }
+export function registerCourseGate(site: LaunchSite, routes: RouteRegistrar): void {
+  routes.stage({
+    phase: 'gate',
+    method: 'get',
+    path: '/courses/:id',
+    handler: async (req, res, next) => {
+      try {
+        const courseId = routeId(req.params.id);
+        if (courseId === null) return next();
+        await gate(site, req, res, next, courseId);
+      } catch (error) {
+        next(error);
+      }
+    },
   });
-  app.get('/activities/:id', async (req, res, next) => {
-    try {
-      const activityId = routeId(req.params.id);
-      if (activityId === null) return next();
-      const rows = await selectRows<{ course_id: number }>(site.db.knex, 'SELECT course_id FROM activities WHERE id = ?', [activityId]);
-      if (!rows[0]) return next();
-      await gate(site, req, res, next, Number(rows[0].course_id));
-    } catch (error) {
-      next(error);
-    }
+  routes.stage({
+    phase: 'gate',
+    method: 'get',
+    path: '/activities/:id',
+    handler: async (req, res, next) => {
+      try {
+        const activityId = routeId(req.params.id);
+        if (activityId === null) return next();
+        const rows = await selectRows<{ course_id: number }>(site.db.knex, 'SELECT course_id FROM activities WHERE id = ?', [activityId]);
+        if (!rows[0]) return next();
+        await gate(site, req, res, next, Number(rows[0].course_id));
+      } catch (error) {
+        next(error);
+      }
+    },
   });
 }

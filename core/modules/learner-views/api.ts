@@ -1,4 +1,4 @@
-import type { Site } from '../../site';
+import type { LearnerViewsSite } from './site';
 import type { ApiRequest, ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { forbidden, invalid } from '../../kernel/errors';
 import { loadRecordOfLearning, loadRequiredLearning } from './learner-data';
@@ -46,7 +46,7 @@ const recordOfLearningSchema: JsonSchema = {
 };
 
 /** The user whose pages are asked for; a learner may only ask about themselves, an administrator about anyone. */
-async function subject(site: Site, req: ApiRequest): Promise<number> {
+async function subject(site: LearnerViewsSite, req: ApiRequest): Promise<number> {
   const text = String(req.params.id ?? '');
   if (!/^[1-9][0-9]{0,9}$/.test(text)) throw invalid('ID_INVALID', 'User id must be a positive integer', [{ path: 'id', code: 'ID_INVALID', message: 'User id must be a positive integer' }]);
   const userId = Number(text);
@@ -56,7 +56,7 @@ async function subject(site: Site, req: ApiRequest): Promise<number> {
 }
 
 /** `GET /users/{id}/required-learning` and `/record-of-learning`: the learner pages as JSON. */
-export function learnerRoutes(site: Site): ApiRoute[] {
+export function learnerRoutes(site: LearnerViewsSite): ApiRoute[] {
   return [
     {
       method: 'get',

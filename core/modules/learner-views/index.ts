@@ -1,15 +1,54 @@
-import type { Site } from '../../site';
+import type { Request, Response } from 'express';
+import { defineModule } from '../../kernel/features/module';
+import { selectRows } from '../../kernel/db/sql';
+import { renderView } from '../../kernel/http/render';
+import { assignmentServices } from '../assignment/index';
+import { learningServices } from '../learning/index';
+import { launchServices } from '../launch/index';
+import { peopleServices } from '../people/index';
+import { programServices } from '../programs/index';
 import { registerLearnerPages } from './pages';
-import { registerAdminPages } from '../programs/pages';
-
-export { applyStoredTheme, saveTheme, THEME_SETTING } from '../../kernel/themes/theme-setting';
+import { registerLearnerProgressPages } from './admin-pages';
+import { learnerRoutes } from './api';
+import type { LearnerViewsSite } from './site';
 
 /**
- * Registers the server-rendered learner and operator pages (owner `core`, never disabled).
- * Declares only; nothing touches the database until a request arrives.
+ * The learner views: Required Learning, the program and course pages, Record of Learning (pages and
+ * the learner JSON API read the same loaders, so they cannot disagree), the home page, and the
+ * operator's learner-progress pages. It owns no tables: it reads through the other modules.
  */
-export function registerWebPages(site: Site): void {
-  const pages = site.routes.registrarFor('core');
-  registerLearnerPages(site, pages);
-  registerAdminPages(site, pages);
+export const learnerViewsModule = defineModule({
+  id: 'learner-views',
+  deps: {
+    users: peopleServices.users,
+    courses: learningServices.courses,
+    completion: learningServices.completion,
+    programs: programServices.programs,
+    assignment: assignmentServices.assignment,
+    launch: launchServices.launch,
+  },
+  provides: {},
+  register(ctx) {
+    const site: LearnerViewsSite = { db: ctx.db, services: ctx.deps };
+    registerLearnerPages(site, ctx.routes);
+    registerLearnerProgressPages(site, ctx.routes);
+    for (const route of learnerRoutes(site)) ctx.routes.api(route);
+    ctx.routes.page({ method: 'get', path: '/', access: 'public', handler: (req, res) => showHome(site, req, res) });
+    return {};
+  },
+});
+
+/** The public home page: programs available now (the same rule as the launch guard: flag and dates). */
+async function showHome(site: LearnerViewsSite, req: Request, res: Response): Promise<void> {
+  const now = site.db.now();
+  const rows = await selectRows<{ id: number; fullname: string; summary: string | null }>(
+    site.db.knex,
+    `SELECT id, fullname, summary FROM programs
+      WHERE available = ? AND (available_from IS NULL OR available_from <= ?) AND (available_until IS NULL OR available_until >= ?)
+      ORDER BY fullname, id LIMIT 100`,
+    [true, now, now],
+  );
+  renderView(req, res, 'home', { title: 'Home', programs: rows.map((r) => ({ id: Number(r.id), fullname: r.fullname, summary: r.summary })) });
 }
+
+export { describeRule } from './learner-data';

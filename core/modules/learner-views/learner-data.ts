@@ -5,12 +5,11 @@
  * Everything here is read-only and scoped to one user id: callers decide whose data a viewer may
  * see before they call in.
  */
-import type { Site } from '../../site';
+import type { LearnerViewsSite } from './site';
 import type { Executor } from '../../kernel/db/database';
 import { notFound } from '../../kernel/errors';
-import { bool, iso, placeholders, selectRows } from '../learning/sql';
-import { canLaunch, evaluateProgram, type CompiledProgram, type ProgramEvaluation, type SetOperator, type SetRule } from '../programs/engine';
-import type { CachedStructure } from '../programs/structures';
+import { bool, iso, placeholders, selectRows } from '../../kernel/db/sql';
+import { canLaunch, evaluateProgram, type CachedStructure, type CompiledProgram, type ProgramEvaluation, type SetOperator, type SetRule } from '../programs/index';
 
 /** A course as a learner sees it inside a program. */
 export interface LearnerCourse {
@@ -200,7 +199,7 @@ async function storedCompletions(executor: Executor, userId: number, ids: readon
  * Required Learning: the programs the learner is assigned to (active effective assignment, so
  * not while an exception is open or dismissed) and has not completed, soonest due first.
  */
-export async function loadRequiredLearning(site: Site, userId: number): Promise<RequiredLearning> {
+export async function loadRequiredLearning(site: LearnerViewsSite, userId: number): Promise<RequiredLearning> {
   const knex = site.db.knex;
   const now = site.db.now();
   const assignments = await activeAssignments(knex, userId);
@@ -228,7 +227,7 @@ export async function loadRequiredLearning(site: Site, userId: number): Promise<
 }
 
 /** The program page for one learner: every set with its state and every course launchable or locked with the reason. */
-export async function loadLearnerProgram(site: Site, programId: number, userId: number): Promise<LearnerProgram> {
+export async function loadLearnerProgram(site: LearnerViewsSite, programId: number, userId: number): Promise<LearnerProgram> {
   const knex = site.db.knex;
   const now = site.db.now();
   const [row] = await programRows(knex, [programId]);
@@ -291,7 +290,7 @@ export async function loadLearnerProgram(site: Site, programId: number, userId: 
 }
 
 /** Record of Learning: completed programs and courses with their dates, and earlier completions. */
-export async function loadRecordOfLearning(site: Site, userId: number): Promise<RecordOfLearning> {
+export async function loadRecordOfLearning(site: LearnerViewsSite, userId: number): Promise<RecordOfLearning> {
   const knex = site.db.knex;
   const programs = await selectRows<{ id: number; fullname: string; summary: string | null; completed_at: number }>(
     knex,
@@ -351,7 +350,7 @@ export interface LearnerCourseView {
   }>;
 }
 
-export async function loadLearnerCourse(site: Site, courseId: number, userId: number): Promise<LearnerCourseView> {
+export async function loadLearnerCourse(site: LearnerViewsSite, courseId: number, userId: number): Promise<LearnerCourseView> {
   const knex = site.db.knex;
   const course = await site.services.courses.get(courseId);
   const done = await selectRows<{ activity_id: number; completed_at: number }>(

@@ -1,8 +1,7 @@
 import type { Request, Response } from 'express';
-import type { Site } from '../../site';
+import type { LearnerViewsSite } from './site';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { WaymarkError, invalid } from '../../kernel/errors';
-import { requireCourseAccess } from '../launch/index';
 import { field, pageId, renderView } from '../../kernel/http/render';
 import { loadLearnerCourse, loadLearnerProgram, loadRecordOfLearning, loadRequiredLearning } from './learner-data';
 
@@ -16,7 +15,7 @@ function viewer(req: Request): { id: number } {
 }
 
 /** Learner pages: Required Learning, Record of Learning, program, course and activity pages. */
-export function registerLearnerPages(site: Site, pages: RouteRegistrar): void {
+export function registerLearnerPages(site: LearnerViewsSite, pages: RouteRegistrar): void {
   pages.page({
     method: 'get',
     path: '/my/required-learning',
@@ -53,7 +52,7 @@ export function registerLearnerPages(site: Site, pages: RouteRegistrar): void {
     access: 'user',
     async handler(req, res) {
       const courseId = pageId(req.params.id, 'Course');
-      await requireCourseAccess(site, req, courseId);
+      await site.services.launch.requireCourseAccess(req, courseId);
       const course = await loadLearnerCourse(site, courseId, viewer(req).id);
       renderView(req, res, 'learner/course', { title: course.fullname, course });
     },
@@ -62,7 +61,7 @@ export function registerLearnerPages(site: Site, pages: RouteRegistrar): void {
   const showActivity = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status?: number): Promise<void> => {
     const user = viewer(req);
     const activity = await site.services.courses.getActivity(pageId(req.params.id, 'Activity'));
-    await requireCourseAccess(site, req, activity.courseId);
+    await site.services.launch.requireCourseAccess(req, activity.courseId);
     if (COMPLETE_ON_VIEW.has(activity.type) && activity.completionTracked) {
       // Opening the page is what completes it; recording twice is a no-op.
       await site.services.completion.recordActivityCompletion(activity.id, user.id);
@@ -96,7 +95,7 @@ export function registerLearnerPages(site: Site, pages: RouteRegistrar): void {
       const user = viewer(req);
       const activityId = pageId(req.params.id, 'Activity');
       const activity = await site.services.courses.getActivity(activityId);
-      await requireCourseAccess(site, req, activity.courseId);
+      await site.services.launch.requireCourseAccess(req, activity.courseId);
       const text = field(req.body, 'grade');
       try {
         if (!/^\d+(\.\d+)?$/.test(text)) throw invalid('GRADE_INVALID', `Enter a score between 0 and ${activity.maxGrade}`, [{ path: 'grade', code: 'NOT_A_NUMBER', message: `Enter a score between 0 and ${activity.maxGrade}` }]);

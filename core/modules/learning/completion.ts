@@ -1,12 +1,11 @@
 import type { Knex } from 'knex';
-import type { Site } from '../../site';
+import type { Database } from '../../kernel/db/database';
+import type { PluginHooks } from '../../kernel/hooks/bus';
 import { isUniqueViolation } from '../../kernel/db/database';
 import { runStatement } from '../../kernel/db/statements';
 import { invalid, notFound } from '../../kernel/errors';
-import type { ProgramsService } from '../programs/service';
-import type { CompletionEvent } from '../programs/recalc';
 import { loadCriteria } from './courses';
-import { isForeignKeyViolation, lockLearners, selectRows } from './sql';
+import { isForeignKeyViolation, lockLearners, selectRows } from '../../kernel/db/sql';
 
 export type CourseCompletionSource = 'activity' | 'api' | 'import';
 
@@ -24,7 +23,7 @@ export interface CourseCompletionResult {
   completedAt: number;
   source: CourseCompletionSource;
   /** Course sets and programs that newly completed because of this call. */
-  events: CompletionEvent[];
+  events: DependentCompletion[];
 }
 
 export interface ActivityCompletionResult {
@@ -45,7 +44,24 @@ export interface GradeResult {
   course: CourseCompletionResult | null;
 }
 
+/** A course set or program that a course completion completed (reported by the programs module). */
+export type DependentCompletion =
+  | { kind: 'course_set'; userId: number; programId: number; courseSetId: number; completedAt: number }
+  | { kind: 'program'; userId: number; programId: number; completedAt: number };
+
+/**
+ * What follows a course completion in the completing transaction: the programs module recalculates
+ * the learner's programs and reports what newly completed (the API answers with it), then announces
+ * those completions after the course's own hooks have run. A port, not a hook, because it returns.
+ */
+export interface CourseCompletionFollowUp {
+  recalculate(trx: Knex.Transaction, userId: number, courseId: number): Promise<DependentCompletion[]>;
+  announce(trx: Knex.Transaction, completions: DependentCompletion[]): Promise<void>;
+}
+
 export interface CompletionService {
+  /** Plugs in what follows every course completion (one follow-up: the programs module's). */
+  followCourseCompletions(followUp: CourseCompletionFollowUp): void;
   /** Marks a tracked activity complete and recomputes the course (and programs) in one transaction. */
   recordActivityCompletion(activityId: number, userId: number, options?: RecordOptions & { completedAt?: number }): Promise<ActivityCompletionResult>;
   /** Records (or replaces) a grade; a grade on a tracked activity completes it. */
@@ -71,8 +87,15 @@ interface ActivityRow {
   max_grade: number | string;
 }
 
-export function createCompletionService(site: Site, programs: () => ProgramsService): CompletionService {
+export interface CompletionDeps {
+  db: Database;
+  hooks: PluginHooks;
+}
+
+export function createCompletionService(site: CompletionDeps): CompletionService {
   const db = () => site.db;
+  // Until the programs module plugs in, a course completion completes nothing else.
+  let followUp: CourseCompletionFollowUp = { recalculate: async () => [], announce: async () => undefined };
 
   async function loadActivity(trx: Knex.Transaction, activityId: number): Promise<ActivityRow> {
     const rows = await selectRows<ActivityRow>(trx, 'SELECT id, course_id, completion_tracked, max_grade FROM activities WHERE id = ?', [activityId]);
@@ -142,10 +165,10 @@ export function createCompletionService(site: Site, programs: () => ProgramsServ
           if (!isUniqueViolation(error)) throw error;
           return existingCompletion(trx, courseId, userId, completedAt, source, now);
         }
-        const events = await programs().recalculateForCourse(trx, userId, courseId);
+        const events = await followUp.recalculate(trx, userId, courseId);
         await site.hooks.emit('onCompletion', { trx, userId, completedAt, subject: { type: 'course', courseId } });
         await site.hooks.emit('onAssignmentChange', { trx, change: { type: 'course_completion', userId, courseId, completedAt } });
-        await programs().fireEvents(trx, events);
+        await followUp.announce(trx, events);
         return { userId, courseId, created: true, completedAt, source, events };
       },
       { within: options.trx },
@@ -181,7 +204,7 @@ export function createCompletionService(site: Site, programs: () => ProgramsServ
       now,
     ]);
     await runStatement(trx, 'UPDATE course_completions SET completed_at = ?, source = ? WHERE user_id = ? AND course_id = ?', [completedAt, source, userId, courseId]);
-    const events = await programs().recalculateForCourse(trx, userId, courseId);
+    const events = await followUp.recalculate(trx, userId, courseId);
     return { userId, courseId, created: false, completedAt, source, events };
   }
 
@@ -209,6 +232,9 @@ export function createCompletionService(site: Site, programs: () => ProgramsServ
   }
 
   return {
+    followCourseCompletions(next) {
+      followUp = next;
+    },
     recordCourseCompletion,
 
     async recordActivityCompletion(activityId, userId, options = {}) {

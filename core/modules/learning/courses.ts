@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
-import type { Site } from '../../site';
-import { isUniqueViolation, type Executor } from '../../kernel/db/database';
+import { isRetryableConflict, isUniqueViolation, type Database, type Dialect, type Executor } from '../../kernel/db/database';
+import { prepareStatement } from '../../kernel/db/statements';
 import { conflict, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
-import { bool, iso, isForeignKeyViolation, selectRows } from './sql';
+import { affectedRows, bool, iso, isForeignKeyViolation, selectRows } from '../../kernel/db/sql';
 
 /** Activity types core knows; plugins may add more in a later issue. */
 export const ACTIVITY_TYPES = ['resource', 'page', 'url', 'quiz'] as const;
@@ -89,6 +89,29 @@ export interface EnrolmentsService {
   list(filter: { userId?: number; courseId?: number }): Promise<EnrolmentView[]>;
   /** True when the user has any active enrolment in the course. */
   isEnrolled(userId: number, courseId: number, executor?: Executor): Promise<boolean>;
+  /**
+   * The launch hot path: one prepared upsert, no read. Creates the (user, course, method) enrolment
+   * active, or reactivates it; a concurrent twin is a no-op through the unique index.
+   */
+  ensureActive(userId: number, courseId: number, method: string): Promise<void>;
+  /**
+   * Set-based status change of one method's enrolments for (user, course) pairs, inside `trx`:
+   * `suspend` active ones, `reactivate` suspended ones, or `unenrol` (delete) them. Returns how many changed.
+   */
+  changeMany(trx: Knex.Transaction, method: string, action: 'suspend' | 'reactivate' | 'unenrol', pairs: ReadonlyArray<{ userId: number; courseId: number }>): Promise<number>;
+}
+
+/** Pairs per statement: keeps the OR list well under every driver's parameter limit. */
+const PAIR_BATCH = 400;
+
+function upsertActiveSql(dialect: Dialect): string {
+  // One statement, no prior SELECT: the (user_id, course_id, method) unique index makes a
+  // concurrent second insert a no-op, and the conflict branch reactivates a suspended enrolment.
+  return dialect === 'mysql'
+    ? `INSERT INTO enrolments (user_id, course_id, method, status, created_at, updated_at) VALUES (?, ?, ?, 'active', ?, ?)
+       ON DUPLICATE KEY UPDATE updated_at = IF(status = 'active', updated_at, VALUES(updated_at)), status = 'active'`
+    : `INSERT INTO enrolments (user_id, course_id, method, status, created_at, updated_at) VALUES (?, ?, ?, 'active', ?, ?)
+       ON CONFLICT (user_id, course_id, method) DO UPDATE SET status = 'active', updated_at = excluded.updated_at WHERE enrolments.status <> 'active'`;
 }
 
 interface ActivityRow {
@@ -159,7 +182,7 @@ async function writeCriteria(trx: Knex.Transaction, courseId: number, criteria: 
   await trx('course_completion_criteria').insert(row).onConflict('course_id').merge(['mode', 'activity_ids', 'min_grade', 'updated_at']);
 }
 
-export function createCoursesService(site: Site): CoursesService {
+export function createCoursesService(site: { db: Database }): CoursesService {
   const db = () => site.db;
 
   async function get(courseId: number, executor: Executor = db().knex): Promise<CourseView> {
@@ -305,8 +328,9 @@ function enrolmentView(row: EnrolmentRow): EnrolmentView {
   };
 }
 
-export function createEnrolmentsService(site: Site): EnrolmentsService {
+export function createEnrolmentsService(site: { db: Database }): EnrolmentsService {
   const db = () => site.db;
+  const upsertActive = prepareStatement(site.db, upsertActiveSql(site.db.dialect));
   const find = async (executor: Executor, userId: number, courseId: number, method: string): Promise<EnrolmentRow | undefined> =>
     (await selectRows<EnrolmentRow>(executor, 'SELECT * FROM enrolments WHERE user_id = ? AND course_id = ? AND method = ?', [userId, courseId, method]))[0];
 
@@ -350,6 +374,42 @@ export function createEnrolmentsService(site: Site): EnrolmentsService {
       if (filter.userId !== undefined) query.where('user_id', filter.userId);
       if (filter.courseId !== undefined) query.where('course_id', filter.courseId);
       return (await query).map(enrolmentView);
+    },
+
+    async ensureActive(userId, courseId, method) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const now = db().now();
+          await upsertActive.run([userId, courseId, method, now, now]);
+          return;
+        } catch (error) {
+          // InnoDB may report a deadlock between concurrent upserts of one key; the statement is idempotent, so run it again.
+          if (attempt >= 5 || !isRetryableConflict(error)) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 5 * 2 ** attempt));
+        }
+      }
+    },
+
+    async changeMany(trx, method, action, pairs) {
+      let changed = 0;
+      for (let i = 0; i < pairs.length; i += PAIR_BATCH) {
+        const batch = pairs.slice(i, i + PAIR_BATCH);
+        const match = batch.map(() => '(user_id = ? AND course_id = ?)').join(' OR ');
+        const keys = batch.flatMap((p) => [p.userId, p.courseId]);
+        const now = db().now();
+        const result =
+          action === 'unenrol'
+            ? await trx.raw(`DELETE FROM enrolments WHERE method = ? AND (${match})`, [method, ...keys])
+            : await trx.raw(`UPDATE enrolments SET status = ?, updated_at = ? WHERE method = ? AND status = ? AND (${match})`, [
+                action === 'suspend' ? 'suspended' : 'active',
+                now,
+                method,
+                action === 'suspend' ? 'active' : 'suspended',
+                ...keys,
+              ]);
+        changed += affectedRows(result);
+      }
+      return changed;
     },
 
     async isEnrolled(userId, courseId, executor = db().knex) {

@@ -1,31 +1,44 @@
-import type { Site } from '../../site';
+import { defineModule } from '../../kernel/features/module';
+import { createServiceRef } from '../../kernel/features/services';
 import { createCoursesService, createEnrolmentsService, type CoursesService, type EnrolmentsService } from './courses';
 import { createCompletionService, type CompletionService } from './completion';
-import { createProgramsService, PROGRAM_RECOMPUTE_JOB, type ProgramsService } from '../programs/service';
-import { learnerAssignmentOf, withoutOpenExceptions } from '../assignment/service';
+import { learningRoutes } from './routes';
 
-/** Courses, activities, enrolments, completion, programs and program completion. */
-export interface LearningServices {
-  courses: CoursesService;
-  enrolments: EnrolmentsService;
-  completion: CompletionService;
-  programs: ProgramsService;
-}
+/** The learning services, by ref: courses and activities, enrolments, activity and course completion. */
+export const learningServices = {
+  courses: createServiceRef<CoursesService>('learning.courses'),
+  enrolments: createServiceRef<EnrolmentsService>('learning.enrolments'),
+  completion: createServiceRef<CompletionService>('learning.completion'),
+};
 
-/** Builds the learning services and declares the program recompute job on the site's queue. */
-export function createLearningServices(site: Site): LearningServices {
-  // Issue 4: the learner view shows the effective assignment, and no completion is recalculated
-  // while an assignment exception is open or dismissed.
-  const programs = createProgramsService(site, { assignmentOf: learnerAssignmentOf, selectTargets: withoutOpenExceptions });
-  const completion = createCompletionService(site, () => programs);
-  site.jobs.registrarFor('core').define<{ programId: number }>({
-    name: PROGRAM_RECOMPUTE_JOB,
-    handler: async (job) => programs.recomputeProgram(Number(job.payload.programId), (done, total) => job.progress(done, total)),
-  });
-  return { courses: createCoursesService(site), enrolments: createEnrolmentsService(site), completion, programs };
-}
+/**
+ * The learning module: courses, activities, enrolments and completion records. What a course
+ * completion completes further (course sets, programs) is the programs module's follow-up, plugged
+ * into the completion service, so this module knows nothing of programs.
+ */
+export const learningModule = defineModule({
+  id: 'learning',
+  deps: {},
+  provides: learningServices,
+  register(ctx) {
+    const services = {
+      courses: createCoursesService(ctx),
+      enrolments: createEnrolmentsService(ctx),
+      completion: createCompletionService(ctx),
+    };
+    for (const route of learningRoutes({ db: ctx.db, services })) ctx.routes.api(route);
+    return services;
+  },
+});
 
-export type { CoursesService, EnrolmentsService, CompletionService, ProgramsService };
+export type { CoursesService, EnrolmentsService, CompletionService };
 export type { CompletionCriteria, CourseInput, ActivityInput, CourseView, ActivityView, EnrolmentView } from './courses';
-export type { CourseCompletionResult, ActivityCompletionResult, GradeResult, CourseCompletionSource } from './completion';
-export type { ProgramInput, ProgramPatch, ProgramView, CourseSetInput, LearnerProgramView } from '../programs/service';
+export type {
+  CourseCompletionResult,
+  ActivityCompletionResult,
+  GradeResult,
+  CourseCompletionSource,
+  CourseCompletionFollowUp,
+  DependentCompletion,
+} from './completion';
+export { selectRows, placeholders, lockLearners, bool, iso, isForeignKeyViolation } from '../../kernel/db/sql';

@@ -1,13 +1,13 @@
 import type { Knex } from 'knex';
 import type { Database, Executor } from '../../kernel/db/database';
-import type { HookBus } from '../../kernel/hooks/bus';
+import type { PluginHooks } from '../../kernel/hooks/bus';
 import type { AssignmentChange } from '../../kernel/hooks/core-hooks';
 import type { Logger } from '../../kernel/logging';
 
-/** What the people services need from the site; kept narrow so they can be built before the rest. */
+/** What the people services need: the module's database, hook runners and logger. */
 export interface PeopleSite {
   readonly db: Database;
-  readonly hooks: HookBus;
+  readonly hooks: PluginHooks;
   readonly logger: Logger;
 }
 

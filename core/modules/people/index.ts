@@ -1,12 +1,17 @@
 import type { Knex } from 'knex';
-import type { Site } from '../../site';
-import { CORE_PLUGIN_ID } from '../../kernel/hooks/bus';
+import { defineModule } from '../../kernel/features/module';
+import { createServiceRef } from '../../kernel/features/services';
+import { kernelServices } from '../../kernel/features/kernel-services';
 import { createAudienceService, type AudienceService } from './audiences';
 import { createPeopleContext, type PeopleSite } from './context';
 import { createHierarchyService, type HierarchyService } from './hierarchy';
 import { createJobAssignmentService, type JobAssignmentService } from './job-assignments';
 import { createProfileFieldService, type ProfileFieldService } from './profile-fields';
 import { createUserService, type UserService } from './users';
+import { peopleRoutes } from './routes';
+import type { PeopleServices } from './services';
+
+export type { PeopleServices } from './services';
 
 export type * from './types';
 export type { AudienceService } from './audiences';
@@ -16,21 +21,7 @@ export type { ProfileFieldService, ProfileValueChange } from './profile-fields';
 export type { UserService } from './users';
 export type { PeopleSite } from './context';
 
-/**
- * Users, profile fields, organisations, positions, job assignments, audiences. Every write that
- * assignment sources depend on fires `onAssignmentChange` inside the writing transaction, and
- * dynamic audiences of the affected user are recomputed in that same transaction.
- */
-export interface PeopleServices {
-  users: UserService;
-  profileFields: ProfileFieldService;
-  hierarchy: HierarchyService;
-  jobAssignments: JobAssignmentService;
-  audiences: AudienceService;
-}
-
-/** Builds the people services; needs only the site's database, hook bus and logger. */
-export function createPeopleServices(site: Site | PeopleSite): PeopleServices {
+function createPeopleServices(site: PeopleSite): PeopleServices {
   const ctx = createPeopleContext(site);
   const userExists = async (trx: Knex.Transaction, userId: number): Promise<boolean> =>
     Number.isInteger(userId) && !!(await trx('users').where({ id: userId }).first('id'));
@@ -52,9 +43,32 @@ export function createPeopleServices(site: Site | PeopleSite): PeopleServices {
 
   // "Completed course X" audience rules follow completions in the completing transaction, so an
   // audience-based program assignment can follow in that same transaction too.
-  site.hooks.add(CORE_PLUGIN_ID, 'onAssignmentChange', async ({ trx, change }) => {
+  site.hooks.tap('onAssignmentChange', async ({ trx, change }) => {
     if (change.type === 'course_completion') await usersChanged(trx, [change.userId]);
   });
   const jobAssignments: JobAssignmentService = jobs;
   return { users, profileFields, hierarchy, jobAssignments, audiences };
 }
+
+/** The people services, by ref: declare them in a module's or plugin's `deps`. */
+export const peopleServices = {
+  users: createServiceRef<UserService>('people.users'),
+  profileFields: createServiceRef<ProfileFieldService>('people.profileFields'),
+  hierarchy: createServiceRef<HierarchyService>('people.hierarchy'),
+  jobAssignments: createServiceRef<JobAssignmentService>('people.jobAssignments'),
+  audiences: createServiceRef<AudienceService>('people.audiences'),
+};
+
+/** The people module: its services, and the REST routes for users, hierarchies, job assignments and audiences. */
+export const peopleModule = defineModule({
+  id: 'people',
+  deps: {},
+  hooks: ['onAssignmentChange'],
+  // Users are people's: the kernel's login asks this module who may sign in.
+  provides: { ...peopleServices, identity: kernelServices.identity },
+  register(ctx) {
+    const services = createPeopleServices(ctx);
+    for (const route of peopleRoutes({ db: ctx.db, services })) ctx.routes.api(route);
+    return { ...services, identity: services.users };
+  },
+});

@@ -1,8 +1,8 @@
-import type { Site } from '../../site';
+import type { Database } from '../../kernel/db/database';
 import type { ApiRequest, ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { forbidden, invalid, notFound } from '../../kernel/errors';
 import { isoOrNull as iso } from '../../kernel/db/values';
-import type { PeopleServices } from './index';
+import type { PeopleServices } from './services';
 import { parseIsoDate } from './profile-fields';
 import type {
   Audience,
@@ -258,8 +258,7 @@ function jobInput(body: JobBody): JobAssignmentInput {
 }
 
 /** REST routes for users, profile fields, organisations, positions, job assignments and audiences. */
-export function peopleRoutes(site: Site): ApiRoute[] {
-  // Services are read at call time: site.services is assigned after the routes are declared.
+export function peopleRoutes(site: { db: Database; services: PeopleServices }): ApiRoute[] {
   const people = (): PeopleServices => site.services;
 
   async function showUser(userId: number): Promise<Record<string, unknown>> {

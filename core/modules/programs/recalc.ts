@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { Executor } from '../../kernel/db/database';
 import { evaluateProgram, type ProgramEvaluation } from './engine';
 import type { CachedStructure, StructureCache } from './structures';
-import { placeholders, selectRows } from '../learning/sql';
+import { placeholders, selectRows } from '../../kernel/db/sql';
 import { runStatement, type StatementBinding } from '../../kernel/db/statements';
 
 /** A program or course set that became complete for a learner (hooks fire for each). */

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
-import type { Site } from '../../site';
-import type { Executor } from '../../kernel/db/database';
+import type { Database, Executor } from '../../kernel/db/database';
+import type { PluginHooks } from '../../kernel/hooks/bus';
+import type { JobRunner } from '../../kernel/features/context';
 import { conflict, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
 import { isUniqueViolation } from '../../kernel/db/database';
 import { evaluateProgram, validateStructure, type CourseSetDef } from './engine';
@@ -14,7 +15,7 @@ import {
   type CompletionEvent,
   type RecalcTargetSelector,
 } from './recalc';
-import { bool, iso, lockLearners, placeholders, selectRows } from '../learning/sql';
+import { bool, iso, lockLearners, placeholders, selectRows } from '../../kernel/db/sql';
 
 /** Name of the background job that recomputes every affected learner after a structure edit. */
 export const PROGRAM_RECOMPUTE_JOB = 'program_recompute';
@@ -117,6 +118,8 @@ export interface ProgramsService {
   /** Changing courseSets replaces the structure, bumps structure_version and queues one recompute job. */
   update(programId: number, patch: ProgramPatch): Promise<{ program: ProgramView; jobId: number | null }>;
   learnerStatus(programId: number, userId: number): Promise<LearnerProgramView>;
+  /** The ids of every course in the program's course sets. */
+  courseIdsOf(programId: number, executor?: Executor): Promise<number[]>;
   /**
    * Re-evaluates every program containing the course for one learner inside `trx` and returns
    * what newly completed. Called by the completion service; does not fire hooks itself.
@@ -128,15 +131,25 @@ export interface ProgramsService {
   recomputeProgram(programId: number, progress?: (done: number, total: number) => Promise<void>): Promise<{ learners: number; newlyCompleted: number }>;
   /** The in-process structure cache (exposed for tests and benchmarks). */
   readonly structures: StructureCache;
+  /** Plugs in the assignment module's view of who is assigned (see AssignmentStatePort). */
+  useAssignmentState(port: AssignmentStatePort): void;
 }
 
-export interface ProgramsServiceOptions {
-  /** Issue 4 seam: restricts recalculation to assigned learners. */
-  selectTargets?: RecalcTargetSelector;
-  /** Issue 4 seam: whether the learner has an effective assignment. */
-  isAssigned?: (executor: Executor, programId: number, userId: number) => Promise<boolean>;
-  /** Issue 4 seam: the effective assignment (assigned, due date, exception); wins over isAssigned. */
-  assignmentOf?: (executor: Executor, programId: number, userId: number) => Promise<LearnerAssignmentState>;
+/**
+ * What programs need to know about assignment, which the assignment module (that depends on
+ * programs) plugs in: whose completion is recalculated, and each learner's effective assignment.
+ */
+export interface AssignmentStatePort {
+  /** Keeps the (program, learner) pairs whose completion may be recalculated (no open exception). */
+  selectTargets: RecalcTargetSelector;
+  /** The effective assignment: assigned, due date, exception. */
+  assignmentOf(executor: Executor, programId: number, userId: number): Promise<LearnerAssignmentState>;
+}
+
+export interface ProgramsServiceDeps {
+  db: Database;
+  hooks: PluginHooks;
+  queue: JobRunner;
 }
 
 interface ProgramRow {
@@ -175,11 +188,11 @@ function toDefs(sets: readonly CourseSetInput[]): Array<Partial<CourseSetDef>> {
   }));
 }
 
-export function createProgramsService(site: Site, options: ProgramsServiceOptions = {}): ProgramsService {
+export function createProgramsService(site: ProgramsServiceDeps): ProgramsService {
   const structures = new StructureCache();
-  const selectTargets = options.selectTargets ?? recalculateEveryProgram;
-  const isAssigned = options.isAssigned ?? (async () => false);
-  const assignmentOf = options.assignmentOf;
+  // Until the assignment module plugs in, every learner counts as unassigned and is recalculated.
+  let selectTargets: RecalcTargetSelector = recalculateEveryProgram;
+  let assignmentOf: AssignmentStatePort['assignmentOf'] | undefined;
   const db = () => site.db;
 
   async function validateSets(executor: Executor, sets: readonly CourseSetInput[] | undefined): Promise<Array<Partial<CourseSetDef>>> {
@@ -269,7 +282,7 @@ export function createProgramsService(site: Site, options: ProgramsServiceOption
   }
 
   async function enqueueRecompute(trx: Knex.Transaction, programId: number): Promise<number> {
-    return site.jobs.enqueue(PROGRAM_RECOMPUTE_JOB, { programId }, { trx, dedupeKey: `${PROGRAM_RECOMPUTE_JOB}:${programId}` });
+    return site.queue.enqueue(PROGRAM_RECOMPUTE_JOB, { programId }, { trx, dedupeKey: `${PROGRAM_RECOMPUTE_JOB}:${programId}` });
   }
 
   async function fireEvents(trx: Knex.Transaction, events: readonly CompletionEvent[]): Promise<void> {
@@ -375,6 +388,18 @@ export function createProgramsService(site: Site, options: ProgramsServiceOption
 
   return {
     structures,
+    async courseIdsOf(programId, executor = db().knex) {
+      const rows = await selectRows<{ course_id: number }>(
+        executor,
+        'SELECT DISTINCT sc.course_id FROM program_course_set_courses sc JOIN program_course_sets s ON s.id = sc.course_set_id WHERE s.program_id = ?',
+        [programId],
+      );
+      return rows.map((r) => Number(r.course_id));
+    },
+    useAssignmentState(port) {
+      selectTargets = port.selectTargets;
+      assignmentOf = port.assignmentOf;
+    },
     fireEvents,
     recomputeProgram,
 
@@ -487,7 +512,7 @@ export function createProgramsService(site: Site, options: ProgramsServiceOption
       return {
         programId,
         userId,
-        assigned: assignment ? assignment.assigned : await isAssigned(knex, programId, userId),
+        assigned: assignment?.assigned ?? false,
         status: program?.status === 'complete' ? 'complete' : 'incomplete',
         dueAt: assignment?.dueAt ?? iso(program?.due_at),
         completedAt: program?.status === 'complete' ? iso(program.completed_at) : null,

@@ -1,6 +1,6 @@
 import type { Executor } from '../../kernel/db/database';
 import { compileProgram, type CompiledProgram, type CourseRef, type CourseSetDef } from './engine';
-import { placeholders, selectRows } from '../learning/sql';
+import { placeholders, selectRows } from '../../kernel/db/sql';
 
 /** A program's structure as stored, compiled once per structure_version. */
 export interface CachedStructure {

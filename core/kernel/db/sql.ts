@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
-import type { Dialect, Executor } from '../../kernel/db/database';
-import { placeholders, queryRows, type StatementBinding } from '../../kernel/db/statements';
+import type { Dialect, Executor } from './database';
+import { placeholders, queryRows, type StatementBinding } from './statements';
 
-export { placeholders } from '../../kernel/db/statements';
+export { placeholders } from './statements';
 
 /**
  * Runs a raw SELECT and returns its rows whatever the driver, through the statement cache of
@@ -19,7 +19,7 @@ export function isForeignKeyViolation(error: unknown): boolean {
   return e.errno === 1452 || e.code === 'ER_NO_REFERENCED_ROW_2' || e.code === 'SQLITE_CONSTRAINT_FOREIGNKEY';
 }
 
-export { bool, isoOrNull as iso } from '../../kernel/db/values';
+export { bool, isoOrNull as iso } from './values';
 
 export type { Dialect };
 
@@ -33,4 +33,10 @@ export type { Dialect };
 export async function lockLearners(executor: Executor, dialect: Dialect, userIds: readonly number[]): Promise<void> {
   if (dialect !== 'mysql' || !userIds.length) return;
   await executor.raw(`SELECT id FROM users WHERE id IN (${placeholders(userIds.length)}) FOR UPDATE`, userIds as number[]);
+}
+
+/** Rows changed by a raw UPDATE/DELETE: mysql2 answers `[ResultSetHeader]`, better-sqlite3 `{changes}`. */
+export function affectedRows(result: unknown): number {
+  const r = (Array.isArray(result) ? result[0] : result) as { affectedRows?: number; changes?: number } | undefined;
+  return Number(r?.affectedRows ?? r?.changes ?? 0);
 }

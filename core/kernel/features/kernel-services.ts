@@ -1,0 +1,36 @@
+import type { Request, Response } from 'express';
+import type { KnexSessionStore } from '../auth/sessions';
+import type { AuthUser } from '../http/routes';
+import type { PageRenderOptions } from '../http/request';
+import { createServiceRef } from './services';
+
+/** Page plumbing for features that answer outside the route table (pipeline stages). */
+export interface PageAccess {
+  /** The signed-in user of a page request (session, or a bearer token), or null. */
+  resolveUser(req: Request): Promise<AuthUser | null>;
+  /** Renders a view of the active theme into the response. */
+  render(req: Request, res: Response, view: string, data?: Record<string, unknown>, options?: PageRenderOptions): void;
+}
+
+/** The session store and signing secret, for a hot path that reads a session without express-session. */
+export interface SessionAccess {
+  readonly store: KnexSessionStore;
+  secret(): string;
+}
+
+/**
+ * Who may sign in: a port the kernel's login defines and the people module (which owns users)
+ * provides, so the kernel never reaches into a module.
+ */
+export interface IdentityProvider {
+  findByUsername(username: string): Promise<{ id: number; suspended: boolean; deleted: boolean } | null>;
+  passwordHash(userId: number): Promise<string | null>;
+  recordLogin(userId: number): Promise<unknown>;
+}
+
+/** Services the kernel itself provides (pages, sessions) or defines for a module to provide (identity). */
+export const kernelServices = {
+  identity: createServiceRef<IdentityProvider>('core.identity'),
+  pages: createServiceRef<PageAccess>('core.pages'),
+  sessions: createServiceRef<SessionAccess>('core.sessions'),
+};

@@ -1,0 +1,115 @@
+import { loadConfig, type SiteConfig } from './config';
+import { createDatabase, type Database } from './db/database';
+import { migrateLatest, type MigrationSet } from './db/migrations';
+import { createLogger, type Logger } from './logging';
+import { createHookBus, type HookBus } from './hooks/index';
+import { ExtensionRegistry } from './extensions';
+import { RouteTable } from './http/routes';
+import { JobQueue } from './jobs/queue';
+import { PluginManager } from './plugins/manager';
+import { ThemeEngine } from './themes/engine';
+import { registerPlatformRoutes } from './http/platform-routes';
+import { registerPlatformPages } from './http/platform-pages';
+import { applyStoredTheme } from './themes/theme-setting';
+import { registerSessionCleanup, sessionStoreFor } from './auth/sessions';
+import { renderPage, resolvePageUser } from './http/app';
+import { kernelServices } from './features/kernel-services';
+import { createFeatureContext } from './features/create-context';
+import type { ModuleDefinition } from './features/module';
+import { ServiceRegistry } from './features/services';
+import { orderModules } from './features/order';
+
+/**
+ * The kernel: everything a feature stands on (hooks, plugins, database, jobs, HTTP routes, themes,
+ * auth, config, logging), knowing no feature. Core modules are handed in as data by the composition
+ * root (core/site.ts); the kernel registers them in dependency order, then boots the plugins.
+ */
+export interface Kernel {
+  readonly config: SiteConfig;
+  readonly logger: Logger;
+  readonly db: Database;
+  readonly hooks: HookBus;
+  readonly extensions: ExtensionRegistry;
+  readonly routes: RouteTable;
+  readonly jobs: JobQueue;
+  readonly themes: ThemeEngine;
+  readonly plugins: PluginManager;
+  /** Services provided by modules, resolved by ref for modules and plugins that declare them. */
+  readonly registry: ServiceRegistry;
+  /** Ids of the core modules (always on; they rank before plugins on hook ties). */
+  readonly moduleIds: ReadonlySet<string>;
+  /** Applies core migrations, then installs/upgrades plugins in dependency order. */
+  migrate(): Promise<void>;
+  /** migrate() then register and start every enabled plugin; starts watching plugin state. */
+  start(): Promise<void>;
+  /** Stops plugins and workers and closes the database. */
+  stop(): Promise<void>;
+}
+
+export interface CreateKernelOptions {
+  config?: Partial<SiteConfig>;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Watch the plugins table for changes made by other processes (servers do; CLI one-shots don't). */
+  watchPlugins?: boolean;
+  /** Core schema migrations, applied before any plugin's. */
+  migrations: MigrationSet;
+  /** The core modules, in any order: they are registered in dependency order. */
+  modules: readonly ModuleDefinition[];
+}
+
+export function createKernel(options: CreateKernelOptions): Kernel {
+  const config = loadConfig(options.env ?? process.env, options.config);
+  const logger = options.logger ?? createLogger({ level: config.logLevel });
+  const db = createDatabase(config.databaseUrl, logger);
+  const hooks = createHookBus(logger);
+  const jobs = new JobQueue(db, logger);
+  const themes = new ThemeEngine({ themesDir: config.themesDir, theme: config.theme, logger });
+
+  let stopped = false;
+  const kernel: Kernel = {
+    config,
+    logger,
+    db,
+    hooks,
+    extensions: new ExtensionRegistry(),
+    routes: new RouteTable(),
+    jobs,
+    themes,
+    plugins: undefined as unknown as PluginManager,
+    registry: new ServiceRegistry(),
+    moduleIds: new Set(options.modules.map((m) => m.id)),
+    async migrate() {
+      await migrateLatest(db.knex, options.migrations);
+      await kernel.plugins.install();
+    },
+    async start() {
+      await migrateLatest(db.knex, options.migrations);
+      await kernel.plugins.boot({ watch: options.watchPlugins ?? false });
+      // The operator's theme choice (admin page) outlives restarts and wins over WAYMARK_THEME.
+      await applyStoredTheme(kernel);
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await kernel.plugins.shutdown();
+      await jobs.stop();
+      await db.close();
+    },
+  };
+  Object.assign(kernel, { plugins: new PluginManager(kernel) });
+  registerPlatformRoutes(kernel);
+  registerPlatformPages(kernel);
+  registerSessionCleanup(kernel);
+  kernel.registry.provide('core', kernelServices.pages, {
+    resolveUser: (req) => resolvePageUser(kernel, req),
+    render: (req, res, view, data, renderOptions) => renderPage(kernel, req, res, view, data, renderOptions),
+  });
+  kernel.registry.provide('core', kernelServices.sessions, { store: sessionStoreFor(kernel), secret: () => config.sessionSecret });
+  for (const module of orderModules(options.modules, (ref) => kernel.registry.has(ref))) {
+    const ctx = createFeatureContext(kernel, { id: module.id, hooks: module.hooks ?? [], deps: module.deps, namespaced: false });
+    const provided = module.register(ctx);
+    for (const [name, ref] of Object.entries(module.provides)) kernel.registry.provide(module.id, ref, provided[name]);
+  }
+  return kernel;
+}

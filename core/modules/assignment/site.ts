@@ -1,0 +1,13 @@
+import type { Database } from '../../kernel/db/database';
+import type { ExtensionRegistrar, JobRunner } from '../../kernel/features/context';
+import type { PluginHooks } from '../../kernel/hooks/bus';
+import type { ProgramsService } from '../programs/index';
+
+/** What the assignment services use: the module's own context plus the programs service it depends on. */
+export interface AssignmentSite {
+  db: Database;
+  hooks: PluginHooks;
+  queue: JobRunner;
+  extensions: ExtensionRegistrar;
+  programs: ProgramsService;
+}

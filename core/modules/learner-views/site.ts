@@ -1,0 +1,19 @@
+import type { Database } from '../../kernel/db/database';
+import type { AssignmentService } from '../assignment/index';
+import type { CompletionService, CoursesService } from '../learning/index';
+import type { LaunchService } from '../launch/index';
+import type { UserService } from '../people/index';
+import type { ProgramsService } from '../programs/index';
+
+/** What the learner views read: the module's database and the services of the modules they show. */
+export interface LearnerViewsSite {
+  db: Database;
+  services: {
+    users: UserService;
+    courses: CoursesService;
+    completion: CompletionService;
+    programs: ProgramsService;
+    assignment: AssignmentService;
+    launch: LaunchService;
+  };
+}

@@ -1,0 +1,46 @@
+import { defineModule } from '../../kernel/features/module';
+import { createServiceRef } from '../../kernel/features/services';
+import { learningServices } from '../learning/index';
+import { createProgramsService, PROGRAM_RECOMPUTE_JOB, type ProgramsService } from './service';
+import { programRoutes } from './api';
+import { registerProgramPages } from './pages';
+
+/** The programs service, by ref. */
+export const programServices = {
+  programs: createServiceRef<ProgramsService>('programs.programs'),
+};
+
+/**
+ * The programs module: programs and their course sets, the compiled-structure cache, program and
+ * course-set completion. It follows every course completion in the completing transaction (the
+ * learning module's completion follow-up) and recomputes learners in a job after structure edits.
+ */
+export const programsModule = defineModule({
+  id: 'programs',
+  deps: { completion: learningServices.completion },
+  hooks: [],
+  provides: programServices,
+  register(ctx) {
+    const programs = createProgramsService(ctx);
+    ctx.deps.completion.followCourseCompletions({
+      recalculate: (trx, userId, courseId) => programs.recalculateForCourse(trx, userId, courseId),
+      announce: (trx, completions) => programs.fireEvents(trx, completions),
+    });
+    ctx.jobs.define<{ programId: number }>({
+      name: PROGRAM_RECOMPUTE_JOB,
+      handler: async (job) => programs.recomputeProgram(Number(job.payload.programId), (done, total) => job.progress(done, total)),
+    });
+    for (const route of programRoutes({ services: { programs } })) ctx.routes.api(route);
+    registerProgramPages({ db: ctx.db, programs }, ctx.routes);
+    return { programs };
+  },
+});
+
+export type { ProgramsService, AssignmentStatePort } from './service';
+export type { ProgramInput, ProgramPatch, ProgramView, CourseSetInput, LearnerProgramView } from './service';
+export type { CompletionEvent, RecalcPair, RecalcTargetSelector } from './recalc';
+export { applyEvaluations, key, loadStoredState } from './recalc';
+export { addDuration, isValidDuration, parseDuration } from './durations';
+export { compileProgram, evaluateProgram, canLaunch, validateStructure } from './engine';
+export type { CompiledProgram, ProgramEvaluation, SetEvaluation, ProgramStructure, CourseSetDef, SetOperator, SetRule } from './engine';
+export type { CachedStructure } from './structures';
