@@ -45,7 +45,8 @@ export type { ExtensionPointMap, ExtensionPointName } from './extensions';
 export type { AssignmentSource, RuleInstance, SourceRule, SourceContext, DueDateEvent, DueRule } from './assignment/types';
 export { createHierarchySource, type HierarchyInstance } from './assignment/hierarchy-source';
 
-export type { ApiRoute, ApiRequest, ApiResponse, PageRoute, RouteAccess, AuthUser, JsonSchema, HttpMethod } from './http/routes';
+export type { ApiRoute, ApiRequest, ApiResponse, PageRoute, RouteAccess, AuthUser, JsonSchema, HttpMethod, RouteParams } from './http/routes';
+export { Id, UserId, parseId, pathParams, queryParams, noParams, noQuery, pagingQuery, object, component, MAX_LIMIT, MAX_OFFSET } from './http/contract';
 export type { JobContext, JobDefinition, JobHandler, ScheduleDefinition, EnqueueOptions, JobStatus, JobState } from './jobs/types';
 export type { ThemeRegistrar } from './themes/types';
 

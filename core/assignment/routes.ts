@@ -1,15 +1,12 @@
 import type { Site } from '../site';
-import type { ApiRequest, ApiRoute, JsonSchema } from '../http/routes';
-import { forbidden, notFound } from '../errors';
+import type { ApiRoute, JsonSchema } from '../http/routes';
+import { forbidden } from '../errors';
+import { Id, UserId, component, dateTime, noQuery, object, pathParams, queryParams } from '../http/contract';
 import type { AssignmentRuleInput, AssignmentService, ExceptionAction } from './service';
 import type { DueRule } from './types';
 
-function idParam(req: ApiRequest, name: string, what: string): number {
-  const raw = req.params[name] ?? '';
-  const value = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(value)) throw notFound(what, raw);
-  return value;
-}
+const programParams = pathParams(['id']);
+const ruleParams = pathParams(['id', 'ruleId']);
 
 const dueSchema: JsonSchema = {
   oneOf: [
@@ -37,8 +34,9 @@ const ruleBody: JsonSchema = {
   additionalProperties: true,
 };
 
-const ruleResponse: JsonSchema = {
+const ruleResponse: JsonSchema = component('AssignmentRule', {
   type: 'object',
+  required: ['id', 'programId', 'source', 'instance', 'due', 'description', 'status', 'memberCount', 'createdAt', 'updatedAt'],
   properties: {
     id: { type: 'integer' },
     programId: { type: 'integer' },
@@ -51,7 +49,42 @@ const ruleResponse: JsonSchema = {
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
   },
+});
+
+const ruleAndJob = object({ rule: ruleResponse, jobId: Id });
+
+const exceptionSummary = {
+  id: Id,
+  type: { type: 'string' },
+  status: { type: 'string' },
+  raisedAt: dateTime,
+  explanation: { type: 'string' },
 };
+
+const exceptionView: JsonSchema = component(
+  'AssignmentException',
+  object({
+    id: Id,
+    programId: Id,
+    userId: Id,
+    learner: object({ id: Id, username: { type: 'string' }, fullname: { type: 'string' } }),
+    type: exceptionSummary.type,
+    status: exceptionSummary.status,
+    raisedAt: dateTime,
+    explanation: { type: 'string' },
+  }),
+);
+
+const learnerAssignment: JsonSchema = component(
+  'LearnerAssignment',
+  object({
+    assigned: { type: 'boolean' },
+    status: { enum: ['active', 'future', 'exception', 'unassigned'] },
+    dueAt: { type: ['string', 'null'], format: 'date-time' },
+    assignedAt: { type: ['string', 'null'], format: 'date-time' },
+    exception: { anyOf: [object(exceptionSummary), { type: 'null' }] },
+  }),
+);
 
 /** REST routes of assignment rules and exceptions (DOMAIN 4, API.md). */
 export function assignmentRoutes(site: Site, service: () => AssignmentService): ApiRoute[] {
@@ -63,11 +96,13 @@ export function assignmentRoutes(site: Site, service: () => AssignmentService): 
       summary: 'Add an assignment rule; its members are synced by a background job (jobId)',
       tags: ['assignment'],
       access: 'admin',
+      params: programParams,
+      query: noQuery,
       body: ruleBody,
       successStatus: 201,
-      response: { type: 'object', properties: { rule: ruleResponse, jobId: { type: 'integer' } } },
+      response: ruleAndJob,
       handler: async (req) => {
-        const result = await service().addRule(idParam(req, 'id', 'Program'), req.body as AssignmentRuleInput);
+        const result = await service().addRule(req.params.id!, req.body as AssignmentRuleInput);
         return { status: 201, body: result };
       },
     },
@@ -77,8 +112,10 @@ export function assignmentRoutes(site: Site, service: () => AssignmentService): 
       summary: 'Assignment rules of a program, with descriptions and member counts',
       tags: ['assignment'],
       access: 'admin',
-      response: { type: 'object', properties: { rules: { type: 'array', items: ruleResponse } } },
-      handler: async (req) => ({ body: { rules: await service().listRules(idParam(req, 'id', 'Program')) } }),
+      params: programParams,
+      query: noQuery,
+      response: object({ rules: { type: 'array', items: ruleResponse } }),
+      handler: async (req) => ({ body: { rules: await service().listRules(req.params.id!) } }),
     },
     {
       method: 'patch',
@@ -86,10 +123,13 @@ export function assignmentRoutes(site: Site, service: () => AssignmentService): 
       summary: "Change a rule's due date; learners' due dates are recomputed by a background job",
       tags: ['assignment'],
       access: 'admin',
+      params: ruleParams,
+      query: noQuery,
       body: { type: 'object', required: ['due'], properties: { due: dueSchema }, additionalProperties: false },
+      response: ruleAndJob,
       handler: async (req) => {
         const body = req.body as { due: DueRule };
-        return { body: await service().updateRule(idParam(req, 'id', 'Program'), idParam(req, 'ruleId', 'Assignment rule'), { due: body.due }) };
+        return { body: await service().updateRule(req.params.id!, req.params.ruleId!, { due: body.due }) };
       },
     },
     {
@@ -99,7 +139,10 @@ export function assignmentRoutes(site: Site, service: () => AssignmentService): 
       tags: ['assignment'],
       access: 'admin',
       successStatus: 202,
-      handler: async (req) => ({ status: 202, body: await service().removeRule(idParam(req, 'id', 'Program'), idParam(req, 'ruleId', 'Assignment rule')) }),
+      params: ruleParams,
+      query: noQuery,
+      response: object({ jobId: Id }),
+      handler: async (req) => ({ status: 202, body: await service().removeRule(req.params.id!, req.params.ruleId!) }),
     },
     {
       method: 'get',
@@ -107,10 +150,13 @@ export function assignmentRoutes(site: Site, service: () => AssignmentService): 
       summary: "A learner's effective assignment: status, due date and exception",
       tags: ['assignment'],
       access: 'user',
+      params: pathParams({ id: Id, userId: UserId }),
+      query: noQuery,
+      response: learnerAssignment,
       handler: async (req) => {
-        const userId = idParam(req, 'userId', 'User');
+        const userId = req.params.userId!;
         if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden('You may only read your own assignment');
-        return { body: await service().learnerAssignment(idParam(req, 'id', 'Program'), userId) };
+        return { body: await service().learnerAssignment(req.params.id!, userId) };
       },
     },
     {
@@ -119,10 +165,12 @@ export function assignmentRoutes(site: Site, service: () => AssignmentService): 
       summary: 'Assignment exceptions of a program (open by default; ?status=dismissed|resolved)',
       tags: ['assignment'],
       access: 'admin',
+      params: programParams,
+      query: queryParams({ status: { enum: ['open', 'dismissed', 'resolved'], default: 'open', description: 'Which exceptions to list' } }),
+      response: object({ exceptions: { type: 'array', items: exceptionView } }),
       handler: async (req) => {
-        const status = req.query.status;
-        const wanted = status === 'dismissed' || status === 'resolved' ? status : 'open';
-        return { body: { exceptions: await service().listExceptions(idParam(req, 'id', 'Program'), wanted) } };
+        const status = req.query.status as 'open' | 'dismissed' | 'resolved';
+        return { body: { exceptions: await service().listExceptions(req.params.id!, status) } };
       },
     },
     {
@@ -131,6 +179,9 @@ export function assignmentRoutes(site: Site, service: () => AssignmentService): 
       summary: 'Resolve assignment exceptions in bulk (one transaction)',
       tags: ['assignment'],
       access: 'admin',
+      params: pathParams([]),
+      query: noQuery,
+      response: object({ action: { enum: ['set_realistic_due_date', 'assign', 'dismiss'] }, resolved: { type: 'integer', minimum: 0 }, assigned: { type: 'integer', minimum: 0 } }),
       body: {
         type: 'object',
         required: ['exceptionIds', 'action'],

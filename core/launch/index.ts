@@ -4,7 +4,8 @@ import { notFound, invalid } from '../errors';
 import { renderPage } from '../http/app';
 import { selectRows } from '../learning/sql';
 import { registerCoreLaunchGuard, checkCourseLaunch, explainCourseLaunch } from './guard';
-import { courseName, renderLaunchDenied, routeId } from './pages';
+import { courseName, renderLaunchDenied } from './pages';
+import { Id, UserId, component, noQuery, object, parseId, pathParams } from '../http/contract';
 
 export { checkCourseLaunch, explainCourseLaunch, registerCoreLaunchGuard, CORE_LAUNCH_GUARD_PRIORITY, NOT_ENROLLED_REASON } from './guard';
 export { requireCourseAccess, courseAccessDenied, renderLaunchDenied, mountCourseGate } from './pages';
@@ -46,11 +47,12 @@ function redirect(res: Response, location: string): void {
   res.status(302).location(location).end();
 }
 
-const reportSchema = {
+const reportSchema = component('LaunchCheck', {
   type: 'object',
+  required: ['user', 'course', 'outcome', 'decisions'],
   properties: {
-    user: { type: 'object' },
-    course: { type: 'object' },
+    user: object({ id: Id, username: { type: 'string' }, fullname: { type: 'string' } }),
+    course: object({ id: Id, shortname: { type: 'string' }, fullname: { type: 'string' } }),
     outcome: {
       type: 'object',
       properties: {
@@ -60,9 +62,20 @@ const reportSchema = {
         reasons: { type: 'array', items: { type: 'string' } },
       },
     },
-    decisions: { type: 'array', items: { type: 'object' } },
+    decisions: {
+      type: 'array',
+      items: object({
+        plugin: { type: 'string' },
+        priority: { type: 'integer' },
+        verdict: { type: 'string' },
+        reasons: { type: 'array', items: { type: 'string' } },
+        code: { type: ['string', 'null'] },
+        error: { type: ['string', 'null'] },
+        durationMs: { type: 'number', minimum: 0 },
+      }),
+    },
   },
-};
+});
 
 /**
  * Core launch: the "existing active enrolment allows" guard, GET /courses/:id/launch, the
@@ -77,7 +90,7 @@ export function registerLaunchCore(site: Site): void {
     path: '/courses/:id/launch',
     access: 'user',
     async handler(req, res) {
-      const courseId = routeId(req.params.id);
+      const courseId = parseId(req.params.id);
       if (courseId === null) throw notFound('Course', String(req.params.id));
       const user = req.user!;
       const outcome = await checkCourseLaunch(site, user.id, courseId);
@@ -96,8 +109,8 @@ export function registerLaunchCore(site: Site): void {
     path: '/admin/launch-check',
     access: 'admin',
     async handler(req, res) {
-      const userId = routeId(req.query.userId);
-      const courseId = routeId(req.query.courseId);
+      const userId = parseId(req.query.userId);
+      const courseId = parseId(req.query.courseId);
       const asked = req.query.userId !== undefined || req.query.courseId !== undefined;
       if (asked && (userId === null || courseId === null)) {
         throw invalid('LAUNCH_CHECK_INVALID', 'userId and courseId must both be positive whole numbers');
@@ -113,13 +126,11 @@ export function registerLaunchCore(site: Site): void {
     summary: 'Why can (not) this learner open this course? Every launch guard’s decision, without enrolling',
     tags: ['launch'],
     access: 'admin',
+    params: pathParams({ id: Id, userId: UserId }),
+    query: noQuery,
     response: reportSchema,
     async handler(req) {
-      const courseId = routeId(req.params.id);
-      const userId = routeId(req.params.userId);
-      if (courseId === null) throw notFound('Course', req.params.id);
-      if (userId === null) throw notFound('User', req.params.userId);
-      return { body: await launchCheck(site, userId, courseId) };
+      return { body: await launchCheck(site, req.params.userId!, req.params.id!) };
     },
   });
 }

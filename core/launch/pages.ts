@@ -7,13 +7,8 @@ import { renderPage, resolvePageUser, wantsLoginRedirect } from '../http/app';
 import { loginRedirectFor } from '../auth/login';
 import { selectRows } from '../learning/sql';
 import { checkCourseLaunch } from './guard';
+import { parseId } from '../http/contract';
 
-const ID = /^[1-9][0-9]{0,9}$/;
-
-/** Parses a route id parameter; null when it is not a positive integer. */
-export function routeId(value: unknown): number | null {
-  return typeof value === 'string' && ID.test(value) ? Number(value) : null;
-}
 
 /** The 403 a learner gets when the guard chain refuses a course, with the reasons as details. */
 export function courseAccessDenied(outcome: GuardOutcome): WaymarkError {
@@ -83,7 +78,7 @@ async function gate(site: Site, req: Request, res: Response, next: express.NextF
 export function mountCourseGate(app: express.Express, site: Site): void {
   app.get('/courses/:id', async (req, res, next) => {
     try {
-      const courseId = routeId(req.params.id);
+      const courseId = parseId(req.params.id);
       if (courseId === null) return next();
       await gate(site, req, res, next, courseId);
     } catch (error) {
@@ -92,7 +87,7 @@ export function mountCourseGate(app: express.Express, site: Site): void {
   });
   app.get('/activities/:id', async (req, res, next) => {
     try {
-      const activityId = routeId(req.params.id);
+      const activityId = parseId(req.params.id);
       if (activityId === null) return next();
       const rows = await selectRows<{ course_id: number }>(site.db.knex, 'SELECT course_id FROM activities WHERE id = ?', [activityId]);
       if (!rows[0]) return next();

@@ -1,20 +1,15 @@
 import type { Site } from '../site';
 import type { ApiRoute, JsonSchema } from '../http/routes';
-import { forbidden, invalid, notFound } from '../errors';
+import { forbidden, invalid } from '../errors';
+import { UserId, component, noParams, noQuery, object, pathParams } from '../http/contract';
 import type { ActivityInput, CompletionCriteria, CourseInput } from './courses';
 import type { CourseSetInput, ProgramInput, ProgramPatch } from '../programs/service';
-
-function idParam(value: string | undefined, what: string): number {
-  const id = Number(value);
-  if (!Number.isSafeInteger(id) || id <= 0) throw notFound(what, value);
-  return id;
-}
 
 const id = { type: 'integer', minimum: 1 } as const;
 const isoTime = { type: 'string', format: 'date-time' } as const;
 const nullableIsoTime = { anyOf: [isoTime, { type: 'null' }] } as const;
 
-const completionCriteria: JsonSchema = {
+const completionCriteria: JsonSchema = component('CompletionCriteria', {
   type: 'object',
   description: 'all_tracked (default): every tracked activity; subset: the listed activities; min_grade: course grade in % (sum of grades / sum of max grades)',
   properties: {
@@ -24,7 +19,7 @@ const completionCriteria: JsonSchema = {
   },
   required: ['mode'],
   additionalProperties: false,
-};
+});
 
 // Rules, operators and durations are checked by the program engine so a wrong value is a 422 that
 // names the field, not a generic schema error.
@@ -53,8 +48,9 @@ const programFields = {
   courseSets: { type: 'array', items: courseSet },
 };
 
-const courseSetView: JsonSchema = {
+const courseSetView: JsonSchema = component('CourseSet', {
   type: 'object',
+  required: ['id', 'label', 'courseIds', 'rule', 'minCourses', 'minScore', 'minTime', 'operator'],
   properties: {
     id,
     label: { type: 'string' },
@@ -65,10 +61,11 @@ const courseSetView: JsonSchema = {
     minTime: { type: ['string', 'null'] },
     operator: { type: ['string', 'null'] },
   },
-};
+});
 
-const programView: JsonSchema = {
+const programView: JsonSchema = component('Program', {
   type: 'object',
+  required: ['id', 'shortname', 'fullname', 'summary', 'available', 'availableFrom', 'availableUntil', 'structureVersion', 'minTimeRequired', 'courseSets', 'createdAt', 'updatedAt'],
   properties: {
     id,
     shortname: { type: 'string' },
@@ -80,9 +77,66 @@ const programView: JsonSchema = {
     structureVersion: { type: 'integer' },
     minTimeRequired: { type: ['string', 'null'] },
     courseSets: { type: 'array', items: courseSetView },
-    jobId: { type: ['integer', 'null'], description: 'Background recompute job, when one was queued' },
+    createdAt: isoTime,
+    updatedAt: isoTime,
   },
-};
+});
+
+/** A program as create and change answer it: plus the background recompute job, when one was queued. */
+const programWithJob: JsonSchema = component('ProgramWithJob', {
+  ...programView,
+  required: [...(programView.required as string[]), 'jobId'],
+  properties: { ...(programView.properties as object), jobId: { type: ['integer', 'null'], description: 'Background recompute job, when one was queued' } },
+});
+
+/** Free-form JSON stored as given (an activity's restriction tree): bounded in size. */
+const freeJson = (description: string): JsonSchema => ({ type: ['object', 'null'], description, 'x-maxJsonBytes': 65536 });
+
+const activityView: JsonSchema = component(
+  'Activity',
+  object({
+    id,
+    courseId: id,
+    position: { type: 'integer', minimum: 0 },
+    type: { type: 'string' },
+    name: { type: 'string' },
+    completionTracked: { type: 'boolean' },
+    maxGrade: { type: 'number' },
+    availability: { description: 'Restriction tree as stored (any JSON), or null' },
+  }),
+);
+
+const courseView: JsonSchema = component(
+  'Course',
+  object({
+    id,
+    shortname: { type: 'string' },
+    fullname: { type: 'string' },
+    summary: { type: ['string', 'null'] },
+    visible: { type: 'boolean' },
+    startDate: nullableIsoTime,
+    score: { type: 'number' },
+    completionCriteria,
+    activities: { type: 'array', items: activityView },
+    createdAt: isoTime,
+  }),
+);
+
+const courseSetLearnerView = object({ id, label: { type: 'string' }, open: { type: 'boolean' }, complete: { type: 'boolean' }, completedAt: nullableIsoTime, dueAt: nullableIsoTime });
+
+const learnerProgramView: JsonSchema = component(
+  'LearnerProgramState',
+  object({
+    assigned: { type: 'boolean', description: 'false while an exception is open, dismissed, or after unassignment' },
+    status: { enum: ['incomplete', 'complete'] },
+    dueAt: nullableIsoTime,
+    completedAt: nullableIsoTime,
+    exception: { anyOf: [object({ id, type: { type: 'string' }, status: { type: 'string' }, raisedAt: isoTime, explanation: { type: 'string' } }), { type: 'null' }] },
+    courseSets: { type: 'array', items: courseSetLearnerView },
+  }),
+);
+
+const idParams = pathParams(['id']);
 
 /** REST routes for courses, activities, completion and programs (see docs/programs.md). */
 export function learningRoutes(site: Site): ApiRoute[] {
@@ -94,6 +148,9 @@ export function learningRoutes(site: Site): ApiRoute[] {
       summary: 'Create a course',
       tags: ['courses'],
       access: 'admin',
+      params: noParams,
+      query: noQuery,
+      response: courseView,
       successStatus: 201,
       body: {
         type: 'object',
@@ -117,7 +174,10 @@ export function learningRoutes(site: Site): ApiRoute[] {
       summary: 'A course with its activities and completion criteria',
       tags: ['courses'],
       access: 'user',
-      handler: async (req) => ({ body: await services().courses.get(idParam(req.params.id, 'Course')) }),
+      params: idParams,
+      query: noQuery,
+      response: courseView,
+      handler: async (req) => ({ body: await services().courses.get(req.params.id!) }),
     },
     {
       method: 'put',
@@ -125,9 +185,12 @@ export function learningRoutes(site: Site): ApiRoute[] {
       summary: 'Replace the course completion criteria',
       tags: ['courses'],
       access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: courseView,
       body: completionCriteria,
       handler: async (req) => ({
-        body: await services().courses.setCompletionCriteria(idParam(req.params.id, 'Course'), req.body as CompletionCriteria),
+        body: await services().courses.setCompletionCriteria(req.params.id!, req.body as CompletionCriteria),
       }),
     },
     {
@@ -136,6 +199,9 @@ export function learningRoutes(site: Site): ApiRoute[] {
       summary: 'Add an activity at the end of the course',
       tags: ['courses'],
       access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: activityView,
       successStatus: 201,
       body: {
         type: 'object',
@@ -144,12 +210,12 @@ export function learningRoutes(site: Site): ApiRoute[] {
           name: { type: 'string', minLength: 1, maxLength: 255 },
           completionTracked: { type: 'boolean' },
           maxGrade: { type: 'number', minimum: 0 },
-          availability: { type: ['object', 'null'] },
+          availability: freeJson('Restriction tree (issue 8), stored as given; at most 64 KB of JSON'),
         },
         required: ['type', 'name'],
         additionalProperties: false,
       },
-      handler: async (req) => ({ status: 201, body: await services().courses.addActivity(idParam(req.params.id, 'Course'), req.body as ActivityInput) }),
+      handler: async (req) => ({ status: 201, body: await services().courses.addActivity(req.params.id!, req.body as ActivityInput) }),
     },
     {
       method: 'post',
@@ -157,10 +223,13 @@ export function learningRoutes(site: Site): ApiRoute[] {
       summary: 'Record a grade (updates activity and course completion)',
       tags: ['completion'],
       access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: object({ userId: id, activityId: id, grade: { type: 'number' }, gradedAt: isoTime, activityComplete: { type: 'boolean' }, courseCompletedAt: nullableIsoTime }),
       body: { type: 'object', properties: { userId: id, grade: { type: 'number' } }, required: ['userId', 'grade'], additionalProperties: false },
       handler: async (req) => {
         const body = req.body as { userId: number; grade: number };
-        const result = await services().completion.recordGrade(idParam(req.params.id, 'Activity'), body.userId, body.grade);
+        const result = await services().completion.recordGrade(req.params.id!, body.userId, body.grade);
         return {
           body: {
             userId: result.userId,
@@ -179,10 +248,13 @@ export function learningRoutes(site: Site): ApiRoute[] {
       summary: 'Mark a tracked activity complete for a learner',
       tags: ['completion'],
       access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: object({ userId: id, activityId: id, created: { type: 'boolean' }, completedAt: isoTime, courseCompletedAt: nullableIsoTime }),
       body: { type: 'object', properties: { userId: id }, required: ['userId'], additionalProperties: false },
       handler: async (req) => {
         const { userId } = req.body as { userId: number };
-        const result = await services().completion.recordActivityCompletion(idParam(req.params.id, 'Activity'), userId);
+        const result = await services().completion.recordActivityCompletion(req.params.id!, userId);
         return {
           status: result.created ? 201 : 200,
           body: {
@@ -201,10 +273,20 @@ export function learningRoutes(site: Site): ApiRoute[] {
       summary: 'Record an external or imported course completion',
       tags: ['completion'],
       access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: object({
+        userId: id,
+        courseId: id,
+        created: { type: 'boolean' },
+        completedAt: isoTime,
+        source: { type: 'string' },
+        completed: object({ courseSetIds: { type: 'array', items: id }, programIds: { type: 'array', items: id } }),
+      }),
       body: { type: 'object', properties: { userId: id, completedAt: isoTime }, required: ['userId'], additionalProperties: false },
       handler: async (req) => {
         const body = req.body as { userId: number; completedAt?: string };
-        const courseId = idParam(req.params.id, 'Course');
+        const courseId = req.params.id!;
         const completedAt = body.completedAt === undefined ? undefined : Date.parse(body.completedAt);
         if (completedAt !== undefined && completedAt > site.db.now() + 60_000) {
           throw invalid('COMPLETEDAT_IN_FUTURE', 'completedAt must not be in the future', [{ path: 'completedAt', code: 'IN_FUTURE', message: 'completedAt must not be in the future' }]);
@@ -232,9 +314,11 @@ export function learningRoutes(site: Site): ApiRoute[] {
       summary: 'Create a program with its course sets',
       tags: ['programs'],
       access: 'admin',
+      params: noParams,
+      query: noQuery,
       successStatus: 201,
       body: { type: 'object', properties: programFields, required: ['shortname', 'fullname', 'courseSets'], additionalProperties: false },
-      response: programView,
+      response: programWithJob,
       handler: async (req) => {
         const { program, jobId } = await services().programs.create(req.body as ProgramInput);
         return { status: 201, body: { ...program, jobId } };
@@ -246,8 +330,10 @@ export function learningRoutes(site: Site): ApiRoute[] {
       summary: 'A program and its structure',
       tags: ['programs'],
       access: 'user',
+      params: idParams,
+      query: noQuery,
       response: programView,
-      handler: async (req) => ({ body: await services().programs.get(idParam(req.params.id, 'Program')) }),
+      handler: async (req) => ({ body: await services().programs.get(req.params.id!) }),
     },
     {
       method: 'patch',
@@ -255,10 +341,12 @@ export function learningRoutes(site: Site): ApiRoute[] {
       summary: 'Change a program; a new courseSets list replaces the structure and recomputes learners in the background',
       tags: ['programs'],
       access: 'admin',
+      params: idParams,
+      query: noQuery,
       body: { type: 'object', properties: programFields, additionalProperties: false },
-      response: programView,
+      response: programWithJob,
       handler: async (req) => {
-        const { program, jobId } = await services().programs.update(idParam(req.params.id, 'Program'), req.body as ProgramPatch);
+        const { program, jobId } = await services().programs.update(req.params.id!, req.body as ProgramPatch);
         return { body: { ...program, jobId } };
       },
     },
@@ -268,9 +356,12 @@ export function learningRoutes(site: Site): ApiRoute[] {
       summary: "A learner's state in a program",
       tags: ['programs'],
       access: 'user',
+      params: pathParams({ id, userId: UserId }),
+      query: noQuery,
+      response: learnerProgramView,
       handler: async (req) => {
-        const programId = idParam(req.params.id, 'Program');
-        const userId = idParam(req.params.userId, 'User');
+        const programId = req.params.id!;
+        const userId = req.params.userId!;
         if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden("You may only read your own program progress");
         const { programId: _p, userId: _u, ...view } = await services().programs.learnerStatus(programId, userId);
         return { body: view };
