@@ -62,7 +62,7 @@ describe('HTTP contract', () => {
     });
 
     it('defaults to "every :name is an id" and "no query parameters" for routes that declare nothing', () => {
-      const route = { path: '/programs/:id/learners/:userId' };
+      const route: { path: string; query?: undefined } = { path: '/programs/:id/learners/:userId' };
       expect(validator.params(paramsSchemaOf(route), { id: '1', userId: '2' })).to.deep.equal({ id: 1, userId: 2 });
       expect(thrown(() => validator.params(paramsSchemaOf(route), { id: '1', userId: 'x' })).status).to.equal(404);
       expect(querySchemaOf(route)).to.equal(noQuery);
