@@ -53,7 +53,8 @@ export { isAncestryOnlyChange } from './kernel/hooks/core-hooks';
 export type { ExtensionPointMap, ExtensionPointName } from './kernel/extensions';
 export { createHierarchySource, type AssignmentSource, type RuleInstance, type SourceRule, type SourceContext, type DueDateEvent, type DueRule, type HierarchyInstance } from './modules/assignment/index';
 
-export type { ApiRoute, ApiRequest, ApiResponse, PageRoute, RouteAccess, AuthUser, JsonSchema, HttpMethod } from './kernel/http/routes';
+export type { ApiRoute, ApiRequest, ApiResponse, PageRoute, RouteAccess, AuthUser, JsonSchema, HttpMethod, RouteParams } from './kernel/http/routes';
+export { Id, UserId, parseId, pathParams, queryParams, noParams, noQuery, pagingQuery, object, component, MAX_LIMIT, MAX_OFFSET } from './kernel/http/contract';
 export type { JobContext, JobDefinition, JobHandler, ScheduleDefinition, EnqueueOptions, JobStatus, JobState } from './kernel/jobs/types';
 export type { ThemeRegistrar } from './kernel/themes/types';
 

@@ -1,6 +1,6 @@
 import type { Migration } from '../../core/kernel/db/migrations';
 
-/** The background job queue and the run bookkeeping of scheduled tasks (see core/jobs/queue.ts). */
+/** The background job queue and the run bookkeeping of scheduled tasks (see core/kernel/jobs/queue.ts). */
 export const jobs: Migration = {
   name: '0002_jobs',
   async up(knex) {

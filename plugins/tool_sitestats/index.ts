@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { definePlugin } from '../../core/index';
+import { definePlugin, noParams, noQuery } from '../../core/index';
 import type { JobState } from '../../core/index';
 
 /** What the summary route returns and a snapshot row records. */
@@ -47,8 +47,11 @@ export default definePlugin({
       summary: 'Counts of users, enabled plugins and background jobs by state',
       tags: ['tool_sitestats'],
       access: 'admin',
+      params: noParams,
+      query: noQuery,
       response: {
         type: 'object',
+        required: ['users', 'enabledPlugins', 'jobs', 'lastSnapshotAt'],
         properties: {
           users: { type: 'integer' },
           enabledPlugins: { type: 'integer' },

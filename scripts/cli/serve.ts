@@ -2,6 +2,7 @@ import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import { createSite, type Site } from '../../core/site';
 import { createApp } from '../../core/kernel/http/app';
+import { createHttpServer } from '../../core/kernel/http/server';
 
 export interface ServeOptions {
   port: number;
@@ -47,7 +48,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   await site.start();
   const app = createApp(site);
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(options.port, () => resolve(s));
+    const s = createHttpServer(app).listen(options.port, () => resolve(s));
   });
   // Longer than typical proxy/client idle timeouts, so a reused keep-alive socket is never closed
   // under a client that is just about to send on it.

@@ -32,7 +32,14 @@ describe('HTTP app', () => {
   const created: unknown[] = [];
 
   const widgetRoutes = (): ApiRoute[] => [
-    { method: 'get', path: '/widgets/:id', summary: 'Read a widget', access: 'user', handler: (req) => ({ body: { id: Number(req.params.id), by: req.user!.username } }) },
+    {
+      method: 'get',
+      path: '/widgets/:id',
+      summary: 'Read a widget',
+      access: 'user',
+      response: { type: 'object', properties: { id: { type: 'integer' }, by: { type: 'string' } } },
+      handler: (req) => ({ body: { id: req.params.id, by: req.user!.username } }),
+    },
     {
       method: 'post',
       path: '/widgets',
@@ -40,12 +47,20 @@ describe('HTTP app', () => {
       access: 'admin',
       body: widgetSchema,
       successStatus: 201,
+      response: { type: 'object', properties: { ok: { type: 'boolean' } } },
       handler: (req) => {
         created.push(req.body);
         return { body: { ok: true } };
       },
     },
-    { method: 'get', path: '/widgets-public', summary: 'Public', access: 'public', handler: (req) => ({ body: { user: req.user?.username ?? null } }) },
+    {
+      method: 'get',
+      path: '/widgets-public',
+      summary: 'Public',
+      access: 'public',
+      response: { type: 'object', properties: { user: { type: ['string', 'null'] } } },
+      handler: (req) => ({ body: { user: req.user?.username ?? null } }),
+    },
   ];
   const registerWidgets = () => {
     const registrar = site.routes.registrarFor('local_widgets');

@@ -7,10 +7,12 @@ import type { KernelCore as Kernel } from '../parts';
 import { projectRoot } from '../config';
 import { WaymarkError, notFound, type ErrorDetail } from '../errors';
 import { resolveApiToken } from '../auth/tokens';
-import type { AuthUser, OwnedApiRoute, OwnedPageRoute, RouteAccess } from './routes';
+import { paramsSchemaOf, querySchemaOf, type AuthUser, type OwnedApiRoute, type OwnedPageRoute, type RouteAccess, type RouteParams } from './routes';
+import { noQuery } from './contract';
 import type { PageRenderOptions } from './request';
-import { buildOpenApiDocument } from './openapi';
-import { createBodyValidator, type BodyValidator } from './validation';
+import { ERROR_SCHEMA, buildOpenApiDocument } from './openapi';
+import { createBodyValidator, createRequestValidator, createResponseChecker, type BodyValidator, type RequestValidator, type ResponseChecker } from './validation';
+import { boundBodies, boundUrls } from './input-limits';
 import { createSessionMiddleware, resolveSessionUser } from '../auth/sessions';
 import { createCsrfMiddleware } from '../auth/csrf';
 import { createAuthRouter, loginRedirectFor } from '../auth/login';
@@ -22,6 +24,13 @@ import { renderPage } from './render-page';
 export interface AppOptions {
   /** Largest accepted request body; default `1mb`. */
   bodyLimit?: string;
+  /**
+   * Check every API response body against the matched route's declared schema (errors against the
+   * error shape). A mismatch becomes a 500 RESPONSE_SCHEMA_MISMATCH naming the route and the schema
+   * path, so a test that meets it fails loudly. Default: on when WAYMARK_VALIDATE_RESPONSES=1 (the
+   * test suites set it), off in production.
+   */
+  validateResponses?: boolean;
 }
 
 const API_BASE = '/api/v1';
@@ -38,9 +47,12 @@ const packageVersion = (() => {
 
 const unauthenticated = (message = 'A valid bearer token is required'): WaymarkError => new WaymarkError('UNAUTHENTICATED', message, 401);
 
-/** True for requests the JSON error format applies to. */
+/**
+ * True for requests the JSON error format applies to: anything below `/api` in any letter case. The
+ * API itself only answers the exact lower-case prefix, so `/API/v1/...` is a JSON 404.
+ */
 function isApiRequest(req: Request): boolean {
-  return req.originalUrl === '/api' || req.originalUrl.startsWith('/api/') || req.originalUrl.startsWith('/api?');
+  return /^\/api(?:[/?]|$)/i.test(req.originalUrl);
 }
 
 /**
@@ -119,21 +131,53 @@ function mount(site: Kernel, router: Router, route: { method: string; path: stri
   }
 }
 
-function apiHandler(site: Kernel, route: OwnedApiRoute, validator: BodyValidator): RequestHandler {
+interface ApiValidators {
+  body: BodyValidator;
+  request: RequestValidator;
+  responses: ResponseChecker | null;
+}
+
+/** The 500 a response that does not match its declared schema becomes under `validateResponses`. */
+function responseMismatch(route: string, status: number, mismatches: ReturnType<ResponseChecker['check']>): WaymarkError {
+  return new WaymarkError(
+    'RESPONSE_SCHEMA_MISMATCH',
+    `The ${status} response of ${route} does not match its declared schema: ${mismatches.map((m) => `${m.path} ${m.message} (schema ${m.schemaPath})`).join('; ')}`,
+    500,
+    mismatches.map((m) => ({ path: m.path, code: m.schemaPath, message: m.message })),
+  );
+}
+
+function apiHandler(site: Kernel, route: OwnedApiRoute, validators: ApiValidators): RequestHandler {
+  const name = `${route.method.toUpperCase()} ${API_BASE}${route.path}`;
+  const paramsSchema = paramsSchemaOf(route);
+  const querySchema = querySchemaOf(route);
   return async (req, res, next) => {
     try {
       const user = await resolveBearerUser(site, req);
       checkAccess(route.access, user);
-      const body = route.body ? validator.validate(route.body, req.body) : req.body;
+      const params = validators.request.params(paramsSchema, req.params as Record<string, string>);
+      const query = validators.request.query(querySchema, req.query as Record<string, unknown>);
+      const body = route.body ? validators.body.validate(route.body, req.body) : req.body;
       const result = await route.handler({
-        params: { ...(req.params as Record<string, string>) },
-        query: req.query as Record<string, unknown>,
+        params: params as RouteParams,
+        query,
         body,
         user,
         reqId: req.reqId,
         logger: req.logger,
       });
       const status = result?.status ?? route.successStatus ?? 200;
+      if (validators.responses && status !== 204) {
+        const mismatches = route.response
+          ? validators.responses.check(name, status, route.response, result?.body)
+          : [{ route: name, status, path: '/', schemaPath: '#', message: 'the route declares no response schema' }];
+        if (mismatches.length) {
+          const error = responseMismatch(name, status, mismatches);
+          // Also on stderr: a test that only reports "expected 200, got 500" still shows why.
+          process.emitWarning(error.message, 'ResponseSchemaMismatch');
+          throw error;
+        }
+      }
       if (result?.body === undefined) res.status(status).end();
       else res.status(status).json(result.body);
     } catch (error) {
@@ -178,7 +222,12 @@ function toWaymarkError(error: unknown): WaymarkError | null {
  */
 export function createApp(site: Kernel, options: AppOptions = {}): express.Express {
   const app = express();
-  const validator = createBodyValidator(site.logger);
+  const validateResponses = options.validateResponses ?? process.env.WAYMARK_VALIDATE_RESPONSES === '1';
+  const validators: ApiValidators = {
+    body: createBodyValidator(site.logger),
+    request: createRequestValidator(site.logger),
+    responses: validateResponses ? createResponseChecker() : null,
+  };
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
 
@@ -198,11 +247,13 @@ export function createApp(site: Kernel, options: AppOptions = {}): express.Expre
     }
     next();
   });
+  app.use(boundUrls());
   app.use(stageRouter(site, 'early'));
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   const limit = options.bodyLimit ?? '1mb';
   app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit }));
+  app.use(boundBodies());
 
   app.get('/healthz', async (req, res) => {
     try {
@@ -214,18 +265,25 @@ export function createApp(site: Kernel, options: AppOptions = {}): express.Expre
     }
   });
 
-  app.get(`${API_BASE}/openapi.json`, (_req, res) => {
+  // The API prefix is case-sensitive (Express matches case-insensitively by default): `/API/v1/...`
+  // is not the API, and falls through to the JSON 404 below.
+  const exactApiPrefix = (req: Request): boolean => req.originalUrl.startsWith(`${API_BASE}/`) || req.originalUrl.startsWith(`${API_BASE}?`);
+  app.get(`${API_BASE}/openapi.json`, (req, res, next) => {
+    if (!exactApiPrefix(req)) return next();
+    try {
+      validators.request.query(noQuery, req.query as Record<string, unknown>);
+    } catch (error) {
+      return next(error);
+    }
     res.json(buildOpenApiDocument(site.routes.api(), { version: packageVersion, basePath: API_BASE }));
   });
 
-  app.use(
-    API_BASE,
-    dynamicRouter(site, () => {
-      const router = express.Router();
-      for (const route of site.routes.api()) mount(site, router, route, apiHandler(site, route, validator));
-      return router;
-    }),
-  );
+  const apiDispatch = dynamicRouter(site, () => {
+    const router = express.Router({ caseSensitive: true });
+    for (const route of site.routes.api()) mount(site, router, route, apiHandler(site, route, validators));
+    return router;
+  });
+  app.use(API_BASE, (req, res, next) => (exactApiPrefix(req) ? apiDispatch(req, res, next) : next()));
   app.use('/api', (req, _res, next) => next(new WaymarkError('NOT_FOUND', `No API route ${req.method} ${req.originalUrl.split('?')[0]}`, 404)));
 
   app.use(
@@ -286,6 +344,15 @@ export function createApp(site: Kernel, options: AppOptions = {}): express.Expre
     }
     if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
     if (isApiRequest(req)) {
+      if (validators.responses) {
+        const mismatches = validators.responses.check(`${req.method} ${req.originalUrl.split('?')[0]}`, status, ERROR_SCHEMA, body);
+        if (mismatches.length) {
+          const mismatch = responseMismatch(`the error response to ${req.method} ${req.originalUrl.split('?')[0]}`, status, mismatches);
+          process.emitWarning(mismatch.message, 'ResponseSchemaMismatch');
+          res.status(500).json(mismatch.toJSON());
+          return;
+        }
+      }
       res.status(status).json(body);
       return;
     }

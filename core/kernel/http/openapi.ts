@@ -1,4 +1,5 @@
-import type { JsonSchema, OwnedApiRoute } from './routes';
+import { paramsSchemaOf, querySchemaOf, type JsonSchema, type OwnedApiRoute } from './routes';
+import { componentName } from './contract';
 
 /** The parts of an OpenAPI 3.1 document Waymark produces. */
 export interface OpenApiDocument {
@@ -20,7 +21,7 @@ export interface OpenApiOperation {
   summary: string;
   tags: string[];
   security: Array<Record<string, string[]>>;
-  parameters?: Array<{ name: string; in: 'path'; required: true; schema: JsonSchema }>;
+  parameters?: Array<{ name: string; in: 'path' | 'query'; required: boolean; schema: JsonSchema; description?: string }>;
   requestBody?: { required: true; content: { 'application/json': { schema: JsonSchema } } };
   responses: Record<string, { description: string; content?: { 'application/json': { schema: JsonSchema } } } | { $ref: string }>;
   'x-waymark-owner': string;
@@ -33,7 +34,8 @@ export interface OpenApiOptions {
   basePath?: string;
 }
 
-const ERROR_SCHEMA: JsonSchema = {
+/** The one error shape of every API error response. */
+export const ERROR_SCHEMA: JsonSchema = {
   type: 'object',
   required: ['error'],
   properties: {
@@ -62,6 +64,27 @@ const STANDARD_RESPONSES: Record<string, string> = {
   Unprocessable: 'Valid JSON whose meaning is invalid',
 };
 
+/**
+ * A copy of a response schema in which every schema named with `component()` is replaced by a
+ * `$ref` to `components/schemas/<name>` (and recorded there once).
+ */
+function withRefs(schema: unknown, components: Record<string, JsonSchema>): JsonSchema {
+  const walk = (node: unknown, top: boolean): unknown => {
+    if (Array.isArray(node)) return node.map((n) => walk(n, false));
+    if (!node || typeof node !== 'object') return node;
+    const name = componentName(node);
+    if (name && !top) {
+      if (!(name in components)) {
+        components[name] = {}; // placeholder: a schema that contains itself stays finite
+        components[name] = walk(node, true) as JsonSchema;
+      }
+      return { $ref: `#/components/schemas/${name}` };
+    }
+    return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, k === 'enum' || k === 'const' || k === 'default' ? v : walk(v, false)]));
+  };
+  return walk(schema, false) as JsonSchema;
+}
+
 /** Express `/programs/:id` as OpenAPI `/programs/{id}`, plus the parameter names in order. */
 export function toOpenApiPath(expressPath: string): { path: string; params: string[] } {
   const params: string[] = [];
@@ -88,6 +111,7 @@ function operationId(route: OwnedApiRoute): string {
  */
 export function buildOpenApiDocument(routes: readonly OwnedApiRoute[], options: OpenApiOptions): OpenApiDocument {
   const paths: OpenApiDocument['paths'] = {};
+  const components: Record<string, JsonSchema> = {};
   const tagNames = new Set<string>();
   for (const route of routes) {
     const { path, params } = toOpenApiPath(route.path);
@@ -98,11 +122,14 @@ export function buildOpenApiDocument(routes: readonly OwnedApiRoute[], options: 
       [success]:
         success === '204'
           ? { description: 'Done' }
-          : { description: 'Success', content: { 'application/json': { schema: route.response ?? {} } } },
+          : { description: 'Success', content: { 'application/json': { schema: route.response ? withRefs(route.response, components) : {} } } },
     };
     if (route.body) responses['400'] = { $ref: '#/components/responses/BadRequest' };
     if (route.access !== 'public') responses['401'] = { $ref: '#/components/responses/Unauthenticated' };
     if (route.access === 'admin') responses['403'] = { $ref: '#/components/responses/Forbidden' };
+    const query = querySchemaOf(route);
+    const queryNames = Object.keys((query.properties ?? {}) as object);
+    if (route.body || queryNames.length || query.additionalProperties === false) responses['400'] = { $ref: '#/components/responses/BadRequest' };
     if (params.length) responses['404'] = { $ref: '#/components/responses/NotFound' };
     if (route.method !== 'get') responses['422'] = { $ref: '#/components/responses/Unprocessable' };
     const op: OpenApiOperation = {
@@ -114,7 +141,17 @@ export function buildOpenApiDocument(routes: readonly OwnedApiRoute[], options: 
       'x-waymark-owner': route.owner,
       'x-waymark-access': route.access,
     };
-    if (params.length) op.parameters = params.map((name) => ({ name, in: 'path', required: true, schema: { type: 'string' } }));
+    const paramSchemas = (paramsSchemaOf(route).properties ?? {}) as Record<string, JsonSchema>;
+    const required = new Set((query.required ?? []) as string[]);
+    const parameters: NonNullable<OpenApiOperation['parameters']> = [
+      ...params.map((name) => ({ name, in: 'path' as const, required: true, schema: paramSchemas[name] ?? { type: 'string' } })),
+      ...queryNames.map((name) => {
+        const schema = (query.properties as Record<string, JsonSchema>)[name]!;
+        const description = typeof schema.description === 'string' ? schema.description : undefined;
+        return { name, in: 'query' as const, required: required.has(name), schema, ...(description ? { description } : {}) };
+      }),
+    ];
+    if (parameters.length) op.parameters = parameters;
     if (route.body) op.requestBody = { required: true, content: { 'application/json': { schema: route.body } } };
     (paths[path] ??= {})[route.method] = op;
   }
@@ -135,7 +172,7 @@ export function buildOpenApiDocument(routes: readonly OwnedApiRoute[], options: 
     paths,
     components: {
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API token from `npx waymark token create USERNAME`' } },
-      schemas: { Error: ERROR_SCHEMA },
+      schemas: { Error: ERROR_SCHEMA, ...Object.fromEntries(Object.entries(components).sort(([a], [b]) => a.localeCompare(b))) },
       responses,
     },
   };

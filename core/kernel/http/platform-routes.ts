@@ -1,11 +1,17 @@
 import type { KernelCore } from '../parts';
 import type { PluginManager } from '../plugins/manager';
+import type { ApiRequest, ApiRoute, JsonSchema } from './routes';
 
 type Kernel = KernelCore & { readonly plugins: PluginManager };
-import type { ApiRoute, JsonSchema } from './routes';
 import { notFound } from '../errors';
+import { PLUGIN_ID_PATTERN } from '../plugins/manifest';
+import { component, noParams, noQuery, pathParams } from '../http/contract';
 
-const pluginInfoSchema: JsonSchema = {
+/** The `:id` of a plugin route: a string (its params schema says so), unlike the numeric ids elsewhere. */
+const pluginId = (req: ApiRequest): string => String(req.params.id);
+const pluginParams = pathParams({ id: { type: 'string', pattern: PLUGIN_ID_PATTERN, maxLength: 100, description: 'Plugin id (frankenstyle type_name)' } });
+
+const pluginInfoSchema: JsonSchema = component('Plugin', {
   type: 'object',
   required: ['id', 'name', 'state', 'enabled'],
   properties: {
@@ -19,11 +25,11 @@ const pluginInfoSchema: JsonSchema = {
     errorMessage: { type: ['string', 'null'] },
     requires: { type: 'object', additionalProperties: { type: 'string' } },
   },
-};
+});
 
-const jobStatusSchema: JsonSchema = {
+const jobStatusSchema: JsonSchema = component('JobStatus', {
   type: 'object',
-  required: ['id', 'name', 'state', 'attempts'],
+  required: ['id', 'name', 'state', 'attempts', 'maxAttempts', 'progress', 'result', 'lastError', 'runAt', 'createdAt', 'startedAt', 'finishedAt'],
   properties: {
     id: { type: 'integer' },
     name: { type: 'string' },
@@ -34,13 +40,14 @@ const jobStatusSchema: JsonSchema = {
       type: ['object', 'null'],
       properties: { done: { type: 'number' }, total: { type: 'number' }, message: { type: ['string', 'null'] } },
     },
-    result: {},
+    result: { description: 'What the job handler returned (any JSON), null until done' },
     lastError: { type: ['string', 'null'] },
+    runAt: { type: 'string', format: 'date-time' },
     createdAt: { type: 'string', format: 'date-time' },
     startedAt: { type: ['string', 'null'], format: 'date-time' },
     finishedAt: { type: ['string', 'null'], format: 'date-time' },
   },
-};
+});
 
 /** REST routes of the platform (plugins, jobs). All are for site administrators. */
 export function registerPlatformRoutes(site: Kernel): void {
@@ -56,6 +63,8 @@ function platformRoutes(site: Kernel): ApiRoute[] {
       summary: 'List plugins with their state',
       tags: ['plugins'],
       access: 'admin',
+      params: noParams,
+      query: noQuery,
       response: { type: 'object', required: ['plugins'], properties: { plugins: { type: 'array', items: pluginInfoSchema } } },
       handler: async () => ({ body: { plugins: await site.plugins.list() } }),
     },
@@ -65,8 +74,10 @@ function platformRoutes(site: Kernel): ApiRoute[] {
       summary: 'Enable a plugin (its hooks and routes take effect at once)',
       tags: ['plugins'],
       access: 'admin',
+      params: pluginParams,
+      query: noQuery,
       response: pluginInfoSchema,
-      handler: async (req) => ({ body: await site.plugins.enable(req.params.id!) }),
+      handler: async (req) => ({ body: await site.plugins.enable(pluginId(req)) }),
     },
     {
       method: 'post',
@@ -74,8 +85,10 @@ function platformRoutes(site: Kernel): ApiRoute[] {
       summary: 'Disable a plugin (its hooks and routes stop at once)',
       tags: ['plugins'],
       access: 'admin',
+      params: pluginParams,
+      query: noQuery,
       response: pluginInfoSchema,
-      handler: async (req) => ({ body: await site.plugins.disable(req.params.id!) }),
+      handler: async (req) => ({ body: await site.plugins.disable(pluginId(req)) }),
     },
     {
       method: 'get',
@@ -83,11 +96,12 @@ function platformRoutes(site: Kernel): ApiRoute[] {
       summary: 'Status and progress of a background job',
       tags: ['jobs'],
       access: 'admin',
+      params: pathParams(['id']),
+      query: noQuery,
       response: jobStatusSchema,
       handler: async (req) => {
-        const raw = req.params.id!;
-        const status = /^[1-9][0-9]{0,15}$/.test(raw) ? await site.jobs.status(Number(raw)) : null;
-        if (!status) throw notFound('Job', raw);
+        const status = await site.jobs.status(req.params.id!);
+        if (!status) throw notFound('Job', req.params.id);
         return { body: status };
       },
     },

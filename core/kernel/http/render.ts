@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { invalid, notFound } from '../errors';
+import { parseId } from '../http/contract';
 
 /**
  * Renders a page with what every form needs: the CSRF token (set on res.locals by the session
@@ -29,9 +30,9 @@ const NOTICES: Record<string, string> = {
 
 /** `/things/:id` parameter as a positive integer; anything else is a 404 (not a 400) on pages. */
 export function pageId(value: unknown, what: string): number {
-  const text = String(value ?? '');
-  if (!/^[1-9][0-9]{0,9}$/.test(text)) throw notFound(what, text);
-  return Number(text);
+  const id = parseId(value);
+  if (id === null) throw notFound(what, String(value ?? ''));
+  return id;
 }
 
 /** A form field as one trimmed string ('' when absent). */

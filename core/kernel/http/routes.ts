@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../logging';
+import { noQuery, pathParams } from './contract';
 
 /** A JSON Schema object (draft 2020-12 subset that Ajv and OpenAPI 3.1 share). */
 export type JsonSchema = Record<string, unknown>;
@@ -19,9 +20,17 @@ export interface AuthUser {
   timezone: string;
 }
 
-export interface ApiRequest<Body = unknown> {
-  params: Record<string, string>;
-  query: Record<string, unknown>;
+/**
+ * Path parameters after validation against the route's `params` schema: ids arrive as numbers,
+ * other parameters as the types their schema declares.
+ */
+export type RouteParams = Readonly<Record<string, number>>;
+
+export interface ApiRequest<Body = unknown, Params = RouteParams, Query = Record<string, unknown>> {
+  /** Validated against the route's `params` schema (a mismatch is 404 before the handler runs). */
+  params: Params;
+  /** Validated against the route's `query` schema (unknown or invalid parameters are 400), defaults applied. */
+  query: Query;
   /** Already validated against the route's `body` schema. */
   body: Body;
   /** null only on `public` routes. */
@@ -39,19 +48,33 @@ export interface ApiResponse {
  * A REST route under `/api/v1`. The same schemas validate requests (Ajv) and describe the route
  * in `/api/v1/openapi.json`, so the document can never drift from what is enforced.
  */
-export interface ApiRoute<Body = unknown> {
+export interface ApiRoute<Body = unknown, Params = RouteParams, Query = Record<string, unknown>> {
   method: HttpMethod;
   /** Express-style path below /api/v1, e.g. `/programs/:id`. */
   path: string;
   summary: string;
   tags?: string[];
   access: RouteAccess;
+  /**
+   * Path parameters as an object schema (see `pathParams()`); values are coerced from strings
+   * strictly (plain decimal integers only) and anything that does not match is 404. Default: every
+   * `:name` in the path is an id (positive integer).
+   */
+  params?: JsonSchema;
+  /**
+   * Query parameters as an object schema (see `queryParams()`); an unknown parameter or a value
+   * outside its schema is 400. Default: no query parameters.
+   */
+  query?: JsonSchema;
   body?: JsonSchema;
-  /** Response body schema for status 200/201 (documentation). */
+  /**
+   * Response body schema for the success status. Documented in the OpenAPI document and checked
+   * against every response when the app runs with `validateResponses` (the test suites do).
+   */
   response?: JsonSchema;
   /** Status code of a successful call; default 200. */
   successStatus?: number;
-  handler(req: ApiRequest<Body>): Promise<ApiResponse> | ApiResponse;
+  handler(req: ApiRequest<Body, Params, Query>): Promise<ApiResponse> | ApiResponse;
 }
 
 /** A server-rendered page or form post; handlers use Express directly and render via res.locals.render. */
@@ -78,7 +101,7 @@ export interface StageRoute {
 
 /** Where routes are declared; recorded against their owner (core, a module or a plugin id). */
 export interface RouteRegistrar {
-  api<Body = unknown>(route: ApiRoute<Body>): void;
+  api<Body = unknown, Params = RouteParams, Query = Record<string, unknown>>(route: ApiRoute<Body, Params, Query>): void;
   page(route: PageRoute): void;
   stage(route: StageRoute): void;
 }
@@ -106,7 +129,8 @@ export class RouteTable {
   registrarFor(owner: string): RouteRegistrar {
     return {
       api: (route) => {
-        this.apiRoutes.push({ ...(route as ApiRoute), owner });
+        const declared = route as unknown as ApiRoute;
+        this.apiRoutes.push({ ...declared, owner, params: paramsSchemaOf(declared), query: querySchemaOf(declared) });
         this.version++;
       },
       page: (route) => {
@@ -140,6 +164,16 @@ export class RouteTable {
   get revision(): number {
     return this.version;
   }
+}
+
+/** A route's `params` schema: the declared one, or by default every `:name` in its path is an id. */
+export function paramsSchemaOf(route: Pick<ApiRoute, 'path' | 'params'>): JsonSchema {
+  return route.params ?? pathParams([...route.path.matchAll(/:([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!));
+}
+
+/** A route's `query` schema: the declared one, or by default no query parameters at all. */
+export function querySchemaOf(route: Pick<ApiRoute, 'query'>): JsonSchema {
+  return route.query ?? noQuery;
 }
 
 export type { RequestHandler };

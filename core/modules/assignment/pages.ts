@@ -6,6 +6,7 @@ import type { AssignmentSite } from './site';
 import type { AssignmentRuleInput, AssignmentService, ExceptionAction } from './service';
 import type { DueRule } from './types';
 import { field, fields, pageId, renderView } from '../../kernel/http/render';
+import { parseId } from '../../kernel/http/contract';
 
 export const EXCEPTION_TYPES = [
   { value: 'already_assigned', label: 'Already assigned' },
@@ -25,7 +26,7 @@ export function ruleFromForm(body: unknown): AssignmentRuleInput {
   const source = field(body, 'source');
   const instanceText = field(body, 'instanceId');
   if (!source) problems.push({ path: 'source', code: 'REQUIRED', message: 'Choose who to assign' });
-  if (!/^[1-9][0-9]{0,9}$/.test(instanceText)) problems.push({ path: 'instanceId', code: 'REQUIRED', message: 'Enter the id of the user, audience, position, organisation or manager job assignment' });
+  if (parseId(instanceText) === null) problems.push({ path: 'instanceId', code: 'REQUIRED', message: 'Enter the id of the user, audience, position, organisation or manager job assignment' });
   let due: DueRule = null;
   const kind = field(body, 'dueKind') || 'none';
   if (kind === 'fixed') {
@@ -39,7 +40,7 @@ export function ruleFromForm(body: unknown): AssignmentRuleInput {
     const eventInstance = field(body, 'dueInstanceId');
     if (!within) problems.push({ path: 'dueWithin', code: 'REQUIRED', message: 'Enter a duration such as P1M' });
     if (!event) problems.push({ path: 'dueEvent', code: 'REQUIRED', message: 'Choose the event the due date counts from' });
-    if (eventInstance && !/^[1-9][0-9]{0,9}$/.test(eventInstance)) problems.push({ path: 'dueInstanceId', code: 'NOT_AN_INTEGER', message: 'The event’s course, program or profile field id must be a whole number' });
+    if (eventInstance && parseId(eventInstance) === null) problems.push({ path: 'dueInstanceId', code: 'NOT_AN_INTEGER', message: 'The event’s course, program or profile field id must be a whole number' });
     due = { within, event, ...(eventInstance ? { instanceId: Number(eventInstance) } : {}) };
   }
   if (problems.length) throw invalid('RULE_FORM_INVALID', problems[0]!.message, problems);
@@ -118,7 +119,7 @@ export function registerAssignmentPages(site: AssignmentSite, pages: RouteRegist
   const showExceptions = async (req: Request, res: Response, filter: Record<string, unknown>, errors: string[] = [], status?: number): Promise<void> => {
     const type = typeof filter.type === 'string' && EXCEPTION_TYPES.some((t) => t.value === filter.type) ? filter.type : '';
     const programText = typeof filter.program === 'string' ? filter.program : '';
-    const programId = /^[1-9][0-9]{0,9}$/.test(programText) ? Number(programText) : null;
+    const programId = parseId(programText);
     const where: string[] = ["e.status = 'open'"];
     const binds: Array<string | number> = [];
     if (type) {
@@ -165,7 +166,7 @@ export function registerAssignmentPages(site: AssignmentSite, pages: RouteRegist
     path: '/admin/exceptions/resolve',
     access: 'admin',
     async handler(req, res) {
-      const ids = fields(req.body, 'exceptionIds').filter((v) => /^[1-9][0-9]{0,9}$/.test(v)).map(Number);
+      const ids = fields(req.body, 'exceptionIds').flatMap((v) => parseId(v) ?? []);
       const action = field(req.body, 'action') as ExceptionAction;
       const problems: string[] = [];
       if (!ids.length) problems.push('Select at least one exception');

@@ -1,14 +1,11 @@
-import type { ApiRequest, ApiRoute, JsonSchema } from '../../kernel/http/routes';
-import { forbidden, notFound } from '../../kernel/errors';
+import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
+import { forbidden } from '../../kernel/errors';
+import { Id, UserId, component, dateTime, noQuery, object, pathParams, queryParams } from '../../kernel/http/contract';
 import type { AssignmentRuleInput, AssignmentService, ExceptionAction } from './service';
 import type { DueRule } from './types';
 
-function idParam(req: ApiRequest, name: string, what: string): number {
-  const raw = req.params[name] ?? '';
-  const value = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(value)) throw notFound(what, raw);
-  return value;
-}
+const programParams = pathParams(['id']);
+const ruleParams = pathParams(['id', 'ruleId']);
 
 const dueSchema: JsonSchema = {
   oneOf: [
@@ -36,8 +33,9 @@ const ruleBody: JsonSchema = {
   additionalProperties: true,
 };
 
-const ruleResponse: JsonSchema = {
+const ruleResponse: JsonSchema = component('AssignmentRule', {
   type: 'object',
+  required: ['id', 'programId', 'source', 'instance', 'due', 'description', 'status', 'memberCount', 'createdAt', 'updatedAt'],
   properties: {
     id: { type: 'integer' },
     programId: { type: 'integer' },
@@ -50,7 +48,42 @@ const ruleResponse: JsonSchema = {
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
   },
+});
+
+const ruleAndJob = object({ rule: ruleResponse, jobId: Id });
+
+const exceptionSummary = {
+  id: Id,
+  type: { type: 'string' },
+  status: { type: 'string' },
+  raisedAt: dateTime,
+  explanation: { type: 'string' },
 };
+
+const exceptionView: JsonSchema = component(
+  'AssignmentException',
+  object({
+    id: Id,
+    programId: Id,
+    userId: Id,
+    learner: object({ id: Id, username: { type: 'string' }, fullname: { type: 'string' } }),
+    type: exceptionSummary.type,
+    status: exceptionSummary.status,
+    raisedAt: dateTime,
+    explanation: { type: 'string' },
+  }),
+);
+
+const learnerAssignment: JsonSchema = component(
+  'LearnerAssignment',
+  object({
+    assigned: { type: 'boolean' },
+    status: { enum: ['active', 'future', 'exception', 'unassigned'] },
+    dueAt: { type: ['string', 'null'], format: 'date-time' },
+    assignedAt: { type: ['string', 'null'], format: 'date-time' },
+    exception: { anyOf: [object(exceptionSummary), { type: 'null' }] },
+  }),
+);
 
 /** REST routes of assignment rules and exceptions (DOMAIN 4, API.md). */
 export function assignmentRoutes(service: () => AssignmentService): ApiRoute[] {
@@ -61,11 +94,13 @@ export function assignmentRoutes(service: () => AssignmentService): ApiRoute[] {
       summary: 'Add an assignment rule; its members are synced by a background job (jobId)',
       tags: ['assignment'],
       access: 'admin',
+      params: programParams,
+      query: noQuery,
       body: ruleBody,
       successStatus: 201,
-      response: { type: 'object', properties: { rule: ruleResponse, jobId: { type: 'integer' } } },
+      response: ruleAndJob,
       handler: async (req) => {
-        const result = await service().addRule(idParam(req, 'id', 'Program'), req.body as AssignmentRuleInput);
+        const result = await service().addRule(req.params.id!, req.body as AssignmentRuleInput);
         return { status: 201, body: result };
       },
     },
@@ -75,8 +110,10 @@ export function assignmentRoutes(service: () => AssignmentService): ApiRoute[] {
       summary: 'Assignment rules of a program, with descriptions and member counts',
       tags: ['assignment'],
       access: 'admin',
-      response: { type: 'object', properties: { rules: { type: 'array', items: ruleResponse } } },
-      handler: async (req) => ({ body: { rules: await service().listRules(idParam(req, 'id', 'Program')) } }),
+      params: programParams,
+      query: noQuery,
+      response: object({ rules: { type: 'array', items: ruleResponse } }),
+      handler: async (req) => ({ body: { rules: await service().listRules(req.params.id!) } }),
     },
     {
       method: 'patch',
@@ -84,10 +121,13 @@ export function assignmentRoutes(service: () => AssignmentService): ApiRoute[] {
       summary: "Change a rule's due date; learners' due dates are recomputed by a background job",
       tags: ['assignment'],
       access: 'admin',
+      params: ruleParams,
+      query: noQuery,
       body: { type: 'object', required: ['due'], properties: { due: dueSchema }, additionalProperties: false },
+      response: ruleAndJob,
       handler: async (req) => {
         const body = req.body as { due: DueRule };
-        return { body: await service().updateRule(idParam(req, 'id', 'Program'), idParam(req, 'ruleId', 'Assignment rule'), { due: body.due }) };
+        return { body: await service().updateRule(req.params.id!, req.params.ruleId!, { due: body.due }) };
       },
     },
     {
@@ -97,7 +137,10 @@ export function assignmentRoutes(service: () => AssignmentService): ApiRoute[] {
       tags: ['assignment'],
       access: 'admin',
       successStatus: 202,
-      handler: async (req) => ({ status: 202, body: await service().removeRule(idParam(req, 'id', 'Program'), idParam(req, 'ruleId', 'Assignment rule')) }),
+      params: ruleParams,
+      query: noQuery,
+      response: object({ jobId: Id }),
+      handler: async (req) => ({ status: 202, body: await service().removeRule(req.params.id!, req.params.ruleId!) }),
     },
     {
       method: 'get',
@@ -105,10 +148,13 @@ export function assignmentRoutes(service: () => AssignmentService): ApiRoute[] {
       summary: "A learner's effective assignment: status, due date and exception",
       tags: ['assignment'],
       access: 'user',
+      params: pathParams({ id: Id, userId: UserId }),
+      query: noQuery,
+      response: learnerAssignment,
       handler: async (req) => {
-        const userId = idParam(req, 'userId', 'User');
+        const userId = req.params.userId!;
         if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden('You may only read your own assignment');
-        return { body: await service().learnerAssignment(idParam(req, 'id', 'Program'), userId) };
+        return { body: await service().learnerAssignment(req.params.id!, userId) };
       },
     },
     {
@@ -117,10 +163,12 @@ export function assignmentRoutes(service: () => AssignmentService): ApiRoute[] {
       summary: 'Assignment exceptions of a program (open by default; ?status=dismissed|resolved)',
       tags: ['assignment'],
       access: 'admin',
+      params: programParams,
+      query: queryParams({ status: { enum: ['open', 'dismissed', 'resolved'], default: 'open', description: 'Which exceptions to list' } }),
+      response: object({ exceptions: { type: 'array', items: exceptionView } }),
       handler: async (req) => {
-        const status = req.query.status;
-        const wanted = status === 'dismissed' || status === 'resolved' ? status : 'open';
-        return { body: { exceptions: await service().listExceptions(idParam(req, 'id', 'Program'), wanted) } };
+        const status = req.query.status as 'open' | 'dismissed' | 'resolved';
+        return { body: { exceptions: await service().listExceptions(req.params.id!, status) } };
       },
     },
     {
@@ -129,6 +177,9 @@ export function assignmentRoutes(service: () => AssignmentService): ApiRoute[] {
       summary: 'Resolve assignment exceptions in bulk (one transaction)',
       tags: ['assignment'],
       access: 'admin',
+      params: pathParams([]),
+      query: noQuery,
+      response: object({ action: { enum: ['set_realistic_due_date', 'assign', 'dismiss'] }, resolved: { type: 'integer', minimum: 0 }, assigned: { type: 'integer', minimum: 0 } }),
       body: {
         type: 'object',
         required: ['exceptionIds', 'action'],

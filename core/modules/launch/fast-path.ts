@@ -3,7 +3,7 @@ import type { RequestHandler } from 'express';
 import type { LaunchSite } from './site';
 import { SESSION_COOKIE } from '../../kernel/auth/sessions';
 import { checkCourseLaunch } from './guard';
-import { routeId } from './pages';
+import { parseId } from '../../kernel/http/contract';
 
 /** Cookie values whose signature verified, per secret: a learner's next launches skip the HMAC. */
 const verified = new Map<string, Map<string, string>>();
@@ -52,7 +52,7 @@ export function signedSessionId(cookieHeader: string | undefined, secret: string
 export function createLaunchFastPath(site: LaunchSite): RequestHandler {
   const store = site.sessions.store;
   return (req, res, next) => {
-    const courseId = routeId(req.params.id);
+    const courseId = parseId(req.params.id);
     const sid = courseId === null ? null : signedSessionId(req.headers.cookie, site.sessions.secret());
     if (courseId === null || sid === null) return next();
     store

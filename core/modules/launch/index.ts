@@ -10,7 +10,8 @@ import { notFound, invalid } from '../../kernel/errors';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { selectRows } from '../../kernel/db/sql';
 import { registerCoreLaunchGuard, checkCourseLaunch, explainCourseLaunch } from './guard';
-import { courseName, registerCourseGate, renderLaunchDenied, requireCourseAccess, routeId } from './pages';
+import { courseName, registerCourseGate, renderLaunchDenied, requireCourseAccess } from './pages';
+import { Id, UserId, component, noQuery, object, parseId, pathParams } from '../../kernel/http/contract';
 
 export { CORE_LAUNCH_GUARD_PRIORITY, NOT_ENROLLED_REASON } from './guard';
 export { courseAccessDenied } from './pages';
@@ -52,11 +53,12 @@ function redirect(res: Response, location: string): void {
   res.status(302).location(location).end();
 }
 
-const reportSchema = {
+const reportSchema = component('LaunchCheck', {
   type: 'object',
+  required: ['user', 'course', 'outcome', 'decisions'],
   properties: {
-    user: { type: 'object' },
-    course: { type: 'object' },
+    user: object({ id: Id, username: { type: 'string' }, fullname: { type: 'string' } }),
+    course: object({ id: Id, shortname: { type: 'string' }, fullname: { type: 'string' } }),
     outcome: {
       type: 'object',
       properties: {
@@ -66,9 +68,20 @@ const reportSchema = {
         reasons: { type: 'array', items: { type: 'string' } },
       },
     },
-    decisions: { type: 'array', items: { type: 'object' } },
+    decisions: {
+      type: 'array',
+      items: object({
+        plugin: { type: 'string' },
+        priority: { type: 'integer' },
+        verdict: { type: 'string' },
+        reasons: { type: 'array', items: { type: 'string' } },
+        code: { type: ['string', 'null'] },
+        error: { type: ['string', 'null'] },
+        durationMs: { type: 'number', minimum: 0 },
+      }),
+    },
   },
-};
+});
 
 /**
  * Core launch: the "existing active enrolment allows" guard, GET /courses/:id/launch, the
@@ -84,7 +97,7 @@ function registerLaunchRoutes(site: LaunchSite, routes: RouteRegistrar): void {
     path: '/courses/:id/launch',
     access: 'user',
     async handler(req, res) {
-      const courseId = routeId(req.params.id);
+      const courseId = parseId(req.params.id);
       if (courseId === null) throw notFound('Course', String(req.params.id));
       const user = req.user!;
       const outcome = await checkCourseLaunch(site, user.id, courseId);
@@ -103,8 +116,8 @@ function registerLaunchRoutes(site: LaunchSite, routes: RouteRegistrar): void {
     path: '/admin/launch-check',
     access: 'admin',
     async handler(req, res) {
-      const userId = routeId(req.query.userId);
-      const courseId = routeId(req.query.courseId);
+      const userId = parseId(req.query.userId);
+      const courseId = parseId(req.query.courseId);
       const asked = req.query.userId !== undefined || req.query.courseId !== undefined;
       if (asked && (userId === null || courseId === null)) {
         throw invalid('LAUNCH_CHECK_INVALID', 'userId and courseId must both be positive whole numbers');
@@ -120,13 +133,11 @@ function registerLaunchRoutes(site: LaunchSite, routes: RouteRegistrar): void {
     summary: 'Why can (not) this learner open this course? Every launch guard’s decision, without enrolling',
     tags: ['launch'],
     access: 'admin',
+    params: pathParams({ id: Id, userId: UserId }),
+    query: noQuery,
     response: reportSchema,
     async handler(req) {
-      const courseId = routeId(req.params.id);
-      const userId = routeId(req.params.userId);
-      if (courseId === null) throw notFound('Course', req.params.id);
-      if (userId === null) throw notFound('User', req.params.userId);
-      return { body: await launchCheck(site, userId, courseId) };
+      return { body: await launchCheck(site, req.params.userId!, req.params.id!) };
     },
   });
 }

@@ -8,13 +8,8 @@ import type { RouteRegistrar } from '../../kernel/http/routes';
 import { loginRedirectFor } from '../../kernel/auth/login';
 import { selectRows } from '../../kernel/db/sql';
 import { checkCourseLaunch } from './guard';
+import { parseId } from '../../kernel/http/contract';
 
-const ID = /^[1-9][0-9]{0,9}$/;
-
-/** Parses a route id parameter; null when it is not a positive integer. */
-export function routeId(value: unknown): number | null {
-  return typeof value === 'string' && ID.test(value) ? Number(value) : null;
-}
 
 /** The 403 a learner gets when the guard chain refuses a course, with the reasons as details. */
 export function courseAccessDenied(outcome: GuardOutcome): WaymarkError {
@@ -88,7 +83,7 @@ export function registerCourseGate(site: LaunchSite, routes: RouteRegistrar): vo
     path: '/courses/:id',
     handler: async (req, res, next) => {
       try {
-        const courseId = routeId(req.params.id);
+        const courseId = parseId(req.params.id);
         if (courseId === null) return next();
         await gate(site, req, res, next, courseId);
       } catch (error) {
@@ -102,7 +97,7 @@ export function registerCourseGate(site: LaunchSite, routes: RouteRegistrar): vo
     path: '/activities/:id',
     handler: async (req, res, next) => {
       try {
-        const activityId = routeId(req.params.id);
+        const activityId = parseId(req.params.id);
         if (activityId === null) return next();
         const rows = await selectRows<{ course_id: number }>(site.db.knex, 'SELECT course_id FROM activities WHERE id = ?', [activityId]);
         if (!rows[0]) return next();

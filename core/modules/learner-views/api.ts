@@ -1,12 +1,14 @@
 import type { LearnerViewsSite } from './site';
 import type { ApiRequest, ApiRoute, JsonSchema } from '../../kernel/http/routes';
-import { forbidden, invalid } from '../../kernel/errors';
+import { forbidden } from '../../kernel/errors';
+import { UserId, component, noQuery, pathParams } from '../../kernel/http/contract';
 import { loadRecordOfLearning, loadRequiredLearning } from './learner-data';
 
 const dateTime = { type: ['string', 'null'], format: 'date-time' };
 
-const requiredLearningSchema: JsonSchema = {
+const requiredLearningSchema: JsonSchema = component('RequiredLearning', {
   type: 'object',
+  required: ['userId', 'programs'],
   properties: {
     userId: { type: 'integer' },
     programs: {
@@ -27,10 +29,11 @@ const requiredLearningSchema: JsonSchema = {
       },
     },
   },
-};
+});
 
-const recordOfLearningSchema: JsonSchema = {
+const recordOfLearningSchema: JsonSchema = component('RecordOfLearning', {
   type: 'object',
+  required: ['userId', 'programs', 'courses', 'history'],
   properties: {
     userId: { type: 'integer' },
     programs: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, fullname: { type: 'string' }, completedAt: dateTime } } },
@@ -43,13 +46,13 @@ const recordOfLearningSchema: JsonSchema = {
       },
     },
   },
-};
+});
+
+const userParams = pathParams({ id: UserId });
 
 /** The user whose pages are asked for; a learner may only ask about themselves, an administrator about anyone. */
 async function subject(site: LearnerViewsSite, req: ApiRequest): Promise<number> {
-  const text = String(req.params.id ?? '');
-  if (!/^[1-9][0-9]{0,9}$/.test(text)) throw invalid('ID_INVALID', 'User id must be a positive integer', [{ path: 'id', code: 'ID_INVALID', message: 'User id must be a positive integer' }]);
-  const userId = Number(text);
+  const userId = req.params.id!;
   if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden('You may only read your own learning');
   await site.services.users.get(userId);
   return userId;
@@ -64,6 +67,8 @@ export function learnerRoutes(site: LearnerViewsSite): ApiRoute[] {
       summary: "A learner's Required Learning: assigned, incomplete programs with progress, due date and next course",
       tags: ['learners'],
       access: 'user',
+      params: userParams,
+      query: noQuery,
       response: requiredLearningSchema,
       handler: async (req) => ({ body: await loadRequiredLearning(site, await subject(site, req)) }),
     },
@@ -73,6 +78,8 @@ export function learnerRoutes(site: LearnerViewsSite): ApiRoute[] {
       summary: "A learner's Record of Learning: completed programs and courses, and earlier completions",
       tags: ['learners'],
       access: 'user',
+      params: userParams,
+      query: noQuery,
       response: recordOfLearningSchema,
       handler: async (req) => ({ body: await loadRecordOfLearning(site, await subject(site, req)) }),
     },

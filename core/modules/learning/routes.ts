@@ -1,21 +1,16 @@
-import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
-import { forbidden, invalid, notFound } from '../../kernel/errors';
-import type { ActivityInput, CompletionCriteria, CourseInput } from './courses';
+import type { Database } from '../../kernel/db/database';
 import type { CompletionService } from './completion';
 import type { CoursesService } from './courses';
-import type { Database } from '../../kernel/db/database';
-
-function idParam(value: string | undefined, what: string): number {
-  const id = Number(value);
-  if (!Number.isSafeInteger(id) || id <= 0) throw notFound(what, value);
-  return id;
-}
+import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
+import { forbidden, invalid } from '../../kernel/errors';
+import { UserId, component, noParams, noQuery, object, pathParams } from '../../kernel/http/contract';
+import type { ActivityInput, CompletionCriteria, CourseInput } from './courses';
 
 const id = { type: 'integer', minimum: 1 } as const;
 const isoTime = { type: 'string', format: 'date-time' } as const;
 const nullableIsoTime = { anyOf: [isoTime, { type: 'null' }] } as const;
 
-const completionCriteria: JsonSchema = {
+const completionCriteria: JsonSchema = component('CompletionCriteria', {
   type: 'object',
   description: 'all_tracked (default): every tracked activity; subset: the listed activities; min_grade: course grade in % (sum of grades / sum of max grades)',
   properties: {
@@ -25,9 +20,45 @@ const completionCriteria: JsonSchema = {
   },
   required: ['mode'],
   additionalProperties: false,
-};
+});
 
-/** REST routes for courses, activities and completion (see docs/programs.md). */
+// Rules, operators and durations are checked by the program engine so a wrong value is a 422 that
+// names the field, not a generic schema error.
+const freeJson = (description: string): JsonSchema => ({ type: ['object', 'null'], description, 'x-maxJsonBytes': 65536 });
+
+const activityView: JsonSchema = component(
+  'Activity',
+  object({
+    id,
+    courseId: id,
+    position: { type: 'integer', minimum: 0 },
+    type: { type: 'string' },
+    name: { type: 'string' },
+    completionTracked: { type: 'boolean' },
+    maxGrade: { type: 'number' },
+    availability: { description: 'Restriction tree as stored (any JSON), or null' },
+  }),
+);
+
+const courseView: JsonSchema = component(
+  'Course',
+  object({
+    id,
+    shortname: { type: 'string' },
+    fullname: { type: 'string' },
+    summary: { type: ['string', 'null'] },
+    visible: { type: 'boolean' },
+    startDate: nullableIsoTime,
+    score: { type: 'number' },
+    completionCriteria,
+    activities: { type: 'array', items: activityView },
+    createdAt: isoTime,
+  }),
+);
+
+const idParams = pathParams(['id']);
+
+/** REST routes for courses, activities, completion and programs (see docs/programs.md). */
 export function learningRoutes(site: { db: Database; services: { courses: CoursesService; completion: CompletionService } }): ApiRoute[] {
   const services = () => site.services;
   const routes: ApiRoute[] = [
@@ -37,6 +68,9 @@ export function learningRoutes(site: { db: Database; services: { courses: Course
       summary: 'Create a course',
       tags: ['courses'],
       access: 'admin',
+      params: noParams,
+      query: noQuery,
+      response: courseView,
       successStatus: 201,
       body: {
         type: 'object',
@@ -60,7 +94,10 @@ export function learningRoutes(site: { db: Database; services: { courses: Course
       summary: 'A course with its activities and completion criteria',
       tags: ['courses'],
       access: 'user',
-      handler: async (req) => ({ body: await services().courses.get(idParam(req.params.id, 'Course')) }),
+      params: idParams,
+      query: noQuery,
+      response: courseView,
+      handler: async (req) => ({ body: await services().courses.get(req.params.id!) }),
     },
     {
       method: 'put',
@@ -68,9 +105,12 @@ export function learningRoutes(site: { db: Database; services: { courses: Course
       summary: 'Replace the course completion criteria',
       tags: ['courses'],
       access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: courseView,
       body: completionCriteria,
       handler: async (req) => ({
-        body: await services().courses.setCompletionCriteria(idParam(req.params.id, 'Course'), req.body as CompletionCriteria),
+        body: await services().courses.setCompletionCriteria(req.params.id!, req.body as CompletionCriteria),
       }),
     },
     {
@@ -79,6 +119,9 @@ export function learningRoutes(site: { db: Database; services: { courses: Course
       summary: 'Add an activity at the end of the course',
       tags: ['courses'],
       access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: activityView,
       successStatus: 201,
       body: {
         type: 'object',
@@ -87,12 +130,12 @@ export function learningRoutes(site: { db: Database; services: { courses: Course
           name: { type: 'string', minLength: 1, maxLength: 255 },
           completionTracked: { type: 'boolean' },
           maxGrade: { type: 'number', minimum: 0 },
-          availability: { type: ['object', 'null'] },
+          availability: freeJson('Restriction tree (issue 8), stored as given; at most 64 KB of JSON'),
         },
         required: ['type', 'name'],
         additionalProperties: false,
       },
-      handler: async (req) => ({ status: 201, body: await services().courses.addActivity(idParam(req.params.id, 'Course'), req.body as ActivityInput) }),
+      handler: async (req) => ({ status: 201, body: await services().courses.addActivity(req.params.id!, req.body as ActivityInput) }),
     },
     {
       method: 'post',
@@ -100,10 +143,13 @@ export function learningRoutes(site: { db: Database; services: { courses: Course
       summary: 'Record a grade (updates activity and course completion)',
       tags: ['completion'],
       access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: object({ userId: id, activityId: id, grade: { type: 'number' }, gradedAt: isoTime, activityComplete: { type: 'boolean' }, courseCompletedAt: nullableIsoTime }),
       body: { type: 'object', properties: { userId: id, grade: { type: 'number' } }, required: ['userId', 'grade'], additionalProperties: false },
       handler: async (req) => {
         const body = req.body as { userId: number; grade: number };
-        const result = await services().completion.recordGrade(idParam(req.params.id, 'Activity'), body.userId, body.grade);
+        const result = await services().completion.recordGrade(req.params.id!, body.userId, body.grade);
         return {
           body: {
             userId: result.userId,
@@ -122,10 +168,13 @@ export function learningRoutes(site: { db: Database; services: { courses: Course
       summary: 'Mark a tracked activity complete for a learner',
       tags: ['completion'],
       access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: object({ userId: id, activityId: id, created: { type: 'boolean' }, completedAt: isoTime, courseCompletedAt: nullableIsoTime }),
       body: { type: 'object', properties: { userId: id }, required: ['userId'], additionalProperties: false },
       handler: async (req) => {
         const { userId } = req.body as { userId: number };
-        const result = await services().completion.recordActivityCompletion(idParam(req.params.id, 'Activity'), userId);
+        const result = await services().completion.recordActivityCompletion(req.params.id!, userId);
         return {
           status: result.created ? 201 : 200,
           body: {
@@ -144,10 +193,20 @@ export function learningRoutes(site: { db: Database; services: { courses: Course
       summary: 'Record an external or imported course completion',
       tags: ['completion'],
       access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: object({
+        userId: id,
+        courseId: id,
+        created: { type: 'boolean' },
+        completedAt: isoTime,
+        source: { type: 'string' },
+        completed: object({ courseSetIds: { type: 'array', items: id }, programIds: { type: 'array', items: id } }),
+      }),
       body: { type: 'object', properties: { userId: id, completedAt: isoTime }, required: ['userId'], additionalProperties: false },
       handler: async (req) => {
         const body = req.body as { userId: number; completedAt?: string };
-        const courseId = idParam(req.params.id, 'Course');
+        const courseId = req.params.id!;
         const completedAt = body.completedAt === undefined ? undefined : Date.parse(body.completedAt);
         if (completedAt !== undefined && completedAt > site.db.now() + 60_000) {
           throw invalid('COMPLETEDAT_IN_FUTURE', 'completedAt must not be in the future', [{ path: 'completedAt', code: 'IN_FUTURE', message: 'completedAt must not be in the future' }]);

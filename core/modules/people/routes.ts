@@ -1,6 +1,7 @@
 import type { Database } from '../../kernel/db/database';
 import type { ApiRequest, ApiRoute, JsonSchema } from '../../kernel/http/routes';
-import { forbidden, invalid, notFound } from '../../kernel/errors';
+import { forbidden, invalid } from '../../kernel/errors';
+import { Id, UserId, component, dateTime, noParams, noQuery, nullableDateTime, object, pagingQuery, pathParams, queryParams } from '../../kernel/http/contract';
 import { isoOrNull as iso } from '../../kernel/db/values';
 import type { PeopleServices } from './services';
 import { parseIsoDate } from './profile-fields';
@@ -58,8 +59,9 @@ const userPatchBody: JsonSchema = {
   },
 };
 
-const userResponse: JsonSchema = {
+const userResponse: JsonSchema = component('User', {
   type: 'object',
+  required: ['id', 'username', 'email', 'fullname', 'isAdmin', 'lang', 'timezone', 'suspended', 'deleted', 'firstLoginAt', 'createdAt', 'updatedAt', 'profile'],
   properties: {
     id,
     username: { type: 'string' },
@@ -73,9 +75,73 @@ const userResponse: JsonSchema = {
     firstLoginAt: { type: ['string', 'null'], format: 'date-time' },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
-    profile: { type: 'object' },
+    profile: { type: 'object', description: 'Custom profile values by field shortname (dates as ISO-8601)', additionalProperties: { type: ['string', 'boolean'] } },
   },
+});
+
+const profileFieldResponse: JsonSchema = component('ProfileField', {
+  type: 'object',
+  required: ['id', 'shortname', 'name', 'type', 'createdAt', 'updatedAt'],
+  properties: {
+    id,
+    shortname: { type: 'string' },
+    name: { type: 'string' },
+    type: { enum: ['text', 'menu', 'date', 'checkbox'] },
+    options: { type: 'array', items: { type: 'string' }, description: 'Menu choices (menu fields only)' },
+    createdAt: dateTime,
+    updatedAt: dateTime,
+  },
+});
+
+const nodeProperties = {
+  id,
+  kind: { enum: ['organisation', 'position'] },
+  name: { type: 'string' },
+  parentId: nullableId,
+  path: { type: 'string', description: 'Ids from the root down to this node, e.g. /1/4/9/' },
+  depth: { type: 'integer', minimum: 1 },
+  createdAt: dateTime,
+  updatedAt: dateTime,
 };
+const nodeResponse: JsonSchema = component('HierarchyNode', object(nodeProperties));
+const nodeWithChildren: JsonSchema = component(
+  'HierarchyNodeWithChildren',
+  object({ ...nodeProperties, children: { type: 'array', items: object({ id, name: { type: 'string' } }) } }),
+);
+
+const jobAssignmentResponse: JsonSchema = component(
+  'JobAssignment',
+  object({
+    id,
+    userId: id,
+    positionId: nullableId,
+    organisationId: nullableId,
+    managerJobAssignmentId: nullableId,
+    managerUserId: nullableId,
+    startDate: nullableDateTime,
+    positionAssignedDate: nullableDateTime,
+    createdAt: dateTime,
+    updatedAt: dateTime,
+  }),
+);
+
+const audienceResponse: JsonSchema = component('Audience', {
+  type: 'object',
+  required: ['id', 'name', 'type', 'createdAt', 'updatedAt'],
+  properties: {
+    id,
+    name: { type: 'string' },
+    type: { enum: ['static', 'dynamic'] },
+    rules: { type: 'array', items: { type: 'object' }, description: 'The rules of a dynamic audience (as created)' },
+    createdAt: dateTime,
+    updatedAt: dateTime,
+  },
+});
+
+const membershipResponse: JsonSchema = object({ audienceId: id, userId: id, member: { type: 'boolean' }, changed: { type: 'boolean' } });
+
+const idParams = pathParams(['id']);
+const userParams = pathParams({ id: UserId });
 
 const profileFieldBody: JsonSchema = {
   type: 'object',
@@ -224,13 +290,6 @@ function audienceJson(a: Audience): Record<string, unknown> {
   return { id: a.id, name: a.name, type: a.type, rules: a.rules ?? undefined, createdAt: iso(a.createdAt), updatedAt: iso(a.updatedAt) };
 }
 
-/** A path parameter that must be a positive integer; anything else cannot name a row, so 404. */
-function param(req: ApiRequest, name: string, what: string): number {
-  const raw = req.params[name] ?? '';
-  const value = /^[1-9][0-9]{0,15}$/.test(raw) ? Number(raw) : NaN;
-  if (!Number.isSafeInteger(value)) throw notFound(what, raw);
-  return value;
-}
 
 function dateParam(value: string | null | undefined, path: string): number | null | undefined {
   if (value === undefined || value === null) return value;
@@ -274,6 +333,9 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: `Create ${kind === 'organisation' ? 'an organisation' : 'a position'} (optionally below a parent)`,
       tags: [tag],
       access: 'admin',
+      params: noParams,
+      query: noQuery,
+      response: nodeResponse,
       body: nodeBody,
       successStatus: 201,
       async handler(req: ApiRequest<{ name: string; parentId?: number | null }>) {
@@ -287,8 +349,11 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: `Read ${kind === 'organisation' ? 'an organisation' : 'a position'} and its direct children`,
       tags: [tag],
       access: 'user',
+      params: idParams,
+      query: noQuery,
+      response: nodeWithChildren,
       async handler(req) {
-        const nodeId = param(req, 'id', kind);
+        const nodeId = req.params.id!;
         const node = await people().hierarchy.get(kind, nodeId);
         return { body: nodeJson(node, await people().hierarchy.children(kind, nodeId)) };
       },
@@ -299,9 +364,12 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: `Rename or move ${kind === 'organisation' ? 'an organisation' : 'a position'} (parentId null makes it a root)`,
       tags: [tag],
       access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: nodeResponse,
       body: nodePatchBody,
       async handler(req: ApiRequest<{ name?: string; parentId?: number | null }>) {
-        const nodeId = param(req, 'id', kind);
+        const nodeId = req.params.id!;
         const node = await site.db.transaction(async (trx) => {
           if (req.body.name !== undefined) await people().hierarchy.rename(kind, nodeId, req.body.name, trx);
           if (req.body.parentId !== undefined) await people().hierarchy.move(kind, nodeId, req.body.parentId, trx);
@@ -319,6 +387,8 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: 'Create a user, with custom profile values',
       tags: ['people'],
       access: 'admin',
+      params: noParams,
+      query: noQuery,
       body: userBody,
       response: userResponse,
       successStatus: 201,
@@ -333,9 +403,11 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: 'Read a user (administrators, or the user themself)',
       tags: ['people'],
       access: 'user',
+      params: userParams,
+      query: noQuery,
       response: userResponse,
       async handler(req) {
-        const userId = param(req, 'id', 'User');
+        const userId = req.params.id!;
         if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden('You may only read your own user record');
         return { body: await showUser(userId) };
       },
@@ -346,10 +418,12 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: 'Change a user: profile values, lang, timezone, suspended, fullname, email, password',
       tags: ['people'],
       access: 'admin',
+      params: userParams,
+      query: noQuery,
       body: userPatchBody,
       response: userResponse,
       async handler(req: ApiRequest<{ email?: string; fullname?: string; password?: string; lang?: string; timezone?: string; suspended?: boolean; profile?: ProfileInput }>) {
-        const userId = param(req, 'id', 'User');
+        const userId = req.params.id!;
         await people().users.update(userId, req.body);
         return { body: await showUser(userId) };
       },
@@ -360,6 +434,9 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: 'List custom profile fields',
       tags: ['people'],
       access: 'user',
+      params: noParams,
+      query: noQuery,
+      response: object({ profileFields: { type: 'array', items: profileFieldResponse } }),
       async handler() {
         return { body: { profileFields: (await people().profileFields.list()).map(profileFieldJson) } };
       },
@@ -370,6 +447,9 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: 'Define a custom profile field (text, menu, date or checkbox)',
       tags: ['people'],
       access: 'admin',
+      params: noParams,
+      query: noQuery,
+      response: profileFieldResponse,
       body: profileFieldBody,
       successStatus: 201,
       async handler(req: ApiRequest<{ shortname: string; name: string; type: ProfileFieldType; options?: string[] }>) {
@@ -384,8 +464,11 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: "A user's job assignments (administrators, or the user themself)",
       tags: ['people'],
       access: 'user',
+      params: userParams,
+      query: noQuery,
+      response: object({ jobAssignments: { type: 'array', items: jobAssignmentResponse } }),
       async handler(req) {
-        const userId = param(req, 'id', 'User');
+        const userId = req.params.id!;
         if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden('You may only read your own job assignments');
         await people().users.get(userId);
         return { body: { jobAssignments: (await people().jobAssignments.listForUser(userId)).map(jobAssignmentJson) } };
@@ -397,10 +480,13 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: 'Add a job assignment (position, organisation, manager, dates); positionAssignedDate defaults to now',
       tags: ['people'],
       access: 'admin',
+      params: userParams,
+      query: noQuery,
+      response: jobAssignmentResponse,
       body: jobBody,
       successStatus: 201,
       async handler(req: ApiRequest<JobBody>) {
-        const userId = param(req, 'id', 'User');
+        const userId = req.params.id!;
         const job = await people().jobAssignments.create(userId, jobInput(req.body));
         return { status: 201, body: jobAssignmentJson(job) };
       },
@@ -411,8 +497,11 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: 'Read a job assignment',
       tags: ['people'],
       access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: jobAssignmentResponse,
       async handler(req) {
-        return { body: jobAssignmentJson(await people().jobAssignments.get(param(req, 'id', 'Job assignment'))) };
+        return { body: jobAssignmentJson(await people().jobAssignments.get(req.params.id!)) };
       },
     },
     {
@@ -421,9 +510,12 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: 'Change a job assignment; a new manager moves everyone below it too',
       tags: ['people'],
       access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: jobAssignmentResponse,
       body: jobPatchBody,
       async handler(req: ApiRequest<JobBody>) {
-        const job = await people().jobAssignments.update(param(req, 'id', 'Job assignment'), jobInput(req.body));
+        const job = await people().jobAssignments.update(req.params.id!, jobInput(req.body));
         return { body: jobAssignmentJson(job) };
       },
     },
@@ -433,9 +525,11 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: 'Delete a job assignment; its direct reports are left without a manager',
       tags: ['people'],
       access: 'admin',
+      params: idParams,
+      query: noQuery,
       successStatus: 204,
       async handler(req) {
-        await people().jobAssignments.remove(param(req, 'id', 'Job assignment'));
+        await people().jobAssignments.remove(req.params.id!);
         return { status: 204 };
       },
     },
@@ -445,6 +539,9 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: 'Create a static audience ({name}) or a dynamic one ({name, rules})',
       tags: ['audiences'],
       access: 'admin',
+      params: noParams,
+      query: noQuery,
+      response: audienceResponse,
       body: audienceBody,
       successStatus: 201,
       async handler(req: ApiRequest<{ name: string; rules?: AudienceRule[] }>) {
@@ -457,8 +554,11 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: 'Read an audience',
       tags: ['audiences'],
       access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: audienceResponse,
       async handler(req) {
-        return { body: audienceJson(await people().audiences.get(param(req, 'id', 'Audience'))) };
+        return { body: audienceJson(await people().audiences.get(req.params.id!)) };
       },
     },
     {
@@ -467,11 +567,16 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: 'Members of an audience (?limit=, ?offset=)',
       tags: ['audiences'],
       access: 'admin',
+      params: idParams,
+      query: queryParams(pagingQuery),
+      response: object({
+        audienceId: id,
+        total: { type: 'integer', minimum: 0 },
+        members: { type: 'array', items: object({ userId: id, username: { type: 'string' }, fullname: { type: 'string' }, source: { enum: ['manual', 'rules'] }, addedAt: dateTime }) },
+      }),
       async handler(req) {
-        const audienceId = param(req, 'id', 'Audience');
-        const limit = Number(req.query.limit ?? 100);
-        const offset = Number(req.query.offset ?? 0);
-        if (!Number.isInteger(limit) || !Number.isInteger(offset)) throw invalid('PAGINATION_INVALID', 'limit and offset must be integers');
+        const audienceId = req.params.id!;
+        const { limit, offset } = req.query as { limit: number; offset: number };
         const page = await people().audiences.members(audienceId, { limit, offset });
         return { body: { audienceId, total: page.total, members: page.members.map((m) => ({ ...m, addedAt: iso(m.addedAt) })) } };
       },
@@ -482,9 +587,12 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: 'Add a user to a static audience (idempotent; 409 on a dynamic audience)',
       tags: ['audiences'],
       access: 'admin',
+      params: pathParams({ id: Id, userId: UserId }),
+      query: noQuery,
+      response: membershipResponse,
       async handler(req) {
-        const audienceId = param(req, 'id', 'Audience');
-        const userId = param(req, 'userId', 'User');
+        const audienceId = req.params.id!;
+        const userId = req.params.userId!;
         const added = await people().audiences.addMember(audienceId, userId);
         return { status: 200, body: { audienceId, userId, member: true, changed: added } };
       },
@@ -495,9 +603,12 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       summary: 'Remove a user from a static audience (idempotent; 409 on a dynamic audience)',
       tags: ['audiences'],
       access: 'admin',
+      params: pathParams({ id: Id, userId: UserId }),
+      query: noQuery,
+      response: membershipResponse,
       async handler(req) {
-        const audienceId = param(req, 'id', 'Audience');
-        const userId = param(req, 'userId', 'User');
+        const audienceId = req.params.id!;
+        const userId = req.params.userId!;
         const removed = await people().audiences.removeMember(audienceId, userId);
         return { status: 200, body: { audienceId, userId, member: false, changed: removed } };
       },

@@ -1,19 +1,12 @@
 import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
-import { forbidden, notFound } from '../../kernel/errors';
+import { forbidden } from '../../kernel/errors';
+import { UserId, component, noParams, noQuery, object, pathParams } from '../../kernel/http/contract';
 import type { ProgramInput, ProgramPatch, ProgramsService } from './service';
-
-function idParam(value: string | undefined, what: string): number {
-  const id = Number(value);
-  if (!Number.isSafeInteger(id) || id <= 0) throw notFound(what, value);
-  return id;
-}
 
 const id = { type: 'integer', minimum: 1 } as const;
 const isoTime = { type: 'string', format: 'date-time' } as const;
 const nullableIsoTime = { anyOf: [isoTime, { type: 'null' }] } as const;
 
-// Rules, operators and durations are checked by the program engine so a wrong value is a 422 that
-// names the field, not a generic schema error.
 const courseSet: JsonSchema = {
   type: 'object',
   properties: {
@@ -39,8 +32,9 @@ const programFields = {
   courseSets: { type: 'array', items: courseSet },
 };
 
-const courseSetView: JsonSchema = {
+const courseSetView: JsonSchema = component('CourseSet', {
   type: 'object',
+  required: ['id', 'label', 'courseIds', 'rule', 'minCourses', 'minScore', 'minTime', 'operator'],
   properties: {
     id,
     label: { type: 'string' },
@@ -51,10 +45,11 @@ const courseSetView: JsonSchema = {
     minTime: { type: ['string', 'null'] },
     operator: { type: ['string', 'null'] },
   },
-};
+});
 
-const programView: JsonSchema = {
+const programView: JsonSchema = component('Program', {
   type: 'object',
+  required: ['id', 'shortname', 'fullname', 'summary', 'available', 'availableFrom', 'availableUntil', 'structureVersion', 'minTimeRequired', 'courseSets', 'createdAt', 'updatedAt'],
   properties: {
     id,
     shortname: { type: 'string' },
@@ -66,9 +61,34 @@ const programView: JsonSchema = {
     structureVersion: { type: 'integer' },
     minTimeRequired: { type: ['string', 'null'] },
     courseSets: { type: 'array', items: courseSetView },
-    jobId: { type: ['integer', 'null'], description: 'Background recompute job, when one was queued' },
+    createdAt: isoTime,
+    updatedAt: isoTime,
   },
-};
+});
+
+/** A program as create and change answer it: plus the background recompute job, when one was queued. */
+const programWithJob: JsonSchema = component('ProgramWithJob', {
+  ...programView,
+  required: [...(programView.required as string[]), 'jobId'],
+  properties: { ...(programView.properties as object), jobId: { type: ['integer', 'null'], description: 'Background recompute job, when one was queued' } },
+});
+
+/** Free-form JSON stored as given (an activity's restriction tree): bounded in size. */
+const courseSetLearnerView = object({ id, label: { type: 'string' }, open: { type: 'boolean' }, complete: { type: 'boolean' }, completedAt: nullableIsoTime, dueAt: nullableIsoTime });
+
+const learnerProgramView: JsonSchema = component(
+  'LearnerProgramState',
+  object({
+    assigned: { type: 'boolean', description: 'false while an exception is open, dismissed, or after unassignment' },
+    status: { enum: ['incomplete', 'complete'] },
+    dueAt: nullableIsoTime,
+    completedAt: nullableIsoTime,
+    exception: { anyOf: [object({ id, type: { type: 'string' }, status: { type: 'string' }, raisedAt: isoTime, explanation: { type: 'string' } }), { type: 'null' }] },
+    courseSets: { type: 'array', items: courseSetLearnerView },
+  }),
+);
+
+const idParams = pathParams(['id']);
 
 /** REST routes for programs (see docs/programs.md). */
 export function programRoutes(site: { services: { programs: ProgramsService } }): ApiRoute[] {
@@ -80,9 +100,11 @@ export function programRoutes(site: { services: { programs: ProgramsService } })
       summary: 'Create a program with its course sets',
       tags: ['programs'],
       access: 'admin',
+      params: noParams,
+      query: noQuery,
       successStatus: 201,
       body: { type: 'object', properties: programFields, required: ['shortname', 'fullname', 'courseSets'], additionalProperties: false },
-      response: programView,
+      response: programWithJob,
       handler: async (req) => {
         const { program, jobId } = await services().programs.create(req.body as ProgramInput);
         return { status: 201, body: { ...program, jobId } };
@@ -94,8 +116,10 @@ export function programRoutes(site: { services: { programs: ProgramsService } })
       summary: 'A program and its structure',
       tags: ['programs'],
       access: 'user',
+      params: idParams,
+      query: noQuery,
       response: programView,
-      handler: async (req) => ({ body: await services().programs.get(idParam(req.params.id, 'Program')) }),
+      handler: async (req) => ({ body: await services().programs.get(req.params.id!) }),
     },
     {
       method: 'patch',
@@ -103,10 +127,12 @@ export function programRoutes(site: { services: { programs: ProgramsService } })
       summary: 'Change a program; a new courseSets list replaces the structure and recomputes learners in the background',
       tags: ['programs'],
       access: 'admin',
+      params: idParams,
+      query: noQuery,
       body: { type: 'object', properties: programFields, additionalProperties: false },
-      response: programView,
+      response: programWithJob,
       handler: async (req) => {
-        const { program, jobId } = await services().programs.update(idParam(req.params.id, 'Program'), req.body as ProgramPatch);
+        const { program, jobId } = await services().programs.update(req.params.id!, req.body as ProgramPatch);
         return { body: { ...program, jobId } };
       },
     },
@@ -116,9 +142,12 @@ export function programRoutes(site: { services: { programs: ProgramsService } })
       summary: "A learner's state in a program",
       tags: ['programs'],
       access: 'user',
+      params: pathParams({ id, userId: UserId }),
+      query: noQuery,
+      response: learnerProgramView,
       handler: async (req) => {
-        const programId = idParam(req.params.id, 'Program');
-        const userId = idParam(req.params.userId, 'User');
+        const programId = req.params.id!;
+        const userId = req.params.userId!;
         if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden("You may only read your own program progress");
         const { programId: _p, userId: _u, ...view } = await services().programs.learnerStatus(programId, userId);
         return { body: view };
