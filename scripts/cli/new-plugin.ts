@@ -88,7 +88,7 @@ export default definePlugin({
         },
       },
       async handler() {
-        const rows = (await ctx.site.db.knex('${table}').orderBy('id').limit(100).select('id', 'name', 'created_at')) as Array<{
+        const rows = (await ctx.db.knex('${table}').orderBy('id').limit(100).select('id', 'name', 'created_at')) as Array<{
           id: number;
           name: string;
           created_at: number | string;
@@ -102,6 +102,62 @@ export default definePlugin({
 `;
 }
 
+/**
+ * For an `assign_` id: an assignment source, the commonest kind of third-party plugin. "Users whose
+ * username starts with a prefix" is deliberately trivial, so the author sees the whole contract:
+ * the instance schema, validation, a description, the member subquery and the incremental check.
+ */
+function assignmentSourceOf(id: string, pluginDir: string): string {
+  const type = id.slice('assign_'.length);
+  return `import { definePlugin, peopleServices, type AssignmentSource, type RuleInstance, type UserService } from '${coreImport(pluginDir, 'index')}';
+
+/** A rule instance: the username prefix (\`instanceId\` is unused by this source and fixed at 1). */
+export interface PrefixInstance extends RuleInstance {
+  prefix: string;
+}
+
+/** Users whose username starts with \`prefix\`. The people service comes from the plugin's declared deps. */
+export function createSource(users: UserService): AssignmentSource<PrefixInstance> {
+  return {
+    type: '${type}',
+    name: '${titleOf(id)}',
+    instanceSchema: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['instanceId', 'prefix'],
+      properties: { instanceId: { const: 1 }, prefix: { type: 'string', minLength: 1, maxLength: 100 } },
+    },
+    async validate(instance) {
+      return /^[A-Za-z0-9._-]+$/.test(instance.prefix) ? [] : [{ path: 'prefix', code: 'PREFIX_INVALID', message: 'Use letters, digits, dot, dash or underscore' }];
+    },
+    async describe(instance) {
+      return \`Users whose username starts with \${instance.prefix}\`;
+    },
+    // Set-based: one subquery for every member; the core adds its own filters around it.
+    members(instance, ctx) {
+      return ctx.db('users').where('username', '>=', instance.prefix).where('username', '<', \`\${instance.prefix}\\uffff\`).select('id as user_id');
+    },
+    // Usernames never change after creation, so only a new user can join a rule.
+    async affectedRules(change, rules, ctx) {
+      if (change.type !== 'user' || change.field !== 'created') return [];
+      const user = await users.find(change.userId, ctx.db);
+      return user ? rules.filter((r) => user.username.startsWith(r.instance.prefix)).map((r) => r.id) : [];
+    },
+  };
+}
+
+export default definePlugin({
+  id: '${id}',
+  deps: { users: peopleServices.users },
+  // Declare only: no database access here. Disabling the plugin removes the source at once.
+  register(ctx) {
+    const source = createSource(ctx.deps.users);
+    ctx.extensions.contribute('assignmentSources', source.type, source);
+  },
+});
+`;
+}
+
 function readmeOf(id: string): string {
   return `# ${titleOf(id)} (\`${id}\`)
 
@@ -109,7 +165,9 @@ Scaffolded with \`npx waymark plugin new ${id}\`. It already passes the plugin c
 (\`test/integration/plugin-contract.test.ts\` runs it for every folder in \`plugins/\`).
 
 - \`plugin.json\`: the manifest, read before any code is imported. Keep \`sdk\` matching the core SDK.
-- \`index.ts\`: \`definePlugin({ id, migrations, register })\`. \`register()\` only declares (routes,
+- \`index.ts\`: \`definePlugin({ id, deps, migrations, register })\`. \`deps\` names the core services the
+  plugin uses (\`peopleServices.users\`, \`learningServices.enrolments\`, ...): \`ctx.deps\` hands exactly
+  those. \`register()\` only declares (routes,
   hooks listed in \`plugin.json\` \`hooks\`, jobs named \`${id}.<name>\`, extension contributions) and
   never touches the database.
 - Tables: prefix every table with \`${id}_\`; add migrations, never edit a released one.
@@ -120,8 +178,9 @@ See \`docs/plugin-authors.md\` for the SDK and \`docs/assignment-sources.md\` fo
 }
 
 /**
- * Creates `<pluginsDir>/<id>/` with plugin.json, index.ts (a `<id>_items` table and one admin
- * route) and README.md, and returns the folder. The result passes the contract suite unchanged.
+ * Creates `<pluginsDir>/<id>/` with plugin.json, index.ts and README.md, and returns the folder.
+ * index.ts is an assignment-source skeleton for an `assign_` id, otherwise a `<id>_items` table
+ * with one admin route. The result passes the contract suite unchanged.
  * Rejects an id that is not frankenstyle (`type_name`), is too long, or already exists.
  */
 export async function scaffoldPlugin(id: string, pluginsDir: string = path.join(projectRoot, 'plugins')): Promise<string> {
@@ -147,7 +206,7 @@ export async function scaffoldPlugin(id: string, pluginsDir: string = path.join(
   // Relative imports must be computed from where the folder really is (a symlinked tmp dir resolves elsewhere).
   const realDir = await fs.promises.realpath(dir);
   await fs.promises.writeFile(path.join(dir, 'plugin.json'), manifestOf(id));
-  await fs.promises.writeFile(path.join(dir, 'index.ts'), indexOf(id, realDir));
+  await fs.promises.writeFile(path.join(dir, 'index.ts'), id.startsWith('assign_') ? assignmentSourceOf(id, realDir) : indexOf(id, realDir));
   await fs.promises.writeFile(path.join(dir, 'README.md'), readmeOf(id));
   return dir;
 }

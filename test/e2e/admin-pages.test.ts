@@ -74,6 +74,31 @@ describe('operator pages', () => {
     await admin.get('/admin/sitestats').set(html).expect(200);
   });
 
+  it('edits a plugin setting on a form generated from its settingsSchema: bad values are explained and saved values reach the running plugin', async () => {
+    const list = await admin.get('/admin/plugins').set(html).expect(200);
+    expect(list.text.split('id="plugin-enrol_program"')[1]!.split('</tr>')[0]).to.contain('href="/admin/plugins/enrol_program/settings"');
+    // A plugin without a settingsSchema offers no form.
+    expect(list.text.split('id="plugin-tool_sitestats"')[1]!.split('</tr>')[0]).to.not.contain('/settings"');
+    await admin.get('/admin/plugins/tool_sitestats/settings').set(html).expect(404);
+    await learner.get('/admin/plugins/enrol_program/settings').set(html).expect(403);
+
+    const form = await admin.get('/admin/plugins/enrol_program/settings').set(html).expect(200);
+    expect(form.text).to.contain('When a learner is unassigned').and.to.contain('<option value="suspend" selected>');
+    const bad = await admin.post('/admin/plugins/enrol_program/settings').type('form').send({ _csrf: csrfFrom(form.text), unassignAction: 'shred' }).expect(422);
+    expect(bad.text).to.contain('When a learner is unassigned:');
+    expect(await site.plugins.getSettings('enrol_program')).to.deep.equal({ unassignAction: 'suspend' });
+
+    const saved = await admin.post('/admin/plugins/enrol_program/settings').type('form').send({ _csrf: csrfFrom(form.text), unassignAction: 'unenrol' }).expect(303);
+    expect(saved.headers.location).to.equal('/admin/plugins?notice=plugin-settings-saved');
+    try {
+      expect(await site.plugins.getSettings('enrol_program')).to.deep.equal({ unassignAction: 'unenrol' });
+      expect(site.plugins.currentSettings('enrol_program')).to.deep.equal({ unassignAction: 'unenrol' });
+      expect((await admin.get('/admin/plugins/enrol_program/settings').set(html).expect(200)).text).to.contain('<option value="unenrol" selected>');
+    } finally {
+      await site.plugins.setSettings('enrol_program', { unassignAction: 'suspend' });
+    }
+  });
+
   it('creates a program with a plain form: "add a course set" keeps what was typed, bad input is explained and saves nothing', async () => {
     const blank = await admin.get('/admin/programs/new').set(html).expect(200);
     const token = csrfFrom(blank.text);

@@ -22,9 +22,15 @@ async function rejection(promise: Promise<unknown>): Promise<{ code?: string; st
 // `npx waymark plugin new` writes, outside the source tree and with no edits.
 const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'waymark-scaffold-'));
 const scaffolded = await scaffoldPlugin('local_scaffolded', pluginsDir);
+// An `assign_` id gets an assignment-source skeleton instead, in a folder of its own.
+const sourcesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'waymark-scaffold-source-'));
+const scaffoldedSource = await scaffoldPlugin('assign_prefix', sourcesDir);
 
 describe('waymark plugin new', function () {
-  after(() => fs.rmSync(pluginsDir, { recursive: true, force: true }));
+  after(() => {
+    fs.rmSync(pluginsDir, { recursive: true, force: true });
+    fs.rmSync(sourcesDir, { recursive: true, force: true });
+  });
 
   it('writes plugin.json, index.ts and README.md into plugins/<id>', () => {
     expect(scaffolded).to.equal(path.join(pluginsDir, 'local_scaffolded'));
@@ -69,6 +75,29 @@ describe('waymark plugin new', function () {
     }
   });
 
+  it('scaffolds an assignment source for an assign_ id that assigns its members once enabled', async () => {
+    const test = await createTestSite({ pluginsDir: sourcesDir });
+    try {
+      const { site } = test;
+      expect(site.plugins.isActive('assign_prefix')).to.equal(true);
+      const course = await site.services.courses.create({ shortname: 'c1', fullname: 'Course 1' });
+      const { program } = await site.services.programs.create({ shortname: 'p1', fullname: 'Program 1', courseSets: [{ courseIds: [course.id], rule: 'all' }] });
+      const sales = await site.services.users.create({ username: 'sales.ann', email: 'ann@example.invalid', fullname: 'Ann' });
+      const other = await site.services.users.create({ username: 'bob', email: 'bob@example.invalid', fullname: 'Bob' });
+      const { rule } = await site.services.assignment.addRule(program.id, { source: 'prefix', instanceId: 1, prefix: 'sales.' });
+      await site.jobs.drain();
+      expect(rule.description).to.equal('Users whose username starts with sales.');
+      expect((await site.services.assignment.learnerAssignment(program.id, sales.id)).assigned).to.equal(true);
+      expect((await site.services.assignment.learnerAssignment(program.id, other.id)).assigned).to.equal(false);
+      // Incremental: a new matching user joins in the transaction that creates them.
+      const late = await site.services.users.create({ username: 'sales.cy', email: 'cy@example.invalid', fullname: 'Cy' });
+      expect((await site.services.assignment.learnerAssignment(program.id, late.id)).assigned).to.equal(true);
+    } finally {
+      await test.close();
+    }
+  });
+
   // Nested, so the folder outlives the contract suite's own hooks.
   definePluginContractSuite(scaffolded);
+  definePluginContractSuite(scaffoldedSource);
 });

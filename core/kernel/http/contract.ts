@@ -1,4 +1,4 @@
-import type { JsonSchema } from './routes';
+import type { JsonSchema } from './json-schema';
 
 /**
  * The shared pieces of the HTTP contract: the one id parser, the schemas every route reuses for

@@ -3,12 +3,19 @@ import type { KernelCore } from '../parts';
 import type { PluginManager } from '../plugins/manager';
 
 type Kernel = KernelCore & { readonly plugins: PluginManager };
-import { WaymarkError } from '../errors';
+import { WaymarkError, type ErrorDetail } from '../errors';
+import { schemaFields, valuesFromForm } from './settings-form';
 import { field, renderView } from './render';
 import { saveTheme } from '../themes/theme-setting';
 
 /** Ids in URLs of plugin actions: frankenstyle, nothing that could escape a path. */
 const PLUGIN_ID = /^[a-z][a-z0-9]*_[a-z0-9_]+$/;
+
+function pluginId(req: Request): string {
+  const id = String(req.params.id);
+  if (!PLUGIN_ID.test(id)) throw new WaymarkError('NOT_FOUND', `Plugin ${id} not found`, 404);
+  return id;
+}
 
 /** The platform's operator pages: the admin index, plugins and the theme (site administrators only). */
 export function registerPlatformPages(site: Kernel): void {
@@ -33,7 +40,12 @@ export function registerPlatformPages(site: Kernel): void {
     path: '/admin/plugins',
     access: 'admin',
     async handler(req, res) {
-      const plugins = (await site.plugins.list()).map((p) => ({ ...p, canEnable: !p.enabled && p.state !== 'invalid' && p.state !== 'missing', canDisable: p.enabled }));
+      const plugins = (await site.plugins.list()).map((p) => ({
+        ...p,
+        canEnable: !p.enabled && p.state !== 'invalid' && p.state !== 'missing',
+        canDisable: p.enabled,
+        hasSettings: Boolean(site.plugins.manifestOf(p.id)?.settingsSchema),
+      }));
       renderView(req, res, 'admin/plugins', { title: 'Plugins', adminNav: 'plugins', plugins });
     },
   });
@@ -43,13 +55,50 @@ export function registerPlatformPages(site: Kernel): void {
       path: `/admin/plugins/:id/${action}`,
       access: 'admin',
       async handler(req, res) {
-        const id = String(req.params.id);
-        if (!PLUGIN_ID.test(id)) throw new WaymarkError('NOT_FOUND', `Plugin ${id} not found`, 404);
+        const id = pluginId(req);
         await (action === 'enable' ? site.plugins.enable(id) : site.plugins.disable(id));
         res.redirect(303, `/admin/plugins?notice=plugin-${action}d`);
       },
     });
   }
+
+  // ---- plugin settings, a form generated from the manifest's settingsSchema ----------------
+  const showSettings = async (req: Request, res: Response, id: string, values?: Record<string, unknown>, errors: ErrorDetail[] = [], status?: number): Promise<void> => {
+    const manifest = site.plugins.manifestOf(id);
+    if (!manifest?.settingsSchema) throw new WaymarkError('NOT_FOUND', `Plugin ${id} has no settings`, 404);
+    const current = values ?? (await site.plugins.getSettings(id));
+    renderView(
+      req,
+      res,
+      'admin/plugin-settings',
+      { title: `${manifest.name} settings`, adminNav: 'plugins', plugin: { id, name: manifest.name }, fields: schemaFields(manifest.settingsSchema, current, errors), errors },
+      status,
+    );
+  };
+  pages.page({
+    method: 'get',
+    path: '/admin/plugins/:id/settings',
+    access: 'admin',
+    handler: (req, res) => showSettings(req, res, pluginId(req)),
+  });
+  pages.page({
+    method: 'post',
+    path: '/admin/plugins/:id/settings',
+    access: 'admin',
+    async handler(req, res) {
+      const id = pluginId(req);
+      const schema = site.plugins.manifestOf(id)?.settingsSchema;
+      if (!schema) throw new WaymarkError('NOT_FOUND', `Plugin ${id} has no settings`, 404);
+      const values = valuesFromForm(schema, (req.body ?? {}) as Record<string, unknown>);
+      try {
+        await site.plugins.setSettings(id, values);
+      } catch (error) {
+        if (error instanceof WaymarkError && error.status === 422) return showSettings(req, res, id, values, error.details, 422);
+        throw error;
+      }
+      res.redirect(303, `/admin/plugins?notice=plugin-settings-saved`);
+    },
+  });
 
   // ---- theme ---------------------------------------------------------------------------------
   const showThemes = (req: Request, res: Response, error?: string, status?: number): void => {

@@ -25,6 +25,7 @@ const NOTICES: Record<string, string> = {
   'rule-removed': 'The assignment rule was removed. Learners are being updated in the background.',
   'exceptions-resolved': 'The selected exceptions were resolved.',
   'theme-saved': 'The theme was changed.',
+  'plugin-settings-saved': 'The plugin settings were saved.',
   'grade-saved': 'Your grade was recorded.',
 };
 

@@ -2,8 +2,9 @@ import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../logging';
 import { noQuery, pathParams } from './contract';
 
-/** A JSON Schema object (draft 2020-12 subset that Ajv and OpenAPI 3.1 share). */
-export type JsonSchema = Record<string, unknown>;
+import type { JsonSchema } from './json-schema';
+
+export type { JsonSchema };
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 

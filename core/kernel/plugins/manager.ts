@@ -255,6 +255,12 @@ export class PluginManager {
     return this.started.get(id)?.ctx.settings ?? {};
   }
 
+  /** A discovered plugin's manifest, or undefined (unknown id or an unreadable manifest). */
+  manifestOf(id: string): PluginManifest | undefined {
+    if (!this.discoveredOnce) this.discover();
+    return this.discovered.get(id)?.manifest ?? undefined;
+  }
+
   /** The plugin's settings: stored values with the settingsSchema defaults applied. */
   getSettings(id: string): Promise<Record<string, unknown>> {
     return this.exclusive(async () => {
