@@ -21,7 +21,7 @@ export { createServiceRef, type ServiceRef, type ServiceDeps, type ResolvedDeps 
 export { kernelServices, type PageAccess, type SessionAccess } from './kernel/features/kernel-services';
 export { peopleServices, type UserService, type AudienceService, type HierarchyService, type JobAssignmentService, type ProfileFieldService } from './modules/people/index';
 export { learningServices, type CoursesService, type EnrolmentsService, type CompletionService } from './modules/learning/index';
-export { programServices, type ProgramsService } from './modules/programs/index';
+export { programServices, availabilityAt, type Availability, type ProgramsService } from './modules/programs/index';
 export { assignmentServices, type AssignmentService, type LaunchCandidate, type LaunchState } from './modules/assignment/index';
 export { launchServices, type LaunchService } from './modules/launch/index';
 

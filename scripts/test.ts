@@ -1,5 +1,6 @@
 /**
- * `npm test`: typecheck, unit tests, then the integration + e2e suite on SQLite and (when
+ * `npm test`: typecheck and the house-rule tools (import rules, knip, eslint, prettier), unit tests,
+ * then the integration + e2e suite on SQLite and (when
  * TEST_MYSQL_URL is set) on MySQL/MariaDB, then the browser suite. Ends with one line
  * "N passed, N failed" totalled over every suite.
  */
@@ -36,12 +37,22 @@ let passed = 0;
 let failed = 0;
 const problems: string[] = [];
 
-console.log('\n== typecheck (tsc --noEmit)');
-const tsc = spawnSync(path.join(root, 'node_modules', '.bin', 'tsc'), ['--noEmit', '-p', root], { stdio: 'inherit', cwd: root });
-if (tsc.status === 0) passed++;
-else {
-  failed++;
-  problems.push('typecheck failed');
+/** House rules checked by tools: each counts as one passed or failed check. */
+const checks: Array<{ name: string; bin: string; args: string[] }> = [
+  { name: 'typecheck (tsc --noEmit)', bin: 'tsc', args: ['--noEmit', '-p', root] },
+  { name: 'import rules (dependency-cruiser)', bin: 'depcruise', args: ['--config', '.dependency-cruiser.cjs', '--output-type', 'err', 'core', 'plugins'] },
+  { name: 'unused files, exports and dependencies (knip)', bin: 'knip', args: [] },
+  { name: 'lint (eslint)', bin: 'eslint', args: ['.'] },
+  { name: 'format (prettier --check)', bin: 'prettier', args: ['--check', '--log-level', 'warn', '.'] },
+];
+for (const check of checks) {
+  console.log(`\n== ${check.name}`);
+  const run = spawnSync(path.join(root, 'node_modules', '.bin', check.bin), check.args, { stdio: 'inherit', cwd: root });
+  if (run.status === 0) passed++;
+  else {
+    failed++;
+    problems.push(`${check.name} failed`);
+  }
 }
 
 const statsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'waymark-stats-'));

@@ -11,7 +11,6 @@ import { WaymarkError } from './errors';
  * }
  * ```
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface ExtensionPointMap {}
 
 export type ExtensionPointName = keyof ExtensionPointMap & string;

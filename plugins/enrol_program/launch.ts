@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import {
   abstain,
   allow,
+  availabilityAt,
   canLaunch,
   evaluateProgram,
   type AssignmentService,
@@ -70,10 +71,13 @@ export function createLaunchGuard(deps: LaunchGuardDeps): (args: CourseLaunchArg
     const open: LaunchCandidate[] = [];
     let timezone: string | undefined;
     for (const p of assigned) {
-      if (!p.available) reasons.push(prefix(p, 'This program is not available at the moment'));
-      else if (p.availableFrom !== null && now < p.availableFrom) reasons.push(prefix(p, `This program is not available until ${formatDay(p.availableFrom, (timezone ??= await timezoneOf(userId)))}`));
-      else if (p.availableUntil !== null && now > p.availableUntil) reasons.push(prefix(p, `This program closed on ${formatDay(p.availableUntil, (timezone ??= await timezoneOf(userId)))}`));
-      else open.push(p);
+      const availability = availabilityAt(p, now);
+      if (availability.open) open.push(p);
+      else if (availability.reason === 'switched_off') reasons.push(prefix(p, 'This program is not available at the moment'));
+      else {
+        const day = formatDay(availability.at, (timezone ??= await timezoneOf(userId)));
+        reasons.push(prefix(p, availability.reason === 'not_yet' ? `This program is not available until ${day}` : `This program closed on ${day}`));
+      }
     }
 
     if (open.length) {

@@ -7,7 +7,7 @@ import { createApiToken } from '../../core/kernel/auth/tokens';
 import { projectRoot } from '../../core/kernel/config';
 import type { Site } from '../../core/site';
 import { createTestSite, type TestSite } from '../utils/site';
-import { NAMES, csrfFrom, seedScenario, signIn, type Scenario } from '../browser/scenario';
+import { csrfFrom, seedScenario, signIn, type Scenario } from '../browser/scenario';
 
 const html = { Accept: 'text/html' };
 

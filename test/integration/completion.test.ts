@@ -78,7 +78,7 @@ describe('completion: activities, grades, courses and programs', () => {
     expect(completions.every((c) => c.userId === userId && c.completedAt === T0 + 3 * DAY)).to.equal(true);
     expect(changes.map((c) => c.change.type)).to.deep.equal(['course_completion', 'program_completion']);
     expect(seenInTrx).to.deep.equal(['complete']);
-    expect((await site.services.programs.learnerStatus(program.id, userId)).status).to.equal('complete');
+    expect((await site.services.programs.completionOf(program.id, userId)).status).to.equal('complete');
 
     // Idempotent: the same records again change nothing and fire nothing.
     completions.length = 0;
@@ -112,11 +112,11 @@ describe('completion: activities, grades, courses and programs', () => {
     expect(await count('course_completions', { user_id: userId })).to.equal(0);
     expect(await count('program_completions', { user_id: userId })).to.equal(0);
     expect(await count('course_set_completions', { user_id: userId })).to.equal(0);
-    expect((await site.services.programs.learnerStatus(program.id, userId)).status).to.equal('incomplete');
+    expect((await site.services.programs.completionOf(program.id, userId)).status).to.equal('incomplete');
 
     // The same call outside the failed transaction works, so nothing half-written was left behind.
     await site.services.completion.recordActivityCompletion(a.id, userId);
-    expect((await site.services.programs.learnerStatus(program.id, userId)).status).to.equal('complete');
+    expect((await site.services.programs.completionOf(program.id, userId)).status).to.equal('complete');
   });
 
   it('one course completion completes every program containing the course', async () => {
@@ -136,7 +136,7 @@ describe('completion: activities, grades, courses and programs', () => {
     const result = await site.services.completion.recordCourseCompletion(shared, userId, { completedAt: T0 });
     expect(result.events.filter((e) => e.kind === 'program').map((e) => e.programId).sort()).to.deep.equal([...programIds].sort());
     expect(completions.filter((c) => c.subject.type === 'program')).to.have.length(3);
-    expect((await site.services.programs.learnerStatus(needsBoth.id, userId)).status).to.equal('incomplete');
+    expect((await site.services.programs.completionOf(needsBoth.id, userId)).status).to.equal('incomplete');
   });
 
   it('grades: a tracked graded activity completes on grade; min_grade courses complete at the pass mark', async () => {
@@ -185,7 +185,7 @@ describe('completion: activities, grades, courses and programs', () => {
       learners.flatMap((userId) => [a, b, c].map((courseId, i) => site.services.completion.recordCourseCompletion(courseId, userId, { completedAt: T0 + i * DAY }))),
     );
     for (const userId of learners) {
-      expect(await site.services.programs.learnerStatus(program.id, userId)).to.deep.include({ status: 'complete', completedAt: new Date(T0 + 2 * DAY).toISOString() });
+      expect(await site.services.programs.completionOf(program.id, userId)).to.deep.include({ status: 'complete', completedAt: new Date(T0 + 2 * DAY).toISOString() });
     }
     expect(completions.filter((e) => e.subject.type === 'program')).to.have.length(learners.length);
   });
@@ -218,7 +218,7 @@ describe('completion: activities, grades, courses and programs', () => {
     try {
       const u1 = await user();
       await second.services.completion.recordCourseCompletion(a, u1, { completedAt: T0 });
-      expect((await site.services.programs.learnerStatus(program.id, u1)).status).to.equal('incomplete');
+      expect((await site.services.programs.completionOf(program.id, u1)).status).to.equal('incomplete');
       // Edited in this process; the second one has the old structure cached.
       await site.services.programs.update(program.id, { courseSets: [{ courseIds: [a], rule: 'all' }] });
       const u2 = await user();

@@ -73,7 +73,3 @@ export async function revokeApiToken(db: Database, token: string): Promise<boole
   return deleted > 0;
 }
 
-/** Deletes every token of a user (suspension, password reset); returns how many. */
-export async function revokeUserApiTokens(db: Database, userId: number): Promise<number> {
-  return db.knex('api_tokens').where('user_id', userId).del();
-}

@@ -42,12 +42,6 @@ export async function migrateRollbackAll(knex: Knex, set: MigrationSet): Promise
   return reverted;
 }
 
-/** Names of migrations of the set that have not run yet. */
-export async function pendingMigrations(knex: Knex, set: MigrationSet): Promise<string[]> {
-  const [, pending] = (await knex.migrate.list(config(set))) as [unknown[], Array<{ file: string } | Migration>];
-  return pending.map((m) => ('file' in m ? m.file : m.name));
-}
-
 /** Drops the migration bookkeeping tables of a set (uninstall). */
 export async function dropMigrationTables(knex: Knex, set: MigrationSet): Promise<void> {
   await knex.schema.dropTableIfExists(set.tableName);

@@ -1,4 +1,3 @@
-import type { Knex } from 'knex';
 import type { Dialect, Executor } from './database';
 import { placeholders, queryRows, type StatementBinding } from './statements';
 

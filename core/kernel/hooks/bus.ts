@@ -15,7 +15,6 @@ import {
   type HookValue,
 } from './hook-map';
 
-export const CORE_PLUGIN_ID = 'core';
 export const DEFAULT_PRIORITY = 100;
 
 export interface TapOptions {

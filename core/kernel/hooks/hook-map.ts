@@ -10,7 +10,6 @@
  *
  * Plugin hooks are named `<pluginId>.<name>`; unprefixed names belong to core.
  */
-// eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface HookMap {}
 
 /** A guard: handlers vote allow / deny / abstain in priority order; first decisive vote wins. */

@@ -9,7 +9,6 @@ import { WaymarkError, notFound, type ErrorDetail } from '../errors';
 import { resolveApiToken } from '../auth/tokens';
 import { paramsSchemaOf, querySchemaOf, type AuthUser, type OwnedApiRoute, type OwnedPageRoute, type RouteAccess, type RouteParams } from './routes';
 import { noQuery } from './contract';
-import type { PageRenderOptions } from './request';
 import { ERROR_SCHEMA, buildOpenApiDocument } from './openapi';
 import { createBodyValidator, createRequestValidator, createResponseChecker, type BodyValidator, type RequestValidator, type ResponseChecker } from './validation';
 import { boundBodies, boundUrls } from './input-limits';
@@ -17,7 +16,7 @@ import { createSessionMiddleware, resolveSessionUser } from '../auth/sessions';
 import { createCsrfMiddleware } from '../auth/csrf';
 import { createAuthRouter, loginRedirectFor } from '../auth/login';
 
-export type { PageRenderer, PageRenderOptions } from './request';
+
 export { renderPage } from './render-page';
 import { renderPage } from './render-page';
 

@@ -91,4 +91,4 @@ export const nullableDateTime: JsonSchema = { type: ['string', 'null'], format: 
  * A user id in a path. Today an id like any other; it is its own name so that `me` (the caller) can
  * be accepted in one place later.
  */
-export const UserId: JsonSchema = Id;
+export const UserId: JsonSchema = { ...Id, description: 'A user id' };

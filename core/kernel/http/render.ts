@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import { invalid, notFound } from '../errors';
+import { notFound } from '../errors';
 import { parseId } from '../http/contract';
 
 /**
@@ -50,10 +50,3 @@ export function fields(body: unknown, name: string): string[] {
   return (Array.isArray(value) ? value : [value]).map((v) => String(v).trim()).filter((v) => v !== '');
 }
 
-/** An optional non-negative integer form field. */
-export function intField(body: unknown, name: string, path: string): number {
-  const text = field(body, name);
-  if (text === '') return 0;
-  if (!/^[0-9]{1,9}$/.test(text)) throw invalid('FORM_INVALID', `${path} must be a whole number`, [{ path, code: 'NOT_AN_INTEGER', message: `${path} must be a whole number` }]);
-  return Number(text);
-}

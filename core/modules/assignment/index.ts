@@ -4,25 +4,12 @@ import { programServices } from '../programs/index';
 import { registerAssignmentPages } from './pages';
 import { coreDueDateEvents } from './events';
 import { assignmentRoutes } from './routes';
-import { RECONCILE_JOB, RULE_SYNC_JOB, createAssignmentService, learnerAssignmentOf, withoutOpenExceptions, type AssignmentService } from './service';
+import { RECONCILE_JOB, RULE_SYNC_JOB, createAssignmentService, withoutOpenExceptions, type AssignmentService } from './service';
 
 export * from './types';
 export { createHierarchySource, type HierarchyInstance } from './hierarchy-source';
 export type { LaunchCandidate, LaunchState } from './launch-state';
-export { coreDueDateEvents, ASSIGNMENT_DATE_EVENT } from './events';
-export {
-  RECONCILE_JOB,
-  RULE_SYNC_JOB,
-  type AssignmentRuleInput,
-  type AssignmentService,
-  type ExceptionAction,
-  type ExceptionView,
-  type LearnerAssignment,
-  type RuleStatus,
-  type RuleView,
-  type SyncOptions,
-} from './service';
-export { AssignmentSync, humanDuration, type SyncCounters, type LoadedRule, type UserScope } from './sync';
+export { RECONCILE_JOB, type AssignmentService } from './service';
 
 /** Nightly reconcile time (UTC): after midnight HR feeds, before the working day. */
 export const RECONCILE_CRON = '30 2 * * *';
@@ -46,7 +33,7 @@ export const assignmentModule = defineModule({
   register(ctx) {
     const site = { db: ctx.db, hooks: ctx.hooks, queue: ctx.queue, extensions: ctx.extensions, programs: ctx.deps.programs };
     const service = createAssignmentService(site);
-    ctx.deps.programs.useAssignmentState({ selectTargets: withoutOpenExceptions, assignmentOf: learnerAssignmentOf });
+    ctx.deps.programs.useAssignmentState({ selectTargets: withoutOpenExceptions });
     for (const [key, event] of Object.entries(coreDueDateEvents())) ctx.extensions.contribute('dueDateEvents', key, event);
     ctx.jobs.define<{ ruleId: number; fullDue?: boolean }>({
       name: RULE_SYNC_JOB,

@@ -13,8 +13,6 @@ import { registerCoreLaunchGuard, checkCourseLaunch, explainCourseLaunch } from 
 import { courseName, registerCourseGate, renderLaunchDenied, requireCourseAccess } from './pages';
 import { Id, UserId, component, noQuery, object, parseId, pathParams } from '../../kernel/http/contract';
 
-export { CORE_LAUNCH_GUARD_PRIORITY, NOT_ENROLLED_REASON } from './guard';
-export { courseAccessDenied } from './pages';
 
 /** What the launch diagnostics (page and API) report. */
 export interface LaunchCheckReport {

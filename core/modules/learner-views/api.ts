@@ -1,8 +1,12 @@
 import type { LearnerViewsSite } from './site';
 import type { ApiRequest, ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { forbidden } from '../../kernel/errors';
-import { UserId, component, noQuery, pathParams } from '../../kernel/http/contract';
-import { loadRecordOfLearning, loadRequiredLearning } from './learner-data';
+import { Id, UserId, component, noQuery, object, pathParams } from '../../kernel/http/contract';
+import { loadLearnerProgram, loadRecordOfLearning, loadRequiredLearning } from './learner-data';
+
+const id = Id;
+const isoTime = { type: 'string', format: 'date-time' } as const;
+const nullableIsoTime = { anyOf: [isoTime, { type: 'null' }] } as const;
 
 const dateTime = { type: ['string', 'null'], format: 'date-time' };
 
@@ -48,6 +52,20 @@ const recordOfLearningSchema: JsonSchema = component('RecordOfLearning', {
   },
 });
 
+const courseSetLearnerView = object({ id, label: { type: 'string' }, open: { type: 'boolean' }, complete: { type: 'boolean' }, completedAt: nullableIsoTime, dueAt: nullableIsoTime });
+
+const learnerProgramView: JsonSchema = component(
+  'LearnerProgramState',
+  object({
+    assigned: { type: 'boolean', description: 'false while an exception is open, dismissed, or after unassignment' },
+    status: { enum: ['incomplete', 'complete'] },
+    dueAt: nullableIsoTime,
+    completedAt: nullableIsoTime,
+    exception: { anyOf: [object({ id, type: { type: 'string' }, status: { type: 'string' }, raisedAt: isoTime, explanation: { type: 'string' } }), { type: 'null' }] },
+    courseSets: { type: 'array', items: courseSetLearnerView },
+  }),
+);
+
 const userParams = pathParams({ id: UserId });
 
 /** The user whose pages are asked for; a learner may only ask about themselves, an administrator about anyone. */
@@ -58,7 +76,10 @@ async function subject(site: LearnerViewsSite, req: ApiRequest): Promise<number>
   return userId;
 }
 
-/** `GET /users/{id}/required-learning` and `/record-of-learning`: the learner pages as JSON. */
+/**
+ * `GET /users/{id}/required-learning`, `/record-of-learning` and `/programs/{id}/learners/{userId}`:
+ * the learner pages as JSON, from the same loaders as the pages.
+ */
 export function learnerRoutes(site: LearnerViewsSite): ApiRoute[] {
   return [
     {
@@ -82,6 +103,34 @@ export function learnerRoutes(site: LearnerViewsSite): ApiRoute[] {
       query: noQuery,
       response: recordOfLearningSchema,
       handler: async (req) => ({ body: await loadRecordOfLearning(site, await subject(site, req)) }),
+    },
+    {
+      method: 'get',
+      path: '/programs/:id/learners/:userId',
+      summary: "A learner's state in a program",
+      tags: ['programs'],
+      access: 'user',
+      params: pathParams({ id, userId: UserId }),
+      query: noQuery,
+      response: learnerProgramView,
+      handler: async (req) => {
+        const programId = req.params.id!;
+        const userId = req.params.userId!;
+        if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden("You may only read your own program progress");
+        await site.services.users.get(userId);
+        const program = await loadLearnerProgram(site, programId, userId);
+        const assignment = await site.services.assignment.learnerAssignment(programId, userId);
+        return {
+          body: {
+            assigned: assignment.assigned,
+            status: program.status,
+            dueAt: assignment.dueAt ?? program.dueAt,
+            completedAt: program.completedAt,
+            exception: assignment.exception,
+            courseSets: program.courseSets.map((set) => ({ id: set.id, label: set.label, open: set.open, complete: set.complete, completedAt: set.completedAt, dueAt: set.dueAt })),
+          },
+        };
+      },
     },
   ];
 }

@@ -6,7 +6,7 @@ import { assignmentServices } from '../assignment/index';
 import { learningServices } from '../learning/index';
 import { launchServices } from '../launch/index';
 import { peopleServices } from '../people/index';
-import { programServices } from '../programs/index';
+import { availableNowBindings, availableNowSql, programServices } from '../programs/index';
 import { registerLearnerPages } from './pages';
 import { registerLearnerProgressPages } from './admin-pages';
 import { learnerRoutes } from './api';
@@ -43,12 +43,8 @@ async function showHome(site: LearnerViewsSite, req: Request, res: Response): Pr
   const now = site.db.now();
   const rows = await selectRows<{ id: number; fullname: string; summary: string | null }>(
     site.db.knex,
-    `SELECT id, fullname, summary FROM programs
-      WHERE available = ? AND (available_from IS NULL OR available_from <= ?) AND (available_until IS NULL OR available_until >= ?)
-      ORDER BY fullname, id LIMIT 100`,
-    [true, now, now],
+    `SELECT p.id, p.fullname, p.summary FROM programs p WHERE ${availableNowSql('p')} ORDER BY p.fullname, p.id LIMIT 100`,
+    availableNowBindings(now),
   );
   renderView(req, res, 'home', { title: 'Home', programs: rows.map((r) => ({ id: Number(r.id), fullname: r.fullname, summary: r.summary })) });
 }
-
-export { describeRule } from './learner-data';

@@ -9,7 +9,8 @@ import type { LearnerViewsSite } from './site';
 import type { Executor } from '../../kernel/db/database';
 import { notFound } from '../../kernel/errors';
 import { bool, iso, placeholders, selectRows } from '../../kernel/db/sql';
-import { canLaunch, evaluateProgram, type CachedStructure, type CompiledProgram, type ProgramEvaluation, type SetOperator, type SetRule } from '../programs/index';
+import { numOrNull } from '../../kernel/db/values';
+import { availabilityAt, canLaunch, evaluateProgram, type CachedStructure, type CompiledProgram, type ProgramEvaluation, type SetOperator, type SetRule } from '../programs/index';
 
 /** A course as a learner sees it inside a program. */
 export interface LearnerCourse {
@@ -32,6 +33,10 @@ export interface LearnerCourseSet {
   /** "Complete all courses", "Complete at least 2 courses"... */
   ruleText: string;
   state: 'locked' | 'open' | 'complete';
+  /** The set's group is open (earlier groups done), complete or not. */
+  open: boolean;
+  complete: boolean;
+  completedAt: string | null;
   lockedReasons: string[];
   /** 0..100 */
   progress: number;
@@ -122,10 +127,8 @@ async function userCompletions(executor: Executor, userId: number, courseIds: re
 }
 
 function isAvailable(row: ProgramRow, now: number): boolean {
-  if (!bool(row.available)) return false;
-  if (row.available_from !== null && Number(row.available_from) > now) return false;
-  if (row.available_until !== null && Number(row.available_until) < now) return false;
-  return true;
+  const window = { available: bool(row.available), availableFrom: numOrNull(row.available_from), availableUntil: numOrNull(row.available_until) };
+  return availabilityAt(window, now).open;
 }
 
 function courseName(compiled: CompiledProgram, courseId: number): string {
@@ -155,11 +158,13 @@ function summarise(
   structure: CachedStructure,
   evaluation: ProgramEvaluation,
   assignment: AssignmentRow | undefined,
-  stored: { due_at: number | null } | undefined,
+  stored: { status: string; due_at: number | null } | undefined,
   now: number,
 ): RequiredProgram {
   const dueMs = assignment?.due_at ?? stored?.due_at ?? null;
-  const complete = evaluation.complete;
+  // The stored record decides completion (it is what the completion transaction wrote, and it is not
+  // recalculated while an exception blocks the assignment); live evaluation gives progress and locks.
+  const complete = stored?.status === 'complete';
   const next = evaluation.nextCourseId;
   return {
     id: Number(row.id),
@@ -219,7 +224,7 @@ export async function loadRequiredLearning(site: LearnerViewsSite, userId: numbe
     const structure = byId.get(Number(row.id));
     if (!structure) continue;
     const evaluation = evaluateProgram(structure.compiled, completions);
-    if (evaluation.complete) continue;
+    if (stored.get(Number(row.id))?.status === 'complete') continue;
     programs.push(summarise(row, structure, evaluation, byAssignment.get(Number(row.id)), stored.get(Number(row.id)), now));
   }
   programs.sort((a, b) => (a.dueAt ?? '\uffff').localeCompare(b.dueAt ?? '\uffff') || a.fullname.localeCompare(b.fullname));
@@ -238,12 +243,12 @@ export async function loadLearnerProgram(site: LearnerViewsSite, programId: numb
   const completions = await userCompletions(knex, userId, structure.courseIds);
   const evaluation = evaluateProgram(structure.compiled, completions);
   const stored = (await storedCompletions(knex, userId, [programId])).get(programId);
-  const setRows = await selectRows<{ course_set_id: number; due_at: number | null }>(
+  const setRows = await selectRows<{ course_set_id: number; status: string; completed_at: number | null; due_at: number | null }>(
     knex,
-    'SELECT course_set_id, due_at FROM course_set_completions WHERE program_id = ? AND user_id = ?',
+    'SELECT course_set_id, status, completed_at, due_at FROM course_set_completions WHERE program_id = ? AND user_id = ?',
     [programId, userId],
   );
-  const setDue = new Map(setRows.map((r) => [Number(r.course_set_id), r.due_at]));
+  const storedSets = new Map(setRows.map((r) => [Number(r.course_set_id), r]));
   const available = isAvailable(row, now);
   const assigned = assignment !== undefined;
   const blocked: string[] = [];
@@ -254,16 +259,22 @@ export async function loadLearnerProgram(site: LearnerViewsSite, programId: numb
   const courseSets: LearnerCourseSet[] = structure.sets.map((def, i) => {
     const set = evaluation.sets[i]!;
     const compiledSet = compiled.sets[i]!;
+    const storedSet = storedSets.get(def.id);
+    // Optional sets are complete from the start and never get a stored row.
+    const complete = storedSet?.status === 'complete' || (compiledSet.rule === 'optional' && set.complete);
     return {
       id: def.id,
       label: set.label || compiledSet.name,
       position: set.position,
       rule: compiledSet.rule,
       ruleText: describeRule(compiledSet),
-      state: set.complete ? 'complete' : set.open ? 'open' : 'locked',
+      state: complete ? 'complete' : set.open ? 'open' : 'locked',
+      open: set.open,
+      complete,
+      completedAt: storedSet?.status === 'complete' ? iso(storedSet.completed_at) : null,
       lockedReasons: set.lockedReasons,
-      progress: percent(set.complete ? 1 : Math.min(set.progress, 0.999)),
-      dueAt: iso(setDue.get(def.id)),
+      progress: percent(complete ? 1 : Math.min(set.progress, 0.999)),
+      dueAt: iso(storedSet?.due_at),
       operator: i === structure.sets.length - 1 ? null : def.operator,
       courses: compiledSet.courseIds.map((courseId) => {
         const completedAt = completions.get(courseId);
@@ -284,7 +295,7 @@ export async function loadLearnerProgram(site: LearnerViewsSite, programId: numb
     ...summarise(row, structure, evaluation, assignment, stored, now),
     available,
     assigned,
-    completedAt: stored?.status === 'complete' ? iso(stored.completed_at) : iso(evaluation.completedAt),
+    completedAt: stored?.status === 'complete' ? iso(stored.completed_at) : null,
     courseSets,
   };
 }

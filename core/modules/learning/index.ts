@@ -32,13 +32,3 @@ export const learningModule = defineModule({
 });
 
 export type { CoursesService, EnrolmentsService, CompletionService };
-export type { CompletionCriteria, CourseInput, ActivityInput, CourseView, ActivityView, EnrolmentView } from './courses';
-export type {
-  CourseCompletionResult,
-  ActivityCompletionResult,
-  GradeResult,
-  CourseCompletionSource,
-  CourseCompletionFollowUp,
-  DependentCompletion,
-} from './completion';
-export { selectRows, placeholders, lockLearners, bool, iso, isForeignKeyViolation } from '../../kernel/db/sql';

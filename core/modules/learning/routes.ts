@@ -2,8 +2,8 @@ import type { Database } from '../../kernel/db/database';
 import type { CompletionService } from './completion';
 import type { CoursesService } from './courses';
 import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
-import { forbidden, invalid } from '../../kernel/errors';
-import { UserId, component, noParams, noQuery, object, pathParams } from '../../kernel/http/contract';
+import { invalid } from '../../kernel/errors';
+import { component, noParams, noQuery, object, pathParams } from '../../kernel/http/contract';
 import type { ActivityInput, CompletionCriteria, CourseInput } from './courses';
 
 const id = { type: 'integer', minimum: 1 } as const;

@@ -17,9 +17,8 @@ export type * from './types';
 export type { AudienceService } from './audiences';
 export type { HierarchyService } from './hierarchy';
 export type { JobAssignmentService } from './job-assignments';
-export type { ProfileFieldService, ProfileValueChange } from './profile-fields';
+export type { ProfileFieldService } from './profile-fields';
 export type { UserService } from './users';
-export type { PeopleSite } from './context';
 
 function createPeopleServices(site: PeopleSite): PeopleServices {
   const ctx = createPeopleContext(site);

@@ -1,6 +1,5 @@
 import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
-import { forbidden } from '../../kernel/errors';
-import { UserId, component, noParams, noQuery, object, pathParams } from '../../kernel/http/contract';
+import { component, noParams, noQuery, pathParams } from '../../kernel/http/contract';
 import type { ProgramInput, ProgramPatch, ProgramsService } from './service';
 
 const id = { type: 'integer', minimum: 1 } as const;
@@ -74,20 +73,6 @@ const programWithJob: JsonSchema = component('ProgramWithJob', {
 });
 
 /** Free-form JSON stored as given (an activity's restriction tree): bounded in size. */
-const courseSetLearnerView = object({ id, label: { type: 'string' }, open: { type: 'boolean' }, complete: { type: 'boolean' }, completedAt: nullableIsoTime, dueAt: nullableIsoTime });
-
-const learnerProgramView: JsonSchema = component(
-  'LearnerProgramState',
-  object({
-    assigned: { type: 'boolean', description: 'false while an exception is open, dismissed, or after unassignment' },
-    status: { enum: ['incomplete', 'complete'] },
-    dueAt: nullableIsoTime,
-    completedAt: nullableIsoTime,
-    exception: { anyOf: [object({ id, type: { type: 'string' }, status: { type: 'string' }, raisedAt: isoTime, explanation: { type: 'string' } }), { type: 'null' }] },
-    courseSets: { type: 'array', items: courseSetLearnerView },
-  }),
-);
-
 const idParams = pathParams(['id']);
 
 /** REST routes for programs (see docs/programs.md). */
@@ -134,23 +119,6 @@ export function programRoutes(site: { services: { programs: ProgramsService } })
       handler: async (req) => {
         const { program, jobId } = await services().programs.update(req.params.id!, req.body as ProgramPatch);
         return { body: { ...program, jobId } };
-      },
-    },
-    {
-      method: 'get',
-      path: '/programs/:id/learners/:userId',
-      summary: "A learner's state in a program",
-      tags: ['programs'],
-      access: 'user',
-      params: pathParams({ id, userId: UserId }),
-      query: noQuery,
-      response: learnerProgramView,
-      handler: async (req) => {
-        const programId = req.params.id!;
-        const userId = req.params.userId!;
-        if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden("You may only read your own program progress");
-        const { programId: _p, userId: _u, ...view } = await services().programs.learnerStatus(programId, userId);
-        return { body: view };
       },
     },
   ];

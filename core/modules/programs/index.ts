@@ -36,11 +36,11 @@ export const programsModule = defineModule({
   },
 });
 
-export type { ProgramsService, AssignmentStatePort } from './service';
-export type { ProgramInput, ProgramPatch, ProgramView, CourseSetInput, LearnerProgramView } from './service';
-export type { CompletionEvent, RecalcPair, RecalcTargetSelector } from './recalc';
+export type { ProgramsService } from './service';
+export type { RecalcPair } from './recalc';
 export { applyEvaluations, key, loadStoredState } from './recalc';
 export { addDuration, isValidDuration, parseDuration } from './durations';
-export { compileProgram, evaluateProgram, canLaunch, validateStructure } from './engine';
+export { compileProgram, evaluateProgram, canLaunch } from './engine';
 export type { CompiledProgram, ProgramEvaluation, SetEvaluation, ProgramStructure, CourseSetDef, SetOperator, SetRule } from './engine';
 export type { CachedStructure } from './structures';
+export { availabilityAt, availableNowSql, availableNowBindings, type Availability } from './availability';

@@ -75,49 +75,13 @@ export interface ProgramView {
   updatedAt: string;
 }
 
-export interface LearnerCourseSetView {
-  id: number;
-  label: string;
-  open: boolean;
-  complete: boolean;
-  completedAt: string | null;
-  dueAt: string | null;
-}
-
-export interface LearnerProgramView {
-  programId: number;
-  userId: number;
-  assigned: boolean;
-  status: 'incomplete' | 'complete';
-  dueAt: string | null;
-  completedAt: string | null;
-  /** The open or dismissed assignment exception keeping the learner unassigned, if any. */
-  exception: LearnerException | null;
-  courseSets: LearnerCourseSetView[];
-}
-
-/** An assignment exception as the learner view shows it (issue 4). */
-export interface LearnerException {
-  id: number;
-  type: string;
-  status: string;
-  raisedAt: string;
-  explanation: string;
-}
-
-/** What the assignment core says about one learner and program (issue 4 seam). */
-export interface LearnerAssignmentState {
-  assigned: boolean;
-  dueAt: string | null;
-  exception: LearnerException | null;
-}
-
 export interface ProgramsService {
   create(input: ProgramInput): Promise<{ program: ProgramView; jobId: number | null }>;
   get(programId: number): Promise<ProgramView>;
   /** Changing courseSets replaces the structure, bumps structure_version and queues one recompute job. */
   update(programId: number, patch: ProgramPatch): Promise<{ program: ProgramView; jobId: number | null }>;
-  learnerStatus(programId: number, userId: number): Promise<LearnerProgramView>;
+  /** The learner's stored completion record of the program (incomplete when there is none). */
+  completionOf(programId: number, userId: number): Promise<{ status: 'incomplete' | 'complete'; completedAt: string | null }>;
   /** The ids of every course in the program's course sets. */
   courseIdsOf(programId: number, executor?: Executor): Promise<number[]>;
   /**
@@ -137,13 +101,11 @@ export interface ProgramsService {
 
 /**
  * What programs need to know about assignment, which the assignment module (that depends on
- * programs) plugs in: whose completion is recalculated, and each learner's effective assignment.
+ * programs) plugs in: whose completion is recalculated.
  */
 export interface AssignmentStatePort {
   /** Keeps the (program, learner) pairs whose completion may be recalculated (no open exception). */
   selectTargets: RecalcTargetSelector;
-  /** The effective assignment: assigned, due date, exception. */
-  assignmentOf(executor: Executor, programId: number, userId: number): Promise<LearnerAssignmentState>;
 }
 
 export interface ProgramsServiceDeps {
@@ -192,7 +154,6 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
   const structures = new StructureCache();
   // Until the assignment module plugs in, every learner counts as unassigned and is recalculated.
   let selectTargets: RecalcTargetSelector = recalculateEveryProgram;
-  let assignmentOf: AssignmentStatePort['assignmentOf'] | undefined;
   const db = () => site.db;
 
   async function validateSets(executor: Executor, sets: readonly CourseSetInput[] | undefined): Promise<Array<Partial<CourseSetDef>>> {
@@ -398,7 +359,6 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
     },
     useAssignmentState(port) {
       selectTargets = port.selectTargets;
-      assignmentOf = port.assignmentOf;
     },
     fireEvents,
     recomputeProgram,
@@ -480,58 +440,13 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
       return { program: await view(db().knex, programId), jobId };
     },
 
-    async learnerStatus(programId, userId) {
-      const knex = db().knex;
-      const structure = await structures.getOne(knex, programId);
-      if (!structure) throw notFound('Program', programId);
-      const users = await selectRows<{ id: number }>(knex, 'SELECT id FROM users WHERE id = ?', [userId]);
-      if (!users.length) throw notFound('User', userId);
-      const completions = new Map<number, number>();
-      if (structure.courseIds.length) {
-        for (const row of await selectRows<{ course_id: number; completed_at: number }>(
-          knex,
-          `SELECT course_id, completed_at FROM course_completions WHERE user_id = ? AND course_id IN (${placeholders(structure.courseIds.length)})`,
-          [userId, ...structure.courseIds],
-        )) {
-          completions.set(Number(row.course_id), Number(row.completed_at));
-        }
-      }
-      const evaluation = evaluateProgram(structure.compiled, completions);
-      const program = (await selectRows<{ status: 'incomplete' | 'complete'; completed_at: number | null; due_at: number | null }>(
-        knex,
-        'SELECT status, completed_at, due_at FROM program_completions WHERE program_id = ? AND user_id = ?',
-        [programId, userId],
-      ))[0];
-      const setRows = await selectRows<{ course_set_id: number; status: string; completed_at: number | null; due_at: number | null }>(
-        knex,
-        'SELECT course_set_id, status, completed_at, due_at FROM course_set_completions WHERE program_id = ? AND user_id = ?',
+    async completionOf(programId, userId) {
+      const [row] = await selectRows<{ status: string; completed_at: number | null }>(
+        db().knex,
+        'SELECT status, completed_at FROM program_completions WHERE program_id = ? AND user_id = ?',
         [programId, userId],
       );
-      const bySet = new Map(setRows.map((r) => [Number(r.course_set_id), r]));
-      const assignment = assignmentOf ? await assignmentOf(knex, programId, userId) : null;
-      return {
-        programId,
-        userId,
-        assigned: assignment?.assigned ?? false,
-        status: program?.status === 'complete' ? 'complete' : 'incomplete',
-        dueAt: assignment?.dueAt ?? iso(program?.due_at),
-        completedAt: program?.status === 'complete' ? iso(program.completed_at) : null,
-        exception: assignment?.exception ?? null,
-        courseSets: structure.sets.map((s) => {
-          const live = evaluation.sets.find((e) => e.id === s.id);
-          const stored = bySet.get(s.id);
-          const storedComplete = stored?.status === 'complete';
-          return {
-            id: s.id,
-            label: s.label,
-            open: live?.open ?? false,
-            // Optional sets are complete from the start and never get a row.
-            complete: storedComplete || (s.rule === 'optional' && (live?.complete ?? false)),
-            completedAt: storedComplete ? iso(stored.completed_at) : null,
-            dueAt: iso(stored?.due_at),
-          };
-        }),
-      };
+      return row?.status === 'complete' ? { status: 'complete', completedAt: iso(row.completed_at) } : { status: 'incomplete', completedAt: null };
     },
 
     async recalculateForCourse(trx, userId, courseId) {
