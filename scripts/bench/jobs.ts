@@ -1,9 +1,9 @@
 /**
- * Job queue throughput: jobs/s claimed + completed by 1 and 4 worker processes on SQLite and
+ * Job queue throughput: jobs/s claimed + completed by 1, 2 and 4 worker processes on SQLite and
  * MariaDB/MySQL, next to a raw multi-row INSERT baseline into a similar table measured in the same
  * run. `npx tsx scripts/bench/jobs.ts`; env BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306;
  * a database is created and dropped), BENCH_JOBS (default 10000), BENCH_CONCURRENCY (per process,
- * default 16), BENCH_DBS (default "sqlite,mysql").
+ * default 16), BENCH_DBS (default "sqlite,mysql"), BENCH_PROCESSES (default "1,2,4").
  *
  * Internally re-runs itself as a worker process: `jobs.ts --worker <url> <jobs> <concurrency>`.
  */
@@ -113,7 +113,7 @@ async function benchDialect(dialect: 'sqlite' | 'mysql', total: number, concurre
     await migrateLatest(db.knex, coreMigrations);
     const base = await baseline(db, total);
     const rows: Row[] = [];
-    for (const processes of [1, 4]) {
+    for (const processes of (process.env.BENCH_PROCESSES ?? '1,2,4').split(',').map(Number)) {
       rows.push({ db: dialect === 'sqlite' ? 'SQLite' : 'MariaDB', workers: processes, jobsPerSec: await runWorkers(db, url, total, processes, concurrency), baselinePerSec: base });
     }
     return rows;
