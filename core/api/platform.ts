@@ -1,6 +1,7 @@
 import type { Site } from '../site';
 import type { ApiRoute, JsonSchema } from '../http/routes';
 import { notFound } from '../errors';
+import { parseJobListQuery } from '../jobs/list-query';
 
 const pluginInfoSchema: JsonSchema = {
   type: 'object',
@@ -27,6 +28,7 @@ const jobStatusSchema: JsonSchema = {
     state: { enum: ['queued', 'running', 'done', 'dead'] },
     attempts: { type: 'integer' },
     maxAttempts: { type: 'integer' },
+    runAt: { type: 'string', format: 'date-time' },
     progress: {
       type: ['object', 'null'],
       properties: { done: { type: 'number' }, total: { type: 'number' }, message: { type: ['string', 'null'] } },
@@ -68,6 +70,32 @@ export function platformRoutes(site: Site): ApiRoute[] {
       access: 'admin',
       response: pluginInfoSchema,
       handler: async (req) => ({ body: await site.plugins.disable(req.params.id!) }),
+    },
+    {
+      method: 'get',
+      path: '/jobs',
+      summary: 'List background jobs newest first, e.g. ?state=dead to find failed work (query: state, limit 1-200, cursor)',
+      tags: ['jobs'],
+      access: 'admin',
+      response: {
+        type: 'object',
+        required: ['items', 'nextCursor'],
+        properties: { items: { type: 'array', items: jobStatusSchema }, nextCursor: { type: ['string', 'null'] } },
+      },
+      handler: async (req) => ({ body: await site.jobs.list(parseJobListQuery(req.query)) }),
+    },
+    {
+      method: 'post',
+      path: '/jobs/:id/retry',
+      summary: 'Put a dead job back in the queue with fresh attempts (409 JOB_NOT_DEAD otherwise)',
+      tags: ['jobs'],
+      access: 'admin',
+      response: jobStatusSchema,
+      handler: async (req) => {
+        const raw = req.params.id!;
+        if (!/^[1-9][0-9]{0,15}$/.test(raw)) throw notFound('Job', raw);
+        return { body: await site.jobs.retry(Number(raw)) };
+      },
     },
     {
       method: 'get',

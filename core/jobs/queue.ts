@@ -2,7 +2,7 @@ import os from 'node:os';
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { isRetryableConflict, isUniqueViolation, type Database, type Executor } from '../db/database';
-import { WaymarkError } from '../errors';
+import { WaymarkError, notFound } from '../errors';
 import { isoOrNull as iso } from '../db/values';
 import type { Logger } from '../logging';
 import { assertCron, latestTick, nextTick, retryDelayMs } from './timing';
@@ -12,6 +12,8 @@ import type {
   JobContext,
   JobDefinition,
   JobHandler,
+  JobListOptions,
+  JobPage,
   JobRegistrar,
   JobState,
   JobStatus,
@@ -35,6 +37,9 @@ const DRAIN_BATCH = 10;
 const MAX_CLAIM_BATCH = 200;
 /** How long a worker buffers finished jobs' outcomes, hoping its next claim carries them. */
 const WORKER_FLUSH_DELAY_MS = 5;
+export const JOB_STATES: readonly JobState[] = ['queued', 'running', 'done', 'dead'];
+const DEFAULT_LIST_LIMIT = 50;
+const MAX_LIST_LIMIT = 200;
 const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,149}$/;
 
 interface Definition {
@@ -82,6 +87,26 @@ interface JobRow {
   finished_at: number | string | null;
 }
 
+
+function toStatus(row: JobRow): JobStatus {
+  return {
+    id: Number(row.id),
+    name: row.name,
+    state: row.state,
+    attempts: Number(row.attempts),
+    maxAttempts: Number(row.max_attempts),
+    progress:
+      row.progress_total === null || row.progress_total === undefined
+        ? null
+        : { done: Number(row.progress_done ?? 0), total: Number(row.progress_total), message: row.progress_message ?? null },
+    result: row.result === null || row.result === undefined ? null : JSON.parse(row.result),
+    lastError: row.last_error ?? null,
+    runAt: iso(row.run_at) as string,
+    createdAt: iso(row.created_at) as string,
+    startedAt: iso(row.started_at),
+    finishedAt: iso(row.finished_at),
+  };
+}
 
 function errorText(error: unknown): string {
   const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
@@ -744,24 +769,59 @@ export class JobQueue {
   async status(id: number): Promise<JobStatus | null> {
     if (!Number.isSafeInteger(id) || id <= 0) return null;
     const row = (await this.db.knex('jobs').where('id', id).first()) as JobRow | undefined;
-    if (!row) return null;
-    return {
-      id: Number(row.id),
-      name: row.name,
-      state: row.state,
-      attempts: Number(row.attempts),
-      maxAttempts: Number(row.max_attempts),
-      progress:
-        row.progress_total === null || row.progress_total === undefined
-          ? null
-          : { done: Number(row.progress_done ?? 0), total: Number(row.progress_total), message: row.progress_message ?? null },
-      result: row.result === null || row.result === undefined ? null : JSON.parse(row.result),
-      lastError: row.last_error ?? null,
-      runAt: iso(row.run_at) as string,
-      createdAt: iso(row.created_at) as string,
-      startedAt: iso(row.started_at),
-      finishedAt: iso(row.finished_at),
-    };
+    return row ? toStatus(row) : null;
+  }
+
+  /**
+   * Jobs newest first (by id), optionally in one state, a page at a time: pass the previous page's
+   * `nextCursor` to get the next. Keyset paging, so a page costs the same however deep it is.
+   */
+  async list(options: JobListOptions = {}): Promise<JobPage> {
+    const limit = options.limit ?? DEFAULT_LIST_LIMIT;
+    assertInteger(limit, 'limit', 1, MAX_LIST_LIMIT);
+    if (options.state !== undefined && !JOB_STATES.includes(options.state)) {
+      throw new WaymarkError('JOB_OPTIONS_INVALID', `state must be one of ${JOB_STATES.join(', ')}`, 422, [{ path: 'state', message: `got ${String(options.state)}` }]);
+    }
+    let before: number | null = null;
+    if (options.cursor !== undefined) {
+      before = /^[1-9][0-9]{0,15}$/.test(options.cursor) ? Number(options.cursor) : NaN;
+      if (!Number.isSafeInteger(before)) throw new WaymarkError('JOB_OPTIONS_INVALID', 'cursor is not one this API returned', 422, [{ path: 'cursor', message: 'invalid' }]);
+    }
+    const query = this.db.knex('jobs').orderBy('id', 'desc').limit(limit + 1);
+    if (options.state !== undefined) query.where('state', options.state);
+    if (before !== null) query.where('id', '<', before);
+    const rows = (await query) as JobRow[];
+    const items = rows.slice(0, limit).map(toStatus);
+    return { items, nextCursor: rows.length > limit ? String(items[items.length - 1]!.id) : null };
+  }
+
+  /**
+   * Puts a dead job back in the queue with a fresh set of attempts, due now. Its last error stays
+   * until the next attempt overwrites it. Throws 404 for no such job and 409 JOB_NOT_DEAD unless the
+   * job is dead (a queued or running job is already going to run; a done one ran).
+   */
+  async retry(id: number): Promise<JobStatus> {
+    const now = this.db.now();
+    const changed = Number.isSafeInteger(id) && id > 0
+      ? await this.db.knex('jobs').where({ id, state: 'dead' }).update({
+          state: 'queued',
+          attempts: 0,
+          run_at: now,
+          locked_by: null,
+          lock_expires_at: null,
+          finished_at: null,
+          progress_done: null,
+          progress_total: null,
+          progress_message: null,
+          updated_at: now,
+        })
+      : 0;
+    const status = await this.status(id);
+    if (!status) throw notFound('Job', id);
+    if (changed === 0) throw new WaymarkError('JOB_NOT_DEAD', `Job ${id} is ${status.state}, not dead: only a dead job can be retried`, 409);
+    this.logger.info('dead job put back in the queue', { jobId: id, job: status.name });
+    this.wakeWorkers();
+    return status;
   }
 
   private newRunner(prefix: string, workerId: string | undefined, lockMs: number, flushDelayMs: number): Runner {

@@ -65,6 +65,22 @@ export interface JobStatus {
   finishedAt: string | null;
 }
 
+/** A filter and page for listing jobs (operators looking for dead work). */
+export interface JobListOptions {
+  /** Only jobs in this state; default every state. */
+  state?: JobState;
+  /** Page size, 1 to 200; default 50. */
+  limit?: number;
+  /** The `nextCursor` of the previous page; omit for the first (newest) page. */
+  cursor?: string;
+}
+
+/** One page of jobs, newest first; `nextCursor` is null on the last page. */
+export interface JobPage {
+  items: JobStatus[];
+  nextCursor: string | null;
+}
+
 /** What register() may declare about background work. */
 export interface JobRegistrar {
   define<Payload = unknown>(definition: JobDefinition<Payload>): void;
