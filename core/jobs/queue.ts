@@ -541,6 +541,9 @@ class WorkerLoop implements JobWorker {
       const free = this.concurrency - this.slots.size;
       if (free <= 0) {
         await Promise.race(this.slots);
+        // Let every job finishing in this tick free its slot, so the next claim is one full batch
+        // (carrying all their outcomes) rather than one job at a time.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
       if (this.writing.size >= this.concurrency * 4) {
