@@ -1,10 +1,11 @@
 /**
  * Job queue throughput: jobs/s claimed + completed by 1, 2 and 4 worker processes on SQLite and
  * MariaDB/MySQL, next to a raw multi-row INSERT baseline into a similar table measured in the same
- * run (right before each worker run). `npx tsx scripts/bench/jobs.ts`; env BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306;
- * a database is created and dropped), BENCH_JOBS (default 10000), BENCH_CONCURRENCY (per process,
- * default 16), BENCH_DBS (default "sqlite,mysql"), BENCH_PROCESSES (default "1,2,4"), BENCH_REPEATS
- * (default 3; medians are reported, with the spread of the ratio).
+ * run (right before each worker run). `npx tsx scripts/bench/jobs.ts`; env BENCH_MYSQL_URL
+ * (default mysql://root@127.0.0.1:3306; a database is created and dropped), BENCH_JOBS (default
+ * 10000), BENCH_CONCURRENCY (per process, default 64: a worker claims at most its free slots, so
+ * this is the claim batch), BENCH_DBS (default "sqlite,mysql"), BENCH_PROCESSES (default "1,2,4"),
+ * BENCH_REPEATS (default 3; medians are reported, with the spread of the ratio).
  *
  * Internally re-runs itself as a worker process: `jobs.ts --worker <url> <jobs> <concurrency>`.
  */
@@ -138,7 +139,7 @@ async function benchDialect(dialect: 'sqlite' | 'mysql', total: number, concurre
 
 async function main(): Promise<void> {
   const total = Number(process.env.BENCH_JOBS ?? 10_000);
-  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
+  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 64);
   const dialects = (process.env.BENCH_DBS ?? 'sqlite,mysql').split(',') as Array<'sqlite' | 'mysql'>;
   const repeats = Number(process.env.BENCH_REPEATS ?? 3);
   console.log(`Job queue benchmark: ${total} no-op jobs per run, ${concurrency} concurrent jobs per worker process; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}`);
