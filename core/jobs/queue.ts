@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import { isRetryableConflict, isUniqueViolation, type Database, type Executor } from '../db/database';
 import { WaymarkError, notFound } from '../errors';
 import { isoOrNull as iso } from '../db/values';
+import { placeholders, queryRows, runStatement } from '../db/statements';
 import type { Logger } from '../logging';
 import { assertCron, latestTick, nextTick, retryDelayMs } from './timing';
 import type {
@@ -147,7 +148,8 @@ interface PendingOutcome {
 class OutcomeWriter {
   private pending: PendingOutcome[] = [];
   private flushing: Promise<void> | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  /** Cancels the scheduled flush, when one is scheduled. */
+  private cancelTimer: (() => void) | null = null;
 
   constructor(
     private readonly db: Database,
@@ -167,10 +169,7 @@ class OutcomeWriter {
   take(): PendingOutcome[] {
     if (this.pending.length === 0) return [];
     const taken = this.pending.splice(0, FLUSH_CHUNK);
-    if (this.pending.length === 0 && this.timer) {
-      clearTimeout(this.timer);
-      this.timer = null;
-    }
+    if (this.pending.length === 0) this.unschedule();
     return taken;
   }
 
@@ -183,18 +182,28 @@ class OutcomeWriter {
   private schedule(): void {
     if (this.flushing) return;
     if (this.pending.length >= FLUSH_CHUNK) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
+      this.unschedule();
       this.flushNow();
       return;
     }
-    if (this.timer) return;
-    // setTimeout(0) would still wait ~1 ms; setImmediate lets jobs finishing in the same tick share the transaction.
+    if (this.cancelTimer) return;
     const fire = () => {
-      this.timer = null;
+      this.cancelTimer = null;
       this.flushNow();
     };
-    this.timer = this.delayMs > 0 ? setTimeout(fire, this.delayMs) : (setImmediate(fire) as unknown as NodeJS.Timeout);
+    // setTimeout(0) would still wait ~1 ms; setImmediate lets jobs finishing in the same tick share the transaction.
+    if (this.delayMs > 0) {
+      const timer = setTimeout(fire, this.delayMs);
+      this.cancelTimer = () => clearTimeout(timer);
+    } else {
+      const immediate = setImmediate(fire);
+      this.cancelTimer = () => clearImmediate(immediate);
+    }
+  }
+
+  private unschedule(): void {
+    this.cancelTimer?.();
+    this.cancelTimer = null;
   }
 
   private flushNow(): void {
@@ -224,8 +233,9 @@ class OutcomeWriter {
  */
 async function persistOutcomes(trx: Knex.Transaction, workerId: string, now: number, outcomes: Outcome[]): Promise<number> {
   if (outcomes.length === 0) return 0;
-  const owned = (ids: number[]) => trx('jobs').whereIn('id', ids).andWhere({ locked_by: workerId, state: 'running' });
-  const released = { locked_by: null, lock_expires_at: null, updated_at: now };
+  // Raw statements (cached prepared statements on SQLite): this runs once per claimed batch.
+  const released = 'locked_by = NULL, lock_expires_at = NULL, updated_at = ?';
+  const owned = (n: number) => `WHERE id IN (${placeholders(n)}) AND locked_by = ? AND state = 'running'`;
   let lost = 0;
   // Most jobs return nothing: one UPDATE per distinct result covers them all.
   const doneByResult = new Map<string, number[]>();
@@ -237,18 +247,18 @@ async function persistOutcomes(trx: Knex.Transaction, workerId: string, now: num
     }
   }
   for (const [result, ids] of doneByResult) {
-    const n = await owned(ids).update({ ...released, state: 'done', result, finished_at: now, dedupe_key: null });
+    const n = await runStatement(trx, `UPDATE jobs SET state = 'done', result = ?, finished_at = ?, dedupe_key = NULL, ${released} ${owned(ids.length)}`, [result, now, now, ...ids, workerId]);
     lost += ids.length - n;
   }
   // Failures stay one statement per job: each has its own error text and backoff.
   for (const o of outcomes) {
     let n = 1;
     if (o.kind === 'retry') {
-      n = await owned([o.id]).update({ ...released, state: 'queued', run_at: o.runAt, last_error: o.error });
+      n = await runStatement(trx, `UPDATE jobs SET state = 'queued', run_at = ?, last_error = ?, ${released} ${owned(1)}`, [o.runAt, o.error, now, o.id, workerId]);
     } else if (o.kind === 'dead') {
-      n = await owned([o.id]).update({ ...released, state: 'dead', last_error: o.error, finished_at: now, dedupe_key: null });
+      n = await runStatement(trx, `UPDATE jobs SET state = 'dead', last_error = ?, finished_at = ?, dedupe_key = NULL, ${released} ${owned(1)}`, [o.error, now, now, o.id, workerId]);
     } else if (o.kind === 'release') {
-      n = await owned([o.id]).update({ ...released, state: 'queued', attempts: trx.raw('attempts - 1') });
+      n = await runStatement(trx, `UPDATE jobs SET state = 'queued', attempts = attempts - 1, ${released} ${owned(1)}`, [now, o.id, workerId]);
     }
     lost += 1 - n;
   }
@@ -316,7 +326,7 @@ class Runner {
     const carried = this.writer.take();
     if ((names.length === 0 || limit <= 0) && carried.length === 0) return [];
     const now = this.db.now();
-    const namePlaceholders = names.map(() => '?').join(', ');
+    const namePlaceholders = names.length === 0 ? '' : placeholders(names.length);
     // drain() may run retries before their backoff ends; a future runAt given at enqueue still waits.
     const due = skipBackoff ? '(run_at <= ? OR attempts > 0)' : 'run_at <= ?';
     const lockExpires = now + this.lockMs;
@@ -347,7 +357,7 @@ class Runner {
     return row !== undefined;
   }
 
-  private async claimMysql(outcomes: Outcome[], names: string[], placeholders: string, due: string, now: number, limit: number, lockExpires: number): Promise<{ rows: ClaimedJob[]; lost: number }> {
+  private async claimMysql(outcomes: Outcome[], names: string[], namePlaceholders: string, due: string, now: number, limit: number, lockExpires: number): Promise<{ rows: ClaimedJob[]; lost: number }> {
     for (let attempt = 0; ; attempt++) {
       try {
         // READ COMMITTED: no gap locks, so a claim never blocks a concurrent enqueue.
@@ -355,26 +365,21 @@ class Runner {
           async (trx) => {
             const lost = await persistOutcomes(trx, this.workerId, now, outcomes);
             if (limit === 0) return { rows: [], lost };
-            const [rows] = (await trx.raw(
+            const rows = await queryRows<{ id: number; name: string; payload: string | null; attempts: number; max_attempts: number }>(
+              trx,
               `SELECT id, name, payload, attempts, max_attempts FROM jobs
-               WHERE state = 'queued' AND ${due} AND name IN (${placeholders})
+               WHERE state = 'queued' AND ${due} AND name IN (${namePlaceholders})
                ORDER BY priority DESC, run_at, id LIMIT ? FOR UPDATE SKIP LOCKED`,
               [now, ...names, limit],
-            )) as [Array<{ id: number; name: string; payload: string | null; attempts: number; max_attempts: number }>];
+            );
             if (rows.length === 0) return { rows: [], lost };
-            await trx('jobs')
-              .whereIn('id', rows.map((r) => r.id))
-              .update({
-                state: 'running',
-                locked_by: this.workerId,
-                lock_expires_at: lockExpires,
-                attempts: trx.raw('attempts + 1'),
-                started_at: trx.raw('COALESCE(started_at, ?)', [now]),
-                progress_done: null,
-                progress_total: null,
-                progress_message: null,
-                updated_at: now,
-              });
+            await runStatement(
+              trx,
+              `UPDATE jobs SET state = 'running', locked_by = ?, lock_expires_at = ?, attempts = attempts + 1,
+                 started_at = COALESCE(started_at, ?), progress_done = NULL, progress_total = NULL, progress_message = NULL, updated_at = ?
+               WHERE id IN (${placeholders(rows.length)})`,
+              [this.workerId, lockExpires, now, now, ...rows.map((r) => r.id)],
+            );
             return { rows: rows.map((r) => ({ id: r.id, name: r.name, payload: r.payload, attempts: r.attempts + 1, maxAttempts: r.max_attempts })), lost };
           },
           { isolationLevel: 'read committed' },
@@ -386,20 +391,21 @@ class Runner {
     }
   }
 
-  private async claimSqlite(outcomes: Outcome[], names: string[], placeholders: string, due: string, now: number, limit: number, lockExpires: number): Promise<{ rows: ClaimedJob[]; lost: number }> {
+  private async claimSqlite(outcomes: Outcome[], names: string[], namePlaceholders: string, due: string, now: number, limit: number, lockExpires: number): Promise<{ rows: ClaimedJob[]; lost: number }> {
     // SQLite has one writer at a time (BEGIN IMMEDIATE), so the conditional update cannot race.
     return this.db.transaction(async (trx) => {
       const lost = await persistOutcomes(trx, this.workerId, now, outcomes);
       if (limit === 0) return { rows: [], lost };
-      const rows = (await trx.raw(
+      const rows = await queryRows<{ id: number; name: string; payload: string | null; attempts: number; max_attempts: number; priority: number; run_at: number }>(
+        trx,
         `UPDATE jobs SET state = 'running', locked_by = ?, lock_expires_at = ?, attempts = attempts + 1,
            started_at = COALESCE(started_at, ?), progress_done = NULL, progress_total = NULL, progress_message = NULL, updated_at = ?
          WHERE state = 'queued' AND id IN (
-           SELECT id FROM jobs WHERE state = 'queued' AND ${due} AND name IN (${placeholders})
+           SELECT id FROM jobs WHERE state = 'queued' AND ${due} AND name IN (${namePlaceholders})
            ORDER BY priority DESC, run_at, id LIMIT ?)
          RETURNING id, name, payload, attempts, max_attempts, priority, run_at`,
         [this.workerId, lockExpires, now, now, now, ...names, limit],
-      )) as Array<{ id: number; name: string; payload: string | null; attempts: number; max_attempts: number; priority: number; run_at: number }>;
+      );
       // RETURNING gives rows in no promised order: run them in claim order.
       rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
       return { rows: rows.map((r) => ({ id: r.id, name: r.name, payload: r.payload, attempts: r.attempts, maxAttempts: r.max_attempts })), lost };
