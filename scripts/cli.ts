@@ -12,6 +12,7 @@ import { createProgress } from './cli/progress';
 import { printTable } from './cli/table';
 import { seedDemoSite } from '../db/seed/demo';
 import { scaffoldPlugin } from './cli/new-plugin';
+import { parseJobListQuery } from '../core/kernel/jobs/list-query';
 
 const program = new Command('waymark').description('Waymark learning programs engine').showHelpAfterError();
 
@@ -144,6 +145,49 @@ plugins
       await site.plugins.uninstall(id);
       console.log(`${id}: uninstalled`);
     }),
+  );
+
+const jobs = program.command('jobs').description('inspect background jobs and retry dead ones');
+jobs
+  .command('list')
+  .description('jobs newest first (all states unless --state)')
+  .option('--state <state>', 'queued, running, done or dead')
+  .option('--limit <n>', 'at most this many (1-200)', integer, 50)
+  .option('--json', 'machine-readable output')
+  .action((opts: { state?: string; limit: number; json?: boolean }) =>
+    withSite(
+      async (site) => {
+        const page = await site.jobs.list(parseJobListQuery({ ...(opts.state === undefined ? {} : { state: opts.state }), limit: String(opts.limit) }));
+        if (opts.json) return console.log(JSON.stringify(page.items, null, 2));
+        printTable(
+          page.items.map((j) => ({
+            id: String(j.id),
+            name: j.name,
+            state: j.state,
+            attempts: `${j.attempts}/${j.maxAttempts}`,
+            finished: j.finishedAt ?? '',
+            error: (j.lastError ?? '').split('\n')[0]!.slice(0, 80),
+          })),
+        );
+        if (page.nextCursor) console.log(`(more: showing the newest ${page.items.length})`);
+      },
+      { start: false },
+    ),
+  );
+jobs
+  .command('retry <id>')
+  .description('put a dead job back in the queue with fresh attempts')
+  .option('--json', 'machine-readable output')
+  .action((id: string, opts: { json?: boolean }) =>
+    withSite(
+      async (site) => {
+        if (!/^[1-9][0-9]{0,15}$/.test(id)) throw new WaymarkError('NOT_FOUND', `Job ${id} not found`, 404);
+        const status = await site.jobs.retry(Number(id));
+        if (opts.json) return console.log(JSON.stringify(status, null, 2));
+        console.log(`job ${status.id} (${status.name}): ${status.state}`);
+      },
+      { start: false },
+    ),
   );
 
 program

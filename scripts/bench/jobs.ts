@@ -1,9 +1,11 @@
 /**
- * Job queue throughput: jobs/s claimed + completed by 1 and 4 worker processes on SQLite and
+ * Job queue throughput: jobs/s claimed + completed by 1, 2 and 4 worker processes on SQLite and
  * MariaDB/MySQL, next to a raw multi-row INSERT baseline into a similar table measured in the same
- * run. `npx tsx scripts/bench/jobs.ts`; env BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306;
- * a database is created and dropped), BENCH_JOBS (default 10000), BENCH_CONCURRENCY (per process,
- * default 16), BENCH_DBS (default "sqlite,mysql").
+ * run (right before each worker run). `npx tsx scripts/bench/jobs.ts`; env BENCH_MYSQL_URL
+ * (default mysql://root@127.0.0.1:3306; a database is created and dropped), BENCH_JOBS (default
+ * 10000), BENCH_CONCURRENCY (per process, default 64: a worker claims at most its free slots, so
+ * this is the claim batch), BENCH_DBS (default "sqlite,mysql"), BENCH_PROCESSES (default "1,2,4"),
+ * BENCH_REPEATS (default 3; medians are reported, with the spread of the ratio).
  *
  * Internally re-runs itself as a worker process: `jobs.ts --worker <url> <jobs> <concurrency>`.
  */
@@ -43,9 +45,15 @@ async function workerMain(url: string, concurrency: number): Promise<void> {
 interface Row {
   db: string;
   workers: number;
-  jobsPerSec: number;
-  baselinePerSec: number;
+  /** One entry per repeat: a baseline measured right before a worker run. */
+  samples: Array<{ jobsPerSec: number; baselinePerSec: number }>;
 }
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
 
 async function baseline(db: Database, total: number): Promise<number> {
   await db.knex.schema.dropTableIfExists('bench_baseline');
@@ -90,7 +98,7 @@ async function runWorkers(db: Database, url: string, total: number, processes: n
   return total / seconds;
 }
 
-async function benchDialect(dialect: 'sqlite' | 'mysql', total: number, concurrency: number): Promise<Row[]> {
+async function benchDialect(dialect: 'sqlite' | 'mysql', total: number, concurrency: number, repeats: number): Promise<Row[]> {
   let url: string;
   let drop: () => Promise<void>;
   if (dialect === 'sqlite') {
@@ -111,10 +119,16 @@ async function benchDialect(dialect: 'sqlite' | 'mysql', total: number, concurre
   const db = createDatabase(url);
   try {
     await migrateLatest(db.knex, coreMigrations);
-    const base = await baseline(db, total);
     const rows: Row[] = [];
-    for (const processes of [1, 4]) {
-      rows.push({ db: dialect === 'sqlite' ? 'SQLite' : 'MariaDB', workers: processes, jobsPerSec: await runWorkers(db, url, total, processes, concurrency), baselinePerSec: base });
+    for (const processes of (process.env.BENCH_PROCESSES ?? '1,2,4').split(',').map(Number)) {
+      const row: Row = { db: dialect === 'sqlite' ? 'SQLite' : 'MariaDB', workers: processes, samples: [] };
+      for (let i = 0; i < repeats; i++) {
+        // The baseline is measured right before each run: on a shared machine the load drifts, and
+        // the ratio of two figures taken seconds apart is steadier than either figure.
+        const baselinePerSec = await baseline(db, total);
+        row.samples.push({ baselinePerSec, jobsPerSec: await runWorkers(db, url, total, processes, concurrency) });
+      }
+      rows.push(row);
     }
     return rows;
   } finally {
@@ -125,15 +139,22 @@ async function benchDialect(dialect: 'sqlite' | 'mysql', total: number, concurre
 
 async function main(): Promise<void> {
   const total = Number(process.env.BENCH_JOBS ?? 10_000);
-  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
+  const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 64);
   const dialects = (process.env.BENCH_DBS ?? 'sqlite,mysql').split(',') as Array<'sqlite' | 'mysql'>;
+  const repeats = Number(process.env.BENCH_REPEATS ?? 3);
   console.log(`Job queue benchmark: ${total} no-op jobs per run, ${concurrency} concurrent jobs per worker process; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}`);
   const rows: Row[] = [];
-  for (const dialect of dialects) rows.push(...(await benchDialect(dialect, total, concurrency)));
+  for (const dialect of dialects) rows.push(...(await benchDialect(dialect, total, concurrency, repeats)));
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  console.log('\n| database | worker processes | jobs/s (claim+complete) | baseline INSERT rows/s | jobs/s ÷ baseline |');
-  console.log('|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.db} | ${r.workers} | ${fmt(r.jobsPerSec)} | ${fmt(r.baselinePerSec)} | ${(r.jobsPerSec / r.baselinePerSec).toFixed(3)} |`);
+  console.log(`\nMedians of ${repeats} runs; the last column is the spread of the per-run ratio.`);
+  console.log('\n| database | worker processes | jobs/s (claim+complete) | baseline INSERT rows/s | jobs/s ÷ baseline | ratio min–max |');
+  console.log('|---|---|---|---|---|---|');
+  for (const r of rows) {
+    const ratios = r.samples.map((s) => s.jobsPerSec / s.baselinePerSec);
+    console.log(
+      `| ${r.db} | ${r.workers} | ${fmt(median(r.samples.map((s) => s.jobsPerSec)))} | ${fmt(median(r.samples.map((s) => s.baselinePerSec)))} | ${median(ratios).toFixed(3)} | ${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)} |`,
+    );
+  }
 }
 
 if (process.argv[2] === '--worker') {

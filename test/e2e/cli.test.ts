@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { createDatabase } from '../../core/kernel/db/database';
 import { createTestDatabase, testDialect, type TestDatabase } from '../utils/db';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -86,6 +87,30 @@ describe(`waymark CLI against a running server (${testDialect})`, function () {
     await eventually(async () => (await summaryStatus()) === 200, 'the re-enabled route answers 200');
     expect(server!.pid).to.equal(pid);
     expect(server!.exitCode).to.equal(null);
+  });
+
+  it('lists dead jobs and puts one back in the queue, as the running server then reports', async () => {
+    // A job that used up its attempts, as the queue leaves it (no handler needed to list or retry it).
+    const db = createDatabase(database.url);
+    const now = Date.now();
+    const [id] = (await db
+      .knex('jobs')
+      .insert({ name: 'core.notify', payload: '{}', state: 'dead', priority: 0, run_at: now, attempts: 5, max_attempts: 5, last_error: 'Error: SMTP 554 rejected\n    at send', created_at: now, finished_at: now, updated_at: now })) as [number];
+    await db.close();
+
+    const listed = JSON.parse(cli('jobs', 'list', '--state', 'dead', '--json')) as Array<{ id: number; state: string; lastError: string }>;
+    expect(listed.map((j) => j.id)).to.deep.equal([Number(id)]);
+    expect(listed[0]!.lastError).to.contain('SMTP 554');
+    expect(cli('jobs', 'list', '--state', 'dead')).to.match(new RegExp(`^${id}\\s+core\\.notify\\s+dead\\s+5/5`, 'm'));
+
+    expect(cli('jobs', 'retry', String(id))).to.contain('queued');
+    const res = await fetch(`${baseUrl}/api/v1/jobs/${id}`, { headers: { authorization: `Bearer ${token}` } });
+    expect(await res.json()).to.include({ state: 'queued', attempts: 0 });
+    expect(JSON.parse(cli('jobs', 'list', '--state', 'dead', '--json'))).to.deep.equal([]);
+
+    const again = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'jobs', 'retry', String(id)], { cwd: root, env, encoding: 'utf8' });
+    expect(again.status).to.equal(1);
+    expect(again.stderr).to.contain('JOB_NOT_DEAD');
   });
 
   it('refuses a bad command argument with a clear message and a non-zero exit', () => {

@@ -282,6 +282,161 @@ describe(`job queue (${testDialect})`, function () {
     expect(await jobCount('mod_x.j')).to.equal(0);
   });
 
+  /** Resolves once `count()` reaches n; handlers call `bump()`. Not a sleep: it waits on the handlers themselves. */
+  function counter() {
+    let n = 0;
+    const waiters: Array<{ at: number; resolve: () => void }> = [];
+    return {
+      bump() {
+        n++;
+        for (const w of waiters.filter((w) => w.at <= n)) w.resolve();
+      },
+      reached(at: number): Promise<void> {
+        return at <= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ at, resolve }));
+      },
+    };
+  }
+
+  it('claims no more jobs than a worker has free slots, highest priority then earliest run_at first', async () => {
+    const started = counter();
+    const order: number[][] = [[], []];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    // Two queues stand for two worker processes, each with 3 slots.
+    const queues = [new JobQueue(db, logger), new JobQueue(db, logger)];
+    queues.forEach((queue, i) =>
+      queue.registrarFor('core').define({
+        name: 'core.ordered',
+        handler: async (job) => {
+          order[i]!.push(job.id);
+          started.bump();
+          await gate;
+        },
+      }),
+    );
+    const now = db.now();
+    const enqueue = (priority: number, runAt: number) => queues[0]!.enqueue('core.ordered', null, { priority, runAt });
+    const low = await enqueue(0, now - 5000);
+    const urgentLate = await enqueue(10, now - 1000);
+    const normalEarly = await enqueue(5, now - 3000);
+    const urgentEarly = await enqueue(10, now - 2000);
+    const normalLate = await enqueue(5, now - 100);
+    const lowLate = await enqueue(0, now - 10);
+    const lowest = await enqueue(-5, now - 9000);
+    const future = await enqueue(100, now + 3_600_000);
+
+    const first = queues[0]!.startWorker({ concurrency: 3, pollMs: 10 });
+    await started.reached(3);
+    expect(order[0]).to.deep.equal([urgentEarly, urgentLate, normalEarly]);
+    const running = async () => (await db.knex('jobs').where({ name: 'core.ordered', state: 'running' }).pluck('id')).map(Number).sort((a, b) => a - b);
+    expect(await running()).to.deep.equal([urgentLate, normalEarly, urgentEarly].sort((a, b) => a - b), 'a full worker claims nothing more');
+
+    const second = queues[1]!.startWorker({ concurrency: 3, pollMs: 10 });
+    await started.reached(6);
+    expect(order[1]).to.deep.equal([normalLate, low, lowLate]);
+    expect(await running()).to.have.length(6);
+    expect((await queues[0]!.status(lowest))?.state).to.equal('queued');
+
+    release();
+    await started.reached(7);
+    await Promise.all([first.stop(), second.stop()]);
+    await queues[0]!.drain();
+    expect([...order[0]!, ...order[1]!].sort((a, b) => a - b)).to.deep.equal([low, urgentLate, normalEarly, urgentEarly, normalLate, lowLate, lowest].sort((a, b) => a - b));
+    expect((await queues[0]!.status(lowest))?.state).to.equal('done');
+    expect(await queues[0]!.status(future)).to.include({ state: 'queued', attempts: 0 });
+  });
+
+  it('in a background worker, retries a failing job with backoff, then marks it dead, and runs a flaky one to done once', async () => {
+    const queue = new JobQueue(db, logger);
+    const lastAttempts = counter();
+    const calls = { broken: 0, flaky: 0, noop: 0 };
+    const registrar = queue.registrarFor('core');
+    registrar.define({
+      name: 'core.w_broken',
+      maxAttempts: 3,
+      backoffMs: 0,
+      handler: (job) => {
+        calls.broken++;
+        if (job.attempt === 3) lastAttempts.bump();
+        throw new Error(`mail server down on attempt ${job.attempt}`);
+      },
+    });
+    registrar.define({
+      name: 'core.w_flaky',
+      backoffMs: 0,
+      handler: (job) => {
+        calls.flaky++;
+        if (job.attempt < 3) throw new Error(`flaky ${job.attempt}`);
+        lastAttempts.bump();
+        return { sentOn: job.attempt };
+      },
+    });
+    registrar.define({ name: 'core.w_noop', handler: () => void calls.noop++ });
+    const broken = await queue.enqueue('core.w_broken', null, { dedupeKey: 'mail:1' });
+    const flaky = await queue.enqueue('core.w_flaky');
+    await queue.enqueueMany('core.w_noop', Array.from({ length: 20 }, (_, i) => ({ i })));
+
+    const worker = queue.startWorker({ concurrency: 4, pollMs: 10 });
+    await lastAttempts.reached(2);
+    await worker.stop(); // waits until the outcomes in flight are written
+
+    const dead = await queue.status(broken);
+    expect(dead).to.include({ state: 'dead', attempts: 3 });
+    expect(dead?.lastError).to.contain('mail server down on attempt 3');
+    expect(await queue.status(flaky)).to.deep.include({ state: 'done', attempts: 3, result: { sentOn: 3 } });
+    expect(calls).to.deep.equal({ broken: 3, flaky: 3, noop: 20 });
+    expect(await queue.drain()).to.deep.equal({ done: 0, dead: 0 });
+    // The dead job released its dedupe key.
+    expect(await queue.enqueue('core.w_broken', null, { dedupeKey: 'mail:1' })).to.not.equal(broken);
+  });
+
+  it('after a worker crashes mid-batch, stale-lock recovery re-runs only the jobs whose completion was not written', async function () {
+    this.timeout(60_000);
+    await db.knex.schema.dropTableIfExists('job_log');
+    await db.knex.schema.createTable('job_log', (t) => {
+      t.increments('id');
+      t.integer('job_id').unsigned().notNullable();
+      t.string('worker', 100).notNullable();
+    });
+    const queue = new JobQueue(db, logger);
+    const reran: number[] = [];
+    queue.registrarFor('core').define({
+      name: 'test.crashy',
+      handler: async (job) => {
+        reran.push(job.id);
+        await db.knex('job_log').insert({ job_id: job.id, worker: 'recovering' });
+      },
+    });
+    const total = 40;
+    await queue.enqueueMany('test.crashy', Array.from({ length: total }, (_, i) => ({ i, crash: i === 29 })));
+
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/fixtures/job-crash-worker.ts'), testDb.url], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
+    expect(signal, stderr).to.equal('SIGKILL');
+
+    const byState = async (state: string) => (await db.knex('jobs').where({ name: 'test.crashy', state }).orderBy('id').pluck('id')).map(Number);
+    const doneBefore = await byState('done');
+    const orphaned = await byState('running');
+    expect(doneBefore.length, 'completions written before the crash').to.be.greaterThan(0);
+    expect(orphaned.length, 'jobs the crashed worker still held').to.be.within(1, 4);
+
+    // Its locks (1 s) expire; any worker's recovery puts the held jobs back, attempt counted.
+    expect(await queue.recoverStale(db.now() + 5000)).to.equal(orphaned.length);
+    const all = (await db.knex('jobs').where('name', 'test.crashy').orderBy('id').pluck('id')).map(Number);
+    const crashed = all[29]!;
+    expect(orphaned).to.include(crashed);
+    expect(await queue.drain()).to.deep.equal({ done: total - doneBefore.length, dead: 0 });
+    // Only what had no written completion runs again; a completed job never does.
+    expect([...reran].sort((x, y) => x - y)).to.deep.equal(all.filter((id) => !doneBefore.includes(id)));
+    for (const id of orphaned) expect(await queue.status(id)).to.include({ state: 'done', attempts: 2 });
+    for (const id of doneBefore) expect(await queue.status(id)).to.include({ state: 'done', attempts: 1 });
+    const runs = new Map(((await db.knex('job_log').select('job_id').count({ n: '*' }).groupBy('job_id')) as Array<{ job_id: number; n: number | string }>).map((r) => [Number(r.job_id), Number(r.n)]));
+    expect(runs.size).to.equal(total);
+    for (const id of all) expect(runs.get(id), `runs of job ${id}`).to.equal(id === crashed ? 2 : orphaned.includes(id) ? runs.get(id) : 1);
+  });
+
   it('lets two worker processes drain 10,000 jobs with no job run twice', async function () {
     this.timeout(90_000);
     const total = 10_000;

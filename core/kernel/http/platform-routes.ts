@@ -1,11 +1,13 @@
 import type { KernelCore } from '../parts';
 import type { PluginManager } from '../plugins/manager';
 import type { ApiRequest, ApiRoute, JsonSchema } from './routes';
+import { JOB_STATES } from '../jobs/queue';
+import type { JobListOptions } from '../jobs/types';
 
 type Kernel = KernelCore & { readonly plugins: PluginManager };
 import { notFound } from '../errors';
 import { PLUGIN_ID_PATTERN } from '../plugins/manifest';
-import { component, noParams, noQuery, pathParams } from '../http/contract';
+import { component, noParams, noQuery, pathParams, queryParams } from './contract';
 
 /** The `:id` of a plugin route: a string (its params schema says so), unlike the numeric ids elsewhere. */
 const pluginId = (req: ApiRequest): string => String(req.params.id);
@@ -89,6 +91,36 @@ function platformRoutes(site: Kernel): ApiRoute[] {
       query: noQuery,
       response: pluginInfoSchema,
       handler: async (req) => ({ body: await site.plugins.disable(pluginId(req)) }),
+    },
+    {
+      method: 'get',
+      path: '/jobs',
+      summary: 'List background jobs newest first, e.g. ?state=dead to find failed work',
+      tags: ['jobs'],
+      access: 'admin',
+      params: noParams,
+      query: queryParams({
+        state: { enum: [...JOB_STATES], description: 'Only jobs in this state' },
+        limit: { type: 'integer', minimum: 1, maximum: 200, description: 'Page size, 1..200' },
+        cursor: { type: 'string', pattern: '^[1-9][0-9]{0,15}$', description: 'The nextCursor of the previous page' },
+      }),
+      response: {
+        type: 'object',
+        required: ['items', 'nextCursor'],
+        properties: { items: { type: 'array', items: jobStatusSchema }, nextCursor: { type: ['string', 'null'] } },
+      },
+      handler: async (req) => ({ body: await site.jobs.list(req.query as JobListOptions) }),
+    },
+    {
+      method: 'post',
+      path: '/jobs/:id/retry',
+      summary: 'Put a dead job back in the queue with fresh attempts (409 JOB_NOT_DEAD otherwise)',
+      tags: ['jobs'],
+      access: 'admin',
+      params: pathParams(['id']),
+      query: noQuery,
+      response: jobStatusSchema,
+      handler: async (req) => ({ body: await site.jobs.retry(req.params.id!) }),
     },
     {
       method: 'get',

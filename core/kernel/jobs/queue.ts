@@ -2,8 +2,9 @@ import os from 'node:os';
 import crypto from 'node:crypto';
 import type { Knex } from 'knex';
 import { isRetryableConflict, isUniqueViolation, type Database, type Executor } from '../db/database';
-import { WaymarkError } from '../errors';
+import { WaymarkError, notFound } from '../errors';
 import { isoOrNull as iso } from '../db/values';
+import { placeholders, queryRows, runStatement } from '../db/statements';
 import type { Logger } from '../logging';
 import { assertCron, latestTick, nextTick, retryDelayMs } from './timing';
 import type {
@@ -12,6 +13,8 @@ import type {
   JobContext,
   JobDefinition,
   JobHandler,
+  JobListOptions,
+  JobPage,
   JobRegistrar,
   JobState,
   JobStatus,
@@ -21,7 +24,6 @@ import type {
 } from './types';
 
 /** The worker handle returned by {@link JobQueue.startWorker}. */
-export type Worker = JobWorker;
 
 const DEFAULT_MAX_ATTEMPTS = 5;
 const DEFAULT_BACKOFF_MS = 1000;
@@ -31,6 +33,13 @@ const MAX_ERROR_CHARS = 8000;
 const INSERT_CHUNK = 500;
 const FLUSH_CHUNK = 200;
 const DRAIN_BATCH = 10;
+/** Upper bound on jobs claimed in one statement (a worker never claims more than its free slots). */
+const MAX_CLAIM_BATCH = 200;
+/** How long a worker buffers finished jobs' outcomes, hoping its next claim carries them. */
+const WORKER_FLUSH_DELAY_MS = 5;
+export const JOB_STATES: readonly JobState[] = ['queued', 'running', 'done', 'dead'];
+const DEFAULT_LIST_LIMIT = 50;
+const MAX_LIST_LIMIT = 200;
 const NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.:-]{0,149}$/;
 
 interface Definition {
@@ -79,6 +88,26 @@ interface JobRow {
 }
 
 
+function toStatus(row: JobRow): JobStatus {
+  return {
+    id: Number(row.id),
+    name: row.name,
+    state: row.state,
+    attempts: Number(row.attempts),
+    maxAttempts: Number(row.max_attempts),
+    progress:
+      row.progress_total === null || row.progress_total === undefined
+        ? null
+        : { done: Number(row.progress_done ?? 0), total: Number(row.progress_total), message: row.progress_message ?? null },
+    result: row.result === null || row.result === undefined ? null : JSON.parse(row.result),
+    lastError: row.last_error ?? null,
+    runAt: iso(row.run_at) as string,
+    createdAt: iso(row.created_at) as string,
+    startedAt: iso(row.started_at),
+    finishedAt: iso(row.finished_at),
+  };
+}
+
 function errorText(error: unknown): string {
   const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
   return text.length > MAX_ERROR_CHARS ? `${text.slice(0, MAX_ERROR_CHARS)}…` : text;
@@ -103,34 +132,84 @@ function assertInteger(value: unknown, field: string, min: number, max: number):
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+interface PendingOutcome {
+  outcome: Outcome;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
 /**
- * Writes job outcomes in batches: every outcome that arrives while a write is in flight joins the
- * next transaction, so a busy worker pays one commit (one fsync on MySQL) for many jobs while an
- * idle one still writes at once.
+ * Writes job outcomes in batches. Outcomes wait up to `delayMs` (0: until the next macrotask) or
+ * until FLUSH_CHUNK of them are pending, then go out in one transaction; a worker's next claim
+ * takes whatever is pending and writes it in the claim's own transaction (see Runner.claim), so a
+ * busy worker pays one commit (one fsync on MySQL) per batch for completing and claiming together.
  */
 class OutcomeWriter {
-  private pending: Array<{ outcome: Outcome; resolve: () => void; reject: (error: unknown) => void }> = [];
+  private pending: PendingOutcome[] = [];
   private flushing: Promise<void> | null = null;
+  /** Cancels the scheduled flush, when one is scheduled. */
+  private cancelTimer: (() => void) | null = null;
 
   constructor(
     private readonly db: Database,
     private readonly workerId: string,
     private readonly logger: Logger,
+    private readonly delayMs: number,
   ) {}
 
   write(outcome: Outcome): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ outcome, resolve, reject });
-      this.kick();
+      this.schedule();
     });
   }
 
-  private kick(): void {
+  /** Hands the pending outcomes to a caller that writes them in its own transaction. */
+  take(): PendingOutcome[] {
+    if (this.pending.length === 0) return [];
+    const taken = this.pending.splice(0, FLUSH_CHUNK);
+    if (this.pending.length === 0) this.unschedule();
+    return taken;
+  }
+
+  /** Takes back outcomes whose carrying transaction failed; they are written on their own. */
+  giveBack(batch: PendingOutcome[]): void {
+    this.pending.unshift(...batch);
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (this.flushing) return;
-    // Wait one macrotask so jobs finishing in the same tick share the transaction.
-    this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flushAll()).finally(() => {
+    if (this.pending.length >= FLUSH_CHUNK) {
+      this.unschedule();
+      this.flushNow();
+      return;
+    }
+    if (this.cancelTimer) return;
+    const fire = () => {
+      this.cancelTimer = null;
+      this.flushNow();
+    };
+    // setTimeout(0) would still wait ~1 ms; setImmediate lets jobs finishing in the same tick share the transaction.
+    if (this.delayMs > 0) {
+      const timer = setTimeout(fire, this.delayMs);
+      this.cancelTimer = () => clearTimeout(timer);
+    } else {
+      const immediate = setImmediate(fire);
+      this.cancelTimer = () => clearImmediate(immediate);
+    }
+  }
+
+  private unschedule(): void {
+    this.cancelTimer?.();
+    this.cancelTimer = null;
+  }
+
+  private flushNow(): void {
+    if (this.flushing || this.pending.length === 0) return;
+    this.flushing = this.flushAll().finally(() => {
       this.flushing = null;
-      if (this.pending.length > 0) this.kick();
+      if (this.pending.length > 0) this.schedule();
     });
   }
 
@@ -138,53 +217,64 @@ class OutcomeWriter {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, FLUSH_CHUNK);
       try {
-        await this.persist(batch.map((b) => b.outcome));
-        for (const b of batch) b.resolve();
+        const lost = await this.db.transaction((trx) => persistOutcomes(trx, this.workerId, this.db.now(), batch.map((b) => b.outcome)));
+        settleOutcomes(batch, this.logger, this.workerId, lost);
       } catch (error) {
-        for (const b of batch) b.reject(error);
+        settleOutcomes(batch, this.logger, this.workerId, 0, error);
       }
     }
   }
+}
 
-  private async persist(outcomes: Outcome[]): Promise<void> {
-    const now = this.db.now();
-    const owned = (trx: Knex.Transaction, ids: number[]) =>
-      trx('jobs').whereIn('id', ids).andWhere({ locked_by: this.workerId, state: 'running' });
-    const released = { locked_by: null, lock_expires_at: null, updated_at: now };
-    let lost = 0;
-    await this.db.transaction(async (trx) => {
-      lost = 0;
-      // Most jobs return nothing: one UPDATE per distinct result covers them all.
-      const doneByResult = new Map<string, number[]>();
-      for (const o of outcomes) {
-        if (o.kind === 'done') {
-          const ids = doneByResult.get(o.result) ?? [];
-          ids.push(o.id);
-          doneByResult.set(o.result, ids);
-        }
-      }
-      for (const [result, ids] of doneByResult) {
-        const n = await owned(trx, ids).update({ ...released, state: 'done', result, finished_at: now, dedupe_key: null });
-        lost += ids.length - n;
-      }
-      for (const o of outcomes) {
-        let n = 1;
-        if (o.kind === 'retry') {
-          n = await owned(trx, [o.id]).update({ ...released, state: 'queued', run_at: o.runAt, last_error: o.error });
-        } else if (o.kind === 'dead') {
-          n = await owned(trx, [o.id]).update({ ...released, state: 'dead', last_error: o.error, finished_at: now, dedupe_key: null });
-        } else if (o.kind === 'release') {
-          n = await owned(trx, [o.id]).update({ ...released, state: 'queued', attempts: trx.raw('attempts - 1') });
-        }
-        lost += 1 - n;
-      }
-    });
-    if (lost > 0) {
-      // Another process recovered these jobs after our lock expired (a stalled event loop?): its
-      // copy of the job owns the row now, so our outcome is dropped rather than overwriting it.
-      this.logger.warn('job outcome discarded: lock lost', { workerId: this.workerId, count: lost });
+/**
+ * Writes outcomes of jobs this worker holds, in the caller's transaction; returns how many were
+ * not written because the job is no longer ours. Safe to repeat when the transaction is retried.
+ */
+async function persistOutcomes(trx: Knex.Transaction, workerId: string, now: number, outcomes: Outcome[]): Promise<number> {
+  if (outcomes.length === 0) return 0;
+  // Raw statements (cached prepared statements on SQLite): this runs once per claimed batch.
+  const released = 'locked_by = NULL, lock_expires_at = NULL, updated_at = ?';
+  const owned = (n: number) => `WHERE id IN (${placeholders(n)}) AND locked_by = ? AND state = 'running'`;
+  let lost = 0;
+  // Most jobs return nothing: one UPDATE per distinct result covers them all.
+  const doneByResult = new Map<string, number[]>();
+  for (const o of outcomes) {
+    if (o.kind === 'done') {
+      const ids = doneByResult.get(o.result) ?? [];
+      ids.push(o.id);
+      doneByResult.set(o.result, ids);
     }
   }
+  for (const [result, ids] of doneByResult) {
+    const n = await runStatement(trx, `UPDATE jobs SET state = 'done', result = ?, finished_at = ?, dedupe_key = NULL, ${released} ${owned(ids.length)}`, [result, now, now, ...ids, workerId]);
+    lost += ids.length - n;
+  }
+  // Failures stay one statement per job: each has its own error text and backoff.
+  for (const o of outcomes) {
+    let n = 1;
+    if (o.kind === 'retry') {
+      n = await runStatement(trx, `UPDATE jobs SET state = 'queued', run_at = ?, last_error = ?, ${released} ${owned(1)}`, [o.runAt, o.error, now, o.id, workerId]);
+    } else if (o.kind === 'dead') {
+      n = await runStatement(trx, `UPDATE jobs SET state = 'dead', last_error = ?, finished_at = ?, dedupe_key = NULL, ${released} ${owned(1)}`, [o.error, now, now, o.id, workerId]);
+    } else if (o.kind === 'release') {
+      n = await runStatement(trx, `UPDATE jobs SET state = 'queued', attempts = attempts - 1, ${released} ${owned(1)}`, [now, o.id, workerId]);
+    }
+    lost += 1 - n;
+  }
+  return lost;
+}
+
+function settleOutcomes(batch: PendingOutcome[], logger: Logger, workerId: string, lost: number, error?: unknown): void {
+  if (error !== undefined) {
+    for (const b of batch) b.reject(error);
+    return;
+  }
+  if (lost > 0) {
+    // Another process recovered these jobs after our lock expired (a stalled event loop?): its
+    // copy of the job owns the row now, so our outcome is dropped rather than overwriting it.
+    logger.warn('job outcome discarded: lock lost', { workerId, count: lost });
+  }
+  for (const b of batch) b.resolve();
 }
 
 /**
@@ -202,8 +292,9 @@ class Runner {
     private readonly logger: Logger,
     readonly workerId: string,
     private readonly lockMs: number,
+    flushDelayMs: number,
   ) {
-    this.writer = new OutcomeWriter(db, workerId, logger);
+    this.writer = new OutcomeWriter(db, workerId, logger, flushDelayMs);
   }
 
   startHeartbeat(): void {
@@ -226,48 +317,69 @@ class Runner {
     await this.db.knex('jobs').whereIn('id', ids).andWhere({ locked_by: this.workerId, state: 'running' }).update({ lock_expires_at: now + this.lockMs, updated_at: now });
   }
 
-  /** Claims up to `limit` runnable jobs whose names are in `names`. */
+  /**
+   * Claims up to `limit` runnable jobs whose names are in `names`, in order of priority (highest
+   * first), run_at, id. Outcomes waiting to be written go out in the same transaction.
+   */
   async claim(names: string[], limit: number, skipBackoff = false): Promise<ClaimedJob[]> {
-    if (names.length === 0 || limit <= 0) return [];
+    const carried = this.writer.take();
+    if ((names.length === 0 || limit <= 0) && carried.length === 0) return [];
     const now = this.db.now();
-    const namePlaceholders = names.map(() => '?').join(', ');
+    const namePlaceholders = names.length === 0 ? '' : placeholders(names.length);
     // drain() may run retries before their backoff ends; a future runAt given at enqueue still waits.
     const due = skipBackoff ? '(run_at <= ? OR attempts > 0)' : 'run_at <= ?';
     const lockExpires = now + this.lockMs;
-    const rows = this.db.dialect === 'mysql'
-      ? await this.claimMysql(names, namePlaceholders, due, now, limit, lockExpires)
-      : await this.claimSqlite(names, namePlaceholders, due, now, limit, lockExpires);
-    for (const row of rows) this.inFlight.add(row.id);
-    return rows;
+    const take = names.length === 0 ? 0 : Math.max(0, Math.min(limit, MAX_CLAIM_BATCH));
+    const outcomes = carried.map((c) => c.outcome);
+    let result: { rows: ClaimedJob[]; lost: number };
+    try {
+      result = this.db.dialect === 'mysql'
+        ? await this.claimMysql(outcomes, names, namePlaceholders, due, now, take, lockExpires)
+        : await this.claimSqlite(outcomes, names, namePlaceholders, due, now, take, lockExpires);
+    } catch (error) {
+      if (carried.length > 0) this.writer.giveBack(carried);
+      throw error;
+    }
+    settleOutcomes(carried, this.logger, this.workerId, result.lost);
+    for (const row of result.rows) this.inFlight.add(row.id);
+    return result.rows;
   }
 
-  private async claimMysql(names: string[], placeholders: string, due: string, now: number, limit: number, lockExpires: number): Promise<ClaimedJob[]> {
+  /**
+   * A cheap, lock-free look for runnable work (an index probe, no write transaction): an idle worker
+   * asks this before claiming, so polling an empty queue neither takes SQLite's write lock nor
+   * commits on MySQL.
+   */
+  async hasRunnable(names: string[]): Promise<boolean> {
+    if (names.length === 0) return false;
+    const row = await this.db.knex('jobs').where('state', 'queued').andWhere('run_at', '<=', this.db.now()).whereIn('name', names).first('id');
+    return row !== undefined;
+  }
+
+  private async claimMysql(outcomes: Outcome[], names: string[], namePlaceholders: string, due: string, now: number, limit: number, lockExpires: number): Promise<{ rows: ClaimedJob[]; lost: number }> {
     for (let attempt = 0; ; attempt++) {
       try {
         // READ COMMITTED: no gap locks, so a claim never blocks a concurrent enqueue.
         return await this.db.knex.transaction(
           async (trx) => {
-            const [rows] = (await trx.raw(
+            const lost = await persistOutcomes(trx, this.workerId, now, outcomes);
+            if (limit === 0) return { rows: [], lost };
+            const rows = await queryRows<{ id: number; name: string; payload: string | null; attempts: number; max_attempts: number }>(
+              trx,
               `SELECT id, name, payload, attempts, max_attempts FROM jobs
-               WHERE state = 'queued' AND ${due} AND name IN (${placeholders})
+               WHERE state = 'queued' AND ${due} AND name IN (${namePlaceholders})
                ORDER BY priority DESC, run_at, id LIMIT ? FOR UPDATE SKIP LOCKED`,
               [now, ...names, limit],
-            )) as [Array<{ id: number; name: string; payload: string | null; attempts: number; max_attempts: number }>];
-            if (rows.length === 0) return [];
-            await trx('jobs')
-              .whereIn('id', rows.map((r) => r.id))
-              .update({
-                state: 'running',
-                locked_by: this.workerId,
-                lock_expires_at: lockExpires,
-                attempts: trx.raw('attempts + 1'),
-                started_at: trx.raw('COALESCE(started_at, ?)', [now]),
-                progress_done: null,
-                progress_total: null,
-                progress_message: null,
-                updated_at: now,
-              });
-            return rows.map((r) => ({ id: r.id, name: r.name, payload: r.payload, attempts: r.attempts + 1, maxAttempts: r.max_attempts }));
+            );
+            if (rows.length === 0) return { rows: [], lost };
+            await runStatement(
+              trx,
+              `UPDATE jobs SET state = 'running', locked_by = ?, lock_expires_at = ?, attempts = attempts + 1,
+                 started_at = COALESCE(started_at, ?), progress_done = NULL, progress_total = NULL, progress_message = NULL, updated_at = ?
+               WHERE id IN (${placeholders(rows.length)})`,
+              [this.workerId, lockExpires, now, now, ...rows.map((r) => r.id)],
+            );
+            return { rows: rows.map((r) => ({ id: r.id, name: r.name, payload: r.payload, attempts: r.attempts + 1, maxAttempts: r.max_attempts })), lost };
           },
           { isolationLevel: 'read committed' },
         );
@@ -278,21 +390,25 @@ class Runner {
     }
   }
 
-  private async claimSqlite(names: string[], placeholders: string, due: string, now: number, limit: number, lockExpires: number): Promise<ClaimedJob[]> {
+  private async claimSqlite(outcomes: Outcome[], names: string[], namePlaceholders: string, due: string, now: number, limit: number, lockExpires: number): Promise<{ rows: ClaimedJob[]; lost: number }> {
     // SQLite has one writer at a time (BEGIN IMMEDIATE), so the conditional update cannot race.
-    const rows = (await this.db.transaction((trx) =>
-      trx.raw(
+    return this.db.transaction(async (trx) => {
+      const lost = await persistOutcomes(trx, this.workerId, now, outcomes);
+      if (limit === 0) return { rows: [], lost };
+      const rows = await queryRows<{ id: number; name: string; payload: string | null; attempts: number; max_attempts: number; priority: number; run_at: number }>(
+        trx,
         `UPDATE jobs SET state = 'running', locked_by = ?, lock_expires_at = ?, attempts = attempts + 1,
            started_at = COALESCE(started_at, ?), progress_done = NULL, progress_total = NULL, progress_message = NULL, updated_at = ?
          WHERE state = 'queued' AND id IN (
-           SELECT id FROM jobs WHERE state = 'queued' AND ${due} AND name IN (${placeholders})
+           SELECT id FROM jobs WHERE state = 'queued' AND ${due} AND name IN (${namePlaceholders})
            ORDER BY priority DESC, run_at, id LIMIT ?)
          RETURNING id, name, payload, attempts, max_attempts, priority, run_at`,
         [this.workerId, lockExpires, now, now, now, ...names, limit],
-      ),
-    )) as Array<{ id: number; name: string; payload: string | null; attempts: number; max_attempts: number; priority: number; run_at: number }>;
-    rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
-    return rows.map((r) => ({ id: r.id, name: r.name, payload: r.payload, attempts: r.attempts, maxAttempts: r.max_attempts }));
+      );
+      // RETURNING gives rows in no promised order: run them in claim order.
+      rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || a.id - b.id);
+      return { rows: rows.map((r) => ({ id: r.id, name: r.name, payload: r.payload, attempts: r.attempts, maxAttempts: r.max_attempts })), lost };
+    });
   }
 
   /** Runs one claimed job and persists its outcome. */
@@ -310,34 +426,40 @@ class Runner {
   private async execute(job: ClaimedJob): Promise<Outcome> {
     const definition = this.queue.definitionOf(job.name);
     if (!definition) return { id: job.id, kind: 'release' };
-    const logger = this.logger.child({ job: job.name, jobId: job.id, attempt: job.attempts });
+    // A child logger per job is made only when something logs: most jobs never do.
+    let jobLogger: Logger | null = null;
+    const log = () => (jobLogger ??= this.logger.child({ job: job.name, jobId: job.id, attempt: job.attempts }));
     const context: JobContext<unknown> = {
       id: job.id,
       name: job.name,
       payload: job.payload === null ? null : JSON.parse(job.payload),
       attempt: job.attempts,
-      logger,
+      get logger() {
+        return log();
+      },
       progress: (done, total, message) => this.progress(job.id, done, total, message),
     };
     const started = Date.now();
     try {
       const value = await definition.handler(context);
       let result = 'null';
-      try {
-        result = toJson(value, 'result');
-      } catch {
-        logger.warn('job result is not JSON-serialisable; stored as null');
+      if (value !== undefined && value !== null) {
+        try {
+          result = toJson(value, 'result');
+        } catch {
+          log().warn('job result is not JSON-serialisable; stored as null');
+        }
       }
-      logger.debug('job done', { ms: Date.now() - started });
+      if (this.logger.isDebugEnabled()) log().debug('job done', { ms: Date.now() - started });
       return { id: job.id, kind: 'done', result };
     } catch (error) {
       const text = errorText(error);
       if (job.attempts >= job.maxAttempts) {
-        logger.error('job failed; no attempts left, now dead', { error: text, attempts: job.attempts });
+        log().error('job failed; no attempts left, now dead', { error: text, attempts: job.attempts });
         return { id: job.id, kind: 'dead', error: text };
       }
       const delay = retryDelayMs(definition.backoffMs, job.attempts);
-      logger.warn('job failed; will retry', { error: text, attempts: job.attempts, retryInMs: delay });
+      log().warn('job failed; will retry', { error: text, attempts: job.attempts, retryInMs: delay });
       return { id: job.id, kind: 'retry', runAt: this.db.now() + delay, error: text };
     }
   }
@@ -366,6 +488,7 @@ class WorkerLoop implements JobWorker {
   private readonly writing = new Set<Promise<unknown>>();
   private wakeUp: (() => void) | null = null;
   private woken = false;
+  private wokenByEnqueue = false;
   private readonly done: Promise<void>;
 
   constructor(
@@ -382,6 +505,12 @@ class WorkerLoop implements JobWorker {
 
   get id(): string {
     return this.runner.workerId;
+  }
+
+  /** Ends an idle wait early because this process enqueued work: claim without probing first. */
+  wakeForWork(): void {
+    this.wokenByEnqueue = true;
+    this.wake();
   }
 
   /** Ends an idle wait early (new local work, a finished job, stop()). */
@@ -408,6 +537,7 @@ class WorkerLoop implements JobWorker {
 
   private async loop(): Promise<void> {
     let lastRecovery = 0;
+    let idle = false;
     while (this.running) {
       if (Date.now() - lastRecovery >= this.recoverEveryMs) {
         lastRecovery = Date.now();
@@ -416,6 +546,9 @@ class WorkerLoop implements JobWorker {
       const free = this.concurrency - this.slots.size;
       if (free <= 0) {
         await Promise.race(this.slots);
+        // Let every job finishing in this tick free its slot, so the next claim is one full batch
+        // (carrying all their outcomes) rather than one job at a time.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
       if (this.writing.size >= this.concurrency * 4) {
@@ -425,7 +558,15 @@ class WorkerLoop implements JobWorker {
       }
       let claimed = 0;
       try {
-        const jobs = await this.runner.claim(this.queue.handlerNames(), free);
+        const names = this.queue.handlerNames();
+        // An idle worker looks before it claims: an empty poll then costs one indexed read.
+        if (idle && !this.wokenByEnqueue && !(await this.runner.hasRunnable(names))) {
+          if (!this.running) break;
+          await this.wait(this.pollMs);
+          continue;
+        }
+        this.wokenByEnqueue = false;
+        const jobs = await this.runner.claim(names, free);
         claimed = jobs.length;
         for (const job of jobs) {
           // The slot frees when the handler returns, so the next claim overlaps the outcome write.
@@ -448,7 +589,8 @@ class WorkerLoop implements JobWorker {
         this.logger.warn('job claim failed', { workerId: this.id, error: errorText(error) });
       }
       if (!this.running) break;
-      if (claimed < free) await this.wait(this.pollMs);
+      idle = claimed < free;
+      if (idle) await this.wait(this.pollMs);
     }
   }
 
@@ -630,36 +772,71 @@ export class JobQueue {
   }
 
   private wakeWorkers(): void {
-    for (const worker of this.workers) worker.wake();
+    for (const worker of this.workers) worker.wakeForWork();
   }
 
   /** The job's state, attempts, progress and result, or null when there is no such job. */
   async status(id: number): Promise<JobStatus | null> {
     if (!Number.isSafeInteger(id) || id <= 0) return null;
     const row = (await this.db.knex('jobs').where('id', id).first()) as JobRow | undefined;
-    if (!row) return null;
-    return {
-      id: Number(row.id),
-      name: row.name,
-      state: row.state,
-      attempts: Number(row.attempts),
-      maxAttempts: Number(row.max_attempts),
-      progress:
-        row.progress_total === null || row.progress_total === undefined
-          ? null
-          : { done: Number(row.progress_done ?? 0), total: Number(row.progress_total), message: row.progress_message ?? null },
-      result: row.result === null || row.result === undefined ? null : JSON.parse(row.result),
-      lastError: row.last_error ?? null,
-      runAt: iso(row.run_at) as string,
-      createdAt: iso(row.created_at) as string,
-      startedAt: iso(row.started_at),
-      finishedAt: iso(row.finished_at),
-    };
+    return row ? toStatus(row) : null;
   }
 
-  private newRunner(prefix: string, workerId: string | undefined, lockMs: number): Runner {
+  /**
+   * Jobs newest first (by id), optionally in one state, a page at a time: pass the previous page's
+   * `nextCursor` to get the next. Keyset paging, so a page costs the same however deep it is.
+   */
+  async list(options: JobListOptions = {}): Promise<JobPage> {
+    const limit = options.limit ?? DEFAULT_LIST_LIMIT;
+    assertInteger(limit, 'limit', 1, MAX_LIST_LIMIT);
+    if (options.state !== undefined && !JOB_STATES.includes(options.state)) {
+      throw new WaymarkError('JOB_OPTIONS_INVALID', `state must be one of ${JOB_STATES.join(', ')}`, 422, [{ path: 'state', message: `got ${String(options.state)}` }]);
+    }
+    let before: number | null = null;
+    if (options.cursor !== undefined) {
+      before = /^[1-9][0-9]{0,15}$/.test(options.cursor) ? Number(options.cursor) : NaN;
+      if (!Number.isSafeInteger(before)) throw new WaymarkError('JOB_OPTIONS_INVALID', 'cursor is not one this API returned', 422, [{ path: 'cursor', message: 'invalid' }]);
+    }
+    const query = this.db.knex('jobs').orderBy('id', 'desc').limit(limit + 1);
+    if (options.state !== undefined) query.where('state', options.state);
+    if (before !== null) query.where('id', '<', before);
+    const rows = (await query) as JobRow[];
+    const items = rows.slice(0, limit).map(toStatus);
+    return { items, nextCursor: rows.length > limit ? String(items[items.length - 1]!.id) : null };
+  }
+
+  /**
+   * Puts a dead job back in the queue with a fresh set of attempts, due now. Its last error stays
+   * until the next attempt overwrites it. Throws 404 for no such job and 409 JOB_NOT_DEAD unless the
+   * job is dead (a queued or running job is already going to run; a done one ran).
+   */
+  async retry(id: number): Promise<JobStatus> {
+    const now = this.db.now();
+    const changed = Number.isSafeInteger(id) && id > 0
+      ? await this.db.knex('jobs').where({ id, state: 'dead' }).update({
+          state: 'queued',
+          attempts: 0,
+          run_at: now,
+          locked_by: null,
+          lock_expires_at: null,
+          finished_at: null,
+          progress_done: null,
+          progress_total: null,
+          progress_message: null,
+          updated_at: now,
+        })
+      : 0;
+    const status = await this.status(id);
+    if (!status) throw notFound('Job', id);
+    if (changed === 0) throw new WaymarkError('JOB_NOT_DEAD', `Job ${id} is ${status.state}, not dead: only a dead job can be retried`, 409);
+    this.logger.info('dead job put back in the queue', { jobId: id, job: status.name });
+    this.wakeWorkers();
+    return status;
+  }
+
+  private newRunner(prefix: string, workerId: string | undefined, lockMs: number, flushDelayMs: number): Runner {
     const id = (workerId ?? `${prefix}${os.hostname()}:${process.pid}:${crypto.randomBytes(3).toString('hex')}`).slice(0, 100);
-    return new Runner(this, this.db, this.logger, id, lockMs);
+    return new Runner(this, this.db, this.logger, id, lockMs, flushDelayMs);
   }
 
   /**
@@ -670,7 +847,7 @@ export class JobQueue {
   async drain(options: DrainOptions = {}): Promise<{ done: number; dead: number }> {
     const deadline = Date.now() + (options.timeoutMs ?? 60_000);
     const skipBackoff = options.skipBackoff ?? true;
-    const runner = this.newRunner('drain:', undefined, DEFAULT_LOCK_MS);
+    const runner = this.newRunner('drain:', undefined, DEFAULT_LOCK_MS, 0);
     await this.recoverStale();
     let done = 0;
     let dead = 0;
@@ -719,7 +896,7 @@ export class JobQueue {
     assertInteger(concurrency, 'concurrency', 1, 1000);
     assertInteger(pollMs, 'pollMs', 1, 3_600_000);
     assertInteger(lockMs, 'lockMs', 1000, 86_400_000);
-    const runner = this.newRunner('', options.workerId, lockMs);
+    const runner = this.newRunner('', options.workerId, lockMs, WORKER_FLUSH_DELAY_MS);
     const worker = new WorkerLoop(this, runner, this.logger, concurrency, pollMs, Math.min(lockMs, 60_000));
     this.workers.add(worker);
     return worker;

@@ -1,4 +1,3 @@
-import type { Knex } from 'knex';
 import type { Logger } from '../logging';
 import type { Executor } from '../db/database';
 
@@ -65,6 +64,22 @@ export interface JobStatus {
   finishedAt: string | null;
 }
 
+/** A filter and page for listing jobs (operators looking for dead work). */
+export interface JobListOptions {
+  /** Only jobs in this state; default every state. */
+  state?: JobState;
+  /** Page size, 1 to 200; default 50. */
+  limit?: number;
+  /** The `nextCursor` of the previous page; omit for the first (newest) page. */
+  cursor?: string;
+}
+
+/** One page of jobs, newest first; `nextCursor` is null on the last page. */
+export interface JobPage {
+  items: JobStatus[];
+  nextCursor: string | null;
+}
+
 /** What register() may declare about background work. */
 export interface JobRegistrar {
   define<Payload = unknown>(definition: JobDefinition<Payload>): void;
@@ -104,4 +119,3 @@ export interface JobWorker {
   stop(): Promise<void>;
 }
 
-export type { Knex };

@@ -6,7 +6,6 @@ import { affectedRows, bool, iso, isForeignKeyViolation, selectRows } from '../.
 
 /** Activity types core knows; plugins may add more in a later issue. */
 export const ACTIVITY_TYPES = ['resource', 'page', 'url', 'quiz'] as const;
-type ActivityType = (typeof ACTIVITY_TYPES)[number];
 
 /**
  * How a course completes from its activities:
