@@ -9,12 +9,14 @@ import { RouteTable } from './http/routes';
 import { JobQueue } from './jobs/queue';
 import { PluginManager } from './plugins/manager';
 import { ThemeEngine } from './themes/engine';
+import { StoredThemeWatcher } from './themes/stored-theme';
 import { createCoreServices, type CoreServices } from './services';
 import { registerCoreRoutes } from './api/index';
 import { applyStoredTheme, registerWebPages } from './web/index';
 import { registerAssignmentCore } from './assignment/index';
 import { registerLaunchCore } from './launch/index';
 import { registerSessionCleanup } from './auth/sessions';
+import { registerRateLimitCleanup } from './auth/rate-limit-store';
 
 /**
  * The running site: every core service, wired once. Tests build one per database; the CLI builds
@@ -44,7 +46,10 @@ export interface CreateSiteOptions {
   config?: Partial<SiteConfig>;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
-  /** Watch the plugins table for changes made by other processes (servers do; CLI one-shots don't). */
+  /**
+   * Watch the plugins table and the theme choice for changes made by other processes (servers do;
+   * CLI one-shots don't), every `pluginPollMs`.
+   */
   watchPlugins?: boolean;
 }
 
@@ -57,6 +62,7 @@ export function createSite(options: CreateSiteOptions = {}): Site {
   const routes = new RouteTable();
   const jobs = new JobQueue(db, logger);
   const themes = new ThemeEngine({ themesDir: config.themesDir, theme: config.theme, logger });
+  const themeWatcher = new StoredThemeWatcher(db, themes, config.theme, logger);
 
   let stopped = false;
   const site: Site = {
@@ -79,10 +85,12 @@ export function createSite(options: CreateSiteOptions = {}): Site {
       await site.plugins.boot({ watch: options.watchPlugins ?? false });
       // The operator's theme choice (admin page) outlives restarts and wins over WAYMARK_THEME.
       await applyStoredTheme(site);
+      if (options.watchPlugins) themeWatcher.start(config.pluginPollMs);
     },
     async stop() {
       if (stopped) return;
       stopped = true;
+      themeWatcher.stop();
       await site.plugins.shutdown();
       await jobs.stop();
       await db.close();
@@ -93,6 +101,7 @@ export function createSite(options: CreateSiteOptions = {}): Site {
   registerAssignmentCore(site);
   registerWebPages(site);
   registerSessionCleanup(site);
+  registerRateLimitCleanup(site);
   registerLaunchCore(site);
   return site;
 }

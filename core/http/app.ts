@@ -13,6 +13,7 @@ import { buildOpenApiDocument } from './openapi';
 import { createBodyValidator, type BodyValidator } from './validation';
 import { createSessionMiddleware, resolveSessionUser } from '../auth/sessions';
 import { createCsrfMiddleware } from '../auth/csrf';
+import { SessionSecret } from '../auth/session-secret';
 import { createAuthRouter, loginRedirectFor } from '../auth/login';
 import { mountCourseGate } from '../launch/pages';
 import { createLaunchFastPath } from '../launch/fast-path';
@@ -196,8 +197,12 @@ export function createApp(site: Site, options: AppOptions = {}): express.Express
     }
     next();
   });
-  app.get('/courses/:id/launch', createLaunchFastPath(site));
-  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  // One secret and one set of security headers for the whole app: the launch fast path answers
+  // ahead of the page stack but signs, verifies and secures exactly as it does.
+  const sessionSecret = new SessionSecret(site.db, site.config.sessionSecret);
+  const securityHeaders = helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } });
+  app.get('/courses/:id/launch', createLaunchFastPath(site, { secret: sessionSecret, securityHeaders }));
+  app.use(securityHeaders);
   const limit = options.bodyLimit ?? '1mb';
   app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit }));
@@ -249,7 +254,7 @@ export function createApp(site: Site, options: AppOptions = {}): express.Express
   );
 
   // Pages only: the API authenticates with bearer tokens and never reads or writes a session.
-  app.use(createSessionMiddleware(site));
+  app.use(createSessionMiddleware(site, { secret: sessionSecret }));
   app.use(createCsrfMiddleware());
   app.use(createAuthRouter(site));
   mountCourseGate(app, site);

@@ -10,6 +10,16 @@ import { checkCourseLaunch } from './guard';
 
 const ID = /^[1-9][0-9]{0,9}$/;
 
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      /** The course the launch guard already let this request into, so the page behind the gate does not ask twice. */
+      courseGranted?: number;
+    }
+  }
+}
+
 /** Parses a route id parameter; null when it is not a positive integer. */
 export function routeId(value: unknown): number | null {
   return typeof value === 'string' && ID.test(value) ? Number(value) : null;
@@ -36,14 +46,11 @@ export async function requireCourseAccess(site: Site, req: Request, courseId: nu
   const user = req.user === undefined ? await resolvePageUser(site, req) : req.user;
   req.user = user;
   if (!user) throw new WaymarkError('UNAUTHENTICATED', 'Log in to open this course', 401);
-  if (user.isAdmin || granted.get(req) === courseId) return;
+  if (user.isAdmin || req.res?.locals.courseGranted === courseId) return;
   const outcome = await checkCourseLaunch(site, user.id, courseId);
   if (!outcome.allowed) throw courseAccessDenied(outcome);
-  granted.set(req, courseId);
+  if (req.res) req.res.locals.courseGranted = courseId;
 }
-
-/** Courses the guard already let this request into, so the page behind the gate does not ask twice. */
-const granted = new WeakMap<Request, number>();
 
 /** The course's id and full name, or null when there is no such course. */
 export async function courseName(site: Site, courseId: number): Promise<{ id: number; fullname: string } | null> {
@@ -70,7 +77,7 @@ async function gate(site: Site, req: Request, res: Response, next: express.NextF
   if (req.user.isAdmin) return next();
   const outcome = await checkCourseLaunch(site, req.user.id, courseId);
   if (outcome.allowed) {
-    granted.set(req, courseId);
+    res.locals.courseGranted = courseId;
     return next();
   }
   // Only a refusal needs the course: an allowed launch implies it exists.
