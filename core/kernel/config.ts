@@ -14,8 +14,11 @@ export interface SiteConfig {
   themesDir: string;
   /** Theme used when the database has no choice recorded. */
   theme: string;
-  /** Secret used to sign session cookies; generated per process when unset (dev only). */
-  sessionSecret: string;
+  /**
+   * Secret used to sign session cookies (SESSION_SECRET). Unset: the site's own secret, generated
+   * once and stored in the database, so every process and every restart agrees (core/auth/session-secret.ts).
+   */
+  sessionSecret?: string;
   /** How often (ms) a running server re-reads plugin state changed by another process. */
   pluginPollMs: number;
 }
@@ -59,14 +62,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     pluginsDir: picked.WAYMARK_PLUGINS_DIR ? path.resolve(picked.WAYMARK_PLUGINS_DIR) : path.join(root, 'plugins'),
     themesDir: path.join(root, 'themes'),
     theme: picked.WAYMARK_THEME ?? 'default',
-    sessionSecret: picked.SESSION_SECRET ?? cryptoRandom(),
+    sessionSecret: picked.SESSION_SECRET,
     pluginPollMs: Number(picked.WAYMARK_PLUGIN_POLL_MS ?? 1000),
     ...overrides,
   };
-}
-
-function cryptoRandom(): string {
-  return globalThis.crypto.randomUUID() + globalThis.crypto.randomUUID();
 }
 
 export const projectRoot = root;

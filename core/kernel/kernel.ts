@@ -12,6 +12,9 @@ import { registerPlatformRoutes } from './http/platform-routes';
 import { registerPlatformPages } from './http/platform-pages';
 import { applyStoredTheme } from './themes/theme-setting';
 import { registerSessionCleanup, sessionStoreFor } from './auth/sessions';
+import { registerRateLimitCleanup } from './auth/rate-limit-store';
+import { SessionSecret } from './auth/session-secret';
+import { StoredThemeWatcher } from './themes/stored-theme';
 import { renderPage, resolvePageUser } from './http/app';
 import { kernelServices } from './features/kernel-services';
 import { createFeatureContext } from './features/create-context';
@@ -50,7 +53,10 @@ export interface CreateKernelOptions {
   config?: Partial<SiteConfig>;
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
-  /** Watch the plugins table for changes made by other processes (servers do; CLI one-shots don't). */
+  /**
+   * Watch the plugins table and the theme choice for changes made by other processes (servers do;
+   * CLI one-shots don't), every `pluginPollMs`.
+   */
   watchPlugins?: boolean;
   /** Core schema migrations, applied before any plugin's. */
   migrations: MigrationSet;
@@ -65,6 +71,7 @@ export function createKernel(options: CreateKernelOptions): Kernel {
   const hooks = createHookBus(logger);
   const jobs = new JobQueue(db, logger);
   const themes = new ThemeEngine({ themesDir: config.themesDir, theme: config.theme, logger });
+  const themeWatcher = new StoredThemeWatcher(db, themes, config.theme, logger);
 
   let stopped = false;
   const kernel: Kernel = {
@@ -88,10 +95,12 @@ export function createKernel(options: CreateKernelOptions): Kernel {
       await kernel.plugins.boot({ watch: options.watchPlugins ?? false });
       // The operator's theme choice (admin page) outlives restarts and wins over WAYMARK_THEME.
       await applyStoredTheme(kernel);
+      if (options.watchPlugins) themeWatcher.start(config.pluginPollMs);
     },
     async stop() {
       if (stopped) return;
       stopped = true;
+      themeWatcher.stop();
       await kernel.plugins.shutdown();
       await jobs.stop();
       await db.close();
@@ -101,11 +110,13 @@ export function createKernel(options: CreateKernelOptions): Kernel {
   registerPlatformRoutes(kernel);
   registerPlatformPages(kernel);
   registerSessionCleanup(kernel);
+  registerRateLimitCleanup(kernel);
   kernel.registry.provide('core', kernelServices.pages, {
     resolveUser: (req) => resolvePageUser(kernel, req),
     render: (req, res, view, data, renderOptions) => renderPage(kernel, req, res, view, data, renderOptions),
   });
-  kernel.registry.provide('core', kernelServices.sessions, { store: sessionStoreFor(kernel), secret: () => config.sessionSecret });
+  // One secret per site process, shared by the session middleware and the launch fast path.
+  kernel.registry.provide('core', kernelServices.sessions, { store: sessionStoreFor(kernel), secret: new SessionSecret(db, config.sessionSecret) });
   for (const module of orderModules(options.modules, (ref) => kernel.registry.has(ref))) {
     const ctx = createFeatureContext(kernel, { id: module.id, hooks: module.hooks ?? [], deps: module.deps, namespaced: false });
     const provided = module.register(ctx);

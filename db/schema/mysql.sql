@@ -515,6 +515,14 @@ CREATE TABLE `programs` (
   UNIQUE KEY `programs_shortname_unique` (`shortname`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
+CREATE TABLE `rate_limits` (
+  `key` varchar(191) NOT NULL,
+  `hits` int(11) NOT NULL,
+  `reset_at` bigint(20) NOT NULL,
+  PRIMARY KEY (`key`),
+  KEY `rate_limits_reset_at_index` (`reset_at`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
 CREATE TABLE `sessions` (
   `sid` varchar(128) NOT NULL,
   `user_id` int(10) unsigned DEFAULT NULL,

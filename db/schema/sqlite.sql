@@ -80,6 +80,8 @@ CREATE TABLE `program_user_assignments` (`id` integer not null primary key autoi
 
 CREATE TABLE `programs` (`id` integer not null primary key autoincrement, `shortname` varchar(100) not null, `fullname` varchar(255) not null, `summary` text null, `available` boolean not null default '1', `available_from` bigint null, `available_until` bigint null, `structure_version` integer not null default '1', `created_at` bigint not null, `updated_at` bigint not null);
 
+CREATE TABLE `rate_limits` (`key` varchar(191), `hits` integer not null, `reset_at` bigint not null, primary key (`key`));
+
 CREATE TABLE `sessions` (`sid` varchar(128), `user_id` integer null, `data` text not null, `expires_at` bigint not null, foreign key(`user_id`) references `users`(`id`) on delete CASCADE, primary key (`sid`));
 
 CREATE TABLE `site_config` (`name` varchar(100), `value` text not null, `updated_at` bigint not null, primary key (`name`));
@@ -187,6 +189,8 @@ CREATE UNIQUE INDEX `program_user_assignments_program_id_user_id_unique` on `pro
 CREATE INDEX `program_user_assignments_user_id_status_index` on `program_user_assignments` (`user_id`, `status`);
 
 CREATE UNIQUE INDEX `programs_shortname_unique` on `programs` (`shortname`);
+
+CREATE INDEX `rate_limits_reset_at_index` on `rate_limits` (`reset_at`);
 
 CREATE INDEX `sessions_expires_at_index` on `sessions` (`expires_at`);
 

@@ -1,6 +1,7 @@
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { rateLimit, ipKeyGenerator } from 'express-rate-limit';
 import type { KernelCore as Kernel } from '../parts';
+import { DatabaseRateLimitStore } from './rate-limit-store';
 import { verifyPassword } from './passwords';
 import { kernelServices, type IdentityProvider } from '../features/kernel-services';
 import { rotateCsrfToken } from './csrf';
@@ -9,7 +10,14 @@ import { renderPage } from '../http/render-page';
 
 /** Failed sign-ins allowed per (IP address, username) in {@link LOGIN_WINDOW_MS}. */
 export const LOGIN_ATTEMPTS = 10;
+/**
+ * Failed sign-ins allowed per IP address across all usernames in {@link LOGIN_WINDOW_MS}: one
+ * address can no longer spray a few guesses at each of many accounts.
+ */
+export const LOGIN_IP_ATTEMPTS = 30;
 export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
+/** Error code of the 429 answer once a sign-in budget is spent. */
+export const LOGIN_RATE_LIMITED = 'LOGIN_RATE_LIMITED';
 
 /** A hash of a random password: verifying against it makes "no such user" cost as much as "wrong password". */
 const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
@@ -55,27 +63,37 @@ function renderLogin(site: Kernel, req: Request, res: Response, data: { error?: 
 export function createAuthRouter(site: Kernel): Router {
   const router = express.Router();
 
-  const limiter = rateLimit({
-    windowMs: LOGIN_WINDOW_MS,
-    limit: LOGIN_ATTEMPTS,
-    // Only failures count, so a person signing in and out all day is never locked out.
-    skipSuccessfulRequests: true,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    // Per address and account: one attacker cannot lock everyone out of one account from elsewhere,
-    // nor spray one address's attempts across accounts unnoticed per account.
-    keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? '')}|${String((req.body as Record<string, unknown> | undefined)?.username ?? '').trim().toLowerCase()}`,
-    handler: (req, res) => {
-      const minutes = Math.round(LOGIN_WINDOW_MS / 60_000);
-      req.logger?.warn('login rate limit reached', { ip: req.ip });
-      renderLogin(site, req, res, {
-        error: `Too many failed sign-in attempts. Wait ${minutes} minutes before trying again.`,
-        username: String((req.body as Record<string, unknown> | undefined)?.username ?? ''),
-        next: safeNext((req.body as Record<string, unknown> | undefined)?.next),
-        status: 429,
-      });
-    },
-  });
+  const minutes = Math.round(LOGIN_WINDOW_MS / 60_000);
+  const usernameOf = (req: Request): string => String((req.body as Record<string, unknown> | undefined)?.username ?? '');
+  const limited = (scope: string) => (req: Request, res: Response) => {
+    req.logger?.warn('login rate limit reached', { ip: req.ip, scope });
+    const message = `Too many failed sign-in attempts. Wait ${minutes} minutes before trying again.`;
+    // Scripts and API clients get the documented error JSON; browsers the login page with the message.
+    if (req.accepts(['html', 'json']) === 'json') {
+      res.status(429).json({ error: { code: LOGIN_RATE_LIMITED, message, details: [] } });
+      return;
+    }
+    renderLogin(site, req, res, { error: message, username: usernameOf(req), next: safeNext((req.body as Record<string, unknown> | undefined)?.next), status: 429 });
+  };
+  // Counters live in the database (rate_limits), so every server process counts together.
+  const limiter = (prefix: string, limit: number, keyGenerator: (req: Request) => string): RequestHandler =>
+    rateLimit({
+      windowMs: LOGIN_WINDOW_MS,
+      limit,
+      // Only failures count, so a person signing in and out all day is never locked out.
+      skipSuccessfulRequests: true,
+      standardHeaders: 'draft-8',
+      legacyHeaders: false,
+      identifier: prefix,
+      store: new DatabaseRateLimitStore(site.db, `login-${prefix}:`),
+      keyGenerator,
+      handler: limited(prefix),
+    });
+  // Per address across every account: spraying many usernames from one address is slowed too.
+  const perAddress = limiter('ip', LOGIN_IP_ATTEMPTS, (req) => ipKeyGenerator(req.ip ?? ''));
+  // Per address and account: one attacker cannot lock everyone out of one account from elsewhere,
+  // nor spray one address's attempts across accounts unnoticed per account.
+  const perAccount = limiter('account', LOGIN_ATTEMPTS, (req) => `${ipKeyGenerator(req.ip ?? '')}|${usernameOf(req).trim().toLowerCase()}`);
 
   router.get('/login', (req, res) => {
     req.user = null;
@@ -83,7 +101,7 @@ export function createAuthRouter(site: Kernel): Router {
   });
 
   const identity = (): IdentityProvider => site.registry.resolve('core', { identity: kernelServices.identity }).identity;
-  router.post('/login', limiter, async (req, res, next) => {
+  router.post('/login', perAddress, perAccount, async (req, res, next) => {
     try {
       req.user = null;
       const body = (req.body ?? {}) as Record<string, unknown>;

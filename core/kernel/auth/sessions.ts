@@ -4,6 +4,7 @@ import type { Database } from '../db/database';
 import type { KernelCore as Kernel } from '../parts';
 import type { AuthUser } from '../http/routes';
 import { prepareStatement, type PreparedStatement } from '../db/statements';
+import { SessionSecret } from './session-secret';
 
 declare module 'express-session' {
   interface SessionData {
@@ -181,6 +182,8 @@ export class KnexSessionStore extends Store {
 export interface SessionOptions {
   /** Marks the cookie Secure. Default: when the request arrived over https (`trust proxy` decides). */
   secure?: boolean | 'auto';
+  /** The signing secret shared with the app's other cookie readers (the launch fast path). */
+  secret?: SessionSecret;
 }
 
 const stores = new WeakMap<Kernel, KnexSessionStore>();
@@ -196,21 +199,33 @@ export function sessionStoreFor(site: Kernel): KnexSessionStore {
 }
 
 /**
- * The session middleware: HttpOnly, SameSite=Lax cookie signed with `site.config.sessionSecret`,
- * Secure whenever the request came over https. Sessions are only written once something is put
- * in them (a login or a CSRF token), so anonymous page views cost no write.
+ * The session middleware: HttpOnly, SameSite=Lax cookie signed with the site's secret
+ * (SESSION_SECRET, or the one stored in the database: see {@link SessionSecret}), Secure whenever
+ * the request came over https. Sessions are only written once something is put in them (a login
+ * or a CSRF token), so anonymous page views cost no write. express-session is built on the first
+ * request, once the secret has been read.
  */
 export function createSessionMiddleware(site: Kernel, options: SessionOptions = {}): RequestHandler {
-  return session({
-    name: SESSION_COOKIE,
-    secret: site.config.sessionSecret,
-    store: sessionStoreFor(site),
-    resave: false,
-    saveUninitialized: false,
-    rolling: false,
-    unset: 'destroy',
-    cookie: { httpOnly: true, sameSite: 'lax', secure: options.secure ?? 'auto', maxAge: SESSION_MAX_AGE_MS, path: '/' },
-  });
+  const secret = options.secret ?? new SessionSecret(site.db, site.config.sessionSecret);
+  let middleware: RequestHandler | undefined;
+  const build = (value: string): RequestHandler =>
+    session({
+      name: SESSION_COOKIE,
+      secret: value,
+      store: sessionStoreFor(site),
+      resave: false,
+      saveUninitialized: false,
+      rolling: false,
+      unset: 'destroy',
+      cookie: { httpOnly: true, sameSite: 'lax', secure: options.secure ?? 'auto', maxAge: SESSION_MAX_AGE_MS, path: '/' },
+    });
+  return (req, res, next) => {
+    if (middleware) return middleware(req, res, next);
+    secret.get().then((value) => {
+      middleware ??= build(value);
+      middleware(req, res, next);
+    }, next);
+  };
 }
 
 /** Declares the cleanup job and its schedule (every 15 minutes) on the site's queue. */

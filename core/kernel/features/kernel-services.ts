@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { KnexSessionStore } from '../auth/sessions';
+import type { SessionSecret } from '../auth/session-secret';
 import type { AuthUser } from '../http/routes';
 import type { PageRenderOptions } from '../http/request';
 import { createServiceRef } from './services';
@@ -15,7 +16,8 @@ export interface PageAccess {
 /** The session store and signing secret, for a hot path that reads a session without express-session. */
 export interface SessionAccess {
   readonly store: KnexSessionStore;
-  secret(): string;
+  /** SESSION_SECRET, or the one generated once and stored in the database: every process agrees. */
+  readonly secret: SessionSecret;
 }
 
 /**

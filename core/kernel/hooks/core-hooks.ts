@@ -7,6 +7,11 @@ export interface CourseLaunchArgs {
   courseId: number;
   /** True for the operator's "why can't this learner open this course?" page: guards must not write. */
   dryRun?: boolean;
+  /**
+   * The learner's active enrolment in the course, when the caller has just read it (the launch fast
+   * path reads it with the session), so guards need not ask the database again. Absent: unknown.
+   */
+  enrolled?: boolean;
 }
 
 /** A change to something assignment sources may depend on, with old and new values. */

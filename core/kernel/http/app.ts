@@ -14,6 +14,7 @@ import { createBodyValidator, createRequestValidator, createResponseChecker, typ
 import { boundBodies, boundUrls } from './input-limits';
 import { createSessionMiddleware, resolveSessionUser } from '../auth/sessions';
 import { createCsrfMiddleware } from '../auth/csrf';
+import { kernelServices } from '../features/kernel-services';
 import { createAuthRouter, loginRedirectFor } from '../auth/login';
 
 
@@ -247,8 +248,9 @@ export function createApp(site: Kernel, options: AppOptions = {}): express.Expre
     next();
   });
   app.use(boundUrls());
-  app.use(stageRouter(site, 'early'));
+  // One set of security headers for every response, the launch fast path's redirects included.
   app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  app.use(stageRouter(site, 'early'));
   const limit = options.bodyLimit ?? '1mb';
   app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
   app.use(express.urlencoded({ extended: false, limit }));
@@ -308,7 +310,7 @@ export function createApp(site: Kernel, options: AppOptions = {}): express.Expre
   );
 
   // Pages only: the API authenticates with bearer tokens and never reads or writes a session.
-  app.use(createSessionMiddleware(site));
+  app.use(createSessionMiddleware(site, { secret: site.registry.resolve('core', { sessions: kernelServices.sessions }).sessions.secret }));
   app.use(createCsrfMiddleware());
   app.use(createAuthRouter(site));
   app.use(stageRouter(site, 'gate'));

@@ -1,12 +1,14 @@
 import type { KernelCore as Kernel } from '../parts';
 import { invalid } from '../errors';
+import { THEME_SETTING_KEY } from '../themes/stored-theme';
 
 /** site_config key holding the operator's theme choice (wins over the WAYMARK_THEME default). */
-export const THEME_SETTING = 'theme';
+export const THEME_SETTING = THEME_SETTING_KEY;
 
 /**
  * Applies the theme recorded in site_config, if any. Called at boot (site.start) so every process
- * renders with the operator's choice rather than the configured default.
+ * renders with the operator's choice rather than the configured default; serving processes then
+ * follow later changes with a StoredThemeWatcher (core/themes/stored-theme.ts).
  */
 export async function applyStoredTheme(site: Kernel): Promise<void> {
   const row = (await site.db.knex('site_config').where({ name: THEME_SETTING }).first('value')) as { value: string } | undefined;

@@ -12,13 +12,6 @@ export const NOT_ENROLLED_REASON = 'You are not enrolled in this course.';
 const ENROLLED_SQL = "SELECT 1 AS one FROM enrolments WHERE user_id = ? AND course_id = ? AND status = 'active' LIMIT 1";
 
 /**
- * Enrolment state a caller has just read for these exact guard arguments (the launch fast path reads
- * it in its session lookup), so the core guard need not ask the database again. Keyed by the args
- * object the bus hands to every guard, so it cannot leak into another launch.
- */
-const knownEnrolment = new WeakMap<CourseLaunchArgs, boolean>();
-
-/**
  * The core guard on onCourseLaunch: an active enrolment in the course, by any method, allows.
  * Otherwise it abstains, leaving the decision to enrolment plugins. One indexed lookup
  * (the (user_id, course_id, method) unique index), so an enrolled learner's launch is cheap.
@@ -28,7 +21,7 @@ export function registerCoreLaunchGuard(site: LaunchSite): () => void {
   return site.hooks.tap(
     'onCourseLaunch',
     async (args) => {
-      const isEnrolled = knownEnrolment.get(args) ?? (await enrolled.all([args.userId, args.courseId])).length > 0;
+      const isEnrolled = args.enrolled ?? (await enrolled.all([args.userId, args.courseId])).length > 0;
       return isEnrolled ? allow('You are enrolled in this course.') : abstain([], 'CORE_NOT_ENROLLED');
     },
     { priority: CORE_LAUNCH_GUARD_PRIORITY },
@@ -48,8 +41,7 @@ function readable(outcome: GuardOutcome): GuardOutcome {
  * learner's active enrolment in the course when the caller has just read it.
  */
 export async function checkCourseLaunch(site: LaunchSite, userId: number, courseId: number, known?: { enrolled: boolean }): Promise<GuardOutcome> {
-  const args: CourseLaunchArgs = { userId, courseId };
-  if (known) knownEnrolment.set(args, known.enrolled);
+  const args: CourseLaunchArgs = known ? { userId, courseId, enrolled: known.enrolled } : { userId, courseId };
   return readable(await site.hooks.guard('onCourseLaunch', args));
 }
 

@@ -10,6 +10,16 @@ import { selectRows } from '../../kernel/db/sql';
 import { checkCourseLaunch } from './guard';
 import { parseId } from '../../kernel/http/contract';
 
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Locals {
+      /** The course the launch guard already let this request into, so the page behind the gate does not ask twice. */
+      courseGranted?: number;
+    }
+  }
+}
+
 
 /** The 403 a learner gets when the guard chain refuses a course, with the reasons as details. */
 export function courseAccessDenied(outcome: GuardOutcome): WaymarkError {
@@ -32,14 +42,11 @@ export async function requireCourseAccess(site: LaunchSite, req: Request, course
   const user = req.user === undefined ? await site.pages.resolveUser(req) : req.user;
   req.user = user;
   if (!user) throw new WaymarkError('UNAUTHENTICATED', 'Log in to open this course', 401);
-  if (user.isAdmin || granted.get(req) === courseId) return;
+  if (user.isAdmin || req.res?.locals.courseGranted === courseId) return;
   const outcome = await checkCourseLaunch(site, user.id, courseId);
   if (!outcome.allowed) throw courseAccessDenied(outcome);
-  granted.set(req, courseId);
+  if (req.res) req.res.locals.courseGranted = courseId;
 }
-
-/** Courses the guard already let this request into, so the page behind the gate does not ask twice. */
-const granted = new WeakMap<Request, number>();
 
 /** The course's id and full name, or null when there is no such course. */
 export async function courseName(site: LaunchSite, courseId: number): Promise<{ id: number; fullname: string } | null> {
@@ -66,7 +73,7 @@ async function gate(site: LaunchSite, req: Request, res: Response, next: express
   if (req.user.isAdmin) return next();
   const outcome = await checkCourseLaunch(site, req.user.id, courseId);
   if (outcome.allowed) {
-    granted.set(req, courseId);
+    res.locals.courseGranted = courseId;
     return next();
   }
   // Only a refusal needs the course: an allowed launch implies it exists.
