@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { AssignmentSite } from './site';
 import type { Executor } from '../../kernel/db/database';
-import type { AssignmentChange } from '../../kernel/hooks/core-hooks';
+import type { AssignmentChange, ExceptionsRaisedArgs } from '../../kernel/hooks/core-hooks';
 import { addDuration, parseDuration, evaluateProgram, applyEvaluations, key, loadStoredState } from '../programs/index';
 import { ASSIGNMENT_DATE_EVENT } from './events';
 import type { AssignmentSource, DueDateEvent, RuleInstance, SourceContext } from './types';
@@ -584,12 +584,26 @@ export class AssignmentSync {
     for (const list of unassigned.values()) counters.unassigned += list.length;
 
     for (const [programId, userIds] of recalc) await this.recalculateCompletion(trx, programId, userIds);
+    const raisedByProgram = new Map<number, ExceptionsRaisedArgs['exceptions']>();
     for (const x of raise) {
       const exceptionId = raisedIds.get(`${x.programId}:${x.userId}`);
-      if (exceptionId !== undefined) await this.site.hooks.emit('onExceptionRaised', { trx, programId: x.programId, userId: x.userId, exceptionId, type: x.type });
+      if (exceptionId === undefined) continue;
+      await this.site.hooks.within('onExceptionRaised', trx, { programId: x.programId, userId: x.userId, exceptionId, type: x.type });
+      const list = raisedByProgram.get(x.programId) ?? [];
+      list.push({ userId: x.userId, exceptionId, type: x.type });
+      raisedByProgram.set(x.programId, list);
     }
-    for (const [programId, userIds] of assigned) await this.site.hooks.emit('onProgramAssigned', { trx, programId, userIds });
-    for (const [programId, userIds] of unassigned) await this.site.hooks.emit('onProgramUnassigned', { trx, programId, userIds });
+    // Events carry the whole batch per program: a rule sync of N learners publishes about N / batch
+    // events per program, never one per learner.
+    for (const [programId, exceptions] of raisedByProgram) await this.site.hooks.publish('afterExceptionRaised', trx, { programId, exceptions });
+    for (const [programId, userIds] of assigned) {
+      await this.site.hooks.within('onProgramAssigned', trx, { programId, userIds });
+      await this.site.hooks.publish('afterProgramAssigned', trx, { programId, userIds });
+    }
+    for (const [programId, userIds] of unassigned) {
+      await this.site.hooks.within('onProgramUnassigned', trx, { programId, userIds });
+      await this.site.hooks.publish('afterProgramUnassigned', trx, { programId, userIds });
+    }
     return counters;
   }
 
