@@ -661,7 +661,7 @@ export class AssignmentSync {
   /**
    * One program, one user range: every rule's set difference and due dates, then assignments.
    * Effective assignments are only ever written in the transaction that changes memberships (the
-   * incremental sync runs in a savepoint, so a failure leaves neither), so when no membership row
+   * incremental sync runs in the change's transaction, so a failure leaves neither), so when no membership row
    * changed here they cannot need a change either and the aggregate is skipped; `verify` forces it.
    */
   async syncProgramScope(
@@ -721,12 +721,8 @@ export class AssignmentSync {
    * the user's assignment in the programs touched.
    */
   async syncUser(trx: Knex.Transaction, change: AssignmentChange): Promise<SyncCounters> {
-    // A savepoint: if anything below fails, none of its writes stay behind half-done (the hook bus
-    // logs the error and the change itself still commits; the nightly reconcile catches up).
-    return trx.transaction((sp) => this.syncUserIn(sp, change));
-  }
-
-  private async syncUserIn(trx: Knex.Transaction, change: AssignmentChange): Promise<SyncCounters> {
+    // No savepoint of its own: it runs as a `within` handler, so a failure here fails the whole
+    // change (nothing of either is written) and a deadlock retries the whole transaction.
     const counters = emptyCounters();
     const userId = change.userId;
     const { rules, bySource, byId } = await this.rules.get(trx);
