@@ -228,9 +228,9 @@ export class HookBus implements HookRunners {
 
   async publish<N extends HookNameOf<'event'>>(name: N, trx: Knex.Transaction, args: HookArgs<N>): Promise<string | null> {
     this.checkKind(name, 'event');
-    const subscribers = this.subscribers(name);
     // Nobody listening: nothing to record, so publishing on a hot path costs nothing.
-    if (subscribers.length === 0) return null;
+    if (!this.registrations.get(name)?.length) return null;
+    const subscribers = this.subscribers(name);
     if (!this.outbox) throw new WaymarkError('HOOK_NO_OUTBOX', `Event ${name} has subscribers but this bus has no outbox to record it in`);
     const event: OutboxEvent = { hook: name, id: crypto.randomUUID(), publishedAt: Date.now(), args };
     await this.outbox.record(trx, event, subscribers);
