@@ -29,7 +29,9 @@ export { allow, deny, abstain } from './kernel/hooks/hook-map';
 export type {
   HookMap,
   GuardHook,
-  NotifyHook,
+  WithinHook,
+  EventHook,
+  DeliveredEvent,
   CollectHook,
   FilterHook,
   GuardDecision,
@@ -45,8 +47,11 @@ export type {
   AssignmentChangeArgs,
   JobAssignmentSnapshot,
   CompletionArgs,
+  CompletionsArgs,
   ProgramAssignmentArgs,
   ExceptionRaisedArgs,
+  ExceptionsRaisedArgs,
+  ExceptionType,
 } from './kernel/hooks/core-hooks';
 export { isAncestryOnlyChange } from './kernel/hooks/core-hooks';
 

@@ -3,6 +3,7 @@ import { createDatabase, type Database } from './db/database';
 import { migrateLatest, type MigrationSet } from './db/migrations';
 import { createLogger, type Logger } from './logging';
 import { createHookBus, type HookBus } from './hooks/index';
+import { installHookOutbox } from './hooks/outbox';
 import { ExtensionRegistry } from './extensions';
 import { RouteTable } from './http/routes';
 import { JobQueue } from './jobs/queue';
@@ -107,6 +108,16 @@ export function createKernel(options: CreateKernelOptions): Kernel {
     },
   };
   Object.assign(kernel, { plugins: new PluginManager(kernel) });
+  installHookOutbox({
+    bus: hooks,
+    queue: jobs,
+    logger,
+    subscriberState: async (id) => {
+      if (kernel.moduleIds.has(id)) return 'active';
+      const enabled = await kernel.plugins.storedEnabled(id);
+      return enabled === null ? 'gone' : enabled ? 'active' : 'disabled';
+    },
+  });
   registerPlatformRoutes(kernel);
   registerPlatformPages(kernel);
   registerSessionCleanup(kernel);

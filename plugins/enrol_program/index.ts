@@ -23,12 +23,12 @@ export default definePlugin({
   register(ctx) {
     // Default priority: after the launch module's "already enrolled" guard, alongside other enrolment methods.
     ctx.hooks.tap('onCourseLaunch', createLaunchGuard({ ...ctx.deps, db: ctx.db }));
-    ctx.hooks.tap('onProgramUnassigned', async ({ trx, programId, userIds }) => {
+    ctx.hooks.tap('onProgramUnassigned', async ({ programId, userIds }, trx) => {
       const action = ctx.settings().unassignAction === 'unenrol' ? 'unenrol' : 'suspend';
       const changed = await releaseProgramEnrolments(ctx.deps, trx, programId, userIds, action);
       if (changed) ctx.logger.info('program enrolments released on unassignment', { programId, users: userIds.length, changed, action });
     });
-    ctx.hooks.tap('onProgramAssigned', async ({ trx, programId, userIds }) => {
+    ctx.hooks.tap('onProgramAssigned', async ({ programId, userIds }, trx) => {
       const changed = await reactivateProgramEnrolments(ctx.deps, trx, programId, userIds);
       if (changed) ctx.logger.info('program enrolments reactivated on assignment', { programId, users: userIds.length, changed });
     });

@@ -27,6 +27,10 @@
  * audience request), BENCH_PROFILE_FIRST / BENCH_PROFILE_SYNC (statements of one program's first /
  * repeated sync), BENCH_PROFILE_FULL / BENCH_PROFILE_RERUN (statement totals of the first / repeated
  * full sync), BENCH_KEEP=1 (stop after the full sync and keep the database), BENCH_PROFILE_MIN (only statements slower than this many ms).
+ * BENCH_EVENT_SUBSCRIBER=1 attaches a no-op subscriber to every core event hook (afterProgramAssigned,
+ * afterProgramUnassigned, afterExceptionRaised, afterCompletion), so the syncs record their events in
+ * the outbox as they would with a notifications plugin; the run reports the delivery jobs queued
+ * and how long draining them takes.
  */
 import os from 'node:os';
 import knexFactory from 'knex';
@@ -49,6 +53,8 @@ const CHILDREN = 4;
 const TOP_MANAGERS = 10;
 const MIDDLE_MANAGERS = 990;
 const pluginsDir = path.resolve(import.meta.dirname, '../../plugins');
+const EVENT_HOOKS = ['afterProgramAssigned', 'afterProgramUnassigned', 'afterExceptionRaised', 'afterCompletion'] as const;
+const withEventSubscriber = process.env.BENCH_EVENT_SUBSCRIBER === '1';
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -361,9 +367,16 @@ async function run(dialect: Dialect, users: number, small: number): Promise<void
   const big = await buildSite(dialect, users);
   try {
     if (process.env.BENCH_PROFILE_FIRST) await profileTwoPrograms(big, 20_000);
+    if (withEventSubscriber) for (const hook of EVENT_HOOKS) big.site.hooks.add('bench_subscriber', hook, () => undefined);
     const stopFirst = process.env.BENCH_PROFILE_FULL ? profileQueries(big.site, 1) : null;
     const first = await fullSync(big.site);
     stopFirst?.();
+    if (withEventSubscriber) {
+      const queued = Number(((await big.site.db.knex('jobs').where('name', 'core.hook_delivery').count({ n: '*' })) as Array<{ n: number }>)[0]!.n);
+      const d0 = performance.now();
+      const drained = await big.site.jobs.drain({ timeoutMs: 600_000 });
+      console.log(`  no-op event subscriber attached  ${queued} delivery jobs queued by the full sync; drained in ${s(performance.now() - d0)} (${drained.done} done, ${drained.dead} dead)`);
+    }
     if (process.env.BENCH_KEEP) {
       // Leaves the synced site in place for EXPLAIN-style experiments by hand.
       console.log(`  kept: ${big.site.config.databaseUrl}`);

@@ -45,7 +45,7 @@ describe('assignment source plugins', function () {
   async function affected(type: string, rules: Array<SourceRule>, action: () => Promise<unknown>): Promise<Record<string, number[]>> {
     const hits: Record<string, Set<number>> = {};
     const errors: unknown[] = [];
-    const off = site.hooks.add('test_probe', 'onAssignmentChange', async ({ trx, change }: { trx: Knex.Transaction; change: AssignmentChange }) => {
+    const off = site.hooks.add('test_probe', 'onAssignmentChange', async ({ change }: { change: AssignmentChange }, trx: Knex.Transaction) => {
       try {
         const found = await source(type).affectedRules(change, rules, { db: trx });
         const who = names([change.userId])[0];

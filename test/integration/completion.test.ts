@@ -65,9 +65,9 @@ describe('completion: activities, grades, courses and programs', () => {
 
     // Seen from inside the hook's transaction, the program row is already written.
     const seenInTrx: string[] = [];
-    const off = site.hooks.add('test', 'onCompletion', async (args) => {
+    const off = site.hooks.add('test', 'onCompletion', async (args, trx) => {
       if (args.subject.type === 'program') {
-        const row = await args.trx('program_completions').where({ program_id: program.id, user_id: userId }).first();
+        const row = await trx('program_completions').where({ program_id: program.id, user_id: userId }).first();
         seenInTrx.push(row.status);
       }
     });

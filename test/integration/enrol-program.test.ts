@@ -23,7 +23,7 @@ describe(`enrol_program: the program enrolment guard (${testDialect})`, function
       { label: 'Practice', courseIds: [c], rule: 'any' },
     ], extra);
   const emit = async (hook: 'onProgramAssigned' | 'onProgramUnassigned', programId: number, userIds: number[]): Promise<void> =>
-    site.db.transaction((trx) => site.hooks.emit(hook, { trx, programId, userIds }));
+    site.db.transaction((trx) => site.hooks.within(hook, trx, { programId, userIds }));
 
   before(async () => {
     t = await createLaunchSite();

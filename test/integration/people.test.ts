@@ -322,7 +322,7 @@ describe('people services (integration)', function () {
       const untap = site.hooks.add(
         'test-observer',
         'onAssignmentChange',
-        async ({ trx, change }) => {
+        async ({ change }, trx) => {
           if (change.type === 'audience_membership' && change.audienceId === abc.id) {
             memberInsideTrx = !!(await trx('audience_members').where({ audience_id: abc.id, user_id: learner.id }).first('id'));
           }
@@ -356,7 +356,7 @@ describe('people services (integration)', function () {
     it('runs handlers inside the writing transaction, so a rollback undoes what they wrote', async function () {
       const user = await newUser('trx');
       let sawNewValueInTrx = false;
-      const untap = site.hooks.add('test-writer', 'onAssignmentChange', async ({ trx, change }) => {
+      const untap = site.hooks.add('test-writer', 'onAssignmentChange', async ({ change }, trx) => {
         if (change.type !== 'user' || change.userId !== user.id) return;
         const row = (await trx('users').where({ id: user.id }).first('suspended')) as { suspended: number | boolean };
         sawNewValueInTrx = Boolean(Number(row.suspended));

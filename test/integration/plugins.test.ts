@@ -6,7 +6,6 @@ import { createSite, type Site } from '../../core/site';
 import { createLogger } from '../../core/kernel/logging';
 import { createApp } from '../../core/kernel/http/app';
 import type { PluginInfo } from '../../core/kernel/plugins/types';
-import type { CompletionArgs } from '../../core/kernel/hooks/core-hooks';
 import { createTestDatabase, type TestDatabase } from '../utils/db';
 
 const fixtures = path.resolve(import.meta.dirname, '../fixtures/plugins');
@@ -124,7 +123,7 @@ describe('plugin manager', function () {
     expect((await request(app).get('/api/v1/local_valid/ping')).status).to.equal(200);
     await site.jobs.drain();
     expect((await site.jobs.status(jobId))!.state).to.equal('done');
-    await site.hooks.emit('onCompletion', {} as CompletionArgs);
+    await site.db.transaction((trx) => site.hooks.within('onCompletion', trx, { userId: 1, completedAt: 0, subject: { type: 'program', programId: 1 } }));
     const sources = (await site.db.knex('local_valid_items').orderBy('id')).map((r: { source: string }) => r.source);
     expect(sources).to.deep.equal(['job', 'hook']);
 

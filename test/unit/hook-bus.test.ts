@@ -1,13 +1,15 @@
 import { expect } from 'chai';
-import { HookBus } from '../../core/kernel/hooks/bus';
+import type { Knex } from 'knex';
+import { HookBus, type OutboxEvent } from '../../core/kernel/hooks/bus';
 import { createHookBus } from '../../core/kernel/hooks/index';
-import { abstain, allow, deny, type CollectHook, type FilterHook, type GuardHook, type NotifyHook } from '../../core/kernel/hooks/hook-map';
+import { abstain, allow, deny, type CollectHook, type FilterHook, type EventHook, type GuardHook, type WithinHook } from '../../core/kernel/hooks/hook-map';
 import type { CompletionArgs } from '../../core/kernel/hooks/core-hooks';
 
 declare module '../../core/kernel/hooks/hook-map' {
   interface HookMap {
     'unit_bus.check': GuardHook<{ userId: number }>;
-    'unit_bus.ping': NotifyHook<{ n: number }>;
+    'unit_bus.ping': WithinHook<{ n: number }>;
+    'unit_bus.happened': EventHook<{ n: number }>;
     'unit_bus.items': CollectHook<{ n: number }, string>;
     'unit_bus.title': FilterHook<string, { suffix: string }>;
   }
@@ -17,6 +19,16 @@ function bus(): HookBus {
   return new HookBus({ guardTimeoutMs: 30 });
 }
 
+/** Stands in for the caller's transaction: the bus only hands it on to handlers. */
+const trx = { isTransaction: true } as unknown as Knex.Transaction;
+
+/** An outbox that keeps what publish() records (the job-queue outbox is tested in integration). */
+function memoryOutbox(b: HookBus): Array<{ event: OutboxEvent; subscribers: readonly string[]; trx: Knex.Transaction }> {
+  const recorded: Array<{ event: OutboxEvent; subscribers: readonly string[]; trx: Knex.Transaction }> = [];
+  b.useOutbox({ record: async (t, event, subscribers) => void recorded.push({ event, subscribers, trx: t }) });
+  return recorded;
+}
+
 describe('hook bus', () => {
   it('runs handlers by priority, higher first', async () => {
     const b = bus();
@@ -24,7 +36,7 @@ describe('hook bus', () => {
     b.add('p_low', 'unit_bus.ping', () => void seen.push('low'), { priority: 10 });
     b.add('p_high', 'unit_bus.ping', () => void seen.push('high'), { priority: 500 });
     b.add('p_default', 'unit_bus.ping', () => void seen.push('default'));
-    await b.emit('unit_bus.ping', { n: 1 });
+    await b.within('unit_bus.ping', trx, { n: 1 });
     expect(seen).to.deep.equal(['high', 'default', 'low']);
   });
 
@@ -34,13 +46,13 @@ describe('hook bus', () => {
     b.add('local_b', 'unit_bus.ping', () => void seen.push('b1'));
     b.add('local_a', 'unit_bus.ping', () => void seen.push('a1'));
     b.add('local_b', 'unit_bus.ping', () => void seen.push('b2'));
-    await b.emit('unit_bus.ping', { n: 1 });
+    await b.within('unit_bus.ping', trx, { n: 1 });
     expect(seen).to.deep.equal(['b1', 'a1', 'b2']);
 
     seen.length = 0;
     const rank = ['local_a', 'local_b'];
     b.setPluginRank((p) => rank.indexOf(p));
-    await b.emit('unit_bus.ping', { n: 1 });
+    await b.within('unit_bus.ping', trx, { n: 1 });
     expect(seen).to.deep.equal(['a1', 'b1', 'b2']);
     expect(b.handlers('unit_bus.ping').map((h) => h.plugin)).to.deep.equal(['local_a', 'local_b', 'local_b']);
   });
@@ -116,16 +128,73 @@ describe('hook bus', () => {
     });
   });
 
-  it('notify: a throwing handler does not stop the others', async () => {
-    const b = bus();
-    const seen: number[] = [];
-    b.add('p1', 'unit_bus.ping', ({ n }) => void seen.push(n));
-    b.add('p2', 'unit_bus.ping', () => {
-      throw new Error('broken');
+  describe('within', () => {
+    it('hands every handler the caller\'s transaction, in priority order', async () => {
+      const b = bus();
+      const seen: Array<[number, Knex.Transaction]> = [];
+      b.add('p1', 'unit_bus.ping', ({ n }, t) => void seen.push([n, t]));
+      b.add('p2', 'unit_bus.ping', async ({ n }, t) => void seen.push([n * 10, t]), { priority: 200 });
+      await b.within('unit_bus.ping', trx, { n: 2 });
+      expect(seen).to.deep.equal([[20, trx], [2, trx]]);
     });
-    b.add('p3', 'unit_bus.ping', async ({ n }) => void seen.push(n * 10));
-    await b.emit('unit_bus.ping', { n: 2 });
-    expect(seen).to.deep.equal([2, 20]);
+
+    it('a throwing handler stops the run and its error reaches the caller', async () => {
+      const b = bus();
+      const seen: number[] = [];
+      const broken = Object.assign(new Error('deadlock'), { errno: 1213 });
+      b.add('p1', 'unit_bus.ping', ({ n }) => void seen.push(n), { priority: 300 });
+      b.add('p2', 'unit_bus.ping', () => {
+        throw broken;
+      }, { priority: 200 });
+      b.add('p3', 'unit_bus.ping', async ({ n }) => void seen.push(n * 10));
+      const error = await b.within('unit_bus.ping', trx, { n: 2 }).catch((e: unknown) => e);
+      expect(error).to.equal(broken);
+      expect(seen).to.deep.equal([2]);
+    });
+  });
+
+  describe('event', () => {
+    it('records one delivery per subscriber in the caller\'s transaction, with one event id', async () => {
+      const b = bus();
+      const recorded = memoryOutbox(b);
+      const ran: number[] = [];
+      b.add('local_a', 'unit_bus.happened', ({ n }) => void ran.push(n));
+      b.add('local_b', 'unit_bus.happened', ({ n }) => void ran.push(n), { priority: 200 });
+      b.add('local_a', 'unit_bus.happened', ({ n }) => void ran.push(n));
+      const id = await b.publish('unit_bus.happened', trx, { n: 7 });
+      expect(id).to.match(/^[0-9a-f-]{36}$/);
+      expect(recorded).to.have.length(1);
+      expect(recorded[0]!.trx).to.equal(trx);
+      expect(recorded[0]!.subscribers).to.deep.equal(['local_b', 'local_a']);
+      expect(recorded[0]!.event).to.deep.include({ hook: 'unit_bus.happened', id, args: { n: 7 } });
+      // Publishing runs nobody: handlers run when the delivery job runs, after commit.
+      expect(ran).to.deep.equal([]);
+    });
+
+    it('with no subscriber records nothing and needs no outbox', async () => {
+      const b = bus();
+      expect(await b.publish('unit_bus.happened', trx, { n: 1 })).to.equal(null);
+      const recorded = memoryOutbox(b);
+      expect(await b.publish('unit_bus.happened', trx, { n: 1 })).to.equal(null);
+      expect(recorded).to.deep.equal([]);
+      const bare = bus();
+      bare.add('local_a', 'unit_bus.happened', () => undefined);
+      expect(await bare.publish('unit_bus.happened', trx, { n: 1 }).catch((e: unknown) => e)).to.have.property('code', 'HOOK_NO_OUTBOX');
+    });
+
+    it('deliver() runs only that subscriber\'s handlers, with the event, and lets their error through', async () => {
+      const b = bus();
+      const seen: string[] = [];
+      b.add('local_a', 'unit_bus.happened', ({ n }, event) => void seen.push(`a${n}:${event.id}:${event.attempt}`));
+      b.add('local_b', 'unit_bus.happened', () => {
+        throw new Error('smtp down');
+      });
+      const event = { id: 'e1', hook: 'unit_bus.happened', subscriber: 'local_a', publishedAt: 0, attempt: 2 };
+      expect(await b.deliver('unit_bus.happened', 'local_a', { n: 3 }, event)).to.equal(1);
+      expect(seen).to.deep.equal(['a3:e1:2']);
+      expect((await b.deliver('unit_bus.happened', 'local_b', { n: 3 }, { ...event, subscriber: 'local_b' }).catch((e: Error) => e.message))).to.equal('smtp down');
+      expect(await b.deliver('unit_bus.happened', 'local_gone', { n: 3 }, { ...event, subscriber: 'local_gone' })).to.equal(0);
+    });
   });
 
   it('collect: concatenates contributions and drops a thrower', async () => {
@@ -158,6 +227,10 @@ describe('hook bus', () => {
     }
     expect(error).to.have.property('code', 'HOOK_KIND_MISMATCH');
     expect(() => b.declare('onCompletion', 'guard')).to.throw().with.property('code', 'HOOK_KIND_MISMATCH');
+    // within and event are distinct kinds: an onX hook cannot be published, nor an afterX run within.
+    const runners = b as unknown as { publish(name: string, trx: unknown, args: unknown): Promise<unknown>; within(name: string, trx: unknown, args: unknown): Promise<unknown> };
+    expect(await runners.publish('onCompletion', trx, {}).catch((e: unknown) => e)).to.have.property('code', 'HOOK_KIND_MISMATCH');
+    expect(await runners.within('afterCompletion', trx, {}).catch((e: unknown) => e)).to.have.property('code', 'HOOK_KIND_MISMATCH');
   });
 
   describe('forPlugin', () => {
@@ -167,14 +240,14 @@ describe('hook bus', () => {
       b.add('unit_bus', 'unit_bus.ping', () => void seen.push('own'));
       b.add('core', 'onCompletion', () => void seen.push('core'));
       const own = b.forPlugin('unit_bus');
-      await own.emit('unit_bus.ping', { n: 1 });
-      await own.emit('onCompletion', {} as CompletionArgs);
+      await own.within('unit_bus.ping', trx, { n: 1 });
+      await own.within('onCompletion', trx, {} as CompletionArgs);
       expect(seen).to.deep.equal(['own', 'core']);
 
       const other = b.forPlugin('local_other');
       let error: unknown;
       try {
-        await other.emit('unit_bus.ping', { n: 1 });
+        await other.within('unit_bus.ping', trx, { n: 1 });
       } catch (e) {
         error = e;
       }
@@ -182,6 +255,7 @@ describe('hook bus', () => {
       // A refusal is a rejected promise, never a synchronous throw, so .catch() sees it.
       const refused = await other.guard('unit_bus.check', { userId: 1 }).catch((e: unknown) => e);
       expect(refused).to.have.property('code', 'HOOK_FOREIGN');
+      expect(await other.publish('unit_bus.happened', trx, { n: 1 }).catch((e: unknown) => e)).to.have.property('code', 'HOOK_FOREIGN');
       expect(seen).to.have.length(2);
     });
 
@@ -202,7 +276,7 @@ describe('hook bus', () => {
     b.add('local_b', 'unit_bus.ping', () => void seen.push('b'));
     expect(b.hooksOf('local_a').sort()).to.deep.equal(['unit_bus.items', 'unit_bus.ping']);
     expect(b.removePlugin('local_a')).to.equal(2);
-    await b.emit('unit_bus.ping', { n: 1 });
+    await b.within('unit_bus.ping', trx, { n: 1 });
     expect(seen).to.deep.equal(['b']);
     expect(b.hooksOf('local_a')).to.deep.equal([]);
     expect(await b.collect('unit_bus.items', { n: 1 })).to.deep.equal([]);
@@ -216,8 +290,8 @@ describe('hook bus', () => {
       off();
     });
     b.add('p', 'unit_bus.ping', () => void seen.push('second'));
-    await b.emit('unit_bus.ping', { n: 1 });
-    await b.emit('unit_bus.ping', { n: 1 });
+    await b.within('unit_bus.ping', trx, { n: 1 });
+    await b.within('unit_bus.ping', trx, { n: 1 });
     expect(seen).to.deep.equal(['first', 'second', 'second']);
   });
 

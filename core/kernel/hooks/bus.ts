@@ -1,7 +1,10 @@
+import crypto from 'node:crypto';
+import type { Knex } from 'knex';
 import { WaymarkError } from '../errors';
 import type { Logger } from '../logging';
 import {
   deny,
+  type DeliveredEvent,
   type GuardDecision,
   type GuardExplanation,
   type GuardOutcome,
@@ -33,6 +36,23 @@ interface Registration {
 
 export type HookInterceptor = (event: HookCallEvent) => void;
 
+/** One published event, as the outbox stores it. */
+export interface OutboxEvent {
+  hook: string;
+  /** Random, stable for the event's whole life: subscribers' idempotency key. */
+  id: string;
+  publishedAt: number;
+  args: unknown;
+}
+
+/**
+ * Where `publish()` records events: in the caller's transaction, one delivery per subscriber (the
+ * kernel's outbox enqueues a `core.hook_delivery` job each; see outbox.ts).
+ */
+export interface EventOutbox {
+  record(trx: Knex.Transaction, event: OutboxEvent, subscribers: readonly string[]): Promise<void>;
+}
+
 export interface HookBusOptions {
   logger?: Logger;
   /** Guard handlers slower than this deny (fail closed). Default 5000 ms. */
@@ -43,7 +63,13 @@ export interface HookBusOptions {
 export interface HookRunners {
   guard<N extends HookNameOf<'guard'>>(name: N, args: HookArgs<N>): Promise<GuardOutcome>;
   explain<N extends HookNameOf<'guard'>>(name: N, args: HookArgs<N>): Promise<{ outcome: GuardOutcome; decisions: GuardExplanation[] }>;
-  emit<N extends HookNameOf<'notify'>>(name: N, args: HookArgs<N>): Promise<void>;
+  /** Runs every handler in `trx`, in priority order; the first error propagates (the caller rolls back). */
+  within<N extends HookNameOf<'within'>>(name: N, trx: Knex.Transaction, args: HookArgs<N>): Promise<void>;
+  /**
+   * Records the event in `trx` for delivery after commit, one delivery per current subscriber.
+   * Returns the event id, or null when nobody subscribes (then nothing is written).
+   */
+  publish<N extends HookNameOf<'event'>>(name: N, trx: Knex.Transaction, args: HookArgs<N>): Promise<string | null>;
   collect<N extends HookNameOf<'collect'>>(name: N, args: HookArgs<N>): Promise<HookItem<N>[]>;
   filter<N extends HookNameOf<'filter'>>(name: N, value: HookValue<N>, args: HookArgs<N>): Promise<HookValue<N>>;
 }
@@ -72,6 +98,7 @@ export class HookBus implements HookRunners {
   private readonly kinds = new Map<string, HookKind>();
   private readonly interceptors: HookInterceptor[] = [];
   private seq = 0;
+  private outbox: EventOutbox | null = null;
   private rank: (plugin: string) => number = () => 0;
   private readonly guardTimeoutMs: number;
 
@@ -91,6 +118,11 @@ export class HookBus implements HookRunners {
     const known = this.kinds.get(name);
     if (known && known !== kind) throw new WaymarkError('HOOK_KIND_MISMATCH', `Hook ${name} is a ${known} hook, not ${kind}`);
     this.kinds.set(name, kind);
+  }
+
+  /** Where publish() records events (the kernel plugs in the job-queue outbox). */
+  useOutbox(outbox: EventOutbox): void {
+    this.outbox = outbox;
   }
 
   /** Ties between equal priorities go to the plugin that loads first (dependency order). */
@@ -186,11 +218,39 @@ export class HookBus implements HookRunners {
     };
   }
 
-  async emit<N extends HookNameOf<'notify'>>(name: N, args: HookArgs<N>): Promise<void> {
-    this.checkKind(name, 'notify');
-    for (const r of this.snapshot(name)) {
-      await this.call(r, 'notify', () => r.handler(args)).catch(() => undefined);
-    }
+  async within<N extends HookNameOf<'within'>>(name: N, trx: Knex.Transaction, args: HookArgs<N>): Promise<void> {
+    this.checkKind(name, 'within');
+    const list = this.registrations.get(name);
+    if (!list || list.length === 0) return;
+    for (const r of [...list]) await this.call(r, 'within', () => r.handler(args, trx));
+  }
+
+  async publish<N extends HookNameOf<'event'>>(name: N, trx: Knex.Transaction, args: HookArgs<N>): Promise<string | null> {
+    this.checkKind(name, 'event');
+    // Nobody listening: nothing to record, so publishing on a hot path costs nothing.
+    if (!this.registrations.get(name)?.length) return null;
+    const subscribers = this.subscribers(name);
+    if (!this.outbox) throw new WaymarkError('HOOK_NO_OUTBOX', `Event ${name} has subscribers but this bus has no outbox to record it in`);
+    const event: OutboxEvent = { hook: name, id: crypto.randomUUID(), publishedAt: Date.now(), args };
+    await this.outbox.record(trx, event, subscribers);
+    return event.id;
+  }
+
+  /** The features (plugins, modules) with a handler on a hook, each once, in run order. */
+  subscribers(name: string): string[] {
+    return [...new Set((this.registrations.get(name) ?? []).map((r) => r.plugin))];
+  }
+
+  /**
+   * Delivers one event to one subscriber: runs that subscriber's handlers on the hook in priority
+   * order; the first error propagates (the delivery job retries). Returns how many handlers ran: 0
+   * means the subscriber has no handler on the hook in this process.
+   */
+  async deliver(name: string, subscriber: string, args: unknown, event: DeliveredEvent): Promise<number> {
+    this.checkKind(name, 'event');
+    const mine = this.snapshot(name).filter((r) => r.plugin === subscriber);
+    for (const r of mine) await this.call(r, 'event', () => r.handler(args, event));
+    return mine.length;
   }
 
   async collect<N extends HookNameOf<'collect'>>(name: N, args: HookArgs<N>): Promise<HookItem<N>[]> {
@@ -241,7 +301,8 @@ export class HookBus implements HookRunners {
       // .catch() would otherwise miss a synchronous throw).
       guard: async (name, args) => (ownsOrCore(name), this.guard(name, args)),
       explain: async (name, args) => (ownsOrCore(name), this.explain(name, args)),
-      emit: async (name, args) => (ownsOrCore(name), this.emit(name, args)),
+      within: async (name, trx, args) => (ownsOrCore(name), this.within(name, trx, args)),
+      publish: async (name, trx, args) => (ownsOrCore(name), this.publish(name, trx, args)),
       collect: async (name, args) => (ownsOrCore(name), this.collect(name, args)),
       filter: async (name, value, args) => (ownsOrCore(name), this.filter(name, value, args)),
     };
@@ -270,7 +331,10 @@ export class HookBus implements HookRunners {
     } catch (error) {
       const outcome = error instanceof TimeoutError ? 'timeout' : 'error';
       this.report({ hook: r.hook, kind, plugin: r.plugin, durationMs: performance.now() - started, outcome, error });
-      this.options.logger?.error('hook handler failed', { hook: r.hook, plugin: r.plugin, error: error instanceof Error ? error.stack : String(error) });
+      // A within or event failure is the caller's to report (it rolls back, or the delivery retries):
+      // a warning here, so a retried deadlock does not read as an outage.
+      const level = kind === 'within' || kind === 'event' ? 'warn' : 'error';
+      this.options.logger?.[level]('hook handler failed', { hook: r.hook, kind, plugin: r.plugin, error: error instanceof Error ? error.stack : String(error) });
       throw error;
     }
   }

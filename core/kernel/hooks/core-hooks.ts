@@ -1,5 +1,4 @@
-import type { Knex } from 'knex';
-import type { GuardHook, NotifyHook } from './hook-map';
+import type { EventHook, GuardHook, WithinHook } from './hook-map';
 
 /** Asked before a learner enters a course (launch page, course page, activity page). */
 export interface CourseLaunchArgs {
@@ -50,50 +49,75 @@ export function isAncestryOnlyChange(change: { old: JobAssignmentSnapshot | null
   );
 }
 
+/** `onAssignmentChange` (within): handlers get the writing transaction as their second argument. */
 export interface AssignmentChangeArgs {
-  /** The transaction the change is being written in: incremental sync must happen inside it. */
-  trx: Knex.Transaction;
   change: AssignmentChange;
 }
 
+/** One completion: `onCompletion` (within) gets one; `afterCompletion` (event) carries a list. */
 export interface CompletionArgs {
-  trx: Knex.Transaction;
   userId: number;
   completedAt: number;
   subject: { type: 'course'; courseId: number } | { type: 'course_set'; programId: number; courseSetId: number } | { type: 'program'; programId: number };
 }
 
+/** Completions recorded in one transaction (`afterCompletion`). */
+export interface CompletionsArgs {
+  completions: CompletionArgs[];
+}
+
+/** Learners (de)assigned to one program in one batch: a sync batch is one call, not one per learner. */
 export interface ProgramAssignmentArgs {
-  trx: Knex.Transaction;
   programId: number;
   userIds: number[];
 }
 
+export type ExceptionType = 'already_assigned' | 'completion_time_unknown' | 'time_allowance';
+
+/** One raised exception (`onExceptionRaised`, within). */
 export interface ExceptionRaisedArgs {
-  trx: Knex.Transaction;
   programId: number;
   userId: number;
   exceptionId: number;
-  type: 'already_assigned' | 'completion_time_unknown' | 'time_allowance';
+  type: ExceptionType;
 }
 
+/** The exceptions one sync batch raised in one program (`afterExceptionRaised`, event). */
+export interface ExceptionsRaisedArgs {
+  programId: number;
+  exceptions: Array<{ userId: number; exceptionId: number; type: ExceptionType }>;
+}
+
+/**
+ * `onX` hooks run `within` the writing transaction (their handlers' writes commit or roll back with
+ * the change); `afterX` hooks are their `event` twins, delivered after commit through the outbox,
+ * for anything with an outside effect (notifications, webhooks).
+ */
 declare module './hook-map' {
   interface HookMap {
     onCourseLaunch: GuardHook<CourseLaunchArgs>;
-    onAssignmentChange: NotifyHook<AssignmentChangeArgs>;
-    onCompletion: NotifyHook<CompletionArgs>;
-    onProgramAssigned: NotifyHook<ProgramAssignmentArgs>;
-    onProgramUnassigned: NotifyHook<ProgramAssignmentArgs>;
-    onExceptionRaised: NotifyHook<ExceptionRaisedArgs>;
+    onAssignmentChange: WithinHook<AssignmentChangeArgs>;
+    onCompletion: WithinHook<CompletionArgs>;
+    onProgramAssigned: WithinHook<ProgramAssignmentArgs>;
+    onProgramUnassigned: WithinHook<ProgramAssignmentArgs>;
+    onExceptionRaised: WithinHook<ExceptionRaisedArgs>;
+    afterCompletion: EventHook<CompletionsArgs>;
+    afterProgramAssigned: EventHook<ProgramAssignmentArgs>;
+    afterProgramUnassigned: EventHook<ProgramAssignmentArgs>;
+    afterExceptionRaised: EventHook<ExceptionsRaisedArgs>;
   }
 }
 
 /** Core hook kinds, declared on every bus so a wrong runner fails at runtime as well as compile time. */
 export const CORE_HOOK_KINDS = {
   onCourseLaunch: 'guard',
-  onAssignmentChange: 'notify',
-  onCompletion: 'notify',
-  onProgramAssigned: 'notify',
-  onProgramUnassigned: 'notify',
-  onExceptionRaised: 'notify',
+  onAssignmentChange: 'within',
+  onCompletion: 'within',
+  onProgramAssigned: 'within',
+  onProgramUnassigned: 'within',
+  onExceptionRaised: 'within',
+  afterCompletion: 'event',
+  afterProgramAssigned: 'event',
+  afterProgramUnassigned: 'event',
+  afterExceptionRaised: 'event',
 } as const;

@@ -1,10 +1,12 @@
+import type { Knex } from 'knex';
+
 /**
  * The hook map: one entry per hook name, saying its kind and payload. It is an interface so that
  * core modules and plugins extend it by declaration merging:
  *
  * ```ts
  * declare module './hook-map' {
- *   interface HookMap { 'myplugin.synced': NotifyHook<{ count: number }> }
+ *   interface HookMap { 'myplugin.synced': EventHook<{ count: number }> }
  * }
  * ```
  *
@@ -17,9 +19,23 @@ export interface GuardHook<Args> {
   kind: 'guard';
   args: Args;
 }
-/** A notification: every handler runs; one that throws is logged and the others still run. */
-export interface NotifyHook<Args> {
-  kind: 'notify';
+/**
+ * Runs inside the caller's transaction (`within(name, trx, args)`), in priority order; each handler
+ * gets the args and the transaction. A handler that throws aborts the run and the error reaches the
+ * caller, so the caller's transaction rolls back (and a deadlock retries the whole transaction).
+ * Never for outside effects (mail, webhooks): use an event.
+ */
+export interface WithinHook<Args> {
+  kind: 'within';
+  args: Args;
+}
+/**
+ * Published in the caller's transaction (`publish(name, trx, args)`) into the outbox and delivered
+ * after commit to each subscriber through the job queue: at least once, with retries and backoff,
+ * then `dead`. Args must be JSON (they are stored); handlers get the event's stable id to dedupe.
+ */
+export interface EventHook<Args> {
+  kind: 'event';
   args: Args;
 }
 /** A collection: each handler contributes items; the runner concatenates them. */
@@ -35,7 +51,7 @@ export interface FilterHook<Value, Args> {
   value: Value;
 }
 
-export type HookSpec = GuardHook<unknown> | NotifyHook<unknown> | CollectHook<unknown, unknown> | FilterHook<unknown, unknown>;
+export type HookSpec = GuardHook<unknown> | WithinHook<unknown> | EventHook<unknown> | CollectHook<unknown, unknown> | FilterHook<unknown, unknown>;
 export type HookKind = HookSpec['kind'];
 
 export type HookName = keyof HookMap & string;
@@ -71,13 +87,28 @@ export const abstain = (reasons: string | string[] = [], code?: string): GuardDe
 
 export type HandlerFor<N extends HookName> = HookMap[N] extends GuardHook<infer A>
   ? (args: A) => GuardDecision | Promise<GuardDecision>
-  : HookMap[N] extends NotifyHook<infer A>
-    ? (args: A) => void | Promise<void>
-    : HookMap[N] extends CollectHook<infer A, infer I>
-      ? (args: A) => I[] | Promise<I[]>
-      : HookMap[N] extends FilterHook<infer V, infer A>
-        ? (value: V, args: A) => V | Promise<V>
-        : never;
+  : HookMap[N] extends WithinHook<infer A>
+    ? (args: A, trx: Knex.Transaction) => void | Promise<void>
+    : HookMap[N] extends EventHook<infer A>
+      ? (args: A, event: DeliveredEvent) => void | Promise<void>
+      : HookMap[N] extends CollectHook<infer A, infer I>
+        ? (args: A) => I[] | Promise<I[]>
+        : HookMap[N] extends FilterHook<infer V, infer A>
+          ? (value: V, args: A) => V | Promise<V>
+          : never;
+
+/** What an event subscriber learns about the delivery besides the args. */
+export interface DeliveredEvent {
+  /** Stable across retries and redeliveries of this event: use it as the idempotency key. */
+  id: string;
+  hook: string;
+  /** The subscriber (plugin or module id) this delivery is for. */
+  subscriber: string;
+  /** Epoch ms when the event was published (its transaction committed shortly after). */
+  publishedAt: number;
+  /** 1 on the first delivery attempt. */
+  attempt: number;
+}
 
 /** The result of a guard run: the final answer plus who gave it. */
 export interface GuardOutcome {

@@ -237,6 +237,12 @@ export class PluginManager {
     });
   }
 
+  /** The plugin's enabled flag as stored (what every process converges on), or null for no such plugin. */
+  async storedEnabled(id: string): Promise<boolean | null> {
+    const row = (await this.site.db.knex('plugins').where('id', id).first('enabled')) as { enabled: unknown } | undefined;
+    return row ? Boolean(row.enabled) : null;
+  }
+
   /** True while the plugin is started in this process (its routes answer, its hooks run). */
   isActive(id: string): boolean {
     return this.started.has(id);

@@ -43,7 +43,7 @@ export const assignmentModule = defineModule({
     ctx.jobs.schedule({ name: RECONCILE_JOB, cron: RECONCILE_CRON, job: RECONCILE_JOB });
     // Incremental sync runs inside the transaction that made the change, so the change and the
     // assignments it causes commit or roll back together.
-    ctx.hooks.tap('onAssignmentChange', async ({ trx, change }) => {
+    ctx.hooks.tap('onAssignmentChange', async ({ change }, trx) => {
       await service.syncUser(trx, change);
     });
     for (const route of assignmentRoutes(() => service)) ctx.routes.api(route);

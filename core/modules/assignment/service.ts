@@ -403,7 +403,8 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
             );
           }
           await engine.recalculateCompletion(trx, programId, userIds);
-          await site.hooks.emit('onProgramAssigned', { trx, programId, userIds });
+          await site.hooks.within('onProgramAssigned', trx, { programId, userIds });
+          await site.hooks.publish('afterProgramAssigned', trx, { programId, userIds });
         }
         return { action, resolved: ids.length, assigned };
       });

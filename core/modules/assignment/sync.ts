@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { AssignmentSite } from './site';
 import type { Executor } from '../../kernel/db/database';
-import type { AssignmentChange } from '../../kernel/hooks/core-hooks';
+import type { AssignmentChange, ExceptionsRaisedArgs } from '../../kernel/hooks/core-hooks';
 import { addDuration, parseDuration, evaluateProgram, applyEvaluations, key, loadStoredState } from '../programs/index';
 import { ASSIGNMENT_DATE_EVENT } from './events';
 import type { AssignmentSource, DueDateEvent, RuleInstance, SourceContext } from './types';
@@ -584,12 +584,26 @@ export class AssignmentSync {
     for (const list of unassigned.values()) counters.unassigned += list.length;
 
     for (const [programId, userIds] of recalc) await this.recalculateCompletion(trx, programId, userIds);
+    const raisedByProgram = new Map<number, ExceptionsRaisedArgs['exceptions']>();
     for (const x of raise) {
       const exceptionId = raisedIds.get(`${x.programId}:${x.userId}`);
-      if (exceptionId !== undefined) await this.site.hooks.emit('onExceptionRaised', { trx, programId: x.programId, userId: x.userId, exceptionId, type: x.type });
+      if (exceptionId === undefined) continue;
+      await this.site.hooks.within('onExceptionRaised', trx, { programId: x.programId, userId: x.userId, exceptionId, type: x.type });
+      const list = raisedByProgram.get(x.programId) ?? [];
+      list.push({ userId: x.userId, exceptionId, type: x.type });
+      raisedByProgram.set(x.programId, list);
     }
-    for (const [programId, userIds] of assigned) await this.site.hooks.emit('onProgramAssigned', { trx, programId, userIds });
-    for (const [programId, userIds] of unassigned) await this.site.hooks.emit('onProgramUnassigned', { trx, programId, userIds });
+    // Events carry the whole batch per program: a rule sync of N learners publishes about N / batch
+    // events per program, never one per learner.
+    for (const [programId, exceptions] of raisedByProgram) await this.site.hooks.publish('afterExceptionRaised', trx, { programId, exceptions });
+    for (const [programId, userIds] of assigned) {
+      await this.site.hooks.within('onProgramAssigned', trx, { programId, userIds });
+      await this.site.hooks.publish('afterProgramAssigned', trx, { programId, userIds });
+    }
+    for (const [programId, userIds] of unassigned) {
+      await this.site.hooks.within('onProgramUnassigned', trx, { programId, userIds });
+      await this.site.hooks.publish('afterProgramUnassigned', trx, { programId, userIds });
+    }
     return counters;
   }
 
@@ -647,7 +661,7 @@ export class AssignmentSync {
   /**
    * One program, one user range: every rule's set difference and due dates, then assignments.
    * Effective assignments are only ever written in the transaction that changes memberships (the
-   * incremental sync runs in a savepoint, so a failure leaves neither), so when no membership row
+   * incremental sync runs in the change's transaction, so a failure leaves neither), so when no membership row
    * changed here they cannot need a change either and the aggregate is skipped; `verify` forces it.
    */
   async syncProgramScope(
@@ -707,12 +721,8 @@ export class AssignmentSync {
    * the user's assignment in the programs touched.
    */
   async syncUser(trx: Knex.Transaction, change: AssignmentChange): Promise<SyncCounters> {
-    // A savepoint: if anything below fails, none of its writes stay behind half-done (the hook bus
-    // logs the error and the change itself still commits; the nightly reconcile catches up).
-    return trx.transaction((sp) => this.syncUserIn(sp, change));
-  }
-
-  private async syncUserIn(trx: Knex.Transaction, change: AssignmentChange): Promise<SyncCounters> {
+    // No savepoint of its own: it runs as a `within` handler, so a failure here fails the whole
+    // change (nothing of either is written) and a deadlock retries the whole transaction.
     const counters = emptyCounters();
     const userId = change.userId;
     const { rules, bySource, byId } = await this.rules.get(trx);

@@ -166,8 +166,10 @@ export function createCompletionService(site: CompletionDeps): CompletionService
           return existingCompletion(trx, courseId, userId, completedAt, source, now);
         }
         const events = await followUp.recalculate(trx, userId, courseId);
-        await site.hooks.emit('onCompletion', { trx, userId, completedAt, subject: { type: 'course', courseId } });
-        await site.hooks.emit('onAssignmentChange', { trx, change: { type: 'course_completion', userId, courseId, completedAt } });
+        const completion = { userId, completedAt, subject: { type: 'course' as const, courseId } };
+        await site.hooks.within('onCompletion', trx, completion);
+        await site.hooks.within('onAssignmentChange', trx, { change: { type: 'course_completion', userId, courseId, completedAt } });
+        await site.hooks.publish('afterCompletion', trx, { completions: [completion] });
         await followUp.announce(trx, events);
         return { userId, courseId, created: true, completedAt, source, events };
       },

@@ -17,7 +17,10 @@ export interface PeopleContext {
   logger: Logger;
   /** Runs `work` in `within` when it is a transaction, else in a new (retried) transaction. */
   tx<T>(within: Executor | undefined, work: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
-  /** Fires onAssignmentChange inside `trx`, so what handlers write commits or rolls back with the change. */
+  /**
+   * Runs onAssignmentChange (within) in `trx`: what handlers write commits or rolls back with the
+   * change, and a handler's error fails the change.
+   */
   emit(trx: Knex.Transaction, change: AssignmentChange): Promise<void>;
 }
 
@@ -26,7 +29,7 @@ export function createPeopleContext(site: PeopleSite): PeopleContext {
     db: site.db,
     logger: site.logger,
     tx: (within, work) => site.db.transaction(work, { within }),
-    emit: (trx, change) => site.hooks.emit('onAssignmentChange', { trx, change }),
+    emit: (trx, change) => site.hooks.within('onAssignmentChange', trx, { change }),
   };
 }
 

@@ -42,7 +42,7 @@ function createPeopleServices(site: PeopleSite): PeopleServices {
 
   // "Completed course X" audience rules follow completions in the completing transaction, so an
   // audience-based program assignment can follow in that same transaction too.
-  site.hooks.tap('onAssignmentChange', async ({ trx, change }) => {
+  site.hooks.tap('onAssignmentChange', async ({ change }, trx) => {
     if (change.type === 'course_completion') await usersChanged(trx, [change.userId]);
   });
   const jobAssignments: JobAssignmentService = jobs;

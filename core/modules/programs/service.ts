@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Database, Executor } from '../../kernel/db/database';
 import type { PluginHooks } from '../../kernel/hooks/bus';
+import type { CompletionArgs } from '../../kernel/hooks/core-hooks';
 import type { JobRunner } from '../../kernel/features/context';
 import { conflict, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
 import { isUniqueViolation } from '../../kernel/db/database';
@@ -89,7 +90,7 @@ export interface ProgramsService {
    * what newly completed. Called by the completion service; does not fire hooks itself.
    */
   recalculateForCourse(trx: Knex.Transaction, userId: number, courseId: number): Promise<CompletionEvent[]>;
-  /** Fires onCompletion / onAssignmentChange for program and course-set events, inside `trx`. */
+  /** Runs onCompletion / onAssignmentChange (within) for program and course-set events in `trx`, and publishes one afterCompletion. */
   fireEvents(trx: Knex.Transaction, events: readonly CompletionEvent[]): Promise<void>;
   /** Set-based recompute of every learner with a completion in the program (the job body). */
   recomputeProgram(programId: number, progress?: (done: number, total: number) => Promise<void>): Promise<{ learners: number; newlyCompleted: number }>;
@@ -247,22 +248,27 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
   }
 
   async function fireEvents(trx: Knex.Transaction, events: readonly CompletionEvent[]): Promise<void> {
+    const completions: CompletionArgs[] = [];
     for (const event of events) {
       if (event.kind === 'course_set') {
-        await site.hooks.emit('onCompletion', {
-          trx,
+        const completion: CompletionArgs = {
           userId: event.userId,
           completedAt: event.completedAt,
           subject: { type: 'course_set', programId: event.programId, courseSetId: event.courseSetId },
-        });
+        };
+        completions.push(completion);
+        await site.hooks.within('onCompletion', trx, completion);
       } else {
-        await site.hooks.emit('onCompletion', { trx, userId: event.userId, completedAt: event.completedAt, subject: { type: 'program', programId: event.programId } });
-        await site.hooks.emit('onAssignmentChange', {
-          trx,
+        const completion: CompletionArgs = { userId: event.userId, completedAt: event.completedAt, subject: { type: 'program', programId: event.programId } };
+        completions.push(completion);
+        await site.hooks.within('onCompletion', trx, completion);
+        await site.hooks.within('onAssignmentChange', trx, {
           change: { type: 'program_completion', userId: event.userId, programId: event.programId, completedAt: event.completedAt },
         });
       }
     }
+    // One event for the whole unit of work (a recompute batch is one event, not one per learner).
+    if (completions.length) await site.hooks.publish('afterCompletion', trx, { completions });
   }
 
   async function recomputeBatch(structure: CachedStructure, userIds: number[]): Promise<number> {
