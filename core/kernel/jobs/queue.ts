@@ -246,7 +246,10 @@ async function persistOutcomes(trx: Knex.Transaction, workerId: string, now: num
     }
   }
   for (const [result, ids] of doneByResult) {
-    const n = await runStatement(trx, `UPDATE jobs SET state = 'done', result = ?, finished_at = ?, dedupe_key = NULL, ${released} ${owned(ids.length)}`, [result, now, now, ...ids, workerId]);
+    // Keys are released by a separate statement touching only rows that have one: SQLite rewrites
+    // every index whose column is SET, even to the same NULL, and most jobs have no key.
+    await runStatement(trx, `UPDATE jobs SET dedupe_key = NULL ${owned(ids.length)} AND dedupe_key IS NOT NULL`, [...ids, workerId]);
+    const n = await runStatement(trx, `UPDATE jobs SET state = 'done', result = ?, finished_at = ?, ${released} ${owned(ids.length)}`, [result, now, now, ...ids, workerId]);
     lost += ids.length - n;
   }
   // Failures stay one statement per job: each has its own error text and backoff.
