@@ -5,21 +5,21 @@
  * @packageDocumentation
  */
 export { definePlugin } from './kernel/plugins/types';
-export type {
-  PluginDefinition,
-  PluginManifest,
-  PluginRegisterContext,
-  PluginRuntimeContext,
-  PluginInfo,
-  PluginState,
-} from './kernel/plugins/types';
+export type { PluginDefinition, PluginManifest, PluginRegisterContext, PluginRuntimeContext, PluginInfo, PluginState } from './kernel/plugins/types';
 export { SDK_VERSION } from './kernel/plugins/sdk-version';
 export type { FeatureContext, ExtensionRegistrar, JobRunner } from './kernel/features/context';
 export { createServiceRef, type ServiceRef, type ServiceDeps, type ResolvedDeps } from './kernel/features/services';
 
 // The services a plugin may declare in `deps` (each module's index says what its services do).
 export { kernelServices, type PageAccess, type SessionAccess } from './kernel/features/kernel-services';
-export { peopleServices, type UserService, type AudienceService, type HierarchyService, type JobAssignmentService, type ProfileFieldService } from './modules/people/index';
+export {
+  peopleServices,
+  type UserService,
+  type AudienceService,
+  type HierarchyService,
+  type JobAssignmentService,
+  type ProfileFieldService,
+} from './modules/people/index';
 export { learningServices, type CoursesService, type EnrolmentsService, type CompletionService } from './modules/learning/index';
 export { programServices, availabilityAt, type Availability, type ProgramsService } from './modules/programs/index';
 export { assignmentServices, type AssignmentService, type LaunchCandidate, type LaunchState } from './modules/assignment/index';
@@ -56,7 +56,16 @@ export type {
 export { isAncestryOnlyChange } from './kernel/hooks/core-hooks';
 
 export type { ExtensionPointMap, ExtensionPointName } from './kernel/extensions';
-export { createHierarchySource, type AssignmentSource, type RuleInstance, type SourceRule, type SourceContext, type DueDateEvent, type DueRule, type HierarchyInstance } from './modules/assignment/index';
+export {
+  createHierarchySource,
+  type AssignmentSource,
+  type RuleInstance,
+  type SourceRule,
+  type SourceContext,
+  type DueDateEvent,
+  type DueRule,
+  type HierarchyInstance,
+} from './modules/assignment/index';
 
 export type { ApiRoute, ApiRequest, ApiResponse, PageRoute, RouteAccess, AuthUser, JsonSchema, HttpMethod, RouteParams } from './kernel/http/routes';
 export { Id, UserId, parseId, pathParams, queryParams, noParams, noQuery, pagingQuery, object, component, MAX_LIMIT, MAX_OFFSET } from './kernel/http/contract';

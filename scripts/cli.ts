@@ -139,7 +139,7 @@ for (const action of ['enable', 'disable'] as const) {
 }
 plugins
   .command('uninstall <id>')
-  .description("disable the plugin and drop its tables")
+  .description('disable the plugin and drop its tables')
   .action((id: string) =>
     withSite(async (site) => {
       await site.plugins.uninstall(id);

@@ -30,10 +30,8 @@ export class WaymarkError extends Error {
 export const notFound = (what: string, id?: string | number): WaymarkError =>
   new WaymarkError('NOT_FOUND', id === undefined ? `${what} not found` : `${what} ${id} not found`, 404);
 
-export const forbidden = (message = 'You may not do that'): WaymarkError =>
-  new WaymarkError('FORBIDDEN', message, 403);
+export const forbidden = (message = 'You may not do that'): WaymarkError => new WaymarkError('FORBIDDEN', message, 403);
 
 export const conflict = (code: string, message: string): WaymarkError => new WaymarkError(code, message, 409);
 
-export const invalid = (code: string, message: string, details: ErrorDetail[] = []): WaymarkError =>
-  new WaymarkError(code, message, 422, details);
+export const invalid = (code: string, message: string, details: ErrorDetail[] = []): WaymarkError => new WaymarkError(code, message, 422, details);

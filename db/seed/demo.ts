@@ -1,6 +1,5 @@
 import type { Site } from '../../core/site';
 
-
 export interface DemoLogin {
   role: string;
   username: string;
@@ -77,7 +76,7 @@ export async function seedDemoSite(site: Site): Promise<SeedResult> {
       password: password(username),
       lang: i % 3 === 0 ? 'fr' : 'en',
       timezone: i % 2 === 0 ? 'Europe/Paris' : 'Europe/London',
-      profile: { department: dept, ...(i % 4 === 0 ? {} : { hiredate: Date.UTC(2025, (i % 12), 1) }) },
+      profile: { department: dept, ...(i % 4 === 0 ? {} : { hiredate: Date.UTC(2025, i % 12, 1) }) },
     });
     await jobAssignments.create(u.id, {
       positionId: dept === 'Sales' ? agent.id : dept === 'Support' ? analyst.id : engineer.id,
@@ -93,10 +92,26 @@ export async function seedDemoSite(site: Site): Promise<SeedResult> {
   await audiences.create({ name: 'French speakers', rules: [{ type: 'user_field', field: 'lang', value: 'fr' }] });
 
   const courseIds: Record<string, number> = {};
-  const titles = ['Welcome to Waymark', 'Health and safety', 'Data protection', 'Our products', 'Customer conversations', 'Handling complaints', 'Negotiation basics', 'Product deep dive', 'Service level agreements', 'Escalation paths'];
+  const titles = [
+    'Welcome to Waymark',
+    'Health and safety',
+    'Data protection',
+    'Our products',
+    'Customer conversations',
+    'Handling complaints',
+    'Negotiation basics',
+    'Product deep dive',
+    'Service level agreements',
+    'Escalation paths',
+  ];
   for (const [i, fullname] of titles.entries()) {
     const letter = String.fromCharCode(65 + i);
-    const course = await courses.create({ shortname: `C${letter}`, fullname: `${letter}. ${fullname}`, score: (i % 3) + 1, summary: `Course ${letter} of the demo catalogue.` });
+    const course = await courses.create({
+      shortname: `C${letter}`,
+      fullname: `${letter}. ${fullname}`,
+      score: (i % 3) + 1,
+      summary: `Course ${letter} of the demo catalogue.`,
+    });
     await courses.addActivity(course.id, { type: 'page', name: 'Introduction', completionTracked: true });
     await courses.addActivity(course.id, { type: 'resource', name: 'Handbook (PDF)', completionTracked: true });
     await courses.addActivity(course.id, { type: 'url', name: 'Further reading', completionTracked: false });
@@ -158,7 +173,12 @@ export async function seedDemoSite(site: Site): Promise<SeedResult> {
 
   // Assignment rules of every built-in source; their sync jobs run before the logins are printed.
   const assignments = site.services.assignment;
-  await assignments.addRule(onboarding.program.id, { source: 'organisation', instanceId: company.id, includeChildren: true, due: { within: 'P2M', event: 'assignment_date' } });
+  await assignments.addRule(onboarding.program.id, {
+    source: 'organisation',
+    instanceId: company.id,
+    includeChildren: true,
+    due: { within: 'P2M', event: 'assignment_date' },
+  });
   await assignments.addRule(mastery.program.id, { source: 'position', instanceId: agent.id, due: { date: '2027-06-30T00:00:00Z' } });
   await assignments.addRule(care.program.id, { source: 'audience', instanceId: supportAnalysts.id, due: { within: 'P1M', event: 'first_login' } });
   await assignments.addRule(care.program.id, { source: 'individual', instanceId: learnerIds[0]!, due: { within: 'P6W', event: 'assignment_date' } });

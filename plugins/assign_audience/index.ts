@@ -14,22 +14,22 @@ export function createAudienceSource(audiences: AudienceService): AssignmentSour
       required: ['instanceId'],
       properties: { instanceId: { type: 'integer', minimum: 1 } },
     },
-  
+
     async validate(instance, ctx) {
       if (await audiences.find(instance.instanceId, ctx.db)) return [];
       return [{ path: 'instanceId', code: 'AUDIENCE_NOT_FOUND', message: `No audience with id ${instance.instanceId}` }];
     },
-  
+
     async describe(instance, ctx) {
       const audience = await audiences.find(instance.instanceId, ctx.db);
       return audience ? `Members of audience ${audience.name}` : `Members of audience ${instance.instanceId} (deleted)`;
     },
-  
+
     members(instance, ctx) {
       // Reads the unique (audience_id, user_id) index: no duplicates, no extra DISTINCT.
       return audiences.membersQuery(instance.instanceId, ctx.db);
     },
-  
+
     affectedRules(change, rules) {
       // Dynamic audiences report their own membership flips, so one event type covers both kinds.
       if (change.type !== 'audience_membership') return [];

@@ -17,22 +17,22 @@ export function createIndividualSource(users: UserService): AssignmentSource<Ind
       required: ['instanceId'],
       properties: { instanceId: { type: 'integer', minimum: 1 } },
     },
-  
+
     async validate(instance, ctx) {
       const user = await users.find(instance.instanceId, ctx.db);
       if (user && !user.deleted) return [];
       return [{ path: 'instanceId', code: 'USER_NOT_FOUND', message: `No user with id ${instance.instanceId}` }];
     },
-  
+
     async describe(instance, ctx) {
       const user = await users.find(instance.instanceId, ctx.db);
       return user ? `User ${user.fullname} (${user.username})` : `User ${instance.instanceId} (deleted)`;
     },
-  
+
     members(instance, ctx) {
       return ctx.db('users').where('id', instance.instanceId).select('id as user_id');
     },
-  
+
     affectedRules(change, rules) {
       if (change.type !== 'user' || !RELEVANT_USER_FIELDS.has(change.field)) return [];
       return rules.filter((r) => r.instance.instanceId === change.userId).map((r) => r.id);

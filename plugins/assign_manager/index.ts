@@ -1,4 +1,15 @@
-import { definePlugin, isAncestryOnlyChange, peopleServices, type AssignmentSource, type HierarchyService, type JobAssignmentService, type RuleInstance, type SourceContext, type SourceRule, type UserService } from '../../core/index';
+import {
+  definePlugin,
+  isAncestryOnlyChange,
+  peopleServices,
+  type AssignmentSource,
+  type HierarchyService,
+  type JobAssignmentService,
+  type RuleInstance,
+  type SourceContext,
+  type SourceRule,
+  type UserService,
+} from '../../core/index';
 
 /** `instanceId` is the manager's job assignment id; `includeChildren` means everyone below, not just the direct team. */
 export interface ManagerInstance extends RuleInstance {
@@ -30,7 +41,11 @@ async function chainRules(ctx: SourceContext, below: ManagerRule[], before: numb
 }
 
 /** Assignment source `manager`: a manager's direct team, or everyone below them. */
-export function createManagerSource(people: { users: UserService; jobAssignments: JobAssignmentService; hierarchy: HierarchyService }): AssignmentSource<ManagerInstance> {
+export function createManagerSource(people: {
+  users: UserService;
+  jobAssignments: JobAssignmentService;
+  hierarchy: HierarchyService;
+}): AssignmentSource<ManagerInstance> {
   return {
     type: 'manager',
     name: "Manager's team",
@@ -40,12 +55,12 @@ export function createManagerSource(people: { users: UserService; jobAssignments
       required: ['instanceId'],
       properties: { instanceId: { type: 'integer', minimum: 1 }, includeChildren: { type: 'boolean' } },
     },
-  
+
     async validate(instance, ctx) {
       if (await people.jobAssignments.find(instance.instanceId, ctx.db)) return [];
       return [{ path: 'instanceId', code: 'JOB_ASSIGNMENT_NOT_FOUND', message: `No job assignment with id ${instance.instanceId}` }];
     },
-  
+
     async describe(instance, ctx) {
       const scope = instance.includeChildren ? 'Everyone below' : 'Direct team of';
       const job = await people.jobAssignments.find(instance.instanceId, ctx.db);
@@ -54,11 +69,11 @@ export function createManagerSource(people: { users: UserService; jobAssignments
       const position = job.positionId === null ? null : await people.hierarchy.find('position', job.positionId, ctx.db);
       return `${scope} ${user?.fullname ?? `user ${job.userId}`}${position ? ` (${position.name})` : ''}`;
     },
-  
+
     members(instance, ctx) {
       return people.jobAssignments.teamQuery(instance.instanceId, instance.includeChildren === true, ctx.db);
     },
-  
+
     async affectedRules(change, rules, ctx) {
       if (change.type !== 'job_assignment' || rules.length === 0) return [];
       const before = change.old?.managerJobAssignmentId ?? null;

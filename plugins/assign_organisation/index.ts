@@ -3,7 +3,6 @@ import { createHierarchySource, definePlugin, peopleServices, type HierarchyInst
 /** `instanceId` is the organisation id; `includeChildren` adds every organisation below it. */
 export type OrganisationInstance = HierarchyInstance;
 
-
 /** Assignment source `organisation`: users with a job assignment in the organisation (and, optionally, below it). */
 export default definePlugin({
   id: 'assign_organisation',

@@ -3,7 +3,6 @@ import { createHierarchySource, definePlugin, peopleServices, type HierarchyInst
 /** `instanceId` is the position id; `includeChildren` adds every position below it. */
 export type PositionInstance = HierarchyInstance;
 
-
 /** Assignment source `position`: users with a job assignment in the position (and, optionally, below it). */
 export default definePlugin({
   id: 'assign_position',

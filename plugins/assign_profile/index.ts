@@ -6,7 +6,15 @@
  * the assignmentSources extension point, and read access to the core people tables). It owns no tables and taps no hooks: the core calls
  * it to validate, describe and list the members of a rule, and to pick the rules a change affects.
  */
-import { definePlugin, peopleServices, type AssignmentSource, type ErrorDetail, type ProfileFieldService, type RuleInstance, type SourceContext } from '../../core/index';
+import {
+  definePlugin,
+  peopleServices,
+  type AssignmentSource,
+  type ErrorDetail,
+  type ProfileFieldService,
+  type RuleInstance,
+  type SourceContext,
+} from '../../core/index';
 
 /** A custom profile field as the core services return it. */
 type ProfileField = Awaited<ReturnType<ProfileFieldService['list']>>[number];
@@ -48,7 +56,7 @@ export function createProfileSource(fields: ProfileFieldService): AssignmentSour
         operator: { enum: ['equals', 'in'] },
       },
     },
-  
+
     async validate(instance, ctx) {
       const problems: ErrorDetail[] = [];
       if (instance.operator === 'equals' && instance.values.length !== 1) {
@@ -57,28 +65,36 @@ export function createProfileSource(fields: ProfileFieldService): AssignmentSour
       const field = await fieldById(fields, ctx, instance.instanceId);
       if (!field) return [...problems, { path: 'instanceId', code: 'PROFILE_FIELD_NOT_FOUND', message: `No profile field with id ${instance.instanceId}` }];
       if (!COMPARABLE_TYPES.has(field.type)) {
-        problems.push({ path: 'instanceId', code: 'PROFILE_FIELD_TYPE_UNSUPPORTED', message: `Profile field "${field.shortname}" is a ${field.type} field; only text and menu fields can be matched` });
+        problems.push({
+          path: 'instanceId',
+          code: 'PROFILE_FIELD_TYPE_UNSUPPORTED',
+          message: `Profile field "${field.shortname}" is a ${field.type} field; only text and menu fields can be matched`,
+        });
       }
       if (field.type === 'menu') {
         instance.values.forEach((value, i) => {
           if (!field.options.includes(value)) {
-            problems.push({ path: `values/${i}`, code: 'PROFILE_VALUE_NOT_AN_OPTION', message: `"${value}" is not an option of ${field.name}: ${field.options.join(', ')}` });
+            problems.push({
+              path: `values/${i}`,
+              code: 'PROFILE_VALUE_NOT_AN_OPTION',
+              message: `"${value}" is not an option of ${field.name}: ${field.options.join(', ')}`,
+            });
           }
         });
       }
       return problems;
     },
-  
+
     async describe(instance, ctx) {
       const field = await fieldById(fields, ctx, instance.instanceId);
       return `Users whose ${field ? field.name : `profile field ${instance.instanceId} (deleted)`} is ${listOr(instance.values)}`;
     },
-  
+
     members(instance, ctx) {
       // The (field_id, value_text) index answers this directly; one value row per user and field.
       return ctx.db('user_profile_values').where('field_id', instance.instanceId).whereIn('value_text', instance.values).select('user_id');
     },
-  
+
     async affectedRules(change, rules, ctx) {
       if (change.type !== 'profile_field' || rules.length === 0) return [];
       const field = await fields.findByShortname(change.field, ctx.db);
@@ -87,9 +103,7 @@ export function createProfileSource(fields: ProfileFieldService): AssignmentSour
       // case-insensitively: a MySQL database with a _ci default collation matches that way, and
       // rechecking one rule too many costs one indexed lookup.
       const touched = [change.old, change.new].filter((v): v is string => typeof v === 'string').map((v) => v.toLowerCase());
-      return rules
-        .filter((r) => r.instance.instanceId === field.id && r.instance.values.some((v) => touched.includes(v.toLowerCase())))
-        .map((r) => r.id);
+      return rules.filter((r) => r.instance.instanceId === field.id && r.instance.values.some((v) => touched.includes(v.toLowerCase()))).map((r) => r.id);
     },
   };
 }

@@ -40,7 +40,12 @@ export async function reactivateProgramEnrolments(deps: EnrolmentDeps, trx: Knex
   const courseIds = await deps.programs.courseIdsOf(programId, trx);
   let changed = 0;
   for (const batch of chunks([...new Set(userIds)])) {
-    changed += await deps.enrolments.changeMany(trx, PROGRAM_METHOD, 'reactivate', batch.flatMap((userId) => courseIds.map((courseId) => ({ userId, courseId }))));
+    changed += await deps.enrolments.changeMany(
+      trx,
+      PROGRAM_METHOD,
+      'reactivate',
+      batch.flatMap((userId) => courseIds.map((courseId) => ({ userId, courseId }))),
+    );
   }
   return changed;
 }

@@ -57,7 +57,11 @@ export function createLaunchGuard(deps: LaunchGuardDeps): (args: CourseLaunchArg
     const assigned = programs.filter((p) => p.assignmentStatus === 'active' && !p.blocked);
     if (!assigned.length) {
       const detail = dryRun
-        ? programs.map((p) => (p.blocked ? `${p.fullname}: the assignment has an open or dismissed exception` : `${p.fullname}: ${p.assignmentStatus ? `assignment is ${p.assignmentStatus}` : 'not assigned'}`))
+        ? programs.map((p) =>
+            p.blocked
+              ? `${p.fullname}: the assignment has an open or dismissed exception`
+              : `${p.fullname}: ${p.assignmentStatus ? `assignment is ${p.assignmentStatus}` : 'not assigned'}`,
+          )
         : [];
       if (dryRun && !programs.length) detail.push('The course is not part of any program');
       return abstain([NOT_ASSIGNED_REASON, ...detail], LaunchCode.notAssigned);
@@ -81,7 +85,10 @@ export function createLaunchGuard(deps: LaunchGuardDeps): (args: CourseLaunchArg
     }
 
     if (open.length) {
-      const structures = await deps.programs.structures.get(deps.db.knex, open.map((p) => ({ id: p.programId, version: p.structureVersion })));
+      const structures = await deps.programs.structures.get(
+        deps.db.knex,
+        open.map((p) => ({ id: p.programId, version: p.structureVersion })),
+      );
       for (const structure of structures) {
         const program = open.find((p) => p.programId === structure.programId)!;
         const decision = canLaunch(structure.compiled, evaluateProgram(structure.compiled, state.completions), courseId);

@@ -86,7 +86,10 @@ async function buildSite(dialect: Dialect, users: number): Promise<BuiltSite> {
   await knex.schema.createTable('bench_seq', (t) => t.integer('n').primary());
   for (let i = 1; i <= users; i += 500) {
     const n = Math.min(500, users - i + 1);
-    await knex.raw(`INSERT INTO bench_seq (n) VALUES ${new Array(n).fill('(?)').join(', ')}`, Array.from({ length: n }, (_, k) => i + k));
+    await knex.raw(
+      `INSERT INTO bench_seq (n) VALUES ${new Array(n).fill('(?)').join(', ')}`,
+      Array.from({ length: n }, (_, k) => i + k),
+    );
   }
   // Users 1..N (a fresh database numbers them in insert order); 10% never logged in.
   await knex.raw(
@@ -104,7 +107,8 @@ async function buildSite(dialect: Dialect, users: number): Promise<BuiltSite> {
     for (let r = 0; r < ROOTS; r++) {
       const root = await site.services.hierarchy.create(kind, { name: `${kind} ${r}` });
       hierarchy[kind].push(root.id);
-      for (let c = 0; c < CHILDREN; c++) hierarchy[kind].push((await site.services.hierarchy.create(kind, { name: `${kind} ${r}.${c}`, parentId: root.id })).id);
+      for (let c = 0; c < CHILDREN; c++)
+        hierarchy[kind].push((await site.services.hierarchy.create(kind, { name: `${kind} ${r}.${c}`, parentId: root.id })).id);
     }
   }
   await knex.schema.createTable('bench_nodes', (t) => {
@@ -145,20 +149,42 @@ async function buildSite(dialect: Dialect, users: number): Promise<BuiltSite> {
   const course = await site.services.courses.create({ shortname: 'bench-course', fullname: 'Bench course' });
   const programIds: number[] = [];
   for (let p = 0; p < PROGRAMS; p++) {
-    programIds.push((await site.services.programs.create({ shortname: `bench-p${p}`, fullname: `Program ${p}`, courseSets: [{ courseIds: [course.id], rule: 'all' }] })).program.id);
+    programIds.push(
+      (await site.services.programs.create({ shortname: `bench-p${p}`, fullname: `Program ${p}`, courseSets: [{ courseIds: [course.id], rule: 'all' }] }))
+        .program.id,
+    );
   }
   const rules: Array<Record<string, unknown>> = [];
   const rule = (programId: number, source: string, instance: Record<string, unknown>, due: Record<string, unknown>) =>
-    rules.push({ program_id: programId, source, instance: JSON.stringify(instance), due_date: null, due_within: null, due_event: null, due_instance_id: null, ...due, version: 1, created_at: now, updated_at: now });
+    rules.push({
+      program_id: programId,
+      source,
+      instance: JSON.stringify(instance),
+      due_date: null,
+      due_within: null,
+      due_event: null,
+      due_instance_id: null,
+      ...due,
+      version: 1,
+      created_at: now,
+      updated_at: now,
+    });
   const none = { due_kind: 'none' };
   for (const [p, programId] of programIds.entries()) {
     const root = p % 10 === 0;
     rule(programId, 'audience', { instanceId: (p % AUDIENCES) + 1 }, { due_kind: 'relative', due_within: 'P3M', due_event: 'first_login' });
-    rule(programId, 'position', root ? { instanceId: hierarchy.position[((p / 10) % ROOTS) * 5]!, includeChildren: true } : { instanceId: hierarchy.position[p % 100]! }, none);
+    rule(
+      programId,
+      'position',
+      root ? { instanceId: hierarchy.position[((p / 10) % ROOTS) * 5]!, includeChildren: true } : { instanceId: hierarchy.position[p % 100]! },
+      none,
+    );
     rule(
       programId,
       'organisation',
-      root ? { instanceId: hierarchy.organisation[(((p / 10) + 3) % ROOTS) * 5]!, includeChildren: true } : { instanceId: hierarchy.organisation[(p + 3) % 100]! },
+      root
+        ? { instanceId: hierarchy.organisation[((p / 10 + 3) % ROOTS) * 5]!, includeChildren: true }
+        : { instanceId: hierarchy.organisation[(p + 3) % 100]! },
       { due_kind: 'fixed', due_date: Date.UTC(2035, 0, 1) },
     );
     rule(
@@ -208,7 +234,10 @@ async function baseline(site: Site, rows: number): Promise<{ ms: number; cpu: nu
         const values: unknown[] = [];
         const n = Math.min(perStatement, rows - j);
         for (let k = j; k < j + n; k++) values.push((k % PROGRAMS) + 1, (k % 1000) + 1, Math.floor(k / 1000) + 1, 'known', null, now, now);
-        await trx.raw(`INSERT INTO bench_baseline (program_id, rule_id, user_id, due_state, event_at, due_at, created_at) VALUES ${new Array(n).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`, values as never[]);
+        await trx.raw(
+          `INSERT INTO bench_baseline (program_id, rule_id, user_id, due_state, event_at, due_at, created_at) VALUES ${new Array(n).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+          values as never[],
+        );
       }
     });
   }
@@ -220,7 +249,9 @@ const cpuMs = (since: NodeJS.CpuUsage): number => {
   return (d.user + d.system) / 1000;
 };
 
-async function fullSync(site: Site): Promise<{ ms: number; cpu: number; peakRss: number; result: Awaited<ReturnType<Site['services']['assignment']['reconcile']>> }> {
+async function fullSync(
+  site: Site,
+): Promise<{ ms: number; cpu: number; peakRss: number; result: Awaited<ReturnType<Site['services']['assignment']['reconcile']>> }> {
   global.gc?.();
   let peakRss = process.memoryUsage().rss;
   const timer = setInterval(() => {
@@ -303,7 +334,10 @@ async function incremental(site: Site, users: number, iterations: number): Promi
       syncMs = 0;
       if (process.env.BENCH_PROFILE && i === 20) profile = profileQueries(site, iterations);
       const t0 = performance.now();
-      await site.services.jobAssignments.update(userId, { positionId: positions[(i * 13) % positions.length]!, managerJobAssignmentId: TOP_MANAGERS + 1 + ((i * 31) % MIDDLE_MANAGERS) });
+      await site.services.jobAssignments.update(userId, {
+        positionId: positions[(i * 13) % positions.length]!,
+        managerJobAssignmentId: TOP_MANAGERS + 1 + ((i * 31) % MIDDLE_MANAGERS),
+      });
       const elapsed = performance.now() - t0;
       if (i >= 20) {
         calls.push(elapsed);
@@ -323,10 +357,25 @@ async function audienceAdd(built: BuiltSite): Promise<{ requestMs: number; jobMs
   const now = site.db.now();
   const [audienceId] = (await knex('audiences').insert({ name: 'Eight thousand', type: 'static', created_at: now, updated_at: now })) as [number];
   const size = Math.min(8000, Math.floor(built.users / 12));
-  await knex.raw(`INSERT INTO audience_members (audience_id, user_id, source, added_at) SELECT ?, n * 12, 'manual', ? FROM bench_seq WHERE n <= ?`, [audienceId, now, size]);
+  await knex.raw(`INSERT INTO audience_members (audience_id, user_id, source, added_at) SELECT ?, n * 12, 'manual', ? FROM bench_seq WHERE n <= ?`, [
+    audienceId,
+    now,
+    size,
+  ]);
   const course = (await knex('courses').first('id')) as { id: number };
-  const program = await site.services.programs.create({ shortname: 'bench-8k', fullname: '8k audience', courseSets: [{ courseIds: [course.id], rule: 'all' }] });
-  const [adminId] = (await knex('users').insert({ username: 'bench-admin', email: 'admin@example.com', fullname: 'Admin', is_admin: true, created_at: now, updated_at: now })) as [number];
+  const program = await site.services.programs.create({
+    shortname: 'bench-8k',
+    fullname: '8k audience',
+    courseSets: [{ courseIds: [course.id], rule: 'all' }],
+  });
+  const [adminId] = (await knex('users').insert({
+    username: 'bench-admin',
+    email: 'admin@example.com',
+    fullname: 'Admin',
+    is_admin: true,
+    created_at: now,
+    updated_at: now,
+  })) as [number];
   const token = await createApiToken(site.db, Number(adminId));
   const app = createApp(site);
   // Steady state: fold the full sync's WAL back into the database first, so the request does not pay
@@ -335,7 +384,10 @@ async function audienceAdd(built: BuiltSite): Promise<{ requestMs: number; jobMs
   await request(app).post(`/api/v1/programs/${program.program.id}/assignments`).set('Authorization', `Bearer ${token}`).send({ source: 'nope', instanceId: 1 });
   const stop = process.env.BENCH_PROFILE ? profileQueries(site) : null;
   const t0 = performance.now();
-  const res = await request(app).post(`/api/v1/programs/${program.program.id}/assignments`).set('Authorization', `Bearer ${token}`).send({ source: 'audience', instanceId: Number(audienceId) });
+  const res = await request(app)
+    .post(`/api/v1/programs/${program.program.id}/assignments`)
+    .set('Authorization', `Bearer ${token}`)
+    .send({ source: 'audience', instanceId: Number(audienceId) });
   const requestMs = performance.now() - t0;
   stop?.();
   if (res.status !== 201) throw new Error(`POST assignments: ${res.status} ${JSON.stringify(res.body)}`);
@@ -375,7 +427,9 @@ async function run(dialect: Dialect, users: number, small: number): Promise<void
       const queued = Number(((await big.site.db.knex('jobs').where('name', 'core.hook_delivery').count({ n: '*' })) as Array<{ n: number }>)[0]!.n);
       const d0 = performance.now();
       const drained = await big.site.jobs.drain({ timeoutMs: 600_000 });
-      console.log(`  no-op event subscriber attached  ${queued} delivery jobs queued by the full sync; drained in ${s(performance.now() - d0)} (${drained.done} done, ${drained.dead} dead)`);
+      console.log(
+        `  no-op event subscriber attached  ${queued} delivery jobs queued by the full sync; drained in ${s(performance.now() - d0)} (${drained.done} done, ${drained.dead} dead)`,
+      );
     }
     if (process.env.BENCH_KEEP) {
       // Leaves the synced site in place for EXPLAIN-style experiments by hand.
@@ -397,35 +451,52 @@ async function run(dialect: Dialect, users: number, small: number): Promise<void
       return;
     }
     if (dialect === 'mysql') {
-      const [[size]] = (await big.site.db.knex.raw('SELECT SUM(data_length + index_length) AS bytes FROM information_schema.tables WHERE table_schema = DATABASE()')) as [[{ bytes: number }]];
+      const [[size]] = (await big.site.db.knex.raw(
+        'SELECT SUM(data_length + index_length) AS bytes FROM information_schema.tables WHERE table_schema = DATABASE()',
+      )) as [[{ bytes: number }]];
       console.log(`  data and indexes after the sync  ${mb(Number(size.bytes))}`);
     }
     const members = Number(((await big.site.db.knex('program_rule_members').count({ n: '*' })) as Array<{ n: number }>)[0]!.n);
     const assignments = Number(((await big.site.db.knex('program_user_assignments').count({ n: '*' })) as Array<{ n: number }>)[0]!.n);
     const base = await baseline(big.site, members);
-    const cpuNote = dialect === 'sqlite' ? ' (SQLite runs in-process, so CPU time is the work done; wall time includes waiting for a loaded machine)' : ' (client CPU only; the server works in another process)';
-    console.log(`  full sync from nothing           wall ${s(first.ms)}, cpu ${s(first.cpu)}  (${members} memberships, ${assignments} assignments, ${first.result.exceptionsRaised} exceptions, ${first.result.batches} batches)`);
+    const cpuNote =
+      dialect === 'sqlite'
+        ? ' (SQLite runs in-process, so CPU time is the work done; wall time includes waiting for a loaded machine)'
+        : ' (client CPU only; the server works in another process)';
+    console.log(
+      `  full sync from nothing           wall ${s(first.ms)}, cpu ${s(first.cpu)}  (${members} memberships, ${assignments} assignments, ${first.result.exceptionsRaised} exceptions, ${first.result.batches} batches)`,
+    );
     console.log(`  raw bulk INSERT of ${members} rows   wall ${s(base.ms)}, cpu ${s(base.cpu)}`);
-    console.log(`  -> full sync / baseline          wall ${(first.ms / base.ms).toFixed(1)}x, cpu ${(first.cpu / base.cpu).toFixed(1)}x (target <= 5x)${cpuNote}`);
+    console.log(
+      `  -> full sync / baseline          wall ${(first.ms / base.ms).toFixed(1)}x, cpu ${(first.cpu / base.cpu).toFixed(1)}x (target <= 5x)${cpuNote}`,
+    );
     console.log(`  peak RSS during full sync        ${mb(first.peakRss)} (target < 400 MB)`);
     const stopProfile = process.env.BENCH_PROFILE_RERUN ? profileQueries(big.site, 1) : null;
     const again = await fullSync(big.site);
     stopProfile?.();
-    console.log(`  re-run, nothing changed          wall ${s(again.ms)} = ${((100 * again.ms) / first.ms).toFixed(1)}%, cpu ${s(again.cpu)} = ${((100 * again.cpu) / first.cpu).toFixed(1)}% of the first run (target < 20%), rows written: ${totalWrites(again.result)}`);
+    console.log(
+      `  re-run, nothing changed          wall ${s(again.ms)} = ${((100 * again.ms) / first.ms).toFixed(1)}%, cpu ${s(again.cpu)} = ${((100 * again.cpu) / first.cpu).toFixed(1)}% of the first run (target < 20%), rows written: ${totalWrites(again.result)}`,
+    );
     if (process.env.BENCH_ONLY_FULL) {
       await big.drop();
       return;
     }
     const add = await audienceAdd(big);
-    console.log(`  add ${add.members}-member audience: request ${add.requestMs.toFixed(0)} ms (target < 200 ms), job ${add.jobMs.toFixed(0)} ms (target < 2000 ms)`);
+    console.log(
+      `  add ${add.members}-member audience: request ${add.requestMs.toFixed(0)} ms (target < 200 ms), job ${add.jobMs.toFixed(0)} ms (target < 2000 ms)`,
+    );
     const inc = await incremental(big.site, users, 200);
-    console.log(`  one job-assignment change        sync ${inc.sync.toFixed(2)} ms median, whole call ${inc.call.toFixed(2)} ms (n=${inc.samples}, target sync < 20 ms)`);
+    console.log(
+      `  one job-assignment change        sync ${inc.sync.toFixed(2)} ms median, whole call ${inc.call.toFixed(2)} ms (n=${inc.samples}, target sync < 20 ms)`,
+    );
     await big.drop();
     const little = await buildSite(dialect, small);
     try {
       await fullSync(little.site);
       const incSmall = await incremental(little.site, small, 200);
-      console.log(`  same change on ${small} users      sync ${incSmall.sync.toFixed(2)} ms median, whole call ${incSmall.call.toFixed(2)} ms -> ${users}/${small} ratio ${(inc.sync / incSmall.sync).toFixed(2)}`);
+      console.log(
+        `  same change on ${small} users      sync ${incSmall.sync.toFixed(2)} ms median, whole call ${incSmall.call.toFixed(2)} ms -> ${users}/${small} ratio ${(inc.sync / incSmall.sync).toFixed(2)}`,
+      );
     } finally {
       await little.drop();
     }

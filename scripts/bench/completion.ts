@@ -28,7 +28,13 @@ function median(values: number[]): number {
 
 async function users(site: Site, prefix: string, n: number): Promise<number[]> {
   const now = site.db.now();
-  const rows = Array.from({ length: n }, (_, i) => ({ username: `${prefix}${i}`, email: `${prefix}${i}@example.com`, fullname: `${prefix} ${i}`, created_at: now, updated_at: now }));
+  const rows = Array.from({ length: n }, (_, i) => ({
+    username: `${prefix}${i}`,
+    email: `${prefix}${i}@example.com`,
+    fullname: `${prefix} ${i}`,
+    created_at: now,
+    updated_at: now,
+  }));
   for (let i = 0; i < rows.length; i += 200) await site.db.knex('users').insert(rows.slice(i, i + 200));
   return (await site.db.knex('users').where('username', 'like', `${prefix}%`).orderBy('id').select('id')).map((r) => Number(r.id));
 }

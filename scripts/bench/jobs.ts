@@ -71,7 +71,17 @@ async function baseline(db: Database, total: number): Promise<number> {
     t.index(['state', 'priority', 'run_at', 'id']);
   });
   const now = Date.now();
-  const rows = Array.from({ length: total }, (_, i) => ({ name: JOB, payload: JSON.stringify({ i }), state: 'queued', priority: 0, run_at: now, attempts: 0, max_attempts: 5, created_at: now, updated_at: now }));
+  const rows = Array.from({ length: total }, (_, i) => ({
+    name: JOB,
+    payload: JSON.stringify({ i }),
+    state: 'queued',
+    priority: 0,
+    run_at: now,
+    attempts: 0,
+    max_attempts: 5,
+    created_at: now,
+    updated_at: now,
+  }));
   const started = performance.now();
   for (let i = 0; i < rows.length; i += 500) await db.knex('bench_baseline').insert(rows.slice(i, i + 500));
   return total / ((performance.now() - started) / 1000);
@@ -81,9 +91,14 @@ async function runWorkers(db: Database, url: string, total: number, processes: n
   await db.knex('jobs').del();
   const queue = new JobQueue(db, logger);
   queue.registrarFor('core').define({ name: JOB, handler: () => null });
-  await queue.enqueueMany(JOB, Array.from({ length: total }, (_, i) => ({ i })));
+  await queue.enqueueMany(
+    JOB,
+    Array.from({ length: total }, (_, i) => ({ i })),
+  );
   const children = Array.from({ length: processes }, () =>
-    spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--worker', url, String(total), String(concurrency)], { stdio: ['pipe', 'pipe', 'inherit'] }),
+    spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--worker', url, String(total), String(concurrency)], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    }),
   );
   const exits = children.map((c) => new Promise<number | null>((resolve) => c.on('exit', resolve)));
   await Promise.all(children.map((c) => new Promise<void>((resolve) => c.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve()))));
@@ -142,7 +157,9 @@ async function main(): Promise<void> {
   const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 64);
   const dialects = (process.env.BENCH_DBS ?? 'sqlite,mysql').split(',') as Array<'sqlite' | 'mysql'>;
   const repeats = Number(process.env.BENCH_REPEATS ?? 3);
-  console.log(`Job queue benchmark: ${total} no-op jobs per run, ${concurrency} concurrent jobs per worker process; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}`);
+  console.log(
+    `Job queue benchmark: ${total} no-op jobs per run, ${concurrency} concurrent jobs per worker process; ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), Node ${process.version}`,
+  );
   const rows: Row[] = [];
   for (const dialect of dialects) rows.push(...(await benchDialect(dialect, total, concurrency, repeats)));
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');

@@ -82,45 +82,95 @@ async function serve(): Promise<void> {
 
   // One scrypt hash shared by every learner: generating 10,000 would only measure scrypt.
   const hash = await hashPassword('bench');
-  await batchInsert(knex, 'users', Array.from({ length: LEARNERS }, (_, i) => ({ username: `l${i}`, email: `l${i}@example.com`, fullname: `Learner ${i}`, password_hash: hash, created_at: now, updated_at: now })));
-  await batchInsert(knex, 'courses', Array.from({ length: COURSES }, (_, i) => ({ shortname: `c${i}`, fullname: `Course ${i}`, created_at: now, updated_at: now })));
-  await batchInsert(knex, 'programs', Array.from({ length: PROGRAMS }, (_, i) => ({ shortname: `p${i}`, fullname: `Program ${i}`, created_at: now, updated_at: now })));
+  await batchInsert(
+    knex,
+    'users',
+    Array.from({ length: LEARNERS }, (_, i) => ({
+      username: `l${i}`,
+      email: `l${i}@example.com`,
+      fullname: `Learner ${i}`,
+      password_hash: hash,
+      created_at: now,
+      updated_at: now,
+    })),
+  );
+  await batchInsert(
+    knex,
+    'courses',
+    Array.from({ length: COURSES }, (_, i) => ({ shortname: `c${i}`, fullname: `Course ${i}`, created_at: now, updated_at: now })),
+  );
+  await batchInsert(
+    knex,
+    'programs',
+    Array.from({ length: PROGRAMS }, (_, i) => ({ shortname: `p${i}`, fullname: `Program ${i}`, created_at: now, updated_at: now })),
+  );
   const userIds = ((await knex('users').orderBy('id').pluck('id')) as number[]).map(Number);
   const courseIds = ((await knex('courses').orderBy('id').pluck('id')) as number[]).map(Number);
   const programIds = ((await knex('programs').orderBy('id').pluck('id')) as number[]).map(Number);
   // Program p: set 1 = courses (2p, 2p+1) mod 500, all, then set 2 = course (2p+2) mod 500, any.
   // Neighbouring programs share courses, so a course is in several programs as on a real site.
-  await batchInsert(knex, 'program_course_sets', programIds.flatMap((pid) => [
-    { program_id: pid, sortorder: 0, label: 'Foundations', rule: 'all', operator: 'then' },
-    { program_id: pid, sortorder: 1, label: 'Practice', rule: 'any', operator: null },
-  ]));
-  const sets = (await knex('program_course_sets').orderBy(['program_id', 'sortorder']).select('id', 'program_id', 'sortorder')) as Array<{ id: number; program_id: number; sortorder: number }>;
+  await batchInsert(
+    knex,
+    'program_course_sets',
+    programIds.flatMap((pid) => [
+      { program_id: pid, sortorder: 0, label: 'Foundations', rule: 'all', operator: 'then' },
+      { program_id: pid, sortorder: 1, label: 'Practice', rule: 'any', operator: null },
+    ]),
+  );
+  const sets = (await knex('program_course_sets').orderBy(['program_id', 'sortorder']).select('id', 'program_id', 'sortorder')) as Array<{
+    id: number;
+    program_id: number;
+    sortorder: number;
+  }>;
   const courseOf = (p: number, k: number): number => courseIds[(2 * p + k) % COURSES]!;
   const firstCourses = new Map<number, [number, number]>();
-  await batchInsert(knex, 'program_course_set_courses', sets.flatMap((s) => {
-    const p = programIds.indexOf(Number(s.program_id));
-    if (s.sortorder === 0) {
-      firstCourses.set(Number(s.program_id), [courseOf(p, 0), courseOf(p, 1)]);
-      return [
-        { course_set_id: s.id, course_id: courseOf(p, 0), sortorder: 0 },
-        { course_set_id: s.id, course_id: courseOf(p, 1), sortorder: 1 },
-      ];
-    }
-    return [{ course_set_id: s.id, course_id: courseOf(p, 2), sortorder: 0 }];
-  }));
+  await batchInsert(
+    knex,
+    'program_course_set_courses',
+    sets.flatMap((s) => {
+      const p = programIds.indexOf(Number(s.program_id));
+      if (s.sortorder === 0) {
+        firstCourses.set(Number(s.program_id), [courseOf(p, 0), courseOf(p, 1)]);
+        return [
+          { course_set_id: s.id, course_id: courseOf(p, 0), sortorder: 0 },
+          { course_set_id: s.id, course_id: courseOf(p, 1), sortorder: 1 },
+        ];
+      }
+      return [{ course_set_id: s.id, course_id: courseOf(p, 2), sortorder: 0 }];
+    }),
+  );
   // Assignments written directly (the assignment engine has its own benchmark).
   const programFor = (i: number): number => programIds[i % PROGRAMS]!;
-  await batchInsert(knex, 'program_user_assignments', userIds.map((uid, i) => ({ program_id: programFor(i), user_id: uid, status: 'active', assigned_at: now, created_at: now, updated_at: now })));
-  await batchInsert(knex, 'enrolments', userIds.slice(0, ENROLLED).map((uid, i) => ({ user_id: uid, course_id: firstCourses.get(programFor(i))![0], method: 'program', status: 'active', created_at: now, updated_at: now })));
+  await batchInsert(
+    knex,
+    'program_user_assignments',
+    userIds.map((uid, i) => ({ program_id: programFor(i), user_id: uid, status: 'active', assigned_at: now, created_at: now, updated_at: now })),
+  );
+  await batchInsert(
+    knex,
+    'enrolments',
+    userIds.slice(0, ENROLLED).map((uid, i) => ({
+      user_id: uid,
+      course_id: firstCourses.get(programFor(i))![0],
+      method: 'program',
+      status: 'active',
+      created_at: now,
+      updated_at: now,
+    })),
+  );
   // Sessions as a login would leave them (logging 10,000 people in would only measure scrypt).
   const expires = new Date(now + SESSION_MAX_AGE_MS).toISOString();
   const sids = userIds.map(() => crypto.randomBytes(24).toString('base64url'));
-  await batchInsert(knex, 'sessions', userIds.map((uid, i) => ({
-    sid: sids[i],
-    user_id: uid,
-    data: JSON.stringify({ cookie: { originalMaxAge: SESSION_MAX_AGE_MS, expires, httpOnly: true, path: '/', sameSite: 'lax' }, userId: uid }),
-    expires_at: now + SESSION_MAX_AGE_MS,
-  })));
+  await batchInsert(
+    knex,
+    'sessions',
+    userIds.map((uid, i) => ({
+      sid: sids[i],
+      user_id: uid,
+      data: JSON.stringify({ cookie: { originalMaxAge: SESSION_MAX_AGE_MS, expires, httpOnly: true, path: '/', sameSite: 'lax' }, userId: uid }),
+      expires_at: now + SESSION_MAX_AGE_MS,
+    })),
+  );
 
   const enrolled = userIds.slice(0, ENROLLED).map((_, i) => ({ cookie: signedCookie(sids[i]!), courseId: firstCourses.get(programFor(i))![0] }));
   const fresh: Target[] = [];
@@ -142,7 +192,8 @@ async function serve(): Promise<void> {
   // BENCH_PROFILE_RUN: a CPU profile of one run only.
   const profiler = process.env.BENCH_PROFILE_RUN ? new inspector.Session() : null;
   profiler?.connect();
-  const post = (method: string) => new Promise<unknown>((resolve, reject) => profiler!.post(method, (error, result) => (error ? reject(error) : resolve(result))));
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) => profiler!.post(method, (error, result) => (error ? reject(error) : resolve(result))));
   process.on('message', async (message: unknown) => {
     if (message === 'profile-start' && profiler) {
       await post('Profiler.enable');
@@ -239,18 +290,25 @@ function line(name: string, m: Measured): string {
 async function drive(): Promise<void> {
   const duration = option('duration', 10);
   const connections = option('connections', 10);
-  const child = fork(import.meta.filename, ['--serve'], { execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : [])], stdio: 'inherit', env: process.env });
+  const child = fork(import.meta.filename, ['--serve'], {
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.BENCH_PROFILE] : [])],
+    stdio: 'inherit',
+    env: process.env,
+  });
   const info = await new Promise<ServerInfo>((resolve, reject) => {
     child.once('message', (m) => resolve(m as ServerInfo));
     child.once('exit', (code) => reject(new Error(`server process exited with ${code}`)));
   });
-  const ask = <T>(message: string): Promise<T> => new Promise((resolve) => {
-    child.once('message', (m) => resolve(m as T));
-    child.send(message);
-  });
+  const ask = <T>(message: string): Promise<T> =>
+    new Promise((resolve) => {
+      child.once('message', (m) => resolve(m as T));
+      child.send(message);
+    });
   const bareUrl = `http://127.0.0.1:${info.barePort}/`;
   const appUrl = `http://127.0.0.1:${info.launchPort}`;
-  console.log(`launch benchmark (${process.env.BENCH_DB === 'mysql' ? 'mysql' : 'sqlite'}): ${LEARNERS} learners, ${PROGRAMS} programs, ${COURSES} courses; ${connections} connections, ${duration} s per run, node ${process.version}, ${os.cpus().length} CPUs`);
+  console.log(
+    `launch benchmark (${process.env.BENCH_DB === 'mysql' ? 'mysql' : 'sqlite'}): ${LEARNERS} learners, ${PROGRAMS} programs, ${COURSES} courses; ${connections} connections, ${duration} s per run, node ${process.version}, ${os.cpus().length} CPUs`,
+  );
 
   // Warm-up: JIT, the structure cache, the database's page cache.
   await run(bareUrl, { duration: 2, connections });
@@ -291,12 +349,18 @@ async function drive(): Promise<void> {
   const enrolledRatio = enrolled.rps / bare;
   const firstRatio = first.rps / bare;
   const ok = (cond: boolean): string => (cond ? 'ok' : 'MISSED');
-  console.log(`ratio enrolled / bare:     ${(enrolledRatio * 100).toFixed(1)}% (target >= 60%: ${ok(enrolledRatio >= 0.6)}), p99 ${enrolled.p99} ms (target < 15 ms: ${ok(enrolled.p99 < 15)})`);
+  console.log(
+    `ratio enrolled / bare:     ${(enrolledRatio * 100).toFixed(1)}% (target >= 60%: ${ok(enrolledRatio >= 0.6)}), p99 ${enrolled.p99} ms (target < 15 ms: ${ok(enrolled.p99 < 15)})`,
+  );
   console.log(`ratio first launch / bare: ${(firstRatio * 100).toFixed(1)}% (target >= 30%: ${ok(firstRatio >= 0.3)})`);
-  console.log(`ratio enrolled / trivial page of the same app: ${((enrolled.rps / page.rps) * 100).toFixed(1)}%; first launch: ${((first.rps / page.rps) * 100).toFixed(1)}%`);
+  console.log(
+    `ratio enrolled / trivial page of the same app: ${((enrolled.rps / page.rps) * 100).toFixed(1)}%; first launch: ${((first.rps / page.rps) * 100).toFixed(1)}%`,
+  );
   const bareCpu = Math.min(bare1.cpuPerRequest ?? Infinity, bare2.cpuPerRequest ?? Infinity);
   if (enrolled.cpuPerRequest && first.cpuPerRequest && Number.isFinite(bareCpu)) {
-    console.log(`server CPU per request, bare / enrolled / first: ${bareCpu.toFixed(0)} / ${enrolled.cpuPerRequest.toFixed(0)} / ${first.cpuPerRequest.toFixed(0)} µs (CPU-bound ratios ${((bareCpu / enrolled.cpuPerRequest) * 100).toFixed(0)}% / ${((bareCpu / first.cpuPerRequest) * 100).toFixed(0)}%)`);
+    console.log(
+      `server CPU per request, bare / enrolled / first: ${bareCpu.toFixed(0)} / ${enrolled.cpuPerRequest.toFixed(0)} / ${first.cpuPerRequest.toFixed(0)} µs (CPU-bound ratios ${((bareCpu / enrolled.cpuPerRequest) * 100).toFixed(0)}% / ${((bareCpu / first.cpuPerRequest) * 100).toFixed(0)}%)`,
+    );
   }
   child.send('stop');
   await new Promise((resolve) => child.once('exit', resolve));

@@ -20,7 +20,10 @@ function titleOf(id: string): string {
 
 /** The import specifier of a core module as seen from the new plugin's folder (plugins may live outside the tree). */
 function coreImport(pluginDir: string, module: string): string {
-  const relative = path.relative(pluginDir, path.join(projectRoot, 'core', module)).split(path.sep).join('/');
+  const relative = path
+    .relative(pluginDir, path.join(projectRoot, 'core', module))
+    .split(path.sep)
+    .join('/');
   return relative.startsWith('.') ? relative : `./${relative}`;
 }
 
@@ -190,9 +193,12 @@ export async function scaffoldPlugin(id: string, pluginsDir: string = path.join(
     ]);
   }
   if (id.length > MAX_ID_LENGTH) {
-    throw new WaymarkError('PLUGIN_ID_TOO_LONG', `"${id}" is longer than ${MAX_ID_LENGTH} characters (its tables would exceed MySQL's 64-character names)`, 400, [
-      { path: 'id', code: 'PLUGIN_ID_TOO_LONG', message: `at most ${MAX_ID_LENGTH} characters` },
-    ]);
+    throw new WaymarkError(
+      'PLUGIN_ID_TOO_LONG',
+      `"${id}" is longer than ${MAX_ID_LENGTH} characters (its tables would exceed MySQL's 64-character names)`,
+      400,
+      [{ path: 'id', code: 'PLUGIN_ID_TOO_LONG', message: `at most ${MAX_ID_LENGTH} characters` }],
+    );
   }
   const dir = path.join(path.resolve(pluginsDir), id);
   await fs.promises.mkdir(path.dirname(dir), { recursive: true });

@@ -3,7 +3,11 @@ export function printTable(rows: Array<Record<string, string>>, out: (line: stri
   if (rows.length === 0) return out('(none)');
   const columns = Object.keys(rows[0]!);
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   out(line(columns.map((c) => c.toUpperCase())));
   for (const row of rows) out(line(columns.map((c) => row[c] ?? '')));
 }

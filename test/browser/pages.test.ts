@@ -88,7 +88,13 @@ describe('browser: learner and operator pages', function () {
 
       // Launch the first course and work through it: a page completes by visiting, the quiz by its grade.
       await page.goto(`/programs/${s.onboardingId}`);
-      await Promise.all([page.waitForURL(`**/courses/${s.courses.a}`), page.locator('.course-set').getByRole('link', { name: `Launch ${NAMES.courseA}` }).click()]);
+      await Promise.all([
+        page.waitForURL(`**/courses/${s.courses.a}`),
+        page
+          .locator('.course-set')
+          .getByRole('link', { name: `Launch ${NAMES.courseA}` })
+          .click(),
+      ]);
       expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal(NAMES.courseA);
       await shot(page, 'course');
       await Promise.all([page.waitForURL(`**/activities/${s.activities.welcome}`), page.getByRole('link', { name: 'Welcome' }).click()]);
@@ -101,7 +107,10 @@ describe('browser: learner and operator pages', function () {
       await shot(page, 'activity-quiz');
 
       await page.goto(`/programs/${s.onboardingId}`);
-      await Promise.all([page.waitForURL(`**/courses/${s.courses.b}`), page.locator('.course-set').getByRole('link', { name: 'Launch Customer care' }).click()]);
+      await Promise.all([
+        page.waitForURL(`**/courses/${s.courses.b}`),
+        page.locator('.course-set').getByRole('link', { name: 'Launch Customer care' }).click(),
+      ]);
       await Promise.all([page.waitForURL(`**/activities/${s.activities.handbook}`), page.getByRole('link', { name: 'Handbook' }).click()]);
 
       // Set 1 is complete, so set 2 opens and its course launches.
@@ -109,7 +118,10 @@ describe('browser: learner and operator pages', function () {
       expect(await page.locator('.course-set', { hasText: 'Foundations' }).locator('.badge').textContent()).to.equal('Complete');
       expect(await specialise.locator('.badge').textContent()).to.equal('Open');
       await shot(page, 'program-set-two-open');
-      await Promise.all([page.waitForURL(`**/courses/${s.courses.c}`), page.locator('.course-set').getByRole('link', { name: 'Launch Advanced handling' }).click()]);
+      await Promise.all([
+        page.waitForURL(`**/courses/${s.courses.c}`),
+        page.locator('.course-set').getByRole('link', { name: 'Launch Advanced handling' }).click(),
+      ]);
       expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal('Advanced handling');
 
       await page.goto('/my/record-of-learning');
@@ -163,7 +175,13 @@ describe('browser: learner and operator pages', function () {
 
       // Enabling brings it back at once, without a restart.
       await page.goto('/admin/plugins');
-      await Promise.all([page.waitForURL(/notice=plugin-enabled/), page.locator('#plugin-tool_sitestats').getByRole('button', { name: /Enable/ }).click()]);
+      await Promise.all([
+        page.waitForURL(/notice=plugin-enabled/),
+        page
+          .locator('#plugin-tool_sitestats')
+          .getByRole('button', { name: /Enable/ })
+          .click(),
+      ]);
       expect((await page.goto('/admin/sitestats'))?.status()).to.equal(200);
       await page.goto(`/admin/programs/${s.onboardingId}/edit`);
       await shot(page, 'admin-program-form');

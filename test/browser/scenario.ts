@@ -6,7 +6,6 @@
 import type { Agent } from 'supertest';
 import type { Site } from '../../core/site';
 
-
 export const PASSWORD = 'correct horse battery';
 
 export interface Scenario {
@@ -70,7 +69,12 @@ export async function seedScenario(site: Site): Promise<Scenario> {
   await assignment.addRule(complianceId, { source: 'individual', instanceId: learnerId, due: { date: '2026-01-15T12:00:00.000Z' } });
   await site.jobs.drain();
   const open = await assignment.listExceptions(complianceId, 'open');
-  if (open.length) await assignment.resolveExceptions(open.map((x) => x.id), 'assign', adminId);
+  if (open.length)
+    await assignment.resolveExceptions(
+      open.map((x) => x.id),
+      'assign',
+      adminId,
+    );
 
   return { adminId, learnerId, otherId, onboardingId, complianceId, courses: { a, b, c, d, e }, activities: { welcome, quiz, handbook, intro } };
 }
@@ -85,5 +89,9 @@ export function csrfFrom(html: string): string {
 /** Signs in through the real login form; the agent keeps the session cookie. */
 export async function signIn(agent: Agent, username: string): Promise<void> {
   const form = await agent.get('/login').set('Accept', 'text/html').expect(200);
-  await agent.post('/login').type('form').send({ username, password: PASSWORD, _csrf: csrfFrom(form.text), next: '/' }).expect(303);
+  await agent
+    .post('/login')
+    .type('form')
+    .send({ username, password: PASSWORD, _csrf: csrfFrom(form.text), next: '/' })
+    .expect(303);
 }

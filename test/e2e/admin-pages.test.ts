@@ -39,7 +39,16 @@ describe('operator pages', () => {
   const tokenFor = async (agent: Agent, url = '/my/required-learning'): Promise<string> => csrfFrom((await agent.get(url).set(html).expect(200)).text);
 
   it('refuses every operator page and form to a learner with 403, changing nothing', async () => {
-    for (const url of ['/admin', '/admin/plugins', '/admin/programs', `/admin/programs/${s.onboardingId}/edit`, `/admin/programs/${s.onboardingId}/assignments`, '/admin/exceptions', `/admin/programs/${s.onboardingId}/learners/${s.otherId}`, '/admin/theme']) {
+    for (const url of [
+      '/admin',
+      '/admin/plugins',
+      '/admin/programs',
+      `/admin/programs/${s.onboardingId}/edit`,
+      `/admin/programs/${s.onboardingId}/assignments`,
+      '/admin/exceptions',
+      `/admin/programs/${s.onboardingId}/learners/${s.otherId}`,
+      '/admin/theme',
+    ]) {
       const res = await learner.get(url).set(html);
       expect(res.status, url).to.equal(403);
     }
@@ -62,7 +71,11 @@ describe('operator pages', () => {
     await admin.post('/admin/plugins/tool_sitestats/disable').type('form').send({}).expect(403);
     expect((await site.plugins.list()).find((p) => p.id === 'tool_sitestats')?.state).to.equal('enabled');
 
-    const done = await admin.post('/admin/plugins/tool_sitestats/disable').type('form').send({ _csrf: csrfFrom(page.text) }).expect(303);
+    const done = await admin
+      .post('/admin/plugins/tool_sitestats/disable')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text) })
+      .expect(303);
     expect(done.headers.location).to.equal('/admin/plugins?notice=plugin-disabled');
     const after = await admin.get(done.headers.location!).set(html).expect(200);
     expect(after.text).to.contain('The plugin was disabled.');
@@ -70,7 +83,11 @@ describe('operator pages', () => {
     await request(app).get('/api/v1/tool_sitestats/summary').set('Authorization', `Bearer ${bearer}`).expect(404);
     await admin.get('/admin/sitestats').set(html).expect(404);
 
-    await admin.post('/admin/plugins/tool_sitestats/enable').type('form').send({ _csrf: csrfFrom(after.text) }).expect(303);
+    await admin
+      .post('/admin/plugins/tool_sitestats/enable')
+      .type('form')
+      .send({ _csrf: csrfFrom(after.text) })
+      .expect(303);
     await admin.get('/admin/sitestats').set(html).expect(200);
   });
 
@@ -84,11 +101,19 @@ describe('operator pages', () => {
 
     const form = await admin.get('/admin/plugins/enrol_program/settings').set(html).expect(200);
     expect(form.text).to.contain('When a learner is unassigned').and.to.contain('<option value="suspend" selected>');
-    const bad = await admin.post('/admin/plugins/enrol_program/settings').type('form').send({ _csrf: csrfFrom(form.text), unassignAction: 'shred' }).expect(422);
+    const bad = await admin
+      .post('/admin/plugins/enrol_program/settings')
+      .type('form')
+      .send({ _csrf: csrfFrom(form.text), unassignAction: 'shred' })
+      .expect(422);
     expect(bad.text).to.contain('When a learner is unassigned:');
     expect(await site.plugins.getSettings('enrol_program')).to.deep.equal({ unassignAction: 'suspend' });
 
-    const saved = await admin.post('/admin/plugins/enrol_program/settings').type('form').send({ _csrf: csrfFrom(form.text), unassignAction: 'unenrol' }).expect(303);
+    const saved = await admin
+      .post('/admin/plugins/enrol_program/settings')
+      .type('form')
+      .send({ _csrf: csrfFrom(form.text), unassignAction: 'unenrol' })
+      .expect(303);
     expect(saved.headers.location).to.equal('/admin/plugins?notice=plugin-settings-saved');
     try {
       expect(await site.plugins.getSettings('enrol_program')).to.deep.equal({ unassignAction: 'unenrol' });
@@ -103,20 +128,49 @@ describe('operator pages', () => {
     const blank = await admin.get('/admin/programs/new').set(html).expect(200);
     const token = csrfFrom(blank.text);
     expect(blank.text).to.contain('<legend>Course set 1</legend>').and.to.not.contain('Course set 2</legend>');
-    const first = { _csrf: token, setCount: '1', fullname: 'Induction <script>', shortname: 'induction', available: '1', set0_label: 'Basics', set0_courses: [String(s.courses.a), String(s.courses.b)], set0_rule: 'all' };
+    const first = {
+      _csrf: token,
+      setCount: '1',
+      fullname: 'Induction <script>',
+      shortname: 'induction',
+      available: '1',
+      set0_label: 'Basics',
+      set0_courses: [String(s.courses.a), String(s.courses.b)],
+      set0_rule: 'all',
+    };
 
-    const twoRows = await admin.post('/admin/programs/new').type('form').send({ ...first, action: 'add-set' }).expect(200);
+    const twoRows = await admin
+      .post('/admin/programs/new')
+      .type('form')
+      .send({ ...first, action: 'add-set' })
+      .expect(200);
     expect(twoRows.text).to.contain('<legend>Course set 2</legend>');
     expect(twoRows.text).to.contain('value="Induction &lt;script&gt;"').and.to.contain('value="Basics"');
     expect(twoRows.text).to.match(new RegExp(`<option value="${s.courses.a}" selected>`));
     expect(twoRows.text).to.contain('name="set0_operator"');
 
-    const second = { ...first, setCount: '2', set0_operator: 'or', set1_label: 'Pick two', set1_courses: [String(s.courses.c)], set1_rule: 'some', set1_minCourses: '2' };
-    const rejected = await admin.post('/admin/programs/new').type('form').send({ ...second, action: 'save' }).expect(422);
+    const second = {
+      ...first,
+      setCount: '2',
+      set0_operator: 'or',
+      set1_label: 'Pick two',
+      set1_courses: [String(s.courses.c)],
+      set1_rule: 'some',
+      set1_minCourses: '2',
+    };
+    const rejected = await admin
+      .post('/admin/programs/new')
+      .type('form')
+      .send({ ...second, action: 'save' })
+      .expect(422);
     expect(rejected.text).to.contain('There is a problem').and.to.contain('Course set 2');
     expect(await site.db.knex('programs').where({ shortname: 'induction' }).first()).to.equal(undefined);
 
-    const saved = await admin.post('/admin/programs/new').type('form').send({ ...second, set1_courses: [String(s.courses.c), String(s.courses.d)], action: 'save' }).expect(303);
+    const saved = await admin
+      .post('/admin/programs/new')
+      .type('form')
+      .send({ ...second, set1_courses: [String(s.courses.c), String(s.courses.d)], action: 'save' })
+      .expect(303);
     const id = Number(/\/admin\/programs\/(\d+)\/edit/.exec(saved.headers.location!)![1]);
     const program = await site.services.programs.get(id);
     expect(program.fullname).to.equal('Induction <script>');
@@ -128,11 +182,30 @@ describe('operator pages', () => {
     // Renaming keeps the structure (and so every learner's progress) untouched.
     const edit = await admin.get(saved.headers.location!).set(html).expect(200);
     expect(edit.text).to.contain('The program was created.');
-    const form = { _csrf: csrfFrom(edit.text), setCount: '2', fullname: 'Induction', shortname: 'induction', available: '1', set0_label: 'Basics', set0_courses: [String(s.courses.a), String(s.courses.b)], set0_rule: 'all', set0_operator: 'or', set1_label: 'Pick two', set1_courses: [String(s.courses.c), String(s.courses.d)], set1_rule: 'some', set1_minCourses: '2', action: 'save' };
+    const form = {
+      _csrf: csrfFrom(edit.text),
+      setCount: '2',
+      fullname: 'Induction',
+      shortname: 'induction',
+      available: '1',
+      set0_label: 'Basics',
+      set0_courses: [String(s.courses.a), String(s.courses.b)],
+      set0_rule: 'all',
+      set0_operator: 'or',
+      set1_label: 'Pick two',
+      set1_courses: [String(s.courses.c), String(s.courses.d)],
+      set1_rule: 'some',
+      set1_minCourses: '2',
+      action: 'save',
+    };
     await admin.post(`/admin/programs/${id}/edit`).type('form').send(form).expect(303);
     expect((await site.services.programs.get(id)).structureVersion).to.equal(program.structureVersion);
     // Removing a set changes it.
-    await admin.post(`/admin/programs/${id}/edit`).type('form').send({ ...form, set1_remove: '1' }).expect(303);
+    await admin
+      .post(`/admin/programs/${id}/edit`)
+      .type('form')
+      .send({ ...form, set1_remove: '1' })
+      .expect(303);
     const changed = await site.services.programs.get(id);
     expect(changed.courseSets).to.have.length(1);
     expect(changed.structureVersion).to.equal(program.structureVersion + 1);
@@ -146,7 +219,11 @@ describe('operator pages', () => {
     expect(page.text).to.contain('<option value="individual">');
     expect(page.text).to.match(/Lena Learner/);
     const token = csrfFrom(page.text);
-    const bad = await admin.post(`/admin/programs/${s.onboardingId}/assignments`).type('form').send({ _csrf: token, source: 'individual', instanceId: '', dueKind: 'none' }).expect(422);
+    const bad = await admin
+      .post(`/admin/programs/${s.onboardingId}/assignments`)
+      .type('form')
+      .send({ _csrf: token, source: 'individual', instanceId: '', dueKind: 'none' })
+      .expect(422);
     expect(bad.text).to.contain('There is a problem');
 
     const outsider = (await site.services.users.create({ username: 'newbie', email: 'n@example.com', fullname: 'Nina Newbie' })).id;
@@ -164,7 +241,11 @@ describe('operator pages', () => {
     expect(listed.text).to.contain(rule.description.replace(/&/g, '&amp;'));
     expect((await site.db.knex('program_user_assignments').where({ program_id: s.onboardingId, user_id: outsider }).first())?.status).to.equal('active');
 
-    await admin.post(`/admin/programs/${s.onboardingId}/assignments/${rule.id}/delete`).type('form').send({ _csrf: csrfFrom(listed.text) }).expect(303);
+    await admin
+      .post(`/admin/programs/${s.onboardingId}/assignments/${rule.id}/delete`)
+      .type('form')
+      .send({ _csrf: csrfFrom(listed.text) })
+      .expect(303);
     await site.jobs.drain();
     expect((await site.services.assignment.listRules(s.onboardingId)).some((r) => r.id === rule.id)).to.equal(false);
     expect((await site.db.knex('program_user_assignments').where({ program_id: s.onboardingId, user_id: outsider }).first())?.status).to.not.equal('active');
@@ -182,9 +263,17 @@ describe('operator pages', () => {
     const filtered = await admin.get('/admin/exceptions?type=time_allowance').set(html).expect(200);
     const id = Number(/name="exceptionIds" value="(\d+)"/.exec(filtered.text)![1]);
 
-    const noAction = await admin.post('/admin/exceptions/resolve').type('form').send({ _csrf: csrfFrom(filtered.text), exceptionIds: [String(id)], action: '', filter: 'type=time_allowance' }).expect(422);
+    const noAction = await admin
+      .post('/admin/exceptions/resolve')
+      .type('form')
+      .send({ _csrf: csrfFrom(filtered.text), exceptionIds: [String(id)], action: '', filter: 'type=time_allowance' })
+      .expect(422);
     expect(noAction.text).to.contain('Choose what to do');
-    const done = await admin.post('/admin/exceptions/resolve').type('form').send({ _csrf: csrfFrom(filtered.text), exceptionIds: [String(id)], action: 'set_realistic_due_date', filter: 'type=time_allowance' }).expect(303);
+    const done = await admin
+      .post('/admin/exceptions/resolve')
+      .type('form')
+      .send({ _csrf: csrfFrom(filtered.text), exceptionIds: [String(id)], action: 'set_realistic_due_date', filter: 'type=time_allowance' })
+      .expect(303);
     expect(done.headers.location).to.equal('/admin/exceptions?type=time_allowance&notice=exceptions-resolved');
     const row = await site.db.knex('program_user_assignments').where({ program_id: s.complianceId, user_id: late }).first();
     expect(row.status).to.equal('active');
@@ -206,10 +295,18 @@ describe('operator pages', () => {
   it('switches the theme at once, keeps the choice in the database for the next boot, and refuses unknown themes', async () => {
     const page = await admin.get('/admin/theme').set(html).expect(200);
     expect(page.text).to.contain('value="high-contrast"');
-    await admin.post('/admin/theme').type('form').send({ _csrf: csrfFrom(page.text), theme: 'nope' }).expect(422);
+    await admin
+      .post('/admin/theme')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), theme: 'nope' })
+      .expect(422);
     expect(site.themes.activeTheme()).to.equal('default');
 
-    await admin.post('/admin/theme').type('form').send({ _csrf: csrfFrom(page.text), theme: 'high-contrast' }).expect(303);
+    await admin
+      .post('/admin/theme')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), theme: 'high-contrast' })
+      .expect(303);
     expect((await site.db.knex('site_config').where({ name: 'theme' }).first()).value).to.equal('high-contrast');
     const themed = await learner.get('/my/required-learning').set(html).expect(200);
     // Overridden partials (due date, footer) and the theme stylesheet; the rest is still default.

@@ -57,7 +57,11 @@ describe('sessions and login', function () {
     expect(res.headers.location).to.equal(`/login?next=${encodeURIComponent(page)}`);
     const form = await agent.get(res.headers.location!).set(html).expect(200);
     expect(form.text).to.contain(`name="next" value="${page}"`);
-    const signedIn = await agent.post('/login').type('form').send({ username: 'lena', password: 'correct horse battery', next: page, _csrf: csrfFrom(form.text) }).expect(303);
+    const signedIn = await agent
+      .post('/login')
+      .type('form')
+      .send({ username: 'lena', password: 'correct horse battery', next: page, _csrf: csrfFrom(form.text) })
+      .expect(303);
     expect(signedIn.headers.location).to.equal(page);
     // A client that does not ask for HTML gets a plain 401 instead of a redirect.
     await request(app).get(page).expect(401);
@@ -67,7 +71,11 @@ describe('sessions and login', function () {
     for (const next of ['https://evil.example/', '//evil.example/x', '/\\evil.example', 'javascript:alert(1)']) {
       const agent = request.agent(app);
       const form = await agent.get('/login').set(html).expect(200);
-      const res = await agent.post('/login').type('form').send({ username: 'lena', password: 'correct horse battery', next, _csrf: csrfFrom(form.text) }).expect(303);
+      const res = await agent
+        .post('/login')
+        .type('form')
+        .send({ username: 'lena', password: 'correct horse battery', next, _csrf: csrfFrom(form.text) })
+        .expect(303);
       expect(res.headers.location, next).to.equal('/');
     }
   });
@@ -77,7 +85,11 @@ describe('sessions and login', function () {
     const agent = request.agent(app);
     const form = await agent.get('/login').set(html).expect(200);
     const before = sessionCookie(form)!.split(';')[0];
-    const res = await agent.post('/login').type('form').send({ username: 'lena', password: 'correct horse battery', _csrf: csrfFrom(form.text) }).expect(303);
+    const res = await agent
+      .post('/login')
+      .type('form')
+      .send({ username: 'lena', password: 'correct horse battery', _csrf: csrfFrom(form.text) })
+      .expect(303);
     const after = sessionCookie(res)!.split(';')[0];
     expect(after).to.not.equal(before);
     const first = (await site.services.users.get(learnerId)).firstLoginAt;
@@ -91,12 +103,24 @@ describe('sessions and login', function () {
   it('refuses a wrong password or an unknown user with the same message and no session', async () => {
     const agent = request.agent(app);
     const form = await agent.get('/login').set(html).expect(200);
-    const wrong = await agent.post('/login').type('form').send({ username: 'lena', password: 'nope', _csrf: csrfFrom(form.text) }).expect(401);
+    const wrong = await agent
+      .post('/login')
+      .type('form')
+      .send({ username: 'lena', password: 'nope', _csrf: csrfFrom(form.text) })
+      .expect(401);
     expect(wrong.text).to.contain('That username and password do not match an active account.');
     expect(wrong.text).to.contain('value="lena"');
-    const unknown = await agent.post('/login').type('form').send({ username: 'nobody', password: 'nope', _csrf: csrfFrom(form.text) }).expect(401);
+    const unknown = await agent
+      .post('/login')
+      .type('form')
+      .send({ username: 'nobody', password: 'nope', _csrf: csrfFrom(form.text) })
+      .expect(401);
     expect(unknown.text).to.contain('That username and password do not match an active account.');
-    await agent.get(`/courses/${courseId}/launch`).set(html).expect(302).expect('location', /^\/login/);
+    await agent
+      .get(`/courses/${courseId}/launch`)
+      .set(html)
+      .expect(302)
+      .expect('location', /^\/login/);
   });
 
   it('refuses a login post without a valid CSRF token', async () => {
@@ -106,7 +130,11 @@ describe('sessions and login', function () {
     expect(res.type).to.equal('text/html');
     expect(res.text).to.contain('This form has expired or did not come from this site');
     await agent.post('/login').type('form').send({ username: 'lena', password: 'correct horse battery', _csrf: 'forged' }).expect(403);
-    await agent.get(`/courses/${courseId}/launch`).set(html).expect(302).expect('location', /^\/login/);
+    await agent
+      .get(`/courses/${courseId}/launch`)
+      .set(html)
+      .expect(302)
+      .expect('location', /^\/login/);
   });
 
   it('signs out with POST /logout, deleting the stored session', async () => {
@@ -115,15 +143,31 @@ describe('sessions and login', function () {
     const rowsBefore = Number(((await site.db.knex('sessions').where({ user_id: learnerId }).count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n);
     const page = await agent.get('/login').set(html).expect(200);
     await agent.post('/logout').type('form').send({}).expect(403);
-    await agent.get('/').set(html).expect(200).expect((res) => expect(res.text).to.contain('Lena'));
-    await agent.post('/logout').type('form').send({ _csrf: csrfFrom(page.text) }).expect(303).expect('location', '/login');
+    await agent
+      .get('/')
+      .set(html)
+      .expect(200)
+      .expect((res) => expect(res.text).to.contain('Lena'));
+    await agent
+      .post('/logout')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text) })
+      .expect(303)
+      .expect('location', '/login');
     const rowsAfter = Number(((await site.db.knex('sessions').where({ user_id: learnerId }).count({ n: '*' })) as Array<{ n: number | string }>)[0]!.n);
     expect(rowsAfter).to.equal(rowsBefore - 1);
-    await agent.get(`/courses/${courseId}/launch`).set(html).expect(302).expect('location', /^\/login/);
+    await agent
+      .get(`/courses/${courseId}/launch`)
+      .set(html)
+      .expect(302)
+      .expect('location', /^\/login/);
   });
 
   it('shares sessions between server processes through the database', async () => {
-    const other = createSite({ config: { databaseUrl: t.database.url, pluginsDir: t.pluginsDir, sessionSecret: 'test-secret-of-sufficient-length' }, logger: silentLogger() });
+    const other = createSite({
+      config: { databaseUrl: t.database.url, pluginsDir: t.pluginsDir, sessionSecret: 'test-secret-of-sufficient-length' },
+      logger: silentLogger(),
+    });
     try {
       await other.start();
       const otherApp = createApp(other);
@@ -163,7 +207,11 @@ describe('sessions and login', function () {
     const form = await agent.get('/login').set(html).expect(200);
     const token = csrfFrom(form.text);
     for (let i = 0; i < LOGIN_ATTEMPTS; i++) {
-      await agent.post('/login').type('form').send({ username: 'target', password: `guess-${i}`, _csrf: token }).expect(401);
+      await agent
+        .post('/login')
+        .type('form')
+        .send({ username: 'target', password: `guess-${i}`, _csrf: token })
+        .expect(401);
     }
     const limited = await agent.post('/login').type('form').send({ username: 'target', password: 'correct horse battery', _csrf: token }).expect(429);
     expect(limited.text).to.contain('Too many failed sign-in attempts. Wait 15 minutes before trying again.');

@@ -36,8 +36,7 @@ describe(`waymark CLI against a running server (${testDialect})`, function () {
     throw new Error(`timed out waiting until ${what}`);
   }
 
-  const summaryStatus = async () =>
-    (await fetch(`${baseUrl}/api/v1/tool_sitestats/summary`, { headers: { authorization: `Bearer ${token}` } })).status;
+  const summaryStatus = async () => (await fetch(`${baseUrl}/api/v1/tool_sitestats/summary`, { headers: { authorization: `Bearer ${token}` } })).status;
 
   before(async () => {
     database = await createTestDatabase();
@@ -93,9 +92,19 @@ describe(`waymark CLI against a running server (${testDialect})`, function () {
     // A job that used up its attempts, as the queue leaves it (no handler needed to list or retry it).
     const db = createDatabase(database.url);
     const now = Date.now();
-    const [id] = (await db
-      .knex('jobs')
-      .insert({ name: 'core.notify', payload: '{}', state: 'dead', priority: 0, run_at: now, attempts: 5, max_attempts: 5, last_error: 'Error: SMTP 554 rejected\n    at send', created_at: now, finished_at: now, updated_at: now })) as [number];
+    const [id] = (await db.knex('jobs').insert({
+      name: 'core.notify',
+      payload: '{}',
+      state: 'dead',
+      priority: 0,
+      run_at: now,
+      attempts: 5,
+      max_attempts: 5,
+      last_error: 'Error: SMTP 554 rejected\n    at send',
+      created_at: now,
+      finished_at: now,
+      updated_at: now,
+    })) as [number];
     await db.close();
 
     const listed = JSON.parse(cli('jobs', 'list', '--state', 'dead', '--json')) as Array<{ id: number; state: string; lastError: string }>;

@@ -109,7 +109,11 @@ describe('HTTP contract (ids, query bounds, input bounds, OpenAPI completeness)'
     });
 
     it('rejects an unknown filter value instead of ignoring it', async function () {
-      const program = await request(app).post('/api/v1/programs').set(auth(admin)).send({ shortname: 'p1', fullname: 'P1', courseSets: [{ courseIds: [courseId], rule: 'all' }] }).expect(201);
+      const program = await request(app)
+        .post('/api/v1/programs')
+        .set(auth(admin))
+        .send({ shortname: 'p1', fullname: 'P1', courseSets: [{ courseIds: [courseId], rule: 'all' }] })
+        .expect(201);
       const res = await request(app).get(`/api/v1/programs/${program.body.id}/exceptions?status=bogus`).set(auth(admin));
       expectError(res, 400, 'QUERY_INVALID');
       expect(res.body.error.details[0]).to.include({ path: '/status', code: 'enum' });
@@ -133,12 +137,20 @@ describe('HTTP contract (ids, query bounds, input bounds, OpenAPI completeness)'
       const res = await request(app).post(`/api/v1/courses/${courseId}/activities`).set(auth(admin)).send({ type: 'quiz', name: 'Big', availability });
       expectError(res, 400, 'VALIDATION_FAILED');
       expect(res.body.error.details[0]).to.include({ path: '/availability' });
-      const ok = await request(app).post(`/api/v1/courses/${courseId}/activities`).set(auth(admin)).send({ type: 'quiz', name: 'Small', availability: { op: '&', c: [] } }).expect(201);
+      const ok = await request(app)
+        .post(`/api/v1/courses/${courseId}/activities`)
+        .set(auth(admin))
+        .send({ type: 'quiz', name: 'Small', availability: { op: '&', c: [] } })
+        .expect(201);
       expect(ok.body.availability).to.deep.equal({ op: '&', c: [] });
     });
 
     it('rejects a lone UTF-16 surrogate with 422 naming the field, and stores nothing', async function () {
-      const res = await request(app).post('/api/v1/courses').set(auth(admin)).set('Content-Type', 'application/json').send('{"shortname":"sur","fullname":"bad \\ud800 name"}');
+      const res = await request(app)
+        .post('/api/v1/courses')
+        .set(auth(admin))
+        .set('Content-Type', 'application/json')
+        .send('{"shortname":"sur","fullname":"bad \\ud800 name"}');
       expectError(res, 422, 'INVALID_UNICODE');
       expect(res.body.error.details[0]).to.include({ path: '/fullname' });
       expect(await site.db.knex('courses').where({ shortname: 'sur' }).first()).to.equal(undefined);
@@ -166,7 +178,9 @@ describe('HTTP contract (ids, query bounds, input bounds, OpenAPI completeness)'
         const huge = await rawGet(port, `/api/v1/courses/${courseId}?q=${'x'.repeat(80 * 1024)}`);
         expect(huge.status).to.equal(431);
         expect(huge.type).to.match(/application\/json/);
-        expect(JSON.parse(huge.body)).to.deep.equal({ error: { code: 'HEADERS_TOO_LARGE', message: huge.body && JSON.parse(huge.body).error.message, details: [] } });
+        expect(JSON.parse(huge.body)).to.deep.equal({
+          error: { code: 'HEADERS_TOO_LARGE', message: huge.body && JSON.parse(huge.body).error.message, details: [] },
+        });
         const fine = await rawGet(port, '/healthz');
         expect(fine.status).to.equal(200);
       } finally {
@@ -192,7 +206,10 @@ describe('HTTP contract (ids, query bounds, input bounds, OpenAPI completeness)'
         expect(res.body.error.message).to.contain('GET /api/v1/local_drift/:id');
         expect(res.body.error.details[0]).to.include({ path: '/internalNote', code: '#/additionalProperties' });
         // Without the check (production), the same response goes out as the handler made it.
-        const unchecked = await request(createApp(site, { validateResponses: false })).get('/api/v1/local_drift/3').set(auth(admin)).expect(200);
+        const unchecked = await request(createApp(site, { validateResponses: false }))
+          .get('/api/v1/local_drift/3')
+          .set(auth(admin))
+          .expect(200);
         expect(unchecked.body).to.deep.equal({ id: 3, internalNote: 'not documented' });
       } finally {
         site.routes.removeOwner('local_drift');
@@ -216,8 +233,14 @@ describe('HTTP contract (ids, query bounds, input bounds, OpenAPI completeness)'
         const pathNames = Object.keys(paramsSchemaOf(route).properties as object);
         const queryNames = Object.keys(querySchemaOf(route).properties as object);
         const listed = (op.parameters ?? []) as Array<{ name: string; in: string; schema: Record<string, unknown> }>;
-        expect(listed.filter((p) => p.in === 'path').map((p) => p.name), openApiPath).to.deep.equal(pathNames);
-        expect(listed.filter((p) => p.in === 'query').map((p) => p.name), openApiPath).to.deep.equal(queryNames);
+        expect(
+          listed.filter((p) => p.in === 'path').map((p) => p.name),
+          openApiPath,
+        ).to.deep.equal(pathNames);
+        expect(
+          listed.filter((p) => p.in === 'query').map((p) => p.name),
+          openApiPath,
+        ).to.deep.equal(queryNames);
         for (const p of listed) expect(Object.keys(p.schema), `${openApiPath} ${p.name}`).to.not.be.empty;
         const status = String(route.successStatus ?? 200);
         if (status !== '204') {

@@ -11,7 +11,9 @@ import { createTestSite, type TestSite } from '../utils/site';
 
 async function insertUser(site: Site, username: string, extra: Record<string, unknown> = {}): Promise<number> {
   const now = site.db.now();
-  const [id] = (await site.db.knex('users').insert({ username, email: `${username}@example.com`, fullname: username, created_at: now, updated_at: now, ...extra })) as [number];
+  const [id] = (await site.db
+    .knex('users')
+    .insert({ username, email: `${username}@example.com`, fullname: username, created_at: now, updated_at: now, ...extra })) as [number];
   return Number(id);
 }
 
@@ -93,7 +95,12 @@ describe('HTTP app', () => {
         throw new Error('secret connection string postgres://x:y@z');
       },
     });
-    core.page({ method: 'get', path: '/test/mine', access: 'user', handler: (req, res) => res.locals.render('error', { heading: `Hello ${req.user!.fullname}`, status: 200 }) });
+    core.page({
+      method: 'get',
+      path: '/test/mine',
+      access: 'user',
+      handler: (req, res) => res.locals.render('error', { heading: `Hello ${req.user!.fullname}`, status: 200 }),
+    });
     core.page({ method: 'get', path: '/test/page-boom', access: 'public', handler: () => Promise.reject(new Error('page exploded at /srv/secret')) });
   });
   after(async () => {
@@ -152,7 +159,9 @@ describe('HTTP app', () => {
     expect(none.headers['www-authenticate']).to.equal('Bearer');
     expect((await request(app).get('/api/v1/widgets/1').set('Authorization', 'Bearer wm_nope').expect(401)).body.error.code).to.equal('UNAUTHENTICATED');
     expect((await request(app).get('/api/v1/widgets/1').set('Authorization', `Basic ${userToken}`).expect(401)).body.error.code).to.equal('UNAUTHENTICATED');
-    expect((await request(app).get('/api/v1/widgets/1').set('Authorization', `Bearer ${suspendedToken}`).expect(401)).body.error.code).to.equal('UNAUTHENTICATED');
+    expect((await request(app).get('/api/v1/widgets/1').set('Authorization', `Bearer ${suspendedToken}`).expect(401)).body.error.code).to.equal(
+      'UNAUTHENTICATED',
+    );
 
     const forbidden = await request(app).get('/api/v1/plugins').set('Authorization', `Bearer ${userToken}`).expect(403);
     expect(forbidden.body.error.code).to.equal('FORBIDDEN');

@@ -9,7 +9,9 @@ import { createTestSite, type TestSite } from '../utils/site';
 
 async function insertUser(site: Site, username: string, extra: Record<string, unknown> = {}): Promise<number> {
   const now = site.db.now();
-  const [id] = (await site.db.knex('users').insert({ username, email: `${username}@example.com`, fullname: username, created_at: now, updated_at: now, ...extra })) as [number];
+  const [id] = (await site.db
+    .knex('users')
+    .insert({ username, email: `${username}@example.com`, fullname: username, created_at: now, updated_at: now, ...extra })) as [number];
   return Number(id);
 }
 

@@ -59,7 +59,12 @@ export async function createProgram(
 }
 
 /** Writes an effective assignment directly (the assignment engine has its own suites). */
-export async function assign(site: Site, programId: number, userId: number, status: 'active' | 'future' | 'exception' | 'unassigned' = 'active'): Promise<void> {
+export async function assign(
+  site: Site,
+  programId: number,
+  userId: number,
+  status: 'active' | 'future' | 'exception' | 'unassigned' = 'active',
+): Promise<void> {
   const now = site.db.now();
   await site.db
     .knex('program_user_assignments')
@@ -69,7 +74,10 @@ export async function assign(site: Site, programId: number, userId: number, stat
 }
 
 export async function enrolments(site: Site, userId: number, courseId: number): Promise<Array<{ method: string; status: string }>> {
-  return (await site.db.knex('enrolments').where({ user_id: userId, course_id: courseId }).select('method', 'status')) as Array<{ method: string; status: string }>;
+  return (await site.db.knex('enrolments').where({ user_id: userId, course_id: courseId }).select('method', 'status')) as Array<{
+    method: string;
+    status: string;
+  }>;
 }
 
 /** The hidden CSRF token of a form in an HTML page. */
@@ -85,7 +93,11 @@ export function csrfFrom(html: string): string {
  */
 export async function login(agent: Agent, username: string, password = 'correct horse battery'): Promise<string> {
   const form = await agent.get('/login').set('Accept', 'text/html').expect(200);
-  const res = await agent.post('/login').type('form').send({ username, password, _csrf: csrfFrom(form.text), next: '/' }).expect(303);
+  const res = await agent
+    .post('/login')
+    .type('form')
+    .send({ username, password, _csrf: csrfFrom(form.text), next: '/' })
+    .expect(303);
   const cookies = ([] as string[]).concat((res.headers['set-cookie'] as unknown as string[] | undefined) ?? []);
   const cookie = cookies.find((c) => c.startsWith(`${SESSION_COOKIE}=`));
   if (!cookie) throw new Error('login set no session cookie');

@@ -31,10 +31,15 @@ describe('course launch (pages)', function () {
     courseB = await createCourse(site, 'B', 'Course B');
     courseC = await createCourse(site, 'C', 'Course C');
     activityC = (await site.services.courses.addActivity(courseC, { type: 'page', name: 'Welcome to C' })).id;
-    programId = await createProgram(site, 'onboarding', [
-      { label: 'Basics', courseIds: [courseA, courseB], rule: 'all', operator: 'then' },
-      { label: 'Practice', courseIds: [courseC], rule: 'any' },
-    ], { fullname: 'Onboarding' });
+    programId = await createProgram(
+      site,
+      'onboarding',
+      [
+        { label: 'Basics', courseIds: [courseA, courseB], rule: 'all', operator: 'then' },
+        { label: 'Practice', courseIds: [courseC], rule: 'any' },
+      ],
+      { fullname: 'Onboarding' },
+    );
     await assign(site, programId, learner);
     agent = request.agent(app);
     await login(agent, 'lena');
@@ -96,7 +101,11 @@ describe('course launch (pages)', function () {
     const locked = await request(app).get(`/api/v1/courses/${courseC}/launch-check/${viewer}`).set('Authorization', `Bearer ${adminToken}`).expect(200);
     expect(locked.body.outcome.allowed).to.equal(false);
     expect(locked.body.outcome.reasons).to.deep.equal(['Complete "Basics" (Course A, Course B) first']);
-    const page = await request(app).get(`/admin/launch-check?userId=${viewer}&courseId=${courseC}`).set('Authorization', `Bearer ${adminToken}`).set(html).expect(200);
+    const page = await request(app)
+      .get(`/admin/launch-check?userId=${viewer}&courseId=${courseC}`)
+      .set('Authorization', `Bearer ${adminToken}`)
+      .set(html)
+      .expect(200);
     expect(page.text).to.contain('Refused').and.contain('enrol_program').and.contain('ENROL_PROGRAM_SET_LOCKED');
     expect(await enrolments(site, viewer, courseA), 'explain never enrols').to.deep.equal([]);
     await request(app).get(`/api/v1/courses/${courseA}/launch-check/999999`).set('Authorization', `Bearer ${adminToken}`).expect(404);
@@ -105,7 +114,9 @@ describe('course launch (pages)', function () {
   it('refuses an enrolled learner when a guard ranked above the enrolment check denies, and lets them in again after', async () => {
     await agent.get(`/courses/${courseA}/launch`).set(html).expect(302);
     expect(await enrolments(site, learner, courseA)).to.deep.equal([{ method: 'program', status: 'active' }]);
-    const remove = site.hooks.add('test_maintenance', 'onCourseLaunch', () => deny('Courses are closed for maintenance until 6 pm.', 'MAINTENANCE'), { priority: 5000 });
+    const remove = site.hooks.add('test_maintenance', 'onCourseLaunch', () => deny('Courses are closed for maintenance until 6 pm.', 'MAINTENANCE'), {
+      priority: 5000,
+    });
     try {
       const res = await agent.get(`/courses/${courseA}/launch`).set(html).expect(403);
       expect(res.text).to.contain('Courses are closed for maintenance until 6 pm.');

@@ -68,7 +68,11 @@ describe('learner pages', () => {
     expect(course.text).to.contain('Foundations');
     await lena.get(`/activities/${s.activities.intro}`).set(html).expect(403);
     const page = await lena.get(`/activities/${s.activities.quiz}`).set(html).expect(200);
-    await lena.post(`/activities/${s.activities.intro}/grade`).type('form').send({ _csrf: csrfFrom(page.text), grade: '1' }).expect(403);
+    await lena
+      .post(`/activities/${s.activities.intro}/grade`)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), grade: '1' })
+      .expect(403);
     expect(await site.db.knex('activity_completions').where({ user_id: s.learnerId, activity_id: s.activities.intro }).first()).to.equal(undefined);
   });
 
@@ -83,11 +87,19 @@ describe('learner pages', () => {
     const quiz = await lena.get(`/activities/${s.activities.quiz}`).set(html).expect(200);
     expect(quiz.text).to.contain('<label for="grade">Your score (0 to 10)</label>');
     await lena.post(`/activities/${s.activities.quiz}/grade`).type('form').send({ grade: '8' }).expect(403);
-    const tooHigh = await lena.post(`/activities/${s.activities.quiz}/grade`).type('form').send({ _csrf: csrfFrom(quiz.text), grade: '11' }).expect(422);
+    const tooHigh = await lena
+      .post(`/activities/${s.activities.quiz}/grade`)
+      .type('form')
+      .send({ _csrf: csrfFrom(quiz.text), grade: '11' })
+      .expect(422);
     expect(tooHigh.text).to.contain('grade must be between 0 and 10').and.to.contain('aria-invalid="true"');
     expect(await site.db.knex('grades').where({ user_id: s.learnerId }).first()).to.equal(undefined);
 
-    const saved = await lena.post(`/activities/${s.activities.quiz}/grade`).type('form').send({ _csrf: csrfFrom(quiz.text), grade: '8' }).expect(303);
+    const saved = await lena
+      .post(`/activities/${s.activities.quiz}/grade`)
+      .type('form')
+      .send({ _csrf: csrfFrom(quiz.text), grade: '8' })
+      .expect(303);
     expect(saved.headers.location).to.equal(`/activities/${s.activities.quiz}?notice=grade-saved`);
     const after = await lena.get(saved.headers.location!).set(html).expect(200);
     expect(after.text).to.contain('Your grade: <strong>8 / 10</strong>').and.to.contain('Your grade was recorded.');
@@ -109,7 +121,9 @@ describe('learner pages', () => {
     const token = await createApiToken(site.db, s.learnerId);
     const adminToken = await createApiToken(site.db, s.adminId);
     const rl = await request(app).get(`/api/v1/users/${s.learnerId}/required-learning`).set('Authorization', `Bearer ${token}`).expect(200);
-    const compliance = (rl.body.programs as Array<{ fullname: string; overdue: boolean; dueAt: string; nextCourse: { id: number } | null }>).find((p) => p.fullname === 'Compliance')!;
+    const compliance = (rl.body.programs as Array<{ fullname: string; overdue: boolean; dueAt: string; nextCourse: { id: number } | null }>).find(
+      (p) => p.fullname === 'Compliance',
+    )!;
     expect(compliance).to.include({ overdue: true, dueAt: '2026-01-15T12:00:00.000Z' });
     expect(compliance.nextCourse).to.deep.equal({ id: s.courses.e, fullname: 'Data protection' });
     const onboarding = (rl.body.programs as Array<{ id: number; progress: number }>).find((p) => p.id === s.onboardingId)!;

@@ -25,7 +25,11 @@ describe('people REST API', function () {
     const learner = await site.services.users.create({ username: 'learner', email: 'learner@example.com', fullname: 'Learner' });
     learnerId = learner.id;
     learnerToken = await createApiToken(site.db, learner.id);
-    await request(app).post('/api/v1/profile-fields').set(auth(admin)).send({ shortname: 'site', name: 'Site', type: 'menu', options: ['paris', 'lyon'] }).expect(201);
+    await request(app)
+      .post('/api/v1/profile-fields')
+      .set(auth(admin))
+      .send({ shortname: 'site', name: 'Site', type: 'menu', options: ['paris', 'lyon'] })
+      .expect(201);
     await request(app).post('/api/v1/profile-fields').set(auth(admin)).send({ shortname: 'hired', name: 'Hired', type: 'date' }).expect(201);
   });
 
@@ -36,7 +40,16 @@ describe('people REST API', function () {
   it('documents the people endpoints in the OpenAPI document', async function () {
     const res = await request(app).get('/api/v1/openapi.json').expect(200);
     const paths = Object.keys(res.body.paths as Record<string, unknown>);
-    for (const p of ['/users', '/users/{id}', '/organisations', '/positions/{id}', '/users/{id}/job-assignments', '/job-assignments/{id}', '/audiences', '/audiences/{id}/members/{userId}']) {
+    for (const p of [
+      '/users',
+      '/users/{id}',
+      '/organisations',
+      '/positions/{id}',
+      '/users/{id}/job-assignments',
+      '/job-assignments/{id}',
+      '/audiences',
+      '/audiences/{id}/members/{userId}',
+    ]) {
       expect(paths, p).to.include(p);
     }
   });
@@ -45,7 +58,15 @@ describe('people REST API', function () {
     const res = await request(app)
       .post('/api/v1/users')
       .set(auth(admin))
-      .send({ username: 'amelie', email: 'amelie@example.com', fullname: 'Amélie', password: 'correct horse', lang: 'fr', timezone: 'Europe/Paris', profile: { site: 'paris', hired: '2024-03-01' } })
+      .send({
+        username: 'amelie',
+        email: 'amelie@example.com',
+        fullname: 'Amélie',
+        password: 'correct horse',
+        lang: 'fr',
+        timezone: 'Europe/Paris',
+        profile: { site: 'paris', hired: '2024-03-01' },
+      })
       .expect(201);
     expect(res.body).to.include({ username: 'amelie', fullname: 'Amélie', lang: 'fr', timezone: 'Europe/Paris', suspended: false, firstLoginAt: null });
     expect(res.body.profile).to.deep.equal({ site: 'paris', hired: '2024-03-01T00:00:00.000Z' });
@@ -58,7 +79,11 @@ describe('people REST API', function () {
   });
 
   it('rejects a taken username, an unknown profile field and malformed bodies, writing nothing', async function () {
-    const taken = await request(app).post('/api/v1/users').set(auth(admin)).send({ username: 'learner', email: 'l2@example.com', fullname: 'Again' }).expect(409);
+    const taken = await request(app)
+      .post('/api/v1/users')
+      .set(auth(admin))
+      .send({ username: 'learner', email: 'l2@example.com', fullname: 'Again' })
+      .expect(409);
     expect(taken.body.error.code).to.equal('USERNAME_TAKEN');
     const unknown = await request(app)
       .post('/api/v1/users')
@@ -68,7 +93,11 @@ describe('people REST API', function () {
     expect(unknown.body.error.code).to.equal('USER_PROFILE_FIELD_UNKNOWN');
     expect(unknown.body.error.details[0].path).to.equal('profile/shoe');
     expect(await site.services.users.findByUsername('ghost')).to.equal(null);
-    const extra = await request(app).post('/api/v1/users').set(auth(admin)).send({ username: 'x', email: 'x@example.com', fullname: 'X', isAdmin: true }).expect(400);
+    const extra = await request(app)
+      .post('/api/v1/users')
+      .set(auth(admin))
+      .send({ username: 'x', email: 'x@example.com', fullname: 'X', isAdmin: true })
+      .expect(400);
     expect(extra.body.error.code).to.equal('VALIDATION_FAILED');
   });
 
@@ -81,10 +110,18 @@ describe('people REST API', function () {
   });
 
   it('patches profile, lang and suspended', async function () {
-    const res = await request(app).patch(`/api/v1/users/${learnerId}`).set(auth(admin)).send({ lang: 'fr', profile: { site: 'lyon' }, suspended: false }).expect(200);
+    const res = await request(app)
+      .patch(`/api/v1/users/${learnerId}`)
+      .set(auth(admin))
+      .send({ lang: 'fr', profile: { site: 'lyon' }, suspended: false })
+      .expect(200);
     expect(res.body).to.include({ lang: 'fr' });
     expect(res.body.profile).to.deep.equal({ site: 'lyon' });
-    const bad = await request(app).patch(`/api/v1/users/${learnerId}`).set(auth(admin)).send({ profile: { site: 'rome' }, lang: 'de' }).expect(422);
+    const bad = await request(app)
+      .patch(`/api/v1/users/${learnerId}`)
+      .set(auth(admin))
+      .send({ profile: { site: 'rome' }, lang: 'de' })
+      .expect(422);
     expect(bad.body.error.code).to.equal('USER_PROFILE_VALUE_INVALID');
     expect((await site.services.users.get(learnerId)).lang).to.equal('fr');
   });
@@ -110,7 +147,13 @@ describe('people REST API', function () {
       .set(auth(admin))
       .send({ positionId: position.body.id, managerJobAssignmentId: bossJob.body.id, startDate: '2025-01-06' })
       .expect(201);
-    expect(job.body).to.include({ userId: learnerId, positionId: position.body.id, managerJobAssignmentId: bossJob.body.id, managerUserId: boss.id, startDate: '2025-01-06T00:00:00.000Z' });
+    expect(job.body).to.include({
+      userId: learnerId,
+      positionId: position.body.id,
+      managerJobAssignmentId: bossJob.body.id,
+      managerUserId: boss.id,
+      startDate: '2025-01-06T00:00:00.000Z',
+    });
     expect(Date.parse(job.body.positionAssignedDate)).to.be.closeTo(Date.now(), 60_000);
 
     const unknown = await request(app).post(`/api/v1/users/${learnerId}/job-assignments`).set(auth(admin)).send({ positionId: 999999 }).expect(422);
@@ -119,7 +162,11 @@ describe('people REST API', function () {
     const badDate = await request(app).post(`/api/v1/users/${learnerId}/job-assignments`).set(auth(admin)).send({ startDate: 'someday' }).expect(422);
     expect(badDate.body.error.code).to.equal('DATE_INVALID');
 
-    const cycle = await request(app).patch(`/api/v1/job-assignments/${bossJob.body.id}`).set(auth(admin)).send({ managerJobAssignmentId: job.body.id }).expect(422);
+    const cycle = await request(app)
+      .patch(`/api/v1/job-assignments/${bossJob.body.id}`)
+      .set(auth(admin))
+      .send({ managerJobAssignmentId: job.body.id })
+      .expect(422);
     expect(cycle.body.error.code).to.equal('MANAGER_CYCLE');
 
     const list = await request(app).get(`/api/v1/users/${learnerId}/job-assignments`).set(auth(learnerToken)).expect(200);
@@ -145,7 +192,13 @@ describe('people REST API', function () {
     const dynamic = await request(app)
       .post('/api/v1/audiences')
       .set(auth(admin))
-      .send({ name: 'Lyon in ABC', rules: [{ type: 'profile_field', field: 'site', value: 'lyon' }, { type: 'audience', audienceId: audience.body.id }] })
+      .send({
+        name: 'Lyon in ABC',
+        rules: [
+          { type: 'profile_field', field: 'site', value: 'lyon' },
+          { type: 'audience', audienceId: audience.body.id },
+        ],
+      })
       .expect(201);
     expect(dynamic.body.type).to.equal('dynamic');
     const dynMembers = await request(app).get(`/api/v1/audiences/${dynamic.body.id}/members`).set(auth(admin)).expect(200);
@@ -159,7 +212,11 @@ describe('people REST API', function () {
     const emptied = await request(app).get(`/api/v1/audiences/${dynamic.body.id}/members`).set(auth(admin)).expect(200);
     expect(emptied.body.total).to.equal(0);
 
-    const badRule = await request(app).post('/api/v1/audiences').set(auth(admin)).send({ name: 'Bad', rules: [{ type: 'organisation', organisationId: 999999 }] }).expect(422);
+    const badRule = await request(app)
+      .post('/api/v1/audiences')
+      .set(auth(admin))
+      .send({ name: 'Bad', rules: [{ type: 'organisation', organisationId: 999999 }] })
+      .expect(422);
     expect(badRule.body.error.code).to.equal('ORGANISATION_NOT_FOUND');
   });
 });

@@ -33,10 +33,15 @@ describe('security: what a learner cannot do', function () {
     aliceToken = await createApiToken(site.db, alice);
     first = await createCourse(site, 'FIRST', 'First Course');
     locked = await createCourse(site, 'EVIL', EVIL_COURSE);
-    programId = await createProgram(site, 'evil', [
-      { label: 'Start', courseIds: [first], rule: 'all', operator: 'then' },
-      { label: 'Next', courseIds: [locked], rule: 'all' },
-    ], { fullname: EVIL_PROGRAM });
+    programId = await createProgram(
+      site,
+      'evil',
+      [
+        { label: 'Start', courseIds: [first], rule: 'all', operator: 'then' },
+        { label: 'Next', courseIds: [locked], rule: 'all' },
+      ],
+      { fullname: EVIL_PROGRAM },
+    );
     await assign(site, programId, alice);
     await assign(site, programId, bob);
     // Bob has done the first set; Alice has not.
@@ -102,7 +107,11 @@ describe('security: what a learner cannot do', function () {
     expect(noToken.text).to.contain('This form has expired or did not come from this site');
     // A token from someone else's session is no good either.
     const aliceForm = await agent.get('/login').set(html).expect(200);
-    await rootAgent.post('/admin/plugins/enrol_program/disable').type('form').send({ _csrf: csrfFrom(aliceForm.text) }).expect(403);
+    await rootAgent
+      .post('/admin/plugins/enrol_program/disable')
+      .type('form')
+      .send({ _csrf: csrfFrom(aliceForm.text) })
+      .expect(403);
     expect((await site.plugins.list()).find((p) => p.id === 'enrol_program')?.enabled).to.equal(true);
     await agent.post('/logout').type('form').send({}).expect(403);
     await agent.get(`/courses/${first}/launch`).set(html).expect(302).expect('location', `/courses/${first}`);
@@ -118,10 +127,15 @@ describe('security: what a learner cannot do', function () {
     expect(check.text).to.not.contain('<script>alert').and.not.contain('<img src=x');
     expect(check.text).to.contain('&lt;script&gt;');
     const carol = await createUser(site, 'carol');
-    const other = await createProgram(site, 'evil2', [
-      { label: 'Gate', courseIds: [first], rule: 'all', operator: 'then' },
-      { label: 'After', courseIds: [locked], rule: 'all' },
-    ], { fullname: '<b>Second</b>' });
+    const other = await createProgram(
+      site,
+      'evil2',
+      [
+        { label: 'Gate', courseIds: [first], rule: 'all', operator: 'then' },
+        { label: 'After', courseIds: [locked], rule: 'all' },
+      ],
+      { fullname: '<b>Second</b>' },
+    );
     await assign(site, programId, carol);
     await assign(site, other, carol);
     const carolAgent = request.agent(app);

@@ -91,7 +91,12 @@ describe(`waymark serve --workers 2 without SESSION_SECRET (${testDialect})`, fu
     cli('migrate');
     cli('user', 'create', 'lena', '--password', 'Correct-horse-1');
     cli('user', 'create', 'operator', '--password', 'Correct-horse-2', '--admin');
-    server = spawn(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'serve', '--workers', '2', '--no-jobs', '--no-cron'], { cwd: root, env, stdio: 'ignore', detached: true });
+    server = spawn(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'serve', '--workers', '2', '--no-jobs', '--no-cron'], {
+      cwd: root,
+      env,
+      stdio: 'ignore',
+      detached: true,
+    });
     const deadline = Date.now() + 60_000;
     let healthy = 0;
     // Both web processes are up once several fresh connections in a row answer.
@@ -116,13 +121,19 @@ describe(`waymark serve --workers 2 without SESSION_SECRET (${testDialect})`, fu
     const cookie = await signIn('lena', 'Correct-horse-1');
     const statuses: number[] = [];
     for (let i = 0; i < 200; i++) statuses.push((await send(base, 'GET', '/my/required-learning', { cookie })).status);
-    expect(statuses.filter((s) => s !== 200), 'requests that did not answer 200').to.deep.equal([]);
+    expect(
+      statuses.filter((s) => s !== 200),
+      'requests that did not answer 200',
+    ).to.deep.equal([]);
   });
 
   it('accepts a login form fetched in one request when it is posted in another, every time', async () => {
     for (let i = 0; i < 6; i++) {
       const form = await send(base, 'GET', '/login');
-      const posted = await send(base, 'POST', '/login', { cookie: sessionCookie(form), form: { username: 'lena', password: 'Correct-horse-1', _csrf: csrfOf(form.body), next: '/' } });
+      const posted = await send(base, 'POST', '/login', {
+        cookie: sessionCookie(form),
+        form: { username: 'lena', password: 'Correct-horse-1', _csrf: csrfOf(form.body), next: '/' },
+      });
       expect(posted.status, `attempt ${i + 1}: ${posted.body.slice(0, 200)}`).to.equal(303);
     }
   });

@@ -54,10 +54,17 @@ describe(`state shared by every process (${testDialect})`, function () {
     });
 
     it('accepts a login form fetched from one process when it is posted to the other (CSRF token in the shared session)', async () => {
-      for (const [from, to] of [[appA, appB], [appB, appA]] as const) {
+      for (const [from, to] of [
+        [appA, appB],
+        [appB, appA],
+      ] as const) {
         const form = await request(from).get('/login').set(html).expect(200);
         const cookie = String(([] as string[]).concat(form.headers['set-cookie'] as unknown as string[])[0]).split(';')[0]!;
-        const res = await request(to).post('/login').type('form').set('Cookie', cookie).send({ username: 'lena', password: 'correct horse battery', _csrf: csrfFrom(form.text), next: '/' });
+        const res = await request(to)
+          .post('/login')
+          .type('form')
+          .set('Cookie', cookie)
+          .send({ username: 'lena', password: 'correct horse battery', _csrf: csrfFrom(form.text), next: '/' });
         expect(res.status, 'the post is accepted, not "This form has expired"').to.equal(303);
       }
     });
@@ -70,7 +77,10 @@ describe(`state shared by every process (${testDialect})`, function () {
     });
 
     it('is SESSION_SECRET when that is set: a cookie signed with the stored secret means nobody', async () => {
-      const configured = createSite({ config: { databaseUrl: t.database.url, pluginsDir: t.pluginsDir, sessionSecret: 'operator-chosen-secret-0123456789' }, logger: silentLogger() });
+      const configured = createSite({
+        config: { databaseUrl: t.database.url, pluginsDir: t.pluginsDir, sessionSecret: 'operator-chosen-secret-0123456789' },
+        logger: silentLogger(),
+      });
       try {
         await configured.start();
         const cookie = await login(request.agent(appA), 'lena');
@@ -89,8 +99,21 @@ describe(`state shared by every process (${testDialect})`, function () {
       const cookie = String(([] as string[]).concat(form.headers['set-cookie'] as unknown as string[])[0]).split(';')[0]!;
       return { cookie, csrf: csrfFrom(form.text) };
     }
-    function attempt(app: express.Express, ip: string, form: { cookie: string; csrf: string }, username: string, password = 'wrong password', accept = 'text/html') {
-      return request(app).post('/login').type('form').set('Accept', accept).set('X-Forwarded-For', ip).set('Cookie', form.cookie).send({ username, password, _csrf: form.csrf, next: '/' });
+    function attempt(
+      app: express.Express,
+      ip: string,
+      form: { cookie: string; csrf: string },
+      username: string,
+      password = 'wrong password',
+      accept = 'text/html',
+    ) {
+      return request(app)
+        .post('/login')
+        .type('form')
+        .set('Accept', accept)
+        .set('X-Forwarded-For', ip)
+        .set('Cookie', form.cookie)
+        .send({ username, password, _csrf: form.csrf, next: '/' });
     }
 
     it(`counts failed sign-ins on every process together: ${LOGIN_ATTEMPTS} per account and address, then 429`, async () => {
@@ -107,7 +130,9 @@ describe(`state shared by every process (${testDialect})`, function () {
       expect(blocked.text).to.contain('Too many failed sign-in attempts. Wait 15 minutes before trying again.');
       const json = await attempt(appB, ip, formB, 'rita', 'correct horse battery', 'application/json');
       expect(json.status).to.equal(429);
-      expect(json.body).to.deep.equal({ error: { code: LOGIN_RATE_LIMITED, message: 'Too many failed sign-in attempts. Wait 15 minutes before trying again.', details: [] } });
+      expect(json.body).to.deep.equal({
+        error: { code: LOGIN_RATE_LIMITED, message: 'Too many failed sign-in attempts. Wait 15 minutes before trying again.', details: [] },
+      });
       // Nobody elsewhere is locked out of the account.
       expect((await attempt(appB, '203.0.113.11', await formOn(appB, '203.0.113.11'), 'rita', 'correct horse battery')).status).to.equal(303);
     });
@@ -143,20 +168,39 @@ describe(`state shared by every process (${testDialect})`, function () {
       const learner = await createUser(t.site, 'fay', { fullname: 'Fay Fast' });
       const open = await createCourse(t.site, 'FP1', 'Fast One');
       const locked = await createCourse(t.site, 'FP2', 'Fast Two');
-      await assign(t.site, await createProgram(t.site, 'fast', [{ label: 'First', courseIds: [open], rule: 'all', operator: 'then' }, { label: 'Second', courseIds: [locked], rule: 'all' }]), learner);
+      await assign(
+        t.site,
+        await createProgram(t.site, 'fast', [
+          { label: 'First', courseIds: [open], rule: 'all', operator: 'then' },
+          { label: 'Second', courseIds: [locked], rule: 'all' },
+        ]),
+        learner,
+      );
       const agent = request.agent(appA);
       await login(agent, 'fay');
       const page = await agent.get('/').set(html).expect(200);
       await agent.get(`/courses/${open}/launch`).set(html).expect(302); // first launch enrols (full route)
       const fast = await agent.get(`/courses/${open}/launch`).set(html).expect(302).expect('location', `/courses/${open}`);
       const refused = await agent.get(`/courses/${locked}/launch`).set(html).expect(403);
-      for (const header of ['content-security-policy', 'strict-transport-security', 'x-content-type-options', 'x-frame-options', 'referrer-policy', 'cross-origin-opener-policy']) {
+      for (const header of [
+        'content-security-policy',
+        'strict-transport-security',
+        'x-content-type-options',
+        'x-frame-options',
+        'referrer-policy',
+        'cross-origin-opener-policy',
+      ]) {
         expect(fast.headers[header], `${header} on the redirect`).to.equal(page.headers[header]);
         expect(refused.headers[header], `${header} on the refusal`).to.equal(page.headers[header]);
       }
       // A tampered signature is not a session: the learner is sent to sign in.
       const cookie = (await login(request.agent(appA), 'fay')).replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
-      await request(appA).get(`/courses/${open}/launch`).set(html).set('Cookie', cookie).expect(302).expect('location', /^\/login/);
+      await request(appA)
+        .get(`/courses/${open}/launch`)
+        .set(html)
+        .set('Cookie', cookie)
+        .expect(302)
+        .expect('location', /^\/login/);
     });
   });
 });

@@ -121,7 +121,10 @@ describe('themes', () => {
       expect(errors, broken).to.have.length(1);
       expect(errors[0]!.theme).to.equal(broken);
       engine.render('home', {});
-      expect(lines.filter((l) => l.level === 'error'), 'reported once, not per page').to.have.length(1);
+      expect(
+        lines.filter((l) => l.level === 'error'),
+        'reported once, not per page',
+      ).to.have.length(1);
     }
   });
 
@@ -158,7 +161,9 @@ describe('themes', () => {
 
   it('formats dates in the viewer’s time zone', async () => {
     const now = Date.now();
-    const [userId] = (await site.db.knex('users').insert({ username: 'tokyo', email: 't@example.com', fullname: 'Tokyo', timezone: 'Asia/Tokyo', created_at: now, updated_at: now })) as [number];
+    const [userId] = (await site.db
+      .knex('users')
+      .insert({ username: 'tokyo', email: 't@example.com', fullname: 'Tokyo', timezone: 'Asia/Tokyo', created_at: now, updated_at: now })) as [number];
     const token = await createApiToken(site.db, Number(userId));
     site.themes.registrarFor('local_dates').partial('when', '<time>{{formatDate at format="yyyy-MM-dd HH:mm ZZZZ"}}</time>');
     site.routes.registrarFor('local_dates').page({

@@ -27,16 +27,21 @@ describe('assignment source plugins', function () {
     return found.value;
   };
 
-  const names = (userIds: number[]): string[] =>
-    userIds.map((id) => Object.values(users).find((u) => u.id === id)?.username ?? `#${id}`).sort();
+  const names = (userIds: number[]): string[] => userIds.map((id) => Object.values(users).find((u) => u.id === id)?.username ?? `#${id}`).sort();
 
   /** The member set, read both on its own and as a subquery inside another query (as the core uses it). */
   async function members(type: string, instance: RuleInstance): Promise<string[]> {
     const rows = (await source(type).members(instance, ctx)) as Array<{ user_id: number | string }>;
-    expect(rows.every((r) => Object.keys(r).length === 1 && 'user_id' in r), 'one column named user_id').to.equal(true);
+    expect(
+      rows.every((r) => Object.keys(r).length === 1 && 'user_id' in r),
+      'one column named user_id',
+    ).to.equal(true);
     // A source may list a user once per matching row (the core de-duplicates, see AssignmentSource.members).
     const direct = [...new Set(names(rows.map((r) => Number(r.user_id))))];
-    const nested = (await site.db.knex('users').whereIn('id', source(type).members(instance, ctx) as Knex.QueryBuilder).select('id')) as Array<{ id: number }>;
+    const nested = (await site.db
+      .knex('users')
+      .whereIn('id', source(type).members(instance, ctx) as Knex.QueryBuilder)
+      .select('id')) as Array<{ id: number }>;
     expect(names(nested.map((r) => Number(r.id)))).to.deep.equal(direct);
     return direct;
   }
@@ -78,7 +83,9 @@ describe('assignment source plugins', function () {
     ctx = { db: site.db.knex };
     const s = site.services;
 
-    ids.department = (await s.profileFields.create({ shortname: 'department', name: 'Department', type: 'menu', options: ['Sales', 'Support', 'Engineering'] })).id;
+    ids.department = (
+      await s.profileFields.create({ shortname: 'department', name: 'Department', type: 'menu', options: ['Sales', 'Support', 'Engineering'] })
+    ).id;
     ids.nickname = (await s.profileFields.create({ shortname: 'nickname', name: 'Nickname', type: 'text' })).id;
     ids.birthday = (await s.profileFields.create({ shortname: 'birthday', name: 'Birthday', type: 'date' })).id;
 
@@ -118,7 +125,10 @@ describe('assignment source plugins', function () {
   });
 
   it('registers all six sources through the plugin manager', () => {
-    const registered = site.extensions.list('assignmentSources').map((c) => `${c.key}:${c.plugin}`).sort();
+    const registered = site.extensions
+      .list('assignmentSources')
+      .map((c) => `${c.key}:${c.plugin}`)
+      .sort();
     expect(registered).to.include.members([
       'audience:assign_audience',
       'individual:assign_individual',
@@ -170,7 +180,7 @@ describe('assignment source plugins', function () {
       expect(await members('organisation', { instanceId: ids.support, includeChildren: true })).to.deep.equal(['bob']);
     });
 
-    it("manager: the direct team, or everyone below through a chain two deep", async () => {
+    it('manager: the direct team, or everyone below through a chain two deep', async () => {
       expect(await members('manager', { instanceId: ids.jJane })).to.deep.equal(['carol', 'mark']);
       expect(await members('manager', { instanceId: ids.jJane, includeChildren: true })).to.deep.equal(['alice', 'bob', 'carol', 'mark']);
       expect(await members('manager', { instanceId: ids.jMark, includeChildren: true })).to.deep.equal(['alice', 'bob']);
@@ -231,7 +241,10 @@ describe('assignment source plugins', function () {
       ];
       for (const [type, code, instance] of missing) {
         const details = await source(type).validate!(instance, ctx);
-        expect(details.map((d) => [d.path, d.code]), type).to.deep.equal([['instanceId', code]]);
+        expect(
+          details.map((d) => [d.path, d.code]),
+          type,
+        ).to.deep.equal([['instanceId', code]]);
       }
     });
 
@@ -239,7 +252,9 @@ describe('assignment source plugins', function () {
       const check = (instance: RuleInstance) => source('profile').validate!(instance, ctx).then((ds) => ds.map((d) => [d.path, d.code]));
       expect(await check({ instanceId: ids.birthday, values: ['2000-01-01'] })).to.deep.equal([['instanceId', 'PROFILE_FIELD_TYPE_UNSUPPORTED']]);
       expect(await check({ instanceId: ids.department, values: ['Sales', 'Marketing'] })).to.deep.equal([['values/1', 'PROFILE_VALUE_NOT_AN_OPTION']]);
-      expect(await check({ instanceId: ids.department, values: ['Sales', 'Support'], operator: 'equals' })).to.deep.equal([['values', 'PROFILE_VALUES_EQUALS_ONE']]);
+      expect(await check({ instanceId: ids.department, values: ['Sales', 'Support'], operator: 'equals' })).to.deep.equal([
+        ['values', 'PROFILE_VALUES_EQUALS_ONE'],
+      ]);
       // Free text fields take any value.
       expect(await check({ instanceId: ids.nickname, values: ['Anything at all'] })).to.deep.equal([]);
     });
@@ -252,7 +267,9 @@ describe('assignment source plugins', function () {
       expect(await affected('individual', rules, () => site.services.users.update(erin.id, { suspended: true }))).to.deep.equal({ erin: [1] });
       expect(await affected('individual', rules, () => site.services.users.update(erin.id, { lang: 'fr' }))).to.deep.equal({ erin: [] });
       expect(await affected('individual', rules, () => site.services.users.update(erin.id, { deleted: true }))).to.deep.equal({ erin: [1] });
-      expect(await affected('individual', rules, () => site.services.jobAssignments.create(users.dave.id, { positionId: ids.lead }))).to.deep.equal({ dave: [] });
+      expect(await affected('individual', rules, () => site.services.jobAssignments.create(users.dave.id, { positionId: ids.lead }))).to.deep.equal({
+        dave: [],
+      });
     });
 
     it('audience: joining or leaving that audience (static or dynamic), nothing else', async () => {
@@ -279,7 +296,9 @@ describe('assignment source plugins', function () {
       let jobId = 0;
       expect(await affected('position', rules, async () => (jobId = (await job.create(gina.id, { positionId: ids.lead })).id))).to.deep.equal({ gina: [2, 4] });
       expect(await affected('position', rules, () => job.update(jobId, { positionId: ids.managerPos }))).to.deep.equal({ gina: [2, 4, 5] });
-      expect(await affected('position', rules, () => job.update(jobId, { startDate: Date.UTC(2026, 0, 1), organisationId: ids.sales }))).to.deep.equal({ gina: [] });
+      expect(await affected('position', rules, () => job.update(jobId, { startDate: Date.UTC(2026, 0, 1), organisationId: ids.sales }))).to.deep.equal({
+        gina: [],
+      });
       expect(await affected('position', rules, () => job.remove(jobId))).to.deep.equal({ gina: [5] });
     });
 
@@ -289,7 +308,11 @@ describe('assignment source plugins', function () {
       const top = (await h.createPosition({ name: 'Engineer' })).id;
       const mid = (await h.createPosition({ name: 'Staff Engineer', parentId: top })).id;
       await site.services.jobAssignments.create(liam.id, { positionId: mid });
-      const rules = [rule(1, { instanceId: top, includeChildren: true }), rule(2, { instanceId: mid }), rule(3, { instanceId: ids.analyst, includeChildren: true })];
+      const rules = [
+        rule(1, { instanceId: top, includeChildren: true }),
+        rule(2, { instanceId: mid }),
+        rule(3, { instanceId: ids.analyst, includeChildren: true }),
+      ];
       expect(await members('position', { instanceId: top, includeChildren: true })).to.deep.equal(['liam']);
       // Staff Engineer leaves Engineer for Analyst: Liam leaves rule 1's set and joins rule 3's.
       expect(await affected('position', rules, () => h.move('position', mid, ids.analyst))).to.deep.equal({ liam: [1, 3] });
@@ -301,7 +324,9 @@ describe('assignment source plugins', function () {
       const rules = [rule(1, { instanceId: ids.sales }), rule(2, { instanceId: ids.sales, includeChildren: true }), rule(3, { instanceId: ids.support })];
       const job = site.services.jobAssignments;
       let jobId = 0;
-      expect(await affected('organisation', rules, async () => (jobId = (await job.create(hugo.id, { organisationId: ids.emea })).id))).to.deep.equal({ hugo: [2] });
+      expect(await affected('organisation', rules, async () => (jobId = (await job.create(hugo.id, { organisationId: ids.emea })).id))).to.deep.equal({
+        hugo: [2],
+      });
       expect(await affected('organisation', rules, () => job.update(jobId, { organisationId: ids.support }))).to.deep.equal({ hugo: [2, 3] });
       expect(await affected('organisation', rules, () => job.update(jobId, { positionId: ids.analyst }))).to.deep.equal({ hugo: [] });
     });
@@ -325,7 +350,9 @@ describe('assignment source plugins', function () {
       ];
       let jIvan = 0;
       // Joins Max's team: direct team of Max, and below both Max and Bea.
-      expect(await affected('manager', rules, async () => (jIvan = (await job.create(ivan.id, { managerJobAssignmentId: jMid })).id))).to.deep.equal({ ivan: [2, 3, 4] });
+      expect(await affected('manager', rules, async () => (jIvan = (await job.create(ivan.id, { managerJobAssignmentId: jMid })).id))).to.deep.equal({
+        ivan: [2, 3, 4],
+      });
       // Moves straight under Bea: still below Bea, so Bea's "all below" is not rechecked.
       expect(await affected('manager', rules, () => job.update(jIvan, { managerJobAssignmentId: jBoss }))).to.deep.equal({ ivan: [1, 3, 4] });
       // A change that is not about the manager affects no manager rule.
@@ -333,7 +360,10 @@ describe('assignment source plugins', function () {
       expect(await affected('manager', rules, () => job.update(jIvan, { managerJobAssignmentId: jMid }))).to.deep.equal({ ivan: [1, 3, 4] });
       // Max moves under Olga: Max's own rules change; Ivan, below him, hears "your chain moved"
       // and every "all below" rule is rechecked for him (his old chain is no longer readable).
-      expect(await affected('manager', rules, () => job.update(jMid, { managerJobAssignmentId: jOther }))).to.deep.equal({ mid: [1, 2, 5, 6], ivan: [2, 4, 6] });
+      expect(await affected('manager', rules, () => job.update(jMid, { managerJobAssignmentId: jOther }))).to.deep.equal({
+        mid: [1, 2, 5, 6],
+        ivan: [2, 4, 6],
+      });
       // Max's job assignment is deleted: Ivan loses his manager (rule 3) and, with Max's chain
       // gone, every "all below" rule is rechecked for him.
       expect(await affected('manager', rules, () => job.remove(jMid))).to.deep.equal({ mid: [5, 6], ivan: [2, 3, 4, 6] });

@@ -28,7 +28,11 @@ describe(`assignment exceptions: already_assigned (${testDialect})`, function ()
     const planSource: AssignmentSource<RuleInstance & { userIds: number[] }> = {
       type: 'test_plan',
       name: 'Learning plan',
-      instanceSchema: { type: 'object', properties: { instanceId: { type: 'integer' }, userIds: { type: 'array', items: { type: 'integer' } } }, required: ['instanceId', 'userIds'] },
+      instanceSchema: {
+        type: 'object',
+        properties: { instanceId: { type: 'integer' }, userIds: { type: 'array', items: { type: 'integer' } } },
+        required: ['instanceId', 'userIds'],
+      },
       describe: async () => 'Learners on plan 1',
       members: (instance, ctx) => ctx.db('users').whereIn('id', instance.userIds).select({ user_id: 'id' }) as Knex.QueryBuilder,
       affectedRules: () => [],
@@ -51,7 +55,10 @@ describe(`assignment exceptions: already_assigned (${testDialect})`, function ()
 
     const report = await assignments.listExceptions(program.id);
     expect(report.map((e) => e.type)).to.deep.equal(['already_assigned']);
-    await assignments.resolveExceptions(report.map((e) => e.id), 'assign');
+    await assignments.resolveExceptions(
+      report.map((e) => e.id),
+      'assign',
+    );
     expect((await state(bob)).assigned).to.equal(true);
   });
 });

@@ -15,7 +15,10 @@ describe('assignment due-date arithmetic', () => {
         s: fc.nat(4000),
       })
       .filter((p) => p.y + p.m + p.w + p.d + p.h + p.s > 0)
-      .map((p) => `P${p.y ? `${p.y}Y` : ''}${p.m ? `${p.m}M` : ''}${p.w ? `${p.w}W` : ''}${p.d ? `${p.d}D` : ''}${p.h || p.s ? `T${p.h ? `${p.h}H` : ''}${p.s ? `${p.s}S` : ''}` : ''}`);
+      .map(
+        (p) =>
+          `P${p.y ? `${p.y}Y` : ''}${p.m ? `${p.m}M` : ''}${p.w ? `${p.w}W` : ''}${p.d ? `${p.d}D` : ''}${p.h || p.s ? `T${p.h ? `${p.h}H` : ''}${p.s ? `${p.s}S` : ''}` : ''}`,
+      );
     const instant = fc.integer({ min: Date.UTC(1990, 0, 1), max: Date.UTC(2060, 0, 1) });
     fc.assert(
       fc.property(instant, duration, (at, iso) => {

@@ -31,9 +31,21 @@ describe(`assignment over REST (${testDialect})`, function () {
   const raised: Array<{ programId: number; userId: number; exceptionId: number; type: string }> = [];
 
   const api = {
-    post: (p: string, body: unknown) => request(app).post(`/api/v1${p}`).set('Authorization', `Bearer ${admin}`).send(body as object),
-    put: (p: string, body: unknown = {}) => request(app).put(`/api/v1${p}`).set('Authorization', `Bearer ${admin}`).send(body as object),
-    patch: (p: string, body: unknown) => request(app).patch(`/api/v1${p}`).set('Authorization', `Bearer ${admin}`).send(body as object),
+    post: (p: string, body: unknown) =>
+      request(app)
+        .post(`/api/v1${p}`)
+        .set('Authorization', `Bearer ${admin}`)
+        .send(body as object),
+    put: (p: string, body: unknown = {}) =>
+      request(app)
+        .put(`/api/v1${p}`)
+        .set('Authorization', `Bearer ${admin}`)
+        .send(body as object),
+    patch: (p: string, body: unknown) =>
+      request(app)
+        .patch(`/api/v1${p}`)
+        .set('Authorization', `Bearer ${admin}`)
+        .send(body as object),
     delete: (p: string) => request(app).delete(`/api/v1${p}`).set('Authorization', `Bearer ${admin}`),
     get: (p: string) => request(app).get(`/api/v1${p}`).set('Authorization', `Bearer ${admin}`),
   };
@@ -54,14 +66,24 @@ describe(`assignment over REST (${testDialect})`, function () {
   async function program(minTime?: string): Promise<number> {
     const n = ++seq;
     const body = await ok<{ id: number }>(
-      api.post('/programs', { shortname: `p${n}`, fullname: `Program ${n}`, courseSets: [{ courseIds: [courseId], rule: 'all', ...(minTime ? { minTime } : {}) }] }),
+      api.post('/programs', {
+        shortname: `p${n}`,
+        fullname: `Program ${n}`,
+        courseSets: [{ courseIds: [courseId], rule: 'all', ...(minTime ? { minTime } : {}) }],
+      }),
       201,
     );
     return body.id;
   }
 
-  async function addRule(programId: number, body: Record<string, unknown>): Promise<{ rule: { id: number; description: string; memberCount: number; status: string }; jobId: number }> {
-    const res = await ok<{ rule: { id: number; description: string; memberCount: number; status: string }; jobId: number }>(api.post(`/programs/${programId}/assignments`, body), 201);
+  async function addRule(
+    programId: number,
+    body: Record<string, unknown>,
+  ): Promise<{ rule: { id: number; description: string; memberCount: number; status: string }; jobId: number }> {
+    const res = await ok<{ rule: { id: number; description: string; memberCount: number; status: string }; jobId: number }>(
+      api.post(`/programs/${programId}/assignments`, body),
+      201,
+    );
     expect(res.jobId).to.be.a('number');
     await site.jobs.drain();
     const job = await ok<{ state: string; progress: { done: number; total: number } | null }>(api.get(`/jobs/${res.jobId}`), 200);
@@ -80,7 +102,9 @@ describe(`assignment over REST (${testDialect})`, function () {
     site = t.site;
     app = createApp(site);
     const now = site.db.now();
-    const [adminId] = (await site.db.knex('users').insert({ username: 'admin', email: 'a@example.com', fullname: 'Admin', is_admin: true, created_at: now, updated_at: now })) as [number];
+    const [adminId] = (await site.db
+      .knex('users')
+      .insert({ username: 'admin', email: 'a@example.com', fullname: 'Admin', is_admin: true, created_at: now, updated_at: now })) as [number];
     admin = await createApiToken(site.db, Number(adminId));
     courseId = (await ok<{ id: number }>(api.post('/courses', { shortname: 'c1', fullname: 'Course 1' }), 201)).id;
     site.hooks.add('test', 'onExceptionRaised', ({ programId, userId, exceptionId, type }) => {
@@ -157,7 +181,17 @@ describe(`assignment over REST (${testDialect})`, function () {
     const active = await assignment(p, u);
     expect(active.assigned).to.equal(true);
     const first = new Date(logged.firstLoginAt!);
-    const expected = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, first.getUTCDate(), first.getUTCHours(), first.getUTCMinutes(), first.getUTCSeconds(), first.getUTCMilliseconds()));
+    const expected = new Date(
+      Date.UTC(
+        first.getUTCFullYear(),
+        first.getUTCMonth() + 1,
+        first.getUTCDate(),
+        first.getUTCHours(),
+        first.getUTCMinutes(),
+        first.getUTCSeconds(),
+        first.getUTCMilliseconds(),
+      ),
+    );
     // Calendar month (clamped at month end by luxon when the next month is shorter).
     expect(Date.parse(active.dueAt!)).to.be.at.most(expected.getTime());
     expect(Date.parse(active.dueAt!) - first.getTime()).to.be.at.least(28 * DAY);
@@ -199,7 +233,7 @@ describe(`assignment over REST (${testDialect})`, function () {
     expect((await assignment(p, u)).assigned).to.equal(false);
   });
 
-  it("follows a change of manager for a manager-team rule", async () => {
+  it('follows a change of manager for a manager-team rule', async () => {
     const boss1 = await user();
     const boss2 = await user();
     const ja1 = (await ok<{ id: number }>(api.post(`/users/${boss1}/job-assignments`, {}), 201)).id;
@@ -236,9 +270,9 @@ describe(`assignment over REST (${testDialect})`, function () {
     expect(learnerView.assigned).to.equal(false);
     expect(learnerView.exception?.type).to.equal('completion_time_unknown');
 
-    const { exceptions } = await ok<{ exceptions: Array<{ id: number; userId: number; type: string; raisedAt: string; explanation: string; learner: { username: string } }> }>(
-      api.get(`/programs/${p}/exceptions`),
-    );
+    const { exceptions } = await ok<{
+      exceptions: Array<{ id: number; userId: number; type: string; raisedAt: string; explanation: string; learner: { username: string } }>;
+    }>(api.get(`/programs/${p}/exceptions`));
     expect(exceptions.map((e) => [e.userId, e.type])).to.deep.equal([[noDate, 'completion_time_unknown']]);
     expect(exceptions[0]!.learner.username).to.match(/^learner/);
     expect(exceptions[0]!.explanation).to.match(/no date/);
@@ -300,10 +334,19 @@ describe(`assignment over REST (${testDialect})`, function () {
   it('waits for the completion of course X or program Y: completion_time_unknown until it happens, then assigned relative to it', async () => {
     const courseX = (await ok<{ id: number }>(api.post('/courses', { shortname: `x${++seq}`, fullname: 'Induction' }), 201)).id;
     const courseY = (await ok<{ id: number }>(api.post('/courses', { shortname: `y${++seq}`, fullname: 'Foundations' }), 201)).id;
-    const programY = (await ok<{ id: number }>(api.post('/programs', { shortname: `py${++seq}`, fullname: 'Foundations program', courseSets: [{ courseIds: [courseY], rule: 'all' }] }), 201)).id;
+    const programY = (
+      await ok<{ id: number }>(
+        api.post('/programs', { shortname: `py${++seq}`, fullname: 'Foundations program', courseSets: [{ courseIds: [courseY], rule: 'all' }] }),
+        201,
+      )
+    ).id;
     const [pAfterCourse, pAfterProgram] = [await program(), await program()];
     const u = await user();
-    const { rule } = await addRule(pAfterCourse, { source: 'individual', instanceId: u, due: { within: 'P1M', event: 'course_completion', instanceId: courseX } });
+    const { rule } = await addRule(pAfterCourse, {
+      source: 'individual',
+      instanceId: u,
+      due: { within: 'P1M', event: 'course_completion', instanceId: courseX },
+    });
     expect(rule.description).to.match(/due within 1 month of completion of course Induction$/);
     await addRule(pAfterProgram, { source: 'individual', instanceId: u, due: { within: 'P3M', event: 'program_completion', instanceId: programY } });
     for (const p of [pAfterCourse, pAfterProgram]) {
@@ -411,7 +454,9 @@ describe(`assignment over REST (${testDialect})`, function () {
     const u = await user();
     const { rule } = await addRule(p, { source: 'individual', instanceId: u });
     expect((await assignment(p, u)).assigned).to.equal(true);
-    await ok(api.post(`/courses/${courseId}/completions`, { userId: u }), 201).catch(async () => ok(api.post(`/courses/${courseId}/completions`, { userId: u })));
+    await ok(api.post(`/courses/${courseId}/completions`, { userId: u }), 201).catch(async () =>
+      ok(api.post(`/courses/${courseId}/completions`, { userId: u })),
+    );
     const removed = await ok<{ jobId: number }>(api.delete(`/programs/${p}/assignments/${rule.id}`), 202);
     await site.jobs.drain();
     expect((await ok<{ state: string }>(api.get(`/jobs/${removed.jobId}`))).state).to.equal('done');
@@ -430,7 +475,7 @@ describe(`assignment over REST (${testDialect})`, function () {
     await site.jobs.drain();
     const job = await ok<{ state: string; result: Record<string, number> }>(api.get(`/jobs/${jobId}`));
     expect(job.state).to.equal('done');
-    expect(job.result, JSON.stringify(job)).to.be.an("object");
+    expect(job.result, JSON.stringify(job)).to.be.an('object');
     expect(job.result.programs).to.be.greaterThan(0);
     for (const k of ['membersInserted', 'membersDeleted', 'membersUpdated', 'assignmentsWritten', 'exceptionsRaised']) expect(job.result[k], k).to.equal(0);
   });
@@ -441,7 +486,10 @@ describe(`assignment over REST (${testDialect})`, function () {
     const due = Date.UTC(2033, 2, 1);
     const { rule } = await addRule(p, { source: 'individual', instanceId: u, due: { date: new Date(due).toISOString() } });
     // As if a due-rule change had been interrupted half way.
-    await site.db.knex('program_rule_members').where({ rule_id: rule.id, user_id: u }).update({ due_at: due - 30 * DAY });
+    await site.db
+      .knex('program_rule_members')
+      .where({ rule_id: rule.id, user_id: u })
+      .update({ due_at: due - 30 * DAY });
     const jobId = await site.jobs.enqueue(RECONCILE_JOB, {});
     await site.jobs.drain();
     const job = await ok<{ result: Record<string, number> }>(api.get(`/jobs/${jobId}`));
@@ -462,18 +510,29 @@ describe(`assignment over REST (${testDialect})`, function () {
       programs.push(p);
       await addRule(p, { source: 'audience', instanceId: aud, due: { within: 'P2M', event: 'assignment_date' } });
     }
-    const before = await site.db.knex('program_user_assignments').whereIn('program_id', programs).orderBy(['program_id', 'user_id']).select('program_id', 'user_id', 'status', 'due_at');
+    const before = await site.db
+      .knex('program_user_assignments')
+      .whereIn('program_id', programs)
+      .orderBy(['program_id', 'user_id'])
+      .select('program_id', 'user_id', 'status', 'due_at');
     expect(before).to.have.length(24);
     // As if the membership table had been restored from an older backup.
     await site.db.knex('program_rule_members').whereIn('program_id', programs).delete();
     const seen = events.length;
     const result = await site.services.assignment.reconcile({ concurrency: 3 });
     expect(result.membersInserted).to.equal(24);
-    const after = await site.db.knex('program_user_assignments').whereIn('program_id', programs).orderBy(['program_id', 'user_id']).select('program_id', 'user_id', 'status', 'due_at');
+    const after = await site.db
+      .knex('program_user_assignments')
+      .whereIn('program_id', programs)
+      .orderBy(['program_id', 'user_id'])
+      .select('program_id', 'user_id', 'status', 'due_at');
     // New membership rows carry a later assignment date, so due dates may only move later.
     expect(after.map((a) => [a.program_id, a.user_id, a.status])).to.deep.equal(before.map((b) => [b.program_id, b.user_id, b.status]));
     after.forEach((a, i) => expect(Number(a.due_at)).to.be.at.least(Number(before[i]!.due_at)));
-    expect(events.slice(seen).filter((e) => programs.includes(e.programId)), 'no assignment events').to.deep.equal([]);
+    expect(
+      events.slice(seen).filter((e) => programs.includes(e.programId)),
+      'no assignment events',
+    ).to.deep.equal([]);
   });
 
   it('rejects an unknown source (422) and a bad instance (400), changing nothing', async () => {
@@ -489,7 +548,11 @@ describe(`assignment over REST (${testDialect})`, function () {
     const badEvent = await api.post(`/programs/${p}/assignments`, { source: 'individual', instanceId: 1, due: { within: 'P1M', event: 'full_moon' } });
     expect(badEvent.status).to.equal(422);
     expect(badEvent.body.error.code).to.equal('DUE_EVENT_UNKNOWN');
-    const badDuration = await api.post(`/programs/${p}/assignments`, { source: 'individual', instanceId: 1, due: { within: 'one month', event: 'first_login' } });
+    const badDuration = await api.post(`/programs/${p}/assignments`, {
+      source: 'individual',
+      instanceId: 1,
+      due: { within: 'one month', event: 'first_login' },
+    });
     expect(badDuration.status).to.equal(422);
     expect(await site.db.knex('program_assignment_rules').count({ n: '*' })).to.deep.equal(before);
   });

@@ -16,7 +16,9 @@ describe('completion: activities, grades, courses and programs', () => {
   async function user(): Promise<number> {
     const now = site.db.now();
     const username = `c${++seq}`;
-    const [id] = (await site.db.knex('users').insert({ username, email: `${username}@example.com`, fullname: username, created_at: now, updated_at: now })) as [number];
+    const [id] = (await site.db.knex('users').insert({ username, email: `${username}@example.com`, fullname: username, created_at: now, updated_at: now })) as [
+      number,
+    ];
     return Number(id);
   }
 
@@ -56,7 +58,11 @@ describe('completion: activities, grades, courses and programs', () => {
     const a1 = await site.services.courses.addActivity(courseId, { type: 'page', name: 'Read me', completionTracked: true });
     const a2 = await site.services.courses.addActivity(courseId, { type: 'quiz', name: 'Quiz', completionTracked: true, maxGrade: 10 });
     await site.services.courses.addActivity(courseId, { type: 'url', name: 'Untracked link' });
-    const { program } = await site.services.programs.create({ shortname: `p${++seq}`, fullname: 'P', courseSets: [{ label: 'Only', courseIds: [courseId], rule: 'all' }] });
+    const { program } = await site.services.programs.create({
+      shortname: `p${++seq}`,
+      fullname: 'P',
+      courseSets: [{ label: 'Only', courseIds: [courseId], rule: 'all' }],
+    });
     const userId = await user();
 
     const first = await site.services.completion.recordActivityCompletion(a1.id, userId, { completedAt: T0 + DAY });
@@ -124,7 +130,11 @@ describe('completion: activities, grades, courses and programs', () => {
     const other = await course();
     const programIds: number[] = [];
     for (let i = 0; i < 3; i++) {
-      const { program } = await site.services.programs.create({ shortname: `multi${++seq}`, fullname: 'M', courseSets: [{ courseIds: [shared], rule: 'all' }] });
+      const { program } = await site.services.programs.create({
+        shortname: `multi${++seq}`,
+        fullname: 'M',
+        courseSets: [{ courseIds: [shared], rule: 'all' }],
+      });
       programIds.push(program.id);
     }
     const { program: needsBoth } = await site.services.programs.create({
@@ -134,7 +144,12 @@ describe('completion: activities, grades, courses and programs', () => {
     });
     const userId = await user();
     const result = await site.services.completion.recordCourseCompletion(shared, userId, { completedAt: T0 });
-    expect(result.events.filter((e) => e.kind === 'program').map((e) => e.programId).sort()).to.deep.equal([...programIds].sort());
+    expect(
+      result.events
+        .filter((e) => e.kind === 'program')
+        .map((e) => e.programId)
+        .sort(),
+    ).to.deep.equal([...programIds].sort());
     expect(completions.filter((c) => c.subject.type === 'program')).to.have.length(3);
     expect((await site.services.programs.completionOf(needsBoth.id, userId)).status).to.equal('incomplete');
   });
@@ -182,10 +197,15 @@ describe('completion: activities, grades, courses and programs', () => {
     const { program } = await site.services.programs.create({ shortname: `conc${++seq}`, fullname: 'C', courseSets: [{ courseIds: [a, b, c], rule: 'all' }] });
     const learners = await Promise.all([user(), user(), user(), user(), user()]);
     await Promise.all(
-      learners.flatMap((userId) => [a, b, c].map((courseId, i) => site.services.completion.recordCourseCompletion(courseId, userId, { completedAt: T0 + i * DAY }))),
+      learners.flatMap((userId) =>
+        [a, b, c].map((courseId, i) => site.services.completion.recordCourseCompletion(courseId, userId, { completedAt: T0 + i * DAY })),
+      ),
     );
     for (const userId of learners) {
-      expect(await site.services.programs.completionOf(program.id, userId)).to.deep.include({ status: 'complete', completedAt: new Date(T0 + 2 * DAY).toISOString() });
+      expect(await site.services.programs.completionOf(program.id, userId)).to.deep.include({
+        status: 'complete',
+        completedAt: new Date(T0 + 2 * DAY).toISOString(),
+      });
     }
     expect(completions.filter((e) => e.subject.type === 'program')).to.have.length(learners.length);
   });
@@ -248,7 +268,13 @@ describe('program recompute job', () => {
     const b = (await site.services.courses.create({ shortname: 'bulk-b', fullname: 'B' })).id;
     const now = site.db.now();
     const learners = 1_100;
-    const users = Array.from({ length: learners }, (_, i) => ({ username: `bulk${i}`, email: `bulk${i}@example.com`, fullname: `Bulk ${i}`, created_at: now, updated_at: now }));
+    const users = Array.from({ length: learners }, (_, i) => ({
+      username: `bulk${i}`,
+      email: `bulk${i}@example.com`,
+      fullname: `Bulk ${i}`,
+      created_at: now,
+      updated_at: now,
+    }));
     for (let i = 0; i < users.length; i += 250) await site.db.knex('users').insert(users.slice(i, i + 250));
     const ids = (await site.db.knex('users').where('username', 'like', 'bulk%').select('id')).map((r) => Number(r.id));
     const rows = ids.map((userId, i) => ({ user_id: userId, course_id: a, completed_at: T0 + i, source: 'import', created_at: now }));
@@ -268,7 +294,9 @@ describe('program recompute job', () => {
     const edited = await site.services.programs.update(created.program.id, { courseSets: [{ courseIds: [a, b], rule: 'all' }] });
     await site.jobs.drain();
     expect((await site.jobs.status(edited.jobId!))!.state).to.equal('done');
-    const [{ n }] = (await site.db.knex('program_completions').where({ program_id: created.program.id, status: 'complete' }).count({ n: '*' })) as [{ n: number | string }];
+    const [{ n }] = (await site.db.knex('program_completions').where({ program_id: created.program.id, status: 'complete' }).count({ n: '*' })) as [
+      { n: number | string },
+    ];
     expect(Number(n)).to.equal(0);
     const [{ h }] = (await site.db.knex('program_completion_history').where({ program_id: created.program.id }).count({ h: '*' })) as [{ h: number | string }];
     expect(Number(h)).to.equal(learners);

@@ -57,7 +57,9 @@ describe(`database layer (${testDialect})`, () => {
       db.transaction(async (trx) => {
         const query = trx('counters').where({ name: 'y' }).first();
         const row = db.dialect === 'mysql' ? await query.forUpdate() : await query;
-        await trx('counters').where({ name: 'y' }).update({ value: row.value + 1 });
+        await trx('counters')
+          .where({ name: 'y' })
+          .update({ value: row.value + 1 });
       });
     await Promise.all(Array.from({ length: 20 }, (_, i) => increment(i % 2 && testDialect === 'mysql' ? b : a)));
     const row = await a.knex('counters').where({ name: 'y' }).first();
@@ -100,7 +102,10 @@ describe(`database layer (${testDialect})`, () => {
   });
 
   it('reports a unique-index violation in a dialect-independent way', async () => {
-    const error = await a.knex('counters').insert({ name: 'x', value: 1 }).catch((e: unknown) => e);
+    const error = await a
+      .knex('counters')
+      .insert({ name: 'x', value: 1 })
+      .catch((e: unknown) => e);
     expect(isUniqueViolation(error)).to.equal(true);
   });
 });

@@ -18,10 +18,15 @@ describe(`enrol_program: the program enrolment guard (${testDialect})`, function
   };
   /** {A, B} all then {C} any. */
   const twoStep = async (extra: Parameters<typeof createProgram>[3] = {}): Promise<number> =>
-    createProgram(site, `p${++seq}`, [
-      { label: 'Basics', courseIds: [a, b], rule: 'all', operator: 'then' },
-      { label: 'Practice', courseIds: [c], rule: 'any' },
-    ], extra);
+    createProgram(
+      site,
+      `p${++seq}`,
+      [
+        { label: 'Basics', courseIds: [a, b], rule: 'all', operator: 'then' },
+        { label: 'Practice', courseIds: [c], rule: 'any' },
+      ],
+      extra,
+    );
   const emit = async (hook: 'onProgramAssigned' | 'onProgramUnassigned', programId: number, userIds: number[]): Promise<void> =>
     site.db.transaction((trx) => site.hooks.within(hook, trx, { programId, userIds }));
 
@@ -61,13 +66,17 @@ describe(`enrol_program: the program enrolment guard (${testDialect})`, function
     for (const status of ['open', 'dismissed']) {
       const u = await learner();
       await assign(site, p, u);
-      await site.db.knex('program_exceptions').insert({ program_id: p, user_id: u, type: 'time_allowance', status, raised_at: site.db.now(), explanation: 'too little time' });
+      await site.db
+        .knex('program_exceptions')
+        .insert({ program_id: p, user_id: u, type: 'time_allowance', status, raised_at: site.db.now(), explanation: 'too little time' });
       expect((await site.services.launch.check(u, a)).allowed, status).to.equal(false);
       expect(await enrolments(site, u, a)).to.deep.equal([]);
     }
     const resolved = await learner();
     await assign(site, p, resolved);
-    await site.db.knex('program_exceptions').insert({ program_id: p, user_id: resolved, type: 'time_allowance', status: 'resolved', raised_at: site.db.now(), explanation: 'x' });
+    await site.db
+      .knex('program_exceptions')
+      .insert({ program_id: p, user_id: resolved, type: 'time_allowance', status: 'resolved', raised_at: site.db.now(), explanation: 'x' });
     expect((await site.services.launch.check(resolved, a)).allowed, 'a resolved exception does not block').to.equal(true);
   });
 
@@ -99,10 +108,15 @@ describe(`enrol_program: the program enrolment guard (${testDialect})`, function
     expect(outcome.reasons).to.deep.equal(['Enrolled through Direct Path']);
 
     const v = await learner();
-    const otherLocked = await createProgram(site, `ol${++seq}`, [
-      { label: 'First', courseIds: [d], rule: 'all', operator: 'then' },
-      { label: 'Second', courseIds: [c], rule: 'all' },
-    ], { fullname: 'Other Path' });
+    const otherLocked = await createProgram(
+      site,
+      `ol${++seq}`,
+      [
+        { label: 'First', courseIds: [d], rule: 'all', operator: 'then' },
+        { label: 'Second', courseIds: [c], rule: 'all' },
+      ],
+      { fullname: 'Other Path' },
+    );
     await assign(site, locked, v);
     await assign(site, otherLocked, v);
     expect((await site.services.launch.check(v, c)).reasons).to.deep.equal([
@@ -141,7 +155,10 @@ describe(`enrol_program: the program enrolment guard (${testDialect})`, function
     expect(await enrolments(site, u, a)).to.deep.equal([{ method: 'program', status: 'suspended' }]);
     expect(await enrolments(site, u, c), 'still reachable through the other program').to.deep.equal([{ method: 'program', status: 'active' }]);
     const methodsB = (await enrolments(site, u, b)).sort((x, y) => x.method.localeCompare(y.method));
-    expect(methodsB, 'other methods are not touched').to.deep.equal([{ method: 'manual', status: 'active' }, { method: 'program', status: 'suspended' }]);
+    expect(methodsB, 'other methods are not touched').to.deep.equal([
+      { method: 'manual', status: 'active' },
+      { method: 'program', status: 'suspended' },
+    ]);
     expect(await enrolments(site, bystander, a)).to.deep.equal([{ method: 'program', status: 'active' }]);
     expect(await site.services.completion.courseCompletion(a, u), 'completions are kept').to.not.equal(null);
     expect((await site.services.launch.check(u, a)).allowed).to.equal(false);

@@ -24,8 +24,16 @@ describe('hook kinds: within and event', function () {
   let seq = 0;
   const api = {
     get: (url: string) => request(app).get(`/api/v1${url}`).set('Authorization', `Bearer ${admin}`),
-    post: (url: string, body: unknown) => request(app).post(`/api/v1${url}`).set('Authorization', `Bearer ${admin}`).send(body as object),
-    patch: (url: string, body: unknown) => request(app).patch(`/api/v1${url}`).set('Authorization', `Bearer ${admin}`).send(body as object),
+    post: (url: string, body: unknown) =>
+      request(app)
+        .post(`/api/v1${url}`)
+        .set('Authorization', `Bearer ${admin}`)
+        .send(body as object),
+    patch: (url: string, body: unknown) =>
+      request(app)
+        .patch(`/api/v1${url}`)
+        .set('Authorization', `Bearer ${admin}`)
+        .send(body as object),
   };
 
   async function created(res: request.Test): Promise<number> {
@@ -52,8 +60,10 @@ describe('hook kinds: within and event', function () {
     return id;
   }
 
-  const assignmentRows = (userId: number) => site.db.knex('program_user_assignments').where({ user_id: userId }).orderBy('program_id').select('program_id', 'status', 'due_at');
-  const deliveries = (hook: string) => site.db.knex('jobs').where('name', HOOK_DELIVERY_JOB).andWhere('payload', 'like', `%"hook":"${hook}"%`).select('id', 'state', 'payload');
+  const assignmentRows = (userId: number) =>
+    site.db.knex('program_user_assignments').where({ user_id: userId }).orderBy('program_id').select('program_id', 'status', 'due_at');
+  const deliveries = (hook: string) =>
+    site.db.knex('jobs').where('name', HOOK_DELIVERY_JOB).andWhere('payload', 'like', `%"hook":"${hook}"%`).select('id', 'state', 'payload');
 
   before(async () => {
     t = await createTestSite({ pluginsDir: path.resolve(import.meta.dirname, '../../plugins') });
@@ -86,9 +96,14 @@ describe('hook kinds: within and event', function () {
       const offEvent = site.hooks.add('test_owner', 'afterProgramAssigned', ({ userIds }) => void delivered.push(userIds));
       // Runs after the assignment module's incremental sync (priority 100), so the sync has
       // already written the learner's assignment when this fails.
-      const offThrow = site.hooks.add('test_owner', 'onAssignmentChange', ({ change }) => {
-        if (change.userId === userId) throw new Error('incremental sync failed');
-      }, { priority: 1 });
+      const offThrow = site.hooks.add(
+        'test_owner',
+        'onAssignmentChange',
+        ({ change }) => {
+          if (change.userId === userId) throw new Error('incremental sync failed');
+        },
+        { priority: 1 },
+      );
       try {
         const res = await api.patch(`/job-assignments/${job}`, { positionId: position });
         expect(res.status).to.be.within(500, 599);
@@ -124,7 +139,10 @@ describe('hook kinds: within and event', function () {
           table.increments('id');
           table.integer('job_assignment_id').notNullable();
         });
-        await site.db.knex('test_hook_locks').insert([{ id: 1, n: 0 }, { id: 2, n: 0 }]);
+        await site.db.knex('test_hook_locks').insert([
+          { id: 1, n: 0 },
+          { id: 2, n: 0 },
+        ]);
         const positionA = await created(api.post('/positions', { name: `Deadlock A ${++seq}` }));
         const positionB = await created(api.post('/positions', { name: `Deadlock B ${++seq}` }));
         const [ua, ub] = [await learner(), await learner()];
@@ -143,23 +161,34 @@ describe('hook kinds: within and event', function () {
         };
         const runs: number[] = [];
         const deadlocks: number[] = [];
-        const order = new Map([[jobA, [1, 2]], [jobB, [2, 1]]]);
-        const off = site.hooks.add('test_owner', 'onAssignmentChange', async ({ change }, trx) => {
-          if (change.type !== 'job_assignment' || !order.has(change.jobAssignmentId)) return;
-          const [first, second] = order.get(change.jobAssignmentId)!;
-          runs.push(change.jobAssignmentId);
-          await trx.raw('SELECT n FROM test_hook_locks WHERE id = ? FOR UPDATE', [first]);
-          await arrive();
-          try {
-            await trx.raw('UPDATE test_hook_locks SET n = n + 1 WHERE id = ?', [second]);
-          } catch (error) {
-            if ((error as { errno?: number }).errno === 1213) deadlocks.push(change.jobAssignmentId);
-            throw error;
-          }
-          await trx('test_hook_writes').insert({ job_assignment_id: change.jobAssignmentId });
-        }, { priority: 1000 });
+        const order = new Map([
+          [jobA, [1, 2]],
+          [jobB, [2, 1]],
+        ]);
+        const off = site.hooks.add(
+          'test_owner',
+          'onAssignmentChange',
+          async ({ change }, trx) => {
+            if (change.type !== 'job_assignment' || !order.has(change.jobAssignmentId)) return;
+            const [first, second] = order.get(change.jobAssignmentId)!;
+            runs.push(change.jobAssignmentId);
+            await trx.raw('SELECT n FROM test_hook_locks WHERE id = ? FOR UPDATE', [first]);
+            await arrive();
+            try {
+              await trx.raw('UPDATE test_hook_locks SET n = n + 1 WHERE id = ?', [second]);
+            } catch (error) {
+              if ((error as { errno?: number }).errno === 1213) deadlocks.push(change.jobAssignmentId);
+              throw error;
+            }
+            await trx('test_hook_writes').insert({ job_assignment_id: change.jobAssignmentId });
+          },
+          { priority: 1000 },
+        );
         try {
-          const [a, b] = await Promise.all([api.patch(`/job-assignments/${jobA}`, { positionId: positionA }), api.patch(`/job-assignments/${jobB}`, { positionId: positionB })]);
+          const [a, b] = await Promise.all([
+            api.patch(`/job-assignments/${jobA}`, { positionId: positionA }),
+            api.patch(`/job-assignments/${jobB}`, { positionId: positionB }),
+          ]);
           expect([a.status, b.status]).to.deep.equal([200, 200]);
         } finally {
           off();
@@ -183,7 +212,11 @@ describe('hook kinds: within and event', function () {
       const attempts: DeliveredEvent[] = [];
       const off = site.hooks.add('test_owner', 'afterProgramAssigned', async ({ userIds }, event) => {
         attempts.push(event);
-        await site.db.knex('test_hook_effects').insert({ event_id: event.id, hook: event.hook, user_ids: JSON.stringify(userIds) }).onConflict('event_id').ignore();
+        await site.db
+          .knex('test_hook_effects')
+          .insert({ event_id: event.id, hook: event.hook, user_ids: JSON.stringify(userIds) })
+          .onConflict('event_id')
+          .ignore();
         if (attempts.length <= 2) throw new Error(`mail server down (attempt ${event.attempt})`);
       });
       try {
@@ -229,7 +262,9 @@ describe('hook kinds: within and event', function () {
       });
       let eventId: string | null = null;
       try {
-        eventId = await site.db.transaction((trx) => site.hooks.publish('afterExceptionRaised', trx, { programId: 1, exceptions: [{ userId: 1, exceptionId: 1, type: 'time_allowance' }] }));
+        eventId = await site.db.transaction((trx) =>
+          site.hooks.publish('afterExceptionRaised', trx, { programId: 1, exceptions: [{ userId: 1, exceptionId: 1, type: 'time_allowance' }] }),
+        );
         const { dead } = await site.jobs.drain();
         expect(dead).to.equal(1);
       } finally {
@@ -243,7 +278,9 @@ describe('hook kinds: within and event', function () {
 
     it('a delivery whose subscriber has gone is skipped, and says so in the job result', async () => {
       const off = site.hooks.add('test_owner', 'afterCompletion', () => undefined);
-      const eventId = await site.db.transaction((trx) => site.hooks.publish('afterCompletion', trx, { completions: [{ userId: 1, completedAt: 0, subject: { type: 'course', courseId: 1 } }] }));
+      const eventId = await site.db.transaction((trx) =>
+        site.hooks.publish('afterCompletion', trx, { completions: [{ userId: 1, completedAt: 0, subject: { type: 'course', courseId: 1 } }] }),
+      );
       off();
       await site.jobs.drain();
       const [delivery] = await site.db.knex('jobs').where('name', HOOK_DELIVERY_JOB).andWhere('payload', 'like', `%${eventId!}%`).select('id');
@@ -259,7 +296,7 @@ describe('hook kinds: within and event', function () {
       expect(await site.db.knex('jobs').count({ n: '*' }).first()).to.deep.equal(before);
     });
 
-    it('a rule sync of N learners publishes one event per batch, carrying the batch\'s learners', async () => {
+    it("a rule sync of N learners publishes one event per batch, carrying the batch's learners", async () => {
       const N = 23;
       const batchSize = 5;
       const audienceId = (await site.services.audiences.create({ name: `Batch ${++seq}` })).id;
@@ -289,7 +326,9 @@ describe('hook kinds: within and event', function () {
         off();
       }
       expect(events).to.have.length(batches);
-      expect(batches).to.be.at.most(Math.ceil(N / batchSize) + 1).and.below(N);
+      expect(batches)
+        .to.be.at.most(Math.ceil(N / batchSize) + 1)
+        .and.below(N);
       expect(events.flat().sort((a, b) => a - b)).to.deep.equal(learners);
     });
   });

@@ -176,8 +176,14 @@ describe(`job queue (${testDialect})`, function () {
     const healthy = await queue.enqueue('core.long');
     const now = db.now();
     // What a crashed worker leaves behind: running rows whose lock nobody extends any more.
-    await db.knex('jobs').whereIn('id', [orphan, exhausted]).update({ state: 'running', attempts: 1, locked_by: 'crashed-worker', lock_expires_at: now - 1000 });
-    await db.knex('jobs').where('id', healthy).update({ state: 'running', attempts: 1, locked_by: 'live-worker', lock_expires_at: now + 60_000 });
+    await db
+      .knex('jobs')
+      .whereIn('id', [orphan, exhausted])
+      .update({ state: 'running', attempts: 1, locked_by: 'crashed-worker', lock_expires_at: now - 1000 });
+    await db
+      .knex('jobs')
+      .where('id', healthy)
+      .update({ state: 'running', attempts: 1, locked_by: 'live-worker', lock_expires_at: now + 60_000 });
 
     expect(await queue.recoverStale(now)).to.equal(2);
     expect(await queue.status(orphan)).to.include({ state: 'queued', attempts: 1 });
@@ -200,7 +206,14 @@ describe(`job queue (${testDialect})`, function () {
       registrar.define({ name: 'mod_digest.send', handler: () => 'sent' });
       registrar.schedule({ name: 'mod_digest.hourly', cron: '0 * * * *', job: 'mod_digest.send', payload: { kind: 'hourly' } });
     }
-    const ticks = ['2026-03-01T10:00:00Z', '2026-03-01T10:00:30Z', '2026-03-01T10:59:59Z', '2026-03-01T11:00:00Z', '2026-03-01T11:20:00Z', '2026-03-01T12:05:00Z'];
+    const ticks = [
+      '2026-03-01T10:00:00Z',
+      '2026-03-01T10:00:30Z',
+      '2026-03-01T10:59:59Z',
+      '2026-03-01T11:00:00Z',
+      '2026-03-01T11:20:00Z',
+      '2026-03-01T12:05:00Z',
+    ];
     const fired: string[][] = [];
     for (const tick of ticks) {
       const results = await Promise.all(queues.flatMap((q) => [q.runDueSchedules(new Date(tick)), q.runDueSchedules(new Date(tick))]));
@@ -329,7 +342,10 @@ describe(`job queue (${testDialect})`, function () {
     await started.reached(3);
     expect(order[0]).to.deep.equal([urgentEarly, urgentLate, normalEarly]);
     const running = async () => (await db.knex('jobs').where({ name: 'core.ordered', state: 'running' }).pluck('id')).map(Number).sort((a, b) => a - b);
-    expect(await running()).to.deep.equal([urgentLate, normalEarly, urgentEarly].sort((a, b) => a - b), 'a full worker claims nothing more');
+    expect(await running()).to.deep.equal(
+      [urgentLate, normalEarly, urgentEarly].sort((a, b) => a - b),
+      'a full worker claims nothing more',
+    );
 
     const second = queues[1]!.startWorker({ concurrency: 3, pollMs: 10 });
     await started.reached(6);
@@ -341,7 +357,9 @@ describe(`job queue (${testDialect})`, function () {
     await started.reached(7);
     await Promise.all([first.stop(), second.stop()]);
     await queues[0]!.drain();
-    expect([...order[0]!, ...order[1]!].sort((a, b) => a - b)).to.deep.equal([low, urgentLate, normalEarly, urgentEarly, normalLate, lowLate, lowest].sort((a, b) => a - b));
+    expect([...order[0]!, ...order[1]!].sort((a, b) => a - b)).to.deep.equal(
+      [low, urgentLate, normalEarly, urgentEarly, normalLate, lowLate, lowest].sort((a, b) => a - b),
+    );
     expect((await queues[0]!.status(lowest))?.state).to.equal('done');
     expect(await queues[0]!.status(future)).to.include({ state: 'queued', attempts: 0 });
   });
@@ -374,7 +392,10 @@ describe(`job queue (${testDialect})`, function () {
     registrar.define({ name: 'core.w_noop', handler: () => void calls.noop++ });
     const broken = await queue.enqueue('core.w_broken', null, { dedupeKey: 'mail:1' });
     const flaky = await queue.enqueue('core.w_flaky');
-    await queue.enqueueMany('core.w_noop', Array.from({ length: 20 }, (_, i) => ({ i })));
+    await queue.enqueueMany(
+      'core.w_noop',
+      Array.from({ length: 20 }, (_, i) => ({ i })),
+    );
 
     const worker = queue.startWorker({ concurrency: 4, pollMs: 10 });
     await lastAttempts.reached(2);
@@ -408,9 +429,15 @@ describe(`job queue (${testDialect})`, function () {
       },
     });
     const total = 40;
-    await queue.enqueueMany('test.crashy', Array.from({ length: total }, (_, i) => ({ i, crash: i === 29 })));
+    await queue.enqueueMany(
+      'test.crashy',
+      Array.from({ length: total }, (_, i) => ({ i, crash: i === 29 })),
+    );
 
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/fixtures/job-crash-worker.ts'), testDb.url], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test/fixtures/job-crash-worker.ts'), testDb.url], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
     const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
@@ -432,7 +459,12 @@ describe(`job queue (${testDialect})`, function () {
     expect([...reran].sort((x, y) => x - y)).to.deep.equal(all.filter((id) => !doneBefore.includes(id)));
     for (const id of orphaned) expect(await queue.status(id)).to.include({ state: 'done', attempts: 2 });
     for (const id of doneBefore) expect(await queue.status(id)).to.include({ state: 'done', attempts: 1 });
-    const runs = new Map(((await db.knex('job_log').select('job_id').count({ n: '*' }).groupBy('job_id')) as Array<{ job_id: number; n: number | string }>).map((r) => [Number(r.job_id), Number(r.n)]));
+    const runs = new Map(
+      ((await db.knex('job_log').select('job_id').count({ n: '*' }).groupBy('job_id')) as Array<{ job_id: number; n: number | string }>).map((r) => [
+        Number(r.job_id),
+        Number(r.n),
+      ]),
+    );
     expect(runs.size).to.equal(total);
     for (const id of all) expect(runs.get(id), `runs of job ${id}`).to.equal(id === crashed ? 2 : orphaned.includes(id) ? runs.get(id) : 1);
   });
@@ -469,7 +501,12 @@ describe(`job queue (${testDialect})`, function () {
       await Promise.race([Promise.all(readies), Promise.all(exits).then(() => expect.fail('workers exited before ready'))]);
       const queue = new JobQueue(db, logger);
       queue.registrarFor('core').define({ name: 'test.record', handler: () => expect.fail('the test process must not run these') });
-      expect(await queue.enqueueMany('test.record', Array.from({ length: total }, (_, i) => ({ i })))).to.equal(total);
+      expect(
+        await queue.enqueueMany(
+          'test.record',
+          Array.from({ length: total }, (_, i) => ({ i })),
+        ),
+      ).to.equal(total);
       expect(await Promise.all(exits)).to.deep.equal([0, 0]);
     } finally {
       for (const child of children) if (child.exitCode === null) child.kill();
@@ -481,6 +518,13 @@ describe(`job queue (${testDialect})`, function () {
     expect(runs).to.equal(total);
     expect(distinct).to.equal(total);
     expect(perWorker).to.have.length(2, 'both processes ran jobs');
-    expect(await db.knex('jobs').where({ name: 'test.record', state: 'done' }).count({ n: '*' }).first().then((r) => Number((r as { n: number | string }).n))).to.equal(total);
+    expect(
+      await db
+        .knex('jobs')
+        .where({ name: 'test.record', state: 'done' })
+        .count({ n: '*' })
+        .first()
+        .then((r) => Number((r as { n: number | string }).n)),
+    ).to.equal(total);
   });
 });

@@ -38,7 +38,10 @@ describe(`concurrent course launches (${testDialect})`, function () {
     const locations = new Set(responses.map((r) => r.headers.get('location')));
     await Promise.all(responses.map((r) => r.body?.cancel()));
 
-    expect(statuses.filter((s) => s === 302), `statuses: ${[...new Set(statuses)].join(',')}`).to.have.length(200);
+    expect(
+      statuses.filter((s) => s === 302),
+      `statuses: ${[...new Set(statuses)].join(',')}`,
+    ).to.have.length(200);
     expect([...locations]).to.deep.equal([`/courses/${courseId}`]);
     expect(await enrolments(site, userId, courseId)).to.deep.equal([{ method: 'program', status: 'active' }]);
   });

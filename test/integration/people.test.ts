@@ -25,7 +25,8 @@ describe('people services (integration)', function () {
   const uname = (base: string) => `${base}${++seq}`;
   const newUser = (base: string, extra: Partial<Parameters<PeopleServices['users']['create']>[0]> = {}) =>
     people.users.create({ username: uname(base), email: `${base}@example.com`, fullname: base, ...extra });
-  const ids = async (query: PromiseLike<unknown>) => ((await query) as Array<Record<string, unknown>>).map((r) => Number(Object.values(r)[0])).sort((a, b) => a - b);
+  const ids = async (query: PromiseLike<unknown>) =>
+    ((await query) as Array<Record<string, unknown>>).map((r) => Number(Object.values(r)[0])).sort((a, b) => a - b);
 
   before(async function () {
     t = await createTestSite();
@@ -127,7 +128,9 @@ describe('people services (integration)', function () {
 
       expect(await ids(people.hierarchy.descendantsQuery('position', sales.id, true))).to.deep.equal([sales.id, rep.id, junior.id]);
       expect(await ids(people.hierarchy.descendantsQuery('position', sales.id, false))).to.deep.equal([rep.id, junior.id]);
-      expect(await ids(people.hierarchy.descendantsQuery('position', root.id, true))).to.include.members([root.id, ops.id, junior.id]).and.not.include(otherTree.id);
+      expect(await ids(people.hierarchy.descendantsQuery('position', root.id, true)))
+        .to.include.members([root.id, ops.id, junior.id])
+        .and.not.include(otherTree.id);
 
       await people.hierarchy.move('position', rep.id, ops.id);
       expect(await ids(people.hierarchy.descendantsQuery('position', sales.id, true))).to.deep.equal([sales.id]);
@@ -178,7 +181,13 @@ describe('people services (integration)', function () {
           userId: user.id,
           jobAssignmentId: job.id,
           old: null,
-          new: { positionId: position.id, organisationId: null, managerJobAssignmentId: null, startDate: Date.UTC(2025, 0, 6), positionAssignedDate: job.positionAssignedDate },
+          new: {
+            positionId: position.id,
+            organisationId: null,
+            managerJobAssignmentId: null,
+            startDate: Date.UTC(2025, 0, 6),
+            positionAssignedDate: job.positionAssignedDate,
+          },
         },
       ]);
 
@@ -188,8 +197,20 @@ describe('people services (integration)', function () {
       expect(updated.positionAssignedDate).to.equal(Date.UTC(2025, 5, 1));
       expect(changes).to.have.length(1);
       expect(changes[0]).to.deep.include({
-        old: { positionId: position.id, organisationId: null, managerJobAssignmentId: null, startDate: Date.UTC(2025, 0, 6), positionAssignedDate: job.positionAssignedDate },
-        new: { positionId: other.id, organisationId: null, managerJobAssignmentId: null, startDate: Date.UTC(2025, 0, 6), positionAssignedDate: Date.UTC(2025, 5, 1) },
+        old: {
+          positionId: position.id,
+          organisationId: null,
+          managerJobAssignmentId: null,
+          startDate: Date.UTC(2025, 0, 6),
+          positionAssignedDate: job.positionAssignedDate,
+        },
+        new: {
+          positionId: other.id,
+          organisationId: null,
+          managerJobAssignmentId: null,
+          startDate: Date.UTC(2025, 0, 6),
+          positionAssignedDate: Date.UTC(2025, 5, 1),
+        },
       });
     });
 
@@ -292,7 +313,13 @@ describe('people services (integration)', function () {
       changes = [];
       await people.hierarchy.move('position', branch.id, null);
       expect(await people.audiences.isMember(parisManagers.id, early.id)).to.equal(false);
-      const snapshot = { positionId: branch.id, organisationId: null, managerJobAssignmentId: null, startDate: null, positionAssignedDate: earlyJob.positionAssignedDate };
+      const snapshot = {
+        positionId: branch.id,
+        organisationId: null,
+        managerJobAssignmentId: null,
+        startDate: null,
+        positionAssignedDate: earlyJob.positionAssignedDate,
+      };
       expect(changes).to.deep.include({ type: 'job_assignment', userId: early.id, jobAssignmentId: earlyJob.id, old: snapshot, new: snapshot });
       expect(changes).to.deep.include({ type: 'audience_membership', userId: early.id, audienceId: parisManagers.id, member: false });
       await people.hierarchy.move('position', branch.id, region.id);
@@ -338,16 +365,18 @@ describe('people services (integration)', function () {
       expect(await people.audiences.isMember(abc.id, learner.id)).to.equal(true);
       expect(memberInsideTrx).to.equal(true);
       expect(changes).to.deep.include({ type: 'audience_membership', userId: learner.id, audienceId: abc.id, member: true });
-      expect((await rejection(() => people.audiences.create({ name: 'Nope', rules: [{ type: 'course_completed', courseId: 999999 }] }))).code).to.equal('COURSE_NOT_FOUND');
+      expect((await rejection(() => people.audiences.create({ name: 'Nope', rules: [{ type: 'course_completed', courseId: 999999 }] }))).code).to.equal(
+        'COURSE_NOT_FOUND',
+      );
     });
 
     it('refuses rules that name unknown things', async function () {
       const error = await rejection(() => people.audiences.create({ name: 'Broken', rules: [{ type: 'position', positionId: 999999 }] }));
       expect(error).to.include({ code: 'POSITION_NOT_FOUND', status: 422 });
       expect(error.details[0]!.path).to.equal('rules/0/positionId');
-      expect((await rejection(() => people.audiences.create({ name: 'Broken', rules: [{ type: 'profile_field', field: 'nosuch', value: 'x' }] }))).code).to.equal(
-        'USER_PROFILE_FIELD_UNKNOWN',
-      );
+      expect(
+        (await rejection(() => people.audiences.create({ name: 'Broken', rules: [{ type: 'profile_field', field: 'nosuch', value: 'x' }] }))).code,
+      ).to.equal('USER_PROFILE_FIELD_UNKNOWN');
       expect((await rejection(() => people.audiences.create({ name: 'Empty', rules: [] }))).code).to.equal('AUDIENCE_RULES_EMPTY');
     });
   });
@@ -375,11 +404,21 @@ describe('people services (integration)', function () {
         }
         expect(caught).to.equal(boom);
         expect(sawNewValueInTrx).to.equal(true);
-        expect(await site.db.knex('site_config').where({ name: `seen-${user.id}` }).first()).to.equal(undefined);
+        expect(
+          await site.db
+            .knex('site_config')
+            .where({ name: `seen-${user.id}` })
+            .first(),
+        ).to.equal(undefined);
         expect((await people.users.get(user.id)).suspended).to.equal(false);
 
         await people.users.update(user.id, { suspended: true });
-        expect(await site.db.knex('site_config').where({ name: `seen-${user.id}` }).first()).to.deep.include({ value: 'true' });
+        expect(
+          await site.db
+            .knex('site_config')
+            .where({ name: `seen-${user.id}` })
+            .first(),
+        ).to.deep.include({ value: 'true' });
       } finally {
         untap();
       }

@@ -81,7 +81,11 @@ describe('waymark plugin new', function () {
       const { site } = test;
       expect(site.plugins.isActive('assign_prefix')).to.equal(true);
       const course = await site.services.courses.create({ shortname: 'c1', fullname: 'Course 1' });
-      const { program } = await site.services.programs.create({ shortname: 'p1', fullname: 'Program 1', courseSets: [{ courseIds: [course.id], rule: 'all' }] });
+      const { program } = await site.services.programs.create({
+        shortname: 'p1',
+        fullname: 'Program 1',
+        courseSets: [{ courseIds: [course.id], rule: 'all' }],
+      });
       const sales = await site.services.users.create({ username: 'sales.ann', email: 'ann@example.invalid', fullname: 'Ann' });
       const other = await site.services.users.create({ username: 'bob', email: 'bob@example.invalid', fullname: 'Bob' });
       const { rule } = await site.services.assignment.addRule(program.id, { source: 'prefix', instanceId: 1, prefix: 'sales.' });

@@ -25,7 +25,14 @@ describe('tool_sitestats plugin', function () {
     site = createSite({ config: { databaseUrl: db.url, pluginsDir }, logger: createLogger({ silent: true }) });
     await site.start();
     const now = Date.now();
-    const user = (username: string, isAdmin: boolean) => ({ username, email: `${username}@example.org`, fullname: username, is_admin: isAdmin, created_at: now, updated_at: now });
+    const user = (username: string, isAdmin: boolean) => ({
+      username,
+      email: `${username}@example.org`,
+      fullname: username,
+      is_admin: isAdmin,
+      created_at: now,
+      updated_at: now,
+    });
     await site.db.knex('users').insert([user('admin', true), user('learner', false)]);
     const ids = Object.fromEntries((await site.db.knex('users').select('id', 'username')).map((u: { id: number; username: string }) => [u.username, u.id]));
     adminToken = await createApiToken(site.db, ids.admin);

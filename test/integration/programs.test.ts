@@ -30,13 +30,23 @@ describe('programs over REST', () => {
   async function insertUser(extra: Record<string, unknown> = {}): Promise<number> {
     const now = site.db.now();
     const username = `u${++userSeq}`;
-    const [id] = (await site.db.knex('users').insert({ username, email: `${username}@example.com`, fullname: username, created_at: now, updated_at: now, ...extra })) as [number];
+    const [id] = (await site.db
+      .knex('users')
+      .insert({ username, email: `${username}@example.com`, fullname: username, created_at: now, updated_at: now, ...extra })) as [number];
     return Number(id);
   }
 
   const api = () => ({
-    post: (path: string, body: unknown, token = admin) => request(app).post(`/api/v1${path}`).set('Authorization', `Bearer ${token}`).send(body as object),
-    patch: (path: string, body: unknown, token = admin) => request(app).patch(`/api/v1${path}`).set('Authorization', `Bearer ${token}`).send(body as object),
+    post: (path: string, body: unknown, token = admin) =>
+      request(app)
+        .post(`/api/v1${path}`)
+        .set('Authorization', `Bearer ${token}`)
+        .send(body as object),
+    patch: (path: string, body: unknown, token = admin) =>
+      request(app)
+        .patch(`/api/v1${path}`)
+        .set('Authorization', `Bearer ${token}`)
+        .send(body as object),
     get: (path: string, token = admin) => request(app).get(`/api/v1${path}`).set('Authorization', `Bearer ${token}`),
   });
 
@@ -77,7 +87,12 @@ describe('programs over REST', () => {
 
   /** Records the same completions in several orders, one learner per order; returns the views. */
   async function inOrders(programId: number, completions: Array<[string, number]>): Promise<LearnerView[]> {
-    const orders = [completions, [...completions].reverse(), [...completions.slice(1), completions[0]!], [completions[completions.length - 1]!, ...completions.slice(0, -1)]];
+    const orders = [
+      completions,
+      [...completions].reverse(),
+      [...completions.slice(1), completions[0]!],
+      [completions[completions.length - 1]!, ...completions.slice(0, -1)],
+    ];
     const views: LearnerView[] = [];
     for (const order of orders) {
       const userId = await insertUser();
@@ -118,7 +133,12 @@ describe('programs over REST', () => {
     expect(view.courseSets[0]).to.include({ complete: true, completedAt: at(3) });
     expect(view.courseSets[1]).to.include({ open: true, complete: false });
 
-    const [full] = await inOrders(p.id, [['A', 1], ['B', 3], ['C', 2], ['D', 5]]);
+    const [full] = await inOrders(p.id, [
+      ['A', 1],
+      ['B', 3],
+      ['C', 2],
+      ['D', 5],
+    ]);
     expect(full).to.deep.include({ assigned: false, status: 'complete', completedAt: at(5) });
     expect(full!.courseSets.map((s) => [s.complete, s.completedAt])).to.deep.equal([
       [true, at(3)],
@@ -132,13 +152,27 @@ describe('programs over REST', () => {
       { label: 'Pick three', courseIds: ids('GHIJ'), rule: 'some', minCourses: 3 },
     ]);
     const almost = await insertUser();
-    for (const [n, d] of [['A', 1], ['G', 2], ['H', 3], ['I', 6]] as Array<[string, number]>) await complete(almost, n, d);
+    for (const [n, d] of [
+      ['A', 1],
+      ['G', 2],
+      ['H', 3],
+      ['I', 6],
+    ] as Array<[string, number]>)
+      await complete(almost, n, d);
     const partialView = await learner(p.id, almost);
     expect(partialView.status).to.equal('incomplete');
     expect(partialView.courseSets.map((s) => s.open)).to.deep.equal([true, true]);
     expect(partialView.courseSets[1]).to.include({ complete: true, completedAt: at(6) });
 
-    const [full] = await inOrders(p.id, [['A', 1], ['C', 5], ['G', 2], ['H', 3], ['I', 6], ['J', 4], ['B', 7]]);
+    const [full] = await inOrders(p.id, [
+      ['A', 1],
+      ['C', 5],
+      ['G', 2],
+      ['H', 3],
+      ['I', 6],
+      ['J', 4],
+      ['B', 7],
+    ]);
     // Set 1: the 2nd earliest of A(1), C(5), B(7) = day 5; set 2: the 3rd earliest of 2, 3, 4, 6 = day 4.
     expect(full!.courseSets.map((s) => s.completedAt)).to.deep.equal([at(5), at(4)]);
     expect(full).to.deep.include({ status: 'complete', completedAt: at(5) });
@@ -153,10 +187,17 @@ describe('programs over REST', () => {
     await complete(onlyD, 'D', 1);
     expect((await learner(p.id, onlyD)).status).to.equal('incomplete');
 
-    const [full] = await inOrders(p.id, [['B', 3], ['C', 2], ['D', 4]]);
+    const [full] = await inOrders(p.id, [
+      ['B', 3],
+      ['C', 2],
+      ['D', 4],
+    ]);
     expect(full!.courseSets.map((s) => s.completedAt)).to.deep.equal([at(2), at(4)]);
     expect(full).to.deep.include({ status: 'complete', completedAt: at(4) });
-    const [early] = await inOrders(p.id, [['D', 1], ['A', 6]]);
+    const [early] = await inOrders(p.id, [
+      ['D', 1],
+      ['A', 6],
+    ]);
     expect(early).to.deep.include({ status: 'complete', completedAt: at(6) });
   });
 
@@ -180,9 +221,22 @@ describe('programs over REST', () => {
       ['an unknown course', () => [{ courseIds: [999999], rule: 'all' }], 'courseSets[0].courseIds[0]', 'PROGRAM_UNKNOWN_COURSE'],
       ['an unknown rule', () => [{ courseIds: ids('A'), rule: 'most' }], 'courseSets[0].rule', 'PROGRAM_RULE_INVALID'],
       ['a bad duration', () => [{ courseIds: ids('A'), rule: 'all', minTime: '2 weeks' }], 'courseSets[0].minTime', 'PROGRAM_DURATION_INVALID'],
-      ['a missing operator between sets', () => [{ courseIds: ids('A'), rule: 'all' }, { courseIds: ids('B'), rule: 'all' }], 'courseSets[0].operator', 'PROGRAM_OPERATOR_MISSING'],
+      [
+        'a missing operator between sets',
+        () => [
+          { courseIds: ids('A'), rule: 'all' },
+          { courseIds: ids('B'), rule: 'all' },
+        ],
+        'courseSets[0].operator',
+        'PROGRAM_OPERATOR_MISSING',
+      ],
       ['an operator on the last set', () => [{ courseIds: ids('A'), rule: 'all', operator: 'then' }], 'courseSets[0].operator', 'PROGRAM_OPERATOR_ON_LAST_SET'],
-      ['minCourses above the course count', () => [{ courseIds: ids('AB'), rule: 'some', minCourses: 3 }], 'courseSets[0].minCourses', 'PROGRAM_MIN_COURSES_TOO_LARGE'],
+      [
+        'minCourses above the course count',
+        () => [{ courseIds: ids('AB'), rule: 'some', minCourses: 3 }],
+        'courseSets[0].minCourses',
+        'PROGRAM_MIN_COURSES_TOO_LARGE',
+      ],
       ['no course sets', () => [], 'courseSets', 'PROGRAM_NO_COURSE_SETS'],
     ];
     for (const [what, sets, path, code] of cases) {
@@ -191,7 +245,9 @@ describe('programs over REST', () => {
         const res = await api().post('/programs', { shortname: `bad-${code}`, fullname: 'Bad', courseSets: sets() });
         expect(res.status).to.equal(422);
         expect(res.body.error.code).to.equal('COURSE_SETS_INVALID');
-        expect(res.body.error.details).to.deep.include.members([{ path, code, message: res.body.error.details.find((d: { path: string }) => d.path === path)?.message }]);
+        expect(res.body.error.details).to.deep.include.members([
+          { path, code, message: res.body.error.details.find((d: { path: string }) => d.path === path)?.message },
+        ]);
         expect(await counts()).to.deep.equal(before);
       });
     }

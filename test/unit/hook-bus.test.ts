@@ -58,7 +58,9 @@ describe('hook bus', () => {
   });
 
   it('refuses a non-integer priority', () => {
-    expect(() => bus().add('p', 'unit_bus.ping', () => undefined, { priority: 1.5 })).to.throw().with.property('code', 'HOOK_PRIORITY_INVALID');
+    expect(() => bus().add('p', 'unit_bus.ping', () => undefined, { priority: 1.5 }))
+      .to.throw()
+      .with.property('code', 'HOOK_PRIORITY_INVALID');
   });
 
   describe('guard', () => {
@@ -90,9 +92,14 @@ describe('hook bus', () => {
 
     it('fails closed when a handler throws', async () => {
       const b = bus();
-      b.add('p_broken', 'unit_bus.check', () => {
-        throw new Error('database gone');
-      }, { priority: 200 });
+      b.add(
+        'p_broken',
+        'unit_bus.check',
+        () => {
+          throw new Error('database gone');
+        },
+        { priority: 200 },
+      );
       b.add('p_allow', 'unit_bus.check', () => allow());
       const outcome = await b.guard('unit_bus.check', { userId: 1 });
       expect(outcome).to.deep.include({ allowed: false, decidedBy: 'p_broken', code: 'GUARD_ERROR' });
@@ -129,13 +136,16 @@ describe('hook bus', () => {
   });
 
   describe('within', () => {
-    it('hands every handler the caller\'s transaction, in priority order', async () => {
+    it("hands every handler the caller's transaction, in priority order", async () => {
       const b = bus();
       const seen: Array<[number, Knex.Transaction]> = [];
       b.add('p1', 'unit_bus.ping', ({ n }, t) => void seen.push([n, t]));
       b.add('p2', 'unit_bus.ping', async ({ n }, t) => void seen.push([n * 10, t]), { priority: 200 });
       await b.within('unit_bus.ping', trx, { n: 2 });
-      expect(seen).to.deep.equal([[20, trx], [2, trx]]);
+      expect(seen).to.deep.equal([
+        [20, trx],
+        [2, trx],
+      ]);
     });
 
     it('a throwing handler stops the run and its error reaches the caller', async () => {
@@ -143,9 +153,14 @@ describe('hook bus', () => {
       const seen: number[] = [];
       const broken = Object.assign(new Error('deadlock'), { errno: 1213 });
       b.add('p1', 'unit_bus.ping', ({ n }) => void seen.push(n), { priority: 300 });
-      b.add('p2', 'unit_bus.ping', () => {
-        throw broken;
-      }, { priority: 200 });
+      b.add(
+        'p2',
+        'unit_bus.ping',
+        () => {
+          throw broken;
+        },
+        { priority: 200 },
+      );
       b.add('p3', 'unit_bus.ping', async ({ n }) => void seen.push(n * 10));
       const error = await b.within('unit_bus.ping', trx, { n: 2 }).catch((e: unknown) => e);
       expect(error).to.equal(broken);
@@ -154,7 +169,7 @@ describe('hook bus', () => {
   });
 
   describe('event', () => {
-    it('records one delivery per subscriber in the caller\'s transaction, with one event id', async () => {
+    it("records one delivery per subscriber in the caller's transaction, with one event id", async () => {
       const b = bus();
       const recorded = memoryOutbox(b);
       const ran: number[] = [];
@@ -182,7 +197,7 @@ describe('hook bus', () => {
       expect(await bare.publish('unit_bus.happened', trx, { n: 1 }).catch((e: unknown) => e)).to.have.property('code', 'HOOK_NO_OUTBOX');
     });
 
-    it('deliver() runs only that subscriber\'s handlers, with the event, and lets their error through', async () => {
+    it("deliver() runs only that subscriber's handlers, with the event, and lets their error through", async () => {
       const b = bus();
       const seen: string[] = [];
       b.add('local_a', 'unit_bus.happened', ({ n }, event) => void seen.push(`a${n}:${event.id}:${event.attempt}`));
@@ -192,7 +207,9 @@ describe('hook bus', () => {
       const event = { id: 'e1', hook: 'unit_bus.happened', subscriber: 'local_a', publishedAt: 0, attempt: 2 };
       expect(await b.deliver('unit_bus.happened', 'local_a', { n: 3 }, event)).to.equal(1);
       expect(seen).to.deep.equal(['a3:e1:2']);
-      expect((await b.deliver('unit_bus.happened', 'local_b', { n: 3 }, { ...event, subscriber: 'local_b' }).catch((e: Error) => e.message))).to.equal('smtp down');
+      expect(await b.deliver('unit_bus.happened', 'local_b', { n: 3 }, { ...event, subscriber: 'local_b' }).catch((e: Error) => e.message)).to.equal(
+        'smtp down',
+      );
       expect(await b.deliver('unit_bus.happened', 'local_gone', { n: 3 }, { ...event, subscriber: 'local_gone' })).to.equal(0);
     });
   });
@@ -210,9 +227,14 @@ describe('hook bus', () => {
   it('filter: each handler transforms the value; a thrower leaves the previous value', async () => {
     const b = bus();
     b.add('p1', 'unit_bus.title', (v, { suffix }) => `${v}${suffix}`, { priority: 300 });
-    b.add('p2', 'unit_bus.title', () => {
-      throw new Error('broken');
-    }, { priority: 200 });
+    b.add(
+      'p2',
+      'unit_bus.title',
+      () => {
+        throw new Error('broken');
+      },
+      { priority: 200 },
+    );
     b.add('p3', 'unit_bus.title', async (v) => v.toUpperCase());
     expect(await b.filter('unit_bus.title', 'intro', { suffix: '!' })).to.equal('INTRO!');
   });
@@ -226,15 +248,20 @@ describe('hook bus', () => {
       error = e;
     }
     expect(error).to.have.property('code', 'HOOK_KIND_MISMATCH');
-    expect(() => b.declare('onCompletion', 'guard')).to.throw().with.property('code', 'HOOK_KIND_MISMATCH');
+    expect(() => b.declare('onCompletion', 'guard'))
+      .to.throw()
+      .with.property('code', 'HOOK_KIND_MISMATCH');
     // within and event are distinct kinds: an onX hook cannot be published, nor an afterX run within.
-    const runners = b as unknown as { publish(name: string, trx: unknown, args: unknown): Promise<unknown>; within(name: string, trx: unknown, args: unknown): Promise<unknown> };
+    const runners = b as unknown as {
+      publish(name: string, trx: unknown, args: unknown): Promise<unknown>;
+      within(name: string, trx: unknown, args: unknown): Promise<unknown>;
+    };
     expect(await runners.publish('onCompletion', trx, {}).catch((e: unknown) => e)).to.have.property('code', 'HOOK_KIND_MISMATCH');
     expect(await runners.within('afterCompletion', trx, {}).catch((e: unknown) => e)).to.have.property('code', 'HOOK_KIND_MISMATCH');
   });
 
   describe('forPlugin', () => {
-    it('may run core hooks and its own hooks but not another plugin\'s', async () => {
+    it("may run core hooks and its own hooks but not another plugin's", async () => {
       const b = createHookBus();
       const seen: string[] = [];
       b.add('unit_bus', 'unit_bus.ping', () => void seen.push('own'));
@@ -264,7 +291,9 @@ describe('hook bus', () => {
       const hooks = b.forPlugin('local_x', ['unit_bus.ping']);
       hooks.tap('unit_bus.ping', () => undefined);
       expect(b.handlers('unit_bus.ping')).to.deep.equal([{ plugin: 'local_x', priority: 100 }]);
-      expect(() => hooks.tap('unit_bus.items', () => [])).to.throw().with.property('code', 'HOOK_UNDECLARED');
+      expect(() => hooks.tap('unit_bus.items', () => []))
+        .to.throw()
+        .with.property('code', 'HOOK_UNDECLARED');
     });
   });
 

@@ -25,7 +25,25 @@ describe('HTTP contract', () => {
     });
 
     it('rejects every other spelling, so /courses/0x10 is not course 16', () => {
-      for (const text of ['0x10', '0', '-1', '1.5', '1.0', '1e1', '+1', ' 1', '1 ', '01', 'abc', '', '0o7', '0b1', '１', '9007199254740992', '99999999999999999999']) {
+      for (const text of [
+        '0x10',
+        '0',
+        '-1',
+        '1.5',
+        '1.0',
+        '1e1',
+        '+1',
+        ' 1',
+        '1 ',
+        '01',
+        'abc',
+        '',
+        '0o7',
+        '0b1',
+        '１',
+        '9007199254740992',
+        '99999999999999999999',
+      ]) {
         expect(parseId(text), text).to.equal(null);
       }
       for (const value of [undefined, null, 0, -3, 1.5, Number.NaN, ['1'], { id: 1 }]) expect(parseId(value)).to.equal(null);
@@ -87,7 +105,18 @@ describe('HTTP contract', () => {
     });
 
     it('bounds limit to 1..1000 and offset to 0..2^31-1, and rejects unknown enum values and repeated parameters', () => {
-      for (const query of [{ limit: '0' }, { limit: '1001' }, { limit: '-1' }, { limit: '1.5' }, { limit: 'ten' }, { offset: '-1' }, { offset: String(MAX_OFFSET + 1) }, { offset: '99999999999999999999' }, { status: 'bogus' }, { limit: ['1', '2'] }]) {
+      for (const query of [
+        { limit: '0' },
+        { limit: '1001' },
+        { limit: '-1' },
+        { limit: '1.5' },
+        { limit: 'ten' },
+        { offset: '-1' },
+        { offset: String(MAX_OFFSET + 1) },
+        { offset: '99999999999999999999' },
+        { status: 'bogus' },
+        { limit: ['1', '2'] },
+      ]) {
         const error = thrown(() => validator.query(paged, query));
         expect(error.status, JSON.stringify(query)).to.equal(400);
         expect(error.details.length).to.be.greaterThan(0);
@@ -121,7 +150,11 @@ describe('HTTP contract', () => {
 
   describe('response checking', () => {
     it('treats listed properties as complete and reports the body and schema paths of a mismatch', () => {
-      const schema = { type: 'object', required: ['id'], properties: { id: Id, items: { type: 'array', items: { type: 'object', properties: { n: { type: 'integer' } } } } } };
+      const schema = {
+        type: 'object',
+        required: ['id'],
+        properties: { id: Id, items: { type: 'array', items: { type: 'object', properties: { n: { type: 'integer' } } } } },
+      };
       const checker = createResponseChecker();
       expect(checker.check('GET /x', 200, schema, { id: 1, items: [{ n: 1 }] })).to.deep.equal([]);
       const extra = checker.check('GET /x', 200, schema, { id: 1, items: [{ n: 1, secret: 'x' }] });

@@ -6,11 +6,16 @@ import { WaymarkError } from '../../core/kernel/errors';
 describe('job timing', () => {
   it('doubles the retry delay each attempt, within ±20% jitter', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 60_000 }), fc.integer({ min: 1, max: 10 }), fc.double({ min: 0, max: 0.999999, noNaN: true }), (backoff, attempt, r) => {
-        const delay = retryDelayMs(backoff, attempt, () => r);
-        const base = backoff * 2 ** (attempt - 1);
-        expect(delay).to.be.within(Math.floor(Math.min(base * 0.8, 86_400_000)), Math.ceil(Math.min(base * 1.2, 86_400_000)));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 60_000 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.double({ min: 0, max: 0.999999, noNaN: true }),
+        (backoff, attempt, r) => {
+          const delay = retryDelayMs(backoff, attempt, () => r);
+          const base = backoff * 2 ** (attempt - 1);
+          expect(delay).to.be.within(Math.floor(Math.min(base * 0.8, 86_400_000)), Math.ceil(Math.min(base * 1.2, 86_400_000)));
+        },
+      ),
     );
     // Even the unluckiest jitter keeps the next retry later than the previous one.
     expect(retryDelayMs(1000, 2, () => 0)).to.be.greaterThan(retryDelayMs(1000, 1, () => 0.999));
@@ -29,7 +34,9 @@ describe('job timing', () => {
   it('accepts five-field cron only', () => {
     expect(() => assertCron('ok', '*/5 * * * *')).to.not.throw();
     for (const bad of ['* * * * * *', '* * * *', '61 * * * *', 'every day', '']) {
-      expect(() => assertCron('bad', bad), bad).to.throw(WaymarkError).with.property('code', 'SCHEDULE_CRON_INVALID');
+      expect(() => assertCron('bad', bad), bad)
+        .to.throw(WaymarkError)
+        .with.property('code', 'SCHEDULE_CRON_INVALID');
     }
   });
 });

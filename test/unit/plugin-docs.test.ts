@@ -17,7 +17,9 @@ describe('plugin author guide', () => {
     const blocks = fileBlocks(guide);
     expect(blocks.map((b) => b.file)).to.deep.equal(['test/fixtures/plugins/local_hello/plugin.json', 'test/fixtures/plugins/local_hello/index.ts']);
     for (const { file, code } of blocks) {
-      expect(code, `${file} differs from its copy in docs/plugin-authors.md`).to.equal(fs.readFileSync(path.join(projectRoot, file), 'utf8').replace(/\n$/, ''));
+      expect(code, `${file} differs from its copy in docs/plugin-authors.md`).to.equal(
+        fs.readFileSync(path.join(projectRoot, file), 'utf8').replace(/\n$/, ''),
+      );
     }
   });
 

@@ -19,7 +19,13 @@ describe('plugin load order', () => {
 
   it('marks every member of a cycle, and only them', () => {
     const { order, problems } = resolveLoadOrder(
-      new Map([plugin('local_a', { local_b: '*' }), plugin('local_b', { local_c: '*' }), plugin('local_c', { local_a: '*' }), plugin('local_d', { local_d: '*' }), plugin('local_e')]),
+      new Map([
+        plugin('local_a', { local_b: '*' }),
+        plugin('local_b', { local_c: '*' }),
+        plugin('local_c', { local_a: '*' }),
+        plugin('local_d', { local_d: '*' }),
+        plugin('local_e'),
+      ]),
     );
     expect([...problems].map(([id, p]) => [id, p.code]).sort()).to.deep.equal([
       ['local_a', 'PM008-REQUIRES-CYCLE'],

@@ -40,22 +40,24 @@ const arbCompletions = fc.uniqueArray(fc.tuple(fc.integer({ min: 1, max: ALL_COU
   maxLength: ALL_COURSES,
 });
 
-const arbCase: fc.Arbitrary<Case> = fc.record({
-  sets: arbSets,
-  scores: fc.array(fc.nat(4), { minLength: ALL_COURSES + 1, maxLength: ALL_COURSES + 1 }),
-  completions: arbCompletions,
-}).map(({ sets, scores, completions }) => ({
-  defs: sets.map((s, i) => ({
-    id: 500 + i,
-    label: i % 2 ? `Set ${i + 1}` : '',
-    ...s,
-    // Validation keeps minCourses within the set; the engine only ever sees such structures.
-    minCourses: Math.min(s.minCourses, s.courseIds.length),
-    operator: i === sets.length - 1 ? null : s.operator,
-  })),
-  scores,
-  completions,
-}));
+const arbCase: fc.Arbitrary<Case> = fc
+  .record({
+    sets: arbSets,
+    scores: fc.array(fc.nat(4), { minLength: ALL_COURSES + 1, maxLength: ALL_COURSES + 1 }),
+    completions: arbCompletions,
+  })
+  .map(({ sets, scores, completions }) => ({
+    defs: sets.map((s, i) => ({
+      id: 500 + i,
+      label: i % 2 ? `Set ${i + 1}` : '',
+      ...s,
+      // Validation keeps minCourses within the set; the engine only ever sees such structures.
+      minCourses: Math.min(s.minCourses, s.courseIds.length),
+      operator: i === sets.length - 1 ? null : s.operator,
+    })),
+    scores,
+    completions,
+  }));
 
 function compile(c: Case, defs = c.defs): CompiledProgram {
   const courses = new Map<number, CourseRef>();
@@ -113,8 +115,7 @@ function firstMoment(completions: Array<[number, number]>, holds: (done: Readonl
 const publicShape = (e: ProgramEvaluation) => ({ ...e, launchableCourseIds: [...e.launchableCourseIds].sort((a, b) => a - b) });
 
 /** null = complete from the start (earliest possible); undefined = not complete. */
-const timeOf = (x: { complete: boolean; completedAt: number | null }): number | undefined =>
-  x.complete ? (x.completedAt ?? -Infinity) : undefined;
+const timeOf = (x: { complete: boolean; completedAt: number | null }): number | undefined => (x.complete ? (x.completedAt ?? -Infinity) : undefined);
 
 describe('program engine properties', () => {
   it('agrees with an independent reference on completion and access', () => {

@@ -56,7 +56,11 @@ const launch = (program: CompiledProgram, evaluation: ProgramEvaluation, letter:
 
 describe('program engine', () => {
   describe('worked examples (DOMAIN 3.1)', () => {
-    const sequence = () => build([{ courses: 'ABC', rule: 'all', op: 'then' }, { courses: 'DEF', rule: 'any' }]);
+    const sequence = () =>
+      build([
+        { courses: 'ABC', rule: 'all', op: 'then' },
+        { courses: 'DEF', rule: 'any' },
+      ]);
 
     it('{A,B,C} all then {D,E,F} any: D is locked until A, B and C are complete', () => {
       const p = sequence();
@@ -104,7 +108,10 @@ describe('program engine', () => {
     });
 
     it('{A,B,C} any and {D} all: A or B or C, and D', () => {
-      const p = build([{ courses: 'ABC', rule: 'any', op: 'and' }, { courses: 'D', rule: 'all' }]);
+      const p = build([
+        { courses: 'ABC', rule: 'any', op: 'and' },
+        { courses: 'D', rule: 'all' },
+      ]);
       expect(evaluateProgram(p, done('A', 1, 'B', 2, 'C', 3)).complete).to.equal(false);
       expect(evaluateProgram(p, done('D', 1)).complete).to.equal(false);
       const e = evaluateProgram(p, done('C', 5, 'D', 3, 'B', 8));
@@ -115,8 +122,7 @@ describe('program engine', () => {
   });
 
   describe('precedence inside a group', () => {
-    const three = (op1: SetOperator, op2: SetOperator) =>
-      build([{ courses: 'A', op: op1 }, { courses: 'B', op: op2 }, { courses: 'C' }]);
+    const three = (op1: SetOperator, op2: SetOperator) => build([{ courses: 'A', op: op1 }, { courses: 'B', op: op2 }, { courses: 'C' }]);
 
     it('S1 and S2 or S3 is (S1 ∧ S2) ∨ S3', () => {
       const p = three('and', 'or');
@@ -140,7 +146,10 @@ describe('program engine', () => {
 
     it('S1 and S2 or S3 and S4 needs both of one pair', () => {
       const p = build([{ courses: 'A', op: 'and' }, { courses: 'B', op: 'or' }, { courses: 'C', op: 'and' }, { courses: 'D' }]);
-      expect(p.groups[0].terms).to.deep.equal([[0, 1], [2, 3]]);
+      expect(p.groups[0].terms).to.deep.equal([
+        [0, 1],
+        [2, 3],
+      ]);
       expect(evaluateProgram(p, done('A', 1, 'C', 1)).complete).to.equal(false);
       expect(evaluateProgram(p, done('C', 1, 'D', 1)).complete).to.equal(true);
     });
@@ -192,12 +201,15 @@ describe('program engine', () => {
     });
 
     it('uses the set label and describes any, some and alternatives', () => {
-      const p = build([
-        { courses: 'AB', rule: 'any', label: 'Induction', op: 'and' },
-        { courses: 'CDEF', rule: 'some', minCourses: 2, minScore: 5, op: 'or' },
-        { courses: 'G', op: 'then' },
-        { courses: 'H' },
-      ], { C: 2, D: 2, E: 2, F: 2 });
+      const p = build(
+        [
+          { courses: 'AB', rule: 'any', label: 'Induction', op: 'and' },
+          { courses: 'CDEF', rule: 'some', minCourses: 2, minScore: 5, op: 'or' },
+          { courses: 'G', op: 'then' },
+          { courses: 'H' },
+        ],
+        { C: 2, D: 2, E: 2, F: 2 },
+      );
       const e = evaluateProgram(p, done('C', 1));
       expect(e.sets[3].lockedReasons).to.deep.equal([
         'Complete "Induction" (one of Course A, Course B) and course set 2 (1 more of Course D, Course E, Course F, worth 3 more points), or course set 3 (Course G) first',
@@ -279,22 +291,37 @@ describe('program engine', () => {
     });
 
     it('do not move a group time earlier under and; decide the group from the start under or', () => {
-      const and = build([{ courses: 'A', op: 'and' }, { courses: 'B', rule: 'optional' }]);
+      const and = build([
+        { courses: 'A', op: 'and' },
+        { courses: 'B', rule: 'optional' },
+      ]);
       expect(evaluateProgram(and, done()).complete).to.equal(false);
       expect(evaluateProgram(and, done('A', 5, 'B', 1)).completedAt).to.equal(5);
-      const or = build([{ courses: 'A', op: 'or' }, { courses: 'B', rule: 'optional' }]);
+      const or = build([
+        { courses: 'A', op: 'or' },
+        { courses: 'B', rule: 'optional' },
+      ]);
       expect(evaluateProgram(or, done()).groups[0]).to.include({ complete: true, completedAt: null });
     });
 
     it('a program of only optional sets is complete from the start with no completion time', () => {
-      const e = evaluateProgram(build([{ courses: 'A', rule: 'optional' }, { courses: 'B', rule: 'optional' }]), done());
+      const e = evaluateProgram(
+        build([
+          { courses: 'A', rule: 'optional' },
+          { courses: 'B', rule: 'optional' },
+        ]),
+        done(),
+      );
       expect(e).to.include({ complete: true, completedAt: null, progress: 1, nextCourseId: null, currentGroupIndex: null });
     });
   });
 
   describe('progress and next course', () => {
     it('moves towards 1 and reaches it only on completion', () => {
-      const p = build([{ courses: 'AB', op: 'then' }, { courses: 'CD', rule: 'any' }]);
+      const p = build([
+        { courses: 'AB', op: 'then' },
+        { courses: 'CD', rule: 'any' },
+      ]);
       expect(evaluateProgram(p, done()).progress).to.equal(0);
       expect(evaluateProgram(p, done('A', 1)).progress).to.equal(0.25);
       expect(evaluateProgram(p, done('A', 1, 'B', 2)).progress).to.equal(0.5);
@@ -302,7 +329,10 @@ describe('program engine', () => {
     });
 
     it('suggests the first remaining course of the current group', () => {
-      const p = build([{ courses: 'AB', op: 'then' }, { courses: 'CD', rule: 'any' }]);
+      const p = build([
+        { courses: 'AB', op: 'then' },
+        { courses: 'CD', rule: 'any' },
+      ]);
       expect(evaluateProgram(p, done()).nextCourseId).to.equal(id('A'));
       expect(evaluateProgram(p, done('A', 1)).nextCourseId).to.equal(id('B'));
       expect(evaluateProgram(p, done('A', 1, 'B', 2)).nextCourseId).to.equal(id('C'));
@@ -348,7 +378,10 @@ describe('program engine', () => {
     });
 
     it('prior learning opens a group at assignment, not before', () => {
-      const p = build([{ courses: 'A', op: 'then' }, { courses: 'B', minTime: 'P1D' }]);
+      const p = build([
+        { courses: 'A', op: 'then' },
+        { courses: 'B', minTime: 'P1D' },
+      ]);
       const e = evaluateProgram(p, done('A', 1_000));
       expect(groupOpenTimes(e, 50_000).get(1)).to.equal(50_000);
     });
@@ -368,8 +401,20 @@ describe('program engine', () => {
 
   describe('compileProgram on imperfect stored data', () => {
     it('treats a missing operator as then and ignores an operator on the last set', () => {
-      const courses = new Map<number, CourseRef>([[1, { id: 1, fullname: 'Course A', score: 1 }], [2, { id: 2, fullname: 'Course B', score: 1 }]]);
-      const def = (i: number, operator: SetOperator | null): CourseSetDef => ({ id: i, label: '', courseIds: [i], rule: 'all', minCourses: 0, minScore: 0, minTime: null, operator });
+      const courses = new Map<number, CourseRef>([
+        [1, { id: 1, fullname: 'Course A', score: 1 }],
+        [2, { id: 2, fullname: 'Course B', score: 1 }],
+      ]);
+      const def = (i: number, operator: SetOperator | null): CourseSetDef => ({
+        id: i,
+        label: '',
+        courseIds: [i],
+        rule: 'all',
+        minCourses: 0,
+        minScore: 0,
+        minTime: null,
+        operator,
+      });
       const p = compileProgram({ programId: 1, sets: [def(1, null), def(2, 'and')], courses });
       expect(p.groups.map((g) => g.setIds)).to.deep.equal([[1], [2]]);
     });
@@ -382,7 +427,10 @@ describe('program engine', () => {
     it('names a course it does not know by id', () => {
       const p = compileProgram({
         programId: 1,
-        sets: [{ id: 1, label: '', courseIds: [77], rule: 'all', minCourses: 0, minScore: 0, minTime: null, operator: 'then' }, { id: 2, label: '', courseIds: [78], rule: 'all', minCourses: 0, minScore: 0, minTime: null, operator: null }],
+        sets: [
+          { id: 1, label: '', courseIds: [77], rule: 'all', minCourses: 0, minScore: 0, minTime: null, operator: 'then' },
+          { id: 2, label: '', courseIds: [78], rule: 'all', minCourses: 0, minScore: 0, minTime: null, operator: null },
+        ],
         courses: new Map(),
       });
       expect(canLaunch(p, evaluateProgram(p, new Map()), 78).reasons).to.deep.equal(['Complete course set 1 (Course 77) first']);
@@ -391,7 +439,14 @@ describe('program engine', () => {
 
   describe('validateStructure', () => {
     const known = new Set([1, 2, 3, 4]);
-    const valid = (over: Partial<CourseSetDef> = {}): Partial<CourseSetDef> => ({ label: 'Set', courseIds: [1, 2], rule: 'all', minTime: null, operator: null, ...over });
+    const valid = (over: Partial<CourseSetDef> = {}): Partial<CourseSetDef> => ({
+      label: 'Set',
+      courseIds: [1, 2],
+      rule: 'all',
+      minTime: null,
+      operator: null,
+      ...over,
+    });
     const codes = (sets: Array<Partial<CourseSetDef>>, scores?: Map<number, number>) =>
       validateStructure(sets, known, scores).map((i) => `${i.path} ${i.code}`);
 
@@ -419,7 +474,15 @@ describe('program engine', () => {
     it('reports thresholds, rules and durations', () => {
       expect(codes([valid({ rule: 'some', minCourses: 3 })])).to.deep.equal(['courseSets[0].minCourses PROGRAM_MIN_COURSES_TOO_LARGE']);
       expect(codes([valid({ rule: 'some', minCourses: -1 })])).to.deep.equal(['courseSets[0].minCourses PROGRAM_THRESHOLD_INVALID']);
-      expect(codes([valid({ rule: 'some', minScore: 5 })], new Map([[1, 2], [2, 2]]))).to.deep.equal(['courseSets[0].minScore PROGRAM_MIN_SCORE_UNREACHABLE']);
+      expect(
+        codes(
+          [valid({ rule: 'some', minScore: 5 })],
+          new Map([
+            [1, 2],
+            [2, 2],
+          ]),
+        ),
+      ).to.deep.equal(['courseSets[0].minScore PROGRAM_MIN_SCORE_UNREACHABLE']);
       expect(codes([valid({ rule: 'most' as SetRule })])).to.deep.equal(['courseSets[0].rule PROGRAM_RULE_INVALID']);
       expect(codes([valid({ minTime: 'two weeks' })])).to.deep.equal(['courseSets[0].minTime PROGRAM_DURATION_INVALID']);
       expect(codes([valid({ minTime: 'P0D' })])).to.deep.equal(['courseSets[0].minTime PROGRAM_DURATION_INVALID']);

@@ -52,7 +52,14 @@ function destroy(req: Request): Promise<void> {
 }
 
 function renderLogin(site: Kernel, req: Request, res: Response, data: { error?: string; username?: string; next: string; status?: number }): void {
-  renderPage(site, req, res, 'auth/login', { title: 'Log in', error: data.error, username: data.username ?? '', next: data.next }, { status: data.status ?? 200 });
+  renderPage(
+    site,
+    req,
+    res,
+    'auth/login',
+    { title: 'Log in', error: data.error, username: data.username ?? '', next: data.next },
+    { status: data.status ?? 200 },
+  );
 }
 
 /**
@@ -73,7 +80,12 @@ export function createAuthRouter(site: Kernel): Router {
       res.status(429).json({ error: { code: LOGIN_RATE_LIMITED, message, details: [] } });
       return;
     }
-    renderLogin(site, req, res, { error: message, username: usernameOf(req), next: safeNext((req.body as Record<string, unknown> | undefined)?.next), status: 429 });
+    renderLogin(site, req, res, {
+      error: message,
+      username: usernameOf(req),
+      next: safeNext((req.body as Record<string, unknown> | undefined)?.next),
+      status: 429,
+    });
   };
   // Counters live in the database (rate_limits), so every server process counts together.
   const limiter = (prefix: string, limit: number, keyGenerator: (req: Request) => string): RequestHandler =>

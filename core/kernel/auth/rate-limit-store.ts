@@ -37,7 +37,10 @@ export class DatabaseRateLimitStore implements Store {
   }
 
   async get(key: string): Promise<ClientRateLimitInfo | undefined> {
-    const row = (await this.db.knex('rate_limits').where({ key: this.keyOf(key) }).first('hits', 'reset_at')) as { hits: number; reset_at: number | string } | undefined;
+    const row = (await this.db
+      .knex('rate_limits')
+      .where({ key: this.keyOf(key) })
+      .first('hits', 'reset_at')) as { hits: number; reset_at: number | string } | undefined;
     if (!row || Number(row.reset_at) <= this.db.now()) return undefined;
     return { totalHits: Number(row.hits), resetTime: new Date(Number(row.reset_at)) };
   }
@@ -53,11 +56,18 @@ export class DatabaseRateLimitStore implements Store {
   }
 
   async decrement(key: string): Promise<void> {
-    await this.db.knex('rate_limits').where({ key: this.keyOf(key) }).andWhere('hits', '>', 0).decrement('hits', 1);
+    await this.db
+      .knex('rate_limits')
+      .where({ key: this.keyOf(key) })
+      .andWhere('hits', '>', 0)
+      .decrement('hits', 1);
   }
 
   async resetKey(key: string): Promise<void> {
-    await this.db.knex('rate_limits').where({ key: this.keyOf(key) }).delete();
+    await this.db
+      .knex('rate_limits')
+      .where({ key: this.keyOf(key) })
+      .delete();
   }
 
   private keyOf(key: string): string {

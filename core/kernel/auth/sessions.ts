@@ -257,7 +257,10 @@ export async function resolveSessionUser(site: Kernel, req: Request): Promise<Au
   let lookup = userLookups.get(site.db);
   if (!lookup) {
     // Read on every request rather than kept in the session, so suspending a user signs them out at once.
-    lookup = prepareStatement<SessionUserRow>(site.db, 'SELECT id, username, fullname, is_admin, lang, timezone FROM users WHERE id = ? AND suspended = 0 AND deleted = 0');
+    lookup = prepareStatement<SessionUserRow>(
+      site.db,
+      'SELECT id, username, fullname, is_admin, lang, timezone FROM users WHERE id = ? AND suspended = 0 AND deleted = 0',
+    );
     userLookups.set(site.db, lookup);
   }
   const preloaded = sessionStoreFor(site).takeLoadedUser(req.sessionID);
@@ -268,5 +271,12 @@ export async function resolveSessionUser(site: Kernel, req: Request): Promise<Au
 }
 
 function toAuthUser(row: SessionUserRow): AuthUser {
-  return { id: Number(row.u_id ?? row.id), username: row.username, fullname: row.fullname, isAdmin: Boolean(row.is_admin), lang: row.lang, timezone: row.timezone };
+  return {
+    id: Number(row.u_id ?? row.id),
+    username: row.username,
+    fullname: row.fullname,
+    isAdmin: Boolean(row.is_admin),
+    lang: row.lang,
+    timezone: row.timezone,
+  };
 }

@@ -72,4 +72,3 @@ export async function revokeApiToken(db: Database, token: string): Promise<boole
   const deleted = await db.knex('api_tokens').where('token_hash', hashApiToken(token)).del();
   return deleted > 0;
 }
-

@@ -107,8 +107,17 @@ export class HookBus implements HookRunners {
     const logger = options.logger;
     if (logger) {
       // Checked per call (the level may change at runtime): winston formats even lines it then drops.
-      this.intercept((e) =>
-        logger.isLevelEnabled('debug') && logger.debug('hook', { hook: e.hook, plugin: e.plugin, kind: e.kind, durationMs: e.durationMs, outcome: e.outcome, error: e.error ? String(e.error) : undefined }),
+      this.intercept(
+        (e) =>
+          logger.isLevelEnabled('debug') &&
+          logger.debug('hook', {
+            hook: e.hook,
+            plugin: e.plugin,
+            kind: e.kind,
+            durationMs: e.durationMs,
+            outcome: e.outcome,
+            error: e.error ? String(e.error) : undefined,
+          }),
       );
     }
   }
@@ -334,7 +343,12 @@ export class HookBus implements HookRunners {
       // A within or event failure is the caller's to report (it rolls back, or the delivery retries):
       // a warning here, so a retried deadlock does not read as an outage.
       const level = kind === 'within' || kind === 'event' ? 'warn' : 'error';
-      this.options.logger?.[level]('hook handler failed', { hook: r.hook, kind, plugin: r.plugin, error: error instanceof Error ? error.stack : String(error) });
+      this.options.logger?.[level]('hook handler failed', {
+        hook: r.hook,
+        kind,
+        plugin: r.plugin,
+        error: error instanceof Error ? error.stack : String(error),
+      });
       throw error;
     }
   }

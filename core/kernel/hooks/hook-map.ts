@@ -85,17 +85,18 @@ export const abstain = (reasons: string | string[] = [], code?: string): GuardDe
   code,
 });
 
-export type HandlerFor<N extends HookName> = HookMap[N] extends GuardHook<infer A>
-  ? (args: A) => GuardDecision | Promise<GuardDecision>
-  : HookMap[N] extends WithinHook<infer A>
-    ? (args: A, trx: Knex.Transaction) => void | Promise<void>
-    : HookMap[N] extends EventHook<infer A>
-      ? (args: A, event: DeliveredEvent) => void | Promise<void>
-      : HookMap[N] extends CollectHook<infer A, infer I>
-        ? (args: A) => I[] | Promise<I[]>
-        : HookMap[N] extends FilterHook<infer V, infer A>
-          ? (value: V, args: A) => V | Promise<V>
-          : never;
+export type HandlerFor<N extends HookName> =
+  HookMap[N] extends GuardHook<infer A>
+    ? (args: A) => GuardDecision | Promise<GuardDecision>
+    : HookMap[N] extends WithinHook<infer A>
+      ? (args: A, trx: Knex.Transaction) => void | Promise<void>
+      : HookMap[N] extends EventHook<infer A>
+        ? (args: A, event: DeliveredEvent) => void | Promise<void>
+        : HookMap[N] extends CollectHook<infer A, infer I>
+          ? (args: A) => I[] | Promise<I[]>
+          : HookMap[N] extends FilterHook<infer V, infer A>
+            ? (value: V, args: A) => V | Promise<V>
+            : never;
 
 /** What an event subscriber learns about the delivery besides the args. */
 export interface DeliveredEvent {

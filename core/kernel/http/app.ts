@@ -10,13 +10,19 @@ import { resolveApiToken } from '../auth/tokens';
 import { paramsSchemaOf, querySchemaOf, type AuthUser, type OwnedApiRoute, type OwnedPageRoute, type RouteAccess, type RouteParams } from './routes';
 import { noQuery } from './contract';
 import { ERROR_SCHEMA, buildOpenApiDocument } from './openapi';
-import { createBodyValidator, createRequestValidator, createResponseChecker, type BodyValidator, type RequestValidator, type ResponseChecker } from './validation';
+import {
+  createBodyValidator,
+  createRequestValidator,
+  createResponseChecker,
+  type BodyValidator,
+  type RequestValidator,
+  type ResponseChecker,
+} from './validation';
 import { boundBodies, boundUrls } from './input-limits';
 import { createSessionMiddleware, resolveSessionUser } from '../auth/sessions';
 import { createCsrfMiddleware } from '../auth/csrf';
 import { kernelServices } from '../features/kernel-services';
 import { createAuthRouter, loginRedirectFor } from '../auth/login';
-
 
 export { renderPage } from './render-page';
 import { renderPage } from './render-page';
@@ -358,10 +364,20 @@ export function createApp(site: Kernel, options: AppOptions = {}): express.Expre
       return;
     }
     try {
-      renderPage(site, req, res, 'error', { title: body.error.message, status, code: body.error.code, message: body.error.message, details: body.error.details }, { status });
+      renderPage(
+        site,
+        req,
+        res,
+        'error',
+        { title: body.error.message, status, code: body.error.code, message: body.error.message, details: body.error.details },
+        { status },
+      );
     } catch (renderError) {
       logger.error('error page failed to render', { error: (renderError as Error).message });
-      res.status(status).type('html').send(`<!doctype html><html lang="en"><title>Error ${status}</title><h1>Error ${status}</h1><p>${escapeHtml(body.error.message)}</p>`);
+      res
+        .status(status)
+        .type('html')
+        .send(`<!doctype html><html lang="en"><title>Error ${status}</title><h1>Error ${status}</h1><p>${escapeHtml(body.error.message)}</p>`);
     }
   };
   app.use(errorHandler);

@@ -9,7 +9,8 @@ export const MAX_URL_LENGTH = 16 * 1024;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-const pointer = (path: Array<string | number>): string => (path.length ? `/${path.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}` : '/');
+const pointer = (path: Array<string | number>): string =>
+  path.length ? `/${path.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}` : '/';
 
 /**
  * Walks a parsed body without recursion (so a hostile nesting cannot overflow the stack) and
@@ -27,7 +28,9 @@ export function checkJsonInput(body: unknown, maxDepth = MAX_BODY_DEPTH): void {
     }
     if (!value || typeof value !== 'object') continue;
     if (depth >= maxDepth) {
-      throw new WaymarkError('JSON_TOO_DEEP', `The request body nests deeper than ${maxDepth} levels`, 400, [{ path: pointer(path.slice(0, maxDepth)), code: 'JSON_TOO_DEEP', message: `nests deeper than ${maxDepth} levels` }]);
+      throw new WaymarkError('JSON_TOO_DEEP', `The request body nests deeper than ${maxDepth} levels`, 400, [
+        { path: pointer(path.slice(0, maxDepth)), code: 'JSON_TOO_DEEP', message: `nests deeper than ${maxDepth} levels` },
+      ]);
     }
     if (Array.isArray(value)) {
       for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], depth: depth + 1, path: [...path, i] });
@@ -42,7 +45,9 @@ export function checkJsonInput(body: unknown, maxDepth = MAX_BODY_DEPTH): void {
 
 function invalidUnicode(path: Array<string | number>): WaymarkError {
   const at = pointer(path);
-  return new WaymarkError('INVALID_UNICODE', `${at} holds a lone UTF-16 surrogate, which is not valid text`, 422, [{ path: at, code: 'INVALID_UNICODE', message: 'holds a lone UTF-16 surrogate' }]);
+  return new WaymarkError('INVALID_UNICODE', `${at} holds a lone UTF-16 surrogate, which is not valid text`, 422, [
+    { path: at, code: 'INVALID_UNICODE', message: 'holds a lone UTF-16 surrogate' },
+  ]);
 }
 
 /** Middleware after the body parsers: applies `checkJsonInput` to every parsed body. */

@@ -63,7 +63,14 @@ export function registerPlatformPages(site: Kernel): void {
   }
 
   // ---- plugin settings, a form generated from the manifest's settingsSchema ----------------
-  const showSettings = async (req: Request, res: Response, id: string, values?: Record<string, unknown>, errors: ErrorDetail[] = [], status?: number): Promise<void> => {
+  const showSettings = async (
+    req: Request,
+    res: Response,
+    id: string,
+    values?: Record<string, unknown>,
+    errors: ErrorDetail[] = [],
+    status?: number,
+  ): Promise<void> => {
     const manifest = site.plugins.manifestOf(id);
     if (!manifest?.settingsSchema) throw new WaymarkError('NOT_FOUND', `Plugin ${id} has no settings`, 404);
     const current = values ?? (await site.plugins.getSettings(id));
@@ -71,7 +78,13 @@ export function registerPlatformPages(site: Kernel): void {
       req,
       res,
       'admin/plugin-settings',
-      { title: `${manifest.name} settings`, adminNav: 'plugins', plugin: { id, name: manifest.name }, fields: schemaFields(manifest.settingsSchema, current, errors), errors },
+      {
+        title: `${manifest.name} settings`,
+        adminNav: 'plugins',
+        plugin: { id, name: manifest.name },
+        fields: schemaFields(manifest.settingsSchema, current, errors),
+        errors,
+      },
       status,
     );
   };
@@ -121,5 +134,4 @@ export function registerPlatformPages(site: Kernel): void {
       res.redirect(303, '/admin/theme?notice=theme-saved');
     },
   });
-
 }

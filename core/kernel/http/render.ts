@@ -49,4 +49,3 @@ export function fields(body: unknown, name: string): string[] {
   if (value === undefined || value === null || value === '') return [];
   return (Array.isArray(value) ? value : [value]).map((v) => String(v).trim()).filter((v) => v !== '');
 }
-

@@ -23,7 +23,11 @@ export function createBodyValidator(logger?: Logger): BodyValidator {
     strictRequired: false,
     coerceTypes: false,
     logger: logger
-      ? { log: (...a: unknown[]) => logger.debug(String(a[0])), warn: (...a: unknown[]) => logger.warn(String(a[0])), error: (...a: unknown[]) => logger.error(String(a[0])) }
+      ? {
+          log: (...a: unknown[]) => logger.debug(String(a[0])),
+          warn: (...a: unknown[]) => logger.warn(String(a[0])),
+          error: (...a: unknown[]) => logger.error(String(a[0])),
+        }
       : false,
   });
   addFormats(ajv);
@@ -121,7 +125,14 @@ function coerceObject(schema: JsonSchema, raw: Record<string, unknown>): Record<
 }
 
 export function createRequestValidator(logger?: Logger): RequestValidator {
-  const ajv = new Ajv2020({ allErrors: true, strict: 'log', strictRequired: false, coerceTypes: false, useDefaults: true, logger: logger ? { log: () => {}, warn: (...a: unknown[]) => logger.warn(String(a[0])), error: (...a: unknown[]) => logger.error(String(a[0])) } : false });
+  const ajv = new Ajv2020({
+    allErrors: true,
+    strict: 'log',
+    strictRequired: false,
+    coerceTypes: false,
+    useDefaults: true,
+    logger: logger ? { log: () => {}, warn: (...a: unknown[]) => logger.warn(String(a[0])), error: (...a: unknown[]) => logger.error(String(a[0])) } : false,
+  });
   addFormats(ajv);
   const cache = new WeakMap<JsonSchema, ValidateFunction>();
   const compiled = (schema: JsonSchema): ValidateFunction => {
@@ -147,7 +158,12 @@ export function createRequestValidator(logger?: Logger): RequestValidator {
         const d = toDetail(e);
         return e.keyword === 'additionalProperties' ? { ...d, code: 'unknown_parameter', message: 'is not a query parameter of this route' } : d;
       });
-      throw new WaymarkError('QUERY_INVALID', `Query is invalid: ${details.map((d) => `${(d.path ?? '').replace(/^\//, '') || 'query'} ${d.message}`).join('; ')}`, 400, details);
+      throw new WaymarkError(
+        'QUERY_INVALID',
+        `Query is invalid: ${details.map((d) => `${(d.path ?? '').replace(/^\//, '') || 'query'} ${d.message}`).join('; ')}`,
+        400,
+        details,
+      );
     },
   };
 }
@@ -178,13 +194,15 @@ export function closeObjectSchemas(schema: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(schema)) {
     // `properties`, `$defs` and friends map names to schemas: keep the names, close the schemas.
-    out[key] = (key === 'properties' || key === '$defs' || key === 'patternProperties') && value && typeof value === 'object'
-      ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, closeObjectSchemas(v)]))
-      : key === 'enum' || key === 'const' || key === 'default' || key === 'examples' || key === 'required'
-        ? value
-        : closeObjectSchemas(value);
+    out[key] =
+      (key === 'properties' || key === '$defs' || key === 'patternProperties') && value && typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, closeObjectSchemas(v)]))
+        : key === 'enum' || key === 'const' || key === 'default' || key === 'examples' || key === 'required'
+          ? value
+          : closeObjectSchemas(value);
   }
-  if ('properties' in out && !('additionalProperties' in out) && !('patternProperties' in out) && !('unevaluatedProperties' in out) && !('allOf' in out)) out.additionalProperties = false;
+  if ('properties' in out && !('additionalProperties' in out) && !('patternProperties' in out) && !('unevaluatedProperties' in out) && !('allOf' in out))
+    out.additionalProperties = false;
   return out;
 }
 

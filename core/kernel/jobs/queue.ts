@@ -87,7 +87,6 @@ interface JobRow {
   finished_at: number | string | null;
 }
 
-
 function toStatus(row: JobRow): JobStatus {
   return {
     id: Number(row.id),
@@ -126,7 +125,9 @@ function toJson(value: unknown, what: string): string {
 
 function assertInteger(value: unknown, field: string, min: number, max: number): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new WaymarkError('JOB_OPTIONS_INVALID', `${field} must be an integer between ${min} and ${max}`, 422, [{ path: field, message: `got ${String(value)}` }]);
+    throw new WaymarkError('JOB_OPTIONS_INVALID', `${field} must be an integer between ${min} and ${max}`, 422, [
+      { path: field, message: `got ${String(value)}` },
+    ]);
   }
 }
 
@@ -217,7 +218,14 @@ class OutcomeWriter {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, FLUSH_CHUNK);
       try {
-        const lost = await this.db.transaction((trx) => persistOutcomes(trx, this.workerId, this.db.now(), batch.map((b) => b.outcome)));
+        const lost = await this.db.transaction((trx) =>
+          persistOutcomes(
+            trx,
+            this.workerId,
+            this.db.now(),
+            batch.map((b) => b.outcome),
+          ),
+        );
         settleOutcomes(batch, this.logger, this.workerId, lost);
       } catch (error) {
         settleOutcomes(batch, this.logger, this.workerId, 0, error);
@@ -249,16 +257,34 @@ async function persistOutcomes(trx: Knex.Transaction, workerId: string, now: num
     // Keys are released by a separate statement touching only rows that have one: SQLite rewrites
     // every index whose column is SET, even to the same NULL, and most jobs have no key.
     await runStatement(trx, `UPDATE jobs SET dedupe_key = NULL ${owned(ids.length)} AND dedupe_key IS NOT NULL`, [...ids, workerId]);
-    const n = await runStatement(trx, `UPDATE jobs SET state = 'done', result = ?, finished_at = ?, ${released} ${owned(ids.length)}`, [result, now, now, ...ids, workerId]);
+    const n = await runStatement(trx, `UPDATE jobs SET state = 'done', result = ?, finished_at = ?, ${released} ${owned(ids.length)}`, [
+      result,
+      now,
+      now,
+      ...ids,
+      workerId,
+    ]);
     lost += ids.length - n;
   }
   // Failures stay one statement per job: each has its own error text and backoff.
   for (const o of outcomes) {
     let n = 1;
     if (o.kind === 'retry') {
-      n = await runStatement(trx, `UPDATE jobs SET state = 'queued', run_at = ?, last_error = ?, ${released} ${owned(1)}`, [o.runAt, o.error, now, o.id, workerId]);
+      n = await runStatement(trx, `UPDATE jobs SET state = 'queued', run_at = ?, last_error = ?, ${released} ${owned(1)}`, [
+        o.runAt,
+        o.error,
+        now,
+        o.id,
+        workerId,
+      ]);
     } else if (o.kind === 'dead') {
-      n = await runStatement(trx, `UPDATE jobs SET state = 'dead', last_error = ?, finished_at = ?, dedupe_key = NULL, ${released} ${owned(1)}`, [o.error, now, now, o.id, workerId]);
+      n = await runStatement(trx, `UPDATE jobs SET state = 'dead', last_error = ?, finished_at = ?, dedupe_key = NULL, ${released} ${owned(1)}`, [
+        o.error,
+        now,
+        now,
+        o.id,
+        workerId,
+      ]);
     } else if (o.kind === 'release') {
       n = await runStatement(trx, `UPDATE jobs SET state = 'queued', attempts = attempts - 1, ${released} ${owned(1)}`, [now, o.id, workerId]);
     }
@@ -302,9 +328,12 @@ class Runner {
 
   startHeartbeat(): void {
     if (this.heartbeat) return;
-    this.heartbeat = setInterval(() => {
-      void this.extendLocks().catch((error) => this.logger.warn('job lock heartbeat failed', { workerId: this.workerId, error: errorText(error) }));
-    }, Math.max(250, Math.floor(this.lockMs / 4)));
+    this.heartbeat = setInterval(
+      () => {
+        void this.extendLocks().catch((error) => this.logger.warn('job lock heartbeat failed', { workerId: this.workerId, error: errorText(error) }));
+      },
+      Math.max(250, Math.floor(this.lockMs / 4)),
+    );
     this.heartbeat.unref();
   }
 
@@ -317,7 +346,11 @@ class Runner {
     const ids = [...this.inFlight];
     if (ids.length === 0) return;
     const now = this.db.now();
-    await this.db.knex('jobs').whereIn('id', ids).andWhere({ locked_by: this.workerId, state: 'running' }).update({ lock_expires_at: now + this.lockMs, updated_at: now });
+    await this.db
+      .knex('jobs')
+      .whereIn('id', ids)
+      .andWhere({ locked_by: this.workerId, state: 'running' })
+      .update({ lock_expires_at: now + this.lockMs, updated_at: now });
   }
 
   /**
@@ -336,9 +369,10 @@ class Runner {
     const outcomes = carried.map((c) => c.outcome);
     let result: { rows: ClaimedJob[]; lost: number };
     try {
-      result = this.db.dialect === 'mysql'
-        ? await this.claimMysql(outcomes, names, namePlaceholders, due, now, take, lockExpires)
-        : await this.claimSqlite(outcomes, names, namePlaceholders, due, now, take, lockExpires);
+      result =
+        this.db.dialect === 'mysql'
+          ? await this.claimMysql(outcomes, names, namePlaceholders, due, now, take, lockExpires)
+          : await this.claimSqlite(outcomes, names, namePlaceholders, due, now, take, lockExpires);
     } catch (error) {
       if (carried.length > 0) this.writer.giveBack(carried);
       throw error;
@@ -359,7 +393,15 @@ class Runner {
     return row !== undefined;
   }
 
-  private async claimMysql(outcomes: Outcome[], names: string[], namePlaceholders: string, due: string, now: number, limit: number, lockExpires: number): Promise<{ rows: ClaimedJob[]; lost: number }> {
+  private async claimMysql(
+    outcomes: Outcome[],
+    names: string[],
+    namePlaceholders: string,
+    due: string,
+    now: number,
+    limit: number,
+    lockExpires: number,
+  ): Promise<{ rows: ClaimedJob[]; lost: number }> {
     for (let attempt = 0; ; attempt++) {
       try {
         // READ COMMITTED: no gap locks, so a claim never blocks a concurrent enqueue.
@@ -393,12 +435,28 @@ class Runner {
     }
   }
 
-  private async claimSqlite(outcomes: Outcome[], names: string[], namePlaceholders: string, due: string, now: number, limit: number, lockExpires: number): Promise<{ rows: ClaimedJob[]; lost: number }> {
+  private async claimSqlite(
+    outcomes: Outcome[],
+    names: string[],
+    namePlaceholders: string,
+    due: string,
+    now: number,
+    limit: number,
+    lockExpires: number,
+  ): Promise<{ rows: ClaimedJob[]; lost: number }> {
     // SQLite has one writer at a time (BEGIN IMMEDIATE), so the conditional update cannot race.
     return this.db.transaction(async (trx) => {
       const lost = await persistOutcomes(trx, this.workerId, now, outcomes);
       if (limit === 0) return { rows: [], lost };
-      const rows = await queryRows<{ id: number; name: string; payload: string | null; attempts: number; max_attempts: number; priority: number; run_at: number }>(
+      const rows = await queryRows<{
+        id: number;
+        name: string;
+        payload: string | null;
+        attempts: number;
+        max_attempts: number;
+        priority: number;
+        run_at: number;
+      }>(
         trx,
         `UPDATE jobs SET state = 'running', locked_by = ?, lock_expires_at = ?, attempts = attempts + 1,
            started_at = COALESCE(started_at, ?), progress_done = NULL, progress_total = NULL, progress_message = NULL, updated_at = ?
@@ -473,13 +531,16 @@ class Runner {
     }
     const now = this.db.now();
     // Progress doubles as a heartbeat: a job reporting progress is alive.
-    await this.db.knex('jobs').where({ id, locked_by: this.workerId, state: 'running' }).update({
-      progress_done: Math.round(done),
-      progress_total: Math.round(total),
-      progress_message: message === undefined ? null : String(message).slice(0, 255),
-      lock_expires_at: now + this.lockMs,
-      updated_at: now,
-    });
+    await this.db
+      .knex('jobs')
+      .where({ id, locked_by: this.workerId, state: 'running' })
+      .update({
+        progress_done: Math.round(done),
+        progress_total: Math.round(total),
+        progress_message: message === undefined ? null : String(message).slice(0, 255),
+        lock_expires_at: now + this.lockMs,
+        updated_at: now,
+      });
   }
 }
 
@@ -581,7 +642,9 @@ class WorkerLoop implements JobWorker {
           };
           const writing: Promise<unknown> = this.runner
             .run(job, release)
-            .catch((error) => this.logger.error('job outcome could not be saved; the lock will expire and the job be retried', { jobId: job.id, error: errorText(error) }))
+            .catch((error) =>
+              this.logger.error('job outcome could not be saved; the lock will expire and the job be retried', { jobId: job.id, error: errorText(error) }),
+            )
             .finally(() => {
               release();
               this.writing.delete(writing);
@@ -793,14 +856,20 @@ export class JobQueue {
     const limit = options.limit ?? DEFAULT_LIST_LIMIT;
     assertInteger(limit, 'limit', 1, MAX_LIST_LIMIT);
     if (options.state !== undefined && !JOB_STATES.includes(options.state)) {
-      throw new WaymarkError('JOB_OPTIONS_INVALID', `state must be one of ${JOB_STATES.join(', ')}`, 422, [{ path: 'state', message: `got ${String(options.state)}` }]);
+      throw new WaymarkError('JOB_OPTIONS_INVALID', `state must be one of ${JOB_STATES.join(', ')}`, 422, [
+        { path: 'state', message: `got ${String(options.state)}` },
+      ]);
     }
     let before: number | null = null;
     if (options.cursor !== undefined) {
       before = /^[1-9][0-9]{0,15}$/.test(options.cursor) ? Number(options.cursor) : NaN;
-      if (!Number.isSafeInteger(before)) throw new WaymarkError('JOB_OPTIONS_INVALID', 'cursor is not one this API returned', 422, [{ path: 'cursor', message: 'invalid' }]);
+      if (!Number.isSafeInteger(before))
+        throw new WaymarkError('JOB_OPTIONS_INVALID', 'cursor is not one this API returned', 422, [{ path: 'cursor', message: 'invalid' }]);
     }
-    const query = this.db.knex('jobs').orderBy('id', 'desc').limit(limit + 1);
+    const query = this.db
+      .knex('jobs')
+      .orderBy('id', 'desc')
+      .limit(limit + 1);
     if (options.state !== undefined) query.where('state', options.state);
     if (before !== null) query.where('id', '<', before);
     const rows = (await query) as JobRow[];
@@ -815,20 +884,21 @@ export class JobQueue {
    */
   async retry(id: number): Promise<JobStatus> {
     const now = this.db.now();
-    const changed = Number.isSafeInteger(id) && id > 0
-      ? await this.db.knex('jobs').where({ id, state: 'dead' }).update({
-          state: 'queued',
-          attempts: 0,
-          run_at: now,
-          locked_by: null,
-          lock_expires_at: null,
-          finished_at: null,
-          progress_done: null,
-          progress_total: null,
-          progress_message: null,
-          updated_at: now,
-        })
-      : 0;
+    const changed =
+      Number.isSafeInteger(id) && id > 0
+        ? await this.db.knex('jobs').where({ id, state: 'dead' }).update({
+            state: 'queued',
+            attempts: 0,
+            run_at: now,
+            locked_by: null,
+            lock_expires_at: null,
+            finished_at: null,
+            progress_done: null,
+            progress_total: null,
+            progress_message: null,
+            updated_at: now,
+          })
+        : 0;
     const status = await this.status(id);
     if (!status) throw notFound('Job', id);
     if (changed === 0) throw new WaymarkError('JOB_NOT_DEAD', `Job ${id} is ${status.state}, not dead: only a dead job can be retried`, 409);
@@ -858,7 +928,11 @@ export class JobQueue {
     try {
       for (;;) {
         if (Date.now() > deadline) {
-          throw new WaymarkError('JOB_DRAIN_TIMEOUT', `drain() still had runnable jobs after ${options.timeoutMs ?? 60_000} ms (${done} done, ${dead} dead)`, 500);
+          throw new WaymarkError(
+            'JOB_DRAIN_TIMEOUT',
+            `drain() still had runnable jobs after ${options.timeoutMs ?? 60_000} ms (${done} done, ${dead} dead)`,
+            500,
+          );
         }
         const names = this.handlerNames();
         const jobs = await runner.claim(names, DRAIN_BATCH, skipBackoff);
@@ -879,7 +953,8 @@ export class JobQueue {
 
   private async countRunnable(names: string[], skipBackoff: boolean): Promise<number> {
     const now = this.db.now();
-    const row = (await this.db.knex('jobs')
+    const row = (await this.db
+      .knex('jobs')
       .where('state', 'queued')
       .whereIn('name', names)
       .andWhere((q) => (skipBackoff ? q.where('run_at', '<=', now).orWhere('attempts', '>', 0) : q.where('run_at', '<=', now)))
@@ -922,7 +997,8 @@ export class JobQueue {
     if (schedules.length === 0) return [];
     const stamp = this.db.now();
     // Rows are bookkeeping for code-declared schedules: create missing ones, never delete.
-    await this.db.knex('job_schedules')
+    await this.db
+      .knex('job_schedules')
       .insert(schedules.map((s) => ({ name: s.name, cron: s.cron, job: s.job, updated_at: stamp })))
       .onConflict('name')
       .ignore();
@@ -935,9 +1011,19 @@ export class JobQueue {
           const changed = await trx('job_schedules')
             .where('name', schedule.name)
             .andWhere((q) => q.whereNull('last_tick_at').orWhere('last_tick_at', '<', tick))
-            .update({ last_tick_at: tick, last_run_at: stamp, next_run_at: nextTick(schedule.cron, nowMs), cron: schedule.cron, job: schedule.job, updated_at: stamp });
+            .update({
+              last_tick_at: tick,
+              last_run_at: stamp,
+              next_run_at: nextTick(schedule.cron, nowMs),
+              cron: schedule.cron,
+              job: schedule.job,
+              updated_at: stamp,
+            });
           if (changed === 0) return false;
-          const jobId = await this.enqueue(schedule.job, schedule.payload ?? null, { trx, dedupeKey: `schedule:${schedule.name}:${new Date(tick).toISOString()}` });
+          const jobId = await this.enqueue(schedule.job, schedule.payload ?? null, {
+            trx,
+            dedupeKey: `schedule:${schedule.name}:${new Date(tick).toISOString()}`,
+          });
           await trx('job_schedules').where('name', schedule.name).update({ last_job_id: jobId });
           return true;
         });
@@ -968,7 +1054,9 @@ export class JobQueue {
         finished_at: now,
         updated_at: now,
       });
-      const requeued = await stale.clone().update({ state: 'queued', locked_by: null, lock_expires_at: null, run_at: now, last_error: message, updated_at: now });
+      const requeued = await stale
+        .clone()
+        .update({ state: 'queued', locked_by: null, lock_expires_at: null, run_at: now, last_error: message, updated_at: now });
       if (dead + requeued > 0) this.logger.warn('recovered jobs with expired locks', { requeued, dead });
       return dead + requeued;
     });

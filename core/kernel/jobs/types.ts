@@ -118,4 +118,3 @@ export interface JobWorker {
   readonly id: string;
   stop(): Promise<void>;
 }
-

@@ -11,7 +11,11 @@ import type { PluginDefinition, PluginManifest, PluginRegisterContext, PluginRun
  * its id, so one call per registry removes everything it declared (see removeRegistrations). Taps
  * are limited to the manifest's `hooks`; an absent list means the plugin taps nothing.
  */
-export function createRegisterContext<D extends ServiceDeps>(kernel: Kernel, manifest: PluginManifest, definition: PluginDefinition<D>): PluginRegisterContext<D> {
+export function createRegisterContext<D extends ServiceDeps>(
+  kernel: Kernel,
+  manifest: PluginManifest,
+  definition: PluginDefinition<D>,
+): PluginRegisterContext<D> {
   const feature = createFeatureContext(kernel, { id: manifest.id, hooks: manifest.hooks ?? [], deps: definition.deps ?? ({} as D), namespaced: true });
   return { ...feature, manifest, settings: () => kernel.plugins.currentSettings(manifest.id) };
 }

@@ -28,17 +28,19 @@ export function discoverPlugins(pluginsDir: string): DiscoveredPlugin[] {
   } catch {
     return [];
   }
-  return entries
-    // A symlinked plugin folder (handy while developing a plugin elsewhere) counts as a folder.
-    .filter((e) => !e.name.startsWith('.') && !e.name.startsWith('_') && isDirectory(path.join(pluginsDir, e.name)))
-    .map((e) => e.name)
-    .sort()
-    .map((id) => {
-      const dir = path.join(pluginsDir, id);
-      const check = readManifest(dir);
-      // A schema failure still tells us what the author meant; keep what parsed for display.
-      return { id, dir, manifest: check.manifest, problems: check.problems };
-    });
+  return (
+    entries
+      // A symlinked plugin folder (handy while developing a plugin elsewhere) counts as a folder.
+      .filter((e) => !e.name.startsWith('.') && !e.name.startsWith('_') && isDirectory(path.join(pluginsDir, e.name)))
+      .map((e) => e.name)
+      .sort()
+      .map((id) => {
+        const dir = path.join(pluginsDir, id);
+        const check = readManifest(dir);
+        // A schema failure still tells us what the author meant; keep what parsed for display.
+        return { id, dir, manifest: check.manifest, problems: check.problems };
+      })
+  );
 }
 
 /**
@@ -57,7 +59,11 @@ export async function importPluginDefinition(dir: string, manifest: PluginManife
     throw new WaymarkError(PluginErrorCode.importFailed, `${manifest.id}/index.ts must default-export definePlugin({ id, register })`, 500);
   }
   if (definition.id !== manifest.id) {
-    throw new WaymarkError(PluginErrorCode.idMismatch, `${manifest.id}/index.ts declares id "${String(definition.id)}" but plugin.json says "${manifest.id}"`, 500);
+    throw new WaymarkError(
+      PluginErrorCode.idMismatch,
+      `${manifest.id}/index.ts declares id "${String(definition.id)}" but plugin.json says "${manifest.id}"`,
+      500,
+    );
   }
   return definition as PluginDefinition;
 }

@@ -147,7 +147,11 @@ export class PluginManager {
       }
       const offDeps = Object.keys(found.manifest!.requires ?? {}).filter((dep) => !rows.get(dep)?.enabled);
       if (offDeps.length) {
-        throw new WaymarkError(PluginErrorCode.dependencyInactive, `${id} requires ${offDeps.join(', ')}: enable ${offDeps.length > 1 ? 'them' : 'it'} first`, 409);
+        throw new WaymarkError(
+          PluginErrorCode.dependencyInactive,
+          `${id} requires ${offDeps.join(', ')}: enable ${offDeps.length > 1 ? 'them' : 'it'} first`,
+          409,
+        );
       }
       await this.writeRow(id, { enabled: true, state: 'enabled', error_code: null, error_message: null });
       this.seenEnabled.set(id, true);
@@ -195,7 +199,11 @@ export class PluginManager {
       await this.deactivate(id);
       if (row?.version !== null && row?.version !== undefined) {
         if (!found?.manifest) {
-          throw new WaymarkError(PluginErrorCode.codeMissing, `${id} cannot be uninstalled: its code (folder or valid plugin.json) is missing, so its migrations cannot be rolled back`, 409);
+          throw new WaymarkError(
+            PluginErrorCode.codeMissing,
+            `${id} cannot be uninstalled: its code (folder or valid plugin.json) is missing, so its migrations cannot be rolled back`,
+            409,
+          );
         }
         const definition = await this.definition(id, found.manifest);
         const set = pluginMigrationSet(id, definition);
@@ -204,7 +212,9 @@ export class PluginManager {
       }
       await this.site.db.transaction(async (trx) => {
         await trx('plugins').where({ id }).delete();
-        await trx('site_config').where({ name: settingsKey(id) }).delete();
+        await trx('site_config')
+          .where({ name: settingsKey(id) })
+          .delete();
       });
       this.seenEnabled.delete(id);
       this.failures.delete(id);
@@ -288,7 +298,8 @@ export class PluginManager {
       if (!manifest) throw notFound('Plugin', id);
       const settings = this.validateSettings(manifest, structuredClone(values));
       const now = this.site.db.now();
-      await this.site.db.knex('site_config')
+      await this.site.db
+        .knex('site_config')
         .insert({ name: settingsKey(id), value: JSON.stringify(values), updated_at: now })
         .onConflict('name')
         .merge(['value', 'updated_at']);
@@ -390,9 +401,13 @@ export class PluginManager {
 
   private async writeRow(id: string, patch: Record<string, unknown>): Promise<void> {
     const now = this.site.db.now();
-    const updated = await this.site.db.knex('plugins').where({ id }).update({ ...patch, updated_at: now });
+    const updated = await this.site.db
+      .knex('plugins')
+      .where({ id })
+      .update({ ...patch, updated_at: now });
     if (updated === 0) {
-      await this.site.db.knex('plugins')
+      await this.site.db
+        .knex('plugins')
         .insert({ id, version: null, enabled: false, state: 'disabled', ...patch, updated_at: now })
         .onConflict('id')
         .merge();
@@ -410,7 +425,12 @@ export class PluginManager {
         this.discovered.get(other)?.manifest?.requires?.[id] !== undefined,
     );
     if (dependents.length) {
-      throw new WaymarkError(PluginErrorCode.requiredBy, `${id} cannot be ${verb}: ${dependents.join(', ')} require${dependents.length > 1 ? '' : 's'} it. Disable ${dependents.length > 1 ? 'them' : 'it'} first.`, 409, dependents.map((d) => ({ path: d, code: PluginErrorCode.requiredBy, message: `${d} requires ${id}` })));
+      throw new WaymarkError(
+        PluginErrorCode.requiredBy,
+        `${id} cannot be ${verb}: ${dependents.join(', ')} require${dependents.length > 1 ? '' : 's'} it. Disable ${dependents.length > 1 ? 'them' : 'it'} first.`,
+        409,
+        dependents.map((d) => ({ path: d, code: PluginErrorCode.requiredBy, message: `${d} requires ${id}` })),
+      );
     }
   }
 
@@ -454,7 +474,11 @@ export class PluginManager {
       return null;
     }
     if (row.version && semver.valid(row.version) && semver.gt(row.version, manifest.version)) {
-      await this.fail(id, PluginErrorCode.downgrade, `${id} ${row.version} is installed but the code is ${manifest.version}: downgrades are refused; restore the newer code`);
+      await this.fail(
+        id,
+        PluginErrorCode.downgrade,
+        `${id} ${row.version} is installed but the code is ${manifest.version}: downgrades are refused; restore the newer code`,
+      );
       return null;
     }
     if (register) {
@@ -473,9 +497,14 @@ export class PluginManager {
       return null;
     }
     if (row.version !== manifest.version) {
-      await this.site.db.knex('plugins')
+      await this.site.db
+        .knex('plugins')
         .where({ id })
-        .update({ version: manifest.version, installed_at: this.site.db.knex.raw('COALESCE(installed_at, ?)', [this.site.db.now()]), updated_at: this.site.db.now() });
+        .update({
+          version: manifest.version,
+          installed_at: this.site.db.knex.raw('COALESCE(installed_at, ?)', [this.site.db.now()]),
+          updated_at: this.site.db.now(),
+        });
     }
     return definition;
   }
@@ -555,7 +584,10 @@ export class PluginManager {
   }
 
   private async loadSettings(manifest: PluginManifest): Promise<Record<string, unknown>> {
-    const row = (await this.site.db.knex('site_config').where({ name: settingsKey(manifest.id) }).first()) as { value: string } | undefined;
+    const row = (await this.site.db
+      .knex('site_config')
+      .where({ name: settingsKey(manifest.id) })
+      .first()) as { value: string } | undefined;
     const stored = row ? (JSON.parse(row.value) as Record<string, unknown>) : {};
     return this.validateSettings(manifest, stored);
   }

@@ -63,8 +63,7 @@ function shapeProblem(error: ErrorObject): PluginProblem {
   if (error.instancePath === '/id' && error.keyword === 'pattern') {
     return { path: 'id', code: PluginErrorCode.idPattern, message: `id must be frankenstyle type_name (${PLUGIN_ID_PATTERN})` };
   }
-  const extra =
-    error.keyword === 'additionalProperties' ? ` "${String((error.params as { additionalProperty?: string }).additionalProperty)}"` : '';
+  const extra = error.keyword === 'additionalProperties' ? ` "${String((error.params as { additionalProperty?: string }).additionalProperty)}"` : '';
   return { path: where, code: PluginErrorCode.manifestSchema, message: `${where} ${error.message ?? 'is invalid'}${extra}` };
 }
 
@@ -96,7 +95,11 @@ export function checkManifest(raw: unknown, folder: string): ManifestCheck {
     try {
       settingsAjv.compile(manifest.settingsSchema);
     } catch (error) {
-      problems.push({ path: 'settingsSchema', code: PluginErrorCode.settingsSchemaInvalid, message: `settingsSchema is not a valid JSON Schema: ${(error as Error).message}` });
+      problems.push({
+        path: 'settingsSchema',
+        code: PluginErrorCode.settingsSchemaInvalid,
+        message: `settingsSchema is not a valid JSON Schema: ${(error as Error).message}`,
+      });
     }
   }
   return { manifest: problems.length ? null : manifest, problems };
@@ -116,7 +119,10 @@ export function readManifest(pluginDir: string): ManifestCheck {
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    return { manifest: null, problems: [{ code: PluginErrorCode.jsonInvalid, message: `${folder}/plugin.json is not valid JSON: ${(error as Error).message}` }] };
+    return {
+      manifest: null,
+      problems: [{ code: PluginErrorCode.jsonInvalid, message: `${folder}/plugin.json is not valid JSON: ${(error as Error).message}` }],
+    };
   }
   const check = checkManifest(raw, folder);
   if (check.manifest && !fs.existsSync(path.join(pluginDir, 'index.ts'))) {

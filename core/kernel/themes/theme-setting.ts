@@ -21,7 +21,9 @@ export async function applyStoredTheme(site: Kernel): Promise<void> {
  */
 export async function saveTheme(site: Kernel, name: string): Promise<void> {
   if (!site.themes.listThemes().includes(name)) {
-    throw invalid('THEME_UNKNOWN', `There is no theme called "${name}"`, [{ path: 'theme', code: 'THEME_UNKNOWN', message: `There is no theme called "${name}"` }]);
+    throw invalid('THEME_UNKNOWN', `There is no theme called "${name}"`, [
+      { path: 'theme', code: 'THEME_UNKNOWN', message: `There is no theme called "${name}"` },
+    ]);
   }
   const now = site.db.now();
   await site.db.knex('site_config').insert({ name: THEME_SETTING, value: name, updated_at: now }).onConflict('name').merge(['value', 'updated_at']);

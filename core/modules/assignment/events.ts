@@ -6,7 +6,10 @@ export const ASSIGNMENT_DATE_EVENT = 'assignment_date';
 
 async function exists(ctx: SourceContext, table: string, id: number | undefined, what: string, extra: Record<string, unknown> = {}): Promise<ErrorDetail[]> {
   if (id === undefined || !Number.isInteger(id)) return [{ path: 'due/instanceId', code: 'REQUIRED', message: `due.instanceId must name the ${what}` }];
-  const row = (await ctx.db(table).where({ id, ...extra }).first('id')) as unknown;
+  const row = (await ctx
+    .db(table)
+    .where({ id, ...extra })
+    .first('id')) as unknown;
   return row ? [] : [{ path: 'due/instanceId', code: 'NOT_FOUND', message: `${what} ${id} does not exist` }];
 }
 
@@ -47,7 +50,8 @@ export function coreDueDateEvents(): Record<string, DueDateEvent> {
       // Latest of the learner's job assignments (with that position, when named): the later date
       // is the generous one, like "several rules give the latest due date".
       eventTimes: (users, instanceId, ctx) => {
-        const qb = ctx.db('job_assignments')
+        const qb = ctx
+          .db('job_assignments')
           .select('user_id', ctx.db.raw('MAX(position_assigned_date) AS event_at'))
           .whereIn('user_id', users)
           .whereNotNull('position_id')
@@ -61,7 +65,12 @@ export function coreDueDateEvents(): Record<string, DueDateEvent> {
       needsInstance: false,
       affectedBy: (change) => change.type === 'job_assignment',
       eventTimes: (users, _instance, ctx) =>
-        ctx.db('job_assignments').select('user_id', ctx.db.raw('MAX(start_date) AS event_at')).whereIn('user_id', users).whereNotNull('start_date').groupBy('user_id'),
+        ctx
+          .db('job_assignments')
+          .select('user_id', ctx.db.raw('MAX(start_date) AS event_at'))
+          .whereIn('user_id', users)
+          .whereNotNull('start_date')
+          .groupBy('user_id'),
     },
     course_completion: {
       label: 'completion of course',
@@ -70,7 +79,11 @@ export function coreDueDateEvents(): Record<string, DueDateEvent> {
       validate: (instanceId, ctx) => exists(ctx, 'courses', instanceId, 'course'),
       describe: async (instanceId, ctx) => `completion of course ${await nameOf(ctx, 'courses', 'fullname', instanceId)}`,
       eventTimes: (users, instanceId, ctx) =>
-        ctx.db('course_completions').select('user_id', 'completed_at as event_at').where('course_id', instanceId ?? 0).whereIn('user_id', users),
+        ctx
+          .db('course_completions')
+          .select('user_id', 'completed_at as event_at')
+          .where('course_id', instanceId ?? 0)
+          .whereIn('user_id', users),
     },
     program_completion: {
       label: 'completion of program',
@@ -79,7 +92,8 @@ export function coreDueDateEvents(): Record<string, DueDateEvent> {
       validate: (instanceId, ctx) => exists(ctx, 'programs', instanceId, 'program'),
       describe: async (instanceId, ctx) => `completion of program ${await nameOf(ctx, 'programs', 'fullname', instanceId)}`,
       eventTimes: (users, instanceId, ctx) =>
-        ctx.db('program_completions')
+        ctx
+          .db('program_completions')
           .select('user_id', 'completed_at as event_at')
           .where({ program_id: instanceId ?? 0, status: 'complete' })
           .whereIn('user_id', users),
@@ -96,7 +110,8 @@ export function coreDueDateEvents(): Record<string, DueDateEvent> {
       },
       describe: async (instanceId, ctx) => `the date in profile field ${await nameOf(ctx, 'profile_fields', 'name', instanceId)}`,
       eventTimes: (users, instanceId, ctx) =>
-        ctx.db('user_profile_values')
+        ctx
+          .db('user_profile_values')
           .select('user_id', 'value_date as event_at')
           .where('field_id', instanceId ?? 0)
           .whereNotNull('value_date')

@@ -37,7 +37,8 @@ export const assignmentModule = defineModule({
     for (const [key, event] of Object.entries(coreDueDateEvents())) ctx.extensions.contribute('dueDateEvents', key, event);
     ctx.jobs.define<{ ruleId: number; fullDue?: boolean }>({
       name: RULE_SYNC_JOB,
-      handler: async (job) => service.syncRule(Number(job.payload.ruleId), { fullDue: job.payload.fullDue === true, progress: (d, t, m) => job.progress(d, t, m) }),
+      handler: async (job) =>
+        service.syncRule(Number(job.payload.ruleId), { fullDue: job.payload.fullDue === true, progress: (d, t, m) => job.progress(d, t, m) }),
     });
     ctx.jobs.define({ name: RECONCILE_JOB, handler: async (job) => service.reconcile({ progress: (d, t, m) => job.progress(d, t, m) }) });
     ctx.jobs.schedule({ name: RECONCILE_JOB, cron: RECONCILE_CRON, job: RECONCILE_JOB });

@@ -26,7 +26,8 @@ export function ruleFromForm(body: unknown): AssignmentRuleInput {
   const source = field(body, 'source');
   const instanceText = field(body, 'instanceId');
   if (!source) problems.push({ path: 'source', code: 'REQUIRED', message: 'Choose who to assign' });
-  if (parseId(instanceText) === null) problems.push({ path: 'instanceId', code: 'REQUIRED', message: 'Enter the id of the user, audience, position, organisation or manager job assignment' });
+  if (parseId(instanceText) === null)
+    problems.push({ path: 'instanceId', code: 'REQUIRED', message: 'Enter the id of the user, audience, position, organisation or manager job assignment' });
   let due: DueRule = null;
   const kind = field(body, 'dueKind') || 'none';
   if (kind === 'fixed') {
@@ -40,7 +41,8 @@ export function ruleFromForm(body: unknown): AssignmentRuleInput {
     const eventInstance = field(body, 'dueInstanceId');
     if (!within) problems.push({ path: 'dueWithin', code: 'REQUIRED', message: 'Enter a duration such as P1M' });
     if (!event) problems.push({ path: 'dueEvent', code: 'REQUIRED', message: 'Choose the event the due date counts from' });
-    if (eventInstance && parseId(eventInstance) === null) problems.push({ path: 'dueInstanceId', code: 'NOT_AN_INTEGER', message: 'The event’s course, program or profile field id must be a whole number' });
+    if (eventInstance && parseId(eventInstance) === null)
+      problems.push({ path: 'dueInstanceId', code: 'NOT_AN_INTEGER', message: 'The event’s course, program or profile field id must be a whole number' });
     due = { within, event, ...(eventInstance ? { instanceId: Number(eventInstance) } : {}) };
   }
   if (problems.length) throw invalid('RULE_FORM_INVALID', problems[0]!.message, problems);
@@ -63,7 +65,11 @@ export function registerAssignmentPages(site: AssignmentSite, pages: RouteRegist
       .list('dueDateEvents')
       .map((c) => ({ value: c.key, label: c.value.label, selected: c.key === field(req.body, 'dueEvent') }))
       .sort((a, b) => a.label.localeCompare(b.label));
-    const openExceptions = await selectRows<{ n: number }>(site.db.knex, "SELECT COUNT(*) AS n FROM program_exceptions WHERE program_id = ? AND status = 'open'", [programId]);
+    const openExceptions = await selectRows<{ n: number }>(
+      site.db.knex,
+      "SELECT COUNT(*) AS n FROM program_exceptions WHERE program_id = ? AND status = 'open'",
+      [programId],
+    );
     renderView(
       req,
       res,
@@ -130,7 +136,17 @@ export function registerAssignmentPages(site: AssignmentSite, pages: RouteRegist
       where.push('e.program_id = ?');
       binds.push(programId);
     }
-    const exceptions = await selectRows<{ id: number; type: string; raised_at: number; explanation: string; program_id: number; program: string; user_id: number; fullname: string; username: string }>(
+    const exceptions = await selectRows<{
+      id: number;
+      type: string;
+      raised_at: number;
+      explanation: string;
+      program_id: number;
+      program: string;
+      user_id: number;
+      fullname: string;
+      username: string;
+    }>(
       site.db.knex,
       `SELECT e.id, e.type, e.raised_at, e.explanation, e.program_id, p.fullname AS program, e.user_id, u.fullname, u.username
        FROM program_exceptions e JOIN programs p ON p.id = e.program_id JOIN users u ON u.id = e.user_id
@@ -148,7 +164,12 @@ export function registerAssignmentPages(site: AssignmentSite, pages: RouteRegist
       {
         title: 'Assignment exceptions',
         adminNav: 'exceptions',
-        exceptions: exceptions.map((e) => ({ ...e, id: Number(e.id), raisedAt: Number(e.raised_at), typeLabel: EXCEPTION_TYPES.find((t) => t.value === e.type)?.label ?? e.type })),
+        exceptions: exceptions.map((e) => ({
+          ...e,
+          id: Number(e.id),
+          raisedAt: Number(e.raised_at),
+          typeLabel: EXCEPTION_TYPES.find((t) => t.value === e.type)?.label ?? e.type,
+        })),
         types: EXCEPTION_TYPES.map((t) => ({ ...t, selected: t.value === type })),
         programs: programs.map((p) => ({ id: Number(p.id), fullname: p.fullname, selected: Number(p.id) === programId })),
         actions: EXCEPTION_ACTIONS,

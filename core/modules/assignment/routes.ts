@@ -179,7 +179,11 @@ export function assignmentRoutes(service: () => AssignmentService): ApiRoute[] {
       access: 'admin',
       params: pathParams([]),
       query: noQuery,
-      response: object({ action: { enum: ['set_realistic_due_date', 'assign', 'dismiss'] }, resolved: { type: 'integer', minimum: 0 }, assigned: { type: 'integer', minimum: 0 } }),
+      response: object({
+        action: { enum: ['set_realistic_due_date', 'assign', 'dismiss'] },
+        resolved: { type: 'integer', minimum: 0 },
+        assigned: { type: 'integer', minimum: 0 },
+      }),
       body: {
         type: 'object',
         required: ['exceptionIds', 'action'],

@@ -82,14 +82,23 @@ export interface AssignmentService {
   /** A program launch guard's inputs for one learner and course, in one prepared statement. */
   launchState(userId: number, courseId: number): Promise<LaunchState>;
   /** Of the learners' courses, the (user, course) pairs another of their programs still reaches. */
-  reachableElsewhere(trx: Knex.Transaction, exceptProgramId: number, userIds: readonly number[], courseIds: readonly number[]): Promise<Array<{ userId: number; courseId: number }>>;
+  reachableElsewhere(
+    trx: Knex.Transaction,
+    exceptProgramId: number,
+    userIds: readonly number[],
+    courseIds: readonly number[],
+  ): Promise<Array<{ userId: number; courseId: number }>>;
   addRule(programId: number, input: AssignmentRuleInput): Promise<{ rule: RuleView; jobId: number }>;
   /** Changes the due rule; memberships' due dates are recomputed by a job. */
   updateRule(programId: number, ruleId: number, patch: { due?: DueRule }): Promise<{ rule: RuleView; jobId: number }>;
   removeRule(programId: number, ruleId: number): Promise<{ jobId: number }>;
   listRules(programId: number): Promise<RuleView[]>;
   listExceptions(programId: number, status?: 'open' | 'dismissed' | 'resolved'): Promise<ExceptionView[]>;
-  resolveExceptions(exceptionIds: readonly number[], action: ExceptionAction, byUserId?: number | null): Promise<{ action: ExceptionAction; resolved: number; assigned: number }>;
+  resolveExceptions(
+    exceptionIds: readonly number[],
+    action: ExceptionAction,
+    byUserId?: number | null,
+  ): Promise<{ action: ExceptionAction; resolved: number; assigned: number }>;
   learnerAssignment(programId: number, userId: number, executor?: Executor): Promise<LearnerAssignment>;
   /** Body of the rule job: the rule's set difference over every user batch. */
   syncRule(ruleId: number, options?: SyncOptions & { fullDue?: boolean }): Promise<SyncCounters & { batches: number }>;
@@ -141,13 +150,20 @@ export async function learnerAssignmentOf(executor: Executor, programId: number,
     exception:
       row.exception_id === null || row.exception_id === undefined
         ? null
-        : { id: num(row.exception_id), type: String(row.type), status: String(row.exception_status), raisedAt: isoOrNull(row.raised_at)!, explanation: String(row.explanation) },
+        : {
+            id: num(row.exception_id),
+            type: String(row.type),
+            status: String(row.exception_status),
+            raisedAt: isoOrNull(row.raised_at)!,
+            explanation: String(row.explanation),
+          },
   };
 }
 
 function dueOf(rule: LoadedRule): DueRule {
   if (rule.dueKind === 'fixed') return { date: new Date(rule.dueDate!).toISOString() };
-  if (rule.dueKind === 'relative') return { within: rule.dueWithin!, event: rule.dueEvent!, ...(rule.dueInstanceId !== null ? { instanceId: rule.dueInstanceId } : {}) };
+  if (rule.dueKind === 'relative')
+    return { within: rule.dueWithin!, event: rule.dueEvent!, ...(rule.dueInstanceId !== null ? { instanceId: rule.dueInstanceId } : {}) };
   return null;
 }
 
@@ -179,18 +195,24 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
     if ('date' in due) {
       const ms = Date.parse(due.date);
       if (typeof due.date !== 'string' || Number.isNaN(ms)) {
-        throw invalid('DUE_DATE_INVALID', 'due.date must be an ISO-8601 date', [{ path: 'due/date', code: 'DUE_DATE_INVALID', message: 'not an ISO-8601 date' }]);
+        throw invalid('DUE_DATE_INVALID', 'due.date must be an ISO-8601 date', [
+          { path: 'due/date', code: 'DUE_DATE_INVALID', message: 'not an ISO-8601 date' },
+        ]);
       }
       return { due_kind: 'fixed', due_date: ms, due_within: null, due_event: null, due_instance_id: null };
     }
     const details: ErrorDetail[] = [];
-    if (!isValidDuration(due.within)) details.push({ path: 'due/within', code: 'DUE_WITHIN_INVALID', message: `"${due.within}" is not an ISO-8601 duration such as P1M` });
+    if (!isValidDuration(due.within))
+      details.push({ path: 'due/within', code: 'DUE_WITHIN_INVALID', message: `"${due.within}" is not an ISO-8601 duration such as P1M` });
     const event = engine.event(sourceType, due.event);
     if (!event) {
       const known = [...site.extensions.list('dueDateEvents').map((c) => c.key), ...Object.keys(engine.source(sourceType)?.dueEvents ?? {})];
-      throw invalid('DUE_EVENT_UNKNOWN', `Unknown due-date event "${due.event}"`, [{ path: 'due/event', code: 'DUE_EVENT_UNKNOWN', message: `must be one of ${known.join(', ')}` }]);
+      throw invalid('DUE_EVENT_UNKNOWN', `Unknown due-date event "${due.event}"`, [
+        { path: 'due/event', code: 'DUE_EVENT_UNKNOWN', message: `must be one of ${known.join(', ')}` },
+      ]);
     }
-    if (event.needsInstance && due.instanceId === undefined) details.push({ path: 'due/instanceId', code: 'REQUIRED', message: `event ${due.event} needs due.instanceId` });
+    if (event.needsInstance && due.instanceId === undefined)
+      details.push({ path: 'due/instanceId', code: 'REQUIRED', message: `event ${due.event} needs due.instanceId` });
     else if (event.validate) details.push(...(await event.validate(due.instanceId, engine.ctx(executor))));
     if (details.length) throw invalid(details[0]!.code ?? 'DUE_INVALID', details[0]!.message, details);
     return { due_kind: 'relative', due_date: null, due_within: due.within, due_event: due.event, due_instance_id: due.instanceId ?? null };
@@ -210,7 +232,10 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
 
   async function views(executor: Executor, rules: LoadedRule[]): Promise<RuleView[]> {
     const counts = new Map<number, number>();
-    for (const part of chunk(rules.map((r) => r.id), 500)) {
+    for (const part of chunk(
+      rules.map((r) => r.id),
+      500,
+    )) {
       if (!part.length) continue;
       for (const row of await rows<{ rule_id: number; n: number }>(
         executor,
@@ -240,7 +265,8 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
 
   async function findRule(executor: Executor, programId: number, ruleId: number): Promise<LoadedRule> {
     const [rule] = await loadRules(executor, { ruleId });
-    if (!rule || rule.programId !== programId) throw new WaymarkError('ASSIGNMENT_RULE_NOT_FOUND', `Assignment rule ${ruleId} not found in program ${programId}`, 404);
+    if (!rule || rule.programId !== programId)
+      throw new WaymarkError('ASSIGNMENT_RULE_NOT_FOUND', `Assignment rule ${ruleId} not found in program ${programId}`, 404);
     return rule;
   }
 
@@ -268,7 +294,11 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
       if (!source) {
         const known = site.extensions.list('assignmentSources').map((c) => c.key);
         throw invalid('ASSIGNMENT_SOURCE_UNKNOWN', `Unknown or disabled assignment source "${type}"`, [
-          { path: 'source', code: 'ASSIGNMENT_SOURCE_UNKNOWN', message: known.length ? `must be one of ${known.join(', ')}` : 'no assignment source is enabled' },
+          {
+            path: 'source',
+            code: 'ASSIGNMENT_SOURCE_UNKNOWN',
+            message: known.length ? `must be one of ${known.join(', ')}` : 'no assignment source is enabled',
+          },
         ]);
       }
       const inst = instance as RuleInstance;
@@ -311,7 +341,9 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
       return db().transaction(async (trx) => {
         const rule = await findRule(trx, programId, ruleId);
         if (rule.deletedAt === null) {
-          await trx('program_assignment_rules').where({ id: ruleId }).update({ deleted_at: db().now(), version: rule.version + 1, updated_at: db().now() });
+          await trx('program_assignment_rules')
+            .where({ id: ruleId })
+            .update({ deleted_at: db().now(), version: rule.version + 1, updated_at: db().now() });
         }
         return { jobId: await enqueueRuleSync(trx, ruleId, false) };
       });
@@ -363,24 +395,33 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
         const seen = new Set(found.map((f) => num(f.id)));
         const missing = ids.filter((id) => !seen.has(id));
         if (missing.length) {
-          throw new WaymarkError('EXCEPTION_NOT_FOUND', `Exception${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found`, 404, missing.map((id) => ({ path: 'exceptionIds', code: 'EXCEPTION_NOT_FOUND', message: `no exception ${id}` })));
+          throw new WaymarkError(
+            'EXCEPTION_NOT_FOUND',
+            `Exception${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not found`,
+            404,
+            missing.map((id) => ({ path: 'exceptionIds', code: 'EXCEPTION_NOT_FOUND', message: `no exception ${id}` })),
+          );
         }
         // Only the learner's current exception can be acted on; resolved ones are history.
-        const stale = found.filter((f) => f.status === 'resolved' || numOrNull(f.pua_exception) !== num(f.id) || (action === 'dismiss' && f.status === 'dismissed'));
+        const stale = found.filter(
+          (f) => f.status === 'resolved' || numOrNull(f.pua_exception) !== num(f.id) || (action === 'dismiss' && f.status === 'dismissed'),
+        );
         if (stale.length) {
-          throw new WaymarkError('EXCEPTION_NOT_OPEN', `Exception${stale.length > 1 ? 's' : ''} ${stale.map((s) => s.id).join(', ')} cannot be ${action === 'dismiss' ? 'dismissed' : 'resolved'}: already ${stale[0]!.status}`, 409);
+          throw new WaymarkError(
+            'EXCEPTION_NOT_OPEN',
+            `Exception${stale.length > 1 ? 's' : ''} ${stale.map((s) => s.id).join(', ')} cannot be ${action === 'dismiss' ? 'dismissed' : 'resolved'}: already ${stale[0]!.status}`,
+            409,
+          );
         }
         const now = db().now();
         const resolution = action;
         const newStatus = action === 'dismiss' ? 'dismissed' : 'resolved';
         for (const part of chunk(ids, 500)) {
-          await write(trx, `UPDATE program_exceptions SET status = ?, resolution = ?, resolved_at = ?, resolved_by = ? WHERE id IN (${placeholders(part.length)})`, [
-            newStatus,
-            resolution,
-            now,
-            byUserId,
-            ...part,
-          ]);
+          await write(
+            trx,
+            `UPDATE program_exceptions SET status = ?, resolution = ?, resolved_at = ?, resolved_by = ? WHERE id IN (${placeholders(part.length)})`,
+            [newStatus, resolution, now, byUserId, ...part],
+          );
         }
         if (action === 'dismiss') return { action, resolved: ids.length, assigned: 0 };
         const byProgram = new Map<number, number[]>();

@@ -32,7 +32,6 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-
 /**
  * Updates several rows with per-row values, one statement per chunk, by joining the table to the
  * values: `UPDATE … FROM (VALUES …)` on SQLite, a multi-table `UPDATE … JOIN (SELECT … UNION ALL …)`

@@ -377,7 +377,9 @@ export class AssignmentSync {
       const source = this.source(rule.source);
       const conflicts = source?.conflicts?.(rule.programId, rule.instance, this.ctx(executor));
       if (!conflicts) continue;
-      const found = (await executor.from(conflicts.as('c')).whereBetween('c.user_id', [scope.lo, scope.hi]).distinct('c.user_id')) as Array<{ user_id: number }>;
+      const found = (await executor.from(conflicts.as('c')).whereBetween('c.user_id', [scope.lo, scope.hi]).distinct('c.user_id')) as Array<{
+        user_id: number;
+      }>;
       for (const row of found) out.add(`${rule.programId}:${num(row.user_id)}`);
     }
     return out;
@@ -435,10 +437,12 @@ export class AssignmentSync {
     if (!changed.length) return counters;
     const touched = [...new Set(changed.map((r) => num(r.program_id)))];
     const minTimes = await this.minTimes(trx, touched);
-    const thresholds = new Map(touched.map((id) => {
-      const minTime = minTimes.get(id) ?? null;
-      return [id, minTime ? addDuration(now, minTime) : now] as const;
-    }));
+    const thresholds = new Map(
+      touched.map((id) => {
+        const minTime = minTimes.get(id) ?? null;
+        return [id, minTime ? addDuration(now, minTime) : now] as const;
+      }),
+    );
 
     const conflicting = await this.conflictingUsers(trx, touched, scope);
     const upserts: AssignmentRow[] = [];
@@ -543,7 +547,11 @@ export class AssignmentSync {
     for (const resolution of new Set(closeExceptions.map((c) => c.resolution))) {
       const ids = closeExceptions.filter((c) => c.resolution === resolution).map((c) => c.id);
       for (const part of chunk(ids, 500)) {
-        await write(trx, `UPDATE program_exceptions SET status = 'resolved', resolution = ?, resolved_at = ? WHERE id IN (${placeholders(part.length)})`, [resolution, now, ...part]);
+        await write(trx, `UPDATE program_exceptions SET status = 'resolved', resolution = ?, resolved_at = ? WHERE id IN (${placeholders(part.length)})`, [
+          resolution,
+          now,
+          ...part,
+        ]);
       }
     }
     const raisedIds = new Map<string, number>();
@@ -708,7 +716,11 @@ export class AssignmentSync {
         const q = sqlOf(this.source(r.source)!.members(r.instance, this.ctx(trx)));
         return { sql: `SELECT ? AS rule_id FROM DUAL WHERE ? IN (${q.sql})`, bindings: [r.id, userId, ...q.bindings] };
       });
-      const hits = await rows<{ rule_id: number }>(trx, arms.map((a) => a.sql).join(' UNION ALL '), arms.flatMap((a) => a.bindings));
+      const hits = await rows<{ rule_id: number }>(
+        trx,
+        arms.map((a) => a.sql).join(' UNION ALL '),
+        arms.flatMap((a) => a.bindings),
+      );
       for (const h of hits) found.push(num(h.rule_id));
     }
     return found;
@@ -771,7 +783,10 @@ export class AssignmentSync {
         }
       }
       if (toDelete.length) {
-        counters.membersDeleted += await write(trx, `DELETE FROM program_rule_members WHERE user_id = ? AND rule_id IN (${placeholders(toDelete.length)})`, [userId, ...toDelete]);
+        counters.membersDeleted += await write(trx, `DELETE FROM program_rule_members WHERE user_id = ? AND rule_id IN (${placeholders(toDelete.length)})`, [
+          userId,
+          ...toDelete,
+        ]);
         for (const id of toDelete) touchedPrograms.add(byId.get(id)!.programId);
       }
     }
@@ -829,7 +844,6 @@ function later(a: number | null, b: number | null): number | null {
   if (b === null) return a;
   return Math.max(a, b);
 }
-
 
 /** "2 weeks", "1 month 3 days": operator-facing text for an ISO duration. */
 export function humanDuration(iso: string): string {

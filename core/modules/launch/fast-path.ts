@@ -70,7 +70,10 @@ export function createLaunchFastPath(site: LaunchSite): RequestHandler {
         if (!outcome.allowed) return next();
         await store.slideExpiry(sid);
         // Helmet ran before the early stages, so this bodiless redirect carries the security headers too.
-        res.status(302).set({ Location: `/courses/${courseId}`, 'Cache-Control': 'no-store' }).end();
+        res
+          .status(302)
+          .set({ Location: `/courses/${courseId}`, 'Cache-Control': 'no-store' })
+          .end();
       })
       .catch(next);
   };

@@ -46,7 +46,11 @@ export async function checkCourseLaunch(site: LaunchSite, userId: number, course
 }
 
 /** Every guard's decision, for operators; guards see `dryRun: true` and must not write. */
-export async function explainCourseLaunch(site: LaunchSite, userId: number, courseId: number): Promise<{ outcome: GuardOutcome; decisions: GuardExplanation[] }> {
+export async function explainCourseLaunch(
+  site: LaunchSite,
+  userId: number,
+  courseId: number,
+): Promise<{ outcome: GuardOutcome; decisions: GuardExplanation[] }> {
   const result = await site.hooks.explain('onCourseLaunch', { userId, courseId, dryRun: true });
   return { outcome: readable(result.outcome), decisions: result.decisions };
 }

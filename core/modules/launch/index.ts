@@ -13,7 +13,6 @@ import { registerCoreLaunchGuard, checkCourseLaunch, explainCourseLaunch } from 
 import { courseName, registerCourseGate, renderLaunchDenied, requireCourseAccess } from './pages';
 import { Id, UserId, component, noQuery, object, parseId, pathParams } from '../../kernel/http/contract';
 
-
 /** What the launch diagnostics (page and API) report. */
 export interface LaunchCheckReport {
   user: { id: number; username: string; fullname: string };
@@ -25,9 +24,13 @@ export interface LaunchCheckReport {
 /** Runs every guard in dry-run mode for (user, course) and reports each decision; 404 for an unknown user or course. */
 export async function launchCheck(site: LaunchSite, userId: number, courseId: number): Promise<LaunchCheckReport> {
   const knex = site.db.knex;
-  const user = (await selectRows<{ id: number; username: string; fullname: string }>(knex, 'SELECT id, username, fullname FROM users WHERE id = ?', [userId]))[0];
+  const user = (
+    await selectRows<{ id: number; username: string; fullname: string }>(knex, 'SELECT id, username, fullname FROM users WHERE id = ?', [userId])
+  )[0];
   if (!user) throw notFound('User', userId);
-  const course = (await selectRows<{ id: number; shortname: string; fullname: string }>(knex, 'SELECT id, shortname, fullname FROM courses WHERE id = ?', [courseId]))[0];
+  const course = (
+    await selectRows<{ id: number; shortname: string; fullname: string }>(knex, 'SELECT id, shortname, fullname FROM courses WHERE id = ?', [courseId])
+  )[0];
   if (!course) throw notFound('Course', courseId);
   const { outcome, decisions } = await explainCourseLaunch(site, userId, courseId);
   return {

@@ -20,7 +20,6 @@ declare global {
   }
 }
 
-
 /** The 403 a learner gets when the guard chain refuses a course, with the reasons as details. */
 export function courseAccessDenied(outcome: GuardOutcome): WaymarkError {
   return new WaymarkError(
@@ -56,7 +55,13 @@ export async function courseName(site: LaunchSite, courseId: number): Promise<{ 
 
 /** Renders the "you can't open this course yet" page (403) with the guard's reasons. */
 export function renderLaunchDenied(site: LaunchSite, req: Request, res: Response, course: { id: number; fullname: string }, outcome: GuardOutcome): void {
-  site.pages.render(req, res, 'launch/denied', { title: `Can’t open ${course.fullname}`, course, reasons: outcome.reasons, code: outcome.code }, { status: 403 });
+  site.pages.render(
+    req,
+    res,
+    'launch/denied',
+    { title: `Can’t open ${course.fullname}`, course, reasons: outcome.reasons, code: outcome.code },
+    { status: 403 },
+  );
 }
 
 /**

@@ -14,7 +14,14 @@ export function registerLearnerProgressPages(site: LearnerViewsSite, pages: Rout
     async handler(req, res) {
       const programId = pageId(req.params.id, 'Program');
       const program = await site.services.programs.get(programId);
-      const learners = await selectRows<{ id: number; username: string; fullname: string; due_at: number | null; status: string | null; completed_at: number | null }>(
+      const learners = await selectRows<{
+        id: number;
+        username: string;
+        fullname: string;
+        due_at: number | null;
+        status: string | null;
+        completed_at: number | null;
+      }>(
         site.db.knex,
         `SELECT u.id, u.username, u.fullname, a.due_at, pc.status, pc.completed_at
          FROM program_user_assignments a JOIN users u ON u.id = a.user_id
@@ -26,7 +33,13 @@ export function registerLearnerProgressPages(site: LearnerViewsSite, pages: Rout
         title: `Learners in ${program.fullname}`,
         adminNav: 'programs',
         program,
-        learners: learners.map((l) => ({ ...l, id: Number(l.id), complete: l.status === 'complete', dueAt: l.due_at === null ? null : Number(l.due_at), completedAt: l.completed_at === null ? null : Number(l.completed_at) })),
+        learners: learners.map((l) => ({
+          ...l,
+          id: Number(l.id),
+          complete: l.status === 'complete',
+          dueAt: l.due_at === null ? null : Number(l.due_at),
+          completedAt: l.completed_at === null ? null : Number(l.completed_at),
+        })),
       });
     },
   });
@@ -41,7 +54,14 @@ export function registerLearnerProgressPages(site: LearnerViewsSite, pages: Rout
       const learner = await site.services.users.get(userId);
       const program = await loadLearnerProgram(site, programId, userId);
       const assignment = await site.services.assignment.learnerAssignment(programId, userId);
-      renderView(req, res, 'admin/learner-progress', { title: `${learner.fullname} in ${program.fullname}`, adminNav: 'programs', learner, program, assignment, launchCheckFor: userId });
+      renderView(req, res, 'admin/learner-progress', {
+        title: `${learner.fullname} in ${program.fullname}`,
+        adminNav: 'programs',
+        learner,
+        program,
+        assignment,
+        launchCheckFor: userId,
+      });
     },
   });
 }

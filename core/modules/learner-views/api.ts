@@ -41,18 +41,35 @@ const recordOfLearningSchema: JsonSchema = component('RecordOfLearning', {
   properties: {
     userId: { type: 'integer' },
     programs: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, fullname: { type: 'string' }, completedAt: dateTime } } },
-    courses: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, fullname: { type: 'string' }, completedAt: dateTime, source: { type: 'string' } } } },
+    courses: {
+      type: 'array',
+      items: { type: 'object', properties: { id: { type: 'integer' }, fullname: { type: 'string' }, completedAt: dateTime, source: { type: 'string' } } },
+    },
     history: {
       type: 'array',
       items: {
         type: 'object',
-        properties: { kind: { enum: ['program', 'course'] }, id: { type: 'integer' }, fullname: { type: 'string' }, completedAt: dateTime, reason: { type: 'string' }, archivedAt: dateTime },
+        properties: {
+          kind: { enum: ['program', 'course'] },
+          id: { type: 'integer' },
+          fullname: { type: 'string' },
+          completedAt: dateTime,
+          reason: { type: 'string' },
+          archivedAt: dateTime,
+        },
       },
     },
   },
 });
 
-const courseSetLearnerView = object({ id, label: { type: 'string' }, open: { type: 'boolean' }, complete: { type: 'boolean' }, completedAt: nullableIsoTime, dueAt: nullableIsoTime });
+const courseSetLearnerView = object({
+  id,
+  label: { type: 'string' },
+  open: { type: 'boolean' },
+  complete: { type: 'boolean' },
+  completedAt: nullableIsoTime,
+  dueAt: nullableIsoTime,
+});
 
 const learnerProgramView: JsonSchema = component(
   'LearnerProgramState',
@@ -61,7 +78,9 @@ const learnerProgramView: JsonSchema = component(
     status: { enum: ['incomplete', 'complete'] },
     dueAt: nullableIsoTime,
     completedAt: nullableIsoTime,
-    exception: { anyOf: [object({ id, type: { type: 'string' }, status: { type: 'string' }, raisedAt: isoTime, explanation: { type: 'string' } }), { type: 'null' }] },
+    exception: {
+      anyOf: [object({ id, type: { type: 'string' }, status: { type: 'string' }, raisedAt: isoTime, explanation: { type: 'string' } }), { type: 'null' }],
+    },
     courseSets: { type: 'array', items: courseSetLearnerView },
   }),
 );
@@ -116,7 +135,7 @@ export function learnerRoutes(site: LearnerViewsSite): ApiRoute[] {
       handler: async (req) => {
         const programId = req.params.id!;
         const userId = req.params.userId!;
-        if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden("You may only read your own program progress");
+        if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden('You may only read your own program progress');
         await site.services.users.get(userId);
         const program = await loadLearnerProgram(site, programId, userId);
         const assignment = await site.services.assignment.learnerAssignment(programId, userId);
@@ -127,7 +146,14 @@ export function learnerRoutes(site: LearnerViewsSite): ApiRoute[] {
             dueAt: assignment.dueAt ?? program.dueAt,
             completedAt: program.completedAt,
             exception: assignment.exception,
-            courseSets: program.courseSets.map((set) => ({ id: set.id, label: set.label, open: set.open, complete: set.complete, completedAt: set.completedAt, dueAt: set.dueAt })),
+            courseSets: program.courseSets.map((set) => ({
+              id: set.id,
+              label: set.label,
+              open: set.open,
+              complete: set.complete,
+              completedAt: set.completedAt,
+              dueAt: set.dueAt,
+            })),
           },
         };
       },

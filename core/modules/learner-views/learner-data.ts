@@ -10,7 +10,16 @@ import type { Executor } from '../../kernel/db/database';
 import { notFound } from '../../kernel/errors';
 import { bool, iso, placeholders, selectRows } from '../../kernel/db/sql';
 import { numOrNull } from '../../kernel/db/values';
-import { availabilityAt, canLaunch, evaluateProgram, type CachedStructure, type CompiledProgram, type ProgramEvaluation, type SetOperator, type SetRule } from '../programs/index';
+import {
+  availabilityAt,
+  canLaunch,
+  evaluateProgram,
+  type CachedStructure,
+  type CompiledProgram,
+  type ProgramEvaluation,
+  type SetOperator,
+  type SetRule,
+} from '../programs/index';
 
 /** A course as a learner sees it inside a program. */
 export interface LearnerCourse {
@@ -188,7 +197,11 @@ async function programRows(executor: Executor, ids: readonly number[]): Promise<
   );
 }
 
-async function storedCompletions(executor: Executor, userId: number, ids: readonly number[]): Promise<Map<number, { status: string; completed_at: number | null; due_at: number | null }>> {
+async function storedCompletions(
+  executor: Executor,
+  userId: number,
+  ids: readonly number[],
+): Promise<Map<number, { status: string; completed_at: number | null; due_at: number | null }>> {
   const map = new Map<number, { status: string; completed_at: number | null; due_at: number | null }>();
   if (!ids.length) return map;
   const rows = await selectRows<{ program_id: number; status: string; completed_at: number | null; due_at: number | null }>(
@@ -328,8 +341,22 @@ export async function loadRecordOfLearning(site: LearnerViewsSite, userId: numbe
     [userId],
   );
   const history: RecordOfLearning['history'] = [
-    ...programHistory.map((h) => ({ kind: 'program' as const, id: Number(h.id), fullname: h.fullname, completedAt: iso(h.completed_at)!, reason: h.reason, archivedAt: iso(h.archived_at)! })),
-    ...courseHistory.map((h) => ({ kind: 'course' as const, id: Number(h.id), fullname: h.fullname, completedAt: iso(h.completed_at)!, reason: h.action, archivedAt: iso(h.recorded_at)! })),
+    ...programHistory.map((h) => ({
+      kind: 'program' as const,
+      id: Number(h.id),
+      fullname: h.fullname,
+      completedAt: iso(h.completed_at)!,
+      reason: h.reason,
+      archivedAt: iso(h.archived_at)!,
+    })),
+    ...courseHistory.map((h) => ({
+      kind: 'course' as const,
+      id: Number(h.id),
+      fullname: h.fullname,
+      completedAt: iso(h.completed_at)!,
+      reason: h.action,
+      archivedAt: iso(h.recorded_at)!,
+    })),
   ].sort((a, b) => b.archivedAt.localeCompare(a.archivedAt));
   return {
     userId,

@@ -98,7 +98,10 @@ export function registerLearnerPages(site: LearnerViewsSite, pages: RouteRegistr
       await site.services.launch.requireCourseAccess(req, activity.courseId);
       const text = field(req.body, 'grade');
       try {
-        if (!/^\d+(\.\d+)?$/.test(text)) throw invalid('GRADE_INVALID', `Enter a score between 0 and ${activity.maxGrade}`, [{ path: 'grade', code: 'NOT_A_NUMBER', message: `Enter a score between 0 and ${activity.maxGrade}` }]);
+        if (!/^\d+(\.\d+)?$/.test(text))
+          throw invalid('GRADE_INVALID', `Enter a score between 0 and ${activity.maxGrade}`, [
+            { path: 'grade', code: 'NOT_A_NUMBER', message: `Enter a score between 0 and ${activity.maxGrade}` },
+          ]);
         await site.services.completion.recordGrade(activityId, user.id, Number(text));
       } catch (error) {
         if (error instanceof WaymarkError && error.status === 422) {

@@ -115,7 +115,14 @@ export function createCompletionService(site: CompletionDeps): CompletionService
    */
   async function courseCompletionFromActivities(trx: Knex.Transaction, courseId: number, userId: number): Promise<number | null> {
     const criteria = await loadCriteria(trx, courseId);
-    const rows = await selectRows<{ id: number; completion_tracked: number | boolean; max_grade: number | string; completed_at: number | null; grade: number | string | null; graded_at: number | null }>(
+    const rows = await selectRows<{
+      id: number;
+      completion_tracked: number | boolean;
+      max_grade: number | string;
+      completed_at: number | null;
+      grade: number | string | null;
+      graded_at: number | null;
+    }>(
       trx,
       `SELECT a.id, a.completion_tracked, a.max_grade, ac.completed_at, g.grade, g.graded_at FROM activities a
          LEFT JOIN activity_completions ac ON ac.activity_id = a.id AND ac.user_id = ?
@@ -138,7 +145,9 @@ export function createCompletionService(site: CompletionDeps): CompletionService
       return max > 0 && latest !== null && (got / max) * 100 >= criteria.minGrade ? latest : null;
     }
     const required =
-      criteria.mode === 'subset' ? rows.filter((r) => criteria.activityIds.includes(Number(r.id))) : rows.filter((r) => r.completion_tracked === 1 || r.completion_tracked === true);
+      criteria.mode === 'subset'
+        ? rows.filter((r) => criteria.activityIds.includes(Number(r.id)))
+        : rows.filter((r) => r.completion_tracked === 1 || r.completion_tracked === true);
     if (!required.length || required.some((r) => r.completed_at === null)) return null;
     return Math.max(...required.map((r) => Number(r.completed_at)));
   }
@@ -151,12 +160,21 @@ export function createCompletionService(site: CompletionDeps): CompletionService
     const source = options.source ?? 'api';
     const now = db().now();
     const completedAt = options.completedAt ?? now;
-    if (!Number.isFinite(completedAt) || completedAt < 0) throw invalid('COMPLETEDAT_INVALID', 'completedAt must be a valid time', [{ path: 'completedAt', code: 'INVALID_DATE', message: 'completedAt must be a valid time' }]);
+    if (!Number.isFinite(completedAt) || completedAt < 0)
+      throw invalid('COMPLETEDAT_INVALID', 'completedAt must be a valid time', [
+        { path: 'completedAt', code: 'INVALID_DATE', message: 'completedAt must be a valid time' },
+      ]);
     return db().transaction(
       async (trx) => {
         await lockLearners(trx, db().dialect, [userId]);
         try {
-          await runStatement(trx, 'INSERT INTO course_completions (user_id, course_id, completed_at, source, created_at) VALUES (?, ?, ?, ?, ?)', [userId, courseId, completedAt, source, now]);
+          await runStatement(trx, 'INSERT INTO course_completions (user_id, course_id, completed_at, source, created_at) VALUES (?, ?, ?, ?, ?)', [
+            userId,
+            courseId,
+            completedAt,
+            source,
+            now,
+          ]);
         } catch (error) {
           if (isForeignKeyViolation(error)) {
             const course = await selectRows<{ id: number }>(trx, 'SELECT id FROM courses WHERE id = ?', [courseId]);
@@ -205,7 +223,12 @@ export function createCompletionService(site: CompletionDeps): CompletionService
       'backdated',
       now,
     ]);
-    await runStatement(trx, 'UPDATE course_completions SET completed_at = ?, source = ? WHERE user_id = ? AND course_id = ?', [completedAt, source, userId, courseId]);
+    await runStatement(trx, 'UPDATE course_completions SET completed_at = ?, source = ? WHERE user_id = ? AND course_id = ?', [
+      completedAt,
+      source,
+      userId,
+      courseId,
+    ]);
     const events = await followUp.recalculate(trx, userId, courseId);
     return { userId, courseId, created: false, completedAt, source, events };
   }
@@ -220,7 +243,10 @@ export function createCompletionService(site: CompletionDeps): CompletionService
       created = false;
     }
     if (!created) {
-      const [row] = await selectRows<{ completed_at: number }>(trx, 'SELECT completed_at FROM activity_completions WHERE user_id = ? AND activity_id = ?', [userId, activity.id]);
+      const [row] = await selectRows<{ completed_at: number }>(trx, 'SELECT completed_at FROM activity_completions WHERE user_id = ? AND activity_id = ?', [
+        userId,
+        activity.id,
+      ]);
       return { userId, activityId: Number(activity.id), created, completedAt: Number(row!.completed_at), course: null };
     }
     const course = await recomputeCourse(trx, Number(activity.course_id), userId);
@@ -245,7 +271,9 @@ export function createCompletionService(site: CompletionDeps): CompletionService
           await lockLearners(trx, db().dialect, [userId]);
           const activity = await loadActivity(trx, activityId);
           if (!(activity.completion_tracked === 1 || activity.completion_tracked === true)) {
-            throw invalid('ACTIVITY_NOT_TRACKED', `Activity ${activityId} does not track completion`, [{ path: 'activityId', code: 'ACTIVITY_NOT_TRACKED', message: 'Completion tracking is off for this activity' }]);
+            throw invalid('ACTIVITY_NOT_TRACKED', `Activity ${activityId} does not track completion`, [
+              { path: 'activityId', code: 'ACTIVITY_NOT_TRACKED', message: 'Completion tracking is off for this activity' },
+            ]);
           }
           await assertUser(trx, userId);
           return completeActivity(trx, activity, userId, options.completedAt ?? db().now());
@@ -260,13 +288,21 @@ export function createCompletionService(site: CompletionDeps): CompletionService
           await lockLearners(trx, db().dialect, [userId]);
           const activity = await loadActivity(trx, activityId);
           const max = Number(activity.max_grade);
-          if (max <= 0) throw invalid('ACTIVITY_NOT_GRADED', `Activity ${activityId} has no maximum grade`, [{ path: 'activityId', code: 'ACTIVITY_NOT_GRADED', message: 'This activity is not graded' }]);
+          if (max <= 0)
+            throw invalid('ACTIVITY_NOT_GRADED', `Activity ${activityId} has no maximum grade`, [
+              { path: 'activityId', code: 'ACTIVITY_NOT_GRADED', message: 'This activity is not graded' },
+            ]);
           if (typeof grade !== 'number' || !Number.isFinite(grade) || grade < 0 || grade > max) {
-            throw invalid('GRADE_INVALID', `grade must be between 0 and ${max}`, [{ path: 'grade', code: 'OUT_OF_RANGE', message: `grade must be between 0 and ${max}` }]);
+            throw invalid('GRADE_INVALID', `grade must be between 0 and ${max}`, [
+              { path: 'grade', code: 'OUT_OF_RANGE', message: `grade must be between 0 and ${max}` },
+            ]);
           }
           await assertUser(trx, userId);
           const now = db().now();
-          await trx('grades').insert({ user_id: userId, activity_id: activityId, grade, graded_at: now }).onConflict(['user_id', 'activity_id']).merge(['grade', 'graded_at']);
+          await trx('grades')
+            .insert({ user_id: userId, activity_id: activityId, grade, graded_at: now })
+            .onConflict(['user_id', 'activity_id'])
+            .merge(['grade', 'graded_at']);
           const tracked = activity.completion_tracked === 1 || activity.completion_tracked === true;
           const activityResult = tracked ? await completeActivity(trx, activity, userId, now) : null;
           // A grade can complete a min_grade course even when the activity completion was not new.

@@ -97,7 +97,12 @@ export interface EnrolmentsService {
    * Set-based status change of one method's enrolments for (user, course) pairs, inside `trx`:
    * `suspend` active ones, `reactivate` suspended ones, or `unenrol` (delete) them. Returns how many changed.
    */
-  changeMany(trx: Knex.Transaction, method: string, action: 'suspend' | 'reactivate' | 'unenrol', pairs: ReadonlyArray<{ userId: number; courseId: number }>): Promise<number>;
+  changeMany(
+    trx: Knex.Transaction,
+    method: string,
+    action: 'suspend' | 'reactivate' | 'unenrol',
+    pairs: ReadonlyArray<{ userId: number; courseId: number }>,
+  ): Promise<number>;
 }
 
 /** Pairs per statement: keeps the OR list well under every driver's parameter limit. */
@@ -157,7 +162,8 @@ function checkCriteria(criteria: CompletionCriteria, courseActivityIds: Readonly
       details.push({ path: 'completionCriteria.activityIds', code: 'REQUIRED', message: 'subset criteria need at least one activity id' });
     } else if (courseActivityIds) {
       criteria.activityIds.forEach((id, i) => {
-        if (!courseActivityIds.has(id)) details.push({ path: `completionCriteria.activityIds[${i}]`, code: 'ACTIVITY_NOT_IN_COURSE', message: `Activity ${id} is not part of this course` });
+        if (!courseActivityIds.has(id))
+          details.push({ path: `completionCriteria.activityIds[${i}]`, code: 'ACTIVITY_NOT_IN_COURSE', message: `Activity ${id} is not part of this course` });
       });
     }
   } else if (criteria.mode === 'min_grade') {
@@ -224,11 +230,14 @@ export function createCoursesService(site: { db: Database }): CoursesService {
     async create(input) {
       const details: ErrorDetail[] = [];
       for (const field of ['shortname', 'fullname'] as const) {
-        if (typeof input[field] !== 'string' || !input[field].trim()) details.push({ path: field, code: 'REQUIRED', message: `${field} must be a non-empty string` });
+        if (typeof input[field] !== 'string' || !input[field].trim())
+          details.push({ path: field, code: 'REQUIRED', message: `${field} must be a non-empty string` });
       }
-      if (input.score !== undefined && (!Number.isInteger(input.score) || input.score < 0)) details.push({ path: 'score', code: 'OUT_OF_RANGE', message: 'score must be a whole number of 0 or more' });
+      if (input.score !== undefined && (!Number.isInteger(input.score) || input.score < 0))
+        details.push({ path: 'score', code: 'OUT_OF_RANGE', message: 'score must be a whole number of 0 or more' });
       const startDate = input.startDate ? Date.parse(input.startDate) : null;
-      if (startDate !== null && Number.isNaN(startDate)) details.push({ path: 'startDate', code: 'INVALID_DATE', message: 'startDate must be an ISO-8601 date-time' });
+      if (startDate !== null && Number.isNaN(startDate))
+        details.push({ path: 'startDate', code: 'INVALID_DATE', message: 'startDate must be an ISO-8601 date-time' });
       // Subset ids cannot exist before the course does: subset criteria are set afterwards.
       if (input.completionCriteria) details.push(...checkCriteria(input.completionCriteria, new Set()));
       if (details.length) throw invalid(`${details[0]!.path!.split('.')[0]!.toUpperCase()}_INVALID`, details[0]!.message, details);
@@ -272,7 +281,9 @@ export function createCoursesService(site: { db: Database }): CoursesService {
         const course = await selectRows<{ id: number }>(trx, `SELECT id FROM courses WHERE id = ?${lock}`, [courseId]);
         if (!course.length) throw notFound('Course', courseId);
         if (details.length) throw invalid(`${details[0]!.path!.toUpperCase()}_INVALID`, details[0]!.message, details);
-        const [{ next }] = (await selectRows<{ next: number | null }>(trx, 'SELECT MAX(sortorder) AS next FROM activities WHERE course_id = ?', [courseId])) as [{ next: number | null }];
+        const [{ next }] = (await selectRows<{ next: number | null }>(trx, 'SELECT MAX(sortorder) AS next FROM activities WHERE course_id = ?', [
+          courseId,
+        ])) as [{ next: number | null }];
         const [id] = (await trx('activities').insert({
           course_id: courseId,
           sortorder: next === null ? 0 : Number(next) + 1,
@@ -295,7 +306,9 @@ export function createCoursesService(site: { db: Database }): CoursesService {
       await db().transaction(async (trx) => {
         const course = await selectRows<{ id: number }>(trx, 'SELECT id FROM courses WHERE id = ?', [courseId]);
         if (!course.length) throw notFound('Course', courseId);
-        const activityIds = new Set((await selectRows<{ id: number }>(trx, 'SELECT id FROM activities WHERE course_id = ?', [courseId])).map((r) => Number(r.id)));
+        const activityIds = new Set(
+          (await selectRows<{ id: number }>(trx, 'SELECT id FROM activities WHERE course_id = ?', [courseId])).map((r) => Number(r.id)),
+        );
         const details = checkCriteria(criteria, activityIds);
         if (details.length) throw invalid('COMPLETIONCRITERIA_INVALID', details[0]!.message, details);
         await writeCriteria(trx, courseId, criteria, db().now());
@@ -365,7 +378,9 @@ export function createEnrolmentsService(site: { db: Database }): EnrolmentsServi
     },
 
     async unenrol(userId, courseId, method, options = {}) {
-      return db().transaction(async (trx) => (await trx('enrolments').where({ user_id: userId, course_id: courseId, method }).delete()) > 0, { within: options.trx });
+      return db().transaction(async (trx) => (await trx('enrolments').where({ user_id: userId, course_id: courseId, method }).delete()) > 0, {
+        within: options.trx,
+      });
     },
 
     async list(filter) {
@@ -412,7 +427,11 @@ export function createEnrolmentsService(site: { db: Database }): EnrolmentsServi
     },
 
     async isEnrolled(userId, courseId, executor = db().knex) {
-      const rows = await selectRows<{ one: number }>(executor, "SELECT 1 AS one FROM enrolments WHERE user_id = ? AND course_id = ? AND status = 'active' LIMIT 1", [userId, courseId]);
+      const rows = await selectRows<{ one: number }>(
+        executor,
+        "SELECT 1 AS one FROM enrolments WHERE user_id = ? AND course_id = ? AND status = 'active' LIMIT 1",
+        [userId, courseId],
+      );
       return rows.length > 0;
     },
   };

@@ -145,7 +145,14 @@ export function learningRoutes(site: { db: Database; services: { courses: Course
       access: 'admin',
       params: idParams,
       query: noQuery,
-      response: object({ userId: id, activityId: id, grade: { type: 'number' }, gradedAt: isoTime, activityComplete: { type: 'boolean' }, courseCompletedAt: nullableIsoTime }),
+      response: object({
+        userId: id,
+        activityId: id,
+        grade: { type: 'number' },
+        gradedAt: isoTime,
+        activityComplete: { type: 'boolean' },
+        courseCompletedAt: nullableIsoTime,
+      }),
       body: { type: 'object', properties: { userId: id, grade: { type: 'number' } }, required: ['userId', 'grade'], additionalProperties: false },
       handler: async (req) => {
         const body = req.body as { userId: number; grade: number };
@@ -209,7 +216,9 @@ export function learningRoutes(site: { db: Database; services: { courses: Course
         const courseId = req.params.id!;
         const completedAt = body.completedAt === undefined ? undefined : Date.parse(body.completedAt);
         if (completedAt !== undefined && completedAt > site.db.now() + 60_000) {
-          throw invalid('COMPLETEDAT_IN_FUTURE', 'completedAt must not be in the future', [{ path: 'completedAt', code: 'IN_FUTURE', message: 'completedAt must not be in the future' }]);
+          throw invalid('COMPLETEDAT_IN_FUTURE', 'completedAt must not be in the future', [
+            { path: 'completedAt', code: 'IN_FUTURE', message: 'completedAt must not be in the future' },
+          ]);
         }
         const result = await services().completion.recordCourseCompletion(courseId, body.userId, { completedAt, source: 'api' });
         return {

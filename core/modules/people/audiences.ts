@@ -98,7 +98,8 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
           break;
         }
         case 'user_field':
-          if (rule.field !== 'lang' && rule.field !== 'timezone') throw ruleError(i, 'AUDIENCE_RULE_INVALID', 'user_field rules support lang and timezone', 'field');
+          if (rule.field !== 'lang' && rule.field !== 'timezone')
+            throw ruleError(i, 'AUDIENCE_RULE_INVALID', 'user_field rules support lang and timezone', 'field');
           if (typeof rule.value !== 'string') throw ruleError(i, 'AUDIENCE_RULE_INVALID', 'value must be a string', 'value');
           out.push({ type: 'user_field', column: rule.field, value: rule.value });
           break;
@@ -137,7 +138,11 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
       switch (rule.type) {
         case 'profile_field':
           qb.whereExists(
-            executor('user_profile_values as v').select(executor.raw('1')).whereRaw('v.user_id = u.id').where('v.field_id', rule.fieldId).where(`v.${rule.column}`, rule.value),
+            executor('user_profile_values as v')
+              .select(executor.raw('1'))
+              .whereRaw('v.user_id = u.id')
+              .where('v.field_id', rule.fieldId)
+              .where(`v.${rule.column}`, rule.value),
           );
           break;
         case 'user_field':
@@ -170,7 +175,11 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
    * Brings one dynamic audience in line with its rules for `users`: desired minus current are
    * added, current minus desired removed, both as set queries; returns the flips.
    */
-  async function sync(trx: Knex.Transaction, audience: Audience, users: number[] | Knex.QueryBuilder | null): Promise<Array<{ userId: number; member: boolean }>> {
+  async function sync(
+    trx: Knex.Transaction,
+    audience: Audience,
+    users: number[] | Knex.QueryBuilder | null,
+  ): Promise<Array<{ userId: number; member: boolean }>> {
     const rules = await compile(trx, audience.rules ?? []);
     const desired = () => applyRules(scoped(trx('users as u'), 'u.id', users), trx, rules).select('u.id');
     const toAdd = (
@@ -245,7 +254,12 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
         // The unique (audience_id, user_id) index decides: a duplicate is a no-op, not an error.
         // Both databases roll back only the failed statement, so the transaction carries on.
         try {
-          await t('audience_members').insert({ audience_id: audienceId, user_id: userId, source: 'manual' satisfies AudienceMemberSource, added_at: ctx.db.now() });
+          await t('audience_members').insert({
+            audience_id: audienceId,
+            user_id: userId,
+            source: 'manual' satisfies AudienceMemberSource,
+            added_at: ctx.db.now(),
+          });
         } catch (error) {
           if (isUniqueViolation(error)) return false;
           throw error;

@@ -96,7 +96,9 @@ export function createHierarchyService(ctx: PeopleContext, deps: HierarchyDeps):
           created_at: now,
           updated_at: now,
         });
-        await t('hierarchy_nodes').where({ id }).update({ path: childPath(parent?.path ?? null, id) });
+        await t('hierarchy_nodes')
+          .where({ id })
+          .update({ path: childPath(parent?.path ?? null, id) });
         return (await find(kind, id, t))!;
       });
     },
@@ -129,13 +131,17 @@ export function createHierarchyService(ctx: PeopleContext, deps: HierarchyDeps):
         const node = await service.get(kind, id, t);
         const parent = parentId === null ? null : await referenced(kind, parentId, 'parentId', t);
         if (parent && parent.path.startsWith(node.path)) {
-          throw invalid('HIERARCHY_CYCLE', `A ${kind} cannot be moved below itself`, [{ path: 'parentId', code: 'HIERARCHY_CYCLE', message: 'would create a cycle' }]);
+          throw invalid('HIERARCHY_CYCLE', `A ${kind} cannot be moved below itself`, [
+            { path: 'parentId', code: 'HIERARCHY_CYCLE', message: 'would create a cycle' },
+          ]);
         }
         if ((parent?.id ?? null) === node.parentId) return node;
         const newPath = childPath(parent?.path ?? null, node.id);
         const depthDelta = (parent?.depth ?? 0) + 1 - node.depth;
         const now = ctx.db.now();
-        await t('hierarchy_nodes').where({ id: node.id }).update({ parent_id: parent?.id ?? null });
+        await t('hierarchy_nodes')
+          .where({ id: node.id })
+          .update({ parent_id: parent?.id ?? null });
         await whereUnder(t('hierarchy_nodes').where('kind', kind), 'path', node.path, true).update({
           path: rePrefixSql(t, ctx.db.dialect, 'path', node.path, newPath),
           depth: t.raw('depth + ?', [depthDelta]),

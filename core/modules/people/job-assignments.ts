@@ -102,14 +102,19 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
 
   async function checkNode(trx: Knex.Transaction, kind: HierarchyKind, id: number | null | undefined, path: string): Promise<void> {
     if (id === null || id === undefined) return;
-    if (!(await deps.hierarchy.find(kind, id, trx))) throw invalid(nodeNotFoundCode(kind), `No ${kind} with id ${id}`, detail(path, nodeNotFoundCode(kind), `no ${kind} ${id}`));
+    if (!(await deps.hierarchy.find(kind, id, trx)))
+      throw invalid(nodeNotFoundCode(kind), `No ${kind} with id ${id}`, detail(path, nodeNotFoundCode(kind), `no ${kind} ${id}`));
   }
 
   async function managerOf(trx: Knex.Transaction, id: number | null | undefined, userId: number): Promise<JobAssignment | null> {
     if (id === null || id === undefined) return null;
     const manager = await find(id, trx);
     if (!manager) {
-      throw invalid('MANAGER_JOB_ASSIGNMENT_NOT_FOUND', `No job assignment with id ${id}`, detail('managerJobAssignmentId', 'MANAGER_JOB_ASSIGNMENT_NOT_FOUND', `no job assignment ${id}`));
+      throw invalid(
+        'MANAGER_JOB_ASSIGNMENT_NOT_FOUND',
+        `No job assignment with id ${id}`,
+        detail('managerJobAssignmentId', 'MANAGER_JOB_ASSIGNMENT_NOT_FOUND', `no job assignment ${id}`),
+      );
     }
     if (manager.userId === userId) {
       throw invalid('MANAGER_SELF', 'A user cannot be their own manager', detail('managerJobAssignmentId', 'MANAGER_SELF', 'same user'));
@@ -120,7 +125,8 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
   function checkDates(input: JobAssignmentInput): void {
     for (const key of ['startDate', 'positionAssignedDate'] as const) {
       const v = input[key];
-      if (v !== undefined && v !== null && !Number.isFinite(v)) throw invalid('DATE_INVALID', `${key} is not a valid date`, detail(key, 'DATE_INVALID', 'invalid date'));
+      if (v !== undefined && v !== null && !Number.isFinite(v))
+        throw invalid('DATE_INVALID', `${key} is not a valid date`, detail(key, 'DATE_INVALID', 'invalid date'));
     }
   }
 
@@ -174,7 +180,9 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
           created_at: now,
           updated_at: now,
         });
-        await t('job_assignments').where({ id }).update({ manager_path: childPath(manager?.managerPath ?? null, id) });
+        await t('job_assignments')
+          .where({ id })
+          .update({ manager_path: childPath(manager?.managerPath ?? null, id) });
         const job = (await find(id, t))!;
         await ctx.emit(t, { type: 'job_assignment', userId, jobAssignmentId: id, old: null, new: snapshotOf(job) });
         await deps.usersChanged(t, [userId]);
@@ -193,7 +201,11 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
         if (patch.managerJobAssignmentId !== undefined && patch.managerJobAssignmentId !== job.managerJobAssignmentId) {
           const manager = await managerOf(t, patch.managerJobAssignmentId, job.userId);
           if (manager && manager.managerPath.startsWith(job.managerPath)) {
-            throw invalid('MANAGER_CYCLE', 'That manager is in this job assignment’s own team', detail('managerJobAssignmentId', 'MANAGER_CYCLE', 'would create a cycle'));
+            throw invalid(
+              'MANAGER_CYCLE',
+              'That manager is in this job assignment’s own team',
+              detail('managerJobAssignmentId', 'MANAGER_CYCLE', 'would create a cycle'),
+            );
           }
           changes.manager_job_assignment_id = manager?.id ?? null;
           changes.manager_user_id = manager?.userId ?? null;
@@ -262,9 +274,17 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
 
     async hierarchyMoved(trx, kind, nodeId) {
       const column = kind === 'position' ? 'position_id' : 'organisation_id';
-      const rows = (await trx('job_assignments').whereIn(column, deps.hierarchy.descendantsQuery(kind, nodeId, true, trx)).orderBy('id')) as JobRow[];
+      const rows = (await trx('job_assignments')
+        .whereIn(column, deps.hierarchy.descendantsQuery(kind, nodeId, true, trx))
+        .orderBy('id')) as JobRow[];
       await emitUnchanged(trx, rows.map(toJob));
-      if (rows.length > 0) await deps.usersChanged(trx, trx('job_assignments').distinct('user_id').whereIn(column, deps.hierarchy.descendantsQuery(kind, nodeId, true, trx)));
+      if (rows.length > 0)
+        await deps.usersChanged(
+          trx,
+          trx('job_assignments')
+            .distinct('user_id')
+            .whereIn(column, deps.hierarchy.descendantsQuery(kind, nodeId, true, trx)),
+        );
     },
 
     teamQuery(managerJobAssignmentId, allBelow, executor = knex) {

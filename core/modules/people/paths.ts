@@ -25,23 +25,13 @@ export function whereUnder<Q extends Knex.QueryBuilder>(qb: Q, column: string, p
  * whole subtree query stays one statement. Both databases look the anchor up by primary key
  * first and then range-scan the path index with its value.
  */
-export function whereUnderColumn<Q extends Knex.QueryBuilder>(
-  dialect: Dialect,
-  qb: Q,
-  column: string,
-  anchorColumn: string,
-  includeSelf: boolean,
-): Q {
+export function whereUnderColumn<Q extends Knex.QueryBuilder>(dialect: Dialect, qb: Q, column: string, anchorColumn: string, includeSelf: boolean): Q {
   const upper = dialect === 'mysql' ? `CONCAT(??, '${PATH_UPPER_SUFFIX}')` : `(?? || '${PATH_UPPER_SUFFIX}')`;
-  return qb
-    .whereRaw(`?? ${includeSelf ? '>=' : '>'} ??`, [column, anchorColumn])
-    .andWhereRaw(`?? < ${upper}`, [column, anchorColumn]) as Q;
+  return qb.whereRaw(`?? ${includeSelf ? '>=' : '>'} ??`, [column, anchorColumn]).andWhereRaw(`?? < ${upper}`, [column, anchorColumn]) as Q;
 }
 
 /** SQL that rewrites the `oldPrefix` of `column` to `newPrefix` (used to move a subtree in one UPDATE). */
 export function rePrefixSql(knex: Knex | Knex.Transaction, dialect: Dialect, column: string, oldPrefix: string, newPrefix: string): Knex.Raw {
   const from = oldPrefix.length + 1;
-  return dialect === 'mysql'
-    ? knex.raw('CONCAT(?, SUBSTRING(??, ?))', [newPrefix, column, from])
-    : knex.raw('(? || SUBSTR(??, ?))', [newPrefix, column, from]);
+  return dialect === 'mysql' ? knex.raw('CONCAT(?, SUBSTRING(??, ?))', [newPrefix, column, from]) : knex.raw('(? || SUBSTR(??, ?))', [newPrefix, column, from]);
 }

@@ -222,7 +222,13 @@ export function createProfileFieldService(ctx: PeopleContext): ProfileFieldServi
             .where({ user_id: userId, field_id: field.id })
             .update({ value_text: stored.valueText, value_date: stored.valueDate, updated_at: now });
         } else {
-          await trx('user_profile_values').insert({ user_id: userId, field_id: field.id, value_text: stored.valueText, value_date: stored.valueDate, updated_at: now });
+          await trx('user_profile_values').insert({
+            user_id: userId,
+            field_id: field.id,
+            value_text: stored.valueText,
+            value_date: stored.valueDate,
+            updated_at: now,
+          });
         }
         changes.push({ field: field.shortname, old, new: next });
       }

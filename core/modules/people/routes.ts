@@ -19,7 +19,6 @@ import type {
   User,
 } from './types';
 
-
 const id = { type: 'integer', minimum: 1 } as const;
 const nullableId = { type: ['integer', 'null'], minimum: 1 } as const;
 const nullableDate = { type: ['string', 'null'], minLength: 1, description: 'ISO-8601 date or date-time (UTC when no offset)' } as const;
@@ -75,7 +74,11 @@ const userResponse: JsonSchema = component('User', {
     firstLoginAt: { type: ['string', 'null'], format: 'date-time' },
     createdAt: { type: 'string', format: 'date-time' },
     updatedAt: { type: 'string', format: 'date-time' },
-    profile: { type: 'object', description: 'Custom profile values by field shortname (dates as ISO-8601)', additionalProperties: { type: ['string', 'boolean'] } },
+    profile: {
+      type: 'object',
+      description: 'Custom profile values by field shortname (dates as ISO-8601)',
+      additionalProperties: { type: ['string', 'boolean'] },
+    },
   },
 });
 
@@ -253,7 +256,15 @@ export function userJson(user: User, profile: Record<string, ProfileValue>, fiel
 }
 
 function profileFieldJson(f: ProfileField): Record<string, unknown> {
-  return { id: f.id, shortname: f.shortname, name: f.name, type: f.type, options: f.type === 'menu' ? f.options : undefined, createdAt: iso(f.createdAt), updatedAt: iso(f.updatedAt) };
+  return {
+    id: f.id,
+    shortname: f.shortname,
+    name: f.name,
+    type: f.type,
+    options: f.type === 'menu' ? f.options : undefined,
+    createdAt: iso(f.createdAt),
+    updatedAt: iso(f.updatedAt),
+  };
 }
 
 function nodeJson(n: HierarchyNode, children?: HierarchyNode[]): Record<string, unknown> {
@@ -289,7 +300,6 @@ export function jobAssignmentJson(j: JobAssignment): Record<string, unknown> {
 function audienceJson(a: Audience): Record<string, unknown> {
   return { id: a.id, name: a.name, type: a.type, rules: a.rules ?? undefined, createdAt: iso(a.createdAt), updatedAt: iso(a.updatedAt) };
 }
-
 
 function dateParam(value: string | null | undefined, path: string): number | null | undefined {
   if (value === undefined || value === null) return value;
@@ -392,7 +402,9 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       body: userBody,
       response: userResponse,
       successStatus: 201,
-      async handler(req: ApiRequest<{ username: string; email: string; fullname: string; password?: string; lang?: string; timezone?: string; profile?: ProfileInput }>) {
+      async handler(
+        req: ApiRequest<{ username: string; email: string; fullname: string; password?: string; lang?: string; timezone?: string; profile?: ProfileInput }>,
+      ) {
         const user = await people().users.create(req.body);
         return { status: 201, body: await showUser(user.id) };
       },
@@ -422,7 +434,17 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       query: noQuery,
       body: userPatchBody,
       response: userResponse,
-      async handler(req: ApiRequest<{ email?: string; fullname?: string; password?: string; lang?: string; timezone?: string; suspended?: boolean; profile?: ProfileInput }>) {
+      async handler(
+        req: ApiRequest<{
+          email?: string;
+          fullname?: string;
+          password?: string;
+          lang?: string;
+          timezone?: string;
+          suspended?: boolean;
+          profile?: ProfileInput;
+        }>,
+      ) {
         const userId = req.params.id!;
         await people().users.update(userId, req.body);
         return { body: await showUser(userId) };
@@ -572,7 +594,10 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       response: object({
         audienceId: id,
         total: { type: 'integer', minimum: 0 },
-        members: { type: 'array', items: object({ userId: id, username: { type: 'string' }, fullname: { type: 'string' }, source: { enum: ['manual', 'rules'] }, addedAt: dateTime }) },
+        members: {
+          type: 'array',
+          items: object({ userId: id, username: { type: 'string' }, fullname: { type: 'string' }, source: { enum: ['manual', 'rules'] }, addedAt: dateTime }),
+        },
       }),
       async handler(req) {
         const audienceId = req.params.id!;

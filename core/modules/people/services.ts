@@ -16,4 +16,3 @@ export interface PeopleServices {
   jobAssignments: JobAssignmentService;
   audiences: AudienceService;
 }
-

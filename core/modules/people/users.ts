@@ -73,10 +73,13 @@ function validate(input: Partial<CreateUserInput & UpdateUserInput>): void {
   if (input.username !== undefined && !USERNAME.test(input.username)) {
     throw fieldError('USERNAME_INVALID', 'username', 'username must be lowercase letters, digits and . _ @ - (at most 100)');
   }
-  if (input.email !== undefined && (input.email.length > 255 || !EMAIL.test(input.email))) throw fieldError('EMAIL_INVALID', 'email', 'email is not a valid address');
-  if (input.fullname !== undefined && (!input.fullname.trim() || input.fullname.length > 255)) throw fieldError('FULLNAME_INVALID', 'fullname', 'fullname is required (at most 255)');
+  if (input.email !== undefined && (input.email.length > 255 || !EMAIL.test(input.email)))
+    throw fieldError('EMAIL_INVALID', 'email', 'email is not a valid address');
+  if (input.fullname !== undefined && (!input.fullname.trim() || input.fullname.length > 255))
+    throw fieldError('FULLNAME_INVALID', 'fullname', 'fullname is required (at most 255)');
   if (input.lang !== undefined && !LANG.test(input.lang)) throw fieldError('LANG_INVALID', 'lang', 'lang must be a language code such as en or fr_ca');
-  if (input.timezone !== undefined && !IANAZone.isValidZone(input.timezone)) throw fieldError('TIMEZONE_INVALID', 'timezone', 'timezone must be an IANA zone such as Europe/Paris');
+  if (input.timezone !== undefined && !IANAZone.isValidZone(input.timezone))
+    throw fieldError('TIMEZONE_INVALID', 'timezone', 'timezone must be an IANA zone such as Europe/Paris');
   if (input.password !== undefined && input.password.length < 8) throw fieldError('PASSWORD_TOO_SHORT', 'password', 'password must have at least 8 characters');
 }
 
@@ -117,7 +120,9 @@ export function createUserService(ctx: PeopleContext, deps: UserDeps): UserServi
           });
         } catch (error) {
           if (isUniqueViolation(error)) {
-            throw new WaymarkError('USERNAME_TAKEN', `The username "${input.username}" is taken`, 409, [{ path: 'username', code: 'USERNAME_TAKEN', message: 'taken' }]);
+            throw new WaymarkError('USERNAME_TAKEN', `The username "${input.username}" is taken`, 409, [
+              { path: 'username', code: 'USERNAME_TAKEN', message: 'taken' },
+            ]);
           }
           throw error;
         }
@@ -184,4 +189,3 @@ export function createUserService(ctx: PeopleContext, deps: UserDeps): UserServi
   };
   return service;
 }
-

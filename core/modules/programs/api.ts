@@ -48,7 +48,20 @@ const courseSetView: JsonSchema = component('CourseSet', {
 
 const programView: JsonSchema = component('Program', {
   type: 'object',
-  required: ['id', 'shortname', 'fullname', 'summary', 'available', 'availableFrom', 'availableUntil', 'structureVersion', 'minTimeRequired', 'courseSets', 'createdAt', 'updatedAt'],
+  required: [
+    'id',
+    'shortname',
+    'fullname',
+    'summary',
+    'available',
+    'availableFrom',
+    'availableUntil',
+    'structureVersion',
+    'minTimeRequired',
+    'courseSets',
+    'createdAt',
+    'updatedAt',
+  ],
   properties: {
     id,
     shortname: { type: 'string' },

@@ -20,11 +20,10 @@ export const MAX_DURATION = 'P100Y';
 // Luxon's parser is lenient ("P", "PT", "P1DT", "P-1D" and fractional days all parse); minimum
 // times must be exact, so the shape is checked first: non-negative integers for calendar units,
 // decimals allowed for time units, at least one component, no dangling "T".
-const ISO_DURATION = /^P(?=\d|T\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$/;
+const ISO_DURATION =
+  /^P(?=\d|T\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$/;
 
-const MAX_DURATION_MS = DateTime.fromMillis(DURATION_REFERENCE_INSTANT, { zone: 'UTC' })
-  .plus(Duration.fromISO(MAX_DURATION))
-  .toMillis();
+const MAX_DURATION_MS = DateTime.fromMillis(DURATION_REFERENCE_INSTANT, { zone: 'UTC' }).plus(Duration.fromISO(MAX_DURATION)).toMillis();
 
 /**
  * Parses an ISO-8601 duration such as `P2W`, `P1M` or `PT36H`.
@@ -139,12 +138,7 @@ function formatDuration(duration: Duration): string {
   const o = duration.toObject();
   // Decimal time units can pick up float noise when summed (0.1H + 0.2H).
   const n = (v: number): number => Number(v.toFixed(9));
-  const date = [
-    o.years ? `${o.years}Y` : '',
-    o.months ? `${o.months}M` : '',
-    o.weeks ? `${o.weeks}W` : '',
-    o.days ? `${o.days}D` : '',
-  ].join('');
+  const date = [o.years ? `${o.years}Y` : '', o.months ? `${o.months}M` : '', o.weeks ? `${o.weeks}W` : '', o.days ? `${o.days}D` : ''].join('');
   const seconds = n((o.seconds ?? 0) + (o.milliseconds ?? 0) / 1000);
   const time = [o.hours ? `${n(o.hours)}H` : '', o.minutes ? `${n(o.minutes)}M` : '', seconds ? `${seconds}S` : ''].join('');
   if (!date && !time) return 'PT0S';

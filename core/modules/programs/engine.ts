@@ -312,7 +312,7 @@ function evaluateSet(program: CompiledProgram, set: CompiledSet, completions: Re
       let count = 0;
       let sum = 0;
       let time: Time = null;
-      for (let i = 0; i < sorted.length && time === null; ) {
+      for (let i = 0; i < sorted.length && time === null;) {
         const at = sorted[i].at;
         for (; i < sorted.length && sorted[i].at === at; i++) {
           count++;
@@ -489,9 +489,7 @@ function describeSet(program: CompiledProgram, set: CompiledSet, state: SetState
 
 /** "Complete course set 1 (Course A) and course set 2 (one of Course B, Course C), or ... first". */
 function describeGroup(program: CompiledProgram, group: CompiledGroup, states: readonly SetState[]): string {
-  const alternatives = group.terms.map((term) =>
-    term.filter((i) => states[i].time === null).map((i) => describeSet(program, program.sets[i], states[i])),
-  );
+  const alternatives = group.terms.map((term) => term.filter((i) => states[i].time === null).map((i) => describeSet(program, program.sets[i], states[i])));
   // A comma before "or" keeps "A and B, or C" from reading as "A and (B or C)".
   const or = alternatives.some((parts) => parts.length > 1) ? ', or ' : ' or ';
   return `Complete ${alternatives.map((parts) => parts.join(' and ')).join(or)} first`;

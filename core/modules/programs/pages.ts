@@ -5,7 +5,17 @@ import type { ProgramsService } from './service';
 import { WaymarkError } from '../../kernel/errors';
 import { field, pageId, renderView } from '../../kernel/http/render';
 import { selectRows } from '../../kernel/db/sql';
-import { OPERATORS, RULES, emptyForm, formFromBody, formFromProgram, readableProblems, setsChanged, toProgramInput, type ProgramFormState } from './program-form';
+import {
+  OPERATORS,
+  RULES,
+  emptyForm,
+  formFromBody,
+  formFromProgram,
+  readableProblems,
+  setsChanged,
+  toProgramInput,
+  type ProgramFormState,
+} from './program-form';
 
 /** Operator pages for programs: the list, and the create and edit forms. */
 export function registerProgramPages(site: { db: Database; programs: ProgramsService }, pages: RouteRegistrar): void {
@@ -25,15 +35,32 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
       renderView(req, res, 'admin/programs', {
         title: 'Programs',
         adminNav: 'programs',
-        programs: programs.map((p) => ({ ...p, id: Number(p.id), sets: Number(p.sets), learners: Number(p.learners), available: p.available === true || Number(p.available) === 1 })),
+        programs: programs.map((p) => ({
+          ...p,
+          id: Number(p.id),
+          sets: Number(p.sets),
+          learners: Number(p.learners),
+          available: p.available === true || Number(p.available) === 1,
+        })),
       });
     },
   });
 
   const courseOptions = async (): Promise<Array<{ id: number; shortname: string; fullname: string }>> =>
-    (await selectRows<{ id: number; shortname: string; fullname: string }>(site.db.knex, 'SELECT id, shortname, fullname FROM courses ORDER BY fullname, id LIMIT 2000')).map((c) => ({ ...c, id: Number(c.id) }));
+    (
+      await selectRows<{ id: number; shortname: string; fullname: string }>(
+        site.db.knex,
+        'SELECT id, shortname, fullname FROM courses ORDER BY fullname, id LIMIT 2000',
+      )
+    ).map((c) => ({ ...c, id: Number(c.id) }));
 
-  const showForm = async (req: Request, res: Response, form: ProgramFormState, extra: { programId?: number; errors?: string[] }, status?: number): Promise<void> => {
+  const showForm = async (
+    req: Request,
+    res: Response,
+    form: ProgramFormState,
+    extra: { programId?: number; errors?: string[] },
+    status?: number,
+  ): Promise<void> => {
     const courses = await courseOptions();
     const sets = form.sets.map((s) => ({
       ...s,

@@ -59,10 +59,26 @@ export async function applyEvaluations(trx: Knex.Transaction, items: readonly Ev
       const completedAt = set.complete ? set.completedAt : null;
       if (completedAt !== null && completedAt !== undefined) {
         if (stored?.status === 'complete' && stored.completedAt === completedAt) continue;
-        setRows.push({ course_set_id: set.id, program_id: programId, user_id: item.userId, status: 'complete', completed_at: completedAt, created_at: now, updated_at: now });
+        setRows.push({
+          course_set_id: set.id,
+          program_id: programId,
+          user_id: item.userId,
+          status: 'complete',
+          completed_at: completedAt,
+          created_at: now,
+          updated_at: now,
+        });
         if (stored?.status !== 'complete') events.push({ kind: 'course_set', userId: item.userId, programId, courseSetId: set.id, completedAt });
       } else if (stored?.status === 'complete') {
-        setRows.push({ course_set_id: set.id, program_id: programId, user_id: item.userId, status: 'incomplete', completed_at: null, created_at: now, updated_at: now });
+        setRows.push({
+          course_set_id: set.id,
+          program_id: programId,
+          user_id: item.userId,
+          status: 'incomplete',
+          completed_at: null,
+          created_at: now,
+          updated_at: now,
+        });
       }
     }
     const stored = item.program;
@@ -75,15 +91,30 @@ export async function applyEvaluations(trx: Knex.Transaction, items: readonly Ev
     } else if (stored?.status === 'complete') {
       // A structure change took the completion away: keep the old one on record.
       programRows.push({ program_id: programId, user_id: item.userId, status: 'incomplete', completed_at: null, created_at: now, updated_at: now });
-      if (stored.completedAt !== null) history.push({ program_id: programId, user_id: item.userId, completed_at: stored.completedAt, reason: 'structure_change', archived_at: now });
+      if (stored.completedAt !== null)
+        history.push({ program_id: programId, user_id: item.userId, completed_at: stored.completedAt, reason: 'structure_change', archived_at: now });
     }
   }
   const dialect = trx.client.config.client === 'mysql2' ? 'mysql' : 'sqlite';
   for (let i = 0; i < setRows.length; i += CHUNK) {
-    await upsert(trx, dialect, 'course_set_completions', ['course_set_id', 'program_id', 'user_id', 'status', 'completed_at', 'created_at', 'updated_at'], ['course_set_id', 'user_id'], setRows.slice(i, i + CHUNK));
+    await upsert(
+      trx,
+      dialect,
+      'course_set_completions',
+      ['course_set_id', 'program_id', 'user_id', 'status', 'completed_at', 'created_at', 'updated_at'],
+      ['course_set_id', 'user_id'],
+      setRows.slice(i, i + CHUNK),
+    );
   }
   for (let i = 0; i < programRows.length; i += CHUNK) {
-    await upsert(trx, dialect, 'program_completions', ['program_id', 'user_id', 'status', 'completed_at', 'created_at', 'updated_at'], ['program_id', 'user_id'], programRows.slice(i, i + CHUNK));
+    await upsert(
+      trx,
+      dialect,
+      'program_completions',
+      ['program_id', 'user_id', 'status', 'completed_at', 'created_at', 'updated_at'],
+      ['program_id', 'user_id'],
+      programRows.slice(i, i + CHUNK),
+    );
   }
   for (let i = 0; i < history.length; i += CHUNK) {
     await trx('program_completion_history').insert(history.slice(i, i + CHUNK));
@@ -160,7 +191,14 @@ export async function recalculateLearner(
     else completions.set(Number(row.id), Number(row.value));
   }
   if (!versions.size) return [];
-  const targetIds = new Set((await selectTargets(trx, [...versions.keys()].map((programId) => ({ programId, userId })))).map((p) => p.programId));
+  const targetIds = new Set(
+    (
+      await selectTargets(
+        trx,
+        [...versions.keys()].map((programId) => ({ programId, userId })),
+      )
+    ).map((p) => p.programId),
+  );
   const wanted = [...versions].filter(([id]) => targetIds.has(id)).map(([id, version]) => ({ id, version }));
   if (!wanted.length) return [];
   const structures = await cache.get(trx, wanted);

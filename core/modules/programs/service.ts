@@ -7,15 +7,7 @@ import { conflict, invalid, notFound, type ErrorDetail } from '../../kernel/erro
 import { isUniqueViolation } from '../../kernel/db/database';
 import { evaluateProgram, validateStructure, type CourseSetDef } from './engine';
 import { StructureCache, type CachedStructure } from './structures';
-import {
-  applyEvaluations,
-  key,
-  loadStoredState,
-  recalculateEveryProgram,
-  recalculateLearner,
-  type CompletionEvent,
-  type RecalcTargetSelector,
-} from './recalc';
+import { applyEvaluations, key, loadStoredState, recalculateEveryProgram, recalculateLearner, type CompletionEvent, type RecalcTargetSelector } from './recalc';
 import { bool, iso, lockLearners, placeholders, selectRows } from '../../kernel/db/sql';
 
 /** Name of the background job that recomputes every affected learner after a structure edit. */
@@ -158,14 +150,19 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
   const db = () => site.db;
 
   async function validateSets(executor: Executor, sets: readonly CourseSetInput[] | undefined): Promise<Array<Partial<CourseSetDef>>> {
-    if (!Array.isArray(sets)) throw invalid('COURSE_SETS_INVALID', 'courseSets must be a list', [{ path: 'courseSets', code: 'REQUIRED', message: 'courseSets is required' }]);
+    if (!Array.isArray(sets))
+      throw invalid('COURSE_SETS_INVALID', 'courseSets must be a list', [{ path: 'courseSets', code: 'REQUIRED', message: 'courseSets is required' }]);
     const list: readonly CourseSetInput[] = sets;
     const ids = [...new Set(list.flatMap((s) => (Array.isArray(s.courseIds) ? s.courseIds.filter((id: number) => Number.isSafeInteger(id) && id > 0) : [])))];
     const known = new Set<number>();
     const scores = new Map<number, number>();
     for (let i = 0; i < ids.length; i += BATCH) {
       const chunk = ids.slice(i, i + BATCH);
-      for (const row of await selectRows<{ id: number; score: number }>(executor, `SELECT id, score FROM courses WHERE id IN (${placeholders(chunk.length)})`, chunk)) {
+      for (const row of await selectRows<{ id: number; score: number }>(
+        executor,
+        `SELECT id, score FROM courses WHERE id IN (${placeholders(chunk.length)})`,
+        chunk,
+      )) {
         known.add(Number(row.id));
         scores.set(Number(row.id), Number(row.score));
       }
@@ -290,7 +287,14 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
         }
       }
       const state = await loadStoredState(trx, [structure.programId], userIds);
-      const targets = new Set((await selectTargets(trx, userIds.map((userId) => ({ programId: structure.programId, userId })))).map((p) => p.userId));
+      const targets = new Set(
+        (
+          await selectTargets(
+            trx,
+            userIds.map((userId) => ({ programId: structure.programId, userId })),
+          )
+        ).map((p) => p.userId),
+      );
       const items = userIds
         .filter((userId) => targets.has(userId))
         .map((userId) => ({
@@ -306,7 +310,10 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
     });
   }
 
-  async function recomputeProgram(programId: number, progress?: (done: number, total: number) => Promise<void>): Promise<{ learners: number; newlyCompleted: number }> {
+  async function recomputeProgram(
+    programId: number,
+    progress?: (done: number, total: number) => Promise<void>,
+  ): Promise<{ learners: number; newlyCompleted: number }> {
     let learners = 0;
     let newlyCompleted = 0;
     // Loop until the structure we computed against is still current: a job already running when
@@ -319,7 +326,9 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
         : '';
       const population = `${courseFilter}SELECT user_id FROM program_completions WHERE program_id = ? UNION SELECT user_id FROM course_set_completions WHERE program_id = ?`;
       const baseBindings = [...structure.courseIds, programId, programId];
-      const [{ total }] = await selectRows<{ total: number }>(db().knex, `SELECT COUNT(*) AS total FROM (${population}) u`, baseBindings) as [{ total: number }];
+      const [{ total }] = (await selectRows<{ total: number }>(db().knex, `SELECT COUNT(*) AS total FROM (${population}) u`, baseBindings)) as [
+        { total: number },
+      ];
       let after = 0;
       learners = 0;
       for (;;) {
@@ -413,7 +422,9 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
         const effectiveFrom = from === undefined ? row.available_from : from;
         const effectiveUntil = until === undefined ? row.available_until : until;
         if (effectiveFrom !== null && effectiveUntil !== null && Number(effectiveUntil) < Number(effectiveFrom)) {
-          throw invalid('AVAILABLEUNTIL_INVALID', 'availableUntil must not be before availableFrom', [{ path: 'availableUntil', code: 'BEFORE_START', message: 'availableUntil must not be before availableFrom' }]);
+          throw invalid('AVAILABLEUNTIL_INVALID', 'availableUntil must not be before availableFrom', [
+            { path: 'availableUntil', code: 'BEFORE_START', message: 'availableUntil must not be before availableFrom' },
+          ]);
         }
         const changes: Record<string, unknown> = { updated_at: now };
         if (patch.shortname !== undefined) changes.shortname = patch.shortname.trim();
@@ -460,4 +471,3 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
     },
   };
 }
-
