@@ -41,19 +41,11 @@ export type {
   HandlerFor,
 } from './kernel/hooks/hook-map';
 export type { PluginHooks, TapOptions } from './kernel/hooks/bus';
-export type {
-  CourseLaunchArgs,
-  AssignmentChange,
-  AssignmentChangeArgs,
-  JobAssignmentSnapshot,
-  CompletionArgs,
-  CompletionsArgs,
-  ProgramAssignmentArgs,
-  ExceptionRaisedArgs,
-  ExceptionsRaisedArgs,
-  ExceptionType,
-} from './kernel/hooks/core-hooks';
-export { isAncestryOnlyChange } from './kernel/hooks/core-hooks';
+// The core hook points' payloads, declared by the modules that own them.
+export type { CourseLaunchArgs } from './modules/launch/index';
+export { isAncestryOnlyChange, type AssignmentChange, type AssignmentChangeArgs, type JobAssignmentSnapshot } from './modules/people/index';
+export type { CompletionArgs, CompletionsArgs } from './modules/learning/index';
+export type { ProgramAssignmentArgs, ExceptionRaisedArgs, ExceptionsRaisedArgs, ExceptionType } from './modules/assignment/index';
 
 export type { ExtensionPointMap, ExtensionPointName } from './kernel/extensions';
 export {

@@ -128,6 +128,7 @@ export function createKernel(options: CreateKernelOptions): Kernel {
   });
   // One secret per site process, shared by the session middleware and the launch fast path.
   kernel.registry.provide('core', kernelServices.sessions, { store: sessionStoreFor(kernel), secret: new SessionSecret(db, config.sessionSecret) });
+  for (const module of options.modules) for (const [name, kind] of Object.entries(module.declares ?? {})) hooks.declare(name, kind);
   for (const module of orderModules(options.modules, (ref) => kernel.registry.has(ref))) {
     const ctx = createFeatureContext(kernel, { id: module.id, hooks: module.hooks ?? [], deps: module.deps, namespaced: false });
     const provided = module.register(ctx);

@@ -4,7 +4,7 @@ import { Ajv } from 'ajv';
 import type { Knex } from 'knex';
 import { projectRoot } from '../../core/kernel/config';
 import type { AssignmentSource, RuleInstance, SourceContext, SourceRule } from '../../core/modules/assignment/types';
-import type { AssignmentChange } from '../../core/kernel/hooks/core-hooks';
+import type { AssignmentChange } from '../../core/index';
 import type { Site } from '../../core/site';
 import type { User } from '../../core/modules/people/types';
 import { createTestSite, type TestSite } from '../utils/site';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { CompletionArgs, AssignmentChangeArgs } from '../../core/kernel/hooks/core-hooks';
+import type { CompletionArgs, AssignmentChangeArgs } from '../../core/index';
 import { createSite, type Site } from '../../core/site';
 import { createTestSite, silentLogger, type TestSite } from '../utils/site';
 

@@ -82,6 +82,17 @@ describe('hook kinds: within and event', function () {
     await t?.close();
   });
 
+  it('declares each core hook with the kind its owning module gives it, so a wrong runner fails at run time', async () => {
+    const runners = site.hooks as unknown as {
+      guard(name: string, args: unknown): Promise<unknown>;
+      publish(name: string, trx: unknown, args: unknown): Promise<unknown>;
+    };
+    for (const name of ['onAssignmentChange', 'onCompletion', 'onProgramAssigned']) {
+      expect(await runners.guard(name, {}).catch((e: unknown) => e), name).to.have.property('code', 'HOOK_KIND_MISMATCH');
+    }
+    expect(await runners.publish('onCourseLaunch', null, {}).catch((e: unknown) => e)).to.have.property('code', 'HOOK_KIND_MISMATCH');
+  });
+
   describe('within', () => {
     it('a sync handler that throws rolls back the job-assignment change: the API answers 5xx with nothing written', async () => {
       const position = await created(api.post('/positions', { name: `Analyst ${++seq}` }));

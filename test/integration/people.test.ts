@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Site } from '../../core/site';
 import { WaymarkError } from '../../core/kernel/errors';
-import type { AssignmentChange } from '../../core/kernel/hooks/core-hooks';
+import type { AssignmentChange } from '../../core/index';
 import type { PeopleServices } from '../../core/modules/people/index';
 import { createTestSite, type TestSite } from '../utils/site';
 

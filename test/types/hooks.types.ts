@@ -6,7 +6,7 @@
 import type { Knex } from 'knex';
 import type { HookBus, PluginHooks } from '../../core/kernel/hooks/bus';
 import { allow, deny, type EventHook, type FilterHook, type GuardHook, type WithinHook } from '../../core/kernel/hooks/hook-map';
-import type { CompletionArgs } from '../../core/kernel/hooks/core-hooks';
+import type { CompletionArgs } from '../../core/index';
 
 // A plugin publishes its own hooks by declaration merging, named `<pluginId>.<name>`.
 declare module '../../core/kernel/hooks/hook-map' {

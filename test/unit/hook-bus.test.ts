@@ -2,8 +2,9 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { HookBus, type OutboxEvent } from '../../core/kernel/hooks/bus';
 import { createHookBus } from '../../core/kernel/hooks/index';
+import { learningHooks } from '../../core/modules/learning/hooks';
 import { abstain, allow, deny, type CollectHook, type FilterHook, type EventHook, type GuardHook, type WithinHook } from '../../core/kernel/hooks/hook-map';
-import type { CompletionArgs } from '../../core/kernel/hooks/core-hooks';
+import type { CompletionArgs } from '../../core/index';
 
 declare module '../../core/kernel/hooks/hook-map' {
   interface HookMap {
@@ -241,6 +242,8 @@ describe('hook bus', () => {
 
   it('refuses to run a declared hook with the wrong runner', async () => {
     const b = createHookBus();
+    // Declared as the learning module declares them when the kernel registers it.
+    for (const [name, kind] of Object.entries(learningHooks)) b.declare(name, kind);
     let error: unknown;
     try {
       await (b as unknown as { guard(name: string, args: unknown): Promise<unknown> }).guard('onCompletion', {});

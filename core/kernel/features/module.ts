@@ -1,3 +1,4 @@
+import type { HookKind } from '../hooks/hook-map';
 import type { FeatureContext } from './context';
 import type { ResolvedDeps, ServiceDeps } from './services';
 
@@ -12,6 +13,12 @@ export interface ModuleDefinition<D extends ServiceDeps = ServiceDeps, P extends
   deps: D;
   /** Hooks the module taps (tapping anything else throws, as for plugins). */
   hooks?: readonly string[];
+  /**
+   * The hook points this module owns, with their kinds: declared on the bus before any module
+   * registers, so running one with the wrong runner fails at run time as well as compile time.
+   * Their payload types are declared by merging into HookMap in the module's hooks.ts.
+   */
+  declares?: Readonly<Record<string, HookKind>>;
   /** The services this module provides, by ref. */
   provides: P;
   /** Declares routes, jobs, hooks; builds and returns the provided services. Touches no database. */

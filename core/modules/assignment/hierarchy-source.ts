@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { isAncestryOnlyChange } from '../../kernel/hooks/core-hooks';
+import { isAncestryOnlyChange } from '../people/index';
 import type { HierarchyService } from '../people/index';
 import type { AssignmentSource, RuleInstance, SourceContext } from './types';
 

@@ -2,6 +2,9 @@ import { defineModule } from '../../kernel/features/module';
 import { createServiceRef } from '../../kernel/features/services';
 import { programServices } from '../programs/index';
 import { registerAssignmentPages } from './pages';
+import { assignmentHooks } from './hooks';
+
+export type { ProgramAssignmentArgs, ExceptionRaisedArgs, ExceptionsRaisedArgs, ExceptionType } from './hooks';
 import { coreDueDateEvents } from './events';
 import { assignmentRoutes } from './routes';
 import { RECONCILE_JOB, RULE_SYNC_JOB, createAssignmentService, withoutOpenExceptions, type AssignmentService } from './service';
@@ -28,6 +31,7 @@ export const assignmentServices = {
 export const assignmentModule = defineModule({
   id: 'assignment',
   deps: { programs: programServices.programs },
+  declares: assignmentHooks,
   hooks: ['onAssignmentChange'],
   provides: assignmentServices,
   register(ctx) {

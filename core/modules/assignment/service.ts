@@ -5,7 +5,7 @@ import addFormats from 'ajv-formats';
 import type { AssignmentSite } from './site';
 import { createLaunchStateReader, reachableElsewhere, type LaunchState } from './launch-state';
 import type { Executor } from '../../kernel/db/database';
-import type { AssignmentChange } from '../../kernel/hooks/core-hooks';
+import type { AssignmentChange } from '../people/index';
 import { WaymarkError, conflict, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
 import type { JsonSchema } from '../../kernel/http/routes';
 import { toDetail } from '../../kernel/http/validation';

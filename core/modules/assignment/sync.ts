@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import type { AssignmentSite } from './site';
 import type { Executor } from '../../kernel/db/database';
-import type { AssignmentChange, ExceptionsRaisedArgs } from '../../kernel/hooks/core-hooks';
+import type { AssignmentChange } from '../people/index';
+import type { ExceptionsRaisedArgs } from './hooks';
 import { addDuration, parseDuration, evaluateProgram, applyEvaluations, key, loadStoredState } from '../programs/index';
 import { ASSIGNMENT_DATE_EVENT } from './events';
 import type { AssignmentSource, DueDateEvent, RuleInstance, SourceContext } from './types';

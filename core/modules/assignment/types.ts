@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../kernel/db/database';
 import type { ErrorDetail } from '../../kernel/errors';
-import type { AssignmentChange } from '../../kernel/hooks/core-hooks';
+import type { AssignmentChange } from '../people/index';
 import type { JsonSchema } from '../../kernel/http/routes';
 
 /**

@@ -1,7 +1,7 @@
 import type { LaunchSite } from './site';
 import { abstain, allow, type GuardExplanation, type GuardOutcome } from '../../kernel/hooks/hook-map';
 import { prepareStatement } from '../../kernel/db/statements';
-import type { CourseLaunchArgs } from '../../kernel/hooks/core-hooks';
+import type { CourseLaunchArgs } from './hooks';
 
 /** Priority of the core "already enrolled" guard: it runs before any plugin (default 100). */
 export const CORE_LAUNCH_GUARD_PRIORITY = 1000;

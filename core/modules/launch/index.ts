@@ -6,6 +6,9 @@ import { createServiceRef } from '../../kernel/features/services';
 import { kernelServices } from '../../kernel/features/kernel-services';
 import type { GuardOutcome } from '../../kernel/hooks/hook-map';
 import { createLaunchFastPath } from './fast-path';
+import { launchHooks } from './hooks';
+
+export type { CourseLaunchArgs } from './hooks';
 import { notFound, invalid } from '../../kernel/errors';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { selectRows } from '../../kernel/db/sql';
@@ -165,6 +168,7 @@ export const launchServices = {
 export const launchModule = defineModule({
   id: 'launch',
   deps: { pages: kernelServices.pages, sessions: kernelServices.sessions },
+  declares: launchHooks,
   hooks: ['onCourseLaunch'],
   provides: launchServices,
   register(ctx) {

@@ -3,6 +3,9 @@ import { createServiceRef } from '../../kernel/features/services';
 import { createCoursesService, createEnrolmentsService, type CoursesService, type EnrolmentsService } from './courses';
 import { createCompletionService, type CompletionService } from './completion';
 import { learningRoutes } from './routes';
+import { learningHooks } from './hooks';
+
+export type { CompletionArgs, CompletionsArgs } from './hooks';
 
 /** The learning services, by ref: courses and activities, enrolments, activity and course completion. */
 export const learningServices = {
@@ -19,6 +22,7 @@ export const learningServices = {
 export const learningModule = defineModule({
   id: 'learning',
   deps: {},
+  declares: learningHooks,
   provides: learningServices,
   register(ctx) {
     const services = {

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Database, Executor } from '../../kernel/db/database';
 import type { PluginHooks } from '../../kernel/hooks/bus';
-import type { AssignmentChange } from '../../kernel/hooks/core-hooks';
+import type { AssignmentChange } from './hooks';
 import type { Logger } from '../../kernel/logging';
 
 /** What the people services need: the module's database, hook runners and logger. */

@@ -9,6 +9,9 @@ import { createJobAssignmentService, type JobAssignmentService } from './job-ass
 import { createProfileFieldService, type ProfileFieldService } from './profile-fields';
 import { createUserService, type UserService } from './users';
 import { peopleRoutes } from './routes';
+import { peopleHooks } from './hooks';
+
+export { isAncestryOnlyChange, type AssignmentChange, type AssignmentChangeArgs, type JobAssignmentSnapshot } from './hooks';
 import type { PeopleServices } from './services';
 
 export type { PeopleServices } from './services';
@@ -62,6 +65,7 @@ export const peopleServices = {
 export const peopleModule = defineModule({
   id: 'people',
   deps: {},
+  declares: peopleHooks,
   hooks: ['onAssignmentChange'],
   // Users are people's: the kernel's login asks this module who may sign in.
   provides: { ...peopleServices, identity: kernelServices.identity },

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../kernel/db/database';
-import type { JobAssignmentSnapshot } from '../../kernel/hooks/core-hooks';
+import type { JobAssignmentSnapshot } from './hooks';
 import { invalid, WaymarkError, type ErrorDetail } from '../../kernel/errors';
 import { chunks, insertId, num, numOrNull, type PeopleContext } from './context';
 import { nodeNotFoundCode, type HierarchyService } from './hierarchy';

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Database, Executor } from '../../kernel/db/database';
 import type { PluginHooks } from '../../kernel/hooks/bus';
-import type { CompletionArgs } from '../../kernel/hooks/core-hooks';
+import type { CompletionArgs } from '../learning/index';
 import type { JobRunner } from '../../kernel/features/context';
 import { conflict, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
 import { isUniqueViolation } from '../../kernel/db/database';
