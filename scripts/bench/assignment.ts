@@ -1,5 +1,5 @@
 /**
- * Benchmark: dynamic program assignment at scale (issue 4 performance targets).
+ * Benchmark: dynamic program assignment at scale (the targets are in docs/benchmarks.md).
  *
  *   npx tsx scripts/bench/assignment.ts                                   # SQLite, 100k and 10k users
  *   BENCH_DIALECTS=sqlite,mysql TEST_MYSQL_URL=mysql://root@127.0.0.1:3306 npx tsx scripts/bench/assignment.ts

@@ -111,7 +111,6 @@ export interface AssignmentService {
 const DEFAULT_BATCH = 50_000;
 const DEFAULT_CONCURRENCY = 2;
 
-/** Whether the learner has an effective assignment (the programs service's `isAssigned` seam). */
 /**
  * The programs module's `selectTargets` port: no completion recalculation while an exception is
  * open or dismissed (DOMAIN 4.1). Learners without any assignment row keep being recalculated, so
@@ -131,7 +130,7 @@ export async function withoutOpenExceptions(executor: Executor, pairs: ReadonlyA
   return pairs.filter((p) => !blocked.has(`${p.programId}:${p.userId}`));
 }
 
-/** A learner's effective assignment to a program, read in one query (the learner view's seam). */
+/** A learner's effective assignment to a program (status, due date, exception), read in one query. */
 export async function learnerAssignmentOf(executor: Executor, programId: number, userId: number): Promise<LearnerAssignment> {
   const [row] = await rows<Record<string, unknown>>(
     executor,

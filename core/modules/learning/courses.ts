@@ -33,7 +33,7 @@ export interface ActivityInput {
   name: string;
   completionTracked?: boolean;
   maxGrade?: number;
-  /** Restriction tree (issue 8); stored as given. */
+  /** Restriction tree (DOMAIN 8); stored as given until restricted access is built. */
   availability?: unknown;
 }
 

@@ -130,7 +130,7 @@ export function learningRoutes(site: { db: Database; services: { courses: Course
           name: { type: 'string', minLength: 1, maxLength: 255 },
           completionTracked: { type: 'boolean' },
           maxGrade: { type: 'number', minimum: 0 },
-          availability: freeJson('Restriction tree (issue 8), stored as given; at most 64 KB of JSON'),
+          availability: freeJson('Restriction tree (DOMAIN 8), stored as given; at most 64 KB of JSON'),
         },
         required: ['type', 'name'],
         additionalProperties: false,

@@ -25,9 +25,9 @@ export interface EvaluatedLearner {
 }
 
 /**
- * Seam for issue 4: which of these programs should be recalculated for this learner. Today every
- * program containing the course is; assignment will restrict this to learners with an effective
- * assignment and no open exception.
+ * Which of these (program, learner) pairs may be recalculated. The assignment module plugs in its
+ * selector (ProgramsService.useAssignmentState): no recalculation while an exception blocks the
+ * learner's assignment.
  */
 export type RecalcTargetSelector = (executor: Executor, pairs: ReadonlyArray<RecalcPair>) => Promise<RecalcPair[]>;
 
@@ -37,7 +37,7 @@ export interface RecalcPair {
   userId: number;
 }
 
-/** Default selector: every pair (issue 4 filters by effective assignment and open exceptions). */
+/** The selector until the assignment module plugs in: every pair. */
 export const recalculateEveryProgram: RecalcTargetSelector = async (_executor, pairs) => [...pairs];
 
 const CHUNK = 500;
