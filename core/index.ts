@@ -71,6 +71,7 @@ export { WaymarkError, notFound, forbidden, conflict, invalid, type ErrorDetail 
 export type { Logger } from './kernel/logging';
 export { addDuration, isValidDuration, parseDuration } from './modules/programs/index';
 export { isRetryableConflict } from './kernel/db/database';
+export { chunk } from './kernel/db/sql';
 export { queryRows, runStatement, prepareStatement, placeholders, type PreparedStatement, type StatementBinding } from './kernel/db/statements';
 export { compileProgram, evaluateProgram, canLaunch } from './modules/programs/index';
 export type { CompiledProgram, ProgramEvaluation, SetEvaluation, ProgramStructure, CourseSetDef } from './modules/programs/index';

@@ -1,4 +1,4 @@
-import type { AssignmentService, EnrolmentsService, Knex, ProgramsService } from '../../core/index';
+import { chunk, type AssignmentService, type EnrolmentsService, type Knex, type ProgramsService } from '../../core/index';
 
 /** The enrolment method this plugin owns in the learning module's enrolments. */
 export const PROGRAM_METHOD = 'program';
@@ -25,11 +25,14 @@ export async function releaseProgramEnrolments(
   userIds: readonly number[],
   action: 'suspend' | 'unenrol',
 ): Promise<number> {
-  const courseIds = await deps.programs.courseIdsOf(programId, trx);
+  let courseIds: number[] | undefined;
   let changed = 0;
-  for (const batch of chunks([...new Set(userIds)])) {
-    const kept = new Set((await deps.assignment.reachableElsewhere(trx, programId, batch, courseIds)).map((p) => `${p.userId}:${p.courseId}`));
-    const pairs = batch.flatMap((userId) => courseIds.filter((courseId) => !kept.has(`${userId}:${courseId}`)).map((courseId) => ({ userId, courseId })));
+  for (const batch of chunk([...new Set(userIds)], BATCH)) {
+    // Most unassigned learners never launched a course of the program: one probe, nothing else.
+    if (!(await deps.enrolments.anyOf(trx, PROGRAM_METHOD, 'active', batch))) continue;
+    const ids = (courseIds ??= await deps.programs.courseIdsOf(programId, trx));
+    const kept = new Set((await deps.assignment.reachableElsewhere(trx, programId, batch, ids)).map((p) => `${p.userId}:${p.courseId}`));
+    const pairs = batch.flatMap((userId) => ids.filter((courseId) => !kept.has(`${userId}:${courseId}`)).map((courseId) => ({ userId, courseId })));
     changed += await deps.enrolments.changeMany(trx, PROGRAM_METHOD, action, pairs);
   }
   return changed;
@@ -37,21 +40,18 @@ export async function releaseProgramEnrolments(
 
 /** Re-assignment: the learners' suspended program enrolments in the program's courses become active again. */
 export async function reactivateProgramEnrolments(deps: EnrolmentDeps, trx: Knex.Transaction, programId: number, userIds: readonly number[]): Promise<number> {
-  const courseIds = await deps.programs.courseIdsOf(programId, trx);
+  let courseIds: number[] | undefined;
   let changed = 0;
-  for (const batch of chunks([...new Set(userIds)])) {
+  for (const batch of chunk([...new Set(userIds)], BATCH)) {
+    // A first assignment has nothing to reactivate: one probe, nothing else.
+    if (!(await deps.enrolments.anyOf(trx, PROGRAM_METHOD, 'suspended', batch))) continue;
+    const ids = (courseIds ??= await deps.programs.courseIdsOf(programId, trx));
     changed += await deps.enrolments.changeMany(
       trx,
       PROGRAM_METHOD,
       'reactivate',
-      batch.flatMap((userId) => courseIds.map((courseId) => ({ userId, courseId }))),
+      batch.flatMap((userId) => ids.map((courseId) => ({ userId, courseId }))),
     );
   }
   return changed;
-}
-
-function chunks(ids: readonly number[]): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < ids.length; i += BATCH) out.push(ids.slice(i, i + BATCH));
-  return out;
 }

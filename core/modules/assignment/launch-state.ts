@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Database } from '../../kernel/db/database';
 import { placeholders, prepareStatement } from '../../kernel/db/statements';
-import { selectRows } from '../../kernel/db/sql';
+import { queryRows } from '../../kernel/db/sql';
 
 /** A program containing the course, with this learner's assignment state. */
 export interface LaunchCandidate {
@@ -98,7 +98,7 @@ export async function reachableElsewhere(
   courseIds: readonly number[],
 ): Promise<Array<{ userId: number; courseId: number }>> {
   if (!userIds.length || !courseIds.length) return [];
-  const rows = await selectRows<{ user_id: number; course_id: number }>(
+  const rows = await queryRows<{ user_id: number; course_id: number }>(
     trx,
     `SELECT DISTINCT a.user_id, sc.course_id FROM program_user_assignments a
        JOIN program_course_sets s ON s.program_id = a.program_id

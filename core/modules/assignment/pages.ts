@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { WaymarkError, invalid } from '../../kernel/errors';
-import { selectRows } from '../../kernel/db/sql';
+import { queryRows } from '../../kernel/db/sql';
 import type { AssignmentSite } from './site';
 import type { AssignmentRuleInput, AssignmentService, ExceptionAction } from './service';
 import type { DueRule } from './types';
@@ -65,7 +65,7 @@ export function registerAssignmentPages(site: AssignmentSite, pages: RouteRegist
       .list('dueDateEvents')
       .map((c) => ({ value: c.key, label: c.value.label, selected: c.key === field(req.body, 'dueEvent') }))
       .sort((a, b) => a.label.localeCompare(b.label));
-    const openExceptions = await selectRows<{ n: number }>(
+    const openExceptions = await queryRows<{ n: number }>(
       site.db.knex,
       "SELECT COUNT(*) AS n FROM program_exceptions WHERE program_id = ? AND status = 'open'",
       [programId],
@@ -136,7 +136,7 @@ export function registerAssignmentPages(site: AssignmentSite, pages: RouteRegist
       where.push('e.program_id = ?');
       binds.push(programId);
     }
-    const exceptions = await selectRows<{
+    const exceptions = await queryRows<{
       id: number;
       type: string;
       raised_at: number;
@@ -153,7 +153,7 @@ export function registerAssignmentPages(site: AssignmentSite, pages: RouteRegist
        WHERE ${where.join(' AND ')} ORDER BY e.raised_at, e.id LIMIT 500`,
       binds,
     );
-    const programs = await selectRows<{ id: number; fullname: string }>(
+    const programs = await queryRows<{ id: number; fullname: string }>(
       site.db.knex,
       "SELECT DISTINCT p.id, p.fullname FROM programs p JOIN program_exceptions e ON e.program_id = p.id AND e.status = 'open' ORDER BY p.fullname",
     );

@@ -13,7 +13,8 @@ import type { RecalcPair } from '../programs/index';
 import { addDuration, isValidDuration } from '../programs/index';
 import { AssignmentSync, addCounters, emptyCounters, humanDuration, loadRules, type LoadedRule, type SyncCounters, type UserScope } from './sync';
 import type { DueRule, RuleInstance } from './types';
-import { chunk, isoOrNull, num, numOrNull, placeholders, rows, write } from './sql';
+import { chunk, placeholders, queryRows, runStatement, type StatementBinding } from '../../kernel/db/sql';
+import { isoOrNull, num, numOrNull } from '../../kernel/db/values';
 
 /** Background job that applies one rule's add / change / removal in user-id batches. */
 export const RULE_SYNC_JOB = 'assignment_rule_sync';
@@ -120,7 +121,7 @@ export async function withoutOpenExceptions(executor: Executor, pairs: ReadonlyA
   if (!pairs.length) return [];
   const blocked = new Set<string>();
   for (const part of chunk(pairs, 300)) {
-    const found = await rows<{ program_id: number; user_id: number }>(
+    const found = await queryRows<{ program_id: number; user_id: number }>(
       executor,
       `SELECT program_id, user_id FROM program_user_assignments WHERE status = 'exception' AND (${part.map(() => '(program_id = ? AND user_id = ?)').join(' OR ')})`,
       part.flatMap((p) => [p.programId, p.userId]),
@@ -132,7 +133,7 @@ export async function withoutOpenExceptions(executor: Executor, pairs: ReadonlyA
 
 /** A learner's effective assignment to a program (status, due date, exception), read in one query. */
 export async function learnerAssignmentOf(executor: Executor, programId: number, userId: number): Promise<LearnerAssignment> {
-  const [row] = await rows<Record<string, unknown>>(
+  const [row] = await queryRows<Record<string, unknown>>(
     executor,
     `SELECT p.status, p.due_at, p.assigned_at, e.id AS exception_id, e.type, e.status AS exception_status, e.raised_at, e.explanation
      FROM program_user_assignments p LEFT JOIN program_exceptions e ON e.id = p.exception_id
@@ -236,7 +237,7 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
       500,
     )) {
       if (!part.length) continue;
-      for (const row of await rows<{ rule_id: number; n: number }>(
+      for (const row of await queryRows<{ rule_id: number; n: number }>(
         executor,
         `SELECT rule_id, COUNT(*) AS n FROM program_rule_members WHERE rule_id IN (${placeholders(part.length)}) GROUP BY rule_id`,
         part,
@@ -273,7 +274,7 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
     site.queue.enqueue(RULE_SYNC_JOB, { ruleId, fullDue }, { trx, dedupeKey: `${RULE_SYNC_JOB}:${ruleId}` });
 
   async function userRanges(batchSize: number): Promise<UserScope[]> {
-    const [range] = await rows<{ lo: number | null; hi: number | null }>(db().knex, 'SELECT MIN(id) AS lo, MAX(id) AS hi FROM users');
+    const [range] = await queryRows<{ lo: number | null; hi: number | null }>(db().knex, 'SELECT MIN(id) AS lo, MAX(id) AS hi FROM users');
     const lo = numOrNull(range?.lo);
     const hi = numOrNull(range?.hi);
     if (lo === null || hi === null) return [];
@@ -357,7 +358,7 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
     async listExceptions(programId, status = 'open') {
       const knex = db().knex;
       await programExists(knex, programId);
-      const found = await rows<Record<string, unknown>>(
+      const found = await queryRows<Record<string, unknown>>(
         knex,
         `SELECT e.id, e.program_id, e.user_id, e.type, e.status, e.raised_at, e.explanation, u.username, u.fullname
          FROM program_exceptions e JOIN users u ON u.id = e.user_id
@@ -382,7 +383,7 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
         const found: Array<{ id: number; program_id: number; user_id: number; status: string; pua_exception: number | null }> = [];
         for (const part of chunk(ids, 500)) {
           found.push(
-            ...(await rows<{ id: number; program_id: number; user_id: number; status: string; pua_exception: number | null }>(
+            ...(await queryRows<{ id: number; program_id: number; user_id: number; status: string; pua_exception: number | null }>(
               trx,
               `SELECT e.id, e.program_id, e.user_id, e.status, p.exception_id AS pua_exception FROM program_exceptions e
                LEFT JOIN program_user_assignments p ON p.program_id = e.program_id AND p.user_id = e.user_id
@@ -416,7 +417,7 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
         const resolution = action;
         const newStatus = action === 'dismiss' ? 'dismissed' : 'resolved';
         for (const part of chunk(ids, 500)) {
-          await write(
+          await runStatement(
             trx,
             `UPDATE program_exceptions SET status = ?, resolution = ?, resolved_at = ?, resolved_by = ? WHERE id IN (${placeholders(part.length)})`,
             [newStatus, resolution, now, byUserId, ...part],
@@ -428,14 +429,14 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
         let assigned = 0;
         for (const [programId, userIds] of byProgram) {
           let dueSql = 'due_at';
-          const bindings: unknown[] = [];
+          const bindings: StatementBinding[] = [];
           if (action === 'set_realistic_due_date') {
             const minTime = (await engine.minTimes(trx, [programId])).get(programId) ?? null;
             dueSql = '?';
             bindings.push(addDuration(minTime ? addDuration(now, minTime) : now, 'P1W'));
           }
           for (const part of chunk(userIds, 500)) {
-            assigned += await write(
+            assigned += await runStatement(
               trx,
               `UPDATE program_user_assignments SET status = 'active', due_at = ${dueSql}, assigned_at = ?, exception_id = NULL, updated_at = ?
                WHERE program_id = ? AND user_id IN (${placeholders(part.length)})`,
@@ -479,7 +480,7 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
     async reconcile(options = {}) {
       const knex = db().knex;
       const programIds = (
-        await rows<{ program_id: number }>(
+        await queryRows<{ program_id: number }>(
           knex,
           // Programs with rules, or with rule-made assignments left to undo. Driven from programs so
           // each check is one index probe, not a pass over every assignment row.

@@ -6,7 +6,8 @@ import type { ExceptionsRaisedArgs } from './hooks';
 import { addDuration, parseDuration, evaluateProgram, applyEvaluations, key, loadStoredState } from '../programs/index';
 import { ASSIGNMENT_DATE_EVENT } from './events';
 import type { AssignmentSource, DueDateEvent, RuleInstance, SourceContext } from './types';
-import { chunk, distinct, num, numOrNull, placeholders, rows, sqlOf, updateById, upsert, write } from './sql';
+import { chunk, nullSafeDistinct, placeholders, queryRows, runStatement, sqlOf, updateById, upsertRows, type StatementBinding } from '../../kernel/db/sql';
+import { num, numOrNull } from '../../kernel/db/values';
 import { bool } from '../../kernel/db/values';
 
 /** A stored assignment rule. */
@@ -109,7 +110,7 @@ export class RuleCache {
   private byId = new Map<number, LoadedRule>();
 
   async get(executor: Executor): Promise<{ rules: readonly LoadedRule[]; bySource: ReadonlyMap<string, LoadedRule[]>; byId: ReadonlyMap<number, LoadedRule> }> {
-    const [sig] = await rows<{ n: number; m: number | null; u: number | null }>(
+    const [sig] = await queryRows<{ n: number; m: number | null; u: number | null }>(
       executor,
       'SELECT COUNT(*) AS n, MAX(id) AS m, MAX(updated_at) AS u FROM program_assignment_rules WHERE deleted_at IS NULL',
     );
@@ -235,10 +236,10 @@ export class AssignmentSync {
    * due values are not what the rule says, e.g. left by an interrupted due-rule change. Null for
    * rules reading an event, whose rows `syncRuleDue` compares with the event itself.
    */
-  private staleDue(rule: LoadedRule): { sql: string; bindings: unknown[] } | null {
+  private staleDue(rule: LoadedRule): { sql: string; bindings: StatementBinding[] } | null {
     if (this.readsEvent(rule)) return null;
     if (rule.dueKind === 'relative') return { sql: "m.due_state = 'new'", bindings: [] };
-    return { sql: `m.due_state <> 'known' OR ${distinct(this.dialect, 'm.due_at', '?')} OR m.event_at IS NOT NULL`, bindings: [rule.dueDate] };
+    return { sql: `m.due_state <> 'known' OR ${nullSafeDistinct(this.dialect, 'm.due_at', '?')} OR m.event_at IS NOT NULL`, bindings: [rule.dueDate] };
   }
 
   /**
@@ -258,7 +259,7 @@ export class AssignmentSync {
     currentCount: number,
   ): Promise<{ inserted: number; deleted: number; dueWork: boolean }> {
     if (rule.deletedAt !== null) {
-      const deleted = await write(trx, 'DELETE FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ?', [rule.id, scope.lo, scope.hi]);
+      const deleted = await runStatement(trx, 'DELETE FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ?', [rule.id, scope.lo, scope.hi]);
       return { inserted: 0, deleted, dueWork: false };
     }
     const source = this.source(rule.source);
@@ -272,7 +273,7 @@ export class AssignmentSync {
       // One pass over the desired set says which side of the difference is non-empty and whether
       // kept rows carry a stale due date, so an unchanged rule costs one evaluation of its members.
       const staleDue = this.staleDue(rule);
-      const [m] = await rows<{ desired: number; matched: number; stale?: number }>(
+      const [m] = await queryRows<{ desired: number; matched: number; stale?: number }>(
         trx,
         `SELECT COUNT(*) AS desired, COUNT(m.user_id) AS matched${staleDue ? `, COUNT(CASE WHEN ${staleDue.sql} THEN 1 END) AS stale` : ''}
          FROM (${d.sql}) d LEFT JOIN program_rule_members m ON m.rule_id = ? AND m.user_id = d.user_id`,
@@ -284,7 +285,7 @@ export class AssignmentSync {
     }
     // With no current rows in the range (a first sync) every desired user is new: no per-row probe.
     const inserted = needInsert
-      ? await write(
+      ? await runStatement(
           trx,
           `INSERT INTO program_rule_members (program_id, rule_id, user_id, due_state, event_at, due_at, created_at)
            SELECT ?, ?, d.user_id, ?, ?, ?, ? FROM (${d.sql}) d${
@@ -301,7 +302,7 @@ export class AssignmentSync {
            WHERE m.rule_id = ? AND m.user_id BETWEEN ? AND ? AND d.user_id IS NULL`
         : `DELETE FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ? AND user_id NOT IN (${d.sql})`;
     const deleteBindings = this.dialect === 'mysql' ? [...d.bindings, rule.id, scope.lo, scope.hi] : [rule.id, scope.lo, scope.hi, ...d.bindings];
-    const deleted = needDelete ? await write(trx, deleteSql, deleteBindings) : 0;
+    const deleted = needDelete ? await runStatement(trx, deleteSql, deleteBindings) : 0;
     const dueWork = this.readsEvent(rule) ? currentCount > 0 || inserted > 0 : stale > 0;
     return { inserted, deleted, dueWork };
   }
@@ -316,7 +317,7 @@ export class AssignmentSync {
     if (rule.deletedAt !== null) return 0;
     if (rule.dueKind !== 'relative') {
       const stale = this.staleDue(rule)!;
-      return write(
+      return runStatement(
         trx,
         `UPDATE program_rule_members AS m SET due_state = 'known', event_at = NULL, due_at = ?
          WHERE m.rule_id = ? AND m.user_id BETWEEN ? AND ? AND (${stale.sql})`,
@@ -326,10 +327,10 @@ export class AssignmentSync {
     const within = rule.dueWithin!;
     const eventName = rule.dueEvent!;
     const event = this.event(rule.source, eventName);
-    const changedFilter = full ? '' : ` AND (m.due_state = 'new' OR ${distinct(this.dialect, 'm.event_at', 'e.event_at')})`;
+    const changedFilter = full ? '' : ` AND (m.due_state = 'new' OR ${nullSafeDistinct(this.dialect, 'm.event_at', 'e.event_at')})`;
     let found: Array<{ id: number; due_state: string; event_at: number | null; due_at: number | null; created_at: number; new_event: number | null }>;
     if (eventName === ASSIGNMENT_DATE_EVENT) {
-      found = await rows(
+      found = await queryRows(
         trx,
         `SELECT m.id, m.due_state, m.event_at, m.due_at, m.created_at, m.created_at AS new_event FROM program_rule_members m
          WHERE m.rule_id = ? AND m.user_id BETWEEN ? AND ?${full ? '' : " AND m.due_state = 'new'"}`,
@@ -341,7 +342,7 @@ export class AssignmentSync {
     } else {
       const users = trx('program_rule_members').select('user_id').where('rule_id', rule.id).whereBetween('user_id', [scope.lo, scope.hi]);
       const e = sqlOf(event.eventTimes(users, rule.dueInstanceId ?? undefined, this.ctx(trx)));
-      found = await rows(
+      found = await queryRows(
         trx,
         `SELECT m.id, m.due_state, m.event_at, m.due_at, m.created_at, e.event_at AS new_event
          FROM program_rule_members m LEFT JOIN (${e.sql}) e ON e.user_id = m.user_id
@@ -390,7 +391,7 @@ export class AssignmentSync {
   async minTimes(executor: Executor, programIds: readonly number[]): Promise<Map<number, string | null>> {
     const out = new Map<number, string | null>();
     if (!programIds.length) return out;
-    const versions = await rows<{ id: number; structure_version: number }>(
+    const versions = await queryRows<{ id: number; structure_version: number }>(
       executor,
       `SELECT id, structure_version FROM programs WHERE id IN (${placeholders(programIds.length)})`,
       [...programIds],
@@ -413,9 +414,9 @@ export class AssignmentSync {
   async recomputeEffective(trx: Knex.Transaction, programIds: readonly number[], scope: UserScope, now: number): Promise<SyncCounters> {
     const counters = emptyCounters();
     if (!programIds.length) return counters;
-    const diff = distinct(this.dialect, 'p.rule_due_at', 'a.agg_due');
+    const diff = nullSafeDistinct(this.dialect, 'p.rule_due_at', 'a.agg_due');
     const inList = placeholders(programIds.length);
-    const changed = await rows<DiffRow>(
+    const changed = await queryRows<DiffRow>(
       trx,
       `SELECT a.program_id, a.user_id, a.rule_state, a.agg_due, p.id AS pid, p.status, p.due_at, p.rule_state AS old_state, p.assigned_at, p.exception_id,
               e.status AS exception_status, e.type AS exception_type
@@ -548,11 +549,11 @@ export class AssignmentSync {
     for (const resolution of new Set(closeExceptions.map((c) => c.resolution))) {
       const ids = closeExceptions.filter((c) => c.resolution === resolution).map((c) => c.id);
       for (const part of chunk(ids, 500)) {
-        await write(trx, `UPDATE program_exceptions SET status = 'resolved', resolution = ?, resolved_at = ? WHERE id IN (${placeholders(part.length)})`, [
-          resolution,
-          now,
-          ...part,
-        ]);
+        await runStatement(
+          trx,
+          `UPDATE program_exceptions SET status = 'resolved', resolution = ?, resolved_at = ? WHERE id IN (${placeholders(part.length)})`,
+          [resolution, now, ...part],
+        );
       }
     }
     const raisedIds = new Map<string, number>();
@@ -567,7 +568,7 @@ export class AssignmentSync {
           explanation: explain(x.type, x.dueAt, now, minTimes.get(x.programId) ?? null),
         })),
       );
-      const ids = await rows<{ id: number; program_id: number; user_id: number }>(
+      const ids = await queryRows<{ id: number; program_id: number; user_id: number }>(
         trx,
         `SELECT MAX(id) AS id, program_id, user_id FROM program_exceptions
          WHERE status = 'open' AND (${part.map(() => '(program_id = ? AND user_id = ?)').join(' OR ')}) GROUP BY program_id, user_id`,
@@ -579,7 +580,7 @@ export class AssignmentSync {
       for (const u of upserts) if (u.status === 'exception' && u.exception_id === null) u.exception_id = raisedIds.get(`${u.program_id}:${u.user_id}`) ?? null;
       counters.exceptionsRaised += raise.length;
     }
-    await upsert(
+    await upsertRows(
       trx,
       this.dialect,
       'program_user_assignments',
@@ -627,7 +628,7 @@ export class AssignmentSync {
     for (const part of chunk(userIds, 300)) {
       const completions = new Map<number, Map<number, number>>();
       if (structure.courseIds.length) {
-        for (const row of await rows<{ user_id: number; course_id: number; completed_at: number }>(
+        for (const row of await queryRows<{ user_id: number; course_id: number; completed_at: number }>(
           trx,
           `SELECT user_id, course_id, completed_at FROM course_completions WHERE user_id IN (${placeholders(part.length)}) AND course_id IN (${placeholders(structure.courseIds.length)})`,
           [...part, ...structure.courseIds],
@@ -657,7 +658,7 @@ export class AssignmentSync {
   private async currentCounts(trx: Knex.Transaction, rules: readonly LoadedRule[], scope: UserScope): Promise<Map<number, number>> {
     const out = new Map<number, number>();
     for (const part of chunk(rules, 500)) {
-      const found = await rows<{ rule_id: number; n: number }>(
+      const found = await queryRows<{ rule_id: number; n: number }>(
         trx,
         `SELECT rule_id, COUNT(*) AS n FROM program_rule_members WHERE rule_id IN (${placeholders(part.length)}) AND user_id BETWEEN ? AND ? GROUP BY rule_id`,
         [...part.map((r) => r.id), scope.lo, scope.hi],
@@ -705,7 +706,7 @@ export class AssignmentSync {
       // no round trips to save by combining them.
       for (const r of rules) {
         const q = sqlOf(this.source(r.source)!.members(r.instance, this.ctx(trx)));
-        const hit = await rows(trx, `SELECT 1 AS hit FROM (${q.sql}) s WHERE s.user_id = ? LIMIT 1`, [...q.bindings, userId]);
+        const hit = await queryRows(trx, `SELECT 1 AS hit FROM (${q.sql}) s WHERE s.user_id = ? LIMIT 1`, [...q.bindings, userId]);
         if (hit.length) found.push(r.id);
       }
       return found;
@@ -717,7 +718,7 @@ export class AssignmentSync {
         const q = sqlOf(this.source(r.source)!.members(r.instance, this.ctx(trx)));
         return { sql: `SELECT ? AS rule_id FROM DUAL WHERE ? IN (${q.sql})`, bindings: [r.id, userId, ...q.bindings] };
       });
-      const hits = await rows<{ rule_id: number }>(
+      const hits = await queryRows<{ rule_id: number }>(
         trx,
         arms.map((a) => a.sql).join(' UNION ALL '),
         arms.flatMap((a) => a.bindings),
@@ -740,7 +741,7 @@ export class AssignmentSync {
     const userId = change.userId;
     const { rules, bySource, byId } = await this.rules.get(trx);
     if (!rules.length) return counters;
-    const current = await rows<{ rule_id: number }>(trx, 'SELECT rule_id FROM program_rule_members WHERE user_id = ?', [userId]);
+    const current = await queryRows<{ rule_id: number }>(trx, 'SELECT rule_id FROM program_rule_members WHERE user_id = ?', [userId]);
     const currentIds = new Set(current.map((r) => num(r.rule_id)));
 
     const affected = new Set<number>();
@@ -784,10 +785,11 @@ export class AssignmentSync {
         }
       }
       if (toDelete.length) {
-        counters.membersDeleted += await write(trx, `DELETE FROM program_rule_members WHERE user_id = ? AND rule_id IN (${placeholders(toDelete.length)})`, [
-          userId,
-          ...toDelete,
-        ]);
+        counters.membersDeleted += await runStatement(
+          trx,
+          `DELETE FROM program_rule_members WHERE user_id = ? AND rule_id IN (${placeholders(toDelete.length)})`,
+          [userId, ...toDelete],
+        );
         for (const id of toDelete) touchedPrograms.add(byId.get(id)!.programId);
       }
     }

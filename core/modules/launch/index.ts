@@ -11,7 +11,7 @@ import { launchHooks } from './hooks';
 export type { CourseLaunchArgs } from './hooks';
 import { notFound, invalid } from '../../kernel/errors';
 import type { RouteRegistrar } from '../../kernel/http/routes';
-import { selectRows } from '../../kernel/db/sql';
+import { queryRows } from '../../kernel/db/sql';
 import { registerCoreLaunchGuard, checkCourseLaunch, explainCourseLaunch } from './guard';
 import { courseName, registerCourseGate, renderLaunchDenied, requireCourseAccess } from './pages';
 import { Id, UserId, component, noQuery, object, parseId, pathParams } from '../../kernel/http/contract';
@@ -28,11 +28,11 @@ export interface LaunchCheckReport {
 export async function launchCheck(site: LaunchSite, userId: number, courseId: number): Promise<LaunchCheckReport> {
   const knex = site.db.knex;
   const user = (
-    await selectRows<{ id: number; username: string; fullname: string }>(knex, 'SELECT id, username, fullname FROM users WHERE id = ?', [userId])
+    await queryRows<{ id: number; username: string; fullname: string }>(knex, 'SELECT id, username, fullname FROM users WHERE id = ?', [userId])
   )[0];
   if (!user) throw notFound('User', userId);
   const course = (
-    await selectRows<{ id: number; shortname: string; fullname: string }>(knex, 'SELECT id, shortname, fullname FROM courses WHERE id = ?', [courseId])
+    await queryRows<{ id: number; shortname: string; fullname: string }>(knex, 'SELECT id, shortname, fullname FROM courses WHERE id = ?', [courseId])
   )[0];
   if (!course) throw notFound('Course', courseId);
   const { outcome, decisions } = await explainCourseLaunch(site, userId, courseId);

@@ -6,7 +6,7 @@ import type { GuardOutcome } from '../../kernel/hooks/hook-map';
 import { wantsLoginRedirect } from '../../kernel/http/app';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { loginRedirectFor } from '../../kernel/auth/login';
-import { selectRows } from '../../kernel/db/sql';
+import { queryRows } from '../../kernel/db/sql';
 import { checkCourseLaunch } from './guard';
 import { parseId } from '../../kernel/http/contract';
 
@@ -49,7 +49,7 @@ export async function requireCourseAccess(site: LaunchSite, req: Request, course
 
 /** The course's id and full name, or null when there is no such course. */
 export async function courseName(site: LaunchSite, courseId: number): Promise<{ id: number; fullname: string } | null> {
-  const rows = await selectRows<{ id: number; fullname: string }>(site.db.knex, 'SELECT id, fullname FROM courses WHERE id = ?', [courseId]);
+  const rows = await queryRows<{ id: number; fullname: string }>(site.db.knex, 'SELECT id, fullname FROM courses WHERE id = ?', [courseId]);
   return rows[0] ? { id: Number(rows[0].id), fullname: rows[0].fullname } : null;
 }
 
@@ -111,7 +111,7 @@ export function registerCourseGate(site: LaunchSite, routes: RouteRegistrar): vo
       try {
         const activityId = parseId(req.params.id);
         if (activityId === null) return next();
-        const rows = await selectRows<{ course_id: number }>(site.db.knex, 'SELECT course_id FROM activities WHERE id = ?', [activityId]);
+        const rows = await queryRows<{ course_id: number }>(site.db.knex, 'SELECT course_id FROM activities WHERE id = ?', [activityId]);
         if (!rows[0]) return next();
         await gate(site, req, res, next, Number(rows[0].course_id));
       } catch (error) {

@@ -1,6 +1,6 @@
 import type { LearnerViewsSite } from './site';
 import type { RouteRegistrar } from '../../kernel/http/routes';
-import { selectRows } from '../../kernel/db/sql';
+import { queryRows } from '../../kernel/db/sql';
 import { pageId, renderView } from '../../kernel/http/render';
 import { loadLearnerProgram } from './learner-data';
 
@@ -14,7 +14,7 @@ export function registerLearnerProgressPages(site: LearnerViewsSite, pages: Rout
     async handler(req, res) {
       const programId = pageId(req.params.id, 'Program');
       const program = await site.services.programs.get(programId);
-      const learners = await selectRows<{
+      const learners = await queryRows<{
         id: number;
         username: string;
         fullname: string;

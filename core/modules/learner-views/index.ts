@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import { defineModule } from '../../kernel/features/module';
-import { selectRows } from '../../kernel/db/sql';
+import { queryRows } from '../../kernel/db/sql';
 import { renderView } from '../../kernel/http/render';
 import { assignmentServices } from '../assignment/index';
 import { learningServices } from '../learning/index';
@@ -41,7 +41,7 @@ export const learnerViewsModule = defineModule({
 /** The public home page: programs available now (the same rule as the launch guard: flag and dates). */
 async function showHome(site: LearnerViewsSite, req: Request, res: Response): Promise<void> {
   const now = site.db.now();
-  const rows = await selectRows<{ id: number; fullname: string; summary: string | null }>(
+  const rows = await queryRows<{ id: number; fullname: string; summary: string | null }>(
     site.db.knex,
     `SELECT p.id, p.fullname, p.summary FROM programs p WHERE ${availableNowSql('p')} ORDER BY p.fullname, p.id LIMIT 100`,
     availableNowBindings(now),

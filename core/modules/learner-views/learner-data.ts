@@ -8,7 +8,7 @@
 import type { LearnerViewsSite } from './site';
 import type { Executor } from '../../kernel/db/database';
 import { notFound } from '../../kernel/errors';
-import { bool, iso, placeholders, selectRows } from '../../kernel/db/sql';
+import { bool, iso, placeholders, queryRows } from '../../kernel/db/sql';
 import { numOrNull } from '../../kernel/db/values';
 import {
   availabilityAt,
@@ -116,7 +116,7 @@ const percent = (share: number): number => Math.floor(share * 100);
 /** The learner's active effective assignments (not future, not held by an exception, not unassigned). */
 async function activeAssignments(executor: Executor, userId: number, programId?: number): Promise<AssignmentRow[]> {
   const byProgram = programId === undefined ? '' : ' AND program_id = ?';
-  return selectRows<AssignmentRow>(
+  return queryRows<AssignmentRow>(
     executor,
     `SELECT program_id, due_at, assigned_at FROM program_user_assignments WHERE user_id = ? AND status = 'active'${byProgram} ORDER BY program_id`,
     programId === undefined ? [userId] : [userId, programId],
@@ -126,7 +126,7 @@ async function activeAssignments(executor: Executor, userId: number, programId?:
 async function userCompletions(executor: Executor, userId: number, courseIds: readonly number[]): Promise<Map<number, number>> {
   const map = new Map<number, number>();
   if (!courseIds.length) return map;
-  const rows = await selectRows<{ course_id: number; completed_at: number }>(
+  const rows = await queryRows<{ course_id: number; completed_at: number }>(
     executor,
     `SELECT course_id, completed_at FROM course_completions WHERE user_id = ? AND course_id IN (${placeholders(courseIds.length)})`,
     [userId, ...courseIds],
@@ -190,7 +190,7 @@ function summarise(
 
 async function programRows(executor: Executor, ids: readonly number[]): Promise<ProgramRow[]> {
   if (!ids.length) return [];
-  return selectRows<ProgramRow>(
+  return queryRows<ProgramRow>(
     executor,
     `SELECT id, fullname, summary, available, available_from, available_until, structure_version FROM programs WHERE id IN (${placeholders(ids.length)})`,
     ids,
@@ -204,7 +204,7 @@ async function storedCompletions(
 ): Promise<Map<number, { status: string; completed_at: number | null; due_at: number | null }>> {
   const map = new Map<number, { status: string; completed_at: number | null; due_at: number | null }>();
   if (!ids.length) return map;
-  const rows = await selectRows<{ program_id: number; status: string; completed_at: number | null; due_at: number | null }>(
+  const rows = await queryRows<{ program_id: number; status: string; completed_at: number | null; due_at: number | null }>(
     executor,
     `SELECT program_id, status, completed_at, due_at FROM program_completions WHERE user_id = ? AND program_id IN (${placeholders(ids.length)})`,
     [userId, ...ids],
@@ -256,7 +256,7 @@ export async function loadLearnerProgram(site: LearnerViewsSite, programId: numb
   const completions = await userCompletions(knex, userId, structure.courseIds);
   const evaluation = evaluateProgram(structure.compiled, completions);
   const stored = (await storedCompletions(knex, userId, [programId])).get(programId);
-  const setRows = await selectRows<{ course_set_id: number; status: string; completed_at: number | null; due_at: number | null }>(
+  const setRows = await queryRows<{ course_set_id: number; status: string; completed_at: number | null; due_at: number | null }>(
     knex,
     'SELECT course_set_id, status, completed_at, due_at FROM course_set_completions WHERE program_id = ? AND user_id = ?',
     [programId, userId],
@@ -316,25 +316,25 @@ export async function loadLearnerProgram(site: LearnerViewsSite, programId: numb
 /** Record of Learning: completed programs and courses with their dates, and earlier completions. */
 export async function loadRecordOfLearning(site: LearnerViewsSite, userId: number): Promise<RecordOfLearning> {
   const knex = site.db.knex;
-  const programs = await selectRows<{ id: number; fullname: string; summary: string | null; completed_at: number }>(
+  const programs = await queryRows<{ id: number; fullname: string; summary: string | null; completed_at: number }>(
     knex,
     `SELECT p.id, p.fullname, p.summary, pc.completed_at FROM program_completions pc JOIN programs p ON p.id = pc.program_id
      WHERE pc.user_id = ? AND pc.status = 'complete' AND pc.completed_at IS NOT NULL ORDER BY pc.completed_at DESC, p.id`,
     [userId],
   );
-  const courses = await selectRows<{ id: number; fullname: string; completed_at: number; source: string }>(
+  const courses = await queryRows<{ id: number; fullname: string; completed_at: number; source: string }>(
     knex,
     `SELECT c.id, c.fullname, cc.completed_at, cc.source FROM course_completions cc JOIN courses c ON c.id = cc.course_id
      WHERE cc.user_id = ? ORDER BY cc.completed_at DESC, c.id`,
     [userId],
   );
-  const programHistory = await selectRows<{ id: number; fullname: string; completed_at: number; reason: string; archived_at: number }>(
+  const programHistory = await queryRows<{ id: number; fullname: string; completed_at: number; reason: string; archived_at: number }>(
     knex,
     `SELECT p.id, p.fullname, h.completed_at, h.reason, h.archived_at FROM program_completion_history h JOIN programs p ON p.id = h.program_id
      WHERE h.user_id = ? ORDER BY h.archived_at DESC, h.id DESC`,
     [userId],
   );
-  const courseHistory = await selectRows<{ id: number; fullname: string; completed_at: number; action: string; recorded_at: number }>(
+  const courseHistory = await queryRows<{ id: number; fullname: string; completed_at: number; action: string; recorded_at: number }>(
     knex,
     `SELECT c.id, c.fullname, h.completed_at, h.action, h.recorded_at FROM course_completion_history h JOIN courses c ON c.id = h.course_id
      WHERE h.user_id = ? ORDER BY h.recorded_at DESC, h.id DESC`,
@@ -391,12 +391,12 @@ export interface LearnerCourseView {
 export async function loadLearnerCourse(site: LearnerViewsSite, courseId: number, userId: number): Promise<LearnerCourseView> {
   const knex = site.db.knex;
   const course = await site.services.courses.get(courseId);
-  const done = await selectRows<{ activity_id: number; completed_at: number }>(
+  const done = await queryRows<{ activity_id: number; completed_at: number }>(
     knex,
     'SELECT ac.activity_id, ac.completed_at FROM activity_completions ac JOIN activities a ON a.id = ac.activity_id WHERE ac.user_id = ? AND a.course_id = ?',
     [userId, courseId],
   );
-  const grades = await selectRows<{ activity_id: number; grade: number | string }>(
+  const grades = await queryRows<{ activity_id: number; grade: number | string }>(
     knex,
     'SELECT g.activity_id, g.grade FROM grades g JOIN activities a ON a.id = g.activity_id WHERE g.user_id = ? AND a.course_id = ?',
     [userId, courseId],

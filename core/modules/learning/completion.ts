@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../../kernel/db/database';
 import { runStatement } from '../../kernel/db/statements';
 import { invalid, notFound } from '../../kernel/errors';
 import { loadCriteria } from './courses';
-import { isForeignKeyViolation, lockLearners, selectRows } from '../../kernel/db/sql';
+import { isForeignKeyViolation, lockLearners, queryRows } from '../../kernel/db/sql';
 
 export type CourseCompletionSource = 'activity' | 'api' | 'import';
 
@@ -98,13 +98,13 @@ export function createCompletionService(site: CompletionDeps): CompletionService
   let followUp: CourseCompletionFollowUp = { recalculate: async () => [], announce: async () => undefined };
 
   async function loadActivity(trx: Knex.Transaction, activityId: number): Promise<ActivityRow> {
-    const rows = await selectRows<ActivityRow>(trx, 'SELECT id, course_id, completion_tracked, max_grade FROM activities WHERE id = ?', [activityId]);
+    const rows = await queryRows<ActivityRow>(trx, 'SELECT id, course_id, completion_tracked, max_grade FROM activities WHERE id = ?', [activityId]);
     if (!rows.length) throw notFound('Activity', activityId);
     return rows[0]!;
   }
 
   async function assertUser(trx: Knex.Transaction, userId: number): Promise<void> {
-    const rows = await selectRows<{ id: number }>(trx, 'SELECT id FROM users WHERE id = ?', [userId]);
+    const rows = await queryRows<{ id: number }>(trx, 'SELECT id FROM users WHERE id = ?', [userId]);
     if (!rows.length) throw notFound('User', userId);
   }
 
@@ -115,7 +115,7 @@ export function createCompletionService(site: CompletionDeps): CompletionService
    */
   async function courseCompletionFromActivities(trx: Knex.Transaction, courseId: number, userId: number): Promise<number | null> {
     const criteria = await loadCriteria(trx, courseId);
-    const rows = await selectRows<{
+    const rows = await queryRows<{
       id: number;
       completion_tracked: number | boolean;
       max_grade: number | string;
@@ -177,7 +177,7 @@ export function createCompletionService(site: CompletionDeps): CompletionService
           ]);
         } catch (error) {
           if (isForeignKeyViolation(error)) {
-            const course = await selectRows<{ id: number }>(trx, 'SELECT id FROM courses WHERE id = ?', [courseId]);
+            const course = await queryRows<{ id: number }>(trx, 'SELECT id FROM courses WHERE id = ?', [courseId]);
             throw course.length ? notFound('User', userId) : notFound('Course', courseId);
           }
           if (!isUniqueViolation(error)) throw error;
@@ -208,7 +208,7 @@ export function createCompletionService(site: CompletionDeps): CompletionService
     source: CourseCompletionSource,
     now: number,
   ): Promise<CourseCompletionResult> {
-    const [row] = await selectRows<{ completed_at: number; source: CourseCompletionSource }>(
+    const [row] = await queryRows<{ completed_at: number; source: CourseCompletionSource }>(
       trx,
       'SELECT completed_at, source FROM course_completions WHERE user_id = ? AND course_id = ?',
       [userId, courseId],
@@ -243,7 +243,7 @@ export function createCompletionService(site: CompletionDeps): CompletionService
       created = false;
     }
     if (!created) {
-      const [row] = await selectRows<{ completed_at: number }>(trx, 'SELECT completed_at FROM activity_completions WHERE user_id = ? AND activity_id = ?', [
+      const [row] = await queryRows<{ completed_at: number }>(trx, 'SELECT completed_at FROM activity_completions WHERE user_id = ? AND activity_id = ?', [
         userId,
         activity.id,
       ]);
@@ -314,7 +314,7 @@ export function createCompletionService(site: CompletionDeps): CompletionService
     },
 
     async courseCompletion(courseId, userId) {
-      const rows = await selectRows<{ completed_at: number; source: CourseCompletionSource }>(
+      const rows = await queryRows<{ completed_at: number; source: CourseCompletionSource }>(
         db().knex,
         'SELECT completed_at, source FROM course_completions WHERE user_id = ? AND course_id = ?',
         [userId, courseId],

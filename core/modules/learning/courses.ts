@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { isRetryableConflict, isUniqueViolation, type Database, type Dialect, type Executor } from '../../kernel/db/database';
 import { prepareStatement } from '../../kernel/db/statements';
 import { conflict, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
-import { affectedRows, bool, iso, isForeignKeyViolation, selectRows } from '../../kernel/db/sql';
+import { affectedRows, bool, iso, isForeignKeyViolation, placeholders, queryRows } from '../../kernel/db/sql';
 
 /** Activity types core knows; plugins may add more in a later issue. */
 export const ACTIVITY_TYPES = ['resource', 'page', 'url', 'quiz'] as const;
@@ -103,6 +103,8 @@ export interface EnrolmentsService {
     action: 'suspend' | 'reactivate' | 'unenrol',
     pairs: ReadonlyArray<{ userId: number; courseId: number }>,
   ): Promise<number>;
+  /** Whether any of these learners has an enrolment of this method in this status (one indexed probe). */
+  anyOf(executor: Executor, method: string, status: 'active' | 'suspended', userIds: readonly number[]): Promise<boolean>;
 }
 
 /** Pairs per statement: keeps the OR list well under every driver's parameter limit. */
@@ -144,7 +146,7 @@ function activityView(row: ActivityRow): ActivityView {
 
 /** Criteria as stored; a course without a row uses `all_tracked`. */
 export async function loadCriteria(executor: Executor, courseId: number): Promise<CompletionCriteria> {
-  const rows = await selectRows<{ mode: string; activity_ids: string | null; min_grade: number | string | null }>(
+  const rows = await queryRows<{ mode: string; activity_ids: string | null; min_grade: number | string | null }>(
     executor,
     'SELECT mode, activity_ids, min_grade FROM course_completion_criteria WHERE course_id = ?',
     [courseId],
@@ -191,7 +193,7 @@ export function createCoursesService(site: { db: Database }): CoursesService {
   const db = () => site.db;
 
   async function get(courseId: number, executor: Executor = db().knex): Promise<CourseView> {
-    const rows = await selectRows<{
+    const rows = await queryRows<{
       id: number;
       shortname: string;
       fullname: string;
@@ -203,7 +205,7 @@ export function createCoursesService(site: { db: Database }): CoursesService {
     }>(executor, 'SELECT id, shortname, fullname, summary, visible, start_date, score, created_at FROM courses WHERE id = ?', [courseId]);
     const row = rows[0];
     if (!row) throw notFound('Course', courseId);
-    const activities = await selectRows<ActivityRow>(executor, 'SELECT * FROM activities WHERE course_id = ? ORDER BY sortorder', [courseId]);
+    const activities = await queryRows<ActivityRow>(executor, 'SELECT * FROM activities WHERE course_id = ? ORDER BY sortorder', [courseId]);
     return {
       id: Number(row.id),
       shortname: row.shortname,
@@ -219,7 +221,7 @@ export function createCoursesService(site: { db: Database }): CoursesService {
   }
 
   async function getActivity(activityId: number, executor: Executor = db().knex): Promise<ActivityView> {
-    const rows = await selectRows<ActivityRow>(executor, 'SELECT * FROM activities WHERE id = ?', [activityId]);
+    const rows = await queryRows<ActivityRow>(executor, 'SELECT * FROM activities WHERE id = ?', [activityId]);
     if (!rows.length) throw notFound('Activity', activityId);
     return activityView(rows[0]!);
   }
@@ -278,12 +280,12 @@ export function createCoursesService(site: { db: Database }): CoursesService {
         // Existence first so an unknown course is a 404 even when the body is also wrong. On MySQL the
         // course row is locked so two concurrent additions cannot both take the same next position.
         const lock = db().dialect === 'mysql' ? ' FOR UPDATE' : '';
-        const course = await selectRows<{ id: number }>(trx, `SELECT id FROM courses WHERE id = ?${lock}`, [courseId]);
+        const course = await queryRows<{ id: number }>(trx, `SELECT id FROM courses WHERE id = ?${lock}`, [courseId]);
         if (!course.length) throw notFound('Course', courseId);
         if (details.length) throw invalid(`${details[0]!.path!.toUpperCase()}_INVALID`, details[0]!.message, details);
-        const [{ next }] = (await selectRows<{ next: number | null }>(trx, 'SELECT MAX(sortorder) AS next FROM activities WHERE course_id = ?', [
-          courseId,
-        ])) as [{ next: number | null }];
+        const [{ next }] = (await queryRows<{ next: number | null }>(trx, 'SELECT MAX(sortorder) AS next FROM activities WHERE course_id = ?', [courseId])) as [
+          { next: number | null },
+        ];
         const [id] = (await trx('activities').insert({
           course_id: courseId,
           sortorder: next === null ? 0 : Number(next) + 1,
@@ -304,10 +306,10 @@ export function createCoursesService(site: { db: Database }): CoursesService {
 
     async setCompletionCriteria(courseId, criteria) {
       await db().transaction(async (trx) => {
-        const course = await selectRows<{ id: number }>(trx, 'SELECT id FROM courses WHERE id = ?', [courseId]);
+        const course = await queryRows<{ id: number }>(trx, 'SELECT id FROM courses WHERE id = ?', [courseId]);
         if (!course.length) throw notFound('Course', courseId);
         const activityIds = new Set(
-          (await selectRows<{ id: number }>(trx, 'SELECT id FROM activities WHERE course_id = ?', [courseId])).map((r) => Number(r.id)),
+          (await queryRows<{ id: number }>(trx, 'SELECT id FROM activities WHERE course_id = ?', [courseId])).map((r) => Number(r.id)),
         );
         const details = checkCriteria(criteria, activityIds);
         if (details.length) throw invalid('COMPLETIONCRITERIA_INVALID', details[0]!.message, details);
@@ -344,7 +346,7 @@ export function createEnrolmentsService(site: { db: Database }): EnrolmentsServi
   const db = () => site.db;
   const upsertActive = prepareStatement(site.db, upsertActiveSql(site.db.dialect));
   const find = async (executor: Executor, userId: number, courseId: number, method: string): Promise<EnrolmentRow | undefined> =>
-    (await selectRows<EnrolmentRow>(executor, 'SELECT * FROM enrolments WHERE user_id = ? AND course_id = ? AND method = ?', [userId, courseId, method]))[0];
+    (await queryRows<EnrolmentRow>(executor, 'SELECT * FROM enrolments WHERE user_id = ? AND course_id = ? AND method = ?', [userId, courseId, method]))[0];
 
   return {
     async enrol(userId, courseId, method, options = {}) {
@@ -426,8 +428,18 @@ export function createEnrolmentsService(site: { db: Database }): EnrolmentsServi
       return changed;
     },
 
+    async anyOf(executor, method, status, userIds) {
+      if (!userIds.length) return false;
+      const found = await queryRows<{ one: number }>(
+        executor,
+        `SELECT 1 AS one FROM enrolments WHERE user_id IN (${placeholders(userIds.length)}) AND method = ? AND status = ? LIMIT 1`,
+        [...userIds, method, status],
+      );
+      return found.length > 0;
+    },
+
     async isEnrolled(userId, courseId, executor = db().knex) {
-      const rows = await selectRows<{ one: number }>(
+      const rows = await queryRows<{ one: number }>(
         executor,
         "SELECT 1 AS one FROM enrolments WHERE user_id = ? AND course_id = ? AND status = 'active' LIMIT 1",
         [userId, courseId],

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
 import { isUniqueViolation, type Executor } from '../../kernel/db/database';
 import { conflict, invalid, WaymarkError, type ErrorDetail } from '../../kernel/errors';
-import { chunks, insertId, num, type PeopleContext } from './context';
+import { insertId, num, type PeopleContext } from './context';
+import { chunk } from '../../kernel/db/sql';
 import { nodeNotFoundCode, type HierarchyService } from './hierarchy';
 import { whereUnder } from './paths';
 import type { ProfileFieldService } from './profile-fields';
@@ -194,10 +195,10 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
         .select('m.user_id')) as Array<{ user_id: number }>
     ).map((r) => num(r.user_id));
     const now = ctx.db.now();
-    for (const batch of chunks(toAdd)) {
+    for (const batch of chunk(toAdd)) {
       await trx('audience_members').insert(batch.map((userId) => ({ audience_id: audience.id, user_id: userId, source: 'rules', added_at: now })));
     }
-    for (const batch of chunks(toRemove)) {
+    for (const batch of chunk(toRemove)) {
       await trx('audience_members').where('audience_id', audience.id).whereIn('user_id', batch).delete();
     }
     return [...toAdd.map((userId) => ({ userId, member: true })), ...toRemove.map((userId) => ({ userId, member: false }))];

@@ -40,10 +40,3 @@ export async function insertId(trx: Knex.Transaction, table: string, row: Record
   const [id] = (await trx(table).insert(row)) as unknown as Array<number | { id: number }>;
   return typeof id === 'object' ? Number(id.id) : Number(id);
 }
-
-/** Splits `items` into chunks for batched IN (...) lists and multi-row inserts. */
-export function chunks<T>(items: readonly T[], size = 500): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}

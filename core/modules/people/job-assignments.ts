@@ -2,7 +2,8 @@ import type { Knex } from 'knex';
 import type { Executor } from '../../kernel/db/database';
 import type { JobAssignmentSnapshot } from './hooks';
 import { invalid, WaymarkError, type ErrorDetail } from '../../kernel/errors';
-import { chunks, insertId, num, numOrNull, type PeopleContext } from './context';
+import { insertId, num, numOrNull, type PeopleContext } from './context';
+import { chunk } from '../../kernel/db/sql';
 import { nodeNotFoundCode, type HierarchyService } from './hierarchy';
 import { childPath, rePrefixSql, whereUnder, whereUnderColumn } from './paths';
 import type { HierarchyKind, JobAssignment, JobAssignmentInput } from './types';
@@ -245,7 +246,7 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
         for (const report of reports) {
           moved.push(...(await rePath(t, report, null)));
         }
-        for (const batch of chunks(reports.map((r) => r.id))) {
+        for (const batch of chunk(reports.map((r) => r.id))) {
           await t('job_assignments').whereIn('id', batch).update({ manager_job_assignment_id: null, manager_user_id: null, updated_at: now });
         }
         await t('job_assignments').where({ id }).delete();

@@ -3,7 +3,8 @@ import { DateTime } from 'luxon';
 import type { Executor } from '../../kernel/db/database';
 import { isUniqueViolation } from '../../kernel/db/database';
 import { conflict, invalid, notFound } from '../../kernel/errors';
-import { chunks, insertId, num, type PeopleContext } from './context';
+import { insertId, num, type PeopleContext } from './context';
+import { chunk } from '../../kernel/db/sql';
 import type { CreateProfileFieldInput, ProfileField, ProfileFieldType, ProfileInput, ProfileValue } from './types';
 
 export interface ProfileFieldService {
@@ -181,7 +182,7 @@ export function createProfileFieldService(ctx: PeopleContext): ProfileFieldServi
       const names = Object.keys(input);
       if (names.length === 0) return [];
       const fields = new Map<string, ProfileField>();
-      for (const batch of chunks(names)) {
+      for (const batch of chunk(names)) {
         for (const row of (await trx('profile_fields').whereIn('shortname', batch)) as FieldRow[]) fields.set(row.shortname, toField(row));
       }
       const unknown = names.filter((n) => !fields.has(n));

@@ -4,7 +4,7 @@ import type { Database } from '../../kernel/db/database';
 import type { ProgramsService } from './service';
 import { WaymarkError } from '../../kernel/errors';
 import { field, pageId, renderView } from '../../kernel/http/render';
-import { selectRows } from '../../kernel/db/sql';
+import { queryRows } from '../../kernel/db/sql';
 import {
   OPERATORS,
   RULES,
@@ -25,7 +25,7 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
     path: '/admin/programs',
     access: 'admin',
     async handler(req, res) {
-      const programs = await selectRows<{ id: number; shortname: string; fullname: string; available: number | boolean; sets: number; learners: number }>(
+      const programs = await queryRows<{ id: number; shortname: string; fullname: string; available: number | boolean; sets: number; learners: number }>(
         site.db.knex,
         `SELECT p.id, p.shortname, p.fullname, p.available,
                 (SELECT COUNT(*) FROM program_course_sets s WHERE s.program_id = p.id) AS sets,
@@ -48,7 +48,7 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
 
   const courseOptions = async (): Promise<Array<{ id: number; shortname: string; fullname: string }>> =>
     (
-      await selectRows<{ id: number; shortname: string; fullname: string }>(
+      await queryRows<{ id: number; shortname: string; fullname: string }>(
         site.db.knex,
         'SELECT id, shortname, fullname FROM courses ORDER BY fullname, id LIMIT 2000',
       )

@@ -2,8 +2,7 @@ import type { Knex } from 'knex';
 import type { Executor } from '../../kernel/db/database';
 import { evaluateProgram, type ProgramEvaluation } from './engine';
 import type { CachedStructure, StructureCache } from './structures';
-import { placeholders, selectRows } from '../../kernel/db/sql';
-import { runStatement, type StatementBinding } from '../../kernel/db/statements';
+import { placeholders, queryRows, runStatement, upsertSql, type StatementBinding } from '../../kernel/db/sql';
 
 /** A program or course set that became complete for a learner (hooks fire for each). */
 export type CompletionEvent =
@@ -136,14 +135,8 @@ async function upsert(
   conflict: readonly string[],
   rows: ReadonlyArray<Record<string, unknown>>,
 ): Promise<void> {
-  const tuple = `(${placeholders(columns.length)})`;
-  const values = rows.map(() => tuple).join(', ');
-  const update =
-    dialect === 'mysql'
-      ? `ON DUPLICATE KEY UPDATE ${MERGED.map((c) => `${c} = VALUES(${c})`).join(', ')}`
-      : `ON CONFLICT (${conflict.join(', ')}) DO UPDATE SET ${MERGED.map((c) => `${c} = excluded.${c}`).join(', ')}`;
   const bindings = rows.flatMap((row) => columns.map((c) => row[c] as StatementBinding));
-  await runStatement(trx, `INSERT INTO ${table} (${columns.join(', ')}) VALUES ${values} ${update}`, bindings);
+  await runStatement(trx, upsertSql(dialect, table, columns, rows.length, conflict, MERGED), bindings);
 }
 
 /** Whether an evaluation has anything that could need a write on a completion-only change. */
@@ -168,7 +161,7 @@ export async function recalculateLearner(
   // One round trip: the programs containing the course with their current structure_version
   // (so a stale cached structure is noticed whichever process edited it), and this learner's
   // completions restricted to the courses of those programs.
-  const rows = await selectRows<{ kind: string; id: number; value: number }>(
+  const rows = await queryRows<{ kind: string; id: number; value: number }>(
     trx,
     `SELECT 'p' AS kind, p.id AS id, p.structure_version AS value FROM program_course_set_courses sc
        JOIN program_course_sets s ON s.id = sc.course_set_id
@@ -231,7 +224,7 @@ export async function loadStoredState(
   programIds: readonly number[],
   userIds: readonly number[],
 ): Promise<{ programs: Map<string, StoredState>; sets: Map<string, Map<number, StoredState>> }> {
-  const rows = await selectRows<{ kind: string; program_id: number; user_id: number; id: number; status: StoredState['status']; completed_at: number | null }>(
+  const rows = await queryRows<{ kind: string; program_id: number; user_id: number; id: number; status: StoredState['status']; completed_at: number | null }>(
     executor,
     `SELECT 'p' AS kind, program_id, user_id, program_id AS id, status, completed_at FROM program_completions
        WHERE program_id IN (${placeholders(programIds.length)}) AND user_id IN (${placeholders(userIds.length)})

@@ -8,7 +8,7 @@ import { isUniqueViolation } from '../../kernel/db/database';
 import { evaluateProgram, validateStructure, type CourseSetDef } from './engine';
 import { StructureCache, type CachedStructure } from './structures';
 import { applyEvaluations, key, loadStoredState, recalculateEveryProgram, recalculateLearner, type CompletionEvent, type RecalcTargetSelector } from './recalc';
-import { bool, iso, lockLearners, placeholders, selectRows } from '../../kernel/db/sql';
+import { bool, iso, lockLearners, placeholders, queryRows } from '../../kernel/db/sql';
 
 /** Name of the background job that recomputes every affected learner after a structure edit. */
 export const PROGRAM_RECOMPUTE_JOB = 'program_recompute';
@@ -158,7 +158,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
     const scores = new Map<number, number>();
     for (let i = 0; i < ids.length; i += BATCH) {
       const chunk = ids.slice(i, i + BATCH);
-      for (const row of await selectRows<{ id: number; score: number }>(
+      for (const row of await queryRows<{ id: number; score: number }>(
         executor,
         `SELECT id, score FROM courses WHERE id IN (${placeholders(chunk.length)})`,
         chunk,
@@ -211,7 +211,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
   }
 
   async function view(executor: Executor, programId: number): Promise<ProgramView> {
-    const rows = await selectRows<ProgramRow>(executor, 'SELECT * FROM programs WHERE id = ?', [programId]);
+    const rows = await queryRows<ProgramRow>(executor, 'SELECT * FROM programs WHERE id = ?', [programId]);
     const row = rows[0];
     if (!row) throw notFound('Program', programId);
     const [structure] = await structures.get(executor, [{ id: Number(row.id), version: Number(row.structure_version) }]);
@@ -274,7 +274,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
       await lockLearners(trx, db().dialect, userIds);
       const completions = new Map<number, Map<number, number>>();
       if (structure.courseIds.length) {
-        const rows = await selectRows<{ user_id: number; course_id: number; completed_at: number }>(
+        const rows = await queryRows<{ user_id: number; course_id: number; completed_at: number }>(
           trx,
           `SELECT user_id, course_id, completed_at FROM course_completions
            WHERE user_id IN (${placeholders(userIds.length)}) AND course_id IN (${placeholders(structure.courseIds.length)})`,
@@ -326,13 +326,13 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
         : '';
       const population = `${courseFilter}SELECT user_id FROM program_completions WHERE program_id = ? UNION SELECT user_id FROM course_set_completions WHERE program_id = ?`;
       const baseBindings = [...structure.courseIds, programId, programId];
-      const [{ total }] = (await selectRows<{ total: number }>(db().knex, `SELECT COUNT(*) AS total FROM (${population}) u`, baseBindings)) as [
+      const [{ total }] = (await queryRows<{ total: number }>(db().knex, `SELECT COUNT(*) AS total FROM (${population}) u`, baseBindings)) as [
         { total: number },
       ];
       let after = 0;
       learners = 0;
       for (;;) {
-        const batch = await selectRows<{ user_id: number }>(
+        const batch = await queryRows<{ user_id: number }>(
           db().knex,
           `SELECT user_id FROM (${population}) u WHERE user_id > ? ORDER BY user_id LIMIT ${BATCH}`,
           [...baseBindings, after],
@@ -344,14 +344,14 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
         after = ids[ids.length - 1]!;
         await progress?.(learners, Number(total));
       }
-      const current = await selectRows<{ structure_version: number }>(db().knex, 'SELECT structure_version FROM programs WHERE id = ?', [programId]);
+      const current = await queryRows<{ structure_version: number }>(db().knex, 'SELECT structure_version FROM programs WHERE id = ?', [programId]);
       if (!current.length || Number(current[0]!.structure_version) === structure.version) break;
     }
     return { learners, newlyCompleted };
   }
 
   async function hasCompletions(trx: Knex.Transaction, programId: number): Promise<boolean> {
-    const rows = await selectRows<{ one: number }>(
+    const rows = await queryRows<{ one: number }>(
       trx,
       `SELECT 1 AS one FROM course_completions cc
          JOIN program_course_set_courses sc ON sc.course_id = cc.course_id
@@ -365,7 +365,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
   return {
     structures,
     async courseIdsOf(programId, executor = db().knex) {
-      const rows = await selectRows<{ course_id: number }>(
+      const rows = await queryRows<{ course_id: number }>(
         executor,
         'SELECT DISTINCT sc.course_id FROM program_course_set_courses sc JOIN program_course_sets s ON s.id = sc.course_set_id WHERE s.program_id = ?',
         [programId],
@@ -416,7 +416,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
       const { from, until } = validateFields(patch, false);
       const now = db().now();
       const jobId = await db().transaction(async (trx) => {
-        const existing = await selectRows<ProgramRow>(trx, 'SELECT * FROM programs WHERE id = ?', [programId]);
+        const existing = await queryRows<ProgramRow>(trx, 'SELECT * FROM programs WHERE id = ?', [programId]);
         if (!existing.length) throw notFound('Program', programId);
         const row = existing[0]!;
         const effectiveFrom = from === undefined ? row.available_from : from;
@@ -458,7 +458,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
     },
 
     async completionOf(programId, userId) {
-      const [row] = await selectRows<{ status: string; completed_at: number | null }>(
+      const [row] = await queryRows<{ status: string; completed_at: number | null }>(
         db().knex,
         'SELECT status, completed_at FROM program_completions WHERE program_id = ? AND user_id = ?',
         [programId, userId],

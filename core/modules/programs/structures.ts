@@ -1,6 +1,6 @@
 import type { Executor } from '../../kernel/db/database';
 import { compileProgram, type CompiledProgram, type CourseRef, type CourseSetDef } from './engine';
-import { placeholders, selectRows } from '../../kernel/db/sql';
+import { placeholders, queryRows } from '../../kernel/db/sql';
 
 /** A program's structure as stored, compiled once per structure_version. */
 export interface CachedStructure {
@@ -60,7 +60,7 @@ export class StructureCache {
 
   /** The current structure of one program (reads its version), or null when it does not exist. */
   async getOne(executor: Executor, programId: number): Promise<CachedStructure | null> {
-    const rows = await selectRows<{ id: number; structure_version: number }>(executor, 'SELECT id, structure_version FROM programs WHERE id = ?', [programId]);
+    const rows = await queryRows<{ id: number; structure_version: number }>(executor, 'SELECT id, structure_version FROM programs WHERE id = ?', [programId]);
     if (!rows.length) return null;
     const [structure] = await this.get(executor, [{ id: rows[0]!.id, version: Number(rows[0]!.structure_version) }]);
     return structure ?? null;
@@ -68,13 +68,13 @@ export class StructureCache {
 
   private async load(executor: Executor, wanted: ReadonlyArray<{ id: number; version: number }>): Promise<void> {
     const ids = wanted.map((w) => w.id);
-    const sets = await selectRows<SetRow>(
+    const sets = await queryRows<SetRow>(
       executor,
       `SELECT id, program_id, label, rule, min_courses, min_score, min_time, operator FROM program_course_sets WHERE program_id IN (${placeholders(ids.length)}) ORDER BY program_id, sortorder`,
       ids,
     );
     const courses = sets.length
-      ? await selectRows<SetCourseRow>(
+      ? await queryRows<SetCourseRow>(
           executor,
           `SELECT sc.course_set_id, sc.course_id, c.fullname, c.score FROM program_course_set_courses sc
              JOIN program_course_sets s ON s.id = sc.course_set_id
