@@ -1,8 +1,9 @@
 import { loadConfig, type SiteConfig } from './config';
-import { createDatabase, type Database } from './db/database';
+import type { KernelCore } from './parts';
+import { createDatabase } from './db/database';
 import { migrateLatest, type MigrationSet } from './db/migrations';
 import { createLogger, type Logger } from './logging';
-import { createHookBus, type HookBus } from './hooks/index';
+import { createHookBus } from './hooks/index';
 import { installHookOutbox } from './hooks/outbox';
 import { ExtensionRegistry } from './extensions';
 import { RouteTable } from './http/routes';
@@ -28,20 +29,8 @@ import { orderModules } from './features/order';
  * auth, config, logging), knowing no feature. Core modules are handed in as data by the composition
  * root (core/site.ts); the kernel registers them in dependency order, then boots the plugins.
  */
-export interface Kernel {
-  readonly config: SiteConfig;
-  readonly logger: Logger;
-  readonly db: Database;
-  readonly hooks: HookBus;
-  readonly extensions: ExtensionRegistry;
-  readonly routes: RouteTable;
-  readonly jobs: JobQueue;
-  readonly themes: ThemeEngine;
+export interface Kernel extends KernelCore {
   readonly plugins: PluginManager;
-  /** Services provided by modules, resolved by ref for modules and plugins that declare them. */
-  readonly registry: ServiceRegistry;
-  /** Ids of the core modules (always on; they rank before plugins on hook ties). */
-  readonly moduleIds: ReadonlySet<string>;
   /** Applies core migrations, then installs/upgrades plugins in dependency order. */
   migrate(): Promise<void>;
   /** migrate() then register and start every enabled plugin; starts watching plugin state. */
