@@ -13,9 +13,8 @@ import { ThemeEngine } from './themes/engine';
 import { registerPlatformRoutes } from './http/platform-routes';
 import { registerPlatformPages } from './http/platform-pages';
 import { applyStoredTheme } from './themes/theme-setting';
-import { registerSessionCleanup, sessionStoreFor } from './auth/sessions';
+import { registerSessionCleanup, SiteSessions } from './auth/sessions';
 import { registerRateLimitCleanup } from './auth/rate-limit-store';
-import { SessionSecret } from './auth/session-secret';
 import { StoredThemeWatcher } from './themes/stored-theme';
 import { renderPage, resolvePageUser } from './http/app';
 import { kernelServices } from './features/kernel-services';
@@ -76,6 +75,7 @@ export function createKernel(options: CreateKernelOptions): Kernel {
     plugins: undefined as unknown as PluginManager,
     registry: new ServiceRegistry(),
     moduleIds: new Set(options.modules.map((m) => m.id)),
+    sessions: new SiteSessions(db, config.sessionSecret),
     async migrate() {
       await migrateLatest(db.knex, options.migrations);
       await kernel.plugins.install();
@@ -115,8 +115,8 @@ export function createKernel(options: CreateKernelOptions): Kernel {
     resolveUser: (req) => resolvePageUser(kernel, req),
     render: (req, res, view, data, renderOptions) => renderPage(kernel, req, res, view, data, renderOptions),
   });
-  // One secret per site process, shared by the session middleware and the launch fast path.
-  kernel.registry.provide('core', kernelServices.sessions, { store: sessionStoreFor(kernel), secret: new SessionSecret(db, config.sessionSecret) });
+  // One store and one secret per site process, shared by the session middleware and the launch fast path.
+  kernel.registry.provide('core', kernelServices.sessions, kernel.sessions);
   for (const module of options.modules) for (const [name, kind] of Object.entries(module.declares ?? {})) hooks.declare(name, kind);
   for (const module of orderModules(options.modules, (ref) => kernel.registry.has(ref))) {
     const ctx = createFeatureContext(kernel, { id: module.id, hooks: module.hooks ?? [], deps: module.deps, namespaced: false });

@@ -1,3 +1,4 @@
+import type { SiteSessions } from './auth/sessions';
 import type { SiteConfig } from './config';
 import type { Database } from './db/database';
 import type { ExtensionRegistry } from './extensions';
@@ -26,4 +27,6 @@ export interface KernelCore {
   readonly registry: ServiceRegistry;
   /** Ids of the core modules (always on; they rank before plugins on hook ties). */
   readonly moduleIds: ReadonlySet<string>;
+  /** Sessions: store, signing secret and user lookup, shared by every reader in this process. */
+  readonly sessions: SiteSessions;
 }

@@ -1,7 +1,7 @@
 import session, { Store, type SessionData } from 'express-session';
 import type { Request, RequestHandler } from 'express';
 import type { Database } from '../db/database';
-import type { KernelCore as Kernel } from '../parts';
+import type { JobQueue } from '../jobs/queue';
 import type { AuthUser } from '../http/routes';
 import { prepareStatement, type PreparedStatement } from '../db/statements';
 import { SessionSecret } from './session-secret';
@@ -52,7 +52,7 @@ export class KnexSessionStore extends Store {
   private readonly select: PreparedStatement<SessionUserRow & { data: string; expires_at: number | string; u_id: number | null }>;
   private readonly slide: PreparedStatement<never>;
   private readonly selectLearner: PreparedStatement<SessionUserRow & { expires_at: number | string; u_id: number | null; enrolled: number | null }>;
-  /** Users read with their session by get(), until resolveSessionUser() in the same request takes them. */
+  /** Users read with their session by get(), until SiteSessions.userOf() in the same request takes them. */
   private readonly loadedUsers = new Map<string, AuthUser | null>();
 
   constructor(private readonly db: Database) {
@@ -182,20 +182,38 @@ export class KnexSessionStore extends Store {
 export interface SessionOptions {
   /** Marks the cookie Secure. Default: when the request arrived over https (`trust proxy` decides). */
   secure?: boolean | 'auto';
-  /** The signing secret shared with the app's other cookie readers (the launch fast path). */
-  secret?: SessionSecret;
 }
 
-const stores = new WeakMap<Kernel, KnexSessionStore>();
+/**
+ * The site's sessions, one object per kernel (never a module-level map): the store that the
+ * middleware, the cleanup job and the launch fast path share, the signing secret every process
+ * agrees on, and the prepared lookup of the signed-in user. Holds no session data itself: sessions
+ * live in the database, so every process sees the same ones.
+ */
+export class SiteSessions {
+  readonly store: KnexSessionStore;
+  readonly secret: SessionSecret;
+  private readonly userLookup: PreparedStatement<SessionUserRow>;
 
-/** The site's session store (one per site, so the cleanup job and the middleware share it). */
-export function sessionStoreFor(site: Kernel): KnexSessionStore {
-  let store = stores.get(site);
-  if (!store) {
-    store = new KnexSessionStore(site.db);
-    stores.set(site, store);
+  constructor(db: Database, configuredSecret: string | undefined) {
+    this.store = new KnexSessionStore(db);
+    this.secret = new SessionSecret(db, configuredSecret);
+    // Read on every request rather than kept in the session, so suspending a user signs them out at once.
+    this.userLookup = prepareStatement<SessionUserRow>(
+      db,
+      'SELECT id, username, fullname, is_admin, lang, timezone FROM users WHERE id = ? AND suspended = 0 AND deleted = 0',
+    );
   }
-  return store;
+
+  /** The active user signed in on this request's session, or null (anonymous, suspended or deleted). */
+  async userOf(req: Request): Promise<AuthUser | null> {
+    const userId = req.session?.userId;
+    if (typeof userId !== 'number') return null;
+    const preloaded = this.store.takeLoadedUser(req.sessionID);
+    if (preloaded !== undefined && (preloaded === null || preloaded.id === userId)) return preloaded;
+    const row = (await this.userLookup.all([userId]))[0];
+    return row ? toAuthUser(row) : null;
+  }
 }
 
 /**
@@ -205,14 +223,14 @@ export function sessionStoreFor(site: Kernel): KnexSessionStore {
  * or a CSRF token), so anonymous page views cost no write. express-session is built on the first
  * request, once the secret has been read.
  */
-export function createSessionMiddleware(site: Kernel, options: SessionOptions = {}): RequestHandler {
-  const secret = options.secret ?? new SessionSecret(site.db, site.config.sessionSecret);
+export function createSessionMiddleware(site: { sessions: SiteSessions }, options: SessionOptions = {}): RequestHandler {
+  const { secret, store } = site.sessions;
   let middleware: RequestHandler | undefined;
   const build = (value: string): RequestHandler =>
     session({
       name: SESSION_COOKIE,
       secret: value,
-      store: sessionStoreFor(site),
+      store,
       resave: false,
       saveUninitialized: false,
       rolling: false,
@@ -229,11 +247,11 @@ export function createSessionMiddleware(site: Kernel, options: SessionOptions = 
 }
 
 /** Declares the cleanup job and its schedule (every 15 minutes) on the site's queue. */
-export function registerSessionCleanup(site: Kernel): void {
+export function registerSessionCleanup(site: { jobs: JobQueue; sessions: SiteSessions }): void {
   const registrar = site.jobs.registrarFor('core');
   registrar.define({
     name: SESSION_CLEANUP_JOB,
-    handler: async () => ({ deleted: await sessionStoreFor(site).deleteExpired() }),
+    handler: async () => ({ deleted: await site.sessions.store.deleteExpired() }),
   });
   registrar.schedule({ name: SESSION_CLEANUP_JOB, cron: '*/15 * * * *', job: SESSION_CLEANUP_JOB });
 }
@@ -246,28 +264,6 @@ interface SessionUserRow {
   is_admin: number | boolean;
   lang: string;
   timezone: string;
-}
-
-const userLookups = new WeakMap<Database, PreparedStatement<SessionUserRow>>();
-
-/** The active user signed in on this request's session, or null (anonymous, suspended or deleted). */
-export async function resolveSessionUser(site: Kernel, req: Request): Promise<AuthUser | null> {
-  const userId = req.session?.userId;
-  if (typeof userId !== 'number') return null;
-  let lookup = userLookups.get(site.db);
-  if (!lookup) {
-    // Read on every request rather than kept in the session, so suspending a user signs them out at once.
-    lookup = prepareStatement<SessionUserRow>(
-      site.db,
-      'SELECT id, username, fullname, is_admin, lang, timezone FROM users WHERE id = ? AND suspended = 0 AND deleted = 0',
-    );
-    userLookups.set(site.db, lookup);
-  }
-  const preloaded = sessionStoreFor(site).takeLoadedUser(req.sessionID);
-  if (preloaded !== undefined && (preloaded === null || preloaded.id === userId)) return preloaded;
-  const rows = await lookup.all([userId]);
-  const row = rows[0];
-  return row ? toAuthUser(row) : null;
 }
 
 function toAuthUser(row: SessionUserRow): AuthUser {

@@ -19,9 +19,8 @@ import {
   type ResponseChecker,
 } from './validation';
 import { boundBodies, boundUrls } from './input-limits';
-import { createSessionMiddleware, resolveSessionUser } from '../auth/sessions';
+import { createSessionMiddleware } from '../auth/sessions';
 import { createCsrfMiddleware } from '../auth/csrf';
-import { kernelServices } from '../features/kernel-services';
 import { createAuthRouter, loginRedirectFor } from '../auth/login';
 
 export { renderPage } from './render-page';
@@ -89,7 +88,7 @@ export async function resolvePageUser(site: Kernel, req: Request): Promise<AuthU
       throw error;
     }
   }
-  return resolveSessionUser(site, req);
+  return site.sessions.userOf(req);
 }
 
 /**
@@ -316,7 +315,7 @@ export function createApp(site: Kernel, options: AppOptions = {}): express.Expre
   );
 
   // Pages only: the API authenticates with bearer tokens and never reads or writes a session.
-  app.use(createSessionMiddleware(site, { secret: site.registry.resolve('core', { sessions: kernelServices.sessions }).sessions.secret }));
+  app.use(createSessionMiddleware(site));
   app.use(createCsrfMiddleware());
   app.use(createAuthRouter(site));
   app.use(stageRouter(site, 'gate'));
