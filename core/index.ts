@@ -11,7 +11,7 @@ export type { FeatureContext, ExtensionRegistrar, JobRunner } from './kernel/fea
 export { createServiceRef, type ServiceRef, type ServiceDeps, type ResolvedDeps } from './kernel/features/services';
 
 // The services a plugin may declare in `deps` (each module's index says what its services do).
-export { kernelServices, type PageAccess, type SessionAccess } from './kernel/features/kernel-services';
+export { kernelServices, type PageAccess, type PlatformStatus, type SessionAccess } from './kernel/features/kernel-services';
 export {
   peopleServices,
   type UserService,

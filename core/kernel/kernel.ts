@@ -117,6 +117,10 @@ export function createKernel(options: CreateKernelOptions): Kernel {
   });
   // One store and one secret per site process, shared by the session middleware and the launch fast path.
   kernel.registry.provide('core', kernelServices.sessions, kernel.sessions);
+  kernel.registry.provide('core', kernelServices.platform, {
+    enabledPlugins: async () => (await kernel.plugins.list()).filter((p) => p.enabled && p.state === 'enabled').length,
+    jobsByState: () => jobs.countByState(),
+  });
   for (const module of options.modules) for (const [name, kind] of Object.entries(module.declares ?? {})) hooks.declare(name, kind);
   for (const module of orderModules(options.modules, (ref) => kernel.registry.has(ref))) {
     const ctx = createFeatureContext(kernel, { id: module.id, hooks: module.hooks ?? [], deps: module.deps, namespaced: false });

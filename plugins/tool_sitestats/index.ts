@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { definePlugin, noParams, noQuery } from '../../core/index';
-import type { JobState } from '../../core/index';
+import { definePlugin, kernelServices, noParams, noQuery, peopleServices } from '../../core/index';
+import type { JobState, PlatformStatus, UserService } from '../../core/index';
 
 /** What the summary route returns and a snapshot row records. */
 export interface SiteStats {
@@ -9,20 +9,21 @@ export interface SiteStats {
   jobs: Record<JobState, number>;
 }
 
-const JOB_STATES: readonly JobState[] = ['queued', 'running', 'done', 'dead'];
+/** The services the counts come from: the plugin reads no other owner's table. */
+export interface StatsSources {
+  users: UserService;
+  platform: PlatformStatus;
+}
 
 /** Three grouped counts: cheap on any site size, no per-row work. */
-export async function collectStats(knex: Knex): Promise<SiteStats> {
-  const [{ users }] = (await knex('users').where({ deleted: false }).count({ users: '*' })) as Array<{ users: number | string }>;
-  const [{ plugins }] = (await knex('plugins').where({ enabled: true, state: 'enabled' }).count({ plugins: '*' })) as Array<{ plugins: number | string }>;
-  const byState = (await knex('jobs').select('state').count({ n: '*' }).groupBy('state')) as Array<{ state: string; n: number | string }>;
-  const jobs = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
-  for (const row of byState) if ((JOB_STATES as readonly string[]).includes(row.state)) jobs[row.state as JobState] = Number(row.n);
-  return { users: Number(users), enabledPlugins: Number(plugins), jobs };
+export async function collectStats(sources: StatsSources): Promise<SiteStats> {
+  const [users, enabledPlugins, jobs] = await Promise.all([sources.users.count(), sources.platform.enabledPlugins(), sources.platform.jobsByState()]);
+  return { users, enabledPlugins, jobs };
 }
 
 export default definePlugin({
   id: 'tool_sitestats',
+  deps: { users: peopleServices.users, platform: kernelServices.platform },
   migrations: [
     {
       name: '0001_snapshots',
@@ -61,7 +62,7 @@ export default definePlugin({
       },
       async handler() {
         const knex = ctx.db.knex;
-        const stats = await collectStats(knex);
+        const stats = await collectStats(ctx.deps);
         const last = (await knex('tool_sitestats_snapshots').max({ at: 'taken_at' }).first()) as { at: number | string | null } | undefined;
         const lastSnapshotAt = last?.at === null || last?.at === undefined ? null : new Date(Number(last.at)).toISOString();
         return { body: { ...stats, lastSnapshotAt } };
@@ -86,14 +87,14 @@ export default definePlugin({
       path: '/admin/sitestats',
       access: 'admin',
       async handler(_req, res) {
-        res.locals.render('tool_sitestats/summary', { title: 'Site statistics', stats: await collectStats(ctx.db.knex) });
+        res.locals.render('tool_sitestats/summary', { title: 'Site statistics', stats: await collectStats(ctx.deps) });
       },
     });
     ctx.jobs.define({
       name: 'tool_sitestats.snapshot',
       async handler() {
         const knex = ctx.db.knex;
-        const stats = await collectStats(knex);
+        const stats = await collectStats(ctx.deps);
         await knex('tool_sitestats_snapshots').insert({
           users: stats.users,
           enabled_plugins: stats.enabledPlugins,

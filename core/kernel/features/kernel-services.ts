@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import type { KnexSessionStore } from '../auth/sessions';
 import type { SessionSecret } from '../auth/session-secret';
 import type { AuthUser } from '../http/routes';
+import type { JobState } from '../jobs/types';
 import type { PageRenderOptions } from '../http/request';
 import { createServiceRef } from './services';
 
@@ -30,8 +31,17 @@ export interface IdentityProvider {
   recordLogin(userId: number): Promise<unknown>;
 }
 
+/** The platform's state, for status pages and monitoring plugins. */
+export interface PlatformStatus {
+  /** Plugins enabled and running. */
+  enabledPlugins(): Promise<number>;
+  /** Jobs in each state of the queue. */
+  jobsByState(): Promise<Record<JobState, number>>;
+}
+
 /** Services the kernel itself provides (pages, sessions) or defines for a module to provide (identity). */
 export const kernelServices = {
+  platform: createServiceRef<PlatformStatus>('core.platform'),
   identity: createServiceRef<IdentityProvider>('core.identity'),
   pages: createServiceRef<PageAccess>('core.pages'),
   sessions: createServiceRef<SessionAccess>('core.sessions'),

@@ -848,6 +848,14 @@ export class JobQueue {
     return row ? toStatus(row) : null;
   }
 
+  /** How many jobs are in each state (every state listed, zero included). */
+  async countByState(): Promise<Record<JobState, number>> {
+    const rows = (await this.db.knex('jobs').select('state').count({ n: '*' }).groupBy('state')) as Array<{ state: string; n: number | string }>;
+    const counts = Object.fromEntries(JOB_STATES.map((state) => [state, 0])) as Record<JobState, number>;
+    for (const row of rows) if ((JOB_STATES as readonly string[]).includes(row.state)) counts[row.state as JobState] = Number(row.n);
+    return counts;
+  }
+
   /**
    * Jobs newest first (by id), optionally in one state, a page at a time: pass the previous page's
    * `nextCursor` to get the next. Keyset paging, so a page costs the same however deep it is.

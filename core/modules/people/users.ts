@@ -20,6 +20,8 @@ export interface UserService {
   passwordHash(id: number, executor?: Executor): Promise<string | null>;
   /** Sets first_login_at the first time only (race-safe) and then fires a user/first_login change. */
   recordLogin(id: number, trx?: Executor): Promise<User>;
+  /** How many users exist (deleted ones excluded). */
+  count(): Promise<number>;
 }
 
 export interface UserDeps {
@@ -165,6 +167,10 @@ export function createUserService(ctx: PeopleContext, deps: UserDeps): UserServi
     },
 
     find,
+    async count() {
+      const [row] = (await knex('users').where({ deleted: false }).count({ n: '*' })) as Array<{ n: number | string }>;
+      return Number(row?.n ?? 0);
+    },
 
     async findByUsername(username, executor = knex) {
       const row = (await executor('users').where({ username }).first()) as UserRow | undefined;
