@@ -6,7 +6,11 @@ import { launchModule } from './launch/index';
 import { peopleModule } from './people/index';
 import { programsModule } from './programs/index';
 
-/** The site's own features; the kernel registers them in dependency order. */
+/**
+ * The site's own features; the kernel registers them in dependency order. The cast erases each
+ * module's own deps type: `register(ctx)` takes a context typed to that module's deps, which a list
+ * of modules with different deps cannot express, and the kernel resolves each module's deps itself.
+ */
 export const coreModules: readonly ModuleDefinition[] = [
   peopleModule,
   learningModule,
