@@ -6,7 +6,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createSite, type Site } from '../core/site';
 import { createLogger } from '../core/kernel/logging';
 import { WaymarkError } from '../core/kernel/errors';
-import { createApiToken } from '../core/kernel/auth/tokens';
+import { issueApiToken, listApiTokens, parseTokenExpiry, revokeApiTokenById } from '../core/kernel/auth/tokens';
+import { parseId } from '../core/kernel/http/contract';
 import { serve } from './cli/serve';
 import { createProgress } from './cli/progress';
 import { printTable } from './cli/table';
@@ -221,15 +222,59 @@ user
   );
 
 const token = program.command('token').description('API tokens');
+const findUser = async (site: Site, username: string) => {
+  const found = await site.services.users.findByUsername(username);
+  if (!found) throw new WaymarkError('USER_NOT_FOUND', `No user "${username}"`, 404);
+  return found;
+};
+const isoOr = (ms: number | null, none: string): string => (ms === null ? none : new Date(ms).toISOString());
 token
   .command('create <username>')
+  .description('create an API token and print it (it cannot be shown again)')
   .option('--name <name>', 'label for the token', 'cli')
-  .action((username: string, opts: { name: string }) =>
+  .option('--expires <when>', 'ISO-8601 duration from now (P90D), a date (end of that day, UTC) or a date-time with an offset')
+  .action((username: string, opts: { name: string; expires?: string }) =>
     withSite(async (site) => {
-      const found = await site.services.users.findByUsername(username);
-      if (!found) throw new WaymarkError('USER_NOT_FOUND', `No user "${username}"`, 404);
-      console.log(await createApiToken(site.db, found.id, opts.name));
+      const found = await findUser(site, username);
+      const expiresAt = opts.expires === undefined ? null : parseTokenExpiry(opts.expires, site.db.now(), '--expires');
+      console.log((await issueApiToken(site.db, found.id, { name: opts.name, expiresAt })).token);
     }),
+  );
+token
+  .command('list <username>')
+  .description("list a user's API tokens: id, name, created, last used, expiry")
+  .option('--json', 'machine-readable output')
+  .action((username: string, opts: { json?: boolean }) =>
+    withSite(
+      async (site) => {
+        const tokens = await listApiTokens(site.db, (await findUser(site, username)).id);
+        if (opts.json) return console.log(JSON.stringify(tokens, null, 2));
+        const now = site.db.now();
+        printTable(
+          tokens.map((t) => ({
+            id: String(t.id),
+            name: t.name,
+            created: isoOr(t.createdAt, ''),
+            lastUsed: isoOr(t.lastUsedAt, 'never'),
+            expires: t.expiresAt !== null && t.expiresAt <= now ? `expired ${isoOr(t.expiresAt, '')}` : isoOr(t.expiresAt, 'never'),
+          })),
+        );
+      },
+      { start: false },
+    ),
+  );
+token
+  .command('revoke <id>')
+  .description('revoke an API token by id (see token list)')
+  .action((id: string) =>
+    withSite(
+      async (site) => {
+        const tokenId = parseId(id);
+        if (tokenId === null || !(await revokeApiTokenById(site.db, tokenId))) throw new WaymarkError('NOT_FOUND', `Token ${id} not found`, 404);
+        console.log(`Revoked token ${tokenId}`);
+      },
+      { start: false },
+    ),
   );
 
 program.parseAsync(process.argv).catch((error: unknown) => {

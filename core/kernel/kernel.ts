@@ -22,6 +22,9 @@ import { createFeatureContext } from './features/create-context';
 import type { ModuleDefinition } from './features/module';
 import { ServiceRegistry } from './features/services';
 import { orderModules } from './features/order';
+import { registerSecurityPage } from './auth/security-page';
+import { registerTokenRoutes } from './auth/token-routes';
+import { createCredentialRevoker } from './auth/credentials';
 
 /**
  * The kernel: everything a feature stands on (hooks, plugins, database, jobs, HTTP routes, themes,
@@ -108,6 +111,8 @@ export function createKernel(options: CreateKernelOptions): Kernel {
     },
   });
   registerPlatformRoutes(kernel);
+  registerTokenRoutes(kernel);
+  registerSecurityPage(kernel);
   registerPlatformPages(kernel);
   registerSessionCleanup(kernel);
   registerRateLimitCleanup(kernel);
@@ -117,6 +122,7 @@ export function createKernel(options: CreateKernelOptions): Kernel {
   });
   // One store and one secret per site process, shared by the session middleware and the launch fast path.
   kernel.registry.provide('core', kernelServices.sessions, kernel.sessions);
+  kernel.registry.provide('core', kernelServices.credentials, createCredentialRevoker(kernel.sessions.store));
   kernel.registry.provide('core', kernelServices.platform, {
     enabledPlugins: async () => (await kernel.plugins.list()).filter((p) => p.enabled && p.state === 'enabled').length,
     jobsByState: () => jobs.countByState(),

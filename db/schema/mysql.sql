@@ -32,6 +32,7 @@ CREATE TABLE `api_tokens` (
   `name` varchar(100) NOT NULL DEFAULT 'cli',
   `created_at` bigint(20) NOT NULL,
   `last_used_at` bigint(20) DEFAULT NULL,
+  `expires_at` bigint(20) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `api_tokens_token_hash_unique` (`token_hash`),
   KEY `api_tokens_user_id_foreign` (`user_id`),

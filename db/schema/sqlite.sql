@@ -2,7 +2,7 @@ CREATE TABLE `activities` (`id` integer not null primary key autoincrement, `cou
 
 CREATE TABLE `activity_completions` (`id` integer not null primary key autoincrement, `user_id` integer not null, `activity_id` integer not null, `completed_at` bigint not null, foreign key(`user_id`) references `users`(`id`) on delete CASCADE, foreign key(`activity_id`) references `activities`(`id`) on delete CASCADE);
 
-CREATE TABLE `api_tokens` (`id` integer not null primary key autoincrement, `user_id` integer not null, `token_hash` varchar(64) not null, `name` varchar(100) not null default 'cli', `created_at` bigint not null, `last_used_at` bigint null, foreign key(`user_id`) references `users`(`id`) on delete CASCADE);
+CREATE TABLE `api_tokens` (`id` integer not null primary key autoincrement, `user_id` integer not null, `token_hash` varchar(64) not null, `name` varchar(100) not null default 'cli', `created_at` bigint not null, `last_used_at` bigint null, `expires_at` bigint null, foreign key(`user_id`) references `users`(`id`) on delete CASCADE);
 
 CREATE TABLE `assign_audience_migrations` (`id` integer not null primary key autoincrement, `name` varchar(255), `batch` integer, `migration_time` datetime);
 

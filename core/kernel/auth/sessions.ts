@@ -1,6 +1,6 @@
 import session, { Store, type SessionData } from 'express-session';
 import type { Request, RequestHandler } from 'express';
-import type { Database } from '../db/database';
+import type { Database, Executor } from '../db/database';
 import type { JobQueue } from '../jobs/queue';
 import type { AuthUser } from '../http/routes';
 import { prepareStatement, type PreparedStatement } from '../db/statements';
@@ -32,6 +32,18 @@ const TOUCH_RESOLUTION_MS = 60_000;
 /** Bound on the per-process memo of stored expiries (a cache, so losing it only costs a write). */
 const EXPIRY_MEMO_LIMIT = 50_000;
 const CLEANUP_BATCH = 1000;
+/** A user's session list shows at most this many (a person has a handful; a script could make thousands). */
+const USER_SESSIONS_LIMIT = 200;
+
+/** One of a user's sessions, for their "sessions and tokens" page. */
+export interface UserSessionInfo {
+  sid: string;
+  /** Epoch ms of the sign-in; null for a session without one. */
+  createdAt: number | null;
+  /** Epoch ms, to the minute. */
+  lastSeenAt: number;
+  expiresAt: number;
+}
 
 type Callback<T = void> = (err: unknown, value?: T) => void;
 
@@ -168,9 +180,34 @@ export class KnexSessionStore extends Store {
     }
   }
 
-  /** Signs a user out of every browser (suspension, password change). */
-  async destroyUserSessions(userId: number): Promise<number> {
-    return this.db.knex('sessions').where({ user_id: userId }).delete();
+  /**
+   * Signs a user out of every browser but `keepSid` (the session asking, when it is theirs), in
+   * `executor` so it commits with the change that caused it (suspension, password change).
+   */
+  async destroyUserSessions(userId: number, options: { executor?: Executor; keepSid?: string } = {}): Promise<number> {
+    const query = (options.executor ?? this.db.knex)('sessions').where({ user_id: userId });
+    if (options.keepSid !== undefined) query.andWhereNot('sid', options.keepSid);
+    return query.delete();
+  }
+
+  /**
+   * A user's unexpired sessions, most recently active first. The table keeps no separate
+   * "last seen": the stored expiry slides with activity (to the minute), so it is expiry minus
+   * the session lifetime.
+   */
+  async userSessions(userId: number): Promise<UserSessionInfo[]> {
+    const rows = (await this.db
+      .knex('sessions')
+      .where({ user_id: userId })
+      .andWhere('expires_at', '>', this.db.now())
+      .orderBy('expires_at', 'desc')
+      .limit(USER_SESSIONS_LIMIT)
+      .select('sid', 'data', 'expires_at')) as Array<{ sid: string; data: string; expires_at: number | string }>;
+    return rows.map((row) => {
+      const data = JSON.parse(row.data) as SessionData;
+      const expiresAt = Number(row.expires_at);
+      return { sid: row.sid, createdAt: typeof data.loginAt === 'number' ? data.loginAt : null, lastSeenAt: expiresAt - SESSION_MAX_AGE_MS, expiresAt };
+    });
   }
 
   private remember(sid: string, expiresAt: number): void {

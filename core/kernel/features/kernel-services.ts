@@ -1,7 +1,8 @@
 import type { Request, Response } from 'express';
 import type { KnexSessionStore } from '../auth/sessions';
 import type { SessionSecret } from '../auth/session-secret';
-import type { AuthUser } from '../http/routes';
+import type { AuthUser, Credential } from '../http/routes';
+import type { Executor } from '../db/database';
 import type { JobState } from '../jobs/types';
 import type { PageRenderOptions } from '../http/request';
 import { createServiceRef } from './services';
@@ -31,6 +32,19 @@ export interface IdentityProvider {
   recordLogin(userId: number): Promise<unknown>;
 }
 
+/**
+ * Ends a user's sign-ins: a port the kernel (which owns sessions and API tokens) provides and the
+ * people module calls when a password changes or a user is suspended or deleted, inside that
+ * change's transaction, so the credentials and the change commit or roll back together.
+ */
+export interface CredentialRevoker {
+  /**
+   * Deletes every session and API token of `userId` in `executor`, except `keep` (the credential
+   * making the change): it only survives when it is that user's own.
+   */
+  endAll(executor: Executor, userId: number, keep?: Credential | null): Promise<{ sessions: number; tokens: number }>;
+}
+
 /** The platform's state, for status pages and monitoring plugins. */
 export interface PlatformStatus {
   /** Plugins enabled and running. */
@@ -43,6 +57,7 @@ export interface PlatformStatus {
 export const kernelServices = {
   platform: createServiceRef<PlatformStatus>('core.platform'),
   identity: createServiceRef<IdentityProvider>('core.identity'),
+  credentials: createServiceRef<CredentialRevoker>('core.credentials'),
   pages: createServiceRef<PageAccess>('core.pages'),
   sessions: createServiceRef<SessionAccess>('core.sessions'),
 };

@@ -66,13 +66,17 @@ function isApiRequest(req: Request): boolean {
  * public route instead of silently acting anonymously.
  */
 export async function resolveBearerUser(site: Kernel, req: Request): Promise<AuthUser | null> {
+  return (await resolveBearer(site, req))?.user ?? null;
+}
+
+async function resolveBearer(site: Kernel, req: Request): Promise<{ user: AuthUser; tokenId: number } | null> {
   const header = req.get('authorization');
   if (!header) return null;
   const match = /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(header);
   if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>"');
-  const user = await resolveApiToken(site.db, match[1]!);
-  if (!user) throw unauthenticated('The bearer token is invalid, revoked, or belongs to a suspended user');
-  return user;
+  const resolved = await resolveApiToken(site.db, match[1]!);
+  if (!resolved) throw unauthenticated('The bearer token is invalid, expired, revoked, or belongs to a suspended user');
+  return resolved;
 }
 
 /**
@@ -158,7 +162,8 @@ function apiHandler(site: Kernel, route: OwnedApiRoute, validators: ApiValidator
   const querySchema = querySchemaOf(route);
   return async (req, res, next) => {
     try {
-      const user = await resolveBearerUser(site, req);
+      const bearer = await resolveBearer(site, req);
+      const user = bearer?.user ?? null;
       checkAccess(route.access, user);
       const params = validators.request.params(paramsSchema, req.params as Record<string, string>);
       const query = validators.request.query(querySchema, req.query as Record<string, unknown>);
@@ -168,6 +173,7 @@ function apiHandler(site: Kernel, route: OwnedApiRoute, validators: ApiValidator
         query,
         body,
         user,
+        credential: bearer ? { kind: 'token', id: bearer.tokenId } : null,
         reqId: req.reqId,
         logger: req.logger,
       });

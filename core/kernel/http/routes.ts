@@ -22,6 +22,12 @@ export interface AuthUser {
 }
 
 /**
+ * What a request was authenticated with: the browser session it rode on, or the bearer token (by
+ * id). Lets a credential change spare the credential that is making it.
+ */
+export type Credential = { kind: 'session'; sid: string } | { kind: 'token'; id: number };
+
+/**
  * Path parameters after validation against the route's `params` schema: ids arrive as numbers,
  * other parameters as the types their schema declares.
  */
@@ -36,6 +42,8 @@ export interface ApiRequest<Body = unknown, Params = RouteParams, Query = Record
   body: Body;
   /** null only on `public` routes. */
   user: AuthUser | null;
+  /** The bearer token the caller used; null when anonymous. */
+  credential: Credential | null;
   reqId: string;
   logger: Logger;
 }

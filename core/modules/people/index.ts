@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { defineModule } from '../../kernel/features/module';
 import { createServiceRef } from '../../kernel/features/services';
-import { kernelServices } from '../../kernel/features/kernel-services';
+import { kernelServices, type CredentialRevoker } from '../../kernel/features/kernel-services';
 import { createAudienceService, type AudienceService } from './audiences';
 import { createPeopleContext, type PeopleSite } from './context';
 import { createHierarchyService, type HierarchyService } from './hierarchy';
@@ -23,7 +23,7 @@ export type { JobAssignmentService } from './job-assignments';
 export type { ProfileFieldService } from './profile-fields';
 export type { UserService } from './users';
 
-function createPeopleServices(site: PeopleSite): PeopleServices {
+function createPeopleServices(site: PeopleSite, credentials: CredentialRevoker): PeopleServices {
   const ctx = createPeopleContext(site);
   const userExists = async (trx: Knex.Transaction, userId: number): Promise<boolean> =>
     Number.isInteger(userId) && !!(await trx('users').where({ id: userId }).first('id'));
@@ -40,7 +40,7 @@ function createPeopleServices(site: PeopleSite): PeopleServices {
     subtreeMoved: (trx, kind, nodeId) => jobs!.hierarchyMoved(trx, kind, nodeId),
   });
   audiences = createAudienceService(ctx, { profileFields, hierarchy, userExists });
-  const users = createUserService(ctx, { profileFields, usersChanged });
+  const users = createUserService(ctx, { profileFields, usersChanged, credentials });
   jobs = createJobAssignmentService(ctx, { hierarchy, userExists, usersChanged });
 
   // "Completed course X" audience rules follow completions in the completing transaction, so an
@@ -64,13 +64,14 @@ export const peopleServices = {
 /** The people module: its services, and the REST routes for users, hierarchies, job assignments and audiences. */
 export const peopleModule = defineModule({
   id: 'people',
-  deps: {},
+  // Sessions and API tokens are the kernel's: a password change or suspension ends them through this port.
+  deps: { credentials: kernelServices.credentials },
   declares: peopleHooks,
   hooks: ['onAssignmentChange'],
   // Users are people's: the kernel's login asks this module who may sign in.
   provides: { ...peopleServices, identity: kernelServices.identity },
   register(ctx) {
-    const services = createPeopleServices(ctx);
+    const services = createPeopleServices(ctx, ctx.deps.credentials);
     for (const route of peopleRoutes({ db: ctx.db, services })) ctx.routes.api(route);
     return { ...services, identity: services.users };
   },

@@ -446,7 +446,8 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
         }>,
       ) {
         const userId = req.params.id!;
-        await people().users.update(userId, req.body);
+        // The caller's own token survives a change to their own password; every other credential of the user ends.
+        await people().users.update(userId, req.body, undefined, { keep: req.credential });
         return { body: await showUser(userId) };
       },
     },

@@ -5,13 +5,19 @@ import { isUniqueViolation, type Executor } from '../../kernel/db/database';
 import { invalid, WaymarkError } from '../../kernel/errors';
 import { bool, insertId, num, numOrNull, type PeopleContext } from './context';
 import type { ProfileFieldService, ProfileValueChange } from './profile-fields';
+import type { CredentialRevoker } from '../../kernel/features/kernel-services';
+import type { Credential } from '../../kernel/http/routes';
 import type { CreateUserInput, UpdateUserInput, User } from './types';
 
 export interface UserService {
   /** Creates a user (and profile values); 409 USERNAME_TAKEN when the username exists. */
   create(input: CreateUserInput, trx?: Executor): Promise<User>;
-  /** Changes a user; fires user/profile_field changes for what actually changed. */
-  update(id: number, patch: UpdateUserInput, trx?: Executor): Promise<User>;
+  /**
+   * Changes a user; fires user/profile_field changes for what actually changed. A new password, a
+   * suspension or a deletion ends the user's sessions and API tokens in the same transaction,
+   * except `keep`, the credential making the change, when it is the user's own.
+   */
+  update(id: number, patch: UpdateUserInput, trx?: Executor, options?: { keep?: Credential | null }): Promise<User>;
   /** 404 USER_NOT_FOUND when missing. */
   get(id: number, executor?: Executor): Promise<User>;
   find(id: number, executor?: Executor): Promise<User | null>;
@@ -26,6 +32,8 @@ export interface UserService {
 
 export interface UserDeps {
   profileFields: ProfileFieldService;
+  /** Ends a user's sessions and API tokens (the kernel's tables). */
+  credentials: CredentialRevoker;
   /** Recomputes dynamic audience membership for these users. */
   usersChanged(trx: Knex.Transaction, userIds: number[]): Promise<void>;
 }
@@ -136,7 +144,7 @@ export function createUserService(ctx: PeopleContext, deps: UserDeps): UserServi
       });
     },
 
-    async update(id, patch, trx) {
+    async update(id, patch, trx, options = {}) {
       validate(patch);
       const passwordHash = patch.password ? await hashPassword(patch.password) : undefined;
       return ctx.tx(trx, async (t) => {
@@ -156,6 +164,10 @@ export function createUserService(ctx: PeopleContext, deps: UserDeps): UserServi
         for (const k of watched) await ctx.emit(t, { type: 'user', userId: id, field: k, old: user[k], new: patch[k] });
         await emitProfile(t, id, profileChanges);
         if (watched.length > 0 || profileChanges.length > 0) await deps.usersChanged(t, [id]);
+        // Both directions of suspended/deleted: un-suspending then also drops anything that predates
+        // the suspension (credentials from before this rule existed), so it never brings old ones back.
+        const locked = watched.includes('suspended') || watched.includes('deleted');
+        if (passwordHash !== undefined || locked) await deps.credentials.endAll(t, id, options.keep);
         return (await find(id, t))!;
       });
     },
