@@ -64,6 +64,8 @@ export class PluginManager {
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
+  /** Set while install() runs: told which migrations each plugin applied. */
+  private lastApplied: ((id: string, applied: string[]) => void) | undefined;
 
   /** The kernel as plugin contexts see it: its parts, with this manager for their settings. */
   private readonly host: Kernel & { readonly plugins: PluginManager };
@@ -72,13 +74,18 @@ export class PluginManager {
     this.host = Object.assign(Object.create(site) as Kernel, { plugins: this });
   }
 
-  /** Discovers and installs/upgrades every valid, enabled plugin without starting it (`waymark migrate`). */
-  install(): Promise<void> {
+  /**
+   * Discovers and installs/upgrades every valid, enabled plugin without starting it (`waymark
+   * migrate`); returns the migrations applied, per plugin that applied any.
+   */
+  install(): Promise<Array<{ id: string; applied: string[] }>> {
     return this.exclusive(async () => {
       this.discover();
       await this.ensureRows();
       const rows = await this.readRows();
       const installed = new Set<string>();
+      const report: Array<{ id: string; applied: string[] }> = [];
+      this.lastApplied = (id, applied) => report.push({ id, applied });
       for (const id of this.order) {
         const row = rows.get(id);
         if (!row?.enabled) continue;
@@ -89,6 +96,8 @@ export class PluginManager {
         }
         if (await this.prepare(id, row, false)) installed.add(id);
       }
+      this.lastApplied = undefined;
+      return report;
     });
   }
 
@@ -491,7 +500,10 @@ export class PluginManager {
     }
     try {
       const applied = await migrateWaitingForLock(this.site.db.knex, pluginMigrationSet(id, definition));
-      if (applied.length) this.site.logger.info('plugin migrated', { plugin: id, from: row.version, to: manifest.version, applied });
+      if (applied.length) {
+        this.site.logger.info('plugin migrated', { plugin: id, from: row.version, to: manifest.version, applied });
+        this.lastApplied?.(id, applied);
+      }
     } catch (error) {
       await this.fail(id, PluginErrorCode.migrationFailed, messageOf(error));
       return null;
