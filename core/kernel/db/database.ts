@@ -98,7 +98,11 @@ export function explainConnectionError(url: string, error: unknown): unknown {
   if (error instanceof WaymarkError) return error;
   const e = error as { code?: string; message?: string } | null;
   const reason = (e?.message ?? String(error)).split('\n')[0]!;
-  return new WaymarkError('DATABASE_UNREACHABLE', `Cannot use DATABASE_URL ${maskDatabaseUrl(url)}: ${reason}${e?.code && !reason.includes(e.code) ? ` (${e.code})` : ''}`, 503);
+  return new WaymarkError(
+    'DATABASE_UNREACHABLE',
+    `Cannot use DATABASE_URL ${maskDatabaseUrl(url)}: ${reason}${e?.code && !reason.includes(e.code) ? ` (${e.code})` : ''}`,
+    503,
+  );
 }
 
 /** Translates a DATABASE_URL into a Knex configuration. */

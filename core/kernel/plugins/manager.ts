@@ -235,6 +235,7 @@ export class PluginManager {
   refresh(): Promise<void> {
     return this.exclusive(async () => {
       if (!this.booted || this.stopping) return;
+      await this.discoverAdded();
       const rows = await this.readRows();
       // Stop dependents before what they depend on, start dependencies first.
       for (const id of [...this.order].reverse()) {
@@ -355,8 +356,7 @@ export class PluginManager {
     return run;
   }
 
-  private discover(): void {
-    const found = discoverPlugins(this.site.config.pluginsDir);
+  private discover(found: DiscoveredPlugin[] = discoverPlugins(this.site.config.pluginsDir), alreadyReported: ReadonlySet<string> = new Set()): void {
     this.discovered = new Map(found.map((p) => [p.id, p]));
     const valid = new Map<string, PluginManifest>();
     const invalid = new Set<string>();
@@ -372,9 +372,34 @@ export class PluginManager {
     // Core modules (and the kernel's own 'core' registrations) rank before every plugin.
     this.site.hooks.setPluginRank((plugin) => (plugin === 'core' || this.site.moduleIds.has(plugin) ? -1 : (rank.get(plugin) ?? order.length)));
     for (const p of found) {
+      if (alreadyReported.has(p.id)) continue;
       const problem = this.problemOf(p.id);
       if (problem) this.site.logger.warn('plugin invalid', { plugin: p.id, code: problem.code, error: problem.message });
     }
+  }
+
+  /**
+   * The poll's rescan of the plugins folder: a folder added since the last scan becomes a known,
+   * disabled plugin (a row with enabled = false, so an operator can enable it without a restart
+   * and every process, and the next boot, agree it is off). Folders already known keep what was
+   * read at boot; a removed or changed folder takes effect at the next restart.
+   */
+  private async discoverAdded(): Promise<void> {
+    const found = discoverPlugins(this.site.config.pluginsDir);
+    const added = found.filter((p) => !this.discovered.has(p.id));
+    if (!added.length) return;
+    const known = new Set(this.discovered.keys());
+    this.discover([...this.discovered.values(), ...added], known);
+    const valid = added.filter((p) => this.order.includes(p.id)).map((p) => p.id);
+    for (const id of added.map((p) => p.id)) this.seenEnabled.set(id, false);
+    const now = this.site.db.now();
+    if (valid.length)
+      await this.site.db
+        .knex('plugins')
+        .insert(valid.map((id) => ({ id, version: null, enabled: false, state: 'disabled', updated_at: now })))
+        .onConflict('id')
+        .ignore();
+    this.site.logger.info('plugin folders found', { plugins: added.map((p) => p.id) });
   }
 
   private problemOf(id: string): PluginProblem | undefined {
