@@ -133,9 +133,14 @@ describe(`waymark CLI against a running server (${testDialect})`, function () {
     expect(await stateOnServer()).to.equal(undefined);
     const pid = server!.pid;
 
-    // Linked rather than copied so its relative imports of the SDK still resolve.
-    fs.symlinkSync(path.join(root, 'test/fixtures/plugins/local_hello'), path.join(pluginsDir, 'local_hello'));
-    await eventually(async () => (await stateOnServer()) === 'disabled', 'the running server lists the new plugin as disabled');
+    // Copied file by file, as `cp -r` does: the poll may see the folder before plugin.json. Each
+    // file is a link so that index.ts's relative imports of the SDK still resolve.
+    const fixture = path.join(root, 'test/fixtures/plugins/local_hello');
+    fs.mkdirSync(path.join(pluginsDir, 'local_hello'));
+    fs.symlinkSync(path.join(fixture, 'index.ts'), path.join(pluginsDir, 'local_hello', 'index.ts'));
+    await eventually(async () => (await stateOnServer()) === 'invalid', 'the running server lists the half-copied folder as invalid');
+    fs.symlinkSync(path.join(fixture, 'plugin.json'), path.join(pluginsDir, 'local_hello', 'plugin.json'));
+    await eventually(async () => (await stateOnServer()) === 'disabled', 'the running server lists the completed plugin as disabled');
     const listed = JSON.parse(cli('plugins', 'list', '--json')) as Array<{ id: string; state: string; enabled: boolean }>;
     expect(listed.find((p) => p.id === 'local_hello')).to.include({ state: 'disabled', enabled: false });
 

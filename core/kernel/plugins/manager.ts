@@ -64,6 +64,8 @@ export class PluginManager {
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
+  /** Folders found by the poll with a problem: read again on every poll until they are valid. */
+  private readonly unsettled = new Set<string>();
   /** Set while install() runs: told which migrations each plugin applied. */
   private lastApplied: ((id: string, applied: string[]) => void) | undefined;
 
@@ -379,19 +381,29 @@ export class PluginManager {
   }
 
   /**
-   * The poll's rescan of the plugins folder: a folder added since the last scan becomes a known,
-   * disabled plugin (a row with enabled = false, so an operator can enable it without a restart
-   * and every process, and the next boot, agree it is off). Folders already known keep what was
-   * read at boot; a removed or changed folder takes effect at the next restart.
+   * The poll's rescan of the plugins folder: a folder added since boot becomes a known, disabled
+   * plugin (a row with enabled = false, so every process and the next boot agree it is off until an
+   * operator enables it, without a restart). A folder added with a problem (say plugin.json still
+   * being copied) is read again on every poll until it is valid. Folders known at boot keep what was
+   * read then: a removed or changed folder takes effect at the next restart.
    */
   private async discoverAdded(): Promise<void> {
-    const found = discoverPlugins(this.site.config.pluginsDir);
-    const added = found.filter((p) => !this.discovered.has(p.id));
-    if (!added.length) return;
-    const known = new Set(this.discovered.keys());
-    this.discover([...this.discovered.values(), ...added], known);
-    const valid = added.filter((p) => this.order.includes(p.id)).map((p) => p.id);
-    for (const id of added.map((p) => p.id)) this.seenEnabled.set(id, false);
+    const settled = new Set([...this.discovered.keys()].filter((id) => !this.unsettled.has(id)));
+    const changed = discoverPlugins(this.site.config.pluginsDir, settled).filter((p) => {
+      const before = this.discovered.get(p.id);
+      return !before || JSON.stringify([before.manifest, before.problems]) !== JSON.stringify([p.manifest, p.problems]);
+    });
+    if (!changed.length) return;
+    const merged = new Map(this.discovered);
+    for (const p of changed) {
+      merged.set(p.id, p);
+      if (p.problems.length) this.unsettled.add(p.id);
+      else this.unsettled.delete(p.id);
+      if (!this.seenEnabled.has(p.id)) this.seenEnabled.set(p.id, false);
+    }
+    const ids = new Set(changed.map((p) => p.id));
+    this.discover([...merged.values()], new Set([...merged.keys()].filter((id) => !ids.has(id))));
+    const valid = [...ids].filter((id) => this.order.includes(id));
     const now = this.site.db.now();
     if (valid.length)
       await this.site.db
@@ -399,7 +411,7 @@ export class PluginManager {
         .insert(valid.map((id) => ({ id, version: null, enabled: false, state: 'disabled', updated_at: now })))
         .onConflict('id')
         .ignore();
-    this.site.logger.info('plugin folders found', { plugins: added.map((p) => p.id) });
+    this.site.logger.info('plugin folders found', { plugins: [...ids] });
   }
 
   private problemOf(id: string): PluginProblem | undefined {
