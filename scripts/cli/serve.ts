@@ -1,4 +1,5 @@
 import cluster from 'node:cluster';
+import type { Server } from 'node:http';
 import net from 'node:net';
 import { createSite, type Site } from '../../core/site';
 import { createApp } from '../../core/kernel/http/app';
@@ -94,7 +95,7 @@ export async function serve(options: ServeOptions): Promise<void> {
 
 async function serveOneProcess(options: ServeOptions): Promise<void> {
   const site = createSite({ watchPlugins: true });
-  let server: net.Server & { keepAliveTimeout: number; headersTimeout: number };
+  let server: Server;
   try {
     await site.start();
     server = await listen(createHttpServer(createApp(site)), options.port);
