@@ -14,6 +14,7 @@ import { printTable } from './cli/table';
 import { seedDemoSite } from '../db/seed/demo';
 import { scaffoldPlugin } from './cli/new-plugin';
 import { parseJobListQuery } from '../core/kernel/jobs/list-query';
+import { describeCliError } from './cli/errors';
 
 const program = new Command('waymark').description('Waymark learning programs engine').showHelpAfterError();
 
@@ -41,7 +42,10 @@ program
   .action(() =>
     withSite(
       async (site) => {
-        await site.migrate();
+        const report = await site.migrate();
+        const applied = [...report.core.map((name) => `  core: ${name}`), ...report.plugins.flatMap((p) => p.applied.map((name) => `  ${p.id}: ${name}`))];
+        if (applied.length) console.log(`Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}:\n${applied.join('\n')}`);
+        else console.log('Nothing to apply.');
         console.log('Database is up to date.');
       },
       { start: false },
@@ -99,10 +103,10 @@ program
 program
   .command('cron')
   .description('run due scheduled tasks once and drain the jobs they queue')
-  .option('--now <iso>', 'pretend the time is this ISO-8601 instant')
-  .action((opts: { now?: string }) =>
+  .option('--now [iso]', 'pretend the time is this ISO-8601 instant (no value: now)')
+  .action((opts: { now?: string | true }) =>
     withSite(async (site) => {
-      const now = opts.now ? new Date(opts.now) : new Date();
+      const now = typeof opts.now === 'string' ? new Date(opts.now) : new Date();
       if (Number.isNaN(now.getTime())) throw new WaymarkError('CLI_BAD_TIME', `--now "${opts.now}" is not an ISO-8601 time`);
       const queued = await site.jobs.runDueSchedules(now);
       console.log(queued.length ? `Queued: ${queued.join(', ')}` : 'No scheduled task is due.');
@@ -278,11 +282,6 @@ token
   );
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof WaymarkError) {
-    console.error(`error ${error.code}: ${error.message}`);
-    for (const d of error.details) console.error(`  - ${d.path ? `${d.path}: ` : ''}${d.message}`);
-  } else {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-  }
+  for (const line of describeCliError(error)) console.error(line);
   process.exit(1);
 });

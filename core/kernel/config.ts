@@ -25,12 +25,16 @@ export interface SiteConfig {
 
 const root = path.resolve(import.meta.dirname, '../..');
 
+/** The database when DATABASE_URL is unset; its folder (./data) is created on first use. */
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/waymark.sqlite';
+
 const envSchema = {
   type: 'object',
   properties: {
     DATABASE_URL: { type: 'string', pattern: '^(sqlite:|mysql://)' },
     PORT: { type: 'string', pattern: '^[0-9]{1,5}$' },
     LOG_LEVEL: { enum: ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] },
+    LOG_FORMAT: { enum: ['json', 'console'] },
     WAYMARK_THEME: { type: 'string', pattern: '^[a-z][a-z0-9_-]*$' },
     WAYMARK_PLUGIN_POLL_MS: { type: 'string', pattern: '^[0-9]+$' },
     SESSION_SECRET: { type: 'string', minLength: 16 },
@@ -56,7 +60,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new WaymarkError('CONFIG_INVALID', `Invalid configuration: ${details.map((d) => d.message).join('; ')}`, 400, details);
   }
   return {
-    databaseUrl: picked.DATABASE_URL ?? 'sqlite:./data/waymark.sqlite',
+    databaseUrl: picked.DATABASE_URL ?? DEFAULT_DATABASE_URL,
     port: Number(picked.PORT ?? 3000),
     logLevel: picked.LOG_LEVEL ?? 'info',
     pluginsDir: picked.WAYMARK_PLUGINS_DIR ? path.resolve(picked.WAYMARK_PLUGINS_DIR) : path.join(root, 'plugins'),

@@ -1,4 +1,4 @@
-import { loadConfig, type SiteConfig } from './config';
+import { DEFAULT_DATABASE_URL, loadConfig, type SiteConfig } from './config';
 import type { KernelCore } from './parts';
 import { createDatabase } from './db/database';
 import { migrateLatest, type MigrationSet } from './db/migrations';
@@ -33,12 +33,18 @@ import { createCredentialRevoker } from './auth/credentials';
  */
 export interface Kernel extends KernelCore {
   readonly plugins: PluginManager;
-  /** Applies core migrations, then installs/upgrades plugins in dependency order. */
-  migrate(): Promise<void>;
+  /** Applies core migrations, then installs/upgrades plugins in dependency order; reports what it applied. */
+  migrate(): Promise<MigrationReport>;
   /** migrate() then register and start every enabled plugin; starts watching plugin state. */
   start(): Promise<void>;
   /** Stops plugins and workers and closes the database. */
   stop(): Promise<void>;
+}
+
+/** What `migrate()` applied: core migration names, and per plugin the names of its migrations. */
+export interface MigrationReport {
+  core: string[];
+  plugins: Array<{ id: string; applied: string[] }>;
 }
 
 export interface CreateKernelOptions {
@@ -59,7 +65,7 @@ export interface CreateKernelOptions {
 export function createKernel(options: CreateKernelOptions): Kernel {
   const config = loadConfig(options.env ?? process.env, options.config);
   const logger = options.logger ?? createLogger({ level: config.logLevel });
-  const db = createDatabase(config.databaseUrl, logger);
+  const db = createDatabase(config.databaseUrl, logger, { createFolder: config.databaseUrl === DEFAULT_DATABASE_URL });
   const hooks = createHookBus(logger);
   const jobs = new JobQueue(db, logger);
   const themes = new ThemeEngine({ themesDir: config.themesDir, theme: config.theme, logger });
@@ -80,10 +86,13 @@ export function createKernel(options: CreateKernelOptions): Kernel {
     moduleIds: new Set(options.modules.map((m) => m.id)),
     sessions: new SiteSessions(db, config.sessionSecret),
     async migrate() {
-      await migrateLatest(db.knex, options.migrations);
-      await kernel.plugins.install();
+      await db.verify();
+      const core = await migrateLatest(db.knex, options.migrations);
+      const plugins = await kernel.plugins.install();
+      return { core, plugins };
     },
     async start() {
+      await db.verify();
       await migrateLatest(db.knex, options.migrations);
       await kernel.plugins.boot({ watch: options.watchPlugins ?? false });
       // The operator's theme choice (admin page) outlives restarts and wins over WAYMARK_THEME.

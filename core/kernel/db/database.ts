@@ -36,6 +36,11 @@ export interface Database {
    * connection is the whole database). Opened on first use.
    */
   readConnection(): SqliteReadConnection | null;
+  /**
+   * Checks the database can be reached and opened before anything else runs; a failure is one
+   * WaymarkError naming the DATABASE_URL (password masked) and the reason.
+   */
+  verify(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -71,12 +76,52 @@ export function dialectOf(url: string): Dialect {
   throw new WaymarkError('DATABASE_URL_INVALID', `Unsupported DATABASE_URL "${url}": use sqlite:./file.sqlite or mysql://user:pass@host:port/db`);
 }
 
+export interface DatabaseOptions {
+  /**
+   * SQLite: create the file's folder when it is missing. Only the documented default
+   * (`sqlite:./data/waymark.sqlite`) does; any other missing folder is an error naming it, so a
+   * typo in DATABASE_URL never creates a stray database somewhere unexpected.
+   */
+  createFolder?: boolean;
+}
+
+/** The DATABASE_URL as it may be shown to an operator: any password replaced by `***`. */
+export function maskDatabaseUrl(url: string): string {
+  return url.replace(/^(mysql:\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}
+
+/**
+ * Turns a failure to reach the database into one line an operator can act on: which DATABASE_URL
+ * (password masked) and why. Anything else is returned unchanged.
+ */
+export function explainConnectionError(url: string, error: unknown): unknown {
+  if (error instanceof WaymarkError) return error;
+  const e = error as { code?: string; message?: string } | null;
+  const reason = (e?.message ?? String(error)).split('\n')[0]!;
+  return new WaymarkError(
+    'DATABASE_UNREACHABLE',
+    `Cannot use DATABASE_URL ${maskDatabaseUrl(url)}: ${reason}${e?.code && !reason.includes(e.code) ? ` (${e.code})` : ''}`,
+    503,
+  );
+}
+
 /** Translates a DATABASE_URL into a Knex configuration. */
-export function knexConfigFor(url: string): Knex.Config {
+export function knexConfigFor(url: string, options: DatabaseOptions = {}): Knex.Config {
   const dialect = dialectOf(url);
   if (dialect === 'sqlite') {
     const filename = url.slice('sqlite:'.length) || ':memory:';
-    if (filename !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true });
+    if (filename !== ':memory:') {
+      const folder = path.dirname(path.resolve(filename));
+      if (!fs.existsSync(folder)) {
+        if (!options.createFolder)
+          throw new WaymarkError(
+            'DATABASE_FOLDER_MISSING',
+            `The folder ${folder} for DATABASE_URL ${url} does not exist: create it first, or correct DATABASE_URL`,
+            503,
+          );
+        fs.mkdirSync(folder, { recursive: true });
+      }
+    }
     return {
       client: 'better-sqlite3',
       connection: { filename },
@@ -130,10 +175,19 @@ export function isTransaction(executor: Executor): executor is Knex.Transaction 
   return (executor as Knex.Transaction).isTransaction === true;
 }
 
-export function createDatabase(url: string, logger?: Logger): Database {
+export function createDatabase(url: string, logger?: Logger, options: DatabaseOptions = {}): Database {
   const dialect = dialectOf(url);
   if (dialect === 'sqlite') patchSqliteBeginImmediate();
-  const knex = knexFactory(knexConfigFor(url));
+  const knex = knexFactory({
+    ...knexConfigFor(url, options),
+    // Knex prints connection failures (with stacks) itself; verify() reports them once, in one line.
+    log: {
+      warn: (message: string) => (/^(Acquire connection error|Connection Error)/.test(message) ? logger?.debug(message) : logger?.warn(message)),
+      error: (message: string) => logger?.error(message),
+      deprecate: (message: string) => logger?.warn(message),
+      debug: (message: string) => logger?.debug(message),
+    },
+  });
 
   async function transaction<T>(work: (trx: Knex.Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (options.within) {
@@ -174,6 +228,24 @@ export function createDatabase(url: string, logger?: Logger): Database {
     transaction,
     now: () => Date.now(),
     readConnection,
+    async verify() {
+      try {
+        // better-sqlite3 opens synchronously and throws at once (an unwritable or special path);
+        // through Knex's pool the same failure is retried until the acquire timeout, silently.
+        if (filename !== null && filename !== ':memory:') {
+          const BetterSqlite3 = require('better-sqlite3') as new (file: string) => { pragma(sql: string): unknown; close(): void };
+          const probe = new BetterSqlite3(filename);
+          try {
+            probe.pragma('user_version');
+          } finally {
+            probe.close();
+          }
+        }
+        await knex.raw('select 1');
+      } catch (error) {
+        throw explainConnectionError(url, error);
+      }
+    },
     close: async () => {
       reader?.close();
       reader = null;

@@ -19,9 +19,10 @@ export interface DiscoveredPlugin {
 
 /**
  * Lists `<pluginsDir>/<id>/` folders and checks their plugin.json. Folders whose name starts with
- * `.` or `_` are skipped, so editors' and tools' folders never show up as broken plugins.
+ * `.` or `_` are skipped, so editors' and tools' folders never show up as broken plugins; so are
+ * the ids in `skip` (the running site's poll re-reads only folders it has not settled).
  */
-export function discoverPlugins(pluginsDir: string): DiscoveredPlugin[] {
+export function discoverPlugins(pluginsDir: string, skip: ReadonlySet<string> = new Set()): DiscoveredPlugin[] {
   let entries: fs.Dirent[];
   try {
     entries = fs.readdirSync(pluginsDir, { withFileTypes: true });
@@ -33,6 +34,7 @@ export function discoverPlugins(pluginsDir: string): DiscoveredPlugin[] {
       // A symlinked plugin folder (handy while developing a plugin elsewhere) counts as a folder.
       .filter((e) => !e.name.startsWith('.') && !e.name.startsWith('_') && isDirectory(path.join(pluginsDir, e.name)))
       .map((e) => e.name)
+      .filter((id) => !skip.has(id))
       .sort()
       .map((id) => {
         const dir = path.join(pluginsDir, id);

@@ -64,6 +64,10 @@ export class PluginManager {
   private stopping = false;
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
+  /** Folders found by the poll with a problem: read again on every poll until they are valid. */
+  private readonly unsettled = new Set<string>();
+  /** Set while install() runs: told which migrations each plugin applied. */
+  private lastApplied: ((id: string, applied: string[]) => void) | undefined;
 
   /** The kernel as plugin contexts see it: its parts, with this manager for their settings. */
   private readonly host: Kernel & { readonly plugins: PluginManager };
@@ -72,13 +76,18 @@ export class PluginManager {
     this.host = Object.assign(Object.create(site) as Kernel, { plugins: this });
   }
 
-  /** Discovers and installs/upgrades every valid, enabled plugin without starting it (`waymark migrate`). */
-  install(): Promise<void> {
+  /**
+   * Discovers and installs/upgrades every valid, enabled plugin without starting it (`waymark
+   * migrate`); returns the migrations applied, per plugin that applied any.
+   */
+  install(): Promise<Array<{ id: string; applied: string[] }>> {
     return this.exclusive(async () => {
       this.discover();
       await this.ensureRows();
       const rows = await this.readRows();
       const installed = new Set<string>();
+      const report: Array<{ id: string; applied: string[] }> = [];
+      this.lastApplied = (id, applied) => report.push({ id, applied });
       for (const id of this.order) {
         const row = rows.get(id);
         if (!row?.enabled) continue;
@@ -89,6 +98,8 @@ export class PluginManager {
         }
         if (await this.prepare(id, row, false)) installed.add(id);
       }
+      this.lastApplied = undefined;
+      return report;
     });
   }
 
@@ -226,6 +237,7 @@ export class PluginManager {
   refresh(): Promise<void> {
     return this.exclusive(async () => {
       if (!this.booted || this.stopping) return;
+      await this.discoverAdded();
       const rows = await this.readRows();
       // Stop dependents before what they depend on, start dependencies first.
       for (const id of [...this.order].reverse()) {
@@ -346,8 +358,7 @@ export class PluginManager {
     return run;
   }
 
-  private discover(): void {
-    const found = discoverPlugins(this.site.config.pluginsDir);
+  private discover(found: DiscoveredPlugin[] = discoverPlugins(this.site.config.pluginsDir), alreadyReported: ReadonlySet<string> = new Set()): void {
     this.discovered = new Map(found.map((p) => [p.id, p]));
     const valid = new Map<string, PluginManifest>();
     const invalid = new Set<string>();
@@ -363,9 +374,44 @@ export class PluginManager {
     // Core modules (and the kernel's own 'core' registrations) rank before every plugin.
     this.site.hooks.setPluginRank((plugin) => (plugin === 'core' || this.site.moduleIds.has(plugin) ? -1 : (rank.get(plugin) ?? order.length)));
     for (const p of found) {
+      if (alreadyReported.has(p.id)) continue;
       const problem = this.problemOf(p.id);
       if (problem) this.site.logger.warn('plugin invalid', { plugin: p.id, code: problem.code, error: problem.message });
     }
+  }
+
+  /**
+   * The poll's rescan of the plugins folder: a folder added since boot becomes a known, disabled
+   * plugin (a row with enabled = false, so every process and the next boot agree it is off until an
+   * operator enables it, without a restart). A folder added with a problem (say plugin.json still
+   * being copied) is read again on every poll until it is valid. Folders known at boot keep what was
+   * read then: a removed or changed folder takes effect at the next restart.
+   */
+  private async discoverAdded(): Promise<void> {
+    const settled = new Set([...this.discovered.keys()].filter((id) => !this.unsettled.has(id)));
+    const changed = discoverPlugins(this.site.config.pluginsDir, settled).filter((p) => {
+      const before = this.discovered.get(p.id);
+      return !before || JSON.stringify([before.manifest, before.problems]) !== JSON.stringify([p.manifest, p.problems]);
+    });
+    if (!changed.length) return;
+    const merged = new Map(this.discovered);
+    for (const p of changed) {
+      merged.set(p.id, p);
+      if (p.problems.length) this.unsettled.add(p.id);
+      else this.unsettled.delete(p.id);
+      if (!this.seenEnabled.has(p.id)) this.seenEnabled.set(p.id, false);
+    }
+    const ids = new Set(changed.map((p) => p.id));
+    this.discover([...merged.values()], new Set([...merged.keys()].filter((id) => !ids.has(id))));
+    const valid = [...ids].filter((id) => this.order.includes(id));
+    const now = this.site.db.now();
+    if (valid.length)
+      await this.site.db
+        .knex('plugins')
+        .insert(valid.map((id) => ({ id, version: null, enabled: false, state: 'disabled', updated_at: now })))
+        .onConflict('id')
+        .ignore();
+    this.site.logger.info('plugin folders found', { plugins: [...ids] });
   }
 
   private problemOf(id: string): PluginProblem | undefined {
@@ -491,7 +537,10 @@ export class PluginManager {
     }
     try {
       const applied = await migrateWaitingForLock(this.site.db.knex, pluginMigrationSet(id, definition));
-      if (applied.length) this.site.logger.info('plugin migrated', { plugin: id, from: row.version, to: manifest.version, applied });
+      if (applied.length) {
+        this.site.logger.info('plugin migrated', { plugin: id, from: row.version, to: manifest.version, applied });
+        this.lastApplied?.(id, applied);
+      }
     } catch (error) {
       await this.fail(id, PluginErrorCode.migrationFailed, messageOf(error));
       return null;
