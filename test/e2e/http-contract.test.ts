@@ -118,7 +118,7 @@ describe('HTTP contract (ids, query bounds, input bounds, OpenAPI completeness)'
       expectError(res, 400, 'QUERY_INVALID');
       expect(res.body.error.details[0]).to.include({ path: '/status', code: 'enum' });
       const open = await request(app).get(`/api/v1/programs/${program.body.id}/exceptions?status=open`).set(auth(admin)).expect(200);
-      expect(open.body).to.deep.equal({ exceptions: [] });
+      expect(open.body).to.deep.equal({ exceptions: [], nextCursor: null });
     });
   });
 

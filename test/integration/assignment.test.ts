@@ -409,6 +409,33 @@ describe(`assignment over REST (${testDialect})`, function () {
     expect(view.dueAt).to.equal(open.dueAt);
   });
 
+  it('pages the exceptions list: every exception once, in id order, with a bounded page size', async () => {
+    const p = await program('P1M');
+    const users = [await user(), await user(), await user()];
+    const aud = await audience('Paged');
+    for (const u of users) await ok(api.put(`/audiences/${aud}/members/${u}`));
+    await addRule(p, { source: 'audience', instanceId: aud, due: { date: new Date(site.db.now() + DAY).toISOString() } });
+    type Page = { exceptions: Array<{ id: number; userId: number }>; nextCursor: string | null };
+    const seen: number[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: Page = await ok<Page>(api.get(`/programs/${p}/exceptions?limit=2${cursor ? `&cursor=${cursor}` : ''}`));
+      expect(page.exceptions.length).to.be.at.most(2);
+      seen.push(...page.exceptions.map((e) => e.userId));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor !== null && pages < 10);
+    expect(pages).to.equal(2);
+    expect([...seen].sort((a, b) => a - b)).to.deep.equal([...users].sort((a, b) => a - b));
+    // The whole list fits the default page, so there is no next page.
+    expect((await ok<Page>(api.get(`/programs/${p}/exceptions`))).nextCursor).to.equal(null);
+    for (const bad of ['limit=0', 'limit=1001', 'cursor=abc', 'offset=5']) {
+      const res = await api.get(`/programs/${p}/exceptions?${bad}`);
+      expect(res.status, bad).to.equal(400);
+    }
+  });
+
   it('resolves exceptions in bulk; dismiss keeps the learner unassigned; a bad id changes nothing', async () => {
     const p = await program('P1M');
     const users = [await user(), await user(), await user()];

@@ -160,15 +160,21 @@ export function assignmentRoutes(service: () => AssignmentService): ApiRoute[] {
     {
       method: 'get',
       path: '/programs/:id/exceptions',
-      summary: 'Assignment exceptions of a program (open by default; ?status=dismissed|resolved)',
+      summary: 'Assignment exceptions of a program, a page at a time (open by default; ?status=dismissed|resolved; pass nextCursor back as cursor)',
       tags: ['assignment'],
       access: 'admin',
       params: programParams,
-      query: queryParams({ status: { enum: ['open', 'dismissed', 'resolved'], default: 'open', description: 'Which exceptions to list' } }),
-      response: object({ exceptions: { type: 'array', items: exceptionView } }),
+      query: queryParams({
+        status: { enum: ['open', 'dismissed', 'resolved'], default: 'open', description: 'Which exceptions to list' },
+        limit: { type: 'integer', minimum: 1, maximum: 1000, default: 500, description: 'Page size, 1..1000' },
+        cursor: { type: 'string', pattern: '^[1-9][0-9]{0,15}$', description: 'The nextCursor of the previous page' },
+      }),
+      response: object({ exceptions: { type: 'array', items: exceptionView }, nextCursor: { type: ['string', 'null'] } }),
       handler: async (req) => {
         const status = req.query.status as 'open' | 'dismissed' | 'resolved';
-        return { body: { exceptions: await service().listExceptions(req.params.id!, status) } };
+        const cursor = req.query.cursor as string | undefined;
+        const page = { limit: req.query.limit as number, after: cursor === undefined ? undefined : Number(cursor) };
+        return { body: await service().listExceptions(req.params.id!, status, page) };
       },
     },
     {

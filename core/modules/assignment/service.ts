@@ -94,7 +94,12 @@ export interface AssignmentService {
   updateRule(programId: number, ruleId: number, patch: { due?: DueRule }): Promise<{ rule: RuleView; jobId: number }>;
   removeRule(programId: number, ruleId: number): Promise<{ jobId: number }>;
   listRules(programId: number): Promise<RuleView[]>;
-  listExceptions(programId: number, status?: 'open' | 'dismissed' | 'resolved'): Promise<ExceptionView[]>;
+  /** A page of a program's exceptions in one status, oldest first; pass `nextCursor` back as `after`. */
+  listExceptions(
+    programId: number,
+    status?: 'open' | 'dismissed' | 'resolved',
+    page?: { limit?: number; after?: number },
+  ): Promise<{ exceptions: ExceptionView[]; nextCursor: string | null }>;
   resolveExceptions(
     exceptionIds: readonly number[],
     action: ExceptionAction,
@@ -110,6 +115,8 @@ export interface AssignmentService {
 }
 
 const DEFAULT_BATCH = 50_000;
+/** Exceptions per page when the caller does not say (the API allows 1..1000). */
+const EXCEPTIONS_PAGE = 500;
 const DEFAULT_CONCURRENCY = 2;
 
 /**
@@ -355,17 +362,22 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
       return views(knex, await loadRules(knex, { programId, includeDeleted: true }));
     },
 
-    async listExceptions(programId, status = 'open') {
+    async listExceptions(programId, status = 'open', page = {}) {
       const knex = db().knex;
       await programExists(knex, programId);
+      const limit = page.limit ?? EXCEPTIONS_PAGE;
+      // Keyset paging on the id: a deep page costs what the first one does, and a row raised while
+      // an operator pages is neither skipped nor shown twice. One extra row says whether more follow.
       const found = await queryRows<Record<string, unknown>>(
         knex,
         `SELECT e.id, e.program_id, e.user_id, e.type, e.status, e.raised_at, e.explanation, u.username, u.fullname
          FROM program_exceptions e JOIN users u ON u.id = e.user_id
-         WHERE e.program_id = ? AND e.status = ? ORDER BY e.id`,
-        [programId, status],
+         WHERE e.program_id = ? AND e.status = ? AND e.id > ? ORDER BY e.id LIMIT ?`,
+        [programId, status, page.after ?? 0, limit + 1],
       );
-      return found.map((r) => ({
+      const more = found.length > limit;
+      const rows = more ? found.slice(0, limit) : found;
+      const exceptions = rows.map((r) => ({
         id: num(r.id),
         programId: num(r.program_id),
         userId: num(r.user_id),
@@ -375,6 +387,7 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
         raisedAt: isoOrNull(r.raised_at)!,
         explanation: String(r.explanation),
       }));
+      return { exceptions, nextCursor: more ? String(exceptions[exceptions.length - 1]!.id) : null };
     },
 
     async resolveExceptions(exceptionIds, action, byUserId = null) {
