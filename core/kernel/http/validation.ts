@@ -32,16 +32,7 @@ export function createBodyValidator(logger?: Logger): BodyValidator {
   });
   addFormats(ajv);
   addJsonSizeKeyword(ajv);
-  const cache = new WeakMap<JsonSchema, ValidateFunction>();
-
-  function compiled(schema: JsonSchema): ValidateFunction {
-    let fn = cache.get(schema);
-    if (!fn) {
-      fn = ajv.compile(schema);
-      cache.set(schema, fn);
-    }
-    return fn;
-  }
+  const compiled = compiler(ajv);
 
   return {
     validate<T>(schema: JsonSchema, body: unknown): T {
@@ -134,15 +125,7 @@ export function createRequestValidator(logger?: Logger): RequestValidator {
     logger: logger ? { log: () => {}, warn: (...a: unknown[]) => logger.warn(String(a[0])), error: (...a: unknown[]) => logger.error(String(a[0])) } : false,
   });
   addFormats(ajv);
-  const cache = new WeakMap<JsonSchema, ValidateFunction>();
-  const compiled = (schema: JsonSchema): ValidateFunction => {
-    let fn = cache.get(schema);
-    if (!fn) {
-      fn = ajv.compile(schema);
-      cache.set(schema, fn);
-    }
-    return fn;
-  };
+  const compiled = compiler(ajv);
   return {
     params(schema, raw) {
       const value = coerceObject(schema, raw);
@@ -209,16 +192,29 @@ export function closeObjectSchemas(schema: unknown): unknown {
 export function createResponseChecker(): ResponseChecker {
   const ajv = new Ajv2020({ allErrors: true, strict: false, coerceTypes: false });
   addFormats(ajv);
-  const cache = new WeakMap<JsonSchema, ValidateFunction>();
+  // Compiled from the closed copy, cached by the route's own schema object.
+  const compiled = compiler(ajv, (schema) => closeObjectSchemas(schema) as JsonSchema);
   return {
     check(route, status, schema, body) {
-      let fn = cache.get(schema);
-      if (!fn) {
-        fn = ajv.compile(closeObjectSchemas(schema) as JsonSchema);
-        cache.set(schema, fn);
-      }
+      const fn = compiled(schema);
       if (fn(body)) return [];
       return (fn.errors ?? []).map((e) => ({ route, status, path: toDetail(e).path || '/', schemaPath: e.schemaPath, message: toDetail(e).message }));
     },
+  };
+}
+
+/**
+ * Compiles each schema once per Ajv instance: routes hand the same schema objects on every request,
+ * so a WeakMap keyed by them is the cache (and forgets a removed plugin's schemas with its routes).
+ */
+function compiler(ajv: Ajv2020, prepare: (schema: JsonSchema) => JsonSchema = (schema) => schema): (schema: JsonSchema) => ValidateFunction {
+  const cache = new WeakMap<JsonSchema, ValidateFunction>();
+  return (schema) => {
+    let fn = cache.get(schema);
+    if (!fn) {
+      fn = ajv.compile(prepare(schema));
+      cache.set(schema, fn);
+    }
+    return fn;
   };
 }

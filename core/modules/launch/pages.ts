@@ -89,34 +89,26 @@ async function gate(site: LaunchSite, req: Request, res: Response, next: express
 
 /** Installs the launch guard in front of GET /courses/:id and GET /activities/:id, whoever renders them. */
 export function registerCourseGate(site: LaunchSite, routes: RouteRegistrar): void {
-  routes.stage({
-    phase: 'gate',
-    method: 'get',
-    path: '/courses/:id',
-    handler: async (req, res, next) => {
-      try {
-        const courseId = parseId(req.params.id);
-        if (courseId === null) return next();
-        await gate(site, req, res, next, courseId);
-      } catch (error) {
-        next(error);
-      }
-    },
-  });
-  routes.stage({
-    phase: 'gate',
-    method: 'get',
-    path: '/activities/:id',
-    handler: async (req, res, next) => {
-      try {
-        const activityId = parseId(req.params.id);
-        if (activityId === null) return next();
-        const rows = await queryRows<{ course_id: number }>(site.db.knex, 'SELECT course_id FROM activities WHERE id = ?', [activityId]);
-        if (!rows[0]) return next();
-        await gate(site, req, res, next, Number(rows[0].course_id));
-      } catch (error) {
-        next(error);
-      }
-    },
+  // Each path names a course by its own id; an id that names nothing falls through to the page's 404.
+  const gateOn = (path: string, courseOf: (id: number) => Promise<number | null>): void =>
+    routes.stage({
+      phase: 'gate',
+      method: 'get',
+      path,
+      handler: async (req, res, next) => {
+        try {
+          const id = parseId(req.params.id);
+          const courseId = id === null ? null : await courseOf(id);
+          if (courseId === null) return next();
+          await gate(site, req, res, next, courseId);
+        } catch (error) {
+          next(error);
+        }
+      },
+    });
+  gateOn('/courses/:id', async (courseId) => courseId);
+  gateOn('/activities/:id', async (activityId) => {
+    const [row] = await queryRows<{ course_id: number }>(site.db.knex, 'SELECT course_id FROM activities WHERE id = ?', [activityId]);
+    return row ? Number(row.course_id) : null;
   });
 }

@@ -265,7 +265,7 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
           if (isUniqueViolation(error)) return false;
           throw error;
         }
-        await ctx.emit(t, { type: 'audience_membership', userId, audienceId, member: true });
+        await ctx.changed(t, { type: 'audience_membership', userId, audienceId, member: true });
         await service.recomputeForUsers(t, [userId]);
         return true;
       });
@@ -276,7 +276,7 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
         await requireStatic(t, audienceId);
         const removed = await t('audience_members').where({ audience_id: audienceId, user_id: userId }).delete();
         if (!removed) return false;
-        await ctx.emit(t, { type: 'audience_membership', userId, audienceId, member: false });
+        await ctx.changed(t, { type: 'audience_membership', userId, audienceId, member: false });
         await service.recomputeForUsers(t, [userId]);
         return true;
       });
@@ -326,7 +326,7 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
       for (const audience of dynamics) {
         for (const flip of await sync(trx, audience, users)) {
           flips++;
-          await ctx.emit(trx, { type: 'audience_membership', userId: flip.userId, audienceId: audience.id, member: flip.member });
+          await ctx.changed(trx, { type: 'audience_membership', userId: flip.userId, audienceId: audience.id, member: flip.member });
         }
       }
       return flips;

@@ -21,7 +21,7 @@ export interface PeopleContext {
    * Runs onAssignmentChange (within) in `trx`: what handlers write commits or rolls back with the
    * change, and a handler's error fails the change.
    */
-  emit(trx: Knex.Transaction, change: AssignmentChange): Promise<void>;
+  changed(trx: Knex.Transaction, change: AssignmentChange): Promise<void>;
 }
 
 export function createPeopleContext(site: PeopleSite): PeopleContext {
@@ -29,7 +29,7 @@ export function createPeopleContext(site: PeopleSite): PeopleContext {
     db: site.db,
     logger: site.logger,
     tx: (within, work) => site.db.transaction(work, { within }),
-    emit: (trx, change) => site.hooks.within('onAssignmentChange', trx, { change }),
+    changed: (trx, change) => site.hooks.within('onAssignmentChange', trx, { change }),
   };
 }
 

@@ -155,7 +155,7 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
   async function emitUnchanged(trx: Knex.Transaction, jobs: JobAssignment[]): Promise<void> {
     for (const j of jobs) {
       const snap = snapshotOf(j);
-      await ctx.emit(trx, { type: 'job_assignment', userId: j.userId, jobAssignmentId: j.id, old: snap, new: { ...snap } });
+      await ctx.changed(trx, { type: 'job_assignment', userId: j.userId, jobAssignmentId: j.id, old: snap, new: { ...snap } });
     }
   }
 
@@ -185,7 +185,7 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
           .where({ id })
           .update({ manager_path: childPath(manager?.managerPath ?? null, id) });
         const job = (await find(id, t))!;
-        await ctx.emit(t, { type: 'job_assignment', userId, jobAssignmentId: id, old: null, new: snapshotOf(job) });
+        await ctx.changed(t, { type: 'job_assignment', userId, jobAssignmentId: id, old: null, new: snapshotOf(job) });
         await deps.usersChanged(t, [userId]);
         return job;
       });
@@ -228,7 +228,7 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
         const before = snapshotOf(job);
         const after = snapshotOf(updated);
         if (JSON.stringify(before) !== JSON.stringify(after)) {
-          await ctx.emit(t, { type: 'job_assignment', userId: job.userId, jobAssignmentId: id, old: before, new: after });
+          await ctx.changed(t, { type: 'job_assignment', userId: job.userId, jobAssignmentId: id, old: before, new: after });
         }
         await emitUnchanged(t, moved);
         await deps.usersChanged(t, [job.userId]);
@@ -250,10 +250,16 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
           await t('job_assignments').whereIn('id', batch).update({ manager_job_assignment_id: null, manager_user_id: null, updated_at: now });
         }
         await t('job_assignments').where({ id }).delete();
-        await ctx.emit(t, { type: 'job_assignment', userId: job.userId, jobAssignmentId: id, old: snapshotOf(job), new: null });
+        await ctx.changed(t, { type: 'job_assignment', userId: job.userId, jobAssignmentId: id, old: snapshotOf(job), new: null });
         for (const report of reports) {
           const old = snapshotOf(report);
-          await ctx.emit(t, { type: 'job_assignment', userId: report.userId, jobAssignmentId: report.id, old, new: { ...old, managerJobAssignmentId: null } });
+          await ctx.changed(t, {
+            type: 'job_assignment',
+            userId: report.userId,
+            jobAssignmentId: report.id,
+            old,
+            new: { ...old, managerJobAssignmentId: null },
+          });
         }
         await emitUnchanged(t, moved);
         await deps.usersChanged(t, [job.userId]);

@@ -103,7 +103,7 @@ export function createUserService(ctx: PeopleContext, deps: UserDeps): UserServi
   }
 
   async function emitProfile(trx: Knex.Transaction, userId: number, changes: ProfileValueChange[]): Promise<void> {
-    for (const c of changes) await ctx.emit(trx, { type: 'profile_field', userId, field: c.field, old: c.old, new: c.new });
+    for (const c of changes) await ctx.changed(trx, { type: 'profile_field', userId, field: c.field, old: c.old, new: c.new });
   }
 
   const service: UserService = {
@@ -137,7 +137,7 @@ export function createUserService(ctx: PeopleContext, deps: UserDeps): UserServi
           throw error;
         }
         const changes = await deps.profileFields.write(t, id, input.profile ?? {});
-        await ctx.emit(t, { type: 'user', userId: id, field: 'created', old: null, new: now });
+        await ctx.changed(t, { type: 'user', userId: id, field: 'created', old: null, new: now });
         await emitProfile(t, id, changes);
         await deps.usersChanged(t, [id]);
         return (await find(id, t))!;
@@ -161,7 +161,7 @@ export function createUserService(ctx: PeopleContext, deps: UserDeps): UserServi
         await t('users')
           .where({ id })
           .update({ ...row, updated_at: ctx.db.now() });
-        for (const k of watched) await ctx.emit(t, { type: 'user', userId: id, field: k, old: user[k], new: patch[k] });
+        for (const k of watched) await ctx.changed(t, { type: 'user', userId: id, field: k, old: user[k], new: patch[k] });
         await emitProfile(t, id, profileChanges);
         if (watched.length > 0 || profileChanges.length > 0) await deps.usersChanged(t, [id]);
         // Both directions of suspended/deleted: un-suspending then also drops anything that predates
@@ -200,7 +200,7 @@ export function createUserService(ctx: PeopleContext, deps: UserDeps): UserServi
         const now = ctx.db.now();
         // The IS NULL condition makes "first" exact even when two logins race.
         const changed = await t('users').where({ id }).whereNull('first_login_at').update({ first_login_at: now });
-        if (changed) await ctx.emit(t, { type: 'user', userId: id, field: 'first_login', old: null, new: now });
+        if (changed) await ctx.changed(t, { type: 'user', userId: id, field: 'first_login', old: null, new: now });
         return (await find(id, t))!;
       });
     },
