@@ -14,15 +14,16 @@ export { createServiceRef, type ServiceRef, type ServiceDeps, type ResolvedDeps 
 export { kernelServices, type PageAccess, type PlatformStatus, type SessionAccess } from './kernel/features/kernel-services';
 export {
   peopleServices,
+  peopleViews,
   type UserService,
   type AudienceService,
   type HierarchyService,
   type JobAssignmentService,
   type ProfileFieldService,
 } from './modules/people/index';
-export { learningServices, type CoursesService, type EnrolmentsService, type CompletionService } from './modules/learning/index';
-export { programServices, availabilityAt, type Availability, type ProgramsService } from './modules/programs/index';
-export { assignmentServices, type AssignmentService, type LaunchCandidate, type LaunchState } from './modules/assignment/index';
+export { learningServices, learningViews, type CoursesService, type EnrolmentsService, type CompletionService } from './modules/learning/index';
+export { programServices, programViews, availabilityAt, type Availability, type ProgramsService } from './modules/programs/index';
+export { assignmentServices, assignmentViews, type AssignmentService, type LaunchCandidate, type LaunchState } from './modules/assignment/index';
 export { launchServices, type LaunchService } from './modules/launch/index';
 
 export { allow, deny, abstain } from './kernel/hooks/hook-map';
@@ -72,6 +73,7 @@ export type { Logger } from './kernel/logging';
 export { addDuration, isValidDuration, parseDuration } from './modules/programs/index';
 export { isRetryableConflict } from './kernel/db/database';
 export { chunk } from './kernel/db/sql';
+export type { SqlView } from './kernel/db/views';
 export { queryRows, runStatement, prepareStatement, placeholders, type PreparedStatement, type StatementBinding } from './kernel/db/statements';
 export { compileProgram, evaluateProgram, canLaunch } from './modules/programs/index';
 export type { CompiledProgram, ProgramEvaluation, SetEvaluation, ProgramStructure, CourseSetDef } from './modules/programs/index';

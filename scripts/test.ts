@@ -41,6 +41,7 @@ const problems: string[] = [];
 const checks: Array<{ name: string; bin: string; args: string[] }> = [
   { name: 'typecheck (tsc --noEmit)', bin: 'tsc', args: ['--noEmit', '-p', root] },
   { name: 'import rules (dependency-cruiser)', bin: 'depcruise', args: ['--config', '.dependency-cruiser.cjs', '--output-type', 'err', 'core', 'plugins'] },
+  { name: 'table owners (scripts/check-table-owners.ts)', bin: 'tsx', args: ['scripts/check-table-owners.ts'] },
   { name: 'unused files, exports and dependencies (knip)', bin: 'knip', args: [] },
   { name: 'lint (eslint)', bin: 'eslint', args: ['.'] },
   { name: 'format (prettier --check)', bin: 'prettier', args: ['--check', '--log-level', 'warn', '.'] },

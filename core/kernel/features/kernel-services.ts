@@ -3,6 +3,7 @@ import type { KnexSessionStore } from '../auth/sessions';
 import type { SessionSecret } from '../auth/session-secret';
 import type { AuthUser, Credential } from '../http/routes';
 import type { Executor } from '../db/database';
+import type { SqlView } from '../db/views';
 import type { JobState } from '../jobs/types';
 import type { PageRenderOptions } from '../http/request';
 import { createServiceRef } from './services';
@@ -30,6 +31,13 @@ export interface IdentityProvider {
   findByUsername(username: string): Promise<{ id: number; suspended: boolean; deleted: boolean } | null>;
   passwordHash(userId: number): Promise<string | null>;
   recordLogin(userId: number): Promise<unknown>;
+  /** The users relation, for the statement that resolves a session's user in one round trip. */
+  readonly usersView: SqlView<'id' | 'username' | 'fullname' | 'is_admin' | 'lang' | 'timezone' | 'suspended' | 'deleted'>;
+  /**
+   * Serialises work per learner until `executor`'s transaction ends: completion and recompute lock
+   * the learners first, so two concurrent transactions for one learner cannot both miss the other.
+   */
+  lockLearners(executor: Executor, userIds: readonly number[]): Promise<void>;
 }
 
 /**

@@ -11,6 +11,12 @@ export interface ModuleDefinition<D extends ServiceDeps = ServiceDeps, P extends
   /** A plain word (`people`, `programs`): plugin ids are `type_name`, so the two never clash. */
   id: string;
   deps: D;
+  /**
+   * The tables this module owns. Only its store (`store.ts` or `store/`) touches them; another
+   * module reads them through the services or the SQL views this module's index exports
+   * (`scripts/check-table-owners.ts` enforces it in `npm test`).
+   */
+  tables: readonly string[];
   /** Hooks the module taps (tapping anything else throws, as for plugins). */
   hooks?: readonly string[];
   /**

@@ -30,6 +30,7 @@ export const assignmentServices = {
  */
 export const assignmentModule = defineModule({
   id: 'assignment',
+  tables: ['program_assignment_rules', 'program_rule_members', 'program_exceptions', 'program_user_assignments'],
   deps: { programs: programServices.programs },
   declares: assignmentHooks,
   hooks: ['onAssignmentChange'],
@@ -56,3 +57,6 @@ export const assignmentModule = defineModule({
     return { assignment: service };
   },
 });
+
+/** Relations other modules may join in a set-based read (columns are the contract). */
+export { assignmentViews } from './store/views';

@@ -167,6 +167,7 @@ export const launchServices = {
  */
 export const launchModule = defineModule({
   id: 'launch',
+  tables: [],
   deps: { pages: kernelServices.pages, sessions: kernelServices.sessions },
   declares: launchHooks,
   hooks: ['onCourseLaunch'],

@@ -19,6 +19,7 @@ import type { LearnerViewsSite } from './site';
  */
 export const learnerViewsModule = defineModule({
   id: 'learner-views',
+  tables: [],
   deps: {
     users: peopleServices.users,
     courses: learningServices.courses,

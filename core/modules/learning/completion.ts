@@ -1,11 +1,12 @@
 import type { Knex } from 'knex';
+import type { IdentityProvider } from '../../kernel/features/kernel-services';
 import type { Database } from '../../kernel/db/database';
 import type { PluginHooks } from '../../kernel/hooks/bus';
 import { isUniqueViolation } from '../../kernel/db/database';
 import { runStatement } from '../../kernel/db/statements';
 import { invalid, notFound } from '../../kernel/errors';
 import { loadCriteria } from './courses';
-import { isForeignKeyViolation, lockLearners, queryRows } from '../../kernel/db/sql';
+import { isForeignKeyViolation, queryRows } from '../../kernel/db/sql';
 
 export type CourseCompletionSource = 'activity' | 'api' | 'import';
 
@@ -90,6 +91,7 @@ interface ActivityRow {
 export interface CompletionDeps {
   db: Database;
   hooks: PluginHooks;
+  identity: Pick<IdentityProvider, 'lockLearners'>;
 }
 
 export function createCompletionService(site: CompletionDeps): CompletionService {
@@ -166,7 +168,7 @@ export function createCompletionService(site: CompletionDeps): CompletionService
       ]);
     return db().transaction(
       async (trx) => {
-        await lockLearners(trx, db().dialect, [userId]);
+        await site.identity.lockLearners(trx, [userId]);
         try {
           await runStatement(trx, 'INSERT INTO course_completions (user_id, course_id, completed_at, source, created_at) VALUES (?, ?, ?, ?, ?)', [
             userId,
@@ -268,7 +270,7 @@ export function createCompletionService(site: CompletionDeps): CompletionService
     async recordActivityCompletion(activityId, userId, options = {}) {
       return db().transaction(
         async (trx) => {
-          await lockLearners(trx, db().dialect, [userId]);
+          await site.identity.lockLearners(trx, [userId]);
           const activity = await loadActivity(trx, activityId);
           if (!(activity.completion_tracked === 1 || activity.completion_tracked === true)) {
             throw invalid('ACTIVITY_NOT_TRACKED', `Activity ${activityId} does not track completion`, [
@@ -285,7 +287,7 @@ export function createCompletionService(site: CompletionDeps): CompletionService
     async recordGrade(activityId, userId, grade, options = {}) {
       return db().transaction(
         async (trx) => {
-          await lockLearners(trx, db().dialect, [userId]);
+          await site.identity.lockLearners(trx, [userId]);
           const activity = await loadActivity(trx, activityId);
           const max = Number(activity.max_grade);
           if (max <= 0)

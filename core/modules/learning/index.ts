@@ -1,4 +1,5 @@
 import { defineModule } from '../../kernel/features/module';
+import { kernelServices } from '../../kernel/features/kernel-services';
 import { createServiceRef } from '../../kernel/features/services';
 import { createCoursesService, createEnrolmentsService, type CoursesService, type EnrolmentsService } from './courses';
 import { createCompletionService, type CompletionService } from './completion';
@@ -21,14 +22,24 @@ export const learningServices = {
  */
 export const learningModule = defineModule({
   id: 'learning',
-  deps: {},
+  tables: [
+    'courses',
+    'activities',
+    'course_completion_criteria',
+    'enrolments',
+    'activity_completions',
+    'grades',
+    'course_completions',
+    'course_completion_history',
+  ],
+  deps: { identity: kernelServices.identity },
   declares: learningHooks,
   provides: learningServices,
   register(ctx) {
     const services = {
       courses: createCoursesService(ctx),
       enrolments: createEnrolmentsService(ctx),
-      completion: createCompletionService(ctx),
+      completion: createCompletionService({ db: ctx.db, hooks: ctx.hooks, identity: ctx.deps.identity }),
     };
     for (const route of learningRoutes({ db: ctx.db, services })) ctx.routes.api(route);
     return services;
@@ -36,3 +47,6 @@ export const learningModule = defineModule({
 });
 
 export type { CoursesService, EnrolmentsService, CompletionService };
+
+/** Relations other modules may join in a set-based read (columns are the contract). */
+export { learningViews } from './store/views';

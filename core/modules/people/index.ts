@@ -1,4 +1,7 @@
 import type { Knex } from 'knex';
+import { lockLearners } from './store/learner-lock';
+import { peopleViews } from './store/views';
+import type { Executor } from '../../kernel/db/database';
 import { defineModule } from '../../kernel/features/module';
 import { createServiceRef } from '../../kernel/features/services';
 import { kernelServices, type CredentialRevoker } from '../../kernel/features/kernel-services';
@@ -65,6 +68,7 @@ export const peopleServices = {
 export const peopleModule = defineModule({
   id: 'people',
   // Sessions and API tokens are the kernel's: a password change or suspension ends them through this port.
+  tables: ['users', 'profile_fields', 'user_profile_values', 'hierarchy_nodes', 'job_assignments', 'audiences', 'audience_members'],
   deps: { credentials: kernelServices.credentials },
   declares: peopleHooks,
   hooks: ['onAssignmentChange'],
@@ -73,6 +77,14 @@ export const peopleModule = defineModule({
   register(ctx) {
     const services = createPeopleServices(ctx, ctx.deps.credentials);
     for (const route of peopleRoutes({ db: ctx.db, services })) ctx.routes.api(route);
-    return { ...services, identity: services.users };
+    const identity = {
+      ...services.users,
+      usersView: peopleViews.users,
+      lockLearners: (executor: Executor, userIds: readonly number[]) => lockLearners(executor, ctx.db.dialect, userIds),
+    };
+    return { ...services, identity };
   },
 });
+
+/** Relations other modules may join in a set-based read (columns are the contract). */
+export { peopleViews } from './store/views';

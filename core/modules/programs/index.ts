@@ -1,5 +1,6 @@
 import { defineModule } from '../../kernel/features/module';
 import { createServiceRef } from '../../kernel/features/services';
+import { kernelServices } from '../../kernel/features/kernel-services';
 import { learningServices } from '../learning/index';
 import { createProgramsService, PROGRAM_RECOMPUTE_JOB, type ProgramsService } from './service';
 import { programRoutes } from './api';
@@ -17,11 +18,12 @@ export const programServices = {
  */
 export const programsModule = defineModule({
   id: 'programs',
-  deps: { completion: learningServices.completion },
+  tables: ['programs', 'program_course_sets', 'program_course_set_courses', 'program_completions', 'course_set_completions', 'program_completion_history'],
+  deps: { completion: learningServices.completion, identity: kernelServices.identity },
   hooks: [],
   provides: programServices,
   register(ctx) {
-    const programs = createProgramsService(ctx);
+    const programs = createProgramsService({ db: ctx.db, hooks: ctx.hooks, queue: ctx.queue, identity: ctx.deps.identity });
     ctx.deps.completion.followCourseCompletions({
       recalculate: (trx, userId, courseId) => programs.recalculateForCourse(trx, userId, courseId),
       announce: (trx, completions) => programs.fireEvents(trx, completions),
@@ -44,3 +46,6 @@ export { compileProgram, evaluateProgram, canLaunch } from './engine';
 export type { CompiledProgram, ProgramEvaluation, SetEvaluation, ProgramStructure, CourseSetDef, SetOperator, SetRule } from './engine';
 export type { CachedStructure } from './structures';
 export { availabilityAt, availableNowSql, availableNowBindings, type Availability } from './availability';
+
+/** Relations other modules may join in a set-based read (columns are the contract). */
+export { programViews } from './store/views';

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { IdentityProvider } from '../../kernel/features/kernel-services';
 import type { Database, Executor } from '../../kernel/db/database';
 import type { PluginHooks } from '../../kernel/hooks/bus';
 import type { CompletionArgs } from '../learning/index';
@@ -8,7 +9,7 @@ import { isUniqueViolation } from '../../kernel/db/database';
 import { evaluateProgram, validateStructure, type CourseSetDef } from './engine';
 import { StructureCache, type CachedStructure } from './structures';
 import { applyEvaluations, key, loadStoredState, recalculateEveryProgram, recalculateLearner, type CompletionEvent, type RecalcTargetSelector } from './recalc';
-import { bool, iso, lockLearners, placeholders, queryRows } from '../../kernel/db/sql';
+import { bool, iso, placeholders, queryRows } from '../../kernel/db/sql';
 
 /** Name of the background job that recomputes every affected learner after a structure edit. */
 export const PROGRAM_RECOMPUTE_JOB = 'program_recompute';
@@ -105,6 +106,7 @@ export interface ProgramsServiceDeps {
   db: Database;
   hooks: PluginHooks;
   queue: JobRunner;
+  identity: Pick<IdentityProvider, 'lockLearners'>;
 }
 
 interface ProgramRow {
@@ -271,7 +273,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
   async function recomputeBatch(structure: CachedStructure, userIds: number[]): Promise<number> {
     return db().transaction(async (trx) => {
       // Same per-learner lock as the completion path, so a completion recorded meanwhile is not overwritten.
-      await lockLearners(trx, db().dialect, userIds);
+      await site.identity.lockLearners(trx, userIds);
       const completions = new Map<number, Map<number, number>>();
       if (structure.courseIds.length) {
         const rows = await queryRows<{ user_id: number; course_id: number; completed_at: number }>(
