@@ -84,7 +84,7 @@ export function createKernel(options: CreateKernelOptions): Kernel {
     plugins: undefined as unknown as PluginManager,
     registry: new ServiceRegistry(),
     moduleIds: new Set(options.modules.map((m) => m.id)),
-    sessions: new SiteSessions(db, config.sessionSecret),
+    sessions: new SiteSessions(db, config.sessionSecret, () => kernel.registry.resolve('core', { identity: kernelServices.identity }).identity.usersView),
     async migrate() {
       await db.verify();
       const core = await migrateLatest(db.knex, options.migrations);

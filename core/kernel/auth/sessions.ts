@@ -3,7 +3,8 @@ import type { Request, RequestHandler } from 'express';
 import type { Database, Executor } from '../db/database';
 import type { JobQueue } from '../jobs/queue';
 import type { AuthUser } from '../http/routes';
-import { prepareStatement, type PreparedStatement } from '../db/statements';
+import { prepareStatement, type PreparedStatement, type StatementBinding } from '../db/statements';
+import type { SqlView } from '../db/views';
 import { SessionSecret } from './session-secret';
 
 declare module 'express-session' {
@@ -61,37 +62,57 @@ function expiryOf(data: SessionData, now: number): number {
 export class KnexSessionStore extends Store {
   private readonly storedExpiry = new Map<string, number>();
   private readonly upsertSql: string;
-  private readonly select: PreparedStatement<SessionUserRow & { data: string; expires_at: number | string; u_id: number | null }>;
+  private select?: PreparedStatement<SessionUserRow & { data: string; expires_at: number | string; u_id: number | null }>;
   private readonly slide: PreparedStatement<never>;
-  private readonly selectLearner: PreparedStatement<SessionUserRow & { expires_at: number | string; u_id: number | null; enrolled: number | null }>;
   /** Users read with their session by get(), until SiteSessions.userOf() in the same request takes them. */
   private readonly loadedUsers = new Map<string, AuthUser | null>();
 
-  constructor(private readonly db: Database) {
+  /** `users` is the identity port's users view, asked for on first use (people registers after the kernel). */
+  constructor(
+    private readonly db: Database,
+    private readonly users: () => SqlView,
+  ) {
     super();
-    // Every page request reads its session and then its user: one prepared primary-key lookup
-    // does both (the user only while active, so suspension signs people out at once).
-    this.select = prepareStatement(
-      db,
-      `SELECT s.data, s.expires_at, u.id AS u_id, u.username, u.fullname, u.is_admin, u.lang, u.timezone
-         FROM sessions s LEFT JOIN users u ON u.id = s.user_id AND u.suspended = 0 AND u.deleted = 0
-        WHERE s.sid = ?`,
-    );
     this.slide = prepareStatement(db, 'UPDATE sessions SET expires_at = ? WHERE sid = ?');
-    this.selectLearner = prepareStatement(
-      db,
-      `SELECT s.expires_at, u.id AS u_id, u.username, u.fullname, u.is_admin, u.lang, u.timezone,
-              (SELECT 1 FROM enrolments e WHERE e.user_id = u.id AND e.course_id = ? AND e.status = 'active' LIMIT 1) AS enrolled
-         FROM sessions s LEFT JOIN users u ON u.id = s.user_id AND u.suspended = 0 AND u.deleted = 0
-        WHERE s.sid = ?`,
-    );
     this.upsertSql =
       db.dialect === 'mysql'
         ? 'INSERT INTO sessions (sid, user_id, data, expires_at) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE user_id = VALUES(user_id), data = VALUES(data), expires_at = VALUES(expires_at)'
         : 'INSERT INTO sessions (sid, user_id, data, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (sid) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, expires_at = excluded.expires_at';
   }
 
+  /**
+   * The session `sid` and its user, while active (so suspension signs people out at once), in one
+   * prepared primary-key lookup, with `extraColumns` (SQL over `u`, the user; their bindings come
+   * first) in the same row.
+   */
+  private sessionUserSql(columns: string): string {
+    return `SELECT ${columns}, s.expires_at, u.id AS u_id, u.username, u.fullname, u.is_admin, u.lang, u.timezone
+              FROM sessions s LEFT JOIN ${this.users().as('u')} ON u.id = s.user_id AND u.suspended = 0 AND u.deleted = 0
+             WHERE s.sid = ?`;
+  }
+
+  /**
+   * A prepared lookup of an active signed-in user by session id, without loading the session data,
+   * with `extraColumns` computed in the same statement: SQL select items that may refer to `u.id`
+   * (the user), their bindings passed first. Null when the session is unknown, expired, anonymous,
+   * or its user is suspended or deleted. For a hot path (the course launch) that asks one more
+   * question about the user before anything else: one round trip answers both.
+   */
+  activeUserLookup<X extends object>(
+    extraColumns: string,
+  ): (sid: string, bindings: readonly StatementBinding[]) => Promise<{ user: AuthUser; extra: X } | null> {
+    let statement: PreparedStatement<SessionUserRow & X & { expires_at: number | string; u_id: number | null }> | undefined;
+    return async (sid, bindings) => {
+      statement ??= prepareStatement(this.db, this.sessionUserSql(extraColumns));
+      const row = (await statement.all([...bindings, sid]))[0];
+      if (!row || Number(row.expires_at) <= this.db.now() || row.u_id === null) return null;
+      this.remember(sid, Number(row.expires_at));
+      return { user: toAuthUser(row), extra: row };
+    };
+  }
+
   override get(sid: string, callback: Callback<SessionData | null>): void {
+    this.select ??= prepareStatement(this.db, this.sessionUserSql('s.data'));
     this.select
       .all([sid])
       .then((rows) => {
@@ -149,19 +170,6 @@ export class KnexSessionStore extends Store {
       .then(() => this.remember(sid, expiresAt))
       .catch(() => undefined)
       .finally(() => callback?.());
-  }
-
-  /**
-   * The active user signed in with session `sid`, without loading the session data, and whether
-   * they hold an active enrolment in `courseId`: null when the session is unknown, expired,
-   * anonymous, or its user is suspended or deleted. For the course launch fast path, the hottest
-   * learner route: one statement answers both questions it asks before the guard chain.
-   */
-  async activeLearner(sid: string, courseId: number): Promise<{ user: AuthUser; enrolled: boolean } | null> {
-    const row = (await this.selectLearner.all([courseId, sid]))[0];
-    if (!row || Number(row.expires_at) <= this.db.now() || row.u_id === null) return null;
-    this.remember(sid, Number(row.expires_at));
-    return { user: toAuthUser(row), enrolled: row.enrolled !== null };
   }
 
   /** Slides the session's stored expiry as a request through express-session would (at most one write a minute). */
@@ -230,16 +238,16 @@ export interface SessionOptions {
 export class SiteSessions {
   readonly store: KnexSessionStore;
   readonly secret: SessionSecret;
-  private readonly userLookup: PreparedStatement<SessionUserRow>;
+  private userLookup?: PreparedStatement<SessionUserRow>;
 
-  constructor(db: Database, configuredSecret: string | undefined) {
-    this.store = new KnexSessionStore(db);
+  /** `users`: the identity port's users view (people provides it after the kernel is built). */
+  constructor(
+    private readonly db: Database,
+    configuredSecret: string | undefined,
+    private readonly users: () => SqlView,
+  ) {
+    this.store = new KnexSessionStore(db, users);
     this.secret = new SessionSecret(db, configuredSecret);
-    // Read on every request rather than kept in the session, so suspending a user signs them out at once.
-    this.userLookup = prepareStatement<SessionUserRow>(
-      db,
-      'SELECT id, username, fullname, is_admin, lang, timezone FROM users WHERE id = ? AND suspended = 0 AND deleted = 0',
-    );
   }
 
   /** The active user signed in on this request's session, or null (anonymous, suspended or deleted). */
@@ -248,6 +256,11 @@ export class SiteSessions {
     if (typeof userId !== 'number') return null;
     const preloaded = this.store.takeLoadedUser(req.sessionID);
     if (preloaded !== undefined && (preloaded === null || preloaded.id === userId)) return preloaded;
+    // Read on every request rather than kept in the session, so suspending a user signs them out at once.
+    this.userLookup ??= prepareStatement<SessionUserRow>(
+      this.db,
+      `SELECT id, username, fullname, is_admin, lang, timezone FROM ${this.users().as('u')} WHERE id = ? AND suspended = 0 AND deleted = 0`,
+    );
     const row = (await this.userLookup.all([userId]))[0];
     return row ? toAuthUser(row) : null;
   }

@@ -5,7 +5,7 @@
  * in one statement without knowing its table layout. Views are read-only: other owners' data
  * changes through their services.
  */
-export interface SqlView<C extends string = string> {
+export interface SqlView<C extends string = never> {
   /** The columns consumers may use. */
   readonly columns: readonly string[];
   /**

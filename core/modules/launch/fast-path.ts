@@ -1,3 +1,4 @@
+import { learningViews } from '../learning/index';
 import type { RequestHandler } from 'express';
 import { parse as parseCookies } from 'cookie';
 import { unsign } from 'cookie-signature';
@@ -50,6 +51,10 @@ export class VerifiedSessionCookies {
 export function createLaunchFastPath(site: LaunchSite): RequestHandler {
   const store = site.sessions.store;
   const secret = site.sessions.secret;
+  // Whether the learner already holds an active enrolment, read with the session and the user.
+  const activeLearner = store.activeUserLookup<{ enrolled: number | null }>(
+    `(SELECT 1 FROM ${learningViews.enrolments.as('e')} WHERE e.user_id = u.id AND e.course_id = ? AND e.status = 'active' LIMIT 1) AS enrolled`,
+  );
   const cookies = new VerifiedSessionCookies();
   return (req, res, next) => {
     const courseId = parseId(req.params.id);
@@ -62,11 +67,10 @@ export function createLaunchFastPath(site: LaunchSite): RequestHandler {
     }
     const sid = cookies.sessionId(req.headers.cookie, known);
     if (sid === null) return next();
-    store
-      .activeLearner(sid, courseId)
+    activeLearner(sid, [courseId])
       .then(async (learner) => {
         if (!learner || learner.user.isAdmin) return next();
-        const outcome = await checkCourseLaunch(site, learner.user.id, courseId, { enrolled: learner.enrolled });
+        const outcome = await checkCourseLaunch(site, learner.user.id, courseId, { enrolled: learner.extra.enrolled !== null });
         if (!outcome.allowed) return next();
         await store.slideExpiry(sid);
         // Helmet ran before the early stages, so this bodiless redirect carries the security headers too.
