@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createSite, type Site } from '../core/site';
 import { createLogger } from '../core/kernel/logging';
 import { WaymarkError } from '../core/kernel/errors';
+import { parseDateInput } from '../core/kernel/dates';
 import { issueApiToken, listApiTokens, parseTokenExpiry, revokeApiTokenById } from '../core/kernel/auth/tokens';
 import { parseId } from '../core/kernel/http/contract';
 import { serve } from './cli/serve';
@@ -103,11 +104,10 @@ program
 program
   .command('cron')
   .description('run due scheduled tasks once and drain the jobs they queue')
-  .option('--now [iso]', 'pretend the time is this ISO-8601 instant (no value: now)')
+  .option('--now [when]', 'pretend the time is this date-time (2026-12-31T09:00, read in WAYMARK_TIMEZONE without an offset) or date (its end); no value: now')
   .action((opts: { now?: string | true }) =>
     withSite(async (site) => {
-      const now = typeof opts.now === 'string' ? new Date(opts.now) : new Date();
-      if (Number.isNaN(now.getTime())) throw new WaymarkError('CLI_BAD_TIME', `--now "${opts.now}" is not an ISO-8601 time`);
+      const now = typeof opts.now === 'string' ? new Date(parseDateInput(opts.now, { field: '--now', zone: site.config.timezone })) : new Date();
       const queued = await site.jobs.runDueSchedules(now);
       console.log(queued.length ? `Queued: ${queued.join(', ')}` : 'No scheduled task is due.');
       const progress = createProgress('jobs');

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { Ajv } from 'ajv';
+import { isTimeZone } from './dates';
 import { WaymarkError } from './errors';
 
 /** Site configuration, read from the environment once at boot and validated. */
@@ -21,6 +22,11 @@ export interface SiteConfig {
   sessionSecret?: string;
   /** How often (ms) a running server re-reads plugin state changed by another process. */
   pluginPollMs: number;
+  /**
+   * The site's time zone (WAYMARK_TIMEZONE, IANA, default UTC): a date typed without a time means
+   * the end of that day here, and a time without an offset is read here.
+   */
+  timezone: string;
 }
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -39,6 +45,7 @@ const envSchema = {
     WAYMARK_PLUGIN_POLL_MS: { type: 'string', pattern: '^[0-9]+$' },
     SESSION_SECRET: { type: 'string', minLength: 16 },
     WAYMARK_PLUGINS_DIR: { type: 'string', minLength: 1 },
+    WAYMARK_TIMEZONE: { type: 'string', minLength: 1 },
   },
 } as const;
 
@@ -59,6 +66,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     }));
     throw new WaymarkError('CONFIG_INVALID', `Invalid configuration: ${details.map((d) => d.message).join('; ')}`, 400, details);
   }
+  if (picked.WAYMARK_TIMEZONE && !isTimeZone(picked.WAYMARK_TIMEZONE)) {
+    const message = `WAYMARK_TIMEZONE "${picked.WAYMARK_TIMEZONE}" is not an IANA time zone (e.g. Europe/Paris, UTC)`;
+    throw new WaymarkError('CONFIG_INVALID', `Invalid configuration: ${message}`, 400, [{ path: 'WAYMARK_TIMEZONE', code: 'CONFIG_INVALID', message }]);
+  }
   return {
     databaseUrl: picked.DATABASE_URL ?? DEFAULT_DATABASE_URL,
     port: Number(picked.PORT ?? 3000),
@@ -68,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     theme: picked.WAYMARK_THEME ?? 'default',
     sessionSecret: picked.SESSION_SECRET,
     pluginPollMs: Number(picked.WAYMARK_PLUGIN_POLL_MS ?? 1000),
+    timezone: picked.WAYMARK_TIMEZONE ?? 'UTC',
     ...overrides,
   };
 }

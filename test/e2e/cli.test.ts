@@ -198,9 +198,11 @@ describe(`waymark CLI tells the truth (${testDialect})`, function () {
     const cron = run(['cron', '--now'], { DATABASE_URL: database.url });
     expect(cron.status, cron.stderr).to.equal(0);
     expect(cron.stdout).to.match(/Jobs done: \d+, dead: 0/);
-    const bad = run(['cron', '--now', '2026-13-45T99:00:00Z'], { DATABASE_URL: database.url });
-    expect(bad.status).to.equal(1);
-    expect(bad.stderr).to.contain('CLI_BAD_TIME');
+    for (const value of ['2026-13-45T99:00:00Z', '2026-02-30', '%00']) {
+      const bad = run(['cron', '--now', value], { DATABASE_URL: database.url });
+      expect(bad.status, value).to.equal(1);
+      expect(bad.stderr, value).to.contain('DATE_INVALID').and.contain('--now');
+    }
   });
 
   for (const args of [['serve', '--no-jobs', '--no-cron'], ['serve', '--workers', '2', '--no-jobs', '--no-cron'], ['start']]) {
