@@ -612,3 +612,10 @@ CREATE TABLE `waymark_migrations_lock` (
   `is_locked` int(11) DEFAULT NULL,
   PRIMARY KEY (`index`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `worker_leases` (
+  `name` varchar(100) NOT NULL,
+  `holder` varchar(255) NOT NULL,
+  `expires_at` bigint(20) NOT NULL,
+  PRIMARY KEY (`name`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;

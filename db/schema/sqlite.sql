@@ -100,6 +100,8 @@ CREATE TABLE `waymark_migrations` (`id` integer not null primary key autoincreme
 
 CREATE TABLE `waymark_migrations_lock` (`index` integer not null primary key autoincrement, `is_locked` integer);
 
+CREATE TABLE `worker_leases` (`name` varchar(100), `holder` varchar(255) not null, `expires_at` bigint not null, primary key (`name`));
+
 CREATE UNIQUE INDEX `activities_course_id_sortorder_unique` on `activities` (`course_id`, `sortorder`);
 
 CREATE INDEX `activity_completions_activity_id_index` on `activity_completions` (`activity_id`);

@@ -338,7 +338,7 @@ describe(`job queue (${testDialect})`, function () {
     const lowest = await enqueue(-5, now - 9000);
     const future = await enqueue(100, now + 3_600_000);
 
-    const first = queues[0]!.startWorker({ concurrency: 3, pollMs: 10 });
+    const first = queues[0]!.startWorker({ concurrency: 3, pollMs: 10, leased: false });
     await started.reached(3);
     expect(order[0]).to.deep.equal([urgentEarly, urgentLate, normalEarly]);
     const running = async () => (await db.knex('jobs').where({ name: 'core.ordered', state: 'running' }).pluck('id')).map(Number).sort((a, b) => a - b);
@@ -347,7 +347,7 @@ describe(`job queue (${testDialect})`, function () {
       'a full worker claims nothing more',
     );
 
-    const second = queues[1]!.startWorker({ concurrency: 3, pollMs: 10 });
+    const second = queues[1]!.startWorker({ concurrency: 3, pollMs: 10, leased: false });
     await started.reached(6);
     expect(order[1]).to.deep.equal([normalLate, low, lowLate]);
     expect(await running()).to.have.length(6);
@@ -363,6 +363,36 @@ describe(`job queue (${testDialect})`, function () {
     expect((await queues[0]!.status(lowest))?.state).to.equal('done');
     expect(await queues[0]!.status(future)).to.include({ state: 'queued', attempts: 0 });
   });
+
+  if (testDialect === 'sqlite') {
+    it('on SQLite, one worker holds the lease and runs the jobs; a standby takes over when it stops', async () => {
+      const ran = counter();
+      const runBy: string[] = [];
+      const queues = [new JobQueue(db, logger), new JobQueue(db, logger)];
+      queues.forEach((queue, i) =>
+        queue.registrarFor('core').define({
+          name: 'core.leased',
+          handler: () => {
+            runBy.push(`w${i}`);
+            ran.bump();
+          },
+        }),
+      );
+      const first = queues[0]!.startWorker({ pollMs: 10, workerId: 'w0' });
+      await queues[0]!.enqueue('core.leased', { n: 1 });
+      await ran.reached(1);
+      const second = queues[1]!.startWorker({ pollMs: 10, workerId: 'w1' });
+      for (let n = 2; n <= 20; n++) await queues[1]!.enqueue('core.leased', { n });
+      await ran.reached(20);
+      expect(new Set(runBy)).to.deep.equal(new Set(['w0']), 'the standby claimed nothing while the holder ran');
+
+      await first.stop(); // a clean stop gives the lease up at once
+      await queues[1]!.enqueue('core.leased', { n: 21 });
+      await ran.reached(21);
+      expect(runBy.at(-1)).to.equal('w1');
+      await second.stop();
+    });
+  }
 
   it('in a background worker, retries a failing job with backoff, then marks it dead, and runs a flaky one to done once', async () => {
     const queue = new JobQueue(db, logger);

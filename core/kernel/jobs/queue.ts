@@ -6,6 +6,7 @@ import { WaymarkError, notFound } from '../errors';
 import { isoOrNull as iso } from '../db/values';
 import { placeholders, queryRows, runStatement } from '../db/statements';
 import type { Logger } from '../logging';
+import { Lease } from './lease';
 import { assertCron, latestTick, nextTick, retryDelayMs } from './timing';
 import type {
   DrainOptions,
@@ -29,6 +30,10 @@ const DEFAULT_MAX_ATTEMPTS = 5;
 const DEFAULT_BACKOFF_MS = 1000;
 const DEFAULT_LOCK_MS = 120_000;
 const DEFAULT_POLL_MS = 1000;
+/** How long a SQLite worker's lease lasts without renewal: a crashed holder's jobs wait at most this. */
+const WORKER_LEASE_MS = 10_000;
+/** How often a standby worker (SQLite, lease held elsewhere) looks again. */
+const STANDBY_POLL_MS = 1000;
 const MAX_ERROR_CHARS = 8000;
 const INSERT_CHUNK = 500;
 const FLUSH_CHUNK = 200;
@@ -562,6 +567,8 @@ class WorkerLoop implements JobWorker {
     private readonly concurrency: number,
     private readonly pollMs: number,
     private readonly recoverEveryMs: number,
+    /** On SQLite, the lease that lets one worker at a time claim (see Lease). */
+    private readonly lease: Lease | null,
   ) {
     this.runner.startHeartbeat();
     this.done = this.loop();
@@ -622,6 +629,12 @@ class WorkerLoop implements JobWorker {
       }
       let claimed = 0;
       try {
+        if (this.lease && !(await this.lease.held())) {
+          // Standing by: another worker holds the site's lease; take over when it lapses.
+          if (!this.running) break;
+          await this.wait(Math.min(this.pollMs, STANDBY_POLL_MS));
+          continue;
+        }
         const names = this.queue.handlerNames();
         // An idle worker looks before it claims: an empty poll then costs one indexed read.
         if (idle && !this.wokenByEnqueue && !(await this.runner.hasRunnable(names))) {
@@ -665,6 +678,7 @@ class WorkerLoop implements JobWorker {
     this.wake();
     await this.done;
     await Promise.allSettled(this.writing);
+    await this.lease?.release().catch((error) => this.logger.warn('worker lease release failed', { error: errorText(error) }));
     this.runner.stopHeartbeat();
     this.queue.forgetWorker(this);
   }
@@ -983,7 +997,8 @@ export class JobQueue {
     assertInteger(pollMs, 'pollMs', 1, 3_600_000);
     assertInteger(lockMs, 'lockMs', 1000, 86_400_000);
     const runner = this.newRunner('', options.workerId, lockMs, WORKER_FLUSH_DELAY_MS);
-    const worker = new WorkerLoop(this, runner, this.logger, concurrency, pollMs, Math.min(lockMs, 60_000));
+    const lease = this.db.dialect === 'sqlite' && options.leased !== false ? new Lease(this.db, 'jobs.worker', runner.workerId, WORKER_LEASE_MS) : null;
+    const worker = new WorkerLoop(this, runner, this.logger, concurrency, pollMs, Math.min(lockMs, 60_000), lease);
     this.workers.add(worker);
     return worker;
   }

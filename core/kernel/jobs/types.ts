@@ -95,6 +95,12 @@ export interface WorkerOptions {
   workerId?: string;
   /** How long a claim lasts without a heartbeat before another process may recover the job; default 120000 ms. */
   lockMs?: number;
+  /**
+   * SQLite only: claim only while holding the site's worker lease, so one worker runs jobs and the
+   * others stand by (default true: SQLite admits one writer, and competing claimers halve the
+   * throughput). False lets several workers claim side by side, as they always do on MySQL.
+   */
+  leased?: boolean;
 }
 
 export interface DrainOptions {

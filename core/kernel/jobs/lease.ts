@@ -1,0 +1,50 @@
+import type { Database } from '../db/database';
+import { affectedRows } from '../db/sql';
+
+/**
+ * A named lease that one process holds at a time, renewed while it lives and taken over once it
+ * lapses (a crashed holder blocks others for at most `ttlMs`). The job worker holds one on SQLite,
+ * where the database admits one writer at a time: a second process claiming jobs only adds lock
+ * handoffs (each waiter sleeps in SQLite's busy handler), so two processes drained the queue at half
+ * the rate of one. With the lease the others stand by, ready to take over.
+ */
+export class Lease {
+  private heldUntil = 0;
+  private lastAttempt = 0;
+
+  constructor(
+    private readonly db: Database,
+    private readonly name: string,
+    private readonly holder: string,
+    private readonly ttlMs: number,
+  ) {}
+
+  /** Whether this process holds the lease now; takes or renews it when a third of its time has passed. */
+  async held(): Promise<boolean> {
+    const now = this.db.now();
+    if (this.heldUntil - now > (this.ttlMs * 2) / 3) return true;
+    // A standby asks at most a few times per lease period, however often it is woken.
+    if (!this.heldUntil && now - this.lastAttempt < this.ttlMs / 10) return false;
+    this.lastAttempt = now;
+    const knex = this.db.knex;
+    await knex('worker_leases').insert({ name: this.name, holder: this.holder, expires_at: 0 }).onConflict('name').ignore();
+    const taken = affectedRows(
+      await knex.raw('UPDATE worker_leases SET holder = ?, expires_at = ? WHERE name = ? AND (holder = ? OR expires_at <= ?)', [
+        this.holder,
+        now + this.ttlMs,
+        this.name,
+        this.holder,
+        now,
+      ]),
+    );
+    this.heldUntil = taken ? now + this.ttlMs : 0;
+    return taken > 0;
+  }
+
+  /** Gives the lease up at once (a clean stop), so a standby process takes over without waiting. */
+  async release(): Promise<void> {
+    if (!this.heldUntil) return;
+    this.heldUntil = 0;
+    await this.db.knex('worker_leases').where({ name: this.name, holder: this.holder }).update({ expires_at: 0 });
+  }
+}
