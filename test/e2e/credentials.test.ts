@@ -135,6 +135,9 @@ describe(`credentials: revocation, token management, sessions page (${testDialec
 
     const linked = await here.get('/my/required-learning').set(html).expect(200);
     expect(linked.text).to.contain('href="/my/security"');
+    // ...and from the header of every page, on the signed-in person's name.
+    const home = await here.get('/').set(html).expect(200);
+    expect(home.text).to.match(/<li class="who"><a href="\/my\/security"/);
     const page = await here.get('/my/security').set(html).expect(200);
     expect(page.text).to.contain('This browser').and.contain('Another browser');
     expect(page.text).to.contain('&lt;script&gt;alert(1)&lt;/script&gt;');
@@ -150,11 +153,70 @@ describe(`credentials: revocation, token management, sessions page (${testDialec
       .type('form')
       .send({ _csrf: csrfFrom(page.text) })
       .expect(303);
-    expect(done.headers.location).to.equal('/my/security?done=1');
+    expect(done.headers.location).to.equal('/my/security?done=everywhere');
     await expectSignedOut(elsewhere, token);
     const after = await here.get('/my/security').set(html).expect(200);
     expect(after.text).to.contain('This browser').and.contain('No API tokens.');
     expect(after.text).to.not.contain('Another browser');
+  });
+
+  it("ends one other session, or revokes one token, from the security page; never another user's", async () => {
+    const id = await createUser(site, 'nora');
+    const token = await createApiToken(site.db, id);
+    const elsewhere = await login(request.agent(app), 'nora');
+    const here = request.agent(app);
+    await login(here, 'nora');
+    const page = await here.get('/my/security').set(html).expect(200);
+    const handles = [...page.text.matchAll(/name="session" value="([^"]+)"/g)].map((m) => m[1]!);
+    expect(handles, 'only the other browser has an End button').to.have.length(1);
+    expect(page.text).to.not.contain('name="session" value="' + 'undefined');
+
+    const ended = await here
+      .post('/my/security/sessions/end')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), session: handles[0] })
+      .expect(303);
+    expect(ended.headers.location).to.equal('/my/security?done=session');
+    const signedOut = await request(app).get('/my/required-learning').set(html).set('Cookie', elsewhere).expect(302);
+    expect(signedOut.headers.location).to.match(/^\/login/);
+    await here.get('/my/required-learning').set(html).expect(200);
+    await request(app).get(`/api/v1/users/${id}`).set(bearer(token)).expect(200);
+
+    // Someone else's token id is "already gone" and stays valid.
+    const otherId = await createUser(site, 'otto');
+    const otherToken = await createApiToken(site.db, otherId);
+    const others = (await request(app).get(`/api/v1/users/${otherId}/tokens`).set(bearer(adminToken)).expect(200)).body;
+    const otherTokenId = (others.tokens ?? others.items ?? others)[0].id;
+    const again = await here.get('/my/security').set(html).expect(200);
+    const refused = await here
+      .post('/my/security/tokens/revoke')
+      .type('form')
+      .send({ _csrf: csrfFrom(again.text), token: String(otherTokenId) })
+      .expect(303);
+    expect(refused.headers.location).to.equal('/my/security?done=gone');
+    await request(app).get(`/api/v1/users/${otherId}`).set(bearer(otherToken)).expect(200);
+
+    const ownTokenId = again.text.match(/name="token" value="(\d+)"/)![1];
+    const revoked = await here
+      .post('/my/security/tokens/revoke')
+      .type('form')
+      .send({ _csrf: csrfFrom(again.text), token: ownTokenId })
+      .expect(303);
+    expect(revoked.headers.location).to.equal('/my/security?done=token');
+    await request(app).get(`/api/v1/users/${id}`).set(bearer(token)).expect(401);
+  });
+
+  it('a request in flight when its session is ended does not bring the session back when it saves', async () => {
+    const id = await createUser(site, 'ines');
+    const store = site.sessions.store;
+    const sid = 'in-flight-session-0123456789';
+    const data = { cookie: { expires: new Date(Date.now() + 3_600_000), originalMaxAge: 3_600_000 }, userId: id, loginAt: Date.now() } as never;
+    const call = (fn: (cb: (err?: unknown) => void) => void) => new Promise<void>((resolve, reject) => fn((err) => (err ? reject(err as Error) : resolve())));
+    await call((cb) => store.set(sid, data, cb)); // signed in
+    await call((cb) => store.get(sid, cb)); // a request starts and loads the session
+    await store.destroyUserSessions(id); // meanwhile, the password changes
+    await call((cb) => store.set(sid, data, cb)); // the request ends and saves its session
+    expect(await store.userSessions(id)).to.deep.equal([]);
   });
 
   it('anonymous visitors are sent to log in', async () => {

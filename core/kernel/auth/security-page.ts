@@ -1,6 +1,7 @@
 import type { KernelCore as Kernel } from '../parts';
 import { renderView } from '../http/render';
-import { listApiTokens, revokeUserApiTokens } from './tokens';
+import { parseId } from '../http/contract';
+import { findApiToken, listApiTokens, revokeApiTokenById, revokeUserApiTokens } from './tokens';
 
 /**
  * A signed-in person's own "sessions and tokens" page (`/my/security`) and its "log out
@@ -17,18 +18,20 @@ export function registerSecurityPage(site: Kernel): void {
       const now = site.db.now();
       const current = req.session?.userId === user.id ? req.sessionID : undefined;
       const sessions = (await site.sessions.store.userSessions(user.id)).map((s) => ({
+        handle: s.handle,
         createdAt: s.createdAt === null ? null : new Date(s.createdAt).toISOString(),
         lastSeenAt: new Date(s.lastSeenAt).toISOString(),
         current: s.sid === current,
       }));
       const tokens = (await listApiTokens(site.db, user.id)).map((t) => ({
+        id: t.id,
         name: t.name,
         createdAt: new Date(t.createdAt).toISOString(),
         lastUsedAt: t.lastUsedAt === null ? null : new Date(t.lastUsedAt).toISOString(),
         expiresAt: t.expiresAt === null ? null : new Date(t.expiresAt).toISOString(),
         expired: t.expiresAt !== null && t.expiresAt <= now,
       }));
-      const done = req.query.done === '1';
+      const done = typeof req.query.done === 'string' && DONE_NOTICES.has(req.query.done) ? req.query.done : null;
       renderView(req, res, 'auth/security', { title: 'Sessions and tokens', nav: 'security', sessions, tokens, done });
     },
   });
@@ -44,7 +47,37 @@ export function registerSecurityPage(site: Kernel): void {
         await revokeUserApiTokens(trx, user.id);
       });
       req.logger?.info('logged out everywhere', { userId: user.id });
-      res.redirect(303, '/my/security?done=1');
+      res.redirect(303, '/my/security?done=everywhere');
+    },
+  });
+  pages.page({
+    method: 'post',
+    path: '/my/security/sessions/end',
+    access: 'user',
+    async handler(req, res) {
+      const user = req.user!;
+      const handle = typeof req.body?.session === 'string' ? req.body.session : '';
+      // Only the signed-in person's own sessions can be named: another's handle matches nothing.
+      const ended = handle ? await site.sessions.store.destroyUserSession(user.id, handle) : false;
+      if (ended) req.logger?.info('session ended from the security page', { userId: user.id });
+      res.redirect(303, `/my/security?done=${ended ? 'session' : 'gone'}`);
+    },
+  });
+  pages.page({
+    method: 'post',
+    path: '/my/security/tokens/revoke',
+    access: 'user',
+    async handler(req, res) {
+      const user = req.user!;
+      const id = parseId(typeof req.body?.token === 'string' ? req.body.token : '');
+      const token = id === null ? null : await findApiToken(site.db, id);
+      // Another user's token is treated as missing: the page never reveals which ids exist.
+      const revoked = token !== null && token.userId === user.id && (await revokeApiTokenById(site.db, token.id));
+      if (revoked) req.logger?.info('token revoked from the security page', { userId: user.id, tokenId: id });
+      res.redirect(303, `/my/security?done=${revoked ? 'token' : 'gone'}`);
     },
   });
 }
+
+/** The outcomes the page can report after a form (anything else in `done` is ignored). */
+const DONE_NOTICES = new Set(['everywhere', 'session', 'token', 'gone']);

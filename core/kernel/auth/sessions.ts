@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import session, { Store, type SessionData } from 'express-session';
 import type { Request, RequestHandler } from 'express';
 import type { Database, Executor } from '../db/database';
@@ -39,6 +40,8 @@ const USER_SESSIONS_LIMIT = 200;
 /** One of a user's sessions, for their "sessions and tokens" page. */
 export interface UserSessionInfo {
   sid: string;
+  /** Names the session in a form without revealing the sid, which is as good as the password. */
+  handle: string;
   /** Epoch ms of the sign-in; null for a session without one. */
   createdAt: number | null;
   /** Epoch ms, to the minute. */
@@ -47,6 +50,11 @@ export interface UserSessionInfo {
 }
 
 type Callback<T = void> = (err: unknown, value?: T) => void;
+
+/** A stable, non-secret name for a session: a hash of its id. */
+function sessionHandle(sid: string): string {
+  return crypto.createHash('sha256').update(`session-handle:${sid}`).digest('base64url').slice(0, 22);
+}
 
 function expiryOf(data: SessionData, now: number): number {
   const expires = data.cookie?.expires;
@@ -136,10 +144,21 @@ export class KnexSessionStore extends Store {
     return user;
   }
 
+  /**
+   * Saves a session. One this process has read or written before is only updated: a request that
+   * was in flight while the session was ended (a password change, "log out everywhere") must not
+   * bring it back when express-session saves it at the end of that request. Only a session new to
+   * this process (a sign-in, the first CSRF token) is inserted.
+   */
   override set(sid: string, data: SessionData, callback?: Callback): void {
     const expiresAt = expiryOf(data, this.db.now());
-    this.db.knex
-      .raw(this.upsertSql, [sid, data.userId ?? null, JSON.stringify(data), expiresAt])
+    const write = this.storedExpiry.has(sid)
+      ? this.db
+          .knex('sessions')
+          .where({ sid })
+          .update({ user_id: data.userId ?? null, data: JSON.stringify(data), expires_at: expiresAt })
+      : this.db.knex.raw(this.upsertSql, [sid, data.userId ?? null, JSON.stringify(data), expiresAt]);
+    write
       .then(() => {
         this.remember(sid, expiresAt);
         callback?.(null);
@@ -214,8 +233,24 @@ export class KnexSessionStore extends Store {
     return rows.map((row) => {
       const data = JSON.parse(row.data) as SessionData;
       const expiresAt = Number(row.expires_at);
-      return { sid: row.sid, createdAt: typeof data.loginAt === 'number' ? data.loginAt : null, lastSeenAt: expiresAt - SESSION_MAX_AGE_MS, expiresAt };
+      return {
+        sid: row.sid,
+        handle: sessionHandle(row.sid),
+        createdAt: typeof data.loginAt === 'number' ? data.loginAt : null,
+        lastSeenAt: expiresAt - SESSION_MAX_AGE_MS,
+        expiresAt,
+      };
     });
+  }
+
+  /** Ends the session of `userId` named by `handle` (from userSessions); false when there is none. */
+  async destroyUserSession(userId: number, handle: string): Promise<boolean> {
+    const sessions = await this.userSessions(userId);
+    const session = sessions.find((s) => s.handle === handle);
+    if (!session) return false;
+    await this.db.knex('sessions').where({ sid: session.sid, user_id: userId }).delete();
+    this.storedExpiry.delete(session.sid);
+    return true;
   }
 
   private remember(sid: string, expiresAt: number): void {
