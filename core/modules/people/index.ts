@@ -79,6 +79,7 @@ export const peopleModule = defineModule({
     for (const route of peopleRoutes({ db: ctx.db, services })) ctx.routes.api(route);
     const identity = {
       ...services.users,
+      exists: async (userId: number) => Number.isInteger(userId) && (await userRowExists(ctx.db.knex, userId)),
       usersView: peopleViews.users,
       lockLearners: (executor: Executor, userIds: readonly number[]) => lockLearners(executor, ctx.db.dialect, userIds),
     };
