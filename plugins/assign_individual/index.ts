@@ -1,4 +1,4 @@
-import { definePlugin, peopleServices, type AssignmentSource, type RuleInstance, type UserService } from '../../core/index';
+import { definePlugin, peopleServices, peopleViews, type AssignmentSource, type RuleInstance, type UserService } from '../../core/index';
 
 /** `instanceId` is the user's id: one rule names one learner. */
 export type IndividualInstance = RuleInstance;
@@ -29,8 +29,9 @@ export function createIndividualSource(users: UserService): AssignmentSource<Ind
       return user ? `User ${user.fullname} (${user.username})` : `User ${instance.instanceId} (deleted)`;
     },
 
+    // Through people's published users view: the plugin reads other owners' data, never their tables.
     members(instance, ctx) {
-      return ctx.db('users').where('id', instance.instanceId).select('id as user_id');
+      return ctx.db(peopleViews.users.as('u')).where('u.id', instance.instanceId).select('u.id as user_id');
     },
 
     affectedRules(change, rules) {

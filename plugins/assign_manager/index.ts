@@ -2,6 +2,7 @@ import {
   definePlugin,
   isAncestryOnlyChange,
   peopleServices,
+  peopleViews,
   type AssignmentSource,
   type HierarchyService,
   type JobAssignmentService,
@@ -23,13 +24,17 @@ const idsOf = (managerPath: string): number[] => managerPath.split('/').filter(B
 
 /**
  * "All below" rules whose manager joined or left the chain above the changed job assignment. The
- * chain above it is its manager's own path, read with one primary-key lookup; the changed
- * assignment's old manager is still in place during the event (only its subordinates moved).
+ * chain above it is its manager's own path, read with one primary-key lookup over people's
+ * published job assignments view; the changed assignment's old manager is still in place during
+ * the event (only its subordinates moved).
  */
 async function chainRules(ctx: SourceContext, below: ManagerRule[], before: number | null, after: number | null): Promise<number[]> {
   const ids = [before, after].filter((id): id is number => id !== null);
   const rows = ids.length
-    ? ((await ctx.db('job_assignments').whereIn('id', ids).select('id', 'manager_path')) as Array<{ id: number | string; manager_path: string }>)
+    ? ((await ctx.db(peopleViews.jobAssignments.as('j')).whereIn('j.id', ids).select('j.id', 'j.manager_path')) as Array<{
+        id: number | string;
+        manager_path: string;
+      }>)
     : [];
   const paths = new Map(rows.map((r) => [Number(r.id), new Set(idsOf(r.manager_path))]));
   // The old manager's assignment was deleted in this same change: its chain is gone, so every

@@ -3,12 +3,14 @@
  *
  * The worked example of docs/assignment-sources.md: a third-party assignment source built only on
  * the public plugin SDK (definePlugin, declared deps on the people module's profile-field service,
- * the assignmentSources extension point, and read access to the core people tables). It owns no tables and taps no hooks: the core calls
- * it to validate, describe and list the members of a rule, and to pick the rules a change affects.
+ * the assignmentSources extension point, and people's published views for its member subquery). It
+ * owns no tables and taps no hooks: the core calls it to validate, describe and list the members of
+ * a rule, and to pick the rules a change affects.
  */
 import {
   definePlugin,
   peopleServices,
+  peopleViews,
   type AssignmentSource,
   type ErrorDetail,
   type ProfileFieldService,
@@ -92,7 +94,12 @@ export function createProfileSource(fields: ProfileFieldService): AssignmentSour
 
     members(instance, ctx) {
       // The (field_id, value_text) index answers this directly; one value row per user and field.
-      return ctx.db('user_profile_values').where('field_id', instance.instanceId).whereIn('value_text', instance.values).select('user_id');
+      // People's published view of profile values, never the table: other owners' data is read through their views.
+      return ctx
+        .db(peopleViews.userProfileValues.as('v'))
+        .where('v.field_id', instance.instanceId)
+        .whereIn('v.value_text', instance.values)
+        .select('v.user_id');
     },
 
     async affectedRules(change, rules, ctx) {

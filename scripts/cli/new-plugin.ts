@@ -112,7 +112,7 @@ export default definePlugin({
  */
 function assignmentSourceOf(id: string, pluginDir: string): string {
   const type = id.slice('assign_'.length);
-  return `import { definePlugin, peopleServices, type AssignmentSource, type RuleInstance, type UserService } from '${coreImport(pluginDir, 'index')}';
+  return `import { definePlugin, peopleServices, peopleViews, type AssignmentSource, type RuleInstance, type UserService } from '${coreImport(pluginDir, 'index')}';
 
 /** A rule instance: the username prefix (\`instanceId\` is unused by this source and fixed at 1). */
 export interface PrefixInstance extends RuleInstance {
@@ -136,9 +136,14 @@ export function createSource(users: UserService): AssignmentSource<PrefixInstanc
     async describe(instance) {
       return \`Users whose username starts with \${instance.prefix}\`;
     },
-    // Set-based: one subquery for every member; the core adds its own filters around it.
+    // Set-based: one subquery for every member; the core adds its own filters around it. Users are
+    // the people module's: read them through its published view (always with an alias), never the table.
     members(instance, ctx) {
-      return ctx.db('users').where('username', '>=', instance.prefix).where('username', '<', \`\${instance.prefix}\\uffff\`).select('id as user_id');
+      return ctx
+        .db(peopleViews.users.as('u'))
+        .where('u.username', '>=', instance.prefix)
+        .where('u.username', '<', \`\${instance.prefix}\\uffff\`)
+        .select('u.id as user_id');
     },
     // Usernames never change after creation, so only a new user can join a rule.
     async affectedRules(change, rules, ctx) {

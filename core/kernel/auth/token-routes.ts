@@ -2,6 +2,7 @@ import type { KernelCore as Kernel } from '../parts';
 import type { ApiRequest, ApiRoute, AuthUser, JsonSchema } from '../http/routes';
 import { component, dateTime, nullableDateTime, noQuery, object, pathParams, UserId } from '../http/contract';
 import { forbidden, notFound } from '../errors';
+import { kernelServices } from '../features/kernel-services';
 import { isoOrNull } from '../db/values';
 import { findApiToken, issueApiToken, listApiTokens, parseTokenExpiry, revokeApiTokenById, type ApiTokenInfo } from './tokens';
 
@@ -53,8 +54,10 @@ function mayManage(user: AuthUser | null, userId: number): void {
   if (!user?.isAdmin && user?.id !== userId) throw forbidden('You may only manage your own API tokens');
 }
 
+/** 404 unless the user exists; users are people's, asked through the kernel's identity port. */
 async function userExists(site: Kernel, userId: number): Promise<void> {
-  if (!(await site.db.knex('users').where({ id: userId }).first('id'))) throw notFound('User', userId);
+  const { identity } = site.registry.resolve('core', { identity: kernelServices.identity });
+  if (!(await identity.exists(userId))) throw notFound('User', userId);
 }
 
 /** REST routes for API tokens: the kernel owns `api_tokens`. */

@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import type { Database, Executor } from '../db/database';
+import { isForeignKeyViolation } from '../db/sql';
+import type { SqlView } from '../db/views';
 import type { AuthUser } from '../http/routes';
 import { DateTime, Duration } from 'luxon';
 import { invalid, notFound } from '../errors';
@@ -38,16 +40,22 @@ export async function createApiToken(db: Database, userId: number, name = 'cli')
   return (await issueApiToken(db, userId, { name })).token;
 }
 
-/** Creates an API token and returns it (shown this once) with what operators see of it. */
+/**
+ * Creates an API token and returns it (shown this once) with what operators see of it. An unknown
+ * user is 404: the token's foreign key to its user answers that, so the kernel reads no user here.
+ */
 export async function issueApiToken(db: Database, userId: number, options: CreateTokenOptions = {}): Promise<{ token: string; info: ApiTokenInfo }> {
   const { name = 'cli', expiresAt = null } = options;
   const token = TOKEN_PREFIX + crypto.randomBytes(32).toString('base64url');
-  const user = await db.knex('users').where({ id: userId }).first('id');
-  if (!user) throw notFound('User', userId);
   const hash = hashApiToken(token);
-  await db
-    .knex('api_tokens')
-    .insert({ user_id: userId, token_hash: hash, name: name.slice(0, 100), created_at: db.now(), last_used_at: null, expires_at: expiresAt });
+  try {
+    await db
+      .knex('api_tokens')
+      .insert({ user_id: userId, token_hash: hash, name: name.slice(0, 100), created_at: db.now(), last_used_at: null, expires_at: expiresAt });
+  } catch (error) {
+    if (isForeignKeyViolation(error)) throw notFound('User', userId);
+    throw error;
+  }
   const row = (await db.knex('api_tokens').where('token_hash', hash).first(TOKEN_COLUMNS)) as TokenInfoRow;
   return { token, info: toInfo(row) };
 }
@@ -141,15 +149,15 @@ interface TokenRow {
 
 /**
  * The active user a bearer token belongs to and the token's id, or null (unknown, expired or
- * revoked token, suspended or deleted user). One indexed query on the request path; a write only
- * when last_used_at is over a minute old.
+ * revoked token, suspended or deleted user). One indexed query on the request path, joining
+ * `users`, the identity port's users view; a write only when last_used_at is over a minute old.
  */
-export async function resolveApiToken(db: Database, token: string): Promise<{ user: AuthUser; tokenId: number } | null> {
+export async function resolveApiToken(db: Database, users: SqlView, token: string): Promise<{ user: AuthUser; tokenId: number } | null> {
   if (!token.startsWith(TOKEN_PREFIX) || token.length > 200) return null;
   const now = db.now();
   const row = (await db
     .knex('api_tokens as t')
-    .join('users as u', 'u.id', 't.user_id')
+    .join(users.as('u'), 'u.id', 't.user_id')
     .where('t.token_hash', hashApiToken(token))
     .andWhere((q) => q.whereNull('t.expires_at').orWhere('t.expires_at', '>', now))
     .andWhere('u.suspended', false)

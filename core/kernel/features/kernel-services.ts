@@ -31,6 +31,8 @@ export interface IdentityProvider {
   findByUsername(username: string): Promise<{ id: number; suspended: boolean; deleted: boolean } | null>;
   passwordHash(userId: number): Promise<string | null>;
   recordLogin(userId: number): Promise<unknown>;
+  /** Whether a user with this id exists (deleted ones included), for routes that act on a user's credentials. */
+  exists(userId: number): Promise<boolean>;
   /** The users relation, for the statement that resolves a session's user in one round trip. */
   readonly usersView: SqlView<'id' | 'username' | 'fullname' | 'is_admin' | 'lang' | 'timezone' | 'suspended' | 'deleted'>;
   /**

@@ -7,6 +7,7 @@ import type { KernelCore as Kernel } from '../parts';
 import { projectRoot } from '../config';
 import { WaymarkError, notFound, type ErrorDetail } from '../errors';
 import { resolveApiToken } from '../auth/tokens';
+import { kernelServices } from '../features/kernel-services';
 import { paramsSchemaOf, querySchemaOf, type AuthUser, type OwnedApiRoute, type OwnedPageRoute, type RouteAccess, type RouteParams } from './routes';
 import { noQuery } from './contract';
 import { ERROR_SCHEMA, buildOpenApiDocument } from './openapi';
@@ -74,7 +75,8 @@ async function resolveBearer(site: Kernel, req: Request): Promise<{ user: AuthUs
   if (!header) return null;
   const match = /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(header);
   if (!match) throw unauthenticated('The Authorization header must be "Bearer <token>"');
-  const resolved = await resolveApiToken(site.db, match[1]!);
+  const { identity } = site.registry.resolve('core', { identity: kernelServices.identity });
+  const resolved = await resolveApiToken(site.db, identity.usersView, match[1]!);
   if (!resolved) throw unauthenticated('The bearer token is invalid, expired, revoked, or belongs to a suspended user');
   return resolved;
 }

@@ -1,12 +1,30 @@
 import type { Knex } from 'knex';
 import { isUniqueViolation, type Executor } from '../../kernel/db/database';
 import { conflict, invalid, WaymarkError, type ErrorDetail } from '../../kernel/errors';
-import { insertId, num, type PeopleContext } from './context';
-import { chunk } from '../../kernel/db/sql';
+import { num, type PeopleContext } from './context';
 import { nodeNotFoundCode, type HierarchyService } from './hierarchy';
-import { whereUnder } from './paths';
+import {
+  audienceIdsOf,
+  countMembers,
+  courseExists,
+  deleteMember,
+  deleteMembers,
+  dynamicAudienceRows,
+  findAudienceRow,
+  insertAudience,
+  insertManualMember,
+  insertRuleMembers,
+  isMember,
+  memberIdsQuery,
+  memberPage,
+  usersToAdd,
+  usersToRemove,
+  type AudienceRow,
+  type CompiledRule,
+  type UserScope,
+} from './store/audiences';
 import type { ProfileFieldService } from './profile-fields';
-import type { Audience, AudienceMember, AudienceMemberSource, AudienceRule, AudienceType, CreateAudienceInput } from './types';
+import type { Audience, AudienceMember, AudienceRule, AudienceType, CreateAudienceInput } from './types';
 
 export interface AudienceService {
   /**
@@ -42,15 +60,6 @@ export interface AudienceDeps {
   userExists(trx: Knex.Transaction, userId: number): Promise<boolean>;
 }
 
-interface AudienceRow {
-  id: number;
-  name: string;
-  type: string;
-  rules: string | null;
-  created_at: number;
-  updated_at: number;
-}
-
 function toAudience(row: AudienceRow): Audience {
   return {
     id: num(row.id),
@@ -65,20 +74,12 @@ function toAudience(row: AudienceRow): Audience {
 const ruleError = (index: number, code: string, message: string, field = ''): WaymarkError =>
   invalid(code, message, [{ path: `rules/${index}${field ? `/${field}` : ''}`, code, message } satisfies ErrorDetail]);
 
-/** A rule resolved against the database: what the SQL condition needs. */
-type CompiledRule =
-  | { type: 'profile_field'; fieldId: number; column: 'value_text' | 'value_date'; value: string | number }
-  | { type: 'user_field'; column: 'lang' | 'timezone'; value: string }
-  | { type: 'hierarchy'; column: 'position_id' | 'organisation_id'; kind: string; nodeId: number; path: string | null }
-  | { type: 'audience'; audienceId: number }
-  | { type: 'course_completed'; courseId: number };
-
 export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): AudienceService {
   const knex = ctx.db.knex;
 
   async function find(id: number, executor: Executor = knex): Promise<Audience | null> {
     if (!Number.isInteger(id)) return null;
-    const row = (await executor('audiences').where({ id }).first()) as AudienceRow | undefined;
+    const row = await findAudienceRow(executor, id);
     return row ? toAudience(row) : null;
   }
 
@@ -120,8 +121,8 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
           break;
         }
         case 'course_completed': {
-          const course = Number.isInteger(rule.courseId) ? await trx('courses').where({ id: rule.courseId }).first('id') : undefined;
-          if (!course) throw ruleError(i, 'COURSE_NOT_FOUND', `No course with id ${rule.courseId}`, 'courseId');
+          if (!Number.isInteger(rule.courseId) || !(await courseExists(trx, rule.courseId)))
+            throw ruleError(i, 'COURSE_NOT_FOUND', `No course with id ${rule.courseId}`, 'courseId');
           out.push({ type: 'course_completed', courseId: rule.courseId });
           break;
         }
@@ -132,75 +133,17 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
     return out;
   }
 
-  /** Narrows `qb` (over `users as u`) to users matching every rule. */
-  function applyRules(qb: Knex.QueryBuilder, executor: Executor, rules: CompiledRule[]): Knex.QueryBuilder {
-    qb.where('u.deleted', false);
-    for (const rule of rules) {
-      switch (rule.type) {
-        case 'profile_field':
-          qb.whereExists(
-            executor('user_profile_values as v')
-              .select(executor.raw('1'))
-              .whereRaw('v.user_id = u.id')
-              .where('v.field_id', rule.fieldId)
-              .where(`v.${rule.column}`, rule.value),
-          );
-          break;
-        case 'user_field':
-          qb.where(`u.${rule.column}`, rule.value);
-          break;
-        case 'hierarchy': {
-          const sub = executor('job_assignments as j').select(executor.raw('1')).whereRaw('j.user_id = u.id');
-          if (rule.path === null) sub.where(`j.${rule.column}`, rule.nodeId);
-          else sub.whereIn(`j.${rule.column}`, whereUnder(executor('hierarchy_nodes').where('kind', rule.kind).select('id'), 'path', rule.path, true));
-          qb.whereExists(sub);
-          break;
-        }
-        case 'audience':
-          qb.whereExists(executor('audience_members as am').select(executor.raw('1')).whereRaw('am.user_id = u.id').where('am.audience_id', rule.audienceId));
-          break;
-        case 'course_completed':
-          qb.whereExists(executor('course_completions as cc').select(executor.raw('1')).whereRaw('cc.user_id = u.id').where('cc.course_id', rule.courseId));
-          break;
-      }
-    }
-    return qb;
-  }
-
-  function scoped(qb: Knex.QueryBuilder, column: string, users: number[] | Knex.QueryBuilder | null): Knex.QueryBuilder {
-    if (users === null) return qb;
-    return qb.whereIn(column, users as readonly number[]);
-  }
-
   /**
    * Brings one dynamic audience in line with its rules for `users`: desired minus current are
    * added, current minus desired removed, both as set queries; returns the flips.
    */
-  async function sync(
-    trx: Knex.Transaction,
-    audience: Audience,
-    users: number[] | Knex.QueryBuilder | null,
-  ): Promise<Array<{ userId: number; member: boolean }>> {
+  async function sync(trx: Knex.Transaction, audience: Audience, users: UserScope): Promise<Array<{ userId: number; member: boolean }>> {
     const rules = await compile(trx, audience.rules ?? []);
-    const desired = () => applyRules(scoped(trx('users as u'), 'u.id', users), trx, rules).select('u.id');
-    const toAdd = (
-      (await desired().whereNotExists(
-        trx('audience_members as cur').select(trx.raw('1')).whereRaw('cur.user_id = u.id').where('cur.audience_id', audience.id),
-      )) as Array<{ id: number }>
-    ).map((r) => num(r.id));
-    const toRemove = (
-      (await scoped(trx('audience_members as m'), 'm.user_id', users)
-        .where('m.audience_id', audience.id)
-        .whereNotIn('m.user_id', desired())
-        .select('m.user_id')) as Array<{ user_id: number }>
-    ).map((r) => num(r.user_id));
+    const toAdd = await usersToAdd(trx, audience.id, rules, users);
+    const toRemove = await usersToRemove(trx, audience.id, rules, users);
     const now = ctx.db.now();
-    for (const batch of chunk(toAdd)) {
-      await trx('audience_members').insert(batch.map((userId) => ({ audience_id: audience.id, user_id: userId, source: 'rules', added_at: now })));
-    }
-    for (const batch of chunk(toRemove)) {
-      await trx('audience_members').where('audience_id', audience.id).whereIn('user_id', batch).delete();
-    }
+    await insertRuleMembers(trx, audience.id, toAdd, now);
+    await deleteMembers(trx, audience.id, toRemove);
     return [...toAdd.map((userId) => ({ userId, member: true })), ...toRemove.map((userId) => ({ userId, member: false }))];
   }
 
@@ -225,7 +168,7 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
       return ctx.tx(trx, async (t) => {
         if (dynamic) await compile(t, input.rules!);
         const now = ctx.db.now();
-        const id = await insertId(t, 'audiences', {
+        const id = await insertAudience(t, {
           name,
           type: dynamic ? 'dynamic' : 'static',
           rules: dynamic ? JSON.stringify(input.rules) : null,
@@ -255,12 +198,7 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
         // The unique (audience_id, user_id) index decides: a duplicate is a no-op, not an error.
         // Both databases roll back only the failed statement, so the transaction carries on.
         try {
-          await t('audience_members').insert({
-            audience_id: audienceId,
-            user_id: userId,
-            source: 'manual' satisfies AudienceMemberSource,
-            added_at: ctx.db.now(),
-          });
+          await insertManualMember(t, audienceId, userId, ctx.db.now());
         } catch (error) {
           if (isUniqueViolation(error)) return false;
           throw error;
@@ -274,7 +212,7 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
     async removeMember(audienceId, userId, trx) {
       return ctx.tx(trx, async (t) => {
         await requireStatic(t, audienceId);
-        const removed = await t('audience_members').where({ audience_id: audienceId, user_id: userId }).delete();
+        const removed = await deleteMember(t, audienceId, userId);
         if (!removed) return false;
         await ctx.changed(t, { type: 'audience_membership', userId, audienceId, member: false });
         await service.recomputeForUsers(t, [userId]);
@@ -283,31 +221,19 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
     },
 
     async isMember(audienceId, userId, executor = knex) {
-      return !!(await executor('audience_members').where({ audience_id: audienceId, user_id: userId }).first('id'));
+      return isMember(executor, audienceId, userId);
     },
 
     membersQuery(audienceId, executor = knex) {
-      return executor('audience_members').where('audience_id', audienceId).select('user_id');
+      return memberIdsQuery(executor, audienceId);
     },
 
     async members(audienceId, page = {}, executor = knex) {
       await service.get(audienceId, executor);
       const limit = Math.min(Math.max(page.limit ?? 100, 1), 1000);
       const offset = Math.max(page.offset ?? 0, 0);
-      const [{ total }] = (await executor('audience_members').where('audience_id', audienceId).count({ total: '*' })) as Array<{ total: number | string }>;
-      const rows = (await executor('audience_members as m')
-        .join('users as u', 'u.id', 'm.user_id')
-        .where('m.audience_id', audienceId)
-        .orderBy('m.user_id')
-        .limit(limit)
-        .offset(offset)
-        .select('m.user_id', 'u.username', 'u.fullname', 'm.source', 'm.added_at')) as Array<{
-        user_id: number;
-        username: string;
-        fullname: string;
-        source: AudienceMemberSource;
-        added_at: number;
-      }>;
+      const total = await countMembers(executor, audienceId);
+      const rows = await memberPage(executor, audienceId, limit, offset);
       return {
         total: num(total),
         members: rows.map((r) => ({ userId: num(r.user_id), username: r.username, fullname: r.fullname, source: r.source, addedAt: num(r.added_at) })),
@@ -315,13 +241,12 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
     },
 
     async audiencesOf(userId, executor = knex) {
-      const rows = (await executor('audience_members').where('user_id', userId).orderBy('audience_id').select('audience_id')) as Array<{ audience_id: number }>;
-      return rows.map((r) => num(r.audience_id));
+      return audienceIdsOf(executor, userId);
     },
 
     async recomputeForUsers(trx, users) {
       if (Array.isArray(users) && users.length === 0) return 0;
-      const dynamics = ((await trx('audiences').where('type', 'dynamic').orderBy('id')) as AudienceRow[]).map(toAudience);
+      const dynamics = (await dynamicAudienceRows(trx)).map(toAudience);
       let flips = 0;
       for (const audience of dynamics) {
         for (const flip of await sync(trx, audience, users)) {

@@ -1,8 +1,19 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../kernel/db/database';
 import { invalid, WaymarkError } from '../../kernel/errors';
-import { insertId, num, numOrNull, type PeopleContext } from './context';
-import { childPath, rePrefixSql, whereUnder, whereUnderColumn } from './paths';
+import { num, numOrNull, type PeopleContext } from './context';
+import { childPath } from './paths';
+import {
+  childNodeRows,
+  descendantIdsQuery,
+  findNodeRow,
+  insertNode,
+  renameNode,
+  rePathSubtree,
+  setNodeParent,
+  setNodePath,
+  type NodeRow,
+} from './store/hierarchy';
 import type { CreateHierarchyNodeInput, HierarchyKind, HierarchyNode } from './types';
 
 export interface HierarchyService {
@@ -34,17 +45,6 @@ export interface HierarchyDeps {
   subtreeMoved(trx: Knex.Transaction, kind: HierarchyKind, nodeId: number): Promise<void>;
 }
 
-interface NodeRow {
-  id: number;
-  kind: string;
-  name: string;
-  parent_id: number | null;
-  path: string;
-  depth: number;
-  created_at: number;
-  updated_at: number;
-}
-
 function toNode(row: NodeRow): HierarchyNode {
   return {
     id: num(row.id),
@@ -66,7 +66,7 @@ export function createHierarchyService(ctx: PeopleContext, deps: HierarchyDeps):
 
   async function find(kind: HierarchyKind, id: number, executor: Executor = knex): Promise<HierarchyNode | null> {
     if (!Number.isInteger(id)) return null;
-    const row = (await executor('hierarchy_nodes').where({ id, kind }).first()) as NodeRow | undefined;
+    const row = await findNodeRow(executor, kind, id);
     return row ? toNode(row) : null;
   }
 
@@ -87,7 +87,7 @@ export function createHierarchyService(ctx: PeopleContext, deps: HierarchyDeps):
         const parent = input.parentId === undefined || input.parentId === null ? null : await referenced(kind, input.parentId, 'parentId', t);
         const now = ctx.db.now();
         // The path needs the id, which only exists after the insert; the row is never visible half-made.
-        const id = await insertId(t, 'hierarchy_nodes', {
+        const id = await insertNode(t, {
           kind,
           name,
           parent_id: parent?.id ?? null,
@@ -96,9 +96,7 @@ export function createHierarchyService(ctx: PeopleContext, deps: HierarchyDeps):
           created_at: now,
           updated_at: now,
         });
-        await t('hierarchy_nodes')
-          .where({ id })
-          .update({ path: childPath(parent?.path ?? null, id) });
+        await setNodePath(t, id, childPath(parent?.path ?? null, id));
         return (await find(kind, id, t))!;
       });
     },
@@ -112,8 +110,7 @@ export function createHierarchyService(ctx: PeopleContext, deps: HierarchyDeps):
     find,
 
     async children(kind, id, executor = knex) {
-      const rows = (await executor('hierarchy_nodes').where({ kind, parent_id: id }).orderBy(['name', 'id'])) as NodeRow[];
-      return rows.map(toNode);
+      return (await childNodeRows(executor, kind, id)).map(toNode);
     },
 
     async rename(kind, id, name, trx) {
@@ -121,7 +118,7 @@ export function createHierarchyService(ctx: PeopleContext, deps: HierarchyDeps):
       if (!trimmed) throw invalid('HIERARCHY_NAME_REQUIRED', 'name is required', [{ path: 'name', message: 'required' }]);
       return ctx.tx(trx, async (t) => {
         await service.get(kind, id, t);
-        await t('hierarchy_nodes').where({ id, kind }).update({ name: trimmed, updated_at: ctx.db.now() });
+        await renameNode(t, kind, id, trimmed, ctx.db.now());
         return service.get(kind, id, t);
       });
     },
@@ -139,26 +136,15 @@ export function createHierarchyService(ctx: PeopleContext, deps: HierarchyDeps):
         const newPath = childPath(parent?.path ?? null, node.id);
         const depthDelta = (parent?.depth ?? 0) + 1 - node.depth;
         const now = ctx.db.now();
-        await t('hierarchy_nodes')
-          .where({ id: node.id })
-          .update({ parent_id: parent?.id ?? null });
-        await whereUnder(t('hierarchy_nodes').where('kind', kind), 'path', node.path, true).update({
-          path: rePrefixSql(t, ctx.db.dialect, 'path', node.path, newPath),
-          depth: t.raw('depth + ?', [depthDelta]),
-          updated_at: now,
-        });
+        await setNodeParent(t, node.id, parent?.id ?? null);
+        await rePathSubtree(t, ctx.db.dialect, kind, { oldPath: node.path, newPath, depthDelta, at: now });
         await deps.subtreeMoved(t, kind, node.id);
         return service.get(kind, id, t);
       });
     },
 
     descendantsQuery(kind, nodeId, includeSelf, executor = knex) {
-      const qb = executor('hierarchy_nodes as d')
-        .join('hierarchy_nodes as anchor', (j) => j.on('anchor.id', '=', executor.raw('?', [nodeId])))
-        .where('d.kind', kind)
-        .where('anchor.kind', kind)
-        .select('d.id');
-      return whereUnderColumn(ctx.db.dialect, qb, 'd.path', 'anchor.path', includeSelf);
+      return descendantIdsQuery(executor, ctx.db.dialect, kind, nodeId, includeSelf);
     },
   };
   return service;

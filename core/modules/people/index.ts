@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { lockLearners } from './store/learner-lock';
+import { userRowExists } from './store/users';
 import { peopleViews } from './store/views';
 import type { Executor } from '../../kernel/db/database';
 import { defineModule } from '../../kernel/features/module';
@@ -28,8 +29,7 @@ export type { UserService } from './users';
 
 function createPeopleServices(site: PeopleSite, credentials: CredentialRevoker): PeopleServices {
   const ctx = createPeopleContext(site);
-  const userExists = async (trx: Knex.Transaction, userId: number): Promise<boolean> =>
-    Number.isInteger(userId) && !!(await trx('users').where({ id: userId }).first('id'));
+  const userExists = async (trx: Knex.Transaction, userId: number): Promise<boolean> => Number.isInteger(userId) && (await userRowExists(trx, userId));
 
   // The services call each other through these late-bound functions, so construction order is free.
   let audiences: AudienceService | undefined;
@@ -79,6 +79,7 @@ export const peopleModule = defineModule({
     for (const route of peopleRoutes({ db: ctx.db, services })) ctx.routes.api(route);
     const identity = {
       ...services.users,
+      exists: async (userId: number) => Number.isInteger(userId) && (await userRowExists(ctx.db.knex, userId)),
       usersView: peopleViews.users,
       lockLearners: (executor: Executor, userIds: readonly number[]) => lockLearners(executor, ctx.db.dialect, userIds),
     };

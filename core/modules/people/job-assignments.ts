@@ -2,10 +2,24 @@ import type { Knex } from 'knex';
 import type { Executor } from '../../kernel/db/database';
 import type { JobAssignmentSnapshot } from './hooks';
 import { invalid, WaymarkError, type ErrorDetail } from '../../kernel/errors';
-import { insertId, num, numOrNull, type PeopleContext } from './context';
-import { chunk } from '../../kernel/db/sql';
+import { num, numOrNull, type PeopleContext } from './context';
 import { nodeNotFoundCode, type HierarchyService } from './hierarchy';
-import { childPath, rePrefixSql, whereUnder, whereUnderColumn } from './paths';
+import { childPath } from './paths';
+import {
+  clearManagers,
+  deleteJob,
+  directReportRows,
+  findJobRow,
+  insertJob,
+  jobRowsAtNodes,
+  jobRowsBelow,
+  jobRowsOfUser,
+  rePathManagement,
+  teamMemberIdsQuery,
+  updateJob,
+  usersAtNodesQuery,
+  type JobRow,
+} from './store/job-assignments';
 import type { HierarchyKind, JobAssignment, JobAssignmentInput } from './types';
 
 export interface JobAssignmentService {
@@ -36,20 +50,6 @@ export interface JobAssignmentDeps {
   userExists(trx: Knex.Transaction, userId: number): Promise<boolean>;
   /** Recomputes dynamic audience membership for these users (their job data changed). */
   usersChanged(trx: Knex.Transaction, users: number[] | Knex.QueryBuilder): Promise<void>;
-}
-
-interface JobRow {
-  id: number;
-  user_id: number;
-  position_id: number | null;
-  organisation_id: number | null;
-  manager_job_assignment_id: number | null;
-  manager_user_id: number | null;
-  manager_path: string;
-  start_date: number | null;
-  position_assigned_date: number | null;
-  created_at: number;
-  updated_at: number;
 }
 
 function toJob(row: JobRow): JobAssignment {
@@ -97,7 +97,7 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
 
   async function find(id: number, executor: Executor = knex): Promise<JobAssignment | null> {
     if (!Number.isInteger(id)) return null;
-    const row = (await executor('job_assignments').where({ id }).first()) as JobRow | undefined;
+    const row = await findJobRow(executor, id);
     return row ? toJob(row) : null;
   }
 
@@ -133,8 +133,7 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
 
   /** Assignments strictly below `path`, with their users: the people whose "all below" chain moves. */
   async function below(trx: Knex.Transaction, path: string): Promise<JobAssignment[]> {
-    const rows = (await whereUnder(trx('job_assignments'), 'manager_path', path, false)) as JobRow[];
-    return rows.map(toJob);
+    return (await jobRowsBelow(trx, path)).map(toJob);
   }
 
   /**
@@ -146,9 +145,7 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
     const newPath = childPath(managerPath, job.id);
     if (newPath === job.managerPath) return [];
     const moved = await below(trx, job.managerPath);
-    await whereUnder(trx('job_assignments'), 'manager_path', job.managerPath, true).update({
-      manager_path: rePrefixSql(trx, ctx.db.dialect, 'manager_path', job.managerPath, newPath),
-    });
+    await rePathManagement(trx, ctx.db.dialect, job.managerPath, newPath);
     return moved;
   }
 
@@ -169,7 +166,7 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
         const manager = await managerOf(t, input.managerJobAssignmentId, userId);
         const now = ctx.db.now();
         const positionId = input.positionId ?? null;
-        const id = await insertId(t, 'job_assignments', {
+        const id = await insertJob(t, {
           user_id: userId,
           position_id: positionId,
           organisation_id: input.organisationId ?? null,
@@ -181,9 +178,7 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
           created_at: now,
           updated_at: now,
         });
-        await t('job_assignments')
-          .where({ id })
-          .update({ manager_path: childPath(manager?.managerPath ?? null, id) });
+        await updateJob(t, id, { manager_path: childPath(manager?.managerPath ?? null, id) });
         const job = (await find(id, t))!;
         await ctx.changed(t, { type: 'job_assignment', userId, jobAssignmentId: id, old: null, new: snapshotOf(job) });
         await deps.usersChanged(t, [userId]);
@@ -221,9 +216,7 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
         if (patch.startDate !== undefined) changes.start_date = patch.startDate;
         if (patch.positionAssignedDate !== undefined) changes.position_assigned_date = patch.positionAssignedDate;
         if (Object.keys(changes).length === 0) return job;
-        await t('job_assignments')
-          .where({ id })
-          .update({ ...changes, updated_at: ctx.db.now() });
+        await updateJob(t, id, { ...changes, updated_at: ctx.db.now() });
         const updated = (await find(id, t))!;
         const before = snapshotOf(job);
         const after = snapshotOf(updated);
@@ -240,16 +233,18 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
       await ctx.tx(trx, async (t) => {
         const job = await service.get(id, t);
         // Direct reports lose their manager and become the tops of their own chains.
-        const reports = ((await t('job_assignments').where('manager_job_assignment_id', id)) as JobRow[]).map(toJob);
+        const reports = (await directReportRows(t, id)).map(toJob);
         const moved: JobAssignment[] = [];
         const now = ctx.db.now();
         for (const report of reports) {
           moved.push(...(await rePath(t, report, null)));
         }
-        for (const batch of chunk(reports.map((r) => r.id))) {
-          await t('job_assignments').whereIn('id', batch).update({ manager_job_assignment_id: null, manager_user_id: null, updated_at: now });
-        }
-        await t('job_assignments').where({ id }).delete();
+        await clearManagers(
+          t,
+          reports.map((r) => r.id),
+          now,
+        );
+        await deleteJob(t, id);
         await ctx.changed(t, { type: 'job_assignment', userId: job.userId, jobAssignmentId: id, old: snapshotOf(job), new: null });
         for (const report of reports) {
           const old = snapshotOf(report);
@@ -275,31 +270,18 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
     find,
 
     async listForUser(userId, executor = knex) {
-      const rows = (await executor('job_assignments').where({ user_id: userId }).orderBy('id')) as JobRow[];
-      return rows.map(toJob);
+      return (await jobRowsOfUser(executor, userId)).map(toJob);
     },
 
     async hierarchyMoved(trx, kind, nodeId) {
       const column = kind === 'position' ? 'position_id' : 'organisation_id';
-      const rows = (await trx('job_assignments')
-        .whereIn(column, deps.hierarchy.descendantsQuery(kind, nodeId, true, trx))
-        .orderBy('id')) as JobRow[];
+      const rows = await jobRowsAtNodes(trx, column, deps.hierarchy.descendantsQuery(kind, nodeId, true, trx));
       await emitUnchanged(trx, rows.map(toJob));
-      if (rows.length > 0)
-        await deps.usersChanged(
-          trx,
-          trx('job_assignments')
-            .distinct('user_id')
-            .whereIn(column, deps.hierarchy.descendantsQuery(kind, nodeId, true, trx)),
-        );
+      if (rows.length > 0) await deps.usersChanged(trx, usersAtNodesQuery(trx, column, deps.hierarchy.descendantsQuery(kind, nodeId, true, trx)));
     },
 
     teamQuery(managerJobAssignmentId, allBelow, executor = knex) {
-      if (!allBelow) return executor('job_assignments').where('manager_job_assignment_id', managerJobAssignmentId).select('user_id');
-      const qb = executor('job_assignments as t')
-        .join('job_assignments as anchor', (j) => j.on('anchor.id', '=', executor.raw('?', [managerJobAssignmentId])))
-        .select('t.user_id');
-      return whereUnderColumn(ctx.db.dialect, qb, 't.manager_path', 'anchor.manager_path', false);
+      return teamMemberIdsQuery(executor, ctx.db.dialect, managerJobAssignmentId, allBelow);
     },
   };
   return service;

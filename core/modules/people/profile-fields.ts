@@ -3,8 +3,20 @@ import { DateTime } from 'luxon';
 import type { Executor } from '../../kernel/db/database';
 import { isUniqueViolation } from '../../kernel/db/database';
 import { conflict, invalid, notFound } from '../../kernel/errors';
-import { insertId, num, type PeopleContext } from './context';
-import { chunk } from '../../kernel/db/sql';
+import { num, type PeopleContext } from './context';
+import {
+  deleteProfileValue,
+  fieldRows,
+  fieldRowsByShortname,
+  findFieldRow,
+  findFieldRowByShortname,
+  insertField,
+  insertProfileValue,
+  profileValueRowsOf,
+  storedValueRows,
+  updateProfileValue,
+  type FieldRow,
+} from './store/profile-fields';
 import type { CreateProfileFieldInput, ProfileField, ProfileFieldType, ProfileInput, ProfileValue } from './types';
 
 export interface ProfileFieldService {
@@ -40,16 +52,6 @@ export interface StoredValue {
 
 const FIELD_TYPES: readonly ProfileFieldType[] = ['text', 'menu', 'date', 'checkbox'];
 const SHORTNAME = /^[a-z][a-z0-9_]{0,99}$/;
-
-interface FieldRow {
-  id: number;
-  shortname: string;
-  name: string;
-  type: string;
-  options: string | null;
-  created_at: number;
-  updated_at: number;
-}
 
 function toField(row: FieldRow): ProfileField {
   return {
@@ -132,7 +134,7 @@ export function createProfileFieldService(ctx: PeopleContext): ProfileFieldServi
       return ctx.tx(trx, async (t) => {
         const now = ctx.db.now();
         try {
-          const id = await insertId(t, 'profile_fields', {
+          const id = await insertField(t, {
             shortname,
             name: input.name.trim(),
             type: input.type,
@@ -149,27 +151,22 @@ export function createProfileFieldService(ctx: PeopleContext): ProfileFieldServi
     },
 
     async get(id, executor = knex) {
-      const row = (await executor('profile_fields').where({ id }).first()) as FieldRow | undefined;
+      const row = await findFieldRow(executor, id);
       if (!row) throw notFound('Profile field', id);
       return toField(row);
     },
 
     async findByShortname(shortname, executor = knex) {
-      const row = (await executor('profile_fields').where({ shortname }).first()) as FieldRow | undefined;
+      const row = await findFieldRowByShortname(executor, shortname);
       return row ? toField(row) : null;
     },
 
     async list(executor = knex) {
-      const rows = (await executor('profile_fields').orderBy('id')) as FieldRow[];
-      return rows.map(toField);
+      return (await fieldRows(executor)).map(toField);
     },
 
     async valuesOf(userId, executor = knex) {
-      const rows = (await executor('user_profile_values as v')
-        .join('profile_fields as f', 'f.id', 'v.field_id')
-        .where('v.user_id', userId)
-        .select('f.shortname', 'f.type', 'v.value_text', 'v.value_date')
-        .orderBy('f.id')) as Array<{ shortname: string; type: ProfileFieldType; value_text: string | null; value_date: number | null }>;
+      const rows = await profileValueRowsOf(executor, userId);
       const out: Record<string, ProfileValue> = {};
       for (const r of rows) {
         const value = typedValue(r.type, r.value_text, r.value_date);
@@ -182,9 +179,7 @@ export function createProfileFieldService(ctx: PeopleContext): ProfileFieldServi
       const names = Object.keys(input);
       if (names.length === 0) return [];
       const fields = new Map<string, ProfileField>();
-      for (const batch of chunk(names)) {
-        for (const row of (await trx('profile_fields').whereIn('shortname', batch)) as FieldRow[]) fields.set(row.shortname, toField(row));
-      }
+      for (const row of await fieldRowsByShortname(trx, names)) fields.set(row.shortname, toField(row));
       const unknown = names.filter((n) => !fields.has(n));
       if (unknown.length > 0) {
         throw invalid(
@@ -200,13 +195,11 @@ export function createProfileFieldService(ctx: PeopleContext): ProfileFieldServi
         return { field, stored: value === null || value === undefined ? null : normalise(field, value, `${pathPrefix}/${n}`) };
       });
       const existing = new Map<number, { value_text: string | null; value_date: number | null }>();
-      const current = (await trx('user_profile_values')
-        .where('user_id', userId)
-        .whereIn(
-          'field_id',
-          wanted.map((w) => w.field.id),
-        )
-        .select('field_id', 'value_text', 'value_date')) as Array<{ field_id: number; value_text: string | null; value_date: number | null }>;
+      const current = await storedValueRows(
+        trx,
+        userId,
+        wanted.map((w) => w.field.id),
+      );
       for (const row of current) existing.set(num(row.field_id), row);
 
       const now = ctx.db.now();
@@ -217,19 +210,11 @@ export function createProfileFieldService(ctx: PeopleContext): ProfileFieldServi
         const next = stored ? typedValue(field.type, stored.valueText, stored.valueDate) : null;
         if (old === next) continue;
         if (stored === null) {
-          await trx('user_profile_values').where({ user_id: userId, field_id: field.id }).delete();
+          await deleteProfileValue(trx, userId, field.id);
         } else if (before) {
-          await trx('user_profile_values')
-            .where({ user_id: userId, field_id: field.id })
-            .update({ value_text: stored.valueText, value_date: stored.valueDate, updated_at: now });
+          await updateProfileValue(trx, userId, field.id, { value_text: stored.valueText, value_date: stored.valueDate }, now);
         } else {
-          await trx('user_profile_values').insert({
-            user_id: userId,
-            field_id: field.id,
-            value_text: stored.valueText,
-            value_date: stored.valueDate,
-            updated_at: now,
-          });
+          await insertProfileValue(trx, userId, field.id, { value_text: stored.valueText, value_date: stored.valueDate }, now);
         }
         changes.push({ field: field.shortname, old, new: next });
       }

@@ -3,7 +3,8 @@ import { IANAZone } from 'luxon';
 import { hashPassword } from '../../kernel/auth/passwords';
 import { isUniqueViolation, type Executor } from '../../kernel/db/database';
 import { invalid, WaymarkError } from '../../kernel/errors';
-import { bool, insertId, num, numOrNull, type PeopleContext } from './context';
+import { bool, num, numOrNull, type PeopleContext } from './context';
+import { countUndeletedUsers, findUserRow, findUserRowByUsername, insertUser, setFirstLogin, updateUser, userPasswordHash, type UserRow } from './store/users';
 import type { ProfileFieldService, ProfileValueChange } from './profile-fields';
 import type { CredentialRevoker } from '../../kernel/features/kernel-services';
 import type { Credential } from '../../kernel/http/routes';
@@ -36,22 +37,6 @@ export interface UserDeps {
   credentials: CredentialRevoker;
   /** Recomputes dynamic audience membership for these users. */
   usersChanged(trx: Knex.Transaction, userIds: number[]): Promise<void>;
-}
-
-interface UserRow {
-  id: number;
-  username: string;
-  email: string;
-  fullname: string;
-  password_hash: string | null;
-  is_admin: number | boolean;
-  lang: string;
-  timezone: string;
-  suspended: number | boolean;
-  deleted: number | boolean;
-  first_login_at: number | null;
-  created_at: number;
-  updated_at: number;
 }
 
 function toUser(row: UserRow): User {
@@ -98,7 +83,7 @@ export function createUserService(ctx: PeopleContext, deps: UserDeps): UserServi
 
   async function find(id: number, executor: Executor = knex): Promise<User | null> {
     if (!Number.isInteger(id)) return null;
-    const row = (await executor('users').where({ id }).first()) as UserRow | undefined;
+    const row = await findUserRow(executor, id);
     return row ? toUser(row) : null;
   }
 
@@ -115,7 +100,7 @@ export function createUserService(ctx: PeopleContext, deps: UserDeps): UserServi
         const now = ctx.db.now();
         let id: number;
         try {
-          id = await insertId(t, 'users', {
+          id = await insertUser(t, {
             username: input.username,
             email: input.email,
             fullname: input.fullname.trim(),
@@ -158,9 +143,7 @@ export function createUserService(ctx: PeopleContext, deps: UserDeps): UserServi
         for (const k of watched) row[k] = patch[k];
         const profileChanges = await deps.profileFields.write(t, id, patch.profile ?? {});
         if (Object.keys(row).length === 0 && profileChanges.length === 0) return user;
-        await t('users')
-          .where({ id })
-          .update({ ...row, updated_at: ctx.db.now() });
+        await updateUser(t, id, { ...row, updated_at: ctx.db.now() });
         for (const k of watched) await ctx.changed(t, { type: 'user', userId: id, field: k, old: user[k], new: patch[k] });
         await emitProfile(t, id, profileChanges);
         if (watched.length > 0 || profileChanges.length > 0) await deps.usersChanged(t, [id]);
@@ -180,26 +163,24 @@ export function createUserService(ctx: PeopleContext, deps: UserDeps): UserServi
 
     find,
     async count() {
-      const [row] = (await knex('users').where({ deleted: false }).count({ n: '*' })) as Array<{ n: number | string }>;
-      return Number(row?.n ?? 0);
+      return countUndeletedUsers(knex);
     },
 
     async findByUsername(username, executor = knex) {
-      const row = (await executor('users').where({ username }).first()) as UserRow | undefined;
+      const row = await findUserRowByUsername(executor, username);
       return row ? toUser(row) : null;
     },
 
     async passwordHash(id, executor = knex) {
-      const row = (await executor('users').where({ id }).first('password_hash')) as { password_hash: string | null } | undefined;
-      return row?.password_hash ?? null;
+      return userPasswordHash(executor, id);
     },
 
     async recordLogin(id, trx) {
       return ctx.tx(trx, async (t) => {
         await service.get(id, t);
         const now = ctx.db.now();
-        // The IS NULL condition makes "first" exact even when two logins race.
-        const changed = await t('users').where({ id }).whereNull('first_login_at').update({ first_login_at: now });
+        // Only the first login sets it, even when two logins race.
+        const changed = await setFirstLogin(t, id, now);
         if (changed) await ctx.changed(t, { type: 'user', userId: id, field: 'first_login', old: null, new: now });
         return (await find(id, t))!;
       });

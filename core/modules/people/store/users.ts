@@ -1,0 +1,65 @@
+import type { Knex } from 'knex';
+import type { Executor } from '../../../kernel/db/database';
+import { insertId } from './insert';
+
+/** A `users` row as stored (the password hash included: only this module reads it). */
+export interface UserRow {
+  id: number;
+  username: string;
+  email: string;
+  fullname: string;
+  password_hash: string | null;
+  is_admin: number | boolean;
+  lang: string;
+  timezone: string;
+  suspended: number | boolean;
+  deleted: number | boolean;
+  first_login_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** The user with this id, or undefined. */
+export async function findUserRow(executor: Executor, id: number): Promise<UserRow | undefined> {
+  return (await executor('users').where({ id }).first()) as UserRow | undefined;
+}
+
+/** The user with this username, or undefined. */
+export async function findUserRowByUsername(executor: Executor, username: string): Promise<UserRow | undefined> {
+  return (await executor('users').where({ username }).first()) as UserRow | undefined;
+}
+
+/** Whether a user row with this id exists (deleted users included). */
+export async function userRowExists(executor: Executor, id: number): Promise<boolean> {
+  return !!(await executor('users').where({ id }).first('id'));
+}
+
+/** The stored password hash of a user, or null (no password, or no such user). */
+export async function userPasswordHash(executor: Executor, id: number): Promise<string | null> {
+  const row = (await executor('users').where({ id }).first('password_hash')) as { password_hash: string | null } | undefined;
+  return row?.password_hash ?? null;
+}
+
+/** How many users are not deleted. */
+export async function countUndeletedUsers(executor: Executor): Promise<number> {
+  const [row] = (await executor('users').where({ deleted: false }).count({ n: '*' })) as Array<{ n: number | string }>;
+  return Number(row?.n ?? 0);
+}
+
+/** Inserts a user; a taken username fails with the database's unique violation. Returns the new id. */
+export function insertUser(trx: Knex.Transaction, row: Omit<UserRow, 'id' | 'first_login_at'>): Promise<number> {
+  return insertId(trx, 'users', row);
+}
+
+/** Writes `changes` (columns of `users`) to one user. */
+export async function updateUser(trx: Knex.Transaction, id: number, changes: Record<string, unknown>): Promise<void> {
+  await trx('users').where({ id }).update(changes);
+}
+
+/**
+ * Sets first_login_at unless it is already set; the number of rows changed (0 or 1). The IS NULL
+ * condition makes "first" exact even when two logins race.
+ */
+export function setFirstLogin(trx: Knex.Transaction, id: number, at: number): Promise<number> {
+  return trx('users').where({ id }).whereNull('first_login_at').update({ first_login_at: at });
+}
