@@ -3,6 +3,7 @@ import { createServiceRef } from '../../kernel/features/services';
 import { programServices } from '../programs/index';
 import { registerAssignmentPages } from './pages';
 import { assignmentHooks } from './hooks';
+import { assignmentViews } from './store/views';
 
 export type { ProgramAssignmentArgs, ExceptionRaisedArgs, ExceptionsRaisedArgs, ExceptionType } from './hooks';
 import { coreDueDateEvents } from './events';
@@ -38,7 +39,7 @@ export const assignmentModule = defineModule({
   register(ctx) {
     const site = { db: ctx.db, hooks: ctx.hooks, queue: ctx.queue, extensions: ctx.extensions, programs: ctx.deps.programs };
     const service = createAssignmentService(site);
-    ctx.deps.programs.useAssignmentState({ selectTargets: withoutOpenExceptions });
+    ctx.deps.programs.useAssignmentState({ selectTargets: withoutOpenExceptions, assignmentsView: assignmentViews.programUserAssignments });
     for (const [key, event] of Object.entries(coreDueDateEvents())) ctx.extensions.contribute('dueDateEvents', key, event);
     ctx.jobs.define<{ ruleId: number; fullDue?: boolean }>({
       name: RULE_SYNC_JOB,

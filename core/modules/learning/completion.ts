@@ -3,12 +3,24 @@ import type { IdentityProvider } from '../../kernel/features/kernel-services';
 import type { Database } from '../../kernel/db/database';
 import type { PluginHooks } from '../../kernel/hooks/bus';
 import { isUniqueViolation } from '../../kernel/db/database';
-import { runStatement } from '../../kernel/db/statements';
 import { invalid, notFound } from '../../kernel/errors';
 import { loadCriteria } from './courses';
-import { isForeignKeyViolation, queryRows } from '../../kernel/db/sql';
+import { isForeignKeyViolation } from '../../kernel/db/sql';
+import { activityTracking, courseExists, type ActivityTrackingRow } from './store/courses';
+import {
+  activityCompletionTime,
+  activityProgress,
+  courseCompletionOf,
+  insertActivityCompletion,
+  insertCourseCompletion,
+  insertCourseCompletionHistory,
+  updateCourseCompletion,
+  upsertGrade,
+  userExists,
+  type CourseCompletionSource,
+} from './store/completions';
 
-export type CourseCompletionSource = 'activity' | 'api' | 'import';
+export type { CourseCompletionSource };
 
 export interface RecordOptions {
   /** Run inside the caller's transaction (everything commits or rolls back together). */
@@ -81,17 +93,10 @@ export interface CompletionService {
   courseCompletion(courseId: number, userId: number): Promise<{ completedAt: number; source: CourseCompletionSource } | null>;
 }
 
-interface ActivityRow {
-  id: number;
-  course_id: number;
-  completion_tracked: number | boolean;
-  max_grade: number | string;
-}
-
 export interface CompletionDeps {
   db: Database;
   hooks: PluginHooks;
-  identity: Pick<IdentityProvider, 'lockLearners'>;
+  identity: Pick<IdentityProvider, 'lockLearners' | 'usersView'>;
 }
 
 export function createCompletionService(site: CompletionDeps): CompletionService {
@@ -99,15 +104,14 @@ export function createCompletionService(site: CompletionDeps): CompletionService
   // Until the programs module plugs in, a course completion completes nothing else.
   let followUp: CourseCompletionFollowUp = { recalculate: async () => [], announce: async () => undefined };
 
-  async function loadActivity(trx: Knex.Transaction, activityId: number): Promise<ActivityRow> {
-    const rows = await queryRows<ActivityRow>(trx, 'SELECT id, course_id, completion_tracked, max_grade FROM activities WHERE id = ?', [activityId]);
-    if (!rows.length) throw notFound('Activity', activityId);
-    return rows[0]!;
+  async function loadActivity(trx: Knex.Transaction, activityId: number): Promise<ActivityTrackingRow> {
+    const activity = await activityTracking(trx, activityId);
+    if (!activity) throw notFound('Activity', activityId);
+    return activity;
   }
 
   async function assertUser(trx: Knex.Transaction, userId: number): Promise<void> {
-    const rows = await queryRows<{ id: number }>(trx, 'SELECT id FROM users WHERE id = ?', [userId]);
-    if (!rows.length) throw notFound('User', userId);
+    if (!(await userExists(trx, site.identity.usersView, userId))) throw notFound('User', userId);
   }
 
   /**
@@ -117,21 +121,7 @@ export function createCompletionService(site: CompletionDeps): CompletionService
    */
   async function courseCompletionFromActivities(trx: Knex.Transaction, courseId: number, userId: number): Promise<number | null> {
     const criteria = await loadCriteria(trx, courseId);
-    const rows = await queryRows<{
-      id: number;
-      completion_tracked: number | boolean;
-      max_grade: number | string;
-      completed_at: number | null;
-      grade: number | string | null;
-      graded_at: number | null;
-    }>(
-      trx,
-      `SELECT a.id, a.completion_tracked, a.max_grade, ac.completed_at, g.grade, g.graded_at FROM activities a
-         LEFT JOIN activity_completions ac ON ac.activity_id = a.id AND ac.user_id = ?
-         LEFT JOIN grades g ON g.activity_id = a.id AND g.user_id = ?
-       WHERE a.course_id = ?`,
-      [userId, userId, courseId],
-    );
+    const rows = await activityProgress(trx, courseId, userId);
     if (criteria.mode === 'min_grade') {
       let max = 0;
       let got = 0;
@@ -170,17 +160,10 @@ export function createCompletionService(site: CompletionDeps): CompletionService
       async (trx) => {
         await site.identity.lockLearners(trx, [userId]);
         try {
-          await runStatement(trx, 'INSERT INTO course_completions (user_id, course_id, completed_at, source, created_at) VALUES (?, ?, ?, ?, ?)', [
-            userId,
-            courseId,
-            completedAt,
-            source,
-            now,
-          ]);
+          await insertCourseCompletion(trx, { userId, courseId, completedAt, source, createdAt: now });
         } catch (error) {
           if (isForeignKeyViolation(error)) {
-            const course = await queryRows<{ id: number }>(trx, 'SELECT id FROM courses WHERE id = ?', [courseId]);
-            throw course.length ? notFound('User', userId) : notFound('Course', courseId);
+            throw (await courseExists(trx, courseId)) ? notFound('User', userId) : notFound('Course', courseId);
           }
           if (!isUniqueViolation(error)) throw error;
           return existingCompletion(trx, courseId, userId, completedAt, source, now);
@@ -210,46 +193,32 @@ export function createCompletionService(site: CompletionDeps): CompletionService
     source: CourseCompletionSource,
     now: number,
   ): Promise<CourseCompletionResult> {
-    const [row] = await queryRows<{ completed_at: number; source: CourseCompletionSource }>(
-      trx,
-      'SELECT completed_at, source FROM course_completions WHERE user_id = ? AND course_id = ?',
-      [userId, courseId],
-    );
+    const row = await courseCompletionOf(trx, userId, courseId);
     const stored = Number(row!.completed_at);
     if (completedAt >= stored) return { userId, courseId, created: false, completedAt: stored, source: row!.source, events: [] };
-    await runStatement(trx, 'INSERT INTO course_completion_history (user_id, course_id, completed_at, source, action, recorded_at) VALUES (?, ?, ?, ?, ?, ?)', [
-      userId,
-      courseId,
-      stored,
-      row!.source,
-      'backdated',
-      now,
-    ]);
-    await runStatement(trx, 'UPDATE course_completions SET completed_at = ?, source = ? WHERE user_id = ? AND course_id = ?', [
-      completedAt,
-      source,
-      userId,
-      courseId,
-    ]);
+    await insertCourseCompletionHistory(trx, { userId, courseId, completedAt: stored, source: row!.source, action: 'backdated', recordedAt: now });
+    await updateCourseCompletion(trx, userId, courseId, completedAt, source);
     const events = await followUp.recalculate(trx, userId, courseId);
     return { userId, courseId, created: false, completedAt, source, events };
   }
 
-  async function completeActivity(trx: Knex.Transaction, activity: ActivityRow, userId: number, completedAt: number): Promise<ActivityCompletionResult> {
+  async function completeActivity(
+    trx: Knex.Transaction,
+    activity: ActivityTrackingRow,
+    userId: number,
+    completedAt: number,
+  ): Promise<ActivityCompletionResult> {
     let created = true;
     try {
-      await runStatement(trx, 'INSERT INTO activity_completions (user_id, activity_id, completed_at) VALUES (?, ?, ?)', [userId, activity.id, completedAt]);
+      await insertActivityCompletion(trx, userId, activity.id, completedAt);
     } catch (error) {
       if (isForeignKeyViolation(error)) throw notFound('User', userId);
       if (!isUniqueViolation(error)) throw error;
       created = false;
     }
     if (!created) {
-      const [row] = await queryRows<{ completed_at: number }>(trx, 'SELECT completed_at FROM activity_completions WHERE user_id = ? AND activity_id = ?', [
-        userId,
-        activity.id,
-      ]);
-      return { userId, activityId: Number(activity.id), created, completedAt: Number(row!.completed_at), course: null };
+      const earlier = await activityCompletionTime(trx, userId, activity.id);
+      return { userId, activityId: Number(activity.id), created, completedAt: Number(earlier!), course: null };
     }
     const course = await recomputeCourse(trx, Number(activity.course_id), userId);
     return { userId, activityId: Number(activity.id), created, completedAt, course };
@@ -301,10 +270,7 @@ export function createCompletionService(site: CompletionDeps): CompletionService
           }
           await assertUser(trx, userId);
           const now = db().now();
-          await trx('grades')
-            .insert({ user_id: userId, activity_id: activityId, grade, graded_at: now })
-            .onConflict(['user_id', 'activity_id'])
-            .merge(['grade', 'graded_at']);
+          await upsertGrade(trx, userId, activityId, grade, now);
           const tracked = activity.completion_tracked === 1 || activity.completion_tracked === true;
           const activityResult = tracked ? await completeActivity(trx, activity, userId, now) : null;
           // A grade can complete a min_grade course even when the activity completion was not new.
@@ -316,12 +282,8 @@ export function createCompletionService(site: CompletionDeps): CompletionService
     },
 
     async courseCompletion(courseId, userId) {
-      const rows = await queryRows<{ completed_at: number; source: CourseCompletionSource }>(
-        db().knex,
-        'SELECT completed_at, source FROM course_completions WHERE user_id = ? AND course_id = ?',
-        [userId, courseId],
-      );
-      return rows.length ? { completedAt: Number(rows[0]!.completed_at), source: rows[0]!.source } : null;
+      const row = await courseCompletionOf(db().knex, userId, courseId);
+      return row ? { completedAt: Number(row.completed_at), source: row.source } : null;
     },
   };
 }

@@ -1,8 +1,33 @@
 import type { Knex } from 'knex';
-import { isRetryableConflict, isUniqueViolation, type Database, type Dialect, type Executor } from '../../kernel/db/database';
-import { prepareStatement } from '../../kernel/db/statements';
+import { isRetryableConflict, isUniqueViolation, type Database, type Executor } from '../../kernel/db/database';
 import { conflict, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
-import { affectedRows, bool, iso, isForeignKeyViolation, placeholders, queryRows } from '../../kernel/db/sql';
+import { bool, iso, isForeignKeyViolation } from '../../kernel/db/sql';
+import {
+  activitiesOfCourse,
+  activityById,
+  activityIdsOfCourse,
+  courseById,
+  courseExists,
+  criteriaOfCourse,
+  insertActivity,
+  insertCourse,
+  lastActivityPosition,
+  touchCourse,
+  upsertCriteria,
+  type ActivityRow,
+} from './store/courses';
+import {
+  anyEnrolmentOf,
+  changeEnrolmentBatch,
+  deleteEnrolment,
+  enrolmentByKey,
+  hasActiveEnrolment,
+  insertEnrolment,
+  listEnrolments,
+  prepareUpsertActiveEnrolment,
+  updateEnrolmentStatus,
+  type EnrolmentRow,
+} from './store/enrolments';
 
 /** Activity types core knows; plugins may add more in a later issue. */
 export const ACTIVITY_TYPES = ['resource', 'page', 'url', 'quiz'] as const;
@@ -110,27 +135,6 @@ export interface EnrolmentsService {
 /** Pairs per statement: keeps the OR list well under every driver's parameter limit. */
 const PAIR_BATCH = 400;
 
-function upsertActiveSql(dialect: Dialect): string {
-  // One statement, no prior SELECT: the (user_id, course_id, method) unique index makes a
-  // concurrent second insert a no-op, and the conflict branch reactivates a suspended enrolment.
-  return dialect === 'mysql'
-    ? `INSERT INTO enrolments (user_id, course_id, method, status, created_at, updated_at) VALUES (?, ?, ?, 'active', ?, ?)
-       ON DUPLICATE KEY UPDATE updated_at = IF(status = 'active', updated_at, VALUES(updated_at)), status = 'active'`
-    : `INSERT INTO enrolments (user_id, course_id, method, status, created_at, updated_at) VALUES (?, ?, ?, 'active', ?, ?)
-       ON CONFLICT (user_id, course_id, method) DO UPDATE SET status = 'active', updated_at = excluded.updated_at WHERE enrolments.status <> 'active'`;
-}
-
-interface ActivityRow {
-  id: number;
-  course_id: number;
-  sortorder: number;
-  type: string;
-  name: string;
-  completion_tracked: number | boolean;
-  max_grade: number | string;
-  availability: string | null;
-}
-
 function activityView(row: ActivityRow): ActivityView {
   return {
     id: Number(row.id),
@@ -146,12 +150,7 @@ function activityView(row: ActivityRow): ActivityView {
 
 /** Criteria as stored; a course without a row uses `all_tracked`. */
 export async function loadCriteria(executor: Executor, courseId: number): Promise<CompletionCriteria> {
-  const rows = await queryRows<{ mode: string; activity_ids: string | null; min_grade: number | string | null }>(
-    executor,
-    'SELECT mode, activity_ids, min_grade FROM course_completion_criteria WHERE course_id = ?',
-    [courseId],
-  );
-  const row = rows[0];
+  const row = await criteriaOfCourse(executor, courseId);
   if (!row || row.mode === 'all_tracked') return { mode: 'all_tracked' };
   if (row.mode === 'subset') return { mode: 'subset', activityIds: JSON.parse(row.activity_ids ?? '[]') as number[] };
   return { mode: 'min_grade', minGrade: Number(row.min_grade) };
@@ -179,33 +178,22 @@ function checkCriteria(criteria: CompletionCriteria, courseActivityIds: Readonly
 }
 
 async function writeCriteria(trx: Knex.Transaction, courseId: number, criteria: CompletionCriteria, now: number): Promise<void> {
-  const row = {
+  await upsertCriteria(trx, {
     course_id: courseId,
     mode: criteria.mode,
     activity_ids: criteria.mode === 'subset' ? JSON.stringify(criteria.activityIds) : null,
     min_grade: criteria.mode === 'min_grade' ? criteria.minGrade : null,
     updated_at: now,
-  };
-  await trx('course_completion_criteria').insert(row).onConflict('course_id').merge(['mode', 'activity_ids', 'min_grade', 'updated_at']);
+  });
 }
 
 export function createCoursesService(site: { db: Database }): CoursesService {
   const db = () => site.db;
 
   async function get(courseId: number, executor: Executor = db().knex): Promise<CourseView> {
-    const rows = await queryRows<{
-      id: number;
-      shortname: string;
-      fullname: string;
-      summary: string | null;
-      visible: number | boolean;
-      start_date: number | null;
-      score: number;
-      created_at: number;
-    }>(executor, 'SELECT id, shortname, fullname, summary, visible, start_date, score, created_at FROM courses WHERE id = ?', [courseId]);
-    const row = rows[0];
+    const row = await courseById(executor, courseId);
     if (!row) throw notFound('Course', courseId);
-    const activities = await queryRows<ActivityRow>(executor, 'SELECT * FROM activities WHERE course_id = ? ORDER BY sortorder', [courseId]);
+    const activities = await activitiesOfCourse(executor, courseId);
     return {
       id: Number(row.id),
       shortname: row.shortname,
@@ -221,9 +209,9 @@ export function createCoursesService(site: { db: Database }): CoursesService {
   }
 
   async function getActivity(activityId: number, executor: Executor = db().knex): Promise<ActivityView> {
-    const rows = await queryRows<ActivityRow>(executor, 'SELECT * FROM activities WHERE id = ?', [activityId]);
-    if (!rows.length) throw notFound('Activity', activityId);
-    return activityView(rows[0]!);
+    const row = await activityById(executor, activityId);
+    if (!row) throw notFound('Activity', activityId);
+    return activityView(row);
   }
 
   return {
@@ -246,7 +234,7 @@ export function createCoursesService(site: { db: Database }): CoursesService {
       const now = db().now();
       const id = await db().transaction(async (trx) => {
         try {
-          const [courseId] = (await trx('courses').insert({
+          const courseId = await insertCourse(trx, {
             shortname: input.shortname.trim(),
             fullname: input.fullname.trim(),
             summary: input.summary ?? null,
@@ -255,7 +243,7 @@ export function createCoursesService(site: { db: Database }): CoursesService {
             score: input.score ?? 0,
             created_at: now,
             updated_at: now,
-          })) as [number];
+          });
           if (input.completionCriteria) await writeCriteria(trx, courseId, input.completionCriteria, now);
           return courseId;
         } catch (error) {
@@ -279,14 +267,10 @@ export function createCoursesService(site: { db: Database }): CoursesService {
       const activityId = await db().transaction(async (trx) => {
         // Existence first so an unknown course is a 404 even when the body is also wrong. On MySQL the
         // course row is locked so two concurrent additions cannot both take the same next position.
-        const lock = db().dialect === 'mysql' ? ' FOR UPDATE' : '';
-        const course = await queryRows<{ id: number }>(trx, `SELECT id FROM courses WHERE id = ?${lock}`, [courseId]);
-        if (!course.length) throw notFound('Course', courseId);
+        if (!(await courseExists(trx, courseId, { forUpdate: db().dialect === 'mysql' }))) throw notFound('Course', courseId);
         if (details.length) throw invalid(`${details[0]!.path!.toUpperCase()}_INVALID`, details[0]!.message, details);
-        const [{ next }] = (await queryRows<{ next: number | null }>(trx, 'SELECT MAX(sortorder) AS next FROM activities WHERE course_id = ?', [courseId])) as [
-          { next: number | null },
-        ];
-        const [id] = (await trx('activities').insert({
+        const next = await lastActivityPosition(trx, courseId);
+        const id = await insertActivity(trx, {
           course_id: courseId,
           sortorder: next === null ? 0 : Number(next) + 1,
           type: input.type,
@@ -295,8 +279,8 @@ export function createCoursesService(site: { db: Database }): CoursesService {
           max_grade: input.maxGrade ?? 0,
           availability: input.availability === undefined || input.availability === null ? null : JSON.stringify(input.availability),
           created_at: now,
-        })) as [number];
-        await trx('courses').where({ id: courseId }).update({ updated_at: now });
+        });
+        await touchCourse(trx, courseId, now);
         return id;
       });
       return getActivity(activityId);
@@ -306,11 +290,8 @@ export function createCoursesService(site: { db: Database }): CoursesService {
 
     async setCompletionCriteria(courseId, criteria) {
       await db().transaction(async (trx) => {
-        const course = await queryRows<{ id: number }>(trx, 'SELECT id FROM courses WHERE id = ?', [courseId]);
-        if (!course.length) throw notFound('Course', courseId);
-        const activityIds = new Set(
-          (await queryRows<{ id: number }>(trx, 'SELECT id FROM activities WHERE course_id = ?', [courseId])).map((r) => Number(r.id)),
-        );
+        if (!(await courseExists(trx, courseId))) throw notFound('Course', courseId);
+        const activityIds = new Set(await activityIdsOfCourse(trx, courseId));
         const details = checkCriteria(criteria, activityIds);
         if (details.length) throw invalid('COMPLETIONCRITERIA_INVALID', details[0]!.message, details);
         await writeCriteria(trx, courseId, criteria, db().now());
@@ -318,16 +299,6 @@ export function createCoursesService(site: { db: Database }): CoursesService {
       return get(courseId);
     },
   };
-}
-
-interface EnrolmentRow {
-  id: number;
-  user_id: number;
-  course_id: number;
-  method: string;
-  status: 'active' | 'suspended';
-  created_at: number;
-  updated_at: number;
 }
 
 function enrolmentView(row: EnrolmentRow): EnrolmentView {
@@ -344,9 +315,7 @@ function enrolmentView(row: EnrolmentRow): EnrolmentView {
 
 export function createEnrolmentsService(site: { db: Database }): EnrolmentsService {
   const db = () => site.db;
-  const upsertActive = prepareStatement(site.db, upsertActiveSql(site.db.dialect));
-  const find = async (executor: Executor, userId: number, courseId: number, method: string): Promise<EnrolmentRow | undefined> =>
-    (await queryRows<EnrolmentRow>(executor, 'SELECT * FROM enrolments WHERE user_id = ? AND course_id = ? AND method = ?', [userId, courseId, method]))[0];
+  const upsertActive = prepareUpsertActiveEnrolment(site.db);
 
   return {
     async enrol(userId, courseId, method, options = {}) {
@@ -356,13 +325,13 @@ export function createEnrolmentsService(site: { db: Database }): EnrolmentsServi
           const now = db().now();
           try {
             // The unique index decides, not a prior SELECT: two concurrent enrolments cannot both insert.
-            await trx('enrolments').insert({ user_id: userId, course_id: courseId, method, status, created_at: now, updated_at: now });
+            await insertEnrolment(trx, { userId, courseId, method }, status, now);
           } catch (error) {
             if (isForeignKeyViolation(error)) throw notFound('User or course', `${userId}/${courseId}`);
             if (!isUniqueViolation(error)) throw error;
-            await trx('enrolments').where({ user_id: userId, course_id: courseId, method }).whereNot({ status }).update({ status, updated_at: now });
+            await updateEnrolmentStatus(trx, { userId, courseId, method }, status, now, { onlyIfDifferent: true });
           }
-          return enrolmentView((await find(trx, userId, courseId, method))!);
+          return enrolmentView((await enrolmentByKey(trx, { userId, courseId, method }))!);
         },
         { within: options.trx },
       );
@@ -371,25 +340,22 @@ export function createEnrolmentsService(site: { db: Database }): EnrolmentsServi
     async setStatus(userId, courseId, method, status, options = {}) {
       return db().transaction(
         async (trx) => {
-          const updated = await trx('enrolments').where({ user_id: userId, course_id: courseId, method }).update({ status, updated_at: db().now() });
+          const updated = await updateEnrolmentStatus(trx, { userId, courseId, method }, status, db().now());
           if (!updated) throw notFound('Enrolment', `${userId}/${courseId}/${method}`);
-          return enrolmentView((await find(trx, userId, courseId, method))!);
+          return enrolmentView((await enrolmentByKey(trx, { userId, courseId, method }))!);
         },
         { within: options.trx },
       );
     },
 
     async unenrol(userId, courseId, method, options = {}) {
-      return db().transaction(async (trx) => (await trx('enrolments').where({ user_id: userId, course_id: courseId, method }).delete()) > 0, {
+      return db().transaction(async (trx) => (await deleteEnrolment(trx, { userId, courseId, method })) > 0, {
         within: options.trx,
       });
     },
 
     async list(filter) {
-      const query = db().knex<EnrolmentRow>('enrolments').select('*').orderBy('id');
-      if (filter.userId !== undefined) query.where('user_id', filter.userId);
-      if (filter.courseId !== undefined) query.where('course_id', filter.courseId);
-      return (await query).map(enrolmentView);
+      return (await listEnrolments(db().knex, filter)).map(enrolmentView);
     },
 
     async ensureActive(userId, courseId, method) {
@@ -409,42 +375,18 @@ export function createEnrolmentsService(site: { db: Database }): EnrolmentsServi
     async changeMany(trx, method, action, pairs) {
       let changed = 0;
       for (let i = 0; i < pairs.length; i += PAIR_BATCH) {
-        const batch = pairs.slice(i, i + PAIR_BATCH);
-        const match = batch.map(() => '(user_id = ? AND course_id = ?)').join(' OR ');
-        const keys = batch.flatMap((p) => [p.userId, p.courseId]);
-        const now = db().now();
-        const result =
-          action === 'unenrol'
-            ? await trx.raw(`DELETE FROM enrolments WHERE method = ? AND (${match})`, [method, ...keys])
-            : await trx.raw(`UPDATE enrolments SET status = ?, updated_at = ? WHERE method = ? AND status = ? AND (${match})`, [
-                action === 'suspend' ? 'suspended' : 'active',
-                now,
-                method,
-                action === 'suspend' ? 'active' : 'suspended',
-                ...keys,
-              ]);
-        changed += affectedRows(result);
+        changed += await changeEnrolmentBatch(trx, method, action, pairs.slice(i, i + PAIR_BATCH), db().now());
       }
       return changed;
     },
 
     async anyOf(executor, method, status, userIds) {
       if (!userIds.length) return false;
-      const found = await queryRows<{ one: number }>(
-        executor,
-        `SELECT 1 AS one FROM enrolments WHERE user_id IN (${placeholders(userIds.length)}) AND method = ? AND status = ? LIMIT 1`,
-        [...userIds, method, status],
-      );
-      return found.length > 0;
+      return anyEnrolmentOf(executor, method, status, userIds);
     },
 
     async isEnrolled(userId, courseId, executor = db().knex) {
-      const rows = await queryRows<{ one: number }>(
-        executor,
-        "SELECT 1 AS one FROM enrolments WHERE user_id = ? AND course_id = ? AND status = 'active' LIMIT 1",
-        [userId, courseId],
-      );
-      return rows.length > 0;
+      return hasActiveEnrolment(executor, userId, courseId);
     },
   };
 }

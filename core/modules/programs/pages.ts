@@ -4,7 +4,7 @@ import type { Database } from '../../kernel/db/database';
 import type { ProgramsService } from './service';
 import { WaymarkError } from '../../kernel/errors';
 import { field, pageId, renderView } from '../../kernel/http/render';
-import { queryRows } from '../../kernel/db/sql';
+import { courseChoices } from './store/programs';
 import {
   OPERATORS,
   RULES,
@@ -25,34 +25,12 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
     path: '/admin/programs',
     access: 'admin',
     async handler(req, res) {
-      const programs = await queryRows<{ id: number; shortname: string; fullname: string; available: number | boolean; sets: number; learners: number }>(
-        site.db.knex,
-        `SELECT p.id, p.shortname, p.fullname, p.available,
-                (SELECT COUNT(*) FROM program_course_sets s WHERE s.program_id = p.id) AS sets,
-                (SELECT COUNT(*) FROM program_user_assignments a WHERE a.program_id = p.id AND a.status = 'active') AS learners
-         FROM programs p ORDER BY p.fullname, p.id LIMIT 500`,
-      );
-      renderView(req, res, 'admin/programs', {
-        title: 'Programs',
-        adminNav: 'programs',
-        programs: programs.map((p) => ({
-          ...p,
-          id: Number(p.id),
-          sets: Number(p.sets),
-          learners: Number(p.learners),
-          available: p.available === true || Number(p.available) === 1,
-        })),
-      });
+      renderView(req, res, 'admin/programs', { title: 'Programs', adminNav: 'programs', programs: await site.programs.summaries() });
     },
   });
 
   const courseOptions = async (): Promise<Array<{ id: number; shortname: string; fullname: string }>> =>
-    (
-      await queryRows<{ id: number; shortname: string; fullname: string }>(
-        site.db.knex,
-        'SELECT id, shortname, fullname FROM courses ORDER BY fullname, id LIMIT 2000',
-      )
-    ).map((c) => ({ ...c, id: Number(c.id) }));
+    (await courseChoices(site.db.knex)).map((c) => ({ ...c, id: Number(c.id) }));
 
   const showForm = async (
     req: Request,

@@ -2,7 +2,13 @@ import type { Knex } from 'knex';
 import type { Executor } from '../../kernel/db/database';
 import { evaluateProgram, type ProgramEvaluation } from './engine';
 import type { CachedStructure, StructureCache } from './structures';
-import { placeholders, queryRows, runStatement, upsertSql, type StatementBinding } from '../../kernel/db/sql';
+import {
+  insertProgramCompletionHistory,
+  programsOfCourseWithLearnerCompletions,
+  storedStateRows,
+  upsertCourseSetCompletions,
+  upsertProgramCompletions,
+} from './store/completions';
 
 /** A program or course set that became complete for a learner (hooks fire for each). */
 export type CompletionEvent =
@@ -94,49 +100,10 @@ export async function applyEvaluations(trx: Knex.Transaction, items: readonly Ev
         history.push({ program_id: programId, user_id: item.userId, completed_at: stored.completedAt, reason: 'structure_change', archived_at: now });
     }
   }
-  const dialect = trx.client.config.client === 'mysql2' ? 'mysql' : 'sqlite';
-  for (let i = 0; i < setRows.length; i += CHUNK) {
-    await upsert(
-      trx,
-      dialect,
-      'course_set_completions',
-      ['course_set_id', 'program_id', 'user_id', 'status', 'completed_at', 'created_at', 'updated_at'],
-      ['course_set_id', 'user_id'],
-      setRows.slice(i, i + CHUNK),
-    );
-  }
-  for (let i = 0; i < programRows.length; i += CHUNK) {
-    await upsert(
-      trx,
-      dialect,
-      'program_completions',
-      ['program_id', 'user_id', 'status', 'completed_at', 'created_at', 'updated_at'],
-      ['program_id', 'user_id'],
-      programRows.slice(i, i + CHUNK),
-    );
-  }
-  for (let i = 0; i < history.length; i += CHUNK) {
-    await trx('program_completion_history').insert(history.slice(i, i + CHUNK));
-  }
+  for (let i = 0; i < setRows.length; i += CHUNK) await upsertCourseSetCompletions(trx, setRows.slice(i, i + CHUNK));
+  for (let i = 0; i < programRows.length; i += CHUNK) await upsertProgramCompletions(trx, programRows.slice(i, i + CHUNK));
+  for (let i = 0; i < history.length; i += CHUNK) await insertProgramCompletionHistory(trx, history.slice(i, i + CHUNK));
   return events;
-}
-
-const MERGED = ['status', 'completed_at', 'updated_at'];
-
-/**
- * One multi-row upsert as a raw statement: this runs on the completion hot path, where compiling
- * the query builder's insert/onConflict/merge for every call costs more than the write itself.
- */
-async function upsert(
-  trx: Knex.Transaction,
-  dialect: 'mysql' | 'sqlite',
-  table: string,
-  columns: readonly string[],
-  conflict: readonly string[],
-  rows: ReadonlyArray<Record<string, unknown>>,
-): Promise<void> {
-  const bindings = rows.flatMap((row) => columns.map((c) => row[c] as StatementBinding));
-  await runStatement(trx, upsertSql(dialect, table, columns, rows.length, conflict, MERGED), bindings);
 }
 
 /** Whether an evaluation has anything that could need a write on a completion-only change. */
@@ -161,22 +128,7 @@ export async function recalculateLearner(
   // One round trip: the programs containing the course with their current structure_version
   // (so a stale cached structure is noticed whichever process edited it), and this learner's
   // completions restricted to the courses of those programs.
-  const rows = await queryRows<{ kind: string; id: number; value: number }>(
-    trx,
-    `SELECT 'p' AS kind, p.id AS id, p.structure_version AS value FROM program_course_set_courses sc
-       JOIN program_course_sets s ON s.id = sc.course_set_id
-       JOIN programs p ON p.id = s.program_id
-     WHERE sc.course_id = ?
-     UNION ALL
-     SELECT 'c' AS kind, cc.course_id AS id, cc.completed_at AS value FROM course_completions cc
-     WHERE cc.user_id = ? AND cc.course_id IN (
-       SELECT sc2.course_id FROM program_course_set_courses sc
-         JOIN program_course_sets s ON s.id = sc.course_set_id
-         JOIN program_course_sets s2 ON s2.program_id = s.program_id
-         JOIN program_course_set_courses sc2 ON sc2.course_set_id = s2.id
-       WHERE sc.course_id = ?)`,
-    [courseId, userId, courseId],
-  );
+  const rows = await programsOfCourseWithLearnerCompletions(trx, userId, courseId);
   const versions = new Map<number, number>();
   const completions = new Map<number, number>();
   for (const row of rows) {
@@ -224,15 +176,7 @@ export async function loadStoredState(
   programIds: readonly number[],
   userIds: readonly number[],
 ): Promise<{ programs: Map<string, StoredState>; sets: Map<string, Map<number, StoredState>> }> {
-  const rows = await queryRows<{ kind: string; program_id: number; user_id: number; id: number; status: StoredState['status']; completed_at: number | null }>(
-    executor,
-    `SELECT 'p' AS kind, program_id, user_id, program_id AS id, status, completed_at FROM program_completions
-       WHERE program_id IN (${placeholders(programIds.length)}) AND user_id IN (${placeholders(userIds.length)})
-     UNION ALL
-     SELECT 's' AS kind, program_id, user_id, course_set_id AS id, status, completed_at FROM course_set_completions
-       WHERE program_id IN (${placeholders(programIds.length)}) AND user_id IN (${placeholders(userIds.length)})`,
-    [...programIds, ...userIds, ...programIds, ...userIds],
-  );
+  const rows = await storedStateRows(executor, programIds, userIds);
   const programs = new Map<string, StoredState>();
   const sets = new Map<string, Map<number, StoredState>>();
   for (const row of rows) {

@@ -9,7 +9,29 @@ import { isUniqueViolation } from '../../kernel/db/database';
 import { evaluateProgram, validateStructure, type CourseSetDef } from './engine';
 import { StructureCache, type CachedStructure } from './structures';
 import { applyEvaluations, key, loadStoredState, recalculateEveryProgram, recalculateLearner, type CompletionEvent, type RecalcTargetSelector } from './recalc';
-import { bool, iso, placeholders, queryRows } from '../../kernel/db/sql';
+import { bool, iso } from '../../kernel/db/sql';
+import type { SqlView } from '../../kernel/db/views';
+import {
+  courseIdsOfProgram,
+  coursesWithScores,
+  currentStructureVersion,
+  deleteCourseSets,
+  insertCourseSet,
+  insertProgram,
+  insertSetCourses,
+  programById,
+  programList,
+  updateProgram,
+  type ProgramRow,
+} from './store/programs';
+import {
+  anyCourseCompletionIn,
+  countRecomputePopulation,
+  courseCompletionsOf,
+  deleteSetCompletionsOf,
+  programCompletionOf,
+  recomputePopulationAfter,
+} from './store/completions';
 
 /** Name of the background job that recomputes every affected learner after a structure edit. */
 export const PROGRAM_RECOMPUTE_JOB = 'program_recompute';
@@ -69,9 +91,23 @@ export interface ProgramView {
   updatedAt: string;
 }
 
+/** A line of the operator's program list. */
+export interface ProgramSummary {
+  id: number;
+  shortname: string;
+  fullname: string;
+  available: boolean;
+  /** How many course sets the program has. */
+  sets: number;
+  /** How many learners are actively assigned (none until the assignment module plugs in). */
+  learners: number;
+}
+
 export interface ProgramsService {
   create(input: ProgramInput): Promise<{ program: ProgramView; jobId: number | null }>;
   get(programId: number): Promise<ProgramView>;
+  /** The operator's list: up to 500 programs by name, with their set and assigned-learner counts. */
+  summaries(): Promise<ProgramSummary[]>;
   /** Changing courseSets replaces the structure, bumps structure_version and queues one recompute job. */
   update(programId: number, patch: ProgramPatch): Promise<{ program: ProgramView; jobId: number | null }>;
   /** The learner's stored completion record of the program (incomplete when there is none). */
@@ -95,11 +131,13 @@ export interface ProgramsService {
 
 /**
  * What programs need to know about assignment, which the assignment module (that depends on
- * programs) plugs in: whose completion is recalculated.
+ * programs) plugs in: whose completion is recalculated, and who is assigned.
  */
 export interface AssignmentStatePort {
   /** Keeps the (program, learner) pairs whose completion may be recalculated (no open exception). */
   selectTargets: RecalcTargetSelector;
+  /** The assignment module's published relation of learners' program assignments (`status` 'active' counts as assigned). */
+  assignmentsView: SqlView<'program_id' | 'status'>;
 }
 
 export interface ProgramsServiceDeps {
@@ -107,19 +145,6 @@ export interface ProgramsServiceDeps {
   hooks: PluginHooks;
   queue: JobRunner;
   identity: Pick<IdentityProvider, 'lockLearners'>;
-}
-
-interface ProgramRow {
-  id: number;
-  shortname: string;
-  fullname: string;
-  summary: string | null;
-  available: number | boolean;
-  available_from: number | null;
-  available_until: number | null;
-  structure_version: number;
-  created_at: number;
-  updated_at: number;
 }
 
 const BATCH = 500;
@@ -149,6 +174,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
   const structures = new StructureCache();
   // Until the assignment module plugs in, every learner counts as unassigned and is recalculated.
   let selectTargets: RecalcTargetSelector = recalculateEveryProgram;
+  let assignmentsView: AssignmentStatePort['assignmentsView'] | null = null;
   const db = () => site.db;
 
   async function validateSets(executor: Executor, sets: readonly CourseSetInput[] | undefined): Promise<Array<Partial<CourseSetDef>>> {
@@ -160,11 +186,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
     const scores = new Map<number, number>();
     for (let i = 0; i < ids.length; i += BATCH) {
       const chunk = ids.slice(i, i + BATCH);
-      for (const row of await queryRows<{ id: number; score: number }>(
-        executor,
-        `SELECT id, score FROM courses WHERE id IN (${placeholders(chunk.length)})`,
-        chunk,
-      )) {
+      for (const row of await coursesWithScores(executor, chunk)) {
         known.add(Number(row.id));
         scores.set(Number(row.id), Number(row.score));
       }
@@ -195,7 +217,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
 
   async function writeSets(trx: Knex.Transaction, programId: number, defs: Array<Partial<CourseSetDef>>): Promise<void> {
     for (const [i, def] of defs.entries()) {
-      const [setId] = (await trx('program_course_sets').insert({
+      const setId = await insertCourseSet(trx, {
         program_id: programId,
         sortorder: i,
         label: def.label,
@@ -204,17 +226,14 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
         min_score: def.minScore ?? 0,
         min_time: def.minTime ?? null,
         operator: i === defs.length - 1 ? null : def.operator,
-      })) as number[];
+      });
       const courseIds = [...new Set(def.courseIds ?? [])];
-      if (courseIds.length) {
-        await trx('program_course_set_courses').insert(courseIds.map((courseId, j) => ({ course_set_id: setId, course_id: courseId, sortorder: j })));
-      }
+      if (courseIds.length) await insertSetCourses(trx, setId, courseIds);
     }
   }
 
   async function view(executor: Executor, programId: number): Promise<ProgramView> {
-    const rows = await queryRows<ProgramRow>(executor, 'SELECT * FROM programs WHERE id = ?', [programId]);
-    const row = rows[0];
+    const row = await programById(executor, programId);
     if (!row) throw notFound('Program', programId);
     const [structure] = await structures.get(executor, [{ id: Number(row.id), version: Number(row.structure_version) }]);
     return {
@@ -276,13 +295,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
       await site.identity.lockLearners(trx, userIds);
       const completions = new Map<number, Map<number, number>>();
       if (structure.courseIds.length) {
-        const rows = await queryRows<{ user_id: number; course_id: number; completed_at: number }>(
-          trx,
-          `SELECT user_id, course_id, completed_at FROM course_completions
-           WHERE user_id IN (${placeholders(userIds.length)}) AND course_id IN (${placeholders(structure.courseIds.length)})`,
-          [...userIds, ...structure.courseIds],
-        );
-        for (const row of rows) {
+        for (const row of await courseCompletionsOf(trx, userIds, structure.courseIds)) {
           const m = completions.get(Number(row.user_id)) ?? new Map<number, number>();
           m.set(Number(row.course_id), Number(row.completed_at));
           completions.set(Number(row.user_id), m);
@@ -323,59 +336,31 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
     for (let pass = 0; pass < 10; pass++) {
       const structure = await structures.getOne(db().knex, programId);
       if (!structure) return { learners, newlyCompleted };
-      const courseFilter = structure.courseIds.length
-        ? `SELECT user_id FROM course_completions WHERE course_id IN (${placeholders(structure.courseIds.length)}) UNION `
-        : '';
-      const population = `${courseFilter}SELECT user_id FROM program_completions WHERE program_id = ? UNION SELECT user_id FROM course_set_completions WHERE program_id = ?`;
-      const baseBindings = [...structure.courseIds, programId, programId];
-      const [{ total }] = (await queryRows<{ total: number }>(db().knex, `SELECT COUNT(*) AS total FROM (${population}) u`, baseBindings)) as [
-        { total: number },
-      ];
+      const total = await countRecomputePopulation(db().knex, structure.courseIds, programId);
       let after = 0;
       learners = 0;
       for (;;) {
-        const batch = await queryRows<{ user_id: number }>(
-          db().knex,
-          `SELECT user_id FROM (${population}) u WHERE user_id > ? ORDER BY user_id LIMIT ${BATCH}`,
-          [...baseBindings, after],
-        );
-        if (!batch.length) break;
-        const ids = batch.map((r) => Number(r.user_id));
+        const ids = await recomputePopulationAfter(db().knex, structure.courseIds, programId, after, BATCH);
+        if (!ids.length) break;
         newlyCompleted += await recomputeBatch(structure, ids);
         learners += ids.length;
         after = ids[ids.length - 1]!;
-        await progress?.(learners, Number(total));
+        await progress?.(learners, total);
       }
-      const current = await queryRows<{ structure_version: number }>(db().knex, 'SELECT structure_version FROM programs WHERE id = ?', [programId]);
-      if (!current.length || Number(current[0]!.structure_version) === structure.version) break;
+      const current = await currentStructureVersion(db().knex, programId);
+      if (current === undefined || current === structure.version) break;
     }
     return { learners, newlyCompleted };
-  }
-
-  async function hasCompletions(trx: Knex.Transaction, programId: number): Promise<boolean> {
-    const rows = await queryRows<{ one: number }>(
-      trx,
-      `SELECT 1 AS one FROM course_completions cc
-         JOIN program_course_set_courses sc ON sc.course_id = cc.course_id
-         JOIN program_course_sets s ON s.id = sc.course_set_id
-       WHERE s.program_id = ? LIMIT 1`,
-      [programId],
-    );
-    return rows.length > 0;
   }
 
   return {
     structures,
     async courseIdsOf(programId, executor = db().knex) {
-      const rows = await queryRows<{ course_id: number }>(
-        executor,
-        'SELECT DISTINCT sc.course_id FROM program_course_set_courses sc JOIN program_course_sets s ON s.id = sc.course_set_id WHERE s.program_id = ?',
-        [programId],
-      );
-      return rows.map((r) => Number(r.course_id));
+      return courseIdsOfProgram(executor, programId);
     },
     useAssignmentState(port) {
       selectTargets = port.selectTargets;
+      assignmentsView = port.assignmentsView;
     },
     fireEvents,
     recomputeProgram,
@@ -387,7 +372,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
         const defs = await validateSets(trx, input.courseSets);
         let programId: number;
         try {
-          [programId] = (await trx('programs').insert({
+          programId = await insertProgram(trx, {
             shortname: input.shortname.trim(),
             fullname: input.fullname.trim(),
             summary: input.summary ?? null,
@@ -397,14 +382,14 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
             structure_version: 1,
             created_at: now,
             updated_at: now,
-          })) as [number];
+          });
         } catch (error) {
           if (isUniqueViolation(error)) throw conflict('PROGRAM_SHORTNAME_TAKEN', `A program with shortname "${input.shortname}" already exists`);
           throw error;
         }
         await writeSets(trx, programId, defs);
         // Learners who already completed these courses get their program completion computed now.
-        const jobId = (await hasCompletions(trx, programId)) ? await enqueueRecompute(trx, programId) : null;
+        const jobId = (await anyCourseCompletionIn(trx, programId)) ? await enqueueRecompute(trx, programId) : null;
         return { programId, jobId };
       });
       return { program: await view(db().knex, result.programId), jobId: result.jobId };
@@ -414,13 +399,23 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
       return view(db().knex, programId);
     },
 
+    async summaries() {
+      return (await programList(db().knex, assignmentsView)).map((p) => ({
+        id: Number(p.id),
+        shortname: p.shortname,
+        fullname: p.fullname,
+        available: p.available === true || Number(p.available) === 1,
+        sets: Number(p.sets),
+        learners: Number(p.learners),
+      }));
+    },
+
     async update(programId, patch) {
       const { from, until } = validateFields(patch, false);
       const now = db().now();
       const jobId = await db().transaction(async (trx) => {
-        const existing = await queryRows<ProgramRow>(trx, 'SELECT * FROM programs WHERE id = ?', [programId]);
-        if (!existing.length) throw notFound('Program', programId);
-        const row = existing[0]!;
+        const row: ProgramRow | undefined = await programById(trx, programId);
+        if (!row) throw notFound('Program', programId);
         const effectiveFrom = from === undefined ? row.available_from : from;
         const effectiveUntil = until === undefined ? row.available_until : until;
         if (effectiveFrom !== null && effectiveUntil !== null && Number(effectiveUntil) < Number(effectiveFrom)) {
@@ -439,16 +434,14 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
         if (patch.courseSets !== undefined) {
           const defs = await validateSets(trx, patch.courseSets);
           // Old sets go with their set completions (cascade); the job recomputes the new ones.
-          await trx('course_set_completions').where({ program_id: programId }).delete();
-          const oldSets = trx('program_course_sets').select('id').where({ program_id: programId });
-          await trx('program_course_set_courses').whereIn('course_set_id', oldSets).delete();
-          await trx('program_course_sets').where({ program_id: programId }).delete();
+          await deleteSetCompletionsOf(trx, programId);
+          await deleteCourseSets(trx, programId);
           await writeSets(trx, programId, defs);
           changes.structure_version = Number(row.structure_version) + 1;
           queued = await enqueueRecompute(trx, programId);
         }
         try {
-          await trx('programs').where({ id: programId }).update(changes);
+          await updateProgram(trx, programId, changes);
         } catch (error) {
           if (isUniqueViolation(error)) throw conflict('PROGRAM_SHORTNAME_TAKEN', `A program with shortname "${patch.shortname}" already exists`);
           throw error;
@@ -460,11 +453,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
     },
 
     async completionOf(programId, userId) {
-      const [row] = await queryRows<{ status: string; completed_at: number | null }>(
-        db().knex,
-        'SELECT status, completed_at FROM program_completions WHERE program_id = ? AND user_id = ?',
-        [programId, userId],
-      );
+      const row = await programCompletionOf(db().knex, programId, userId);
       return row?.status === 'complete' ? { status: 'complete', completedAt: iso(row.completed_at) } : { status: 'incomplete', completedAt: null };
     },
 

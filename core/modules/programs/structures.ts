@@ -1,6 +1,6 @@
 import type { Executor } from '../../kernel/db/database';
 import { compileProgram, type CompiledProgram, type CourseRef, type CourseSetDef } from './engine';
-import { placeholders, queryRows } from '../../kernel/db/sql';
+import { courseSetsOf, programVersion, setCoursesOf, type CourseSetRow, type SetCourseRow } from './store/programs';
 
 /** A program's structure as stored, compiled once per structure_version. */
 export interface CachedStructure {
@@ -10,24 +10,6 @@ export interface CachedStructure {
   compiled: CompiledProgram;
   /** Every course of every set, for the "restricted to the program's courses" query. */
   courseIds: number[];
-}
-
-interface SetRow {
-  id: number;
-  program_id: number;
-  label: string;
-  rule: CourseSetDef['rule'];
-  min_courses: number;
-  min_score: number;
-  min_time: string | null;
-  operator: CourseSetDef['operator'];
-}
-
-interface SetCourseRow {
-  course_set_id: number;
-  course_id: number;
-  fullname: string;
-  score: number;
 }
 
 /**
@@ -60,29 +42,16 @@ export class StructureCache {
 
   /** The current structure of one program (reads its version), or null when it does not exist. */
   async getOne(executor: Executor, programId: number): Promise<CachedStructure | null> {
-    const rows = await queryRows<{ id: number; structure_version: number }>(executor, 'SELECT id, structure_version FROM programs WHERE id = ?', [programId]);
-    if (!rows.length) return null;
-    const [structure] = await this.get(executor, [{ id: rows[0]!.id, version: Number(rows[0]!.structure_version) }]);
+    const row = await programVersion(executor, programId);
+    if (!row) return null;
+    const [structure] = await this.get(executor, [{ id: row.id, version: Number(row.structure_version) }]);
     return structure ?? null;
   }
 
   private async load(executor: Executor, wanted: ReadonlyArray<{ id: number; version: number }>): Promise<void> {
     const ids = wanted.map((w) => w.id);
-    const sets = await queryRows<SetRow>(
-      executor,
-      `SELECT id, program_id, label, rule, min_courses, min_score, min_time, operator FROM program_course_sets WHERE program_id IN (${placeholders(ids.length)}) ORDER BY program_id, sortorder`,
-      ids,
-    );
-    const courses = sets.length
-      ? await queryRows<SetCourseRow>(
-          executor,
-          `SELECT sc.course_set_id, sc.course_id, c.fullname, c.score FROM program_course_set_courses sc
-             JOIN program_course_sets s ON s.id = sc.course_set_id
-             JOIN courses c ON c.id = sc.course_id
-           WHERE s.program_id IN (${placeholders(ids.length)}) ORDER BY sc.course_set_id, sc.sortorder`,
-          ids,
-        )
-      : [];
+    const sets: CourseSetRow[] = await courseSetsOf(executor, ids);
+    const courses = sets.length ? await setCoursesOf(executor, ids) : [];
     const coursesBySet = new Map<number, SetCourseRow[]>();
     for (const row of courses) {
       const list = coursesBySet.get(Number(row.course_set_id)) ?? [];

@@ -1,0 +1,136 @@
+import type { Knex } from 'knex';
+import type { Executor } from '../../../kernel/db/database';
+import { queryRows } from '../../../kernel/db/sql';
+
+/** A course as the courses service reads it. */
+export interface CourseRow {
+  id: number;
+  shortname: string;
+  fullname: string;
+  summary: string | null;
+  visible: number | boolean;
+  start_date: number | null;
+  score: number;
+  created_at: number;
+}
+
+/** An activity row, every column. */
+export interface ActivityRow {
+  id: number;
+  course_id: number;
+  sortorder: number;
+  type: string;
+  name: string;
+  completion_tracked: number | boolean;
+  max_grade: number | string;
+  availability: string | null;
+}
+
+/** The columns of an activity that completion needs. */
+export type ActivityTrackingRow = Pick<ActivityRow, 'id' | 'course_id' | 'completion_tracked' | 'max_grade'>;
+
+/** A course's completion criteria as stored (no row: `all_tracked`). */
+export interface CriteriaRow {
+  mode: string;
+  activity_ids: string | null;
+  min_grade: number | string | null;
+}
+
+/** The course, or undefined. */
+export async function courseById(executor: Executor, courseId: number): Promise<CourseRow | undefined> {
+  const rows = await queryRows<CourseRow>(
+    executor,
+    'SELECT id, shortname, fullname, summary, visible, start_date, score, created_at FROM courses WHERE id = ?',
+    [courseId],
+  );
+  return rows[0];
+}
+
+/** Whether the course exists; `forUpdate` also locks its row (MySQL only: SQLite has no row locks). */
+export async function courseExists(executor: Executor, courseId: number, options: { forUpdate?: boolean } = {}): Promise<boolean> {
+  const lock = options.forUpdate ? ' FOR UPDATE' : '';
+  return (await queryRows<{ id: number }>(executor, `SELECT id FROM courses WHERE id = ?${lock}`, [courseId])).length > 0;
+}
+
+/** Inserts a course and returns its id (a taken shortname is a unique violation). */
+export async function insertCourse(
+  trx: Knex.Transaction,
+  row: {
+    shortname: string;
+    fullname: string;
+    summary: string | null;
+    visible: boolean;
+    start_date: number | null;
+    score: number;
+    created_at: number;
+    updated_at: number;
+  },
+): Promise<number> {
+  const [courseId] = (await trx('courses').insert(row)) as [number];
+  return courseId;
+}
+
+/** Stamps the course as changed. */
+export async function touchCourse(trx: Knex.Transaction, courseId: number, now: number): Promise<void> {
+  await trx('courses').where({ id: courseId }).update({ updated_at: now });
+}
+
+/** The course's activities in course order. */
+export function activitiesOfCourse(executor: Executor, courseId: number): Promise<ActivityRow[]> {
+  return queryRows<ActivityRow>(executor, 'SELECT * FROM activities WHERE course_id = ? ORDER BY sortorder', [courseId]);
+}
+
+/** The ids of the course's activities. */
+export async function activityIdsOfCourse(executor: Executor, courseId: number): Promise<number[]> {
+  return (await queryRows<{ id: number }>(executor, 'SELECT id FROM activities WHERE course_id = ?', [courseId])).map((r) => Number(r.id));
+}
+
+/** The activity, or undefined. */
+export async function activityById(executor: Executor, activityId: number): Promise<ActivityRow | undefined> {
+  return (await queryRows<ActivityRow>(executor, 'SELECT * FROM activities WHERE id = ?', [activityId]))[0];
+}
+
+/** What completion needs of the activity (its course, tracking and maximum grade), or undefined. */
+export async function activityTracking(executor: Executor, activityId: number): Promise<ActivityTrackingRow | undefined> {
+  return (await queryRows<ActivityTrackingRow>(executor, 'SELECT id, course_id, completion_tracked, max_grade FROM activities WHERE id = ?', [activityId]))[0];
+}
+
+/** The highest activity position in the course, or null when it has none. */
+export async function lastActivityPosition(executor: Executor, courseId: number): Promise<number | null> {
+  const [{ next }] = (await queryRows<{ next: number | null }>(executor, 'SELECT MAX(sortorder) AS next FROM activities WHERE course_id = ?', [courseId])) as [
+    { next: number | null },
+  ];
+  return next;
+}
+
+/** Inserts an activity and returns its id. */
+export async function insertActivity(
+  trx: Knex.Transaction,
+  row: {
+    course_id: number;
+    sortorder: number;
+    type: string;
+    name: string;
+    completion_tracked: boolean;
+    max_grade: number;
+    availability: string | null;
+    created_at: number;
+  },
+): Promise<number> {
+  const [id] = (await trx('activities').insert(row)) as [number];
+  return id;
+}
+
+/** The course's stored completion criteria, or undefined (then `all_tracked`). */
+export async function criteriaOfCourse(executor: Executor, courseId: number): Promise<CriteriaRow | undefined> {
+  const rows = await queryRows<CriteriaRow>(executor, 'SELECT mode, activity_ids, min_grade FROM course_completion_criteria WHERE course_id = ?', [courseId]);
+  return rows[0];
+}
+
+/** Inserts or replaces the course's completion criteria. */
+export async function upsertCriteria(
+  trx: Knex.Transaction,
+  row: { course_id: number; mode: string; activity_ids: string | null; min_grade: number | null; updated_at: number },
+): Promise<void> {
+  await trx('course_completion_criteria').insert(row).onConflict('course_id').merge(['mode', 'activity_ids', 'min_grade', 'updated_at']);
+}

@@ -1,0 +1,171 @@
+import type { Knex } from 'knex';
+import type { Executor } from '../../../kernel/db/database';
+import type { SqlView } from '../../../kernel/db/views';
+import { placeholders, queryRows } from '../../../kernel/db/sql';
+import { learningViews } from '../../learning/index';
+import type { CourseSetDef } from '../engine';
+
+/** A program row, every column. */
+export interface ProgramRow {
+  id: number;
+  shortname: string;
+  fullname: string;
+  summary: string | null;
+  available: number | boolean;
+  available_from: number | null;
+  available_until: number | null;
+  structure_version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A course set as the structure cache reads it. */
+export interface CourseSetRow {
+  id: number;
+  program_id: number;
+  label: string;
+  rule: CourseSetDef['rule'];
+  min_courses: number;
+  min_score: number;
+  min_time: string | null;
+  operator: CourseSetDef['operator'];
+}
+
+/** A course of a course set, with what the engine needs of the course (learning's). */
+export interface SetCourseRow {
+  course_set_id: number;
+  course_id: number;
+  fullname: string;
+  score: number;
+}
+
+/** A line of the operator's program list. */
+export interface ProgramListRow {
+  id: number;
+  shortname: string;
+  fullname: string;
+  available: number | boolean;
+  sets: number;
+  learners: number;
+}
+
+/** The program, or undefined. */
+export async function programById(executor: Executor, programId: number): Promise<ProgramRow | undefined> {
+  return (await queryRows<ProgramRow>(executor, 'SELECT * FROM programs WHERE id = ?', [programId]))[0];
+}
+
+/** The program's id and current structure_version, or undefined when it does not exist. */
+export async function programVersion(executor: Executor, programId: number): Promise<{ id: number; structure_version: number } | undefined> {
+  return (await queryRows<{ id: number; structure_version: number }>(executor, 'SELECT id, structure_version FROM programs WHERE id = ?', [programId]))[0];
+}
+
+/** The program's current structure_version, or undefined when it no longer exists. */
+export async function currentStructureVersion(executor: Executor, programId: number): Promise<number | undefined> {
+  const rows = await queryRows<{ structure_version: number }>(executor, 'SELECT structure_version FROM programs WHERE id = ?', [programId]);
+  return rows.length ? Number(rows[0]!.structure_version) : undefined;
+}
+
+/** Inserts a program and returns its id (a taken shortname is a unique violation). */
+export async function insertProgram(trx: Knex.Transaction, row: Omit<ProgramRow, 'id' | 'available'> & { available: boolean }): Promise<number> {
+  const [programId] = (await trx('programs').insert(row)) as [number];
+  return programId;
+}
+
+/** Updates the program's columns (a taken shortname is a unique violation). */
+export async function updateProgram(trx: Knex.Transaction, programId: number, changes: Record<string, unknown>): Promise<void> {
+  await trx('programs').where({ id: programId }).update(changes);
+}
+
+/** Inserts a course set and returns its id. */
+export async function insertCourseSet(
+  trx: Knex.Transaction,
+  row: {
+    program_id: number;
+    sortorder: number;
+    label: string | undefined;
+    rule: CourseSetRow['rule'] | undefined;
+    min_courses: number;
+    min_score: number;
+    min_time: string | null;
+    operator: CourseSetRow['operator'] | undefined;
+  },
+): Promise<number> {
+  const [setId] = (await trx('program_course_sets').insert(row)) as number[];
+  return setId!;
+}
+
+/** Puts the courses in the set, in this order. */
+export async function insertSetCourses(trx: Knex.Transaction, courseSetId: number, courseIds: readonly number[]): Promise<void> {
+  await trx('program_course_set_courses').insert(courseIds.map((courseId, j) => ({ course_set_id: courseSetId, course_id: courseId, sortorder: j })));
+}
+
+/** Deletes the program's course sets and their courses (set completions go first: see deleteSetCompletionsOf). */
+export async function deleteCourseSets(trx: Knex.Transaction, programId: number): Promise<void> {
+  const oldSets = trx('program_course_sets').select('id').where({ program_id: programId });
+  await trx('program_course_set_courses').whereIn('course_set_id', oldSets).delete();
+  await trx('program_course_sets').where({ program_id: programId }).delete();
+}
+
+/** The course sets of these programs, by program and position. */
+export function courseSetsOf(executor: Executor, programIds: readonly number[]): Promise<CourseSetRow[]> {
+  return queryRows<CourseSetRow>(
+    executor,
+    `SELECT id, program_id, label, rule, min_courses, min_score, min_time, operator FROM program_course_sets WHERE program_id IN (${placeholders(programIds.length)}) ORDER BY program_id, sortorder`,
+    programIds,
+  );
+}
+
+/** The courses of every set of these programs, by set and position, with each course's name and score. */
+export function setCoursesOf(executor: Executor, programIds: readonly number[]): Promise<SetCourseRow[]> {
+  return queryRows<SetCourseRow>(
+    executor,
+    `SELECT sc.course_set_id, sc.course_id, c.fullname, c.score FROM program_course_set_courses sc
+       JOIN program_course_sets s ON s.id = sc.course_set_id
+       JOIN ${learningViews.courses.as('c')} ON c.id = sc.course_id
+     WHERE s.program_id IN (${placeholders(programIds.length)}) ORDER BY sc.course_set_id, sc.sortorder`,
+    programIds,
+  );
+}
+
+/** The ids of every course in the program's course sets. */
+export async function courseIdsOfProgram(executor: Executor, programId: number): Promise<number[]> {
+  const rows = await queryRows<{ course_id: number }>(
+    executor,
+    'SELECT DISTINCT sc.course_id FROM program_course_set_courses sc JOIN program_course_sets s ON s.id = sc.course_set_id WHERE s.program_id = ?',
+    [programId],
+  );
+  return rows.map((r) => Number(r.course_id));
+}
+
+/** Which of these courses (learning's) exist, with their scores: one statement for the whole list. */
+export function coursesWithScores(executor: Executor, courseIds: readonly number[]): Promise<Array<{ id: number; score: number }>> {
+  return queryRows<{ id: number; score: number }>(
+    executor,
+    `SELECT c.id, c.score FROM ${learningViews.courses.as('c')} WHERE c.id IN (${placeholders(courseIds.length)})`,
+    courseIds,
+  );
+}
+
+/** The courses (learning's) a course set may hold, for the program form: by name, at most 2000. */
+export function courseChoices(executor: Executor): Promise<Array<{ id: number; shortname: string; fullname: string }>> {
+  return queryRows<{ id: number; shortname: string; fullname: string }>(
+    executor,
+    `SELECT c.id, c.shortname, c.fullname FROM ${learningViews.courses.as('c')} ORDER BY c.fullname, c.id LIMIT 2000`,
+  );
+}
+
+/**
+ * The operator's program list: up to 500 programs by name, with their number of course sets and of
+ * learners actively assigned, counted in `assignments` (the assignment module's relation, plugged
+ * in through the assignment-state port; without it, no learner counts as assigned).
+ */
+export function programList(executor: Executor, assignments: SqlView<'program_id' | 'status'> | null): Promise<ProgramListRow[]> {
+  const learners = assignments ? `(SELECT COUNT(*) FROM ${assignments.as('a')} WHERE a.program_id = p.id AND a.status = 'active')` : '0';
+  return queryRows<ProgramListRow>(
+    executor,
+    `SELECT p.id, p.shortname, p.fullname, p.available,
+            (SELECT COUNT(*) FROM program_course_sets s WHERE s.program_id = p.id) AS sets,
+            ${learners} AS learners
+     FROM programs p ORDER BY p.fullname, p.id LIMIT 500`,
+  );
+}
