@@ -54,6 +54,8 @@ const references = [
     'gi',
   ),
   new RegExp(`['"\`](${names})\\s+as\\s+\\w+['"\`]`, 'gi'),
+  // The dialect helpers of core/kernel/db/sql.ts take the table after other arguments.
+  new RegExp(`\\b(?:upsertSql|upsertRows|updateById)\\([^'"\`)]*['"\`](${names})['"\`]`, 'gi'),
 ];
 
 function sources(dir: string): string[] {

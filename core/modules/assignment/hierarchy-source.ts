@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { isAncestryOnlyChange } from '../people/index';
 import type { HierarchyService } from '../people/index';
 import type { AssignmentSource, RuleInstance, SourceContext } from './types';
+import { membersAtNode, membersInSubtree, nodePaths } from './store/hierarchy-members';
 
 /** `instanceId` is a hierarchy node id; `includeChildren` adds every node below it. */
 export interface HierarchyInstance extends RuleInstance {
@@ -19,13 +20,13 @@ const SNAPSHOT_COLUMN = { position: 'positionId', organisation: 'organisationId'
  * `hierarchy` is the people module's service, which the calling plugin declares in its deps.
  */
 export function createHierarchySource(kind: HierarchyKind, label: string, hierarchy: Pick<HierarchyService, 'find'>): AssignmentSource<HierarchyInstance> {
-  const column = `${kind}_id`;
+  const column = `${kind}_id` as const;
   const notFound = `${kind.toUpperCase()}_NOT_FOUND`;
 
   /** Node ids on the paths from the root down to each of `nodeIds` (materialised paths `/1/4/9/`). */
   async function selfAndAncestors(ctx: SourceContext, nodeIds: number[]): Promise<Set<number>> {
-    const rows = (await ctx.db('hierarchy_nodes').whereIn('id', nodeIds).where('kind', kind).select('path')) as Array<{ path: string }>;
-    return new Set(rows.flatMap((r) => r.path.split('/').filter(Boolean).map(Number)));
+    const paths = await nodePaths(ctx.db, kind, nodeIds);
+    return new Set(paths.flatMap((path) => path.split('/').filter(Boolean).map(Number)));
   }
 
   return {
@@ -50,24 +51,9 @@ export function createHierarchySource(kind: HierarchyKind, label: string, hierar
     },
 
     members(instance, ctx): Knex.QueryBuilder {
-      // A user with several job assignments in the subtree is listed more than once; the core
-      // de-duplicates. No DISTINCT here: it would stop the databases from pushing the core's user
-      // filter into this query, and a one-user probe would read the whole node.
-      if (!instance.includeChildren) return ctx.db('job_assignments').where(column, instance.instanceId).select('user_id');
-      // A join rather than `IN (descendants)`: MariaDB plans the IN-subquery form as a scan per
-      // batch, while the join reads the anchor by primary key, range-scans the path index and
-      // follows job_assignments' index on the node column.
-      const mysql = (ctx.db.client as { config: { client: string } }).config.client === 'mysql2';
-      const upper = mysql ? "CONCAT(anchor.path, '~')" : "(anchor.path || '~')";
-      return ctx
-        .db('job_assignments as ja')
-        .join('hierarchy_nodes as node', 'node.id', `ja.${column}`)
-        .join('hierarchy_nodes as anchor', (j) => j.on('anchor.id', '=', ctx.db.raw('?', [instance.instanceId])))
-        .where('node.kind', kind)
-        .where('anchor.kind', kind)
-        .whereRaw('node.path >= anchor.path')
-        .whereRaw(`node.path < ${upper}`)
-        .select({ user_id: 'ja.user_id' });
+      // Several job assignments in the subtree list a user more than once; the core de-duplicates
+      // (store/hierarchy-members.ts says why the queries must not).
+      return instance.includeChildren ? membersInSubtree(ctx.db, kind, column, instance.instanceId) : membersAtNode(ctx.db, column, instance.instanceId);
     },
 
     async affectedRules(change, rules, ctx) {

@@ -37,8 +37,8 @@ export const assignmentModule = defineModule({
   hooks: ['onAssignmentChange'],
   provides: assignmentServices,
   register(ctx) {
-    const site = { db: ctx.db, hooks: ctx.hooks, queue: ctx.queue, extensions: ctx.extensions, programs: ctx.deps.programs };
-    const service = createAssignmentService(site);
+    const context = { db: ctx.db, hooks: ctx.hooks, queue: ctx.queue, extensions: ctx.extensions, programs: ctx.deps.programs };
+    const service = createAssignmentService(context);
     ctx.deps.programs.useAssignmentState({ selectTargets: withoutOpenExceptions, assignmentsView: assignmentViews.programUserAssignments });
     for (const [key, event] of Object.entries(coreDueDateEvents())) ctx.extensions.contribute('dueDateEvents', key, event);
     ctx.jobs.define<{ ruleId: number; fullDue?: boolean }>({
@@ -54,7 +54,7 @@ export const assignmentModule = defineModule({
       await service.syncUser(trx, change);
     });
     for (const route of assignmentRoutes(() => service)) ctx.routes.api(route);
-    registerAssignmentPages(site, ctx.routes, service);
+    registerAssignmentPages(context, ctx.routes, service);
     return { assignment: service };
   },
 });

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import type { Database } from '../../kernel/db/database';
-import { placeholders, prepareStatement } from '../../kernel/db/statements';
-import { queryRows } from '../../kernel/db/sql';
+import { coursesReachedElsewhere, prepareLaunchStateQuery } from './store/launch-state';
 
 /** A program containing the course, with this learner's assignment state. */
 export interface LaunchCandidate {
@@ -23,50 +22,15 @@ export interface LaunchState {
   completions: Map<number, number>;
 }
 
-interface LaunchStateRow {
-  kind: 'p' | 'c';
-  id: number;
-  fullname: string | null;
-  structure_version: number | null;
-  available: number | boolean | null;
-  available_from: number | string | null;
-  available_until: number | string | null;
-  assignment_status: string | null;
-  blocking_exceptions: number | string;
-  completed_at: number | string | null;
-}
-
-/**
- * Everything a program launch guard reads, in one statement (one round trip on MySQL): every program
- * containing the course, with this learner's assignment state and whether an open or dismissed
- * exception blocks it (indexed joins: course -> sets -> programs, then the (program_id, user_id)
- * unique index of assignments and exceptions), followed by the learner's course completions (the
- * (user_id, course_id) unique index). A read model on the launch hot path: it reads the programs and
- * learning modules' tables next to this module's own, and writes nothing.
- */
-const LAUNCH_STATE_SQL = `
-  SELECT 'p' AS kind, p.id AS id, p.fullname, p.structure_version, p.available, p.available_from, p.available_until,
-         a.status AS assignment_status,
-         (SELECT COUNT(*) FROM program_exceptions e
-            WHERE e.program_id = p.id AND e.user_id = ? AND e.status IN ('open', 'dismissed')) AS blocking_exceptions,
-         NULL AS completed_at
-    FROM programs p
-    LEFT JOIN program_user_assignments a ON a.program_id = p.id AND a.user_id = ?
-   WHERE p.id IN (SELECT s.program_id FROM program_course_set_courses sc
-                    JOIN program_course_sets s ON s.id = sc.course_set_id
-                   WHERE sc.course_id = ?)
-  UNION ALL
-  SELECT 'c', course_id, NULL, NULL, NULL, NULL, NULL, NULL, 0, completed_at FROM course_completions WHERE user_id = ?
-  ORDER BY kind DESC, id`;
-
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
+/** A program launch guard's inputs for one learner and course, read in one prepared statement (store/launch-state.ts). */
 export function createLaunchStateReader(db: Database): (userId: number, courseId: number) => Promise<LaunchState> {
-  const query = prepareStatement<LaunchStateRow>(db, LAUNCH_STATE_SQL);
+  const query = prepareLaunchStateQuery(db);
   return async (userId, courseId) => {
     const programs: LaunchCandidate[] = [];
     const completions = new Map<number, number>();
-    for (const row of await query.all([userId, userId, courseId, userId])) {
+    for (const row of await query(userId, courseId)) {
       if (row.kind === 'c') {
         completions.set(Number(row.id), Number(row.completed_at));
         continue;
@@ -98,16 +62,6 @@ export async function reachableElsewhere(
   courseIds: readonly number[],
 ): Promise<Array<{ userId: number; courseId: number }>> {
   if (!userIds.length || !courseIds.length) return [];
-  const rows = await queryRows<{ user_id: number; course_id: number }>(
-    trx,
-    `SELECT DISTINCT a.user_id, sc.course_id FROM program_user_assignments a
-       JOIN program_course_sets s ON s.program_id = a.program_id
-       JOIN program_course_set_courses sc ON sc.course_set_id = s.id
-      WHERE a.user_id IN (${placeholders(userIds.length)}) AND a.program_id <> ? AND a.status = 'active'
-        AND sc.course_id IN (${placeholders(courseIds.length)})
-        AND NOT EXISTS (SELECT 1 FROM program_exceptions e
-                         WHERE e.program_id = a.program_id AND e.user_id = a.user_id AND e.status IN ('open', 'dismissed'))`,
-    [...userIds, exceptProgramId, ...courseIds],
-  );
+  const rows = await coursesReachedElsewhere(trx, exceptProgramId, userIds, courseIds);
   return rows.map((r) => ({ userId: Number(r.user_id), courseId: Number(r.course_id) }));
 }

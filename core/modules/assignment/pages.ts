@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { WaymarkError, invalid } from '../../kernel/errors';
-import { queryRows } from '../../kernel/db/sql';
-import type { AssignmentSite } from './site';
+import type { AssignmentContext } from './context';
+import { openExceptionCount, openExceptionsReport, programsWithOpenExceptions } from './store/exceptions';
 import type { AssignmentRuleInput, AssignmentService, ExceptionAction } from './service';
 import type { DueRule } from './types';
 import { field, fields, pageId, renderView } from '../../kernel/http/render';
@@ -50,26 +50,22 @@ export function ruleFromForm(body: unknown): AssignmentRuleInput {
 }
 
 /** Assignment rules of a program and the exceptions report. */
-export function registerAssignmentPages(site: AssignmentSite, pages: RouteRegistrar, assignments: AssignmentService): void {
+export function registerAssignmentPages(context: AssignmentContext, pages: RouteRegistrar, assignments: AssignmentService): void {
   const service = () => assignments;
 
   const showRules = async (req: Request, res: Response, errors: string[] = [], status?: number): Promise<void> => {
     const programId = pageId(req.params.id, 'Program');
-    const program = await site.programs.get(programId);
+    const program = await context.programs.get(programId);
     const rules = await service().listRules(programId);
-    const sources = site.extensions
+    const sources = context.extensions
       .list('assignmentSources')
       .map((c) => ({ value: c.key, label: c.value.name, selected: c.key === field(req.body, 'source') }))
       .sort((a, b) => a.label.localeCompare(b.label));
-    const events = site.extensions
+    const events = context.extensions
       .list('dueDateEvents')
       .map((c) => ({ value: c.key, label: c.value.label, selected: c.key === field(req.body, 'dueEvent') }))
       .sort((a, b) => a.label.localeCompare(b.label));
-    const openExceptions = await queryRows<{ n: number }>(
-      site.db.knex,
-      "SELECT COUNT(*) AS n FROM program_exceptions WHERE program_id = ? AND status = 'open'",
-      [programId],
-    );
+    const openExceptions = await openExceptionCount(context.db.knex, programId);
     renderView(
       req,
       res,
@@ -83,7 +79,7 @@ export function registerAssignmentPages(site: AssignmentSite, pages: RouteRegist
         events,
         values: req.method === 'POST' ? req.body : {},
         dueKind: field(req.body, 'dueKind') || 'none',
-        openExceptions: Number(openExceptions[0]?.n ?? 0),
+        openExceptions,
         errors,
       },
       status,
@@ -126,37 +122,11 @@ export function registerAssignmentPages(site: AssignmentSite, pages: RouteRegist
     const type = typeof filter.type === 'string' && EXCEPTION_TYPES.some((t) => t.value === filter.type) ? filter.type : '';
     const programText = typeof filter.program === 'string' ? filter.program : '';
     const programId = parseId(programText);
-    const where: string[] = ["e.status = 'open'"];
-    const binds: Array<string | number> = [];
-    if (type) {
-      where.push('e.type = ?');
-      binds.push(type);
-    }
-    if (programId !== null) {
-      where.push('e.program_id = ?');
-      binds.push(programId);
-    }
-    const exceptions = await queryRows<{
-      id: number;
-      type: string;
-      raised_at: number;
-      explanation: string;
-      program_id: number;
-      program: string;
-      user_id: number;
-      fullname: string;
-      username: string;
-    }>(
-      site.db.knex,
-      `SELECT e.id, e.type, e.raised_at, e.explanation, e.program_id, p.fullname AS program, e.user_id, u.fullname, u.username
-       FROM program_exceptions e JOIN programs p ON p.id = e.program_id JOIN users u ON u.id = e.user_id
-       WHERE ${where.join(' AND ')} ORDER BY e.raised_at, e.id LIMIT 500`,
-      binds,
-    );
-    const programs = await queryRows<{ id: number; fullname: string }>(
-      site.db.knex,
-      "SELECT DISTINCT p.id, p.fullname FROM programs p JOIN program_exceptions e ON e.program_id = p.id AND e.status = 'open' ORDER BY p.fullname",
-    );
+    const exceptions = await openExceptionsReport(context.db.knex, {
+      ...(type ? { type } : {}),
+      ...(programId !== null ? { programId } : {}),
+    });
+    const programs = await programsWithOpenExceptions(context.db.knex);
     renderView(
       req,
       res,

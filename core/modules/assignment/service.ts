@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { Ajv2020 } from 'ajv/dist/2020';
 import type { ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
-import type { AssignmentSite } from './site';
+import type { AssignmentContext } from './context';
 import { createLaunchStateReader, reachableElsewhere, type LaunchState } from './launch-state';
 import type { Executor } from '../../kernel/db/database';
 import type { AssignmentChange } from '../people/index';
@@ -13,8 +13,11 @@ import type { RecalcPair } from '../programs/index';
 import { addDuration, isValidDuration } from '../programs/index';
 import { AssignmentSync, addCounters, emptyCounters, humanDuration, loadRules, type LoadedRule, type SyncCounters, type UserScope } from './sync';
 import type { DueRule, RuleInstance } from './types';
-import { chunk, placeholders, queryRows, runStatement, type StatementBinding } from '../../kernel/db/sql';
 import { isoOrNull, num, numOrNull } from '../../kernel/db/values';
+import { deleteRuleAtVersion, insertRule, memberCountsByRule, updateRule } from './store/rules';
+import { activateAssignments, learnerAssignmentRow, pairsHeldByException, programsWithRuleWork } from './store/assignments';
+import { decideExceptions, exceptionsPage, exceptionsWithCurrent } from './store/exceptions';
+import { programExists as programFound, userIdSpan } from './store/lookups';
 
 /** Background job that applies one rule's add / change / removal in user-id batches. */
 export const RULE_SYNC_JOB = 'assignment_rule_sync';
@@ -126,27 +129,13 @@ const DEFAULT_CONCURRENCY = 2;
  */
 export async function withoutOpenExceptions(executor: Executor, pairs: ReadonlyArray<RecalcPair>): Promise<RecalcPair[]> {
   if (!pairs.length) return [];
-  const blocked = new Set<string>();
-  for (const part of chunk(pairs, 300)) {
-    const found = await queryRows<{ program_id: number; user_id: number }>(
-      executor,
-      `SELECT program_id, user_id FROM program_user_assignments WHERE status = 'exception' AND (${part.map(() => '(program_id = ? AND user_id = ?)').join(' OR ')})`,
-      part.flatMap((p) => [p.programId, p.userId]),
-    );
-    for (const r of found) blocked.add(`${num(r.program_id)}:${num(r.user_id)}`);
-  }
+  const blocked = new Set((await pairsHeldByException(executor, pairs)).map((p) => `${p.programId}:${p.userId}`));
   return pairs.filter((p) => !blocked.has(`${p.programId}:${p.userId}`));
 }
 
 /** A learner's effective assignment to a program (status, due date, exception), read in one query. */
 export async function learnerAssignmentOf(executor: Executor, programId: number, userId: number): Promise<LearnerAssignment> {
-  const [row] = await queryRows<Record<string, unknown>>(
-    executor,
-    `SELECT p.status, p.due_at, p.assigned_at, e.id AS exception_id, e.type, e.status AS exception_status, e.raised_at, e.explanation
-     FROM program_user_assignments p LEFT JOIN program_exceptions e ON e.id = p.exception_id
-     WHERE p.program_id = ? AND p.user_id = ?`,
-    [programId, userId],
-  );
+  const row = await learnerAssignmentRow(executor, programId, userId);
   if (!row) return { assigned: false, status: 'unassigned', dueAt: null, assignedAt: null, exception: null };
   const status = String(row.status) as LearnerAssignment['status'];
   return {
@@ -174,9 +163,9 @@ function dueOf(rule: LoadedRule): DueRule {
   return null;
 }
 
-export function createAssignmentService(site: AssignmentSite): AssignmentService {
-  const engine = new AssignmentSync(site);
-  const db = () => site.db;
+export function createAssignmentService(context: AssignmentContext): AssignmentService {
+  const engine = new AssignmentSync(context);
+  const db = () => context.db;
   const ajv = new Ajv2020({ allErrors: true, strict: 'log', strictRequired: false, coerceTypes: false, logger: false });
   addFormats(ajv);
   const compiled = new WeakMap<JsonSchema, ValidateFunction>();
@@ -193,7 +182,7 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
   }
 
   async function programExists(executor: Executor, programId: number): Promise<void> {
-    if (!Number.isInteger(programId) || !(await executor('programs').where({ id: programId }).first('id'))) throw notFound('Program', programId);
+    if (!Number.isInteger(programId) || !(await programFound(executor, programId))) throw notFound('Program', programId);
   }
 
   /** Validates a due rule for a source; returns the columns to store. */
@@ -213,7 +202,7 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
       details.push({ path: 'due/within', code: 'DUE_WITHIN_INVALID', message: `"${due.within}" is not an ISO-8601 duration such as P1M` });
     const event = engine.event(sourceType, due.event);
     if (!event) {
-      const known = [...site.extensions.list('dueDateEvents').map((c) => c.key), ...Object.keys(engine.source(sourceType)?.dueEvents ?? {})];
+      const known = [...context.extensions.list('dueDateEvents').map((c) => c.key), ...Object.keys(engine.source(sourceType)?.dueEvents ?? {})];
       throw invalid('DUE_EVENT_UNKNOWN', `Unknown due-date event "${due.event}"`, [
         { path: 'due/event', code: 'DUE_EVENT_UNKNOWN', message: `must be one of ${known.join(', ')}` },
       ]);
@@ -238,20 +227,10 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
   }
 
   async function views(executor: Executor, rules: LoadedRule[]): Promise<RuleView[]> {
-    const counts = new Map<number, number>();
-    for (const part of chunk(
+    const counts = await memberCountsByRule(
+      executor,
       rules.map((r) => r.id),
-      500,
-    )) {
-      if (!part.length) continue;
-      for (const row of await queryRows<{ rule_id: number; n: number }>(
-        executor,
-        `SELECT rule_id, COUNT(*) AS n FROM program_rule_members WHERE rule_id IN (${placeholders(part.length)}) GROUP BY rule_id`,
-        part,
-      )) {
-        counts.set(num(row.rule_id), num(row.n));
-      }
-    }
+    );
     const out: RuleView[] = [];
     for (const rule of rules) {
       out.push({
@@ -278,12 +257,10 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
   }
 
   const enqueueRuleSync = (trx: Knex.Transaction, ruleId: number, fullDue: boolean): Promise<number> =>
-    site.queue.enqueue(RULE_SYNC_JOB, { ruleId, fullDue }, { trx, dedupeKey: `${RULE_SYNC_JOB}:${ruleId}` });
+    context.queue.enqueue(RULE_SYNC_JOB, { ruleId, fullDue }, { trx, dedupeKey: `${RULE_SYNC_JOB}:${ruleId}` });
 
   async function userRanges(batchSize: number): Promise<UserScope[]> {
-    const [range] = await queryRows<{ lo: number | null; hi: number | null }>(db().knex, 'SELECT MIN(id) AS lo, MAX(id) AS hi FROM users');
-    const lo = numOrNull(range?.lo);
-    const hi = numOrNull(range?.hi);
+    const { lo, hi } = await userIdSpan(db().knex);
     if (lo === null || hi === null) return [];
     const out: UserScope[] = [];
     for (let start = lo; start <= hi; start += batchSize) out.push({ lo: start, hi: Math.min(hi, start + batchSize - 1) });
@@ -292,14 +269,14 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
 
   const service: AssignmentService = {
     engine,
-    launchState: createLaunchStateReader(site.db),
+    launchState: createLaunchStateReader(context.db),
     reachableElsewhere,
 
     async addRule(programId, input) {
       const { source: type, due, ...instance } = input;
-      const source = site.extensions.get('assignmentSources', type)?.value;
+      const source = context.extensions.get('assignmentSources', type)?.value;
       if (!source) {
-        const known = site.extensions.list('assignmentSources').map((c) => c.key);
+        const known = context.extensions.list('assignmentSources').map((c) => c.key);
         throw invalid('ASSIGNMENT_SOURCE_UNKNOWN', `Unknown or disabled assignment source "${type}"`, [
           {
             path: 'source',
@@ -316,7 +293,7 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
         const problems = (await source.validate?.(inst, engine.ctx(trx))) ?? [];
         if (problems.length) throw invalid('ASSIGNMENT_INSTANCE_INVALID', problems[0]!.message, problems);
         const dueCols = await dueColumns(trx, type, due);
-        const [id] = (await trx('program_assignment_rules').insert({
+        const id = await insertRule(trx, {
           program_id: programId,
           source: type,
           instance: JSON.stringify(inst),
@@ -324,9 +301,9 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
           version: 1,
           created_at: now,
           updated_at: now,
-        })) as [number];
-        const jobId = await enqueueRuleSync(trx, Number(id), false);
-        const [view] = await views(trx, await loadRules(trx, { ruleId: Number(id) }));
+        });
+        const jobId = await enqueueRuleSync(trx, id, false);
+        const [view] = await views(trx, await loadRules(trx, { ruleId: id }));
         return { rule: view!, jobId };
       });
     },
@@ -337,7 +314,7 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
         if (rule.deletedAt !== null) throw conflict('ASSIGNMENT_RULE_REMOVING', `Assignment rule ${ruleId} is being removed`);
         const changes: Record<string, unknown> = { updated_at: db().now(), version: rule.version + 1 };
         if (patch.due !== undefined) Object.assign(changes, await dueColumns(trx, rule.source, patch.due));
-        await trx('program_assignment_rules').where({ id: ruleId }).update(changes);
+        await updateRule(trx, ruleId, changes);
         const jobId = await enqueueRuleSync(trx, ruleId, true);
         const [view] = await views(trx, await loadRules(trx, { ruleId }));
         return { rule: view!, jobId };
@@ -348,9 +325,7 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
       return db().transaction(async (trx) => {
         const rule = await findRule(trx, programId, ruleId);
         if (rule.deletedAt === null) {
-          await trx('program_assignment_rules')
-            .where({ id: ruleId })
-            .update({ deleted_at: db().now(), version: rule.version + 1, updated_at: db().now() });
+          await updateRule(trx, ruleId, { deleted_at: db().now(), version: rule.version + 1, updated_at: db().now() });
         }
         return { jobId: await enqueueRuleSync(trx, ruleId, false) };
       });
@@ -368,13 +343,7 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
       const limit = page.limit ?? EXCEPTIONS_PAGE;
       // Keyset paging on the id: a deep page costs what the first one does, and a row raised while
       // an operator pages is neither skipped nor shown twice. One extra row says whether more follow.
-      const found = await queryRows<Record<string, unknown>>(
-        knex,
-        `SELECT e.id, e.program_id, e.user_id, e.type, e.status, e.raised_at, e.explanation, u.username, u.fullname
-         FROM program_exceptions e JOIN users u ON u.id = e.user_id
-         WHERE e.program_id = ? AND e.status = ? AND e.id > ? ORDER BY e.id LIMIT ?`,
-        [programId, status, page.after ?? 0, limit + 1],
-      );
+      const found = await exceptionsPage(knex, programId, status, page.after ?? 0, limit);
       const more = found.length > limit;
       const rows = more ? found.slice(0, limit) : found;
       const exceptions = rows.map((r) => ({
@@ -393,18 +362,7 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
     async resolveExceptions(exceptionIds, action, byUserId = null) {
       const ids = [...new Set(exceptionIds)];
       return db().transaction(async (trx) => {
-        const found: Array<{ id: number; program_id: number; user_id: number; status: string; pua_exception: number | null }> = [];
-        for (const part of chunk(ids, 500)) {
-          found.push(
-            ...(await queryRows<{ id: number; program_id: number; user_id: number; status: string; pua_exception: number | null }>(
-              trx,
-              `SELECT e.id, e.program_id, e.user_id, e.status, p.exception_id AS pua_exception FROM program_exceptions e
-               LEFT JOIN program_user_assignments p ON p.program_id = e.program_id AND p.user_id = e.user_id
-               WHERE e.id IN (${placeholders(part.length)})`,
-              part,
-            )),
-          );
-        }
+        const found = await exceptionsWithCurrent(trx, ids);
         const seen = new Set(found.map((f) => num(f.id)));
         const missing = ids.filter((id) => !seen.has(id));
         if (missing.length) {
@@ -429,36 +387,22 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
         const now = db().now();
         const resolution = action;
         const newStatus = action === 'dismiss' ? 'dismissed' : 'resolved';
-        for (const part of chunk(ids, 500)) {
-          await runStatement(
-            trx,
-            `UPDATE program_exceptions SET status = ?, resolution = ?, resolved_at = ?, resolved_by = ? WHERE id IN (${placeholders(part.length)})`,
-            [newStatus, resolution, now, byUserId, ...part],
-          );
-        }
+        await decideExceptions(trx, ids, { status: newStatus, resolution, at: now, by: byUserId });
         if (action === 'dismiss') return { action, resolved: ids.length, assigned: 0 };
         const byProgram = new Map<number, number[]>();
         for (const f of found) byProgram.set(num(f.program_id), [...(byProgram.get(num(f.program_id)) ?? []), num(f.user_id)]);
         let assigned = 0;
         for (const [programId, userIds] of byProgram) {
-          let dueSql = 'due_at';
-          const bindings: StatementBinding[] = [];
+          // A realistic due date: the program's minimum time from now, plus a week.
+          let dueAt: number | undefined;
           if (action === 'set_realistic_due_date') {
             const minTime = (await engine.minTimes(trx, [programId])).get(programId) ?? null;
-            dueSql = '?';
-            bindings.push(addDuration(minTime ? addDuration(now, minTime) : now, 'P1W'));
+            dueAt = addDuration(minTime ? addDuration(now, minTime) : now, 'P1W');
           }
-          for (const part of chunk(userIds, 500)) {
-            assigned += await runStatement(
-              trx,
-              `UPDATE program_user_assignments SET status = 'active', due_at = ${dueSql}, assigned_at = ?, exception_id = NULL, updated_at = ?
-               WHERE program_id = ? AND user_id IN (${placeholders(part.length)})`,
-              [...bindings, now, now, programId, ...part],
-            );
-          }
+          assigned += await activateAssignments(trx, programId, userIds, now, dueAt);
           await engine.recalculateCompletion(trx, programId, userIds);
-          await site.hooks.within('onProgramAssigned', trx, { programId, userIds });
-          await site.hooks.publish('afterProgramAssigned', trx, { programId, userIds });
+          await context.hooks.within('onProgramAssigned', trx, { programId, userIds });
+          await context.hooks.publish('afterProgramAssigned', trx, { programId, userIds });
         }
         return { action, resolved: ids.length, assigned };
       });
@@ -479,7 +423,7 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
         }
         // An edit made while we ran bumps the version: run again so it is not lost.
         if (rule.deletedAt !== null) {
-          const removed = await db().knex('program_assignment_rules').where({ id: ruleId, version: rule.version }).delete();
+          const removed = await deleteRuleAtVersion(db().knex, ruleId, rule.version);
           if (removed) return totals;
         } else {
           const [now] = await loadRules(db().knex, { ruleId, includeDeleted: true });
@@ -492,18 +436,7 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
 
     async reconcile(options = {}) {
       const knex = db().knex;
-      const programIds = (
-        await queryRows<{ program_id: number }>(
-          knex,
-          // Programs with rules, or with rule-made assignments left to undo. Driven from programs so
-          // each check is one index probe, not a pass over every assignment row.
-          `SELECT p.id AS program_id FROM programs p
-           WHERE EXISTS (SELECT 1 FROM program_assignment_rules r WHERE r.program_id = p.id)
-              OR EXISTS (SELECT 1 FROM program_user_assignments a WHERE a.program_id = p.id AND a.rule_state IS NOT NULL)`,
-        )
-      )
-        .map((r) => num(r.program_id))
-        .sort((a, b) => a - b);
+      const programIds = (await programsWithRuleWork(knex)).sort((a, b) => a - b);
       const ranges = await userRanges(options.batchSize ?? DEFAULT_BATCH);
       const totals = { ...emptyCounters(), programs: programIds.length, batches: 0 };
       let next = 0;
@@ -520,7 +453,7 @@ export function createAssignmentService(site: AssignmentSite): AssignmentService
             totals.batches++;
           }
           for (const rule of rules.filter((r) => r.deletedAt !== null)) {
-            await knex('program_assignment_rules').where({ id: rule.id, version: rule.version }).delete();
+            await deleteRuleAtVersion(knex, rule.id, rule.version);
           }
           await options.progress?.(++done, programIds.length, `program ${programId}`);
         }

@@ -1,14 +1,40 @@
 import type { Knex } from 'knex';
-import type { AssignmentSite } from './site';
+import type { AssignmentContext } from './context';
 import type { Executor } from '../../kernel/db/database';
 import type { AssignmentChange } from '../people/index';
 import type { ExceptionsRaisedArgs } from './hooks';
 import { addDuration, parseDuration, evaluateProgram, applyEvaluations, key, loadStoredState } from '../programs/index';
 import { ASSIGNMENT_DATE_EVENT } from './events';
 import type { AssignmentSource, DueDateEvent, RuleInstance, SourceContext } from './types';
-import { chunk, nullSafeDistinct, placeholders, queryRows, runStatement, sqlOf, updateById, upsertRows, type StatementBinding } from '../../kernel/db/sql';
+import { chunk, sqlOf } from '../../kernel/db/sql';
 import { num, numOrNull } from '../../kernel/db/values';
 import { bool } from '../../kernel/db/values';
+import { liveRulesSignature, ruleRows, type RuleRow } from './store/rules';
+import {
+  activeMembersInRange,
+  compareWithMembers,
+  conflictingInRange,
+  deleteMembersInRange,
+  deleteUndesiredMembers,
+  deleteUserMemberships,
+  dueNotFixedAt,
+  dueStillNew,
+  insertDesiredMembers,
+  insertMembers,
+  memberCountsInRange,
+  memberUserIds,
+  membersDueFromCreation,
+  membersWithEventTimes,
+  ruleIdsListingUser,
+  rulesListingUser,
+  setFixedDue,
+  writeMemberDue,
+  type MemberDueRow,
+  type SqlFragment,
+} from './store/members';
+import { assignmentsDifferingFromRules, upsertAssignments, type AssignmentRow } from './store/assignments';
+import { insertOpenExceptions, resolveExceptionsWith, type NewException } from './store/exceptions';
+import { courseCompletionsOf, programStructureVersions, userStanding } from './store/lookups';
 
 /** A stored assignment rule. */
 export interface LoadedRule {
@@ -64,22 +90,6 @@ export const totalWrites = (c: SyncCounters): number => c.membersInserted + c.me
 
 export type ExceptionType = 'already_assigned' | 'completion_time_unknown' | 'time_allowance';
 
-interface RuleRow {
-  id: number;
-  program_id: number;
-  source: string;
-  instance: string;
-  due_kind: LoadedRule['dueKind'];
-  due_date: number | null;
-  due_within: string | null;
-  due_event: string | null;
-  due_instance_id: number | null;
-  version: number;
-  deleted_at: number | null;
-  created_at: number;
-  updated_at: number;
-}
-
 export function toRule(row: RuleRow): LoadedRule {
   return {
     id: num(row.id),
@@ -110,11 +120,7 @@ export class RuleCache {
   private byId = new Map<number, LoadedRule>();
 
   async get(executor: Executor): Promise<{ rules: readonly LoadedRule[]; bySource: ReadonlyMap<string, LoadedRule[]>; byId: ReadonlyMap<number, LoadedRule> }> {
-    const [sig] = await queryRows<{ n: number; m: number | null; u: number | null }>(
-      executor,
-      'SELECT COUNT(*) AS n, MAX(id) AS m, MAX(updated_at) AS u FROM program_assignment_rules WHERE deleted_at IS NULL',
-    );
-    const signature = `${sig?.n}:${sig?.m}:${sig?.u}`;
+    const signature = await liveRulesSignature(executor);
     if (signature !== this.signature) {
       this.rules = await loadRules(executor);
       this.bySource = new Map();
@@ -130,12 +136,9 @@ export class RuleCache {
   }
 }
 
+/** Stored rules in id order: all live ones, or a program's, or one; rules being removed only with `includeDeleted`. */
 export async function loadRules(executor: Executor, where: { programId?: number; ruleId?: number; includeDeleted?: boolean } = {}): Promise<LoadedRule[]> {
-  const qb = executor('program_assignment_rules').select('*').orderBy('id');
-  if (where.programId !== undefined) qb.where('program_id', where.programId);
-  if (where.ruleId !== undefined) qb.where('id', where.ruleId);
-  if (!where.includeDeleted) qb.whereNull('deleted_at');
-  return ((await qb) as RuleRow[]).map(toRule);
+  return (await ruleRows(executor, where)).map(toRule);
 }
 
 interface UtcParts {
@@ -184,10 +187,10 @@ export function addDurationFast(epochMs: number, iso: string): number {
 export class AssignmentSync {
   private readonly rules = new RuleCache();
 
-  constructor(private readonly site: AssignmentSite) {}
+  constructor(private readonly context: AssignmentContext) {}
 
   private get dialect() {
-    return this.site.db.dialect;
+    return this.context.db.dialect;
   }
 
   ctx(executor: Executor): SourceContext {
@@ -196,23 +199,17 @@ export class AssignmentSync {
 
   /** The source contribution of a rule, or undefined when its plugin is disabled or gone. */
   source(type: string): AssignmentSource | undefined {
-    return this.site.extensions.get('assignmentSources', type)?.value;
+    return this.context.extensions.get('assignmentSources', type)?.value;
   }
 
   /** A due-date event by name: the rule's source may add its own, else the registry's. */
   event(sourceType: string, name: string): DueDateEvent | undefined {
-    return this.source(sourceType)?.dueEvents?.[name] ?? this.site.extensions.get('dueDateEvents', name)?.value;
+    return this.source(sourceType)?.dueEvents?.[name] ?? this.context.extensions.get('dueDateEvents', name)?.value;
   }
 
   /** Desired members of a rule within a scope: active users only, distinct. */
-  private desired(trx: Knex.Transaction, rule: LoadedRule, source: AssignmentSource, scope: UserScope): Knex.QueryBuilder {
-    return trx
-      .from(source.members(rule.instance, this.ctx(trx)).as('s'))
-      .join('users as u', 'u.id', 's.user_id')
-      .where('u.suspended', false)
-      .where('u.deleted', false)
-      .whereBetween('s.user_id', [scope.lo, scope.hi])
-      .distinct('s.user_id');
+  private desired(trx: Knex.Transaction, rule: LoadedRule, source: AssignmentSource, scope: UserScope): SqlFragment {
+    return activeMembersInRange(trx, source.members(rule.instance, this.ctx(trx)), scope);
   }
 
   /**
@@ -236,10 +233,10 @@ export class AssignmentSync {
    * due values are not what the rule says, e.g. left by an interrupted due-rule change. Null for
    * rules reading an event, whose rows `syncRuleDue` compares with the event itself.
    */
-  private staleDue(rule: LoadedRule): { sql: string; bindings: StatementBinding[] } | null {
+  private staleDue(rule: LoadedRule): SqlFragment | null {
     if (this.readsEvent(rule)) return null;
-    if (rule.dueKind === 'relative') return { sql: "m.due_state = 'new'", bindings: [] };
-    return { sql: `m.due_state <> 'known' OR ${nullSafeDistinct(this.dialect, 'm.due_at', '?')} OR m.event_at IS NOT NULL`, bindings: [rule.dueDate] };
+    if (rule.dueKind === 'relative') return dueStillNew();
+    return dueNotFixedAt(this.dialect, rule.dueDate);
   }
 
   /**
@@ -259,12 +256,12 @@ export class AssignmentSync {
     currentCount: number,
   ): Promise<{ inserted: number; deleted: number; dueWork: boolean }> {
     if (rule.deletedAt !== null) {
-      const deleted = await runStatement(trx, 'DELETE FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ?', [rule.id, scope.lo, scope.hi]);
+      const deleted = await deleteMembersInRange(trx, rule.id, scope);
       return { inserted: 0, deleted, dueWork: false };
     }
     const source = this.source(rule.source);
     if (!source) return { inserted: 0, deleted: 0, dueWork: false };
-    const d = sqlOf(this.desired(trx, rule, source, scope));
+    const d = this.desired(trx, rule, source, scope);
     const due = this.initialDue(rule, now);
     let needInsert = true;
     let needDelete = false;
@@ -272,37 +269,14 @@ export class AssignmentSync {
     if (currentCount > 0) {
       // One pass over the desired set says which side of the difference is non-empty and whether
       // kept rows carry a stale due date, so an unchanged rule costs one evaluation of its members.
-      const staleDue = this.staleDue(rule);
-      const [m] = await queryRows<{ desired: number; matched: number; stale?: number }>(
-        trx,
-        `SELECT COUNT(*) AS desired, COUNT(m.user_id) AS matched${staleDue ? `, COUNT(CASE WHEN ${staleDue.sql} THEN 1 END) AS stale` : ''}
-         FROM (${d.sql}) d LEFT JOIN program_rule_members m ON m.rule_id = ? AND m.user_id = d.user_id`,
-        [...(staleDue?.bindings ?? []), ...d.bindings, rule.id],
-      );
-      needInsert = num(m?.desired ?? 0) > num(m?.matched ?? 0);
-      needDelete = currentCount > num(m?.matched ?? 0);
-      stale = num(m?.stale ?? 0);
+      const m = await compareWithMembers(trx, rule.id, d, this.staleDue(rule));
+      needInsert = m.desired > m.matched;
+      needDelete = currentCount > m.matched;
+      stale = m.stale;
     }
     // With no current rows in the range (a first sync) every desired user is new: no per-row probe.
-    const inserted = needInsert
-      ? await runStatement(
-          trx,
-          `INSERT INTO program_rule_members (program_id, rule_id, user_id, due_state, event_at, due_at, created_at)
-           SELECT ?, ?, d.user_id, ?, ?, ?, ? FROM (${d.sql}) d${
-             currentCount > 0 ? ' WHERE NOT EXISTS (SELECT 1 FROM program_rule_members m WHERE m.rule_id = ? AND m.user_id = d.user_id)' : ''
-           }`,
-          [rule.programId, rule.id, due.state, due.eventAt, due.dueAt, now, ...d.bindings, ...(currentCount > 0 ? [rule.id] : [])],
-        )
-      : 0;
-    // MariaDB runs `NOT IN (subquery)` in a single-table DELETE as a dependent subquery; the
-    // multi-table form joins against the desired set materialised once.
-    const deleteSql =
-      this.dialect === 'mysql'
-        ? `DELETE m FROM program_rule_members m LEFT JOIN (${d.sql}) d ON d.user_id = m.user_id
-           WHERE m.rule_id = ? AND m.user_id BETWEEN ? AND ? AND d.user_id IS NULL`
-        : `DELETE FROM program_rule_members WHERE rule_id = ? AND user_id BETWEEN ? AND ? AND user_id NOT IN (${d.sql})`;
-    const deleteBindings = this.dialect === 'mysql' ? [...d.bindings, rule.id, scope.lo, scope.hi] : [rule.id, scope.lo, scope.hi, ...d.bindings];
-    const deleted = needDelete ? await runStatement(trx, deleteSql, deleteBindings) : 0;
+    const inserted = needInsert ? await insertDesiredMembers(trx, rule, d, due, now, currentCount > 0) : 0;
+    const deleted = needDelete ? await deleteUndesiredMembers(this.dialect, trx, rule.id, scope, d) : 0;
     const dueWork = this.readsEvent(rule) ? currentCount > 0 || inserted > 0 : stale > 0;
     return { inserted, deleted, dueWork };
   }
@@ -315,40 +289,20 @@ export class AssignmentSync {
    */
   async syncRuleDue(trx: Knex.Transaction, rule: LoadedRule, scope: UserScope, full: boolean): Promise<number> {
     if (rule.deletedAt !== null) return 0;
-    if (rule.dueKind !== 'relative') {
-      const stale = this.staleDue(rule)!;
-      return runStatement(
-        trx,
-        `UPDATE program_rule_members AS m SET due_state = 'known', event_at = NULL, due_at = ?
-         WHERE m.rule_id = ? AND m.user_id BETWEEN ? AND ? AND (${stale.sql})`,
-        [rule.dueDate, rule.id, scope.lo, scope.hi, ...stale.bindings],
-      );
-    }
+    if (rule.dueKind !== 'relative') return setFixedDue(trx, rule.id, rule.dueDate, scope, this.staleDue(rule)!);
     const within = rule.dueWithin!;
     const eventName = rule.dueEvent!;
     const event = this.event(rule.source, eventName);
-    const changedFilter = full ? '' : ` AND (m.due_state = 'new' OR ${nullSafeDistinct(this.dialect, 'm.event_at', 'e.event_at')})`;
-    let found: Array<{ id: number; due_state: string; event_at: number | null; due_at: number | null; created_at: number; new_event: number | null }>;
+    let found: MemberDueRow[];
     if (eventName === ASSIGNMENT_DATE_EVENT) {
-      found = await queryRows(
-        trx,
-        `SELECT m.id, m.due_state, m.event_at, m.due_at, m.created_at, m.created_at AS new_event FROM program_rule_members m
-         WHERE m.rule_id = ? AND m.user_id BETWEEN ? AND ?${full ? '' : " AND m.due_state = 'new'"}`,
-        [rule.id, scope.lo, scope.hi],
-      );
+      found = await membersDueFromCreation(trx, rule.id, scope, !full);
     } else if (!event) {
       // The event's plugin is gone: keep the dates computed while it was there; new rows wait.
       return 0;
     } else {
-      const users = trx('program_rule_members').select('user_id').where('rule_id', rule.id).whereBetween('user_id', [scope.lo, scope.hi]);
+      const users = memberUserIds(trx, rule.id, scope);
       const e = sqlOf(event.eventTimes(users, rule.dueInstanceId ?? undefined, this.ctx(trx)));
-      found = await queryRows(
-        trx,
-        `SELECT m.id, m.due_state, m.event_at, m.due_at, m.created_at, e.event_at AS new_event
-         FROM program_rule_members m LEFT JOIN (${e.sql}) e ON e.user_id = m.user_id
-         WHERE m.rule_id = ? AND m.user_id BETWEEN ? AND ?${changedFilter}`,
-        [...e.bindings, rule.id, scope.lo, scope.hi],
-      );
+      found = await membersWithEventTimes(this.dialect, trx, rule.id, scope, e, !full);
     }
     const missing = event?.whenMissing ?? 'unknown';
     const updates: Array<{ id: number; values: unknown[] }> = [];
@@ -360,7 +314,7 @@ export class AssignmentSync {
       updates.push({ id: num(r.id), values: [state, eventAt, dueAt] });
     }
     if (!updates.length) return 0;
-    return updateById(trx, this.dialect, 'program_rule_members', ['due_state', 'event_at', 'due_at'], updates);
+    return writeMemberDue(this.dialect, trx, updates);
   }
 
   /**
@@ -371,7 +325,7 @@ export class AssignmentSync {
   async conflictingUsers(executor: Executor, programIds: readonly number[], scope: UserScope): Promise<Set<string>> {
     const out = new Set<string>();
     // Most sites have no source that reports conflicts: then this costs nothing, not even the rule-cache check.
-    if (!this.site.extensions.list('assignmentSources').some((c) => c.value.conflicts)) return out;
+    if (!this.context.extensions.list('assignmentSources').some((c) => c.value.conflicts)) return out;
     const { rules } = await this.rules.get(executor);
     const wanted = new Set(programIds);
     for (const rule of rules) {
@@ -379,10 +333,7 @@ export class AssignmentSync {
       const source = this.source(rule.source);
       const conflicts = source?.conflicts?.(rule.programId, rule.instance, this.ctx(executor));
       if (!conflicts) continue;
-      const found = (await executor.from(conflicts.as('c')).whereBetween('c.user_id', [scope.lo, scope.hi]).distinct('c.user_id')) as Array<{
-        user_id: number;
-      }>;
-      for (const row of found) out.add(`${rule.programId}:${num(row.user_id)}`);
+      for (const userId of await conflictingInRange(executor, conflicts, scope)) out.add(`${rule.programId}:${userId}`);
     }
     return out;
   }
@@ -391,15 +342,7 @@ export class AssignmentSync {
   async minTimes(executor: Executor, programIds: readonly number[]): Promise<Map<number, string | null>> {
     const out = new Map<number, string | null>();
     if (!programIds.length) return out;
-    const versions = await queryRows<{ id: number; structure_version: number }>(
-      executor,
-      `SELECT id, structure_version FROM programs WHERE id IN (${placeholders(programIds.length)})`,
-      [...programIds],
-    );
-    const structures = await this.site.programs.structures.get(
-      executor,
-      versions.map((v) => ({ id: num(v.id), version: num(v.structure_version) })),
-    );
+    const structures = await this.context.programs.structures.get(executor, await programStructureVersions(executor, programIds));
     for (const st of structures) out.set(st.programId, st.compiled.minTimeRequired ?? null);
     return out;
   }
@@ -414,28 +357,7 @@ export class AssignmentSync {
   async recomputeEffective(trx: Knex.Transaction, programIds: readonly number[], scope: UserScope, now: number): Promise<SyncCounters> {
     const counters = emptyCounters();
     if (!programIds.length) return counters;
-    const diff = nullSafeDistinct(this.dialect, 'p.rule_due_at', 'a.agg_due');
-    const inList = placeholders(programIds.length);
-    const changed = await queryRows<DiffRow>(
-      trx,
-      `SELECT a.program_id, a.user_id, a.rule_state, a.agg_due, p.id AS pid, p.status, p.due_at, p.rule_state AS old_state, p.assigned_at, p.exception_id,
-              e.status AS exception_status, e.type AS exception_type
-       FROM (SELECT x.program_id, x.user_id, CASE WHEN x.has_known = 1 THEN 'known' WHEN x.has_unknown = 1 THEN 'unknown' ELSE 'future' END AS rule_state, x.agg_due
-             FROM (SELECT m.program_id, m.user_id,
-                          MAX(CASE WHEN m.due_state = 'known' THEN 1 ELSE 0 END) AS has_known,
-                          MAX(CASE WHEN m.due_state = 'unknown' THEN 1 ELSE 0 END) AS has_unknown,
-                          MAX(CASE WHEN m.due_state = 'known' THEN m.due_at ELSE NULL END) AS agg_due
-                   FROM program_rule_members m WHERE m.program_id IN (${inList}) AND m.user_id BETWEEN ? AND ? GROUP BY m.program_id, m.user_id) x) a
-       LEFT JOIN program_user_assignments p ON p.program_id = a.program_id AND p.user_id = a.user_id
-       LEFT JOIN program_exceptions e ON e.id = p.exception_id
-       WHERE p.id IS NULL OR p.rule_state IS NULL OR p.rule_state <> a.rule_state OR ${diff}
-       UNION ALL
-       SELECT p.program_id, p.user_id, NULL, NULL, p.id, p.status, p.due_at, p.rule_state, p.assigned_at, p.exception_id, e.status, e.type
-       FROM program_user_assignments p LEFT JOIN program_exceptions e ON e.id = p.exception_id
-       WHERE p.program_id IN (${inList}) AND p.user_id BETWEEN ? AND ? AND p.rule_state IS NOT NULL
-         AND NOT EXISTS (SELECT 1 FROM program_rule_members m WHERE m.program_id = p.program_id AND m.user_id = p.user_id)`,
-      [...programIds, scope.lo, scope.hi, ...programIds, scope.lo, scope.hi],
-    );
+    const changed = await assignmentsDifferingFromRules(this.dialect, trx, programIds, scope);
     if (!changed.length) return counters;
     const touched = [...new Set(changed.map((r) => num(r.program_id)))];
     const minTimes = await this.minTimes(trx, touched);
@@ -548,47 +470,26 @@ export class AssignmentSync {
 
     for (const resolution of new Set(closeExceptions.map((c) => c.resolution))) {
       const ids = closeExceptions.filter((c) => c.resolution === resolution).map((c) => c.id);
-      for (const part of chunk(ids, 500)) {
-        await runStatement(
-          trx,
-          `UPDATE program_exceptions SET status = 'resolved', resolution = ?, resolved_at = ? WHERE id IN (${placeholders(part.length)})`,
-          [resolution, now, ...part],
-        );
-      }
+      await resolveExceptionsWith(trx, ids, resolution, now);
     }
     const raisedIds = new Map<string, number>();
-    for (const part of chunk(raise, 300)) {
-      await trx('program_exceptions').insert(
-        part.map((x) => ({
-          program_id: x.programId,
-          user_id: x.userId,
-          type: x.type,
-          status: 'open',
-          raised_at: now,
-          explanation: explain(x.type, x.dueAt, now, minTimes.get(x.programId) ?? null),
-        })),
-      );
-      const ids = await queryRows<{ id: number; program_id: number; user_id: number }>(
-        trx,
-        `SELECT MAX(id) AS id, program_id, user_id FROM program_exceptions
-         WHERE status = 'open' AND (${part.map(() => '(program_id = ? AND user_id = ?)').join(' OR ')}) GROUP BY program_id, user_id`,
-        part.flatMap((x) => [x.programId, x.userId]),
-      );
-      for (const row of ids) raisedIds.set(`${num(row.program_id)}:${num(row.user_id)}`, num(row.id));
-    }
+    const raised = await insertOpenExceptions(
+      trx,
+      raise.map((x): NewException => ({
+        program_id: x.programId,
+        user_id: x.userId,
+        type: x.type,
+        status: 'open',
+        raised_at: now,
+        explanation: explain(x.type, x.dueAt, now, minTimes.get(x.programId) ?? null),
+      })),
+    );
+    for (const row of raised) raisedIds.set(`${num(row.program_id)}:${num(row.user_id)}`, num(row.id));
     if (raise.length) {
       for (const u of upserts) if (u.status === 'exception' && u.exception_id === null) u.exception_id = raisedIds.get(`${u.program_id}:${u.user_id}`) ?? null;
       counters.exceptionsRaised += raise.length;
     }
-    await upsertRows(
-      trx,
-      this.dialect,
-      'program_user_assignments',
-      ['program_id', 'user_id', 'status', 'due_at', 'rule_state', 'rule_due_at', 'assigned_at', 'exception_id', 'created_at', 'updated_at'],
-      upserts as unknown as Array<Record<string, unknown>>,
-      ['program_id', 'user_id'],
-      ['status', 'due_at', 'rule_state', 'rule_due_at', 'assigned_at', 'exception_id', 'updated_at'],
-    );
+    await upsertAssignments(this.dialect, trx, upserts);
     counters.assignmentsWritten += upserts.length;
     for (const list of assigned.values()) counters.assigned += list.length;
     for (const list of unassigned.values()) counters.unassigned += list.length;
@@ -598,21 +499,21 @@ export class AssignmentSync {
     for (const x of raise) {
       const exceptionId = raisedIds.get(`${x.programId}:${x.userId}`);
       if (exceptionId === undefined) continue;
-      await this.site.hooks.within('onExceptionRaised', trx, { programId: x.programId, userId: x.userId, exceptionId, type: x.type });
+      await this.context.hooks.within('onExceptionRaised', trx, { programId: x.programId, userId: x.userId, exceptionId, type: x.type });
       const list = raisedByProgram.get(x.programId) ?? [];
       list.push({ userId: x.userId, exceptionId, type: x.type });
       raisedByProgram.set(x.programId, list);
     }
     // Events carry the whole batch per program: a rule sync of N learners publishes about N / batch
     // events per program, never one per learner.
-    for (const [programId, exceptions] of raisedByProgram) await this.site.hooks.publish('afterExceptionRaised', trx, { programId, exceptions });
+    for (const [programId, exceptions] of raisedByProgram) await this.context.hooks.publish('afterExceptionRaised', trx, { programId, exceptions });
     for (const [programId, userIds] of assigned) {
-      await this.site.hooks.within('onProgramAssigned', trx, { programId, userIds });
-      await this.site.hooks.publish('afterProgramAssigned', trx, { programId, userIds });
+      await this.context.hooks.within('onProgramAssigned', trx, { programId, userIds });
+      await this.context.hooks.publish('afterProgramAssigned', trx, { programId, userIds });
     }
     for (const [programId, userIds] of unassigned) {
-      await this.site.hooks.within('onProgramUnassigned', trx, { programId, userIds });
-      await this.site.hooks.publish('afterProgramUnassigned', trx, { programId, userIds });
+      await this.context.hooks.within('onProgramUnassigned', trx, { programId, userIds });
+      await this.context.hooks.publish('afterProgramUnassigned', trx, { programId, userIds });
     }
     return counters;
   }
@@ -622,17 +523,13 @@ export class AssignmentSync {
    * learner at once; DOMAIN 4.1 "completion recalculated immediately").
    */
   async recalculateCompletion(trx: Knex.Transaction, programId: number, userIds: readonly number[]): Promise<void> {
-    const programs = this.site.programs;
+    const programs = this.context.programs;
     const structure = await programs.structures.getOne(trx, programId);
     if (!structure || !userIds.length) return;
     for (const part of chunk(userIds, 300)) {
       const completions = new Map<number, Map<number, number>>();
       if (structure.courseIds.length) {
-        for (const row of await queryRows<{ user_id: number; course_id: number; completed_at: number }>(
-          trx,
-          `SELECT user_id, course_id, completed_at FROM course_completions WHERE user_id IN (${placeholders(part.length)}) AND course_id IN (${placeholders(structure.courseIds.length)})`,
-          [...part, ...structure.courseIds],
-        )) {
+        for (const row of await courseCompletionsOf(trx, part, structure.courseIds)) {
           const m = completions.get(num(row.user_id)) ?? new Map<number, number>();
           m.set(num(row.course_id), num(row.completed_at));
           completions.set(num(row.user_id), m);
@@ -648,24 +545,19 @@ export class AssignmentSync {
           program: state.programs.get(key(programId, userId)),
           sets: state.sets.get(key(programId, userId)) ?? new Map(),
         })),
-        this.site.db.now(),
+        this.context.db.now(),
       );
       await programs.fireEvents(trx, events);
     }
   }
 
   /** Membership rows per rule in the range: one index-only statement for all the rules. */
-  private async currentCounts(trx: Knex.Transaction, rules: readonly LoadedRule[], scope: UserScope): Promise<Map<number, number>> {
-    const out = new Map<number, number>();
-    for (const part of chunk(rules, 500)) {
-      const found = await queryRows<{ rule_id: number; n: number }>(
-        trx,
-        `SELECT rule_id, COUNT(*) AS n FROM program_rule_members WHERE rule_id IN (${placeholders(part.length)}) AND user_id BETWEEN ? AND ? GROUP BY rule_id`,
-        [...part.map((r) => r.id), scope.lo, scope.hi],
-      );
-      for (const r of found) out.set(num(r.rule_id), num(r.n));
-    }
-    return out;
+  private currentCounts(trx: Knex.Transaction, rules: readonly LoadedRule[], scope: UserScope): Promise<Map<number, number>> {
+    return memberCountsInRange(
+      trx,
+      rules.map((r) => r.id),
+      scope,
+    );
   }
 
   /**
@@ -681,7 +573,7 @@ export class AssignmentSync {
     scope: UserScope,
     options: { fullDue?: boolean; verify?: boolean } = {},
   ): Promise<SyncCounters> {
-    const now = this.site.db.now();
+    const now = this.context.db.now();
     const counters = emptyCounters();
     const current = await this.currentCounts(trx, rules, scope);
     for (const rule of rules) {
@@ -699,33 +591,13 @@ export class AssignmentSync {
    * one user, which the sources' indexes answer directly (sources must not DISTINCT, see
    * AssignmentSource.members), so the cost follows the number of rules, not their size.
    */
-  private async probe(trx: Knex.Transaction, rules: readonly LoadedRule[], userId: number): Promise<number[]> {
-    const found: number[] = [];
-    if (this.dialect === 'sqlite') {
-      // In-process: one cached statement per rule shape (rules of a source share their SQL text),
-      // no round trips to save by combining them.
-      for (const r of rules) {
-        const q = sqlOf(this.source(r.source)!.members(r.instance, this.ctx(trx)));
-        const hit = await queryRows(trx, `SELECT 1 AS hit FROM (${q.sql}) s WHERE s.user_id = ? LIMIT 1`, [...q.bindings, userId]);
-        if (hit.length) found.push(r.id);
-      }
-      return found;
-    }
-    // One round trip for up to 100 rules. `const IN (subquery)` lets MariaDB probe each members
-    // query for this one user (IN-to-EXISTS through the user_id indexes).
-    for (const part of chunk(rules, 100)) {
-      const arms = part.map((r) => {
-        const q = sqlOf(this.source(r.source)!.members(r.instance, this.ctx(trx)));
-        return { sql: `SELECT ? AS rule_id FROM DUAL WHERE ? IN (${q.sql})`, bindings: [r.id, userId, ...q.bindings] };
-      });
-      const hits = await queryRows<{ rule_id: number }>(
-        trx,
-        arms.map((a) => a.sql).join(' UNION ALL '),
-        arms.flatMap((a) => a.bindings),
-      );
-      for (const h of hits) found.push(num(h.rule_id));
-    }
-    return found;
+  private probe(trx: Knex.Transaction, rules: readonly LoadedRule[], userId: number): Promise<number[]> {
+    return rulesListingUser(
+      this.dialect,
+      trx,
+      rules.map((r) => ({ ruleId: r.id, members: () => this.source(r.source)!.members(r.instance, this.ctx(trx)) })),
+      userId,
+    );
   }
 
   /**
@@ -741,8 +613,7 @@ export class AssignmentSync {
     const userId = change.userId;
     const { rules, bySource, byId } = await this.rules.get(trx);
     if (!rules.length) return counters;
-    const current = await queryRows<{ rule_id: number }>(trx, 'SELECT rule_id FROM program_rule_members WHERE user_id = ?', [userId]);
-    const currentIds = new Set(current.map((r) => num(r.rule_id)));
+    const currentIds = new Set(await ruleIdsListingUser(trx, userId));
 
     const affected = new Set<number>();
     if (change.type === 'user' && (change.field === 'suspended' || change.field === 'deleted')) {
@@ -757,11 +628,11 @@ export class AssignmentSync {
       }
     }
 
-    const now = this.site.db.now();
+    const now = this.context.db.now();
     const touchedPrograms = new Set<number>();
     const dueRules = new Set<number>();
     if (affected.size) {
-      const user = (await trx('users').where({ id: userId }).first('suspended', 'deleted')) as { suspended: unknown; deleted: unknown } | undefined;
+      const user = await userStanding(trx, userId);
       const active = !!user && !bool(user.suspended) && !bool(user.deleted);
       const desired = new Set<number>();
       const evaluable = [...affected].map((id) => byId.get(id)!).filter((r) => this.source(r.source));
@@ -772,7 +643,8 @@ export class AssignmentSync {
       // A disabled source's rules stay as they are: nobody new, nobody removed.
       const toDelete = [...affected].filter((id) => currentIds.has(id) && !desired.has(id) && (!active || this.source(byId.get(id)!.source)));
       if (toInsert.length) {
-        await trx('program_rule_members').insert(
+        await insertMembers(
+          trx,
           toInsert.map((r) => {
             const due = this.initialDue(r, now);
             return { program_id: r.programId, rule_id: r.id, user_id: userId, due_state: due.state, event_at: due.eventAt, due_at: due.dueAt, created_at: now };
@@ -785,11 +657,7 @@ export class AssignmentSync {
         }
       }
       if (toDelete.length) {
-        counters.membersDeleted += await runStatement(
-          trx,
-          `DELETE FROM program_rule_members WHERE user_id = ? AND rule_id IN (${placeholders(toDelete.length)})`,
-          [userId, ...toDelete],
-        );
+        counters.membersDeleted += await deleteUserMemberships(trx, userId, toDelete);
         for (const id of toDelete) touchedPrograms.add(byId.get(id)!.programId);
       }
     }
@@ -813,34 +681,6 @@ export class AssignmentSync {
 }
 
 export type AssignmentStatus = 'active' | 'future' | 'exception' | 'unassigned';
-
-interface DiffRow {
-  program_id: number;
-  user_id: number;
-  rule_state: 'known' | 'unknown' | 'future' | null;
-  agg_due: number | null;
-  pid: number | null;
-  status: string | null;
-  due_at: number | null;
-  old_state: string | null;
-  assigned_at: number | null;
-  exception_id: number | null;
-  exception_status: string | null;
-  exception_type: string | null;
-}
-
-interface AssignmentRow {
-  program_id: number;
-  user_id: number;
-  status: AssignmentStatus;
-  due_at: number | null;
-  rule_state: string | null;
-  rule_due_at: number | null;
-  assigned_at: number | null;
-  exception_id: number | null;
-  created_at: number;
-  updated_at: number;
-}
 
 function later(a: number | null, b: number | null): number | null {
   if (a === null) return b;

@@ -5,7 +5,7 @@ import { unsign } from 'cookie-signature';
 import { SESSION_COOKIE } from '../../kernel/auth/sessions';
 import { parseId } from '../../kernel/http/contract';
 import { checkCourseLaunch } from './guard';
-import type { LaunchSite } from './site';
+import type { LaunchContext } from './context';
 
 const VERIFIED_LIMIT = 10_000;
 
@@ -48,9 +48,9 @@ export class VerifiedSessionCookies {
  * `cookie` and `cookie-signature`, as express-session does), the same session expiry and
  * active-user checks, the same guard chain, the same security headers.
  */
-export function createLaunchFastPath(site: LaunchSite): RequestHandler {
-  const store = site.sessions.store;
-  const secret = site.sessions.secret;
+export function createLaunchFastPath(context: LaunchContext): RequestHandler {
+  const store = context.sessions.store;
+  const secret = context.sessions.secret;
   // Whether the learner already holds an active enrolment, read with the session and the user.
   const activeLearner = store.activeUserLookup<{ enrolled: number | null }>(
     `(SELECT 1 FROM ${learningViews.enrolments.as('e')} WHERE e.user_id = u.id AND e.course_id = ? AND e.status = 'active' LIMIT 1) AS enrolled`,
@@ -70,7 +70,7 @@ export function createLaunchFastPath(site: LaunchSite): RequestHandler {
     activeLearner(sid, [courseId])
       .then(async (learner) => {
         if (!learner || learner.user.isAdmin) return next();
-        const outcome = await checkCourseLaunch(site, learner.user.id, courseId, { enrolled: learner.extra.enrolled !== null });
+        const outcome = await checkCourseLaunch(context, learner.user.id, courseId, { enrolled: learner.extra.enrolled !== null });
         if (!outcome.allowed) return next();
         await store.slideExpiry(sid);
         // Helmet ran before the early stages, so this bodiless redirect carries the security headers too.

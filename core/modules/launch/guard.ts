@@ -1,6 +1,6 @@
-import type { LaunchSite } from './site';
+import type { LaunchContext } from './context';
 import { abstain, allow, type GuardExplanation, type GuardOutcome } from '../../kernel/hooks/hook-map';
-import { prepareStatement } from '../../kernel/db/statements';
+import { prepareActiveEnrolmentQuery } from './store/enrolment';
 import type { CourseLaunchArgs } from './hooks';
 
 /** Priority of the core "already enrolled" guard: it runs before any plugin (default 100). */
@@ -9,19 +9,17 @@ export const CORE_LAUNCH_GUARD_PRIORITY = 1000;
 /** Shown when nothing allowed the launch and no guard said why. */
 export const NOT_ENROLLED_REASON = 'You are not enrolled in this course.';
 
-const ENROLLED_SQL = "SELECT 1 AS one FROM enrolments WHERE user_id = ? AND course_id = ? AND status = 'active' LIMIT 1";
-
 /**
  * The core guard on onCourseLaunch: an active enrolment in the course, by any method, allows.
  * Otherwise it abstains, leaving the decision to enrolment plugins. One indexed lookup
  * (the (user_id, course_id, method) unique index), so an enrolled learner's launch is cheap.
  */
-export function registerCoreLaunchGuard(site: LaunchSite): () => void {
-  const enrolled = prepareStatement<{ one: number }>(site.db, ENROLLED_SQL);
-  return site.hooks.tap(
+export function registerCoreLaunchGuard(context: LaunchContext): () => void {
+  const enrolled = prepareActiveEnrolmentQuery(context.db);
+  return context.hooks.tap(
     'onCourseLaunch',
     async (args) => {
-      const isEnrolled = args.enrolled ?? (await enrolled.all([args.userId, args.courseId])).length > 0;
+      const isEnrolled = args.enrolled ?? (await enrolled(args.userId, args.courseId));
       return isEnrolled ? allow('You are enrolled in this course.') : abstain([], 'CORE_NOT_ENROLLED');
     },
     { priority: CORE_LAUNCH_GUARD_PRIORITY },
@@ -40,17 +38,17 @@ function readable(outcome: GuardOutcome): GuardOutcome {
  * (and may have just been enrolled by a plugin, e.g. enrol_program). `known.enrolled` is the
  * learner's active enrolment in the course when the caller has just read it.
  */
-export async function checkCourseLaunch(site: LaunchSite, userId: number, courseId: number, known?: { enrolled: boolean }): Promise<GuardOutcome> {
+export async function checkCourseLaunch(context: LaunchContext, userId: number, courseId: number, known?: { enrolled: boolean }): Promise<GuardOutcome> {
   const args: CourseLaunchArgs = known ? { userId, courseId, enrolled: known.enrolled } : { userId, courseId };
-  return readable(await site.hooks.guard('onCourseLaunch', args));
+  return readable(await context.hooks.guard('onCourseLaunch', args));
 }
 
 /** Every guard's decision, for operators; guards see `dryRun: true` and must not write. */
 export async function explainCourseLaunch(
-  site: LaunchSite,
+  context: LaunchContext,
   userId: number,
   courseId: number,
 ): Promise<{ outcome: GuardOutcome; decisions: GuardExplanation[] }> {
-  const result = await site.hooks.explain('onCourseLaunch', { userId, courseId, dryRun: true });
+  const result = await context.hooks.explain('onCourseLaunch', { userId, courseId, dryRun: true });
   return { outcome: readable(result.outcome), decisions: result.decisions };
 }

@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type { Request } from 'express';
-import type { LaunchSite } from './site';
+import type { LaunchContext } from './context';
 import { defineModule } from '../../kernel/features/module';
 import { createServiceRef } from '../../kernel/features/services';
 import { kernelServices } from '../../kernel/features/kernel-services';
@@ -11,7 +11,7 @@ import { launchHooks } from './hooks';
 export type { CourseLaunchArgs } from './hooks';
 import { notFound, invalid } from '../../kernel/errors';
 import type { RouteRegistrar } from '../../kernel/http/routes';
-import { queryRows } from '../../kernel/db/sql';
+import { courseSummary, userSummary } from './store/lookups';
 import { registerCoreLaunchGuard, checkCourseLaunch, explainCourseLaunch } from './guard';
 import { courseName, registerCourseGate, renderLaunchDenied, requireCourseAccess } from './pages';
 import { Id, UserId, component, noQuery, object, parseId, pathParams } from '../../kernel/http/contract';
@@ -25,17 +25,13 @@ export interface LaunchCheckReport {
 }
 
 /** Runs every guard in dry-run mode for (user, course) and reports each decision; 404 for an unknown user or course. */
-export async function launchCheck(site: LaunchSite, userId: number, courseId: number): Promise<LaunchCheckReport> {
-  const knex = site.db.knex;
-  const user = (
-    await queryRows<{ id: number; username: string; fullname: string }>(knex, 'SELECT id, username, fullname FROM users WHERE id = ?', [userId])
-  )[0];
+export async function launchCheck(context: LaunchContext, userId: number, courseId: number): Promise<LaunchCheckReport> {
+  const knex = context.db.knex;
+  const user = await userSummary(knex, userId);
   if (!user) throw notFound('User', userId);
-  const course = (
-    await queryRows<{ id: number; shortname: string; fullname: string }>(knex, 'SELECT id, shortname, fullname FROM courses WHERE id = ?', [courseId])
-  )[0];
+  const course = await courseSummary(knex, courseId);
   if (!course) throw notFound('Course', courseId);
-  const { outcome, decisions } = await explainCourseLaunch(site, userId, courseId);
+  const { outcome, decisions } = await explainCourseLaunch(context, userId, courseId);
   return {
     user: { id: Number(user.id), username: user.username, fullname: user.fullname },
     course: { id: Number(course.id), shortname: course.shortname, fullname: course.fullname },
@@ -91,10 +87,10 @@ const reportSchema = component('LaunchCheck', {
  * Core launch: the "existing active enrolment allows" guard, GET /courses/:id/launch, the
  * operator diagnostics page GET /admin/launch-check and GET /api/v1/courses/:id/launch-check/:userId.
  */
-function registerLaunchRoutes(site: LaunchSite, routes: RouteRegistrar): void {
-  registerCoreLaunchGuard(site);
-  routes.stage({ phase: 'early', method: 'get', path: '/courses/:id/launch', handler: createLaunchFastPath(site) });
-  registerCourseGate(site, routes);
+function registerLaunchRoutes(context: LaunchContext, routes: RouteRegistrar): void {
+  registerCoreLaunchGuard(context);
+  routes.stage({ phase: 'early', method: 'get', path: '/courses/:id/launch', handler: createLaunchFastPath(context) });
+  registerCourseGate(context, routes);
 
   routes.page({
     method: 'get',
@@ -104,14 +100,14 @@ function registerLaunchRoutes(site: LaunchSite, routes: RouteRegistrar): void {
       const courseId = parseId(req.params.id);
       if (courseId === null) throw notFound('Course', String(req.params.id));
       const user = req.user!;
-      const outcome = await checkCourseLaunch(site, user.id, courseId);
+      const outcome = await checkCourseLaunch(context, user.id, courseId);
       // An allowed launch implies the course exists (enrolments reference it), so only refusals look it up.
       if (outcome.allowed) return redirect(res, `/courses/${courseId}`);
-      const course = await courseName(site, courseId);
+      const course = await courseName(context, courseId);
       if (!course) throw notFound('Course', courseId);
       // Operators may look at any course without being enrolled.
       if (user.isAdmin) return redirect(res, `/courses/${courseId}`);
-      renderLaunchDenied(site, req, res, course, outcome);
+      renderLaunchDenied(context, req, res, course, outcome);
     },
   });
 
@@ -126,8 +122,8 @@ function registerLaunchRoutes(site: LaunchSite, routes: RouteRegistrar): void {
       if (asked && (userId === null || courseId === null)) {
         throw invalid('LAUNCH_CHECK_INVALID', 'userId and courseId must both be positive whole numbers');
       }
-      const result = userId !== null && courseId !== null ? await launchCheck(site, userId, courseId) : null;
-      site.pages.render(req, res, 'launch/check', { title: 'Launch check', userId: userId ?? '', courseId: courseId ?? '', result });
+      const result = userId !== null && courseId !== null ? await launchCheck(context, userId, courseId) : null;
+      context.pages.render(req, res, 'launch/check', { title: 'Launch check', userId: userId ?? '', courseId: courseId ?? '', result });
     },
   });
 
@@ -141,7 +137,7 @@ function registerLaunchRoutes(site: LaunchSite, routes: RouteRegistrar): void {
     query: noQuery,
     response: reportSchema,
     async handler(req) {
-      return { body: await launchCheck(site, req.params.userId!, req.params.id!) };
+      return { body: await launchCheck(context, req.params.userId!, req.params.id!) };
     },
   });
 }
@@ -173,13 +169,13 @@ export const launchModule = defineModule({
   hooks: ['onCourseLaunch'],
   provides: launchServices,
   register(ctx) {
-    const site: LaunchSite = { db: ctx.db, hooks: ctx.hooks, pages: ctx.deps.pages, sessions: ctx.deps.sessions };
-    registerLaunchRoutes(site, ctx.routes);
+    const context: LaunchContext = { db: ctx.db, hooks: ctx.hooks, pages: ctx.deps.pages, sessions: ctx.deps.sessions };
+    registerLaunchRoutes(context, ctx.routes);
     return {
       launch: {
-        check: (userId, courseId) => checkCourseLaunch(site, userId, courseId),
-        explain: (userId, courseId) => launchCheck(site, userId, courseId),
-        requireCourseAccess: (req, courseId) => requireCourseAccess(site, req, courseId),
+        check: (userId, courseId) => checkCourseLaunch(context, userId, courseId),
+        explain: (userId, courseId) => launchCheck(context, userId, courseId),
+        requireCourseAccess: (req, courseId) => requireCourseAccess(context, req, courseId),
       },
     };
   },

@@ -1,12 +1,12 @@
 import type express from 'express';
 import type { Request, Response } from 'express';
-import type { LaunchSite } from './site';
+import type { LaunchContext } from './context';
 import { WaymarkError } from '../../kernel/errors';
 import type { GuardOutcome } from '../../kernel/hooks/hook-map';
 import { wantsLoginRedirect } from '../../kernel/http/app';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { loginRedirectFor } from '../../kernel/auth/login';
-import { queryRows } from '../../kernel/db/sql';
+import { courseName as findCourseName, courseOfActivity } from './store/lookups';
 import { checkCourseLaunch } from './guard';
 import { parseId } from '../../kernel/http/contract';
 
@@ -32,30 +32,30 @@ export function courseAccessDenied(outcome: GuardOutcome): WaymarkError {
 
 /**
  * Lets the viewer of a request into a course or throws: 401 when nobody is signed in, 403
- * (details = the learner-readable reasons) when the launch guard chain refuses. LaunchSite
+ * (details = the learner-readable reasons) when the launch guard chain refuses. Site
  * administrators may look at every course. Pages showing a course or one of its activities call
  * this first, so typing a URL never gets around the program order; when the guard allows, the
  * learner may have just been enrolled (exactly as by the launch link).
  */
-export async function requireCourseAccess(site: LaunchSite, req: Request, courseId: number): Promise<void> {
-  const user = req.user === undefined ? await site.pages.resolveUser(req) : req.user;
+export async function requireCourseAccess(context: LaunchContext, req: Request, courseId: number): Promise<void> {
+  const user = req.user === undefined ? await context.pages.resolveUser(req) : req.user;
   req.user = user;
   if (!user) throw new WaymarkError('UNAUTHENTICATED', 'Log in to open this course', 401);
   if (user.isAdmin || req.res?.locals.courseGranted === courseId) return;
-  const outcome = await checkCourseLaunch(site, user.id, courseId);
+  const outcome = await checkCourseLaunch(context, user.id, courseId);
   if (!outcome.allowed) throw courseAccessDenied(outcome);
   if (req.res) req.res.locals.courseGranted = courseId;
 }
 
 /** The course's id and full name, or null when there is no such course. */
-export async function courseName(site: LaunchSite, courseId: number): Promise<{ id: number; fullname: string } | null> {
-  const rows = await queryRows<{ id: number; fullname: string }>(site.db.knex, 'SELECT id, fullname FROM courses WHERE id = ?', [courseId]);
-  return rows[0] ? { id: Number(rows[0].id), fullname: rows[0].fullname } : null;
+export async function courseName(context: LaunchContext, courseId: number): Promise<{ id: number; fullname: string } | null> {
+  const row = await findCourseName(context.db.knex, courseId);
+  return row ? { id: Number(row.id), fullname: row.fullname } : null;
 }
 
 /** Renders the "you can't open this course yet" page (403) with the guard's reasons. */
-export function renderLaunchDenied(site: LaunchSite, req: Request, res: Response, course: { id: number; fullname: string }, outcome: GuardOutcome): void {
-  site.pages.render(
+export function renderLaunchDenied(context: LaunchContext, req: Request, res: Response, course: { id: number; fullname: string }, outcome: GuardOutcome): void {
+  context.pages.render(
     req,
     res,
     'launch/denied',
@@ -69,26 +69,26 @@ export function renderLaunchDenied(site: LaunchSite, req: Request, res: Response
  * the login page, a refused learner gets the 403 page with the reasons, an unknown course falls
  * through to the 404.
  */
-async function gate(site: LaunchSite, req: Request, res: Response, next: express.NextFunction, courseId: number): Promise<void> {
-  req.user = await site.pages.resolveUser(req);
+async function gate(context: LaunchContext, req: Request, res: Response, next: express.NextFunction, courseId: number): Promise<void> {
+  req.user = await context.pages.resolveUser(req);
   if (!req.user) {
     if (wantsLoginRedirect(req)) return res.redirect(302, loginRedirectFor(req));
     throw new WaymarkError('UNAUTHENTICATED', 'Log in to open this course', 401);
   }
   if (req.user.isAdmin) return next();
-  const outcome = await checkCourseLaunch(site, req.user.id, courseId);
+  const outcome = await checkCourseLaunch(context, req.user.id, courseId);
   if (outcome.allowed) {
     res.locals.courseGranted = courseId;
     return next();
   }
   // Only a refusal needs the course: an allowed launch implies it exists.
-  const course = await courseName(site, courseId);
+  const course = await courseName(context, courseId);
   if (!course) return next();
-  renderLaunchDenied(site, req, res, course, outcome);
+  renderLaunchDenied(context, req, res, course, outcome);
 }
 
 /** Installs the launch guard in front of GET /courses/:id and GET /activities/:id, whoever renders them. */
-export function registerCourseGate(site: LaunchSite, routes: RouteRegistrar): void {
+export function registerCourseGate(context: LaunchContext, routes: RouteRegistrar): void {
   // Each path names a course by its own id; an id that names nothing falls through to the page's 404.
   const gateOn = (path: string, courseOf: (id: number) => Promise<number | null>): void =>
     routes.stage({
@@ -100,15 +100,12 @@ export function registerCourseGate(site: LaunchSite, routes: RouteRegistrar): vo
           const id = parseId(req.params.id);
           const courseId = id === null ? null : await courseOf(id);
           if (courseId === null) return next();
-          await gate(site, req, res, next, courseId);
+          await gate(context, req, res, next, courseId);
         } catch (error) {
           next(error);
         }
       },
     });
   gateOn('/courses/:id', async (courseId) => courseId);
-  gateOn('/activities/:id', async (activityId) => {
-    const [row] = await queryRows<{ course_id: number }>(site.db.knex, 'SELECT course_id FROM activities WHERE id = ?', [activityId]);
-    return row ? Number(row.course_id) : null;
-  });
+  gateOn('/activities/:id', (activityId) => courseOfActivity(context.db.knex, activityId));
 }

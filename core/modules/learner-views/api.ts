@@ -1,4 +1,4 @@
-import type { LearnerViewsSite } from './site';
+import type { LearnerViewsContext } from './context';
 import type { ApiRequest, ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { forbidden } from '../../kernel/errors';
 import { Id, UserId, component, noQuery, object, pathParams } from '../../kernel/http/contract';
@@ -88,10 +88,10 @@ const learnerProgramView: JsonSchema = component(
 const userParams = pathParams({ id: UserId });
 
 /** The user whose pages are asked for; a learner may only ask about themselves, an administrator about anyone. */
-async function subject(site: LearnerViewsSite, req: ApiRequest): Promise<number> {
+async function subject(context: LearnerViewsContext, req: ApiRequest): Promise<number> {
   const userId = req.params.id!;
   if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden('You may only read your own learning');
-  await site.services.users.get(userId);
+  await context.services.users.get(userId);
   return userId;
 }
 
@@ -99,7 +99,7 @@ async function subject(site: LearnerViewsSite, req: ApiRequest): Promise<number>
  * `GET /users/{id}/required-learning`, `/record-of-learning` and `/programs/{id}/learners/{userId}`:
  * the learner pages as JSON, from the same loaders as the pages.
  */
-export function learnerRoutes(site: LearnerViewsSite): ApiRoute[] {
+export function learnerRoutes(context: LearnerViewsContext): ApiRoute[] {
   return [
     {
       method: 'get',
@@ -110,7 +110,7 @@ export function learnerRoutes(site: LearnerViewsSite): ApiRoute[] {
       params: userParams,
       query: noQuery,
       response: requiredLearningSchema,
-      handler: async (req) => ({ body: await loadRequiredLearning(site, await subject(site, req)) }),
+      handler: async (req) => ({ body: await loadRequiredLearning(context, await subject(context, req)) }),
     },
     {
       method: 'get',
@@ -121,7 +121,7 @@ export function learnerRoutes(site: LearnerViewsSite): ApiRoute[] {
       params: userParams,
       query: noQuery,
       response: recordOfLearningSchema,
-      handler: async (req) => ({ body: await loadRecordOfLearning(site, await subject(site, req)) }),
+      handler: async (req) => ({ body: await loadRecordOfLearning(context, await subject(context, req)) }),
     },
     {
       method: 'get',
@@ -136,9 +136,9 @@ export function learnerRoutes(site: LearnerViewsSite): ApiRoute[] {
         const programId = req.params.id!;
         const userId = req.params.userId!;
         if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden('You may only read your own program progress');
-        await site.services.users.get(userId);
-        const program = await loadLearnerProgram(site, programId, userId);
-        const assignment = await site.services.assignment.learnerAssignment(programId, userId);
+        await context.services.users.get(userId);
+        const program = await loadLearnerProgram(context, programId, userId);
+        const assignment = await context.services.assignment.learnerAssignment(programId, userId);
         return {
           body: {
             assigned: assignment.assigned,

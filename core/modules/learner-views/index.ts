@@ -1,16 +1,16 @@
 import type { Request, Response } from 'express';
 import { defineModule } from '../../kernel/features/module';
-import { queryRows } from '../../kernel/db/sql';
 import { renderView } from '../../kernel/http/render';
 import { assignmentServices } from '../assignment/index';
 import { learningServices } from '../learning/index';
 import { launchServices } from '../launch/index';
 import { peopleServices } from '../people/index';
-import { availableNowBindings, availableNowSql, programServices } from '../programs/index';
+import { programServices } from '../programs/index';
 import { registerLearnerPages } from './pages';
 import { registerLearnerProgressPages } from './admin-pages';
 import { learnerRoutes } from './api';
-import type { LearnerViewsSite } from './site';
+import type { LearnerViewsContext } from './context';
+import { programsAvailableNow } from './store/home';
 
 /**
  * The learner views: Required Learning, the program and course pages, Record of Learning (pages and
@@ -30,22 +30,17 @@ export const learnerViewsModule = defineModule({
   },
   provides: {},
   register(ctx) {
-    const site: LearnerViewsSite = { db: ctx.db, services: ctx.deps };
-    registerLearnerPages(site, ctx.routes);
-    registerLearnerProgressPages(site, ctx.routes);
-    for (const route of learnerRoutes(site)) ctx.routes.api(route);
-    ctx.routes.page({ method: 'get', path: '/', access: 'public', handler: (req, res) => showHome(site, req, res) });
+    const context: LearnerViewsContext = { db: ctx.db, services: ctx.deps };
+    registerLearnerPages(context, ctx.routes);
+    registerLearnerProgressPages(context, ctx.routes);
+    for (const route of learnerRoutes(context)) ctx.routes.api(route);
+    ctx.routes.page({ method: 'get', path: '/', access: 'public', handler: (req, res) => showHome(context, req, res) });
     return {};
   },
 });
 
 /** The public home page: programs available now (the same rule as the launch guard: flag and dates). */
-async function showHome(site: LearnerViewsSite, req: Request, res: Response): Promise<void> {
-  const now = site.db.now();
-  const rows = await queryRows<{ id: number; fullname: string; summary: string | null }>(
-    site.db.knex,
-    `SELECT p.id, p.fullname, p.summary FROM programs p WHERE ${availableNowSql('p')} ORDER BY p.fullname, p.id LIMIT 100`,
-    availableNowBindings(now),
-  );
+async function showHome(context: LearnerViewsContext, req: Request, res: Response): Promise<void> {
+  const rows = await programsAvailableNow(context.db.knex, context.db.now());
   renderView(req, res, 'home', { title: 'Home', programs: rows.map((r) => ({ id: Number(r.id), fullname: r.fullname, summary: r.summary })) });
 }

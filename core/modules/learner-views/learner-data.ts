@@ -5,10 +5,10 @@
  * Everything here is read-only and scoped to one user id: callers decide whose data a viewer may
  * see before they call in.
  */
-import type { LearnerViewsSite } from './site';
+import type { LearnerViewsContext } from './context';
 import type { Executor } from '../../kernel/db/database';
 import { notFound } from '../../kernel/errors';
-import { bool, iso, placeholders, queryRows } from '../../kernel/db/sql';
+import { bool, iso } from '../../kernel/db/sql';
 import { numOrNull } from '../../kernel/db/values';
 import {
   availabilityAt,
@@ -20,6 +20,21 @@ import {
   type SetOperator,
   type SetRule,
 } from '../programs/index';
+import {
+  activeAssignments,
+  activityCompletionsInCourse,
+  completedCourses,
+  completedPrograms,
+  courseCompletionHistory,
+  courseCompletionTimes,
+  courseSetCompletionRecords,
+  gradesInCourse,
+  programCompletionHistory,
+  programCompletionRecords,
+  programRows as findProgramRows,
+  type AssignmentRow,
+  type ProgramRow,
+} from './store/learner-data';
 
 /** A course as a learner sees it inside a program. */
 export interface LearnerCourse {
@@ -94,43 +109,13 @@ export interface RecordOfLearning {
   history: Array<{ kind: 'program' | 'course'; id: number; fullname: string; completedAt: string; reason: string; archivedAt: string }>;
 }
 
-interface AssignmentRow {
-  program_id: number;
-  due_at: number | null;
-  assigned_at: number | null;
-}
-
-interface ProgramRow {
-  id: number;
-  fullname: string;
-  summary: string | null;
-  available: number | boolean;
-  available_from: number | null;
-  available_until: number | null;
-  structure_version: number;
-}
-
 /** Whole percent, never 100 unless complete (the engine keeps incomplete below 1). */
 const percent = (share: number): number => Math.floor(share * 100);
-
-/** The learner's active effective assignments (not future, not held by an exception, not unassigned). */
-async function activeAssignments(executor: Executor, userId: number, programId?: number): Promise<AssignmentRow[]> {
-  const byProgram = programId === undefined ? '' : ' AND program_id = ?';
-  return queryRows<AssignmentRow>(
-    executor,
-    `SELECT program_id, due_at, assigned_at FROM program_user_assignments WHERE user_id = ? AND status = 'active'${byProgram} ORDER BY program_id`,
-    programId === undefined ? [userId] : [userId, programId],
-  );
-}
 
 async function userCompletions(executor: Executor, userId: number, courseIds: readonly number[]): Promise<Map<number, number>> {
   const map = new Map<number, number>();
   if (!courseIds.length) return map;
-  const rows = await queryRows<{ course_id: number; completed_at: number }>(
-    executor,
-    `SELECT course_id, completed_at FROM course_completions WHERE user_id = ? AND course_id IN (${placeholders(courseIds.length)})`,
-    [userId, ...courseIds],
-  );
+  const rows = await courseCompletionTimes(executor, userId, courseIds);
   for (const row of rows) map.set(Number(row.course_id), Number(row.completed_at));
   return map;
 }
@@ -190,11 +175,7 @@ function summarise(
 
 async function programRows(executor: Executor, ids: readonly number[]): Promise<ProgramRow[]> {
   if (!ids.length) return [];
-  return queryRows<ProgramRow>(
-    executor,
-    `SELECT id, fullname, summary, available, available_from, available_until, structure_version FROM programs WHERE id IN (${placeholders(ids.length)})`,
-    ids,
-  );
+  return findProgramRows(executor, ids);
 }
 
 async function storedCompletions(
@@ -204,11 +185,7 @@ async function storedCompletions(
 ): Promise<Map<number, { status: string; completed_at: number | null; due_at: number | null }>> {
   const map = new Map<number, { status: string; completed_at: number | null; due_at: number | null }>();
   if (!ids.length) return map;
-  const rows = await queryRows<{ program_id: number; status: string; completed_at: number | null; due_at: number | null }>(
-    executor,
-    `SELECT program_id, status, completed_at, due_at FROM program_completions WHERE user_id = ? AND program_id IN (${placeholders(ids.length)})`,
-    [userId, ...ids],
-  );
+  const rows = await programCompletionRecords(executor, userId, ids);
   for (const row of rows) map.set(Number(row.program_id), row);
   return map;
 }
@@ -217,13 +194,13 @@ async function storedCompletions(
  * Required Learning: the programs the learner is assigned to (active effective assignment, so
  * not while an exception is open or dismissed) and has not completed, soonest due first.
  */
-export async function loadRequiredLearning(site: LearnerViewsSite, userId: number): Promise<RequiredLearning> {
-  const knex = site.db.knex;
-  const now = site.db.now();
+export async function loadRequiredLearning(context: LearnerViewsContext, userId: number): Promise<RequiredLearning> {
+  const knex = context.db.knex;
+  const now = context.db.now();
   const assignments = await activeAssignments(knex, userId);
   const ids = assignments.map((a) => Number(a.program_id));
   const rows = await programRows(knex, ids);
-  const structures = await site.services.programs.structures.get(
+  const structures = await context.services.programs.structures.get(
     knex,
     rows.map((r) => ({ id: Number(r.id), version: Number(r.structure_version) })),
   );
@@ -245,22 +222,18 @@ export async function loadRequiredLearning(site: LearnerViewsSite, userId: numbe
 }
 
 /** The program page for one learner: every set with its state and every course launchable or locked with the reason. */
-export async function loadLearnerProgram(site: LearnerViewsSite, programId: number, userId: number): Promise<LearnerProgram> {
-  const knex = site.db.knex;
-  const now = site.db.now();
+export async function loadLearnerProgram(context: LearnerViewsContext, programId: number, userId: number): Promise<LearnerProgram> {
+  const knex = context.db.knex;
+  const now = context.db.now();
   const [row] = await programRows(knex, [programId]);
   if (!row) throw notFound('Program', programId);
-  const [structure] = await site.services.programs.structures.get(knex, [{ id: programId, version: Number(row.structure_version) }]);
+  const [structure] = await context.services.programs.structures.get(knex, [{ id: programId, version: Number(row.structure_version) }]);
   if (!structure) throw notFound('Program', programId);
   const [assignment] = await activeAssignments(knex, userId, programId);
   const completions = await userCompletions(knex, userId, structure.courseIds);
   const evaluation = evaluateProgram(structure.compiled, completions);
   const stored = (await storedCompletions(knex, userId, [programId])).get(programId);
-  const setRows = await queryRows<{ course_set_id: number; status: string; completed_at: number | null; due_at: number | null }>(
-    knex,
-    'SELECT course_set_id, status, completed_at, due_at FROM course_set_completions WHERE program_id = ? AND user_id = ?',
-    [programId, userId],
-  );
+  const setRows = await courseSetCompletionRecords(knex, programId, userId);
   const storedSets = new Map(setRows.map((r) => [Number(r.course_set_id), r]));
   const available = isAvailable(row, now);
   const assigned = assignment !== undefined;
@@ -314,32 +287,12 @@ export async function loadLearnerProgram(site: LearnerViewsSite, programId: numb
 }
 
 /** Record of Learning: completed programs and courses with their dates, and earlier completions. */
-export async function loadRecordOfLearning(site: LearnerViewsSite, userId: number): Promise<RecordOfLearning> {
-  const knex = site.db.knex;
-  const programs = await queryRows<{ id: number; fullname: string; summary: string | null; completed_at: number }>(
-    knex,
-    `SELECT p.id, p.fullname, p.summary, pc.completed_at FROM program_completions pc JOIN programs p ON p.id = pc.program_id
-     WHERE pc.user_id = ? AND pc.status = 'complete' AND pc.completed_at IS NOT NULL ORDER BY pc.completed_at DESC, p.id`,
-    [userId],
-  );
-  const courses = await queryRows<{ id: number; fullname: string; completed_at: number; source: string }>(
-    knex,
-    `SELECT c.id, c.fullname, cc.completed_at, cc.source FROM course_completions cc JOIN courses c ON c.id = cc.course_id
-     WHERE cc.user_id = ? ORDER BY cc.completed_at DESC, c.id`,
-    [userId],
-  );
-  const programHistory = await queryRows<{ id: number; fullname: string; completed_at: number; reason: string; archived_at: number }>(
-    knex,
-    `SELECT p.id, p.fullname, h.completed_at, h.reason, h.archived_at FROM program_completion_history h JOIN programs p ON p.id = h.program_id
-     WHERE h.user_id = ? ORDER BY h.archived_at DESC, h.id DESC`,
-    [userId],
-  );
-  const courseHistory = await queryRows<{ id: number; fullname: string; completed_at: number; action: string; recorded_at: number }>(
-    knex,
-    `SELECT c.id, c.fullname, h.completed_at, h.action, h.recorded_at FROM course_completion_history h JOIN courses c ON c.id = h.course_id
-     WHERE h.user_id = ? ORDER BY h.recorded_at DESC, h.id DESC`,
-    [userId],
-  );
+export async function loadRecordOfLearning(context: LearnerViewsContext, userId: number): Promise<RecordOfLearning> {
+  const knex = context.db.knex;
+  const programs = await completedPrograms(knex, userId);
+  const courses = await completedCourses(knex, userId);
+  const programHistory = await programCompletionHistory(knex, userId);
+  const courseHistory = await courseCompletionHistory(knex, userId);
   const history: RecordOfLearning['history'] = [
     ...programHistory.map((h) => ({
       kind: 'program' as const,
@@ -388,22 +341,14 @@ export interface LearnerCourseView {
   }>;
 }
 
-export async function loadLearnerCourse(site: LearnerViewsSite, courseId: number, userId: number): Promise<LearnerCourseView> {
-  const knex = site.db.knex;
-  const course = await site.services.courses.get(courseId);
-  const done = await queryRows<{ activity_id: number; completed_at: number }>(
-    knex,
-    'SELECT ac.activity_id, ac.completed_at FROM activity_completions ac JOIN activities a ON a.id = ac.activity_id WHERE ac.user_id = ? AND a.course_id = ?',
-    [userId, courseId],
-  );
-  const grades = await queryRows<{ activity_id: number; grade: number | string }>(
-    knex,
-    'SELECT g.activity_id, g.grade FROM grades g JOIN activities a ON a.id = g.activity_id WHERE g.user_id = ? AND a.course_id = ?',
-    [userId, courseId],
-  );
+export async function loadLearnerCourse(context: LearnerViewsContext, courseId: number, userId: number): Promise<LearnerCourseView> {
+  const knex = context.db.knex;
+  const course = await context.services.courses.get(courseId);
+  const done = await activityCompletionsInCourse(knex, userId, courseId);
+  const grades = await gradesInCourse(knex, userId, courseId);
   const doneAt = new Map(done.map((r) => [Number(r.activity_id), Number(r.completed_at)]));
   const gradeOf = new Map(grades.map((r) => [Number(r.activity_id), Number(r.grade)]));
-  const completion = await site.services.completion.courseCompletion(courseId, userId);
+  const completion = await context.services.completion.courseCompletion(courseId, userId);
   const tracked = course.activities.filter((a) => a.completionTracked);
   const trackedDone = tracked.filter((a) => doneAt.has(a.id)).length;
   return {

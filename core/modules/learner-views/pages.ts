@@ -1,5 +1,5 @@
 import type { Request, Response } from 'express';
-import type { LearnerViewsSite } from './site';
+import type { LearnerViewsContext } from './context';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { WaymarkError, invalid } from '../../kernel/errors';
 import { field, pageId, renderView } from '../../kernel/http/render';
@@ -15,13 +15,13 @@ function viewer(req: Request): { id: number } {
 }
 
 /** Learner pages: Required Learning, Record of Learning, program, course and activity pages. */
-export function registerLearnerPages(site: LearnerViewsSite, pages: RouteRegistrar): void {
+export function registerLearnerPages(context: LearnerViewsContext, pages: RouteRegistrar): void {
   pages.page({
     method: 'get',
     path: '/my/required-learning',
     access: 'user',
     async handler(req, res) {
-      const data = await loadRequiredLearning(site, viewer(req).id);
+      const data = await loadRequiredLearning(context, viewer(req).id);
       renderView(req, res, 'learner/required-learning', { title: 'Required learning', nav: 'required', programs: data.programs });
     },
   });
@@ -31,7 +31,7 @@ export function registerLearnerPages(site: LearnerViewsSite, pages: RouteRegistr
     path: '/my/record-of-learning',
     access: 'user',
     async handler(req, res) {
-      const data = await loadRecordOfLearning(site, viewer(req).id);
+      const data = await loadRecordOfLearning(context, viewer(req).id);
       renderView(req, res, 'learner/record-of-learning', { title: 'Record of learning', nav: 'record', ...data });
     },
   });
@@ -41,7 +41,7 @@ export function registerLearnerPages(site: LearnerViewsSite, pages: RouteRegistr
     path: '/programs/:id',
     access: 'user',
     async handler(req, res) {
-      const program = await loadLearnerProgram(site, pageId(req.params.id, 'Program'), viewer(req).id);
+      const program = await loadLearnerProgram(context, pageId(req.params.id, 'Program'), viewer(req).id);
       renderView(req, res, 'learner/program', { title: program.fullname, program });
     },
   });
@@ -52,21 +52,21 @@ export function registerLearnerPages(site: LearnerViewsSite, pages: RouteRegistr
     access: 'user',
     async handler(req, res) {
       const courseId = pageId(req.params.id, 'Course');
-      await site.services.launch.requireCourseAccess(req, courseId);
-      const course = await loadLearnerCourse(site, courseId, viewer(req).id);
+      await context.services.launch.requireCourseAccess(req, courseId);
+      const course = await loadLearnerCourse(context, courseId, viewer(req).id);
       renderView(req, res, 'learner/course', { title: course.fullname, course });
     },
   });
 
   const showActivity = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status?: number): Promise<void> => {
     const user = viewer(req);
-    const activity = await site.services.courses.getActivity(pageId(req.params.id, 'Activity'));
-    await site.services.launch.requireCourseAccess(req, activity.courseId);
+    const activity = await context.services.courses.getActivity(pageId(req.params.id, 'Activity'));
+    await context.services.launch.requireCourseAccess(req, activity.courseId);
     if (COMPLETE_ON_VIEW.has(activity.type) && activity.completionTracked) {
       // Opening the page is what completes it; recording twice is a no-op.
-      await site.services.completion.recordActivityCompletion(activity.id, user.id);
+      await context.services.completion.recordActivityCompletion(activity.id, user.id);
     }
-    const course = await loadLearnerCourse(site, activity.courseId, user.id);
+    const course = await loadLearnerCourse(context, activity.courseId, user.id);
     const state = course.activities.find((a) => a.id === activity.id)!;
     const index = course.activities.findIndex((a) => a.id === activity.id);
     renderView(
@@ -94,15 +94,15 @@ export function registerLearnerPages(site: LearnerViewsSite, pages: RouteRegistr
     async handler(req, res) {
       const user = viewer(req);
       const activityId = pageId(req.params.id, 'Activity');
-      const activity = await site.services.courses.getActivity(activityId);
-      await site.services.launch.requireCourseAccess(req, activity.courseId);
+      const activity = await context.services.courses.getActivity(activityId);
+      await context.services.launch.requireCourseAccess(req, activity.courseId);
       const text = field(req.body, 'grade');
       try {
         if (!/^\d+(\.\d+)?$/.test(text))
           throw invalid('GRADE_INVALID', `Enter a score between 0 and ${activity.maxGrade}`, [
             { path: 'grade', code: 'NOT_A_NUMBER', message: `Enter a score between 0 and ${activity.maxGrade}` },
           ]);
-        await site.services.completion.recordGrade(activityId, user.id, Number(text));
+        await context.services.completion.recordGrade(activityId, user.id, Number(text));
       } catch (error) {
         if (error instanceof WaymarkError && error.status === 422) {
           await showActivity(req, res, { error: error.message, gradeValue: text }, 422);

@@ -6,7 +6,7 @@ import type { UserService } from '../people/index';
 import type { ProgramsService } from '../programs/index';
 
 /** What the learner views read: the module's database and the services of the modules they show. */
-export interface LearnerViewsSite {
+export interface LearnerViewsContext {
   db: Database;
   services: {
     users: UserService;

@@ -4,7 +4,7 @@ import type { PluginHooks } from '../../kernel/hooks/bus';
 import type { ProgramsService } from '../programs/index';
 
 /** What the assignment services use: the module's own context plus the programs service it depends on. */
-export interface AssignmentSite {
+export interface AssignmentContext {
   db: Database;
   hooks: PluginHooks;
   queue: JobRunner;

@@ -3,7 +3,7 @@ import type { PageAccess, SessionAccess } from '../../kernel/features/kernel-ser
 import type { PluginHooks } from '../../kernel/hooks/bus';
 
 /** What the launch code uses: the module's database and hooks, and the kernel's page and session access. */
-export interface LaunchSite {
+export interface LaunchContext {
   db: Database;
   hooks: PluginHooks;
   pages: PageAccess;

@@ -1,0 +1,154 @@
+import type { Knex } from 'knex';
+import type { Executor } from '../../../kernel/db/database';
+import { chunk, placeholders, queryRows, runStatement } from '../../../kernel/db/sql';
+import { peopleViews } from '../../people/index';
+import { programViews } from '../../programs/index';
+
+/** Exceptions (`program_exceptions`): assignments held back for an operator to decide. */
+
+/** An exception to raise. */
+export interface NewException {
+  program_id: number;
+  user_id: number;
+  type: string;
+  status: 'open';
+  raised_at: number;
+  explanation: string;
+}
+
+/**
+ * Inserts open exceptions, 300 per statement, each chunk followed by one read of the ids they got
+ * (the latest open exception of each program and learner).
+ */
+export async function insertOpenExceptions(
+  trx: Knex.Transaction,
+  rows: readonly NewException[],
+): Promise<Array<{ id: number; program_id: number; user_id: number }>> {
+  const raised: Array<{ id: number; program_id: number; user_id: number }> = [];
+  for (const part of chunk(rows, 300)) {
+    await trx('program_exceptions').insert(part);
+    raised.push(
+      ...(await queryRows<{ id: number; program_id: number; user_id: number }>(
+        trx,
+        `SELECT MAX(id) AS id, program_id, user_id FROM program_exceptions
+         WHERE status = 'open' AND (${part.map(() => '(program_id = ? AND user_id = ?)').join(' OR ')}) GROUP BY program_id, user_id`,
+        part.flatMap((x) => [x.program_id, x.user_id]),
+      )),
+    );
+  }
+  return raised;
+}
+
+/** Marks exceptions resolved with `resolution` (500 per statement). */
+export async function resolveExceptionsWith(trx: Knex.Transaction, ids: readonly number[], resolution: string, now: number): Promise<void> {
+  for (const part of chunk(ids, 500)) {
+    await runStatement(trx, `UPDATE program_exceptions SET status = 'resolved', resolution = ?, resolved_at = ? WHERE id IN (${placeholders(part.length)})`, [
+      resolution,
+      now,
+      ...part,
+    ]);
+  }
+}
+
+/** An operator's decision on exceptions: status, resolution, when and by whom (500 per statement). */
+export async function decideExceptions(
+  trx: Knex.Transaction,
+  ids: readonly number[],
+  decision: { status: string; resolution: string; at: number; by: number | null },
+): Promise<void> {
+  for (const part of chunk(ids, 500)) {
+    await runStatement(
+      trx,
+      `UPDATE program_exceptions SET status = ?, resolution = ?, resolved_at = ?, resolved_by = ? WHERE id IN (${placeholders(part.length)})`,
+      [decision.status, decision.resolution, decision.at, decision.by, ...part],
+    );
+  }
+}
+
+/** An exception with the exception its learner's assignment currently points at. */
+export interface ExceptionWithCurrent {
+  id: number;
+  program_id: number;
+  user_id: number;
+  status: string;
+  pua_exception: number | null;
+}
+
+/** The exceptions with these ids and their assignment's current exception (500 per statement). */
+export async function exceptionsWithCurrent(trx: Knex.Transaction, ids: readonly number[]): Promise<ExceptionWithCurrent[]> {
+  const found: ExceptionWithCurrent[] = [];
+  for (const part of chunk(ids, 500)) {
+    found.push(
+      ...(await queryRows<ExceptionWithCurrent>(
+        trx,
+        `SELECT e.id, e.program_id, e.user_id, e.status, p.exception_id AS pua_exception FROM program_exceptions e
+               LEFT JOIN program_user_assignments p ON p.program_id = e.program_id AND p.user_id = e.user_id
+               WHERE e.id IN (${placeholders(part.length)})`,
+        part,
+      )),
+    );
+  }
+  return found;
+}
+
+/**
+ * A keyset page of a program's exceptions in one status with the learner's name, oldest first:
+ * `limit + 1` rows after id `after`, so the caller knows whether more follow.
+ */
+export function exceptionsPage(executor: Executor, programId: number, status: string, after: number, limit: number): Promise<Array<Record<string, unknown>>> {
+  return queryRows<Record<string, unknown>>(
+    executor,
+    `SELECT e.id, e.program_id, e.user_id, e.type, e.status, e.raised_at, e.explanation, u.username, u.fullname
+         FROM program_exceptions e JOIN ${peopleViews.users.as('u')} ON u.id = e.user_id
+         WHERE e.program_id = ? AND e.status = ? AND e.id > ? ORDER BY e.id LIMIT ?`,
+    [programId, status, after, limit + 1],
+  );
+}
+
+/** How many exceptions of the program are open. */
+export async function openExceptionCount(executor: Executor, programId: number): Promise<number> {
+  const rows = await queryRows<{ n: number }>(executor, "SELECT COUNT(*) AS n FROM program_exceptions WHERE program_id = ? AND status = 'open'", [programId]);
+  return Number(rows[0]?.n ?? 0);
+}
+
+/** A line of the operator's exceptions report. */
+export interface OpenExceptionLine {
+  id: number;
+  type: string;
+  raised_at: number;
+  explanation: string;
+  program_id: number;
+  program: string;
+  user_id: number;
+  fullname: string;
+  username: string;
+}
+
+/** The first 500 open exceptions, oldest first, of one type and/or program when given, with program and learner names. */
+export function openExceptionsReport(executor: Executor, filter: { type?: string; programId?: number }): Promise<OpenExceptionLine[]> {
+  const where: string[] = ["e.status = 'open'"];
+  const binds: Array<string | number> = [];
+  if (filter.type !== undefined) {
+    where.push('e.type = ?');
+    binds.push(filter.type);
+  }
+  if (filter.programId !== undefined) {
+    where.push('e.program_id = ?');
+    binds.push(filter.programId);
+  }
+  return queryRows<OpenExceptionLine>(
+    executor,
+    `SELECT e.id, e.type, e.raised_at, e.explanation, e.program_id, p.fullname AS program, e.user_id, u.fullname, u.username
+       FROM program_exceptions e JOIN ${programViews.programs.as('p')} ON p.id = e.program_id JOIN ${peopleViews.users.as('u')} ON u.id = e.user_id
+       WHERE ${where.join(' AND ')} ORDER BY e.raised_at, e.id LIMIT 500`,
+    binds,
+  );
+}
+
+/** Programs with at least one open exception, by name. */
+export function programsWithOpenExceptions(executor: Executor): Promise<Array<{ id: number; fullname: string }>> {
+  return queryRows<{ id: number; fullname: string }>(
+    executor,
+    `SELECT DISTINCT p.id, p.fullname FROM ${programViews.programs.as('p')} JOIN program_exceptions e ON e.program_id = p.id AND e.status = 'open' ORDER BY p.fullname`,
+  );
+}
