@@ -61,7 +61,21 @@ export {
 } from './modules/assignment/index';
 
 export type { ApiRoute, ApiRequest, ApiResponse, PageRoute, RouteAccess, AuthUser, JsonSchema, HttpMethod, RouteParams } from './kernel/http/routes';
-export { Id, UserId, parseId, pathParams, queryParams, noParams, noQuery, pagingQuery, object, component, MAX_LIMIT, MAX_OFFSET } from './kernel/http/contract';
+export {
+  Id,
+  UserId,
+  DateInput,
+  parseId,
+  pathParams,
+  queryParams,
+  noParams,
+  noQuery,
+  pagingQuery,
+  object,
+  component,
+  MAX_LIMIT,
+  MAX_OFFSET,
+} from './kernel/http/contract';
 export type { JobContext, JobDefinition, JobHandler, ScheduleDefinition, EnqueueOptions, JobStatus, JobState } from './kernel/jobs/types';
 export type { ThemeRegistrar } from './kernel/themes/types';
 
@@ -73,6 +87,7 @@ export type { Logger } from './kernel/logging';
 export { addDuration, isValidDuration, parseDuration } from './modules/programs/index';
 export { isRetryableConflict } from './kernel/db/database';
 export { chunk } from './kernel/db/sql';
+export { parseDateInput, type DateInputOptions } from './kernel/dates';
 export type { SqlView } from './kernel/db/views';
 export { queryRows, runStatement, prepareStatement, placeholders, type PreparedStatement, type StatementBinding } from './kernel/db/statements';
 export { compileProgram, evaluateProgram, canLaunch } from './modules/programs/index';

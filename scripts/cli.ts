@@ -236,11 +236,11 @@ token
   .command('create <username>')
   .description('create an API token and print it (it cannot be shown again)')
   .option('--name <name>', 'label for the token', 'cli')
-  .option('--expires <when>', 'ISO-8601 duration from now (P90D), a date (end of that day, UTC) or a date-time with an offset')
+  .option('--expires <when>', 'ISO-8601 duration from now (P90D), a date (the end of that day in WAYMARK_TIMEZONE) or a date-time')
   .action((username: string, opts: { name: string; expires?: string }) =>
     withSite(async (site) => {
       const found = await findUser(site, username);
-      const expiresAt = opts.expires === undefined ? null : parseTokenExpiry(opts.expires, site.db.now(), '--expires');
+      const expiresAt = opts.expires === undefined ? null : parseTokenExpiry(opts.expires, site.db.now(), site.config.timezone, '--expires');
       console.log((await issueApiToken(site.db, found.id, { name: opts.name, expiresAt })).token);
     }),
   );

@@ -100,7 +100,7 @@ function tokenRoutes(site: Kernel): ApiRoute[] {
       const userId = req.params.id!;
       mayManage(req.user, userId);
       const now = site.db.now();
-      const expiresAt = req.body.expires === undefined ? null : parseTokenExpiry(req.body.expires, now);
+      const expiresAt = req.body.expires === undefined ? null : parseTokenExpiry(req.body.expires, now, site.config.timezone);
       await userExists(site, userId);
       const { token, info } = await issueApiToken(site.db, userId, { name: req.body.name ?? 'api', expiresAt });
       return { status: 201, body: { token, info: tokenJson(info, now) } };

@@ -1,3 +1,4 @@
+import { parseDateInput } from '../dates';
 import crypto from 'node:crypto';
 import type { Database, Executor } from '../db/database';
 import { isForeignKeyViolation } from '../db/sql';
@@ -106,14 +107,12 @@ export async function revokeUserApiTokens(executor: Executor, userId: number, ke
   return query.del();
 }
 
-const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
-
 /**
- * A token expiry given by an operator: an ISO-8601 duration from now (`P90D`, `PT12H`), a date
- * (`2027-01-31`: the end of that day, UTC) or a date-time with an offset. Parsed strictly with
- * luxon; anything else, or a moment not in the future, is 422 naming `field`.
+ * A token expiry given by an operator: an ISO-8601 duration from now (`P90D`, `PT12H`), or a date
+ * or date-time read by {@link parseDateInput} (a date is the end of that day in the site's time
+ * zone). Anything else, or a moment not in the future, is 422 naming `field`.
  */
-export function parseTokenExpiry(value: string, now: number, field = 'expires'): number {
+export function parseTokenExpiry(value: string, now: number, zone: string, field = 'expires'): number {
   const text = value.trim();
   const fail = (message: string) => invalid('EXPIRY_INVALID', message, [{ path: field, code: 'EXPIRY_INVALID', message }]);
   let at: number;
@@ -121,16 +120,12 @@ export function parseTokenExpiry(value: string, now: number, field = 'expires'):
     const duration = Duration.fromISO(text);
     if (!duration.isValid) throw fail(`${field} must be an ISO-8601 duration such as P90D, or a date`);
     at = DateTime.fromMillis(now, { zone: 'utc' }).plus(duration).toMillis();
-  } else if (DATE_ONLY.test(text)) {
-    const day = DateTime.fromISO(text, { zone: 'utc' });
-    if (!day.isValid) throw fail(`${field} is not a calendar date`);
-    at = day.endOf('day').toMillis();
   } else {
-    // A time without an offset would be read in the server's zone: refuse it.
-    if (!/(Z|[+-]\d{2}:?\d{2})$/.test(text)) throw fail(`${field} must be a duration (P90D), a date (2027-01-31) or a date-time with an offset`);
-    const moment = DateTime.fromISO(text, { setZone: true });
-    if (!moment.isValid) throw fail(`${field} is not a valid date-time`);
-    at = moment.toMillis();
+    try {
+      at = parseDateInput(text, { field, zone });
+    } catch {
+      throw fail(`${field} must be a duration (P90D), a date (2027-01-31) or a date-time (2027-01-31T17:00:00+01:00)`);
+    }
   }
   if (!Number.isFinite(at) || at <= now) throw fail(`${field} must be in the future`);
   return at;

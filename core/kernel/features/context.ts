@@ -38,4 +38,9 @@ export interface FeatureContext<D extends ServiceDeps = ServiceDeps> {
   extensions: ExtensionRegistrar;
   /** The declared services, resolved. */
   deps: ResolvedDeps<D>;
+  /**
+   * The site's time zone (WAYMARK_TIMEZONE): dates typed without a time or an offset are read in it
+   * (`parseDateInput` in the SDK).
+   */
+  timezone: string;
 }

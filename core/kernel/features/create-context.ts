@@ -31,5 +31,6 @@ export function createFeatureContext<D extends ServiceDeps>(kernel: Kernel, feat
       get: (point, key) => kernel.extensions.get(point, key),
     },
     deps: kernel.registry.resolve(id, feature.deps),
+    timezone: kernel.config.timezone,
   };
 }

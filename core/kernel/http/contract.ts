@@ -26,6 +26,20 @@ export function parseId(value: unknown): number | null {
 /** A resource id in a path, query or body. */
 export const Id: JsonSchema = { type: 'integer', minimum: 1, maximum: MAX_ID };
 
+/**
+ * A date or date-time a person typed. The schema only bounds it: its shape, the calendar and the
+ * time zone are checked by `parseDateInput` (core/kernel/dates.ts), whose 422 names the field, so
+ * `2026-02-30` and `%00` fail the same way (a day alone is its end, an offset-less time is read in
+ * the site's time zone).
+ */
+export const DateInput: JsonSchema = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 64,
+  description:
+    'A date (2026-12-31: the end of that day) or a date-time (2026-12-31T17:00, with an optional offset), in the site time zone unless an offset is given',
+};
+
 /** Upper bound of `offset` (and of any cursor): beyond it no page can exist, and it must not reach SQL. */
 export const MAX_OFFSET = 2_147_483_647;
 export const MAX_LIMIT = 1000;

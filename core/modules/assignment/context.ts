@@ -10,4 +10,6 @@ export interface AssignmentContext {
   queue: JobRunner;
   extensions: ExtensionRegistrar;
   programs: ProgramsService;
+  /** The site's time zone: a fixed due date typed as a day means the end of that day here. */
+  timezone: string;
 }

@@ -37,7 +37,7 @@ export const assignmentModule = defineModule({
   hooks: ['onAssignmentChange'],
   provides: assignmentServices,
   register(ctx) {
-    const context = { db: ctx.db, hooks: ctx.hooks, queue: ctx.queue, extensions: ctx.extensions, programs: ctx.deps.programs };
+    const context = { db: ctx.db, hooks: ctx.hooks, queue: ctx.queue, extensions: ctx.extensions, programs: ctx.deps.programs, timezone: ctx.timezone };
     const service = createAssignmentService(context);
     ctx.deps.programs.useAssignmentState({ selectTargets: withoutOpenExceptions, assignmentsView: assignmentViews.programUserAssignments });
     for (const [key, event] of Object.entries(coreDueDateEvents())) ctx.extensions.contribute('dueDateEvents', key, event);

@@ -1,3 +1,4 @@
+import { parseDateInput } from '../../kernel/dates';
 import type { Knex } from 'knex';
 import { Ajv2020 } from 'ajv/dist/2020';
 import type { ValidateFunction } from 'ajv';
@@ -189,12 +190,8 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
   async function dueColumns(executor: Executor, sourceType: string, due: DueRule | undefined): Promise<Record<string, unknown>> {
     if (due === undefined || due === null) return { due_kind: 'none', due_date: null, due_within: null, due_event: null, due_instance_id: null };
     if ('date' in due) {
-      const ms = Date.parse(due.date);
-      if (typeof due.date !== 'string' || Number.isNaN(ms)) {
-        throw invalid('DUE_DATE_INVALID', 'due.date must be an ISO-8601 date', [
-          { path: 'due/date', code: 'DUE_DATE_INVALID', message: 'not an ISO-8601 date' },
-        ]);
-      }
+      // Strict: 2026-02-30 is refused rather than rolled over; a day alone means its end in the site's zone.
+      const ms = parseDateInput(String(due.date), { field: 'due/date', zone: context.timezone });
       return { due_kind: 'fixed', due_date: ms, due_within: null, due_event: null, due_instance_id: null };
     }
     const details: ErrorDetail[] = [];

@@ -1,6 +1,7 @@
+import { parseDateInput } from '../../kernel/dates';
 import type { Knex } from 'knex';
 import { isRetryableConflict, isUniqueViolation, type Database, type Executor } from '../../kernel/db/database';
-import { conflict, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
+import { conflict, invalid, notFound, WaymarkError, type ErrorDetail } from '../../kernel/errors';
 import { bool, iso, isForeignKeyViolation } from '../../kernel/db/sql';
 import {
   activitiesOfCourse,
@@ -187,7 +188,7 @@ async function writeCriteria(trx: Knex.Transaction, courseId: number, criteria: 
   });
 }
 
-export function createCoursesService(site: { db: Database }): CoursesService {
+export function createCoursesService(site: { db: Database; timezone: string }): CoursesService {
   const db = () => site.db;
 
   async function get(courseId: number, executor: Executor = db().knex): Promise<CourseView> {
@@ -225,9 +226,13 @@ export function createCoursesService(site: { db: Database }): CoursesService {
       }
       if (input.score !== undefined && (!Number.isInteger(input.score) || input.score < 0))
         details.push({ path: 'score', code: 'OUT_OF_RANGE', message: 'score must be a whole number of 0 or more' });
-      const startDate = input.startDate ? Date.parse(input.startDate) : null;
-      if (startDate !== null && Number.isNaN(startDate))
-        details.push({ path: 'startDate', code: 'INVALID_DATE', message: 'startDate must be an ISO-8601 date-time' });
+      let startDate: number | null = null;
+      try {
+        startDate = input.startDate ? parseDateInput(input.startDate, { field: 'startDate', zone: site.timezone }) : null;
+      } catch (error) {
+        if (!(error instanceof WaymarkError)) throw error;
+        details.push(...error.details);
+      }
       // Subset ids cannot exist before the course does: subset criteria are set afterwards.
       if (input.completionCriteria) details.push(...checkCriteria(input.completionCriteria, new Set()));
       if (details.length) throw invalid(`${details[0]!.path!.split('.')[0]!.toUpperCase()}_INVALID`, details[0]!.message, details);

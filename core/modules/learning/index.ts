@@ -41,7 +41,7 @@ export const learningModule = defineModule({
       enrolments: createEnrolmentsService(ctx),
       completion: createCompletionService({ db: ctx.db, hooks: ctx.hooks, identity: ctx.deps.identity }),
     };
-    for (const route of learningRoutes({ db: ctx.db, services })) ctx.routes.api(route);
+    for (const route of learningRoutes({ db: ctx.db, timezone: ctx.timezone, services })) ctx.routes.api(route);
     return services;
   },
 });

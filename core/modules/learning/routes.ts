@@ -1,9 +1,10 @@
+import { parseDateInput } from '../../kernel/dates';
 import type { Database } from '../../kernel/db/database';
 import type { CompletionService } from './completion';
 import type { CoursesService } from './courses';
 import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { invalid } from '../../kernel/errors';
-import { component, noParams, noQuery, object, pathParams } from '../../kernel/http/contract';
+import { component, DateInput, noParams, noQuery, object, pathParams } from '../../kernel/http/contract';
 import type { ActivityInput, CompletionCriteria, CourseInput } from './courses';
 
 const id = { type: 'integer', minimum: 1 } as const;
@@ -59,7 +60,7 @@ const courseView: JsonSchema = component(
 const idParams = pathParams(['id']);
 
 /** REST routes for courses, activities, completion and programs (see docs/programs.md). */
-export function learningRoutes(site: { db: Database; services: { courses: CoursesService; completion: CompletionService } }): ApiRoute[] {
+export function learningRoutes(site: { db: Database; timezone: string; services: { courses: CoursesService; completion: CompletionService } }): ApiRoute[] {
   const services = () => site.services;
   const routes: ApiRoute[] = [
     {
@@ -79,7 +80,7 @@ export function learningRoutes(site: { db: Database; services: { courses: Course
           fullname: { type: 'string', minLength: 1, maxLength: 255 },
           summary: { type: ['string', 'null'] },
           visible: { type: 'boolean' },
-          startDate: nullableIsoTime,
+          startDate: { anyOf: [DateInput, { type: 'null' }] },
           score: { type: 'integer' },
           completionCriteria,
         },
@@ -210,11 +211,11 @@ export function learningRoutes(site: { db: Database; services: { courses: Course
         source: { type: 'string' },
         completed: object({ courseSetIds: { type: 'array', items: id }, programIds: { type: 'array', items: id } }),
       }),
-      body: { type: 'object', properties: { userId: id, completedAt: isoTime }, required: ['userId'], additionalProperties: false },
+      body: { type: 'object', properties: { userId: id, completedAt: DateInput }, required: ['userId'], additionalProperties: false },
       handler: async (req) => {
         const body = req.body as { userId: number; completedAt?: string };
         const courseId = req.params.id!;
-        const completedAt = body.completedAt === undefined ? undefined : Date.parse(body.completedAt);
+        const completedAt = body.completedAt === undefined ? undefined : parseDateInput(body.completedAt, { field: 'completedAt', zone: site.timezone });
         if (completedAt !== undefined && completedAt > site.db.now() + 60_000) {
           throw invalid('COMPLETEDAT_IN_FUTURE', 'completedAt must not be in the future', [
             { path: 'completedAt', code: 'IN_FUTURE', message: 'completedAt must not be in the future' },

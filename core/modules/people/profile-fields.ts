@@ -77,9 +77,15 @@ export function typedValue(type: ProfileFieldType, valueText: string | null, val
   }
 }
 
-/** Parses an ISO-8601 date or date-time (a bare date means midnight UTC); null when unparseable. */
+/**
+ * Parses a person's date (a hire date, a position start): a calendar date, stored as its midnight
+ * UTC, or a date-time with an offset. Strict: null for 2026-02-30, `%00`, week dates, bare years or
+ * a time without an offset (which would be read in the server's zone).
+ */
 export function parseIsoDate(value: string): number | null {
-  const parsed = DateTime.fromISO(value, { zone: 'utc' });
+  const text = value.trim();
+  if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/.test(text)) return null;
+  const parsed = DateTime.fromISO(text, { zone: 'utc' });
   return parsed.isValid ? parsed.toMillis() : null;
 }
 

@@ -1,5 +1,5 @@
 import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
-import { component, noParams, noQuery, pathParams } from '../../kernel/http/contract';
+import { component, DateInput, noParams, noQuery, pathParams } from '../../kernel/http/contract';
 import type { ProgramInput, ProgramPatch, ProgramsService } from './service';
 
 const id = { type: 'integer', minimum: 1 } as const;
@@ -26,8 +26,8 @@ const programFields = {
   fullname: { type: 'string', minLength: 1, maxLength: 255 },
   summary: { type: ['string', 'null'] },
   available: { type: 'boolean' },
-  availableFrom: nullableIsoTime,
-  availableUntil: nullableIsoTime,
+  availableFrom: { anyOf: [DateInput, { type: 'null' }] },
+  availableUntil: { anyOf: [DateInput, { type: 'null' }] },
   courseSets: { type: 'array', items: courseSet },
 };
 

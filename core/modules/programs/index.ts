@@ -23,7 +23,7 @@ export const programsModule = defineModule({
   hooks: [],
   provides: programServices,
   register(ctx) {
-    const programs = createProgramsService({ db: ctx.db, hooks: ctx.hooks, queue: ctx.queue, identity: ctx.deps.identity });
+    const programs = createProgramsService({ db: ctx.db, hooks: ctx.hooks, queue: ctx.queue, identity: ctx.deps.identity, timezone: ctx.timezone });
     ctx.deps.completion.followCourseCompletions({
       recalculate: (trx, userId, courseId) => programs.recalculateForCourse(trx, userId, courseId),
       announce: (trx, completions) => programs.fireEvents(trx, completions),

@@ -4,7 +4,8 @@ import type { Database, Executor } from '../../kernel/db/database';
 import type { PluginHooks } from '../../kernel/hooks/bus';
 import type { CompletionArgs } from '../learning/index';
 import type { JobRunner } from '../../kernel/features/context';
-import { conflict, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
+import { conflict, invalid, notFound, WaymarkError, type ErrorDetail } from '../../kernel/errors';
+import { parseDateInput } from '../../kernel/dates';
 import { isUniqueViolation } from '../../kernel/db/database';
 import { evaluateProgram, validateStructure, type CourseSetDef } from './engine';
 import { StructureCache, type CachedStructure } from './structures';
@@ -145,15 +146,21 @@ export interface ProgramsServiceDeps {
   hooks: PluginHooks;
   queue: JobRunner;
   identity: Pick<IdentityProvider, 'lockLearners'>;
+  /** The site's time zone, for availability dates typed without an offset. */
+  timezone: string;
 }
 
 const BATCH = 500;
 
-function parseTime(value: string | null | undefined, path: string, details: ErrorDetail[]): number | null {
+function parseTime(value: string | null | undefined, path: string, details: ErrorDetail[], zone: string): number | null {
   if (value === null || value === undefined) return null;
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) details.push({ path, code: 'INVALID_DATE', message: `${path} must be an ISO-8601 date-time` });
-  return ms;
+  try {
+    return parseDateInput(value, { field: path, zone });
+  } catch (error) {
+    if (!(error instanceof WaymarkError)) throw error;
+    details.push(...error.details);
+    return Number.NaN;
+  }
 }
 
 function toDefs(sets: readonly CourseSetInput[]): Array<Partial<CourseSetDef>> {
@@ -206,8 +213,8 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
         details.push({ path: field, code: 'REQUIRED', message: `${field} must be a non-empty string` });
       }
     }
-    const from = input.availableFrom === undefined ? undefined : parseTime(input.availableFrom, 'availableFrom', details);
-    const until = input.availableUntil === undefined ? undefined : parseTime(input.availableUntil, 'availableUntil', details);
+    const from = input.availableFrom === undefined ? undefined : parseTime(input.availableFrom, 'availableFrom', details, site.timezone);
+    const until = input.availableUntil === undefined ? undefined : parseTime(input.availableUntil, 'availableUntil', details, site.timezone);
     if (typeof from === 'number' && typeof until === 'number' && until < from) {
       details.push({ path: 'availableUntil', code: 'BEFORE_START', message: 'availableUntil must not be before availableFrom' });
     }
