@@ -4,6 +4,7 @@ import {
   canLaunch,
   compileProgram,
   evaluateProgram,
+  progressPercent,
   type CompiledProgram,
   type CourseRef,
   type CourseSetDef,
@@ -243,6 +244,154 @@ describe('program engine properties', () => {
         }
         for (const s of e.sets) expect(s.lockedReasons.length === 0).to.equal(s.open);
       }),
+    );
+  });
+});
+
+// ---- Progress: a plain reference of the formula in docs/programs.md ("Progress"). ----
+
+const CAP = 0.999;
+
+/** Required work of a set in courses, by brute force for the score part (the sets hold at most 4 courses). */
+function refWeight(def: CourseSetDef, scores: number[]): number {
+  const n = def.courseIds.length;
+  if (def.rule === 'optional' || (def.rule === 'some' && def.minCourses <= 0 && def.minScore <= 0)) return 0;
+  if (def.rule === 'any') return 1;
+  if (def.rule === 'all') return Math.max(1, n);
+  let fewest = 0;
+  if (def.minScore > 0) {
+    fewest = n;
+    for (let mask = 1; mask < 1 << n; mask++) {
+      const picked = def.courseIds.filter((_, k) => mask & (1 << k));
+      if (picked.reduce((sum, id) => sum + scores[id], 0) >= def.minScore) fewest = Math.min(fewest, picked.length);
+    }
+  }
+  return Math.max(1, def.minCourses, fewest);
+}
+
+function refProgress(defs: CourseSetDef[], scores: number[], done: ReadonlySet<number>, partial: ReadonlyMap<number, number>): number {
+  const share = (id: number) => (done.has(id) ? 1 : Math.min(1, partial.get(id) ?? 0));
+  const setShare = (def: CourseSetDef): number => {
+    if (refSetComplete(def, scores, done)) return 1;
+    const shares = def.courseIds.map(share);
+    let raw: number;
+    if (def.rule === 'all') raw = shares.length ? shares.reduce((a, b) => a + b, 0) / shares.length : 0;
+    else if (def.rule === 'any') raw = Math.max(0, ...shares);
+    else {
+      const parts: number[] = [];
+      if (def.minCourses > 0)
+        parts.push(
+          [...shares]
+            .sort((a, b) => b - a)
+            .slice(0, def.minCourses)
+            .reduce((a, b) => a + b, 0) / def.minCourses,
+        );
+      if (def.minScore > 0) parts.push(Math.min(1, def.courseIds.reduce((sum, id) => sum + share(id) * scores[id], 0) / def.minScore));
+      raw = Math.min(...parts);
+    }
+    return Math.min(raw, CAP);
+  };
+  // Groups as lists of alternatives (lists of set indexes), split the same way as refGroups.
+  const groups: number[][][] = [];
+  let alternatives: number[][] = [];
+  let product: number[] = [];
+  defs.forEach((def, i) => {
+    product.push(i);
+    const op = i === defs.length - 1 ? 'then' : def.operator;
+    if (op === 'or' || op === 'then') {
+      alternatives.push(product);
+      product = [];
+    }
+    if (op === 'then') {
+      groups.push(alternatives);
+      alternatives = [];
+    }
+  });
+  const complete = refGroups(defs, scores, done);
+  if (complete.every(Boolean)) return 1;
+  let total = 0;
+  let sum = 0;
+  groups.forEach((alts, g) => {
+    const weights = alts.map((alt) => alt.reduce((w, i) => w + refWeight(defs[i], scores), 0));
+    const shares = alts.map((alt, k) => (weights[k] === 0 ? 1 : alt.reduce((x, i) => x + refWeight(defs[i], scores) * setShare(defs[i]), 0) / weights[k]));
+    const weight = Math.min(...weights);
+    total += weight;
+    sum += weight * (complete[g] ? 1 : Math.min(Math.max(...shares), CAP));
+  });
+  return total === 0 ? 0 : Math.min(sum / total, CAP);
+}
+
+/** Per course of the program, the share of its tracked activities done (often 0, sometimes all). */
+const arbPartial = fc
+  .array(fc.tuple(fc.integer({ min: 1, max: ALL_COURSES }), fc.oneof(fc.constantFrom(0, 0.25, 0.5, 1), fc.double({ min: 0, max: 1, noNaN: true }))), {
+    maxLength: ALL_COURSES,
+  })
+  .map((pairs) => new Map(pairs));
+
+describe('program progress properties (issue 11)', () => {
+  it('agrees with a plain reference of the documented formula', () => {
+    fc.assert(
+      fc.property(arbCase, arbPartial, (c, partial) => {
+        const e = evaluateProgram(compile(c), new Map(c.completions), partial);
+        const done = new Set(c.completions.map(([id]) => id));
+        expect(e.progress).to.be.closeTo(refProgress(c.defs, c.scores, done, partial), 1e-9);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('is 100% exactly when the program is complete, whatever the activity shares say', () => {
+    fc.assert(
+      fc.property(arbCase, arbPartial, (c, partial) => {
+        const e = evaluateProgram(compile(c), new Map(c.completions), partial);
+        expect(e.progress === 1).to.equal(e.complete);
+        expect(progressPercent(e.progress, e.complete) === 100).to.equal(e.complete);
+        expect(progressPercent(e.progress, e.complete)).to.be.within(0, 100);
+        for (const s of e.sets) expect(s.progress === 1).to.equal(s.complete);
+        for (const g of e.groups) expect(g.progress === 1).to.equal(g.complete);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('is monotone: completing a course or more of its activities never lowers progress', () => {
+    const arb = fc.tuple(
+      arbCase,
+      arbPartial,
+      fc.integer({ min: 1, max: ALL_COURSES }),
+      fc.integer({ min: 0, max: 12 }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      fc.boolean(),
+    );
+    fc.assert(
+      fc.property(arb, ([c, partial, course, at, more, completes]) => {
+        const program = compile(c);
+        const completions = new Map(c.completions);
+        const before = evaluateProgram(program, completions, partial);
+        const nextCompletions = new Map(completions);
+        const nextPartial = new Map(partial);
+        if (completes && !completions.has(course)) nextCompletions.set(course, at);
+        else nextPartial.set(course, Math.max(partial.get(course) ?? 0, more));
+        const after = evaluateProgram(program, nextCompletions, nextPartial);
+        expect(after.progress).to.be.at.least(before.progress);
+        expect(progressPercent(after.progress, after.complete)).to.be.at.least(progressPercent(before.progress, before.complete));
+        before.sets.forEach((s, i) => expect(after.sets[i].progress).to.be.at.least(s.progress));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('counts nothing for optional sets: work done only in optional sets leaves progress where it was', () => {
+    fc.assert(
+      fc.property(arbCase, arbPartial, fc.integer({ min: 1, max: ALL_COURSES }), (c, partial, course) => {
+        const program = compile(c);
+        const required = new Set(program.sets.filter((s) => s.rule !== 'optional').flatMap((s) => s.courseIds));
+        fc.pre(!required.has(course));
+        const before = evaluateProgram(program, new Map(c.completions), partial);
+        const after = evaluateProgram(program, new Map([...c.completions.filter(([id]) => id !== course), [course, 3]]), new Map([...partial, [course, 1]]));
+        expect(after.progress).to.equal(before.progress);
+      }),
+      { numRuns: 500 },
     );
   });
 });

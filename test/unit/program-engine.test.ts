@@ -5,6 +5,7 @@ import {
   evaluateProgram,
   groupOpenTimes,
   newlyCompleted,
+  progressPercent,
   setDueDates,
   validateStructure,
   type CompiledProgram,
@@ -318,14 +319,79 @@ describe('program engine', () => {
 
   describe('progress and next course', () => {
     it('moves towards 1 and reaches it only on completion', () => {
+      // Required work: two courses, then one (an `any` set needs one course).
       const p = build([
         { courses: 'AB', op: 'then' },
         { courses: 'CD', rule: 'any' },
       ]);
       expect(evaluateProgram(p, done()).progress).to.equal(0);
+      expect(evaluateProgram(p, done('A', 1)).progress).to.be.closeTo(1 / 3, 1e-12);
+      expect(evaluateProgram(p, done('A', 1, 'B', 2)).progress).to.be.closeTo(2 / 3, 1e-12);
+      expect(evaluateProgram(p, done('A', 1, 'B', 2, 'D', 3)).progress).to.equal(1);
+    });
+
+    it('counts required work only: optional sets count for nothing (issue 11: S1 all THEN S2 optional THEN S3 all)', () => {
+      const p = build([{ courses: 'AB', op: 'then' }, { courses: 'CD', rule: 'optional', op: 'then' }, { courses: 'EF' }]);
+      expect(evaluateProgram(p, done()).progress).to.equal(0);
+      expect(evaluateProgram(p, done('C', 1, 'D', 2)).progress, 'optional courses add nothing').to.equal(0);
       expect(evaluateProgram(p, done('A', 1)).progress).to.equal(0.25);
       expect(evaluateProgram(p, done('A', 1, 'B', 2)).progress).to.equal(0.5);
-      expect(evaluateProgram(p, done('A', 1, 'B', 2, 'D', 3)).progress).to.equal(1);
+      expect(progressPercent(evaluateProgram(p, done('A', 1, 'B', 2, 'E', 3)).progress, false)).to.equal(75);
+    });
+
+    it('counts an unfinished course by the share of its tracked activities done', () => {
+      const p = build([{ courses: 'AB' }]);
+      const half = new Map([[id('A'), 0.5]]);
+      expect(evaluateProgram(p, done(), half).progress).to.equal(0.25);
+      expect(evaluateProgram(p, done('B', 1), half).progress).to.equal(0.75);
+      // Every tracked activity done but the course not complete (e.g. a grade criterion): still below 1.
+      const e = evaluateProgram(p, done('B', 1), new Map([[id('A'), 1]]));
+      expect(e.progress).to.be.below(1);
+      expect(progressPercent(e.progress, e.complete)).to.equal(99);
+      // A completed course counts 1 whatever its activities say.
+      expect(evaluateProgram(p, done('A', 1, 'B', 1), new Map([[id('A'), 0.1]])).progress).to.equal(1);
+    });
+
+    it('counts an any set by its best course and a some set by its best N courses or its share of the minimum score', () => {
+      const any = build([{ courses: 'ABC', rule: 'any' }]);
+      expect(
+        evaluateProgram(
+          any,
+          done(),
+          new Map([
+            [id('A'), 0.2],
+            [id('B'), 0.6],
+          ]),
+        ).progress,
+      ).to.equal(0.6);
+      const some = build([{ courses: 'ABCD', rule: 'some', minCourses: 2 }]);
+      expect(
+        evaluateProgram(
+          some,
+          done('C', 1),
+          new Map([
+            [id('A'), 0.5],
+            [id('B'), 0.25],
+          ]),
+        ).progress,
+      ).to.equal(0.75);
+      const score = build([{ courses: 'ABC', rule: 'some', minScore: 6 }], { A: 4, B: 2, C: 2 });
+      // Required work: the fewest courses reaching 6 points is two (A and B or A and C).
+      expect(score.sets[0].weight).to.equal(2);
+      expect(evaluateProgram(score, done('B', 1)).progress).to.be.closeTo(2 / 6, 1e-12);
+      expect(evaluateProgram(score, done('B', 1), new Map([[id('A'), 0.5]])).progress).to.be.closeTo(4 / 6, 1e-12);
+      // Both thresholds: the one further from being met decides.
+      const both = build([{ courses: 'ABC', rule: 'some', minCourses: 1, minScore: 4 }], { A: 2, B: 2, C: 2 });
+      expect(evaluateProgram(both, done('A', 1)).progress).to.equal(0.5);
+    });
+
+    it('counts the best alternative within or, weighted by the lightest one', () => {
+      // {A} all and {B,C} all, or {D} all: required work is one course (the lighter alternative).
+      const p = build([{ courses: 'A', op: 'and' }, { courses: 'BC', op: 'or' }, { courses: 'D', op: 'then' }, { courses: 'E' }]);
+      expect(p.groups.map((g) => g.weight)).to.deep.equal([1, 1]);
+      // Two of the three courses of the first alternative: 2/3 of group 1, which weighs 1 of 2.
+      expect(evaluateProgram(p, done('A', 1, 'B', 2)).progress).to.be.closeTo(1 / 3, 1e-12);
+      expect(evaluateProgram(p, done('D', 1)).progress).to.equal(0.5);
     });
 
     it('suggests the first remaining course of the current group', () => {

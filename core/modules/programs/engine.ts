@@ -59,6 +59,12 @@ export interface CompiledSet {
   minTime: string | null;
   /** Learner-facing name: the label, or "course set N". */
   name: string;
+  /**
+   * The required work of the set, in courses (docs/programs.md, "Progress"): 0 for `optional`,
+   * the number of courses for `all`, 1 for `any`, and for `some` the larger of `minCourses` and the
+   * fewest courses whose scores reach `minScore`. At least 1 for any set that is not optional.
+   */
+  weight: number;
 }
 
 /** A run of sets between two `then`s, as a sum of products. */
@@ -69,6 +75,8 @@ export interface CompiledGroup {
   terms: readonly (readonly number[])[];
   /** The largest set minimum time in the group. */
   minTime: string | null;
+  /** The required work of the group: the least work among its `or` alternatives (0 if one is all optional). */
+  weight: number;
 }
 
 /** A program structure precomputed once and evaluated for many learners. */
@@ -102,9 +110,9 @@ export interface SetEvaluation {
   completedAt: number | null;
   /** Learner-readable, empty when open. */
   lockedReasons: string[];
-  /** Courses complete in the set, for progress. */
+  /** Courses complete in the set. */
   completedCourseIds: number[];
-  /** 0..1, exactly 1 iff complete. */
+  /** 0..1 share of the set's required work done (see {@link evaluateProgram}), exactly 1 iff complete. */
   progress: number;
 }
 
@@ -116,7 +124,7 @@ export interface GroupEvaluation {
   complete: boolean;
   /** Null when incomplete, or complete from the start (an `optional` set decides it). */
   completedAt: number | null;
-  /** 0..1, exactly 1 iff complete. */
+  /** 0..1: the share of its best `or` alternative, exactly 1 iff complete. */
   progress: number;
 }
 
@@ -134,7 +142,10 @@ export interface ProgramEvaluation {
   currentGroupIndex: number | null;
   /** Courses in any set of an open group. */
   launchableCourseIds: ReadonlySet<number>;
-  /** 0..1 share of required progress for a progress ring: mean of group progress, 1 iff complete. */
+  /**
+   * 0..1: the share of the program's required work that is done (docs/programs.md, "Progress").
+   * Monotone in completions and exactly 1 iff complete. Use {@link progressPercent} to show it.
+   */
   progress: number;
   /** First course the learner should take next, if any. */
   nextCourseId: number | null;
@@ -205,6 +216,7 @@ export function compileProgram(structure: ProgramStructure): CompiledProgram {
       setIds: groupSets.map((s) => s.id),
       terms,
       minTime: groupSets.reduce<string | null>((max, s) => maxDuration(max, s.minTime), null),
+      weight: Math.min(...terms.map((t) => t.reduce((sum, i) => sum + sets[i].weight, 0))),
     });
     groupSetIndexes = [];
     terms = [];
@@ -218,6 +230,10 @@ export function compileProgram(structure: ProgramStructure): CompiledProgram {
     let rule: SetRule = RULES.includes(def.rule) ? def.rule : 'all';
     if (rule === 'some' && minCourses <= 0 && minScore <= 0) rule = 'optional';
     const label = typeof def.label === 'string' ? def.label.trim() : '';
+    const scores = distinct.map((id) => {
+      const score = structure.courses.get(id)?.score ?? 0;
+      return Number.isFinite(score) && score > 0 ? score : 0;
+    });
     sets.push({
       id: def.id,
       index,
@@ -228,6 +244,7 @@ export function compileProgram(structure: ProgramStructure): CompiledProgram {
       minScore,
       minTime: def.minTime !== null && isValidDuration(def.minTime) ? def.minTime : null,
       name: label ? `"${label}"` : `course set ${index + 1}`,
+      weight: setWeight(rule, distinct.length, minCourses, minScore, scores),
     });
     for (const courseId of distinct) {
       courseIds.add(courseId);
@@ -257,6 +274,38 @@ export function compileProgram(structure: ProgramStructure): CompiledProgram {
   };
 }
 
+/**
+ * A set's required work in courses. `some`: the larger of `minCourses` and the fewest courses whose
+ * scores reach `minScore` (largest scores first); when the scores can never reach it, every course.
+ */
+function setWeight(rule: SetRule, courses: number, minCourses: number, minScore: number, scores: readonly number[]): number {
+  switch (rule) {
+    case 'optional':
+      return 0;
+    case 'any':
+      return 1;
+    case 'some': {
+      let byScore = 0;
+      if (minScore > 0) {
+        const sorted = [...scores].sort((a, b) => b - a);
+        let sum = 0;
+        byScore = courses;
+        for (let i = 0; i < sorted.length; i++) {
+          sum += sorted[i];
+          if (sum >= minScore) {
+            byScore = i + 1;
+            break;
+          }
+        }
+      }
+      return Math.max(1, Math.ceil(minCourses), byScore);
+    }
+    case 'all':
+    default:
+      return Math.max(1, courses);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Evaluation
 // ---------------------------------------------------------------------------------------------
@@ -273,7 +322,6 @@ const toPublic = (t: Time): number | null => (t === null || t === -Infinity ? nu
 interface SetState {
   time: Time;
   completedCourseIds: number[];
-  progress: number;
   /** Courses not complete yet, in set order. */
   remaining: number[];
   count: number;
@@ -300,10 +348,10 @@ function evaluateSet(program: CompiledProgram, set: CompiledSet, completions: Re
 
   switch (set.rule) {
     case 'optional':
-      return { ...base, time: -Infinity, progress: 1 };
+      return { ...base, time: -Infinity };
     case 'any': {
       const time = completed.length > 0 ? completed.reduce((t, c) => Math.min(t, c.at), Infinity) : null;
-      return { ...base, time, progress: time === null ? 0 : 1 };
+      return { ...base, time };
     }
     case 'some': {
       // Walk completions in time order, a whole timestamp at a time, and stop at the first moment
@@ -320,32 +368,37 @@ function evaluateSet(program: CompiledProgram, set: CompiledSet, completions: Re
         }
         if (count >= set.minCourses && sum >= set.minScore) time = at;
       }
-      let progress = 1;
-      if (time === null) {
-        const parts: number[] = [];
-        if (set.minCourses > 0) parts.push(Math.min(1, count / set.minCourses));
-        if (set.minScore > 0) parts.push(Math.min(1, sum / set.minScore));
-        progress = Math.min(parts.reduce((a, b) => a + b, 0) / parts.length, 0.999);
-      }
-      return { ...base, time, progress };
+      return { ...base, time };
     }
     case 'all':
     default: {
-      if (n === 0) return { ...base, time: null, progress: 0 };
+      if (n === 0) return { ...base, time: null };
       const time = completed.length === n ? completed.reduce((t, c) => Math.max(t, c.at), -Infinity) : null;
-      return { ...base, time, progress: completed.length / n };
+      return { ...base, time };
     }
   }
 }
 
 /**
+ * How far a learner is through each course they have not completed: course id -> share (0..1) of
+ * the course's completion-tracked activities they have completed. Completed courses count 1
+ * whatever this says; courses missing here count 0.
+ */
+export type CourseShares = ReadonlyMap<number, number>;
+
+/** Progress below completion never shows as done: at most this share until the rule is met. */
+const INCOMPLETE_CAP = 0.999;
+
+/**
  * Evaluates a learner's state in a program from their course completions
- * (`courseId -> completedAt`, epoch ms). A pure function of the map's contents: the order
- * completions arrived in does not matter; completions of courses outside the program are ignored.
+ * (`courseId -> completedAt`, epoch ms) and, for progress only, their share of each unfinished
+ * course (`partial`). A pure function of the maps' contents: the order completions arrived in does
+ * not matter; completions of courses outside the program are ignored.
  *
  * Runs in O(size of the structure + completions in it), with one small sort per `some` set.
+ * Progress and the next course are computed on first read: the completion hot path needs neither.
  */
-export function evaluateProgram(program: CompiledProgram, completions: ReadonlyMap<number, number>): ProgramEvaluation {
+export function evaluateProgram(program: CompiledProgram, completions: ReadonlyMap<number, number>, partial?: CourseShares): ProgramEvaluation {
   const states = program.sets.map((set) => evaluateSet(program, set, completions));
 
   const groupTimes: Time[] = program.groups.map((group) =>
@@ -354,10 +407,6 @@ export function evaluateProgram(program: CompiledProgram, completions: ReadonlyM
       return minTime(groupTime, termTime);
     }, null),
   );
-  const groupProgress = program.groups.map((group, g) => {
-    if (groupTimes[g] !== null) return 1;
-    return Math.max(...group.terms.map((term) => termProgress(term, states)));
-  });
 
   // Group k opens when every earlier group is complete (not "highest completed + 1").
   const groupOpen: boolean[] = [];
@@ -370,6 +419,9 @@ export function evaluateProgram(program: CompiledProgram, completions: ReadonlyM
   const complete = program.groups.length > 0 && groupTimes.every((t) => t !== null);
   const programTime = complete ? groupTimes.reduce<Time>((a, b) => (a === null || b === null ? null : Math.max(a, b)), -Infinity) : null;
   const currentGroupIndex = complete ? null : groupTimes.findIndex((t) => t === null);
+
+  let shares: ProgressShares | undefined;
+  const progressShares = (): ProgressShares => (shares ??= computeProgress(program, states, groupTimes, complete, completions, partial));
 
   // A locked group k lists every incomplete group before it; each is described once, and only when
   // someone reads a reason: the completion hot path evaluates many programs and never shows one.
@@ -402,7 +454,9 @@ export function evaluateProgram(program: CompiledProgram, completions: ReadonlyM
         return (reasons ??= open ? [] : lockedReasonsFor(set.groupIndex));
       },
       completedCourseIds: states[i].completedCourseIds,
-      progress: states[i].progress,
+      get progress(): number {
+        return progressShares().sets[i];
+      },
     };
   });
 
@@ -411,6 +465,7 @@ export function evaluateProgram(program: CompiledProgram, completions: ReadonlyM
     if (groupOpen[set.groupIndex]) for (const courseId of set.courseIds) launchableCourseIds.add(courseId);
   }
 
+  let next: number | null | undefined;
   return {
     complete,
     completedAt: toPublic(programTime),
@@ -421,27 +476,117 @@ export function evaluateProgram(program: CompiledProgram, completions: ReadonlyM
       open: groupOpen[g],
       complete: groupTimes[g] !== null,
       completedAt: toPublic(groupTimes[g]),
-      progress: groupProgress[g],
+      get progress(): number {
+        return progressShares().groups[g];
+      },
     })),
     currentGroupIndex: currentGroupIndex === null || currentGroupIndex < 0 ? null : currentGroupIndex,
     launchableCourseIds,
-    progress: complete ? 1 : program.groups.length === 0 ? 0 : Math.min(mean(groupProgress), 0.999),
-    nextCourseId: currentGroupIndex === null || currentGroupIndex < 0 ? null : nextCourse(program, program.groups[currentGroupIndex], states),
+    get progress(): number {
+      return progressShares().program;
+    },
+    get nextCourseId(): number | null {
+      if (next === undefined) {
+        next =
+          currentGroupIndex === null || currentGroupIndex < 0
+            ? null
+            : nextCourse(program.groups[currentGroupIndex], states, progressShares().terms[currentGroupIndex]);
+      }
+      return next;
+    },
   };
 }
 
-const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
-
-/** A term's progress: the mean over its sets that still need something (optional sets count as done). */
-function termProgress(term: readonly number[], states: readonly SetState[]): number {
-  return mean(term.map((i) => states[i].progress));
+/** Shares (0..1) of required work done per set, per `or` alternative of each group, per group and for the program. */
+interface ProgressShares {
+  sets: number[];
+  terms: number[][];
+  groups: number[];
+  program: number;
 }
 
-/** The first remaining course of the first incomplete set in the group's most advanced term. */
-function nextCourse(program: CompiledProgram, group: CompiledGroup, states: readonly SetState[]): number | null {
-  const ranked = group.terms
-    .map((term, order) => ({ term, order, progress: termProgress(term, states) }))
-    .sort((a, b) => b.progress - a.progress || a.order - b.order);
+/** A course's share: 1 when complete, else the share of its tracked activities complete (0..1). */
+function courseShare(courseId: number, completions: ReadonlyMap<number, number>, partial: CourseShares | undefined): number {
+  const at = completions.get(courseId);
+  if (typeof at === 'number' && Number.isFinite(at)) return 1;
+  const share = partial?.get(courseId);
+  return typeof share === 'number' && share > 0 ? Math.min(1, share) : 0;
+}
+
+/** An incomplete set's raw share of its required work (see docs/programs.md, "Progress"). */
+function rawSetShare(program: CompiledProgram, set: CompiledSet, completions: ReadonlyMap<number, number>, partial: CourseShares | undefined): number {
+  const courseShares = set.courseIds.map((id) => courseShare(id, completions, partial));
+  switch (set.rule) {
+    case 'optional':
+      return 1;
+    case 'any':
+      return courseShares.reduce((best, x) => Math.max(best, x), 0);
+    case 'some': {
+      const parts: number[] = [];
+      const needed = Math.ceil(set.minCourses);
+      if (needed > 0) {
+        const best = [...courseShares].sort((a, b) => b - a).slice(0, needed);
+        parts.push(best.reduce((a, b) => a + b, 0) / needed);
+      }
+      if (set.minScore > 0) {
+        const earned = set.courseIds.reduce((sum, id, k) => sum + courseShares[k] * courseScore(program, id), 0);
+        parts.push(Math.min(1, earned / set.minScore));
+      }
+      return parts.length ? Math.min(...parts) : 1;
+    }
+    case 'all':
+    default:
+      return courseShares.length ? courseShares.reduce((a, b) => a + b, 0) / courseShares.length : 0;
+  }
+}
+
+/**
+ * Progress (DOMAIN 3.2): the share of the program's required work that is done. Each set has a
+ * fixed weight (its required work in courses, {@link CompiledSet.weight}); an `or` alternative's
+ * share is the weighted mean of its sets' shares; a group counts with the weight of its lightest
+ * alternative and the share of its best one; the program is the weighted mean of its groups.
+ * Anything incomplete is held below 1, anything complete is exactly 1. Weights never depend on
+ * completions, so progress is monotone in them.
+ */
+function computeProgress(
+  program: CompiledProgram,
+  states: readonly SetState[],
+  groupTimes: readonly Time[],
+  complete: boolean,
+  completions: ReadonlyMap<number, number>,
+  partial: CourseShares | undefined,
+): ProgressShares {
+  const sets = program.sets.map((set, i) => (states[i].time !== null ? 1 : Math.min(rawSetShare(program, set, completions, partial), INCOMPLETE_CAP)));
+  const terms = program.groups.map((group) =>
+    group.terms.map((term) => {
+      const weight = term.reduce((sum, i) => sum + program.sets[i].weight, 0);
+      return weight === 0 ? 1 : term.reduce((sum, i) => sum + program.sets[i].weight * sets[i], 0) / weight;
+    }),
+  );
+  const groups = program.groups.map((_, g) => (groupTimes[g] !== null ? 1 : Math.min(Math.max(0, ...terms[g]), INCOMPLETE_CAP)));
+  let share: number;
+  if (complete) share = 1;
+  else {
+    const total = program.groups.reduce((sum, group) => sum + group.weight, 0);
+    const done = program.groups.reduce((sum, group, g) => sum + group.weight * groups[g], 0);
+    share = total === 0 ? 0 : Math.min(done / total, INCOMPLETE_CAP);
+  }
+  return { sets, terms, groups, program: share };
+}
+
+/**
+ * A progress share as a whole percent for people: rounded down, so 100 means complete and an
+ * unfinished program shows at most 99.
+ */
+export function progressPercent(share: number, complete: boolean): number {
+  if (complete) return 100;
+  // The epsilon keeps 0.29 * 100 = 28.999999999999996 from showing as 28.
+  return Math.max(0, Math.min(99, Math.floor(share * 100 + 1e-9)));
+}
+
+/** The first remaining course of the first incomplete set in the group's most advanced alternative. */
+function nextCourse(group: CompiledGroup, states: readonly SetState[], termShares: readonly number[]): number | null {
+  const ranked = group.terms.map((term, order) => ({ term, order, share: termShares[order] })).sort((a, b) => b.share - a.share || a.order - b.order);
   for (const { term } of ranked) {
     for (const setIndex of term) {
       const state = states[setIndex];

@@ -42,8 +42,8 @@ export type { ProgramsService } from './service';
 export type { RecalcPair } from './recalc';
 export { applyEvaluations, key, loadStoredState } from './recalc';
 export { addDuration, isValidDuration, parseDuration } from './durations';
-export { compileProgram, evaluateProgram, canLaunch } from './engine';
-export type { CompiledProgram, ProgramEvaluation, SetEvaluation, ProgramStructure, CourseSetDef, SetOperator, SetRule } from './engine';
+export { compileProgram, evaluateProgram, canLaunch, progressPercent } from './engine';
+export type { CompiledProgram, CourseShares, ProgramEvaluation, SetEvaluation, ProgramStructure, CourseSetDef, SetOperator, SetRule } from './engine';
 export type { CachedStructure } from './structures';
 export { availabilityAt, availableNowSql, availableNowBindings, type Availability } from './availability';
 
