@@ -491,6 +491,7 @@ CREATE TABLE `program_user_assignments` (
   `exception_id` int(10) unsigned DEFAULT NULL,
   `created_at` bigint(20) NOT NULL,
   `updated_at` bigint(20) NOT NULL,
+  `accepted_due_at` bigint(20) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `program_user_assignments_program_id_user_id_unique` (`program_id`,`user_id`),
   KEY `program_user_assignments_exception_id_foreign` (`exception_id`),

@@ -112,8 +112,11 @@ export interface AssignmentService {
   learnerAssignment(programId: number, userId: number, executor?: Executor): Promise<LearnerAssignment>;
   /** Body of the rule job: the rule's set difference over every user batch. */
   syncRule(ruleId: number, options?: SyncOptions & { fullDue?: boolean }): Promise<SyncCounters & { batches: number }>;
-  /** Re-runs every rule of every program (nightly safety net; also the "full sync"). */
-  reconcile(options?: SyncOptions): Promise<SyncCounters & { programs: number; batches: number }>;
+  /**
+   * Re-runs every rule of every program (nightly safety net; also the "full sync"), and evaluates
+   * learners assigned to a program that is complete from the start but not recorded complete.
+   */
+  reconcile(options?: SyncOptions): Promise<SyncCounters & { programs: number; batches: number; completionsEvaluated: number }>;
   /** Incremental sync for the changed user, inside the change's transaction. */
   syncUser(trx: Knex.Transaction, change: AssignmentChange): Promise<SyncCounters>;
 }
@@ -386,20 +389,26 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
         const newStatus = action === 'dismiss' ? 'dismissed' : 'resolved';
         await decideExceptions(trx, ids, { status: newStatus, resolution, at: now, by: byUserId });
         if (action === 'dismiss') return { action, resolved: ids.length, assigned: 0 };
-        const byProgram = new Map<number, number[]>();
-        for (const f of found) byProgram.set(num(f.program_id), [...(byProgram.get(num(f.program_id)) ?? []), num(f.user_id)]);
+        const byProgram = new Map<number, typeof found>();
+        for (const f of found) byProgram.set(num(f.program_id), [...(byProgram.get(num(f.program_id)) ?? []), f]);
         let assigned = 0;
-        for (const [programId, userIds] of byProgram) {
-          // A realistic due date: the program's minimum time from now, plus a week.
-          let dueAt: number | undefined;
+        for (const [programId, exceptions] of byProgram) {
+          const userIds = exceptions.map((f) => num(f.user_id));
           if (action === 'set_realistic_due_date') {
+            // A realistic due date: the program's minimum time from now, plus a week.
             const minTime = (await engine.minTimes(trx, [programId])).get(programId) ?? null;
-            dueAt = addDuration(minTime ? addDuration(now, minTime) : now, 'P1W');
+            const dueAt = addDuration(minTime ? addDuration(now, minTime) : now, 'P1W');
+            assigned += await activateAssignments(trx, programId, userIds, now, { dueAt });
+          } else {
+            // `assign` on a time allowance is a decision about this due date: it stands (issue 11).
+            const accepting = exceptions.filter((f) => f.type === 'time_allowance').map((f) => num(f.user_id));
+            const others = exceptions.filter((f) => f.type !== 'time_allowance').map((f) => num(f.user_id));
+            if (accepting.length) assigned += await activateAssignments(trx, programId, accepting, now, { acceptDue: true });
+            if (others.length) assigned += await activateAssignments(trx, programId, others, now);
           }
-          assigned += await activateAssignments(trx, programId, userIds, now, dueAt);
-          await engine.recalculateCompletion(trx, programId, userIds);
           await context.hooks.within('onProgramAssigned', trx, { programId, userIds });
           await context.hooks.publish('afterProgramAssigned', trx, { programId, userIds });
+          await engine.recalculateCompletion(trx, programId, userIds, now);
         }
         return { action, resolved: ids.length, assigned };
       });
@@ -435,7 +444,7 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
       const knex = db().knex;
       const programIds = (await programsWithRuleWork(knex)).sort((a, b) => a - b);
       const ranges = await userRanges(options.batchSize ?? DEFAULT_BATCH);
-      const totals = { ...emptyCounters(), programs: programIds.length, batches: 0 };
+      const totals = { ...emptyCounters(), programs: programIds.length, batches: 0, completionsEvaluated: 0 };
       let next = 0;
       let done = 0;
       // Programs are independent (each batch writes only its own program's rows), so a server
@@ -452,6 +461,7 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
           for (const rule of rules.filter((r) => r.deletedAt !== null)) {
             await deleteRuleAtVersion(knex, rule.id, rule.version);
           }
+          totals.completionsEvaluated += await engine.completeFromStart(programId);
           await options.progress?.(++done, programIds.length, `program ${programId}`);
         }
       };

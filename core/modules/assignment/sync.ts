@@ -32,7 +32,7 @@ import {
   type MemberDueRow,
   type SqlFragment,
 } from './store/members';
-import { assignmentsDifferingFromRules, upsertAssignments, type AssignmentRow } from './store/assignments';
+import { activeWithoutCompletion, assignmentsDifferingFromRules, upsertAssignments, type AssignmentRow } from './store/assignments';
 import { insertOpenExceptions, resolveExceptionsWith, type NewException } from './store/exceptions';
 import { courseCompletionsOf, programStructureVersions, userStanding } from './store/lookups';
 
@@ -385,11 +385,16 @@ export class AssignmentSync {
       const programId = num(r.program_id);
       const userId = num(r.user_id);
       const threshold = thresholds.get(programId)!;
-      const check = (due: number | null, unknown: boolean): ExceptionType | null => {
+      // A learner who has completed the program owes nothing: their due date is frozen (until a new
+      // cycle takes the completion away) and no time allowance can be too short.
+      const completed = r.completion_status === 'complete';
+      const accepted = numOrNull(r.accepted_due_at);
+      const check = (due: number | null, unknown: boolean, acceptedDue: number | null = null): ExceptionType | null => {
         // DOMAIN 4.1 detection order: a conflicting route first, then an unknown date, then time.
         if (conflicting.has(`${programId}:${userId}`)) return 'already_assigned';
         if (unknown) return 'completion_time_unknown';
-        if (due !== null && due < threshold) return 'time_allowance';
+        // The operator's decision stands: a due date at or after the one they accepted is not re-checked.
+        if (due !== null && due < threshold && !completed && !(acceptedDue !== null && due >= acceptedDue)) return 'time_allowance';
         return null;
       };
       const status = r.status as AssignmentStatus | null;
@@ -403,44 +408,52 @@ export class AssignmentSync {
         rule_due_at: numOrNull(r.agg_due),
         assigned_at: numOrNull(r.assigned_at),
         exception_id: numOrNull(r.exception_id),
+        accepted_due_at: accepted,
         created_at: now,
         updated_at: now,
       };
       if (r.rule_state === null || r.rule_state === 'future') {
         // No rule matches any more (unassigned; completion records stay), or only rules whose
-        // event has not happened yet (future: not assigned until it does).
+        // event has not happened yet (future: not assigned until it does). Either ends the
+        // assignment, and with it any time allowance an operator accepted.
         if (liveException) closeExceptions.push({ id: num(r.exception_id), resolution: 'unassigned' });
         if (status === 'active') push(unassigned, programId, userId);
-        if (r.rule_state === null) upserts.push({ ...base, status: 'unassigned', exception_id: null, rule_state: null, rule_due_at: null });
-        else upserts.push({ ...base, status: 'future', due_at: null, exception_id: null });
+        if (r.rule_state === null)
+          upserts.push({ ...base, status: 'unassigned', exception_id: null, rule_state: null, rule_due_at: null, accepted_due_at: null });
+        else upserts.push({ ...base, status: 'future', due_at: null, exception_id: null, accepted_due_at: null });
         continue;
       }
       const unknown = r.rule_state === 'unknown';
       const aggDue = numOrNull(r.agg_due);
+      const oldDue = numOrNull(r.due_at);
       if (status !== 'active' && status !== 'exception') {
-        // A new assignment (or re-assignment): its due date is what the rules say now.
-        const due = unknown ? null : aggDue;
-        const hit = check(due, unknown);
+        // A new assignment (or re-assignment): its due date is what the rules say now, except that a
+        // learner who completed the program keeps the due date they had.
+        const frozen = completed && oldDue !== null;
+        const due = frozen ? oldDue : unknown ? null : aggDue;
+        const hit = check(due, unknown && !frozen);
         if (hit) {
           raise.push({ programId, userId, type: hit, dueAt: due });
-          upserts.push({ ...base, status: 'exception', due_at: due, exception_id: null });
+          upserts.push({ ...base, status: 'exception', due_at: due, exception_id: null, accepted_due_at: null });
         } else {
           push(assigned, programId, userId);
-          upserts.push({ ...base, status: 'active', due_at: due, assigned_at: now, exception_id: null });
+          // Evaluated at once (issue 11): prior learning, or a program of optional sets only, completes now.
+          push(recalc, programId, userId);
+          upserts.push({ ...base, status: 'active', due_at: due, assigned_at: now, exception_id: null, accepted_due_at: null });
         }
         continue;
       }
-      const oldDue = numOrNull(r.due_at);
-      // Never earlier automatically: the later of what the learner has and what the rules say.
-      const newDue = unknown ? oldDue : later(oldDue, aggDue);
+      // Never earlier automatically: the later of what the learner has and what the rules say;
+      // frozen once the learner has completed the program.
+      const newDue = unknown || (completed && status === 'active') ? oldDue : later(oldDue, aggDue);
       const dueChanged = newDue !== oldDue;
       if (status === 'active') {
         if (dueChanged) {
-          const hit = check(newDue, false);
+          const hit = check(newDue, false, accepted);
           if (hit) {
             raise.push({ programId, userId, type: hit, dueAt: newDue });
             push(unassigned, programId, userId);
-            upserts.push({ ...base, status: 'exception', due_at: newDue, exception_id: null });
+            upserts.push({ ...base, status: 'exception', due_at: newDue, exception_id: null, accepted_due_at: null });
             continue;
           }
         }
@@ -458,13 +471,13 @@ export class AssignmentSync {
         closeExceptions.push({ id: num(r.exception_id), resolution: 'recheck' });
         push(assigned, programId, userId);
         push(recalc, programId, userId);
-        upserts.push({ ...base, status: 'active', due_at: newDue, assigned_at: now, exception_id: null });
+        upserts.push({ ...base, status: 'active', due_at: newDue, assigned_at: now, exception_id: null, accepted_due_at: null });
       } else if (hit === r.exception_type && r.exception_status === 'open') {
         upserts.push({ ...base, due_at: newDue });
       } else {
         closeExceptions.push({ id: num(r.exception_id), resolution: 'recheck' });
         raise.push({ programId, userId, type: hit, dueAt: newDue });
-        upserts.push({ ...base, status: 'exception', due_at: newDue, exception_id: null });
+        upserts.push({ ...base, status: 'exception', due_at: newDue, exception_id: null, accepted_due_at: null });
       }
     }
 
@@ -494,7 +507,6 @@ export class AssignmentSync {
     for (const list of assigned.values()) counters.assigned += list.length;
     for (const list of unassigned.values()) counters.unassigned += list.length;
 
-    for (const [programId, userIds] of recalc) await this.recalculateCompletion(trx, programId, userIds);
     const raisedByProgram = new Map<number, ExceptionsRaisedArgs['exceptions']>();
     for (const x of raise) {
       const exceptionId = raisedIds.get(`${x.programId}:${x.userId}`);
@@ -515,14 +527,19 @@ export class AssignmentSync {
       await this.context.hooks.within('onProgramUnassigned', trx, { programId, userIds });
       await this.context.hooks.publish('afterProgramUnassigned', trx, { programId, userIds });
     }
+    // Completion last, so hooks hear "assigned" before "completed"; stamped with the assignment time.
+    for (const [programId, userIds] of recalc) await this.recalculateCompletion(trx, programId, userIds, now);
     return counters;
   }
 
   /**
-   * Program completion for these learners, recalculated now (resolving an exception assigns the
-   * learner at once; DOMAIN 4.1 "completion recalculated immediately").
+   * Program completion for these learners, evaluated now, in `trx` (DOMAIN 3.2 and 4.1: an
+   * assignment that starts or restarts is evaluated at once, and resolving an exception
+   * recalculates immediately). The programs module's set-based recalculation: 300 learners per
+   * read of completions and stored state, one upsert per table for what changed. A program that is
+   * complete from the start (optional sets only) is stamped with `now`, the assignment time.
    */
-  async recalculateCompletion(trx: Knex.Transaction, programId: number, userIds: readonly number[]): Promise<void> {
+  async recalculateCompletion(trx: Knex.Transaction, programId: number, userIds: readonly number[], now = this.context.db.now()): Promise<void> {
     const programs = this.context.programs;
     const structure = await programs.structures.getOne(trx, programId);
     if (!structure || !userIds.length) return;
@@ -545,9 +562,29 @@ export class AssignmentSync {
           program: state.programs.get(key(programId, userId)),
           sets: state.sets.get(key(programId, userId)) ?? new Map(),
         })),
-        this.context.db.now(),
+        now,
       );
       await programs.fireEvents(trx, events);
+    }
+  }
+
+  /**
+   * The safety net for programs complete from the start (optional sets only): learners actively
+   * assigned without a complete completion, e.g. assigned before assignments were evaluated at
+   * once, are evaluated now, 500 per transaction. Costs one indexed read for such a program and
+   * nothing for any other; writes nothing when every assigned learner is complete.
+   */
+  async completeFromStart(programId: number): Promise<number> {
+    const structure = await this.context.programs.structures.getOne(this.context.db.knex, programId);
+    if (!structure || !evaluateProgram(structure.compiled, new Map()).complete) return 0;
+    let after = 0;
+    let evaluated = 0;
+    for (;;) {
+      const userIds = await activeWithoutCompletion(this.context.db.knex, programId, after, 500);
+      if (!userIds.length) return evaluated;
+      await this.context.db.transaction((trx) => this.recalculateCompletion(trx, programId, userIds));
+      evaluated += userIds.length;
+      after = userIds[userIds.length - 1]!;
     }
   }
 

@@ -138,7 +138,7 @@ export interface AssignmentStatePort {
   /** Keeps the (program, learner) pairs whose completion may be recalculated (no open exception). */
   selectTargets: RecalcTargetSelector;
   /** The assignment module's published relation of learners' program assignments (`status` 'active' counts as assigned). */
-  assignmentsView: SqlView<'program_id' | 'status'>;
+  assignmentsView: SqlView<'program_id' | 'user_id' | 'status'>;
 }
 
 export interface ProgramsServiceDeps {
@@ -343,11 +343,14 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
     for (let pass = 0; pass < 10; pass++) {
       const structure = await structures.getOne(db().knex, programId);
       if (!structure) return { learners, newlyCompleted };
-      const total = await countRecomputePopulation(db().knex, structure.courseIds, programId);
+      // A structure complete from the start (optional sets only) completes every assigned learner,
+      // including those who have done nothing yet.
+      const assignees = assignmentsView && evaluateProgram(structure.compiled, new Map()).complete ? assignmentsView : null;
+      const total = await countRecomputePopulation(db().knex, structure.courseIds, programId, assignees);
       let after = 0;
       learners = 0;
       for (;;) {
-        const ids = await recomputePopulationAfter(db().knex, structure.courseIds, programId, after, BATCH);
+        const ids = await recomputePopulationAfter(db().knex, structure.courseIds, programId, after, BATCH, assignees);
         if (!ids.length) break;
         newlyCompleted += await recomputeBatch(structure, ids);
         learners += ids.length;

@@ -24,6 +24,10 @@ export interface AssignmentDiffRow {
   exception_id: number | null;
   exception_status: string | null;
   exception_type: string | null;
+  /** The due date an operator accepted (a time-allowance exception resolved with `assign`), if any. */
+  accepted_due_at: number | null;
+  /** The learner's program completion status (programs' record), null when there is none. */
+  completion_status: string | null;
 }
 
 /** An effective assignment row as written. */
@@ -36,6 +40,8 @@ export interface AssignmentRow {
   rule_due_at: number | null;
   assigned_at: number | null;
   exception_id: number | null;
+  /** See {@link AssignmentDiffRow.accepted_due_at}; cleared when the assignment ends. */
+  accepted_due_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -43,7 +49,9 @@ export interface AssignmentRow {
 /**
  * Learners of these programs in the range whose memberships aggregate (known / unknown / future,
  * latest known due date) differs from their assignment row, or who have a rule-made row but no
- * membership any more; with the row's exception. An unchanged site reads nothing back.
+ * membership any more; with the row's exception, the operator's accepted due date and the
+ * learner's program completion status (a completed learner's due date is frozen). An unchanged
+ * site reads nothing back.
  */
 export function assignmentsDifferingFromRules(
   dialect: Dialect,
@@ -56,7 +64,7 @@ export function assignmentsDifferingFromRules(
   return queryRows<AssignmentDiffRow>(
     trx,
     `SELECT a.program_id, a.user_id, a.rule_state, a.agg_due, p.id AS pid, p.status, p.due_at, p.rule_state AS old_state, p.assigned_at, p.exception_id,
-              e.status AS exception_status, e.type AS exception_type
+              e.status AS exception_status, e.type AS exception_type, p.accepted_due_at, pc.status AS completion_status
        FROM (SELECT x.program_id, x.user_id, CASE WHEN x.has_known = 1 THEN 'known' WHEN x.has_unknown = 1 THEN 'unknown' ELSE 'future' END AS rule_state, x.agg_due
              FROM (SELECT m.program_id, m.user_id,
                           MAX(CASE WHEN m.due_state = 'known' THEN 1 ELSE 0 END) AS has_known,
@@ -65,9 +73,10 @@ export function assignmentsDifferingFromRules(
                    FROM program_rule_members m WHERE m.program_id IN (${inList}) AND m.user_id BETWEEN ? AND ? GROUP BY m.program_id, m.user_id) x) a
        LEFT JOIN program_user_assignments p ON p.program_id = a.program_id AND p.user_id = a.user_id
        LEFT JOIN program_exceptions e ON e.id = p.exception_id
+       LEFT JOIN ${programViews.programCompletions.as('pc')} ON pc.program_id = a.program_id AND pc.user_id = a.user_id
        WHERE p.id IS NULL OR p.rule_state IS NULL OR p.rule_state <> a.rule_state OR ${diff}
        UNION ALL
-       SELECT p.program_id, p.user_id, NULL, NULL, p.id, p.status, p.due_at, p.rule_state, p.assigned_at, p.exception_id, e.status, e.type
+       SELECT p.program_id, p.user_id, NULL, NULL, p.id, p.status, p.due_at, p.rule_state, p.assigned_at, p.exception_id, e.status, e.type, p.accepted_due_at, NULL
        FROM program_user_assignments p LEFT JOIN program_exceptions e ON e.id = p.exception_id
        WHERE p.program_id IN (${inList}) AND p.user_id BETWEEN ? AND ? AND p.rule_state IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM program_rule_members m WHERE m.program_id = p.program_id AND m.user_id = p.user_id)`,
@@ -81,10 +90,10 @@ export async function upsertAssignments(dialect: Dialect, trx: Knex.Transaction,
     trx,
     dialect,
     'program_user_assignments',
-    ['program_id', 'user_id', 'status', 'due_at', 'rule_state', 'rule_due_at', 'assigned_at', 'exception_id', 'created_at', 'updated_at'],
+    ['program_id', 'user_id', 'status', 'due_at', 'rule_state', 'rule_due_at', 'assigned_at', 'exception_id', 'accepted_due_at', 'created_at', 'updated_at'],
     rows as unknown as Array<Record<string, unknown>>,
     ['program_id', 'user_id'],
-    ['status', 'due_at', 'rule_state', 'rule_due_at', 'assigned_at', 'exception_id', 'updated_at'],
+    ['status', 'due_at', 'rule_state', 'rule_due_at', 'assigned_at', 'exception_id', 'accepted_due_at', 'updated_at'],
   );
 }
 
@@ -109,7 +118,7 @@ export async function pairsHeldByException(
 export async function learnerAssignmentRow(executor: Executor, programId: number, userId: number): Promise<Record<string, unknown> | undefined> {
   const [row] = await queryRows<Record<string, unknown>>(
     executor,
-    `SELECT p.status, p.due_at, p.assigned_at, e.id AS exception_id, e.type, e.status AS exception_status, e.raised_at, e.explanation
+    `SELECT p.status, p.due_at, p.assigned_at, p.accepted_due_at, e.id AS exception_id, e.type, e.status AS exception_status, e.raised_at, e.explanation
      FROM program_user_assignments p LEFT JOIN program_exceptions e ON e.id = p.exception_id
      WHERE p.program_id = ? AND p.user_id = ?`,
     [programId, userId],
@@ -119,16 +128,28 @@ export async function learnerAssignmentRow(executor: Executor, programId: number
 
 /**
  * Makes the learners' assignments in a program active again after their exception was resolved,
- * keeping the due date or (`dueAt`) setting a new one; 500 learners per statement. Returns how many rows changed.
+ * keeping the due date or (`dueAt`) setting a new one; 500 learners per statement. `acceptDue`
+ * records the kept due date as accepted by the operator (a time-allowance exception resolved with
+ * `assign`), otherwise any earlier acceptance is cleared. Returns how many rows changed.
  */
-export async function activateAssignments(trx: Knex.Transaction, programId: number, userIds: readonly number[], now: number, dueAt?: number): Promise<number> {
+export async function activateAssignments(
+  trx: Knex.Transaction,
+  programId: number,
+  userIds: readonly number[],
+  now: number,
+  options: { dueAt?: number; acceptDue?: boolean } = {},
+): Promise<number> {
+  const { dueAt, acceptDue = false } = options;
   const dueSql = dueAt === undefined ? 'due_at' : '?';
   const bindings: StatementBinding[] = dueAt === undefined ? [] : [dueAt];
+  // Accepting keeps the due date as it is (no `dueAt`), so `due_at` reads the same before and after
+  // its assignment on both databases.
+  const acceptSql = acceptDue && dueAt === undefined ? 'due_at' : 'NULL';
   let changed = 0;
   for (const part of chunk(userIds, 500)) {
     changed += await runStatement(
       trx,
-      `UPDATE program_user_assignments SET status = 'active', due_at = ${dueSql}, assigned_at = ?, exception_id = NULL, updated_at = ?
+      `UPDATE program_user_assignments SET status = 'active', due_at = ${dueSql}, accepted_due_at = ${acceptSql}, assigned_at = ?, exception_id = NULL, updated_at = ?
                WHERE program_id = ? AND user_id IN (${placeholders(part.length)})`,
       [...bindings, now, now, programId, ...part],
     );
@@ -148,4 +169,21 @@ export async function programsWithRuleWork(executor: Executor): Promise<number[]
               OR EXISTS (SELECT 1 FROM program_user_assignments a WHERE a.program_id = p.id AND a.rule_state IS NOT NULL)`,
   );
   return rows.map((r) => num(r.program_id));
+}
+
+/**
+ * The next `limit` learners (by id, after `after`) actively assigned to the program without a
+ * complete program completion: for a program that is complete from the start (only optional sets
+ * decide it), the ones whose completion was never evaluated.
+ */
+export async function activeWithoutCompletion(executor: Executor, programId: number, after: number, limit: number): Promise<number[]> {
+  const rows = await queryRows<{ user_id: number }>(
+    executor,
+    `SELECT a.user_id FROM program_user_assignments a
+       LEFT JOIN ${programViews.programCompletions.as('pc')} ON pc.program_id = a.program_id AND pc.user_id = a.user_id
+     WHERE a.program_id = ? AND a.status = 'active' AND a.user_id > ? AND (pc.status IS NULL OR pc.status <> 'complete')
+     ORDER BY a.user_id LIMIT ${Math.max(1, Math.floor(limit))}`,
+    [programId, after],
+  );
+  return rows.map((r) => num(r.user_id));
 }

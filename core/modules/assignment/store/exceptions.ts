@@ -71,6 +71,7 @@ export interface ExceptionWithCurrent {
   program_id: number;
   user_id: number;
   status: string;
+  type: string;
   pua_exception: number | null;
 }
 
@@ -81,7 +82,7 @@ export async function exceptionsWithCurrent(trx: Knex.Transaction, ids: readonly
     found.push(
       ...(await queryRows<ExceptionWithCurrent>(
         trx,
-        `SELECT e.id, e.program_id, e.user_id, e.status, p.exception_id AS pua_exception FROM program_exceptions e
+        `SELECT e.id, e.program_id, e.user_id, e.status, e.type, p.exception_id AS pua_exception FROM program_exceptions e
                LEFT JOIN program_user_assignments p ON p.program_id = e.program_id AND p.user_id = e.user_id
                WHERE e.id IN (${placeholders(part.length)})`,
         part,

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../../kernel/db/database';
 import { placeholders, queryRows, runStatement, upsertSql, type StatementBinding } from '../../../kernel/db/sql';
+import type { SqlView } from '../../../kernel/db/views';
 import { learningViews } from '../../learning/index';
 
 /** A stored program ('p') or course-set ('s', `id` is the set) completion state. */
@@ -140,23 +141,33 @@ export async function anyCourseCompletionIn(executor: Executor, programId: numbe
   return rows.length > 0;
 }
 
+/** The assignment module's relation of learners' program assignments (through the programs service's port). */
+export type AssigneesView = SqlView<'program_id' | 'user_id' | 'status'>;
+
 /**
  * The learners a program recompute visits: whoever completed one of its courses (`courseIds`, may
- * be empty), or has a stored program or course-set completion of it.
+ * be empty), or has a stored program or course-set completion of it; with `assignees`, also every
+ * learner actively assigned (a structure complete from the start completes them with no course done).
  */
-function recomputePopulation(courseIds: readonly number[], programId: number): { sql: string; bindings: number[] } {
+function recomputePopulation(courseIds: readonly number[], programId: number, assignees: AssigneesView | null): { sql: string; bindings: number[] } {
   const courseFilter = courseIds.length
     ? `SELECT cc.user_id FROM ${learningViews.courseCompletions.as('cc')} WHERE cc.course_id IN (${placeholders(courseIds.length)}) UNION `
     : '';
+  const assigned = assignees ? ` UNION SELECT a.user_id FROM ${assignees.as('a')} WHERE a.program_id = ? AND a.status = 'active'` : '';
   return {
-    sql: `${courseFilter}SELECT user_id FROM program_completions WHERE program_id = ? UNION SELECT user_id FROM course_set_completions WHERE program_id = ?`,
-    bindings: [...courseIds, programId, programId],
+    sql: `${courseFilter}SELECT user_id FROM program_completions WHERE program_id = ? UNION SELECT user_id FROM course_set_completions WHERE program_id = ?${assigned}`,
+    bindings: [...courseIds, programId, programId, ...(assignees ? [programId] : [])],
   };
 }
 
 /** How many learners a program recompute visits. */
-export async function countRecomputePopulation(executor: Executor, courseIds: readonly number[], programId: number): Promise<number> {
-  const population = recomputePopulation(courseIds, programId);
+export async function countRecomputePopulation(
+  executor: Executor,
+  courseIds: readonly number[],
+  programId: number,
+  assignees: AssigneesView | null = null,
+): Promise<number> {
+  const population = recomputePopulation(courseIds, programId, assignees);
   const [{ total }] = (await queryRows<{ total: number }>(executor, `SELECT COUNT(*) AS total FROM (${population.sql}) u`, population.bindings)) as [
     { total: number },
   ];
@@ -170,8 +181,9 @@ export async function recomputePopulationAfter(
   programId: number,
   after: number,
   limit: number,
+  assignees: AssigneesView | null = null,
 ): Promise<number[]> {
-  const population = recomputePopulation(courseIds, programId);
+  const population = recomputePopulation(courseIds, programId, assignees);
   const rows = await queryRows<{ user_id: number }>(executor, `SELECT user_id FROM (${population.sql}) u WHERE user_id > ? ORDER BY user_id LIMIT ${limit}`, [
     ...population.bindings,
     after,
