@@ -13,7 +13,7 @@ import { RECONCILE_JOB, RULE_SYNC_JOB, createAssignmentService, withoutOpenExcep
 export * from './types';
 export { createHierarchySource, type HierarchyInstance } from './hierarchy-source';
 export type { LaunchCandidate, LaunchState } from './launch-state';
-export { RECONCILE_JOB, type AssignmentService } from './service';
+export { RECONCILE_JOB, type AssignmentHistoryEntry, type AssignmentService } from './service';
 
 /** Nightly reconcile time (UTC): after midnight HR feeds, before the working day. */
 export const RECONCILE_CRON = '30 2 * * *';

@@ -1,6 +1,6 @@
 import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { forbidden } from '../../kernel/errors';
-import { Id, UserId, component, dateTime, noQuery, object, pathParams, queryParams } from '../../kernel/http/contract';
+import { Id, UserId, component, dateTime, noQuery, nullableDateTime, object, pathParams, queryParams } from '../../kernel/http/contract';
 import type { AssignmentRuleInput, AssignmentService, ExceptionAction } from './service';
 import type { DueRule } from './types';
 
@@ -74,6 +74,23 @@ const exceptionView: JsonSchema = component(
   }),
 );
 
+const historyEntry: JsonSchema = component(
+  'AssignmentHistoryEntry',
+  object({
+    exceptionId: Id,
+    type: { type: 'string' },
+    status: { enum: ['open', 'dismissed', 'resolved'] },
+    raisedAt: dateTime,
+    explanation: { type: 'string' },
+    resolution: {
+      type: ['string', 'null'],
+      description: 'set_realistic_due_date, assign or dismiss (an operator); recheck or unassigned (the assignment sync); null while open',
+    },
+    resolvedAt: nullableDateTime,
+    resolvedBy: { anyOf: [object({ id: Id, fullname: { type: 'string' } }), { type: 'null' }] },
+  }),
+);
+
 const learnerAssignment: JsonSchema = component(
   'LearnerAssignment',
   object({
@@ -82,6 +99,11 @@ const learnerAssignment: JsonSchema = component(
     dueAt: { type: ['string', 'null'], format: 'date-time' },
     assignedAt: { type: ['string', 'null'], format: 'date-time' },
     exception: { anyOf: [object(exceptionSummary), { type: 'null' }] },
+    acceptedDueAt: {
+      ...nullableDateTime,
+      description: 'The due date an operator accepted despite a time-allowance exception; no new one is raised unless the due date moves earlier',
+    },
+    history: { type: 'array', maxItems: 50, items: historyEntry, description: "The learner's exceptions in this program and their decisions, newest first" },
   }),
 );
 
@@ -145,7 +167,7 @@ export function assignmentRoutes(service: () => AssignmentService): ApiRoute[] {
     {
       method: 'get',
       path: '/programs/:id/assignments/learners/:userId',
-      summary: "A learner's effective assignment: status, due date and exception",
+      summary: "A learner's effective assignment: status, due date, exception, and the history of exceptions and operators' decisions",
       tags: ['assignment'],
       access: 'user',
       params: pathParams({ id: Id, userId: UserId }),

@@ -17,7 +17,7 @@ import type { DueRule, RuleInstance } from './types';
 import { isoOrNull, num, numOrNull } from '../../kernel/db/values';
 import { deleteRuleAtVersion, insertRule, memberCountsByRule, updateRule } from './store/rules';
 import { activateAssignments, learnerAssignmentRow, pairsHeldByException, programsWithRuleWork } from './store/assignments';
-import { decideExceptions, exceptionsPage, exceptionsWithCurrent } from './store/exceptions';
+import { decideExceptions, exceptionHistory, exceptionsPage, exceptionsWithCurrent } from './store/exceptions';
 import { programExists as programFound, userIdSpan } from './store/lookups';
 
 /** Background job that applies one rule's add / change / removal in user-id batches. */
@@ -64,6 +64,21 @@ export interface ExceptionView {
   explanation: string;
 }
 
+/** One exception in a learner's assignment history and what was decided about it. */
+export interface AssignmentHistoryEntry {
+  exceptionId: number;
+  type: string;
+  /** open, dismissed or resolved. */
+  status: string;
+  raisedAt: string;
+  explanation: string;
+  /** set_realistic_due_date, assign or dismiss (an operator); recheck or unassigned (the sync); null while open. */
+  resolution: string | null;
+  resolvedAt: string | null;
+  /** The operator who decided, null for the sync's own decisions. */
+  resolvedBy: { id: number; fullname: string } | null;
+}
+
 /** A learner's effective assignment to one program (the learner view's `assigned`, `dueAt`, `exception`). */
 export interface LearnerAssignment {
   /** False while an exception is open or dismissed, for a future assignment, and after unassignment. */
@@ -72,7 +87,17 @@ export interface LearnerAssignment {
   dueAt: string | null;
   assignedAt: string | null;
   exception: { id: number; type: string; status: string; raisedAt: string; explanation: string } | null;
+  /**
+   * The due date an operator accepted by assigning despite a time-allowance exception: while this
+   * assignment lasts, no new time-allowance exception is raised unless the due date moves earlier.
+   */
+  acceptedDueAt: string | null;
+  /** The learner's exceptions in this program and their decisions, newest first (at most 50). */
+  history: AssignmentHistoryEntry[];
 }
+
+/** Entries of the assignment history returned with a learner's assignment. */
+const HISTORY_LIMIT = 50;
 
 export interface SyncOptions {
   /** Users per batch (one transaction each); default 50,000. */
@@ -137,10 +162,20 @@ export async function withoutOpenExceptions(executor: Executor, pairs: ReadonlyA
   return pairs.filter((p) => !blocked.has(`${p.programId}:${p.userId}`));
 }
 
-/** A learner's effective assignment to a program (status, due date, exception), read in one query. */
+/** A learner's effective assignment to a program (status, due date, exception) and its exception history: two indexed reads. */
 export async function learnerAssignmentOf(executor: Executor, programId: number, userId: number): Promise<LearnerAssignment> {
   const row = await learnerAssignmentRow(executor, programId, userId);
-  if (!row) return { assigned: false, status: 'unassigned', dueAt: null, assignedAt: null, exception: null };
+  const history = (await exceptionHistory(executor, programId, userId, HISTORY_LIMIT)).map((h): AssignmentHistoryEntry => ({
+    exceptionId: num(h.id),
+    type: String(h.type),
+    status: String(h.status),
+    raisedAt: isoOrNull(h.raised_at)!,
+    explanation: String(h.explanation),
+    resolution: h.resolution === null ? null : String(h.resolution),
+    resolvedAt: isoOrNull(h.resolved_at),
+    resolvedBy: h.resolved_by === null ? null : { id: num(h.resolved_by), fullname: String(h.resolver ?? '') },
+  }));
+  if (!row) return { assigned: false, status: 'unassigned', dueAt: null, assignedAt: null, exception: null, acceptedDueAt: null, history };
   const status = String(row.status) as LearnerAssignment['status'];
   return {
     assigned: status === 'active',
@@ -157,6 +192,8 @@ export async function learnerAssignmentOf(executor: Executor, programId: number,
             raisedAt: isoOrNull(row.raised_at)!,
             explanation: String(row.explanation),
           },
+    acceptedDueAt: status === 'active' ? isoOrNull(row.accepted_due_at) : null,
+    history,
   };
 }
 

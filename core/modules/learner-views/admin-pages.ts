@@ -2,7 +2,9 @@ import type { LearnerViewsContext } from './context';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { activeLearnersOf } from './store/program-learners';
 import { pageId, renderView } from '../../kernel/http/render';
-import { loadLearnerProgram } from './learner-data';
+import { evaluateProgram, progressPercent } from '../programs/index';
+import { loadLearnerProgram, progressInputs, type ProgressInputs } from './learner-data';
+import { historyLines } from './record-view';
 
 /** The operator's view of learners: who is in a program, and one learner's progress through it. */
 export function registerLearnerProgressPages(context: LearnerViewsContext, pages: RouteRegistrar): void {
@@ -15,17 +17,32 @@ export function registerLearnerProgressPages(context: LearnerViewsContext, pages
       const programId = pageId(req.params.id, 'Program');
       const program = await context.services.programs.get(programId);
       const learners = await activeLearnersOf(context.db.knex, programId);
+      // The learner's own number (issue 11): the same evaluation as Required Learning and the program page.
+      const structure = await context.services.programs.structures.getOne(context.db.knex, programId);
+      const inputs = structure
+        ? await progressInputs(
+            context.db.knex,
+            learners.map((l) => Number(l.id)),
+            structure.courseIds,
+          )
+        : new Map<number, ProgressInputs>();
       renderView(req, res, 'admin/program-learners', {
         title: `Learners in ${program.fullname}`,
         adminNav: 'programs',
         program,
-        learners: learners.map((l) => ({
-          ...l,
-          id: Number(l.id),
-          complete: l.status === 'complete',
-          dueAt: l.due_at === null ? null : Number(l.due_at),
-          completedAt: l.completed_at === null ? null : Number(l.completed_at),
-        })),
+        learners: learners.map((l) => {
+          const complete = l.status === 'complete';
+          const input = inputs.get(Number(l.id));
+          const share = structure && input && !complete ? evaluateProgram(structure.compiled, input.completions, input.partial).progress : 0;
+          return {
+            ...l,
+            id: Number(l.id),
+            complete,
+            progress: progressPercent(share, complete),
+            dueAt: l.due_at === null ? null : Number(l.due_at),
+            completedAt: l.completed_at === null ? null : Number(l.completed_at),
+          };
+        }),
       });
     },
   });
@@ -46,6 +63,7 @@ export function registerLearnerProgressPages(context: LearnerViewsContext, pages
         learner,
         program,
         assignment,
+        history: historyLines(assignment.history, true),
         launchCheckFor: userId,
       });
     },

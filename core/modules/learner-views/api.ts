@@ -1,8 +1,11 @@
 import type { LearnerViewsContext } from './context';
 import type { ApiRequest, ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { forbidden } from '../../kernel/errors';
-import { Id, UserId, component, noQuery, object, pathParams } from '../../kernel/http/contract';
-import { loadLearnerProgram, loadRecordOfLearning, loadRequiredLearning } from './learner-data';
+import { Id, UserId, component, noQuery, object, pagingQuery, pathParams, queryParams } from '../../kernel/http/contract';
+import { RECORD_PAGE, RECORD_STATUSES, loadLearnerProgram, loadRecordOfLearning, loadRequiredLearning, type RecordFilter } from './learner-data';
+
+/** The largest page of the Record of Learning's lists. */
+const MAX_RECORD_PAGE = 500;
 
 const id = Id;
 const isoTime = { type: 'string', format: 'date-time' } as const;
@@ -35,31 +38,62 @@ const requiredLearningSchema: JsonSchema = component('RequiredLearning', {
   },
 });
 
-const recordOfLearningSchema: JsonSchema = component('RecordOfLearning', {
-  type: 'object',
-  required: ['userId', 'programs', 'courses', 'history'],
-  properties: {
+const recordStatus = { enum: ['in_progress', 'complete', 'past'] } as const;
+
+const recordOfLearningSchema: JsonSchema = component(
+  'RecordOfLearning',
+  object({
     userId: { type: 'integer' },
-    programs: { type: 'array', items: { type: 'object', properties: { id: { type: 'integer' }, fullname: { type: 'string' }, completedAt: dateTime } } },
+    status: { enum: [...RECORD_STATUSES] },
+    programs: {
+      type: 'array',
+      items: object({
+        id: { type: 'integer' },
+        fullname: { type: 'string' },
+        summary: { type: ['string', 'null'] },
+        status: recordStatus,
+        progress: { type: 'integer', minimum: 0, maximum: 100 },
+        assignedAt: dateTime,
+        dueAt: dateTime,
+        overdue: { type: 'boolean' },
+        completedAt: dateTime,
+      }),
+    },
     courses: {
       type: 'array',
-      items: { type: 'object', properties: { id: { type: 'integer' }, fullname: { type: 'string' }, completedAt: dateTime, source: { type: 'string' } } },
+      items: object({
+        id: { type: 'integer' },
+        fullname: { type: 'string' },
+        status: recordStatus,
+        progress: { type: 'integer', minimum: 0, maximum: 100 },
+        completedAt: dateTime,
+        source: { type: ['string', 'null'] },
+      }),
     },
     history: {
       type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          kind: { enum: ['program', 'course'] },
-          id: { type: 'integer' },
-          fullname: { type: 'string' },
-          completedAt: dateTime,
-          reason: { type: 'string' },
-          archivedAt: dateTime,
-        },
-      },
+      items: object({
+        kind: { enum: ['program', 'course'] },
+        id: { type: 'integer' },
+        fullname: { type: 'string' },
+        completedAt: isoTime,
+        reason: { type: 'string' },
+        archivedAt: isoTime,
+      }),
     },
+    totals: object({ programs: { type: 'integer', minimum: 0 }, courses: { type: 'integer', minimum: 0 }, history: { type: 'integer', minimum: 0 } }),
+    nextOffset: { type: ['integer', 'null'], minimum: 0 },
+  }),
+);
+
+const recordQuery = queryParams({
+  status: {
+    enum: [...RECORD_STATUSES],
+    default: 'all',
+    description: 'in_progress: assigned or enrolled now, not complete; complete; past: assigned or enrolled before, not complete',
   },
+  limit: { type: 'integer', minimum: 1, maximum: MAX_RECORD_PAGE, default: RECORD_PAGE, description: `Rows per list, 1..${MAX_RECORD_PAGE}` },
+  offset: { ...pagingQuery.offset, default: 0, description: 'Rows to skip in each list (pass nextOffset back)' },
 });
 
 const courseSetLearnerView = object({
@@ -69,6 +103,7 @@ const courseSetLearnerView = object({
   complete: { type: 'boolean' },
   completedAt: nullableIsoTime,
   dueAt: nullableIsoTime,
+  progress: { type: 'integer', minimum: 0, maximum: 100, description: "Share of the set's required work done" },
 });
 
 const learnerProgramView: JsonSchema = component(
@@ -76,6 +111,12 @@ const learnerProgramView: JsonSchema = component(
   object({
     assigned: { type: 'boolean', description: 'false while an exception is open, dismissed, or after unassignment' },
     status: { enum: ['incomplete', 'complete'] },
+    progress: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 100,
+      description: 'Share of the required work done (docs/programs.md); 100 exactly when complete. The same number as Required Learning and the program page',
+    },
     dueAt: nullableIsoTime,
     completedAt: nullableIsoTime,
     exception: {
@@ -115,13 +156,18 @@ export function learnerRoutes(context: LearnerViewsContext): ApiRoute[] {
     {
       method: 'get',
       path: '/users/:id/record-of-learning',
-      summary: "A learner's Record of Learning: completed programs and courses, and earlier completions",
+      summary:
+        "A learner's Record of Learning: every program and course they have or had (in progress, complete, past) with progress, due and completion dates, and earlier completions; filtered by status, paged",
       tags: ['learners'],
       access: 'user',
       params: userParams,
-      query: noQuery,
+      query: recordQuery,
       response: recordOfLearningSchema,
-      handler: async (req) => ({ body: await loadRecordOfLearning(context, await subject(context, req)) }),
+      handler: async (req) => {
+        const userId = await subject(context, req);
+        const query = { status: req.query.status as RecordFilter, limit: req.query.limit as number, offset: req.query.offset as number };
+        return { body: await loadRecordOfLearning(context, userId, query) };
+      },
     },
     {
       method: 'get',
@@ -143,6 +189,7 @@ export function learnerRoutes(context: LearnerViewsContext): ApiRoute[] {
           body: {
             assigned: assignment.assigned,
             status: program.status,
+            progress: program.progress,
             dueAt: assignment.dueAt ?? program.dueAt,
             completedAt: program.completedAt,
             exception: assignment.exception,
@@ -153,6 +200,7 @@ export function learnerRoutes(context: LearnerViewsContext): ApiRoute[] {
               complete: set.complete,
               completedAt: set.completedAt,
               dueAt: set.dueAt,
+              progress: set.progress,
             })),
           },
         };

@@ -10,10 +10,12 @@ import type { Executor } from '../../kernel/db/database';
 import { notFound } from '../../kernel/errors';
 import { bool, iso } from '../../kernel/db/sql';
 import { numOrNull } from '../../kernel/db/values';
+import { chunk } from '../../kernel/db/sql';
 import {
   availabilityAt,
   canLaunch,
   evaluateProgram,
+  progressPercent,
   type CachedStructure,
   type CompiledProgram,
   type ProgramEvaluation,
@@ -23,17 +25,22 @@ import {
 import {
   activeAssignments,
   activityCompletionsInCourse,
-  completedCourses,
-  completedPrograms,
-  courseCompletionHistory,
-  courseCompletionTimes,
+  completionHistory,
+  countCompletionHistory,
+  countRecordCourses,
+  countRecordPrograms,
+  courseCompletionsOfUsers,
   courseSetCompletionRecords,
   gradesInCourse,
-  programCompletionHistory,
   programCompletionRecords,
   programRows as findProgramRows,
+  recordCourses,
+  recordPrograms,
+  trackedActivitiesDone,
+  trackedActivityCounts,
   type AssignmentRow,
   type ProgramRow,
+  type RecordStatus,
 } from './store/learner-data';
 
 /** A course as a learner sees it inside a program. */
@@ -101,23 +108,92 @@ export interface LearnerProgram extends RequiredProgram {
   courseSets: LearnerCourseSet[];
 }
 
-export interface RecordOfLearning {
-  userId: number;
-  programs: Array<ProgramSummary & { completedAt: string }>;
-  courses: Array<{ id: number; fullname: string; completedAt: string; source: string }>;
-  /** Earlier completions that were superseded (structure change, backdating, recertification). */
-  history: Array<{ kind: 'program' | 'course'; id: number; fullname: string; completedAt: string; reason: string; archivedAt: string }>;
+export type { RecordStatus } from './store/learner-data';
+
+/** The Record of Learning's status filter values: `all`, or one record status. */
+export const RECORD_STATUSES = ['all', 'in_progress', 'complete', 'past'] as const;
+export type RecordFilter = (typeof RECORD_STATUSES)[number];
+
+/** A program in the Record of Learning. */
+export interface RecordProgram extends ProgramSummary {
+  /** in_progress: assigned now, not complete; complete; past: assigned before, not complete. */
+  status: RecordStatus;
+  /** 0..100, the same number as Required Learning and the program page. */
+  progress: number;
+  assignedAt: string | null;
+  dueAt: string | null;
+  overdue: boolean;
+  completedAt: string | null;
 }
 
-/** Whole percent, never 100 unless complete (the engine keeps incomplete below 1). */
-const percent = (share: number): number => Math.floor(share * 100);
+/** A course in the Record of Learning. */
+export interface RecordCourse {
+  id: number;
+  fullname: string;
+  /** in_progress: enrolled, not complete; complete; past: enrolment suspended, not complete. */
+  status: RecordStatus;
+  /** 0..100: share of the course's tracked activities done, 100 once complete. */
+  progress: number;
+  completedAt: string | null;
+  /** How the completion was recorded (activities, api, import...), null while incomplete. */
+  source: string | null;
+}
 
-async function userCompletions(executor: Executor, userId: number, courseIds: readonly number[]): Promise<Map<number, number>> {
-  const map = new Map<number, number>();
-  if (!courseIds.length) return map;
-  const rows = await courseCompletionTimes(executor, userId, courseIds);
-  for (const row of rows) map.set(Number(row.course_id), Number(row.completed_at));
-  return map;
+export interface RecordOfLearning {
+  userId: number;
+  status: RecordFilter;
+  programs: RecordProgram[];
+  courses: RecordCourse[];
+  /** Earlier completions that were superseded (structure change, backdating, recertification): with `all` and `complete` only. */
+  history: Array<{ kind: 'program' | 'course'; id: number; fullname: string; completedAt: string; reason: string; archivedAt: string }>;
+  /** Sizes of the three filtered lists; each list is one page of `limit` from `offset`. */
+  totals: { programs: number; courses: number; history: number };
+  /** The `offset` of the next page when any list has more, else null. */
+  nextOffset: number | null;
+}
+
+/** Which page of the Record of Learning: a status filter and the same window into each list. */
+export interface RecordQuery {
+  status?: RecordFilter;
+  limit?: number;
+  offset?: number;
+}
+
+/** Rows per list on a page of the Record of Learning unless the caller says. */
+export const RECORD_PAGE = 50;
+
+/** What progress is computed from for one learner: course completions, and shares of unfinished courses. */
+export interface ProgressInputs {
+  completions: Map<number, number>;
+  /** Course -> share (0..1) of its tracked activities done; only courses with at least one done. */
+  partial: Map<number, number>;
+}
+
+/**
+ * Progress inputs for some learners in some courses, set-based: their completions, how many tracked
+ * activities each course has, and how many each learner has done (500 ids per list per statement).
+ */
+export async function progressInputs(executor: Executor, userIds: readonly number[], courseIds: readonly number[]): Promise<Map<number, ProgressInputs>> {
+  const out = new Map<number, ProgressInputs>(userIds.map((id) => [id, { completions: new Map(), partial: new Map() }]));
+  if (!userIds.length || !courseIds.length) return out;
+  const tracked = new Map<number, number>();
+  for (const courses of chunk(courseIds, 500)) {
+    for (const row of await trackedActivityCounts(executor, courses)) tracked.set(Number(row.course_id), Number(row.tracked));
+    for (const users of chunk(userIds, 500)) {
+      for (const row of await courseCompletionsOfUsers(executor, users, courses)) {
+        out.get(Number(row.user_id))?.completions.set(Number(row.course_id), Number(row.completed_at));
+      }
+      for (const row of await trackedActivitiesDone(executor, users, courses)) {
+        const total = tracked.get(Number(row.course_id)) ?? 0;
+        if (total > 0) out.get(Number(row.user_id))?.partial.set(Number(row.course_id), Math.min(1, Number(row.done) / total));
+      }
+    }
+  }
+  return out;
+}
+
+async function learnerInputs(executor: Executor, userId: number, courseIds: readonly number[]): Promise<ProgressInputs> {
+  return (await progressInputs(executor, [userId], courseIds)).get(userId)!;
 }
 
 function isAvailable(row: ProgramRow, now: number): boolean {
@@ -165,7 +241,8 @@ function summarise(
     fullname: row.fullname,
     summary: row.summary,
     status: complete ? 'complete' : 'incomplete',
-    progress: percent(evaluation.progress),
+    // One number everywhere (issue 11): the engine's share of required work, 100 only when complete.
+    progress: progressPercent(evaluation.progress, complete),
     assignedAt: iso(assignment?.assigned_at),
     dueAt: iso(dueMs),
     overdue: !complete && dueMs !== null && Number(dueMs) < now,
@@ -206,15 +283,15 @@ export async function loadRequiredLearning(context: LearnerViewsContext, userId:
   );
   const byId = new Map(structures.map((s) => [s.programId, s]));
   const allCourses = [...new Set(structures.flatMap((s) => s.courseIds))];
-  const completions = await userCompletions(knex, userId, allCourses);
+  const { completions, partial } = await learnerInputs(knex, userId, allCourses);
   const stored = await storedCompletions(knex, userId, ids);
   const byAssignment = new Map(assignments.map((a) => [Number(a.program_id), a]));
   const programs: RequiredProgram[] = [];
   for (const row of rows) {
     const structure = byId.get(Number(row.id));
     if (!structure) continue;
-    const evaluation = evaluateProgram(structure.compiled, completions);
     if (stored.get(Number(row.id))?.status === 'complete') continue;
+    const evaluation = evaluateProgram(structure.compiled, completions, partial);
     programs.push(summarise(row, structure, evaluation, byAssignment.get(Number(row.id)), stored.get(Number(row.id)), now));
   }
   programs.sort((a, b) => (a.dueAt ?? '\uffff').localeCompare(b.dueAt ?? '\uffff') || a.fullname.localeCompare(b.fullname));
@@ -230,8 +307,8 @@ export async function loadLearnerProgram(context: LearnerViewsContext, programId
   const [structure] = await context.services.programs.structures.get(knex, [{ id: programId, version: Number(row.structure_version) }]);
   if (!structure) throw notFound('Program', programId);
   const [assignment] = await activeAssignments(knex, userId, programId);
-  const completions = await userCompletions(knex, userId, structure.courseIds);
-  const evaluation = evaluateProgram(structure.compiled, completions);
+  const { completions, partial } = await learnerInputs(knex, userId, structure.courseIds);
+  const evaluation = evaluateProgram(structure.compiled, completions, partial);
   const stored = (await storedCompletions(knex, userId, [programId])).get(programId);
   const setRows = await courseSetCompletionRecords(knex, programId, userId);
   const storedSets = new Map(setRows.map((r) => [Number(r.course_set_id), r]));
@@ -259,7 +336,7 @@ export async function loadLearnerProgram(context: LearnerViewsContext, programId
       complete,
       completedAt: storedSet?.status === 'complete' ? iso(storedSet.completed_at) : null,
       lockedReasons: set.lockedReasons,
-      progress: percent(complete ? 1 : Math.min(set.progress, 0.999)),
+      progress: progressPercent(set.progress, complete),
       dueAt: iso(storedSet?.due_at),
       operator: i === structure.sets.length - 1 ? null : def.operator,
       courses: compiledSet.courseIds.map((courseId) => {
@@ -286,37 +363,77 @@ export async function loadLearnerProgram(context: LearnerViewsContext, programId
   };
 }
 
-/** Record of Learning: completed programs and courses with their dates, and earlier completions. */
-export async function loadRecordOfLearning(context: LearnerViewsContext, userId: number): Promise<RecordOfLearning> {
+/**
+ * Record of Learning: every program and course the learner has or had (in progress, complete,
+ * assigned or enrolled in the past) with status, progress, due and completion dates, and earlier
+ * completions; filtered by status and paged (the same `limit` / `offset` window into each list).
+ */
+export async function loadRecordOfLearning(context: LearnerViewsContext, userId: number, query: RecordQuery = {}): Promise<RecordOfLearning> {
   const knex = context.db.knex;
-  const programs = await completedPrograms(knex, userId);
-  const courses = await completedCourses(knex, userId);
-  const programHistory = await programCompletionHistory(knex, userId);
-  const courseHistory = await courseCompletionHistory(knex, userId);
-  const history: RecordOfLearning['history'] = [
-    ...programHistory.map((h) => ({
-      kind: 'program' as const,
-      id: Number(h.id),
-      fullname: h.fullname,
-      completedAt: iso(h.completed_at)!,
-      reason: h.reason,
-      archivedAt: iso(h.archived_at)!,
-    })),
-    ...courseHistory.map((h) => ({
-      kind: 'course' as const,
-      id: Number(h.id),
-      fullname: h.fullname,
-      completedAt: iso(h.completed_at)!,
-      reason: h.action,
-      archivedAt: iso(h.recorded_at)!,
-    })),
-  ].sort((a, b) => b.archivedAt.localeCompare(a.archivedAt));
-  return {
-    userId,
-    programs: programs.map((p) => ({ id: Number(p.id), fullname: p.fullname, summary: p.summary, completedAt: iso(p.completed_at)! })),
-    courses: courses.map((c) => ({ id: Number(c.id), fullname: c.fullname, completedAt: iso(c.completed_at)!, source: c.source })),
-    history,
+  const now = context.db.now();
+  const status = query.status ?? 'all';
+  const limit = query.limit ?? RECORD_PAGE;
+  const offset = query.offset ?? 0;
+  const programRowsPage = await recordPrograms(knex, userId, status, limit, offset);
+  const courseRows = await recordCourses(knex, userId, status, limit, offset);
+  const withHistory = status === 'all' || status === 'complete';
+  const historyRows = withHistory ? await completionHistory(knex, userId, limit, offset) : [];
+  const totals = {
+    programs: await countRecordPrograms(knex, userId, status),
+    courses: await countRecordCourses(knex, userId, status),
+    history: withHistory ? await countCompletionHistory(knex, userId) : 0,
   };
+
+  // Progress of unfinished programs and courses: the same evaluation as Required Learning.
+  const open = programRowsPage.filter((p) => p.record_status !== 'complete');
+  const structures = await context.services.programs.structures.get(
+    knex,
+    open.map((r) => ({ id: Number(r.id), version: Number(r.structure_version) })),
+  );
+  const byId = new Map(structures.map((st) => [st.programId, st]));
+  const courseIds = [
+    ...new Set([...structures.flatMap((st) => st.courseIds), ...courseRows.filter((c) => c.record_status !== 'complete').map((c) => Number(c.id))]),
+  ];
+  const { completions, partial } = await learnerInputs(knex, userId, courseIds);
+
+  const programs = programRowsPage.map((row): RecordProgram => {
+    const complete = row.record_status === 'complete';
+    const structure = byId.get(Number(row.id));
+    const share = complete || !structure ? 0 : evaluateProgram(structure.compiled, completions, partial).progress;
+    const dueMs = row.due_at === null ? null : Number(row.due_at);
+    return {
+      id: Number(row.id),
+      fullname: row.fullname,
+      summary: row.summary,
+      status: row.record_status,
+      progress: progressPercent(share, complete),
+      assignedAt: iso(row.assigned_at),
+      dueAt: iso(dueMs),
+      overdue: row.record_status === 'in_progress' && dueMs !== null && dueMs < now,
+      completedAt: complete ? iso(row.completed_at) : null,
+    };
+  });
+  const courses = courseRows.map((row): RecordCourse => {
+    const complete = row.record_status === 'complete';
+    return {
+      id: Number(row.id),
+      fullname: row.fullname,
+      status: row.record_status,
+      progress: progressPercent(partial.get(Number(row.id)) ?? 0, complete),
+      completedAt: complete ? iso(row.completed_at) : null,
+      source: complete ? row.source : null,
+    };
+  });
+  const history = historyRows.map((h) => ({
+    kind: h.kind,
+    id: Number(h.id),
+    fullname: h.fullname,
+    completedAt: iso(h.completed_at)!,
+    reason: h.reason,
+    archivedAt: iso(h.archived_at)!,
+  }));
+  const more = Math.max(totals.programs, totals.courses, totals.history) > offset + limit;
+  return { userId, status, programs, courses, history, totals, nextOffset: more ? offset + limit : null };
 }
 
 /** A course page for one learner: activities with their completion and grade. */
@@ -357,7 +474,7 @@ export async function loadLearnerCourse(context: LearnerViewsContext, courseId: 
     summary: course.summary,
     complete: completion !== null,
     completedAt: iso(completion?.completedAt),
-    progress: completion ? 100 : tracked.length ? Math.min(99, Math.floor((trackedDone / tracked.length) * 100)) : 0,
+    progress: progressPercent(tracked.length ? trackedDone / tracked.length : 0, completion !== null),
     activities: course.activities.map((a) => ({
       id: a.id,
       name: a.name,

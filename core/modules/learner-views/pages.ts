@@ -3,7 +3,9 @@ import type { LearnerViewsContext } from './context';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { WaymarkError, invalid } from '../../kernel/errors';
 import { field, pageId, renderView } from '../../kernel/http/render';
-import { loadLearnerCourse, loadLearnerProgram, loadRecordOfLearning, loadRequiredLearning } from './learner-data';
+import { parseId } from '../../kernel/http/contract';
+import { RECORD_PAGE, RECORD_STATUSES, loadLearnerCourse, loadLearnerProgram, loadRecordOfLearning, loadRequiredLearning } from './learner-data';
+import { historyLines, recordView } from './record-view';
 
 /** Activity types completed by opening them (quizzes complete through their grade instead). */
 const COMPLETE_ON_VIEW = new Set(['page', 'resource', 'url']);
@@ -31,8 +33,11 @@ export function registerLearnerPages(context: LearnerViewsContext, pages: RouteR
     path: '/my/record-of-learning',
     access: 'user',
     async handler(req, res) {
-      const data = await loadRecordOfLearning(context, viewer(req).id);
-      renderView(req, res, 'learner/record-of-learning', { title: 'Record of learning', nav: 'record', ...data });
+      // A plain GET form filters, so it works without JavaScript; anything unknown shows everything.
+      const status = RECORD_STATUSES.find((s) => s === req.query.status) ?? 'all';
+      const page = parseId(req.query.page) ?? 1;
+      const data = await loadRecordOfLearning(context, viewer(req).id, { status, limit: RECORD_PAGE, offset: (page - 1) * RECORD_PAGE });
+      renderView(req, res, 'learner/record-of-learning', { title: 'Record of learning', nav: 'record', ...recordView(data, page) });
     },
   });
 
@@ -41,8 +46,10 @@ export function registerLearnerPages(context: LearnerViewsContext, pages: RouteR
     path: '/programs/:id',
     access: 'user',
     async handler(req, res) {
-      const program = await loadLearnerProgram(context, pageId(req.params.id, 'Program'), viewer(req).id);
-      renderView(req, res, 'learner/program', { title: program.fullname, program });
+      const programId = pageId(req.params.id, 'Program');
+      const program = await loadLearnerProgram(context, programId, viewer(req).id);
+      const assignment = await context.services.assignment.learnerAssignment(programId, viewer(req).id);
+      renderView(req, res, 'learner/program', { title: program.fullname, program, history: historyLines(assignment.history, false) });
     },
   });
 

@@ -153,3 +153,27 @@ export function programsWithOpenExceptions(executor: Executor): Promise<Array<{ 
     `SELECT DISTINCT p.id, p.fullname FROM ${programViews.programs.as('p')} JOIN program_exceptions e ON e.program_id = p.id AND e.status = 'open' ORDER BY p.fullname`,
   );
 }
+
+/** An exception in a learner's assignment history, with who decided it. */
+export interface ExceptionHistoryRow {
+  id: number;
+  type: string;
+  status: string;
+  raised_at: number;
+  explanation: string;
+  resolution: string | null;
+  resolved_at: number | null;
+  resolved_by: number | null;
+  resolver: string | null;
+}
+
+/** The learner's exceptions in the program with their decisions, newest first, at most `limit`. */
+export function exceptionHistory(executor: Executor, programId: number, userId: number, limit: number): Promise<ExceptionHistoryRow[]> {
+  return queryRows<ExceptionHistoryRow>(
+    executor,
+    `SELECT e.id, e.type, e.status, e.raised_at, e.explanation, e.resolution, e.resolved_at, e.resolved_by, u.fullname AS resolver
+       FROM program_exceptions e LEFT JOIN ${peopleViews.users.as('u')} ON u.id = e.resolved_by
+     WHERE e.program_id = ? AND e.user_id = ? ORDER BY e.id DESC LIMIT ${Math.max(1, Math.floor(limit))}`,
+    [programId, userId],
+  );
+}

@@ -92,52 +92,201 @@ export function courseSetCompletionRecords(
   );
 }
 
-/** The programs the learner has completed, latest first. */
-export function completedPrograms(
-  executor: Executor,
-  userId: number,
-): Promise<Array<{ id: number; fullname: string; summary: string | null; completed_at: number }>> {
-  return queryRows<{ id: number; fullname: string; summary: string | null; completed_at: number }>(
+/** A Record of Learning status: what the learner has now, has done, or had before. */
+export type RecordStatus = 'in_progress' | 'complete' | 'past';
+
+/** A program in the learner's record, with its assignment and completion. */
+export interface RecordProgramRow {
+  id: number;
+  fullname: string;
+  summary: string | null;
+  structure_version: number;
+  record_status: RecordStatus;
+  assigned_at: number | null;
+  due_at: number | null;
+  completed_at: number | null;
+}
+
+/**
+ * The learner's programs: assigned now, assigned before (an assignment that started and later
+ * ended or is held by an exception), or completed. `in_progress` = assigned now and not complete.
+ */
+function recordProgramsSql(): string {
+  const a = assignmentViews.programUserAssignments;
+  const pc = programViews.programCompletions;
+  return `SELECT p.id, p.fullname, p.summary, p.structure_version, a.assigned_at, COALESCE(a.due_at, pc.due_at) AS due_at,
+         CASE WHEN pc.status = 'complete' THEN pc.completed_at ELSE NULL END AS completed_at,
+         CASE WHEN pc.status = 'complete' THEN 'complete' WHEN a.status = 'active' THEN 'in_progress' ELSE 'past' END AS record_status
+    FROM (SELECT a0.program_id FROM ${a.as('a0')} WHERE a0.user_id = ? AND (a0.status = 'active' OR a0.assigned_at IS NOT NULL)
+          UNION SELECT pc0.program_id FROM ${pc.as('pc0')} WHERE pc0.user_id = ? AND pc0.status = 'complete') x
+    JOIN ${programViews.programs.as('p')} ON p.id = x.program_id
+    LEFT JOIN ${a.as('a')} ON a.program_id = x.program_id AND a.user_id = ?
+    LEFT JOIN ${pc.as('pc')} ON pc.program_id = x.program_id AND pc.user_id = ?`;
+}
+
+/** A status filter over a record query: `all` keeps every row. */
+const statusFilter = (status: RecordStatus | 'all'): { sql: string; bindings: string[] } =>
+  status === 'all' ? { sql: '', bindings: [] } : { sql: ' WHERE r.record_status = ?', bindings: [status] };
+
+/**
+ * A page of the learner's programs in one status (or all): in progress first, soonest due first;
+ * then completed, latest first; then past assignments, latest assigned first.
+ */
+export function recordPrograms(executor: Executor, userId: number, status: RecordStatus | 'all', limit: number, offset: number): Promise<RecordProgramRow[]> {
+  const filter = statusFilter(status);
+  return queryRows<RecordProgramRow>(
     executor,
-    `SELECT p.id, p.fullname, p.summary, pc.completed_at FROM ${programViews.programCompletions.as('pc')} JOIN ${programViews.programs.as('p')} ON p.id = pc.program_id
-     WHERE pc.user_id = ? AND pc.status = 'complete' AND pc.completed_at IS NOT NULL ORDER BY pc.completed_at DESC, p.id`,
-    [userId],
+    `SELECT r.* FROM (${recordProgramsSql()}) r${filter.sql}
+     ORDER BY CASE r.record_status WHEN 'in_progress' THEN 0 WHEN 'complete' THEN 1 ELSE 2 END,
+              CASE r.record_status WHEN 'in_progress' THEN COALESCE(r.due_at, ${FAR_FUTURE}) WHEN 'complete' THEN -r.completed_at ELSE -COALESCE(r.assigned_at, 0) END,
+              r.fullname, r.id
+     LIMIT ${pageSize(limit)} OFFSET ${pageOffset(offset)}`,
+    [userId, userId, userId, userId, ...filter.bindings],
   );
 }
 
-/** The courses the learner has completed, latest first, with how each completion came about. */
-export function completedCourses(executor: Executor, userId: number): Promise<Array<{ id: number; fullname: string; completed_at: number; source: string }>> {
-  return queryRows<{ id: number; fullname: string; completed_at: number; source: string }>(
+/** How many programs the learner's record holds in one status (or all). */
+export async function countRecordPrograms(executor: Executor, userId: number, status: RecordStatus | 'all'): Promise<number> {
+  const filter = statusFilter(status);
+  const [row] = await queryRows<{ n: number }>(executor, `SELECT COUNT(*) AS n FROM (${recordProgramsSql()}) r${filter.sql}`, [
+    userId,
+    userId,
+    userId,
+    userId,
+    ...filter.bindings,
+  ]);
+  return Number(row?.n ?? 0);
+}
+
+/** A course in the learner's record, with its completion. */
+export interface RecordCourseRow {
+  id: number;
+  fullname: string;
+  record_status: RecordStatus;
+  completed_at: number | null;
+  source: string | null;
+}
+
+/**
+ * The learner's courses: enrolled (an active enrolment by any method is in progress, only
+ * suspended ones are past) or completed.
+ */
+function recordCoursesSql(): string {
+  const e = learningViews.enrolments;
+  const cc = learningViews.courseCompletions;
+  return `SELECT c.id, c.fullname, cc.completed_at, cc.source,
+         CASE WHEN cc.id IS NOT NULL THEN 'complete' WHEN en.active = 1 THEN 'in_progress' ELSE 'past' END AS record_status
+    FROM (SELECT e0.course_id FROM ${e.as('e0')} WHERE e0.user_id = ? UNION SELECT cc0.course_id FROM ${cc.as('cc0')} WHERE cc0.user_id = ?) x
+    JOIN ${learningViews.courses.as('c')} ON c.id = x.course_id
+    LEFT JOIN ${cc.as('cc')} ON cc.course_id = x.course_id AND cc.user_id = ?
+    LEFT JOIN (SELECT e1.course_id, MAX(CASE WHEN e1.status = 'active' THEN 1 ELSE 0 END) AS active FROM ${e.as('e1')} WHERE e1.user_id = ? GROUP BY e1.course_id) en
+      ON en.course_id = x.course_id`;
+}
+
+/** A page of the learner's courses in one status (or all): in progress, then completed (latest first), then past. */
+export function recordCourses(executor: Executor, userId: number, status: RecordStatus | 'all', limit: number, offset: number): Promise<RecordCourseRow[]> {
+  const filter = statusFilter(status);
+  return queryRows<RecordCourseRow>(
     executor,
-    `SELECT c.id, c.fullname, cc.completed_at, cc.source FROM ${learningViews.courseCompletions.as('cc')} JOIN ${learningViews.courses.as('c')} ON c.id = cc.course_id
-     WHERE cc.user_id = ? ORDER BY cc.completed_at DESC, c.id`,
-    [userId],
+    `SELECT r.* FROM (${recordCoursesSql()}) r${filter.sql}
+     ORDER BY CASE r.record_status WHEN 'in_progress' THEN 0 WHEN 'complete' THEN 1 ELSE 2 END, -COALESCE(r.completed_at, 0), r.fullname, r.id
+     LIMIT ${pageSize(limit)} OFFSET ${pageOffset(offset)}`,
+    [userId, userId, userId, userId, ...filter.bindings],
   );
 }
 
-/** The learner's superseded program completions, latest archived first. */
-export function programCompletionHistory(
-  executor: Executor,
-  userId: number,
-): Promise<Array<{ id: number; fullname: string; completed_at: number; reason: string; archived_at: number }>> {
-  return queryRows<{ id: number; fullname: string; completed_at: number; reason: string; archived_at: number }>(
+/** How many courses the learner's record holds in one status (or all). */
+export async function countRecordCourses(executor: Executor, userId: number, status: RecordStatus | 'all'): Promise<number> {
+  const filter = statusFilter(status);
+  const [row] = await queryRows<{ n: number }>(executor, `SELECT COUNT(*) AS n FROM (${recordCoursesSql()}) r${filter.sql}`, [
+    userId,
+    userId,
+    userId,
+    userId,
+    ...filter.bindings,
+  ]);
+  return Number(row?.n ?? 0);
+}
+
+/** A superseded program or course completion. */
+export interface HistoryRow {
+  kind: 'program' | 'course';
+  id: number;
+  fullname: string;
+  completed_at: number;
+  reason: string;
+  archived_at: number;
+}
+
+function historySql(): string {
+  return `SELECT 'program' AS kind, p.id, p.fullname, h.completed_at, h.reason, h.archived_at, h.id AS hid
+      FROM ${programViews.programCompletionHistory.as('h')} JOIN ${programViews.programs.as('p')} ON p.id = h.program_id WHERE h.user_id = ?
+    UNION ALL
+    SELECT 'course' AS kind, c.id, c.fullname, ch.completed_at, ch.action AS reason, ch.recorded_at AS archived_at, ch.id AS hid
+      FROM ${learningViews.courseCompletionHistory.as('ch')} JOIN ${learningViews.courses.as('c')} ON c.id = ch.course_id WHERE ch.user_id = ?`;
+}
+
+/** A page of the learner's superseded program and course completions, latest archived first. */
+export function completionHistory(executor: Executor, userId: number, limit: number, offset: number): Promise<HistoryRow[]> {
+  return queryRows<HistoryRow>(
     executor,
-    `SELECT p.id, p.fullname, h.completed_at, h.reason, h.archived_at FROM ${programViews.programCompletionHistory.as('h')} JOIN ${programViews.programs.as('p')} ON p.id = h.program_id
-     WHERE h.user_id = ? ORDER BY h.archived_at DESC, h.id DESC`,
-    [userId],
+    `SELECT r.kind, r.id, r.fullname, r.completed_at, r.reason, r.archived_at FROM (${historySql()}) r
+     ORDER BY r.archived_at DESC, r.kind, r.hid DESC LIMIT ${pageSize(limit)} OFFSET ${pageOffset(offset)}`,
+    [userId, userId],
   );
 }
 
-/** The learner's superseded course completions, latest recorded first. */
-export function courseCompletionHistory(
+/** How many superseded completions the learner has. */
+export async function countCompletionHistory(executor: Executor, userId: number): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(executor, `SELECT COUNT(*) AS n FROM (${historySql()}) r`, [userId, userId]);
+  return Number(row?.n ?? 0);
+}
+
+/** Sorts "no due date" after every real one (epoch ms far beyond any date a person types). */
+const FAR_FUTURE = 9_000_000_000_000_000;
+/** Literal LIMIT / OFFSET values, bounded whatever the caller passed. */
+const pageSize = (limit: number): number => Math.min(1000, Math.max(1, Math.floor(limit)));
+const pageOffset = (offset: number): number => Math.min(2_147_483_647, Math.max(0, Math.floor(offset)));
+
+/**
+ * Per learner and course, how many of the course's completion-tracked activities the learner has
+ * completed (rows only where at least one), for progress.
+ */
+export function trackedActivitiesDone(
   executor: Executor,
-  userId: number,
-): Promise<Array<{ id: number; fullname: string; completed_at: number; action: string; recorded_at: number }>> {
-  return queryRows<{ id: number; fullname: string; completed_at: number; action: string; recorded_at: number }>(
+  userIds: readonly number[],
+  courseIds: readonly number[],
+): Promise<Array<{ user_id: number; course_id: number; done: number }>> {
+  return queryRows<{ user_id: number; course_id: number; done: number }>(
     executor,
-    `SELECT c.id, c.fullname, h.completed_at, h.action, h.recorded_at FROM ${learningViews.courseCompletionHistory.as('h')} JOIN ${learningViews.courses.as('c')} ON c.id = h.course_id
-     WHERE h.user_id = ? ORDER BY h.recorded_at DESC, h.id DESC`,
-    [userId],
+    `SELECT ac.user_id, a.course_id, COUNT(*) AS done FROM ${learningViews.activityCompletions.as('ac')} JOIN ${learningViews.activities.as('a')} ON a.id = ac.activity_id
+     WHERE ac.user_id IN (${placeholders(userIds.length)}) AND a.course_id IN (${placeholders(courseIds.length)}) AND a.completion_tracked <> 0
+     GROUP BY ac.user_id, a.course_id`,
+    [...userIds, ...courseIds],
+  );
+}
+
+/** How many completion-tracked activities each of these courses has (courses with none are absent). */
+export function trackedActivityCounts(executor: Executor, courseIds: readonly number[]): Promise<Array<{ course_id: number; tracked: number }>> {
+  return queryRows<{ course_id: number; tracked: number }>(
+    executor,
+    `SELECT a.course_id, COUNT(*) AS tracked FROM ${learningViews.activities.as('a')}
+     WHERE a.course_id IN (${placeholders(courseIds.length)}) AND a.completion_tracked <> 0 GROUP BY a.course_id`,
+    courseIds,
+  );
+}
+
+/** These learners' completions of these courses. */
+export function courseCompletionsOfUsers(
+  executor: Executor,
+  userIds: readonly number[],
+  courseIds: readonly number[],
+): Promise<Array<{ user_id: number; course_id: number; completed_at: number }>> {
+  return queryRows<{ user_id: number; course_id: number; completed_at: number }>(
+    executor,
+    `SELECT cc.user_id, cc.course_id, cc.completed_at FROM ${learningViews.courseCompletions.as('cc')}
+     WHERE cc.user_id IN (${placeholders(userIds.length)}) AND cc.course_id IN (${placeholders(courseIds.length)})`,
+    [...userIds, ...courseIds],
   );
 }
 
