@@ -133,12 +133,13 @@ describe('browser: learner and operator pages', function () {
     }
   });
 
-  it('looks right on a phone: Required Learning, the program page and the security page fit 375px without sideways scrolling', async () => {
+  it('looks right on a phone: Required Learning, the program page, the Record of Learning and the security page fit 375px without sideways scrolling', async () => {
     const { context, page } = await signedIn('otto', PHONE);
     try {
       for (const [url, name] of [
         ['/my/required-learning', 'phone-required-learning'],
         [`/programs/${s.onboardingId}`, 'phone-program'],
+        ['/my/record-of-learning', 'phone-record-of-learning'],
         ['/my/security', 'phone-security'],
       ] as const) {
         await page.goto(url);

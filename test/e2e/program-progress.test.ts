@@ -189,6 +189,18 @@ describe(`program progress and completion, issue 11 (${testDialect})`, function 
       expect(await page(l.agent, '/my/record-of-learning')).to.contain(`<time datetime="${completedAt}">`);
     });
 
+    it('a structure edit that leaves only optional sets completes the assigned learners who have done nothing', async () => {
+      const a = await course();
+      const p = await program([{ courseIds: [a.id], rule: 'all' }]);
+      const l = await learner();
+      await addRule(p, { source: 'individual', instanceId: l.id });
+      expect((await state(p, l.id)).status).to.equal('incomplete');
+      const { jobId } = await ok<{ jobId: number }>(api.patch(`/programs/${p}`, { courseSets: [{ courseIds: [a.id], rule: 'optional' }] }));
+      expect(jobId).to.be.a('number');
+      await site.jobs.drain();
+      expect(await state(p, l.id, l.token)).to.include({ status: 'complete', progress: 100 });
+    });
+
     it('the reconcile completes assigned learners of a program complete from the start whose completion was never evaluated', async () => {
       const a = await course();
       const p = await program([{ courseIds: [a.id], rule: 'optional' }]);
@@ -222,7 +234,7 @@ describe(`program progress and completion, issue 11 (${testDialect})`, function 
         expect((await record(l.id, '?status=in_progress', l.token)).programs.find((x) => x.id === p)?.progress, 'API Record of Learning').to.equal(expected);
         expect(await page(l.agent, '/my/required-learning'), 'Required Learning page').to.contain(`aria-label="${expected}% complete"`);
         expect(await page(l.agent, `/programs/${p}`), 'program page').to.contain(`aria-label="${expected}% complete"`);
-        expect(await page(l.agent, '/my/record-of-learning'), 'Record of Learning page').to.contain(`<td>${expected}%</td>`);
+        expect(await page(l.agent, '/my/record-of-learning'), 'Record of Learning page').to.contain(`<td data-label="Progress">${expected}%</td>`);
       };
       await everywhere(0);
       // Optional courses count for nothing.
