@@ -43,7 +43,7 @@ export type { RecalcPair } from './recalc';
 export { applyEvaluations, key, loadStoredState } from './recalc';
 export { addDuration, isValidDuration, parseDuration } from './durations';
 export { compileProgram, evaluateProgram, canLaunch, progressPercent } from './engine';
-export type { CompiledProgram, CourseShares, ProgramEvaluation, SetEvaluation, ProgramStructure, CourseSetDef, SetOperator, SetRule } from './engine';
+export type { CompiledProgram, ProgramEvaluation, SetEvaluation, ProgramStructure, CourseSetDef, SetOperator, SetRule } from './engine';
 export type { CachedStructure } from './structures';
 export { availabilityAt, availableNowSql, availableNowBindings, type Availability } from './availability';
 

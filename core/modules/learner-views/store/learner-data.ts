@@ -44,19 +44,6 @@ export function activeAssignments(executor: Executor, userId: number, programId?
   );
 }
 
-/** When the learner completed each of these courses (courses not completed are absent). */
-export function courseCompletionTimes(
-  executor: Executor,
-  userId: number,
-  courseIds: readonly number[],
-): Promise<Array<{ course_id: number; completed_at: number }>> {
-  return queryRows<{ course_id: number; completed_at: number }>(
-    executor,
-    `SELECT cc.course_id, cc.completed_at FROM ${learningViews.courseCompletions.as('cc')} WHERE cc.user_id = ? AND cc.course_id IN (${placeholders(courseIds.length)})`,
-    [userId, ...courseIds],
-  );
-}
-
 /** These programs (absent ones are left out). */
 export function programRows(executor: Executor, ids: readonly number[]): Promise<ProgramRow[]> {
   return queryRows<ProgramRow>(
