@@ -189,6 +189,43 @@ describe(`program progress and completion, issue 11 (${testDialect})`, function 
       expect(await page(l.agent, '/my/record-of-learning')).to.contain(`<time datetime="${completedAt}">`);
     });
 
+    it('a rule sync of more than 300 learners evaluates the batch with range reads: prior learning and optional-only programs', async () => {
+      const [a, b] = [await course(), await course()];
+      const optional = await program([{ courseIds: [a.id], rule: 'optional' }]);
+      const required = await program([{ courseIds: [b.id], rule: 'all' }]);
+      const { id: audienceId } = await ok<{ id: number }>(api.post('/audiences', { name: `Crowd ${++seq}` }), 201);
+      const now = site.db.now();
+      const names = Array.from({ length: 320 }, (_, i) => `crowd${seq}_${i}`);
+      for (let i = 0; i < names.length; i += 100) {
+        await site.db
+          .knex('users')
+          .insert(names.slice(i, i + 100).map((u) => ({ username: u, email: `${u}@example.com`, fullname: u, created_at: now, updated_at: now })));
+      }
+      const ids = (await site.db.knex('users').whereIn('username', names).orderBy('id').select('id')).map((r) => Number(r.id));
+      for (let i = 0; i < ids.length; i += 100) {
+        await site.db
+          .knex('audience_members')
+          .insert(ids.slice(i, i + 100).map((id) => ({ audience_id: audienceId, user_id: id, source: 'manual', added_at: now })));
+      }
+      // Two of them completed B before being assigned; the others have done nothing.
+      const earlier = new Date(now - 3 * DAY).toISOString();
+      for (const id of [ids[7]!, ids[300]!]) await ok(api.post(`/courses/${b.id}/completions`, { userId: id, completedAt: earlier }));
+      await site.db.knex('program_completions').where({ program_id: required }).delete();
+      await addRule(optional, { source: 'audience', instanceId: audienceId });
+      await addRule(required, { source: 'audience', instanceId: audienceId });
+      const optionalDone = await site.db.knex('program_completions').where({ program_id: optional, status: 'complete' }).count({ n: '*' });
+      expect(Number(optionalDone[0]!.n)).to.equal(320);
+      const requiredDone = await site.db
+        .knex('program_completions')
+        .where({ program_id: required, status: 'complete' })
+        .orderBy('user_id')
+        .select('user_id', 'completed_at');
+      expect(requiredDone.map((r) => [Number(r.user_id), Number(r.completed_at)])).to.deep.equal([
+        [ids[7], Date.parse(earlier)],
+        [ids[300], Date.parse(earlier)],
+      ]);
+    });
+
     it('a structure edit that leaves only optional sets completes the assigned learners who have done nothing', async () => {
       const a = await course();
       const p = await program([{ courseIds: [a.id], rule: 'all' }]);

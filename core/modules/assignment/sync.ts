@@ -3,7 +3,7 @@ import type { AssignmentContext } from './context';
 import type { Executor } from '../../kernel/db/database';
 import type { AssignmentChange } from '../people/index';
 import type { ExceptionsRaisedArgs } from './hooks';
-import { addDuration, parseDuration, evaluateProgram, applyEvaluations, key, loadStoredState } from '../programs/index';
+import { addDuration, parseDuration, evaluateProgram, applyEvaluations, key, loadStoredState, loadStoredStateInRange } from '../programs/index';
 import { ASSIGNMENT_DATE_EVENT } from './events';
 import type { AssignmentSource, DueDateEvent, RuleInstance, SourceContext } from './types';
 import { chunk, sqlOf } from '../../kernel/db/sql';
@@ -34,7 +34,7 @@ import {
 } from './store/members';
 import { activeWithoutCompletion, assignmentsDifferingFromRules, upsertAssignments, type AssignmentRow } from './store/assignments';
 import { insertOpenExceptions, resolveExceptionsWith, type NewException } from './store/exceptions';
-import { courseCompletionsOf, programStructureVersions, userStanding } from './store/lookups';
+import { courseCompletionsInRange, courseCompletionsOf, programStructureVersions, userStanding } from './store/lookups';
 
 /** A stored assignment rule. */
 export interface LoadedRule {
@@ -182,6 +182,9 @@ export function addDurationFast(epochMs: number, iso: string): number {
   const day = Math.min(t.getUTCDate(), daysInMonth) + parts.days;
   return Date.UTC(year, month, day, t.getUTCHours(), t.getUTCMinutes(), t.getUTCSeconds(), t.getUTCMilliseconds()) + parts.ms;
 }
+
+/** Learners per read when recalculating completion outside a sync batch's user range. */
+const RECALC_CHUNK = 300;
 
 /** The engine: membership set differences, due dates, effective assignments and exceptions. */
 export class AssignmentSync {
@@ -528,34 +531,51 @@ export class AssignmentSync {
       await this.context.hooks.publish('afterProgramUnassigned', trx, { programId, userIds });
     }
     // Completion last, so hooks hear "assigned" before "completed"; stamped with the assignment time.
-    for (const [programId, userIds] of recalc) await this.recalculateCompletion(trx, programId, userIds, now);
+    for (const [programId, userIds] of recalc) await this.recalculateCompletion(trx, programId, userIds, now, scope);
     return counters;
   }
 
   /**
    * Program completion for these learners, evaluated now, in `trx` (DOMAIN 3.2 and 4.1: an
    * assignment that starts or restarts is evaluated at once, and resolving an exception
-   * recalculates immediately). The programs module's set-based recalculation: 300 learners per
-   * read of completions and stored state, one upsert per table for what changed. A program that is
-   * complete from the start (optional sets only) is stamped with `now`, the assignment time.
+   * recalculates immediately), with the programs module's evaluation and bulk upsert. Reads are
+   * set-based: for a sync batch (`scope`) one statement each for the completions and the stored
+   * state of the whole user range, otherwise per 300 learners. Only learners with a completion in
+   * the program's courses or a stored record are evaluated, unless the program is complete from the
+   * start (optional sets only), which completes everyone: at `now`, the assignment time.
    */
-  async recalculateCompletion(trx: Knex.Transaction, programId: number, userIds: readonly number[], now = this.context.db.now()): Promise<void> {
+  async recalculateCompletion(
+    trx: Knex.Transaction,
+    programId: number,
+    userIds: readonly number[],
+    now = this.context.db.now(),
+    scope?: UserScope,
+  ): Promise<void> {
     const programs = this.context.programs;
+    if (!userIds.length) return;
     const structure = await programs.structures.getOne(trx, programId);
-    if (!structure || !userIds.length) return;
-    for (const part of chunk(userIds, 300)) {
+    if (!structure) return;
+    const fromStart = evaluateProgram(structure.compiled, new Map()).complete;
+    const ranged = scope !== undefined && userIds.length > RECALC_CHUNK;
+    for (const part of ranged ? [userIds] : chunk(userIds, RECALC_CHUNK)) {
       const completions = new Map<number, Map<number, number>>();
       if (structure.courseIds.length) {
-        for (const row of await courseCompletionsOf(trx, part, structure.courseIds)) {
+        const rows = ranged ? await courseCompletionsInRange(trx, structure.courseIds, scope) : await courseCompletionsOf(trx, part, structure.courseIds);
+        for (const row of rows) {
           const m = completions.get(num(row.user_id)) ?? new Map<number, number>();
           m.set(num(row.course_id), num(row.completed_at));
           completions.set(num(row.user_id), m);
         }
       }
-      const state = await loadStoredState(trx, [programId], part);
+      const state = ranged ? await loadStoredStateInRange(trx, programId, scope) : await loadStoredState(trx, [programId], part);
+      // Everyone else has nothing complete and nothing stored: evaluating them would write nothing.
+      const candidates = fromStart
+        ? part
+        : part.filter((userId) => completions.has(userId) || state.programs.has(key(programId, userId)) || state.sets.has(key(programId, userId)));
+      if (!candidates.length) continue;
       const events = await applyEvaluations(
         trx,
-        part.map((userId) => ({
+        candidates.map((userId) => ({
           userId,
           structure,
           evaluation: evaluateProgram(structure.compiled, completions.get(userId) ?? new Map()),

@@ -6,7 +6,9 @@ import {
   insertProgramCompletionHistory,
   programsOfCourseWithLearnerCompletions,
   storedStateRows,
+  storedStateRowsInRange,
   upsertCourseSetCompletions,
+  type StoredStateRow,
   upsertProgramCompletions,
 } from './store/completions';
 
@@ -176,7 +178,19 @@ export async function loadStoredState(
   programIds: readonly number[],
   userIds: readonly number[],
 ): Promise<{ programs: Map<string, StoredState>; sets: Map<string, Map<number, StoredState>> }> {
-  const rows = await storedStateRows(executor, programIds, userIds);
+  return toStoredState(await storedStateRows(executor, programIds, userIds));
+}
+
+/** Stored completion state of one program for every learner whose id is in `[lo, hi]` (a sync batch), in one query. */
+export async function loadStoredStateInRange(
+  executor: Executor,
+  programId: number,
+  range: { lo: number; hi: number },
+): Promise<{ programs: Map<string, StoredState>; sets: Map<string, Map<number, StoredState>> }> {
+  return toStoredState(await storedStateRowsInRange(executor, programId, range.lo, range.hi));
+}
+
+function toStoredState(rows: readonly StoredStateRow[]): { programs: Map<string, StoredState>; sets: Map<string, Map<number, StoredState>> } {
   const programs = new Map<string, StoredState>();
   const sets = new Map<string, Map<number, StoredState>>();
   for (const row of rows) {

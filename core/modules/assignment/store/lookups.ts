@@ -55,6 +55,19 @@ export function courseCompletionsOf(
   );
 }
 
+/** Completions of these courses by every learner whose id is in the range (one statement for a whole sync batch). */
+export function courseCompletionsInRange(
+  trx: Knex.Transaction,
+  courseIds: readonly number[],
+  range: { lo: number; hi: number },
+): Promise<Array<{ user_id: number; course_id: number; completed_at: number }>> {
+  return queryRows<{ user_id: number; course_id: number; completed_at: number }>(
+    trx,
+    `SELECT cc.user_id, cc.course_id, cc.completed_at FROM ${learningViews.courseCompletions.as('cc')} WHERE cc.course_id IN (${placeholders(courseIds.length)}) AND cc.user_id BETWEEN ? AND ?`,
+    [...courseIds, range.lo, range.hi],
+  );
+}
+
 /** Whether the position exists. */
 export async function positionExists(executor: Executor, id: number): Promise<boolean> {
   return !!(await executor(peopleViews.hierarchyNodes.as('n')).where({ 'n.id': id, 'n.kind': 'position' }).first('n.id'));

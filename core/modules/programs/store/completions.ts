@@ -56,6 +56,19 @@ export function storedStateRows(executor: Executor, programIds: readonly number[
   );
 }
 
+/** Stored program and course-set completion rows of one program for every learner whose id is in the range, in one query. */
+export function storedStateRowsInRange(executor: Executor, programId: number, lo: number, hi: number): Promise<StoredStateRow[]> {
+  return queryRows<StoredStateRow>(
+    executor,
+    `SELECT 'p' AS kind, program_id, user_id, program_id AS id, status, completed_at FROM program_completions
+       WHERE program_id = ? AND user_id BETWEEN ? AND ?
+     UNION ALL
+     SELECT 's' AS kind, program_id, user_id, course_set_id AS id, status, completed_at FROM course_set_completions
+       WHERE program_id = ? AND user_id BETWEEN ? AND ?`,
+    [programId, lo, hi, programId, lo, hi],
+  );
+}
+
 /** The learner's stored program completion, or undefined. */
 export async function programCompletionOf(
   executor: Executor,
