@@ -19,6 +19,7 @@ import winston from 'winston';
 import { createSite } from '../../core/site';
 import { createApp } from '../../core/kernel/http/app';
 import { createTestDatabase } from '../../test/utils/db';
+import { formEntries } from '../../test/utils/forms';
 import type { Dialect } from '../../core/kernel/db/database';
 import type { CourseSetInput } from '../../core/modules/programs/service';
 
@@ -104,22 +105,7 @@ async function main(): Promise<void> {
     const edit = await time(`/admin/programs/${program.id}/edit`);
 
     // A name-only save: every field of the page as a browser would post it, with a new full name.
-    const form = new URLSearchParams();
-    const page = edit.html.slice(edit.html.indexOf('<form class="form program-form"'));
-    const html = page.slice(0, page.indexOf('</form>'));
-    const inputs = html.matchAll(/<(input|textarea|select)\b([^>]*)>/g);
-    for (const [, tag, attrs] of inputs) {
-      const name = /\bname="([^"]*)"/.exec(attrs!)?.[1];
-      if (!name || name === 'action') continue;
-      const type = /\btype="([^"]*)"/.exec(attrs!)?.[1];
-      if ((type === 'checkbox' || type === 'radio') && !/\bchecked\b/.test(attrs!)) continue;
-      if (tag === 'input') form.append(name, decode(/\bvalue="([^"]*)"/.exec(attrs!)?.[1] ?? ''));
-    }
-    for (const [, name, body] of html.matchAll(/<select[^>]*\bname="([^"]+)"[^>]*>([\s\S]*?)<\/select>/g)) {
-      const chosen = /<option value="([^"]*)" selected/.exec(body!);
-      if (chosen) form.append(name!, decode(chosen[1]!));
-    }
-    for (const [, name, body] of html.matchAll(/<textarea[^>]*\bname="([^"]+)"[^>]*>\n?([\s\S]*?)<\/textarea>/g)) form.append(name!, decode(body!));
+    const form = new URLSearchParams(formEntries(edit.html, 'class="form program-form"'));
     form.set('fullname', 'A big program, renamed');
     form.set('action', 'save');
     const started = performance.now();
@@ -152,17 +138,6 @@ async function main(): Promise<void> {
     await database.drop();
     fs.rmSync(pluginsDir, { recursive: true, force: true });
   }
-}
-
-/** The HTML entities Handlebars writes, back to text. */
-function decode(text: string): string {
-  return text
-    .replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
-    .replace(/&#(\d+);/g, (_, dec: string) => String.fromCodePoint(Number(dec)))
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
 }
 
 main().catch((error: unknown) => {
