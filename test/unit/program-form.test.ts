@@ -6,6 +6,7 @@ import {
   MAX_COURSE_SETS,
   MAX_THRESHOLD,
   checkCourseSetInput,
+  isOneLine,
   normaliseCourseSets,
   programPatchSchema,
   sameStructure,
@@ -39,7 +40,7 @@ function posted(state: ProgramFormState, changes: Record<string, string> = {}): 
 }
 
 /** One line of text as the API accepts it for a label: anything but control characters, up to 255 UTF-16 units. */
-const oneLine = fc.string({ unit: 'grapheme', maxLength: 60 }).filter((t) => !/[\u0000-\u001f\u007f]/.test(t) && t.length <= 255);
+const oneLine = fc.string({ unit: 'grapheme', maxLength: 60 }).filter((t) => isOneLine(t) && t.length <= 255);
 
 const storedSet = fc.record({
   label: fc.oneof(oneLine, fc.constantFrom('  spaced  ', '<b>&amp;</b>', 'Ünïcödé ✓', 'Course set 1')),
