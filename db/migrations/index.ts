@@ -10,9 +10,10 @@ import { assignmentIndexes } from './0008_assignment_indexes';
 import { rateLimits } from './0009_rate_limits';
 import { tokenExpiry } from './0010_token_expiry';
 import { workerLeases } from './0011_worker_leases';
+import { wholeMinScores } from './0012_whole_min_scores';
 
 /** Core migrations, in order. Add new ones at the end; never edit one that has shipped. */
 export const coreMigrations: MigrationSet = {
   tableName: 'waymark_migrations',
-  migrations: [platform, jobs, people, learning, programs, assignment, sessions, assignmentIndexes, rateLimits, tokenExpiry, workerLeases],
+  migrations: [platform, jobs, people, learning, programs, assignment, sessions, assignmentIndexes, rateLimits, tokenExpiry, workerLeases, wholeMinScores],
 };
