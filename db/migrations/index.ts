@@ -10,7 +10,8 @@ import { assignmentIndexes } from './0008_assignment_indexes';
 import { rateLimits } from './0009_rate_limits';
 import { tokenExpiry } from './0010_token_expiry';
 import { workerLeases } from './0011_worker_leases';
-import { assignmentAcceptedDue } from './0012_assignment_accepted_due';
+import { wholeMinScores } from './0012_whole_min_scores';
+import { assignmentAcceptedDue } from './0013_assignment_accepted_due';
 
 /** Core migrations, in order. Add new ones at the end; never edit one that has shipped. */
 export const coreMigrations: MigrationSet = {
@@ -27,6 +28,7 @@ export const coreMigrations: MigrationSet = {
     rateLimits,
     tokenExpiry,
     workerLeases,
+    wholeMinScores,
     assignmentAcceptedDue,
   ],
 };

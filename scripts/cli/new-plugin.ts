@@ -131,7 +131,9 @@ export function createSource(users: UserService): AssignmentSource<PrefixInstanc
       properties: { instanceId: { const: 1 }, prefix: { type: 'string', minLength: 1, maxLength: 100 } },
     },
     async validate(instance) {
-      return /^[A-Za-z0-9._-]+$/.test(instance.prefix) ? [] : [{ path: 'prefix', code: 'PREFIX_INVALID', message: 'Use letters, digits, dot, dash or underscore' }];
+      return /^[A-Za-z0-9._-]+$/.test(instance.prefix)
+        ? []
+        : [{ path: 'prefix', code: 'PREFIX_INVALID', message: 'Use letters, digits, dot, dash or underscore' }];
     },
     async describe(instance) {
       return \`Users whose username starts with \${instance.prefix}\`;

@@ -193,6 +193,50 @@ describe('browser: learner and operator pages', function () {
       await context.close();
     }
   });
+  it('lets an operator edit a program on a 390px phone: no sideways scrolling, courses added by name, Enter saves', async () => {
+    const { program } = await t.site.services.programs.create({
+      shortname: 'phone-form',
+      fullname: 'A program with a rather long name that has to wrap on a phone screen',
+      courseSets: [
+        { label: '  Spaced <label> with a long, long, long name for the phone  ', courseIds: [s.courses.a, s.courses.b], rule: 'all', operator: 'then' },
+        { label: 'Second', courseIds: [s.courses.c], rule: 'some', minCourses: 1, minTime: 'P2W' },
+      ],
+    });
+    const { context, page } = await signedIn('operator', { width: 390, height: 800 });
+    try {
+      await page.goto(`/admin/programs/${program.id}/edit`);
+      const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+      await shot(page, 'phone-admin-program-form');
+      expect(overflow).to.be.at.most(0);
+      expect(await page.getByLabel('Label').first().inputValue()).to.equal('  Spaced <label> with a long, long, long name for the phone  ');
+
+      // Pick a course by its name (the shared datalist offers "Full name (short name)"), then Add.
+      const second = page.locator('#set1');
+      await second.getByLabel('Add a course').fill('Data protection (E)');
+      await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), second.getByRole('button', { name: 'Add' }).click()]);
+      await page.waitForLoadState();
+      expect(
+        await page
+          .locator('#set1')
+          .getByRole('checkbox', { name: /Data protection/ })
+          .isChecked(),
+      ).to.equal(true);
+      expect(await page.evaluate('document.activeElement && document.activeElement.id')).to.equal('set1_add');
+
+      // Enter in a text field saves (not the first set's "Add").
+      await page.getByLabel('Full name').fill('Renamed on a phone');
+      await Promise.all([page.waitForURL(/notice=program-saved/), page.getByLabel('Full name').press('Enter')]);
+      const saved = await t.site.services.programs.get(program.id);
+      expect(saved.fullname).to.equal('Renamed on a phone');
+      expect(saved.courseSets.map((c) => c.courseIds)).to.deep.equal([
+        [s.courses.a, s.courses.b],
+        [s.courses.c, s.courses.e],
+      ]);
+      expect(saved.courseSets[0]!.label).to.equal('  Spaced <label> with a long, long, long name for the phone  ');
+    } finally {
+      await context.close();
+    }
+  });
   it('lets an operator switch to the high-contrast theme, which learners see at once', async () => {
     const { context, page } = await signedIn('operator');
     try {

@@ -9,7 +9,11 @@ import type { Site } from '../../core/site';
 import { applyStoredTheme } from '../../core/kernel/themes/theme-setting';
 
 import { createTestSite, type TestSite } from '../utils/site';
+import { testDialect } from '../utils/db';
 import { csrfFrom, seedScenario, signIn, type Scenario } from '../browser/scenario';
+import { formEntries, formObject } from '../utils/forms';
+import { wholeMinScores } from '../../db/migrations/0012_whole_min_scores';
+import type { CourseSetInput } from '../../core/modules/programs/service';
 
 const html = { Accept: 'text/html' };
 type Agent = ReturnType<typeof request.agent>;
@@ -146,7 +150,8 @@ describe('operator pages', () => {
       .expect(200);
     expect(twoRows.text).to.contain('<legend>Course set 2</legend>');
     expect(twoRows.text).to.contain('value="Induction &lt;script&gt;"').and.to.contain('value="Basics"');
-    expect(twoRows.text).to.match(new RegExp(`<option value="${s.courses.a}" selected>`));
+    // A set lists its chosen courses by name (ticked), not every course of the site.
+    expect(twoRows.text).to.contain(`name="set0_courses" value="${s.courses.a}" checked`);
     expect(twoRows.text).to.contain('name="set0_operator"');
 
     const second = {
@@ -212,6 +217,190 @@ describe('operator pages', () => {
 
     const list = await admin.get('/admin/programs').set(html).expect(200);
     expect(list.text).to.contain('Induction').and.to.contain(`/admin/programs/${id}/assignments`);
+  });
+
+  describe('the program form round-trips what the API accepts (issue 10 item 2)', () => {
+    const FORM = 'class="form program-form"';
+    let bearer: string;
+    const api = () => ({
+      get: (url: string) => request(app).get(`/api/v1${url}`).set('Authorization', `Bearer ${bearer}`),
+      post: (url: string, body: object) => request(app).post(`/api/v1${url}`).set('Authorization', `Bearer ${bearer}`).send(body),
+    });
+    /** The edit page's own form as a browser would post it back, with `changes` typed in. */
+    const editForm = async (id: number, changes: Record<string, string | string[]> = {}) => {
+      const page = await admin.get(`/admin/programs/${id}/edit`).set(html).expect(200);
+      return { page: page.text, body: { ...formObject(formEntries(page.text, FORM)), ...changes } };
+    };
+    const recomputeJobs = async (): Promise<number> => Number((await site.db.knex('jobs').where({ name: 'program_recompute' }).count({ n: '*' }))[0]!.n);
+    let scored: number[];
+
+    before(async () => {
+      bearer = await createApiToken(site.db, s.adminId);
+      scored = [];
+      for (const n of [1, 2, 3]) scored.push((await site.services.courses.create({ shortname: `scored-${n}`, fullname: `Scored ${n}`, score: 5 })).id);
+    });
+
+    it('saves only the new name of a 60-set program with odd labels: same sets, labels, scores and version, and no recompute', async () => {
+      const odd = ['  leading and trailing  ', 'Ünïcödé ✓ 日本語 🎓', '<script>alert("x")</script> & <b>bold</b>', `it's "quoted" \`tick\` = {{x}}`, '', ' '];
+      const all = [...scored, s.courses.a, s.courses.b, s.courses.c];
+      const courseSets: CourseSetInput[] = Array.from({ length: 60 }, (_, i) => ({
+        ...(i < odd.length ? { label: odd[i] } : { label: `Set ${i}` }),
+        courseIds: i % 4 === 2 ? [scored[0]!, scored[1]!, scored[2]!] : [all[i % all.length]!, all[(i + 1) % all.length]!],
+        rule: (['all', 'any', 'some', 'optional'] as const)[i % 4]!,
+        ...(i % 4 === 2 ? { minCourses: 1, minScore: 7 } : {}),
+        minTime: i % 5 === 0 ? 'P2W' : null,
+        operator: i === 59 ? null : (['then', 'and', 'or'] as const)[i % 3]!,
+      }));
+      const created = await api()
+        .post('/programs', { shortname: 'sixty', fullname: 'Sixty sets', summary: '  Two lines\nand a second  ', courseSets })
+        .expect(201);
+      const id = created.body.id as number;
+      // The API keeps labels exactly; an empty label is "Course set N".
+      expect(created.body.courseSets.slice(0, 6).map((c: { label: string }) => c.label)).to.deep.equal([...odd.slice(0, 4), 'Course set 5', ' ']);
+
+      // A minScore of 6.5, as the API used to accept and SQLite kept (MariaDB's integer column rounds it).
+      const third = created.body.courseSets[2].id as number;
+      await site.db.knex('program_course_sets').where({ id: third }).update({ min_score: 6.5 });
+      const jobs = await recomputeJobs();
+
+      // Escaped wherever it is shown: no markup from a label reaches the page.
+      const { page, body } = await editForm(id, { fullname: 'Sixty sets, renamed', action: 'save' });
+      expect(page).to.contain('value="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"').and.to.not.contain('<script>alert');
+      expect(page).to.contain('<legend>Course set 60</legend>').and.to.contain('value="  leading and trailing  "');
+      await admin.post(`/admin/programs/${id}/edit`).type('form').send(body).expect(303);
+      expect(await recomputeJobs()).to.equal(jobs);
+      // Even the stored fraction is left as it was: nothing but the name was written.
+      expect(Number((await site.db.knex('program_course_sets').where({ id: third }).first()).min_score)).to.equal(testDialectKeepsFractions() ? 6.5 : 7);
+
+      // The upgrade's migration makes it the next whole number (course scores are whole, so no completion changes).
+      await wholeMinScores.up(site.db.knex);
+      const before = (await api().get(`/programs/${id}`).expect(200)).body;
+      expect(before.courseSets[2].minScore).to.equal(7);
+      const again = await editForm(id, { fullname: 'Sixty sets, renamed twice', action: 'save' });
+      await admin.post(`/admin/programs/${id}/edit`).type('form').send(again.body).expect(303);
+      const after = (await api().get(`/programs/${id}`).expect(200)).body;
+      expect(after.fullname).to.equal('Sixty sets, renamed twice');
+      expect(after.courseSets).to.deep.equal(before.courseSets);
+      expect(after).to.include({ structureVersion: created.body.structureVersion, summary: '  Two lines\nand a second  ', shortname: 'sixty' });
+      expect(after.courseSets.map((c: { label: string }) => c.label).slice(0, 4)).to.deep.equal(odd.slice(0, 4));
+      expect(await recomputeJobs()).to.equal(jobs);
+
+      // Changing one set does change the structure, and keeps every other label exactly.
+      const changed = await editForm(id, { set59_minTime: 'P1W', action: 'save' });
+      await admin.post(`/admin/programs/${id}/edit`).type('form').send(changed.body).expect(303);
+      const edited = (await api().get(`/programs/${id}`).expect(200)).body;
+      expect(edited.structureVersion).to.equal(created.body.structureVersion + 1);
+      expect(edited.courseSets.map((c: { label: string }) => c.label)).to.deep.equal(before.courseSets.map((c: { label: string }) => c.label));
+      expect(edited.courseSets[59].minTime).to.equal('P1W');
+      expect(await recomputeJobs()).to.be.greaterThan(jobs);
+    });
+
+    it('refuses a fractional minimum score and a label with a line break in the API and the form alike, writing nothing', async () => {
+      const set = { courseIds: [scored[0]!, scored[1]!], rule: 'some', minScore: 6.5 };
+      const fromApi = await api()
+        .post('/programs', { shortname: 'fraction', fullname: 'Fraction', courseSets: [set] })
+        .expect(400);
+      expect(fromApi.body.error.details).to.deep.include({ path: '/courseSets/0/minScore', code: 'type', message: 'must be integer' });
+      const broken = await api()
+        .post('/programs', { shortname: 'fraction', fullname: 'Fraction', courseSets: [{ ...set, minScore: 6, label: 'two\nlines' }] })
+        .expect(422);
+      expect(broken.body.error.details.map((d: { path: string; code: string }) => [d.path, d.code])).to.deep.equal([
+        ['courseSets[0].label', 'PROGRAM_LABEL_INVALID'],
+      ]);
+
+      const blank = await admin.get('/admin/programs/new').set(html).expect(200);
+      const form = {
+        _csrf: csrfFrom(blank.text),
+        setCount: '1',
+        fullname: 'Fraction',
+        shortname: 'fraction',
+        set0_courses: [String(scored[0]), String(scored[1])],
+        set0_rule: 'some',
+        set0_minScore: '6.5',
+        action: 'save',
+      };
+      const refused = await admin.post('/admin/programs/new').type('form').send(form).expect(422);
+      expect(refused.text).to.contain('Course set 1: minimum score must be integer').and.to.contain('value="6.5"');
+      expect(await site.db.knex('programs').where({ shortname: 'fraction' }).first()).to.equal(undefined);
+      await admin
+        .post('/admin/programs/new')
+        .type('form')
+        .send({ ...form, set0_minScore: '7' })
+        .expect(303);
+      expect((await site.db.knex('programs').where({ shortname: 'fraction' }).first()).fullname).to.equal('Fraction');
+    });
+
+    it('adds courses by name, explains a name it cannot match, and has no course-set cap below the API’s', async () => {
+      const blank = await admin.get('/admin/programs/new').set(html).expect(200);
+      // Every course is offered once for the whole page, by name and short name.
+      expect(blank.text.match(/<option value="Customer care \(B\)">/g)).to.have.length(1);
+      const base = { _csrf: csrfFrom(blank.text), fullname: 'By name', shortname: 'by-name', setCount: '1', set0_rule: 'all' };
+      const added = await admin
+        .post('/admin/programs/new')
+        .type('form')
+        .send({ ...base, set0_add: 'Customer care (B)', action: 'add-course-0' })
+        .expect(200);
+      expect(added.text).to.contain(`name="set0_courses" value="${s.courses.b}" checked`).and.to.contain('id="set0_add" name="set0_add" value=""');
+      const unknown = await admin
+        .post('/admin/programs/new')
+        .type('form')
+        .send({ ...base, set0_courses: String(s.courses.b), set0_add: 'No such <course>', action: 'add-course-0' })
+        .expect(422);
+      expect(unknown.text).to.contain('Course set 1: there is no course called “No such &lt;course&gt;”').and.to.contain('value="No such &lt;course&gt;"');
+
+      // 120 sets through "Save" (the old form kept 50): a short name typed in "Add a course" counts too.
+      const sets: Record<string, string> = {};
+      for (let i = 0; i < 120; i++) {
+        sets[`set${i}_label`] = ` Set ${i} `;
+        sets[`set${i}_add`] = i % 2 ? 'C' : 'Leadership primer (D)';
+        sets[`set${i}_rule`] = 'all';
+        sets[`set${i}_operator`] = 'and';
+      }
+      await admin
+        .post('/admin/programs/new')
+        .type('form')
+        .send({ ...base, ...sets, setCount: '120', action: 'save' })
+        .expect(303);
+      const program = await site.services.programs.get(Number((await site.db.knex('programs').where({ shortname: 'by-name' }).first()).id));
+      expect(program.courseSets).to.have.length(120);
+      expect(program.courseSets[1]).to.deep.include({ label: ' Set 1 ', courseIds: [s.courses.c], operator: 'and' });
+      expect(program.courseSets[119]).to.deep.include({ courseIds: [s.courses.c], operator: null });
+    });
+
+    it('does not silently undo a structure change someone saved after the form was opened', async () => {
+      const created = await api()
+        .post('/programs', { shortname: 'race', fullname: 'Race', courseSets: [{ label: 'One', courseIds: [s.courses.a], rule: 'all' }] })
+        .expect(201);
+      const id = created.body.id as number;
+      const mine = await editForm(id, { set0_label: 'Mine', action: 'save' });
+      await site.services.programs.update(id, { courseSets: [{ label: 'Theirs', courseIds: [s.courses.b], rule: 'all' }] });
+      const conflict = await admin.post(`/admin/programs/${id}/edit`).type('form').send(mine.body).expect(409);
+      expect(conflict.text).to.contain('changed by someone else');
+      expect((await site.services.programs.get(id)).courseSets[0]!.label).to.equal('Theirs');
+      // A rename from the old form is still fine: it sends no sets. Saving the re-shown form replaces theirs on purpose.
+      const resubmit = formObject(formEntries(conflict.text, FORM));
+      await admin
+        .post(`/admin/programs/${id}/edit`)
+        .type('form')
+        .send({ ...resubmit, action: 'save' })
+        .expect(303);
+      expect((await site.services.programs.get(id)).courseSets[0]!.label).to.equal('Mine');
+    });
+
+    it('saves a rename of a 1,200-set program (more fields than a default form body allows) without touching the sets', async () => {
+      const courseSets = Array.from({ length: 1200 }, (_, i) => ({
+        label: `Set ${i}`,
+        courseIds: [s.courses.a, s.courses.b],
+        rule: 'all' as const,
+        operator: i === 1199 ? null : ('then' as const),
+      }));
+      const { program } = await site.services.programs.create({ shortname: 'huge', fullname: 'Huge', courseSets });
+      const { body } = await editForm(program.id, { fullname: 'Huge, renamed', action: 'save' });
+      await admin.post(`/admin/programs/${program.id}/edit`).type('form').send(body).expect(303);
+      const after = await site.services.programs.get(program.id);
+      expect(after).to.include({ fullname: 'Huge, renamed', structureVersion: program.structureVersion });
+      expect(after.courseSets.map((c) => c.id)).to.deep.equal(program.courseSets.map((c) => c.id));
+    });
   });
 
   it('adds and removes assignment rules, showing their descriptions and due-date rules', async () => {
@@ -322,3 +511,8 @@ describe('operator pages', () => {
     await site.db.knex('site_config').where({ name: 'theme' }).del();
   });
 });
+
+/** SQLite keeps 6.5 in an integer column; MariaDB rounds it to 7 on the way in. */
+function testDialectKeepsFractions(): boolean {
+  return testDialect === 'sqlite';
+}

@@ -39,6 +39,15 @@ describe('waymark plugin new', function () {
     expect(manifest).to.include({ id: 'local_scaffolded', name: 'Scaffolded', version: '0.1.0', sdk: '^1.0.0' });
   });
 
+  it("writes code that already follows the project's format, so a new plugin starts clean", async () => {
+    const prettier = await import('prettier');
+    for (const dir of [scaffolded, scaffoldedSource]) {
+      const file = path.join(dir, 'index.ts');
+      const options = { ...(await prettier.resolveConfig(path.resolve(import.meta.dirname, '../../.prettierrc.json'))), filepath: file };
+      expect(await prettier.check(fs.readFileSync(file, 'utf8'), options), file).to.equal(true);
+    }
+  });
+
   it('refuses an id that is not frankenstyle, without writing anything', async () => {
     for (const bad of ['Hello', 'hello', 'local-hello', 'local_Hello', '_local', '../local_x']) {
       const error = await rejection(scaffoldPlugin(bad, pluginsDir));

@@ -27,9 +27,18 @@ import { createAuthRouter, loginRedirectFor } from '../auth/login';
 export { renderPage } from './render-page';
 import { renderPage } from './render-page';
 
+/** The most fields one form post may have (body-parser's default is 1,000; a 10,000-set program form has ~100,000). */
+export const FORM_FIELD_LIMIT = 250_000;
+
 export interface AppOptions {
-  /** Largest accepted request body; default `1mb`. */
+  /** Largest accepted JSON request body; default `1mb`. */
   bodyLimit?: string;
+  /**
+   * Largest accepted form (urlencoded) body; default `4mb`, with up to `FORM_FIELD_LIMIT` fields.
+   * A form must carry back anything the API accepted in a JSON body (the program form at 10,000
+   * course sets), and urlencoding costs up to about 3.5 times the bytes of JSON.
+   */
+  formBodyLimit?: string;
   /**
    * Check every API response body against the matched route's declared schema (errors against the
    * error shape). A mismatch becomes a 500 RESPONSE_SCHEMA_MISMATCH naming the route and the schema
@@ -266,7 +275,7 @@ export function createApp(site: Kernel, options: AppOptions = {}): express.Expre
   app.use(stageRouter(site, 'early'));
   const limit = options.bodyLimit ?? '1mb';
   app.use(express.json({ limit, type: ['application/json', 'application/*+json'] }));
-  app.use(express.urlencoded({ extended: false, limit }));
+  app.use(express.urlencoded({ extended: false, limit: options.formBodyLimit ?? '4mb', parameterLimit: FORM_FIELD_LIMIT }));
   app.use(boundBodies());
 
   app.get('/healthz', async (req, res) => {

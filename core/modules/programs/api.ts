@@ -1,35 +1,11 @@
 import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
-import { component, DateInput, noParams, noQuery, pathParams } from '../../kernel/http/contract';
-import type { ProgramInput, ProgramPatch, ProgramsService } from './service';
+import { component, noParams, noQuery, pathParams } from '../../kernel/http/contract';
+import type { ProgramsService } from './service';
+import { programCreateSchema, programPatchSchema, type ProgramInput, type ProgramPatch } from './program-input';
 
 const id = { type: 'integer', minimum: 1 } as const;
 const isoTime = { type: 'string', format: 'date-time' } as const;
 const nullableIsoTime = { anyOf: [isoTime, { type: 'null' }] } as const;
-
-const courseSet: JsonSchema = {
-  type: 'object',
-  properties: {
-    label: { type: 'string' },
-    courseIds: { type: 'array', items: { type: 'integer' } },
-    rule: { type: 'string', description: 'all | any | some | optional' },
-    minCourses: { type: 'integer' },
-    minScore: { type: 'number' },
-    minTime: { type: ['string', 'null'], description: 'ISO-8601 duration, e.g. P2W' },
-    operator: { type: ['string', 'null'], description: 'then | and | or; none on the last set' },
-  },
-  required: ['courseIds', 'rule'],
-  additionalProperties: false,
-};
-
-const programFields = {
-  shortname: { type: 'string', minLength: 1, maxLength: 100 },
-  fullname: { type: 'string', minLength: 1, maxLength: 255 },
-  summary: { type: ['string', 'null'] },
-  available: { type: 'boolean' },
-  availableFrom: { anyOf: [DateInput, { type: 'null' }] },
-  availableUntil: { anyOf: [DateInput, { type: 'null' }] },
-  courseSets: { type: 'array', items: courseSet },
-};
 
 const courseSetView: JsonSchema = component('CourseSet', {
   type: 'object',
@@ -40,7 +16,7 @@ const courseSetView: JsonSchema = component('CourseSet', {
     courseIds: { type: 'array', items: id },
     rule: { type: 'string' },
     minCourses: { type: 'integer' },
-    minScore: { type: 'number' },
+    minScore: { type: 'integer' },
     minTime: { type: ['string', 'null'] },
     operator: { type: ['string', 'null'] },
   },
@@ -101,7 +77,7 @@ export function programRoutes(site: { services: { programs: ProgramsService } })
       params: noParams,
       query: noQuery,
       successStatus: 201,
-      body: { type: 'object', properties: programFields, required: ['shortname', 'fullname', 'courseSets'], additionalProperties: false },
+      body: programCreateSchema,
       response: programWithJob,
       handler: async (req) => {
         const { program, jobId } = await services().programs.create(req.body as ProgramInput);
@@ -127,7 +103,7 @@ export function programRoutes(site: { services: { programs: ProgramsService } })
       access: 'admin',
       params: idParams,
       query: noQuery,
-      body: { type: 'object', properties: programFields, additionalProperties: false },
+      body: programPatchSchema,
       response: programWithJob,
       handler: async (req) => {
         const { program, jobId } = await services().programs.update(req.params.id!, req.body as ProgramPatch);

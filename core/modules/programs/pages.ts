@@ -4,21 +4,39 @@ import type { Database } from '../../kernel/db/database';
 import type { ProgramsService } from './service';
 import { WaymarkError } from '../../kernel/errors';
 import { field, pageId, renderView } from '../../kernel/http/render';
-import { courseChoices } from './store/programs';
+import { createBodyValidator } from '../../kernel/http/validation';
+import { courseChoices, courseNamesOf, coursesNamed } from './store/programs';
+import { programCreateSchema, programPatchSchema, type ProgramInput, type ProgramPatch } from './program-input';
 import {
   OPERATORS,
   RULES,
+  createBody,
+  editPatch,
   emptyForm,
   formFromBody,
   formFromProgram,
+  formProblems,
   readableProblems,
-  setsChanged,
-  toProgramInput,
   type ProgramFormState,
 } from './program-form';
 
+/** Ids per IN list. */
+const CHUNK = 500;
+
+interface CourseName {
+  id: number;
+  shortname: string;
+  fullname: string;
+}
+
+/** How "Add a course" offers a course, and how a typed name is matched back to it. */
+const choiceText = (c: { shortname: string; fullname: string }): string => `${c.fullname} (${c.shortname})`;
+
 /** Operator pages for programs: the list, and the create and edit forms. */
 export function registerProgramPages(site: { db: Database; programs: ProgramsService }, pages: RouteRegistrar): void {
+  // The API's own request schemas, applied to what the form parsed (see program-input.ts).
+  const validator = createBodyValidator();
+
   // ---- programs ------------------------------------------------------------------------------
   pages.page({
     method: 'get',
@@ -29,22 +47,73 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
     },
   });
 
-  const courseOptions = async (): Promise<Array<{ id: number; shortname: string; fullname: string }>> =>
-    (await courseChoices(site.db.knex)).map((c) => ({ ...c, id: Number(c.id) }));
+  const namesOf = async (ids: readonly number[]): Promise<Map<number, CourseName>> => {
+    const names = new Map<number, CourseName>();
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      for (const c of await courseNamesOf(site.db.knex, ids.slice(i, i + CHUNK))) names.set(Number(c.id), { ...c, id: Number(c.id) });
+    }
+    return names;
+  };
+
+  /**
+   * Moves each "Add a course" text into its set's courses. A text matches a course's list entry
+   * ("Full name (short name)"), its short name, or a full name no other course has. What matches
+   * nothing stays in the field with a problem naming the set.
+   */
+  const addTypedCourses = async (form: ProgramFormState): Promise<string[]> => {
+    const rows = form.sets.filter((s) => s.addCourse !== '');
+    if (!rows.length) return [];
+    const lookups = new Set<string>();
+    for (const row of rows) {
+      lookups.add(row.addCourse);
+      // "Full name (short name)": every " (" could start the short name.
+      if (row.addCourse.endsWith(')')) {
+        for (let k = row.addCourse.indexOf(' ('); k >= 0; k = row.addCourse.indexOf(' (', k + 1)) lookups.add(row.addCourse.slice(k + 2, -1));
+      }
+    }
+    const names = [...lookups];
+    const found: CourseName[] = [];
+    for (let i = 0; i < names.length; i += CHUNK) {
+      for (const c of await coursesNamed(site.db.knex, names.slice(i, i + CHUNK))) found.push({ ...c, id: Number(c.id) });
+    }
+    const problems: string[] = [];
+    for (const row of rows) {
+      const text = row.addCourse;
+      const byFullname = found.filter((c) => c.fullname === text);
+      const course =
+        found.find((c) => choiceText(c) === text) ?? found.find((c) => c.shortname === text) ?? (byFullname.length === 1 ? byFullname[0] : undefined);
+      if (!course) {
+        problems.push(
+          byFullname.length > 1
+            ? `Course set ${row.number}: ${byFullname.length} courses are called “${text}”; choose one from the list, which shows each with its short name`
+            : `Course set ${row.number}: there is no course called “${text}”`,
+        );
+        continue;
+      }
+      if (!row.courseIds.includes(String(course.id))) row.courseIds.push(String(course.id));
+      row.addCourse = '';
+    }
+    return problems;
+  };
 
   const showForm = async (
     req: Request,
     res: Response,
     form: ProgramFormState,
-    extra: { programId?: number; errors?: string[] },
+    extra: { programId?: number; errors?: string[]; focus?: string },
     status?: number,
   ): Promise<void> => {
-    const courses = await courseOptions();
+    const chosen = [...new Set(form.sets.flatMap((s) => s.courseIds))].filter((id) => /^[1-9][0-9]{0,15}$/.test(id)).map(Number);
+    const names = await namesOf(chosen);
+    // Each course once for the whole page, however many sets there are.
+    const choices = (await courseChoices(site.db.knex)).map(choiceText);
     const sets = form.sets.map((s) => ({
       ...s,
-      courses: courses.map((c) => ({ ...c, selected: s.courseIds.includes(String(c.id)) })),
+      courses: s.courseIds.map((id) => names.get(Number(id)) ?? { id, fullname: `Course ${id}`, shortname: '', unknown: true }),
       rules: RULES.map((r) => ({ ...r, selected: r.value === s.rule })),
       operators: OPERATORS.map((o) => ({ ...o, selected: o.value === s.operator })),
+      focusLabel: extra.focus === `set${s.index}_label`,
+      focusAdd: extra.focus === `set${s.index}_add`,
     }));
     renderView(
       req,
@@ -55,6 +124,7 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
         title: extra.programId ? `Edit ${form.fullname || 'program'}` : 'Create a program',
         form: { ...form, sets },
         setCount: form.sets.length,
+        choices,
         action: extra.programId ? `/admin/programs/${extra.programId}/edit` : '/admin/programs/new',
         programId: extra.programId ?? null,
         errors: extra.errors ?? [],
@@ -64,25 +134,42 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
   };
 
   const submit = async (req: Request, res: Response, programId: number | null): Promise<void> => {
-    const adding = field(req.body, 'action') === 'add-set';
-    const form = formFromBody(req.body, adding);
-    if (adding) return showForm(req, res, form, { programId: programId ?? undefined });
-    const { input, problems } = toProgramInput(form);
-    if (problems.length) return showForm(req, res, form, { programId: programId ?? undefined, errors: readableProblems(problems) }, 422);
+    const action = field(req.body, 'action');
+    const addingSet = action === 'add-set';
+    const addingCourse = /^add-course-(\d+)$/.exec(action);
+    const form = formFromBody(req.body, addingSet);
+    const shown = { programId: programId ?? undefined };
+    const limits = formProblems(form);
+    if (limits.length) return showForm(req, res, form, { ...shown, errors: readableProblems(limits) }, 422);
+    const row = addingCourse ? form.sets.find((s) => s.source === Number(addingCourse[1])) : undefined;
+    const focus = addingSet ? `set${form.sets.length - 1}_label` : row ? `set${row.index}_add` : undefined;
+    const typed = await addTypedCourses(form);
+    if (typed.length) return showForm(req, res, form, { ...shown, errors: typed, focus }, 422);
+    if (addingSet || addingCourse) return showForm(req, res, form, { ...shown, focus });
     try {
       if (programId === null) {
+        const input = validator.validate<ProgramInput>(programCreateSchema, createBody(form));
         const { program } = await site.programs.create(input);
         res.redirect(303, `/admin/programs/${program.id}/edit?notice=program-created`);
-      } else {
-        const stored = await site.programs.get(programId);
-        const { courseSets, ...rest } = input;
-        await site.programs.update(programId, setsChanged(stored, courseSets) ? input : rest);
-        res.redirect(303, `/admin/programs/${programId}/edit?notice=program-saved`);
+        return;
       }
+      const stored = await site.programs.get(programId);
+      const { patch, structureChanged } = editPatch(form, stored);
+      if (structureChanged && form.structureVersion !== '' && form.structureVersion !== String(stored.structureVersion)) {
+        // Someone changed the sets since this form was filled: saving would silently undo that.
+        // (A post without the field, from a script, is not checked.)
+        form.structureVersion = String(stored.structureVersion);
+        const message =
+          'The course sets were changed by someone else after you opened this form. Save again to replace them with the sets below, or reload the page to see the current ones.';
+        return showForm(req, res, form, { ...shown, errors: [message] }, 409);
+      }
+      const body = validator.validate<ProgramPatch>(programPatchSchema, patch);
+      if (Object.keys(body).length) await site.programs.update(programId, body);
+      res.redirect(303, `/admin/programs/${programId}/edit?notice=program-saved`);
     } catch (error) {
-      if (error instanceof WaymarkError && (error.status === 422 || error.status === 409)) {
+      if (error instanceof WaymarkError && (error.code === 'VALIDATION_FAILED' || error.status === 422 || error.status === 409)) {
         const messages = error.details.length ? readableProblems(error.details) : [error.message];
-        return showForm(req, res, form, { programId: programId ?? undefined, errors: messages }, error.status);
+        return showForm(req, res, form, { ...shown, errors: messages }, error.status === 409 ? 409 : 422);
       }
       throw error;
     }

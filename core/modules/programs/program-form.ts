@@ -1,11 +1,20 @@
 /**
  * The operator's program form: a plain HTML form (no JavaScript) with one fieldset per course set.
- * "Add a course set" is a submit button that re-renders the form with one more row; a "remove"
- * checkbox drops a row on the next submit. Values survive every round trip, errors included.
+ *
+ * Round trip: the form's text is parsed into a request body and validated against the same JSON
+ * Schema as `POST` / `PATCH /api/v1/programs` (program-input.ts), then by the same service, so what
+ * the API accepts the form carries back unchanged: labels are never trimmed, numbers are printed
+ * and read back exactly, and there is no set cap below the API's. An edit sends only what changed,
+ * compared with the stored program after normalisation, so a rename leaves the structure alone.
+ *
+ * Courses are picked by name: a set lists its chosen courses as ticked boxes, and an "Add a course"
+ * field offers every course once, through one shared datalist. "Add a course set" and "Add" are
+ * submit buttons that re-render the form; a "remove" checkbox drops a row on the next submit.
  */
-import type { CourseSetInput, ProgramInput, ProgramView } from './service';
 import type { ErrorDetail } from '../../kernel/errors';
 import { field, fields } from '../../kernel/http/render';
+import { MAX_COURSE_SETS, sameStructure, type CourseSetInput, type ProgramPatch } from './program-input';
+import type { ProgramView } from './service';
 
 export const RULES = [
   { value: 'all', label: 'All courses' },
@@ -20,15 +29,17 @@ export const OPERATORS = [
   { value: 'or', label: 'or' },
 ] as const;
 
-/** The most sets one form submit may carry; far above any real program. */
-const MAX_ROWS = 50;
-
 export interface SetRow {
   index: number;
+  /** The row's index in the submitted form (-1 for a row added by this submit or read from storage). */
+  source: number;
   /** 1-based, for labels. */
   number: number;
+  /** Exactly as typed or stored. */
   label: string;
   courseIds: string[];
+  /** The course name typed in "Add a course" that is not resolved yet. */
+  addCourse: string;
   rule: string;
   minCourses: string;
   minScore: string;
@@ -40,11 +51,17 @@ export interface SetRow {
 export interface ProgramFormState {
   shortname: string;
   fullname: string;
+  /** As stored or typed (line breaks as LF). */
   summary: string;
   available: boolean;
+  /** The structure version the form was filled from (edit only); '' on a new program. */
+  structureVersion: string;
   sets: SetRow[];
+  /** How many sets the submit declared, when it exceeded MAX_COURSE_SETS (nothing is dropped silently). */
+  declaredSets?: number;
 }
 
+/** How a number is shown: 0 (the default) as empty. Any stored integer reads back the same. */
 function numberText(value: number): string {
   return value ? String(value) : '';
 }
@@ -56,11 +73,14 @@ export function formFromProgram(program: ProgramView): ProgramFormState {
     fullname: program.fullname,
     summary: program.summary ?? '',
     available: program.available,
+    structureVersion: String(program.structureVersion),
     sets: program.courseSets.map((s, index) => ({
       index,
+      source: -1,
       number: index + 1,
       label: s.label,
       courseIds: s.courseIds.map(String),
+      addCourse: '',
       rule: s.rule,
       minCourses: numberText(s.minCourses),
       minScore: numberText(s.minScore),
@@ -72,35 +92,62 @@ export function formFromProgram(program: ProgramView): ProgramFormState {
 }
 
 export function emptyForm(): ProgramFormState {
-  return withPositions({
-    shortname: '',
-    fullname: '',
-    summary: '',
-    available: true,
-    sets: [blankRow(0)],
-  });
+  return withPositions({ shortname: '', fullname: '', summary: '', available: true, structureVersion: '', sets: [blankRow(0)] });
 }
 
 function blankRow(index: number): SetRow {
-  return { index, number: index + 1, label: '', courseIds: [], rule: 'all', minCourses: '', minScore: '', minTime: '', operator: 'then', isLast: false };
+  return {
+    index,
+    source: -1,
+    number: index + 1,
+    label: '',
+    courseIds: [],
+    addCourse: '',
+    rule: 'all',
+    minCourses: '',
+    minScore: '',
+    minTime: '',
+    operator: 'then',
+    isLast: false,
+  };
 }
 
 function withPositions(state: ProgramFormState): ProgramFormState {
-  state.sets = state.sets.map((s, i) => ({ ...s, index: i, number: i + 1, isLast: i === state.sets.length - 1 }));
+  const last = state.sets.length - 1;
+  state.sets.forEach((s, i) => {
+    s.index = i;
+    s.number = i + 1;
+    s.isLast = i === last;
+  });
   return state;
+}
+
+/** A submitted field exactly as sent (no trimming): labels and the summary keep their spaces. */
+function raw(body: unknown, name: string): string {
+  const value = (body as Record<string, unknown> | undefined)?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first : '';
+}
+
+/** Browsers send a textarea's line breaks as CRLF; stored text uses LF. */
+function lf(text: string): string {
+  return text.replace(/\r\n?/g, '\n');
 }
 
 /** Reads a submitted form; `addRow` appends a blank set (the "Add a course set" button). */
 export function formFromBody(body: unknown, addRow: boolean): ProgramFormState {
   const declared = Number(field(body, 'setCount'));
-  const count = Number.isInteger(declared) && declared >= 0 ? Math.min(declared, MAX_ROWS) : 0;
+  const valid = Number.isSafeInteger(declared) && declared >= 0;
+  const count = valid ? Math.min(declared, MAX_COURSE_SETS) : 0;
   const sets: SetRow[] = [];
   for (let i = 0; i < count; i++) {
     if (field(body, `set${i}_remove`)) continue;
     sets.push({
       ...blankRow(sets.length),
-      label: field(body, `set${i}_label`),
+      source: i,
+      label: raw(body, `set${i}_label`),
       courseIds: fields(body, `set${i}_courses`),
+      addCourse: field(body, `set${i}_add`),
       rule: field(body, `set${i}_rule`) || 'all',
       minCourses: field(body, `set${i}_minCourses`),
       minScore: field(body, `set${i}_minScore`),
@@ -108,72 +155,128 @@ export function formFromBody(body: unknown, addRow: boolean): ProgramFormState {
       operator: field(body, `set${i}_operator`) || 'then',
     });
   }
-  if (addRow && sets.length < MAX_ROWS) sets.push(blankRow(sets.length));
+  if (addRow) sets.push(blankRow(sets.length));
   return withPositions({
-    shortname: field(body, 'shortname'),
-    fullname: field(body, 'fullname'),
-    summary: field(body, 'summary'),
+    shortname: raw(body, 'shortname'),
+    fullname: raw(body, 'fullname'),
+    summary: lf(raw(body, 'summary')),
     available: field(body, 'available') !== '',
+    structureVersion: field(body, 'structureVersion'),
     sets,
+    ...(valid && declared > MAX_COURSE_SETS ? { declaredSets: declared } : {}),
   });
+}
+
+/** The form's limits, said before anything is read from the database. */
+export function formProblems(state: ProgramFormState): ErrorDetail[] {
+  if (state.declaredSets === undefined) return [];
+  return [
+    {
+      path: 'courseSets',
+      code: 'PROGRAM_TOO_MANY_COURSE_SETS',
+      message: `A program has at most ${MAX_COURSE_SETS.toLocaleString('en')} course sets; this form has ${state.declaredSets.toLocaleString('en')}`,
+    },
+  ];
+}
+
+const DECIMAL = /^-?[0-9]+(\.[0-9]+)?$/;
+const ID = /^[1-9][0-9]{0,15}$/;
+
+/**
+ * A number field as the API would receive it: empty is absent (the default 0), decimal text is a
+ * number, anything else stays text, so the shared schema names the field ("must be integer").
+ */
+function numberField(text: string): number | string | undefined {
+  if (text === '') return undefined;
+  return DECIMAL.test(text) ? Number(text) : text;
+}
+
+/** The form's course sets as the API body's `courseSets` (not yet validated: see the shared schema). */
+export function setsFromForm(state: ProgramFormState): CourseSetInput[] {
+  return state.sets.map((s) => {
+    const set: Record<string, unknown> = {
+      courseIds: s.courseIds.map((id) => (ID.test(id) ? Number(id) : id)),
+      rule: s.rule,
+      minTime: s.minTime === '' ? null : s.minTime,
+    };
+    if (s.label !== '') set.label = s.label;
+    const minCourses = numberField(s.minCourses);
+    if (minCourses !== undefined) set.minCourses = minCourses;
+    const minScore = numberField(s.minScore);
+    if (minScore !== undefined) set.minScore = minScore;
+    if (!s.isLast) set.operator = s.operator;
+    return set as unknown as CourseSetInput;
+  });
+}
+
+/** The whole form as a `POST /programs` body. */
+export function createBody(state: ProgramFormState): Record<string, unknown> {
+  return {
+    shortname: state.shortname,
+    fullname: state.fullname,
+    summary: state.summary === '' ? null : state.summary,
+    available: state.available,
+    courseSets: setsFromForm(state),
+  };
+}
+
+/** What an HTML text field gives back for a stored string: line breaks stripped, NUL replaced. */
+function asTextField(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\r\n]/g, '').replace(/\u0000/g, '\uFFFD');
 }
 
 /**
- * Turns the form into the service input. Text that is not a number is passed through as NaN-free
- * problems here (with the row named), everything else is left to the programs service, which
- * validates structure with the engine's stable codes.
+ * The `PATCH /programs/{id}` body for an edit: only what the operator changed. Names compare as the
+ * service stores them (trimmed), the summary by its text with LF line breaks, the course sets after
+ * normalisation (a label compares by what its text field could carry, so a label stored through the
+ * API before labels had to be one line does not count as a change). The structure is sent, and so
+ * replaced and recomputed, only when it really differs.
  */
-export function toProgramInput(state: ProgramFormState): { input: ProgramInput; problems: ErrorDetail[] } {
-  const problems: ErrorDetail[] = [];
-  const whole = (text: string, path: string, label: string): number => {
-    if (text === '') return 0;
-    if (!/^[0-9]{1,9}$/.test(text)) {
-      problems.push({ path, code: 'NOT_AN_INTEGER', message: `${label} must be a whole number` });
-      return 0;
-    }
-    return Number(text);
-  };
-  const courseSets: CourseSetInput[] = state.sets.map((s, i) => {
-    const name = `Course set ${i + 1}`;
-    const ids = s.courseIds.filter((id) => /^[1-9][0-9]{0,9}$/.test(id)).map(Number);
-    return {
-      label: s.label || undefined,
-      courseIds: ids,
-      rule: s.rule as CourseSetInput['rule'],
-      minCourses: whole(s.minCourses, `courseSets[${i}].minCourses`, `${name}: minimum courses`),
-      minScore: whole(s.minScore, `courseSets[${i}].minScore`, `${name}: minimum score`),
-      minTime: s.minTime || null,
-      operator: s.isLast ? null : (s.operator as CourseSetInput['operator']),
-    };
-  });
-  return {
-    input: { shortname: state.shortname, fullname: state.fullname, summary: state.summary || null, available: state.available, courseSets },
-    problems,
-  };
+export function editPatch(state: ProgramFormState, stored: ProgramView): { patch: ProgramPatch & Record<string, unknown>; structureChanged: boolean } {
+  const patch: Record<string, unknown> = {};
+  if (state.shortname.trim() !== asTextField(stored.shortname)) patch.shortname = state.shortname;
+  if (state.fullname.trim() !== asTextField(stored.fullname)) patch.fullname = state.fullname;
+  if (state.summary !== lf(stored.summary ?? '')) patch.summary = state.summary === '' ? null : state.summary;
+  if (state.available !== stored.available) patch.available = state.available;
+  const sets = setsFromForm(state);
+  const structureChanged = !sameStructure(stored.courseSets, sets, (a, b) => asTextField(a) === b || a === b);
+  if (structureChanged) patch.courseSets = sets;
+  return { patch, structureChanged };
 }
 
-/** True when the submitted sets differ from the stored ones (so a rename does not reset progress). */
-export function setsChanged(stored: ProgramView, sets: readonly CourseSetInput[]): boolean {
-  if (stored.courseSets.length !== sets.length) return true;
-  return stored.courseSets.some((s, i) => {
-    const n = sets[i]!;
-    return (
-      s.label !== (n.label ?? `Course set ${i + 1}`) ||
-      s.rule !== n.rule ||
-      s.minCourses !== (n.minCourses ?? 0) ||
-      s.minScore !== (n.minScore ?? 0) ||
-      (s.minTime ?? null) !== (n.minTime ?? null) ||
-      (s.operator ?? null) !== (n.operator ?? null) ||
-      s.courseIds.join(',') !== n.courseIds.join(',')
-    );
-  });
-}
+const FIELD_NAMES: Record<string, string> = {
+  label: 'label',
+  courseIds: 'courses',
+  rule: 'completion rule',
+  minCourses: 'minimum courses',
+  minScore: 'minimum score',
+  minTime: 'minimum time',
+  operator: 'operator',
+  shortname: 'Short name',
+  fullname: 'Full name',
+  summary: 'Summary',
+  courseSets: 'Course sets',
+};
 
-/** Makes engine paths such as `courseSets[1].courseIds` readable: "Course set 2: ...". */
+/**
+ * Makes problems readable: the engine's paths (`courseSets[1].courseIds`) and the schema's
+ * pointers (`/courseSets/1/minScore`) both become "Course set 2: minimum score ...".
+ */
 export function readableProblems(details: readonly ErrorDetail[]): string[] {
   return details.map((d) => {
-    const match = /^courseSets\[(\d+)\]/.exec(d.path ?? '');
-    const prefix = match ? `Course set ${Number(match[1]) + 1}: ` : '';
-    return d.message.startsWith('Course set') ? d.message : `${prefix}${d.message}`;
+    if (d.message.startsWith('Course set')) return d.message;
+    const path = (d.path ?? '')
+      .replace(/^\//, '')
+      .replace(/\/(\d+)/g, '[$1]')
+      .replace(/\//g, '.');
+    const match = /^courseSets\[(\d+)\](?:\.(\w+))?/.exec(path);
+    if (match) {
+      const what = match[2] ? (FIELD_NAMES[match[2]] ?? match[2]) : '';
+      const message = d.message.startsWith(match[2] ?? '\u0000') || !what ? d.message : `${what} ${d.message}`;
+      return `Course set ${Number(match[1]) + 1}: ${message}`;
+    }
+    const top = FIELD_NAMES[path];
+    return top && !d.message.toLowerCase().startsWith(path.toLowerCase()) ? `${top} ${d.message}` : d.message;
   });
 }

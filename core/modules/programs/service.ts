@@ -9,6 +9,7 @@ import { parseDateInput } from '../../kernel/dates';
 import { isUniqueViolation } from '../../kernel/db/database';
 import { evaluateProgram, validateStructure, type CourseSetDef } from './engine';
 import { StructureCache, type CachedStructure } from './structures';
+import { checkCourseSetInput, isOneLine, normaliseCourseSets, type CourseSetInput, type ProgramInput, type ProgramPatch } from './program-input';
 import { applyEvaluations, key, loadStoredState, recalculateEveryProgram, recalculateLearner, type CompletionEvent, type RecalcTargetSelector } from './recalc';
 import { bool, iso } from '../../kernel/db/sql';
 import type { SqlView } from '../../kernel/db/views';
@@ -40,30 +41,7 @@ export const PROGRAM_RECOMPUTE_JOB = 'program_recompute';
 export type CourseSetRule = CourseSetDef['rule'];
 export type CourseSetOperator = 'then' | 'and' | 'or';
 
-export interface CourseSetInput {
-  label?: string;
-  courseIds: number[];
-  rule: CourseSetRule;
-  minCourses?: number;
-  minScore?: number;
-  /** ISO-8601 duration such as `P2W`. */
-  minTime?: string | null;
-  /** Joins this set to the next; omitted/null on the last set. */
-  operator?: CourseSetOperator | null;
-}
-
-export interface ProgramInput {
-  shortname: string;
-  fullname: string;
-  summary?: string | null;
-  available?: boolean;
-  /** ISO-8601 date-time. */
-  availableFrom?: string | null;
-  availableUntil?: string | null;
-  courseSets: CourseSetInput[];
-}
-
-export type ProgramPatch = Partial<ProgramInput>;
+export type { CourseSetInput, ProgramInput, ProgramPatch } from './program-input';
 
 export interface CourseSetView {
   id: number;
@@ -163,20 +141,6 @@ function parseTime(value: string | null | undefined, path: string, details: Erro
   }
 }
 
-function toDefs(sets: readonly CourseSetInput[]): Array<Partial<CourseSetDef>> {
-  return sets.map((s, i) => ({
-    id: i + 1,
-    label: s.label ?? `Course set ${i + 1}`,
-    courseIds: s.courseIds,
-    rule: s.rule,
-    minCourses: s.minCourses ?? 0,
-    minScore: s.minScore ?? 0,
-    minTime: s.minTime ?? null,
-    // Passed through as given: the engine rejects a missing operator between sets.
-    operator: s.operator,
-  }));
-}
-
 export function createProgramsService(site: ProgramsServiceDeps): ProgramsService {
   const structures = new StructureCache();
   // Until the assignment module plugs in, every learner counts as unassigned and is recalculated.
@@ -198,9 +162,9 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
         scores.set(Number(row.id), Number(row.score));
       }
     }
-    const defs = toDefs(sets);
+    const defs = normaliseCourseSets(sets);
     // The engine names the exact field (courseSets[i].courseIds[j], ...) and its code.
-    const problems = validateStructure(defs, known, scores);
+    const problems = [...checkCourseSetInput(list), ...validateStructure(defs, known, scores)];
     if (problems.length) throw invalid('COURSE_SETS_INVALID', `courseSets is invalid: ${problems[0]!.message}`, problems);
     return defs;
   }
@@ -211,6 +175,8 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
       const value = input[field];
       if ((creating || value !== undefined) && (typeof value !== 'string' || !value.trim())) {
         details.push({ path: field, code: 'REQUIRED', message: `${field} must be a non-empty string` });
+      } else if (typeof value === 'string' && !isOneLine(value.trim())) {
+        details.push({ path: field, code: 'NOT_ONE_LINE', message: `${field} must be one line of text` });
       }
     }
     const from = input.availableFrom === undefined ? undefined : parseTime(input.availableFrom, 'availableFrom', details, site.timezone);

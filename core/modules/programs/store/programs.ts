@@ -169,3 +169,22 @@ export function programList(executor: Executor, assignments: SqlView<'program_id
      FROM programs p ORDER BY p.fullname, p.id LIMIT 500`,
   );
 }
+
+/** Names of these courses (learning's), for the program form's chosen-course lists. */
+export function courseNamesOf(executor: Executor, courseIds: readonly number[]): Promise<Array<{ id: number; shortname: string; fullname: string }>> {
+  return queryRows<{ id: number; shortname: string; fullname: string }>(
+    executor,
+    `SELECT c.id, c.shortname, c.fullname FROM ${learningViews.courses.as('c')} WHERE c.id IN (${placeholders(courseIds.length)})`,
+    courseIds,
+  );
+}
+
+/** Courses (learning's) whose short name or full name is one of `names`, for "Add a course" by name. */
+export function coursesNamed(executor: Executor, names: readonly string[]): Promise<Array<{ id: number; shortname: string; fullname: string }>> {
+  const marks = placeholders(names.length);
+  return queryRows<{ id: number; shortname: string; fullname: string }>(
+    executor,
+    `SELECT c.id, c.shortname, c.fullname FROM ${learningViews.courses.as('c')} WHERE c.shortname IN (${marks}) OR c.fullname IN (${marks}) ORDER BY c.id`,
+    [...names, ...names],
+  );
+}

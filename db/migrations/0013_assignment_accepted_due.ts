@@ -6,7 +6,7 @@ import type { Migration } from '../../core/kernel/db/migrations';
  * time-allowance exception. Null when there is no such decision; cleared when the assignment ends.
  */
 export const assignmentAcceptedDue: Migration = {
-  name: '0012_assignment_accepted_due',
+  name: '0013_assignment_accepted_due',
   async up(knex) {
     await knex.schema.alterTable('program_user_assignments', (t) => {
       t.bigInteger('accepted_due_at').nullable();
