@@ -331,6 +331,66 @@ describe(`notify_program: program notifications (${testDialect})`, function () {
     expect((await mailAbout(p.id)).flatMap((m) => m.envelopeTo)).to.deep.equal([recent.email, ahead.email]);
   });
 
+  it('a crash between sending and marking sent resends only that message, with the same Message-ID, and the inbox keeps one copy', async () => {
+    const p = await program({ fullname: 'Crash Course' });
+    const cy = await learner({ fullname: 'Cy Crash', manager: false });
+    const dee = await learner({ fullname: 'Dee Done', manager: false });
+    await assignAudience(p.id, await audienceOf([cy.id, dee.id]), null);
+    const first = await mailTo(cy.email);
+    expect(first).to.have.length(1);
+    // The worker died after the SMTP server accepted Cy's message but before the row said so.
+    const crashedAt = site.db.now();
+    const rows = await site.db.knex('notify_program_deliveries').where({ program_id: p.id, recipient_id: cy.id });
+    expect(rows.map((r: { state: string }) => r.state)).to.deep.equal(['sent']);
+    await site.db.knex('notify_program_deliveries').where({ id: rows[0].id }).update({ state: 'sending', claimed_at: crashedAt, sent_at: null });
+
+    await cronAt(crashedAt + 5 * 60_000);
+    expect(await mailTo(cy.email), 'a claim younger than the stale limit is left alone').to.have.length(1);
+    await cronAt(crashedAt + 20 * 60_000);
+    const again = await mailTo(cy.email);
+    expect(again).to.have.length(2);
+    expect(again[1]!.mail.messageId).to.equal(first[0]!.mail.messageId);
+    expect(await mailTo(dee.email)).to.have.length(1);
+    expect((await api.get(`/users/${cy.id}/notifications`).expect(200)).body.items).to.have.length(1);
+    expect((await site.db.knex('notify_program_deliveries').where({ id: rows[0].id }).first()).state).to.equal('sent');
+  });
+
+  it('re-checks eligibility at send time: a queued delivery is skipped for a learner suspended or completed since', async () => {
+    const p = await program({ fullname: 'Late Check' });
+    const sus = await learner({ fullname: 'Sue Suspended', manager: false });
+    const fin = await learner({ fullname: 'Finn Finished', manager: false });
+    const due = site.db.now() + 10 * DAY;
+    await assignAudience(p.id, await audienceOf([sus.id, fin.id]), due);
+    await addMessage(p.id, { type: 'program_due', triggerOffset: 'P3D', subject: 'Reminder', body: 'x' });
+    sink.clear();
+    await cronAt(due - 3 * DAY + 60_000);
+    expect(await mailAbout(p.id)).to.have.length(2);
+    // As if the send job had never run: the rows wait, and meanwhile one learner is suspended and the other completes.
+    const ids = (
+      await site.db
+        .knex('notify_program_deliveries as d')
+        .join('notify_program_messages as m', 'm.id', 'd.message_id')
+        .where({ 'd.program_id': p.id, 'm.type': 'program_due' })
+        .select('d.id')
+    ).map((r: { id: number }) => r.id);
+    expect(ids).to.have.length(2);
+    await site.db
+      .knex('notify_program_deliveries')
+      .whereIn('id', ids)
+      .update({ state: 'pending', sent_at: null, claimed_at: null, claimed_by: null, created_at: site.db.now() - HOUR });
+    await site.services.users.update(sus.id, { suspended: true });
+    await site.services.completion.recordCourseCompletion(p.courseId, fin.id);
+    await site.jobs.drain();
+    sink.clear();
+    await cronAt(site.db.now() + 5 * 60_000);
+    expect(await mailAbout(p.id)).to.deep.equal([]);
+    const states = await site.db.knex('notify_program_deliveries').whereIn('id', ids).orderBy('recipient_id').select('recipient_id', 'state', 'skip_reason');
+    expect(states).to.deep.equal([
+      { recipient_id: sus.id, state: 'skipped', skip_reason: 'recipient_inactive' },
+      { recipient_id: fin.id, state: 'skipped', skip_reason: 'completed' },
+    ]);
+  });
+
   it('rejects an unknown placeholder when the message is saved (422 naming it) and stores nothing', async () => {
     const p = await program();
     const before = (await api.get(`/notify_program/programs/${p.id}/messages`).expect(200)).body.items;
