@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -564,6 +565,40 @@ describe(`notify_program: program notifications (${testDialect})`, function () {
       .expect(303);
     const after = await learnerAgent.get('/my/required-learning').set('Accept', 'text/html').expect(200);
     expect(after.text).to.match(/href="\/my\/notifications">Notifications<\/a>/);
+  });
+
+  it('`waymark cron --now` at the moment three days before the due date sends the reminder, once', async function () {
+    this.timeout(120_000);
+    const p = await program({ fullname: 'Cron Program' });
+    const cal = await learner({ fullname: 'Cal Cron', manager: false });
+    const due = Math.ceil((site.db.now() + 40 * DAY) / DAY) * DAY + 12 * HOUR;
+    await assignAudience(p.id, await audienceOf([cal.id]), due);
+    await addMessage(p.id, { type: 'program_due', triggerOffset: 'P3D', subject: 'Three days: {{program_fullname}}', body: 'Due {{due_date}}' });
+    sink.clear();
+    const cron = (at: number): Promise<{ code: number | null; out: string }> =>
+      new Promise((resolve, reject) => {
+        // Asynchronous: this process's SMTP server must keep answering while the CLI sends.
+        const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'scripts/cli.ts'), 'cron', '--now', new Date(at).toISOString()], {
+          cwd: projectRoot,
+          env: { ...process.env, DATABASE_URL: t.database.url, WAYMARK_PLUGINS_DIR: pluginsDir, LOG_LEVEL: 'error', LOG_FORMAT: 'json' },
+        });
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+        child.on('error', reject);
+        child.on('exit', (code) => resolve({ code, out }));
+      });
+    const before = await cron(due - 3 * DAY - HOUR);
+    expect(before.code, before.out).to.equal(0);
+    expect(await mailAbout(p.id)).to.deep.equal([]);
+    const at = await cron(due - 3 * DAY + 5 * 60_000);
+    expect(at.code, at.out).to.equal(0);
+    expect(at.out).to.contain('notify_program.scan_every_5_minutes');
+    const again = await cron(due - 3 * DAY + 10 * 60_000);
+    expect(again.code, again.out).to.equal(0);
+    const mails = await mailAbout(p.id);
+    expect(mails.map((m) => [m.envelopeTo, m.mail.subject])).to.deep.equal([[[cal.email], 'Three days: Cron Program']]);
+    setTime(due + DAY);
   });
 
   if (testDialect === 'mysql') {
