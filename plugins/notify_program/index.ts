@@ -53,7 +53,14 @@ export default definePlugin({
         if (added) await ctx.queue.enqueue(SEND_JOB, { batch }, { trx });
         return added;
       });
-    const queueLearners = (event: LearnerEvent) => queue((trx, batch) => outbox.queueForLearners(trx, event, batch));
+    const queueLearners = async (event: LearnerEvent): Promise<void> => {
+      // Most events concern programs without such a message: one indexed read, no write transaction.
+      const [known] = await queryRows<{ id: number }>(db.knex, 'SELECT id FROM notify_program_messages WHERE program_id = ? AND type = ? LIMIT 1', [
+        event.programId,
+        event.type,
+      ]);
+      if (known) await queue((trx, batch) => outbox.queueForLearners(trx, event, batch));
+    };
 
     // Event types. Deliveries are at least once; the outbox's unique key makes a redelivery add nothing.
     ctx.hooks.tap('afterProgramAssigned', async ({ programId, userIds }) => {

@@ -60,30 +60,24 @@ const ADMIN = `<div class="wrap wide">
   {{#if program}}
   <h2>Messages of {{program.fullname}}</h2>
   {{#if messages.length}}
-  <div class="table-scroll" role="region" aria-labelledby="np-messages-caption" tabindex="0">
-  <table class="table">
-    <caption id="np-messages-caption">Messages of {{program.fullname}}</caption>
-    <thead><tr><th scope="col">Type</th><th scope="col">Subject</th><th scope="col">When</th><th scope="col">Manager copy</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
-    <tbody>
-      {{#each messages}}
-      <tr>
-        <th scope="row">{{typeLabel}}</th>
-        <td>{{subject}}</td>
-        <td>{{when}}</td>
-        <td>{{#if managerCopy}}Yes{{else}}No{{/if}}</td>
-        <td class="actions"><a href="/admin/notifications/messages/{{id}}">Edit<span class="sr-only"> {{typeLabel}}</span></a>
-          <form method="post" action="/admin/notifications/messages/{{id}}/delete">{{> csrf}}<button type="submit" class="link-button">Delete<span class="sr-only"> {{typeLabel}}</span></button></form></td>
-      </tr>
-      {{/each}}
-    </tbody>
-  </table>
-  </div>
+  <ul class="cards">
+    {{#each messages}}
+    <li class="card">
+      <h3><a href="/admin/notifications/messages/{{id}}">{{typeLabel}}</a></h3>
+      <p>{{subject}}</p>
+      <p class="meta">{{when}}{{#if managerCopy}} · with a manager copy{{/if}}</p>
+      <form method="post" action="/admin/notifications/messages/{{id}}/delete">{{> csrf}}<button type="submit" class="link-button">Delete<span class="sr-only"> {{typeLabel}}</span></button></form>
+    </li>
+    {{/each}}
+  </ul>
   {{else}}<p class="empty">This program sends no messages.</p>{{/if}}
   <h2>Add a message</h2>
-  {{> notify_program/message-form}}
+{{> notify_program/message-form}}
   {{/if}}
 </div>`;
 
+// Include this partial at the start of a line: Handlebars indents every line of a standalone partial
+// by the whitespace before it, which would add spaces inside the textareas' text.
 const FORM = `{{#if errors.length}}<div class="error-summary" role="alert"><p>The message was not saved:</p><ul>{{#each errors}}<li>{{this}}</li>{{/each}}</ul></div>{{/if}}
 <form class="form" method="post" action="{{action}}">
   {{> csrf}}
@@ -126,7 +120,7 @@ const EDIT = `<div class="wrap wide">
   <p class="breadcrumb"><a href="/admin/notifications?program={{program.id}}">Messages of {{program.fullname}}</a></p>
   <h1>{{typeLabel}}</h1>
   {{#if notice}}<p class="notice" role="status">{{notice}}</p>{{/if}}
-  {{> notify_program/message-form}}
+{{> notify_program/message-form}}
   <h2 id="preview">Preview</h2>
   {{#if learners.length}}
   <form class="filters" method="get" action="/admin/notifications/messages/{{messageId}}#preview">
@@ -157,7 +151,7 @@ const INBOX = `<div class="wrap">
   {{#if notice}}<p class="notice" role="status">{{notice}}</p>{{/if}}
   {{#if unread}}<form method="post" action="/my/notifications/read-all">{{> csrf}}<button type="submit" class="button button-quiet">Mark all {{unread}} as read</button></form>{{/if}}
   {{#if items.length}}
-  <ul class="plain-list">
+  <ul class="cards" style="grid-template-columns: 1fr">
     {{#each items}}
     <li class="card">
       <h2>{{#unless readAt}}<span class="badge badge-open">New</span> {{/unless}}{{subject}}</h2>

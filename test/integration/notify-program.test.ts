@@ -546,6 +546,10 @@ describe(`notify_program: program notifications (${testDialect})`, function () {
     expect(edit.text).to.contain('You have been enrolled on Page &lt;Program&gt;');
     expect(edit.text).to.contain('Lou &lt;script&gt;x&lt;/script&gt;');
     expect(edit.text).not.to.contain('<script>x');
+    // The form shows the stored template exactly (a resubmitted form must not change it).
+    expect(edit.text).to.contain(
+      'aria-describedby="np-placeholders">Hello {{user_fullname}},\n\nYou have been enrolled on the program {{program_fullname}}.\n{{#if due_date}}',
+    );
 
     const learnerAgent = request.agent(app);
     const login = await learnerAgent.get('/login').set('Accept', 'text/html').expect(200);
