@@ -70,6 +70,8 @@ export interface ApiDeps {
   channelKeys(): string[];
   preview(message: Message, userId: number, viewer: AuthUser): Promise<{ learner: Rendered; manager: Rendered | null }>;
   status(): Promise<NotificationStatus>;
+  /** 404 when there is no such user. */
+  userExists(userId: number): Promise<void>;
 }
 
 export interface NotificationStatus {
@@ -78,10 +80,11 @@ export interface NotificationStatus {
   deliveries: Record<'pending' | 'sending' | 'sent' | 'skipped' | 'failed', number>;
 }
 
-/** A learner may act on their own notifications and preferences; an administrator on anyone's. */
-function selfOrAdmin(req: ApiRequest, what: string): number {
+/** A learner may act on their own notifications and preferences; an administrator on anyone's (404 for no such user). */
+async function selfOrAdmin(deps: ApiDeps, req: ApiRequest, what: string): Promise<number> {
   const userId = req.params.id!;
   if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden(`You may only ${what} your own notifications`);
+  await deps.userExists(userId);
   return userId;
 }
 
@@ -191,7 +194,7 @@ export function apiRoutes(deps: ApiDeps): ApiRoute[] {
       params: pathParams({ id: UserId }),
       query: noQuery,
       response: object({ items: { type: 'array', items: preferenceView } }),
-      handler: async (req) => ({ body: { items: await deps.preferences.list(selfOrAdmin(req, 'read'), deps.channelKeys()) } }),
+      handler: async (req) => ({ body: { items: await deps.preferences.list(await selfOrAdmin(deps, req, 'read'), deps.channelKeys()) } }),
     },
     {
       method: 'put',
@@ -220,7 +223,7 @@ export function apiRoutes(deps: ApiDeps): ApiRoute[] {
       },
       response: object({ items: { type: 'array', items: preferenceView } }),
       handler: async (req) => {
-        const userId = selfOrAdmin(req, 'change');
+        const userId = await selfOrAdmin(deps, req, 'change');
         const keys = deps.channelKeys();
         const items = (req.body as { items: Preference[] }).items;
         const unknown = items.find((p) => !keys.includes(p.channel));
@@ -247,7 +250,7 @@ export function apiRoutes(deps: ApiDeps): ApiRoute[] {
       }),
       response: object({ items: { type: 'array', items: notificationView }, nextCursor: { type: ['string', 'null'] } }),
       handler: async (req) => {
-        const userId = selfOrAdmin(req, 'read');
+        const userId = await selfOrAdmin(deps, req, 'read');
         const cursor = req.query.cursor as string | undefined;
         return {
           body: await deps.inbox.list(userId, {

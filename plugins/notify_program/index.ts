@@ -1,4 +1,4 @@
-import { definePlugin, kernelServices, queryRows, type AuthUser, type Knex } from '../../core/index';
+import { definePlugin, kernelServices, peopleServices, queryRows, type AuthUser, type Knex } from '../../core/index';
 import { apiRoutes, type NotificationStatus } from './api';
 import { EmailChannel } from './email';
 import { Inbox } from './inbox';
@@ -29,7 +29,7 @@ const STALE_MS = 15 * 60_000;
  */
 export default definePlugin({
   id: 'notify_program',
-  deps: { pages: kernelServices.pages },
+  deps: { pages: kernelServices.pages, users: peopleServices.users },
   migrations: [notifications],
   register(ctx) {
     const { db } = ctx;
@@ -122,7 +122,9 @@ export default definePlugin({
     };
     const preview = (message: Message, userId: number, viewer: AuthUser) => previewMessage(db, renderer, message, userId, viewer);
 
-    for (const route of apiRoutes({ messages, inbox, preferences, channelKeys: () => channels().map((c) => c.key), preview, status })) ctx.routes.api(route);
+    const userExists = async (userId: number): Promise<void> => void (await ctx.deps.users.get(userId));
+    for (const route of apiRoutes({ messages, inbox, preferences, channelKeys: () => channels().map((c) => c.key), preview, status, userExists }))
+      ctx.routes.api(route);
     registerPages(
       {
         db,

@@ -204,6 +204,9 @@ function inputFromForm(body: unknown): MessageInput {
   };
 }
 
+/** The message types a user can receive: exception reports go to administrators only. */
+const shownTypes = (user: AuthUser): MessageType[] => MESSAGE_TYPES.filter((t) => t !== 'exception_report' || user.isAdmin);
+
 function pageId(value: unknown, what: string): number {
   const id = parseId(value);
   if (id === null) throw notFound(what, String(value));
@@ -394,7 +397,7 @@ export function registerPages(deps: PageDeps, routes: FeatureContext['routes'], 
         user.id,
         channels.map((c) => c.key),
       );
-      const preferences = MESSAGE_TYPES.filter((t) => t !== 'exception_report' || user.isAdmin).map((type) => ({
+      const preferences = shownTypes(user).map((type) => ({
         label: TYPE_LABELS[type],
         cells: channels.map((c) => ({
           channel: c.label,
@@ -433,7 +436,7 @@ export function registerPages(deps: PageDeps, routes: FeatureContext['routes'], 
       const keys = deps.channels().map((c) => c.key);
       await deps.preferences.set(
         req.user!.id,
-        MESSAGE_TYPES.flatMap((type) => keys.map((channel) => ({ type, channel, enabled: on.has(`${type}:${channel}`) }))),
+        shownTypes(req.user!).flatMap((type) => keys.map((channel) => ({ type, channel, enabled: on.has(`${type}:${channel}`) }))),
       );
       res.redirect(303, '/my/notifications?notice=preferences');
     },

@@ -481,6 +481,7 @@ describe(`notify_program: program notifications (${testDialect})`, function () {
     expect((await api.post(`/notifications/${all[0]!.id}/read`, {}, otherToken)).status).to.equal(403);
     expect((await api.post(`/notifications/${all[0]!.id}/read`, {}, adminToken)).status).to.equal(403);
     expect((await api.post(`/notifications/999999/read`, {}, ivyToken)).status).to.equal(404);
+    expect((await api.get(`/users/999999/notifications`)).status).to.equal(404);
     const read = await api.post(`/notifications/${all[0]!.id}/read`, {}, ivyToken).expect(200);
     expect(read.body.readAt).to.be.a('string');
     expect((await api.get(`/users/${ivy.id}/notifications?unread=true`, ivyToken).expect(200)).body.items).to.have.length(2);
