@@ -211,7 +211,11 @@ function windows(
   catchUp: string,
 ): TimedWindow[] {
   const at = (ms: number) => DateTime.fromMillis(ms, { zone: 'utc' });
-  const catchUpFrom = at(now).minus(Duration.fromISO(catchUp)).toMillis();
+  const window = Duration.fromISO(catchUp);
+  // The setting is schema-checked; a value that still does not parse counts as the default day.
+  const catchUpFrom = at(now)
+    .minus(window.isValid ? window : Duration.fromObject({ days: 1 }))
+    .toMillis();
   const out: TimedWindow[] = [];
   for (const m of messages) {
     const offset = parseDuration(m.trigger_offset);

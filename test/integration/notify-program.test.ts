@@ -202,6 +202,16 @@ describe(`notify_program: program notifications (${testDialect})`, function () {
     expect((await api.get(`/users/${ann.id}/notifications`).expect(200)).body.items).to.have.length(1);
   });
 
+  it('sends a batch over a few pooled SMTP connections, not one per message', async () => {
+    const p = await program({ fullname: 'Pooled' });
+    const crowd = [];
+    for (let i = 0; i < 12; i++) crowd.push(await learner({ fullname: `Pooled ${i}`, manager: false }));
+    const before = sink.connections;
+    await assignAudience(p.id, await audienceOf(crowd.map((c) => c.id)), null);
+    expect(await mailAbout(p.id)).to.have.length(12);
+    expect(sink.connections - before).to.be.within(1, 5);
+  });
+
   it('a due reminder three days before the due date arrives once, when the schedule passes that moment', async () => {
     const p = await program({ fullname: 'Data Protection' });
     const ben = await learner({ fullname: 'Ben Brown' });
