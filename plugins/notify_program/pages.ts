@@ -229,6 +229,7 @@ export function registerPages(deps: PageDeps, routes: FeatureContext['routes'], 
   theme.partial('edit', EDIT);
   theme.partial('inbox', INBOX);
   theme.partial('inbox-link', INBOX_LINK);
+  theme.slot('header.nav', 'inbox-link');
 
   // The header's unread count: Handlebars helpers are synchronous, so a gate stage counts before
   // the page renders, for HTML requests of signed-in users, and the helper reads that count by the
