@@ -48,7 +48,7 @@ export { isAncestryOnlyChange, type AssignmentChange, type AssignmentChangeArgs,
 export type { CompletionArgs, CompletionsArgs } from './modules/learning/index';
 export type { ProgramAssignmentArgs, ExceptionRaisedArgs, ExceptionsRaisedArgs, ExceptionType } from './modules/assignment/index';
 
-export type { ExtensionPointMap, ExtensionPointName } from './kernel/extensions';
+export type { ExtensionPointMap, ExtensionPointName, NotificationChannel, OutgoingNotification } from './kernel/extensions';
 export {
   createHierarchySource,
   type AssignmentSource,

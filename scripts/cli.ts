@@ -108,6 +108,13 @@ program
   .action((opts: { now?: string | true }) =>
     withSite(async (site) => {
       const now = typeof opts.now === 'string' ? new Date(parseDateInput(opts.now, { field: '--now', zone: site.config.timezone })) : new Date();
+      if (typeof opts.now === 'string') {
+        // "As if the time were --now" for the whole run: the jobs the schedules queue read the
+        // site clock (db.now()), e.g. to find which reminders are due, so it moves with them.
+        const skew = now.getTime() - Date.now();
+        const clock = site.db.now.bind(site.db);
+        site.db.now = () => clock() + skew;
+      }
       const queued = await site.jobs.runDueSchedules(now);
       console.log(queued.length ? `Queued: ${queued.join(', ')}` : 'No scheduled task is due.');
       const progress = createProgress('jobs');

@@ -11,7 +11,47 @@ import { WaymarkError } from './errors';
  * }
  * ```
  */
-export interface ExtensionPointMap {}
+export interface ExtensionPointMap {
+  /** Where notifications go (the notify_program plugin contributes `email` and `inapp`). */
+  notificationChannels: NotificationChannel;
+}
+
+/** One rendered notification for one recipient, as a notification channel receives it. */
+export interface OutgoingNotification {
+  /**
+   * The delivery's dedupe key (message, learner, course set, cycle, recipient), the same on every
+   * retry: a channel whose medium can deduplicate uses it (email derives its Message-ID from it).
+   */
+  key: string;
+  deliveryId: number;
+  /** The message type: `assigned`, `program_due`, `exception_report`, ... */
+  type: string;
+  programId: number;
+  recipient: { id: number; email: string; fullname: string; lang: string; timezone: string };
+  subject: string;
+  /** The body as plain text. */
+  text: string;
+  /** The same body as HTML, every character of it escaped. */
+  html: string;
+}
+
+/** A notification channel: email, in-app, or whatever a plugin contributes (SMS, chat...). */
+export interface NotificationChannel {
+  /** Shown to operators and in users' preferences ("Email"). */
+  label: string;
+  /** One sentence for the operator about where messages go now ("logged, not sent: SMTP_URL is not set"). */
+  describe(): string;
+  /**
+   * Delivers one notification; throw to have it retried (with backoff, up to a limit). Called after
+   * the state change committed, at least once per delivery: be idempotent on `key` where you can.
+   */
+  send(notification: OutgoingNotification): Promise<void>;
+  /**
+   * Called when the sender has handed over a batch: a channel that pools connections or buffers
+   * releases or delivers them here. Optional.
+   */
+  flush?(): Promise<void>;
+}
 
 export type ExtensionPointName = keyof ExtensionPointMap & string;
 

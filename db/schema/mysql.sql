@@ -341,6 +341,99 @@ CREATE TABLE `jobs` (
   KEY `jobs_lock_idx` (`state`,`lock_expires_at`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
+CREATE TABLE `notify_program_deliveries` (
+  `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `message_id` int(10) unsigned NOT NULL,
+  `program_id` int(10) unsigned NOT NULL,
+  `user_id` int(10) unsigned NOT NULL,
+  `course_set_id` int(10) unsigned NOT NULL DEFAULT 0,
+  `cycle` bigint(20) NOT NULL,
+  `recipient_id` int(10) unsigned NOT NULL,
+  `role` varchar(10) NOT NULL,
+  `state` varchar(10) NOT NULL,
+  `batch` varchar(40) NOT NULL,
+  `data` text DEFAULT NULL,
+  `attempts` int(11) NOT NULL DEFAULT 0,
+  `claimed_by` varchar(40) DEFAULT NULL,
+  `claimed_at` bigint(20) DEFAULT NULL,
+  `sent_at` bigint(20) DEFAULT NULL,
+  `skip_reason` varchar(40) DEFAULT NULL,
+  `last_error` text DEFAULT NULL,
+  `created_at` bigint(20) NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `notify_program_deliveries_dedupe` (`message_id`,`user_id`,`course_set_id`,`cycle`,`recipient_id`),
+  KEY `notify_program_deliveries_batch` (`batch`,`state`),
+  KEY `notify_program_deliveries_state` (`state`,`created_at`),
+  KEY `notify_program_deliveries_claim` (`claimed_by`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `notify_program_inbox` (
+  `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `user_id` int(10) unsigned NOT NULL,
+  `delivery_id` int(10) unsigned NOT NULL,
+  `type` varchar(30) NOT NULL,
+  `program_id` int(10) unsigned NOT NULL,
+  `subject` varchar(255) NOT NULL,
+  `body` text NOT NULL,
+  `created_at` bigint(20) NOT NULL,
+  `read_at` bigint(20) DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `notify_program_inbox_delivery` (`delivery_id`),
+  KEY `notify_program_inbox_user` (`user_id`,`id`),
+  KEY `notify_program_inbox_unread` (`user_id`,`read_at`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `notify_program_messages` (
+  `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `program_id` int(10) unsigned NOT NULL,
+  `type` varchar(30) NOT NULL,
+  `subject` varchar(255) NOT NULL,
+  `body` text NOT NULL,
+  `manager_copy` tinyint(1) NOT NULL DEFAULT 0,
+  `manager_subject` varchar(255) DEFAULT NULL,
+  `manager_body` text DEFAULT NULL,
+  `trigger_offset` varchar(40) DEFAULT NULL,
+  `trigger_direction` varchar(6) DEFAULT NULL,
+  `active_from` bigint(20) NOT NULL,
+  `created_at` bigint(20) NOT NULL,
+  `updated_at` bigint(20) NOT NULL,
+  PRIMARY KEY (`id`),
+  KEY `notify_program_messages_program` (`program_id`,`type`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `notify_program_migrations` (
+  `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `name` varchar(255) DEFAULT NULL,
+  `batch` int(11) DEFAULT NULL,
+  `migration_time` timestamp NULL DEFAULT NULL,
+  PRIMARY KEY (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `notify_program_migrations_lock` (
+  `index` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `is_locked` int(11) DEFAULT NULL,
+  PRIMARY KEY (`index`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `notify_program_preferences` (
+  `user_id` int(10) unsigned NOT NULL,
+  `type` varchar(30) NOT NULL,
+  `channel` varchar(40) NOT NULL,
+  PRIMARY KEY (`user_id`,`type`,`channel`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `notify_program_programs` (
+  `program_id` int(10) unsigned NOT NULL,
+  `defaults_at` bigint(20) NOT NULL,
+  PRIMARY KEY (`program_id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `notify_program_scan` (
+  `id` int(10) unsigned NOT NULL,
+  `last_scan_at` bigint(20) NOT NULL,
+  PRIMARY KEY (`id`)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
 CREATE TABLE `plugins` (
   `id` varchar(100) NOT NULL,
   `version` varchar(50) DEFAULT NULL,

@@ -58,6 +58,22 @@ CREATE TABLE `job_schedules` (`name` varchar(150), `cron` varchar(100) not null,
 
 CREATE TABLE `jobs` (`id` integer not null primary key autoincrement, `name` varchar(150) not null, `payload` text null, `state` varchar(10) not null, `priority` integer not null default '0', `run_at` bigint not null, `attempts` integer not null default '0', `max_attempts` integer not null, `dedupe_key` varchar(191) null, `locked_by` varchar(100) null, `lock_expires_at` bigint null, `progress_done` integer null, `progress_total` integer null, `progress_message` varchar(255) null, `result` text null, `last_error` text null, `created_at` bigint not null, `started_at` bigint null, `finished_at` bigint null, `updated_at` bigint not null);
 
+CREATE TABLE `notify_program_deliveries` (`id` integer not null primary key autoincrement, `message_id` integer not null, `program_id` integer not null, `user_id` integer not null, `course_set_id` integer not null default '0', `cycle` bigint not null, `recipient_id` integer not null, `role` varchar(10) not null, `state` varchar(10) not null, `batch` varchar(40) not null, `data` text null, `attempts` integer not null default '0', `claimed_by` varchar(40) null, `claimed_at` bigint null, `sent_at` bigint null, `skip_reason` varchar(40) null, `last_error` text null, `created_at` bigint not null);
+
+CREATE TABLE `notify_program_inbox` (`id` integer not null primary key autoincrement, `user_id` integer not null, `delivery_id` integer not null, `type` varchar(30) not null, `program_id` integer not null, `subject` varchar(255) not null, `body` text not null, `created_at` bigint not null, `read_at` bigint null);
+
+CREATE TABLE `notify_program_messages` (`id` integer not null primary key autoincrement, `program_id` integer not null, `type` varchar(30) not null, `subject` varchar(255) not null, `body` text not null, `manager_copy` boolean not null default '0', `manager_subject` varchar(255) null, `manager_body` text null, `trigger_offset` varchar(40) null, `trigger_direction` varchar(6) null, `active_from` bigint not null, `created_at` bigint not null, `updated_at` bigint not null);
+
+CREATE TABLE `notify_program_migrations` (`id` integer not null primary key autoincrement, `name` varchar(255), `batch` integer, `migration_time` datetime);
+
+CREATE TABLE `notify_program_migrations_lock` (`index` integer not null primary key autoincrement, `is_locked` integer);
+
+CREATE TABLE `notify_program_preferences` (`user_id` integer not null, `type` varchar(30) not null, `channel` varchar(40) not null, constraint `notify_program_preferences_pk` primary key (`user_id`, `type`, `channel`));
+
+CREATE TABLE `notify_program_programs` (`program_id` integer, `defaults_at` bigint not null, primary key (`program_id`));
+
+CREATE TABLE `notify_program_scan` (`id` integer, `last_scan_at` bigint not null, primary key (`id`));
+
 CREATE TABLE `plugins` (`id` varchar(100), `version` varchar(50) null, `enabled` boolean not null, `state` varchar(20) not null, `error_code` varchar(60) null, `error_message` text null, `installed_at` bigint null, `updated_at` bigint not null, primary key (`id`));
 
 CREATE TABLE `profile_fields` (`id` integer not null primary key autoincrement, `shortname` varchar(100) not null, `name` varchar(255) not null, `type` varchar(20) not null, `options` text null, `created_at` bigint not null, `updated_at` bigint not null);
@@ -155,6 +171,22 @@ CREATE INDEX jobs_claim_idx ON jobs (state, priority DESC, run_at, id);
 CREATE UNIQUE INDEX `jobs_dedupe_key_unique` on `jobs` (`dedupe_key`);
 
 CREATE INDEX jobs_lock_idx ON jobs (state, lock_expires_at);
+
+CREATE INDEX `notify_program_deliveries_batch` on `notify_program_deliveries` (`batch`, `state`);
+
+CREATE INDEX `notify_program_deliveries_claim` on `notify_program_deliveries` (`claimed_by`);
+
+CREATE UNIQUE INDEX `notify_program_deliveries_dedupe` on `notify_program_deliveries` (`message_id`, `user_id`, `course_set_id`, `cycle`, `recipient_id`);
+
+CREATE INDEX `notify_program_deliveries_state` on `notify_program_deliveries` (`state`, `created_at`);
+
+CREATE UNIQUE INDEX `notify_program_inbox_delivery` on `notify_program_inbox` (`delivery_id`);
+
+CREATE INDEX `notify_program_inbox_unread` on `notify_program_inbox` (`user_id`, `read_at`);
+
+CREATE INDEX `notify_program_inbox_user` on `notify_program_inbox` (`user_id`, `id`);
+
+CREATE INDEX `notify_program_messages_program` on `notify_program_messages` (`program_id`, `type`);
 
 CREATE UNIQUE INDEX `profile_fields_shortname_unique` on `profile_fields` (`shortname`);
 

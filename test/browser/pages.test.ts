@@ -237,6 +237,36 @@ describe('browser: learner and operator pages', function () {
       await context.close();
     }
   });
+  it('fits the notification pages on a 390px phone: the operator’s messages and edit page, the learner’s inbox', async () => {
+    const phone = { width: 390, height: 780 };
+    const fits = async (page: Page, url: string, name: string): Promise<void> => {
+      const res = await page.goto(url);
+      expect(res?.status(), url).to.equal(200);
+      const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+      await shot(page, name);
+      expect(overflow, url).to.be.at.most(0);
+    };
+    const operator = await signedIn('operator', phone);
+    try {
+      await operator.page.goto('/admin/notifications');
+      await operator.page.getByLabel('Program').selectOption({ index: 1 });
+      await Promise.all([operator.page.waitForURL(/program=\d+/), operator.page.getByRole('button', { name: 'Show messages' }).click()]);
+      await fits(operator.page, operator.page.url(), 'phone-admin-notifications');
+      const edit = await operator.page.locator('a[href^="/admin/notifications/messages/"]').first().getAttribute('href');
+      await fits(operator.page, edit!, 'phone-admin-notification-edit');
+    } finally {
+      await operator.context.close();
+    }
+    await t.site.jobs.drain();
+    const learner = await signedIn('lena', phone);
+    try {
+      await fits(learner.page, '/my/notifications', 'phone-notifications');
+      expect(await learner.page.getByRole('heading', { level: 1 }).textContent()).to.equal('Notifications');
+    } finally {
+      await learner.context.close();
+    }
+  });
+
   it('lets an operator switch to the high-contrast theme, which learners see at once', async () => {
     const { context, page } = await signedIn('operator');
     try {

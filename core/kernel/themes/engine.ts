@@ -42,6 +42,8 @@ interface LoadedTheme {
 interface OwnerContributions {
   helpers: Map<string, HelperDelegate>;
   partials: Map<string, string>;
+  /** Slot name -> the owner's partials shown there, in registration order. */
+  slots: Map<string, string[]>;
 }
 
 const THEME_NAME = /^[a-z][a-z0-9_-]*$/;
@@ -72,7 +74,7 @@ export class ThemeEngine {
     const contributions = (): OwnerContributions => {
       let entry = this.owners.get(owner);
       if (!entry) {
-        entry = { helpers: new Map(), partials: new Map() };
+        entry = { helpers: new Map(), partials: new Map(), slots: new Map() };
         this.owners.set(owner, entry);
       }
       return entry;
@@ -92,6 +94,12 @@ export class ThemeEngine {
           throw new WaymarkError('THEME_PARTIAL_INVALID', `Partial ${owner}/${name} does not compile: ${(error as Error).message}`, 400);
         }
         contributions().partials.set(name, template);
+        this.invalidate();
+      },
+      slot: (slot, name) => {
+        checkContributionName(owner, name);
+        const list = contributions().slots.get(slot) ?? [];
+        if (!list.includes(name)) contributions().slots.set(slot, [...list, name]);
         this.invalidate();
       },
     };
@@ -195,10 +203,20 @@ export class ThemeEngine {
       const stringsFile = path.join(dir, 'strings.json');
       if (fs.existsSync(stringsFile)) Object.assign(strings, readJson(stringsFile, 'THEME_STRINGS_INVALID') as Record<string, string>);
     }
+    const slots = new Map<string, HandlebarsTemplateDelegate[]>();
     for (const [owner, c] of this.owners) {
       for (const [helperName, fn] of c.helpers) hb.registerHelper(`${owner}_${helperName}`, fn);
       for (const [partName, source] of c.partials) hb.registerPartial(`${owner}/${partName}`, source);
+      for (const [slot, names] of c.slots)
+        for (const partName of names) {
+          const source = c.partials.get(partName);
+          if (source !== undefined) slots.set(slot, [...(slots.get(slot) ?? []), hb.compile(source)]);
+        }
     }
+    // {{slot "name"}}: every partial features put in that slot, rendered with the page's context.
+    hb.registerHelper('slot', function (this: unknown, slot: string, options: Handlebars.HelperOptions) {
+      return new hb.SafeString((slots.get(slot) ?? []).map((template) => template(this, { data: options.data })).join(''));
+    });
     return { name, hb, templates, layouts, strings };
   }
 

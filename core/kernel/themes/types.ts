@@ -6,4 +6,10 @@ export interface ThemeRegistrar {
   helper(name: string, fn: HelperDelegate): void;
   /** Registers partial `<pluginId>/<name>`. */
   partial(name: string, template: string): void;
+  /**
+   * Shows the feature's partial `name` (registered with `partial`) in a slot the theme renders with
+   * `{{slot "header.nav"}}`, so a theme makes room for plugins without naming any. Slots today:
+   * `header.nav` (items of the main navigation, `<li>` elements, for signed-in people).
+   */
+  slot(slot: string, name: string): void;
 }
