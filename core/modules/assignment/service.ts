@@ -498,7 +498,10 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
           for (const rule of rules.filter((r) => r.deletedAt !== null)) {
             await deleteRuleAtVersion(knex, rule.id, rule.version);
           }
-          totals.completionsEvaluated += await engine.completeFromStart(programId);
+          // Awaited first: `totals.x += await …` would read the total before the await and lose the
+          // other lane's additions.
+          const evaluated = await engine.completeFromStart(programId);
+          totals.completionsEvaluated += evaluated;
           await options.progress?.(++done, programIds.length, `program ${programId}`);
         }
       };
