@@ -1,3 +1,4 @@
+import { courseCompletionsOfUsers } from '../learning/index';
 import type { Knex } from 'knex';
 import type { AssignmentContext } from './context';
 import type { Executor } from '../../kernel/db/database';
@@ -34,7 +35,7 @@ import {
 } from './store/members';
 import { activeWithoutCompletion, assignmentsDifferingFromRules, upsertAssignments, type AssignmentRow } from './store/assignments';
 import { insertOpenExceptions, resolveExceptionsWith, type NewException } from './store/exceptions';
-import { courseCompletionsInRange, courseCompletionsOf, programStructureVersions, userStanding } from './store/lookups';
+import { courseCompletionsInRange, programStructureVersions, userStanding } from './store/lookups';
 
 /** A stored assignment rule. */
 export interface LoadedRule {
@@ -560,7 +561,7 @@ export class AssignmentSync {
     for (const part of ranged ? [userIds] : chunk(userIds, RECALC_CHUNK)) {
       const completions = new Map<number, Map<number, number>>();
       if (structure.courseIds.length) {
-        const rows = ranged ? await courseCompletionsInRange(trx, structure.courseIds, scope) : await courseCompletionsOf(trx, part, structure.courseIds);
+        const rows = ranged ? await courseCompletionsInRange(trx, structure.courseIds, scope) : await courseCompletionsOfUsers(trx, part, structure.courseIds);
         for (const row of rows) {
           const m = completions.get(num(row.user_id)) ?? new Map<number, number>();
           m.set(num(row.course_id), num(row.completed_at));

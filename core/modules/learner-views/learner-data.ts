@@ -5,6 +5,7 @@
  * Everything here is read-only and scoped to one user id: callers decide whose data a viewer may
  * see before they call in.
  */
+import { courseCompletionsOfUsers } from '../learning/index';
 import type { LearnerViewsContext } from './context';
 import type { Executor } from '../../kernel/db/database';
 import { notFound } from '../../kernel/errors';
@@ -29,7 +30,6 @@ import {
   countCompletionHistory,
   countRecordCourses,
   countRecordPrograms,
-  courseCompletionsOfUsers,
   courseSetCompletionRecords,
   gradesInCourse,
   programCompletionRecords,

@@ -50,3 +50,5 @@ export type { CoursesService, EnrolmentsService, CompletionService };
 
 /** Relations other modules may join in a set-based read (columns are the contract). */
 export { learningViews } from './store/views';
+/** Learners' current course completions, for the set-based reads of programs, assignment and the learner views. */
+export { courseCompletionsOfUsers } from './store/completions';

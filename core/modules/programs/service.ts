@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { IdentityProvider } from '../../kernel/features/kernel-services';
 import type { Database, Executor } from '../../kernel/db/database';
 import type { PluginHooks } from '../../kernel/hooks/bus';
-import type { CompletionArgs } from '../learning/index';
+import { courseCompletionsOfUsers, type CompletionArgs } from '../learning/index';
 import type { JobRunner } from '../../kernel/features/context';
 import { conflict, invalid, notFound, WaymarkError, type ErrorDetail } from '../../kernel/errors';
 import { parseDateInput } from '../../kernel/dates';
@@ -26,14 +26,7 @@ import {
   updateProgram,
   type ProgramRow,
 } from './store/programs';
-import {
-  anyCourseCompletionIn,
-  countRecomputePopulation,
-  courseCompletionsOf,
-  deleteSetCompletionsOf,
-  programCompletionOf,
-  recomputePopulationAfter,
-} from './store/completions';
+import { anyCourseCompletionIn, countRecomputePopulation, deleteSetCompletionsOf, programCompletionOf, recomputePopulationAfter } from './store/completions';
 
 /** Name of the background job that recomputes every affected learner after a structure edit. */
 export const PROGRAM_RECOMPUTE_JOB = 'program_recompute';
@@ -268,7 +261,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
       await site.identity.lockLearners(trx, userIds);
       const completions = new Map<number, Map<number, number>>();
       if (structure.courseIds.length) {
-        for (const row of await courseCompletionsOf(trx, userIds, structure.courseIds)) {
+        for (const row of await courseCompletionsOfUsers(trx, userIds, structure.courseIds)) {
           const m = completions.get(Number(row.user_id)) ?? new Map<number, number>();
           m.set(Number(row.course_id), Number(row.completed_at));
           completions.set(Number(row.user_id), m);

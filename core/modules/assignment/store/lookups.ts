@@ -42,19 +42,6 @@ export async function userStanding(trx: Knex.Transaction, userId: number): Promi
     { suspended: unknown; deleted: unknown } | undefined;
 }
 
-/** The learners' completion times of these courses. */
-export function courseCompletionsOf(
-  trx: Knex.Transaction,
-  userIds: readonly number[],
-  courseIds: readonly number[],
-): Promise<Array<{ user_id: number; course_id: number; completed_at: number }>> {
-  return queryRows<{ user_id: number; course_id: number; completed_at: number }>(
-    trx,
-    `SELECT cc.user_id, cc.course_id, cc.completed_at FROM ${learningViews.courseCompletions.as('cc')} WHERE cc.user_id IN (${placeholders(userIds.length)}) AND cc.course_id IN (${placeholders(courseIds.length)})`,
-    [...userIds, ...courseIds],
-  );
-}
-
 /** Completions of these courses by every learner whose id is in the range (one statement for a whole sync batch). */
 export function courseCompletionsInRange(
   trx: Knex.Transaction,

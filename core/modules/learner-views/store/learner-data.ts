@@ -263,20 +263,6 @@ export function trackedActivityCounts(executor: Executor, courseIds: readonly nu
   );
 }
 
-/** These learners' completions of these courses. */
-export function courseCompletionsOfUsers(
-  executor: Executor,
-  userIds: readonly number[],
-  courseIds: readonly number[],
-): Promise<Array<{ user_id: number; course_id: number; completed_at: number }>> {
-  return queryRows<{ user_id: number; course_id: number; completed_at: number }>(
-    executor,
-    `SELECT cc.user_id, cc.course_id, cc.completed_at FROM ${learningViews.courseCompletions.as('cc')}
-     WHERE cc.user_id IN (${placeholders(userIds.length)}) AND cc.course_id IN (${placeholders(courseIds.length)})`,
-    [...userIds, ...courseIds],
-  );
-}
-
 /** The activities of the course the learner has completed, with when. */
 export function activityCompletionsInCourse(
   executor: Executor,

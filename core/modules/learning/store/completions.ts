@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../../kernel/db/database';
 import type { SqlView } from '../../../kernel/db/views';
-import { queryRows, runStatement } from '../../../kernel/db/sql';
+import { placeholders, queryRows, runStatement } from '../../../kernel/db/sql';
 
 /** How a course completion was recorded (the `source` column). */
 export type CourseCompletionSource = 'activity' | 'api' | 'import';
@@ -115,5 +115,22 @@ export function activityProgress(executor: Executor, courseId: number, userId: n
        LEFT JOIN grades g ON g.activity_id = a.id AND g.user_id = ?
      WHERE a.course_id = ?`,
     [userId, userId, courseId],
+  );
+}
+
+/**
+ * These learners' current completions of these courses: the read programs' recalculation, assignment
+ * sync and the learner views' progress share (callers bound both lists, e.g. 500 each).
+ */
+export function courseCompletionsOfUsers(
+  executor: Executor,
+  userIds: readonly number[],
+  courseIds: readonly number[],
+): Promise<Array<{ user_id: number; course_id: number; completed_at: number }>> {
+  return queryRows<{ user_id: number; course_id: number; completed_at: number }>(
+    executor,
+    `SELECT user_id, course_id, completed_at FROM course_completions
+     WHERE user_id IN (${placeholders(userIds.length)}) AND course_id IN (${placeholders(courseIds.length)})`,
+    [...userIds, ...courseIds],
   );
 }

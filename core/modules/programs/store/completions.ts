@@ -127,20 +127,6 @@ export async function deleteSetCompletionsOf(trx: Knex.Transaction, programId: n
   await trx('course_set_completions').where({ program_id: programId }).delete();
 }
 
-/** These learners' completions (learning's) of these courses. */
-export function courseCompletionsOf(
-  executor: Executor,
-  userIds: readonly number[],
-  courseIds: readonly number[],
-): Promise<Array<{ user_id: number; course_id: number; completed_at: number }>> {
-  return queryRows<{ user_id: number; course_id: number; completed_at: number }>(
-    executor,
-    `SELECT cc.user_id, cc.course_id, cc.completed_at FROM ${learningViews.courseCompletions.as('cc')}
-     WHERE cc.user_id IN (${placeholders(userIds.length)}) AND cc.course_id IN (${placeholders(courseIds.length)})`,
-    [...userIds, ...courseIds],
-  );
-}
-
 /** Whether anyone has completed a course of the program (then its completions need computing). */
 export async function anyCourseCompletionIn(executor: Executor, programId: number): Promise<boolean> {
   const rows = await queryRows<{ one: number }>(
