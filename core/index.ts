@@ -87,6 +87,18 @@ export type { Logger } from './kernel/logging';
 export { addDuration, isValidDuration, parseDuration } from './modules/programs/index';
 export { isRetryableConflict } from './kernel/db/database';
 export { chunk } from './kernel/db/sql';
+export {
+  seek,
+  keysetPage,
+  encodeCursor,
+  decodeCursor,
+  type KeysetOrder,
+  type SortKey,
+  type KeyValue,
+  type PagePosition,
+  type KeysetPage,
+} from './kernel/db/keyset';
+export { cursorQuery, sortQuery, listResponse, pickOrder, pagePosition } from './kernel/http/paging';
 export { parseDateInput, type DateInputOptions } from './kernel/dates';
 export type { SqlView } from './kernel/db/views';
 export { queryRows, runStatement, prepareStatement, placeholders, type PreparedStatement, type StatementBinding } from './kernel/db/statements';
