@@ -200,6 +200,7 @@ CREATE TABLE `course_set_completions` (
   UNIQUE KEY `course_set_completions_course_set_id_user_id_unique` (`course_set_id`,`user_id`),
   KEY `course_set_completions_user_id_foreign` (`user_id`),
   KEY `course_set_completions_program_id_user_id_index` (`program_id`,`user_id`),
+  KEY `course_set_completions_program_due` (`program_id`,`due_at`),
   CONSTRAINT `course_set_completions_course_set_id_foreign` FOREIGN KEY (`course_set_id`) REFERENCES `program_course_sets` (`id`) ON DELETE CASCADE,
   CONSTRAINT `course_set_completions_program_id_foreign` FOREIGN KEY (`program_id`) REFERENCES `programs` (`id`) ON DELETE CASCADE,
   CONSTRAINT `course_set_completions_user_id_foreign` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE

@@ -138,6 +138,8 @@ CREATE UNIQUE INDEX `course_completions_user_id_course_id_unique` on `course_com
 
 CREATE UNIQUE INDEX `course_set_completions_course_set_id_user_id_unique` on `course_set_completions` (`course_set_id`, `user_id`);
 
+CREATE INDEX `course_set_completions_program_due` on `course_set_completions` (`program_id`, `due_at`);
+
 CREATE INDEX `course_set_completions_program_id_user_id_index` on `course_set_completions` (`program_id`, `user_id`);
 
 CREATE UNIQUE INDEX `courses_shortname_unique` on `courses` (`shortname`);

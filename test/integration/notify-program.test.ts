@@ -269,6 +269,58 @@ describe(`notify_program: program notifications (${testDialect})`, function () {
     );
   });
 
+  it('course-set reminders follow each set: due its minimum time after its group opened, never for a locked or completed set', async () => {
+    const a = await site.services.courses.create({ shortname: `np_c${++seq}`, fullname: 'Induction' });
+    const b = await site.services.courses.create({ shortname: `np_c${++seq}`, fullname: 'On the job' });
+    const { program: p } = await site.services.programs.create({
+      shortname: `np_p${++seq}`,
+      fullname: 'Onboarding',
+      courseSets: [
+        { label: 'First week', courseIds: [a.id], rule: 'all', minTime: 'P1W', operator: 'then' },
+        { label: 'First month', courseIds: [b.id], rule: 'all', minTime: 'P4W' },
+      ],
+    });
+    const [first, second] = (await site.services.programs.get(p.id)).courseSets.map((s) => s.id) as [number, number];
+    const cora = await learner({ fullname: 'Cora Sets' });
+    const assignedAt = site.db.now();
+    await assignAudience(p.id, await audienceOf([cora.id]), assignedAt + 60 * DAY);
+    await addMessage(p.id, { type: 'courseset_due', triggerOffset: 'P2D', subject: '{{courseset_label}} is due on {{due_date}}', body: 'Hi' });
+    await addMessage(p.id, { type: 'courseset_overdue', triggerOffset: 'P1D', subject: '{{courseset_label}} is overdue', body: 'Hi', managerCopy: true });
+    const setDue = async () =>
+      Object.fromEntries(
+        ((await api.get(`/programs/${p.id}/learners/${cora.id}`).expect(200)).body.courseSets as Array<{ id: number; dueAt: string | null }>).map((s) => [
+          s.id,
+          s.dueAt,
+        ]),
+      );
+    // Only the open group is dated: the second set is locked until the first is done.
+    expect(await setDue()).to.deep.equal({ [first]: new Date(assignedAt + 7 * DAY).toISOString(), [second]: null });
+    sink.clear();
+
+    await cronAt(assignedAt + 5 * DAY + HOUR);
+    expect((await mailTo(cora.email)).map((m) => m.mail.subject)).to.deep.equal([
+      `First week is due on ${new Date(assignedAt + 7 * DAY).toLocaleDateString('en-US', { month: 'long', day: 'numeric', year: 'numeric', timeZone: 'UTC' })}`,
+    ]);
+    // Finishing the first set opens the second, which is then due four weeks later.
+    const doneAt = assignedAt + 6 * DAY;
+    setTime(doneAt);
+    await site.services.completion.recordCourseCompletion(a.id, cora.id, { completedAt: doneAt });
+    await site.jobs.drain();
+    expect(await setDue()).to.deep.equal({ [first]: new Date(assignedAt + 7 * DAY).toISOString(), [second]: new Date(doneAt + 28 * DAY).toISOString() });
+    sink.clear();
+    // The first set is complete: no overdue message for it after its due date.
+    await cronAt(assignedAt + 8 * DAY + HOUR);
+    expect(await mailAbout(p.id)).to.deep.equal([]);
+    await cronAt(doneAt + 26 * DAY + HOUR);
+    expect((await mailTo(cora.email)).map((m) => m.mail.subject)).to.deep.equal([
+      `First month is due on ${new Date(doneAt + 28 * DAY).toLocaleDateString('en-US', { month: 'long', day: 'numeric', year: 'numeric', timeZone: 'UTC' })}`,
+    ]);
+    sink.clear();
+    await cronAt(doneAt + 29 * DAY + HOUR);
+    expect((await mailTo(cora.email)).map((m) => m.mail.subject)).to.deep.equal(['First month is overdue']);
+    expect((await mailTo('np_manager@example.com')).map((m) => m.mail.subject)).to.deep.equal(['First month is overdue']);
+  });
+
   it('a learner with an open exception gets nothing, and the site administrators get the exception report', async () => {
     const p = await program({ fullname: 'Leadership', minTime: 'P4W' });
     const eve = await learner({ fullname: 'Eve Early' });

@@ -4,7 +4,7 @@ import type { AssignmentContext } from './context';
 import type { Executor } from '../../kernel/db/database';
 import type { AssignmentChange } from '../people/index';
 import type { ExceptionsRaisedArgs } from './hooks';
-import { addDuration, parseDuration, evaluateProgram, applyEvaluations, key, loadStoredState, loadStoredStateInRange } from '../programs/index';
+import { addDuration, parseDuration, evaluateProgram, applyEvaluations, hasTimedSets, key, loadStoredState, loadStoredStateInRange } from '../programs/index';
 import { ASSIGNMENT_DATE_EVENT } from './events';
 import type { AssignmentSource, DueDateEvent, RuleInstance, SourceContext } from './types';
 import { chunk, sqlOf } from '../../kernel/db/sql';
@@ -33,7 +33,7 @@ import {
   type MemberDueRow,
   type SqlFragment,
 } from './store/members';
-import { activeWithoutCompletion, assignmentsDifferingFromRules, upsertAssignments, type AssignmentRow } from './store/assignments';
+import { activeAssignedTimes, activeWithoutCompletion, assignmentsDifferingFromRules, upsertAssignments, type AssignmentRow } from './store/assignments';
 import { insertOpenExceptions, resolveExceptionsWith, type NewException } from './store/exceptions';
 import { courseCompletionsInRange, programStructureVersions, userStanding } from './store/lookups';
 
@@ -557,6 +557,8 @@ export class AssignmentSync {
     const structure = await programs.structures.getOne(trx, programId);
     if (!structure) return;
     const fromStart = evaluateProgram(structure.compiled, new Map()).complete;
+    // Timed sets get their dates when their group opens, the first group at assignment: everyone.
+    const timed = hasTimedSets(structure.compiled);
     const ranged = scope !== undefined && userIds.length > RECALC_CHUNK;
     for (const part of ranged ? [userIds] : chunk(userIds, RECALC_CHUNK)) {
       const completions = new Map<number, Map<number, number>>();
@@ -570,10 +572,12 @@ export class AssignmentSync {
       }
       const state = ranged ? await loadStoredStateInRange(trx, programId, scope) : await loadStoredState(trx, [programId], part);
       // Everyone else has nothing complete and nothing stored: evaluating them would write nothing.
-      const candidates = fromStart
-        ? part
-        : part.filter((userId) => completions.has(userId) || state.programs.has(key(programId, userId)) || state.sets.has(key(programId, userId)));
+      const candidates =
+        fromStart || timed
+          ? part
+          : part.filter((userId) => completions.has(userId) || state.programs.has(key(programId, userId)) || state.sets.has(key(programId, userId)));
       if (!candidates.length) continue;
+      const assignedTimes = timed ? await activeAssignedTimes(trx, programId, candidates) : null;
       const events = await applyEvaluations(
         trx,
         candidates.map((userId) => ({
@@ -582,8 +586,10 @@ export class AssignmentSync {
           evaluation: evaluateProgram(structure.compiled, completions.get(userId) ?? new Map()),
           program: state.programs.get(key(programId, userId)),
           sets: state.sets.get(key(programId, userId)) ?? new Map(),
+          assignedAt: assignedTimes ? (assignedTimes.get(userId) ?? null) : undefined,
         })),
         now,
+        this.context.timezone,
       );
       await programs.fireEvents(trx, events);
     }

@@ -40,7 +40,7 @@ export const programsModule = defineModule({
 
 export type { ProgramsService } from './service';
 export type { RecalcPair } from './recalc';
-export { applyEvaluations, key, loadStoredState, loadStoredStateInRange } from './recalc';
+export { applyEvaluations, hasTimedSets, key, loadStoredState, loadStoredStateInRange } from './recalc';
 export { addDuration, isValidDuration, parseDuration } from './durations';
 export { compileProgram, evaluateProgram, canLaunch, progressPercent } from './engine';
 export type { CompiledProgram, ProgramEvaluation, SetEvaluation, ProgramStructure, CourseSetDef, SetOperator, SetRule } from './engine';

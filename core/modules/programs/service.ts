@@ -10,7 +10,17 @@ import { isUniqueViolation } from '../../kernel/db/database';
 import { evaluateProgram, validateStructure, type CourseSetDef } from './engine';
 import { StructureCache, type CachedStructure } from './structures';
 import { checkCourseSetInput, isOneLine, normaliseCourseSets, type CourseSetInput, type ProgramInput, type ProgramPatch } from './program-input';
-import { applyEvaluations, key, loadStoredState, recalculateEveryProgram, recalculateLearner, type CompletionEvent, type RecalcTargetSelector } from './recalc';
+import {
+  applyEvaluations,
+  hasTimedSets,
+  key,
+  loadStoredState,
+  recalculateEveryProgram,
+  recalculateLearner,
+  type CompletionEvent,
+  type RecalcTargetSelector,
+  type SetDating,
+} from './recalc';
 import { bool, iso } from '../../kernel/db/sql';
 import type { SqlView } from '../../kernel/db/views';
 import {
@@ -26,7 +36,14 @@ import {
   updateProgram,
   type ProgramRow,
 } from './store/programs';
-import { anyCourseCompletionIn, countRecomputePopulation, deleteSetCompletionsOf, programCompletionOf, recomputePopulationAfter } from './store/completions';
+import {
+  anyCourseCompletionIn,
+  assignedTimesOf,
+  countRecomputePopulation,
+  deleteSetCompletionsOf,
+  programCompletionOf,
+  recomputePopulationAfter,
+} from './store/completions';
 
 /** Name of the background job that recomputes every affected learner after a structure edit. */
 export const PROGRAM_RECOMPUTE_JOB = 'program_recompute';
@@ -108,8 +125,11 @@ export interface ProgramsService {
 export interface AssignmentStatePort {
   /** Keeps the (program, learner) pairs whose completion may be recalculated (no open exception). */
   selectTargets: RecalcTargetSelector;
-  /** The assignment module's published relation of learners' program assignments (`status` 'active' counts as assigned). */
-  assignmentsView: SqlView<'program_id' | 'user_id' | 'status'>;
+  /**
+   * The assignment module's published relation of learners' program assignments (`status` 'active'
+   * counts as assigned; `assigned_at` dates the first group's timed sets).
+   */
+  assignmentsView: SqlView<'program_id' | 'user_id' | 'status' | 'assigned_at'>;
 }
 
 export interface ProgramsServiceDeps {
@@ -140,6 +160,14 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
   let selectTargets: RecalcTargetSelector = recalculateEveryProgram;
   let assignmentsView: AssignmentStatePort['assignmentsView'] | null = null;
   const db = () => site.db;
+  const dating: SetDating = {
+    zone: site.timezone,
+    async assignedTimes(executor, programIds, userIds) {
+      if (!assignmentsView) return new Map();
+      const rows = await assignedTimesOf(executor, assignmentsView, programIds, userIds);
+      return new Map(rows.map((r) => [key(Number(r.program_id), Number(r.user_id)), Number(r.assigned_at)]));
+    },
+  };
 
   async function validateSets(executor: Executor, sets: readonly CourseSetInput[] | undefined): Promise<Array<Partial<CourseSetDef>>> {
     if (!Array.isArray(sets))
@@ -276,6 +304,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
           )
         ).map((p) => p.userId),
       );
+      const assigned = hasTimedSets(structure.compiled) ? await dating.assignedTimes(trx, [structure.programId], userIds) : null;
       const items = userIds
         .filter((userId) => targets.has(userId))
         .map((userId) => ({
@@ -284,8 +313,9 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
           evaluation: evaluateProgram(structure.compiled, completions.get(userId) ?? new Map()),
           program: state.programs.get(key(structure.programId, userId)),
           sets: state.sets.get(key(structure.programId, userId)) ?? new Map(),
+          assignedAt: assigned ? (assigned.get(key(structure.programId, userId)) ?? null) : undefined,
         }));
-      const events = await applyEvaluations(trx, items, db().now());
+      const events = await applyEvaluations(trx, items, db().now(), dating.zone);
       await fireEvents(trx, events);
       return events.filter((e) => e.kind === 'program').length;
     });
@@ -303,8 +333,10 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
       const structure = await structures.getOne(db().knex, programId);
       if (!structure) return { learners, newlyCompleted };
       // A structure complete from the start (optional sets only) completes every assigned learner,
-      // including those who have done nothing yet.
-      const assignees = assignmentsView && evaluateProgram(structure.compiled, new Map()).complete ? assignmentsView : null;
+      // including those who have done nothing yet; one with timed sets dates them for every assigned
+      // learner.
+      const everyAssignee = evaluateProgram(structure.compiled, new Map()).complete || hasTimedSets(structure.compiled);
+      const assignees = assignmentsView && everyAssignee ? assignmentsView : null;
       const total = await countRecomputePopulation(db().knex, structure.courseIds, programId, assignees);
       let after = 0;
       learners = 0;
@@ -427,7 +459,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
     },
 
     async recalculateForCourse(trx, userId, courseId) {
-      return recalculateLearner(trx, structures, userId, courseId, db().now(), selectTargets);
+      return recalculateLearner(trx, structures, userId, courseId, db().now(), selectTargets, dating);
     },
   };
 }

@@ -187,3 +187,18 @@ export async function activeWithoutCompletion(executor: Executor, programId: num
   );
   return rows.map((r) => num(r.user_id));
 }
+
+/** When each of these learners' active assignment to the program started (user id -> epoch ms), 500 learners a statement. */
+export async function activeAssignedTimes(executor: Executor, programId: number, userIds: readonly number[]): Promise<Map<number, number>> {
+  const result = new Map<number, number>();
+  for (const part of chunk(userIds, 500)) {
+    const rows = await queryRows<{ user_id: number; assigned_at: number }>(
+      executor,
+      `SELECT user_id, assigned_at FROM program_user_assignments
+       WHERE program_id = ? AND status = 'active' AND assigned_at IS NOT NULL AND user_id IN (${placeholders(part.length)})`,
+      [programId, ...part],
+    );
+    for (const row of rows) result.set(num(row.user_id), num(row.assigned_at));
+  }
+  return result;
+}

@@ -12,6 +12,9 @@ export interface StoredStateRow {
   id: number;
   status: 'incomplete' | 'complete';
   completed_at: number | null;
+  /** Course sets only: when the set's group opened and the set's due date (null for programs). */
+  opened_at: number | null;
+  due_at: number | null;
 }
 
 /**
@@ -47,10 +50,10 @@ export function programsOfCourseWithLearnerCompletions(
 export function storedStateRows(executor: Executor, programIds: readonly number[], userIds: readonly number[]): Promise<StoredStateRow[]> {
   return queryRows<StoredStateRow>(
     executor,
-    `SELECT 'p' AS kind, program_id, user_id, program_id AS id, status, completed_at FROM program_completions
+    `SELECT 'p' AS kind, program_id, user_id, program_id AS id, status, completed_at, NULL AS opened_at, NULL AS due_at FROM program_completions
        WHERE program_id IN (${placeholders(programIds.length)}) AND user_id IN (${placeholders(userIds.length)})
      UNION ALL
-     SELECT 's' AS kind, program_id, user_id, course_set_id AS id, status, completed_at FROM course_set_completions
+     SELECT 's' AS kind, program_id, user_id, course_set_id AS id, status, completed_at, opened_at, due_at FROM course_set_completions
        WHERE program_id IN (${placeholders(programIds.length)}) AND user_id IN (${placeholders(userIds.length)})`,
     [...programIds, ...userIds, ...programIds, ...userIds],
   );
@@ -60,10 +63,10 @@ export function storedStateRows(executor: Executor, programIds: readonly number[
 export function storedStateRowsInRange(executor: Executor, programId: number, lo: number, hi: number): Promise<StoredStateRow[]> {
   return queryRows<StoredStateRow>(
     executor,
-    `SELECT 'p' AS kind, program_id, user_id, program_id AS id, status, completed_at FROM program_completions
+    `SELECT 'p' AS kind, program_id, user_id, program_id AS id, status, completed_at, NULL AS opened_at, NULL AS due_at FROM program_completions
        WHERE program_id = ? AND user_id BETWEEN ? AND ?
      UNION ALL
-     SELECT 's' AS kind, program_id, user_id, course_set_id AS id, status, completed_at FROM course_set_completions
+     SELECT 's' AS kind, program_id, user_id, course_set_id AS id, status, completed_at, opened_at, due_at FROM course_set_completions
        WHERE program_id = ? AND user_id BETWEEN ? AND ?`,
     [programId, lo, hi, programId, lo, hi],
   );
@@ -84,6 +87,7 @@ export async function programCompletionOf(
 }
 
 const MERGED = ['status', 'completed_at', 'updated_at'];
+const SET_MERGED = [...MERGED, 'opened_at', 'due_at'];
 
 /**
  * One multi-row upsert as a raw statement: this runs on the completion hot path, where compiling
@@ -95,20 +99,39 @@ async function upsert(
   columns: readonly string[],
   conflict: readonly string[],
   rows: ReadonlyArray<Record<string, unknown>>,
+  merged: readonly string[] = MERGED,
 ): Promise<void> {
   const dialect = trx.client.config.client === 'mysql2' ? 'mysql' : 'sqlite';
   const bindings = rows.flatMap((row) => columns.map((c) => row[c] as StatementBinding));
-  await runStatement(trx, upsertSql(dialect, table, columns, rows.length, conflict, MERGED), bindings);
+  await runStatement(trx, upsertSql(dialect, table, columns, rows.length, conflict, merged), bindings);
 }
 
-/** Writes these course-set completion states (status, completed_at, updated_at replace a stored row's), in one statement. */
+/** Writes these course-set states (status, completed_at, opened_at, due_at, updated_at replace a stored row's), in one statement. */
 export function upsertCourseSetCompletions(trx: Knex.Transaction, rows: ReadonlyArray<Record<string, unknown>>): Promise<void> {
   return upsert(
     trx,
     'course_set_completions',
-    ['course_set_id', 'program_id', 'user_id', 'status', 'completed_at', 'created_at', 'updated_at'],
+    ['course_set_id', 'program_id', 'user_id', 'status', 'completed_at', 'opened_at', 'due_at', 'created_at', 'updated_at'],
     ['course_set_id', 'user_id'],
     rows,
+    SET_MERGED,
+  );
+}
+
+/** When each of these learners' active assignment to the program started (`assignments` is the assignment module's view). */
+export async function assignedTimesOf(
+  executor: Executor,
+  assignments: SqlView<'program_id' | 'user_id' | 'status' | 'assigned_at'>,
+  programIds: readonly number[],
+  userIds: readonly number[],
+): Promise<Array<{ program_id: number; user_id: number; assigned_at: number }>> {
+  if (!programIds.length || !userIds.length) return [];
+  return queryRows(
+    executor,
+    `SELECT a.program_id, a.user_id, a.assigned_at FROM ${assignments.as('a')}
+     WHERE a.program_id IN (${placeholders(programIds.length)}) AND a.user_id IN (${placeholders(userIds.length)})
+       AND a.status = 'active' AND a.assigned_at IS NOT NULL`,
+    [...programIds, ...userIds],
   );
 }
 
