@@ -1,4 +1,5 @@
-import { definePlugin, kernelServices, peopleServices, queryRows, type AuthUser, type Knex } from '../../core/index';
+import { DateTime } from 'luxon';
+import { definePlugin, kernelServices, parseDuration, peopleServices, queryRows, type AuthUser, type Knex } from '../../core/index';
 import { apiRoutes, type NotificationStatus } from './api';
 import { EmailChannel } from './email';
 import { Inbox } from './inbox';
@@ -18,6 +19,22 @@ const SEND_JOB = 'notify_program.send';
 const SCAN_JOB = 'notify_program.scan';
 /** A delivery claimed or waiting longer than this is given to a new send job by the scan. */
 const STALE_MS = 15 * 60_000;
+const PRUNE_JOB = 'notify_program.prune';
+/** Delivery records are kept at least this long, whatever the setting says. */
+const MIN_KEEP_MS = 30 * 86_400_000;
+
+/**
+ * The creation time before which final delivery records may go. A record is the dedupe key that
+ * stops a second send, so it outlives anything that could ask again: the scan's catch-up window
+ * (plus a day) and a month for event retries, whatever the operator set.
+ */
+function pruneBefore(now: number, keep: string, catchUp: string): number {
+  const ago = (iso: string): number => {
+    const duration = parseDuration(iso);
+    return duration ? now - DateTime.fromMillis(now, { zone: 'utc' }).minus(duration).toMillis() : 0;
+  };
+  return now - Math.max(ago(keep), ago(catchUp) + 86_400_000, MIN_KEEP_MS);
+}
 
 /**
  * Program notifications (DOMAIN 7, issue 12). Messages per program and type with Handlebars
@@ -109,6 +126,14 @@ export default definePlugin({
       },
     });
     ctx.jobs.schedule({ name: 'notify_program.scan_every_5_minutes', cron: '*/5 * * * *', job: SCAN_JOB });
+    ctx.jobs.define({
+      name: PRUNE_JOB,
+      async handler() {
+        const before = pruneBefore(db.now(), String(ctx.settings().keepDeliveries ?? 'P90D'), String(ctx.settings().catchUpWindow ?? 'P1D'));
+        return { pruned: await outbox.prune(before) };
+      },
+    });
+    ctx.jobs.schedule({ name: 'notify_program.prune_nightly', cron: '17 3 * * *', job: PRUNE_JOB });
 
     const status = async (): Promise<NotificationStatus> => {
       const rows = await queryRows<{ state: string; n: number }>(db.knex, 'SELECT state, COUNT(*) AS n FROM notify_program_deliveries GROUP BY state');

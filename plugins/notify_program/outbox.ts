@@ -178,6 +178,27 @@ export class Outbox {
   }
 
   /**
+   * Deletes deliveries that reached a final state (sent, skipped, failed) before `before`, oldest
+   * first, `batchSize` rows a statement so no transaction grows with the table. Pending and sending
+   * rows are never pruned. Returns how many went.
+   */
+  async prune(before: number, batchSize = 5000): Promise<number> {
+    let pruned = 0;
+    for (;;) {
+      const ids = (
+        await queryRows<{ id: number }>(
+          this.db.knex,
+          `SELECT id FROM notify_program_deliveries WHERE state IN ('sent', 'skipped', 'failed') AND created_at < ? ORDER BY id LIMIT ${batchSize}`,
+          [before],
+        )
+      ).map((r) => Number(r.id));
+      if (!ids.length) return pruned;
+      pruned += await runStatement(this.db.knex, `DELETE FROM notify_program_deliveries WHERE id IN (${placeholders(ids.length)})`, ids);
+      if (ids.length < batchSize) return pruned;
+    }
+  }
+
+  /**
    * Rows a crashed worker left `sending` (claimed longer than `staleMs` ago) or no job will send
    * (pending longer than `staleMs`, e.g. after their send job went dead) get a new batch. Returns
    * how many; the caller enqueues the send job for the batch.

@@ -394,6 +394,39 @@ describe(`notify_program: program notifications (${testDialect})`, function () {
     expect((await mailAbout(p.id)).flatMap((m) => m.envelopeTo)).to.deep.equal([recent.email, ahead.email]);
   });
 
+  it('prunes old delivery records nightly, never younger than 30 days, and nothing is sent twice afterwards', async () => {
+    const p = await program({ fullname: 'Long Program' });
+    const liv = await learner({ fullname: 'Liv Long', manager: false });
+    const start = site.db.now();
+    const due = start + 120 * DAY;
+    await addMessage(p.id, { type: 'program_due', triggerOffset: 'P3D', subject: 'Three days left', body: 'x' });
+    await assignAudience(p.id, await audienceOf([liv.id]), due);
+    const records = () => site.db.knex('notify_program_deliveries').where({ program_id: p.id }).orderBy('id');
+    expect((await records()).map((r: { state: string }) => r.state)).to.deep.equal(['sent']);
+    const prune = async (at: number) => {
+      setTime(at);
+      await site.jobs.enqueue('notify_program.prune');
+      await site.jobs.drain();
+    };
+    try {
+      // Asked to keep a day: a record still lives 30 days.
+      await site.plugins.setSettings('notify_program', { keepDeliveries: 'P1D' });
+      await prune(start + 29 * DAY);
+      expect(await records()).to.have.length(1);
+      await prune(start + 31 * DAY);
+      expect(await records(), 'the assigned record, 31 days old').to.deep.equal([]);
+
+      // The scan after pruning sends the reminder once and does not resend the enrolment message.
+      sink.clear();
+      await cronAt(due - 3 * DAY + 10 * 60_000);
+      await cronAt(due - 3 * DAY + 20 * 60_000);
+      expect((await mailTo(liv.email)).map((m) => m.mail.subject)).to.deep.equal(['Three days left']);
+      expect((await records()).map((r: { state: string }) => r.state)).to.deep.equal(['sent']);
+    } finally {
+      await site.plugins.setSettings('notify_program', {});
+    }
+  });
+
   it('a crash between sending and marking sent resends only that message, with the same Message-ID, and the inbox keeps one copy', async () => {
     const p = await program({ fullname: 'Crash Course' });
     const cy = await learner({ fullname: 'Cy Crash', manager: false });
