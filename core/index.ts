@@ -47,6 +47,14 @@ export type { CourseLaunchArgs } from './modules/launch/index';
 export { isAncestryOnlyChange, type AssignmentChange, type AssignmentChangeArgs, type JobAssignmentSnapshot } from './modules/people/index';
 export type { CompletionArgs, CompletionsArgs } from './modules/learning/index';
 export type { ProgramAssignmentArgs, ExceptionRaisedArgs, ExceptionsRaisedArgs, ExceptionType } from './modules/assignment/index';
+export {
+  extensionRequestServices,
+  extensionRequestViews,
+  type ExtensionRequestService,
+  type ExtensionRequestView,
+  type ExtensionRequestedArgs,
+  type ExtensionDecidedArgs,
+} from './modules/extension-requests/index';
 
 export type { ExtensionPointMap, ExtensionPointName, NotificationChannel, OutgoingNotification } from './kernel/extensions';
 export {

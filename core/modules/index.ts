@@ -1,5 +1,6 @@
 import type { ModuleDefinition } from '../kernel/features/module';
 import { assignmentModule } from './assignment/index';
+import { extensionRequestsModule } from './extension-requests/index';
 import { learnerViewsModule } from './learner-views/index';
 import { learningModule } from './learning/index';
 import { launchModule } from './launch/index';
@@ -18,4 +19,5 @@ export const coreModules: readonly ModuleDefinition[] = [
   assignmentModule,
   launchModule,
   learnerViewsModule,
+  extensionRequestsModule,
 ] as unknown as readonly ModuleDefinition[];

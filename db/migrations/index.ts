@@ -13,6 +13,7 @@ import { workerLeases } from './0011_worker_leases';
 import { wholeMinScores } from './0012_whole_min_scores';
 import { assignmentAcceptedDue } from './0013_assignment_accepted_due';
 import { courseSetDueDates } from './0018_course_set_due_dates';
+import { extensionRequests } from './0019_extension_requests';
 
 /** Core migrations, in order. Add new ones at the end; never edit one that has shipped. */
 export const coreMigrations: MigrationSet = {
@@ -32,5 +33,6 @@ export const coreMigrations: MigrationSet = {
     wholeMinScores,
     assignmentAcceptedDue,
     courseSetDueDates,
+    extensionRequests,
   ],
 };

@@ -555,6 +555,29 @@ CREATE TABLE `program_exceptions` (
   CONSTRAINT `program_exceptions_user_id_foreign` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
+CREATE TABLE `program_extension_requests` (
+  `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `program_id` int(10) unsigned NOT NULL,
+  `user_id` int(10) unsigned NOT NULL,
+  `status` varchar(10) NOT NULL,
+  `due_at` bigint(20) NOT NULL,
+  `requested_due_at` bigint(20) NOT NULL,
+  `reason` text NOT NULL,
+  `requested_at` bigint(20) NOT NULL,
+  `decided_by` int(10) unsigned DEFAULT NULL,
+  `decided_at` bigint(20) DEFAULT NULL,
+  `approved_due_at` bigint(20) DEFAULT NULL,
+  `decision_reason` text DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  KEY `program_extension_requests_program_id_foreign` (`program_id`),
+  KEY `program_extension_requests_decided_by_foreign` (`decided_by`),
+  KEY `program_extension_requests_learner` (`user_id`,`program_id`,`status`),
+  KEY `program_extension_requests_status` (`status`,`id`),
+  CONSTRAINT `program_extension_requests_decided_by_foreign` FOREIGN KEY (`decided_by`) REFERENCES `users` (`id`) ON DELETE SET NULL,
+  CONSTRAINT `program_extension_requests_program_id_foreign` FOREIGN KEY (`program_id`) REFERENCES `programs` (`id`) ON DELETE CASCADE,
+  CONSTRAINT `program_extension_requests_user_id_foreign` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
 CREATE TABLE `program_rule_members` (
   `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
   `program_id` int(10) unsigned NOT NULL,
@@ -607,6 +630,7 @@ CREATE TABLE `programs` (
   `structure_version` int(11) NOT NULL DEFAULT 1,
   `created_at` bigint(20) NOT NULL,
   `updated_at` bigint(20) NOT NULL,
+  `allow_extension_requests` tinyint(1) NOT NULL DEFAULT 0,
   PRIMARY KEY (`id`),
   UNIQUE KEY `programs_shortname_unique` (`shortname`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;

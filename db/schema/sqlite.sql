@@ -90,11 +90,13 @@ CREATE TABLE `program_course_sets` (`id` integer not null primary key autoincrem
 
 CREATE TABLE `program_exceptions` (`id` integer not null primary key autoincrement, `program_id` integer not null, `user_id` integer not null, `type` varchar(30) not null, `status` varchar(20) not null, `raised_at` bigint not null, `resolved_at` bigint null, `resolution` varchar(30) null, `resolved_by` integer null, `explanation` text not null, foreign key(`program_id`) references `programs`(`id`) on delete CASCADE, foreign key(`user_id`) references `users`(`id`) on delete CASCADE);
 
+CREATE TABLE `program_extension_requests` (`id` integer not null primary key autoincrement, `program_id` integer not null, `user_id` integer not null, `status` varchar(10) not null, `due_at` bigint not null, `requested_due_at` bigint not null, `reason` text not null, `requested_at` bigint not null, `decided_by` integer null, `decided_at` bigint null, `approved_due_at` bigint null, `decision_reason` text null, foreign key(`program_id`) references `programs`(`id`) on delete CASCADE, foreign key(`user_id`) references `users`(`id`) on delete CASCADE, foreign key(`decided_by`) references `users`(`id`) on delete SET NULL);
+
 CREATE TABLE `program_rule_members` (`id` integer not null primary key autoincrement, `program_id` integer not null, `rule_id` integer not null, `user_id` integer not null, `due_state` varchar(10) not null, `event_at` bigint null, `due_at` bigint null, `created_at` bigint not null, foreign key(`program_id`) references `programs`(`id`) on delete CASCADE, foreign key(`rule_id`) references `program_assignment_rules`(`id`) on delete CASCADE, foreign key(`user_id`) references `users`(`id`) on delete CASCADE);
 
 CREATE TABLE `program_user_assignments` (`id` integer not null primary key autoincrement, `program_id` integer not null, `user_id` integer not null, `status` varchar(20) not null, `due_at` bigint null, `rule_state` varchar(10) null, `rule_due_at` bigint null, `assigned_at` bigint null, `exception_id` integer null, `created_at` bigint not null, `updated_at` bigint not null, `accepted_due_at` bigint null, foreign key(`program_id`) references `programs`(`id`) on delete CASCADE, foreign key(`user_id`) references `users`(`id`) on delete CASCADE, foreign key(`exception_id`) references `program_exceptions`(`id`) on delete SET NULL);
 
-CREATE TABLE `programs` (`id` integer not null primary key autoincrement, `shortname` varchar(100) not null, `fullname` varchar(255) not null, `summary` text null, `available` boolean not null default '1', `available_from` bigint null, `available_until` bigint null, `structure_version` integer not null default '1', `created_at` bigint not null, `updated_at` bigint not null);
+CREATE TABLE `programs` (`id` integer not null primary key autoincrement, `shortname` varchar(100) not null, `fullname` varchar(255) not null, `summary` text null, `available` boolean not null default '1', `available_from` bigint null, `available_until` bigint null, `structure_version` integer not null default '1', `created_at` bigint not null, `updated_at` bigint not null, `allow_extension_requests` boolean not null default '0');
 
 CREATE TABLE `rate_limits` (`key` varchar(191), `hits` integer not null, `reset_at` bigint not null, primary key (`key`));
 
@@ -211,6 +213,10 @@ CREATE UNIQUE INDEX `program_course_sets_program_id_sortorder_unique` on `progra
 CREATE INDEX `program_exceptions_program_id_status_index` on `program_exceptions` (`program_id`, `status`);
 
 CREATE INDEX `program_exceptions_program_id_user_id_index` on `program_exceptions` (`program_id`, `user_id`);
+
+CREATE INDEX `program_extension_requests_learner` on `program_extension_requests` (`user_id`, `program_id`, `status`);
+
+CREATE INDEX `program_extension_requests_status` on `program_extension_requests` (`status`, `id`);
 
 CREATE INDEX `program_rule_members_program_id_user_id_index` on `program_rule_members` (`program_id`, `user_id`);
 

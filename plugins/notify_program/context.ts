@@ -1,4 +1,14 @@
-import { assignmentViews, learningViews, peopleViews, placeholders, programViews, queryRows, type Executor, type StatementBinding } from '../../core/index';
+import {
+  assignmentViews,
+  extensionRequestViews,
+  learningViews,
+  peopleViews,
+  placeholders,
+  programViews,
+  queryRows,
+  type Executor,
+  type StatementBinding,
+} from '../../core/index';
 
 /**
  * What rendering and the send-time eligibility check need about a set of deliveries, read in a
@@ -42,6 +52,16 @@ export interface DeliveryContext {
   programs: Map<number, ProgramInfo>;
   /** Exceptions by id, for reports. */
   exceptions: Map<number, { userId: number; fullname: string; type: string; open: boolean }>;
+  /** Extension requests by id, for the extension messages (whose cycle is the request id). */
+  extensions: Map<number, ExtensionInfo>;
+}
+
+export interface ExtensionInfo {
+  status: string;
+  requestedDueAt: number;
+  approvedDueAt: number | null;
+  reason: string;
+  decisionReason: string | null;
 }
 
 const num = (v: unknown): number => Number(v);
@@ -85,58 +105,65 @@ export function criteriaText(
 /** Reads everything the given deliveries need. */
 export async function loadContext(
   executor: Executor,
-  rows: ReadonlyArray<{ program_id: number; user_id: number; course_set_id: number; recipient_id: number; exceptionIds: number[] }>,
+  rows: ReadonlyArray<{ program_id: number; user_id: number; course_set_id: number; recipient_id: number; exceptionIds: number[]; extensionId: number | null }>,
 ): Promise<DeliveryContext> {
   const learnerIds = ids(rows.map((r) => num(r.user_id)).filter((id) => id > 0));
   const programIds = ids(rows.map((r) => num(r.program_id)));
   const setIds = ids(rows.map((r) => num(r.course_set_id)).filter((id) => id > 0));
   const exceptionIds = ids(rows.flatMap((r) => r.exceptionIds));
+  const extensionIds = ids(rows.flatMap((r) => (r.extensionId === null ? [] : [r.extensionId])));
   const q = <R>(sql: string, bindings: StatementBinding[]) => queryRows<R>(executor, sql, bindings);
 
-  const [exceptionRows, managerRows, assignmentRows, blockedRows, completionRows, setRows, programRows, courseSetRows, setCourseRows] = await Promise.all([
-    q<{ id: number; user_id: number; type: string; status: string; fullname: string }>(
-      `SELECT e.id, e.user_id, e.type, e.status, u.fullname FROM ${assignmentViews.programExceptions.as('e')} JOIN ${peopleViews.users.as('u')} ON u.id = e.user_id
+  const [exceptionRows, managerRows, assignmentRows, blockedRows, completionRows, setRows, programRows, courseSetRows, setCourseRows, extensionRows] =
+    await Promise.all([
+      q<{ id: number; user_id: number; type: string; status: string; fullname: string }>(
+        `SELECT e.id, e.user_id, e.type, e.status, u.fullname FROM ${assignmentViews.programExceptions.as('e')} JOIN ${peopleViews.users.as('u')} ON u.id = e.user_id
         WHERE e.id IN (${inList(exceptionIds)}) ORDER BY u.fullname, e.id`,
-      exceptionIds,
-    ),
-    q<{ user_id: number; manager_user_id: number; fullname: string }>(
-      `SELECT DISTINCT j.user_id, j.manager_user_id, mu.fullname FROM ${peopleViews.jobAssignments.as('j')} JOIN ${peopleViews.users.as('mu')} ON mu.id = j.manager_user_id
+        exceptionIds,
+      ),
+      q<{ user_id: number; manager_user_id: number; fullname: string }>(
+        `SELECT DISTINCT j.user_id, j.manager_user_id, mu.fullname FROM ${peopleViews.jobAssignments.as('j')} JOIN ${peopleViews.users.as('mu')} ON mu.id = j.manager_user_id
         WHERE j.user_id IN (${inList(learnerIds)}) ORDER BY mu.fullname`,
-      learnerIds,
-    ),
-    q<{ program_id: number; user_id: number; status: string; due_at: number | null; assigned_at: number | null }>(
-      `SELECT a.program_id, a.user_id, a.status, a.due_at, a.assigned_at FROM ${assignmentViews.programUserAssignments.as('a')}
+        learnerIds,
+      ),
+      q<{ program_id: number; user_id: number; status: string; due_at: number | null; assigned_at: number | null }>(
+        `SELECT a.program_id, a.user_id, a.status, a.due_at, a.assigned_at FROM ${assignmentViews.programUserAssignments.as('a')}
         WHERE a.program_id IN (${inList(programIds)}) AND a.user_id IN (${inList(learnerIds)})`,
-      [...programIds, ...learnerIds],
-    ),
-    q<{ program_id: number; user_id: number }>(
-      `SELECT e.program_id, e.user_id FROM ${assignmentViews.programExceptions.as('e')}
+        [...programIds, ...learnerIds],
+      ),
+      q<{ program_id: number; user_id: number }>(
+        `SELECT e.program_id, e.user_id FROM ${assignmentViews.programExceptions.as('e')}
         WHERE e.program_id IN (${inList(programIds)}) AND e.user_id IN (${inList(learnerIds)}) AND e.status IN ('open', 'dismissed')`,
-      [...programIds, ...learnerIds],
-    ),
-    q<{ program_id: number; user_id: number }>(
-      `SELECT pc.program_id, pc.user_id FROM ${programViews.programCompletions.as('pc')}
+        [...programIds, ...learnerIds],
+      ),
+      q<{ program_id: number; user_id: number }>(
+        `SELECT pc.program_id, pc.user_id FROM ${programViews.programCompletions.as('pc')}
         WHERE pc.program_id IN (${inList(programIds)}) AND pc.user_id IN (${inList(learnerIds)}) AND pc.status = 'complete'`,
-      [...programIds, ...learnerIds],
-    ),
-    q<{ course_set_id: number; user_id: number; status: string; due_at: number | null }>(
-      `SELECT cs.course_set_id, cs.user_id, cs.status, cs.due_at FROM ${programViews.courseSetCompletions.as('cs')}
+        [...programIds, ...learnerIds],
+      ),
+      q<{ course_set_id: number; user_id: number; status: string; due_at: number | null }>(
+        `SELECT cs.course_set_id, cs.user_id, cs.status, cs.due_at FROM ${programViews.courseSetCompletions.as('cs')}
         WHERE cs.course_set_id IN (${inList(setIds)}) AND cs.user_id IN (${inList(learnerIds)})`,
-      [...setIds, ...learnerIds],
-    ),
-    q<{ id: number; fullname: string }>(`SELECT p.id, p.fullname FROM ${programViews.programs.as('p')} WHERE p.id IN (${inList(programIds)})`, programIds),
-    q<{ id: number; program_id: number; label: string; rule: string; min_courses: number; min_score: number; operator: string | null }>(
-      `SELECT s.id, s.program_id, s.label, s.rule, s.min_courses, s.min_score, s.operator FROM ${programViews.programCourseSets.as('s')}
+        [...setIds, ...learnerIds],
+      ),
+      q<{ id: number; fullname: string }>(`SELECT p.id, p.fullname FROM ${programViews.programs.as('p')} WHERE p.id IN (${inList(programIds)})`, programIds),
+      q<{ id: number; program_id: number; label: string; rule: string; min_courses: number; min_score: number; operator: string | null }>(
+        `SELECT s.id, s.program_id, s.label, s.rule, s.min_courses, s.min_score, s.operator FROM ${programViews.programCourseSets.as('s')}
         WHERE s.program_id IN (${inList(programIds)}) ORDER BY s.program_id, s.sortorder`,
-      programIds,
-    ),
-    q<{ course_set_id: number; fullname: string }>(
-      `SELECT sc.course_set_id, c.fullname FROM ${programViews.programCourseSetCourses.as('sc')} JOIN ${programViews.programCourseSets.as('s')} ON s.id = sc.course_set_id
+        programIds,
+      ),
+      q<{ course_set_id: number; fullname: string }>(
+        `SELECT sc.course_set_id, c.fullname FROM ${programViews.programCourseSetCourses.as('sc')} JOIN ${programViews.programCourseSets.as('s')} ON s.id = sc.course_set_id
          JOIN ${learningViews.courses.as('c')} ON c.id = sc.course_id
         WHERE s.program_id IN (${inList(programIds)}) ORDER BY sc.course_set_id, sc.sortorder`,
-      programIds,
-    ),
-  ]);
+        programIds,
+      ),
+      q<{ id: number; status: string; requested_due_at: number; approved_due_at: number | null; reason: string; decision_reason: string | null }>(
+        `SELECT r.id, r.status, r.requested_due_at, r.approved_due_at, r.reason, r.decision_reason FROM ${extensionRequestViews.requests.as('r')}
+        WHERE r.id IN (${inList(extensionIds)})`,
+        extensionIds,
+      ),
+    ]);
 
   const exceptions = new Map(
     exceptionRows.map((e) => [num(e.id), { userId: num(e.user_id), fullname: e.fullname, type: e.type, open: e.status === 'open' }] as const),
@@ -183,5 +210,17 @@ export async function loadContext(
     managers,
     programs,
     exceptions,
+    extensions: new Map(
+      extensionRows.map((r) => [
+        num(r.id),
+        {
+          status: r.status,
+          requestedDueAt: num(r.requested_due_at),
+          approvedDueAt: numOrNull(r.approved_due_at),
+          reason: r.reason,
+          decisionReason: r.decision_reason,
+        },
+      ]),
+    ),
   };
 }

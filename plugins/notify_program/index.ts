@@ -105,6 +105,15 @@ export default definePlugin({
       await queue((trx, batch) => outbox.queueExceptionReport(trx, programId, exceptions, batch));
     });
 
+    ctx.hooks.tap('afterExtensionRequested', async ({ programId, requestId }) => {
+      await messages.ensureDefaults(programId);
+      await queue((trx, batch) => outbox.queueExtension(trx, 'extension_request', requestId, batch));
+    });
+    ctx.hooks.tap('afterExtensionDecided', async ({ programId, requestId }) => {
+      await messages.ensureDefaults(programId);
+      await queue((trx, batch) => outbox.queueExtension(trx, 'extension_decided', requestId, batch));
+    });
+
     ctx.jobs.define<{ batch: string }>({
       name: SEND_JOB,
       maxAttempts: MAX_DELIVERY_ATTEMPTS,

@@ -50,7 +50,9 @@ function toMessage(row: MessageRow): Message {
 
 /**
  * The messages every program starts with (issue 12: an assigned message, with a manager copy, and
- * an exception report). Created the first time anything asks about the program's messages.
+ * an exception report; and the two extension messages, which only a program that takes extension
+ * requests ever sends, since without them a manager would not hear of a request). Created the first
+ * time anything asks about the program's messages.
  */
 export const DEFAULT_MESSAGES: readonly MessageInput[] = [
   {
@@ -71,6 +73,20 @@ export const DEFAULT_MESSAGES: readonly MessageInput[] = [
     body:
       'Hello {{recipient_fullname}},\n\n{{exception_count}} learner(s) could not be assigned to {{program_fullname}} and wait for your decision:\n\n' +
       '{{exception_learners}}\n\nResolve them on the assignment exceptions page.',
+  },
+  {
+    type: 'extension_request',
+    subject: '{{user_fullname}} asks for more time in {{program_fullname}}',
+    body:
+      'Hello {{recipient_fullname}},\n\n{{user_fullname}} asks to move their due date in {{program_fullname}} from {{due_date}} to {{extension_due_date}}:\n\n' +
+      '{{extension_reason}}\n\nApprove or decline it on your Extension requests page.',
+  },
+  {
+    type: 'extension_decided',
+    subject: 'Your extension request in {{program_fullname}} was {{extension_decision}}',
+    body:
+      'Hello {{user_fullname}},\n\nYour request for more time in {{program_fullname}} was {{extension_decision}}.' +
+      '{{#if extension_due_date}} Your due date is now {{extension_due_date}}.{{/if}}{{#if extension_decision_reason}}\n\n{{extension_decision_reason}}{{/if}}',
   },
 ];
 

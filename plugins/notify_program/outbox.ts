@@ -3,6 +3,7 @@ import { DateTime, Duration } from 'luxon';
 import {
   assignmentViews,
   chunk,
+  extensionRequestViews,
   parseDuration,
   peopleViews,
   placeholders,
@@ -46,6 +47,7 @@ const J = peopleViews.jobAssignments;
 const U = peopleViews.users;
 const PC = programViews.programCompletions;
 const CSC = programViews.courseSetCompletions;
+const R = extensionRequestViews.requests;
 
 /** The learner is assigned (DOMAIN 4.1: active, no open or dismissed exception) and may sign in. */
 const ASSIGNED = `a.status = 'active' AND a.assigned_at IS NOT NULL
@@ -107,6 +109,32 @@ export class Outbox {
       added += await runStatement(trx, insertIgnore(this.db.dialect, select), [setId, batch, now, ...whereBindings, setId, batch, now, ...whereBindings]);
     }
     return added;
+  }
+
+  /**
+   * Queues a program's messages about one extension request (its id is the cycle, so each request
+   * and each decision is sent once): `extension_request` to the learner's managers, who decide;
+   * `extension_decided` to the learner, with manager copies when the message asks for them.
+   */
+  async queueExtension(trx: Knex.Transaction, type: 'extension_request' | 'extension_decided', requestId: number, batch: string): Promise<number> {
+    const from = `notify_program_messages m JOIN ${R.as('r')} ON r.program_id = m.program_id`;
+    const where = `m.type = ? AND r.id = ?`;
+    const managers = `SELECT m.id, m.program_id, r.user_id, 0, r.id, j.manager_user_id, 'manager', 'pending', ?, ?
+      FROM ${from} JOIN ${J.as('j')} ON j.user_id = r.user_id
+     WHERE ${where} AND j.manager_user_id IS NOT NULL AND j.manager_user_id <> r.user_id`;
+    const now = this.db.now();
+    if (type === 'extension_request') return runStatement(trx, insertIgnore(this.db.dialect, managers), [batch, now, type, requestId]);
+    const learner = `SELECT m.id, m.program_id, r.user_id, 0, r.id, r.user_id, 'learner', 'pending', ?, ? FROM ${from} WHERE ${where}`;
+    return runStatement(trx, insertIgnore(this.db.dialect, `${learner} UNION ALL ${managers} AND m.manager_copy = 1`), [
+      batch,
+      now,
+      type,
+      requestId,
+      batch,
+      now,
+      type,
+      requestId,
+    ]);
   }
 
   /**

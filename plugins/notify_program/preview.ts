@@ -1,8 +1,8 @@
-import { assignmentViews, notFound, programViews, queryRows, type Database } from '../../core/index';
+import { assignmentViews, extensionRequestViews, notFound, programViews, queryRows, type Database } from '../../core/index';
 import { loadContext, type Person } from './context';
 import { valuesFor } from './sender';
 import type { TemplateRenderer } from './templates';
-import type { Message } from './types';
+import { EXTENSION_TYPES, type Message } from './types';
 
 export interface Rendered {
   subject: string;
@@ -39,7 +39,22 @@ export async function previewMessage(
           )
         ).map((r) => Number(r.id))
       : [];
-  const row = { program_id: message.programId, user_id: userId, course_set_id: firstSet ? Number(firstSet.id) : 0, type: message.type, exceptionIds };
+  // The learner's latest request in the program, for an extension message's placeholders.
+  const [latest] = EXTENSION_TYPES.has(message.type)
+    ? await queryRows<{ id: number }>(
+        db.knex,
+        `SELECT r.id FROM ${extensionRequestViews.requests.as('r')} WHERE r.program_id = ? AND r.user_id = ? ORDER BY r.id DESC LIMIT 1`,
+        [message.programId, userId],
+      )
+    : [];
+  const row = {
+    program_id: message.programId,
+    user_id: userId,
+    course_set_id: firstSet ? Number(firstSet.id) : 0,
+    type: message.type,
+    exceptionIds,
+    extensionId: latest ? Number(latest.id) : null,
+  };
   const ctx = await loadContext(db.knex, [{ ...row, recipient_id: viewer.id }]);
   const learner = ctx.people.get(userId);
   if (!learner) throw notFound('User', userId);

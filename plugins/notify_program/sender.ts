@@ -11,7 +11,7 @@ import {
 } from '../../core/index';
 import { loadContext, type DeliveryContext, type Person } from './context';
 import { formatDate, type TemplateRenderer, type TemplateValues } from './templates';
-import { REMINDER_TYPES, type MessageType } from './types';
+import { EXTENSION_TYPES, REMINDER_TYPES, type MessageType } from './types';
 
 /** Deliveries claimed and sent together: one set of context reads per chunk. */
 const CHUNK = 100;
@@ -66,6 +66,12 @@ export function skipReason(row: ClaimedRow, ctx: DeliveryContext): string | null
   }
   const learner = ctx.people.get(Number(row.user_id));
   if (!learner?.active) return 'learner_inactive';
+  if (EXTENSION_TYPES.has(row.type)) {
+    // About a request, not an assignment cycle: a request already decided needs no decision.
+    const request = ctx.extensions.get(Number(row.cycle));
+    if (!request) return 'request_deleted';
+    return row.type === 'extension_request' && request.status !== 'pending' ? 'request_decided' : null;
+  }
   const assignment = ctx.assignments.get(`${Number(row.program_id)}:${Number(row.user_id)}`);
   if (row.type === 'unassigned') {
     if (!assignment) return 'not_assigned';
@@ -99,7 +105,7 @@ const EXCEPTION_REASONS: Record<string, string> = {
 
 /** The placeholder values of one delivery, for its recipient (dates in their language and zone). */
 export function valuesFor(
-  row: Pick<ClaimedRow, 'program_id' | 'user_id' | 'course_set_id' | 'type'> & { exceptionIds: number[] },
+  row: Pick<ClaimedRow, 'program_id' | 'user_id' | 'course_set_id' | 'type'> & { exceptionIds: number[]; extensionId: number | null },
   recipient: Person,
   ctx: DeliveryContext,
 ): TemplateValues {
@@ -109,6 +115,8 @@ export function valuesFor(
   const assignment = ctx.assignments.get(`${Number(row.program_id)}:${Number(row.user_id)}`);
   const due = setId && row.type?.startsWith('courseset_') ? (ctx.sets.get(`${setId}:${Number(row.user_id)}`)?.dueAt ?? null) : (assignment?.dueAt ?? null);
   const exceptions = row.exceptionIds.map((id) => ctx.exceptions.get(id)).filter((x) => x?.open);
+  const extension = row.extensionId === null ? undefined : ctx.extensions.get(row.extensionId);
+  const extensionDue = extension ? (extension.status === 'pending' ? extension.requestedDueAt : extension.approvedDueAt) : null;
   return {
     program_fullname: program?.fullname ?? '',
     courseset_label: setId ? (program?.sets.get(setId) ?? '') : '',
@@ -119,6 +127,10 @@ export function valuesFor(
     recipient_fullname: recipient.fullname,
     exception_count: String(exceptions.length),
     exception_learners: exceptions.map((x) => `- ${x!.fullname}: ${EXCEPTION_REASONS[x!.type] ?? x!.type}`).join('\n'),
+    extension_due_date: formatDate(extensionDue, recipient.lang, recipient.timezone),
+    extension_reason: extension?.reason ?? '',
+    extension_decision: extension && extension.status !== 'pending' ? extension.status : '',
+    extension_decision_reason: extension?.decisionReason ?? '',
   };
 }
 
@@ -185,7 +197,11 @@ export class Sender {
 
   private async deliver(rows: ClaimedRow[], token: string): Promise<{ sent: number; skipped: number; failed: number }> {
     const { db } = this.deps;
-    const withExceptions = rows.map((r) => ({ ...r, exceptionIds: exceptionIdsOf(r) }));
+    const withExceptions = rows.map((r) => ({
+      ...r,
+      exceptionIds: exceptionIdsOf(r),
+      extensionId: r.type !== null && EXTENSION_TYPES.has(r.type) ? Number(r.cycle) : null,
+    }));
     const ctx = await loadContext(db.knex, withExceptions);
     const off = await this.switchedOff(rows);
     const channels = this.deps
@@ -248,9 +264,10 @@ export class Sender {
     return new Set(prefs.map((p) => `${Number(p.user_id)}:${p.type}:${p.channel}`));
   }
 
-  private render(row: ClaimedRow & { exceptionIds: number[] }, ctx: DeliveryContext): OutgoingNotification {
+  private render(row: ClaimedRow & { exceptionIds: number[]; extensionId: number | null }, ctx: DeliveryContext): OutgoingNotification {
     const recipient = ctx.people.get(Number(row.recipient_id))!;
-    const manager = row.role === 'manager';
+    // An extension request is written to the managers: its main text is theirs.
+    const manager = row.role === 'manager' && row.type !== 'extension_request';
     const subject = (manager ? row.manager_subject : null) ?? row.subject ?? '';
     const body = (manager ? row.manager_body : null) ?? row.body ?? '';
     const rendered = this.deps.renderer.render(subject, body, valuesFor(row, recipient, ctx));

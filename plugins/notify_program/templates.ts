@@ -18,6 +18,10 @@ export const PLACEHOLDERS = {
   recipient_fullname: 'The full name of whoever receives this copy (the learner, a manager or an administrator)',
   exception_count: 'How many learners an exception report lists',
   exception_learners: 'The learners an exception report lists, one a line, with the reason',
+  extension_due_date: 'Extension messages: the date asked for, or once approved the new due date (empty when declined)',
+  extension_reason: 'Extension messages: why the learner asked',
+  extension_decision: 'Extension decided: "approved" or "declined"',
+  extension_decision_reason: 'Extension decided: what the manager wrote, if anything',
 } as const;
 
 export type Placeholder = keyof typeof PLACEHOLDERS;

@@ -22,6 +22,9 @@ export const TIMED_TYPES: ReadonlySet<MessageType> = new Set(['program_due', 'pr
 /** Reminders: not sent to a learner who has completed what they remind of. */
 export const REMINDER_TYPES: ReadonlySet<MessageType> = new Set(['program_due', 'program_overdue', 'courseset_due', 'courseset_overdue']);
 
+/** Messages about one extension request: their delivery's cycle is the request id. */
+export const EXTENSION_TYPES: ReadonlySet<MessageType> = new Set(['extension_request', 'extension_decided']);
+
 /** What a timed type counts from, and the direction it allows. */
 export const TIMED_RULES: Record<string, { from: string; directions: ReadonlyArray<'before' | 'after'> }> = {
   program_due: { from: 'the program due date', directions: ['before'] },

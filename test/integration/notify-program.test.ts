@@ -490,7 +490,7 @@ describe(`notify_program: program notifications (${testDialect})`, function () {
   it('rejects an unknown placeholder when the message is saved (422 naming it) and stores nothing', async () => {
     const p = await program();
     const before = (await api.get(`/notify_program/programs/${p.id}/messages`).expect(200)).body.items;
-    expect(before.map((m: { type: string }) => m.type)).to.deep.equal(['assigned', 'exception_report']);
+    expect(before.map((m: { type: string }) => m.type)).to.deep.equal(['assigned', 'exception_report', 'extension_request', 'extension_decided']);
 
     const res = await api.post(`/notify_program/programs/${p.id}/messages`, {
       type: 'assigned',
@@ -547,8 +547,9 @@ describe(`notify_program: program notifications (${testDialect})`, function () {
     await request(app).delete(`/api/v1/notify_program/messages/${assigned.id}`).set('Authorization', `Bearer ${adminToken}`).expect(204);
     expect((await api.get(`/notify_program/messages/${assigned.id}`)).status).to.equal(404);
     // Deleting every message does not bring the defaults back.
-    const [report] = (await api.get(`/notify_program/programs/${p.id}/messages`).expect(200)).body.items;
-    await request(app).delete(`/api/v1/notify_program/messages/${report.id}`).set('Authorization', `Bearer ${adminToken}`).expect(204);
+    for (const other of (await api.get(`/notify_program/programs/${p.id}/messages`).expect(200)).body.items as Array<{ id: number }>) {
+      await request(app).delete(`/api/v1/notify_program/messages/${other.id}`).set('Authorization', `Bearer ${adminToken}`).expect(204);
+    }
     expect((await api.get(`/notify_program/programs/${p.id}/messages`).expect(200)).body.items).to.deep.equal([]);
   });
 

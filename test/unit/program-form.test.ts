@@ -23,6 +23,7 @@ function posted(state: ProgramFormState, changes: Record<string, string> = {}): 
     // A textarea posts its line breaks as CRLF.
     summary: state.summary.replace(/\n/g, '\r\n'),
     ...(state.available ? { available: '1' } : {}),
+    ...(state.allowExtensionRequests ? { allowExtensionRequests: '1' } : {}),
   };
   for (const s of state.sets) {
     Object.assign(body, {
@@ -58,6 +59,7 @@ const storedProgram = fc
     fullname: oneLine.map((t) => t.trim()).filter((t) => t !== ''),
     summary: fc.option(fc.string({ maxLength: 40 }), { nil: null }),
     available: fc.boolean(),
+    allowExtensionRequests: fc.boolean(),
     structureVersion: fc.integer({ min: 1, max: 1000 }),
     courseSets: fc.array(storedSet, { minLength: 1, maxLength: 70 }),
   })

@@ -27,6 +27,9 @@ const NOTICES: Record<string, string> = {
   'theme-saved': 'The theme was changed.',
   'plugin-settings-saved': 'The plugin settings were saved.',
   'grade-saved': 'Your grade was recorded.',
+  'extension-requested': 'Your request was sent to your manager.',
+  'extension-approved': 'The extension was approved and the due date moved.',
+  'extension-declined': 'The request was declined.',
 };
 
 /** `/things/:id` parameter as a positive integer; anything else is a 404 (not a 400) on pages. */

@@ -16,7 +16,7 @@ import { AssignmentSync, addCounters, emptyCounters, humanDuration, loadRules, t
 import type { DueRule, RuleInstance } from './types';
 import { isoOrNull, num, numOrNull } from '../../kernel/db/values';
 import { deleteRuleAtVersion, insertRule, memberCountsByRule, updateRule } from './store/rules';
-import { activateAssignments, learnerAssignmentRow, pairsHeldByException, programsWithRuleWork } from './store/assignments';
+import { activateAssignments, learnerAssignmentRow, moveDueDate, pairsHeldByException, programsWithRuleWork } from './store/assignments';
 import { decideExceptions, exceptionHistory, exceptionsPage, exceptionsWithCurrent } from './store/exceptions';
 import { programExists as programFound, userIdSpan } from './store/lookups';
 
@@ -135,6 +135,13 @@ export interface AssignmentService {
     byUserId?: number | null,
   ): Promise<{ action: ExceptionAction; resolved: number; assigned: number }>;
   learnerAssignment(programId: number, userId: number, executor?: Executor): Promise<LearnerAssignment>;
+  /**
+   * Gives an actively assigned learner a later due date (an approved extension request), in `trx`,
+   * if their due date is still `from`. A later date cannot make a time allowance too short, and the
+   * other exceptions do not depend on the date, so nothing is raised; rules never move it back
+   * (a due date never moves earlier automatically). False when the date or the assignment changed.
+   */
+  extendDueDate(trx: Knex.Transaction, programId: number, userId: number, from: number, to: number): Promise<boolean>;
   /** Body of the rule job: the rule's set difference over every user batch. */
   syncRule(ruleId: number, options?: SyncOptions & { fullDue?: boolean }): Promise<SyncCounters & { batches: number }>;
   /**
@@ -452,6 +459,7 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
     },
 
     learnerAssignment: (programId, userId, executor = db().knex) => learnerAssignmentOf(executor, programId, userId),
+    extendDueDate: (trx, programId, userId, from, to) => moveDueDate(trx, programId, userId, from, to, db().now()),
 
     async syncRule(ruleId, options = {}) {
       const totals = { ...emptyCounters(), batches: 0 };

@@ -105,6 +105,8 @@ export interface LearnerProgram extends RequiredProgram {
   /** False when the learner has no effective assignment (open exception, unassigned, never assigned). */
   assigned: boolean;
   completedAt: string | null;
+  /** Whether the program takes due-date extension requests (the program page links to the request page). */
+  allowExtensionRequests: boolean;
   courseSets: LearnerCourseSet[];
 }
 
@@ -359,6 +361,7 @@ export async function loadLearnerProgram(context: LearnerViewsContext, programId
     available,
     assigned,
     completedAt: stored?.status === 'complete' ? iso(stored.completed_at) : null,
+    allowExtensionRequests: bool(row.allow_extension_requests),
     courseSets,
   };
 }

@@ -18,6 +18,9 @@ import {
   teamMemberIdsQuery,
   updateJob,
   usersAtNodesQuery,
+  managesUser,
+  managedUserIdsQuery,
+  directManagerIds,
   type JobRow,
 } from './store/job-assignments';
 import type { HierarchyKind, JobAssignment, JobAssignmentInput } from './types';
@@ -42,6 +45,12 @@ export interface JobAssignmentService {
    * job assignments in the team is listed once per assignment (take DISTINCT where it matters).
    */
   teamQuery(managerJobAssignmentId: number, allBelow: boolean, executor?: Executor): Knex.QueryBuilder;
+  /** Whether `managerUserId` manages `userId`, directly or from higher up the management tree (one indexed query). */
+  manages(managerUserId: number, userId: number, executor?: Executor): Promise<boolean>;
+  /** A subquery of the user ids `managerUserId` manages, directly or from higher up (a manager's whole team). */
+  managedUsersQuery(managerUserId: number, executor?: Executor): Knex.QueryBuilder;
+  /** The users who directly manage `userId`, once each. */
+  managerIdsOf(userId: number, executor?: Executor): Promise<number[]>;
 }
 
 /** Calls into the other people services (wired in index.ts). */
@@ -282,6 +291,15 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
 
     teamQuery(managerJobAssignmentId, allBelow, executor = knex) {
       return teamMemberIdsQuery(executor, ctx.db.dialect, managerJobAssignmentId, allBelow);
+    },
+    manages(managerUserId, userId, executor = knex) {
+      return managerUserId !== userId ? managesUser(executor, ctx.db.dialect, managerUserId, userId) : Promise.resolve(false);
+    },
+    managedUsersQuery(managerUserId, executor = knex) {
+      return managedUserIdsQuery(executor, ctx.db.dialect, managerUserId);
+    },
+    managerIdsOf(userId, executor = knex) {
+      return directManagerIds(executor, userId);
     },
   };
   return service;

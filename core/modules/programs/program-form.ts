@@ -54,6 +54,7 @@ export interface ProgramFormState {
   /** As stored or typed (line breaks as LF). */
   summary: string;
   available: boolean;
+  allowExtensionRequests: boolean;
   /** The structure version the form was filled from (edit only); '' on a new program. */
   structureVersion: string;
   sets: SetRow[];
@@ -73,6 +74,7 @@ export function formFromProgram(program: ProgramView): ProgramFormState {
     fullname: program.fullname,
     summary: program.summary ?? '',
     available: program.available,
+    allowExtensionRequests: program.allowExtensionRequests,
     structureVersion: String(program.structureVersion),
     sets: program.courseSets.map((s, index) => ({
       index,
@@ -92,7 +94,7 @@ export function formFromProgram(program: ProgramView): ProgramFormState {
 }
 
 export function emptyForm(): ProgramFormState {
-  return withPositions({ shortname: '', fullname: '', summary: '', available: true, structureVersion: '', sets: [blankRow(0)] });
+  return withPositions({ shortname: '', fullname: '', summary: '', available: true, allowExtensionRequests: false, structureVersion: '', sets: [blankRow(0)] });
 }
 
 function blankRow(index: number): SetRow {
@@ -161,6 +163,7 @@ export function formFromBody(body: unknown, addRow: boolean): ProgramFormState {
     fullname: raw(body, 'fullname'),
     summary: lf(raw(body, 'summary')),
     available: field(body, 'available') !== '',
+    allowExtensionRequests: field(body, 'allowExtensionRequests') !== '',
     structureVersion: field(body, 'structureVersion'),
     sets,
     ...(valid && declared > MAX_COURSE_SETS ? { declaredSets: declared } : {}),
@@ -216,6 +219,7 @@ export function createBody(state: ProgramFormState): Record<string, unknown> {
     fullname: state.fullname,
     summary: state.summary === '' ? null : state.summary,
     available: state.available,
+    allowExtensionRequests: state.allowExtensionRequests,
     courseSets: setsFromForm(state),
   };
 }
@@ -239,6 +243,7 @@ export function editPatch(state: ProgramFormState, stored: ProgramView): { patch
   if (state.fullname.trim() !== asTextField(stored.fullname)) patch.fullname = state.fullname;
   if (state.summary !== lf(stored.summary ?? '')) patch.summary = state.summary === '' ? null : state.summary;
   if (state.available !== stored.available) patch.available = state.available;
+  if (state.allowExtensionRequests !== stored.allowExtensionRequests) patch.allowExtensionRequests = state.allowExtensionRequests;
   const sets = setsFromForm(state);
   const structureChanged = !sameStructure(stored.courseSets, sets, (a, b) => asTextField(a) === b || a === b);
   if (structureChanged) patch.courseSets = sets;

@@ -43,6 +43,8 @@ export interface ProgramInput {
   /** ISO-8601 date-time. */
   availableFrom?: string | null;
   availableUntil?: string | null;
+  /** Whether learners may ask their manager for a later due date (DOMAIN 9). */
+  allowExtensionRequests?: boolean;
   courseSets: CourseSetInput[];
 }
 
@@ -73,6 +75,7 @@ const programFields = {
   available: { type: 'boolean' },
   availableFrom: { anyOf: [DateInput, { type: 'null' }] },
   availableUntil: { anyOf: [DateInput, { type: 'null' }] },
+  allowExtensionRequests: { type: 'boolean', description: 'Learners may ask their manager for a later due date' },
   courseSets: { type: 'array', items: courseSetSchema, maxItems: MAX_COURSE_SETS },
 };
 

@@ -72,6 +72,7 @@ export interface ProgramView {
   available: boolean;
   availableFrom: string | null;
   availableUntil: string | null;
+  allowExtensionRequests: boolean;
   structureVersion: number;
   /** Sum over groups of the largest set minimum time (DOMAIN 3.2). */
   minTimeRequired: string | null;
@@ -238,6 +239,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
       available: bool(row.available),
       availableFrom: iso(row.available_from),
       availableUntil: iso(row.available_until),
+      allowExtensionRequests: bool(row.allow_extension_requests),
       structureVersion: Number(row.structure_version),
       minTimeRequired: structure!.compiled.minTimeRequired,
       courseSets: structure!.sets.map((s) => ({
@@ -380,6 +382,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
             available: input.available ?? true,
             available_from: from ?? null,
             available_until: until ?? null,
+            allow_extension_requests: input.allowExtensionRequests ?? false,
             structure_version: 1,
             created_at: now,
             updated_at: now,
@@ -431,6 +434,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
         if (patch.available !== undefined) changes.available = patch.available;
         if (from !== undefined) changes.available_from = from;
         if (until !== undefined) changes.available_until = until;
+        if (patch.allowExtensionRequests !== undefined) changes.allow_extension_requests = patch.allowExtensionRequests;
         let queued: number | null = null;
         if (patch.courseSets !== undefined) {
           const defs = await validateSets(trx, patch.courseSets);

@@ -202,3 +202,16 @@ export async function activeAssignedTimes(executor: Executor, programId: number,
   }
   return result;
 }
+
+/**
+ * Moves an active learner's due date from `from` to the later `to` (an approved extension), only if
+ * it is still `from`: a sync or another decision that moved it meanwhile makes this change nothing.
+ */
+export async function moveDueDate(trx: Knex.Transaction, programId: number, userId: number, from: number, to: number, now: number): Promise<boolean> {
+  const changed = await runStatement(
+    trx,
+    `UPDATE program_user_assignments SET due_at = ?, updated_at = ? WHERE program_id = ? AND user_id = ? AND status = 'active' AND due_at = ? AND ? > due_at`,
+    [to, now, programId, userId, from, to],
+  );
+  return changed === 1;
+}

@@ -24,6 +24,7 @@ export interface ProgramRow {
   available: number | boolean;
   available_from: number | null;
   available_until: number | null;
+  allow_extension_requests: number | boolean;
   structure_version: number;
 }
 
@@ -48,7 +49,7 @@ export function activeAssignments(executor: Executor, userId: number, programId?
 export function programRows(executor: Executor, ids: readonly number[]): Promise<ProgramRow[]> {
   return queryRows<ProgramRow>(
     executor,
-    `SELECT p.id, p.fullname, p.summary, p.available, p.available_from, p.available_until, p.structure_version FROM ${programViews.programs.as('p')} WHERE p.id IN (${placeholders(ids.length)})`,
+    `SELECT p.id, p.fullname, p.summary, p.available, p.available_from, p.available_until, p.allow_extension_requests, p.structure_version FROM ${programViews.programs.as('p')} WHERE p.id IN (${placeholders(ids.length)})`,
     ids,
   );
 }

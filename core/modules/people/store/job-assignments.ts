@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Dialect, Executor } from '../../../kernel/db/database';
 import { chunk } from '../../../kernel/db/sql';
+import { num } from '../../../kernel/db/values';
 import { rePrefixSql, whereUnder, whereUnderColumn } from './paths';
 import { insertId } from './insert';
 
@@ -90,5 +91,32 @@ export function teamMemberIdsQuery(executor: Executor, dialect: Dialect, manager
   const qb = executor('job_assignments as t')
     .join('job_assignments as anchor', (j) => j.on('anchor.id', '=', executor.raw('?', [managerJobAssignmentId])))
     .select('t.user_id');
+  return whereUnderColumn(dialect, qb, 't.manager_path', 'anchor.manager_path', false);
+}
+
+/** Whether `managerUserId` manages `userId` through any of their job assignments, directly or from higher up. */
+export async function managesUser(executor: Executor, dialect: Dialect, managerUserId: number, userId: number): Promise<boolean> {
+  const qb = executor('job_assignments as t')
+    .join('job_assignments as anchor', (j) => j.on('anchor.user_id', '=', executor.raw('?', [managerUserId])))
+    .where('t.user_id', userId)
+    .select('t.id')
+    .limit(1);
+  return (await whereUnderColumn(dialect, qb, 't.manager_path', 'anchor.manager_path', false)).length > 0;
+}
+
+/** The users who directly manage `userId` (through any of their job assignments), once each. */
+export async function directManagerIds(executor: Executor, userId: number): Promise<number[]> {
+  const rows = (await executor('job_assignments').where('user_id', userId).whereNotNull('manager_user_id').distinct('manager_user_id')) as Array<{
+    manager_user_id: number;
+  }>;
+  return rows.map((r) => num(r.manager_user_id));
+}
+
+/** A subquery of the users `managerUserId` manages, directly or from higher up (each once). */
+export function managedUserIdsQuery(executor: Executor, dialect: Dialect, managerUserId: number): Knex.QueryBuilder {
+  const qb = executor('job_assignments as t')
+    .join('job_assignments as anchor', (j) => j.on('anchor.user_id', '=', executor.raw('?', [managerUserId])))
+    .where('t.user_id', '<>', managerUserId)
+    .distinct('t.user_id');
   return whereUnderColumn(dialect, qb, 't.manager_path', 'anchor.manager_path', false);
 }

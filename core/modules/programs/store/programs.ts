@@ -14,6 +14,7 @@ export interface ProgramRow {
   available: number | boolean;
   available_from: number | null;
   available_until: number | null;
+  allow_extension_requests: number | boolean;
   structure_version: number;
   created_at: number;
   updated_at: number;
@@ -66,7 +67,10 @@ export async function currentStructureVersion(executor: Executor, programId: num
 }
 
 /** Inserts a program and returns its id (a taken shortname is a unique violation). */
-export async function insertProgram(trx: Knex.Transaction, row: Omit<ProgramRow, 'id' | 'available'> & { available: boolean }): Promise<number> {
+export async function insertProgram(
+  trx: Knex.Transaction,
+  row: Omit<ProgramRow, 'id' | 'available' | 'allow_extension_requests'> & { available: boolean; allow_extension_requests: boolean },
+): Promise<number> {
   const [programId] = (await trx('programs').insert(row)) as [number];
   return programId;
 }

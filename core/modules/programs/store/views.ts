@@ -14,6 +14,7 @@ export const programViews = {
     'available',
     'available_from',
     'available_until',
+    'allow_extension_requests',
     'structure_version',
     'created_at',
     'updated_at',
