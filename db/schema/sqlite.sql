@@ -130,6 +130,10 @@ CREATE UNIQUE INDEX `audience_members_audience_id_user_id_unique` on `audience_m
 
 CREATE INDEX `audience_members_user_id_index` on `audience_members` (`user_id`);
 
+CREATE INDEX `audiences_name_id_list` on `audiences` (`name`, `id`);
+
+CREATE INDEX audiences_name_nocase ON audiences (name COLLATE NOCASE);
+
 CREATE INDEX `course_completion_history_user_id_course_id_index` on `course_completion_history` (`user_id`, `course_id`);
 
 CREATE INDEX `course_completions_course_id_index` on `course_completions` (`course_id`);
@@ -139,6 +143,12 @@ CREATE UNIQUE INDEX `course_completions_user_id_course_id_unique` on `course_com
 CREATE UNIQUE INDEX `course_set_completions_course_set_id_user_id_unique` on `course_set_completions` (`course_set_id`, `user_id`);
 
 CREATE INDEX `course_set_completions_program_id_user_id_index` on `course_set_completions` (`program_id`, `user_id`);
+
+CREATE INDEX `courses_fullname_id_list` on `courses` (`fullname`, `id`);
+
+CREATE INDEX courses_fullname_nocase ON courses (fullname COLLATE NOCASE);
+
+CREATE INDEX courses_shortname_nocase ON courses (shortname COLLATE NOCASE);
 
 CREATE UNIQUE INDEX `courses_shortname_unique` on `courses` (`shortname`);
 
@@ -150,7 +160,11 @@ CREATE INDEX `grades_activity_id_index` on `grades` (`activity_id`);
 
 CREATE UNIQUE INDEX `grades_user_id_activity_id_unique` on `grades` (`user_id`, `activity_id`);
 
+CREATE INDEX `hierarchy_nodes_kind_name_id_list` on `hierarchy_nodes` (`kind`, `name`, `id`);
+
 CREATE INDEX `hierarchy_nodes_kind_path_index` on `hierarchy_nodes` (`kind`, `path`);
+
+CREATE INDEX hierarchy_nodes_name_nocase ON hierarchy_nodes (name COLLATE NOCASE);
 
 CREATE INDEX `hierarchy_nodes_parent_id_index` on `hierarchy_nodes` (`parent_id`);
 
@@ -222,6 +236,12 @@ CREATE UNIQUE INDEX `program_user_assignments_program_id_user_id_unique` on `pro
 
 CREATE INDEX `program_user_assignments_user_id_status_index` on `program_user_assignments` (`user_id`, `status`);
 
+CREATE INDEX `programs_fullname_id_list` on `programs` (`fullname`, `id`);
+
+CREATE INDEX programs_fullname_nocase ON programs (fullname COLLATE NOCASE);
+
+CREATE INDEX programs_shortname_nocase ON programs (shortname COLLATE NOCASE);
+
 CREATE UNIQUE INDEX `programs_shortname_unique` on `programs` (`shortname`);
 
 CREATE INDEX `rate_limits_reset_at_index` on `rate_limits` (`reset_at`);
@@ -237,5 +257,11 @@ CREATE INDEX `user_profile_values_field_id_value_date_index` on `user_profile_va
 CREATE INDEX `user_profile_values_field_id_value_text_index` on `user_profile_values` (`field_id`, `value_text`);
 
 CREATE UNIQUE INDEX `user_profile_values_user_id_field_id_unique` on `user_profile_values` (`user_id`, `field_id`);
+
+CREATE INDEX `users_fullname_id_list` on `users` (`fullname`, `id`);
+
+CREATE INDEX users_fullname_nocase ON users (fullname COLLATE NOCASE);
+
+CREATE INDEX users_username_nocase ON users (username COLLATE NOCASE);
 
 CREATE UNIQUE INDEX `users_username_unique` on `users` (`username`);

@@ -5,6 +5,7 @@ import { num, type PeopleContext } from './context';
 import { nodeNotFoundCode, type HierarchyService } from './hierarchy';
 import {
   audienceIdsOf,
+  audiencePage,
   countMembers,
   courseExists,
   deleteMember,
@@ -24,6 +25,7 @@ import {
   type UserScope,
 } from './store/audiences';
 import type { ProfileFieldService } from './profile-fields';
+import type { KeysetOrder, KeysetPage, PagePosition } from '../../kernel/db/keyset';
 import type { Audience, AudienceMember, AudienceRule, AudienceType, CreateAudienceInput } from './types';
 
 export interface AudienceService {
@@ -52,6 +54,8 @@ export interface AudienceService {
    * evaluated in id order: a rule may only name an older audience, so a flip cascades forward.
    */
   recomputeForUsers(trx: Knex.Transaction, users: number[] | Knex.QueryBuilder | null): Promise<number>;
+  /** One page of audiences (name prefix, type), in a named order of {@link AUDIENCE_ORDERS}. */
+  list(filter: { q?: string; type?: AudienceType }, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<Audience>>;
 }
 
 export interface AudienceDeps {
@@ -158,6 +162,10 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
   }
 
   const service: AudienceService = {
+    async list(filter, order, position) {
+      const page = await audiencePage(knex, filter, order, position);
+      return { ...page, items: page.items.map(toAudience) };
+    },
     async create(input, trx) {
       const name = input.name?.trim();
       if (!name) throw invalid('AUDIENCE_NAME_REQUIRED', 'name is required', [{ path: 'name', message: 'required' }]);

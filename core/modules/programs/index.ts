@@ -32,7 +32,7 @@ export const programsModule = defineModule({
       name: PROGRAM_RECOMPUTE_JOB,
       handler: async (job) => programs.recomputeProgram(Number(job.payload.programId), (done, total) => job.progress(done, total)),
     });
-    for (const route of programRoutes({ services: { programs } })) ctx.routes.api(route);
+    for (const route of programRoutes({ now: () => ctx.db.now(), services: { programs } })) ctx.routes.api(route);
     registerProgramPages({ db: ctx.db, programs }, ctx.routes);
     return { programs };
   },

@@ -4,6 +4,7 @@ import { chunk } from '../../../kernel/db/sql';
 import { learningViews } from '../../learning/index';
 import type { AudienceMemberSource } from '../types';
 import { insertId } from './insert';
+import { readPage, wherePrefix, type KeysetOrder, type KeysetPage, type PagePosition } from '../../../kernel/db/keyset';
 import { idsUnderPathQuery } from './hierarchy';
 
 /** An `audiences` row (`rules` is the JSON rule list of a dynamic audience). */
@@ -177,4 +178,30 @@ export async function memberPage(
 export async function audienceIdsOf(executor: Executor, userId: number): Promise<number[]> {
   const rows = (await executor('audience_members').where('user_id', userId).orderBy('audience_id').select('audience_id')) as Array<{ audience_id: number }>;
   return rows.map((r) => Number(r.audience_id));
+}
+
+/** The named orders of the audience list (`?sort=`). */
+export const AUDIENCE_ORDERS: readonly KeysetOrder[] = [
+  {
+    name: 'name',
+    keys: [
+      { column: 'name', direction: 'asc' },
+      { column: 'id', direction: 'asc' },
+    ],
+  },
+  { name: 'id', keys: [{ column: 'id', direction: 'asc' }] },
+  { name: '-id', keys: [{ column: 'id', direction: 'desc' }] },
+];
+
+/** One page of audiences (name prefix `q`, `type`), in `order`. */
+export function audiencePage(
+  executor: Executor,
+  filter: { q?: string; type?: string },
+  order: KeysetOrder,
+  position: PagePosition,
+): Promise<KeysetPage<AudienceRow>> {
+  const query = executor('audiences').select('id', 'name', 'type', 'rules', 'created_at', 'updated_at');
+  if (filter.type !== undefined) query.where('type', filter.type);
+  if (filter.q) wherePrefix(query, ['name'], filter.q);
+  return readPage<AudienceRow>(query, order, position);
 }
