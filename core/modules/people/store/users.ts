@@ -85,6 +85,11 @@ export type UserListRow = Omit<UserRow, 'password_hash'>;
 
 /** One page of users, filtered, in `order`. */
 export function userPage(executor: Executor, filter: UserListFilter, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<UserListRow>> {
+  return readPage<UserListRow>(userListQuery(executor, filter), order, position);
+}
+
+/** The user list's rows before ordering and paging (exported for the index-use test). */
+export function userListQuery(executor: Executor, filter: UserListFilter): Knex.QueryBuilder {
   const query = executor('users').select(
     'id',
     'username',
@@ -102,7 +107,7 @@ export function userPage(executor: Executor, filter: UserListFilter, order: Keys
   query.where('deleted', filter.deleted === true);
   if (filter.suspended !== undefined) query.where('suspended', filter.suspended);
   if (filter.q) wherePrefix(query, ['fullname', 'username'], filter.q);
-  return readPage<UserListRow>(query, order, position);
+  return query;
 }
 
 function asc(column: string): SortKey {
