@@ -169,3 +169,51 @@ describe('API lists', function () {
     }
   });
 });
+
+describe('paged admin pages', function () {
+  let t: TestSite;
+  let app: express.Express;
+  let admin: string;
+  const html = { Accept: 'text/html' };
+
+  before(async function () {
+    t = await createTestSite();
+    app = createApp(t.site);
+    const root = await t.site.services.users.create({ username: 'root', email: 'root@example.com', fullname: 'Root', isAdmin: true });
+    admin = await createApiToken(t.site.db, root.id);
+    const course = (await t.site.services.courses.create({ shortname: 'C1', fullname: 'Course one' })).id;
+    for (let i = 1; i <= 7; i++) {
+      await t.site.services.programs.create({ shortname: `PG-${i}`, fullname: `Paged program ${i}`, courseSets: [{ courseIds: [course], rule: 'all' }] });
+    }
+    await t.site.services.programs.create({ shortname: 'OTHER', fullname: 'Other program', courseSets: [{ courseIds: [course], rule: 'all' }] });
+  });
+
+  after(async function () {
+    await t?.close();
+  });
+
+  const get = (url: string) => request(app).get(url).set(html).set('Authorization', `Bearer ${admin}`).expect(200);
+  const shown = (text: string) => [...text.matchAll(/<th scope="row">Paged program (\d)/g)].map((m) => Number(m[1]));
+  const link = (text: string, rel: 'next' | 'prev') => {
+    const match = new RegExp(`rel="${rel}" href="([^"]+)"`).exec(text);
+    return match ? match[1]!.replace(/&amp;/g, '&').replace(/&#x3D;/g, '=') : null;
+  };
+
+  it('pages the program list with previous and next links, keeping the search and the page size', async function () {
+    const first = await get('/admin/programs?q=paged&limit=3');
+    expect(shown(first.text)).to.deep.equal([1, 2, 3]);
+    expect(first.text).to.not.contain('Other program');
+    expect(link(first.text, 'prev')).to.equal(null);
+    const second = await get(link(first.text, 'next')!);
+    expect(shown(second.text)).to.deep.equal([4, 5, 6]);
+    const third = await get(link(second.text, 'next')!);
+    expect(shown(third.text)).to.deep.equal([7]);
+    expect(link(third.text, 'next')).to.equal(null);
+    const back = await get(link(third.text, 'prev')!);
+    expect(shown(back.text)).to.deep.equal([4, 5, 6]);
+    expect(link(back.text, 'next')).to.contain('q=paged').and.to.contain('limit=3');
+    // A page size out of bounds falls back to the default; a cursor from nowhere is a 400.
+    expect(shown((await get('/admin/programs?limit=5000')).text)).to.have.length(7);
+    await request(app).get('/admin/programs?cursor=garbage').set(html).set('Authorization', `Bearer ${admin}`).expect(400);
+  });
+});

@@ -23,7 +23,6 @@ import {
   insertSetCourses,
   programById,
   learnerSeesProgram,
-  programList,
   programPage,
   updateProgram,
   type ProgramListFilter,
@@ -67,17 +66,6 @@ export interface ProgramView {
   updatedAt: string;
 }
 
-/** A line of the operator's program list. */
-export interface ProgramSummary {
-  id: number;
-  shortname: string;
-  fullname: string;
-  available: boolean;
-  /** How many course sets the program has. */
-  sets: number;
-  /** How many learners are actively assigned (none until the assignment module plugs in). */
-  learners: number;
-}
 
 /** A program in a list: its fields without the structure, with its set and active-learner counts. */
 export type ProgramListItem = Omit<ProgramView, 'courseSets' | 'minTimeRequired'> & { sets: number; learners: number };
@@ -85,8 +73,6 @@ export type ProgramListItem = Omit<ProgramView, 'courseSets' | 'minTimeRequired'
 export interface ProgramsService {
   create(input: ProgramInput): Promise<{ program: ProgramView; jobId: number | null }>;
   get(programId: number): Promise<ProgramView>;
-  /** The operator's list: up to 500 programs by name, with their set and assigned-learner counts. */
-  summaries(): Promise<ProgramSummary[]>;
   /**
    * Whether a learner may see the program: available now, or linked to them (an assignment of any
    * status, or their completion record). False when there is no such program. Operators see all.
@@ -407,16 +393,6 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
       };
     },
 
-    async summaries() {
-      return (await programList(db().knex, assignmentsView)).map((p) => ({
-        id: Number(p.id),
-        shortname: p.shortname,
-        fullname: p.fullname,
-        available: p.available === true || Number(p.available) === 1,
-        sets: Number(p.sets),
-        learners: Number(p.learners),
-      }));
-    },
 
     async update(programId, patch) {
       const { from, until } = validateFields(patch, false);

@@ -41,15 +41,6 @@ export interface SetCourseRow {
   score: number;
 }
 
-/** A line of the operator's program list. */
-export interface ProgramListRow {
-  id: number;
-  shortname: string;
-  fullname: string;
-  available: number | boolean;
-  sets: number;
-  learners: number;
-}
 
 /** The program, or undefined. */
 export async function programById(executor: Executor, programId: number): Promise<ProgramRow | undefined> {
@@ -153,22 +144,6 @@ export function courseChoices(executor: Executor): Promise<Array<{ id: number; s
   return queryRows<{ id: number; shortname: string; fullname: string }>(
     executor,
     `SELECT c.id, c.shortname, c.fullname FROM ${learningViews.courses.as('c')} ORDER BY c.fullname, c.id LIMIT 2000`,
-  );
-}
-
-/**
- * The operator's program list: up to 500 programs by name, with their number of course sets and of
- * learners actively assigned, counted in `assignments` (the assignment module's relation, plugged
- * in through the assignment-state port; without it, no learner counts as assigned).
- */
-export function programList(executor: Executor, assignments: SqlView<'program_id' | 'status'> | null): Promise<ProgramListRow[]> {
-  const learners = assignments ? `(SELECT COUNT(*) FROM ${assignments.as('a')} WHERE a.program_id = p.id AND a.status = 'active')` : '0';
-  return queryRows<ProgramListRow>(
-    executor,
-    `SELECT p.id, p.shortname, p.fullname, p.available,
-            (SELECT COUNT(*) FROM program_course_sets s WHERE s.program_id = p.id) AS sets,
-            ${learners} AS learners
-     FROM programs p ORDER BY p.fullname, p.id LIMIT 500`,
   );
 }
 
