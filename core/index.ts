@@ -90,6 +90,9 @@ export { chunk } from './kernel/db/sql';
 export {
   seek,
   keysetPage,
+  readPage,
+  keyOfColumns,
+  wherePrefix,
   encodeCursor,
   decodeCursor,
   type KeysetOrder,
@@ -98,7 +101,7 @@ export {
   type PagePosition,
   type KeysetPage,
 } from './kernel/db/keyset';
-export { cursorQuery, sortQuery, listResponse, pickOrder, pagePosition } from './kernel/http/paging';
+export { cursorQuery, sortQuery, listResponse, pickOrder, pagePosition, pagePositionOf, pageLinks, type PageLinks } from './kernel/http/paging';
 export { parseDateInput, type DateInputOptions } from './kernel/dates';
 export type { SqlView } from './kernel/db/views';
 export { queryRows, runStatement, prepareStatement, placeholders, type PreparedStatement, type StatementBinding } from './kernel/db/statements';

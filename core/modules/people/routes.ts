@@ -1,7 +1,7 @@
 import type { Database } from '../../kernel/db/database';
 import type { ApiRequest, ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { forbidden, invalid } from '../../kernel/errors';
-import { Id, UserId, component, dateTime, noParams, noQuery, nullableDateTime, object, pagingQuery, pathParams, queryParams } from '../../kernel/http/contract';
+import { Id, UserId, component, dateTime, noParams, noQuery, nullableDateTime, object, pathParams, queryParams } from '../../kernel/http/contract';
 import { isoOrNull as iso } from '../../kernel/db/values';
 import type { PeopleServices } from './services';
 import { parseIsoDate } from './profile-fields';
@@ -9,7 +9,7 @@ import type { KeysetPage } from '../../kernel/db/keyset';
 import { cursorQuery, listResponse, pagePosition, pickOrder, sortQuery } from '../../kernel/http/paging';
 import { USER_ORDERS } from './store/users';
 import { NODE_ORDERS } from './store/hierarchy';
-import { AUDIENCE_ORDERS } from './store/audiences';
+import { AUDIENCE_ORDERS, MEMBER_ORDERS } from './store/audiences';
 import type {
   Audience,
   AudienceRule,
@@ -691,24 +691,19 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
     {
       method: 'get',
       path: '/audiences/:id/members',
-      summary: 'Members of an audience (?limit=, ?offset=)',
+      summary: 'Members of an audience: name or username prefix (q); by user id or full name; paged',
       tags: ['audiences'],
       access: 'admin',
       params: idParams,
-      query: queryParams(pagingQuery),
-      response: object({
-        audienceId: id,
-        total: { type: 'integer', minimum: 0 },
-        members: {
-          type: 'array',
-          items: object({ userId: id, username: { type: 'string' }, fullname: { type: 'string' }, source: { enum: ['manual', 'rules'] }, addedAt: dateTime }),
-        },
-      }),
+      query: queryParams({ ...cursorQuery(), ...sortQuery(MEMBER_ORDERS), q: { ...nameSearch, description: 'Full names or usernames starting with this text, any case' } }),
+      response: listResponse(
+        object({ userId: id, username: { type: 'string' }, fullname: { type: 'string' }, source: { enum: ['manual', 'rules'] }, addedAt: dateTime }),
+      ),
       async handler(req) {
-        const audienceId = req.params.id!;
-        const { limit, offset } = req.query as { limit: number; offset: number };
-        const page = await people().audiences.members(audienceId, { limit, offset });
-        return { body: { audienceId, total: page.total, members: page.members.map((m) => ({ ...m, addedAt: iso(m.addedAt) })) } };
+        const query = req.query as { sort?: string; q?: string };
+        const order = pickOrder(MEMBER_ORDERS, query.sort);
+        const page = await people().audiences.members(req.params.id!, { q: query.q }, order, pagePosition(order, req.query));
+        return { body: pageJson(page, (m) => ({ ...m, addedAt: iso(m.addedAt) })) };
       },
     },
     {

@@ -146,32 +146,34 @@ export function memberIdsQuery(executor: Executor, audienceId: number): Knex.Que
   return executor('audience_members').where('audience_id', audienceId).select('user_id');
 }
 
-/** How many members the audience has. */
-export async function countMembers(executor: Executor, audienceId: number): Promise<number> {
-  const [{ total }] = (await executor('audience_members').where('audience_id', audienceId).count({ total: '*' })) as Array<{ total: number | string }>;
-  return Number(total);
+/** The named orders of an audience's member list (`?sort=`). */
+export const MEMBER_ORDERS: readonly KeysetOrder[] = [
+  { name: 'userId', keys: [{ column: 'm.user_id', direction: 'asc' }] },
+  {
+    name: 'fullname',
+    keys: [
+      { column: 'u.fullname', direction: 'asc' },
+      { column: 'm.user_id', direction: 'asc' },
+    ],
+  },
+];
+
+export interface MemberRow {
+  user_id: number;
+  username: string;
+  fullname: string;
+  source: AudienceMemberSource;
+  added_at: number;
 }
 
-/** One page of the audience's members with their names, by user id. */
-export async function memberPage(
-  executor: Executor,
-  audienceId: number,
-  limit: number,
-  offset: number,
-): Promise<Array<{ user_id: number; username: string; fullname: string; source: AudienceMemberSource; added_at: number }>> {
-  return (await executor('audience_members as m')
+/** One keyset page of an audience's members with their names (name or username prefix `q`). */
+export function memberPage(executor: Executor, audienceId: number, filter: { q?: string }, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<MemberRow>> {
+  const query = executor('audience_members as m')
     .join('users as u', 'u.id', 'm.user_id')
     .where('m.audience_id', audienceId)
-    .orderBy('m.user_id')
-    .limit(limit)
-    .offset(offset)
-    .select('m.user_id', 'u.username', 'u.fullname', 'm.source', 'm.added_at')) as Array<{
-    user_id: number;
-    username: string;
-    fullname: string;
-    source: AudienceMemberSource;
-    added_at: number;
-  }>;
+    .select('m.user_id', 'u.username', 'u.fullname', 'm.source', 'm.added_at');
+  if (filter.q) wherePrefix(query, ['u.fullname', 'u.username'], filter.q);
+  return readPage<MemberRow>(query, order, position);
 }
 
 /** The ids of the audiences the user belongs to, ascending. */
