@@ -20,7 +20,19 @@ describe('API lists', function () {
   let learner: string;
   let learnerId: number;
   const auth = (token: string) => ({ Authorization: `Bearer ${token}` });
-  const names = ['Zoé Martin', 'zoltan Kiss', 'Anna Berg', 'anton Weber', 'Bea 50% Off', 'Bea 50x Off', 'Carl Dahl', 'Dora Eck', 'Emil Fox', 'Fay Gul', 'Gus Hay'];
+  const names = [
+    'Zoé Martin',
+    'zoltan Kiss',
+    'Anna Berg',
+    'anton Weber',
+    'Bea 50% Off',
+    'Bea 50x Off',
+    'Carl Dahl',
+    'Dora Eck',
+    'Emil Fox',
+    'Fay Gul',
+    'Gus Hay',
+  ];
 
   async function walk<T>(path: string, token = admin): Promise<T[]> {
     const seen: T[] = [];
@@ -126,9 +138,15 @@ describe('API lists', function () {
     const onlyHidden = await walk<{ id: number }>('/courses?q=list&visible=false');
     expect(onlyHidden.map((c) => c.id).sort()).to.deep.equal([hidden, mine].sort());
 
-    const open = (await site.services.programs.create({ shortname: 'LP-OPEN', fullname: 'LP open', courseSets: [{ courseIds: [shown], rule: 'all' }] })).program.id;
+    const open = (await site.services.programs.create({ shortname: 'LP-OPEN', fullname: 'LP open', courseSets: [{ courseIds: [shown], rule: 'all' }] })).program
+      .id;
     const closed = (
-      await site.services.programs.create({ shortname: 'LP-CLOSED', fullname: 'LP closed', available: false, courseSets: [{ courseIds: [shown], rule: 'all' }] })
+      await site.services.programs.create({
+        shortname: 'LP-CLOSED',
+        fullname: 'LP closed',
+        available: false,
+        courseSets: [{ courseIds: [shown], rule: 'all' }],
+      })
     ).program.id;
     const programs = await walk<{ id: number }>('/programs?q=LP', learner);
     expect(programs.map((p) => p.id)).to.deep.equal([open]);
@@ -150,7 +168,8 @@ describe('API lists', function () {
     expect((await walk<{ name: string }>('/audiences?q=sales&type=static')).map((a) => a.name)).to.deep.equal(['Sales team']);
 
     const root = (await request(app).post('/api/v1/organisations').set(auth(admin)).send({ name: 'Acme' }).expect(201)).body as { id: number };
-    for (const name of ['West', 'East', 'North']) await request(app).post('/api/v1/organisations').set(auth(admin)).send({ name, parentId: root.id }).expect(201);
+    for (const name of ['West', 'East', 'North'])
+      await request(app).post('/api/v1/organisations').set(auth(admin)).send({ name, parentId: root.id }).expect(201);
     const children = await walk<{ name: string; parentId: number }>(`/organisations?parentId=${root.id}&limit=2`);
     expect(children.map((n) => n.name)).to.deep.equal(['East', 'North', 'West']);
     expect((await walk<{ name: string }>('/organisations?root=true')).map((n) => n.name)).to.deep.equal(['Acme']);
@@ -215,5 +234,18 @@ describe('paged admin pages', function () {
     // A page size out of bounds falls back to the default; a cursor from nowhere is a 400.
     expect(shown((await get('/admin/programs?limit=5000')).text)).to.have.length(7);
     await request(app).get('/admin/programs?cursor=garbage').set(html).set('Authorization', `Bearer ${admin}`).expect(400);
+  });
+
+  it('pages the public home page of available programs', async function () {
+    const names = (text: string) => [...text.matchAll(/(Paged|Other) program ?(\d?)/g)].map((m) => m[0]);
+    const first = await request(app).get('/?limit=3').set(html).expect(200);
+    const next = link(first.text, 'next');
+    expect(next).to.match(/^\/\?/);
+    const second = await request(app).get(next!).set(html).expect(200);
+    const seen = [...new Set(names(first.text))];
+    const later = [...new Set(names(second.text))];
+    expect(seen).to.have.length(3);
+    expect(later).to.have.length(3);
+    expect(later.filter((n) => seen.includes(n))).to.deep.equal([]);
   });
 });

@@ -49,3 +49,4 @@ export { availabilityAt, availableNowSql, availableNowBindings, type Availabilit
 
 /** Relations other modules may join in a set-based read (columns are the contract). */
 export { programViews } from './store/views';
+export { PROGRAM_ORDERS } from './store/programs';

@@ -41,7 +41,6 @@ export interface SetCourseRow {
   score: number;
 }
 
-
 /** The program, or undefined. */
 export async function programById(executor: Executor, programId: number): Promise<ProgramRow | undefined> {
   return (await queryRows<ProgramRow>(executor, 'SELECT * FROM programs WHERE id = ?', [programId]))[0];
@@ -184,7 +183,9 @@ export function whereLearnerSeesProgram(
     if (assignments) {
       seen.orWhereExists(knex(assignments.as('pa_seen')).select(knex.raw('1')).where('pa_seen.user_id', userId).whereRaw(`pa_seen.program_id = ${alias}.id`));
     }
-    seen.orWhereExists(knex('program_completions as pc_seen').select(knex.raw('1')).where('pc_seen.user_id', userId).whereRaw(`pc_seen.program_id = ${alias}.id`));
+    seen.orWhereExists(
+      knex('program_completions as pc_seen').select(knex.raw('1')).where('pc_seen.user_id', userId).whereRaw(`pc_seen.program_id = ${alias}.id`),
+    );
   });
 }
 
@@ -221,6 +222,8 @@ export interface ProgramListFilter {
   available?: boolean;
   /** Only what this learner may see, at `now`; absent for operators (everything). */
   seenBy?: { userId: number; now: number };
+  /** Only programs available at this time (switched on, inside their dates): the public catalogue. */
+  availableAt?: number;
 }
 
 export type ProgramPageRow = ProgramRow & { sets: number; learners: number };
@@ -243,5 +246,6 @@ export function programPage(
   if (filter.available !== undefined) query.where('p.available', filter.available);
   if (filter.q) wherePrefix(query, ['p.fullname', 'p.shortname'], filter.q);
   if (filter.seenBy) whereLearnerSeesProgram(query, knex, 'p', filter.seenBy.userId, filter.seenBy.now, assignments);
+  if (filter.availableAt !== undefined) query.whereRaw(`(${availableNowSql('p')})`, availableNowBindings(filter.availableAt));
   return readPage<ProgramPageRow>(query, order, position);
 }
