@@ -40,7 +40,9 @@ describe('what a learner may see', function () {
     visibleCourse = await createCourse(site, 'VIS', 'Visible basics');
     hiddenCourse = (await site.services.courses.create({ shortname: 'HID', fullname: 'Secret draft course', visible: false })).id;
     hiddenActivity = (await site.services.courses.addActivity(hiddenCourse, { type: 'page', name: 'Draft page' })).id;
-    openProgram = await createProgram(site, 'open', [{ label: 'Everything', courseIds: [visibleCourse, hiddenCourse], rule: 'any' }], { fullname: 'Open program' });
+    openProgram = await createProgram(site, 'open', [{ label: 'Everything', courseIds: [visibleCourse, hiddenCourse], rule: 'any' }], {
+      fullname: 'Open program',
+    });
     closedProgram = await createProgram(site, 'closed', [{ label: 'Later', courseIds: [visibleCourse], rule: 'all' }], {
       fullname: 'Closed program',
       available: false,

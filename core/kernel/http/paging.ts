@@ -75,7 +75,13 @@ export interface PageLinks {
   shown: boolean;
 }
 
-export function pageLinks(path: string, filters: Record<string, string | undefined>, page: KeysetPage<unknown>, position: PagePosition, defaultLimit = 50): PageLinks {
+export function pageLinks(
+  path: string,
+  filters: Record<string, string | undefined>,
+  page: KeysetPage<unknown>,
+  position: PagePosition,
+  defaultLimit = 50,
+): PageLinks {
   const kept = Object.entries(filters).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '');
   if (position.limit !== defaultLimit) kept.push(['limit', String(position.limit)]);
   const link = (name: 'cursor' | 'before', value: string | null): string | null =>

@@ -184,7 +184,8 @@ export function assignmentRoutes(service: () => AssignmentService): ApiRoute[] {
     {
       method: 'get',
       path: '/programs/:id/exceptions',
-      summary: 'Assignment exceptions of a program, a page at a time (open by default; status, type; oldest first, or sort=-id; pass nextCursor back as cursor)',
+      summary:
+        'Assignment exceptions of a program, a page at a time (open by default; status, type; oldest first, or sort=-id; pass nextCursor back as cursor)',
       tags: ['assignment'],
       access: 'admin',
       params: programParams,
@@ -198,7 +199,11 @@ export function assignmentRoutes(service: () => AssignmentService): ApiRoute[] {
       handler: async (req) => {
         const query = req.query as { status: 'open' | 'dismissed' | 'resolved'; type?: string; sort?: string };
         const order = pickOrder(EXCEPTION_ORDERS, query.sort);
-        const page = await service().listExceptions({ programId: req.params.id!, status: query.status, type: query.type }, order, pagePosition(order, req.query));
+        const page = await service().listExceptions(
+          { programId: req.params.id!, status: query.status, type: query.type },
+          order,
+          pagePosition(order, req.query),
+        );
         // The program is the one in the path: its name is not repeated on every line.
         return { body: { items: page.items.map(({ programName: _programName, ...e }) => e), nextCursor: page.nextCursor } };
       },

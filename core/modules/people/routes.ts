@@ -695,7 +695,11 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       tags: ['audiences'],
       access: 'admin',
       params: idParams,
-      query: queryParams({ ...cursorQuery(), ...sortQuery(MEMBER_ORDERS), q: { ...nameSearch, description: 'Full names or usernames starting with this text, any case' } }),
+      query: queryParams({
+        ...cursorQuery(),
+        ...sortQuery(MEMBER_ORDERS),
+        q: { ...nameSearch, description: 'Full names or usernames starting with this text, any case' },
+      }),
       response: listResponse(
         object({ userId: id, username: { type: 'string' }, fullname: { type: 'string' }, source: { enum: ['manual', 'rules'] }, addedAt: dateTime }),
       ),

@@ -66,7 +66,6 @@ export interface ProgramView {
   updatedAt: string;
 }
 
-
 /** A program in a list: its fields without the structure, with its set and active-learner counts. */
 export type ProgramListItem = Omit<ProgramView, 'courseSets' | 'minTimeRequired'> & { sets: number; learners: number };
 
@@ -392,7 +391,6 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
         })),
       };
     },
-
 
     async update(programId, patch) {
       const { from, until } = validateFields(patch, false);

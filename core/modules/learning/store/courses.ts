@@ -146,9 +146,7 @@ export function whereLearnerSeesCourse(query: Knex.QueryBuilder, knex: Knex, ali
     seen
       .where(`${alias}.visible`, true)
       .orWhereExists(knex('enrolments as e_seen').select(knex.raw('1')).where('e_seen.user_id', userId).whereRaw(`e_seen.course_id = ${alias}.id`))
-      .orWhereExists(
-        knex('course_completions as cc_seen').select(knex.raw('1')).where('cc_seen.user_id', userId).whereRaw(`cc_seen.course_id = ${alias}.id`),
-      ),
+      .orWhereExists(knex('course_completions as cc_seen').select(knex.raw('1')).where('cc_seen.user_id', userId).whereRaw(`cc_seen.course_id = ${alias}.id`)),
   );
 }
 

@@ -167,7 +167,13 @@ export interface MemberRow {
 }
 
 /** One keyset page of an audience's members with their names (name or username prefix `q`). */
-export function memberPage(executor: Executor, audienceId: number, filter: { q?: string }, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<MemberRow>> {
+export function memberPage(
+  executor: Executor,
+  audienceId: number,
+  filter: { q?: string },
+  order: KeysetOrder,
+  position: PagePosition,
+): Promise<KeysetPage<MemberRow>> {
   const query = executor('audience_members as m')
     .join('users as u', 'u.id', 'm.user_id')
     .where('m.audience_id', audienceId)

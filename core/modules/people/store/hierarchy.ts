@@ -104,7 +104,13 @@ export interface NodeListFilter {
 }
 
 /** One page of the nodes of `kind`, filtered, in `order`. */
-export function nodePage(executor: Executor, kind: HierarchyKind, filter: NodeListFilter, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<NodeRow>> {
+export function nodePage(
+  executor: Executor,
+  kind: HierarchyKind,
+  filter: NodeListFilter,
+  order: KeysetOrder,
+  position: PagePosition,
+): Promise<KeysetPage<NodeRow>> {
   const query = executor('hierarchy_nodes').select('id', 'kind', 'name', 'parent_id', 'path', 'depth', 'created_at', 'updated_at').where('kind', kind);
   if (filter.parentId !== undefined) query.where('parent_id', filter.parentId);
   if (filter.root === true) query.whereNull('parent_id');
