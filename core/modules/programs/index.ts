@@ -45,7 +45,7 @@ export { addDuration, isValidDuration, parseDuration } from './durations';
 export { compileProgram, evaluateProgram, canLaunch, progressPercent } from './engine';
 export type { CompiledProgram, ProgramEvaluation, SetEvaluation, ProgramStructure, CourseSetDef, SetOperator, SetRule } from './engine';
 export type { CachedStructure } from './structures';
-export { availabilityAt, availableNowSql, availableNowBindings, type Availability } from './availability';
+export { availabilityAt, type Availability } from './availability';
 
 /** Relations other modules may join in a set-based read (columns are the contract). */
 export { programViews } from './store/views';
