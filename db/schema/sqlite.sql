@@ -130,9 +130,7 @@ CREATE UNIQUE INDEX `audience_members_audience_id_user_id_unique` on `audience_m
 
 CREATE INDEX `audience_members_user_id_index` on `audience_members` (`user_id`);
 
-CREATE INDEX `audiences_name_id_list` on `audiences` (`name`, `id`);
-
-CREATE INDEX audiences_name_nocase ON audiences (name COLLATE NOCASE);
+CREATE INDEX audiences_name_id_list ON audiences (name COLLATE NOCASE, id);
 
 CREATE INDEX `course_completion_history_user_id_course_id_index` on `course_completion_history` (`user_id`, `course_id`);
 
@@ -144,9 +142,7 @@ CREATE UNIQUE INDEX `course_set_completions_course_set_id_user_id_unique` on `co
 
 CREATE INDEX `course_set_completions_program_id_user_id_index` on `course_set_completions` (`program_id`, `user_id`);
 
-CREATE INDEX `courses_fullname_id_list` on `courses` (`fullname`, `id`);
-
-CREATE INDEX courses_fullname_nocase ON courses (fullname COLLATE NOCASE);
+CREATE INDEX courses_fullname_id_list ON courses (fullname COLLATE NOCASE, id);
 
 CREATE INDEX courses_shortname_nocase ON courses (shortname COLLATE NOCASE);
 
@@ -160,11 +156,9 @@ CREATE INDEX `grades_activity_id_index` on `grades` (`activity_id`);
 
 CREATE UNIQUE INDEX `grades_user_id_activity_id_unique` on `grades` (`user_id`, `activity_id`);
 
-CREATE INDEX `hierarchy_nodes_kind_name_id_list` on `hierarchy_nodes` (`kind`, `name`, `id`);
+CREATE INDEX hierarchy_nodes_kind_name_id_list ON hierarchy_nodes (kind, name COLLATE NOCASE, id);
 
 CREATE INDEX `hierarchy_nodes_kind_path_index` on `hierarchy_nodes` (`kind`, `path`);
-
-CREATE INDEX hierarchy_nodes_name_nocase ON hierarchy_nodes (name COLLATE NOCASE);
 
 CREATE INDEX `hierarchy_nodes_parent_id_index` on `hierarchy_nodes` (`parent_id`);
 
@@ -236,9 +230,7 @@ CREATE UNIQUE INDEX `program_user_assignments_program_id_user_id_unique` on `pro
 
 CREATE INDEX `program_user_assignments_user_id_status_index` on `program_user_assignments` (`user_id`, `status`);
 
-CREATE INDEX `programs_fullname_id_list` on `programs` (`fullname`, `id`);
-
-CREATE INDEX programs_fullname_nocase ON programs (fullname COLLATE NOCASE);
+CREATE INDEX programs_fullname_id_list ON programs (fullname COLLATE NOCASE, id);
 
 CREATE INDEX programs_shortname_nocase ON programs (shortname COLLATE NOCASE);
 
@@ -258,10 +250,6 @@ CREATE INDEX `user_profile_values_field_id_value_text_index` on `user_profile_va
 
 CREATE UNIQUE INDEX `user_profile_values_user_id_field_id_unique` on `user_profile_values` (`user_id`, `field_id`);
 
-CREATE INDEX `users_deleted_fullname_id_list` on `users` (`deleted`, `fullname`, `id`);
-
-CREATE INDEX users_fullname_nocase ON users (fullname COLLATE NOCASE);
-
-CREATE INDEX users_username_nocase ON users (username COLLATE NOCASE);
+CREATE INDEX users_deleted_fullname_id_list ON users (deleted, fullname COLLATE NOCASE, id);
 
 CREATE UNIQUE INDEX `users_username_unique` on `users` (`username`);

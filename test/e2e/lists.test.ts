@@ -80,7 +80,7 @@ describe('API lists', function () {
     expect(byId.map((u) => u.id)).to.deep.equal([...byId.map((u) => u.id)].sort((a, b) => b - a));
   });
 
-  it('finds users by the start of their name or username, in any case, with % and _ taken literally', async function () {
+  it('finds users by the start of their full name or username, in any case, with % and _ taken literally', async function () {
     const zo = await walk<{ fullname: string }>('/users?q=ZO');
     expect(zo.map((u) => u.fullname).sort()).to.deep.equal(['Zoé Martin', 'zoltan Kiss']);
     const an = await walk<{ fullname: string }>('/users?q=an');
@@ -88,6 +88,11 @@ describe('API lists', function () {
     const percent = await walk<{ fullname: string }>(`/users?q=${encodeURIComponent('Bea 50%')}`);
     expect(percent.map((u) => u.fullname)).to.deep.equal(['Bea 50% Off']);
     expect(await walk('/users?q=nobody-has-this-name')).to.deep.equal([]);
+    const byUsername = await walk<{ username: string }>('/users?username=zolt&sort=username');
+    expect(byUsername.map((u) => u.username)).to.deep.equal(['zoltan']);
+    // Names sort without regard to case: "anton" comes right after "Anna", not after "Zoé".
+    const first = await walk<{ fullname: string }>('/users?limit=2');
+    expect(first.slice(0, 2).map((u) => u.fullname)).to.deep.equal(['Anna Berg', 'anton Weber']);
   });
 
   it('filters suspended users and leaves deleted ones out', async function () {

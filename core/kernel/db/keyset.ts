@@ -16,6 +16,12 @@ export interface SortKey {
   /** A column (`u.fullname`) or a raw expression (`knex.raw('lower(u.fullname)')`); never null. */
   column: string | Knex.Raw;
   direction: 'asc' | 'desc';
+  /**
+   * Order (and compare) this text column without regard to letter case: a name order. MariaDB's
+   * collation already does; on SQLite the column is read `COLLATE NOCASE`, which an index declared
+   * the same way serves (migration 0014), so both databases list "anna" next to "Anna".
+   */
+  caseInsensitive?: boolean;
 }
 
 export interface KeysetOrder {
@@ -71,9 +77,17 @@ export function decodeCursor(order: KeysetOrder, text: string): KeyValue[] | nul
  */
 export function seek(query: Knex.QueryBuilder, order: KeysetOrder, position: PagePosition): Knex.QueryBuilder {
   const backward = position.backward === true && position.from !== null;
-  const keys = order.keys.map((k) => ({ column: k.column, direction: backward ? flip(k.direction) : k.direction }));
+  const sqlite = (query as unknown as { client: { config: { client: unknown } } }).client.config.client !== 'mysql2';
+  const keys = order.keys.map((k) => ({
+    column: k.caseInsensitive && sqlite && typeof k.column === 'string' ? query.client.raw(`${quoteColumn(k.column)} COLLATE NOCASE`) : k.column,
+    direction: backward ? flip(k.direction) : k.direction,
+  }));
   if (position.from !== null) {
     const from = position.from;
+    // The first key's bound alone, redundant with the expansion below: it is what lets the database
+    // start the index range at the cursor rather than scan from the first row (neither SQLite nor
+    // MariaDB derives a range from the OR form).
+    if (keys.length > 1) query.where(keys[0]!.column as string, keys[0]!.direction === 'asc' ? '>=' : '<=', from[0]!);
     // (a, b, c) after (x, y, z) is: a > x, or a = x and b > y, or a = x and b = y and c > z, with
     // each comparison turned round for a descending key. Row-value comparison would be shorter but
     // cannot mix directions.
@@ -113,6 +127,14 @@ export function keysetPage<Row>(rows: Row[], order: KeysetOrder, position: PageP
     nextCursor: hasNext && last !== undefined ? encodeCursor(order, keyOf(last)) : null,
     prevCursor: hasPrev && first !== undefined ? encodeCursor(order, keyOf(first)) : null,
   };
+}
+
+/** `u.fullname` as a quoted identifier for raw SQL (both dialects accept backticks). */
+function quoteColumn(column: string): string {
+  return column
+    .split('.')
+    .map((part) => `\`${part.replace(/`/g, '')}\``)
+    .join('.');
 }
 
 function flip(direction: 'asc' | 'desc'): 'asc' | 'desc' {

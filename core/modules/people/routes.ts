@@ -460,22 +460,24 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
     {
       method: 'get',
       path: '/users',
-      summary: 'List users (administrators): name or username prefix (q), suspended, deleted; sorted and paged',
+      summary: 'List users (administrators): full-name prefix (q), username prefix, suspended, deleted; sorted and paged',
       tags: ['people'],
       access: 'admin',
       params: noParams,
       query: queryParams({
         ...cursorQuery(),
         ...sortQuery(USER_ORDERS),
-        q: { ...nameSearch, description: 'Full names or usernames starting with this text, any case' },
+        q: { ...nameSearch, description: 'Full names starting with this text, any case' },
+        username: { ...nameSearch, description: 'Usernames starting with this text (best with sort=username)' },
         suspended: { type: 'boolean', description: 'Only suspended (true) or only active (false) users' },
         deleted: { type: 'boolean', default: false, description: 'Deleted users instead of the others' },
       }),
       response: listResponse(userSummary),
       async handler(req) {
-        const query = req.query as { sort?: string; q?: string; suspended?: boolean; deleted?: boolean };
+        const query = req.query as { sort?: string; q?: string; username?: string; suspended?: boolean; deleted?: boolean };
         const order = pickOrder(USER_ORDERS, query.sort);
-        const page = await people().users.list({ q: query.q, suspended: query.suspended, deleted: query.deleted }, order, pagePosition(order, req.query));
+        const filter = { q: query.q, username: query.username, suspended: query.suspended, deleted: query.deleted };
+        const page = await people().users.list(filter, order, pagePosition(order, req.query));
         return { body: pageJson(page, userSummaryJson) };
       },
     },

@@ -163,7 +163,7 @@ export const COURSE_ORDERS: readonly KeysetOrder[] = [
   {
     name: 'fullname',
     keys: [
-      { column: 'c.fullname', direction: 'asc' },
+      { column: 'c.fullname', direction: 'asc', caseInsensitive: true },
       { column: 'c.id', direction: 'asc' },
     ],
   },

@@ -152,7 +152,7 @@ export const MEMBER_ORDERS: readonly KeysetOrder[] = [
   {
     name: 'fullname',
     keys: [
-      { column: 'u.fullname', direction: 'asc' },
+      { column: 'u.fullname', direction: 'asc', caseInsensitive: true },
       { column: 'm.user_id', direction: 'asc' },
     ],
   },
@@ -193,7 +193,7 @@ export const AUDIENCE_ORDERS: readonly KeysetOrder[] = [
   {
     name: 'name',
     keys: [
-      { column: 'name', direction: 'asc' },
+      { column: 'name', direction: 'asc', caseInsensitive: true },
       { column: 'id', direction: 'asc' },
     ],
   },

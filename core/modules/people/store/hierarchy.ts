@@ -87,7 +87,7 @@ export const NODE_ORDERS: readonly KeysetOrder[] = [
   {
     name: 'name',
     keys: [
-      { column: 'name', direction: 'asc' },
+      { column: 'name', direction: 'asc', caseInsensitive: true },
       { column: 'id', direction: 'asc' },
     ],
   },

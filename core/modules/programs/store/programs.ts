@@ -206,7 +206,7 @@ export const PROGRAM_ORDERS: readonly KeysetOrder[] = [
   {
     name: 'fullname',
     keys: [
-      { column: 'p.fullname', direction: 'asc' },
+      { column: 'p.fullname', direction: 'asc', caseInsensitive: true },
       { column: 'p.id', direction: 'asc' },
     ],
   },
