@@ -98,6 +98,9 @@ export { chunk } from './kernel/db/sql';
 export {
   seek,
   keysetPage,
+  readPage,
+  keyOfColumns,
+  wherePrefix,
   encodeCursor,
   decodeCursor,
   type KeysetOrder,
@@ -106,7 +109,7 @@ export {
   type PagePosition,
   type KeysetPage,
 } from './kernel/db/keyset';
-export { cursorQuery, sortQuery, listResponse, pickOrder, pagePosition } from './kernel/http/paging';
+export { cursorQuery, sortQuery, listResponse, pickOrder, pagePosition, pagePositionOf, pageLinks, type PageLinks } from './kernel/http/paging';
 export { parseDateInput, type DateInputOptions } from './kernel/dates';
 export type { SqlView } from './kernel/db/views';
 export { queryRows, runStatement, prepareStatement, placeholders, type PreparedStatement, type StatementBinding } from './kernel/db/statements';

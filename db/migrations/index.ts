@@ -12,6 +12,7 @@ import { tokenExpiry } from './0010_token_expiry';
 import { workerLeases } from './0011_worker_leases';
 import { wholeMinScores } from './0012_whole_min_scores';
 import { assignmentAcceptedDue } from './0013_assignment_accepted_due';
+import { listIndexes } from './0014_list_indexes';
 import { courseSetDueDates } from './0018_course_set_due_dates';
 import { extensionRequests } from './0019_extension_requests';
 
@@ -32,6 +33,7 @@ export const coreMigrations: MigrationSet = {
     workerLeases,
     wholeMinScores,
     assignmentAcceptedDue,
+    listIndexes,
     courseSetDueDates,
     extensionRequests,
   ],

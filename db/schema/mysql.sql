@@ -143,7 +143,8 @@ CREATE TABLE `audiences` (
   `rules` text DEFAULT NULL,
   `created_at` bigint(20) NOT NULL,
   `updated_at` bigint(20) NOT NULL,
-  PRIMARY KEY (`id`)
+  PRIMARY KEY (`id`),
+  KEY `audiences_name_id_list` (`name`,`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
 CREATE TABLE `course_completion_criteria` (
@@ -217,7 +218,8 @@ CREATE TABLE `courses` (
   `created_at` bigint(20) NOT NULL,
   `updated_at` bigint(20) NOT NULL,
   PRIMARY KEY (`id`),
-  UNIQUE KEY `courses_shortname_unique` (`shortname`)
+  UNIQUE KEY `courses_shortname_unique` (`shortname`),
+  KEY `courses_fullname_id_list` (`fullname`,`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
 CREATE TABLE `enrol_program_migrations` (
@@ -274,6 +276,7 @@ CREATE TABLE `hierarchy_nodes` (
   PRIMARY KEY (`id`),
   KEY `hierarchy_nodes_kind_path_index` (`kind`,`path`),
   KEY `hierarchy_nodes_parent_id_index` (`parent_id`),
+  KEY `hierarchy_nodes_kind_name_id_list` (`kind`,`name`,`id`),
   CONSTRAINT `hierarchy_nodes_parent_id_foreign` FOREIGN KEY (`parent_id`) REFERENCES `hierarchy_nodes` (`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
@@ -632,7 +635,8 @@ CREATE TABLE `programs` (
   `updated_at` bigint(20) NOT NULL,
   `allow_extension_requests` tinyint(1) NOT NULL DEFAULT 0,
   PRIMARY KEY (`id`),
-  UNIQUE KEY `programs_shortname_unique` (`shortname`)
+  UNIQUE KEY `programs_shortname_unique` (`shortname`),
+  KEY `programs_fullname_id_list` (`fullname`,`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
 CREATE TABLE `rate_limits` (
@@ -715,7 +719,8 @@ CREATE TABLE `users` (
   `created_at` bigint(20) NOT NULL,
   `updated_at` bigint(20) NOT NULL,
   PRIMARY KEY (`id`),
-  UNIQUE KEY `users_username_unique` (`username`)
+  UNIQUE KEY `users_username_unique` (`username`),
+  KEY `users_deleted_fullname_id_list` (`deleted`,`fullname`,`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
 CREATE TABLE `waymark_migrations` (

@@ -132,6 +132,8 @@ CREATE UNIQUE INDEX `audience_members_audience_id_user_id_unique` on `audience_m
 
 CREATE INDEX `audience_members_user_id_index` on `audience_members` (`user_id`);
 
+CREATE INDEX audiences_name_id_list ON audiences (name COLLATE NOCASE, id);
+
 CREATE INDEX `course_completion_history_user_id_course_id_index` on `course_completion_history` (`user_id`, `course_id`);
 
 CREATE INDEX `course_completions_course_id_index` on `course_completions` (`course_id`);
@@ -144,6 +146,10 @@ CREATE INDEX `course_set_completions_program_due` on `course_set_completions` (`
 
 CREATE INDEX `course_set_completions_program_id_user_id_index` on `course_set_completions` (`program_id`, `user_id`);
 
+CREATE INDEX courses_fullname_id_list ON courses (fullname COLLATE NOCASE, id);
+
+CREATE INDEX courses_shortname_nocase ON courses (shortname COLLATE NOCASE);
+
 CREATE UNIQUE INDEX `courses_shortname_unique` on `courses` (`shortname`);
 
 CREATE INDEX `enrolments_course_id_index` on `enrolments` (`course_id`);
@@ -153,6 +159,8 @@ CREATE UNIQUE INDEX `enrolments_user_id_course_id_method_unique` on `enrolments`
 CREATE INDEX `grades_activity_id_index` on `grades` (`activity_id`);
 
 CREATE UNIQUE INDEX `grades_user_id_activity_id_unique` on `grades` (`user_id`, `activity_id`);
+
+CREATE INDEX hierarchy_nodes_kind_name_id_list ON hierarchy_nodes (kind, name COLLATE NOCASE, id);
 
 CREATE INDEX `hierarchy_nodes_kind_path_index` on `hierarchy_nodes` (`kind`, `path`);
 
@@ -230,6 +238,10 @@ CREATE UNIQUE INDEX `program_user_assignments_program_id_user_id_unique` on `pro
 
 CREATE INDEX `program_user_assignments_user_id_status_index` on `program_user_assignments` (`user_id`, `status`);
 
+CREATE INDEX programs_fullname_id_list ON programs (fullname COLLATE NOCASE, id);
+
+CREATE INDEX programs_shortname_nocase ON programs (shortname COLLATE NOCASE);
+
 CREATE UNIQUE INDEX `programs_shortname_unique` on `programs` (`shortname`);
 
 CREATE INDEX `rate_limits_reset_at_index` on `rate_limits` (`reset_at`);
@@ -245,5 +257,7 @@ CREATE INDEX `user_profile_values_field_id_value_date_index` on `user_profile_va
 CREATE INDEX `user_profile_values_field_id_value_text_index` on `user_profile_values` (`field_id`, `value_text`);
 
 CREATE UNIQUE INDEX `user_profile_values_user_id_field_id_unique` on `user_profile_values` (`user_id`, `field_id`);
+
+CREATE INDEX users_deleted_fullname_id_list ON users (deleted, fullname COLLATE NOCASE, id);
 
 CREATE UNIQUE INDEX `users_username_unique` on `users` (`username`);

@@ -1,6 +1,9 @@
 import {
+  cursorQuery,
   forbidden,
   Id,
+  listResponse,
+  pagePosition,
   invalid,
   noQuery,
   object,
@@ -12,7 +15,7 @@ import {
   type AuthUser,
   type JsonSchema,
 } from '../../core/index';
-import type { Inbox } from './inbox';
+import { INBOX_ORDER, type Inbox } from './inbox';
 import type { MessageStore } from './messages';
 import type { Preference, Preferences } from './preferences';
 import type { Rendered } from './preview';
@@ -243,22 +246,12 @@ export function apiRoutes(deps: ApiDeps): ApiRoute[] {
       tags,
       access: 'user',
       params: pathParams({ id: UserId }),
-      query: queryParams({
-        limit: { type: 'integer', minimum: 1, maximum: 1000, default: 50, description: 'Page size, 1..1000' },
-        cursor: { type: 'string', pattern: '^[1-9][0-9]{0,15}$', description: 'The nextCursor of the previous page' },
-        unread: { type: 'boolean', description: 'Only unread notifications' },
-      }),
-      response: object({ items: { type: 'array', items: notificationView }, nextCursor: { type: ['string', 'null'] } }),
+      query: queryParams({ ...cursorQuery(50), unread: { type: 'boolean', description: 'Only unread notifications' } }),
+      response: listResponse(notificationView),
       handler: async (req) => {
         const userId = await selfOrAdmin(deps, req, 'read');
-        const cursor = req.query.cursor as string | undefined;
-        return {
-          body: await deps.inbox.list(userId, {
-            limit: req.query.limit as number,
-            before: cursor === undefined ? undefined : Number(cursor),
-            unread: req.query.unread === true,
-          }),
-        };
+        const page = await deps.inbox.list(userId, { unread: req.query.unread === true }, pagePosition(INBOX_ORDER, req.query, 50));
+        return { body: { items: page.items, nextCursor: page.nextCursor } };
       },
     },
     {

@@ -1,4 +1,15 @@
-import { forbidden, notFound, queryRows, type Database, type NotificationChannel, type OutgoingNotification } from '../../core/index';
+import {
+  forbidden,
+  notFound,
+  queryRows,
+  readPage,
+  type Database,
+  type KeysetOrder,
+  type KeysetPage,
+  type NotificationChannel,
+  type OutgoingNotification,
+  type PagePosition,
+} from '../../core/index';
 
 /** One in-app notification as the API and the inbox page show it. */
 export interface InboxItem {
@@ -37,6 +48,9 @@ function toItem(row: InboxRow): InboxItem {
 }
 
 /** The in-app inbox: stored notifications (plain text; pages escape them), newest first. */
+/** The inbox's one order: newest first (ids grow with time). */
+export const INBOX_ORDER: KeysetOrder = { name: '-id', keys: [{ column: 'id', direction: 'desc' }] };
+
 export class Inbox {
   constructor(private readonly db: Database) {}
 
@@ -64,14 +78,12 @@ export class Inbox {
     };
   }
 
-  /** A page by keyset on the id, newest first; `nextCursor` is the last id of the page when more follow. */
-  async list(userId: number, page: { limit: number; before?: number; unread?: boolean }): Promise<{ items: InboxItem[]; nextCursor: string | null }> {
-    const query = this.db.knex<InboxRow>('notify_program_inbox').where({ user_id: userId });
-    if (page.before !== undefined) query.andWhere('id', '<', page.before);
-    if (page.unread) query.whereNull('read_at');
-    const rows = await query.orderBy('id', 'desc').limit(page.limit + 1);
-    const items = rows.slice(0, page.limit).map(toItem);
-    return { items, nextCursor: rows.length > page.limit ? String(items[items.length - 1]!.id) : null };
+  /** A keyset page of the user's notifications, newest first (the SDK's cursor convention). */
+  async list(userId: number, filter: { unread?: boolean }, position: PagePosition): Promise<KeysetPage<InboxItem>> {
+    const query = this.db.knex('notify_program_inbox').where({ user_id: userId });
+    if (filter.unread) query.whereNull('read_at');
+    const page = await readPage<InboxRow>(query, INBOX_ORDER, position);
+    return { ...page, items: page.items.map(toItem) };
   }
 
   async unreadCount(userId: number): Promise<number> {

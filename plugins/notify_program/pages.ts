@@ -2,6 +2,8 @@ import type { Request, Response } from 'express';
 import {
   assignmentViews,
   notFound,
+  pageLinks,
+  pagePositionOf,
   parseId,
   peopleViews,
   programViews,
@@ -14,7 +16,7 @@ import {
   type Database,
 } from '../../core/index';
 import type { NotificationStatus } from './api';
-import type { Inbox } from './inbox';
+import { INBOX_ORDER, type Inbox } from './inbox';
 import type { MessageStore } from './messages';
 import type { Preferences } from './preferences';
 import type { Rendered } from './preview';
@@ -161,7 +163,7 @@ const INBOX = `<div class="wrap">
     </li>
     {{/each}}
   </ul>
-  {{#if nextCursor}}<p class="pager"><a href="/my/notifications?cursor={{nextCursor}}">Older notifications</a></p>{{/if}}
+  {{#if pager.shown}}<nav class="pager" aria-label="Pages">{{#if pager.prev}}<a class="button button-quiet" rel="prev" href="{{pager.prev}}">Newer notifications</a>{{/if}}{{#if pager.next}}<a class="button button-quiet" rel="next" href="{{pager.next}}">Older notifications</a>{{/if}}</nav>{{/if}}
   {{else}}<p class="empty">You have no notifications.</p>{{/if}}
   <h2>How you are notified</h2>
   <form class="form" method="post" action="/my/notifications/preferences">
@@ -391,8 +393,8 @@ export function registerPages(deps: PageDeps, routes: FeatureContext['routes'], 
     access: 'user',
     async handler(req, res) {
       const user = req.user!;
-      const cursor = parseId(req.query.cursor);
-      const page = await deps.inbox.list(user.id, { limit: 50, before: cursor ?? undefined });
+      const position = pagePositionOf(INBOX_ORDER, req.query as Record<string, unknown>, 50);
+      const page = await deps.inbox.list(user.id, {}, position);
       const channels = deps.channels();
       const prefs = await deps.preferences.list(
         user.id,
@@ -411,7 +413,7 @@ export function registerPages(deps: PageDeps, routes: FeatureContext['routes'], 
         nav: 'notifications',
         notice: NOTICES[String(req.query.notice ?? '')] ?? null,
         items: page.items,
-        nextCursor: page.nextCursor,
+        pager: pageLinks('/my/notifications', {}, page, position, 50),
         unread: await deps.inbox.unreadCount(user.id),
         channels,
         preferences,

@@ -68,7 +68,7 @@ export async function seedScenario(site: Site): Promise<Scenario> {
   // which is how a learner ends up overdue.
   await assignment.addRule(complianceId, { source: 'individual', instanceId: learnerId, due: { date: '2026-01-15T12:00:00.000Z' } });
   await site.jobs.drain();
-  const { exceptions: open } = await assignment.listExceptions(complianceId, 'open');
+  const { items: open } = await assignment.listExceptions({ programId: complianceId, status: 'open' });
   if (open.length)
     await assignment.resolveExceptions(
       open.map((x) => x.id),

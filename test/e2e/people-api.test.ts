@@ -186,8 +186,13 @@ describe('people REST API', function () {
     const again = await request(app).put(`/api/v1/audiences/${audience.body.id}/members/${learnerId}`).set(auth(admin)).expect(200);
     expect(again.body).to.include({ member: true, changed: false });
     const members = await request(app).get(`/api/v1/audiences/${audience.body.id}/members`).set(auth(admin)).expect(200);
-    expect(members.body.total).to.equal(1);
-    expect(members.body.members[0]).to.include({ userId: learnerId, username: 'learner', source: 'manual' });
+    expect(members.body.items).to.have.length(1);
+    expect(members.body.nextCursor).to.equal(null);
+    expect(members.body.items[0]).to.include({ userId: learnerId, username: 'learner', source: 'manual' });
+    const found = await request(app).get(`/api/v1/audiences/${audience.body.id}/members?q=LEARN&sort=fullname`).set(auth(admin)).expect(200);
+    expect(found.body.items.map((m: { userId: number }) => m.userId)).to.deep.equal([learnerId]);
+    const none = await request(app).get(`/api/v1/audiences/${audience.body.id}/members?q=zzz`).set(auth(admin)).expect(200);
+    expect(none.body.items).to.deep.equal([]);
 
     const dynamic = await request(app)
       .post('/api/v1/audiences')
@@ -202,7 +207,7 @@ describe('people REST API', function () {
       .expect(201);
     expect(dynamic.body.type).to.equal('dynamic');
     const dynMembers = await request(app).get(`/api/v1/audiences/${dynamic.body.id}/members`).set(auth(admin)).expect(200);
-    expect(dynMembers.body.members.map((m: { userId: number }) => m.userId)).to.deep.equal([learnerId]);
+    expect(dynMembers.body.items.map((m: { userId: number }) => m.userId)).to.deep.equal([learnerId]);
     const refused = await request(app).put(`/api/v1/audiences/${dynamic.body.id}/members/${learnerId}`).set(auth(admin)).expect(409);
     expect(refused.body.error.code).to.equal('AUDIENCE_DYNAMIC');
     await request(app).delete(`/api/v1/audiences/${dynamic.body.id}/members/${learnerId}`).set(auth(admin)).expect(409);
@@ -210,7 +215,7 @@ describe('people REST API', function () {
     // Leaving the static audience takes the learner out of the dynamic one that depends on it.
     await request(app).delete(`/api/v1/audiences/${audience.body.id}/members/${learnerId}`).set(auth(admin)).expect(200);
     const emptied = await request(app).get(`/api/v1/audiences/${dynamic.body.id}/members`).set(auth(admin)).expect(200);
-    expect(emptied.body.total).to.equal(0);
+    expect(emptied.body.items).to.deep.equal([]);
 
     const badRule = await request(app)
       .post('/api/v1/audiences')

@@ -331,7 +331,7 @@ describe(`program progress and completion, issue 11 (${testDialect})`, function 
       const after = await assignment(p, l.id);
       expect(after).to.include({ assigned: true, dueAt: later, exception: null, acceptedDueAt: due });
       expect(after.history).to.have.length(1);
-      expect((await ok<{ exceptions: unknown[] }>(api.get(`/programs/${p}/exceptions`))).exceptions).to.have.length(0);
+      expect((await ok<{ items: unknown[] }>(api.get(`/programs/${p}/exceptions`))).items).to.have.length(0);
 
       // The learner sees the decision on the program page; the operator sees who made it.
       const mine = await page(l.agent, `/programs/${p}`);

@@ -53,7 +53,7 @@ describe(`assignment exceptions: already_assigned (${testDialect})`, function ()
     expect(conflicted.assigned).to.equal(false);
     expect(conflicted.exception?.type).to.equal('already_assigned');
 
-    const { exceptions: report } = await assignments.listExceptions(program.id);
+    const { items: report } = await assignments.listExceptions({ programId: program.id, status: 'open' });
     expect(report.map((e) => e.type)).to.deep.equal(['already_assigned']);
     await assignments.resolveExceptions(
       report.map((e) => e.id),

@@ -270,8 +270,8 @@ describe(`assignment over REST (${testDialect})`, function () {
     expect(learnerView.assigned).to.equal(false);
     expect(learnerView.exception?.type).to.equal('completion_time_unknown');
 
-    const { exceptions } = await ok<{
-      exceptions: Array<{ id: number; userId: number; type: string; raisedAt: string; explanation: string; learner: { username: string } }>;
+    const { items: exceptions } = await ok<{
+      items: Array<{ id: number; userId: number; type: string; raisedAt: string; explanation: string; learner: { username: string } }>;
     }>(api.get(`/programs/${p}/exceptions`));
     expect(exceptions.map((e) => [e.userId, e.type])).to.deep.equal([[noDate, 'completion_time_unknown']]);
     expect(exceptions[0]!.learner.username).to.match(/^learner/);
@@ -287,7 +287,7 @@ describe(`assignment over REST (${testDialect})`, function () {
     expect(learnerAfter).to.include({ assigned: true, exception: null });
     expect(resolved.exception).to.equal(null);
     expect(events.filter((e) => e.hook === 'onProgramAssigned' && e.userIds.includes(noDate)).length).to.equal(firedBefore + 1);
-    expect((await ok<{ exceptions: unknown[] }>(api.get(`/programs/${p}/exceptions`))).exceptions).to.have.length(0);
+    expect((await ok<{ items: unknown[] }>(api.get(`/programs/${p}/exceptions`))).items).to.have.length(0);
   });
 
   it('re-checks a completion_time_unknown exception when the missing date arrives', async () => {
@@ -301,7 +301,7 @@ describe(`assignment over REST (${testDialect})`, function () {
     const now = await assignment(p, u);
     expect(now.assigned).to.equal(true);
     expect(now.dueAt).to.equal('2031-03-15T00:00:00.000Z');
-    expect((await ok<{ exceptions: unknown[] }>(api.get(`/programs/${p}/exceptions?status=resolved`))).exceptions).to.have.length(1);
+    expect((await ok<{ items: unknown[] }>(api.get(`/programs/${p}/exceptions?status=resolved`))).items).to.have.length(1);
   });
 
   it('computes due dates from the job events: position assigned date (month end clamped), job start date, assignment date', async () => {
@@ -415,14 +415,14 @@ describe(`assignment over REST (${testDialect})`, function () {
     const aud = await audience('Paged');
     for (const u of users) await ok(api.put(`/audiences/${aud}/members/${u}`));
     await addRule(p, { source: 'audience', instanceId: aud, due: { date: new Date(site.db.now() + DAY).toISOString() } });
-    type Page = { exceptions: Array<{ id: number; userId: number }>; nextCursor: string | null };
+    type Page = { items: Array<{ id: number; userId: number }>; nextCursor: string | null };
     const seen: number[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
       const page: Page = await ok<Page>(api.get(`/programs/${p}/exceptions?limit=2${cursor ? `&cursor=${cursor}` : ''}`));
-      expect(page.exceptions.length).to.be.at.most(2);
-      seen.push(...page.exceptions.map((e) => e.userId));
+      expect(page.items.length).to.be.at.most(2);
+      seen.push(...page.items.map((e) => e.userId));
       cursor = page.nextCursor;
       pages++;
     } while (cursor !== null && pages < 10);
@@ -442,7 +442,7 @@ describe(`assignment over REST (${testDialect})`, function () {
     const aud = await audience('Bulk');
     for (const u of users) await ok(api.put(`/audiences/${aud}/members/${u}`));
     await addRule(p, { source: 'audience', instanceId: aud, due: { date: new Date(site.db.now() + DAY).toISOString() } });
-    const { exceptions } = await ok<{ exceptions: Array<{ id: number; userId: number }> }>(api.get(`/programs/${p}/exceptions`));
+    const { items: exceptions } = await ok<{ items: Array<{ id: number; userId: number }> }>(api.get(`/programs/${p}/exceptions`));
     expect(exceptions).to.have.length(3);
     const bad = await api.post('/exceptions/resolve', { exceptionIds: [exceptions[0]!.id, 99999999], action: 'assign' });
     expect(bad.status).to.equal(404);
@@ -456,7 +456,7 @@ describe(`assignment over REST (${testDialect})`, function () {
     const dismissed = await assignment(p, exceptions[2]!.userId);
     expect(dismissed.assigned).to.equal(false);
     expect(dismissed.exception?.status).to.equal('dismissed');
-    expect((await ok<{ exceptions: unknown[] }>(api.get(`/programs/${p}/exceptions`))).exceptions).to.have.length(0);
+    expect((await ok<{ items: unknown[] }>(api.get(`/programs/${p}/exceptions`))).items).to.have.length(0);
     const again = await api.post('/exceptions/resolve', { exceptionIds: [exceptions[0]!.id], action: 'assign' });
     expect(again.status).to.equal(409);
   });

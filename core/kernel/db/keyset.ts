@@ -16,6 +16,12 @@ export interface SortKey {
   /** A column (`u.fullname`) or a raw expression (`knex.raw('lower(u.fullname)')`); never null. */
   column: string | Knex.Raw;
   direction: 'asc' | 'desc';
+  /**
+   * Order (and compare) this text column without regard to letter case: a name order. MariaDB's
+   * collation already does; on SQLite the column is read `COLLATE NOCASE`, which an index declared
+   * the same way serves (migration 0014), so both databases list "anna" next to "Anna".
+   */
+  caseInsensitive?: boolean;
 }
 
 export interface KeysetOrder {
@@ -71,9 +77,17 @@ export function decodeCursor(order: KeysetOrder, text: string): KeyValue[] | nul
  */
 export function seek(query: Knex.QueryBuilder, order: KeysetOrder, position: PagePosition): Knex.QueryBuilder {
   const backward = position.backward === true && position.from !== null;
-  const keys = order.keys.map((k) => ({ column: k.column, direction: backward ? flip(k.direction) : k.direction }));
+  const sqlite = (query as unknown as { client: { config: { client: unknown } } }).client.config.client !== 'mysql2';
+  const keys = order.keys.map((k) => ({
+    column: k.caseInsensitive && sqlite && typeof k.column === 'string' ? query.client.raw(`${quoteColumn(k.column)} COLLATE NOCASE`) : k.column,
+    direction: backward ? flip(k.direction) : k.direction,
+  }));
   if (position.from !== null) {
     const from = position.from;
+    // The first key's bound alone, redundant with the expansion below: it is what lets the database
+    // start the index range at the cursor rather than scan from the first row (neither SQLite nor
+    // MariaDB derives a range from the OR form).
+    if (keys.length > 1) query.where(keys[0]!.column as string, keys[0]!.direction === 'asc' ? '>=' : '<=', from[0]!);
     // (a, b, c) after (x, y, z) is: a > x, or a = x and b > y, or a = x and b = y and c > z, with
     // each comparison turned round for a descending key. Row-value comparison would be shorter but
     // cannot mix directions.
@@ -115,6 +129,51 @@ export function keysetPage<Row>(rows: Row[], order: KeysetOrder, position: PageP
   };
 }
 
+/** `u.fullname` as a quoted identifier for raw SQL (both dialects accept backticks). */
+function quoteColumn(column: string): string {
+  return column
+    .split('.')
+    .map((part) => `\`${part.replace(/`/g, '')}\``)
+    .join('.');
+}
+
 function flip(direction: 'asc' | 'desc'): 'asc' | 'desc' {
   return direction === 'asc' ? 'desc' : 'asc';
+}
+
+/**
+ * A row's position under `order`, read from the columns the order sorts by: `u.fullname` is the
+ * row's `fullname`. For orders whose keys are plain (optionally aliased) columns that the query
+ * selects under their own names.
+ */
+export function keyOfColumns<Row>(order: KeysetOrder): (row: Row) => KeyValue[] {
+  const names = order.keys.map((k) => {
+    if (typeof k.column !== 'string') throw new Error(`keyOfColumns: order "${order.name}" sorts by an expression; give keyOf explicitly`);
+    return k.column.slice(k.column.lastIndexOf('.') + 1);
+  });
+  return (row) => names.map((n) => (row as Record<string, KeyValue>)[n]!);
+}
+
+/** {@link seek} then {@link keysetPage}: one page of `query` under `order`. */
+export async function readPage<Row>(
+  query: Knex.QueryBuilder,
+  order: KeysetOrder,
+  position: PagePosition,
+  keyOf: (row: Row) => KeyValue[] = keyOfColumns<Row>(order),
+): Promise<KeysetPage<Row>> {
+  const rows = (await seek(query, order, position)) as Row[];
+  return keysetPage(rows, order, position, keyOf);
+}
+
+/**
+ * `column LIKE 'text%'` for a case-insensitive name prefix search, on any of `columns`, with `%`,
+ * `_` and `!` in the text matched literally (`!` is the escape character: no backslash quoting
+ * differences between the dialects). A prefix (not a substring) so that it is an index range at
+ * any size (migration 0014: (name, id) on MariaDB, a NOCASE index on SQLite).
+ */
+export function wherePrefix(query: Knex.QueryBuilder, columns: readonly string[], text: string): Knex.QueryBuilder {
+  const pattern = `${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+  return query.where((any) => {
+    for (const column of columns) any.orWhereRaw(`${column} LIKE ? ESCAPE '!'`, [pattern]);
+  });
 }

@@ -9,7 +9,7 @@ import { WaymarkError, notFound, type ErrorDetail } from '../errors';
 import { resolveApiToken } from '../auth/tokens';
 import { kernelServices } from '../features/kernel-services';
 import { paramsSchemaOf, querySchemaOf, type AuthUser, type OwnedApiRoute, type OwnedPageRoute, type RouteAccess, type RouteParams } from './routes';
-import { noQuery } from './contract';
+import { noQuery, resolveMe } from './contract';
 import { ERROR_SCHEMA, buildOpenApiDocument } from './openapi';
 import {
   createBodyValidator,
@@ -176,7 +176,7 @@ function apiHandler(site: Kernel, route: OwnedApiRoute, validators: ApiValidator
       const bearer = await resolveBearer(site, req);
       const user = bearer?.user ?? null;
       checkAccess(route.access, user);
-      const params = validators.request.params(paramsSchema, req.params as Record<string, string>);
+      const params = validators.request.params(paramsSchema, resolveMe(paramsSchema, req.params as Record<string, string>, user?.id ?? null));
       const query = validators.request.query(querySchema, req.query as Record<string, unknown>);
       const body = route.body ? validators.body.validate(route.body, req.body) : req.body;
       const result = await route.handler({

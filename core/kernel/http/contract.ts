@@ -102,7 +102,20 @@ export const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
 export const nullableDateTime: JsonSchema = { type: ['string', 'null'], format: 'date-time' };
 
 /**
- * A user id in a path. Today an id like any other; it is its own name so that `me` (the caller) can
- * be accepted in one place later.
+ * A user id in a path: an id, or `me` for the caller. The request validator turns `me` into the
+ * caller's id before the route sees it (one place for every route: `resolveMe`), so a handler only
+ * ever receives a number; without a caller `me` names nobody (404).
  */
-export const UserId: JsonSchema = { ...Id, description: 'A user id' };
+export const UserId: JsonSchema = { anyOf: [Id, { const: 'me' }], description: 'A user id, or `me` for the caller' };
+
+/** Path parameters as written, with every user-id parameter that says `me` replaced by the caller's id. */
+export function resolveMe(schema: JsonSchema, raw: Record<string, string>, callerId: number | null): Record<string, string> {
+  const properties = (schema.properties ?? {}) as Record<string, unknown>;
+  let out = raw;
+  for (const [name, value] of Object.entries(raw)) {
+    if (value !== 'me' || properties[name] !== UserId) continue;
+    // Without a caller `me` stays as written: it is not an id, so the path names nothing (404).
+    if (callerId !== null) out = { ...out, [name]: String(callerId) };
+  }
+  return out;
+}

@@ -1,4 +1,4 @@
-import { decodeCursor, type KeysetOrder, type PagePosition } from '../db/keyset';
+import { decodeCursor, type KeysetOrder, type KeysetPage, type PagePosition } from '../db/keyset';
 import { WaymarkError } from '../errors';
 import type { JsonSchema } from './json-schema';
 import { MAX_LIMIT } from './contract';
@@ -50,4 +50,43 @@ export function pagePosition(order: KeysetOrder, query: { limit?: unknown; curso
     ]);
   }
   return { limit, from, backward };
+}
+
+/**
+ * The page a page route's query asks for: `?limit=` (1..1000; anything else is the default, as a
+ * page reads its plain GET form leniently), `?cursor=` or `?before=`. A cursor this order did not
+ * write is 400, as on the API.
+ */
+export function pagePositionOf(order: KeysetOrder, query: Record<string, unknown>, defaultLimit = 50): PagePosition {
+  const text = typeof query.limit === 'string' ? query.limit : '';
+  const asked = /^[1-9][0-9]{0,3}$/.test(text) ? Number(text) : NaN;
+  const limit = asked >= 1 && asked <= MAX_LIMIT ? asked : defaultLimit;
+  const cursor = typeof query.cursor === 'string' ? query.cursor : undefined;
+  const before = typeof query.before === 'string' ? query.before : undefined;
+  return pagePosition(order, { limit, cursor, before }, defaultLimit);
+}
+
+/** The previous and next links of a page: its path and filters, with `before` / `cursor` and the page size. */
+export interface PageLinks {
+  prev: string | null;
+  next: string | null;
+  limit: number;
+  /** Whether there is a link to show at all. */
+  shown: boolean;
+}
+
+export function pageLinks(
+  path: string,
+  filters: Record<string, string | undefined>,
+  page: KeysetPage<unknown>,
+  position: PagePosition,
+  defaultLimit = 50,
+): PageLinks {
+  const kept = Object.entries(filters).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '');
+  if (position.limit !== defaultLimit) kept.push(['limit', String(position.limit)]);
+  const link = (name: 'cursor' | 'before', value: string | null): string | null =>
+    value === null ? null : `${path}?${new URLSearchParams([...kept, [name, value]]).toString()}`;
+  const prev = link('before', page.prevCursor);
+  const next = link('cursor', page.nextCursor);
+  return { prev, next, limit: position.limit, shown: prev !== null || next !== null };
 }

@@ -92,8 +92,12 @@ const INTEGER_TEXT = /^-?(0|[1-9][0-9]*)$/;
 const NUMBER_TEXT = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 
 function types(schema: unknown): string[] {
-  const type = (schema as { type?: unknown } | undefined)?.type;
-  return Array.isArray(type) ? (type as string[]) : typeof type === 'string' ? [type] : [];
+  const s = schema as { type?: unknown; anyOf?: unknown; oneOf?: unknown } | undefined;
+  const type = s?.type;
+  const own = Array.isArray(type) ? (type as string[]) : typeof type === 'string' ? [type] : [];
+  // A union (`UserId`: an id or `me`) coerces to whatever its branches declare.
+  const branches = [s?.anyOf, s?.oneOf].flatMap((b) => (Array.isArray(b) ? b : []));
+  return [...own, ...branches.flatMap(types)];
 }
 
 /** A URL string as the type its schema asks for; unchanged when it does not fit (Ajv then reports it). */

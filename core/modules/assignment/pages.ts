@@ -2,7 +2,8 @@ import type { Request, Response } from 'express';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { WaymarkError, invalid } from '../../kernel/errors';
 import type { AssignmentContext } from './context';
-import { openExceptionCount, openExceptionsReport, programsWithOpenExceptions } from './store/exceptions';
+import { EXCEPTION_ORDERS, openExceptionCount, programsWithOpenExceptions } from './store/exceptions';
+import { pageLinks, pagePositionOf } from '../../kernel/http/paging';
 import type { AssignmentRuleInput, AssignmentService, ExceptionAction } from './service';
 import type { DueRule } from './types';
 import { field, fields, pageId, renderView } from '../../kernel/http/render';
@@ -122,10 +123,16 @@ export function registerAssignmentPages(context: AssignmentContext, pages: Route
     const type = typeof filter.type === 'string' && EXCEPTION_TYPES.some((t) => t.value === filter.type) ? filter.type : '';
     const programText = typeof filter.program === 'string' ? filter.program : '';
     const programId = parseId(programText);
-    const exceptions = await openExceptionsReport(context.db.knex, {
-      ...(type ? { type } : {}),
-      ...(programId !== null ? { programId } : {}),
-    });
+    const order = EXCEPTION_ORDERS[0]!;
+    const position = pagePositionOf(order, filter);
+    // An unknown program in the filter lists nothing rather than failing the page.
+    const page = await service()
+      .listExceptions({ status: 'open', ...(type ? { type } : {}), ...(programId !== null ? { programId } : {}) }, order, position)
+      .catch((error: unknown) => {
+        if (error instanceof WaymarkError && error.status === 404) return { items: [], nextCursor: null, prevCursor: null };
+        throw error;
+      });
+    const filterQuery = new URLSearchParams({ ...(type ? { type } : {}), ...(programId !== null ? { program: String(programId) } : {}) }).toString();
     const programs = await programsWithOpenExceptions(context.db.knex);
     renderView(
       req,
@@ -134,16 +141,22 @@ export function registerAssignmentPages(context: AssignmentContext, pages: Route
       {
         title: 'Assignment exceptions',
         adminNav: 'exceptions',
-        exceptions: exceptions.map((e) => ({
-          ...e,
-          id: Number(e.id),
-          raisedAt: Number(e.raised_at),
+        exceptions: page.items.map((e) => ({
+          id: e.id,
+          program_id: e.programId,
+          user_id: e.userId,
+          fullname: e.learner.fullname,
+          username: e.learner.username,
+          program: e.programName,
+          explanation: e.explanation,
+          raisedAt: e.raisedAt,
           typeLabel: EXCEPTION_TYPES.find((t) => t.value === e.type)?.label ?? e.type,
         })),
+        pager: pageLinks('/admin/exceptions', { type: type || undefined, program: programId !== null ? String(programId) : undefined }, page, position),
         types: EXCEPTION_TYPES.map((t) => ({ ...t, selected: t.value === type })),
         programs: programs.map((p) => ({ id: Number(p.id), fullname: p.fullname, selected: Number(p.id) === programId })),
         actions: EXCEPTION_ACTIONS,
-        filterQuery: new URLSearchParams({ ...(type ? { type } : {}), ...(programId !== null ? { program: String(programId) } : {}) }).toString(),
+        filterQuery,
         errors,
       },
       status,

@@ -1,6 +1,8 @@
 import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { forbidden } from '../../kernel/errors';
 import { Id, UserId, component, dateTime, noQuery, nullableDateTime, object, pathParams, queryParams } from '../../kernel/http/contract';
+import { cursorQuery, listResponse, pagePosition, pickOrder, sortQuery } from '../../kernel/http/paging';
+import { EXCEPTION_ORDERS } from './store/exceptions';
 import type { AssignmentRuleInput, AssignmentService, ExceptionAction } from './service';
 import type { DueRule } from './types';
 
@@ -182,21 +184,28 @@ export function assignmentRoutes(service: () => AssignmentService): ApiRoute[] {
     {
       method: 'get',
       path: '/programs/:id/exceptions',
-      summary: 'Assignment exceptions of a program, a page at a time (open by default; ?status=dismissed|resolved; pass nextCursor back as cursor)',
+      summary:
+        'Assignment exceptions of a program, a page at a time (open by default; status, type; oldest first, or sort=-id; pass nextCursor back as cursor)',
       tags: ['assignment'],
       access: 'admin',
       params: programParams,
       query: queryParams({
+        ...cursorQuery(),
+        ...sortQuery(EXCEPTION_ORDERS),
         status: { enum: ['open', 'dismissed', 'resolved'], default: 'open', description: 'Which exceptions to list' },
-        limit: { type: 'integer', minimum: 1, maximum: 1000, default: 500, description: 'Page size, 1..1000' },
-        cursor: { type: 'string', pattern: '^[1-9][0-9]{0,15}$', description: 'The nextCursor of the previous page' },
+        type: { enum: ['already_assigned', 'completion_time_unknown', 'time_allowance'], description: 'Only exceptions of this type' },
       }),
-      response: object({ exceptions: { type: 'array', items: exceptionView }, nextCursor: { type: ['string', 'null'] } }),
+      response: listResponse(exceptionView),
       handler: async (req) => {
-        const status = req.query.status as 'open' | 'dismissed' | 'resolved';
-        const cursor = req.query.cursor as string | undefined;
-        const page = { limit: req.query.limit as number, after: cursor === undefined ? undefined : Number(cursor) };
-        return { body: await service().listExceptions(req.params.id!, status, page) };
+        const query = req.query as { status: 'open' | 'dismissed' | 'resolved'; type?: string; sort?: string };
+        const order = pickOrder(EXCEPTION_ORDERS, query.sort);
+        const page = await service().listExceptions(
+          { programId: req.params.id!, status: query.status, type: query.type },
+          order,
+          pagePosition(order, req.query),
+        );
+        // The program is the one in the path: its name is not repeated on every line.
+        return { body: { items: page.items.map(({ programName: _programName, ...e }) => e), nextCursor: page.nextCursor } };
       },
     },
     {

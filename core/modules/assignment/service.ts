@@ -17,7 +17,8 @@ import type { DueRule, RuleInstance } from './types';
 import { isoOrNull, num, numOrNull } from '../../kernel/db/values';
 import { deleteRuleAtVersion, insertRule, memberCountsByRule, updateRule } from './store/rules';
 import { activateAssignments, learnerAssignmentRow, moveDueDate, pairsHeldByException, programsWithRuleWork } from './store/assignments';
-import { decideExceptions, exceptionHistory, exceptionsPage, exceptionsWithCurrent } from './store/exceptions';
+import { decideExceptions, EXCEPTION_ORDERS, exceptionHistory, exceptionPage, exceptionsWithCurrent } from './store/exceptions';
+import type { KeysetOrder, KeysetPage, PagePosition } from '../../kernel/db/keyset';
 import { programExists as programFound, userIdSpan } from './store/lookups';
 
 /** Background job that applies one rule's add / change / removal in user-id batches. */
@@ -123,12 +124,15 @@ export interface AssignmentService {
   updateRule(programId: number, ruleId: number, patch: { due?: DueRule }): Promise<{ rule: RuleView; jobId: number }>;
   removeRule(programId: number, ruleId: number): Promise<{ jobId: number }>;
   listRules(programId: number): Promise<RuleView[]>;
-  /** A page of a program's exceptions in one status, oldest first; pass `nextCursor` back as `after`. */
+  /**
+   * A keyset page of exceptions in one status, of one program and/or type when given (404 for an
+   * unknown program), in a named order of {@link EXCEPTION_ORDERS} (the first, oldest first, by default).
+   */
   listExceptions(
-    programId: number,
-    status?: 'open' | 'dismissed' | 'resolved',
-    page?: { limit?: number; after?: number },
-  ): Promise<{ exceptions: ExceptionView[]; nextCursor: string | null }>;
+    filter: { status: 'open' | 'dismissed' | 'resolved'; programId?: number; type?: string },
+    order?: KeysetOrder,
+    position?: PagePosition,
+  ): Promise<KeysetPage<ExceptionView & { programName: string }>>;
   resolveExceptions(
     exceptionIds: readonly number[],
     action: ExceptionAction,
@@ -381,26 +385,24 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
       return views(knex, await loadRules(knex, { programId, includeDeleted: true }));
     },
 
-    async listExceptions(programId, status = 'open', page = {}) {
+    async listExceptions(filter, order = EXCEPTION_ORDERS[0]!, position = { limit: EXCEPTIONS_PAGE, from: null }) {
       const knex = db().knex;
-      await programExists(knex, programId);
-      const limit = page.limit ?? EXCEPTIONS_PAGE;
-      // Keyset paging on the id: a deep page costs what the first one does, and a row raised while
-      // an operator pages is neither skipped nor shown twice. One extra row says whether more follow.
-      const found = await exceptionsPage(knex, programId, status, page.after ?? 0, limit);
-      const more = found.length > limit;
-      const rows = more ? found.slice(0, limit) : found;
-      const exceptions = rows.map((r) => ({
-        id: num(r.id),
-        programId: num(r.program_id),
-        userId: num(r.user_id),
-        learner: { id: num(r.user_id), username: String(r.username), fullname: String(r.fullname) },
-        type: String(r.type),
-        status: String(r.status),
-        raisedAt: isoOrNull(r.raised_at)!,
-        explanation: String(r.explanation),
-      }));
-      return { exceptions, nextCursor: more ? String(exceptions[exceptions.length - 1]!.id) : null };
+      if (filter.programId !== undefined) await programExists(knex, filter.programId);
+      const page = await exceptionPage(knex, filter, order, position);
+      return {
+        ...page,
+        items: page.items.map((r) => ({
+          id: num(r.id),
+          programId: num(r.program_id),
+          programName: String(r.program),
+          userId: num(r.user_id),
+          learner: { id: num(r.user_id), username: String(r.username), fullname: String(r.fullname) },
+          type: String(r.type),
+          status: String(r.status),
+          raisedAt: isoOrNull(r.raised_at)!,
+          explanation: String(r.explanation),
+        })),
+      };
     },
 
     async resolveExceptions(exceptionIds, action, byUserId = null) {

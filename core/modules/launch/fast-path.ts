@@ -51,9 +51,11 @@ export class VerifiedSessionCookies {
 export function createLaunchFastPath(context: LaunchContext): RequestHandler {
   const store = context.sessions.store;
   const secret = context.sessions.secret;
-  // Whether the learner already holds an active enrolment, read with the session and the user.
-  const activeLearner = store.activeUserLookup<{ enrolled: number | null }>(
-    `(SELECT 1 FROM ${learningViews.enrolments.as('e')} WHERE e.user_id = u.id AND e.course_id = ? AND e.status = 'active' LIMIT 1) AS enrolled`,
+  // Whether the learner already holds an active enrolment, and whether the course is visible (a
+  // hidden one is refused to a learner it is not linked to), read with the session and the user.
+  const activeLearner = store.activeUserLookup<{ enrolled: number | null; visible: number | boolean | null }>(
+    `(SELECT 1 FROM ${learningViews.enrolments.as('e')} WHERE e.user_id = u.id AND e.course_id = ? AND e.status = 'active' LIMIT 1) AS enrolled,
+     (SELECT c.visible FROM ${learningViews.courses.as('c')} WHERE c.id = ?) AS visible`,
   );
   const cookies = new VerifiedSessionCookies();
   return (req, res, next) => {
@@ -67,10 +69,15 @@ export function createLaunchFastPath(context: LaunchContext): RequestHandler {
     }
     const sid = cookies.sessionId(req.headers.cookie, known);
     if (sid === null) return next();
-    activeLearner(sid, [courseId])
+    activeLearner(sid, [courseId, courseId])
       .then(async (learner) => {
         if (!learner || learner.user.isAdmin) return next();
-        const outcome = await checkCourseLaunch(context, learner.user.id, courseId, { enrolled: learner.extra.enrolled !== null });
+        const visible = learner.extra.visible;
+        const outcome = await checkCourseLaunch(context, learner.user.id, courseId, {
+          enrolled: learner.extra.enrolled !== null,
+          // Null: no such course; the guard then decides as on the full route.
+          ...(visible === null ? {} : { visible: visible === true || Number(visible) === 1 }),
+        });
         if (!outcome.allowed) return next();
         await store.slideExpiry(sid);
         // Helmet ran before the early stages, so this bodiless redirect carries the security headers too.

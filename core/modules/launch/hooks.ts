@@ -11,6 +11,11 @@ export interface CourseLaunchArgs {
    * path reads it with the session), so guards need not ask the database again. Absent: unknown.
    */
   enrolled?: boolean;
+  /**
+   * Whether the course is visible, when the caller has just read it (the fast path reads it in the
+   * same statement). Absent: unknown, and the core guard asks when it matters.
+   */
+  visible?: boolean;
 }
 
 declare module '../../kernel/hooks/hook-map' {

@@ -12,7 +12,7 @@ export type { CourseLaunchArgs } from './hooks';
 import { notFound, invalid } from '../../kernel/errors';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { courseSummary, userSummary } from './store/lookups';
-import { registerCoreLaunchGuard, checkCourseLaunch, explainCourseLaunch } from './guard';
+import { registerCoreLaunchGuard, checkCourseLaunch, explainCourseLaunch, COURSE_HIDDEN } from './guard';
 import { courseName, registerCourseGate, renderLaunchDenied, requireCourseAccess } from './pages';
 import { Id, UserId, component, noQuery, object, parseId, pathParams } from '../../kernel/http/contract';
 
@@ -107,6 +107,7 @@ function registerLaunchRoutes(context: LaunchContext, routes: RouteRegistrar): v
       if (!course) throw notFound('Course', courseId);
       // Operators may look at any course without being enrolled.
       if (user.isAdmin) return redirect(res, `/courses/${courseId}`);
+      if (outcome.code === COURSE_HIDDEN) throw notFound('Course', courseId);
       renderLaunchDenied(context, req, res, course, outcome);
     },
   });

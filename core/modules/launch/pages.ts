@@ -1,13 +1,13 @@
 import type express from 'express';
 import type { Request, Response } from 'express';
 import type { LaunchContext } from './context';
-import { WaymarkError } from '../../kernel/errors';
+import { notFound, WaymarkError } from '../../kernel/errors';
 import type { GuardOutcome } from '../../kernel/hooks/hook-map';
 import { wantsLoginRedirect } from '../../kernel/http/app';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { loginRedirectFor } from '../../kernel/auth/login';
 import { courseName as findCourseName, courseOfActivity } from './store/lookups';
-import { checkCourseLaunch } from './guard';
+import { checkCourseLaunch, COURSE_HIDDEN } from './guard';
 import { parseId } from '../../kernel/http/contract';
 
 declare global {
@@ -43,6 +43,8 @@ export async function requireCourseAccess(context: LaunchContext, req: Request, 
   if (!user) throw new WaymarkError('UNAUTHENTICATED', 'Log in to open this course', 401);
   if (user.isAdmin || req.res?.locals.courseGranted === courseId) return;
   const outcome = await checkCourseLaunch(context, user.id, courseId);
+  // A hidden course is not revealed to a learner with no link to it: the 404 of no course.
+  if (outcome.code === COURSE_HIDDEN) throw notFound('Course', courseId);
   if (!outcome.allowed) throw courseAccessDenied(outcome);
   if (req.res) req.res.locals.courseGranted = courseId;
 }
@@ -81,6 +83,7 @@ async function gate(context: LaunchContext, req: Request, res: Response, next: e
     res.locals.courseGranted = courseId;
     return next();
   }
+  if (outcome.code === COURSE_HIDDEN) throw notFound('Course', courseId);
   // Only a refusal needs the course: an allowed launch implies it exists.
   const course = await courseName(context, courseId);
   if (!course) return next();

@@ -55,7 +55,7 @@ export function registerLearnerProgressPages(context: LearnerViewsContext, pages
       const programId = pageId(req.params.id, 'Program');
       const userId = pageId(req.params.userId, 'User');
       const learner = await context.services.users.get(userId);
-      const program = await loadLearnerProgram(context, programId, userId);
+      const program = await loadLearnerProgram(context, programId, userId, { viewer: 'operator' });
       const assignment = await context.services.assignment.learnerAssignment(programId, userId);
       renderView(req, res, 'admin/learner-progress', {
         title: `${learner.fullname} in ${program.fullname}`,

@@ -183,7 +183,7 @@ export function learnerRoutes(context: LearnerViewsContext): ApiRoute[] {
         const userId = req.params.userId!;
         if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden('You may only read your own program progress');
         await context.services.users.get(userId);
-        const program = await loadLearnerProgram(context, programId, userId);
+        const program = await loadLearnerProgram(context, programId, userId, { viewer: req.user!.isAdmin ? 'operator' : 'learner' });
         const assignment = await context.services.assignment.learnerAssignment(programId, userId);
         return {
           body: {

@@ -5,12 +5,12 @@ import { assignmentServices } from '../assignment/index';
 import { learningServices } from '../learning/index';
 import { launchServices } from '../launch/index';
 import { peopleServices } from '../people/index';
-import { programServices } from '../programs/index';
+import { PROGRAM_ORDERS, programServices } from '../programs/index';
+import { pageLinks, pagePositionOf } from '../../kernel/http/paging';
 import { registerLearnerPages } from './pages';
 import { registerLearnerProgressPages } from './admin-pages';
 import { learnerRoutes } from './api';
 import type { LearnerViewsContext } from './context';
-import { programsAvailableNow } from './store/home';
 
 /**
  * The learner views: Required Learning, the program and course pages, Record of Learning (pages and
@@ -39,8 +39,17 @@ export const learnerViewsModule = defineModule({
   },
 });
 
-/** The public home page: programs available now (the same rule as the launch guard: flag and dates). */
+/**
+ * The public home page: programs available now (the same rule as the launch guard: flag and dates),
+ * by name, a page at a time (was: the first 100).
+ */
 async function showHome(context: LearnerViewsContext, req: Request, res: Response): Promise<void> {
-  const rows = await programsAvailableNow(context.db.knex, context.db.now());
-  renderView(req, res, 'home', { title: 'Home', programs: rows.map((r) => ({ id: Number(r.id), fullname: r.fullname, summary: r.summary })) });
+  const order = PROGRAM_ORDERS[0]!;
+  const position = pagePositionOf(order, req.query as Record<string, unknown>);
+  const page = await context.services.programs.list({ availableAt: context.db.now() }, order, position);
+  renderView(req, res, 'home', {
+    title: 'Home',
+    programs: page.items.map((p) => ({ id: p.id, fullname: p.fullname, summary: p.summary })),
+    pager: pageLinks('/', {}, page, position),
+  });
 }

@@ -75,6 +75,8 @@ export interface LearnerCourseSet {
   /** How this set joins the next one; null on the last set. */
   operator: SetOperator | null;
   courses: LearnerCourse[];
+  /** Courses of the set hidden from this learner (hidden, and not linked to them): counted, not named. */
+  hiddenCourses: number;
 }
 
 export interface ProgramSummary {
@@ -301,16 +303,26 @@ export async function loadRequiredLearning(context: LearnerViewsContext, userId:
 }
 
 /** The program page for one learner: every set with its state and every course launchable or locked with the reason. */
-export async function loadLearnerProgram(context: LearnerViewsContext, programId: number, userId: number): Promise<LearnerProgram> {
+export async function loadLearnerProgram(
+  context: LearnerViewsContext,
+  programId: number,
+  userId: number,
+  options: { viewer: 'learner' | 'operator' },
+): Promise<LearnerProgram> {
   const knex = context.db.knex;
   const now = context.db.now();
   const [row] = await programRows(knex, [programId]);
   if (!row) throw notFound('Program', programId);
+  // The learner's own view: a program they may not see is not revealed (404), nor are hidden courses.
+  const asLearner = options.viewer === 'learner';
+  if (asLearner && !(await context.services.programs.seenBy(programId, userId))) throw notFound('Program', programId);
   const [structure] = await context.services.programs.structures.get(knex, [{ id: programId, version: Number(row.structure_version) }]);
   if (!structure) throw notFound('Program', programId);
   const [assignment] = await activeAssignments(knex, userId, programId);
   const { completions, partial } = await learnerInputs(knex, userId, structure.courseIds);
   const evaluation = evaluateProgram(structure.compiled, completions, partial);
+  const seen = asLearner ? await context.services.courses.seenBy(userId, structure.courseIds) : null;
+  const shown = (courseId: number): boolean => seen === null || seen.has(courseId);
   const stored = (await storedCompletions(knex, userId, [programId])).get(programId);
   const setRows = await courseSetCompletionRecords(knex, programId, userId);
   const storedSets = new Map(setRows.map((r) => [Number(r.course_set_id), r]));
@@ -341,7 +353,8 @@ export async function loadLearnerProgram(context: LearnerViewsContext, programId
       progress: progressPercent(set.progress, complete),
       dueAt: iso(storedSet?.due_at),
       operator: i === structure.sets.length - 1 ? null : def.operator,
-      courses: compiledSet.courseIds.map((courseId) => {
+      hiddenCourses: compiledSet.courseIds.filter((courseId) => !shown(courseId)).length,
+      courses: compiledSet.courseIds.filter(shown).map((courseId) => {
         const completedAt = completions.get(courseId);
         const decision = canLaunch(compiled, evaluation, courseId);
         const reasons = blocked.length ? blocked : decision.reasons;
@@ -356,8 +369,10 @@ export async function loadLearnerProgram(context: LearnerViewsContext, programId
       }),
     };
   });
+  const summary = summarise(row, structure, evaluation, assignment, stored, now);
   return {
-    ...summarise(row, structure, evaluation, assignment, stored, now),
+    ...summary,
+    nextCourse: summary.nextCourse && shown(summary.nextCourse.id) ? summary.nextCourse : null,
     available,
     assigned,
     completedAt: stored?.status === 'complete' ? iso(stored.completed_at) : null,

@@ -47,7 +47,7 @@ export function registerLearnerPages(context: LearnerViewsContext, pages: RouteR
     access: 'user',
     async handler(req, res) {
       const programId = pageId(req.params.id, 'Program');
-      const program = await loadLearnerProgram(context, programId, viewer(req).id);
+      const program = await loadLearnerProgram(context, programId, viewer(req).id, { viewer: req.user?.isAdmin ? 'operator' : 'learner' });
       const assignment = await context.services.assignment.learnerAssignment(programId, viewer(req).id);
       renderView(req, res, 'learner/program', { title: program.fullname, program, history: historyLines(assignment.history, false) });
     },

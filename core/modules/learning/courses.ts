@@ -6,6 +6,8 @@ import { bool, iso, isForeignKeyViolation } from '../../kernel/db/sql';
 import {
   activitiesOfCourse,
   activityById,
+  coursePage,
+  coursesSeenBy,
   activityIdsOfCourse,
   courseById,
   courseExists,
@@ -16,7 +18,9 @@ import {
   touchCourse,
   upsertCriteria,
   type ActivityRow,
+  type CourseListFilter,
 } from './store/courses';
+import type { KeysetOrder, KeysetPage, PagePosition } from '../../kernel/db/keyset';
 import {
   anyEnrolmentOf,
   changeEnrolmentBatch,
@@ -104,7 +108,17 @@ export interface CoursesService {
   getActivity(activityId: number, executor?: Executor): Promise<ActivityView>;
   /** Replaces the course's completion criteria (subset ids must be activities of the course). */
   setCompletionCriteria(courseId: number, criteria: CompletionCriteria): Promise<CourseView>;
+  /**
+   * Of these courses, the ones the learner may see: visible courses, and hidden ones they are
+   * linked to (an enrolment of any status, or a completion). Operators see every course.
+   */
+  seenBy(userId: number, courseIds: readonly number[]): Promise<Set<number>>;
+  /** One page of course summaries (no activities), filtered, in a named order of {@link COURSE_ORDERS}. */
+  list(filter: CourseListFilter, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<CourseSummary>>;
 }
+
+/** A course in a list: the course without its activities and criteria. */
+export type CourseSummary = Omit<CourseView, 'activities' | 'completionCriteria'>;
 
 export interface EnrolmentsService {
   /** Idempotent: an existing (user, course, method) enrolment is returned (and reactivated). */
@@ -217,6 +231,31 @@ export function createCoursesService(site: { db: Database; timezone: string }): 
 
   return {
     get,
+
+    async seenBy(userId, courseIds) {
+      const seen = new Set<number>();
+      for (let i = 0; i < courseIds.length; i += PAIR_BATCH) {
+        for (const id of await coursesSeenBy(db().knex, userId, courseIds.slice(i, i + PAIR_BATCH))) seen.add(id);
+      }
+      return seen;
+    },
+
+    async list(filter, order, position) {
+      const page = await coursePage(db().knex, filter, order, position);
+      return {
+        ...page,
+        items: page.items.map((row) => ({
+          id: Number(row.id),
+          shortname: row.shortname,
+          fullname: row.fullname,
+          summary: row.summary,
+          visible: bool(row.visible),
+          startDate: iso(row.start_date),
+          score: Number(row.score),
+          createdAt: iso(row.created_at)!,
+        })),
+      };
+    },
 
     async create(input) {
       const details: ErrorDetail[] = [];

@@ -3,8 +3,10 @@ import type { Database } from '../../kernel/db/database';
 import type { CompletionService } from './completion';
 import type { CoursesService } from './courses';
 import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
-import { invalid } from '../../kernel/errors';
-import { component, DateInput, noParams, noQuery, object, pathParams } from '../../kernel/http/contract';
+import { invalid, notFound } from '../../kernel/errors';
+import { cursorQuery, listResponse, pagePosition, pickOrder, sortQuery } from '../../kernel/http/paging';
+import { COURSE_ORDERS } from './store/courses';
+import { component, DateInput, noParams, noQuery, object, pathParams, queryParams } from '../../kernel/http/contract';
 import type { ActivityInput, CompletionCriteria, CourseInput } from './courses';
 
 const id = { type: 'integer', minimum: 1 } as const;
@@ -59,6 +61,21 @@ const courseView: JsonSchema = component(
 
 const idParams = pathParams(['id']);
 
+/** A course in a list: without its activities and criteria (read one course for those). */
+const courseSummary: JsonSchema = component(
+  'CourseSummary',
+  object({
+    id,
+    shortname: { type: 'string' },
+    fullname: { type: 'string' },
+    summary: { type: ['string', 'null'] },
+    visible: { type: 'boolean' },
+    startDate: nullableIsoTime,
+    score: { type: 'number' },
+    createdAt: isoTime,
+  }),
+);
+
 /** REST routes for courses, activities, completion and programs (see docs/programs.md). */
 export function learningRoutes(site: { db: Database; timezone: string; services: { courses: CoursesService; completion: CompletionService } }): ApiRoute[] {
   const services = () => site.services;
@@ -91,14 +108,42 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
     },
     {
       method: 'get',
+      path: '/courses',
+      summary:
+        'List courses: name prefix (q), visible; sorted and paged. Learners get only the courses they may see (visible, or hidden with their enrolment or completion)',
+      tags: ['courses'],
+      access: 'user',
+      params: noParams,
+      query: queryParams({
+        ...cursorQuery(),
+        ...sortQuery(COURSE_ORDERS),
+        q: { type: 'string', minLength: 1, maxLength: 100, description: 'Full or short names starting with this text, any case' },
+        visible: { type: 'boolean', description: 'Only visible (true) or only hidden (false) courses' },
+      }),
+      response: listResponse(courseSummary),
+      handler: async (req) => {
+        const query = req.query as { sort?: string; q?: string; visible?: boolean };
+        const order = pickOrder(COURSE_ORDERS, query.sort);
+        const seenBy = req.user!.isAdmin ? undefined : req.user!.id;
+        const page = await services().courses.list({ q: query.q, visible: query.visible, seenBy }, order, pagePosition(order, req.query));
+        return { body: { items: page.items, nextCursor: page.nextCursor } };
+      },
+    },
+    {
+      method: 'get',
       path: '/courses/:id',
-      summary: 'A course with its activities and completion criteria',
+      summary: 'A course with its activities and completion criteria (learners: 404 for a hidden course they have no enrolment in or completion of)',
       tags: ['courses'],
       access: 'user',
       params: idParams,
       query: noQuery,
       response: courseView,
-      handler: async (req) => ({ body: await services().courses.get(req.params.id!) }),
+      handler: async (req) => {
+        const courseId = req.params.id!;
+        // A hidden course is not revealed to a learner with no link to it: the same 404 as no course.
+        if (!req.user!.isAdmin && !(await services().courses.seenBy(req.user!.id, [courseId])).has(courseId)) throw notFound('Course', courseId);
+        return { body: await services().courses.get(courseId) };
+      },
     },
     {
       method: 'put',

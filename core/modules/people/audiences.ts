@@ -5,7 +5,7 @@ import { num, type PeopleContext } from './context';
 import { nodeNotFoundCode, type HierarchyService } from './hierarchy';
 import {
   audienceIdsOf,
-  countMembers,
+  audiencePage,
   courseExists,
   deleteMember,
   deleteMembers,
@@ -24,6 +24,7 @@ import {
   type UserScope,
 } from './store/audiences';
 import type { ProfileFieldService } from './profile-fields';
+import type { KeysetOrder, KeysetPage, PagePosition } from '../../kernel/db/keyset';
 import type { Audience, AudienceMember, AudienceRule, AudienceType, CreateAudienceInput } from './types';
 
 export interface AudienceService {
@@ -42,8 +43,8 @@ export interface AudienceService {
   isMember(audienceId: number, userId: number, executor?: Executor): Promise<boolean>;
   /** A subquery of the audience's member user ids (index on audience_id, user_id). */
   membersQuery(audienceId: number, executor?: Executor): Knex.QueryBuilder;
-  /** Members with names, by user id. */
-  members(audienceId: number, page?: { limit?: number; offset?: number }, executor?: Executor): Promise<{ total: number; members: AudienceMember[] }>;
+  /** A keyset page of members with names (name or username prefix), in a named order of {@link MEMBER_ORDERS}; 404 for no audience. */
+  members(audienceId: number, filter: { q?: string }, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<AudienceMember>>;
   /** Audience ids the user belongs to. */
   audiencesOf(userId: number, executor?: Executor): Promise<number[]>;
   /**
@@ -52,6 +53,8 @@ export interface AudienceService {
    * evaluated in id order: a rule may only name an older audience, so a flip cascades forward.
    */
   recomputeForUsers(trx: Knex.Transaction, users: number[] | Knex.QueryBuilder | null): Promise<number>;
+  /** One page of audiences (name prefix, type), in a named order of {@link AUDIENCE_ORDERS}. */
+  list(filter: { q?: string; type?: AudienceType }, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<Audience>>;
 }
 
 export interface AudienceDeps {
@@ -158,6 +161,10 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
   }
 
   const service: AudienceService = {
+    async list(filter, order, position) {
+      const page = await audiencePage(knex, filter, order, position);
+      return { ...page, items: page.items.map(toAudience) };
+    },
     async create(input, trx) {
       const name = input.name?.trim();
       if (!name) throw invalid('AUDIENCE_NAME_REQUIRED', 'name is required', [{ path: 'name', message: 'required' }]);
@@ -228,15 +235,12 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
       return memberIdsQuery(executor, audienceId);
     },
 
-    async members(audienceId, page = {}, executor = knex) {
-      await service.get(audienceId, executor);
-      const limit = Math.min(Math.max(page.limit ?? 100, 1), 1000);
-      const offset = Math.max(page.offset ?? 0, 0);
-      const total = await countMembers(executor, audienceId);
-      const rows = await memberPage(executor, audienceId, limit, offset);
+    async members(audienceId, filter, order, position) {
+      await service.get(audienceId);
+      const page = await memberPage(knex, audienceId, filter, order, position);
       return {
-        total: num(total),
-        members: rows.map((r) => ({ userId: num(r.user_id), username: r.username, fullname: r.fullname, source: r.source, addedAt: num(r.added_at) })),
+        ...page,
+        items: page.items.map((r) => ({ userId: num(r.user_id), username: r.username, fullname: r.fullname, source: r.source, addedAt: num(r.added_at) })),
       };
     },
 

@@ -12,8 +12,11 @@ import {
   rePathSubtree,
   setNodeParent,
   setNodePath,
+  nodePage,
+  type NodeListFilter,
   type NodeRow,
 } from './store/hierarchy';
+import type { KeysetOrder, KeysetPage, PagePosition } from '../../kernel/db/keyset';
 import type { CreateHierarchyNodeInput, HierarchyKind, HierarchyNode } from './types';
 
 export interface HierarchyService {
@@ -37,6 +40,8 @@ export interface HierarchyService {
    * range query on (kind, path); usable in `whereIn('position_id', ...)`.
    */
   descendantsQuery(kind: HierarchyKind, nodeId: number, includeSelf: boolean, executor?: Executor): Knex.QueryBuilder;
+  /** One page of the nodes of `kind` (name prefix, parent, roots), in a named order of {@link NODE_ORDERS}. */
+  list(kind: HierarchyKind, filter: NodeListFilter, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<HierarchyNode>>;
 }
 
 /** Hooks the hierarchy service calls into the audience service with (wired in index.ts). */
@@ -77,6 +82,10 @@ export function createHierarchyService(ctx: PeopleContext, deps: HierarchyDeps):
   }
 
   const service: HierarchyService = {
+    async list(kind, filter, order, position) {
+      const page = await nodePage(knex, kind, filter, order, position);
+      return { ...page, items: page.items.map(toNode) };
+    },
     createOrganisation: (input, trx) => service.create('organisation', input, trx),
     createPosition: (input, trx) => service.create('position', input, trx),
 

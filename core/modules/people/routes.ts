@@ -1,13 +1,19 @@
 import type { Database } from '../../kernel/db/database';
 import type { ApiRequest, ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { forbidden, invalid } from '../../kernel/errors';
-import { Id, UserId, component, dateTime, noParams, noQuery, nullableDateTime, object, pagingQuery, pathParams, queryParams } from '../../kernel/http/contract';
+import { Id, UserId, component, dateTime, noParams, noQuery, nullableDateTime, object, pathParams, queryParams } from '../../kernel/http/contract';
 import { isoOrNull as iso } from '../../kernel/db/values';
 import type { PeopleServices } from './services';
 import { parseIsoDate } from './profile-fields';
+import type { KeysetPage } from '../../kernel/db/keyset';
+import { cursorQuery, listResponse, pagePosition, pickOrder, sortQuery } from '../../kernel/http/paging';
+import { USER_ORDERS } from './store/users';
+import { NODE_ORDERS } from './store/hierarchy';
+import { AUDIENCE_ORDERS, MEMBER_ORDERS } from './store/audiences';
 import type {
   Audience,
   AudienceRule,
+  AudienceType,
   HierarchyKind,
   HierarchyNode,
   JobAssignment,
@@ -145,6 +151,44 @@ const membershipResponse: JsonSchema = object({ audienceId: id, userId: id, memb
 
 const idParams = pathParams(['id']);
 const userParams = pathParams({ id: UserId });
+
+/** A user in a list: the account, without profile values (read one user for those). */
+const userSummary: JsonSchema = component(
+  'UserSummary',
+  object({
+    id,
+    username: { type: 'string' },
+    email: { type: 'string' },
+    fullname: { type: 'string' },
+    isAdmin: { type: 'boolean' },
+    suspended: { type: 'boolean' },
+    deleted: { type: 'boolean' },
+    firstLoginAt: nullableDateTime,
+    createdAt: dateTime,
+  }),
+);
+
+/** `?q=`: a name prefix, any case (an index range at any size: docs/api.md "Lists"). */
+const nameSearch: JsonSchema = { type: 'string', minLength: 1, maxLength: 100, description: 'Names starting with this text, any case' };
+
+function userSummaryJson(u: User): Record<string, unknown> {
+  return {
+    id: u.id,
+    username: u.username,
+    email: u.email,
+    fullname: u.fullname,
+    isAdmin: u.isAdmin,
+    suspended: u.suspended,
+    deleted: u.deleted,
+    firstLoginAt: iso(u.firstLoginAt),
+    createdAt: iso(u.createdAt),
+  };
+}
+
+const pageJson = <T>(page: KeysetPage<T>, json: (item: T) => Record<string, unknown>): Record<string, unknown> => ({
+  items: page.items.map(json),
+  nextCursor: page.nextCursor,
+});
 
 const profileFieldBody: JsonSchema = {
   type: 'object',
@@ -338,6 +382,28 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
 
   const nodeRoutes = (kind: HierarchyKind, plural: string, tag: string): ApiRoute[] => [
     {
+      method: 'get',
+      path: `/${plural}`,
+      summary: `List ${plural}: name prefix (q), a parent's children (parentId) or the roots (root), sorted and paged`,
+      tags: [tag],
+      access: 'user',
+      params: noParams,
+      query: queryParams({
+        ...cursorQuery(),
+        ...sortQuery(NODE_ORDERS),
+        q: nameSearch,
+        parentId: { ...id, description: 'Only the direct children of this node' },
+        root: { type: 'boolean', description: 'true: only the roots; false: only nodes with a parent' },
+      }),
+      response: listResponse(nodeResponse),
+      async handler(req) {
+        const query = req.query as { sort?: string; q?: string; parentId?: number; root?: boolean };
+        const order = pickOrder(NODE_ORDERS, query.sort);
+        const page = await people().hierarchy.list(kind, { q: query.q, parentId: query.parentId, root: query.root }, order, pagePosition(order, req.query));
+        return { body: pageJson(page, (n) => nodeJson(n)) };
+      },
+    },
+    {
       method: 'post',
       path: `/${plural}`,
       summary: `Create ${kind === 'organisation' ? 'an organisation' : 'a position'} (optionally below a parent)`,
@@ -391,6 +457,30 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
   ];
 
   return [
+    {
+      method: 'get',
+      path: '/users',
+      summary: 'List users (administrators): full-name prefix (q), username prefix, suspended, deleted; sorted and paged',
+      tags: ['people'],
+      access: 'admin',
+      params: noParams,
+      query: queryParams({
+        ...cursorQuery(),
+        ...sortQuery(USER_ORDERS),
+        q: { ...nameSearch, description: 'Full names starting with this text, any case' },
+        username: { ...nameSearch, description: 'Usernames starting with this text (best with sort=username)' },
+        suspended: { type: 'boolean', description: 'Only suspended (true) or only active (false) users' },
+        deleted: { type: 'boolean', default: false, description: 'Deleted users instead of the others' },
+      }),
+      response: listResponse(userSummary),
+      async handler(req) {
+        const query = req.query as { sort?: string; q?: string; username?: string; suspended?: boolean; deleted?: boolean };
+        const order = pickOrder(USER_ORDERS, query.sort);
+        const filter = { q: query.q, username: query.username, suspended: query.suspended, deleted: query.deleted };
+        const page = await people().users.list(filter, order, pagePosition(order, req.query));
+        return { body: pageJson(page, userSummaryJson) };
+      },
+    },
     {
       method: 'post',
       path: '/users',
@@ -557,6 +647,22 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       },
     },
     {
+      method: 'get',
+      path: '/audiences',
+      summary: 'List audiences (administrators): name prefix (q), type; sorted and paged',
+      tags: ['audiences'],
+      access: 'admin',
+      params: noParams,
+      query: queryParams({ ...cursorQuery(), ...sortQuery(AUDIENCE_ORDERS), q: nameSearch, type: { enum: ['static', 'dynamic'] } }),
+      response: listResponse(audienceResponse),
+      async handler(req) {
+        const query = req.query as { sort?: string; q?: string; type?: AudienceType };
+        const order = pickOrder(AUDIENCE_ORDERS, query.sort);
+        const page = await people().audiences.list({ q: query.q, type: query.type }, order, pagePosition(order, req.query));
+        return { body: pageJson(page, audienceJson) };
+      },
+    },
+    {
       method: 'post',
       path: '/audiences',
       summary: 'Create a static audience ({name}) or a dynamic one ({name, rules})',
@@ -587,24 +693,23 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
     {
       method: 'get',
       path: '/audiences/:id/members',
-      summary: 'Members of an audience (?limit=, ?offset=)',
+      summary: 'Members of an audience: name or username prefix (q); by user id or full name; paged',
       tags: ['audiences'],
       access: 'admin',
       params: idParams,
-      query: queryParams(pagingQuery),
-      response: object({
-        audienceId: id,
-        total: { type: 'integer', minimum: 0 },
-        members: {
-          type: 'array',
-          items: object({ userId: id, username: { type: 'string' }, fullname: { type: 'string' }, source: { enum: ['manual', 'rules'] }, addedAt: dateTime }),
-        },
+      query: queryParams({
+        ...cursorQuery(),
+        ...sortQuery(MEMBER_ORDERS),
+        q: { ...nameSearch, description: 'Full names or usernames starting with this text, any case' },
       }),
+      response: listResponse(
+        object({ userId: id, username: { type: 'string' }, fullname: { type: 'string' }, source: { enum: ['manual', 'rules'] }, addedAt: dateTime }),
+      ),
       async handler(req) {
-        const audienceId = req.params.id!;
-        const { limit, offset } = req.query as { limit: number; offset: number };
-        const page = await people().audiences.members(audienceId, { limit, offset });
-        return { body: { audienceId, total: page.total, members: page.members.map((m) => ({ ...m, addedAt: iso(m.addedAt) })) } };
+        const query = req.query as { sort?: string; q?: string };
+        const order = pickOrder(MEMBER_ORDERS, query.sort);
+        const page = await people().audiences.members(req.params.id!, { q: query.q }, order, pagePosition(order, req.query));
+        return { body: pageJson(page, (m) => ({ ...m, addedAt: iso(m.addedAt) })) };
       },
     },
     {

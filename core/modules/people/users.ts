@@ -4,7 +4,19 @@ import { hashPassword } from '../../kernel/auth/passwords';
 import { isUniqueViolation, type Executor } from '../../kernel/db/database';
 import { invalid, WaymarkError } from '../../kernel/errors';
 import { bool, num, numOrNull, type PeopleContext } from './context';
-import { countUndeletedUsers, findUserRow, findUserRowByUsername, insertUser, setFirstLogin, updateUser, userPasswordHash, type UserRow } from './store/users';
+import {
+  countUndeletedUsers,
+  findUserRow,
+  findUserRowByUsername,
+  insertUser,
+  setFirstLogin,
+  updateUser,
+  userPage,
+  userPasswordHash,
+  type UserListFilter,
+  type UserRow,
+} from './store/users';
+import type { KeysetOrder, KeysetPage, PagePosition } from '../../kernel/db/keyset';
 import type { ProfileFieldService, ProfileValueChange } from './profile-fields';
 import type { CredentialRevoker } from '../../kernel/features/kernel-services';
 import type { Credential } from '../../kernel/http/routes';
@@ -29,6 +41,8 @@ export interface UserService {
   recordLogin(id: number, trx?: Executor): Promise<User>;
   /** How many users exist (deleted ones excluded). */
   count(): Promise<number>;
+  /** One page of users (name or username prefix, suspended, deleted), in a named order of {@link USER_ORDERS}. */
+  list(filter: UserListFilter, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<User>>;
 }
 
 export interface UserDeps {
@@ -39,7 +53,7 @@ export interface UserDeps {
   usersChanged(trx: Knex.Transaction, userIds: number[]): Promise<void>;
 }
 
-function toUser(row: UserRow): User {
+function toUser(row: Omit<UserRow, 'password_hash'>): User {
   return {
     id: num(row.id),
     username: row.username,
@@ -164,6 +178,11 @@ export function createUserService(ctx: PeopleContext, deps: UserDeps): UserServi
     find,
     async count() {
       return countUndeletedUsers(knex);
+    },
+
+    async list(filter, order, position) {
+      const page = await userPage(knex, filter, order, position);
+      return { ...page, items: page.items.map(toUser) };
     },
 
     async findByUsername(username, executor = knex) {

@@ -1,5 +1,8 @@
 import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
-import { component, noParams, noQuery, pathParams } from '../../kernel/http/contract';
+import { component, noParams, noQuery, object, pathParams, queryParams } from '../../kernel/http/contract';
+import { notFound } from '../../kernel/errors';
+import { cursorQuery, listResponse, pagePosition, pickOrder, sortQuery } from '../../kernel/http/paging';
+import { PROGRAM_ORDERS } from './store/programs';
 import type { ProgramsService } from './service';
 import { programCreateSchema, programPatchSchema, type ProgramInput, type ProgramPatch } from './program-input';
 
@@ -63,11 +66,30 @@ const programWithJob: JsonSchema = component('ProgramWithJob', {
   properties: { ...(programView.properties as object), jobId: { type: ['integer', 'null'], description: 'Background recompute job, when one was queued' } },
 });
 
-/** Free-form JSON stored as given (an activity's restriction tree): bounded in size. */
 const idParams = pathParams(['id']);
 
+/** A program in a list: without its structure (read one program for that), with counts. */
+const programSummary: JsonSchema = component(
+  'ProgramSummary',
+  object({
+    id,
+    shortname: { type: 'string' },
+    fullname: { type: 'string' },
+    summary: { type: ['string', 'null'] },
+    available: { type: 'boolean' },
+    availableFrom: nullableIsoTime,
+    availableUntil: nullableIsoTime,
+    allowExtensionRequests: { type: 'boolean' },
+    structureVersion: { type: 'integer' },
+    createdAt: isoTime,
+    updatedAt: isoTime,
+    sets: { type: 'integer', minimum: 0, description: 'Number of course sets' },
+    learners: { type: 'integer', minimum: 0, description: 'Learners actively assigned' },
+  }),
+);
+
 /** REST routes for programs (see docs/programs.md). */
-export function programRoutes(site: { services: { programs: ProgramsService } }): ApiRoute[] {
+export function programRoutes(site: { now: () => number; services: { programs: ProgramsService } }): ApiRoute[] {
   const services = () => site.services;
   return [
     {
@@ -88,14 +110,42 @@ export function programRoutes(site: { services: { programs: ProgramsService } })
     },
     {
       method: 'get',
+      path: '/programs',
+      summary:
+        'List programs: name prefix (q), available; sorted and paged. Learners get only the programs they may see (available now, or assigned, or with their completion record)',
+      tags: ['programs'],
+      access: 'user',
+      params: noParams,
+      query: queryParams({
+        ...cursorQuery(),
+        ...sortQuery(PROGRAM_ORDERS),
+        q: { type: 'string', minLength: 1, maxLength: 100, description: 'Full or short names starting with this text, any case' },
+        available: { type: 'boolean', description: "The program's available switch (its dates aside)" },
+      }),
+      response: listResponse(programSummary),
+      handler: async (req) => {
+        const query = req.query as { sort?: string; q?: string; available?: boolean };
+        const order = pickOrder(PROGRAM_ORDERS, query.sort);
+        const seenBy = req.user!.isAdmin ? undefined : { userId: req.user!.id, now: site.now() };
+        const page = await services().programs.list({ q: query.q, available: query.available, seenBy }, order, pagePosition(order, req.query));
+        return { body: { items: page.items, nextCursor: page.nextCursor } };
+      },
+    },
+    {
+      method: 'get',
       path: '/programs/:id',
-      summary: 'A program and its structure',
+      summary: 'A program and its structure (learners: 404 for a program neither available now nor assigned to or completed by them)',
       tags: ['programs'],
       access: 'user',
       params: idParams,
       query: noQuery,
       response: programView,
-      handler: async (req) => ({ body: await services().programs.get(req.params.id!) }),
+      handler: async (req) => {
+        const programId = req.params.id!;
+        // Not revealed to a learner with no link to it: the same 404 as no program.
+        if (!req.user!.isAdmin && !(await services().programs.seenBy(programId, req.user!.id))) throw notFound('Program', programId);
+        return { body: await services().programs.get(programId) };
+      },
     },
     {
       method: 'patch',

@@ -32,7 +32,7 @@ export const programsModule = defineModule({
       name: PROGRAM_RECOMPUTE_JOB,
       handler: async (job) => programs.recomputeProgram(Number(job.payload.programId), (done, total) => job.progress(done, total)),
     });
-    for (const route of programRoutes({ services: { programs } })) ctx.routes.api(route);
+    for (const route of programRoutes({ now: () => ctx.db.now(), services: { programs } })) ctx.routes.api(route);
     registerProgramPages({ db: ctx.db, programs }, ctx.routes);
     return { programs };
   },
@@ -45,7 +45,8 @@ export { addDuration, isValidDuration, parseDuration } from './durations';
 export { compileProgram, evaluateProgram, canLaunch, progressPercent } from './engine';
 export type { CompiledProgram, ProgramEvaluation, SetEvaluation, ProgramStructure, CourseSetDef, SetOperator, SetRule } from './engine';
 export type { CachedStructure } from './structures';
-export { availabilityAt, availableNowSql, availableNowBindings, type Availability } from './availability';
+export { availabilityAt, type Availability } from './availability';
 
 /** Relations other modules may join in a set-based read (columns are the contract). */
 export { programViews } from './store/views';
+export { PROGRAM_ORDERS } from './store/programs';

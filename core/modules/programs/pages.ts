@@ -5,7 +5,8 @@ import type { ProgramsService } from './service';
 import { WaymarkError } from '../../kernel/errors';
 import { field, pageId, renderView } from '../../kernel/http/render';
 import { createBodyValidator } from '../../kernel/http/validation';
-import { courseChoices, courseNamesOf, coursesNamed } from './store/programs';
+import { courseChoices, courseNamesOf, coursesNamed, PROGRAM_ORDERS } from './store/programs';
+import { pageLinks, pagePositionOf } from '../../kernel/http/paging';
 import { programCreateSchema, programPatchSchema, type ProgramInput, type ProgramPatch } from './program-input';
 import {
   OPERATORS,
@@ -43,7 +44,18 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
     path: '/admin/programs',
     access: 'admin',
     async handler(req, res) {
-      renderView(req, res, 'admin/programs', { title: 'Programs', adminNav: 'programs', programs: await site.programs.summaries() });
+      // Searched by name start and paged by keyset, as the API's GET /programs (50 a page by default).
+      const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 100) : '';
+      const order = PROGRAM_ORDERS[0]!;
+      const position = pagePositionOf(order, req.query as Record<string, unknown>);
+      const page = await site.programs.list(q ? { q } : {}, order, position);
+      renderView(req, res, 'admin/programs', {
+        title: 'Programs',
+        adminNav: 'programs',
+        programs: page.items,
+        q,
+        pager: pageLinks('/admin/programs', { q: q || undefined }, page, position),
+      });
     },
   });
 

@@ -32,10 +32,13 @@ import {
   insertProgram,
   insertSetCourses,
   programById,
-  programList,
+  learnerSeesProgram,
+  programPage,
   updateProgram,
+  type ProgramListFilter,
   type ProgramRow,
 } from './store/programs';
+import type { KeysetOrder, KeysetPage, PagePosition } from '../../kernel/db/keyset';
 import {
   anyCourseCompletionIn,
   assignedTimesOf,
@@ -81,23 +84,19 @@ export interface ProgramView {
   updatedAt: string;
 }
 
-/** A line of the operator's program list. */
-export interface ProgramSummary {
-  id: number;
-  shortname: string;
-  fullname: string;
-  available: boolean;
-  /** How many course sets the program has. */
-  sets: number;
-  /** How many learners are actively assigned (none until the assignment module plugs in). */
-  learners: number;
-}
+/** A program in a list: its fields without the structure, with its set and active-learner counts. */
+export type ProgramListItem = Omit<ProgramView, 'courseSets' | 'minTimeRequired'> & { sets: number; learners: number };
 
 export interface ProgramsService {
   create(input: ProgramInput): Promise<{ program: ProgramView; jobId: number | null }>;
   get(programId: number): Promise<ProgramView>;
-  /** The operator's list: up to 500 programs by name, with their set and assigned-learner counts. */
-  summaries(): Promise<ProgramSummary[]>;
+  /**
+   * Whether a learner may see the program: available now, or linked to them (an assignment of any
+   * status, or their completion record). False when there is no such program. Operators see all.
+   */
+  seenBy(programId: number, userId: number): Promise<boolean>;
+  /** One page of programs with set and learner counts, filtered, in a named order of {@link PROGRAM_ORDERS}. */
+  list(filter: ProgramListFilter, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<ProgramListItem>>;
   /** Changing courseSets replaces the structure, bumps structure_version and queues one recompute job. */
   update(programId: number, patch: ProgramPatch): Promise<{ program: ProgramView; jobId: number | null }>;
   /** The learner's stored completion record of the program (incomplete when there is none). */
@@ -403,15 +402,30 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
       return view(db().knex, programId);
     },
 
-    async summaries() {
-      return (await programList(db().knex, assignmentsView)).map((p) => ({
-        id: Number(p.id),
-        shortname: p.shortname,
-        fullname: p.fullname,
-        available: p.available === true || Number(p.available) === 1,
-        sets: Number(p.sets),
-        learners: Number(p.learners),
-      }));
+    async seenBy(programId, userId) {
+      return learnerSeesProgram(db().knex, programId, userId, db().now(), assignmentsView);
+    },
+
+    async list(filter, order, position) {
+      const page = await programPage(db().knex, filter, order, position, assignmentsView);
+      return {
+        ...page,
+        items: page.items.map((row) => ({
+          id: Number(row.id),
+          shortname: row.shortname,
+          fullname: row.fullname,
+          summary: row.summary,
+          available: bool(row.available),
+          availableFrom: iso(row.available_from),
+          availableUntil: iso(row.available_until),
+          allowExtensionRequests: bool(row.allow_extension_requests),
+          structureVersion: Number(row.structure_version),
+          createdAt: iso(row.created_at)!,
+          updatedAt: iso(row.updated_at)!,
+          sets: Number(row.sets),
+          learners: Number(row.learners),
+        })),
+      };
     },
 
     async update(programId, patch) {

@@ -3,6 +3,7 @@ import type { Executor } from '../../../kernel/db/database';
 import { chunk, placeholders, queryRows, runStatement } from '../../../kernel/db/sql';
 import { peopleViews } from '../../people/index';
 import { programViews } from '../../programs/index';
+import { readPage, type KeysetOrder, type KeysetPage, type PagePosition } from '../../../kernel/db/keyset';
 
 /** Exceptions (`program_exceptions`): assignments held back for an operator to decide. */
 
@@ -92,58 +93,52 @@ export async function exceptionsWithCurrent(trx: Knex.Transaction, ids: readonly
   return found;
 }
 
+/** The named orders of exception lists (`?sort=`): oldest or newest raised first (ids grow with time). */
+export const EXCEPTION_ORDERS: readonly KeysetOrder[] = [
+  { name: 'id', keys: [{ column: 'e.id', direction: 'asc' }] },
+  { name: '-id', keys: [{ column: 'e.id', direction: 'desc' }] },
+];
+
+export interface ExceptionFilter {
+  status: string;
+  programId?: number;
+  type?: string;
+}
+
+/** An exception with its learner's and program's names, as lists show it. */
+export interface ExceptionLine {
+  id: number;
+  program_id: number;
+  user_id: number;
+  type: string;
+  status: string;
+  raised_at: number;
+  explanation: string;
+  username: string;
+  fullname: string;
+  program: string;
+}
+
 /**
- * A keyset page of a program's exceptions in one status with the learner's name, oldest first:
- * `limit + 1` rows after id `after`, so the caller knows whether more follow.
+ * One keyset page of exceptions in one status (of one program and/or type when given), with the
+ * learner's and the program's names. The (program_id, status) index serves a program's list; the
+ * site-wide list walks the primary key.
  */
-export function exceptionsPage(executor: Executor, programId: number, status: string, after: number, limit: number): Promise<Array<Record<string, unknown>>> {
-  return queryRows<Record<string, unknown>>(
-    executor,
-    `SELECT e.id, e.program_id, e.user_id, e.type, e.status, e.raised_at, e.explanation, u.username, u.fullname
-         FROM program_exceptions e JOIN ${peopleViews.users.as('u')} ON u.id = e.user_id
-         WHERE e.program_id = ? AND e.status = ? AND e.id > ? ORDER BY e.id LIMIT ?`,
-    [programId, status, after, limit + 1],
-  );
+export function exceptionPage(executor: Executor, filter: ExceptionFilter, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<ExceptionLine>> {
+  const query = executor('program_exceptions as e')
+    .join(peopleViews.users.as('u'), 'u.id', 'e.user_id')
+    .join(programViews.programs.as('p'), 'p.id', 'e.program_id')
+    .select('e.id', 'e.program_id', 'e.user_id', 'e.type', 'e.status', 'e.raised_at', 'e.explanation', 'u.username', 'u.fullname', 'p.fullname as program')
+    .where('e.status', filter.status);
+  if (filter.programId !== undefined) query.where('e.program_id', filter.programId);
+  if (filter.type !== undefined) query.where('e.type', filter.type);
+  return readPage<ExceptionLine>(query, order, position);
 }
 
 /** How many exceptions of the program are open. */
 export async function openExceptionCount(executor: Executor, programId: number): Promise<number> {
   const rows = await queryRows<{ n: number }>(executor, "SELECT COUNT(*) AS n FROM program_exceptions WHERE program_id = ? AND status = 'open'", [programId]);
   return Number(rows[0]?.n ?? 0);
-}
-
-/** A line of the operator's exceptions report. */
-export interface OpenExceptionLine {
-  id: number;
-  type: string;
-  raised_at: number;
-  explanation: string;
-  program_id: number;
-  program: string;
-  user_id: number;
-  fullname: string;
-  username: string;
-}
-
-/** The first 500 open exceptions, oldest first, of one type and/or program when given, with program and learner names. */
-export function openExceptionsReport(executor: Executor, filter: { type?: string; programId?: number }): Promise<OpenExceptionLine[]> {
-  const where: string[] = ["e.status = 'open'"];
-  const binds: Array<string | number> = [];
-  if (filter.type !== undefined) {
-    where.push('e.type = ?');
-    binds.push(filter.type);
-  }
-  if (filter.programId !== undefined) {
-    where.push('e.program_id = ?');
-    binds.push(filter.programId);
-  }
-  return queryRows<OpenExceptionLine>(
-    executor,
-    `SELECT e.id, e.type, e.raised_at, e.explanation, e.program_id, p.fullname AS program, e.user_id, u.fullname, u.username
-       FROM program_exceptions e JOIN ${programViews.programs.as('p')} ON p.id = e.program_id JOIN ${peopleViews.users.as('u')} ON u.id = e.user_id
-       WHERE ${where.join(' AND ')} ORDER BY e.raised_at, e.id LIMIT 500`,
-    binds,
-  );
 }
 
 /** Programs with at least one open exception, by name. */

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../../kernel/db/database';
 import { queryRows } from '../../../kernel/db/sql';
+import { readPage, wherePrefix, type KeysetOrder, type KeysetPage, type PagePosition } from '../../../kernel/db/keyset';
 
 /** A course as the courses service reads it. */
 export interface CourseRow {
@@ -133,4 +134,57 @@ export async function upsertCriteria(
   row: { course_id: number; mode: string; activity_ids: string | null; min_grade: number | null; updated_at: number },
 ): Promise<void> {
   await trx('course_completion_criteria').insert(row).onConflict('course_id').merge(['mode', 'activity_ids', 'min_grade', 'updated_at']);
+}
+
+/**
+ * Narrows a query over `courses` (under `alias`) to what a learner may see: visible courses, and
+ * hidden ones they are linked to (an enrolment, whatever its status, or a completion). Both
+ * probes are unique-index lookups ((user_id, course_id, ...) on enrolments and completions).
+ */
+export function whereLearnerSeesCourse(query: Knex.QueryBuilder, knex: Knex, alias: string, userId: number): Knex.QueryBuilder {
+  return query.where((seen) =>
+    seen
+      .where(`${alias}.visible`, true)
+      .orWhereExists(knex('enrolments as e_seen').select(knex.raw('1')).where('e_seen.user_id', userId).whereRaw(`e_seen.course_id = ${alias}.id`))
+      .orWhereExists(knex('course_completions as cc_seen').select(knex.raw('1')).where('cc_seen.user_id', userId).whereRaw(`cc_seen.course_id = ${alias}.id`)),
+  );
+}
+
+/** Of `courseIds`, those the learner may see (see {@link whereLearnerSeesCourse}). */
+export async function coursesSeenBy(knex: Knex, userId: number, courseIds: readonly number[]): Promise<number[]> {
+  if (!courseIds.length) return [];
+  const query = knex('courses as c').select('c.id').whereIn('c.id', courseIds);
+  const rows = (await whereLearnerSeesCourse(query, knex, 'c', userId)) as Array<{ id: number }>;
+  return rows.map((r) => Number(r.id));
+}
+
+/** The named orders of the course list (`?sort=`). */
+export const COURSE_ORDERS: readonly KeysetOrder[] = [
+  {
+    name: 'fullname',
+    keys: [
+      { column: 'c.fullname', direction: 'asc', caseInsensitive: true },
+      { column: 'c.id', direction: 'asc' },
+    ],
+  },
+  { name: 'shortname', keys: [{ column: 'c.shortname', direction: 'asc' }] },
+  { name: 'id', keys: [{ column: 'c.id', direction: 'asc' }] },
+  { name: '-id', keys: [{ column: 'c.id', direction: 'desc' }] },
+];
+
+export interface CourseListFilter {
+  /** Prefix of the full or short name, any case. */
+  q?: string;
+  visible?: boolean;
+  /** Only what this learner may see; absent for operators (everything). */
+  seenBy?: number;
+}
+
+/** One page of courses, filtered, in `order`. */
+export function coursePage(knex: Knex, filter: CourseListFilter, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<CourseRow>> {
+  const query = knex('courses as c').select('c.id', 'c.shortname', 'c.fullname', 'c.summary', 'c.visible', 'c.start_date', 'c.score', 'c.created_at');
+  if (filter.visible !== undefined) query.where('c.visible', filter.visible);
+  if (filter.q) wherePrefix(query, ['c.fullname', 'c.shortname'], filter.q);
+  if (filter.seenBy !== undefined) whereLearnerSeesCourse(query, knex, 'c', filter.seenBy);
+  return readPage<CourseRow>(query, order, position);
 }

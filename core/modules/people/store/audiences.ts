@@ -4,6 +4,7 @@ import { chunk } from '../../../kernel/db/sql';
 import { learningViews } from '../../learning/index';
 import type { AudienceMemberSource } from '../types';
 import { insertId } from './insert';
+import { readPage, wherePrefix, type KeysetOrder, type KeysetPage, type PagePosition } from '../../../kernel/db/keyset';
 import { idsUnderPathQuery } from './hierarchy';
 
 /** An `audiences` row (`rules` is the JSON rule list of a dynamic audience). */
@@ -145,36 +146,70 @@ export function memberIdsQuery(executor: Executor, audienceId: number): Knex.Que
   return executor('audience_members').where('audience_id', audienceId).select('user_id');
 }
 
-/** How many members the audience has. */
-export async function countMembers(executor: Executor, audienceId: number): Promise<number> {
-  const [{ total }] = (await executor('audience_members').where('audience_id', audienceId).count({ total: '*' })) as Array<{ total: number | string }>;
-  return Number(total);
+/** The named orders of an audience's member list (`?sort=`). */
+export const MEMBER_ORDERS: readonly KeysetOrder[] = [
+  { name: 'userId', keys: [{ column: 'm.user_id', direction: 'asc' }] },
+  {
+    name: 'fullname',
+    keys: [
+      { column: 'u.fullname', direction: 'asc', caseInsensitive: true },
+      { column: 'm.user_id', direction: 'asc' },
+    ],
+  },
+];
+
+export interface MemberRow {
+  user_id: number;
+  username: string;
+  fullname: string;
+  source: AudienceMemberSource;
+  added_at: number;
 }
 
-/** One page of the audience's members with their names, by user id. */
-export async function memberPage(
+/** One keyset page of an audience's members with their names (name or username prefix `q`). */
+export function memberPage(
   executor: Executor,
   audienceId: number,
-  limit: number,
-  offset: number,
-): Promise<Array<{ user_id: number; username: string; fullname: string; source: AudienceMemberSource; added_at: number }>> {
-  return (await executor('audience_members as m')
+  filter: { q?: string },
+  order: KeysetOrder,
+  position: PagePosition,
+): Promise<KeysetPage<MemberRow>> {
+  const query = executor('audience_members as m')
     .join('users as u', 'u.id', 'm.user_id')
     .where('m.audience_id', audienceId)
-    .orderBy('m.user_id')
-    .limit(limit)
-    .offset(offset)
-    .select('m.user_id', 'u.username', 'u.fullname', 'm.source', 'm.added_at')) as Array<{
-    user_id: number;
-    username: string;
-    fullname: string;
-    source: AudienceMemberSource;
-    added_at: number;
-  }>;
+    .select('m.user_id', 'u.username', 'u.fullname', 'm.source', 'm.added_at');
+  if (filter.q) wherePrefix(query, ['u.fullname', 'u.username'], filter.q);
+  return readPage<MemberRow>(query, order, position);
 }
 
 /** The ids of the audiences the user belongs to, ascending. */
 export async function audienceIdsOf(executor: Executor, userId: number): Promise<number[]> {
   const rows = (await executor('audience_members').where('user_id', userId).orderBy('audience_id').select('audience_id')) as Array<{ audience_id: number }>;
   return rows.map((r) => Number(r.audience_id));
+}
+
+/** The named orders of the audience list (`?sort=`). */
+export const AUDIENCE_ORDERS: readonly KeysetOrder[] = [
+  {
+    name: 'name',
+    keys: [
+      { column: 'name', direction: 'asc', caseInsensitive: true },
+      { column: 'id', direction: 'asc' },
+    ],
+  },
+  { name: 'id', keys: [{ column: 'id', direction: 'asc' }] },
+  { name: '-id', keys: [{ column: 'id', direction: 'desc' }] },
+];
+
+/** One page of audiences (name prefix `q`, `type`), in `order`. */
+export function audiencePage(
+  executor: Executor,
+  filter: { q?: string; type?: string },
+  order: KeysetOrder,
+  position: PagePosition,
+): Promise<KeysetPage<AudienceRow>> {
+  const query = executor('audiences').select('id', 'name', 'type', 'rules', 'created_at', 'updated_at');
+  if (filter.type !== undefined) query.where('type', filter.type);
+  if (filter.q) wherePrefix(query, ['name'], filter.q);
+  return readPage<AudienceRow>(query, order, position);
 }

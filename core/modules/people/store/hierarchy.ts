@@ -3,6 +3,7 @@ import type { Dialect, Executor } from '../../../kernel/db/database';
 import type { HierarchyKind } from '../types';
 import { rePrefixSql, whereUnder, whereUnderColumn } from './paths';
 import { insertId } from './insert';
+import { readPage, wherePrefix, type KeysetOrder, type KeysetPage, type PagePosition } from '../../../kernel/db/keyset';
 
 /** A `hierarchy_nodes` row (positions and organisations share the table, told apart by `kind`). */
 export interface NodeRow {
@@ -79,4 +80,41 @@ export function descendantIdsQuery(executor: Executor, dialect: Dialect, kind: H
 /** A subquery of the ids of nodes of `kind` at or below the node whose path is `path`. */
 export function idsUnderPathQuery(executor: Executor, kind: string, path: string): Knex.QueryBuilder {
   return whereUnder(executor('hierarchy_nodes').where('kind', kind).select('id'), 'path', path, true);
+}
+
+/** The named orders of a position or organisation list (`?sort=`). */
+export const NODE_ORDERS: readonly KeysetOrder[] = [
+  {
+    name: 'name',
+    keys: [
+      { column: 'name', direction: 'asc', caseInsensitive: true },
+      { column: 'id', direction: 'asc' },
+    ],
+  },
+  { name: 'id', keys: [{ column: 'id', direction: 'asc' }] },
+];
+
+export interface NodeListFilter {
+  /** Name prefix, any case. */
+  q?: string;
+  /** Only the direct children of this node. */
+  parentId?: number;
+  /** Only the roots (nodes without a parent). */
+  root?: boolean;
+}
+
+/** One page of the nodes of `kind`, filtered, in `order`. */
+export function nodePage(
+  executor: Executor,
+  kind: HierarchyKind,
+  filter: NodeListFilter,
+  order: KeysetOrder,
+  position: PagePosition,
+): Promise<KeysetPage<NodeRow>> {
+  const query = executor('hierarchy_nodes').select('id', 'kind', 'name', 'parent_id', 'path', 'depth', 'created_at', 'updated_at').where('kind', kind);
+  if (filter.parentId !== undefined) query.where('parent_id', filter.parentId);
+  if (filter.root === true) query.whereNull('parent_id');
+  if (filter.root === false) query.whereNotNull('parent_id');
+  if (filter.q) wherePrefix(query, ['name'], filter.q);
+  return readPage<NodeRow>(query, order, position);
 }

@@ -4,6 +4,8 @@ import type { SqlView } from '../../../kernel/db/views';
 import { placeholders, queryRows } from '../../../kernel/db/sql';
 import { learningViews } from '../../learning/index';
 import type { CourseSetDef } from '../engine';
+import { availableNowBindings, availableNowSql } from '../availability';
+import { readPage, wherePrefix, type KeysetOrder, type KeysetPage, type PagePosition } from '../../../kernel/db/keyset';
 
 /** A program row, every column. */
 export interface ProgramRow {
@@ -38,16 +40,6 @@ export interface SetCourseRow {
   course_id: number;
   fullname: string;
   score: number;
-}
-
-/** A line of the operator's program list. */
-export interface ProgramListRow {
-  id: number;
-  shortname: string;
-  fullname: string;
-  available: number | boolean;
-  sets: number;
-  learners: number;
 }
 
 /** The program, or undefined. */
@@ -158,22 +150,6 @@ export function courseChoices(executor: Executor): Promise<Array<{ id: number; s
   );
 }
 
-/**
- * The operator's program list: up to 500 programs by name, with their number of course sets and of
- * learners actively assigned, counted in `assignments` (the assignment module's relation, plugged
- * in through the assignment-state port; without it, no learner counts as assigned).
- */
-export function programList(executor: Executor, assignments: SqlView<'program_id' | 'status'> | null): Promise<ProgramListRow[]> {
-  const learners = assignments ? `(SELECT COUNT(*) FROM ${assignments.as('a')} WHERE a.program_id = p.id AND a.status = 'active')` : '0';
-  return queryRows<ProgramListRow>(
-    executor,
-    `SELECT p.id, p.shortname, p.fullname, p.available,
-            (SELECT COUNT(*) FROM program_course_sets s WHERE s.program_id = p.id) AS sets,
-            ${learners} AS learners
-     FROM programs p ORDER BY p.fullname, p.id LIMIT 500`,
-  );
-}
-
 /** Names of these courses (learning's), for the program form's chosen-course lists. */
 export function courseNamesOf(executor: Executor, courseIds: readonly number[]): Promise<Array<{ id: number; shortname: string; fullname: string }>> {
   return queryRows<{ id: number; shortname: string; fullname: string }>(
@@ -191,4 +167,89 @@ export function coursesNamed(executor: Executor, names: readonly string[]): Prom
     `SELECT c.id, c.shortname, c.fullname FROM ${learningViews.courses.as('c')} WHERE c.shortname IN (${marks}) OR c.fullname IN (${marks}) ORDER BY c.id`,
     [...names, ...names],
   );
+}
+
+/**
+ * Narrows a query over `programs` (under `alias`) to what a learner may see: programs available
+ * now, and others they are linked to: an assignment of any status in `assignments` (the
+ * assignment module's relation, through the port) or a completion record of their own.
+ */
+export function whereLearnerSeesProgram(
+  query: Knex.QueryBuilder,
+  knex: Knex,
+  alias: string,
+  userId: number,
+  now: number,
+  assignments: SqlView<'program_id' | 'user_id'> | null,
+): Knex.QueryBuilder {
+  return query.where((seen) => {
+    seen.whereRaw(`(${availableNowSql(alias)})`, availableNowBindings(now));
+    if (assignments) {
+      seen.orWhereExists(knex(assignments.as('pa_seen')).select(knex.raw('1')).where('pa_seen.user_id', userId).whereRaw(`pa_seen.program_id = ${alias}.id`));
+    }
+    seen.orWhereExists(
+      knex('program_completions as pc_seen').select(knex.raw('1')).where('pc_seen.user_id', userId).whereRaw(`pc_seen.program_id = ${alias}.id`),
+    );
+  });
+}
+
+/** Whether the learner may see the program (see {@link whereLearnerSeesProgram}); false when there is none. */
+export async function learnerSeesProgram(
+  knex: Knex,
+  programId: number,
+  userId: number,
+  now: number,
+  assignments: SqlView<'program_id' | 'user_id'> | null,
+): Promise<boolean> {
+  const query = knex('programs as p').select('p.id').where('p.id', programId);
+  return ((await whereLearnerSeesProgram(query, knex, 'p', userId, now, assignments)) as unknown[]).length > 0;
+}
+
+/** The named orders of the program list (`?sort=`). */
+export const PROGRAM_ORDERS: readonly KeysetOrder[] = [
+  {
+    name: 'fullname',
+    keys: [
+      { column: 'p.fullname', direction: 'asc', caseInsensitive: true },
+      { column: 'p.id', direction: 'asc' },
+    ],
+  },
+  { name: 'shortname', keys: [{ column: 'p.shortname', direction: 'asc' }] },
+  { name: 'id', keys: [{ column: 'p.id', direction: 'asc' }] },
+  { name: '-id', keys: [{ column: 'p.id', direction: 'desc' }] },
+];
+
+export interface ProgramListFilter {
+  /** Prefix of the full or short name, any case. */
+  q?: string;
+  /** The program's "available" switch (its dates aside). */
+  available?: boolean;
+  /** Only what this learner may see, at `now`; absent for operators (everything). */
+  seenBy?: { userId: number; now: number };
+  /** Only programs available at this time (switched on, inside their dates): the public catalogue. */
+  availableAt?: number;
+}
+
+export type ProgramPageRow = ProgramRow & { sets: number; learners: number };
+
+/** One page of programs with their set and active-learner counts, filtered, in `order`. */
+export function programPage(
+  knex: Knex,
+  filter: ProgramListFilter,
+  order: KeysetOrder,
+  position: PagePosition,
+  assignments: SqlView<'program_id' | 'user_id' | 'status'> | null,
+): Promise<KeysetPage<ProgramPageRow>> {
+  // Counted for the page's rows only: each count is an index range on program_id.
+  const learners = assignments ? `(SELECT COUNT(*) FROM ${assignments.as('a')} WHERE a.program_id = p.id AND a.status = 'active')` : '0';
+  const query = knex('programs as p').select(
+    'p.*',
+    knex.raw('(SELECT COUNT(*) FROM program_course_sets s WHERE s.program_id = p.id) AS sets'),
+    knex.raw(`${learners} AS learners`),
+  );
+  if (filter.available !== undefined) query.where('p.available', filter.available);
+  if (filter.q) wherePrefix(query, ['p.fullname', 'p.shortname'], filter.q);
+  if (filter.seenBy) whereLearnerSeesProgram(query, knex, 'p', filter.seenBy.userId, filter.seenBy.now, assignments);
+  if (filter.availableAt !== undefined) query.whereRaw(`(${availableNowSql('p')})`, availableNowBindings(filter.availableAt));
+  return readPage<ProgramPageRow>(query, order, position);
 }
