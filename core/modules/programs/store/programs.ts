@@ -188,3 +188,14 @@ export function coursesNamed(executor: Executor, names: readonly string[]): Prom
     [...names, ...names],
   );
 }
+
+/** A program's full name, for describing an audience rule; null when it does not exist. */
+export async function programFullname(executor: Executor, programId: number): Promise<string | null> {
+  const row = (await executor('programs').where('id', programId).first('fullname')) as { fullname: string } | undefined;
+  return row?.fullname ?? null;
+}
+
+/** Users with a current completion of the program (the "completed program" audience condition). */
+export function programCompletedMembers(executor: Executor, programId: number): Knex.QueryBuilder {
+  return executor('program_completions').where({ program_id: programId, status: 'complete' }).select('user_id');
+}
