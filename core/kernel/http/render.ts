@@ -27,6 +27,7 @@ const NOTICES: Record<string, string> = {
   'theme-saved': 'The theme was changed.',
   'plugin-settings-saved': 'The plugin settings were saved.',
   'grade-saved': 'Your grade was recorded.',
+  'attempt-graded': 'Your answers were submitted and graded.',
 };
 
 /** `/things/:id` parameter as a positive integer; anything else is a 404 (not a 400) on pages. */
