@@ -100,11 +100,17 @@ describe('browser: learner and operator pages', function () {
       await Promise.all([page.waitForURL(`**/activities/${s.activities.welcome}`), page.getByRole('link', { name: 'Welcome' }).click()]);
       expect(await page.locator('.callout-done').textContent()).to.contain('Done');
       await shot(page, 'activity-page');
+      // The quiz is answered, not scored by the learner: two of three right is 8 / 10, with a review.
       await page.goto(`/activities/${s.activities.quiz}`);
-      await page.getByLabel(/Your score/).fill('8');
-      await Promise.all([page.waitForURL(/notice=grade-saved/), page.getByRole('button', { name: 'Submit score' }).click()]);
-      expect(await page.getByRole('status').textContent()).to.contain('grade was recorded');
+      await page.getByLabel('On the floor plan by the lifts').check();
+      await page.getByRole('group', { name: /prop a fire door/ }).getByLabel('False').check();
+      await page.getByLabel('Your answer').fill('9');
       await shot(page, 'activity-quiz');
+      await Promise.all([page.waitForURL(/notice=attempt-graded/), page.getByRole('button', { name: 'Submit answers' }).click()]);
+      expect(await page.getByRole('status').textContent()).to.contain('submitted and graded');
+      expect(await page.locator('.callout', { hasText: 'Your grade' }).textContent()).to.contain('8 / 10');
+      expect(await page.locator('.quiz-review').textContent()).to.contain('Right answer: 5');
+      await shot(page, 'activity-quiz-review');
 
       await page.goto(`/programs/${s.onboardingId}`);
       await Promise.all([
