@@ -27,6 +27,8 @@ const NOTICES: Record<string, string> = {
   'theme-saved': 'The theme was changed.',
   'plugin-settings-saved': 'The plugin settings were saved.',
   'grade-saved': 'Your grade was recorded.',
+  'audience-saved': 'The audience was saved.',
+  'audience-recomputing': 'The rules were saved. Members are being recomputed in the background.',
   'attempt-graded': 'Your answers were submitted and graded.',
 };
 

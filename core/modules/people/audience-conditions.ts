@@ -1,7 +1,18 @@
 import type { AudienceRuleCondition } from './audience-rules';
 import type { HierarchyService } from './hierarchy';
 import type { ProfileFieldService } from './profile-fields';
-import { audienceMembers, courseCompletedMembers, courseName, findAudienceRow, hierarchyMembers, profileValueMembers, userFieldMembers } from './store/audiences';
+import {
+  audienceChoices,
+  audienceMembers,
+  courseChoices,
+  courseCompletedMembers,
+  courseName,
+  findAudienceRow,
+  hierarchyChoices,
+  hierarchyMembers,
+  profileValueMembers,
+  userFieldMembers,
+} from './store/audiences';
 import { WaymarkError } from '../../kernel/errors';
 import type { AudienceRule, HierarchyNode, ProfileField } from './types';
 
@@ -46,6 +57,11 @@ export function peopleConditions(deps: { profileFields: ProfileFieldService; hie
       const field = await deps.profileFields.findByShortname(rule.field, ctx.db);
       return `${field?.name ?? rule.field} is ${String(rule.value)}`;
     },
+    needsValue: true,
+    async picker(ctx, limit) {
+      const fields = (await deps.profileFields.list(ctx.db)).slice(0, limit);
+      return fields.map((f) => ({ label: `${f.name} is …`, rule: { type: 'profile_field', field: f.shortname } }));
+    },
   };
 
   const userField: AudienceRuleCondition<Rule<'user_field'> & { [k: string]: unknown }> = {
@@ -58,6 +74,11 @@ export function peopleConditions(deps: { profileFields: ProfileFieldService; hie
     },
     members: (rule, ctx) => userFieldMembers(ctx.db, rule.field, rule.value),
     describe: async (rule) => `${rule.field === 'lang' ? 'Preferred language' : 'Time zone'} is ${rule.value}`,
+    needsValue: true,
+    picker: async () => [
+      { label: 'Preferred language is …', rule: { type: 'user_field', field: 'lang' } },
+      { label: 'Time zone is …', rule: { type: 'user_field', field: 'timezone' } },
+    ],
   };
 
   const hierarchy = (kind: 'position' | 'organisation'): AudienceRuleCondition => {
@@ -87,6 +108,13 @@ export function peopleConditions(deps: { profileFields: ProfileFieldService; hie
         const node = await nodeOf(rule, ctx.db);
         return `${kind === 'position' ? 'Position' : 'Organisation'} ${node?.name ?? `#${String(rule[key])}`}${rule.includeChildren ? ' and all below' : ''}`;
       },
+      async picker(ctx, limit) {
+        const label = kind === 'position' ? 'Position' : 'Organisation';
+        return (await hierarchyChoices(ctx.db, kind, limit)).flatMap((n) => [
+          { label: `${label} ${n.name}`, rule: { type: kind, [key]: Number(n.id) } },
+          { label: `${label} ${n.name} and all below`, rule: { type: kind, [key]: Number(n.id), includeChildren: true } },
+        ]);
+      },
     };
   };
 
@@ -105,6 +133,9 @@ export function peopleConditions(deps: { profileFields: ProfileFieldService; hie
       const row = await findAudienceRow(ctx.db, rule.audienceId);
       return `Member of audience ${row?.name ?? `#${rule.audienceId}`}`;
     },
+    async picker(ctx, limit) {
+      return (await audienceChoices(ctx.db, ctx.audienceId, limit)).map((a) => ({ label: `Member of audience ${a.name}`, rule: { type: 'audience', audienceId: Number(a.id) } }));
+    },
   };
 
   const courseCompleted: AudienceRuleCondition<Rule<'course_completed'> & { [k: string]: unknown }> = {
@@ -116,6 +147,9 @@ export function peopleConditions(deps: { profileFields: ProfileFieldService; hie
     members: (rule, ctx) => courseCompletedMembers(ctx.db, rule.courseId),
     async describe(rule, ctx) {
       return `Completed course ${(await courseName(ctx.db, rule.courseId)) ?? `#${rule.courseId}`}`;
+    },
+    async picker(ctx, limit) {
+      return (await courseChoices(ctx.db, limit)).map((c) => ({ label: `Completed course ${c.fullname}`, rule: { type: 'course_completed', courseId: Number(c.id) } }));
     },
   };
 

@@ -37,6 +37,14 @@ export interface AudienceRuleCondition<Rule extends AudienceCondition = Audience
   /** "Completed program Onboarding". */
   describe(rule: Rule, ctx: AudienceRuleContext): Promise<string>;
   /**
+   * For the operator's rule editor: what the condition can name, by name, each a ready condition
+   * ("Completed program Onboarding" → `{type, programId}`), at most `limit` of them. Optional:
+   * without it the condition is written through the API only.
+   */
+  picker?(ctx: AudienceRuleContext, limit: number): Promise<Array<{ label: string; rule: AudienceCondition }>>;
+  /** Whether the editor also asks for a typed value, stored in the condition's `value` (profile field, language). */
+  needsValue?: boolean;
+  /**
    * True when the condition can change with no event for the user (time passing: "has an overdue
    * assignment"); audiences using it are also recomputed by the hourly refresh job.
    */

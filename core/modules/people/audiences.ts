@@ -26,12 +26,14 @@ import {
   type UserScope,
 } from './store/audiences';
 import { createRuleCompiler, type AudienceRuleContext, type ConditionLookup } from './audience-rules';
-import type { Audience, AudienceMember, AudienceRuleNode, AudienceType, AudienceUpdateResult, CreateAudienceInput, UpdateAudienceInput } from './types';
+import type { Audience, AudienceCondition, AudienceMember, AudienceRuleNode, AudienceType, AudienceUpdateResult, CreateAudienceInput, UpdateAudienceInput } from './types';
 
 /** The job that recomputes one audience's membership after its rules were edited. */
 export const AUDIENCE_RECOMPUTE_JOB = 'people.audience_recompute';
 /** The hourly job that recomputes audiences whose conditions change with time alone ("overdue"). */
 export const AUDIENCE_REFRESH_JOB = 'people.audience_refresh';
+/** How many things of each kind the rule editor lists by name. */
+const RULE_CHOICES = 500;
 /** Users per transaction of a full recompute. */
 const RECOMPUTE_BATCH = 1000;
 
@@ -79,6 +81,11 @@ export interface AudienceService {
    * program assignment follows), reporting progress; returns the counts.
    */
   recompute(audienceId: number, progress?: (done: number, total: number, message: string) => Promise<void>): Promise<{ added: number; removed: number }>;
+  /**
+   * What the operator's rule editor offers, by condition: each named thing as a ready condition
+   * (bounded lists; the API takes any id). Conditions without a picker are API-only.
+   */
+  ruleChoices(audienceId: number | null): Promise<Array<{ type: string; label: string; needsValue: boolean; options: Array<{ label: string; rule: AudienceCondition }> }>>;
   /** Recomputes every dynamic audience whose rules change with time alone (the hourly job). */
   refreshTimeDependent(): Promise<{ audiences: number; added: number; removed: number }>;
 }
@@ -297,6 +304,17 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
       }
       ctx.logger.info('audience recomputed', { audienceId, added, removed });
       return { added, removed };
+    },
+
+    async ruleChoices(audienceId) {
+      const out = [];
+      for (const type of deps.conditions.types()) {
+        const condition = deps.conditions.get(type)!;
+        if (!condition.picker) continue;
+        const options = await condition.picker(ruleContext(knex, audienceId), RULE_CHOICES);
+        out.push({ type, label: condition.label, needsValue: condition.needsValue === true, options });
+      }
+      return out.sort((a, b) => a.label.localeCompare(b.label));
     },
 
     async refreshTimeDependent() {

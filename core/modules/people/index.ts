@@ -15,6 +15,7 @@ import { createJobAssignmentService, type JobAssignmentService } from './job-ass
 import { createProfileFieldService, type ProfileFieldService } from './profile-fields';
 import { createUserService, type UserService } from './users';
 import { peopleRoutes } from './routes';
+import { registerAudiencePages } from './pages';
 import { peopleHooks } from './hooks';
 
 export { isAncestryOnlyChange, type AssignmentChange, type AssignmentChangeArgs, type JobAssignmentSnapshot } from './hooks';
@@ -110,6 +111,7 @@ export const peopleModule = defineModule({
     ctx.jobs.define({ name: AUDIENCE_REFRESH_JOB, handler: () => services.audiences.refreshTimeDependent() });
     ctx.jobs.schedule({ name: AUDIENCE_REFRESH_JOB, cron: AUDIENCE_REFRESH_CRON, job: AUDIENCE_REFRESH_JOB });
     for (const route of peopleRoutes({ db: ctx.db, services })) ctx.routes.api(route);
+    registerAudiencePages(ctx.routes, () => services.audiences);
     const identity = {
       ...services.users,
       exists: async (userId: number) => Number.isInteger(userId) && (await userRowExists(ctx.db.knex, userId)),

@@ -1,5 +1,5 @@
 import type { AudienceRuleCondition } from '../people/index';
-import { programCompletedMembers, programFullname } from './store/programs';
+import { programChoices, programCompletedMembers, programFullname } from './store/programs';
 
 /**
  * "Completed program Y", contributed to the people module's audience-rule-condition extension point
@@ -23,6 +23,9 @@ export function programCompletedCondition(): AudienceRuleCondition {
     members: (rule, ctx) => programCompletedMembers(ctx.db, Number(rule.programId)),
     async describe(rule, ctx) {
       return `Completed program ${(await programFullname(ctx.db, Number(rule.programId))) ?? `#${String(rule.programId)}`}`;
+    },
+    async picker(ctx, limit) {
+      return (await programChoices(ctx.db, limit)).map((p) => ({ label: `Completed program ${p.fullname}`, rule: { type: 'program_completed', programId: Number(p.id) } }));
     },
   };
 }
