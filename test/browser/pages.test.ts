@@ -243,6 +243,25 @@ describe('browser: learner and operator pages', function () {
       await context.close();
     }
   });
+  it('lets an operator build an audience on a 390px phone with a live count of who matches, and Enter saves', async () => {
+    const { context, page } = await signedIn('operator', { width: 390, height: 800 });
+    try {
+      await page.goto('/admin/audiences/new');
+      await page.getByLabel('Name').fill('English speakers on a phone');
+      await page.getByLabel('Condition', { exact: true }).selectOption({ label: 'Preferred language is …' });
+      await page.getByLabel(/^Value/).fill('en');
+      // The count follows the form as it changes, with no button pressed.
+      const expected = await t.site.services.audiences.countMatching([{ type: 'user_field', field: 'lang', value: 'en' }]);
+      await page.locator('[data-count]', { hasText: `${expected} user(s) match` }).waitFor();
+      const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+      await shot(page, 'phone-admin-audience-editor');
+      expect(overflow).to.be.at.most(0);
+      await Promise.all([page.waitForURL(/notice=audience-saved/), page.getByLabel('Name').press('Enter')]);
+      expect(await page.locator('.lead').textContent()).to.contain('Preferred language is en');
+    } finally {
+      await context.close();
+    }
+  });
   it('fits the notification pages on a 390px phone: the operator’s messages and edit page, the learner’s inbox', async () => {
     const phone = { width: 390, height: 780 };
     const fits = async (page: Page, url: string, name: string): Promise<void> => {
