@@ -48,8 +48,8 @@ const QUIZZES: Record<string, QuizQuestions> = {
       text: 'Which of these are personal data? (choose every right answer)',
       marks: 4,
       choices: [
-        { text: 'A customer\'s email address', correct: true },
-        { text: 'A staff member\'s home address', correct: true },
+        { text: "A customer's email address", correct: true },
+        { text: "A staff member's home address", correct: true },
         { text: 'The office opening hours', correct: false },
       ],
     },
@@ -63,7 +63,7 @@ const QUIZZES: Record<string, QuizQuestions> = {
   ],
   E: [
     mc('What comes first in a customer conversation?', 'Listening to the customer', 'Offering a discount', 'Explaining our policy'),
-    tf('Repeating the customer\'s concern back shows you listened.', true),
+    tf("Repeating the customer's concern back shows you listened.", true),
     num('Within how many seconds should the phone be answered?', 20, 5),
   ],
   F: [
@@ -266,7 +266,16 @@ export async function seedDemoSite(site: Site): Promise<SeedResult> {
     name: 'Customer care: needs a nudge',
     rules: [
       { type: 'program_assignment', programId: care.program.id, state: 'open' },
-      { op: 'not', rule: { op: 'or', rules: [{ type: 'course_completed', courseId: courseIds.A! }, { type: 'course_completed', courseId: courseIds.B! }] } },
+      {
+        op: 'not',
+        rule: {
+          op: 'or',
+          rules: [
+            { type: 'course_completed', courseId: courseIds.A! },
+            { type: 'course_completed', courseId: courseIds.B! },
+          ],
+        },
+      },
     ],
   });
 

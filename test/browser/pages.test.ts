@@ -103,7 +103,10 @@ describe('browser: learner and operator pages', function () {
       // The quiz is answered, not scored by the learner: two of three right is 8 / 10, with a review.
       await page.goto(`/activities/${s.activities.quiz}`);
       await page.getByLabel('On the floor plan by the lifts').check();
-      await page.getByRole('group', { name: /prop a fire door/ }).getByLabel('False').check();
+      await page
+        .getByRole('group', { name: /prop a fire door/ })
+        .getByLabel('False')
+        .check();
       await page.getByLabel('Your answer').fill('9');
       await shot(page, 'activity-quiz');
       await Promise.all([page.waitForURL(/notice=attempt-graded/), page.getByRole('button', { name: 'Submit answers' }).click()]);

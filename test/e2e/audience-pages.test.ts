@@ -45,7 +45,11 @@ describe('audience rule editor (operator pages)', () => {
     await learner.get('/admin/audiences').set(html).expect(403);
     await learner.get('/admin/audiences/new').set(html).expect(403);
     const token = csrfFrom((await learner.get('/my/required-learning').set(html).expect(200)).text);
-    await learner.post('/admin/audience-count').type('form').send({ _csrf: token, rows: '1', cond_0: '{"type":"user_field","field":"lang"}', value_0: 'en' }).expect(403);
+    await learner
+      .post('/admin/audience-count')
+      .type('form')
+      .send({ _csrf: token, rows: '1', cond_0: '{"type":"user_field","field":"lang"}', value_0: 'en' })
+      .expect(403);
   });
 
   it('builds an audience by name without JavaScript: count, add a condition, save; then edits it and the job recomputes', async () => {

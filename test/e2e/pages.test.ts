@@ -98,7 +98,11 @@ describe('learner pages', () => {
       .type('form')
       .send({ _csrf: csrfFrom(quiz.text), grade: '10' })
       .expect(403);
-    await lena.post(`/activities/${s.activities.quiz}/attempt`).type('form').send({ [`q${where}`]: '0' }).expect(403);
+    await lena
+      .post(`/activities/${s.activities.quiz}/attempt`)
+      .type('form')
+      .send({ [`q${where}`]: '0' })
+      .expect(403);
     const unreadable = await lena
       .post(`/activities/${s.activities.quiz}/attempt`)
       .type('form')

@@ -52,7 +52,10 @@ describe(`quizzes the server grades (${testDialect})`, function () {
   }
 
   async function quiz(settings: Record<string, unknown> = {}): Promise<{ id: number; q: QuizBody['questions'] }> {
-    const activity = await ok<{ id: number }>(call(admin).post(`/courses/${courseId}/activities`, { type: 'quiz', name: `Quiz ${++seq}`, maxGrade: 20, completionTracked: true }), 201);
+    const activity = await ok<{ id: number }>(
+      call(admin).post(`/courses/${courseId}/activities`, { type: 'quiz', name: `Quiz ${++seq}`, maxGrade: 20, completionTracked: true }),
+      201,
+    );
     const body = await ok<QuizBody>(
       call(admin).put(`/activities/${activity.id}/quiz`, {
         ...settings,
@@ -108,10 +111,11 @@ describe(`quizzes the server grades (${testDialect})`, function () {
     const me = await learner();
     const [colours, sky, pi] = q.map((x) => String(x.id));
     // Red (right) + Green (wrong): half of one right share minus one wrong share = 0; the true/false and pi right.
-    const first = await ok<{ attempt: { marks: number; maxMarks: number; grade: number; results: Array<{ marks: number }> }; grade: number; attemptsLeft: number | null }>(
-      me.api.post(`/activities/${id}/attempts`, { answers: { [colours!]: [0, 1], [sky!]: false, [pi!]: 3.145 } }),
-      201,
-    );
+    const first = await ok<{
+      attempt: { marks: number; maxMarks: number; grade: number; results: Array<{ marks: number }> };
+      grade: number;
+      attemptsLeft: number | null;
+    }>(me.api.post(`/activities/${id}/attempts`, { answers: { [colours!]: [0, 1], [sky!]: false, [pi!]: 3.145 } }), 201);
     expect(first.attempt.results.map((r) => r.marks)).to.deep.equal([0, 1, 1]);
     expect(first.attempt).to.include({ marks: 2, maxMarks: 4, grade: 10 });
     expect(first.grade).to.equal(10);
@@ -142,17 +146,28 @@ describe(`quizzes the server grades (${testDialect})`, function () {
 
     const average = await quiz({ gradingMethod: 'average' });
     await ok(me.api.post(`/activities/${average.id}/attempts`, { answers: allRight(average.q) }), 201);
-    expect((await ok<{ grade: number }>(me.api.post(`/activities/${average.id}/attempts`, { answers: { [average.q[1]!.id]: false } }), 201)).grade).to.equal(12.5);
+    expect((await ok<{ grade: number }>(me.api.post(`/activities/${average.id}/attempts`, { answers: { [average.q[1]!.id]: false } }), 201)).grade).to.equal(
+      12.5,
+    );
   });
 
   it('refuses answers to unknown questions or of the wrong kind with a 422 naming them, recording nothing', async () => {
     const { id, q } = await quiz();
     const me = await learner();
-    const unknown = await ok<{ error: { code: string; details: Array<{ path: string }> } }>(me.api.post(`/activities/${id}/attempts`, { answers: { 999999: true } }), 422);
+    const unknown = await ok<{ error: { code: string; details: Array<{ path: string }> } }>(
+      me.api.post(`/activities/${id}/attempts`, { answers: { 999999: true } }),
+      422,
+    );
     expect(unknown.error.code).to.equal('QUIZ_QUESTION_UNKNOWN');
-    const wrongKind = await ok<{ error: { details: Array<{ path: string }> } }>(me.api.post(`/activities/${id}/attempts`, { answers: { [q[1]!.id]: 'yes' } }), 400);
+    const wrongKind = await ok<{ error: { details: Array<{ path: string }> } }>(
+      me.api.post(`/activities/${id}/attempts`, { answers: { [q[1]!.id]: 'yes' } }),
+      400,
+    );
     expect(wrongKind.error.details.length).to.be.greaterThan(0);
-    const badChoice = await ok<{ error: { details: Array<{ path: string }> } }>(me.api.post(`/activities/${id}/attempts`, { answers: { [q[0]!.id]: [7] } }), 422);
+    const badChoice = await ok<{ error: { details: Array<{ path: string }> } }>(
+      me.api.post(`/activities/${id}/attempts`, { answers: { [q[0]!.id]: [7] } }),
+      422,
+    );
     expect(badChoice.error.details[0]!.path).to.equal(`answers/${q[0]!.id}`);
     expect(await site.db.knex('quiz_attempts').where({ user_id: me.id }).first()).to.equal(undefined);
     expect(await site.db.knex('grades').where({ user_id: me.id }).first()).to.equal(undefined);
@@ -161,10 +176,16 @@ describe(`quizzes the server grades (${testDialect})`, function () {
   it('hides the review when the quiz says so, and freezes questions once attempted', async () => {
     const { id, q } = await quiz({ reviewAfterSubmission: false });
     const me = await learner();
-    const outcome = await ok<{ review: unknown; attempt: { results?: unknown } }>(me.api.post(`/activities/${id}/attempts`, { answers: { [q[1]!.id]: false } }), 201);
+    const outcome = await ok<{ review: unknown; attempt: { results?: unknown } }>(
+      me.api.post(`/activities/${id}/attempts`, { answers: { [q[1]!.id]: false } }),
+      201,
+    );
     expect(outcome.review).to.equal(null);
     expect(outcome.attempt.results).to.equal(undefined);
-    const frozen = await ok<{ error: { code: string } }>(call(admin).put(`/activities/${id}/quiz`, { questions: [{ type: 'truefalse', text: 'New?', correct: true }] }), 409);
+    const frozen = await ok<{ error: { code: string } }>(
+      call(admin).put(`/activities/${id}/quiz`, { questions: [{ type: 'truefalse', text: 'New?', correct: true }] }),
+      409,
+    );
     expect(frozen.error.code).to.equal('QUIZ_HAS_ATTEMPTS');
     // Settings can still change; operators see every learner's attempts with results.
     await ok(call(admin).put(`/activities/${id}/quiz`, { reviewAfterSubmission: true }), 200);
@@ -187,14 +208,27 @@ describe(`quizzes the server grades (${testDialect})`, function () {
     const activity = await ok<{ id: number }>(call(admin).post(`/courses/${courseId}/activities`, { type: 'quiz', name: 'Empty', maxGrade: 10 }), 201);
     const noRight = await ok<{ error: { code: string; details: Array<{ path: string }> } }>(
       call(admin).put(`/activities/${activity.id}/quiz`, {
-        questions: [{ type: 'multichoice', text: 'Pick', choices: [{ text: 'a', correct: false }, { text: 'b', correct: false }] }],
+        questions: [
+          {
+            type: 'multichoice',
+            text: 'Pick',
+            choices: [
+              { text: 'a', correct: false },
+              { text: 'b', correct: false },
+            ],
+          },
+        ],
       }),
       422,
     );
     expect(noRight.error.details[0]!.path).to.equal('questions/0/choices');
     const me = await learner();
-    expect((await ok<{ error: { code: string } }>(me.api.post(`/activities/${activity.id}/attempts`, { answers: {} }), 409)).error.code).to.equal('QUIZ_HAS_NO_QUESTIONS');
+    expect((await ok<{ error: { code: string } }>(me.api.post(`/activities/${activity.id}/attempts`, { answers: {} }), 409)).error.code).to.equal(
+      'QUIZ_HAS_NO_QUESTIONS',
+    );
     const page = await ok<{ id: number }>(call(admin).post(`/courses/${courseId}/activities`, { type: 'page', name: 'Not a quiz' }), 201);
-    expect((await ok<{ error: { code: string } }>(call(admin).put(`/activities/${page.id}/quiz`, { attemptsAllowed: 1 }), 422)).error.code).to.equal('QUIZ_NOT_A_QUIZ');
+    expect((await ok<{ error: { code: string } }>(call(admin).put(`/activities/${page.id}/quiz`, { attemptsAllowed: 1 }), 422)).error.code).to.equal(
+      'QUIZ_NOT_A_QUIZ',
+    );
   });
 });

@@ -56,7 +56,9 @@ describe(`dynamic audience rule trees (${testDialect})`, function () {
       .id;
   }
   const members = async (audienceId: number): Promise<number[]> =>
-    (await ok<{ members: Array<{ userId: number }> }>(api.get(`/audiences/${audienceId}/members?limit=1000`), 200)).members.map((m) => m.userId).sort((a, b) => a - b);
+    (await ok<{ members: Array<{ userId: number }> }>(api.get(`/audiences/${audienceId}/members?limit=1000`), 200)).members
+      .map((m) => m.userId)
+      .sort((a, b) => a - b);
   const complete = (courseId: number, userId: number) => ok(api.post(`/courses/${courseId}/completions`, { userId }));
   const assigned = async (programId: number, userId: number): Promise<boolean> =>
     (await ok<{ assigned: boolean }>(api.get(`/programs/${programId}/assignments/learners/${userId}`), 200)).assigned;
@@ -87,7 +89,13 @@ describe(`dynamic audience rule trees (${testDialect})`, function () {
     await ok(request(app).put(`/api/v1/audiences/${contractors}/members/${frenchContractor}`).set('Authorization', `Bearer ${admin}`));
 
     const rules = [
-      { op: 'or', rules: [{ type: 'user_field', field: 'lang', value: 'fr' }, { type: 'course_completed', courseId: a }] },
+      {
+        op: 'or',
+        rules: [
+          { type: 'user_field', field: 'lang', value: 'fr' },
+          { type: 'course_completed', courseId: a },
+        ],
+      },
       { op: 'not', rule: { type: 'audience', audienceId: contractors } },
     ];
     const created = await ok<{ id: number; description: string }>(api.post('/audiences', { name: 'Tree', rules }), 201);
@@ -133,12 +141,25 @@ describe(`dynamic audience rule trees (${testDialect})`, function () {
   it('refuses bad trees with a 422 naming the node, and rules on a static audience with a 409, changing nothing', async () => {
     const aud = await ok<{ id: number }>(api.post('/audiences', { name: 'Kept', rules: [{ type: 'user_field', field: 'lang', value: 'xx' }] }), 201);
     const bad = await ok<{ error: { code: string; details: Array<{ path: string }> } }>(
-      api.patch(`/audiences/${aud.id}`, { rules: [{ op: 'or', rules: [{ type: 'user_field', field: 'lang', value: 'fr' }, { type: 'course_completed', courseId: 999999 }] }] }),
+      api.patch(`/audiences/${aud.id}`, {
+        rules: [
+          {
+            op: 'or',
+            rules: [
+              { type: 'user_field', field: 'lang', value: 'fr' },
+              { type: 'course_completed', courseId: 999999 },
+            ],
+          },
+        ],
+      }),
       422,
     );
     expect(bad.error.code).to.equal('COURSE_NOT_FOUND');
     expect(bad.error.details[0]!.path).to.equal('rules/0/rules/1/courseId');
-    const unknown = await ok<{ error: { code: string; details: Array<{ path: string }> } }>(api.patch(`/audiences/${aud.id}`, { rules: [{ type: 'horoscope' }] }), 422);
+    const unknown = await ok<{ error: { code: string; details: Array<{ path: string }> } }>(
+      api.patch(`/audiences/${aud.id}`, { rules: [{ type: 'horoscope' }] }),
+      422,
+    );
     expect(unknown.error.code).to.equal('AUDIENCE_RULE_UNSUPPORTED');
     expect(unknown.error.details[0]!.path).to.equal('rules/0/type');
     const shape = await ok<{ error: { details: Array<{ path: string }> } }>(
@@ -150,7 +171,10 @@ describe(`dynamic audience rule trees (${testDialect})`, function () {
     const later = await ok<{ id: number }>(api.post('/audiences', { name: 'Later' }), 201);
     const cycle = await ok<{ error: { code: string } }>(api.patch(`/audiences/${aud.id}`, { rules: [{ type: 'audience', audienceId: later.id }] }), 422);
     expect(cycle.error.code).to.equal('AUDIENCE_RULE_CYCLE');
-    const staticRules = await ok<{ error: { code: string } }>(api.patch(`/audiences/${later.id}`, { rules: [{ type: 'user_field', field: 'lang', value: 'fr' }] }), 409);
+    const staticRules = await ok<{ error: { code: string } }>(
+      api.patch(`/audiences/${later.id}`, { rules: [{ type: 'user_field', field: 'lang', value: 'fr' }] }),
+      409,
+    );
     expect(staticRules.error.code).to.equal('AUDIENCE_STATIC');
     const kept = await ok<{ rules: unknown[] }>(api.get(`/audiences/${aud.id}`), 200);
     expect(kept.rules).to.deep.equal([{ type: 'user_field', field: 'lang', value: 'xx' }]);
@@ -163,7 +187,12 @@ describe(`dynamic audience rule trees (${testDialect})`, function () {
     const after = await ok<{ count: number }>(api.post('/audiences/count-matching', { rules: [{ type: 'user_field', field: 'lang', value: 'pt' }] }), 200);
     expect(after.count - before.count).to.equal(2);
     const none = await ok<{ count: number }>(
-      api.post('/audiences/count-matching', { rules: [{ type: 'user_field', field: 'lang', value: 'pt' }, { op: 'not', rule: { type: 'user_field', field: 'lang', value: 'pt' } }] }),
+      api.post('/audiences/count-matching', {
+        rules: [
+          { type: 'user_field', field: 'lang', value: 'pt' },
+          { op: 'not', rule: { type: 'user_field', field: 'lang', value: 'pt' } },
+        ],
+      }),
       200,
     );
     expect(none.count).to.equal(0);
@@ -195,7 +224,10 @@ describe(`dynamic audience rule trees (${testDialect})`, function () {
   it('"completed program Y" follows the program completion in the completing transaction', async () => {
     const a = await course();
     const p = await program([a]);
-    const graduates = await ok<{ id: number; description: string }>(api.post('/audiences', { name: 'Graduates', rules: [{ type: 'program_completed', programId: p }] }), 201);
+    const graduates = await ok<{ id: number; description: string }>(
+      api.post('/audiences', { name: 'Graduates', rules: [{ type: 'program_completed', programId: p }] }),
+      201,
+    );
     expect(graduates.description).to.match(/^Completed program Program \d+$/);
     const learner = await user();
     await ok(api.post(`/programs/${p}/assignments`, { source: 'individual', instanceId: learner }), 201);
@@ -218,7 +250,10 @@ describe(`dynamic audience rule trees (${testDialect})`, function () {
     const { exceptions } = await ok<{ exceptions: Array<{ id: number; userId: number }> }>(api.get(`/programs/${p}/exceptions`));
     await ok(api.post('/exceptions/resolve', { exceptionIds: exceptions.filter((e) => e.userId === late).map((e) => e.id), action: 'assign' }), 200);
     const open = await ok<{ id: number }>(api.post('/audiences', { name: 'Open', rules: [{ type: 'program_assignment', programId: p, state: 'open' }] }), 201);
-    const overdue = await ok<{ id: number }>(api.post('/audiences', { name: 'Overdue', rules: [{ type: 'program_assignment', programId: p, state: 'overdue' }] }), 201);
+    const overdue = await ok<{ id: number }>(
+      api.post('/audiences', { name: 'Overdue', rules: [{ type: 'program_assignment', programId: p, state: 'overdue' }] }),
+      201,
+    );
     expect(await members(open.id)).to.include.members([learner, late]);
     expect(await members(overdue.id)).to.include(late);
     expect(await members(overdue.id)).to.not.include(learner);
@@ -239,8 +274,17 @@ describe(`dynamic audience rule trees (${testDialect})`, function () {
     await user({ fullname: 'Ordinary' });
     const condition: AudienceRuleCondition = {
       label: 'Full name starts with',
-      schema: { type: 'object', additionalProperties: false, required: ['type', 'prefix'], properties: { type: { const: 'name_prefix' }, prefix: { type: 'string', minLength: 1 } } },
-      members: (rule, ctx) => ctx.db('users').where('fullname', 'like', `${String(rule.prefix)}%`).select('id as user_id'),
+      schema: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['type', 'prefix'],
+        properties: { type: { const: 'name_prefix' }, prefix: { type: 'string', minLength: 1 } },
+      },
+      members: (rule, ctx) =>
+        ctx
+          .db('users')
+          .where('fullname', 'like', `${String(rule.prefix)}%`)
+          .select('id as user_id'),
       describe: async (rule) => `Full name starts with ${String(rule.prefix)}`,
     };
     const remove = site.extensions.contribute('tool_vip', 'audienceRuleConditions', 'name_prefix', condition);

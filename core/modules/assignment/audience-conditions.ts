@@ -20,7 +20,9 @@ export function programAssignmentCondition(): AudienceRuleCondition {
     changesWithTime: true,
     async validate(rule, ctx) {
       const programId = Number(rule.programId);
-      return (await programFullname(ctx.db, programId)) === undefined ? [{ path: 'programId', code: 'PROGRAM_NOT_FOUND', message: `No program with id ${programId}` }] : [];
+      return (await programFullname(ctx.db, programId)) === undefined
+        ? [{ path: 'programId', code: 'PROGRAM_NOT_FOUND', message: `No program with id ${programId}` }]
+        : [];
     },
     members: (rule, ctx) => openAssignmentMembers(ctx.db, Number(rule.programId), rule.state === 'overdue' ? ctx.now : null),
     async describe(rule, ctx) {

@@ -149,7 +149,9 @@ function answersFromForm(questions: Question[], body: unknown): Record<string, u
       const value = field(body, name).replace(',', '.');
       if (value === '') continue;
       if (!/^-?\d+(\.\d+)?$/.test(value))
-        throw invalid('QUIZ_ANSWER_INVALID', `Question ${q.position}: enter a number`, [{ path: `answers/${q.id}`, code: 'QUIZ_ANSWER_INVALID', message: 'enter a number' }]);
+        throw invalid('QUIZ_ANSWER_INVALID', `Question ${q.position}: enter a number`, [
+          { path: `answers/${q.id}`, code: 'QUIZ_ANSWER_INVALID', message: 'enter a number' },
+        ]);
       answers[q.id] = Number(value);
     }
   }
@@ -191,13 +193,27 @@ async function quizView(context: LearnerViewsContext, activityId: number, userId
       : null;
   return {
     // The right answers never reach the form: only what a learner needs to answer.
-    questions: quiz.questions.map((q) => ({ id: q.id, position: q.position, type: q.type, text: q.text, marks: q.marks, choices: q.choices, multipleAnswers: q.multipleAnswers })),
+    questions: quiz.questions.map((q) => ({
+      id: q.id,
+      position: q.position,
+      type: q.type,
+      text: q.text,
+      marks: q.marks,
+      choices: q.choices,
+      multipleAnswers: q.multipleAnswers,
+    })),
     hasQuestions: quiz.questions.length > 0,
     canAttempt: quiz.questions.length > 0 && (mine.attemptsLeft === null || mine.attemptsLeft > 0),
     attemptsLeft: mine.attemptsLeft,
     attemptsAllowed: quiz.attemptsAllowed,
     gradingMethod: quiz.gradingMethod,
-    attempts: mine.attempts.map((a) => ({ attempt: a.attempt, grade: a.grade, marks: a.marks, maxMarks: a.maxMarks, submittedAt: new Date(a.submittedAt).toISOString() })),
+    attempts: mine.attempts.map((a) => ({
+      attempt: a.attempt,
+      grade: a.grade,
+      marks: a.marks,
+      maxMarks: a.maxMarks,
+      submittedAt: new Date(a.submittedAt).toISOString(),
+    })),
     grade: mine.grade,
     review,
   };

@@ -56,7 +56,7 @@ export const learningModule = defineModule({
 });
 
 export type { CoursesService, EnrolmentsService, CompletionService, QuizService };
-export type { Quiz, Question, QuestionInput, QuizSettings, Attempt, AttemptOutcome, AnswerValue, GradingMethod } from './quizzes';
+export type { Question } from './quizzes';
 
 /** Relations other modules may join in a set-based read (columns are the contract). */
 export { learningViews } from './store/views';

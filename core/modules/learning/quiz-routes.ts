@@ -176,7 +176,12 @@ export function quizRoutes(quizzes: QuizService): ApiRoute[] {
       access: 'user',
       params: pathParams(['id']),
       query: queryParams({ userId: Id }),
-      response: object({ userId: id, grade: { type: ['number', 'null'] }, attemptsLeft: { type: ['integer', 'null'] }, attempts: { type: 'array', items: attemptView } }),
+      response: object({
+        userId: id,
+        grade: { type: ['number', 'null'] },
+        attemptsLeft: { type: ['integer', 'null'] },
+        attempts: { type: 'array', items: attemptView },
+      }),
       handler: async (req) => {
         const asked = (req.query as { userId?: number }).userId;
         const userId = asked ?? req.user!.id;

@@ -105,7 +105,11 @@ export interface QuizService {
   /** 403 unless the user has an active enrolment in the quiz's course (learners take quizzes of courses they are in). */
   requireEnrolled(activityId: number, userId: number): Promise<void>;
   /** The learner's attempts, oldest first; results included when the quiz shows reviews or `withResults`. */
-  attempts(activityId: number, userId: number, options?: { withResults?: boolean }): Promise<{ attempts: Attempt[]; grade: number | null; attemptsLeft: number | null }>;
+  attempts(
+    activityId: number,
+    userId: number,
+    options?: { withResults?: boolean },
+  ): Promise<{ attempts: Attempt[]; grade: number | null; attemptsLeft: number | null }>;
 }
 
 const DEFAULTS: QuizSettings = { attemptsAllowed: 0, gradingMethod: 'highest', reviewAfterSubmission: true };
@@ -158,7 +162,9 @@ export function createQuizService(site: { db: Database; logger: Logger; completi
     const row = await activityById(executor, activityId);
     if (!row) throw notFound('Activity', activityId);
     if (row.type !== 'quiz')
-      throw invalid('QUIZ_NOT_A_QUIZ', `Activity ${activityId} is a ${row.type}, not a quiz`, [{ path: 'activityId', code: 'QUIZ_NOT_A_QUIZ', message: 'not a quiz' }]);
+      throw invalid('QUIZ_NOT_A_QUIZ', `Activity ${activityId} is a ${row.type}, not a quiz`, [
+        { path: 'activityId', code: 'QUIZ_NOT_A_QUIZ', message: 'not a quiz' },
+      ]);
     return { maxGrade: Number(row.max_grade), courseId: Number(row.course_id) };
   }
 
@@ -192,7 +198,15 @@ export function createQuizService(site: { db: Database; logger: Logger; completi
       } else {
         answer = { value: q.answer, tolerance: q.tolerance ?? 0 };
       }
-      return { activity_id: activityId, sortorder: i + 1, type: q.type, text: q.text, choices: choices ? JSON.stringify(choices) : null, answer: JSON.stringify(answer), marks: q.marks ?? 1 };
+      return {
+        activity_id: activityId,
+        sortorder: i + 1,
+        type: q.type,
+        text: q.text,
+        choices: choices ? JSON.stringify(choices) : null,
+        answer: JSON.stringify(answer),
+        marks: q.marks ?? 1,
+      };
     });
     if (problems.length) throw invalid(problems[0]!.code!, problems[0]!.message, problems);
     return rows;
@@ -249,7 +263,10 @@ export function createQuizService(site: { db: Database; logger: Logger; completi
         const current = await load(trx, activityId, true);
         if (input.questions !== undefined) {
           if ((await attemptCount(trx, activityId)) > 0)
-            throw conflict('QUIZ_HAS_ATTEMPTS', 'Learners have attempted this quiz: its questions can no longer change (their grades were earned against them)');
+            throw conflict(
+              'QUIZ_HAS_ATTEMPTS',
+              'Learners have attempted this quiz: its questions can no longer change (their grades were earned against them)',
+            );
           await replaceQuestions(trx, activityId, questionRows(activityId, input.questions));
         }
         await saveQuizSettings(trx, {
@@ -327,7 +344,12 @@ export function createQuizService(site: { db: Database; logger: Logger; completi
       const attempts = rows.map((r) => attemptOf(r, withResults));
       return {
         attempts,
-        grade: attempts.length ? combineGrades(quiz.gradingMethod, attempts.map((a) => a.grade)) : null,
+        grade: attempts.length
+          ? combineGrades(
+              quiz.gradingMethod,
+              attempts.map((a) => a.grade),
+            )
+          : null,
         attemptsLeft: quiz.attemptsAllowed > 0 ? Math.max(0, quiz.attemptsAllowed - attempts.length) : null,
       };
     },

@@ -251,7 +251,9 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
         const courseId = req.params.id!;
         const userId = req.params.userId!;
         const result = await services().completion.removeCourseCompletion(courseId, userId);
-        return { body: { userId, courseId, removed: result.removed, completedAt: result.completedAt === null ? null : new Date(result.completedAt).toISOString() } };
+        return {
+          body: { userId, courseId, removed: result.removed, completedAt: result.completedAt === null ? null : new Date(result.completedAt).toISOString() },
+        };
       },
     },
   ];

@@ -122,7 +122,8 @@ export function peopleConditions(deps: { profileFields: ProfileFieldService; hie
     label: 'Member of audience',
     schema: { type: 'object', additionalProperties: false, required: ['type', 'audienceId'], properties: { type: { const: 'audience' }, audienceId: id } },
     async validate(rule, ctx) {
-      if (!(await findAudienceRow(ctx.db, rule.audienceId))) return [{ path: 'audienceId', code: 'AUDIENCE_NOT_FOUND', message: `No audience with id ${rule.audienceId}` }];
+      if (!(await findAudienceRow(ctx.db, rule.audienceId)))
+        return [{ path: 'audienceId', code: 'AUDIENCE_NOT_FOUND', message: `No audience with id ${rule.audienceId}` }];
       // Audiences are evaluated in id order, so a flip cascades forward in one pass and never loops.
       if (ctx.audienceId !== null && rule.audienceId >= ctx.audienceId)
         return [{ path: 'audienceId', code: 'AUDIENCE_RULE_CYCLE', message: 'A rule may only name an audience created before this one' }];
@@ -134,7 +135,10 @@ export function peopleConditions(deps: { profileFields: ProfileFieldService; hie
       return `Member of audience ${row?.name ?? `#${rule.audienceId}`}`;
     },
     async picker(ctx, limit) {
-      return (await audienceChoices(ctx.db, ctx.audienceId, limit)).map((a) => ({ label: `Member of audience ${a.name}`, rule: { type: 'audience', audienceId: Number(a.id) } }));
+      return (await audienceChoices(ctx.db, ctx.audienceId, limit)).map((a) => ({
+        label: `Member of audience ${a.name}`,
+        rule: { type: 'audience', audienceId: Number(a.id) },
+      }));
     },
   };
 
@@ -142,14 +146,19 @@ export function peopleConditions(deps: { profileFields: ProfileFieldService; hie
     label: 'Completed course',
     schema: { type: 'object', additionalProperties: false, required: ['type', 'courseId'], properties: { type: { const: 'course_completed' }, courseId: id } },
     async validate(rule, ctx) {
-      return (await courseName(ctx.db, rule.courseId)) === null ? [{ path: 'courseId', code: 'COURSE_NOT_FOUND', message: `No course with id ${rule.courseId}` }] : [];
+      return (await courseName(ctx.db, rule.courseId)) === null
+        ? [{ path: 'courseId', code: 'COURSE_NOT_FOUND', message: `No course with id ${rule.courseId}` }]
+        : [];
     },
     members: (rule, ctx) => courseCompletedMembers(ctx.db, rule.courseId),
     async describe(rule, ctx) {
       return `Completed course ${(await courseName(ctx.db, rule.courseId)) ?? `#${rule.courseId}`}`;
     },
     async picker(ctx, limit) {
-      return (await courseChoices(ctx.db, limit)).map((c) => ({ label: `Completed course ${c.fullname}`, rule: { type: 'course_completed', courseId: Number(c.id) } }));
+      return (await courseChoices(ctx.db, limit)).map((c) => ({
+        label: `Completed course ${c.fullname}`,
+        rule: { type: 'course_completed', courseId: Number(c.id) },
+      }));
     },
   };
 

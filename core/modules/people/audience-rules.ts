@@ -79,9 +79,7 @@ export const MAX_RULE_CONDITIONS = 100;
 
 /** A rule tree with each condition's subquery resolved, ready to become a WHERE clause. */
 export type ResolvedNode =
-  | { kind: 'condition'; members: Knex.QueryBuilder }
-  | { kind: 'and' | 'or'; children: ResolvedNode[] }
-  | { kind: 'not'; child: ResolvedNode };
+  { kind: 'condition'; members: Knex.QueryBuilder } | { kind: 'and' | 'or'; children: ResolvedNode[] } | { kind: 'not'; child: ResolvedNode };
 
 const ruleProblem = (path: string, code: string, message: string): WaymarkError => invalid(code, message, [{ path, code, message }]);
 
@@ -204,5 +202,3 @@ export function createRuleCompiler(conditions: ConditionLookup) {
     },
   };
 }
-
-export type RuleCompiler = ReturnType<typeof createRuleCompiler>;

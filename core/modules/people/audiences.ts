@@ -26,7 +26,16 @@ import {
   type UserScope,
 } from './store/audiences';
 import { createRuleCompiler, type AudienceRuleContext, type ConditionLookup } from './audience-rules';
-import type { Audience, AudienceCondition, AudienceMember, AudienceRuleNode, AudienceType, AudienceUpdateResult, CreateAudienceInput, UpdateAudienceInput } from './types';
+import type {
+  Audience,
+  AudienceCondition,
+  AudienceMember,
+  AudienceRuleNode,
+  AudienceType,
+  AudienceUpdateResult,
+  CreateAudienceInput,
+  UpdateAudienceInput,
+} from './types';
 
 /** The job that recomputes one audience's membership after its rules were edited. */
 export const AUDIENCE_RECOMPUTE_JOB = 'people.audience_recompute';
@@ -85,7 +94,9 @@ export interface AudienceService {
    * What the operator's rule editor offers, by condition: each named thing as a ready condition
    * (bounded lists; the API takes any id). Conditions without a picker are API-only.
    */
-  ruleChoices(audienceId: number | null): Promise<Array<{ type: string; label: string; needsValue: boolean; options: Array<{ label: string; rule: AudienceCondition }> }>>;
+  ruleChoices(
+    audienceId: number | null,
+  ): Promise<Array<{ type: string; label: string; needsValue: boolean; options: Array<{ label: string; rule: AudienceCondition }> }>>;
   /** Recomputes every dynamic audience whose rules change with time alone (the hourly job). */
   refreshTimeDependent(): Promise<{ audiences: number; added: number; removed: number }>;
 }
@@ -138,7 +149,11 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
   /** Fires the membership changes of `flips` and cascades them to later audiences naming this one. */
   async function announce(trx: Knex.Transaction, audienceId: number, flips: Array<{ userId: number; member: boolean }>): Promise<void> {
     for (const flip of flips) await ctx.changed(trx, { type: 'audience_membership', userId: flip.userId, audienceId, member: flip.member });
-    if (flips.length) await service.recomputeForUsers(trx, flips.map((f) => f.userId));
+    if (flips.length)
+      await service.recomputeForUsers(
+        trx,
+        flips.map((f) => f.userId),
+      );
   }
 
   async function requireUser(trx: Knex.Transaction, userId: number): Promise<void> {
@@ -292,7 +307,10 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
             const audience = await find(audienceId, t);
             if (!audience || audience.type !== 'dynamic') return;
             const flips = await sync(t, audience, batch);
-            for (const flip of flips) flip.member ? added++ : removed++;
+            for (const flip of flips) {
+              if (flip.member) added++;
+              else removed++;
+            }
             await announce(t, audienceId, flips);
           });
           after = batch[batch.length - 1]!;

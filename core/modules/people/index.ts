@@ -25,7 +25,7 @@ export type { PeopleServices } from './services';
 
 export type * from './types';
 export type { AudienceService } from './audiences';
-export { AUDIENCE_RECOMPUTE_JOB, AUDIENCE_REFRESH_JOB } from './audiences';
+export { AUDIENCE_REFRESH_JOB } from './audiences';
 export type { AudienceRuleCondition, AudienceRuleContext } from './audience-rules';
 
 /** Hourly, so "has an overdue assignment" audiences follow due dates passing within the hour. */

@@ -80,7 +80,10 @@ function rulesFromForm(body: unknown, needsValue: Set<string>): { rules: Audienc
     nodes.push(row.negate ? { op: 'not', rule: condition } : condition);
   }
   if (problems.length) throw invalid(problems[0]!.code!, problems[0]!.message, problems);
-  if (nodes.length === 0) throw invalid('AUDIENCE_RULES_EMPTY', 'Choose at least one condition', [{ path: 'rules', code: 'AUDIENCE_RULES_EMPTY', message: 'Choose at least one condition' }]);
+  if (nodes.length === 0)
+    throw invalid('AUDIENCE_RULES_EMPTY', 'Choose at least one condition', [
+      { path: 'rules', code: 'AUDIENCE_RULES_EMPTY', message: 'Choose at least one condition' },
+    ]);
   const rules: AudienceRuleNode[] = match === 'any' && nodes.length > 1 ? [{ op: 'or', rules: nodes }] : nodes;
   return { rules, rows, match };
 }
@@ -138,7 +141,10 @@ export function registerAudiencePages(pages: RouteRegistrar, audiences: () => Au
       number: index + 1,
       value: row.value,
       negate: row.negate,
-      groups: groups.map((g) => ({ label: g.label, options: g.options.map((o) => ({ label: o.label, key: conditionKey(o.rule), selected: conditionKey(o.rule) === row.key })) })),
+      groups: groups.map((g) => ({
+        label: g.label,
+        options: g.options.map((o) => ({ label: o.label, key: conditionKey(o.rule), selected: conditionKey(o.rule) === row.key })),
+      })),
     }));
     renderView(
       req,

@@ -554,12 +554,15 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
     {
       method: 'patch',
       path: '/audiences/:id',
-      summary: 'Rename an audience or replace a dynamic audience\'s rule tree (202: membership is recomputed by the returned job)',
+      summary: "Rename an audience or replace a dynamic audience's rule tree (202: membership is recomputed by the returned job)",
       tags: ['audiences'],
       access: 'admin',
       params: idParams,
       query: noQuery,
-      response: object({ audience: audienceResponse, jobId: { type: ['integer', 'null'], description: 'people.audience_recompute job; its result is {added, removed}' } }),
+      response: object({
+        audience: audienceResponse,
+        jobId: { type: ['integer', 'null'], description: 'people.audience_recompute job; its result is {added, removed}' },
+      }),
       body: audiencePatchBody,
       async handler(req: ApiRequest<{ name?: string; rules?: AudienceRuleNode[] }>) {
         const { audience, jobId } = await people().audiences.update(req.params.id!, req.body);
@@ -569,7 +572,7 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
     {
       method: 'post',
       path: '/audiences/count-matching',
-      summary: 'How many users a rule tree matches now (the rule editor\'s live count); changes nothing',
+      summary: "How many users a rule tree matches now (the rule editor's live count); changes nothing",
       tags: ['audiences'],
       access: 'admin',
       params: noParams,

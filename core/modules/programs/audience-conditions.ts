@@ -18,14 +18,19 @@ export function programCompletedCondition(): AudienceRuleCondition {
     },
     async validate(rule, ctx) {
       const programId = Number(rule.programId);
-      return (await programFullname(ctx.db, programId)) === null ? [{ path: 'programId', code: 'PROGRAM_NOT_FOUND', message: `No program with id ${programId}` }] : [];
+      return (await programFullname(ctx.db, programId)) === null
+        ? [{ path: 'programId', code: 'PROGRAM_NOT_FOUND', message: `No program with id ${programId}` }]
+        : [];
     },
     members: (rule, ctx) => programCompletedMembers(ctx.db, Number(rule.programId)),
     async describe(rule, ctx) {
       return `Completed program ${(await programFullname(ctx.db, Number(rule.programId))) ?? `#${String(rule.programId)}`}`;
     },
     async picker(ctx, limit) {
-      return (await programChoices(ctx.db, limit)).map((p) => ({ label: `Completed program ${p.fullname}`, rule: { type: 'program_completed', programId: Number(p.id) } }));
+      return (await programChoices(ctx.db, limit)).map((p) => ({
+        label: `Completed program ${p.fullname}`,
+        rule: { type: 'program_completed', programId: Number(p.id) },
+      }));
     },
   };
 }

@@ -1,3 +1,4 @@
+/* global document, URLSearchParams, FormData, fetch, clearTimeout, setTimeout */
 // The audience rule editor's live "who matches" count. Without JavaScript the form's "Count who
 // matches" button does the same through a full page load.
 (function () {

@@ -35,11 +35,6 @@ export function insertAudience(trx: Knex.Transaction, row: Omit<AudienceRow, 'id
   return insertId(trx, 'audiences', row);
 }
 
-/** Whether a course exists, for "completed course" rules (learning's published courses view). */
-export async function courseExists(executor: Executor, courseId: number): Promise<boolean> {
-  return !!(await executor(learningViews.courses.as('c')).where('c.id', courseId).first('c.id'));
-}
-
 /** A course's name, for describing a rule; null when it does not exist. */
 export async function courseName(executor: Executor, courseId: number): Promise<string | null> {
   const row = (await executor(learningViews.courses.as('c')).where('c.id', courseId).first('c.fullname')) as { fullname: string } | undefined;
@@ -48,7 +43,9 @@ export async function courseName(executor: Executor, courseId: number): Promise<
 
 /** Saves an audience's name and rules. */
 export async function updateAudienceRow(trx: Knex.Transaction, id: number, patch: Partial<Pick<AudienceRow, 'name' | 'rules'>>, at: number): Promise<void> {
-  await trx('audiences').where({ id }).update({ ...patch, updated_at: at });
+  await trx('audiences')
+    .where({ id })
+    .update({ ...patch, updated_at: at });
 }
 
 /** One page of audiences by name (the operator list), with their member counts. */
@@ -62,7 +59,9 @@ export async function audiencePage(
     .orderBy([{ column: 'a.name' }, { column: 'a.id' }])
     .limit(limit)
     .offset(offset)
-    .select('a.*', executor('audience_members as m').count('*').whereRaw('m.audience_id = a.id').as('members'))) as Array<AudienceRow & { members: number | string }>;
+    .select('a.*', executor('audience_members as m').count('*').whereRaw('m.audience_id = a.id').as('members'))) as Array<
+    AudienceRow & { members: number | string }
+  >;
   return { total: Number(total), rows };
 }
 
@@ -233,7 +232,10 @@ export async function audienceIdsOf(executor: Executor, userId: number): Promise
 // What the rule editor offers by name (each list bounded; the API takes any id).
 
 export async function courseChoices(executor: Executor, limit: number): Promise<Array<{ id: number; fullname: string }>> {
-  return (await executor(learningViews.courses.as('c')).orderBy('c.fullname').limit(limit).select('c.id', 'c.fullname')) as Array<{ id: number; fullname: string }>;
+  return (await executor(learningViews.courses.as('c')).orderBy('c.fullname').limit(limit).select('c.id', 'c.fullname')) as Array<{
+    id: number;
+    fullname: string;
+  }>;
 }
 
 export async function audienceChoices(executor: Executor, beforeId: number | null, limit: number): Promise<Array<{ id: number; name: string }>> {
@@ -242,7 +244,11 @@ export async function audienceChoices(executor: Executor, beforeId: number | nul
   return (await qb) as Array<{ id: number; name: string }>;
 }
 
-export async function hierarchyChoices(executor: Executor, kind: 'position' | 'organisation', limit: number): Promise<Array<{ id: number; name: string; depth: number }>> {
+export async function hierarchyChoices(
+  executor: Executor,
+  kind: 'position' | 'organisation',
+  limit: number,
+): Promise<Array<{ id: number; name: string; depth: number }>> {
   return (await executor('hierarchy_nodes').where('kind', kind).orderBy('path').limit(limit).select('id', 'name', 'depth')) as Array<{
     id: number;
     name: string;
