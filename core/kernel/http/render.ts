@@ -29,6 +29,7 @@ const NOTICES: Record<string, string> = {
   'grade-saved': 'Your grade was recorded.',
   'audience-saved': 'The audience was saved.',
   'audience-recomputing': 'The rules were saved. Members are being recomputed in the background.',
+  'quiz-saved': 'The quiz was saved.',
   'attempt-graded': 'Your answers were submitted and graded.',
 };
 

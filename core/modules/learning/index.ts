@@ -6,6 +6,7 @@ import { createCompletionService, type CompletionService } from './completion';
 import { learningRoutes } from './routes';
 import { createQuizService, type QuizService } from './quizzes';
 import { quizRoutes } from './quiz-routes';
+import { registerQuizPages } from './quiz-pages';
 import { learningHooks } from './hooks';
 
 export type { CompletionArgs, CompletionsArgs } from './hooks';
@@ -51,6 +52,7 @@ export const learningModule = defineModule({
     };
     for (const route of learningRoutes({ db: ctx.db, timezone: ctx.timezone, services })) ctx.routes.api(route);
     for (const route of quizRoutes(services.quizzes)) ctx.routes.api(route);
+    registerQuizPages(ctx.routes, services.quizzes);
     return services;
   },
 });

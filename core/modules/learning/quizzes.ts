@@ -11,6 +11,7 @@ import {
   insertAttempt,
   questionsOf,
   quizSettingsOf,
+  quizPage,
   replaceQuestions,
   saveQuizSettings,
   type QuizAttemptRow,
@@ -102,6 +103,13 @@ export interface QuizService {
    * completes the activity and the course like any other. 409 QUIZ_NO_ATTEMPTS_LEFT, 409 QUIZ_HAS_NO_QUESTIONS.
    */
   submit(activityId: number, userId: number, answers: Record<string, unknown>): Promise<AttemptOutcome>;
+  /** One page of quiz activities (operators), with question and attempt counts. */
+  list(page: {
+    limit: number;
+    offset: number;
+  }): Promise<{ total: number; items: Array<{ id: number; name: string; course: string; questions: number; attempts: number }> }>;
+  /** Whether anyone has attempted the quiz (its questions are then frozen). */
+  attempted(activityId: number): Promise<boolean>;
   /** 403 unless the user has an active enrolment in the quiz's course (learners take quizzes of courses they are in). */
   requireEnrolled(activityId: number, userId: number): Promise<void>;
   /** The learner's attempts, oldest first; results included when the quiz shows reviews or `withResults`. */
@@ -146,6 +154,18 @@ export function markAnswer(question: Question & { answer: NonNullable<Question['
       return round2(Math.max(0, Math.min(1, score)) * question.marks);
     }
   }
+}
+
+/** A stored question as the input that would recreate it (to edit a quiz's list of questions). */
+export function inputOf(q: Question): QuestionInput {
+  const answer = q.answer!;
+  if (q.type === 'multichoice') {
+    const right = new Set((answer as { choices: number[] }).choices);
+    return { type: 'multichoice', text: q.text, marks: q.marks, choices: (q.choices ?? []).map((text, i) => ({ text, correct: right.has(i) })) };
+  }
+  if (q.type === 'truefalse') return { type: 'truefalse', text: q.text, marks: q.marks, correct: (answer as { correct: boolean }).correct };
+  const { value, tolerance } = answer as { value: number; tolerance: number };
+  return { type: 'numeric', text: q.text, marks: q.marks, answer: value, tolerance };
 }
 
 /** The grade on record from the attempts' grades. */
@@ -278,6 +298,18 @@ export function createQuizService(site: { db: Database; logger: Logger; completi
         });
         return load(trx, activityId, true);
       });
+    },
+
+    async list(page) {
+      const { total, rows } = await quizPage(knex(), page.limit, page.offset);
+      return {
+        total,
+        items: rows.map((r) => ({ id: Number(r.id), name: r.name, course: r.course, questions: Number(r.questions), attempts: Number(r.attempts) })),
+      };
+    },
+
+    async attempted(activityId) {
+      return (await attemptCount(knex(), activityId)) > 0;
     },
 
     async requireEnrolled(activityId, userId) {

@@ -69,3 +69,26 @@ export async function attemptCount(executor: Executor, activityId: number): Prom
   const [{ total }] = (await executor('quiz_attempts').where('activity_id', activityId).count({ total: '*' })) as Array<{ total: number | string }>;
   return Number(total);
 }
+
+/** One page of quiz activities by course and name, with question and attempt counts (the operator list). */
+export async function quizPage(
+  executor: Executor,
+  limit: number,
+  offset: number,
+): Promise<{ total: number; rows: Array<{ id: number; name: string; course: string; questions: number | string; attempts: number | string }> }> {
+  const [{ total }] = (await executor('activities').where('type', 'quiz').count({ total: '*' })) as Array<{ total: number | string }>;
+  const rows = (await executor('activities as a')
+    .join('courses as c', 'c.id', 'a.course_id')
+    .where('a.type', 'quiz')
+    .orderBy([{ column: 'c.fullname' }, { column: 'a.sortorder' }, { column: 'a.id' }])
+    .limit(limit)
+    .offset(offset)
+    .select(
+      'a.id',
+      'a.name',
+      'c.fullname as course',
+      executor('quiz_questions as q').count('*').whereRaw('q.activity_id = a.id').as('questions'),
+      executor('quiz_attempts as t').count('*').whereRaw('t.activity_id = a.id').as('attempts'),
+    )) as Array<{ id: number; name: string; course: string; questions: number | string; attempts: number | string }>;
+  return { total: Number(total), rows };
+}
