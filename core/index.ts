@@ -44,7 +44,16 @@ export type {
 export type { PluginHooks, TapOptions } from './kernel/hooks/bus';
 // The core hook points' payloads, declared by the modules that own them.
 export type { CourseLaunchArgs } from './modules/launch/index';
-export { isAncestryOnlyChange, type AssignmentChange, type AssignmentChangeArgs, type JobAssignmentSnapshot } from './modules/people/index';
+export {
+  isAncestryOnlyChange,
+  type AssignmentChange,
+  type AssignmentChangeArgs,
+  type JobAssignmentSnapshot,
+  type AudienceRuleCondition,
+  type AudienceRuleContext,
+  type AudienceCondition,
+  type AudienceRuleNode,
+} from './modules/people/index';
 export type { CompletionArgs, CompletionsArgs } from './modules/learning/index';
 export type { ProgramAssignmentArgs, ExceptionRaisedArgs, ExceptionsRaisedArgs, ExceptionType } from './modules/assignment/index';
 export {

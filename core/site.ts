@@ -2,7 +2,7 @@ import { createKernel, type CreateKernelOptions, type Kernel } from './kernel/ke
 import { coreMigrations } from '../db/migrations/index';
 import { coreModules } from './modules/index';
 import { peopleServices, type PeopleServices } from './modules/people/index';
-import { learningServices, type CompletionService, type CoursesService, type EnrolmentsService } from './modules/learning/index';
+import { learningServices, type CompletionService, type CoursesService, type EnrolmentsService, type QuizService } from './modules/learning/index';
 import { programServices, type ProgramsService } from './modules/programs/index';
 import { assignmentServices, type AssignmentService } from './modules/assignment/index';
 import { launchServices, type LaunchService } from './modules/launch/index';
@@ -12,6 +12,7 @@ export interface CoreServices extends PeopleServices {
   courses: CoursesService;
   enrolments: EnrolmentsService;
   completion: CompletionService;
+  quizzes: QuizService;
   programs: ProgramsService;
   assignment: AssignmentService;
   launch: LaunchService;

@@ -13,6 +13,7 @@ import { workerLeases } from './0011_worker_leases';
 import { wholeMinScores } from './0012_whole_min_scores';
 import { assignmentAcceptedDue } from './0013_assignment_accepted_due';
 import { listIndexes } from './0014_list_indexes';
+import { quizzes } from './0016_quizzes';
 import { courseSetDueDates } from './0018_course_set_due_dates';
 import { extensionRequests } from './0019_extension_requests';
 
@@ -34,6 +35,7 @@ export const coreMigrations: MigrationSet = {
     wholeMinScores,
     assignmentAcceptedDue,
     listIndexes,
+    quizzes,
     courseSetDueDates,
     extensionRequests,
   ],

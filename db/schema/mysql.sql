@@ -639,6 +639,48 @@ CREATE TABLE `programs` (
   KEY `programs_fullname_id_list` (`fullname`,`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
+CREATE TABLE `quiz_attempts` (
+  `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `activity_id` int(10) unsigned NOT NULL,
+  `user_id` int(10) unsigned NOT NULL,
+  `attempt` int(11) NOT NULL,
+  `answers` text NOT NULL,
+  `results` text NOT NULL,
+  `marks` decimal(10,2) NOT NULL,
+  `max_marks` decimal(10,2) NOT NULL,
+  `grade` decimal(10,2) NOT NULL,
+  `submitted_at` bigint(20) NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `quiz_attempts_activity_id_user_id_attempt_unique` (`activity_id`,`user_id`,`attempt`),
+  KEY `quiz_attempts_user_id_index` (`user_id`),
+  CONSTRAINT `quiz_attempts_activity_id_foreign` FOREIGN KEY (`activity_id`) REFERENCES `activities` (`id`) ON DELETE CASCADE,
+  CONSTRAINT `quiz_attempts_user_id_foreign` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `quiz_questions` (
+  `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `activity_id` int(10) unsigned NOT NULL,
+  `sortorder` int(11) NOT NULL,
+  `type` varchar(20) NOT NULL,
+  `text` text NOT NULL,
+  `choices` text DEFAULT NULL,
+  `answer` text NOT NULL,
+  `marks` decimal(10,2) NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `quiz_questions_activity_id_sortorder_unique` (`activity_id`,`sortorder`),
+  CONSTRAINT `quiz_questions_activity_id_foreign` FOREIGN KEY (`activity_id`) REFERENCES `activities` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `quiz_settings` (
+  `activity_id` int(10) unsigned NOT NULL,
+  `attempts_allowed` int(11) NOT NULL DEFAULT 0,
+  `grading_method` varchar(10) NOT NULL DEFAULT 'highest',
+  `review_after_submission` tinyint(1) NOT NULL DEFAULT 1,
+  `updated_at` bigint(20) NOT NULL,
+  PRIMARY KEY (`activity_id`),
+  CONSTRAINT `quiz_settings_activity_id_foreign` FOREIGN KEY (`activity_id`) REFERENCES `activities` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
 CREATE TABLE `rate_limits` (
   `key` varchar(191) NOT NULL,
   `hits` int(11) NOT NULL,

@@ -98,6 +98,12 @@ CREATE TABLE `program_user_assignments` (`id` integer not null primary key autoi
 
 CREATE TABLE `programs` (`id` integer not null primary key autoincrement, `shortname` varchar(100) not null, `fullname` varchar(255) not null, `summary` text null, `available` boolean not null default '1', `available_from` bigint null, `available_until` bigint null, `structure_version` integer not null default '1', `created_at` bigint not null, `updated_at` bigint not null, `allow_extension_requests` boolean not null default '0');
 
+CREATE TABLE `quiz_attempts` (`id` integer not null primary key autoincrement, `activity_id` integer not null, `user_id` integer not null, `attempt` integer not null, `answers` text not null, `results` text not null, `marks` float not null, `max_marks` float not null, `grade` float not null, `submitted_at` bigint not null, foreign key(`activity_id`) references `activities`(`id`) on delete CASCADE, foreign key(`user_id`) references `users`(`id`) on delete CASCADE);
+
+CREATE TABLE `quiz_questions` (`id` integer not null primary key autoincrement, `activity_id` integer not null, `sortorder` integer not null, `type` varchar(20) not null, `text` text not null, `choices` text null, `answer` text not null, `marks` float not null, foreign key(`activity_id`) references `activities`(`id`) on delete CASCADE);
+
+CREATE TABLE `quiz_settings` (`activity_id` integer, `attempts_allowed` integer not null default '0', `grading_method` varchar(10) not null default 'highest', `review_after_submission` boolean not null default '1', `updated_at` bigint not null, foreign key(`activity_id`) references `activities`(`id`) on delete CASCADE, primary key (`activity_id`));
+
 CREATE TABLE `rate_limits` (`key` varchar(191), `hits` integer not null, `reset_at` bigint not null, primary key (`key`));
 
 CREATE TABLE `sessions` (`sid` varchar(128), `user_id` integer null, `data` text not null, `expires_at` bigint not null, foreign key(`user_id`) references `users`(`id`) on delete CASCADE, primary key (`sid`));
@@ -243,6 +249,12 @@ CREATE INDEX programs_fullname_id_list ON programs (fullname COLLATE NOCASE, id)
 CREATE INDEX programs_shortname_nocase ON programs (shortname COLLATE NOCASE);
 
 CREATE UNIQUE INDEX `programs_shortname_unique` on `programs` (`shortname`);
+
+CREATE UNIQUE INDEX `quiz_attempts_activity_id_user_id_attempt_unique` on `quiz_attempts` (`activity_id`, `user_id`, `attempt`);
+
+CREATE INDEX `quiz_attempts_user_id_index` on `quiz_attempts` (`user_id`);
+
+CREATE UNIQUE INDEX `quiz_questions_activity_id_sortorder_unique` on `quiz_questions` (`activity_id`, `sortorder`);
 
 CREATE INDEX `rate_limits_reset_at_index` on `rate_limits` (`reset_at`);
 

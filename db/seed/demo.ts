@@ -20,6 +20,79 @@ const LOGINS: DemoLogin[] = [
   { role: 'learner', username: 'learner21', password: 'Waymark-demo-1' },
 ];
 
+type QuizQuestions = NonNullable<Parameters<Site['services']['quizzes']['save']>[1]['questions']>;
+const mc = (text: string, right: string, ...wrong: string[]): QuizQuestions[number] => ({
+  type: 'multichoice',
+  text,
+  marks: 4,
+  choices: [{ text: right, correct: true }, ...wrong.map((w) => ({ text: w, correct: false }))],
+});
+const tf = (text: string, correct: boolean): QuizQuestions[number] => ({ type: 'truefalse', text, correct, marks: 3 });
+const num = (text: string, answer: number, tolerance = 0): QuizQuestions[number] => ({ type: 'numeric', text, answer, tolerance, marks: 3 });
+
+/** Each course's "Check your understanding": three questions the server grades (10 marks). */
+const QUIZZES: Record<string, QuizQuestions> = {
+  A: [
+    mc('Where do you find the programs assigned to you?', 'Required learning', 'Record of learning', 'The home page only'),
+    tf('A course set marked "then" must be finished before the next set opens.', true),
+    num('How many course sets does Onboarding essentials have?', 2),
+  ],
+  B: [
+    mc('What do you do first when you discover a fire?', 'Raise the alarm', 'Finish your email', 'Open the windows'),
+    tf('You may prop a fire door open on a hot day.', false),
+    num('How many minutes may a full evacuation take at most?', 5),
+  ],
+  C: [
+    {
+      type: 'multichoice',
+      text: 'Which of these are personal data? (choose every right answer)',
+      marks: 4,
+      choices: [
+        { text: "A customer's email address", correct: true },
+        { text: "A staff member's home address", correct: true },
+        { text: 'The office opening hours', correct: false },
+      ],
+    },
+    tf('You may keep personal data for as long as you like.', false),
+    num('Within how many hours must a data breach be reported to the authority?', 72),
+  ],
+  D: [
+    mc('Which plan includes phone support?', 'Professional', 'Starter', 'Free trial'),
+    tf('Every plan can be cancelled monthly.', true),
+    num('How many users does the Starter plan include?', 5),
+  ],
+  E: [
+    mc('What comes first in a customer conversation?', 'Listening to the customer', 'Offering a discount', 'Explaining our policy'),
+    tf("Repeating the customer's concern back shows you listened.", true),
+    num('Within how many seconds should the phone be answered?', 20, 5),
+  ],
+  F: [
+    mc('What do you do with a complaint you cannot solve?', 'Escalate it with the full story', 'Close it', 'Ask the customer to call back later'),
+    tf('Every complaint gets a reference number.', true),
+    num('Within how many working days is a complaint acknowledged?', 2),
+  ],
+  G: [
+    mc('What is a good first offer in a negotiation?', 'Ambitious but justified', 'Your final price', 'Whatever the customer asks'),
+    tf('Silence can be a useful negotiating tool.', true),
+    num('What discount, in percent, may an agent give without approval?', 10),
+  ],
+  H: [
+    mc('Which module handles billing?', 'Accounts', 'Catalogue', 'Reports'),
+    tf('Reports can be exported as CSV.', true),
+    num('How many days of history does the dashboard show?', 30),
+  ],
+  I: [
+    mc('What does SLA stand for?', 'Service level agreement', 'Standard line answer', 'Support lead assignment'),
+    tf('A priority 1 ticket has the shortest response time.', true),
+    num('What is the priority 1 response time, in hours?', 1),
+  ],
+  J: [
+    mc('Who receives a level 2 escalation?', 'The duty manager', 'The customer', 'Nobody'),
+    tf('An escalation needs the ticket history attached.', true),
+    num('How many escalation levels are there?', 3),
+  ],
+};
+
 /**
  * Seeds a small but realistic demo site on first start (an empty users table): a company with
  * organisations, positions, managers and teams, 30 learners, 10 courses with activities, and
@@ -115,7 +188,8 @@ export async function seedDemoSite(site: Site): Promise<SeedResult> {
     await courses.addActivity(course.id, { type: 'page', name: 'Introduction', completionTracked: true });
     await courses.addActivity(course.id, { type: 'resource', name: 'Handbook (PDF)', completionTracked: true });
     await courses.addActivity(course.id, { type: 'url', name: 'Further reading', completionTracked: false });
-    await courses.addActivity(course.id, { type: 'quiz', name: 'Check your understanding', completionTracked: true, maxGrade: 10 });
+    const quiz = await courses.addActivity(course.id, { type: 'quiz', name: 'Check your understanding', completionTracked: true, maxGrade: 10 });
+    await site.services.quizzes.save(quiz.id, { attemptsAllowed: 3, gradingMethod: 'highest', reviewAfterSubmission: true, questions: QUIZZES[letter]! });
     courseIds[letter] = course.id;
   }
   const ids = (letters: string) => [...letters].map((l) => courseIds[l]!);
@@ -185,6 +259,25 @@ export async function seedDemoSite(site: Site): Promise<SeedResult> {
   await assignments.addRule(escalate.program.id, { source: 'manager', instanceId: managers.Support!, includeChildren: true });
   await assignments.addRule(escalate.program.id, { source: 'profile', instanceId: (await profileFields.findByShortname('department'))!.id, values: ['Sales'] });
   await site.jobs.drain();
+
+  // Dynamic audiences built from rule trees, with the conditions other modules contribute.
+  await audiences.create({ name: 'Onboarding graduates', rules: [{ type: 'program_completed', programId: onboarding.program.id }] });
+  await audiences.create({
+    name: 'Customer care: needs a nudge',
+    rules: [
+      { type: 'program_assignment', programId: care.program.id, state: 'open' },
+      {
+        op: 'not',
+        rule: {
+          op: 'or',
+          rules: [
+            { type: 'course_completed', courseId: courseIds.A! },
+            { type: 'course_completed', courseId: courseIds.B! },
+          ],
+        },
+      },
+    ],
+  });
 
   await knex('site_config').insert({ name: SEEDED_FLAG, value: new Date().toISOString(), updated_at: Date.now() });
   return { created: true, logins: LOGINS };

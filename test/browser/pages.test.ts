@@ -100,11 +100,20 @@ describe('browser: learner and operator pages', function () {
       await Promise.all([page.waitForURL(`**/activities/${s.activities.welcome}`), page.getByRole('link', { name: 'Welcome' }).click()]);
       expect(await page.locator('.callout-done').textContent()).to.contain('Done');
       await shot(page, 'activity-page');
+      // The quiz is answered, not scored by the learner: two of three right is 8 / 10, with a review.
       await page.goto(`/activities/${s.activities.quiz}`);
-      await page.getByLabel(/Your score/).fill('8');
-      await Promise.all([page.waitForURL(/notice=grade-saved/), page.getByRole('button', { name: 'Submit score' }).click()]);
-      expect(await page.getByRole('status').textContent()).to.contain('grade was recorded');
+      await page.getByLabel('On the floor plan by the lifts').check();
+      await page
+        .getByRole('group', { name: /prop a fire door/ })
+        .getByLabel('False')
+        .check();
+      await page.getByLabel('Your answer').fill('9');
       await shot(page, 'activity-quiz');
+      await Promise.all([page.waitForURL(/notice=attempt-graded/), page.getByRole('button', { name: 'Submit answers' }).click()]);
+      expect(await page.getByRole('status').textContent()).to.contain('submitted and graded');
+      expect(await page.locator('.callout', { hasText: 'Your grade' }).textContent()).to.contain('8 / 10');
+      expect(await page.locator('.quiz-review').textContent()).to.contain('Right answer: 5');
+      await shot(page, 'activity-quiz-review');
 
       await page.goto(`/programs/${s.onboardingId}`);
       await Promise.all([
@@ -233,6 +242,25 @@ describe('browser: learner and operator pages', function () {
         [s.courses.c, s.courses.e],
       ]);
       expect(saved.courseSets[0]!.label).to.equal('  Spaced <label> with a long, long, long name for the phone  ');
+    } finally {
+      await context.close();
+    }
+  });
+  it('lets an operator build an audience on a 390px phone with a live count of who matches, and Enter saves', async () => {
+    const { context, page } = await signedIn('operator', { width: 390, height: 800 });
+    try {
+      await page.goto('/admin/audiences/new');
+      await page.getByLabel('Name').fill('English speakers on a phone');
+      await page.getByLabel('Condition', { exact: true }).selectOption({ label: 'Preferred language is …' });
+      await page.getByLabel(/^Value/).fill('en');
+      // The count follows the form as it changes, with no button pressed.
+      const expected = await t.site.services.audiences.countMatching([{ type: 'user_field', field: 'lang', value: 'en' }]);
+      await page.locator('[data-count]', { hasText: `${expected} user(s) match` }).waitFor();
+      const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+      await shot(page, 'phone-admin-audience-editor');
+      expect(overflow).to.be.at.most(0);
+      await Promise.all([page.waitForURL(/notice=audience-saved/), page.getByLabel('Name').press('Enter')]);
+      expect(await page.locator('.lead').textContent()).to.contain('Preferred language is en');
     } finally {
       await context.close();
     }

@@ -42,6 +42,24 @@ export async function seedScenario(site: Site): Promise<Scenario> {
   const e = await course('E', 'Data protection');
   const welcome = (await courses.addActivity(a, { type: 'page', name: 'Welcome', completionTracked: true })).id;
   const quiz = (await courses.addActivity(a, { type: 'quiz', name: 'Safety check', completionTracked: true, maxGrade: 10 })).id;
+  // 10 marks: the first two questions right and the third wrong is 8 / 10.
+  await site.services.quizzes.save(quiz, {
+    attemptsAllowed: 3,
+    gradingMethod: 'highest',
+    questions: [
+      {
+        type: 'multichoice',
+        text: 'Where are the fire exits shown?',
+        marks: 4,
+        choices: [
+          { text: 'On the floor plan by the lifts', correct: true },
+          { text: 'Nowhere, ask <b>reception</b>', correct: false },
+        ],
+      },
+      { type: 'truefalse', text: 'You may prop a fire door open on a hot day.', correct: false, marks: 4 },
+      { type: 'numeric', text: 'How many minutes may leaving the building take at most?', answer: 5, marks: 2 },
+    ],
+  });
   const handbook = (await courses.addActivity(b, { type: 'resource', name: 'Handbook', completionTracked: true })).id;
   const intro = (await courses.addActivity(c, { type: 'page', name: 'Introduction', completionTracked: true })).id;
   await courses.addActivity(d, { type: 'page', name: 'Start here', completionTracked: true });

@@ -69,14 +69,14 @@ describe('learner pages', () => {
     await lena.get(`/activities/${s.activities.intro}`).set(html).expect(403);
     const page = await lena.get(`/activities/${s.activities.quiz}`).set(html).expect(200);
     await lena
-      .post(`/activities/${s.activities.intro}/grade`)
+      .post(`/activities/${s.activities.intro}/attempt`)
       .type('form')
-      .send({ _csrf: csrfFrom(page.text), grade: '1' })
+      .send({ _csrf: csrfFrom(page.text), q1: '0' })
       .expect(403);
     expect(await site.db.knex('activity_completions').where({ user_id: s.learnerId, activity_id: s.activities.intro }).first()).to.equal(undefined);
   });
 
-  it('completes a page by visiting it, and a quiz through a grade form that needs the CSRF token and a valid score', async () => {
+  it('completes a page by visiting it, and a quiz through answers the server grades; the learner cannot post a score', async () => {
     await lena.get(`/courses/${s.courses.a}/launch`).set(html).expect(302);
     const course = await lena.get(`/courses/${s.courses.a}`).set(html).expect(200);
     expect(course.text).to.contain(`href="/activities/${s.activities.welcome}"`);
@@ -85,24 +85,43 @@ describe('learner pages', () => {
     expect(await site.db.knex('activity_completions').where({ user_id: s.learnerId, activity_id: s.activities.welcome }).first()).to.not.equal(undefined);
 
     const quiz = await lena.get(`/activities/${s.activities.quiz}`).set(html).expect(200);
-    expect(quiz.text).to.contain('<label for="grade">Your score (0 to 10)</label>');
-    await lena.post(`/activities/${s.activities.quiz}/grade`).type('form').send({ grade: '8' }).expect(403);
-    const tooHigh = await lena
+    const questions = await site.services.quizzes.get(s.activities.quiz);
+    const [where, door, minutes] = questions.questions.map((q) => q.id);
+    expect(quiz.text).to.contain('1. Where are the fire exits shown?').and.to.contain('Nowhere, ask &lt;b&gt;reception&lt;/b&gt;');
+    expect(quiz.text).to.contain(`name="q${where}" value="0"`).and.to.not.contain('Your score');
+    // The page never carries the right answers.
+    expect(quiz.text).to.not.contain('"correct"').and.to.not.contain('Right answer');
+
+    // Typing a score is over: the old form's endpoint refuses, even with a valid token.
+    await lena
       .post(`/activities/${s.activities.quiz}/grade`)
       .type('form')
-      .send({ _csrf: csrfFrom(quiz.text), grade: '11' })
+      .send({ _csrf: csrfFrom(quiz.text), grade: '10' })
+      .expect(403);
+    await lena
+      .post(`/activities/${s.activities.quiz}/attempt`)
+      .type('form')
+      .send({ [`q${where}`]: '0' })
+      .expect(403);
+    const unreadable = await lena
+      .post(`/activities/${s.activities.quiz}/attempt`)
+      .type('form')
+      .send({ _csrf: csrfFrom(quiz.text), [`q${minutes}`]: 'five' })
       .expect(422);
-    expect(tooHigh.text).to.contain('grade must be between 0 and 10').and.to.contain('aria-invalid="true"');
+    expect(unreadable.text).to.contain('Question 3: enter a number');
     expect(await site.db.knex('grades').where({ user_id: s.learnerId }).first()).to.equal(undefined);
 
     const saved = await lena
-      .post(`/activities/${s.activities.quiz}/grade`)
+      .post(`/activities/${s.activities.quiz}/attempt`)
       .type('form')
-      .send({ _csrf: csrfFrom(quiz.text), grade: '8' })
+      .send({ _csrf: csrfFrom(quiz.text), [`q${where}`]: '0', [`q${door}`]: 'false', [`q${minutes}`]: '9' })
       .expect(303);
-    expect(saved.headers.location).to.equal(`/activities/${s.activities.quiz}?notice=grade-saved`);
+    expect(saved.headers.location).to.equal(`/activities/${s.activities.quiz}?notice=attempt-graded`);
     const after = await lena.get(saved.headers.location!).set(html).expect(200);
-    expect(after.text).to.contain('Your grade: <strong>8 / 10</strong>').and.to.contain('Your grade was recorded.');
+    expect(after.text).to.contain('Your grade: <strong>8 / 10</strong>').and.to.contain('Your answers were submitted and graded.');
+    // The review after submission: what was right, and the right answer where it was not.
+    expect(after.text).to.contain('Your answer: 9 · Not right · 0 / 2 marks').and.to.contain('Right answer: 5');
+    expect(after.text).to.contain('<tr><td>1</td><td>8 / 10</td><td>8</td>');
     const completed = await lena.get(`/courses/${s.courses.a}`).set(html).expect(200);
     expect(completed.text).to.contain('badge-complete');
   });

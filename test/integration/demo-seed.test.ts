@@ -39,6 +39,13 @@ describe(`demo seed (${testDialect})`, function () {
     const names = required.programs.map((p: { fullname: string }) => p.fullname).sort();
     expect(names).to.include.members(['Onboarding essentials', 'Customer care', 'Escalation specialist']);
 
+    // Every demo quiz has questions the server grades, and the rule-tree audiences were built.
+    const quizzes = (await knex('activities').where({ type: 'quiz' }).pluck('id')) as number[];
+    expect(quizzes).to.have.length(10);
+    for (const quizId of quizzes) expect((await site.services.quizzes.get(Number(quizId))).questions, `quiz ${quizId}`).to.have.length(3);
+    const audienceNames = (await knex('audiences').orderBy('id').pluck('name')) as string[];
+    expect(audienceNames).to.include.members(['Onboarding graduates', 'Customer care: needs a nudge']);
+
     const again = await seedDemoSite(site);
     expect(again.created).to.equal(false);
     expect(await count('users')).to.equal(35);

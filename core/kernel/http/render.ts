@@ -30,6 +30,10 @@ const NOTICES: Record<string, string> = {
   'extension-requested': 'Your request was sent to your manager.',
   'extension-approved': 'The extension was approved and the due date moved.',
   'extension-declined': 'The request was declined.',
+  'audience-saved': 'The audience was saved.',
+  'audience-recomputing': 'The rules were saved. Members are being recomputed in the background.',
+  'quiz-saved': 'The quiz was saved.',
+  'attempt-graded': 'Your answers were submitted and graded.',
 };
 
 /** `/things/:id` parameter as a positive integer; anything else is a 404 (not a 400) on pages. */

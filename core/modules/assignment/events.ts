@@ -75,7 +75,8 @@ export function coreDueDateEvents(): Record<string, DueDateEvent> {
     course_completion: {
       label: 'completion of course',
       needsInstance: true,
-      affectedBy: (change, instanceId) => change.type === 'course_completion' && change.courseId === instanceId,
+      affectedBy: (change, instanceId) =>
+        (change.type === 'course_completion' || change.type === 'course_completion_removed') && change.courseId === instanceId,
       validate: (instanceId, ctx) => exists(instanceId, 'course', (id) => courseExists(ctx.db, id)),
       describe: async (instanceId, ctx) => `completion of course ${named(await courseFullname(ctx.db, instanceId), instanceId)}`,
       eventTimes: (users, instanceId, ctx) => courseCompletionTimes(ctx.db, users, instanceId ?? 0),

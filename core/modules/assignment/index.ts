@@ -3,6 +3,7 @@ import { createServiceRef } from '../../kernel/features/services';
 import { programServices } from '../programs/index';
 import { registerAssignmentPages } from './pages';
 import { assignmentHooks } from './hooks';
+import { programAssignmentCondition } from './audience-conditions';
 import { assignmentViews } from './store/views';
 
 export type { ProgramAssignmentArgs, ExceptionRaisedArgs, ExceptionsRaisedArgs, ExceptionType } from './hooks';
@@ -41,6 +42,7 @@ export const assignmentModule = defineModule({
     const service = createAssignmentService(context);
     ctx.deps.programs.useAssignmentState({ selectTargets: withoutOpenExceptions, assignmentsView: assignmentViews.programUserAssignments });
     for (const [key, event] of Object.entries(coreDueDateEvents())) ctx.extensions.contribute('dueDateEvents', key, event);
+    ctx.extensions.contribute('audienceRuleConditions', 'program_assignment', programAssignmentCondition());
     ctx.jobs.define<{ ruleId: number; fullDue?: boolean }>({
       name: RULE_SYNC_JOB,
       handler: async (job) =>

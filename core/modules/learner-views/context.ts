@@ -1,6 +1,6 @@
 import type { Database } from '../../kernel/db/database';
 import type { AssignmentService } from '../assignment/index';
-import type { CompletionService, CoursesService } from '../learning/index';
+import type { CompletionService, CoursesService, QuizService } from '../learning/index';
 import type { LaunchService } from '../launch/index';
 import type { UserService } from '../people/index';
 import type { ProgramsService } from '../programs/index';
@@ -12,6 +12,7 @@ export interface LearnerViewsContext {
     users: UserService;
     courses: CoursesService;
     completion: CompletionService;
+    quizzes: QuizService;
     programs: ProgramsService;
     assignment: AssignmentService;
     launch: LaunchService;

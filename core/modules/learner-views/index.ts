@@ -24,6 +24,7 @@ export const learnerViewsModule = defineModule({
     users: peopleServices.users,
     courses: learningServices.courses,
     completion: learningServices.completion,
+    quizzes: learningServices.quizzes,
     programs: programServices.programs,
     assignment: assignmentServices.assignment,
     launch: launchServices.launch,

@@ -1,8 +1,9 @@
 import type { Request, Response } from 'express';
 import type { LearnerViewsContext } from './context';
 import type { RouteRegistrar } from '../../kernel/http/routes';
-import { WaymarkError, invalid } from '../../kernel/errors';
-import { field, pageId, renderView } from '../../kernel/http/render';
+import { WaymarkError, forbidden, invalid } from '../../kernel/errors';
+import { field, fields, pageId, renderView } from '../../kernel/http/render';
+import type { Question } from '../learning/index';
 import { parseId } from '../../kernel/http/contract';
 import { RECORD_PAGE, RECORD_STATUSES, loadLearnerCourse, loadLearnerProgram, loadRecordOfLearning, loadRequiredLearning } from './learner-data';
 import { historyLines, recordView } from './record-view';
@@ -68,6 +69,7 @@ export function registerLearnerPages(context: LearnerViewsContext, pages: RouteR
   const showActivity = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status?: number): Promise<void> => {
     const user = viewer(req);
     const activity = await context.services.courses.getActivity(pageId(req.params.id, 'Activity'));
+    const quiz = activity.type === 'quiz' ? await quizView(context, activity.id, user.id) : null;
     await context.services.launch.requireCourseAccess(req, activity.courseId);
     if (COMPLETE_ON_VIEW.has(activity.type) && activity.completionTracked) {
       // Opening the page is what completes it; recording twice is a no-op.
@@ -84,6 +86,7 @@ export function registerLearnerPages(context: LearnerViewsContext, pages: RouteR
         title: activity.name,
         course,
         activity: { ...state, isQuiz: activity.type === 'quiz' },
+        quiz,
         previous: course.activities[index - 1] ?? null,
         next: course.activities[index + 1] ?? null,
         ...extra,
@@ -94,31 +97,124 @@ export function registerLearnerPages(context: LearnerViewsContext, pages: RouteR
 
   pages.page({ method: 'get', path: '/activities/:id', access: 'user', handler: (req, res) => showActivity(req, res) });
 
+  // Learners no longer type in their own quiz score: the server grades their answers (issue 13).
+  // Operators record offline or imported results through POST /api/v1/activities/{id}/grades.
   pages.page({
     method: 'post',
     path: '/activities/:id/grade',
+    access: 'user',
+    handler: async () => {
+      throw forbidden('Quiz grades come from your answers: submit the quiz instead');
+    },
+  });
+
+  pages.page({
+    method: 'post',
+    path: '/activities/:id/attempt',
     access: 'user',
     async handler(req, res) {
       const user = viewer(req);
       const activityId = pageId(req.params.id, 'Activity');
       const activity = await context.services.courses.getActivity(activityId);
       await context.services.launch.requireCourseAccess(req, activity.courseId);
-      const text = field(req.body, 'grade');
+      const quiz = await context.services.quizzes.get(activityId);
       try {
-        if (!/^\d+(\.\d+)?$/.test(text))
-          throw invalid('GRADE_INVALID', `Enter a score between 0 and ${activity.maxGrade}`, [
-            { path: 'grade', code: 'NOT_A_NUMBER', message: `Enter a score between 0 and ${activity.maxGrade}` },
-          ]);
-        await context.services.completion.recordGrade(activityId, user.id, Number(text));
+        await context.services.quizzes.requireEnrolled(activityId, user.id);
+        await context.services.quizzes.submit(activityId, user.id, answersFromForm(quiz.questions, req.body));
       } catch (error) {
-        if (error instanceof WaymarkError && error.status === 422) {
-          await showActivity(req, res, { error: error.message, gradeValue: text }, 422);
+        if (error instanceof WaymarkError && (error.status === 422 || error.status === 409)) {
+          await showActivity(req, res, { error: error.message }, error.status);
           return;
         }
         throw error;
       }
-      // Post/redirect/get: a reload does not submit the grade again.
-      res.redirect(303, `/activities/${activityId}?notice=grade-saved`);
+      // Post/redirect/get: a reload does not submit another attempt.
+      res.redirect(303, `/activities/${activityId}?notice=attempt-graded`);
     },
   });
+}
+
+/** The form's answers as the quiz service takes them: `q<id>` fields; an unreadable number is a 422 naming the question. */
+function answersFromForm(questions: Question[], body: unknown): Record<string, unknown> {
+  const answers: Record<string, unknown> = {};
+  for (const q of questions) {
+    const name = `q${q.id}`;
+    if (q.type === 'multichoice') {
+      const chosen = fields(body, name);
+      if (chosen.length) answers[q.id] = chosen.map((c) => (/^\d{1,3}$/.test(c) ? Number(c) : -1));
+    } else if (q.type === 'truefalse') {
+      const value = field(body, name);
+      if (value === 'true' || value === 'false') answers[q.id] = value === 'true';
+    } else {
+      const value = field(body, name).replace(',', '.');
+      if (value === '') continue;
+      if (!/^-?\d+(\.\d+)?$/.test(value))
+        throw invalid('QUIZ_ANSWER_INVALID', `Question ${q.position}: enter a number`, [
+          { path: `answers/${q.id}`, code: 'QUIZ_ANSWER_INVALID', message: 'enter a number' },
+        ]);
+      answers[q.id] = Number(value);
+    }
+  }
+  return answers;
+}
+
+/** What the quiz part of the activity page shows: the questions to answer, the attempts so far and the last attempt's review. */
+async function quizView(context: LearnerViewsContext, activityId: number, userId: number): Promise<Record<string, unknown>> {
+  const quiz = await context.services.quizzes.get(activityId, { withAnswers: true });
+  const mine = await context.services.quizzes.attempts(activityId, userId);
+  const last = mine.attempts[mine.attempts.length - 1];
+  const choiceText = (q: Question, indexes: number[]): string => indexes.map((i) => q.choices?.[i] ?? '?').join(', ');
+  const rightAnswer = (q: Question): string => {
+    const answer = q.answer!;
+    if ('choices' in answer) return choiceText(q, answer.choices);
+    if ('correct' in answer) return answer.correct ? 'True' : 'False';
+    return answer.tolerance ? `${answer.value} (± ${answer.tolerance})` : String(answer.value);
+  };
+  const given = (q: Question, value: unknown): string => {
+    if (value === undefined) return 'No answer';
+    if (q.type === 'multichoice') return choiceText(q, value as number[]);
+    if (q.type === 'truefalse') return value ? 'True' : 'False';
+    return String(value);
+  };
+  const review =
+    last && last.results
+      ? quiz.questions.map((q) => {
+          const result = last.results!.find((r) => r.questionId === q.id);
+          return {
+            position: q.position,
+            text: q.text,
+            marks: result?.marks ?? 0,
+            maxMarks: q.marks,
+            correct: result?.correct ?? false,
+            yourAnswer: given(q, last.answers[String(q.id)]),
+            rightAnswer: rightAnswer(q),
+          };
+        })
+      : null;
+  return {
+    // The right answers never reach the form: only what a learner needs to answer.
+    questions: quiz.questions.map((q) => ({
+      id: q.id,
+      position: q.position,
+      type: q.type,
+      text: q.text,
+      marks: q.marks,
+      choices: q.choices,
+      multipleAnswers: q.multipleAnswers,
+    })),
+    hasQuestions: quiz.questions.length > 0,
+    canAttempt: quiz.questions.length > 0 && (mine.attemptsLeft === null || mine.attemptsLeft > 0),
+    attemptsLeft: mine.attemptsLeft,
+    attemptsAllowed: quiz.attemptsAllowed,
+    gradingMethod: quiz.gradingMethod,
+    attempts: mine.attempts.map((a) => ({
+      attempt: a.attempt,
+      grade: a.grade,
+      marks: a.marks,
+      maxMarks: a.maxMarks,
+      submittedAt: new Date(a.submittedAt).toISOString(),
+    })),
+    grade: mine.grade,
+    review,
+  };
 }

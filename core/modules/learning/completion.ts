@@ -15,6 +15,7 @@ import {
   insertCourseCompletion,
   insertCourseCompletionHistory,
   updateCourseCompletion,
+  deleteCourseCompletion,
   upsertGrade,
   userExists,
   type CourseCompletionSource,
@@ -89,6 +90,13 @@ export interface CompletionService {
     userId: number,
     options?: RecordOptions & { completedAt?: number; source?: CourseCompletionSource },
   ): Promise<CourseCompletionResult>;
+  /**
+   * Removes the learner's course completion (an operator's reset): the record goes to history with
+   * action `removed`, and `onAssignmentChange` (`course_completion_removed`) runs in the same
+   * transaction, so "completed course" audiences and what they assign follow at once. Activity
+   * completions and grades stay. `removed` is false (and nothing fires) when there was none.
+   */
+  removeCourseCompletion(courseId: number, userId: number, options?: RecordOptions): Promise<{ removed: boolean; completedAt: number | null }>;
   /** The learner's course completion time, or null. */
   courseCompletion(courseId: number, userId: number): Promise<{ completedAt: number; source: CourseCompletionSource } | null>;
 }
@@ -276,6 +284,23 @@ export function createCompletionService(site: CompletionDeps): CompletionService
           // A grade can complete a min_grade course even when the activity completion was not new.
           const course = activityResult?.course ?? (await recomputeCourse(trx, Number(activity.course_id), userId));
           return { userId, activityId, grade, gradedAt: now, activity: activityResult, course };
+        },
+        { within: options.trx },
+      );
+    },
+
+    async removeCourseCompletion(courseId, userId, options = {}) {
+      return db().transaction(
+        async (trx) => {
+          await site.identity.lockLearners(trx, [userId]);
+          if (!(await courseExists(trx, courseId))) throw notFound('Course', courseId);
+          const row = await courseCompletionOf(trx, userId, courseId);
+          if (!row) return { removed: false, completedAt: null };
+          const completedAt = Number(row.completed_at);
+          await deleteCourseCompletion(trx, userId, courseId);
+          await insertCourseCompletionHistory(trx, { userId, courseId, completedAt, source: row.source, action: 'removed', recordedAt: db().now() });
+          await site.hooks.within('onAssignmentChange', trx, { change: { type: 'course_completion_removed', userId, courseId, completedAt } });
+          return { removed: true, completedAt };
         },
         { within: options.trx },
       );

@@ -4,6 +4,9 @@ import { createServiceRef } from '../../kernel/features/services';
 import { createCoursesService, createEnrolmentsService, type CoursesService, type EnrolmentsService } from './courses';
 import { createCompletionService, type CompletionService } from './completion';
 import { learningRoutes } from './routes';
+import { createQuizService, type QuizService } from './quizzes';
+import { quizRoutes } from './quiz-routes';
+import { registerQuizPages } from './quiz-pages';
 import { learningHooks } from './hooks';
 
 export type { CompletionArgs, CompletionsArgs } from './hooks';
@@ -13,6 +16,7 @@ export const learningServices = {
   courses: createServiceRef<CoursesService>('learning.courses'),
   enrolments: createServiceRef<EnrolmentsService>('learning.enrolments'),
   completion: createServiceRef<CompletionService>('learning.completion'),
+  quizzes: createServiceRef<QuizService>('learning.quizzes'),
 };
 
 /**
@@ -31,22 +35,30 @@ export const learningModule = defineModule({
     'grades',
     'course_completions',
     'course_completion_history',
+    'quiz_settings',
+    'quiz_questions',
+    'quiz_attempts',
   ],
   deps: { identity: kernelServices.identity },
   declares: learningHooks,
   provides: learningServices,
   register(ctx) {
+    const completion = createCompletionService({ db: ctx.db, hooks: ctx.hooks, identity: ctx.deps.identity });
     const services = {
       courses: createCoursesService(ctx),
       enrolments: createEnrolmentsService(ctx),
-      completion: createCompletionService({ db: ctx.db, hooks: ctx.hooks, identity: ctx.deps.identity }),
+      completion,
+      quizzes: createQuizService({ db: ctx.db, logger: ctx.logger, completion }),
     };
     for (const route of learningRoutes({ db: ctx.db, timezone: ctx.timezone, services })) ctx.routes.api(route);
+    for (const route of quizRoutes(services.quizzes)) ctx.routes.api(route);
+    registerQuizPages(ctx.routes, services.quizzes);
     return services;
   },
 });
 
-export type { CoursesService, EnrolmentsService, CompletionService };
+export type { CoursesService, EnrolmentsService, CompletionService, QuizService };
+export type { Question } from './quizzes';
 
 /** Relations other modules may join in a set-based read (columns are the contract). */
 export { learningViews } from './store/views';

@@ -6,7 +6,7 @@ import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { invalid, notFound } from '../../kernel/errors';
 import { cursorQuery, listResponse, pagePosition, pickOrder, sortQuery } from '../../kernel/http/paging';
 import { COURSE_ORDERS } from './store/courses';
-import { component, DateInput, noParams, noQuery, object, pathParams, queryParams } from '../../kernel/http/contract';
+import { component, DateInput, Id, UserId, noParams, noQuery, object, pathParams, queryParams } from '../../kernel/http/contract';
 import type { ActivityInput, CompletionCriteria, CourseInput } from './courses';
 
 const id = { type: 'integer', minimum: 1 } as const;
@@ -280,6 +280,24 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
               programIds: result.events.flatMap((e) => (e.kind === 'program' ? [e.programId] : [])),
             },
           },
+        };
+      },
+    },
+    {
+      method: 'delete',
+      path: '/courses/:id/completions/:userId',
+      summary: "Remove a learner's course completion (kept in history); audiences and assignments that depend on it follow in the same transaction",
+      tags: ['completion'],
+      access: 'admin',
+      params: pathParams({ id: Id, userId: UserId }),
+      query: noQuery,
+      response: object({ userId: id, courseId: id, removed: { type: 'boolean' }, completedAt: nullableIsoTime }),
+      handler: async (req) => {
+        const courseId = req.params.id!;
+        const userId = req.params.userId!;
+        const result = await services().completion.removeCourseCompletion(courseId, userId);
+        return {
+          body: { userId, courseId, removed: result.removed, completedAt: result.completedAt === null ? null : new Date(result.completedAt).toISOString() },
         };
       },
     },

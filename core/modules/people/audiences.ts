@@ -1,12 +1,13 @@
 import type { Knex } from 'knex';
 import { isUniqueViolation, type Executor } from '../../kernel/db/database';
-import { conflict, invalid, WaymarkError, type ErrorDetail } from '../../kernel/errors';
+import { conflict, invalid, WaymarkError } from '../../kernel/errors';
 import { num, type PeopleContext } from './context';
-import { nodeNotFoundCode, type HierarchyService } from './hierarchy';
 import {
   audienceIdsOf,
   audiencePage,
-  courseExists,
+  audiencePageWithMembers,
+  countMatching,
+  countUsers,
   deleteMember,
   deleteMembers,
   dynamicAudienceRows,
@@ -17,15 +18,34 @@ import {
   isMember,
   memberIdsQuery,
   memberPage,
+  updateAudienceRow,
+  userIdBatch,
   usersToAdd,
   usersToRemove,
   type AudienceRow,
-  type CompiledRule,
   type UserScope,
 } from './store/audiences';
-import type { ProfileFieldService } from './profile-fields';
 import type { KeysetOrder, KeysetPage, PagePosition } from '../../kernel/db/keyset';
-import type { Audience, AudienceMember, AudienceRule, AudienceType, CreateAudienceInput } from './types';
+import { createRuleCompiler, type AudienceRuleContext, type ConditionLookup } from './audience-rules';
+import type {
+  Audience,
+  AudienceCondition,
+  AudienceMember,
+  AudienceRuleNode,
+  AudienceType,
+  AudienceUpdateResult,
+  CreateAudienceInput,
+  UpdateAudienceInput,
+} from './types';
+
+/** The job that recomputes one audience's membership after its rules were edited. */
+export const AUDIENCE_RECOMPUTE_JOB = 'people.audience_recompute';
+/** The hourly job that recomputes audiences whose conditions change with time alone ("overdue"). */
+export const AUDIENCE_REFRESH_JOB = 'people.audience_refresh';
+/** How many things of each kind the rule editor lists by name. */
+const RULE_CHOICES = 500;
+/** Users per transaction of a full recompute. */
+const RECOMPUTE_BATCH = 1000;
 
 export interface AudienceService {
   /**
@@ -55,12 +75,41 @@ export interface AudienceService {
   recomputeForUsers(trx: Knex.Transaction, users: number[] | Knex.QueryBuilder | null): Promise<number>;
   /** One page of audiences (name prefix, type), in a named order of {@link AUDIENCE_ORDERS}. */
   list(filter: { q?: string; type?: AudienceType }, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<Audience>>;
+  /**
+   * Renames an audience or replaces a dynamic audience's rules. New rules are validated (422 naming
+   * the bad node) and saved at once; membership follows in the `people.audience_recompute` job,
+   * whose id is returned (null when the rules did not change). 409 AUDIENCE_STATIC for rules on a static audience.
+   */
+  update(id: number, input: UpdateAudienceInput): Promise<AudienceUpdateResult>;
+  /** How many users match these rules now (validated like a save; 422 on a bad node). */
+  countMatching(rules: unknown, audienceId?: number | null): Promise<number>;
+  /** The rules in words: "Completed course A and not (Position Analyst)". */
+  describe(audience: Audience): Promise<string>;
+  /** One page of audiences by name, with member counts. */
+  listWithMembers(page: { limit: number; offset: number }): Promise<{ total: number; items: Array<Audience & { members: number }> }>;
+  /**
+   * The body of the recompute job: brings the audience's membership in line with its rules in
+   * batches of users (one transaction each, firing a membership change per flip so audience-based
+   * program assignment follows), reporting progress; returns the counts.
+   */
+  recompute(audienceId: number, progress?: (done: number, total: number, message: string) => Promise<void>): Promise<{ added: number; removed: number }>;
+  /**
+   * What the operator's rule editor offers, by condition: each named thing as a ready condition
+   * (bounded lists; the API takes any id). Conditions without a picker are API-only.
+   */
+  ruleChoices(
+    audienceId: number | null,
+  ): Promise<Array<{ type: string; label: string; needsValue: boolean; options: Array<{ label: string; rule: AudienceCondition }> }>>;
+  /** Recomputes every dynamic audience whose rules change with time alone (the hourly job). */
+  refreshTimeDependent(): Promise<{ audiences: number; added: number; removed: number }>;
 }
 
 export interface AudienceDeps {
-  profileFields: ProfileFieldService;
-  hierarchy: HierarchyService;
   userExists(trx: Knex.Transaction, userId: number): Promise<boolean>;
+  /** The audience rule conditions (the extension point's contributions). */
+  conditions: ConditionLookup;
+  /** Queues the recompute job inside the saving transaction. */
+  enqueueRecompute(trx: Knex.Transaction, audienceId: number): Promise<number>;
 }
 
 function toAudience(row: AudienceRow): Audience {
@@ -68,14 +117,11 @@ function toAudience(row: AudienceRow): Audience {
     id: num(row.id),
     name: row.name,
     type: row.type as AudienceType,
-    rules: row.rules ? (JSON.parse(row.rules) as AudienceRule[]) : null,
+    rules: row.rules ? (JSON.parse(row.rules) as AudienceRuleNode[]) : null,
     createdAt: num(row.created_at),
     updatedAt: num(row.updated_at),
   };
 }
-
-const ruleError = (index: number, code: string, message: string, field = ''): WaymarkError =>
-  invalid(code, message, [{ path: `rules/${index}${field ? `/${field}` : ''}`, code, message } satisfies ErrorDetail]);
 
 export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): AudienceService {
   const knex = ctx.db.knex;
@@ -86,68 +132,31 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
     return row ? toAudience(row) : null;
   }
 
-  /** Validates rules and resolves names to ids and paths. Paths are read at evaluation time so moves apply. */
-  async function compile(trx: Executor, rules: AudienceRule[]): Promise<CompiledRule[]> {
-    const out: CompiledRule[] = [];
-    for (const [i, rule] of rules.entries()) {
-      switch (rule.type) {
-        case 'profile_field': {
-          const field = await deps.profileFields.findByShortname(rule.field, trx);
-          if (!field) throw ruleError(i, 'USER_PROFILE_FIELD_UNKNOWN', `Unknown profile field "${rule.field}"`, 'field');
-          const stored = deps.profileFields.normalise(field, rule.value, `rules/${i}/value`);
-          out.push(
-            stored.valueDate !== null
-              ? { type: 'profile_field', fieldId: field.id, column: 'value_date', value: stored.valueDate }
-              : { type: 'profile_field', fieldId: field.id, column: 'value_text', value: stored.valueText ?? '' },
-          );
-          break;
-        }
-        case 'user_field':
-          if (rule.field !== 'lang' && rule.field !== 'timezone')
-            throw ruleError(i, 'AUDIENCE_RULE_INVALID', 'user_field rules support lang and timezone', 'field');
-          if (typeof rule.value !== 'string') throw ruleError(i, 'AUDIENCE_RULE_INVALID', 'value must be a string', 'value');
-          out.push({ type: 'user_field', column: rule.field, value: rule.value });
-          break;
-        case 'position':
-        case 'organisation': {
-          const nodeId = rule.type === 'position' ? rule.positionId : rule.organisationId;
-          const key = rule.type === 'position' ? 'positionId' : 'organisationId';
-          const node = await deps.hierarchy.find(rule.type, nodeId, trx);
-          if (!node) throw ruleError(i, nodeNotFoundCode(rule.type), `No ${rule.type} with id ${nodeId}`, key);
-          out.push({ type: 'hierarchy', column: `${rule.type}_id`, kind: rule.type, nodeId, path: rule.includeChildren ? node.path : null });
-          break;
-        }
-        case 'audience': {
-          const other = await find(rule.audienceId, trx);
-          if (!other) throw ruleError(i, 'AUDIENCE_NOT_FOUND', `No audience with id ${rule.audienceId}`, 'audienceId');
-          out.push({ type: 'audience', audienceId: other.id });
-          break;
-        }
-        case 'course_completed': {
-          if (!Number.isInteger(rule.courseId) || !(await courseExists(trx, rule.courseId)))
-            throw ruleError(i, 'COURSE_NOT_FOUND', `No course with id ${rule.courseId}`, 'courseId');
-          out.push({ type: 'course_completed', courseId: rule.courseId });
-          break;
-        }
-        default:
-          throw ruleError(i, 'AUDIENCE_RULE_UNSUPPORTED', `Unsupported rule type "${(rule as { type?: unknown }).type}"`, 'type');
-      }
-    }
-    return out;
-  }
+  const compiler = createRuleCompiler(deps.conditions);
+  const ruleContext = (db: Executor, audienceId: number | null): AudienceRuleContext => ({ db, now: ctx.db.now(), audienceId });
 
   /**
    * Brings one dynamic audience in line with its rules for `users`: desired minus current are
    * added, current minus desired removed, both as set queries; returns the flips.
    */
   async function sync(trx: Knex.Transaction, audience: Audience, users: UserScope): Promise<Array<{ userId: number; member: boolean }>> {
-    const rules = await compile(trx, audience.rules ?? []);
+    const rules = await compiler.resolve(audience.rules ?? [], ruleContext(trx, audience.id));
     const toAdd = await usersToAdd(trx, audience.id, rules, users);
     const toRemove = await usersToRemove(trx, audience.id, rules, users);
     const now = ctx.db.now();
     await insertRuleMembers(trx, audience.id, toAdd, now);
     await deleteMembers(trx, audience.id, toRemove);
     return [...toAdd.map((userId) => ({ userId, member: true })), ...toRemove.map((userId) => ({ userId, member: false }))];
+  }
+
+  /** Fires the membership changes of `flips` and cascades them to later audiences naming this one. */
+  async function announce(trx: Knex.Transaction, audienceId: number, flips: Array<{ userId: number; member: boolean }>): Promise<void> {
+    for (const flip of flips) await ctx.changed(trx, { type: 'audience_membership', userId: flip.userId, audienceId, member: flip.member });
+    if (flips.length)
+      await service.recomputeForUsers(
+        trx,
+        flips.map((f) => f.userId),
+      );
   }
 
   async function requireUser(trx: Knex.Transaction, userId: number): Promise<void> {
@@ -169,11 +178,8 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
       const name = input.name?.trim();
       if (!name) throw invalid('AUDIENCE_NAME_REQUIRED', 'name is required', [{ path: 'name', message: 'required' }]);
       const dynamic = input.rules !== undefined;
-      if (dynamic && (!Array.isArray(input.rules) || input.rules.length === 0)) {
-        throw invalid('AUDIENCE_RULES_EMPTY', 'A dynamic audience needs at least one rule', [{ path: 'rules', message: 'empty' }]);
-      }
       return ctx.tx(trx, async (t) => {
-        if (dynamic) await compile(t, input.rules!);
+        if (dynamic) await compiler.validate(input.rules, ruleContext(t, null));
         const now = ctx.db.now();
         const id = await insertAudience(t, {
           name,
@@ -246,6 +252,103 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
 
     async audiencesOf(userId, executor = knex) {
       return audienceIdsOf(executor, userId);
+    },
+
+    async update(id, input) {
+      return ctx.tx(undefined, async (t) => {
+        const audience = await service.get(id, t);
+        const patch: { name?: string; rules?: string } = {};
+        if (input.name !== undefined) {
+          const name = input.name.trim();
+          if (!name) throw invalid('AUDIENCE_NAME_REQUIRED', 'name is required', [{ path: 'name', message: 'required' }]);
+          patch.name = name;
+        }
+        let rulesChanged = false;
+        if (input.rules !== undefined) {
+          if (audience.type === 'static') throw conflict('AUDIENCE_STATIC', `Audience ${id} is static: its members are added by hand`);
+          const rules = await compiler.validate(input.rules, ruleContext(t, id));
+          patch.rules = JSON.stringify(rules);
+          rulesChanged = patch.rules !== JSON.stringify(audience.rules);
+        }
+        if (Object.keys(patch).length) await updateAudienceRow(t, id, patch, ctx.db.now());
+        // Membership is recomputed set-based in the background: an audience of any size saves at once.
+        const jobId = rulesChanged ? await deps.enqueueRecompute(t, id) : null;
+        if (rulesChanged) ctx.logger.info('audience rules changed; recompute queued', { audienceId: id, jobId });
+        return { audience: (await find(id, t))!, jobId };
+      });
+    },
+
+    async countMatching(rules, audienceId = null) {
+      const validated = await compiler.validate(rules, ruleContext(knex, audienceId));
+      return countMatching(knex, await compiler.resolve(validated, ruleContext(knex, audienceId)));
+    },
+
+    async describe(audience) {
+      if (!audience.rules) return 'Members added by hand';
+      return compiler.describe(audience.rules, ruleContext(knex, audience.id));
+    },
+
+    async listWithMembers(page) {
+      const { total, rows } = await audiencePageWithMembers(knex, page.limit, page.offset);
+      return { total, items: rows.map((r) => ({ ...toAudience(r), members: Number(r.members) })) };
+    },
+
+    async recompute(audienceId, progress) {
+      let added = 0;
+      let removed = 0;
+      // Rules saved while the job runs are picked up by starting over: at most one job per audience
+      // is queued or running (dedupe key), so the last edit always ends up applied.
+      for (;;) {
+        const start = await find(audienceId);
+        if (!start || start.type !== 'dynamic') return { added, removed };
+        const total = await countUsers(knex);
+        let after = 0;
+        let done = 0;
+        for (;;) {
+          const batch = await userIdBatch(knex, after, RECOMPUTE_BATCH);
+          if (batch.length === 0) break;
+          await ctx.tx(undefined, async (t) => {
+            const audience = await find(audienceId, t);
+            if (!audience || audience.type !== 'dynamic') return;
+            const flips = await sync(t, audience, batch);
+            for (const flip of flips) {
+              if (flip.member) added++;
+              else removed++;
+            }
+            await announce(t, audienceId, flips);
+          });
+          after = batch[batch.length - 1]!;
+          done += batch.length;
+          await progress?.(Math.min(done, total), total, `added ${added}, removed ${removed}`);
+        }
+        const end = await find(audienceId);
+        if (!end || end.updatedAt === start.updatedAt) break;
+      }
+      ctx.logger.info('audience recomputed', { audienceId, added, removed });
+      return { added, removed };
+    },
+
+    async ruleChoices(audienceId) {
+      const out = [];
+      for (const type of deps.conditions.types()) {
+        const condition = deps.conditions.get(type)!;
+        if (!condition.picker) continue;
+        const options = await condition.picker(ruleContext(knex, audienceId), RULE_CHOICES);
+        out.push({ type, label: condition.label, needsValue: condition.needsValue === true, options });
+      }
+      return out.sort((a, b) => a.label.localeCompare(b.label));
+    },
+
+    async refreshTimeDependent() {
+      const audiences = (await dynamicAudienceRows(knex)).map(toAudience).filter((a) => compiler.changesWithTime(a.rules ?? []));
+      let added = 0;
+      let removed = 0;
+      for (const audience of audiences) {
+        const counts = await service.recompute(audience.id);
+        added += counts.added;
+        removed += counts.removed;
+      }
+      return { audiences: audiences.length, added, removed };
     },
 
     async recomputeForUsers(trx, users) {

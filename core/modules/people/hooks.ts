@@ -7,6 +7,8 @@ export type AssignmentChange =
   | { type: 'profile_field'; userId: number; field: string; old: unknown; new: unknown }
   | { type: 'user'; userId: number; field: 'suspended' | 'deleted' | 'first_login' | 'created' | 'lang' | 'timezone'; old: unknown; new: unknown }
   | { type: 'course_completion'; userId: number; courseId: number; completedAt: number }
+  /** A course completion was removed (reset by an operator); `completedAt` is the time it had. */
+  | { type: 'course_completion_removed'; userId: number; courseId: number; completedAt: number }
   | { type: 'program_completion'; userId: number; programId: number; completedAt: number };
 
 export interface JobAssignmentSnapshot {

@@ -12,8 +12,8 @@ import { NODE_ORDERS } from './store/hierarchy';
 import { AUDIENCE_ORDERS, MEMBER_ORDERS } from './store/audiences';
 import type {
   Audience,
-  AudienceRule,
   AudienceType,
+  AudienceRuleNode,
   HierarchyKind,
   HierarchyNode,
   JobAssignment,
@@ -141,7 +141,8 @@ const audienceResponse: JsonSchema = component('Audience', {
     id,
     name: { type: 'string' },
     type: { enum: ['static', 'dynamic'] },
-    rules: { type: 'array', items: { type: 'object' }, description: 'The rules of a dynamic audience (as created)' },
+    rules: { type: 'array', items: { type: 'object' }, description: 'The rule tree of a dynamic audience (as saved)' },
+    description: { type: 'string', description: 'The rules in words' },
     createdAt: dateTime,
     updatedAt: dateTime,
   },
@@ -226,45 +227,16 @@ const jobProperties = {
 const jobBody: JsonSchema = { type: 'object', additionalProperties: false, properties: jobProperties };
 const jobPatchBody: JsonSchema = { type: 'object', additionalProperties: false, minProperties: 1, properties: jobProperties };
 
-const ruleSchema: JsonSchema = {
-  oneOf: [
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['type', 'field', 'value'],
-      properties: { type: { const: 'profile_field' }, field: { type: 'string', minLength: 1 }, value: { type: ['string', 'number', 'boolean'] } },
-    },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['type', 'field', 'value'],
-      properties: { type: { const: 'user_field' }, field: { enum: ['lang', 'timezone'] }, value: { type: 'string' } },
-    },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['type', 'positionId'],
-      properties: { type: { const: 'position' }, positionId: id, includeChildren: { type: 'boolean' } },
-    },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['type', 'organisationId'],
-      properties: { type: { const: 'organisation' }, organisationId: id, includeChildren: { type: 'boolean' } },
-    },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['type', 'audienceId'],
-      properties: { type: { const: 'audience' }, audienceId: id },
-    },
-    {
-      type: 'object',
-      additionalProperties: false,
-      required: ['type', 'courseId'],
-      properties: { type: { const: 'course_completed' }, courseId: id },
-    },
-  ],
+// Each node is checked by the people module against the conditions contributed to the extension
+// point (a plugin can add one at run time), so a bad node is a 422 naming its path, e.g. rules/1/rules/0/courseId.
+const rulesSchema: JsonSchema = {
+  type: 'array',
+  minItems: 1,
+  maxItems: 100,
+  'x-maxJsonBytes': 65536,
+  description:
+    'A rule tree, an implicit "and" of its nodes. A node is a condition ({type: "profile_field" | "user_field" | "position" | "organisation" | "audience" | "course_completed" | "program_completed" | "program_assignment" | <plugin type>, ...}), {op: "and" | "or", rules: [nodes]} or {op: "not", rule: node}.',
+  items: { type: 'object' },
 };
 
 const audienceBody: JsonSchema = {
@@ -273,8 +245,15 @@ const audienceBody: JsonSchema = {
   required: ['name'],
   properties: {
     name: { type: 'string', minLength: 1, maxLength: 255 },
-    rules: { type: 'array', minItems: 1, items: ruleSchema, description: 'Present for a dynamic audience: a user is a member when every rule matches.' },
+    rules: rulesSchema,
   },
+};
+
+const audiencePatchBody: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: { name: { type: 'string', minLength: 1, maxLength: 255 }, rules: rulesSchema },
 };
 
 /** A user as the API shows it: camelCase, ISO times, profile values, never the password hash. */
@@ -341,8 +320,8 @@ export function jobAssignmentJson(j: JobAssignment): Record<string, unknown> {
   };
 }
 
-function audienceJson(a: Audience): Record<string, unknown> {
-  return { id: a.id, name: a.name, type: a.type, rules: a.rules ?? undefined, createdAt: iso(a.createdAt), updatedAt: iso(a.updatedAt) };
+function audienceJson(a: Audience, description?: string): Record<string, unknown> {
+  return { id: a.id, name: a.name, type: a.type, rules: a.rules ?? undefined, description, createdAt: iso(a.createdAt), updatedAt: iso(a.updatedAt) };
 }
 
 function dateParam(value: string | null | undefined, path: string): number | null | undefined {
@@ -673,8 +652,46 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       response: audienceResponse,
       body: audienceBody,
       successStatus: 201,
-      async handler(req: ApiRequest<{ name: string; rules?: AudienceRule[] }>) {
-        return { status: 201, body: audienceJson(await people().audiences.create(req.body)) };
+      async handler(req: ApiRequest<{ name: string; rules?: AudienceRuleNode[] }>) {
+        const audience = await people().audiences.create(req.body);
+        return { status: 201, body: audienceJson(audience, await people().audiences.describe(audience)) };
+      },
+    },
+    {
+      method: 'patch',
+      path: '/audiences/:id',
+      summary: "Rename an audience or replace a dynamic audience's rule tree (202: membership is recomputed by the returned job)",
+      tags: ['audiences'],
+      access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: object({
+        audience: audienceResponse,
+        jobId: { type: ['integer', 'null'], description: 'people.audience_recompute job; its result is {added, removed}' },
+      }),
+      body: audiencePatchBody,
+      async handler(req: ApiRequest<{ name?: string; rules?: AudienceRuleNode[] }>) {
+        const { audience, jobId } = await people().audiences.update(req.params.id!, req.body);
+        return { status: jobId === null ? 200 : 202, body: { audience: audienceJson(audience, await people().audiences.describe(audience)), jobId } };
+      },
+    },
+    {
+      method: 'post',
+      path: '/audiences/count-matching',
+      summary: "How many users a rule tree matches now (the rule editor's live count); changes nothing",
+      tags: ['audiences'],
+      access: 'admin',
+      params: noParams,
+      query: noQuery,
+      response: object({ count: { type: 'integer', minimum: 0 } }),
+      body: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['rules'],
+        properties: { rules: rulesSchema, audienceId: { ...id, description: 'The audience being edited (a rule may only name older audiences)' } },
+      },
+      async handler(req: ApiRequest<{ rules: AudienceRuleNode[]; audienceId?: number }>) {
+        return { status: 200, body: { count: await people().audiences.countMatching(req.body.rules, req.body.audienceId ?? null) } };
       },
     },
     {
@@ -687,7 +704,8 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       query: noQuery,
       response: audienceResponse,
       async handler(req) {
-        return { body: audienceJson(await people().audiences.get(req.params.id!)) };
+        const audience = await people().audiences.get(req.params.id!);
+        return { body: audienceJson(audience, await people().audiences.describe(audience)) };
       },
     },
     {

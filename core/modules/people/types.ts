@@ -108,7 +108,10 @@ export interface JobAssignmentInput {
   positionAssignedDate?: number | null;
 }
 
-/** One condition of a dynamic audience; a user is a member when every rule matches. */
+/**
+ * A built-in condition of a dynamic audience. Other modules and plugins contribute more types
+ * through the `audienceRuleConditions` extension point (`program_completed`, `program_assignment`).
+ */
 export type AudienceRule =
   | { type: 'profile_field'; field: string; value: ProfileValue }
   | { type: 'user_field'; field: 'lang' | 'timezone'; value: string }
@@ -118,14 +121,26 @@ export type AudienceRule =
   /** Has a current completion of the course (a `course_completions` row). */
   | { type: 'course_completed'; courseId: number };
 
+/** Any condition: a built-in one, or one a module or plugin contributed (its own properties). */
+export type AudienceCondition = { type: string; [property: string]: unknown };
+
+/**
+ * A node of an audience's rule tree: a condition, or conditions joined by and / or, or a negation.
+ * An audience's `rules` list is an implicit "and" of its nodes.
+ */
+export type AudienceRuleNode = AudienceCondition | AudienceRuleGroup;
+
+/** An and / or / not node of an audience's rule tree. */
+export type AudienceRuleGroup = { op: 'and' | 'or'; rules: AudienceRuleNode[] } | { op: 'not'; rule: AudienceRuleNode };
+
 export type AudienceType = 'static' | 'dynamic';
 
 export interface Audience {
   id: number;
   name: string;
   type: AudienceType;
-  /** null for a static audience. */
-  rules: AudienceRule[] | null;
+  /** null for a static audience; an implicit "and" of rule tree nodes. */
+  rules: AudienceRuleNode[] | null;
   createdAt: number;
   updatedAt: number;
 }
@@ -133,7 +148,20 @@ export interface Audience {
 export interface CreateAudienceInput {
   name: string;
   /** Present (non-empty) for a dynamic audience. */
-  rules?: AudienceRule[];
+  rules?: Array<AudienceRule | AudienceRuleNode>;
+}
+
+export interface UpdateAudienceInput {
+  name?: string;
+  /** New rules of a dynamic audience: membership is recomputed by a background job. */
+  rules?: AudienceRuleNode[];
+}
+
+/** What an edit of an audience's rules queued: the recompute job and what it will report. */
+export interface AudienceUpdateResult {
+  audience: Audience;
+  /** The `people.audience_recompute` job (GET /api/v1/jobs/{id}: progress, then `{added, removed}`); null when the rules did not change. */
+  jobId: number | null;
 }
 
 export type AudienceMemberSource = 'manual' | 'rules';

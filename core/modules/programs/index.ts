@@ -5,6 +5,7 @@ import { learningServices } from '../learning/index';
 import { createProgramsService, PROGRAM_RECOMPUTE_JOB, type ProgramsService } from './service';
 import { programRoutes } from './api';
 import { registerProgramPages } from './pages';
+import { programCompletedCondition } from './audience-conditions';
 
 /** The programs service, by ref. */
 export const programServices = {
@@ -34,6 +35,7 @@ export const programsModule = defineModule({
     });
     for (const route of programRoutes({ now: () => ctx.db.now(), services: { programs } })) ctx.routes.api(route);
     registerProgramPages({ db: ctx.db, programs }, ctx.routes);
+    ctx.extensions.contribute('audienceRuleConditions', 'program_completed', programCompletedCondition());
     return { programs };
   },
 });

@@ -99,3 +99,26 @@ export async function profileFieldName(executor: Executor, id: number | undefine
   const row = (await executor(peopleViews.profileFields.as('f')).where({ 'f.id': id }).first('f.name')) as { name: string } | undefined;
   return row?.name;
 }
+
+/**
+ * Users with an open assignment to the program: assigned (active) and not complete; `overdue`
+ * narrows to those whose due date is before `now`. Its own rows joined with programs' completions view.
+ */
+export function openAssignmentMembers(executor: Executor, programId: number, overdueAt: number | null): Knex.QueryBuilder {
+  const qb = executor('program_user_assignments as a')
+    .leftJoin(programViews.programCompletions.as('pc'), (j) => j.on('pc.program_id', 'a.program_id').andOn('pc.user_id', 'a.user_id'))
+    .where('a.program_id', programId)
+    .where('a.status', 'active')
+    .where((w) => w.whereNull('pc.status').orWhereNot('pc.status', 'complete'))
+    .select('a.user_id');
+  if (overdueAt !== null) qb.whereNotNull('a.due_at').where('a.due_at', '<', overdueAt);
+  return qb;
+}
+
+/** Programs by name for the audience rule editor (bounded). */
+export async function programChoices(executor: Executor, limit: number): Promise<Array<{ id: number; fullname: string }>> {
+  return (await executor(programViews.programs.as('p')).orderBy('p.fullname').limit(limit).select('p.id', 'p.fullname')) as Array<{
+    id: number;
+    fullname: string;
+  }>;
+}

@@ -134,3 +134,8 @@ export function courseCompletionsOfUsers(
     [...userIds, ...courseIds],
   );
 }
+
+/** Deletes the learner's course completion; the number of rows deleted (0 or 1). */
+export async function deleteCourseCompletion(trx: Knex.Transaction, userId: number, courseId: number): Promise<number> {
+  return trx('course_completions').where({ user_id: userId, course_id: courseId }).delete();
+}

@@ -3,6 +3,7 @@ import type { Executor } from '../../../kernel/db/database';
 import { chunk } from '../../../kernel/db/sql';
 import { learningViews } from '../../learning/index';
 import type { AudienceMemberSource } from '../types';
+import type { ResolvedNode } from '../audience-rules';
 import { insertId } from './insert';
 import { readPage, wherePrefix, type KeysetOrder, type KeysetPage, type PagePosition } from '../../../kernel/db/keyset';
 import { idsUnderPathQuery } from './hierarchy';
@@ -17,14 +18,6 @@ export interface AudienceRow {
   updated_at: number;
 }
 
-/** A rule resolved against the database: what the SQL condition needs. */
-export type CompiledRule =
-  | { type: 'profile_field'; fieldId: number; column: 'value_text' | 'value_date'; value: string | number }
-  | { type: 'user_field'; column: 'lang' | 'timezone'; value: string }
-  | { type: 'hierarchy'; column: 'position_id' | 'organisation_id'; kind: string; nodeId: number; path: string | null }
-  | { type: 'audience'; audienceId: number }
-  | { type: 'course_completed'; courseId: number };
-
 /** Which users a recomputation looks at: these ids, a subquery of ids, or everyone (null). */
 export type UserScope = number[] | Knex.QueryBuilder | null;
 
@@ -34,8 +27,8 @@ export async function findAudienceRow(executor: Executor, id: number): Promise<A
 }
 
 /** Every dynamic audience, by id (a rule may only name an older audience). */
-export async function dynamicAudienceRows(trx: Knex.Transaction): Promise<AudienceRow[]> {
-  return (await trx('audiences').where('type', 'dynamic').orderBy('id')) as AudienceRow[];
+export async function dynamicAudienceRows(executor: Executor): Promise<AudienceRow[]> {
+  return (await executor('audiences').where('type', 'dynamic').orderBy('id')) as AudienceRow[];
 }
 
 /** Inserts an audience and returns its id. */
@@ -43,46 +36,95 @@ export function insertAudience(trx: Knex.Transaction, row: Omit<AudienceRow, 'id
   return insertId(trx, 'audiences', row);
 }
 
-/** Whether a course exists, for "completed course" rules (learning's published courses view). */
-export async function courseExists(executor: Executor, courseId: number): Promise<boolean> {
-  return !!(await executor(learningViews.courses.as('c')).where('c.id', courseId).first('c.id'));
+/** A course's name, for describing a rule; null when it does not exist. */
+export async function courseName(executor: Executor, courseId: number): Promise<string | null> {
+  const row = (await executor(learningViews.courses.as('c')).where('c.id', courseId).first('c.fullname')) as { fullname: string } | undefined;
+  return row?.fullname ?? null;
 }
 
-/** Narrows `qb` (over `users as u`) to users matching every rule. */
-function applyRules(qb: Knex.QueryBuilder, executor: Executor, rules: CompiledRule[]): Knex.QueryBuilder {
-  qb.where('u.deleted', false);
-  for (const rule of rules) {
-    switch (rule.type) {
-      case 'profile_field':
-        qb.whereExists(
-          executor('user_profile_values as v')
-            .select(executor.raw('1'))
-            .whereRaw('v.user_id = u.id')
-            .where('v.field_id', rule.fieldId)
-            .where(`v.${rule.column}`, rule.value),
-        );
-        break;
-      case 'user_field':
-        qb.where(`u.${rule.column}`, rule.value);
-        break;
-      case 'hierarchy': {
-        const sub = executor('job_assignments as j').select(executor.raw('1')).whereRaw('j.user_id = u.id');
-        if (rule.path === null) sub.where(`j.${rule.column}`, rule.nodeId);
-        else sub.whereIn(`j.${rule.column}`, idsUnderPathQuery(executor, rule.kind, rule.path));
-        qb.whereExists(sub);
-        break;
-      }
-      case 'audience':
-        qb.whereExists(executor('audience_members as am').select(executor.raw('1')).whereRaw('am.user_id = u.id').where('am.audience_id', rule.audienceId));
-        break;
-      case 'course_completed':
-        qb.whereExists(
-          executor(learningViews.courseCompletions.as('cc')).select(executor.raw('1')).whereRaw('cc.user_id = u.id').where('cc.course_id', rule.courseId),
-        );
-        break;
-    }
+/** Saves an audience's name and rules. */
+export async function updateAudienceRow(trx: Knex.Transaction, id: number, patch: Partial<Pick<AudienceRow, 'name' | 'rules'>>, at: number): Promise<void> {
+  await trx('audiences')
+    .where({ id })
+    .update({ ...patch, updated_at: at });
+}
+
+/** One page of audiences by name (the operator list), with their member counts. */
+export async function audiencePageWithMembers(
+  executor: Executor,
+  limit: number,
+  offset: number,
+): Promise<{ total: number; rows: Array<AudienceRow & { members: number | string }> }> {
+  const [{ total }] = (await executor('audiences').count({ total: '*' })) as Array<{ total: number | string }>;
+  const rows = (await executor('audiences as a')
+    .orderBy([{ column: 'a.name' }, { column: 'a.id' }])
+    .limit(limit)
+    .offset(offset)
+    .select('a.*', executor('audience_members as m').count('*').whereRaw('m.audience_id = a.id').as('members'))) as Array<
+    AudienceRow & { members: number | string }
+  >;
+  return { total: Number(total), rows };
+}
+
+/** User ids after `afterId` in id order, one batch of a full recompute. */
+export async function userIdBatch(executor: Executor, afterId: number, limit: number): Promise<number[]> {
+  const rows = (await executor('users').where('id', '>', afterId).orderBy('id').limit(limit).select('id')) as Array<{ id: number }>;
+  return rows.map((r) => Number(r.id));
+}
+
+/** How many users there are (the total of a recompute's progress). */
+export async function countUsers(executor: Executor): Promise<number> {
+  const [{ total }] = (await executor('users').count({ total: '*' })) as Array<{ total: number | string }>;
+  return Number(total);
+}
+
+// The built-in conditions' member subqueries (each selects one column, `user_id`).
+
+/** Users whose profile field has this stored value. */
+export function profileValueMembers(executor: Executor, fieldId: number, column: 'value_text' | 'value_date', value: string | number): Knex.QueryBuilder {
+  return executor('user_profile_values').where('field_id', fieldId).where(column, value).select('user_id');
+}
+
+/** Users whose lang or timezone is this value. */
+export function userFieldMembers(executor: Executor, column: 'lang' | 'timezone', value: string): Knex.QueryBuilder {
+  return executor('users').where(column, value).select('id as user_id');
+}
+
+/** Users with a job assignment at the node, or anywhere under `path` when given. */
+export function hierarchyMembers(executor: Executor, kind: 'position' | 'organisation', nodeId: number, path: string | null): Knex.QueryBuilder {
+  const column = `${kind}_id`;
+  const qb = executor('job_assignments').select('user_id');
+  return path === null ? qb.where(column, nodeId) : qb.whereIn(column, idsUnderPathQuery(executor, kind, path));
+}
+
+/** Members of another audience. */
+export function audienceMembers(executor: Executor, audienceId: number): Knex.QueryBuilder {
+  return executor('audience_members').where('audience_id', audienceId).select('user_id');
+}
+
+/** Users with a current completion of the course (learning's published view). */
+export function courseCompletedMembers(executor: Executor, courseId: number): Knex.QueryBuilder {
+  return executor(learningViews.courseCompletions.as('cc')).where('cc.course_id', courseId).select('cc.user_id');
+}
+
+/** Narrows `qb` (over `users as u`) to users matching the resolved rule tree. */
+function applyTree(qb: Knex.QueryBuilder, node: ResolvedNode): void {
+  switch (node.kind) {
+    case 'condition':
+      qb.whereIn('u.id', node.members);
+      return;
+    case 'and':
+      for (const child of node.children) qb.where((inner) => applyTree(inner, child));
+      return;
+    case 'or':
+      qb.where((group) => {
+        for (const child of node.children) group.orWhere((inner) => applyTree(inner, child));
+      });
+      return;
+    case 'not':
+      qb.whereNot((inner) => applyTree(inner, node.child));
+      return;
   }
-  return qb;
 }
 
 function scoped(qb: Knex.QueryBuilder, column: string, users: UserScope): Knex.QueryBuilder {
@@ -91,12 +133,20 @@ function scoped(qb: Knex.QueryBuilder, column: string, users: UserScope): Knex.Q
 }
 
 /** The users in scope that match every rule: a subquery of `u.id`. */
-function matchingUsers(trx: Knex.Transaction, rules: CompiledRule[], users: UserScope): Knex.QueryBuilder {
-  return applyRules(scoped(trx('users as u'), 'u.id', users), trx, rules).select('u.id');
+function matchingUsers(executor: Executor, rules: ResolvedNode, users: UserScope): Knex.QueryBuilder {
+  const qb = scoped(executor('users as u'), 'u.id', users).where('u.deleted', false);
+  qb.where((inner) => applyTree(inner, rules));
+  return qb.select('u.id');
+}
+
+/** How many users match the rules now (the "who matches" count of the rule editor). */
+export async function countMatching(executor: Executor, rules: ResolvedNode): Promise<number> {
+  const [row] = (await executor.from(matchingUsers(executor, rules, null).as('m')).count({ total: '*' })) as Array<{ total: number | string }>;
+  return Number(row?.total ?? 0);
 }
 
 /** Users in scope who match the rules but are not members of the audience yet. */
-export async function usersToAdd(trx: Knex.Transaction, audienceId: number, rules: CompiledRule[], users: UserScope): Promise<number[]> {
+export async function usersToAdd(trx: Knex.Transaction, audienceId: number, rules: ResolvedNode, users: UserScope): Promise<number[]> {
   const rows = (await matchingUsers(trx, rules, users).whereNotExists(
     trx('audience_members as cur').select(trx.raw('1')).whereRaw('cur.user_id = u.id').where('cur.audience_id', audienceId),
   )) as Array<{ id: number }>;
@@ -104,7 +154,7 @@ export async function usersToAdd(trx: Knex.Transaction, audienceId: number, rule
 }
 
 /** Members in scope who no longer match the rules. */
-export async function usersToRemove(trx: Knex.Transaction, audienceId: number, rules: CompiledRule[], users: UserScope): Promise<number[]> {
+export async function usersToRemove(trx: Knex.Transaction, audienceId: number, rules: ResolvedNode, users: UserScope): Promise<number[]> {
   const rows = (await scoped(trx('audience_members as m'), 'm.user_id', users)
     .where('m.audience_id', audienceId)
     .whereNotIn('m.user_id', matchingUsers(trx, rules, users))
@@ -212,4 +262,31 @@ export function audiencePage(
   if (filter.type !== undefined) query.where('type', filter.type);
   if (filter.q) wherePrefix(query, ['name'], filter.q);
   return readPage<AudienceRow>(query, order, position);
+}
+
+// What the rule editor offers by name (each list bounded; the API takes any id).
+
+export async function courseChoices(executor: Executor, limit: number): Promise<Array<{ id: number; fullname: string }>> {
+  return (await executor(learningViews.courses.as('c')).orderBy('c.fullname').limit(limit).select('c.id', 'c.fullname')) as Array<{
+    id: number;
+    fullname: string;
+  }>;
+}
+
+export async function audienceChoices(executor: Executor, beforeId: number | null, limit: number): Promise<Array<{ id: number; name: string }>> {
+  const qb = executor('audiences').orderBy('name').limit(limit).select('id', 'name');
+  if (beforeId !== null) qb.where('id', '<', beforeId);
+  return (await qb) as Array<{ id: number; name: string }>;
+}
+
+export async function hierarchyChoices(
+  executor: Executor,
+  kind: 'position' | 'organisation',
+  limit: number,
+): Promise<Array<{ id: number; name: string; depth: number }>> {
+  return (await executor('hierarchy_nodes').where('kind', kind).orderBy('path').limit(limit).select('id', 'name', 'depth')) as Array<{
+    id: number;
+    name: string;
+    depth: number;
+  }>;
 }

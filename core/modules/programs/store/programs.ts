@@ -253,3 +253,19 @@ export function programPage(
   if (filter.availableAt !== undefined) query.whereRaw(`(${availableNowSql('p')})`, availableNowBindings(filter.availableAt));
   return readPage<ProgramPageRow>(query, order, position);
 }
+
+/** A program's full name, for describing an audience rule; null when it does not exist. */
+export async function programFullname(executor: Executor, programId: number): Promise<string | null> {
+  const row = (await executor('programs').where('id', programId).first('fullname')) as { fullname: string } | undefined;
+  return row?.fullname ?? null;
+}
+
+/** Users with a current completion of the program (the "completed program" audience condition). */
+export function programCompletedMembers(executor: Executor, programId: number): Knex.QueryBuilder {
+  return executor('program_completions').where({ program_id: programId, status: 'complete' }).select('user_id');
+}
+
+/** Programs by name for the audience rule editor (bounded). */
+export async function programChoices(executor: Executor, limit: number): Promise<Array<{ id: number; fullname: string }>> {
+  return (await executor('programs').orderBy('fullname').limit(limit).select('id', 'fullname')) as Array<{ id: number; fullname: string }>;
+}

@@ -1,0 +1,94 @@
+import type { Knex } from 'knex';
+import type { Executor } from '../../../kernel/db/database';
+
+/** A `quiz_settings` row. */
+export interface QuizSettingsRow {
+  activity_id: number;
+  attempts_allowed: number;
+  grading_method: string;
+  review_after_submission: number | boolean;
+  updated_at: number;
+}
+
+/** A `quiz_questions` row (`choices` and `answer` are JSON). */
+export interface QuizQuestionRow {
+  id: number;
+  activity_id: number;
+  sortorder: number;
+  type: string;
+  text: string;
+  choices: string | null;
+  answer: string;
+  marks: number | string;
+}
+
+/** A `quiz_attempts` row (`answers` and `results` are JSON). */
+export interface QuizAttemptRow {
+  id: number;
+  activity_id: number;
+  user_id: number;
+  attempt: number;
+  answers: string;
+  results: string;
+  marks: number | string;
+  max_marks: number | string;
+  grade: number | string;
+  submitted_at: number | string;
+}
+
+export async function quizSettingsOf(executor: Executor, activityId: number): Promise<QuizSettingsRow | undefined> {
+  return (await executor('quiz_settings').where('activity_id', activityId).first()) as QuizSettingsRow | undefined;
+}
+
+/** Inserts or replaces the quiz's settings. */
+export async function saveQuizSettings(trx: Knex.Transaction, row: QuizSettingsRow): Promise<void> {
+  await trx('quiz_settings').insert(row).onConflict('activity_id').merge();
+}
+
+export async function questionsOf(executor: Executor, activityId: number): Promise<QuizQuestionRow[]> {
+  return (await executor('quiz_questions').where('activity_id', activityId).orderBy('sortorder')) as QuizQuestionRow[];
+}
+
+/** Replaces the quiz's questions in one statement each way; returns nothing (ids are new). */
+export async function replaceQuestions(trx: Knex.Transaction, activityId: number, rows: Array<Omit<QuizQuestionRow, 'id'>>): Promise<void> {
+  await trx('quiz_questions').where('activity_id', activityId).delete();
+  if (rows.length) await trx('quiz_questions').insert(rows);
+}
+
+/** The learner's attempts at the quiz, oldest first. */
+export async function attemptsOf(executor: Executor, activityId: number, userId: number): Promise<QuizAttemptRow[]> {
+  return (await executor('quiz_attempts').where({ activity_id: activityId, user_id: userId }).orderBy('attempt')) as QuizAttemptRow[];
+}
+
+export async function insertAttempt(trx: Knex.Transaction, row: Omit<QuizAttemptRow, 'id'>): Promise<void> {
+  await trx('quiz_attempts').insert(row);
+}
+
+/** How many attempts the quiz has from anyone (questions cannot be replaced once learners answered them). */
+export async function attemptCount(executor: Executor, activityId: number): Promise<number> {
+  const [{ total }] = (await executor('quiz_attempts').where('activity_id', activityId).count({ total: '*' })) as Array<{ total: number | string }>;
+  return Number(total);
+}
+
+/** One page of quiz activities by course and name, with question and attempt counts (the operator list). */
+export async function quizPage(
+  executor: Executor,
+  limit: number,
+  offset: number,
+): Promise<{ total: number; rows: Array<{ id: number; name: string; course: string; questions: number | string; attempts: number | string }> }> {
+  const [{ total }] = (await executor('activities').where('type', 'quiz').count({ total: '*' })) as Array<{ total: number | string }>;
+  const rows = (await executor('activities as a')
+    .join('courses as c', 'c.id', 'a.course_id')
+    .where('a.type', 'quiz')
+    .orderBy([{ column: 'c.fullname' }, { column: 'a.sortorder' }, { column: 'a.id' }])
+    .limit(limit)
+    .offset(offset)
+    .select(
+      'a.id',
+      'a.name',
+      'c.fullname as course',
+      executor('quiz_questions as q').count('*').whereRaw('q.activity_id = a.id').as('questions'),
+      executor('quiz_attempts as t').count('*').whereRaw('t.activity_id = a.id').as('attempts'),
+    )) as Array<{ id: number; name: string; course: string; questions: number | string; attempts: number | string }>;
+  return { total: Number(total), rows };
+}

@@ -1,0 +1,260 @@
+import type { Request, Response } from 'express';
+import type { RouteRegistrar } from '../../kernel/http/routes';
+import { WaymarkError, invalid, type ErrorDetail } from '../../kernel/errors';
+import { field, pageId, renderView } from '../../kernel/http/render';
+import { MAX_OFFSET, parseId } from '../../kernel/http/contract';
+import type { AudienceService } from './audiences';
+import type { Audience, AudienceCondition, AudienceRuleNode } from './types';
+
+const PAGE_SIZE = 50;
+/** Empty condition rows the editor shows below the filled ones ("Add a condition" adds one more). */
+const BLANK_ROWS = 1;
+const MAX_ROWS = 50;
+
+/** A condition's identity in the editor: the condition without its typed value, keys sorted. */
+function conditionKey(rule: AudienceCondition): string {
+  const { value: _value, ...rest } = rule;
+  return JSON.stringify(Object.fromEntries(Object.entries(rest).sort(([a], [b]) => a.localeCompare(b))));
+}
+
+interface Row {
+  key: string;
+  value: string;
+  negate: boolean;
+}
+
+const isGroup = (node: AudienceRuleNode): node is Extract<AudienceRuleNode, { op: string }> => 'op' in node && typeof node.op === 'string';
+
+/** A condition or "not condition" as an editor row; null for deeper nesting. */
+function rowOf(node: AudienceRuleNode): Row | null {
+  let negate = false;
+  let cond = node;
+  if (isGroup(node)) {
+    if (node.op !== 'not' || isGroup(node.rule)) return null;
+    negate = true;
+    cond = node.rule;
+  }
+  const condition = cond as AudienceCondition;
+  return { key: conditionKey(condition), value: condition.value === undefined ? '' : String(condition.value), negate };
+}
+
+/**
+ * The saved tree as the form shows it: "all" of rows, or "any" (one top-level or-group) of rows.
+ * Deeper trees (written through the API) return null: the page shows them in words and a save
+ * replaces them.
+ */
+function formOf(rules: AudienceRuleNode[]): { match: 'all' | 'any'; rows: Row[] } | null {
+  const single = rules.length === 1 ? rules[0]! : null;
+  if (single && isGroup(single) && single.op === 'or') {
+    const rows = single.rules.map(rowOf);
+    return rows.every((r) => r !== null) ? { match: 'any', rows: rows as Row[] } : null;
+  }
+  const rows = rules.map(rowOf);
+  return rows.every((r) => r !== null) ? { match: 'all', rows: rows as Row[] } : null;
+}
+
+/** Reads the editor's rows back into a rule tree; the service validates it like an API body. */
+function rulesFromForm(body: unknown, needsValue: Set<string>): { rules: AudienceRuleNode[]; rows: Row[]; match: 'all' | 'any' } {
+  const match = field(body, 'match') === 'any' ? 'any' : 'all';
+  const count = Math.min(parseId(field(body, 'rows')) ?? 0, MAX_ROWS);
+  const rows: Row[] = [];
+  const nodes: AudienceRuleNode[] = [];
+  const problems: ErrorDetail[] = [];
+  for (let i = 0; i < count; i++) {
+    const key = field(body, `cond_${i}`);
+    if (!key) continue;
+    const row: Row = { key, value: field(body, `value_${i}`), negate: field(body, `not_${i}`) !== '' };
+    rows.push(row);
+    let condition: AudienceCondition;
+    try {
+      condition = JSON.parse(key) as AudienceCondition;
+      if (typeof condition !== 'object' || condition === null || typeof condition.type !== 'string') throw new Error('not a condition');
+    } catch {
+      problems.push({ path: `cond_${i}`, code: 'AUDIENCE_RULE_INVALID', message: `Condition ${rows.length}: choose a condition from the list` });
+      continue;
+    }
+    if (needsValue.has(condition.type)) {
+      if (!row.value) problems.push({ path: `value_${i}`, code: 'REQUIRED', message: `Condition ${rows.length}: enter the value to match` });
+      condition = { ...condition, value: row.value };
+    }
+    nodes.push(row.negate ? { op: 'not', rule: condition } : condition);
+  }
+  if (problems.length) throw invalid(problems[0]!.code!, problems[0]!.message, problems);
+  if (nodes.length === 0)
+    throw invalid('AUDIENCE_RULES_EMPTY', 'Choose at least one condition', [
+      { path: 'rules', code: 'AUDIENCE_RULES_EMPTY', message: 'Choose at least one condition' },
+    ]);
+  const rules: AudienceRuleNode[] = match === 'any' && nodes.length > 1 ? [{ op: 'or', rules: nodes }] : nodes;
+  return { rules, rows, match };
+}
+
+/** Operator pages for audiences: the list, and the rule editor with its "who matches" count. */
+export function registerAudiencePages(pages: RouteRegistrar, audiences: () => AudienceService): void {
+  const choicesFor = async (audienceId: number | null) => {
+    const groups = await audiences().ruleChoices(audienceId);
+    return { groups, needsValue: new Set(groups.filter((g) => g.needsValue).map((g) => g.type)) };
+  };
+
+  pages.page({
+    method: 'get',
+    path: '/admin/audiences',
+    access: 'admin',
+    async handler(req, res) {
+      const page = parseId(req.query.page) ?? 1;
+      const { total, items } = await audiences().listWithMembers({ limit: PAGE_SIZE, offset: Math.min((page - 1) * PAGE_SIZE, MAX_OFFSET) });
+      const rows = [];
+      for (const a of items) rows.push({ ...a, description: await audiences().describe(a) });
+      renderView(req, res, 'admin/audiences', {
+        title: 'Audiences',
+        adminNav: 'audiences',
+        audiences: rows,
+        total,
+        previous: page > 1 ? page - 1 : null,
+        next: page * PAGE_SIZE < total ? page + 1 : null,
+      });
+    },
+  });
+
+  pages.page({
+    method: 'post',
+    path: '/admin/audiences',
+    access: 'admin',
+    async handler(req, res) {
+      const audience = await audiences().create({ name: field(req.body, 'name') });
+      res.redirect(303, `/admin/audiences/${audience.id}?notice=audience-saved`);
+    },
+  });
+
+  const showEditor = async (
+    req: Request,
+    res: Response,
+    audience: Audience | null,
+    state: { match: 'all' | 'any'; rows: Row[]; extraRows?: number; count?: number | null; name?: string; errors?: string[] } | null,
+    status?: number,
+  ): Promise<void> => {
+    const { groups } = await choicesFor(audience?.id ?? null);
+    const saved = audience?.rules ? formOf(audience.rules) : { match: 'all' as const, rows: [] };
+    const form = state ?? saved ?? { match: 'all' as const, rows: [] };
+    const blanks = Math.min(BLANK_ROWS + (state?.extraRows ?? 0), MAX_ROWS - form.rows.length);
+    const rows = [...form.rows, ...Array.from({ length: Math.max(blanks, 0) }, () => ({ key: '', value: '', negate: false }))].map((row, index) => ({
+      index,
+      number: index + 1,
+      value: row.value,
+      negate: row.negate,
+      groups: groups.map((g) => ({
+        label: g.label,
+        options: g.options.map((o) => ({ label: o.label, key: conditionKey(o.rule), selected: conditionKey(o.rule) === row.key })),
+      })),
+    }));
+    renderView(
+      req,
+      res,
+      'admin/audience-edit',
+      {
+        title: audience ? `Audience ${audience.name}` : 'New dynamic audience',
+        adminNav: 'audiences',
+        audience,
+        isStatic: audience?.type === 'static',
+        action: audience ? `/admin/audiences/${audience.id}` : '/admin/audiences/new',
+        name: state?.name ?? audience?.name ?? '',
+        description: audience ? await audiences().describe(audience) : null,
+        // A tree deeper than the form can show is described in words; saving the form replaces it.
+        nested: audience?.rules ? saved === null : false,
+        matchAny: form.match === 'any',
+        rows,
+        rowCount: rows.length,
+        count: state?.count ?? null,
+        errors: state?.errors ?? [],
+      },
+      status,
+    );
+  };
+
+  pages.page({ method: 'get', path: '/admin/audiences/new', access: 'admin', handler: (req, res) => showEditor(req, res, null, null) });
+
+  pages.page({
+    method: 'get',
+    path: '/admin/audiences/:id',
+    access: 'admin',
+    async handler(req, res) {
+      await showEditor(req, res, await audiences().get(pageId(req.params.id, 'Audience')), null);
+    },
+  });
+
+  /**
+   * One form, three buttons: "count" shows who matches (so the page works without JavaScript),
+   * "add" adds an empty condition row, "save" saves. Nothing is saved unless "save" was pressed.
+   */
+  const submit = async (req: Request, res: Response, audience: Audience | null): Promise<void> => {
+    const action = field(req.body, 'action');
+    const name = field(req.body, 'name');
+    const { needsValue } = await choicesFor(audience?.id ?? null);
+    if (audience?.type === 'static') {
+      await audiences().update(audience.id, { name });
+      return res.redirect(303, `/admin/audiences/${audience.id}?notice=audience-saved`);
+    }
+    let parsed: ReturnType<typeof rulesFromForm> | null = null;
+    try {
+      if (action === 'add') {
+        const match = field(req.body, 'match') === 'any' ? 'any' : 'all';
+        const count = Math.min(parseId(field(req.body, 'rows')) ?? 0, MAX_ROWS);
+        const rows: Row[] = [];
+        for (let i = 0; i < count; i++) {
+          const key = field(req.body, `cond_${i}`);
+          if (key) rows.push({ key, value: field(req.body, `value_${i}`), negate: field(req.body, `not_${i}`) !== '' });
+        }
+        // One more row than the form had: the filled ones keep their place, the blanks grow by one.
+        return showEditor(req, res, audience, { match, rows, extraRows: Math.max(count + 1 - rows.length - BLANK_ROWS, 0), name });
+      }
+      parsed = rulesFromForm(req.body, needsValue);
+      if (action === 'count') {
+        const count = await audiences().countMatching(parsed.rules, audience?.id ?? null);
+        return showEditor(req, res, audience, { match: parsed.match, rows: parsed.rows, count, name });
+      }
+      if (audience) {
+        await audiences().update(audience.id, { name, rules: parsed.rules });
+        return res.redirect(303, `/admin/audiences/${audience.id}?notice=audience-recomputing`);
+      }
+      const created = await audiences().create({ name, rules: parsed.rules });
+      return res.redirect(303, `/admin/audiences/${created.id}?notice=audience-saved`);
+    } catch (error) {
+      if (error instanceof WaymarkError && (error.status === 422 || error.status === 400 || error.status === 409)) {
+        const messages = error.details.length ? error.details.map((d) => d.message) : [error.message];
+        const fallback = { match: (field(req.body, 'match') === 'any' ? 'any' : 'all') as 'all' | 'any', rows: [] as Row[] };
+        return showEditor(req, res, audience, { ...(parsed ?? fallback), name, errors: messages }, 422);
+      }
+      throw error;
+    }
+  };
+
+  pages.page({ method: 'post', path: '/admin/audiences/new', access: 'admin', handler: (req, res) => submit(req, res, null) });
+  pages.page({
+    method: 'post',
+    path: '/admin/audiences/:id',
+    access: 'admin',
+    async handler(req, res) {
+      await submit(req, res, await audiences().get(pageId(req.params.id, 'Audience')));
+    },
+  });
+
+  // The live count: the editor's script posts the same form here and shows the number as it changes.
+  pages.page({
+    method: 'post',
+    path: '/admin/audience-count',
+    access: 'admin',
+    async handler(req, res) {
+      const audienceId = parseId(field(req.body, 'audienceId'));
+      try {
+        const { needsValue } = await choicesFor(audienceId);
+        const { rules } = rulesFromForm(req.body, needsValue);
+        res.json({ count: await audiences().countMatching(rules, audienceId) });
+      } catch (error) {
+        if (error instanceof WaymarkError && (error.status === 422 || error.status === 400)) {
+          res.status(422).json({ count: null, message: error.message });
+          return;
+        }
+        throw error;
+      }
+    },
+  });
+}

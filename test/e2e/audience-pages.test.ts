@@ -1,0 +1,126 @@
+import path from 'node:path';
+import { expect } from 'chai';
+import request from 'supertest';
+import type express from 'express';
+import { createApp } from '../../core/kernel/http/app';
+import { projectRoot } from '../../core/kernel/config';
+import type { Site } from '../../core/site';
+import { createTestSite, type TestSite } from '../utils/site';
+import { csrfFrom, seedScenario, signIn, type Scenario } from '../browser/scenario';
+import { decodeHtml, formEntries, formObject } from '../utils/forms';
+
+const html = { Accept: 'text/html' };
+type Agent = ReturnType<typeof request.agent>;
+
+/** The value of the option shown with this label (operators pick by name; the value is the condition). */
+function optionValue(page: string, label: string): string {
+  for (const [, value, shown] of page.matchAll(/<option value="([^"]*)"[^>]*>([^<]*)<\/option>/g)) {
+    if (decodeHtml(shown!) === label) return decodeHtml(value!);
+  }
+  throw new Error(`no option labelled ${label}`);
+}
+
+describe('audience rule editor (operator pages)', () => {
+  let t: TestSite;
+  let site: Site;
+  let s: Scenario;
+  let app: express.Express;
+  let admin: Agent;
+  let learner: Agent;
+
+  before(async () => {
+    t = await createTestSite({ pluginsDir: path.join(projectRoot, 'plugins'), sessionSecret: 'audience-pages-secret-0123456789' });
+    site = t.site;
+    s = await seedScenario(site);
+    app = createApp(site);
+    admin = request.agent(app);
+    learner = request.agent(app);
+    await signIn(admin, 'operator');
+    await signIn(learner, 'lena');
+    await site.services.completion.recordCourseCompletion(s.courses.b, s.learnerId);
+  });
+  after(async () => t?.close());
+
+  it('refuses the audience pages and the count to a learner', async () => {
+    await learner.get('/admin/audiences').set(html).expect(403);
+    await learner.get('/admin/audiences/new').set(html).expect(403);
+    const token = csrfFrom((await learner.get('/my/required-learning').set(html).expect(200)).text);
+    await learner
+      .post('/admin/audience-count')
+      .type('form')
+      .send({ _csrf: token, rows: '1', cond_0: '{"type":"user_field","field":"lang"}', value_0: 'en' })
+      .expect(403);
+  });
+
+  it('builds an audience by name without JavaScript: count, add a condition, save; then edits it and the job recomputes', async () => {
+    const page = await admin.get('/admin/audiences/new').set(html).expect(200);
+    const completedCare = optionValue(page.text, 'Completed course Customer care');
+    // Program and assignment conditions come from their own modules, listed by name.
+    expect(optionValue(page.text, 'Has an overdue assignment in program Compliance')).to.contain('"state":"overdue"');
+    const form = formObject(formEntries(page.text, 'data-live-count'));
+
+    const counted = await admin
+      .post('/admin/audiences/new')
+      .type('form')
+      .send({ ...form, name: 'Care graduates', cond_0: completedCare, action: 'count' })
+      .expect(200);
+    expect(counted.text).to.contain('1 user(s) match these conditions now.');
+    expect(await site.db.knex('audiences').where({ name: 'Care graduates' }).first()).to.equal(undefined);
+
+    const added = await admin
+      .post('/admin/audiences/new')
+      .type('form')
+      .send({ ...form, name: 'Care graduates', cond_0: completedCare, action: 'add' })
+      .expect(200);
+    const twoRows = formObject(formEntries(added.text, 'data-live-count'));
+    expect(twoRows.rows).to.equal('2');
+    expect(twoRows.cond_0).to.equal(completedCare);
+
+    const saved = await admin
+      .post('/admin/audiences/new')
+      .type('form')
+      .send({ ...twoRows, cond_1: optionValue(added.text, 'Preferred language is …'), value_1: 'en', action: 'save' })
+      .expect(303);
+    const audienceId = Number(/\/admin\/audiences\/(\d+)/.exec(saved.headers.location!)![1]);
+    expect(await site.services.audiences.isMember(audienceId, s.learnerId)).to.equal(true);
+    const list = await admin.get('/admin/audiences').set(html).expect(200);
+    expect(list.text).to.contain('Care graduates').and.to.contain('Completed course Customer care and Preferred language is en');
+
+    // Negate the first condition: Lena leaves, everyone else who speaks English joins, once the job has run.
+    const editor = await admin.get(`/admin/audiences/${audienceId}`).set(html).expect(200);
+    const editForm = formObject(formEntries(editor.text, 'data-live-count'));
+    expect(editForm.cond_0).to.equal(completedCare);
+    expect(editForm.value_1).to.equal('en');
+    const edited = await admin
+      .post(`/admin/audiences/${audienceId}`)
+      .type('form')
+      .send({ ...editForm, not_0: '1', action: 'save' })
+      .expect(303);
+    expect(edited.headers.location).to.contain('notice=audience-recomputing');
+    expect(await site.services.audiences.isMember(audienceId, s.learnerId)).to.equal(true);
+    await site.jobs.drain();
+    expect(await site.services.audiences.isMember(audienceId, s.learnerId)).to.equal(false);
+    expect(await site.services.audiences.isMember(audienceId, s.otherId)).to.equal(true);
+  });
+
+  it('answers the live count as JSON, and explains a missing value instead of saving', async () => {
+    const page = await admin.get('/admin/audiences/new').set(html).expect(200);
+    const form = formObject(formEntries(page.text, 'data-live-count'));
+    const lang = optionValue(page.text, 'Preferred language is …');
+    const live = await admin
+      .post('/admin/audience-count')
+      .type('form')
+      .send({ ...form, cond_0: lang, value_0: 'en' })
+      .expect(200);
+    expect(live.body.count).to.equal(await site.services.audiences.countMatching([{ type: 'user_field', field: 'lang', value: 'en' }]));
+    expect(live.body.count).to.be.greaterThan(0);
+    const missing = await admin
+      .post('/admin/audiences/new')
+      .type('form')
+      .send({ ...form, name: 'No value', cond_0: lang, action: 'save' })
+      .expect(422);
+    expect(missing.text).to.contain('Condition 1: enter the value to match');
+    expect(await site.db.knex('audiences').where({ name: 'No value' }).first()).to.equal(undefined);
+    await admin.post('/admin/audiences/new').type('form').send({ name: 'No token', rows: '1', cond_0: lang, value_0: 'en', action: 'save' }).expect(403);
+  });
+});

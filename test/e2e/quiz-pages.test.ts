@@ -1,0 +1,84 @@
+import path from 'node:path';
+import { expect } from 'chai';
+import request from 'supertest';
+import type express from 'express';
+import { createApp } from '../../core/kernel/http/app';
+import { projectRoot } from '../../core/kernel/config';
+import type { Site } from '../../core/site';
+import { createTestSite, type TestSite } from '../utils/site';
+import { csrfFrom, seedScenario, signIn, type Scenario } from '../browser/scenario';
+
+const html = { Accept: 'text/html' };
+type Agent = ReturnType<typeof request.agent>;
+
+describe('quiz editor (operator pages)', () => {
+  let t: TestSite;
+  let site: Site;
+  let s: Scenario;
+  let app: express.Express;
+  let admin: Agent;
+  let learner: Agent;
+
+  before(async () => {
+    t = await createTestSite({ pluginsDir: path.join(projectRoot, 'plugins'), sessionSecret: 'quiz-pages-secret-0123456789' });
+    site = t.site;
+    s = await seedScenario(site);
+    app = createApp(site);
+    admin = request.agent(app);
+    learner = request.agent(app);
+    await signIn(admin, 'operator');
+    await signIn(learner, 'lena');
+  });
+  after(async () => t?.close());
+
+  it('refuses the quiz pages to a learner', async () => {
+    await learner.get('/admin/quizzes').set(html).expect(403);
+    await learner.get(`/admin/quizzes/${s.activities.quiz}`).set(html).expect(403);
+  });
+
+  it('lists quizzes by course and adds, checks and removes questions, then freezes them once attempted', async () => {
+    const list = await admin.get('/admin/quizzes').set(html).expect(200);
+    expect(list.text).to.contain('Safety check').and.to.contain(`href="/admin/quizzes/${s.activities.quiz}"`);
+    const editor = await admin.get(`/admin/quizzes/${s.activities.quiz}`).set(html).expect(200);
+    expect(editor.text).to.contain('On the floor plan by the lifts <strong>✓ right</strong>');
+    const token = csrfFrom(editor.text);
+
+    const noRight = await admin
+      .post(`/admin/quizzes/${s.activities.quiz}/questions`)
+      .type('form')
+      .send({ _csrf: token, type: 'multichoice', text: 'Pick one', marks: '1', choices: 'a\nb' })
+      .expect(422);
+    expect(noRight.text).to.contain('Start the right choice(s) with *');
+    expect((await site.services.quizzes.get(s.activities.quiz)).questions).to.have.length(3);
+
+    await admin
+      .post(`/admin/quizzes/${s.activities.quiz}/questions`)
+      .type('form')
+      .send({ _csrf: token, type: 'multichoice', text: 'Which are exits?', marks: '2', choices: '* Door A\nWindow\n* Door B' })
+      .expect(303);
+    let quiz = await site.services.quizzes.get(s.activities.quiz, { withAnswers: true });
+    expect(quiz.questions).to.have.length(4);
+    expect(quiz.questions[3]).to.deep.include({ text: 'Which are exits?', marks: 2, choices: ['Door A', 'Window', 'Door B'], answer: { choices: [0, 2] } });
+
+    await admin.post(`/admin/quizzes/${s.activities.quiz}/questions/${quiz.questions[3]!.id}/delete`).type('form').send({ _csrf: token }).expect(303);
+    await admin
+      .post(`/admin/quizzes/${s.activities.quiz}/settings`)
+      .type('form')
+      .send({ _csrf: token, attemptsAllowed: '2', gradingMethod: 'last' })
+      .expect(303);
+    quiz = await site.services.quizzes.get(s.activities.quiz);
+    expect(quiz.questions).to.have.length(3);
+    expect(quiz).to.include({ attemptsAllowed: 2, gradingMethod: 'last', reviewAfterSubmission: false });
+
+    await site.services.enrolments.enrol(s.learnerId, s.courses.a, 'manual');
+    await site.services.quizzes.submit(s.activities.quiz, s.learnerId, {});
+    const frozen = await admin.get(`/admin/quizzes/${s.activities.quiz}`).set(html).expect(200);
+    expect(frozen.text).to.contain('its questions can no longer change').and.to.not.contain('Add question');
+    const refused = await admin
+      .post(`/admin/quizzes/${s.activities.quiz}/questions`)
+      .type('form')
+      .send({ _csrf: token, type: 'truefalse', text: 'Late?', marks: '1', correct: 'true' })
+      .expect(409);
+    expect(refused.text).to.contain('can no longer change');
+  });
+});

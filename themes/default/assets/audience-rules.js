@@ -1,0 +1,29 @@
+/* global document, URLSearchParams, FormData, fetch, clearTimeout, setTimeout */
+// The audience rule editor's live "who matches" count. Without JavaScript the form's "Count who
+// matches" button does the same through a full page load.
+(function () {
+  const form = document.querySelector('form[data-live-count]');
+  if (!form) return;
+  const output = form.querySelector('[data-count]');
+  let timer = null;
+  let latest = 0;
+  async function refresh() {
+    const asked = ++latest;
+    const body = new URLSearchParams(new FormData(form));
+    try {
+      const res = await fetch(form.dataset.liveCount, { method: 'POST', body, headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+      const data = await res.json();
+      // An older answer arriving after a newer one must not overwrite it.
+      if (asked !== latest) return;
+      output.textContent = data.count === null ? data.message : `${data.count} user(s) match these conditions now.`;
+    } catch {
+      if (asked === latest) output.textContent = '';
+    }
+  }
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 300);
+  };
+  form.addEventListener('change', schedule);
+  form.addEventListener('input', schedule);
+})();
