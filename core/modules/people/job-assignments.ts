@@ -15,6 +15,8 @@ import {
   jobRowsBelow,
   jobRowsOfUser,
   rePathManagement,
+  hasDirectReports,
+  managedUserIdsQuery,
   teamMemberIdsQuery,
   updateJob,
   usersAtNodesQuery,
@@ -42,6 +44,15 @@ export interface JobAssignmentService {
    * job assignments in the team is listed once per assignment (take DISTINCT where it matters).
    */
   teamQuery(managerJobAssignmentId: number, allBelow: boolean, executor?: Executor): Knex.QueryBuilder;
+  /**
+   * A subquery of the user ids a person manages, directly or indirectly, through any of their job
+   * assignments (a user may be listed more than once). One indexed range per manager assignment.
+   */
+  managedUsersQuery(managerUserId: number, executor?: Executor): Knex.QueryBuilder;
+  /** Whether `managerUserId` manages `userId`, directly or indirectly (the manager's team view and its 403). */
+  manages(managerUserId: number, userId: number, executor?: Executor): Promise<boolean>;
+  /** Whether anyone reports directly to this user (the header's "My team" link). */
+  managesAnyone(userId: number, executor?: Executor): Promise<boolean>;
 }
 
 /** Calls into the other people services (wired in index.ts). */
@@ -282,6 +293,20 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
 
     teamQuery(managerJobAssignmentId, allBelow, executor = knex) {
       return teamMemberIdsQuery(executor, ctx.db.dialect, managerJobAssignmentId, allBelow);
+    },
+
+    managedUsersQuery(managerUserId, executor = knex) {
+      return managedUserIdsQuery(executor, ctx.db.dialect, managerUserId);
+    },
+
+    async manages(managerUserId, userId, executor = knex) {
+      if (managerUserId === userId) return false;
+      const row: unknown = await managedUserIdsQuery(executor, ctx.db.dialect, managerUserId).where('t.user_id', userId).first();
+      return row !== undefined;
+    },
+
+    managesAnyone(userId, executor = knex) {
+      return hasDirectReports(executor, userId);
     },
   };
   return service;

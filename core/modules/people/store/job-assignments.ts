@@ -92,3 +92,20 @@ export function teamMemberIdsQuery(executor: Executor, dialect: Dialect, manager
     .select('t.user_id');
   return whereUnderColumn(dialect, qb, 't.manager_path', 'anchor.manager_path', false);
 }
+
+/**
+ * A subquery of the user ids below any of `managerUserId`'s job assignments in the management tree
+ * (direct and indirect reports), the anchors' paths read in the same statement.
+ */
+export function managedUserIdsQuery(executor: Executor, dialect: Dialect, managerUserId: number): Knex.QueryBuilder {
+  const qb = executor('job_assignments as t')
+    .join('job_assignments as anchor', (j) => j.on('anchor.user_id', '=', executor.raw('?', [managerUserId])))
+    .select('t.user_id');
+  return whereUnderColumn(dialect, qb, 't.manager_path', 'anchor.manager_path', false);
+}
+
+/** Whether any job assignment has this user as its manager (indexed on manager_user_id). */
+export async function hasDirectReports(executor: Executor, userId: number): Promise<boolean> {
+  const row: unknown = await executor('job_assignments').where('manager_user_id', userId).first('id');
+  return row !== undefined;
+}
