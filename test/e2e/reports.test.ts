@@ -2,6 +2,9 @@
  * Issue 14 items 3 and 4: reports (JSON pages, streamed CSV, the program learners list and page) and
  * the manager's team view, through the REST API and the pages on the database under test.
  */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
@@ -176,7 +179,8 @@ describe(`reports and the manager's team view, issue 14 (${testDialect})`, funct
       expect(lines).to.deep.equal(api.map((row) => keys.map((k) => String(row[k]))));
 
       // Everyone overdue, across organisations: the same rows in CSV and JSON.
-      const all = await ok<Page>(get('/reports/overdue?limit=1000'));
+      // The CSV is in the export order (assignment order, which the database walks by index): the API's `id` order.
+      const all = await ok<Page>(get('/reports/overdue?limit=1000&sort=id'));
       expect(all.items.map((r) => r.learner)).to.deep.equal(['Ann Alder', 'Cat Cedar']);
       const csv = parseCsv((await get('/reports/overdue.csv').buffer(true).parse(textParser)).body as string);
       expect(csv.slice(1)).to.deep.equal(all.items.map((row) => keys.map((k) => String(row[k]))));
@@ -189,6 +193,9 @@ describe(`reports and the manager's team view, issue 14 (${testDialect})`, funct
         expect(res.body.error.code, query).to.equal('QUERY_INVALID');
       }
       expect((await get('/reports/overdue.csv?status=late')).status).to.equal(400);
+      // An export is the whole report in its export order: paging and sorting parameters are refused.
+      expect((await get('/reports/overdue.csv?sort=learner')).status).to.equal(400);
+      expect((await get('/reports/overdue.csv?limit=5')).status).to.equal(400);
       expect((await get('/reports/no_such_report')).status).to.equal(404);
     });
 
@@ -245,6 +252,41 @@ describe(`reports and the manager's team view, issue 14 (${testDialect})`, funct
       expect((await opsAgent.get('/admin/reports').set(html).expect(200)).text).to.contain('href="/admin/reports/course_completion"');
       // Not for learners.
       expect((await ann.agent.get('/admin/reports/overdue').set(html)).status).to.equal(403);
+    });
+  });
+
+  describe('waymark report export', () => {
+    const tsxLoader = import.meta.resolve('tsx');
+    const cli = (args: string[]) =>
+      spawnSync(process.execPath, ['--import', tsxLoader, path.join(projectRoot, 'scripts/cli.ts'), 'report', 'export', ...args], {
+        cwd: projectRoot,
+        env: { ...process.env, DATABASE_URL: t.database.url, WAYMARK_PLUGINS_DIR: path.join(projectRoot, 'plugins'), LOG_LEVEL: 'warn' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+
+    it('writes the same CSV as the API to a file or to stdout, with progress on stderr; a bad filter is refused', async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'waymark-report-'));
+      try {
+        const file = path.join(dir, 'overdue.csv');
+        const toFile = cli(['overdue', `organisationId=${north}`, '--format', 'csv', '--out', file]);
+        expect(toFile.status, toFile.stderr).to.equal(0);
+        const viaApi = await get(`/reports/overdue.csv?organisationId=${north}`).buffer(true).parse(textParser);
+        expect(fs.readFileSync(file, 'utf8')).to.equal(viaApi.body);
+        expect(toFile.stderr).to.contain('overdue.csv: 1/1').and.to.contain(`Wrote 1 rows to ${file}`);
+
+        const toStdout = cli(['program_completion', `programId=${programId}`]);
+        expect(toStdout.status, toStdout.stderr).to.equal(0);
+        expect(toStdout.stdout).to.equal((await get(`/reports/program_completion.csv?programId=${programId}`).buffer(true).parse(textParser)).body);
+        expect(parseCsv(toStdout.stdout)).to.have.length(5);
+
+        const bad = cli(['overdue', 'colour=red']);
+        expect(bad.status).to.not.equal(0);
+        expect(bad.stderr).to.contain('colour');
+        expect(bad.stdout).to.equal('');
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     });
   });
 

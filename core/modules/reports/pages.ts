@@ -172,7 +172,7 @@ export function registerReportPages(deps: ReportPageDeps, routes: RouteRegistrar
     access: 'admin',
     async handler(req, res) {
       const name = String(req.params.name);
-      const request = await reports.parse(name, formQuery(req, ['cursor', 'before']));
+      const request = await reports.parse(name, formQuery(req, ['cursor', 'before', 'sort', 'limit']), 'export');
       await sendCsv(reports, name, request, res, `${name}.csv`);
     },
   });
@@ -188,6 +188,7 @@ export function registerReportPages(deps: ReportPageDeps, routes: RouteRegistrar
       const { request, error } = await parseOrShow(reports, name, values);
       const page = request ? await reports.page(name, request) : null;
       const filters = formQuery(req, ['cursor', 'before']);
+      const exportFilters = formQuery(req, ['cursor', 'before', 'sort', 'limit']);
       renderView(
         req,
         res,
@@ -202,7 +203,7 @@ export function registerReportPages(deps: ReportPageDeps, routes: RouteRegistrar
           columns: info.columns,
           rows: page ? page.items.map((row) => ({ cells: cells(info, row) })) : [],
           formAction: `/admin/reports/${name}`,
-          csvLink: withQuery(`/admin/reports/${name}/export.csv`, filters),
+          csvLink: withQuery(`/admin/reports/${name}/export.csv`, exportFilters),
           pager: Boolean(page?.nextCursor || page?.prevCursor),
           next: page?.nextCursor ? withQuery(`/admin/reports/${name}`, { ...filters, cursor: page.nextCursor }) : null,
           previous: page?.prevCursor ? withQuery(`/admin/reports/${name}`, { ...filters, before: page.prevCursor }) : null,
@@ -224,6 +225,7 @@ export function registerReportPages(deps: ReportPageDeps, routes: RouteRegistrar
       const { request, error } = await parseOrShow(reports, 'program_completion', { ...values, programId: String(programId) });
       const page = request ? await reports.page('program_completion', request) : null;
       const filters = formQuery(req, ['programId', 'cursor', 'before']);
+      const exportFilters = formQuery(req, ['programId', 'cursor', 'before', 'sort', 'limit']);
       const base = `/admin/programs/${programId}/learners`;
       renderView(
         req,
@@ -239,7 +241,7 @@ export function registerReportPages(deps: ReportPageDeps, routes: RouteRegistrar
           learners: (page?.items ?? []).map((row) => ({ ...row, statusLabel: STATUS_LABELS[String(row.status)] })),
           filtered: Object.keys(filters).some((k) => k !== 'sort' && k !== 'limit'),
           formAction: base,
-          csvLink: withQuery('/admin/reports/program_completion/export.csv', { ...filters, programId: String(programId) }),
+          csvLink: withQuery('/admin/reports/program_completion/export.csv', { ...exportFilters, programId: String(programId) }),
           pager: Boolean(page?.nextCursor || page?.prevCursor),
           next: page?.nextCursor ? withQuery(base, { ...filters, cursor: page.nextCursor }) : null,
           previous: page?.prevCursor ? withQuery(base, { ...filters, before: page.prevCursor }) : null,

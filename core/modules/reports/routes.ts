@@ -87,15 +87,16 @@ export function reportRoutes(reports: ReportsService, team: TeamService, program
     {
       method: 'get',
       path: '/reports/:name.csv',
-      summary: 'The whole filtered report as CSV (header row, then every row in the chosen order), streamed at constant memory',
+      summary:
+        "The whole filtered report as CSV (a header row, then every row in the report's export order, the row id), streamed at constant memory; takes the report's filters only",
       tags: ['reports'],
       access: 'admin',
       params: pathParams({ name: REPORT_NAME }),
-      query: reportQuery,
+      query: { type: 'object', additionalProperties: { type: 'string', maxLength: 1000 } },
       response: { type: 'string', description: 'text/csv' },
       async handler(req) {
         const name = String(req.params.name);
-        const request = await reports.parse(name, queryOf(req));
+        const request = await reports.parse(name, queryOf(req), 'export');
         req.logger.info('report export', { module: 'reports', report: name, user: req.user?.id });
         return { stream: { contentType: 'text/csv; charset=utf-8', filename: `${name}.csv`, write: (out) => reports.exportCsv(name, request, out) } };
       },

@@ -58,14 +58,14 @@ export interface ReportsService {
    * schema: an unknown parameter, a value outside its schema or one that names nothing is 400
    * QUERY_INVALID naming it, and nothing is read.
    */
-  parse(name: string, raw: Record<string, unknown>): Promise<ReportRequest>;
+  parse(name: string, raw: Record<string, unknown>, use?: 'page' | 'export'): Promise<ReportRequest>;
   /** One page, keyset-paged in the chosen order. */
   page(name: string, request: ReportRequest): Promise<ReportPage>;
   /** How many rows the filtered report has (for a progress bar). */
   count(name: string, request: ReportRequest): Promise<number>;
   /**
-   * Writes the whole filtered report as CSV (a header row, then one line per row, in the chosen
-   * order) to `out`, reading it in keyset batches of {@link EXPORT_BATCH} and waiting whenever `out`
+   * Writes the whole filtered report as CSV (a header row, then one line per row, in the source's
+   * export order: see `ReportSource.exportOrder`) to `out`, reading it in keyset batches of {@link EXPORT_BATCH} and waiting whenever `out`
    * is full, so memory stays flat whatever the size. Resolves with the number of rows written.
    */
   exportCsv(name: string, request: ReportRequest, out: Writable, options?: ExportOptions): Promise<number>;
@@ -83,7 +83,7 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
   }
 
   function querySchema(report: ReportSource): JsonSchema {
-    const schema = queryParams(
+    return queryParams(
       {
         ...report.filters,
         sort: { enum: report.orders.map((o) => o.name), default: report.orders[0]!.name, description: 'Order of the rows' },
@@ -92,16 +92,19 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
       },
       [...(report.requiredFilters ?? [])],
     );
-    return schema;
   }
 
-  // Schemas are compiled once per source object (Ajv caches by schema identity).
-  const schemas = new WeakMap<ReportSource, JsonSchema>();
-  const schemaOf = (report: ReportSource): JsonSchema => {
-    let schema = schemas.get(report);
-    if (!schema) schemas.set(report, (schema = querySchema(report)));
-    return schema;
+  /** An export takes the filters only: it is the whole report, in the export order. */
+  const exportSchema = (report: ReportSource): JsonSchema => queryParams({ ...report.filters }, [...(report.requiredFilters ?? [])]);
+
+  // Schemas are built once per source object, so Ajv compiles each once (it caches by identity).
+  const schemas = new WeakMap<ReportSource, { page: JsonSchema; export: JsonSchema }>();
+  const schemasOf = (report: ReportSource): { page: JsonSchema; export: JsonSchema } => {
+    let built = schemas.get(report);
+    if (!built) schemas.set(report, (built = { page: querySchema(report), export: exportSchema(report) }));
+    return built;
   };
+  const schemaOf = (report: ReportSource): JsonSchema => schemasOf(report).page;
 
   function infoOf(name: string, report: ReportSource): ReportInfo {
     return {
@@ -117,20 +120,6 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
 
   const context = (): ReportQueryContext => ({ executor: db.knex, now: db.now() });
 
-  async function readBatch(
-    report: ReportSource,
-    request: ReportRequest,
-    ctx: ReportQueryContext,
-    from: readonly KeyValue[] | null,
-    limit: number,
-    backward = false,
-  ) {
-    const order = pickOrder(report.orders, request.sort);
-    const position = { limit, from, backward };
-    const rows = (await seek(report.query(request.filters, ctx), order, position)) as Record<string, unknown>[];
-    return { order, position, rows };
-  }
-
   return {
     list: () =>
       extensions
@@ -140,14 +129,14 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
 
     info: (name) => infoOf(name, source(name)),
 
-    async parse(name, raw) {
+    async parse(name, raw, use = 'page') {
       const report = source(name);
-      const query = validator.query(schemaOf(report), raw);
+      const query = validator.query(schemasOf(report)[use], raw);
       const { sort, limit, cursor, before, ...filters } = query;
       const request: ReportRequest = {
         filters,
-        sort: String(sort),
-        limit: Number(limit),
+        sort: typeof sort === 'string' ? sort : report.orders[0]!.name,
+        limit: typeof limit === 'number' ? limit : PAGE_SIZE,
         ...(typeof cursor === 'string' ? { cursor } : {}),
         ...(typeof before === 'string' ? { before } : {}),
       };
@@ -160,7 +149,7 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
       const order = pickOrder(report.orders, request.sort);
       const position = pagePosition(order, request, PAGE_SIZE);
       const ctx = context();
-      const { rows } = await readBatch(report, request, ctx, position.from, position.limit, position.backward);
+      const rows = (await seek(report.query(request.filters, ctx), order, position)) as Record<string, unknown>[];
       const page = keysetPage(rows, order, position, (row) => keyValuesOf(order, row));
       return { items: await report.present(page.items, ctx), nextCursor: page.nextCursor, prevCursor: page.prevCursor };
     },
@@ -187,10 +176,11 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
       // If the reader goes away the pipeline rejects; waiting for "drain" must not outlive it.
       const drained = () => Promise.race([once(csv, 'drain'), written]);
       let rowsWritten = 0;
+      const order = report.exportOrder ?? report.orders[0]!;
       let from: KeyValue[] | null = null;
       try {
         for (;;) {
-          const { order, rows } = await readBatch(report, request, ctx, from, EXPORT_BATCH);
+          const rows = (await seek(report.query(request.filters, ctx), order, { limit: EXPORT_BATCH, from })) as Record<string, unknown>[];
           const batch = rows.length > EXPORT_BATCH ? rows.slice(0, EXPORT_BATCH) : rows;
           for (const row of await report.present(batch, ctx)) {
             if (!csv.write(row)) await drained();

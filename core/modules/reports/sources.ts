@@ -80,6 +80,9 @@ const byLearner = (label = 'Learner name'): ReportOrder => ({
   fields: ['fullname', 'row_id'],
 });
 
+/** The row id order of a source whose unique row id is `column`: what exports read in. */
+const byRowId = (column: string, label: string): ReportOrder => ({ name: 'id', label, keys: [{ column, direction: 'asc' }], fields: ['row_id'] });
+
 /**
  * Orders name their unique last key by its table column; `row_id_key` above is replaced per source
  * (a.id, e.id, cc.id), so the same order shape serves every source.
@@ -220,6 +223,8 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
     return overdueFirst ? [due, learner, program] : [learner, due, program];
   };
 
+  const byAssignment = byRowId('a.id', 'Order of assignment');
+
   const programCompletion: ReportSource = {
     label: 'Program completion',
     description: 'Each learner actively assigned to a program: status (overdue when past the due date), progress %, due date and completion date.',
@@ -232,7 +237,8 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
       ...PEOPLE_FILTERS,
       ...DUE_WINDOW,
     },
-    orders: assignmentOrders(false),
+    orders: [...assignmentOrders(false), byAssignment],
+    exportOrder: byAssignment,
     columns: assignmentColumns(true),
     query(filters, context) {
       const qb = assignmentRows(context.executor);
@@ -255,7 +261,8 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
     label: 'Overdue learners',
     description: 'Each learner past the due date of a program they are assigned to and have not completed, across all programs.',
     filters: { programId: id('Only this program'), ...PEOPLE_FILTERS, ...DUE_WINDOW },
-    orders: assignmentOrders(true),
+    orders: [...assignmentOrders(true), byAssignment],
+    exportOrder: byAssignment,
     columns: assignmentColumns(false),
     query(filters, context) {
       const qb = whereAssignmentStatus(assignmentRows(context.executor), 'overdue', context.now);
@@ -289,7 +296,9 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
         fields: ['raised_at', 'row_id'],
       },
       withRowKey(byLearner(), 'e.id'),
+      byRowId('e.id', 'Order raised'),
     ],
+    exportOrder: byRowId('e.id', 'Order raised'),
     columns: [
       { key: 'id', label: 'Exception id', schema: integer },
       { key: 'programId', label: 'Program id', schema: integer },
@@ -347,7 +356,9 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
         fields: ['completed_at', 'row_id'],
       },
       withRowKey(byLearner(), 'cc.id'),
+      byRowId('cc.id', 'Order recorded'),
     ],
+    exportOrder: byRowId('cc.id', 'Order recorded'),
     columns: [
       { key: 'courseId', label: 'Course id', schema: integer },
       { key: 'course', label: 'Course', schema: text },

@@ -24,6 +24,13 @@ export interface ReportSource {
   requiredFilters?: readonly string[];
   /** The orders a reader may pick by name; the first is the default. See {@link ReportOrder}. */
   orders: readonly ReportOrder[];
+  /**
+   * The order a CSV export reads in, batch after batch: one the database walks along an index (the
+   * row id), so each batch is an index range and the export's cost grows linearly with its size.
+   * A name order would make every batch scan and sort the whole remaining report. Default: the
+   * first of `orders`.
+   */
+  exportOrder?: ReportOrder;
   /** The columns of a row, in the order of the CSV. The row objects `present` returns have these keys. */
   columns: readonly ReportColumn[];
   /**
