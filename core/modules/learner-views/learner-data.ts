@@ -215,9 +215,19 @@ export async function programProgress(
   // Only learners not yet complete need their inputs: a recorded completion is 100 whatever they did.
   const open = learners.filter((l) => !l.complete).map((l) => l.userId);
   const inputs = structure && open.length ? await progressInputs(executor, open, structure.courseIds) : new Map<number, ProgressInputs>();
+  // Learners with the same inputs get the same number: evaluate each distinct input once (in a
+  // large program most learners share one, typically "nothing done yet"). The key holds every
+  // input the engine reads, completion times included, so sharing cannot change a result.
+  const shareOf = new Map<string, number>();
   for (const learner of learners) {
     const input = inputs.get(learner.userId);
-    const share = structure && input && !learner.complete ? evaluateProgram(structure.compiled, input.completions, input.partial).progress : 0;
+    let share = 0;
+    if (structure && input && !learner.complete) {
+      const key = `${[...input.completions].join(';')}|${[...input.partial].join(';')}`;
+      let known = shareOf.get(key);
+      if (known === undefined) shareOf.set(key, (known = evaluateProgram(structure.compiled, input.completions, input.partial).progress));
+      share = known;
+    }
     out.set(learner.userId, progressPercent(share, learner.complete));
   }
   return out;

@@ -100,7 +100,8 @@ async function filterFields(db: Database, info: ReportInfo, values: Record<strin
         ? (schema.enum as unknown[]).map((v) => ({ value: String(v), label: STATUS_LABELS[String(v)] ?? String(v), selected: String(v) === value }))
         : null;
     const isDate = /From$|To$/.test(name);
-    return { name, id: `filter-${name}`, label, value, options, anyLabel: schema.default === undefined ? 'Any' : null, isDate, isText: !options && !isDate };
+    // A picker even when it has nothing to pick yet (no audience exists): never a box for an id.
+    return { name, id: `filter-${name}`, label, value, options, isPicker: options !== null, anyLabel: schema.default === undefined ? 'Any' : null, isDate };
   });
 }
 

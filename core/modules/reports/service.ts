@@ -167,7 +167,8 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
       const ctx = context();
       const csv = stringify({
         header: true,
-        columns: report.columns.map((c) => ({ key: c.key, header: c.label })),
+        // Rows go in as arrays in column order: csv-stringify resolves object keys as paths, per field.
+        columns: report.columns.map((c) => c.label),
         cast: { boolean: (value) => (value ? 'true' : 'false') },
         // A cell starting with = + - @ is a formula to a spreadsheet: a learner's name must not run.
         escape_formulas: true,
@@ -177,13 +178,14 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
       const drained = () => Promise.race([once(csv, 'drain'), written]);
       let rowsWritten = 0;
       const order = report.exportOrder ?? report.orders[0]!;
+      const keys = report.columns.map((c) => c.key);
       let from: KeyValue[] | null = null;
       try {
         for (;;) {
           const rows = (await seek(report.query(request.filters, ctx), order, { limit: EXPORT_BATCH, from })) as Record<string, unknown>[];
           const batch = rows.length > EXPORT_BATCH ? rows.slice(0, EXPORT_BATCH) : rows;
           for (const row of await report.present(batch, ctx)) {
-            if (!csv.write(row)) await drained();
+            if (!csv.write(keys.map((key) => row[key] ?? null))) await drained();
           }
           rowsWritten += batch.length;
           options.progress?.(rowsWritten);
