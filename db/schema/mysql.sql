@@ -690,7 +690,8 @@ CREATE TABLE `users` (
   `created_at` bigint(20) NOT NULL,
   `updated_at` bigint(20) NOT NULL,
   PRIMARY KEY (`id`),
-  UNIQUE KEY `users_username_unique` (`username`)
+  UNIQUE KEY `users_username_unique` (`username`),
+  KEY `users_fullname_id_index` (`fullname`,`id`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
 CREATE TABLE `waymark_migrations` (

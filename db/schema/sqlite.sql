@@ -238,4 +238,6 @@ CREATE INDEX `user_profile_values_field_id_value_text_index` on `user_profile_va
 
 CREATE UNIQUE INDEX `user_profile_values_user_id_field_id_unique` on `user_profile_values` (`user_id`, `field_id`);
 
+CREATE INDEX `users_fullname_id_index` on `users` (`fullname`, `id`);
+
 CREATE UNIQUE INDEX `users_username_unique` on `users` (`username`);

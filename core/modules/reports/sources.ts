@@ -69,27 +69,24 @@ const LEARNER_COLUMNS: ReportColumn[] = [
   { key: 'learner', label: 'Learner', schema: text },
 ];
 
-/** Learner by name; `row_id` is unique, so every row has one position. */
-const byLearner = (label = 'Learner name'): ReportOrder => ({
+/**
+ * Learner by name, then the learner's id, then `tieColumn` (what makes a learner's rows unique: the
+ * program of an assignment, the row id otherwise). Over one program the tie is constant, so the
+ * order is exactly the `users (fullname, id)` index: MariaDB walks it and stops after a page.
+ */
+const byLearner = (tieColumn: string, tieField: string): ReportOrder => ({
   name: 'learner',
-  label,
+  label: 'Learner name',
   keys: [
     { column: 'u.fullname', direction: 'asc' },
-    { column: 'row_id_key', direction: 'asc' },
+    { column: 'u.id', direction: 'asc' },
+    { column: tieColumn, direction: 'asc' },
   ],
-  fields: ['fullname', 'row_id'],
+  fields: ['fullname', 'user_id', tieField],
 });
 
 /** The row id order of a source whose unique row id is `column`: what exports read in. */
 const byRowId = (column: string, label: string): ReportOrder => ({ name: 'id', label, keys: [{ column, direction: 'asc' }], fields: ['row_id'] });
-
-/**
- * Orders name their unique last key by its table column; `row_id_key` above is replaced per source
- * (a.id, e.id, cc.id), so the same order shape serves every source.
- */
-function withRowKey(order: ReportOrder, rowColumn: string): ReportOrder {
-  return { ...order, keys: order.keys.map((k) => (k.column === 'row_id_key' ? { ...k, column: rowColumn } : k)) };
-}
 
 /** The four built-in report sources, keyed by their public names. */
 export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, ReportSource> {
@@ -200,7 +197,7 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
   ];
 
   const assignmentOrders = (overdueFirst: boolean): ReportOrder[] => {
-    const learner = withRowKey(byLearner(), 'a.id');
+    const learner = byLearner('a.program_id', 'program_id');
     const due: ReportOrder = {
       name: 'due',
       label: 'Due date',
@@ -295,7 +292,7 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
         ],
         fields: ['raised_at', 'row_id'],
       },
-      withRowKey(byLearner(), 'e.id'),
+      byLearner('e.id', 'row_id'),
       byRowId('e.id', 'Order raised'),
     ],
     exportOrder: byRowId('e.id', 'Order raised'),
@@ -355,7 +352,7 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
         ],
         fields: ['completed_at', 'row_id'],
       },
-      withRowKey(byLearner(), 'cc.id'),
+      byLearner('cc.id', 'row_id'),
       byRowId('cc.id', 'Order recorded'),
     ],
     exportOrder: byRowId('cc.id', 'Order recorded'),
