@@ -92,7 +92,7 @@ export function reportRoutes(reports: ReportsService, team: TeamService, program
       tags: ['reports'],
       access: 'admin',
       params: pathParams({ name: REPORT_NAME }),
-      query: { type: 'object', additionalProperties: { type: 'string', maxLength: 1000 } },
+      query: { type: 'object', properties: {}, additionalProperties: { type: 'string', maxLength: 1000, description: "The report's filters (GET /reports)" } },
       response: { type: 'string', description: 'text/csv' },
       async handler(req) {
         const name = String(req.params.name);
