@@ -25,6 +25,20 @@ export { learningServices, learningViews, type CoursesService, type EnrolmentsSe
 export { programServices, programViews, availabilityAt, type Availability, type ProgramsService } from './modules/programs/index';
 export { assignmentServices, assignmentViews, type AssignmentService, type LaunchCandidate, type LaunchState } from './modules/assignment/index';
 export { launchServices, type LaunchService } from './modules/launch/index';
+export { learnerViewsServices, type LearnerViewsService, type LearnerStanding } from './modules/learner-views/index';
+export {
+  reportServices,
+  reportFilterInvalid,
+  type ReportsService,
+  type ReportInfo,
+  type ReportRequest,
+  type ReportSource,
+  type ReportOrder,
+  type ReportColumn,
+  type ReportFilters,
+  type ReportRow,
+  type ReportQueryContext,
+} from './modules/reports/index';
 
 export { allow, deny, abstain } from './kernel/hooks/hook-map';
 export type {

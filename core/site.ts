@@ -6,6 +6,7 @@ import { learningServices, type CompletionService, type CoursesService, type Enr
 import { programServices, type ProgramsService } from './modules/programs/index';
 import { assignmentServices, type AssignmentService } from './modules/assignment/index';
 import { launchServices, type LaunchService } from './modules/launch/index';
+import { reportServices, type ReportsService } from './modules/reports/index';
 
 /** Every core module's services, for the CLI, the demo seed, benchmarks and tests (plugins declare deps instead). */
 export interface CoreServices extends PeopleServices {
@@ -16,6 +17,7 @@ export interface CoreServices extends PeopleServices {
   programs: ProgramsService;
   assignment: AssignmentService;
   launch: LaunchService;
+  reports: ReportsService;
 }
 
 /**
@@ -37,6 +39,7 @@ export function createSite(options: CreateSiteOptions = {}): Site {
     ...programServices,
     ...assignmentServices,
     ...launchServices,
+    ...reportServices,
   });
   return Object.assign(kernel, { services });
 }

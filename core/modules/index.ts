@@ -6,6 +6,7 @@ import { learningModule } from './learning/index';
 import { launchModule } from './launch/index';
 import { peopleModule } from './people/index';
 import { programsModule } from './programs/index';
+import { reportsModule } from './reports/index';
 
 /**
  * The site's own features; the kernel registers them in dependency order. The cast erases each
@@ -20,4 +21,5 @@ export const coreModules: readonly ModuleDefinition[] = [
   launchModule,
   learnerViewsModule,
   extensionRequestsModule,
+  reportsModule,
 ] as unknown as readonly ModuleDefinition[];

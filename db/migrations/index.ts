@@ -14,6 +14,7 @@ import { wholeMinScores } from './0012_whole_min_scores';
 import { assignmentAcceptedDue } from './0013_assignment_accepted_due';
 import { listIndexes } from './0014_list_indexes';
 import { quizzes } from './0016_quizzes';
+import { usersNameOrder } from './0017_users_name_order';
 import { courseSetDueDates } from './0018_course_set_due_dates';
 import { extensionRequests } from './0019_extension_requests';
 
@@ -36,6 +37,7 @@ export const coreMigrations: MigrationSet = {
     assignmentAcceptedDue,
     listIndexes,
     quizzes,
+    usersNameOrder,
     courseSetDueDates,
     extensionRequests,
   ],

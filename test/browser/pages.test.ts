@@ -295,6 +295,53 @@ describe('browser: learner and operator pages', function () {
     }
   });
 
+  it('fits the reports, a program’s learners and the manager’s team on a 390px phone and a desktop, and downloads the CSV', async () => {
+    // Mona manages Lena: the team page and its header link.
+    const mona = await t.site.services.users.create({ username: 'mona', email: 'mona@example.com', fullname: 'Mona Manager', password: PASSWORD });
+    const monaJob = await t.site.services.jobAssignments.create(mona.id, {});
+    await t.site.services.jobAssignments.create(s.learnerId, { managerJobAssignmentId: monaJob.id });
+    for (const viewport of [{ width: 390, height: 800 }, DESKTOP]) {
+      const operator = await signedIn('operator', viewport);
+      const manager = await signedIn('mona', viewport);
+      try {
+        for (const [who, url, name] of [
+          [operator.page, '/admin/reports', 'reports'],
+          [operator.page, '/admin/reports/program_completion', 'report-program-completion'],
+          [operator.page, '/admin/reports/exceptions', 'report-exceptions'],
+          [operator.page, `/admin/programs/${s.onboardingId}/learners`, 'program-learners'],
+          [manager.page, '/my/team', 'team'],
+          [manager.page, `/users/${s.learnerId}/record-of-learning`, 'team-record-of-learning'],
+        ] as const) {
+          const response = await who.goto(url);
+          expect(response?.status(), url).to.equal(200);
+          const overflow = Number(await who.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+          await shot(who, `${viewport.width}-${name}`);
+          expect(overflow, `${url} at ${viewport.width}px`).to.be.at.most(0);
+        }
+        expect(await manager.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My team' }).count()).to.equal(1);
+        expect(await operator.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My team' }).count()).to.equal(0);
+      } finally {
+        await operator.context.close();
+        await manager.context.close();
+      }
+    }
+    // Filters by name, then the CSV of what is shown.
+    const { context, page } = await signedIn('operator');
+    try {
+      await page.goto('/admin/reports/program_completion');
+      await page.getByLabel('Program', { exact: true }).selectOption({ label: NAMES.onboarding });
+      await Promise.all([page.waitForURL(/programId=/), page.getByRole('button', { name: 'Show' }).click()]);
+      expect(await page.locator('tbody tr').count()).to.be.above(0);
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()]);
+      expect(download.suggestedFilename()).to.equal('program_completion.csv');
+      const text = fs.readFileSync((await download.path())!, 'utf8');
+      expect(text.split('\n')[0]).to.equal('Program id,Program,User id,Username,Learner,Status,Progress %,Due date,Overdue,Completed');
+      expect(text).to.contain(NAMES.onboarding.includes(',') ? `"${NAMES.onboarding}"` : NAMES.onboarding);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('lets an operator switch to the high-contrast theme, which learners see at once', async () => {
     const { context, page } = await signedIn('operator');
     try {

@@ -303,7 +303,7 @@ describe(`program progress and completion, issue 11 (${testDialect})`, function 
       await signIn(ops, 'ops');
       const list = await page(ops, `/admin/programs/${p}/learners`);
       const row = list.split(`/admin/programs/${p}/learners/${l.id}"`)[1]!.split('</tr>')[0]!;
-      expect(row).to.contain('<td class="progress-cell">12%</td>');
+      expect(row).to.contain('class="progress-cell">12%</td>');
       expect(await page(ops, `/admin/programs/${p}/learners/${l.id}`)).to.contain('aria-label="12% complete"');
     });
   });

@@ -8,7 +8,16 @@ import { projectRoot } from '../config';
 import { WaymarkError, notFound, type ErrorDetail } from '../errors';
 import { resolveApiToken } from '../auth/tokens';
 import { kernelServices } from '../features/kernel-services';
-import { paramsSchemaOf, querySchemaOf, type AuthUser, type OwnedApiRoute, type OwnedPageRoute, type RouteAccess, type RouteParams } from './routes';
+import {
+  paramsSchemaOf,
+  querySchemaOf,
+  type AuthUser,
+  type OwnedApiRoute,
+  type OwnedPageRoute,
+  type RouteAccess,
+  type RouteParams,
+  type StreamedBody,
+} from './routes';
 import { noQuery, resolveMe } from './contract';
 import { ERROR_SCHEMA, buildOpenApiDocument } from './openapi';
 import {
@@ -189,6 +198,10 @@ function apiHandler(site: Kernel, route: OwnedApiRoute, validators: ApiValidator
         logger: req.logger,
       });
       const status = result?.status ?? route.successStatus ?? 200;
+      if (result?.stream) {
+        await sendStream(res, status, result.stream, req.logger);
+        return;
+      }
       if (validators.responses && status !== 204) {
         const mismatches = route.response
           ? validators.responses.check(name, status, route.response, result?.body)
@@ -206,6 +219,20 @@ function apiHandler(site: Kernel, route: OwnedApiRoute, validators: ApiValidator
       next(error);
     }
   };
+}
+
+/** Sends a streamed body; once bytes are out an error can only cut the connection (and is logged). */
+async function sendStream(res: Response, status: number, stream: StreamedBody, logger: { error(message: string, meta?: object): void }): Promise<void> {
+  res.status(status).setHeader('Content-Type', stream.contentType);
+  if (stream.filename) res.setHeader('Content-Disposition', `attachment; filename="${stream.filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`);
+  res.setHeader('Cache-Control', 'no-store');
+  try {
+    await stream.write(res);
+  } catch (error) {
+    logger.error('streamed response failed', { error: (error as Error).message });
+    if (!res.headersSent) throw error;
+    res.destroy(error as Error);
+  }
 }
 
 function pageHandler(site: Kernel, route: OwnedPageRoute): RequestHandler {

@@ -1,3 +1,4 @@
+import type { Writable } from 'node:stream';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from '../logging';
 import { noQuery, pathParams } from './contract';
@@ -51,6 +52,19 @@ export interface ApiRequest<Body = unknown, Params = RouteParams, Query = Record
 export interface ApiResponse {
   status?: number;
   body?: unknown;
+  /**
+   * A streamed body instead of JSON (a CSV export): the handler validates everything before it
+   * returns, then `write` writes to the response, respecting backpressure. Errors after the first
+   * byte end the connection (the status line is already sent).
+   */
+  stream?: StreamedBody;
+}
+
+export interface StreamedBody {
+  contentType: string;
+  /** Offered to the browser as the download's name (Content-Disposition: attachment). */
+  filename?: string;
+  write(out: Writable): Promise<unknown>;
 }
 
 /**

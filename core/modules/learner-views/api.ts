@@ -128,12 +128,27 @@ const learnerProgramView: JsonSchema = component(
 
 const userParams = pathParams({ id: UserId });
 
-/** The user whose pages are asked for; a learner may only ask about themselves, an administrator about anyone. */
+/**
+ * The user whose learning is asked for: a learner may ask about themselves, their manager (direct or
+ * indirect, through the management tree) about them, an administrator about anyone.
+ */
 async function subject(context: LearnerViewsContext, req: ApiRequest): Promise<number> {
   const userId = req.params.id!;
-  if (!req.user?.isAdmin && req.user?.id !== userId) throw forbidden('You may only read your own learning');
+  await mayReadLearning(context, req.user, userId);
   await context.services.users.get(userId);
   return userId;
+}
+
+/** 403 unless `viewer` is the learner, one of their managers (direct or indirect) or an administrator. */
+export async function mayReadLearning(
+  context: LearnerViewsContext,
+  viewer: { id: number; isAdmin: boolean } | null | undefined,
+  userId: number,
+): Promise<void> {
+  if (!viewer) throw forbidden('You may only read your own learning');
+  if (viewer.isAdmin || viewer.id === userId) return;
+  if (await context.services.jobAssignments.manages(viewer.id, userId)) return;
+  throw forbidden("You may only read your own learning or your team's");
 }
 
 /**

@@ -196,6 +196,47 @@ export async function progressInputs(executor: Executor, userIds: readonly numbe
   return out;
 }
 
+/** A learner whose progress in a program is asked for, and whether their stored record says complete. */
+export interface LearnerStanding {
+  userId: number;
+  complete: boolean;
+}
+
+/**
+ * Progress (0..100) in one program for each learner: the program's cached structure, the learners'
+ * inputs read set-based ({@link progressInputs}), the engine's share and the one rounding
+ * (`progressPercent`), exactly as the learner's own pages compute it.
+ */
+export async function programProgress(
+  context: LearnerViewsContext,
+  executor: Executor,
+  programId: number,
+  learners: readonly LearnerStanding[],
+): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  if (!learners.length) return out;
+  const structure = await context.services.programs.structures.getOne(executor, programId);
+  // Only learners not yet complete need their inputs: a recorded completion is 100 whatever they did.
+  const open = learners.filter((l) => !l.complete).map((l) => l.userId);
+  const inputs = structure && open.length ? await progressInputs(executor, open, structure.courseIds) : new Map<number, ProgressInputs>();
+  // Learners with the same inputs get the same number: evaluate each distinct input once (in a
+  // large program most learners share one, typically "nothing done yet"). The key holds every
+  // input the engine reads, completion times included, so sharing cannot change a result.
+  const shareOf = new Map<string, number>();
+  for (const learner of learners) {
+    const input = inputs.get(learner.userId);
+    let share = 0;
+    if (structure && input && !learner.complete) {
+      const key = `${[...input.completions].join(';')}|${[...input.partial].join(';')}`;
+      let known = shareOf.get(key);
+      if (known === undefined) shareOf.set(key, (known = evaluateProgram(structure.compiled, input.completions, input.partial).progress));
+      share = known;
+    }
+    out.set(learner.userId, progressPercent(share, learner.complete));
+  }
+  return out;
+}
+
 async function learnerInputs(executor: Executor, userId: number, courseIds: readonly number[]): Promise<ProgressInputs> {
   return (await progressInputs(executor, [userId], courseIds)).get(userId)!;
 }

@@ -7,6 +7,7 @@ import type { Question } from '../learning/index';
 import { parseId } from '../../kernel/http/contract';
 import { RECORD_PAGE, RECORD_STATUSES, loadLearnerCourse, loadLearnerProgram, loadRecordOfLearning, loadRequiredLearning } from './learner-data';
 import { historyLines, recordView } from './record-view';
+import { mayReadLearning } from './api';
 
 /** Activity types completed by opening them (quizzes complete through their grade instead). */
 const COMPLETE_ON_VIEW = new Set(['page', 'resource', 'url']);
@@ -39,6 +40,28 @@ export function registerLearnerPages(context: LearnerViewsContext, pages: RouteR
       const page = parseId(req.query.page) ?? 1;
       const data = await loadRecordOfLearning(context, viewer(req).id, { status, limit: RECORD_PAGE, offset: (page - 1) * RECORD_PAGE });
       renderView(req, res, 'learner/record-of-learning', { title: 'Record of learning', nav: 'record', ...recordView(data, page) });
+    },
+  });
+
+  // A learner's record as their manager (or an administrator) sees it, from the team page: the same
+  // loader, checked the same way as the API (403 outside the viewer's team).
+  pages.page({
+    method: 'get',
+    path: '/users/:id/record-of-learning',
+    access: 'user',
+    async handler(req, res) {
+      const userId = pageId(req.params.id, 'User');
+      await mayReadLearning(context, req.user, userId);
+      const subject = await context.services.users.get(userId);
+      const status = RECORD_STATUSES.find((s) => s === req.query.status) ?? 'all';
+      const page = parseId(req.query.page) ?? 1;
+      const data = await loadRecordOfLearning(context, userId, { status, limit: RECORD_PAGE, offset: (page - 1) * RECORD_PAGE });
+      renderView(req, res, 'learner/record-of-learning', {
+        title: `Record of learning: ${subject.fullname}`,
+        nav: 'team',
+        subject: { id: subject.id, fullname: subject.fullname },
+        ...recordView(data, page, `/users/${userId}/record-of-learning`),
+      });
     },
   });
 

@@ -26,18 +26,23 @@ const EMPTY: Record<RecordFilter, [string, string]> = {
   past: ['No programs from earlier assignments.', 'No courses from earlier enrolments.'],
 };
 
-/** The Record of Learning page's view: the loaded record with labels, the filter and the pager (1-based `page`). */
-export function recordView(data: RecordOfLearning, page: number): Record<string, unknown> {
+/**
+ * The Record of Learning page's view: the loaded record with labels, the filter and the pager
+ * (1-based `page`). `recordPath` is the page's own address: the learner's `/my/record-of-learning`,
+ * or `/users/{id}/record-of-learning` when their manager or an administrator looks.
+ */
+export function recordView(data: RecordOfLearning, page: number, recordPath = '/my/record-of-learning'): Record<string, unknown> {
   const query = (p: number) => {
     const params = new URLSearchParams();
     if (data.status !== 'all') params.set('status', data.status);
     if (p > 1) params.set('page', String(p));
     const text = params.toString();
-    return `/my/record-of-learning${text ? `?${text}` : ''}`;
+    return `${recordPath}${text ? `?${text}` : ''}`;
   };
   const shown = (n: number, total: number, what: string) => (total > n ? `${what}: ${n} of ${total} on this page` : `${what}: ${total}`);
   return {
     status: data.status,
+    recordPath,
     statusOptions: (Object.keys(FILTER_LABELS) as RecordFilter[]).map((value) => ({ value, label: FILTER_LABELS[value], selected: value === data.status })),
     programs: data.programs.map((p) => ({ ...p, statusLabel: PROGRAM_STATUS[p.status], statusClass: STATUS_CLASS[p.status] })),
     courses: data.courses.map((c) => ({ ...c, statusLabel: COURSE_STATUS[c.status], statusClass: STATUS_CLASS[c.status] })),

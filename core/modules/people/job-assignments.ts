@@ -15,11 +15,11 @@ import {
   jobRowsBelow,
   jobRowsOfUser,
   rePathManagement,
+  hasDirectReports,
+  managedUserIdsQuery,
   teamMemberIdsQuery,
   updateJob,
   usersAtNodesQuery,
-  managesUser,
-  managedUserIdsQuery,
   directManagerIds,
   type JobRow,
 } from './store/job-assignments';
@@ -45,10 +45,15 @@ export interface JobAssignmentService {
    * job assignments in the team is listed once per assignment (take DISTINCT where it matters).
    */
   teamQuery(managerJobAssignmentId: number, allBelow: boolean, executor?: Executor): Knex.QueryBuilder;
-  /** Whether `managerUserId` manages `userId`, directly or from higher up the management tree (one indexed query). */
-  manages(managerUserId: number, userId: number, executor?: Executor): Promise<boolean>;
-  /** A subquery of the user ids `managerUserId` manages, directly or from higher up (a manager's whole team). */
+  /**
+   * A subquery of the user ids a person manages, directly or indirectly, through any of their job
+   * assignments (a user may be listed more than once). One indexed range per manager assignment.
+   */
   managedUsersQuery(managerUserId: number, executor?: Executor): Knex.QueryBuilder;
+  /** Whether `managerUserId` manages `userId`, directly or indirectly (the manager's team view and its 403). */
+  manages(managerUserId: number, userId: number, executor?: Executor): Promise<boolean>;
+  /** Whether anyone reports directly to this user (the header's "My team" link). */
+  managesAnyone(userId: number, executor?: Executor): Promise<boolean>;
   /** The users who directly manage `userId`, once each. */
   managerIdsOf(userId: number, executor?: Executor): Promise<number[]>;
 }
@@ -292,12 +297,21 @@ export function createJobAssignmentService(ctx: PeopleContext, deps: JobAssignme
     teamQuery(managerJobAssignmentId, allBelow, executor = knex) {
       return teamMemberIdsQuery(executor, ctx.db.dialect, managerJobAssignmentId, allBelow);
     },
-    manages(managerUserId, userId, executor = knex) {
-      return managerUserId !== userId ? managesUser(executor, ctx.db.dialect, managerUserId, userId) : Promise.resolve(false);
-    },
+
     managedUsersQuery(managerUserId, executor = knex) {
       return managedUserIdsQuery(executor, ctx.db.dialect, managerUserId);
     },
+
+    async manages(managerUserId, userId, executor = knex) {
+      if (managerUserId === userId) return false;
+      const row: unknown = await managedUserIdsQuery(executor, ctx.db.dialect, managerUserId).where('t.user_id', userId).first();
+      return row !== undefined;
+    },
+
+    managesAnyone(userId, executor = knex) {
+      return hasDirectReports(executor, userId);
+    },
+
     managerIdsOf(userId, executor = knex) {
       return directManagerIds(executor, userId);
     },

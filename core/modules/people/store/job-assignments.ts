@@ -94,14 +94,21 @@ export function teamMemberIdsQuery(executor: Executor, dialect: Dialect, manager
   return whereUnderColumn(dialect, qb, 't.manager_path', 'anchor.manager_path', false);
 }
 
-/** Whether `managerUserId` manages `userId` through any of their job assignments, directly or from higher up. */
-export async function managesUser(executor: Executor, dialect: Dialect, managerUserId: number, userId: number): Promise<boolean> {
+/**
+ * A subquery of the user ids below any of `managerUserId`'s job assignments in the management tree
+ * (direct and indirect reports), the anchors' paths read in the same statement.
+ */
+export function managedUserIdsQuery(executor: Executor, dialect: Dialect, managerUserId: number): Knex.QueryBuilder {
   const qb = executor('job_assignments as t')
     .join('job_assignments as anchor', (j) => j.on('anchor.user_id', '=', executor.raw('?', [managerUserId])))
-    .where('t.user_id', userId)
-    .select('t.id')
-    .limit(1);
-  return (await whereUnderColumn(dialect, qb, 't.manager_path', 'anchor.manager_path', false)).length > 0;
+    .select('t.user_id');
+  return whereUnderColumn(dialect, qb, 't.manager_path', 'anchor.manager_path', false);
+}
+
+/** Whether any job assignment has this user as its manager (indexed on manager_user_id). */
+export async function hasDirectReports(executor: Executor, userId: number): Promise<boolean> {
+  const row: unknown = await executor('job_assignments').where('manager_user_id', userId).first('id');
+  return row !== undefined;
 }
 
 /** The users who directly manage `userId` (through any of their job assignments), once each. */
@@ -110,13 +117,4 @@ export async function directManagerIds(executor: Executor, userId: number): Prom
     manager_user_id: number;
   }>;
   return rows.map((r) => num(r.manager_user_id));
-}
-
-/** A subquery of the users `managerUserId` manages, directly or from higher up (each once). */
-export function managedUserIdsQuery(executor: Executor, dialect: Dialect, managerUserId: number): Knex.QueryBuilder {
-  const qb = executor('job_assignments as t')
-    .join('job_assignments as anchor', (j) => j.on('anchor.user_id', '=', executor.raw('?', [managerUserId])))
-    .where('t.user_id', '<>', managerUserId)
-    .distinct('t.user_id');
-  return whereUnderColumn(dialect, qb, 't.manager_path', 'anchor.manager_path', false);
 }

@@ -36,5 +36,6 @@ export const peopleViews = {
   hierarchyNodes: tableView('hierarchy_nodes', ['id', 'kind', 'name', 'parent_id', 'path', 'depth', 'created_at', 'updated_at'] as const),
   profileFields: tableView('profile_fields', ['id', 'shortname', 'name', 'type', 'options', 'created_at', 'updated_at'] as const),
   userProfileValues: tableView('user_profile_values', ['id', 'user_id', 'field_id', 'value_text', 'value_date', 'updated_at'] as const),
+  audiences: tableView('audiences', ['id', 'name', 'type', 'created_at', 'updated_at'] as const),
   audienceMembers: tableView('audience_members', ['id', 'audience_id', 'user_id', 'source', 'added_at'] as const),
 };

@@ -1,0 +1,307 @@
+import type { Request, Response } from 'express';
+import type { Database } from '../../kernel/db/database';
+import { WaymarkError } from '../../kernel/errors';
+import type { PageAccess } from '../../kernel/features/kernel-services';
+import type { JsonSchema } from '../../kernel/http/json-schema';
+import type { RouteRegistrar } from '../../kernel/http/routes';
+import { pageId, renderView } from '../../kernel/http/render';
+import type { ThemeRegistrar } from '../../kernel/themes/types';
+import type { JobAssignmentService } from '../people/index';
+import type { ProgramsService } from '../programs/index';
+import type { ReportInfo, ReportRequest, ReportsService } from './service';
+import type { TeamService } from './team';
+import type { ReportRow, ReportSource } from './types';
+import { audienceOptions, courseOptions, hierarchyOptions, managerOptions, programOptions, type NamedOption } from './store/options';
+
+export interface ReportPageDeps {
+  db: Database;
+  reports: ReportsService;
+  team: TeamService;
+  programs: ProgramsService;
+  jobAssignments: JobAssignmentService;
+  pages: PageAccess;
+  programCompletion: ReportSource;
+}
+
+const STATUS_LABELS: Record<string, string> = {
+  in_progress: 'In progress',
+  overdue: 'Overdue',
+  complete: 'Complete',
+  open: 'Open',
+  resolved: 'Resolved',
+  dismissed: 'Dismissed',
+  already_assigned: 'Already assigned',
+  completion_time_unknown: 'Completion time unknown',
+  time_allowance: 'Time allowance too short',
+};
+
+const FILTER_LABELS: Record<string, string> = {
+  programId: 'Program',
+  courseId: 'Course',
+  audienceId: 'Audience',
+  organisationId: 'Organisation (and below)',
+  positionId: 'Position (and below)',
+  managerId: "Manager's team",
+  status: 'Status',
+  type: 'Type',
+  search: 'Learner name contains',
+  dueFrom: 'Due from',
+  dueTo: 'Due until',
+  completedFrom: 'Completed from',
+  completedTo: 'Completed until',
+};
+
+/** The GET form's values, without the empty ones an unused picker sends. */
+function formQuery(req: Request, drop: readonly string[] = []): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.query)) {
+    const text = Array.isArray(value) ? value[0] : value;
+    if (typeof text === 'string' && text.trim() !== '' && !drop.includes(name)) out[name] = text.trim();
+  }
+  return out;
+}
+
+const withQuery = (path: string, query: Record<string, string>): string => {
+  const text = new URLSearchParams(query).toString();
+  return text ? `${path}?${text}` : path;
+};
+
+/** Named options for the pickers a report's filters need; the form shows names and sends ids. */
+async function pickerOptions(db: Database, filters: Record<string, JsonSchema>): Promise<Record<string, NamedOption[]>> {
+  const knex = db.knex;
+  const loaders: Record<string, () => Promise<NamedOption[]>> = {
+    programId: () => programOptions(knex),
+    courseId: () => courseOptions(knex),
+    audienceId: () => audienceOptions(knex),
+    organisationId: () => hierarchyOptions(knex, 'organisation'),
+    positionId: () => hierarchyOptions(knex, 'position'),
+    managerId: () => managerOptions(knex),
+  };
+  const out: Record<string, NamedOption[]> = {};
+  for (const name of Object.keys(filters)) if (loaders[name]) out[name] = await loaders[name]();
+  return out;
+}
+
+/** The filter fields of a report form: a picker by name, a list of values, a date or a text box. */
+async function filterFields(db: Database, info: ReportInfo, values: Record<string, string>, omit: readonly string[] = []) {
+  const properties = (info.query.properties ?? {}) as Record<string, JsonSchema>;
+  const filters = Object.fromEntries(Object.entries(properties).filter(([name]) => !['sort', 'limit', 'cursor', 'before', ...omit].includes(name)));
+  const pickers = await pickerOptions(db, filters);
+  return Object.entries(filters).map(([name, schema]) => {
+    const label = FILTER_LABELS[name] ?? String(schema.description ?? name);
+    const value = values[name] ?? '';
+    const options = pickers[name]
+      ? pickers[name].map((o) => ({
+          value: String(o.id),
+          label: `${'\u2003'.repeat(Math.max(0, Number(o.depth ?? 1) - 1))}${o.name}`,
+          selected: String(o.id) === value,
+        }))
+      : Array.isArray(schema.enum)
+        ? (schema.enum as unknown[]).map((v) => ({ value: String(v), label: STATUS_LABELS[String(v)] ?? String(v), selected: String(v) === value }))
+        : null;
+    const isDate = /From$|To$/.test(name);
+    // A picker even when it has nothing to pick yet (no audience exists): never a box for an id.
+    return { name, id: `filter-${name}`, label, value, options, isPicker: options !== null, anyLabel: schema.default === undefined ? 'Any' : null, isDate };
+  });
+}
+
+/** A report row as table cells: dates as dates, statuses in words. */
+function cells(info: ReportInfo, row: ReportRow) {
+  return info.columns.map((c) => {
+    const value = row[c.key];
+    const isDate = typeof value === 'string' && /At$/.test(c.key);
+    const text =
+      value === null || value === undefined
+        ? '–'
+        : typeof value === 'boolean'
+          ? value
+            ? 'Yes'
+            : 'No'
+          : c.key === 'status' || c.key === 'type'
+            ? (STATUS_LABELS[String(value)] ?? String(value))
+            : String(value);
+    return { label: c.label, value: text, date: isDate ? value : null, overdue: c.key === 'status' && value === 'overdue' };
+  });
+}
+
+/** Parses a page's filters; a bad value is shown on the page (400), not thrown as JSON. */
+async function parseOrShow(
+  reports: ReportsService,
+  name: string,
+  query: Record<string, unknown>,
+): Promise<{ request: ReportRequest | null; error: string | null }> {
+  try {
+    return { request: await reports.parse(name, query), error: null };
+  } catch (error) {
+    if (error instanceof WaymarkError && error.status === 400) return { request: null, error: error.message.replace(/^Query is invalid: /, '') };
+    throw error;
+  }
+}
+
+async function sendCsv(reports: ReportsService, name: string, request: ReportRequest, res: Response, filename: string): Promise<void> {
+  res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+  res.setHeader('Content-Disposition', `attachment; filename="${filename.replace(/[^A-Za-z0-9._-]/g, '_')}"`);
+  res.setHeader('Cache-Control', 'no-store');
+  try {
+    await reports.exportCsv(name, request, res);
+  } catch (error) {
+    if (!res.headersSent) throw error;
+    res.destroy(error as Error);
+  }
+}
+
+/**
+ * The reports pages (admin), a program's learners (the program completion report for one program),
+ * the manager's team page and its header link.
+ */
+export function registerReportPages(deps: ReportPageDeps, routes: RouteRegistrar, theme: ThemeRegistrar): void {
+  const { reports } = deps;
+
+  routes.page({
+    method: 'get',
+    path: '/admin/reports',
+    access: 'admin',
+    handler(req, res) {
+      renderView(req, res, 'admin/reports', { title: 'Reports', adminNav: 'reports', reports: reports.list() });
+    },
+  });
+
+  // Before `/admin/reports/:name`.
+  routes.page({
+    method: 'get',
+    path: '/admin/reports/:name/export.csv',
+    access: 'admin',
+    async handler(req, res) {
+      const name = String(req.params.name);
+      const request = await reports.parse(name, formQuery(req, ['cursor', 'before', 'sort', 'limit']), 'export');
+      await sendCsv(reports, name, request, res, `${name}.csv`);
+    },
+  });
+
+  routes.page({
+    method: 'get',
+    path: '/admin/reports/:name',
+    access: 'admin',
+    async handler(req, res) {
+      const name = String(req.params.name);
+      const info = reports.info(name);
+      const values = formQuery(req);
+      const { request, error } = await parseOrShow(reports, name, values);
+      const page = request ? await reports.page(name, request) : null;
+      const filters = formQuery(req, ['cursor', 'before']);
+      const exportFilters = formQuery(req, ['cursor', 'before', 'sort', 'limit']);
+      renderView(
+        req,
+        res,
+        'admin/report',
+        {
+          title: info.label,
+          adminNav: 'reports',
+          report: info,
+          fields: await filterFields(deps.db, info, values),
+          sortOptions: info.orders.map((o) => ({ value: o.name, label: o.label, selected: o.name === (request?.sort ?? values.sort) })),
+          error,
+          columns: info.columns,
+          rows: page ? page.items.map((row) => ({ cells: cells(info, row) })) : [],
+          formAction: `/admin/reports/${name}`,
+          csvLink: withQuery(`/admin/reports/${name}/export.csv`, exportFilters),
+          pager: Boolean(page?.nextCursor || page?.prevCursor),
+          next: page?.nextCursor ? withQuery(`/admin/reports/${name}`, { ...filters, cursor: page.nextCursor }) : null,
+          previous: page?.prevCursor ? withQuery(`/admin/reports/${name}`, { ...filters, before: page.prevCursor }) : null,
+        },
+        error ? 400 : undefined,
+      );
+    },
+  });
+
+  routes.page({
+    method: 'get',
+    path: '/admin/programs/:id/learners',
+    access: 'admin',
+    async handler(req, res) {
+      const programId = pageId(req.params.id, 'Program');
+      const program = await deps.programs.get(programId);
+      const info = reports.info('program_completion');
+      const values = formQuery(req, ['programId']);
+      const { request, error } = await parseOrShow(reports, 'program_completion', { ...values, programId: String(programId) });
+      const page = request ? await reports.page('program_completion', request) : null;
+      const filters = formQuery(req, ['programId', 'cursor', 'before']);
+      const exportFilters = formQuery(req, ['programId', 'cursor', 'before', 'sort', 'limit']);
+      const base = `/admin/programs/${programId}/learners`;
+      renderView(
+        req,
+        res,
+        'admin/program-learners',
+        {
+          title: `Learners in ${program.fullname}`,
+          adminNav: 'programs',
+          program,
+          fields: await filterFields(deps.db, info, values, ['programId']),
+          sortOptions: info.orders.map((o) => ({ value: o.name, label: o.label, selected: o.name === (request?.sort ?? values.sort) })),
+          error,
+          learners: (page?.items ?? []).map((row) => ({ ...row, statusLabel: STATUS_LABELS[String(row.status)] })),
+          filtered: Object.keys(filters).some((k) => k !== 'sort' && k !== 'limit'),
+          formAction: base,
+          csvLink: withQuery('/admin/reports/program_completion/export.csv', { ...exportFilters, programId: String(programId) }),
+          pager: Boolean(page?.nextCursor || page?.prevCursor),
+          next: page?.nextCursor ? withQuery(base, { ...filters, cursor: page.nextCursor }) : null,
+          previous: page?.prevCursor ? withQuery(base, { ...filters, before: page.prevCursor }) : null,
+        },
+        error ? 400 : undefined,
+      );
+    },
+  });
+
+  routes.page({
+    method: 'get',
+    path: '/my/team',
+    access: 'user',
+    async handler(req, res) {
+      const user = req.user!;
+      const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : undefined;
+      const before = typeof req.query.before === 'string' ? req.query.before : undefined;
+      const page = await deps.team.page(user.id, { limit: 25, cursor, before });
+      renderView(req, res, 'learner/team', {
+        title: 'My team',
+        nav: 'team',
+        members: page.items.map((m) => ({
+          ...m,
+          overdueCount: m.programs.filter((p) => p.overdue).length,
+          programs: m.programs.map((p) => ({ ...p, statusLabel: STATUS_LABELS[p.status] })),
+        })),
+        pager: Boolean(page.nextCursor || page.prevCursor),
+        next: page.nextCursor ? withQuery('/my/team', { cursor: page.nextCursor }) : null,
+        previous: page.prevCursor ? withQuery('/my/team', { before: page.prevCursor }) : null,
+      });
+    },
+  });
+
+  // The header's "My team" link, for people someone reports to. Handlebars helpers are synchronous,
+  // so a gate stage asks before the page renders (HTML requests of signed-in users only: one
+  // indexed probe on job_assignments.manager_user_id) and the helper reads the answer by request id.
+  const managers = new Set<string>();
+  theme.helper('managesSomeone', (options: { data?: { root?: { reqId?: string } } }) => managers.has(options?.data?.root?.reqId ?? ''));
+  theme.partial('team-link', TEAM_LINK);
+  theme.slot('header.nav', 'team-link');
+  routes.stage({
+    phase: 'gate',
+    method: 'get',
+    path: '/{*path}',
+    handler: async (req, res, next) => {
+      try {
+        if ((req.get('accept') ?? '').includes('text/html')) {
+          const user = await deps.pages.resolveUser(req);
+          if (user && (await deps.jobAssignments.managesAnyone(user.id))) {
+            managers.add(req.reqId);
+            res.once('close', () => managers.delete(req.reqId));
+          }
+        }
+        next();
+      } catch (error) {
+        next(error);
+      }
+    },
+  });
+}
+
+const TEAM_LINK = `{{#if (reports_managesSomeone)}}<li><a href="/my/team"{{#if (eq @root.nav "team")}} aria-current="page"{{/if}}>My team</a></li>{{/if}}`;

@@ -1,0 +1,205 @@
+import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import type { Writable } from 'node:stream';
+import { stringify } from 'csv-stringify';
+import type { Database } from '../../kernel/db/database';
+import { keysetPage, seek, type KeyValue } from '../../kernel/db/keyset';
+import { WaymarkError } from '../../kernel/errors';
+import { cursorQuery, pagePosition, pickOrder } from '../../kernel/http/paging';
+import { queryParams } from '../../kernel/http/contract';
+import type { JsonSchema } from '../../kernel/http/json-schema';
+import { createRequestValidator } from '../../kernel/http/validation';
+import type { ExtensionRegistrar } from '../../kernel/features/context';
+import type { Logger } from '../../kernel/logging';
+import { keyValuesOf, type ReportFilters, type ReportQueryContext, type ReportRow, type ReportSource } from './types';
+
+/** Rows read per statement by an export: big enough to amortise a round trip, small enough to stay flat in memory. */
+export const EXPORT_BATCH = 1000;
+
+/** A report as `GET /reports` lists it. */
+export interface ReportInfo {
+  name: string;
+  label: string;
+  description: string;
+  /** The report's query parameters as one object schema (filters, `sort`, `limit`, `cursor`). */
+  query: JsonSchema;
+  requiredFilters: string[];
+  orders: Array<{ name: string; label: string }>;
+  columns: Array<{ key: string; label: string }>;
+}
+
+/** A validated request for a report: its filters, order and page. */
+export interface ReportRequest {
+  filters: ReportFilters;
+  sort: string;
+  limit: number;
+  cursor?: string;
+  before?: string;
+}
+
+export interface ReportPage {
+  items: ReportRow[];
+  nextCursor: string | null;
+  prevCursor: string | null;
+}
+
+export interface ExportOptions {
+  /** Called after each batch with the rows written so far. */
+  progress?(rowsWritten: number): void;
+}
+
+export interface ReportsService {
+  /** The available reports (built in and from plugins), by name. */
+  list(): ReportInfo[];
+  /** 404 REPORT_NOT_FOUND for a name no source has. */
+  info(name: string): ReportInfo;
+  /**
+   * Validates raw query values (strings from a URL or a command line) against the report's query
+   * schema: an unknown parameter, a value outside its schema or one that names nothing is 400
+   * QUERY_INVALID naming it, and nothing is read.
+   */
+  parse(name: string, raw: Record<string, unknown>, use?: 'page' | 'export'): Promise<ReportRequest>;
+  /** One page, keyset-paged in the chosen order. */
+  page(name: string, request: ReportRequest): Promise<ReportPage>;
+  /** How many rows the filtered report has (for a progress bar). */
+  count(name: string, request: ReportRequest): Promise<number>;
+  /**
+   * Writes the whole filtered report as CSV (a header row, then one line per row, in the source's
+   * export order: see `ReportSource.exportOrder`) to `out`, reading it in keyset batches of {@link EXPORT_BATCH} and waiting whenever `out`
+   * is full, so memory stays flat whatever the size. Resolves with the number of rows written.
+   */
+  exportCsv(name: string, request: ReportRequest, out: Writable, options?: ExportOptions): Promise<number>;
+}
+
+const PAGE_SIZE = 50;
+
+export function createReportsService(db: Database, extensions: ExtensionRegistrar, logger: Logger): ReportsService {
+  const validator = createRequestValidator(logger);
+
+  function source(name: string): ReportSource {
+    const found = extensions.get('reportSources', name)?.value;
+    if (!found) throw new WaymarkError('REPORT_NOT_FOUND', `No report is named "${name}"`, 404);
+    return found;
+  }
+
+  function querySchema(report: ReportSource): JsonSchema {
+    return queryParams(
+      {
+        ...report.filters,
+        sort: { enum: report.orders.map((o) => o.name), default: report.orders[0]!.name, description: 'Order of the rows' },
+        ...cursorQuery(PAGE_SIZE),
+        before: { ...cursorQuery().cursor, description: 'The prevCursor of the next page (pages only, for a "previous" link)' },
+      },
+      [...(report.requiredFilters ?? [])],
+    );
+  }
+
+  /** An export takes the filters only: it is the whole report, in the export order. */
+  const exportSchema = (report: ReportSource): JsonSchema => queryParams({ ...report.filters }, [...(report.requiredFilters ?? [])]);
+
+  // Schemas are built once per source object, so Ajv compiles each once (it caches by identity).
+  const schemas = new WeakMap<ReportSource, { page: JsonSchema; export: JsonSchema }>();
+  const schemasOf = (report: ReportSource): { page: JsonSchema; export: JsonSchema } => {
+    let built = schemas.get(report);
+    if (!built) schemas.set(report, (built = { page: querySchema(report), export: exportSchema(report) }));
+    return built;
+  };
+  const schemaOf = (report: ReportSource): JsonSchema => schemasOf(report).page;
+
+  function infoOf(name: string, report: ReportSource): ReportInfo {
+    return {
+      name,
+      label: report.label,
+      description: report.description,
+      query: schemaOf(report),
+      requiredFilters: [...(report.requiredFilters ?? [])],
+      orders: report.orders.map((o) => ({ name: o.name, label: o.label })),
+      columns: report.columns.map((c) => ({ key: c.key, label: c.label })),
+    };
+  }
+
+  const context = (): ReportQueryContext => ({ executor: db.knex, now: db.now() });
+
+  return {
+    list: () =>
+      extensions
+        .list('reportSources')
+        .map((c) => infoOf(c.key, c.value))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+
+    info: (name) => infoOf(name, source(name)),
+
+    async parse(name, raw, use = 'page') {
+      const report = source(name);
+      const query = validator.query(schemasOf(report)[use], raw);
+      const { sort, limit, cursor, before, ...filters } = query;
+      const request: ReportRequest = {
+        filters,
+        sort: typeof sort === 'string' ? sort : report.orders[0]!.name,
+        limit: typeof limit === 'number' ? limit : PAGE_SIZE,
+        ...(typeof cursor === 'string' ? { cursor } : {}),
+        ...(typeof before === 'string' ? { before } : {}),
+      };
+      await report.checkFilters?.(filters, context());
+      return request;
+    },
+
+    async page(name, request) {
+      const report = source(name);
+      const order = pickOrder(report.orders, request.sort);
+      const position = pagePosition(order, request, PAGE_SIZE);
+      const ctx = context();
+      const rows = (await seek(report.query(request.filters, ctx), order, position)) as Record<string, unknown>[];
+      const page = keysetPage(rows, order, position, (row) => keyValuesOf(order, row));
+      return { items: await report.present(page.items, ctx), nextCursor: page.nextCursor, prevCursor: page.prevCursor };
+    },
+
+    async count(name, request) {
+      const report = source(name);
+      const ctx = context();
+      const [row] = (await ctx.executor.count('* as n').from(report.query(request.filters, ctx).as('r'))) as Array<{ n: number | string }>;
+      return Number(row?.n ?? 0);
+    },
+
+    async exportCsv(name, request, out, options = {}) {
+      const report = source(name);
+      // One "now" for the whole export, so a row cannot turn overdue halfway through.
+      const ctx = context();
+      const csv = stringify({
+        header: true,
+        // Rows go in as arrays in column order: csv-stringify resolves object keys as paths, per field.
+        columns: report.columns.map((c) => c.label),
+        cast: { boolean: (value) => (value ? 'true' : 'false') },
+        // A cell starting with = + - @ is a formula to a spreadsheet: a learner's name must not run.
+        escape_formulas: true,
+      });
+      const written = pipeline(csv, out);
+      // If the reader goes away the pipeline rejects; waiting for "drain" must not outlive it.
+      const drained = () => Promise.race([once(csv, 'drain'), written]);
+      let rowsWritten = 0;
+      const order = report.exportOrder ?? report.orders[0]!;
+      const keys = report.columns.map((c) => c.key);
+      let from: KeyValue[] | null = null;
+      try {
+        for (;;) {
+          const rows = (await seek(report.query(request.filters, ctx), order, { limit: EXPORT_BATCH, from })) as Record<string, unknown>[];
+          const batch = rows.length > EXPORT_BATCH ? rows.slice(0, EXPORT_BATCH) : rows;
+          for (const row of await report.present(batch, ctx)) {
+            if (!csv.write(keys.map((key) => row[key] ?? null))) await drained();
+          }
+          rowsWritten += batch.length;
+          options.progress?.(rowsWritten);
+          if (rows.length <= EXPORT_BATCH) break;
+          from = keyValuesOf(order, batch[batch.length - 1]!);
+        }
+        csv.end();
+        await written;
+      } catch (error) {
+        csv.destroy(error as Error);
+        await written.catch(() => undefined);
+        throw error;
+      }
+      return rowsWritten;
+    },
+  };
+}

@@ -1,0 +1,117 @@
+import type { Knex } from 'knex';
+import type { Executor } from '../../../kernel/db/database';
+import { assignmentViews } from '../../assignment/index';
+import { learningViews } from '../../learning/index';
+import { peopleViews } from '../../people/index';
+import { programViews } from '../../programs/index';
+
+/**
+ * The built-in report sources' reads, composed from the owners' published views (the reports module
+ * owns no table). Each returns the unordered, unpaged rows of a report as a Knex query; the reports
+ * service adds order, position and limit (core/kernel/db/keyset.ts).
+ */
+
+/** Sorts "no due date" after every real one (epoch ms far beyond any date a person types). */
+export const NO_DUE_DATE = 9_000_000_000_000_000;
+
+/** The learner's due date as the learner pages show it: the assignment's, else the stored record's. */
+const DUE = 'COALESCE(a.due_at, pc.due_at)';
+
+/** Active assignments with learner, program and stored completion: one row per learner and program. */
+export function assignmentRows(executor: Executor): Knex.QueryBuilder {
+  return executor(assignmentViews.programUserAssignments.as('a'))
+    .join(peopleViews.users.as('u'), 'u.id', 'a.user_id')
+    .join(programViews.programs.as('p'), 'p.id', 'a.program_id')
+    .leftJoin(programViews.programCompletions.as('pc'), (j) => j.on('pc.program_id', '=', 'a.program_id').andOn('pc.user_id', '=', 'a.user_id'))
+    .where('a.status', 'active')
+    .select(
+      'a.id as row_id',
+      'a.program_id',
+      'p.fullname as program_name',
+      'a.user_id',
+      'u.username',
+      'u.fullname',
+      'pc.status as completion_status',
+      'pc.completed_at',
+      executor.raw(`${DUE} AS due_at`),
+      executor.raw(`COALESCE(${DUE}, ${NO_DUE_DATE}) AS due_key`),
+    );
+}
+
+/** Sort key of "by due date" (no due date last). */
+export const dueKey = (executor: Executor): Knex.Raw => executor.raw(`COALESCE(${DUE}, ${NO_DUE_DATE})`);
+
+/** A program completion status filter: complete, overdue (not complete, due before `now`) or in progress. */
+export function whereAssignmentStatus(qb: Knex.QueryBuilder, status: 'complete' | 'overdue' | 'in_progress', now: number): Knex.QueryBuilder {
+  if (status === 'complete') return qb.where('pc.status', 'complete');
+  qb.where((w) => w.whereNull('pc.status').orWhere('pc.status', '<>', 'complete'));
+  if (status === 'overdue') return qb.whereRaw(`${DUE} < ?`, [now]);
+  return qb.where((w) => w.whereRaw(`${DUE} IS NULL`).orWhereRaw(`${DUE} >= ?`, [now]));
+}
+
+/** Assignment rows whose due date falls in [from, to] (either end open). */
+export function whereDueBetween(qb: Knex.QueryBuilder, from: number | null, to: number | null): Knex.QueryBuilder {
+  if (from !== null) qb.whereRaw(`${DUE} >= ?`, [from]);
+  if (to !== null) qb.whereRaw(`${DUE} <= ?`, [to]);
+  return qb;
+}
+
+/** Assignment exceptions with learner and program. */
+export function exceptionRows(executor: Executor): Knex.QueryBuilder {
+  return executor(assignmentViews.programExceptions.as('e'))
+    .join(peopleViews.users.as('u'), 'u.id', 'e.user_id')
+    .join(programViews.programs.as('p'), 'p.id', 'e.program_id')
+    .select(
+      'e.id as row_id',
+      'e.program_id',
+      'p.fullname as program_name',
+      'e.user_id',
+      'u.username',
+      'u.fullname',
+      'e.type',
+      'e.status',
+      'e.raised_at',
+      'e.explanation',
+    );
+}
+
+/** Course completions with learner and course. */
+export function courseCompletionRows(executor: Executor): Knex.QueryBuilder {
+  return executor(learningViews.courseCompletions.as('cc'))
+    .join(peopleViews.users.as('u'), 'u.id', 'cc.user_id')
+    .join(learningViews.courses.as('c'), 'c.id', 'cc.course_id')
+    .select('cc.id as row_id', 'cc.course_id', 'c.fullname as course_name', 'cc.user_id', 'u.username', 'u.fullname', 'cc.completed_at', 'cc.source');
+}
+
+/** A subquery of the course ids of a program (any of its course sets). */
+export function programCourseIds(executor: Executor, programId: number): Knex.QueryBuilder {
+  return executor(programViews.programCourseSetCourses.as('sc'))
+    .join(programViews.programCourseSets.as('s'), 's.id', 'sc.course_set_id')
+    .where('s.program_id', programId)
+    .select('sc.course_id');
+}
+
+/** A subquery of the users holding a job assignment at one of `nodeIds` (a subquery of organisation or position ids). */
+export function usersAtNodes(executor: Executor, column: 'organisation_id' | 'position_id', nodeIds: Knex.QueryBuilder): Knex.QueryBuilder {
+  return executor(peopleViews.jobAssignments.as('jn')).whereIn(`jn.${column}`, nodeIds).select('jn.user_id');
+}
+
+/** Learners whose name or username contains `text` (case-insensitive on both databases' default collations). */
+export function whereLearnerMatches(qb: Knex.QueryBuilder, text: string): Knex.QueryBuilder {
+  // '!' escapes: a backslash would need doubling in MySQL string literals and not in SQLite's.
+  const pattern = `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+  return qb.where((w) =>
+    w.whereRaw(`LOWER(u.fullname) LIKE LOWER(?) ESCAPE '!'`, [pattern]).orWhereRaw(`LOWER(u.username) LIKE LOWER(?) ESCAPE '!'`, [pattern]),
+  );
+}
+
+/** A page of a manager's team (users below them in the management tree), by name; `direct` when they report to the manager. */
+export function teamMembers(executor: Executor, managedUsers: Knex.QueryBuilder, managerUserId: number): Knex.QueryBuilder {
+  const direct = executor(peopleViews.jobAssignments.as('jd'))
+    .whereRaw('jd.user_id = u.id')
+    .where('jd.manager_user_id', managerUserId)
+    .select(executor.raw('1'));
+  return executor(peopleViews.users.as('u'))
+    .whereIn('u.id', managedUsers)
+    .select('u.id', 'u.username', 'u.fullname', executor.raw(`CASE WHEN EXISTS (${direct.toQuery()}) THEN 1 ELSE 0 END AS direct`));
+}

@@ -1,0 +1,255 @@
+/**
+ * Benchmark: the program completion report (issue 14).
+ *
+ *   npx tsx scripts/bench/reports.ts [rows]                # SQLite, default 1,000,000 rows
+ *   BENCH_DB=mysql TEST_MYSQL_URL=mysql://root@127.0.0.1:3306 npx tsx scripts/bench/reports.ts 200000
+ *
+ * 1. Export: a program with `rows` assigned learners is exported to CSV (/dev/null) through the
+ *    reports service, exactly as `GET /reports/program_completion.csv` and `waymark report export`
+ *    do (keyset batches, the learner's progress per batch, csv-stringify with backpressure). Next
+ *    to it, in the same run, the raw SELECT of the same rows (same joins, no progress, no CSV)
+ *    streamed to /dev/null: rows/s of each (median of 3 alternating rounds), their ratio, and the
+ *    peak RSS of each phase sampled every 20 ms (the process's whole RSS, seeding included, so
+ *    "before" is printed too).
+ * 2. Paging: a second program with 100,000 learners (or `rows` when fewer): the first page, a page
+ *    deep into the list (by cursor), other orders and filters; median of 7 reads of each, 50 rows.
+ *
+ * Data: 1 in 10 learners completed the first course, 1 in 5 has 2 of the second course's 4 tracked
+ * activities, 1 in 20 has a complete program record; due dates are past (1 in 4), future or none.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import Database from 'better-sqlite3';
+import winston from 'winston';
+import { createSite, type Site } from '../../core/site';
+import { createTestDatabase } from '../../test/utils/db';
+import type { Dialect } from '../../core/kernel/db/database';
+
+const ROWS = Number(process.argv[2] ?? 1_000_000);
+const PAGE_LEARNERS = Math.min(100_000, ROWS);
+const DIALECT: Dialect = process.env.BENCH_DB === 'mysql' ? 'mysql' : 'sqlite';
+const DAY = 86_400_000;
+
+/** Peak RSS while `work` runs (sampled every 20 ms), with the RSS before it. */
+async function measured<T>(work: () => Promise<T>): Promise<{ result: T; ms: number; rssBefore: number; rssPeak: number }> {
+  (globalThis as { gc?: () => void }).gc?.();
+  const rssBefore = process.memoryUsage().rss;
+  let rssPeak = rssBefore;
+  const timer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 20);
+  const started = performance.now();
+  try {
+    const result = await work();
+    rssPeak = Math.max(rssPeak, process.memoryUsage().rss);
+    return { result, ms: performance.now() - started, rssBefore, rssPeak };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** /dev/null as a stream that honours backpressure like a socket or a file would. */
+const devNull = (): Writable => fs.createWriteStream('/dev/null');
+
+async function insertBatched(site: Site, table: string, rows: Array<Record<string, unknown>>): Promise<void> {
+  const size = DIALECT === 'mysql' ? 2000 : 500;
+  await site.db.knex.transaction(async (trx) => {
+    for (let i = 0; i < rows.length; i += size) await trx(table).insert(rows.slice(i, i + size));
+  });
+}
+
+async function seed(site: Site): Promise<{ big: number; paged: number }> {
+  const now = site.db.now();
+  const c1 = (await site.services.courses.create({ shortname: 'bench-c1', fullname: 'Course one' })).id;
+  const c2 = (await site.services.courses.create({ shortname: 'bench-c2', fullname: 'Course two' })).id;
+  const activities: number[] = [];
+  for (let i = 0; i < 4; i++) activities.push((await site.services.courses.addActivity(c2, { type: 'page', name: `Step ${i}`, completionTracked: true })).id);
+  const structure = [{ courseIds: [c1, c2], rule: 'all' as const }];
+  const big = (await site.services.programs.create({ shortname: 'bench-big', fullname: 'Compliance', courseSets: structure })).program.id;
+  const paged = (await site.services.programs.create({ shortname: 'bench-paged', fullname: 'Onboarding', courseSets: structure })).program.id;
+
+  const CHUNK = 50_000;
+  for (let start = 0; start < ROWS; start += CHUNK) {
+    const n = Math.min(CHUNK, ROWS - start);
+    const users = Array.from({ length: n }, (_, k) => {
+      const i = start + k;
+      // Names in no particular id order, so the name order is not the id order.
+      const name = `${String.fromCharCode(65 + ((i * 7) % 26))}${String.fromCharCode(97 + ((i * 13) % 26))} Learner ${i}`;
+      return { username: `bench${i}`, email: `bench${i}@example.com`, fullname: name, created_at: now, updated_at: now };
+    });
+    await insertBatched(site, 'users', users);
+    process.stderr.write(`seeded ${start + n} users\r`);
+  }
+  const firstId = Number((await site.db.knex('users').where('username', 'bench0').first('id')).id);
+  const userId = (i: number) => firstId + i;
+  const due = (i: number) => (i % 4 === 0 ? now - ((i % 90) + 1) * DAY : i % 4 === 1 ? null : now + ((i % 300) + 1) * DAY);
+
+  for (let start = 0; start < ROWS; start += 50_000) {
+    const n = Math.min(50_000, ROWS - start);
+    const idx = Array.from({ length: n }, (_, k) => start + k);
+    const assignment = (programId: number) => (i: number) => ({
+      program_id: programId,
+      user_id: userId(i),
+      status: 'active',
+      due_at: due(i),
+      rule_state: 'known',
+      assigned_at: now - 100 * DAY,
+      created_at: now,
+      updated_at: now,
+    });
+    await insertBatched(site, 'program_user_assignments', idx.map(assignment(big)));
+    await insertBatched(site, 'program_user_assignments', idx.filter((i) => i < PAGE_LEARNERS).map(assignment(paged)));
+    await insertBatched(
+      site,
+      'course_completions',
+      idx.filter((i) => i % 10 === 0).map((i) => ({ user_id: userId(i), course_id: c1, completed_at: now - DAY, source: 'api', created_at: now })),
+    );
+    await insertBatched(
+      site,
+      'activity_completions',
+      idx.filter((i) => i % 5 === 1).flatMap((i) => activities.slice(0, 2).map((a) => ({ user_id: userId(i), activity_id: a, completed_at: now - DAY }))),
+    );
+    await insertBatched(
+      site,
+      'program_completions',
+      idx
+        .filter((i) => i % 20 === 0)
+        .flatMap((i) =>
+          [big, ...(i < PAGE_LEARNERS ? [paged] : [])].map((p) => ({
+            program_id: p,
+            user_id: userId(i),
+            status: 'complete',
+            completed_at: now - DAY,
+            due_at: null,
+            created_at: now,
+            updated_at: now,
+          })),
+        ),
+    );
+    process.stderr.write(`seeded ${start + n} assignments\r`);
+  }
+  process.stderr.write('\n');
+  if (DIALECT === 'sqlite') await site.db.knex.raw('ANALYZE');
+  return { big, paged };
+}
+
+const RAW_SQL = `SELECT a.id, a.program_id, p.fullname AS program_name, a.user_id, u.username, u.fullname, pc.status, pc.completed_at, COALESCE(a.due_at, pc.due_at) AS due_at
+  FROM program_user_assignments a JOIN users u ON u.id = a.user_id JOIN programs p ON p.id = a.program_id
+  LEFT JOIN program_completions pc ON pc.program_id = a.program_id AND pc.user_id = a.user_id
+  WHERE a.program_id = ? AND a.status = 'active' ORDER BY a.id`;
+
+/** The raw SELECT streamed to /dev/null, one line per row: the driver's own streaming, no batches, nothing computed. */
+async function rawSelect(site: Site, databaseFile: string | null, programId: number): Promise<number> {
+  let rows = 0;
+  const line = (r: Record<string, unknown>) => {
+    rows++;
+    return `${Object.values(r).join(',')}\n`;
+  };
+  if (databaseFile) {
+    // better-sqlite3's iterator: one row at a time (knex's SQLite stream would read every row first).
+    const db = new Database(databaseFile, { readonly: true });
+    try {
+      const out = devNull();
+      for (const r of db.prepare(RAW_SQL).iterate(programId) as Iterable<Record<string, unknown>>) {
+        if (!out.write(line(r))) await new Promise((resolve) => out.once('drain', resolve));
+      }
+      out.end();
+      await new Promise((resolve) => out.once('close', resolve));
+    } finally {
+      db.close();
+    }
+    return rows;
+  }
+  const source = site.db.knex.raw(RAW_SQL, [programId]).stream();
+  await pipeline(
+    source,
+    async function* (input: AsyncIterable<Record<string, unknown>>) {
+      for await (const r of input) yield line(r);
+    },
+    devNull(),
+  );
+  return rows;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
+
+async function pageTimes(site: Site, programId: number): Promise<void> {
+  const reports = site.services.reports;
+  const time = async (label: string, query: Record<string, string>) => {
+    const request = await reports.parse('program_completion', { programId: String(programId), limit: '50', ...query });
+    const times: number[] = [];
+    let items = 0;
+    for (let i = 0; i < 7; i++) {
+      const started = performance.now();
+      items = (await reports.page('program_completion', request)).items.length;
+      times.push(performance.now() - started);
+    }
+    console.log(`  ${label.padEnd(44)} ${median(times).toFixed(1).padStart(7)} ms  (${items} rows)`);
+  };
+  // A cursor 20 pages in, by name.
+  let cursor: string | null = null;
+  for (let i = 0; i < 20; i++) {
+    const request = await reports.parse('program_completion', { programId: String(programId), limit: '50', ...(cursor ? { cursor } : {}) });
+    cursor = (await reports.page('program_completion', request)).nextCursor;
+  }
+  console.log(`Paging a ${PAGE_LEARNERS.toLocaleString('en')}-learner program (median of 7, 50 rows a page, service level):`);
+  await time('first page, by learner name', {});
+  await time('page 21, by learner name (cursor)', { cursor: cursor! });
+  await time('first page, by due date', { sort: 'due' });
+  await time('first page, status overdue', { status: 'overdue' });
+  await time('first page, search "learner 4321"', { search: 'learner 4321' });
+  await time('first page, assignment order', { sort: 'id' });
+}
+
+async function run(): Promise<void> {
+  const database = await createTestDatabase(DIALECT);
+  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'waymark-bench-noplugins-'));
+  const site = createSite({
+    config: { databaseUrl: database.url, pluginsDir },
+    logger: winston.createLogger({ silent: true, transports: [new winston.transports.Console()] }),
+  });
+  await site.start();
+  try {
+    console.log(`Reports benchmark on ${DIALECT}, ${ROWS.toLocaleString('en')} rows (${os.cpus().length} CPUs)`);
+    const seeded = await measured(() => seed(site));
+    console.log(`Seeded in ${(seeded.ms / 1000).toFixed(1)} s`);
+    const { big, paged } = seeded.result;
+    const file = DIALECT === 'sqlite' ? database.url.replace(/^sqlite:/, '') : null;
+
+    // Raw and export alternate, three rounds: both see the same machine load (other processes, a
+    // warm cache), and the ratio of the medians is what to read on a busy machine.
+    const raws: Array<Awaited<ReturnType<typeof measured<number>>>> = [];
+    const exps: Array<Awaited<ReturnType<typeof measured<number>>>> = [];
+    for (let i = 0; i < 3; i++) {
+      const raw = await measured(() => rawSelect(site, file, big));
+      const request = await site.services.reports.parse('program_completion', { programId: String(big) }, 'export');
+      const exp = await measured(() => site.services.reports.exportCsv('program_completion', request, devNull()));
+      if (raw.result !== ROWS || exp.result !== ROWS) throw new Error(`expected ${ROWS} rows, raw ${raw.result}, export ${exp.result}`);
+      raws.push(raw);
+      exps.push(exp);
+    }
+    const mid = (list: typeof raws) => [...list].sort((a, b) => a.ms - b.ms)[1]!;
+    const raw = mid(raws);
+    const exp = mid(exps);
+    const peak = (list: typeof raws) => Math.max(...list.map((m) => m.rssPeak));
+    const rate = (m: { ms: number }) => ROWS / (m.ms / 1000);
+    console.log(`Export of ${ROWS.toLocaleString('en')} rows to /dev/null (median of 3, alternating):`);
+    console.log(
+      `  raw SELECT streamed         ${(raw.ms / 1000).toFixed(2).padStart(7)} s  ${Math.round(rate(raw)).toLocaleString('en').padStart(9)} rows/s  RSS ${mb(raws[0]!.rssBefore)} -> peak ${mb(peak(raws))}`,
+    );
+    console.log(
+      `  program_completion CSV      ${(exp.ms / 1000).toFixed(2).padStart(7)} s  ${Math.round(rate(exp)).toLocaleString('en').padStart(9)} rows/s  RSS ${mb(exps[0]!.rssBefore)} -> peak ${mb(peak(exps))}`,
+    );
+    console.log(`  export rate / raw rate      ${((rate(exp) / rate(raw)) * 100).toFixed(0)}%  (target >= 50%)`);
+    console.log(`  rounds (raw s / export s):  ${raws.map((r, i) => `${(r.ms / 1000).toFixed(2)}/${(exps[i]!.ms / 1000).toFixed(2)}`).join('  ')}`);
+    await pageTimes(site, paged);
+  } finally {
+    await site.stop();
+    await database.drop();
+    fs.rmSync(pluginsDir, { recursive: true, force: true });
+  }
+}
+
+await run();
