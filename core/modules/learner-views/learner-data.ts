@@ -5,7 +5,7 @@
  * Everything here is read-only and scoped to one user id: callers decide whose data a viewer may
  * see before they call in.
  */
-import { courseCompletionsOfUsers } from '../learning/index';
+import { courseCompletionsOfUsers, type ActivityAccess } from '../learning/index';
 import type { LearnerViewsContext } from './context';
 import type { Executor } from '../../kernel/db/database';
 import { notFound } from '../../kernel/errors';
@@ -455,12 +455,29 @@ export interface LearnerCourseView {
     complete: boolean;
     completedAt: string | null;
     grade: number | null;
+    /** False: a restriction locks it (listed greyed, refused when opened). */
+    available: boolean;
+    /** Why it is locked, for the learner; null when available. */
+    restriction: string | null;
   }>;
+  /** Activities a restriction hides from this learner (not listed), with why: what opening one by URL answers. */
+  hidden: Array<{ id: number; restriction: string | null }>;
 }
 
-export async function loadLearnerCourse(context: LearnerViewsContext, courseId: number, userId: number): Promise<LearnerCourseView> {
+/**
+ * The course page's data for one learner. With `restrictions` (every learner; operators look at
+ * everything), restriction trees apply: hidden activities are left out, locked ones carry the
+ * explanation. The learning module evaluates them once for the whole course.
+ */
+export async function loadLearnerCourse(
+  context: LearnerViewsContext,
+  courseId: number,
+  userId: number,
+  options: { restrictions: boolean },
+): Promise<LearnerCourseView> {
   const knex = context.db.knex;
   const course = await context.services.courses.get(courseId);
+  const access = options.restrictions ? await context.services.courses.accessOf(userId, course) : new Map<number, ActivityAccess>();
   const done = await activityCompletionsInCourse(knex, userId, courseId);
   const grades = await gradesInCourse(knex, userId, courseId);
   const doneAt = new Map(done.map((r) => [Number(r.activity_id), Number(r.completed_at)]));
@@ -475,16 +492,21 @@ export async function loadLearnerCourse(context: LearnerViewsContext, courseId: 
     complete: completion !== null,
     completedAt: iso(completion?.completedAt),
     progress: progressPercent(tracked.length ? trackedDone / tracked.length : 0, completion !== null),
-    activities: course.activities.map((a) => ({
-      id: a.id,
-      name: a.name,
-      type: a.type,
-      completionTracked: a.completionTracked,
-      maxGrade: a.maxGrade,
-      graded: a.maxGrade > 0,
-      complete: doneAt.has(a.id),
-      completedAt: iso(doneAt.get(a.id)),
-      grade: gradeOf.get(a.id) ?? null,
-    })),
+    activities: course.activities
+      .filter((a) => access.get(a.id)?.visible !== false)
+      .map((a) => ({
+        id: a.id,
+        name: a.name,
+        type: a.type,
+        completionTracked: a.completionTracked,
+        maxGrade: a.maxGrade,
+        graded: a.maxGrade > 0,
+        complete: doneAt.has(a.id),
+        completedAt: iso(doneAt.get(a.id)),
+        grade: gradeOf.get(a.id) ?? null,
+        available: access.get(a.id)?.available !== false,
+        restriction: access.get(a.id)?.available === false ? access.get(a.id)!.explanation : null,
+      })),
+    hidden: [...access].filter(([, a]) => !a.visible).map(([id, a]) => ({ id, restriction: a.explanation })),
   };
 }

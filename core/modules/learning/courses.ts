@@ -3,6 +3,9 @@ import type { Knex } from 'knex';
 import { isRetryableConflict, isUniqueViolation, type Database, type Executor } from '../../kernel/db/database';
 import { conflict, invalid, notFound, WaymarkError, type ErrorDetail } from '../../kernel/errors';
 import { bool, iso, isForeignKeyViolation } from '../../kernel/db/sql';
+import type { ExtensionRegistrar } from '../../kernel/features/context';
+import type { Logger } from '../../kernel/logging';
+import { ACCESS_UNCHECKABLE, type ActivityAccess, type RestrictedCourse } from './availability';
 import {
   activitiesOfCourse,
   activityById,
@@ -14,6 +17,7 @@ import {
   insertCourse,
   lastActivityPosition,
   touchCourse,
+  updateActivityRow,
   upsertCriteria,
   type ActivityRow,
 } from './store/courses';
@@ -59,9 +63,15 @@ export interface ActivityInput {
   name: string;
   completionTracked?: boolean;
   maxGrade?: number;
-  /** Restriction tree (DOMAIN 8); stored as given until restricted access is built. */
+  /**
+   * Restriction tree (DOMAIN 8, Moodle's shape), checked by the `activityAccess` contribution
+   * (restrict_access) when saved; null removes it.
+   */
   availability?: unknown;
 }
+
+/** What PATCH /activities/{id} may change; absent fields stay as they are. */
+export type ActivityPatch = Partial<Pick<ActivityInput, 'name' | 'completionTracked' | 'maxGrade' | 'availability'>>;
 
 export interface ActivityView {
   id: number;
@@ -101,6 +111,15 @@ export interface CoursesService {
   create(input: CourseInput): Promise<CourseView>;
   get(courseId: number, executor?: Executor): Promise<CourseView>;
   addActivity(courseId: number, input: ActivityInput): Promise<ActivityView>;
+  /** Changes an activity; a restriction tree is checked exactly as when the activity is added. */
+  updateActivity(activityId: number, patch: ActivityPatch): Promise<ActivityView>;
+  /**
+   * What one learner may see and open of the course's restricted activities (activities without a
+   * tree are absent: always available). Fails closed: when restrictions exist but no contribution
+   * can evaluate them (the restrict_access plugin is disabled, or it threw), each restricted
+   * activity is listed but locked.
+   */
+  accessOf(userId: number, course: Pick<CourseView, 'id' | 'activities'>): Promise<Map<number, ActivityAccess>>;
   getActivity(activityId: number, executor?: Executor): Promise<ActivityView>;
   /** Replaces the course's completion criteria (subset ids must be activities of the course). */
   setCompletionCriteria(courseId: number, criteria: CompletionCriteria): Promise<CourseView>;
@@ -188,8 +207,30 @@ async function writeCriteria(trx: Knex.Transaction, courseId: number, criteria: 
   });
 }
 
-export function createCoursesService(site: { db: Database; timezone: string }): CoursesService {
+export function createCoursesService(site: { db: Database; timezone: string; extensions: ExtensionRegistrar; logger: Logger }): CoursesService {
   const db = () => site.db;
+
+  /** Problems of a tree about to be saved in `courseId` (none for null); 422 when nobody can check trees. */
+  async function checkAvailability(executor: Executor, courseId: number, tree: unknown, selfId: number | null): Promise<ErrorDetail[]> {
+    if (tree === undefined || tree === null) return [];
+    const provider = site.extensions.list('activityAccess')[0]?.value;
+    if (!provider) {
+      return [
+        {
+          path: 'availability',
+          code: 'RESTRICTIONS_UNAVAILABLE',
+          message: 'No plugin evaluates restriction trees (enable restrict_access), so a tree cannot be saved',
+        },
+      ];
+    }
+    const activities = (await activitiesOfCourse(executor, courseId)).map(activityView);
+    // An activity's conditions may not name the activity itself (its grade or completion would lock it forever).
+    const course: RestrictedCourse = { id: courseId, activities: activities.filter((a) => a.id !== selfId) };
+    return (await provider.check(tree, course)).map((d) => ({
+      ...d,
+      path: d.path ? `availability${d.path.startsWith('/') ? d.path : `/${d.path}`}` : 'availability',
+    }));
+  }
 
   async function get(courseId: number, executor: Executor = db().knex): Promise<CourseView> {
     const row = await courseById(executor, courseId);
@@ -268,12 +309,16 @@ export function createCoursesService(site: { db: Database; timezone: string }): 
       if (input.maxGrade !== undefined && (typeof input.maxGrade !== 'number' || input.maxGrade < 0 || input.maxGrade > 99999999)) {
         details.push({ path: 'maxGrade', code: 'OUT_OF_RANGE', message: 'maxGrade must be 0 or more' });
       }
+      // Checked before the transaction: a condition's check may read through other modules' services,
+      // which must not wait for this transaction's connection (SQLite has one).
+      const treeProblems = await checkAvailability(db().knex, courseId, input.availability, null);
       const now = db().now();
       const activityId = await db().transaction(async (trx) => {
         // Existence first so an unknown course is a 404 even when the body is also wrong. On MySQL the
         // course row is locked so two concurrent additions cannot both take the same next position.
         if (!(await courseExists(trx, courseId, { forUpdate: db().dialect === 'mysql' }))) throw notFound('Course', courseId);
-        if (details.length) throw invalid(`${details[0]!.path!.toUpperCase()}_INVALID`, details[0]!.message, details);
+        details.push(...treeProblems);
+        if (details.length) throw invalid(`${details[0]!.path!.split('/')[0]!.toUpperCase()}_INVALID`, details[0]!.message, details);
         const next = await lastActivityPosition(trx, courseId);
         const id = await insertActivity(trx, {
           course_id: courseId,
@@ -292,6 +337,49 @@ export function createCoursesService(site: { db: Database; timezone: string }): 
     },
 
     getActivity,
+
+    async updateActivity(activityId, patch) {
+      const details: ErrorDetail[] = [];
+      if (patch.name !== undefined && (typeof patch.name !== 'string' || !patch.name.trim()))
+        details.push({ path: 'name', code: 'REQUIRED', message: 'name must be a non-empty string' });
+      if (patch.maxGrade !== undefined && (typeof patch.maxGrade !== 'number' || patch.maxGrade < 0 || patch.maxGrade > 99999999)) {
+        details.push({ path: 'maxGrade', code: 'OUT_OF_RANGE', message: 'maxGrade must be 0 or more' });
+      }
+      const existing = await activityById(db().knex, activityId);
+      if (!existing) throw notFound('Activity', activityId);
+      // Before the transaction, as in addActivity.
+      details.push(...(await checkAvailability(db().knex, Number(existing.course_id), patch.availability, activityId)));
+      await db().transaction(async (trx) => {
+        const row = await activityById(trx, activityId);
+        if (!row) throw notFound('Activity', activityId);
+        if (details.length) throw invalid(`${details[0]!.path!.split('/')[0]!.toUpperCase()}_INVALID`, details[0]!.message, details);
+        await updateActivityRow(trx, activityId, {
+          ...(patch.name !== undefined ? { name: patch.name.trim() } : {}),
+          ...(patch.completionTracked !== undefined ? { completion_tracked: patch.completionTracked } : {}),
+          ...(patch.maxGrade !== undefined ? { max_grade: patch.maxGrade } : {}),
+          ...(patch.availability !== undefined ? { availability: patch.availability === null ? null : JSON.stringify(patch.availability) } : {}),
+        });
+        await touchCourse(trx, Number(row.course_id), db().now());
+      });
+      return getActivity(activityId);
+    },
+
+    async accessOf(userId, course) {
+      const restricted = course.activities.filter((a) => a.availability !== null && a.availability !== undefined);
+      const access = new Map<number, ActivityAccess>();
+      if (!restricted.length) return access;
+      const provider = site.extensions.list('activityAccess')[0]?.value;
+      if (provider) {
+        try {
+          return await provider.evaluate(userId, course);
+        } catch (error) {
+          site.logger.error('restriction evaluation failed; restricted activities stay locked', { courseId: course.id, userId, error: String(error) });
+        }
+      }
+      // Fail closed: never open what a tree restricts because nothing could evaluate it.
+      for (const a of restricted) access.set(a.id, ACCESS_UNCHECKABLE);
+      return access;
+    },
 
     async setCompletionCriteria(courseId, criteria) {
       await db().transaction(async (trx) => {

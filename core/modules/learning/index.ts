@@ -7,6 +7,8 @@ import { learningRoutes } from './routes';
 import { learningHooks } from './hooks';
 
 export type { CompletionArgs, CompletionsArgs } from './hooks';
+export { ACCESS_UNCHECKABLE } from './availability';
+export type { ActivityAccess, ActivityAccessProvider, RestrictedCourse, RestrictionCondition, ConditionNode, ConditionLoad } from './availability';
 
 /** The learning services, by ref: courses and activities, enrolments, activity and course completion. */
 export const learningServices = {
@@ -37,7 +39,7 @@ export const learningModule = defineModule({
   provides: learningServices,
   register(ctx) {
     const services = {
-      courses: createCoursesService(ctx),
+      courses: createCoursesService({ db: ctx.db, timezone: ctx.timezone, extensions: ctx.extensions, logger: ctx.logger }),
       enrolments: createEnrolmentsService(ctx),
       completion: createCompletionService({ db: ctx.db, hooks: ctx.hooks, identity: ctx.deps.identity }),
     };
@@ -47,6 +49,7 @@ export const learningModule = defineModule({
 });
 
 export type { CoursesService, EnrolmentsService, CompletionService };
+export type { ActivityPatch, ActivityView } from './courses';
 
 /** Relations other modules may join in a set-based read (columns are the contract). */
 export { learningViews } from './store/views';

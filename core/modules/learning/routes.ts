@@ -5,7 +5,7 @@ import type { CoursesService } from './courses';
 import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { invalid } from '../../kernel/errors';
 import { component, DateInput, noParams, noQuery, object, pathParams } from '../../kernel/http/contract';
-import type { ActivityInput, CompletionCriteria, CourseInput } from './courses';
+import type { ActivityInput, ActivityPatch, CompletionCriteria, CourseInput } from './courses';
 
 const id = { type: 'integer', minimum: 1 } as const;
 const isoTime = { type: 'string', format: 'date-time' } as const;
@@ -26,6 +26,11 @@ const completionCriteria: JsonSchema = component('CompletionCriteria', {
 // Rules, operators and durations are checked by the program engine so a wrong value is a 422 that
 // names the field, not a generic schema error.
 const freeJson = (description: string): JsonSchema => ({ type: ['object', 'null'], description, 'x-maxJsonBytes': 65536 });
+
+/** The tree's shape and conditions are checked by the activityAccess contribution (422 naming the bad node). */
+const availabilityTree = freeJson(
+  'Restriction tree (DOMAIN 8, Moodle availability JSON: {op: "&"|"|"|"!&"|"!|", c: [...], showc | show}); null removes it; at most 64 KB of JSON. See docs/restrictions.md',
+);
 
 const activityView: JsonSchema = component(
   'Activity',
@@ -131,12 +136,33 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
           name: { type: 'string', minLength: 1, maxLength: 255 },
           completionTracked: { type: 'boolean' },
           maxGrade: { type: 'number', minimum: 0 },
-          availability: freeJson('Restriction tree (DOMAIN 8), stored as given; at most 64 KB of JSON'),
+          availability: availabilityTree,
         },
         required: ['type', 'name'],
         additionalProperties: false,
       },
       handler: async (req) => ({ status: 201, body: await services().courses.addActivity(req.params.id!, req.body as ActivityInput) }),
+    },
+    {
+      method: 'patch',
+      path: '/activities/:id',
+      summary: 'Change an activity (name, completion tracking, maximum grade, restriction tree)',
+      tags: ['courses'],
+      access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: activityView,
+      body: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 255 },
+          completionTracked: { type: 'boolean' },
+          maxGrade: { type: 'number', minimum: 0 },
+          availability: availabilityTree,
+        },
+        additionalProperties: false,
+      },
+      handler: async (req) => ({ body: await services().courses.updateActivity(req.params.id!, req.body as ActivityPatch) }),
     },
     {
       method: 'post',

@@ -121,6 +121,15 @@ export async function insertActivity(
   return id;
 }
 
+/** Changes the given columns of an activity (an empty patch changes nothing). */
+export async function updateActivityRow(
+  trx: Knex.Transaction,
+  activityId: number,
+  patch: Partial<{ name: string; completion_tracked: boolean; max_grade: number; availability: string | null }>,
+): Promise<void> {
+  if (Object.keys(patch).length) await trx('activities').where({ id: activityId }).update(patch);
+}
+
 /** The course's stored completion criteria, or undefined (then `all_tracked`). */
 export async function criteriaOfCourse(executor: Executor, courseId: number): Promise<CriteriaRow | undefined> {
   const rows = await queryRows<CriteriaRow>(executor, 'SELECT mode, activity_ids, min_grade FROM course_completion_criteria WHERE course_id = ?', [courseId]);

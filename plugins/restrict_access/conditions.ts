@@ -1,0 +1,353 @@
+import type { AudienceService, ConditionNode, ProfileFieldService, RestrictedCourse, RestrictionCondition, UserService } from '../../core/index';
+import type { Database } from '../../core/index';
+import { type CourseFacts, loadCourseFacts } from './store';
+
+/**
+ * Grade and completion conditions read the same facts: one evaluation (one course object, one
+ * learner) loads them once for both.
+ */
+export function sharedCourseFacts(db: Database): (userId: number, course: RestrictedCourse) => Promise<CourseFacts> {
+  const loads = new WeakMap<RestrictedCourse, Map<number, Promise<CourseFacts>>>();
+  return (userId, course) => {
+    const perUser = loads.get(course) ?? new Map<number, Promise<CourseFacts>>();
+    loads.set(course, perUser);
+    let facts = perUser.get(userId);
+    if (!facts) perUser.set(userId, (facts = loadCourseFacts(db, userId, course.id)));
+    return facts;
+  };
+}
+type FactsLoader = ReturnType<typeof sharedCourseFacts>;
+
+/**
+ * The built-in conditions, each a contribution to `restrictionConditions` exactly as another
+ * plugin's would be (docs/plugin-authors.md). Node shapes follow Moodle's availability JSON where
+ * Moodle has the condition (grade, profile, completion, date); audience membership is Waymark's.
+ */
+
+const activityName = (course: RestrictedCourse, id: number): string => course.activities.find((a) => a.id === id)?.name ?? `activity ${id}`;
+const percent = (value: number): string => `${Number(value.toFixed(2))}%`;
+
+function activityProblems(course: RestrictedCourse, id: number, graded: boolean): Array<{ path: string; code: string; message: string }> {
+  const activity = course.activities.find((a) => a.id === id);
+  if (!activity) return [{ path: '/id', code: 'ACTIVITY_NOT_IN_COURSE', message: `activity ${id} is not another activity of this course` }];
+  if (graded && !(activity.maxGrade > 0)) return [{ path: '/id', code: 'ACTIVITY_NOT_GRADED', message: `${activity.name} has no maximum grade` }];
+  return [];
+}
+
+// --- grade -------------------------------------------------------------------------------------
+
+/** `{type: "grade", id, min?, max?}`: the learner's grade in activity `id`, in percent of its maximum; min inclusive, max exclusive (Moodle). */
+export interface GradeCondition extends ConditionNode {
+  type: 'grade';
+  id: number;
+  min?: number;
+  max?: number;
+}
+
+export function gradeCondition(facts: FactsLoader): RestrictionCondition<GradeCondition, CourseFacts> {
+  return {
+    label: 'Grade',
+    schema: {
+      type: 'object',
+      properties: {
+        type: { const: 'grade' },
+        id: { type: 'integer', minimum: 1, description: 'The graded activity (of the same course)' },
+        min: { type: 'number', minimum: 0, maximum: 100, description: 'Lowest grade in percent, inclusive' },
+        max: { type: 'number', minimum: 0, maximum: 100, description: 'Grade in percent the learner must stay below (exclusive)' },
+      },
+      required: ['type', 'id'],
+      additionalProperties: false,
+    },
+    check(condition, course) {
+      const problems = activityProblems(course, condition.id, true);
+      if (condition.min !== undefined && condition.max !== undefined && condition.max <= condition.min) {
+        problems.push({ path: '/max', code: 'MAX_NOT_ABOVE_MIN', message: 'max (exclusive) must be above min (inclusive)' });
+      }
+      return problems;
+    },
+    load: ({ userId, course }) => facts(userId, course),
+    evaluate(condition, facts) {
+      const grade = facts.gradePercent.get(condition.id);
+      if (grade === undefined) return false; // no grade yet: the condition is not met (Moodle)
+      if (condition.min !== undefined && grade < condition.min) return false;
+      if (condition.max !== undefined && grade >= condition.max) return false;
+      return true;
+    },
+    explain(condition, negated, course) {
+      const name = activityName(course, condition.id);
+      const range =
+        condition.min !== undefined && condition.max !== undefined
+          ? `at least ${percent(condition.min)} and less than ${percent(condition.max)}`
+          : condition.min !== undefined
+            ? `at least ${percent(condition.min)}`
+            : condition.max !== undefined
+              ? `less than ${percent(condition.max)}`
+              : null;
+      if (range === null) return negated ? `you have no grade in ${name}` : `you have a grade in ${name}`;
+      return negated ? `you do not score ${range} in ${name}` : `you score ${range} in ${name}`;
+    },
+  };
+}
+
+// --- activity completion -----------------------------------------------------------------------
+
+/** `{type: "completion", id, e}`: activity `id` is complete, not complete, passed or failed (graded at or above / below `pass` percent, 50 by default). */
+export interface CompletionCondition extends ConditionNode {
+  type: 'completion';
+  id: number;
+  e: 'complete' | 'incomplete' | 'passed' | 'failed';
+  pass?: number;
+}
+
+export function completionCondition(facts: FactsLoader): RestrictionCondition<CompletionCondition, CourseFacts> {
+  return {
+    label: 'Activity completion',
+    schema: {
+      type: 'object',
+      properties: {
+        type: { const: 'completion' },
+        id: { type: 'integer', minimum: 1 },
+        e: { enum: ['complete', 'incomplete', 'passed', 'failed'] },
+        pass: { type: 'number', minimum: 0, maximum: 100, description: 'Pass mark in percent for passed/failed (default 50)' },
+      },
+      required: ['type', 'id', 'e'],
+      additionalProperties: false,
+    },
+    check(condition, course) {
+      const problems = activityProblems(course, condition.id, condition.e === 'passed' || condition.e === 'failed');
+      if (condition.pass !== undefined && condition.e !== 'passed' && condition.e !== 'failed') {
+        problems.push({ path: '/pass', code: 'PASS_UNUSED', message: 'pass applies to passed and failed only' });
+      }
+      return problems;
+    },
+    load: ({ userId, course }) => facts(userId, course),
+    evaluate(condition, facts) {
+      const grade = facts.gradePercent.get(condition.id);
+      const pass = condition.pass ?? 50;
+      switch (condition.e) {
+        case 'complete':
+          return facts.completed.has(condition.id);
+        case 'incomplete':
+          return !facts.completed.has(condition.id);
+        case 'passed':
+          return grade !== undefined && grade >= pass;
+        case 'failed':
+          return grade !== undefined && grade < pass;
+      }
+    },
+    explain(condition, negated, course) {
+      const name = activityName(course, condition.id);
+      const pass = percent(condition.pass ?? 50);
+      const phrase = {
+        complete: [`you complete ${name}`, `you have not completed ${name}`],
+        incomplete: [`you have not completed ${name}`, `you complete ${name}`],
+        passed: [`you pass ${name} (${pass} or more)`, `you have not passed ${name} (${pass} or more)`],
+        failed: [`you are graded below ${pass} in ${name}`, `you are not graded below ${pass} in ${name}`],
+      }[condition.e];
+      return phrase[negated ? 1 : 0]!;
+    },
+  };
+}
+
+// --- user profile field ------------------------------------------------------------------------
+
+const STANDARD_FIELDS = { lang: 'preferred language', email: 'email address', fullname: 'full name', username: 'username', timezone: 'time zone' } as const;
+type StandardField = keyof typeof STANDARD_FIELDS;
+const PROFILE_OPS = ['isequalto', 'isnotequalto', 'contains', 'doesnotcontain', 'isempty', 'isnotempty'] as const;
+type ProfileOp = (typeof PROFILE_OPS)[number];
+
+/** `{type: "profile", sf | cf, op, v?}`: a standard user field (`sf`: lang, email, ...) or a custom profile field (`cf`: its shortname). */
+export interface ProfileCondition extends ConditionNode {
+  type: 'profile';
+  sf?: StandardField;
+  cf?: string;
+  op: ProfileOp;
+  v?: string;
+}
+
+interface ProfileFacts {
+  values: Map<string, string>;
+  fieldNames: Map<string, string>;
+}
+
+const languageNames = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'code' });
+
+function shownValue(condition: ProfileCondition): string {
+  const v = condition.v ?? '';
+  if (condition.sf === 'lang') {
+    try {
+      return languageNames.of(v) ?? v;
+    } catch {
+      return v;
+    }
+  }
+  return `“${v}”`;
+}
+
+export function profileCondition(deps: { users: UserService; profileFields: ProfileFieldService }): RestrictionCondition<ProfileCondition, ProfileFacts> {
+  return {
+    label: 'User profile',
+    schema: {
+      type: 'object',
+      properties: {
+        type: { const: 'profile' },
+        sf: { enum: Object.keys(STANDARD_FIELDS), description: 'A standard field' },
+        cf: { type: 'string', minLength: 1, maxLength: 100, description: 'A custom profile field, by shortname' },
+        op: { enum: [...PROFILE_OPS] },
+        v: { type: 'string', maxLength: 255 },
+      },
+      required: ['type', 'op'],
+      oneOf: [{ required: ['sf'] }, { required: ['cf'] }],
+      additionalProperties: false,
+    },
+    async check(condition) {
+      const problems: Array<{ path: string; code: string; message: string }> = [];
+      const needsValue = condition.op !== 'isempty' && condition.op !== 'isnotempty';
+      if (needsValue && condition.v === undefined) problems.push({ path: '/v', code: 'REQUIRED', message: `is required for ${condition.op}` });
+      if (!needsValue && condition.v !== undefined) problems.push({ path: '/v', code: 'VALUE_UNUSED', message: `${condition.op} takes no value` });
+      if (condition.cf !== undefined && !(await deps.profileFields.findByShortname(condition.cf))) {
+        problems.push({ path: '/cf', code: 'UNKNOWN_PROFILE_FIELD', message: `no custom profile field "${condition.cf}"` });
+      }
+      return problems;
+    },
+    async load({ userId, conditions }) {
+      const user = await deps.users.get(userId);
+      const values = new Map<string, string>(Object.keys(STANDARD_FIELDS).map((f) => [`sf:${f}`, String(user[f as StandardField] ?? '')]));
+      const fieldNames = new Map<string, string>();
+      if (conditions.some((c) => c.cf !== undefined)) {
+        const [custom, fields] = await Promise.all([deps.profileFields.valuesOf(userId), deps.profileFields.list()]);
+        for (const [shortname, value] of Object.entries(custom)) values.set(`cf:${shortname}`, typeof value === 'boolean' ? (value ? '1' : '') : String(value));
+        for (const f of fields) fieldNames.set(f.shortname, f.name);
+      }
+      return { values, fieldNames };
+    },
+    evaluate(condition, facts) {
+      const actual = (facts.values.get(condition.sf !== undefined ? `sf:${condition.sf}` : `cf:${condition.cf}`) ?? '').trim().toLowerCase();
+      const wanted = (condition.v ?? '').trim().toLowerCase();
+      switch (condition.op) {
+        case 'isequalto':
+          return actual === wanted;
+        case 'isnotequalto':
+          return actual !== wanted;
+        case 'contains':
+          return actual.includes(wanted);
+        case 'doesnotcontain':
+          return !actual.includes(wanted);
+        case 'isempty':
+          return actual === '';
+        case 'isnotempty':
+          return actual !== '';
+      }
+    },
+    explain(condition, negated, _course, facts) {
+      const field = condition.sf !== undefined ? STANDARD_FIELDS[condition.sf] : (facts.fieldNames.get(condition.cf!) ?? condition.cf!);
+      const flip: Record<ProfileOp, ProfileOp> = {
+        isequalto: 'isnotequalto',
+        isnotequalto: 'isequalto',
+        contains: 'doesnotcontain',
+        doesnotcontain: 'contains',
+        isempty: 'isnotempty',
+        isnotempty: 'isempty',
+      };
+      const op = negated ? flip[condition.op] : condition.op;
+      const value = shownValue(condition);
+      return {
+        isequalto: `your ${field} is ${value}`,
+        isnotequalto: `your ${field} is not ${value}`,
+        contains: `your ${field} contains ${value}`,
+        doesnotcontain: `your ${field} does not contain ${value}`,
+        isempty: `your ${field} is empty`,
+        isnotempty: `your ${field} is filled in`,
+      }[op];
+    },
+  };
+}
+
+// --- audience membership -----------------------------------------------------------------------
+
+/** `{type: "audience", id}`: the learner is a member of audience `id` (static or dynamic, as materialised by people). */
+export interface AudienceCondition extends ConditionNode {
+  type: 'audience';
+  id: number;
+}
+
+interface AudienceFacts {
+  memberOf: Set<number>;
+  names: Map<number, string>;
+}
+
+/** Audience names change rarely and are the same for every learner: kept a minute rather than read per page. */
+const NAME_TTL_MS = 60_000;
+
+export function audienceCondition(audiences: AudienceService): RestrictionCondition<AudienceCondition, AudienceFacts> {
+  const names = new Map<number, { name: string; at: number }>();
+  const nameOf = async (id: number): Promise<string> => {
+    const cached = names.get(id);
+    if (cached && Date.now() - cached.at < NAME_TTL_MS) return cached.name;
+    const name = (await audiences.find(id))?.name ?? `audience ${id}`;
+    names.set(id, { name, at: Date.now() });
+    return name;
+  };
+  return {
+    label: 'Audience membership',
+    schema: {
+      type: 'object',
+      properties: { type: { const: 'audience' }, id: { type: 'integer', minimum: 1 } },
+      required: ['type', 'id'],
+      additionalProperties: false,
+    },
+    async check(condition) {
+      return (await audiences.find(condition.id)) ? [] : [{ path: '/id', code: 'UNKNOWN_AUDIENCE', message: `no audience ${condition.id}` }];
+    },
+    async load({ userId, conditions }) {
+      const ids = [...new Set(conditions.map((c) => c.id))];
+      const [memberOf, named] = await Promise.all([audiences.audiencesOf(userId), Promise.all(ids.map(async (id) => [id, await nameOf(id)] as const))]);
+      return { memberOf: new Set(memberOf.map(Number)), names: new Map(named) };
+    },
+    evaluate: (condition, facts) => facts.memberOf.has(condition.id),
+    explain(condition, negated, _course, facts) {
+      const name = facts.names.get(condition.id) ?? `audience ${condition.id}`;
+      return negated ? `you are not a member of ${name}` : `you are a member of ${name}`;
+    },
+  };
+}
+
+// --- date window -------------------------------------------------------------------------------
+
+/** `{type: "date", d: ">=" | "<", t}`: from (`>=`) or until (`<`) the moment `t` (ISO-8601 date-time). Two in an `&` make a window. */
+export interface DateCondition extends ConditionNode {
+  type: 'date';
+  d: '>=' | '<';
+  t: string;
+}
+
+export function dateCondition(timezone: string): RestrictionCondition<DateCondition, null> {
+  const format = new Intl.DateTimeFormat('en-GB', {
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone: timezone,
+    timeZoneName: 'short',
+  });
+  return {
+    label: 'Date',
+    schema: {
+      type: 'object',
+      properties: { type: { const: 'date' }, d: { enum: ['>=', '<'] }, t: { type: 'string', format: 'date-time' } },
+      required: ['type', 'd', 't'],
+      additionalProperties: false,
+    },
+    load: () => Promise.resolve(null),
+    evaluate(condition, _facts, now) {
+      const at = Date.parse(condition.t);
+      return condition.d === '>=' ? now >= at : now < at;
+    },
+    explain(condition, negated) {
+      const when = format.format(new Date(Date.parse(condition.t)));
+      const from = (condition.d === '>=') !== negated;
+      return from ? `it is ${when} or later` : `it is before ${when}`;
+    },
+  };
+}
