@@ -24,7 +24,13 @@ type FactsLoader = ReturnType<typeof sharedCourseFacts>;
  * Moodle has the condition (grade, profile, completion, date); audience membership is Waymark's.
  */
 
-const activityName = (course: RestrictedCourse, id: number): string => course.activities.find((a) => a.id === id)?.name ?? `activity ${id}`;
+/** Activity names by id, per course object (one evaluation): explanations name activities hundreds of times per page. */
+const namesByCourse = new WeakMap<RestrictedCourse, Map<number, string>>();
+function activityName(course: RestrictedCourse, id: number): string {
+  let names = namesByCourse.get(course);
+  if (!names) namesByCourse.set(course, (names = new Map(course.activities.map((a) => [a.id, a.name]))));
+  return names.get(id) ?? `activity ${id}`;
+}
 const percent = (value: number): string => `${Number(value.toFixed(2))}%`;
 
 function activityProblems(course: RestrictedCourse, id: number, graded: boolean): Array<{ path: string; code: string; message: string }> {
@@ -171,17 +177,25 @@ interface ProfileFacts {
 }
 
 const languageNames = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'code' });
+/** Intl lookups cost microseconds each and a course page may explain hundreds of conditions: each code is named once. */
+const languageNameCache = new Map<string, string>();
+
+function languageName(code: string): string {
+  let name = languageNameCache.get(code);
+  if (name === undefined) {
+    try {
+      name = languageNames.of(code.replace('_', '-')) ?? code;
+    } catch {
+      name = code;
+    }
+    if (languageNameCache.size < 1000) languageNameCache.set(code, name);
+  }
+  return name;
+}
 
 function shownValue(condition: ProfileCondition): string {
   const v = condition.v ?? '';
-  if (condition.sf === 'lang') {
-    try {
-      return languageNames.of(v) ?? v;
-    } catch {
-      return v;
-    }
-  }
-  return `“${v}”`;
+  return condition.sf === 'lang' ? languageName(v) : `“${v}”`;
 }
 
 export function profileCondition(deps: { users: UserService; profileFields: ProfileFieldService }): RestrictionCondition<ProfileCondition, ProfileFacts> {
@@ -331,6 +345,16 @@ export function dateCondition(timezone: string): RestrictionCondition<DateCondit
     timeZone: timezone,
     timeZoneName: 'short',
   });
+  // The same few moments are explained on every page: format each once.
+  const formatted = new Map<string, string>();
+  const when = (t: string): string => {
+    let text = formatted.get(t);
+    if (text === undefined) {
+      text = format.format(new Date(Date.parse(t)));
+      if (formatted.size < 10_000) formatted.set(t, text);
+    }
+    return text;
+  };
   return {
     label: 'Date',
     schema: {
@@ -345,9 +369,8 @@ export function dateCondition(timezone: string): RestrictionCondition<DateCondit
       return condition.d === '>=' ? now >= at : now < at;
     },
     explain(condition, negated) {
-      const when = format.format(new Date(Date.parse(condition.t)));
       const from = (condition.d === '>=') !== negated;
-      return from ? `it is ${when} or later` : `it is before ${when}`;
+      return from ? `it is ${when(condition.t)} or later` : `it is before ${when(condition.t)}`;
     },
   };
 }

@@ -42,11 +42,14 @@ const isTree = (node: Record<string, unknown>): boolean => !('type' in node);
 /** The tree's root uses `showc` (per child) when it joins with "all", `show` otherwise. */
 const rootIsAll = (op: TreeOp): boolean => op === '&' || op === '!|';
 
-interface Outcome {
-  pass: boolean;
-  /** The clause for the learner when it fails. */
-  text: string;
-}
+/**
+ * A node's result, with what its explanation needs: the text is built only for activities whose
+ * explanation is shown (plain data rather than closures, since a page evaluates thousands of nodes).
+ */
+type Outcome =
+  | { pass: boolean; kind: 'unknown' }
+  | { pass: boolean; kind: 'condition'; condition: RestrictionCondition; node: ConditionNode; negated: boolean; fact: unknown }
+  | { pass: boolean; kind: 'tree'; all: boolean; outcomes: Outcome[] };
 
 export class TreeEngine {
   private readonly ajv = new Ajv2020({ allErrors: true, strict: false, coerceTypes: false });
@@ -89,8 +92,9 @@ export class TreeEngine {
       if (typeof node.op !== 'string' || !OPS.includes(node.op)) {
         details.push({ path: `${path}/op`, code: 'enum', message: 'must be one of "&", "|", "!&", "!|"' });
       }
-      if (!Array.isArray(node.c) || node.c.length === 0) {
-        details.push({ path: `${path}/c`, code: 'REQUIRED', message: 'must be a non-empty list of conditions and trees (save null to remove restrictions)' });
+      // An empty root ({op: "&", c: []}, what Moodle stores for an unrestricted activity) restricts nothing.
+      if (!Array.isArray(node.c) || (node.c.length === 0 && !root)) {
+        details.push({ path: `${path}/c`, code: 'REQUIRED', message: 'must be a list of conditions and trees, not empty below the root' });
         return;
       }
       const op = node.op as TreeOp;
@@ -207,11 +211,11 @@ export class TreeEngine {
     const children = Array.isArray(tree.c) ? (tree.c as unknown[]) : [];
     const outcomes = children.map((child) => this.node(child, op.startsWith('!'), course, facts, now, activityId, 2));
     const all = op.endsWith('&') !== op.startsWith('!');
-    const pass = children.length === 0 ? false : all ? outcomes.every((o) => o.pass) : outcomes.some((o) => o.pass);
+    const pass = children.length === 0 || (all ? outcomes.every((o) => o.pass) : outcomes.some((o) => o.pass));
     if (pass) return { visible: true, available: true, explanation: null };
     const failing = all ? outcomes.map((o, i) => ({ o, i })).filter(({ o }) => !o.pass) : outcomes.map((o, i) => ({ o, i }));
     const visible = rootIsAll(op) ? !failing.some(({ i }) => Array.isArray(tree.showc) && (tree.showc as unknown[])[i] === false) : tree.show !== false;
-    const text = failing.map(({ o }) => o.text).join(all ? ' and ' : ' or ');
+    const text = failing.map(({ o }) => this.text(o, course, activityId)).join(all ? ' and ' : ' or ');
     return { visible, available: false, explanation: `Available if ${failing.length > 1 && !all ? 'one of these holds: ' : ''}${text || UNKNOWN_CONDITION}.` };
   }
 
@@ -224,7 +228,7 @@ export class TreeEngine {
     activityId: number,
     depth: number,
   ): Outcome {
-    if (!isObject(node) || depth > MAX_DEPTH) return { pass: false, text: UNKNOWN_CONDITION };
+    if (!isObject(node) || depth > MAX_DEPTH) return { pass: false, kind: 'unknown' };
     if (isTree(node)) {
       const op = (OPS.includes(node.op as string) ? node.op : '&') as TreeOp;
       const innerNegated = negated !== op.startsWith('!');
@@ -233,20 +237,34 @@ export class TreeEngine {
       const children = Array.isArray(node.c) ? (node.c as unknown[]) : [];
       const outcomes = children.map((child) => this.node(child, innerNegated, course, facts, now, activityId, depth + 1));
       const pass = children.length > 0 && (all ? outcomes.every((o) => o.pass) : outcomes.some((o) => o.pass));
-      const shown = all ? outcomes.filter((o) => !o.pass) : outcomes;
-      const text = shown.map((o) => o.text).join(all ? ' and ' : ' or ');
-      return { pass, text: shown.length > 1 ? `(${text})` : text };
+      return { pass, kind: 'tree', all, outcomes };
     }
     const condition = typeof node.type === 'string' ? this.conditionOf(node.type) : undefined;
     // Unknown types fail whichever way they are negated: a disabled condition plugin never opens anything.
-    if (!condition || !facts.has(node.type as string)) return { pass: false, text: UNKNOWN_CONDITION };
+    if (!condition || !facts.has(node.type as string)) return { pass: false, kind: 'unknown' };
     const fact = facts.get(node.type as string);
     try {
       const met = condition.evaluate(node as ConditionNode, fact, now);
-      return { pass: met !== negated, text: condition.explain(node as ConditionNode, negated, course, fact) };
+      return { pass: met !== negated, kind: 'condition', condition, node: node as ConditionNode, negated, fact };
     } catch (error) {
       this.logger.error('restriction condition failed; treated as not met', { type: node.type, activityId, error: String(error) });
-      return { pass: false, text: UNKNOWN_CONDITION };
+      return { pass: false, kind: 'unknown' };
     }
+  }
+
+  /** The learner-facing clause of an outcome: failing parts of an "all", every part of an "any". */
+  private text(outcome: Outcome, course: RestrictedCourse, activityId: number): string {
+    if (outcome.kind === 'unknown') return UNKNOWN_CONDITION;
+    if (outcome.kind === 'condition') {
+      try {
+        return outcome.condition.explain(outcome.node, outcome.negated, course, outcome.fact);
+      } catch (error) {
+        this.logger.error('restriction condition could not explain itself', { type: outcome.node.type, activityId, error: String(error) });
+        return UNKNOWN_CONDITION;
+      }
+    }
+    const shown = outcome.all ? outcome.outcomes.filter((o) => !o.pass) : outcome.outcomes;
+    const joined = shown.map((o) => this.text(o, course, activityId)).join(outcome.all ? ' and ' : ' or ');
+    return shown.length > 1 ? `(${joined})` : joined;
   }
 }

@@ -164,8 +164,35 @@ function activityView(row: ActivityRow): ActivityView {
     name: row.name,
     completionTracked: bool(row.completion_tracked),
     maxGrade: Number(row.max_grade),
-    availability: row.availability === null ? null : (JSON.parse(row.availability) as unknown),
+    availability: row.availability === null ? null : parsedTree(row.availability),
   };
+}
+
+/** Parsed restriction trees by their stored JSON: a course page reads every tree of its course on each request. */
+const parsedTrees = new Map<string, unknown>();
+const PARSED_TREE_LIMIT = 20_000;
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value as object)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * The tree stored as `json`, parsed once and shared (frozen, so no reader can change another's
+ * copy). Keyed by the text itself, so a changed tree is simply a new entry; the cache is emptied
+ * when it reaches its bound.
+ */
+function parsedTree(json: string): unknown {
+  let tree = parsedTrees.get(json);
+  if (tree === undefined) {
+    if (parsedTrees.size >= PARSED_TREE_LIMIT) parsedTrees.clear();
+    tree = deepFreeze(JSON.parse(json) as unknown);
+    parsedTrees.set(json, tree);
+  }
+  return tree;
 }
 
 /** Criteria as stored; a course without a row uses `all_tracked`. */

@@ -7,7 +7,6 @@ import { learningRoutes } from './routes';
 import { learningHooks } from './hooks';
 
 export type { CompletionArgs, CompletionsArgs } from './hooks';
-export { ACCESS_UNCHECKABLE } from './availability';
 export type { ActivityAccess, ActivityAccessProvider, RestrictedCourse, RestrictionCondition, ConditionNode, ConditionLoad } from './availability';
 
 /** The learning services, by ref: courses and activities, enrolments, activity and course completion. */
@@ -49,7 +48,7 @@ export const learningModule = defineModule({
 });
 
 export type { CoursesService, EnrolmentsService, CompletionService };
-export type { ActivityPatch, ActivityView } from './courses';
+export type { ActivityView } from './courses';
 
 /** Relations other modules may join in a set-based read (columns are the contract). */
 export { learningViews } from './store/views';
