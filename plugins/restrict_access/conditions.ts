@@ -1,6 +1,6 @@
-import type { AudienceService, ConditionNode, ProfileFieldService, RestrictedCourse, RestrictionCondition, UserService } from '../../core/index';
+import type { AudienceService, ConditionNode, ProfileFieldService, RestrictedCourse, RestrictionCondition } from '../../core/index';
 import type { Database } from '../../core/index';
-import { type CourseFacts, loadCourseFacts } from './store';
+import { audienceMembershipsMany, type CourseFacts, loadCourseFacts, loadCourseFactsMany, profileValuesMany } from './store';
 
 /**
  * Grade and completion conditions read the same facts: one evaluation (one course object, one
@@ -50,7 +50,7 @@ export interface GradeCondition extends ConditionNode {
   max?: number;
 }
 
-export function gradeCondition(facts: FactsLoader): RestrictionCondition<GradeCondition, CourseFacts> {
+export function gradeCondition(facts: FactsLoader, db: Database): RestrictionCondition<GradeCondition, CourseFacts> {
   return {
     label: 'Grade',
     schema: {
@@ -72,6 +72,7 @@ export function gradeCondition(facts: FactsLoader): RestrictionCondition<GradeCo
       return problems;
     },
     load: ({ userId, course }) => facts(userId, course),
+    loadMany: ({ userIds, course }) => loadCourseFactsMany(db, userIds, course.id),
     evaluate(condition, facts) {
       const grade = facts.gradePercent.get(condition.id);
       if (grade === undefined) return false; // no grade yet: the condition is not met (Moodle)
@@ -105,7 +106,7 @@ export interface CompletionCondition extends ConditionNode {
   pass?: number;
 }
 
-export function completionCondition(facts: FactsLoader): RestrictionCondition<CompletionCondition, CourseFacts> {
+export function completionCondition(facts: FactsLoader, db: Database): RestrictionCondition<CompletionCondition, CourseFacts> {
   return {
     label: 'Activity completion',
     schema: {
@@ -127,6 +128,7 @@ export function completionCondition(facts: FactsLoader): RestrictionCondition<Co
       return problems;
     },
     load: ({ userId, course }) => facts(userId, course),
+    loadMany: ({ userIds, course }) => loadCourseFactsMany(db, userIds, course.id),
     evaluate(condition, facts) {
       const grade = facts.gradePercent.get(condition.id);
       const pass = condition.pass ?? 50;
@@ -198,7 +200,13 @@ function shownValue(condition: ProfileCondition): string {
   return condition.sf === 'lang' ? languageName(v) : `“${v}”`;
 }
 
-export function profileCondition(deps: { users: UserService; profileFields: ProfileFieldService }): RestrictionCondition<ProfileCondition, ProfileFacts> {
+export function profileCondition(db: Database, deps: { profileFields: ProfileFieldService }): RestrictionCondition<ProfileCondition, ProfileFacts> {
+  const loadMany = async ({ userIds, conditions }: { userIds: readonly number[]; conditions: readonly ProfileCondition[] }) => {
+    const withCustom = conditions.some((c) => c.cf !== undefined);
+    const [values, fields] = await Promise.all([profileValuesMany(db, userIds, withCustom), withCustom ? deps.profileFields.list() : Promise.resolve([])]);
+    const fieldNames = new Map(fields.map((f) => [f.shortname, f.name]));
+    return new Map([...values].map(([userId, v]) => [userId, { values: v, fieldNames }]));
+  };
   return {
     label: 'User profile',
     schema: {
@@ -224,17 +232,9 @@ export function profileCondition(deps: { users: UserService; profileFields: Prof
       }
       return problems;
     },
-    async load({ userId, conditions }) {
-      const user = await deps.users.get(userId);
-      const values = new Map<string, string>(Object.keys(STANDARD_FIELDS).map((f) => [`sf:${f}`, String(user[f as StandardField] ?? '')]));
-      const fieldNames = new Map<string, string>();
-      if (conditions.some((c) => c.cf !== undefined)) {
-        const [custom, fields] = await Promise.all([deps.profileFields.valuesOf(userId), deps.profileFields.list()]);
-        for (const [shortname, value] of Object.entries(custom)) values.set(`cf:${shortname}`, typeof value === 'boolean' ? (value ? '1' : '') : String(value));
-        for (const f of fields) fieldNames.set(f.shortname, f.name);
-      }
-      return { values, fieldNames };
-    },
+    // One learner is a batch of one: the same reads, so a page and an operator's count agree.
+    load: async ({ userId, conditions }) => (await loadMany({ userIds: [userId], conditions })).get(userId)!,
+    loadMany,
     evaluate(condition, facts) {
       const actual = (facts.values.get(condition.sf !== undefined ? `sf:${condition.sf}` : `cf:${condition.cf}`) ?? '').trim().toLowerCase();
       const wanted = (condition.v ?? '').trim().toLowerCase();
@@ -293,7 +293,7 @@ interface AudienceFacts {
 /** Audience names change rarely and are the same for every learner: kept a minute rather than read per page. */
 const NAME_TTL_MS = 60_000;
 
-export function audienceCondition(audiences: AudienceService): RestrictionCondition<AudienceCondition, AudienceFacts> {
+export function audienceCondition(db: Database, audiences: AudienceService): RestrictionCondition<AudienceCondition, AudienceFacts> {
   const names = new Map<number, { name: string; at: number }>();
   const nameOf = async (id: number): Promise<string> => {
     const cached = names.get(id);
@@ -301,6 +301,15 @@ export function audienceCondition(audiences: AudienceService): RestrictionCondit
     const name = (await audiences.find(id))?.name ?? `audience ${id}`;
     names.set(id, { name, at: Date.now() });
     return name;
+  };
+  const loadMany = async ({ userIds, conditions }: { userIds: readonly number[]; conditions: readonly AudienceCondition[] }) => {
+    const ids = [...new Set(conditions.map((c) => c.id))];
+    const [memberships, named] = await Promise.all([
+      audienceMembershipsMany(db, userIds, ids),
+      Promise.all(ids.map(async (id) => [id, await nameOf(id)] as const)),
+    ]);
+    const names = new Map(named);
+    return new Map([...memberships].map(([userId, memberOf]) => [userId, { memberOf, names }]));
   };
   return {
     label: 'Audience membership',
@@ -313,11 +322,8 @@ export function audienceCondition(audiences: AudienceService): RestrictionCondit
     async check(condition) {
       return (await audiences.find(condition.id)) ? [] : [{ path: '/id', code: 'UNKNOWN_AUDIENCE', message: `no audience ${condition.id}` }];
     },
-    async load({ userId, conditions }) {
-      const ids = [...new Set(conditions.map((c) => c.id))];
-      const [memberOf, named] = await Promise.all([audiences.audiencesOf(userId), Promise.all(ids.map(async (id) => [id, await nameOf(id)] as const))]);
-      return { memberOf: new Set(memberOf.map(Number)), names: new Map(named) };
-    },
+    load: async ({ userId, conditions }) => (await loadMany({ userIds: [userId], conditions })).get(userId)!,
+    loadMany,
     evaluate: (condition, facts) => facts.memberOf.has(condition.id),
     explain(condition, negated, _course, facts) {
       const name = facts.names.get(condition.id) ?? `audience ${condition.id}`;
@@ -364,6 +370,7 @@ export function dateCondition(timezone: string): RestrictionCondition<DateCondit
       additionalProperties: false,
     },
     load: () => Promise.resolve(null),
+    loadMany: ({ userIds }) => Promise.resolve(new Map(userIds.map((id) => [id, null]))),
     evaluate(condition, _facts, now) {
       const at = Date.parse(condition.t);
       return condition.d === '>=' ? now >= at : now < at;

@@ -1,4 +1,5 @@
-import { definePlugin, peopleServices, type RestrictionCondition } from '../../core/index';
+import { definePlugin, Id, invalid, learningServices, object, pathParams, noQuery, peopleServices, type RestrictionCondition } from '../../core/index';
+import { countMatches, registerRestrictionPages } from './pages';
 import { audienceCondition, completionCondition, dateCondition, gradeCondition, profileCondition, sharedCourseFacts } from './conditions';
 import { TreeEngine } from './tree';
 
@@ -11,14 +12,18 @@ import { TreeEngine } from './tree';
  */
 export default definePlugin({
   id: 'restrict_access',
-  deps: { users: peopleServices.users, profileFields: peopleServices.profileFields, audiences: peopleServices.audiences },
+  deps: {
+    profileFields: peopleServices.profileFields,
+    audiences: peopleServices.audiences,
+    courses: learningServices.courses,
+  },
   register(ctx) {
     const facts = sharedCourseFacts(ctx.db);
     const builtIn: Record<string, RestrictionCondition> = {
-      grade: gradeCondition(facts),
-      completion: completionCondition(facts),
-      profile: profileCondition(ctx.deps),
-      audience: audienceCondition(ctx.deps.audiences),
+      grade: gradeCondition(facts, ctx.db),
+      completion: completionCondition(facts, ctx.db),
+      profile: profileCondition(ctx.db, ctx.deps),
+      audience: audienceCondition(ctx.db, ctx.deps.audiences),
       date: dateCondition(ctx.timezone),
     };
     for (const [type, condition] of Object.entries(builtIn)) ctx.extensions.contribute('restrictionConditions', type, condition);
@@ -32,5 +37,43 @@ export default definePlugin({
       check: (tree, course) => engine.check(tree, course),
       evaluate: (userId, course) => engine.evaluate(userId, course),
     });
+
+    const count = { type: 'integer', minimum: 0 } as const;
+    ctx.routes.api({
+      method: 'post',
+      path: '/restrict_access/courses/:id/matches',
+      summary: 'Who of the course’s enrolled learners would open, see greyed, or not see an activity with this restriction tree (nothing is saved)',
+      tags: ['restrict_access'],
+      access: 'admin',
+      params: pathParams({ id: Id }),
+      query: noQuery,
+      body: {
+        type: 'object',
+        properties: {
+          availability: { type: ['object', 'null'], description: 'A restriction tree, as on PATCH /activities/{id}', 'x-maxJsonBytes': 65536 },
+          activityId: { ...Id, description: 'The activity the tree is meant for (its conditions may not name it)' },
+        },
+        required: ['availability'],
+        additionalProperties: false,
+      },
+      response: object({ enrolled: count, open: count, greyed: count, hidden: count }),
+      async handler(req) {
+        const { availability, activityId } = req.body as { availability: unknown; activityId?: number };
+        const courseId = req.params.id!;
+        const course = await ctx.deps.courses.get(courseId);
+        if (availability !== null) {
+          const problems = await engine.check(availability, { id: course.id, activities: course.activities.filter((a) => a.id !== activityId) });
+          if (problems.length) {
+            throw invalid(
+              'AVAILABILITY_INVALID',
+              problems[0]!.message,
+              problems.map((p) => ({ ...p, path: `availability${p.path ?? ''}` })),
+            );
+          }
+        }
+        return { body: await countMatches(ctx.db, engine, ctx.deps.courses, courseId, availability) };
+      },
+    });
+    registerRestrictionPages({ db: ctx.db, engine, courses: ctx.deps.courses }, ctx.routes, ctx.theme);
   },
 });

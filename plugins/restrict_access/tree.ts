@@ -39,6 +39,23 @@ const isObject = (value: unknown): value is Record<string, unknown> => typeof va
 /** A node with a `type` is a condition (some conditions, like Moodle's profile condition, have an `op` of their own); anything else is a tree. */
 const isTree = (node: Record<string, unknown>): boolean => !('type' in node);
 
+/** Every condition node of these trees, by type. */
+function conditionsByType(trees: readonly unknown[]): Map<string, ConditionNode[]> {
+  const byType = new Map<string, ConditionNode[]>();
+  const collect = (node: unknown, depth: number): void => {
+    if (!isObject(node) || depth > MAX_DEPTH) return;
+    if (isTree(node)) {
+      if (Array.isArray(node.c)) for (const child of node.c) collect(child, depth + 1);
+    } else if (typeof node.type === 'string') {
+      const list = byType.get(node.type) ?? [];
+      list.push(node as ConditionNode);
+      byType.set(node.type, list);
+    }
+  };
+  for (const tree of trees) collect(tree, 1);
+  return byType;
+}
+
 /** The tree's root uses `showc` (per child) when it joins with "all", `show` otherwise. */
 const rootIsAll = (op: TreeOp): boolean => op === '&' || op === '!|';
 
@@ -174,18 +191,7 @@ export class TreeEngine {
   async evaluate(userId: number, course: RestrictedCourse): Promise<Map<number, ActivityAccess>> {
     const now = this.now();
     const trees = course.activities.filter((a) => isObject(a.availability)).map((a) => ({ id: a.id, tree: a.availability as Record<string, unknown> }));
-    const byType = new Map<string, ConditionNode[]>();
-    const collect = (node: unknown, depth: number): void => {
-      if (!isObject(node) || depth > MAX_DEPTH) return;
-      if (isTree(node)) {
-        if (Array.isArray(node.c)) for (const child of node.c) collect(child, depth + 1);
-      } else if (typeof node.type === 'string') {
-        const list = byType.get(node.type) ?? [];
-        list.push(node as ConditionNode);
-        byType.set(node.type, list);
-      }
-    };
-    for (const t of trees) collect(t.tree, 1);
+    const byType = conditionsByType(trees.map((t) => t.tree));
 
     const facts = new Map<string, unknown>();
     await Promise.all(
@@ -204,6 +210,40 @@ export class TreeEngine {
       }
     }
     return access;
+  }
+
+  /**
+   * How the learners `userIds` fare against one tree (saved or proposed) in `course`: facts are
+   * loaded per condition type for the whole batch (set-based `loadMany`; `load` per learner for a
+   * condition without it), then the tree is evaluated in memory for each learner.
+   */
+  async countMatches(tree: unknown, course: RestrictedCourse, userIds: readonly number[]): Promise<{ open: number; greyed: number; hidden: number }> {
+    const counts = { open: 0, greyed: 0, hidden: 0 };
+    if (!isObject(tree) || !userIds.length) return { ...counts, open: isObject(tree) ? 0 : userIds.length };
+    const now = this.now();
+    const perUser = new Map<string, Map<number, unknown>>();
+    await Promise.all(
+      [...conditionsByType([tree])].map(async ([type, conditions]) => {
+        const condition = this.conditionOf(type);
+        if (!condition) return;
+        if (condition.loadMany) {
+          perUser.set(type, await condition.loadMany({ userIds, course, conditions, now }));
+        } else {
+          const loaded = new Map<number, unknown>();
+          for (const userId of userIds) loaded.set(userId, await condition.load({ userId, course, conditions, now }));
+          perUser.set(type, loaded);
+        }
+      }),
+    );
+    for (const userId of userIds) {
+      const facts = new Map<string, unknown>();
+      for (const [type, loaded] of perUser) if (loaded.has(userId)) facts.set(type, loaded.get(userId));
+      const access = this.accessOf(tree, course, facts, now, 0);
+      if (access.available) counts.open++;
+      else if (access.visible) counts.greyed++;
+      else counts.hidden++;
+    }
+    return counts;
   }
 
   private accessOf(tree: Record<string, unknown>, course: RestrictedCourse, facts: Map<string, unknown>, now: number, activityId: number): ActivityAccess {

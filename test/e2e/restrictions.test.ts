@@ -393,6 +393,109 @@ describe(`restricted access inside courses, issue 13 (${testDialect})`, function
     });
   });
 
+  describe('operators edit restrictions with a count of who matches', () => {
+    let courseId: number;
+    let quiz: number;
+    let page: number;
+    let ops: Agent;
+
+    before(async () => {
+      courseId = await course('Operator editing');
+      quiz = await activity(courseId, 'Final quiz', { type: 'quiz', maxGrade: 20 });
+      page = await activity(courseId, 'Bonus <material>');
+      for (const grade of [5, 10, 15, 20]) {
+        const l = await learner({ lang: grade > 10 ? 'fr' : 'en', courses: [courseId] });
+        await ok(api.post(`/activities/${quiz}/grades`, { userId: l.id, grade }));
+      }
+      await learner({ courses: [courseId] }); // no grade yet
+      ops = request.agent(app);
+      await signIn(ops, 'ops');
+    });
+
+    it('counts enrolled learners against a proposed tree through the API, without saving it', async () => {
+      const tree = { op: '&', c: [{ type: 'grade', id: quiz, min: 50 }], showc: [true] };
+      expect(await ok(api.post(`/restrict_access/courses/${courseId}/matches`, { availability: tree, activityId: page }))).to.deep.equal({
+        enrolled: 5,
+        open: 3,
+        greyed: 2,
+        hidden: 0,
+      });
+      const hiding = { op: '|', c: [{ type: 'profile', sf: 'lang', op: 'isequalto', v: 'fr' }], show: false };
+      expect(await ok(api.post(`/restrict_access/courses/${courseId}/matches`, { availability: hiding }))).to.deep.equal({
+        enrolled: 5,
+        open: 2,
+        greyed: 0,
+        hidden: 3,
+      });
+      const bad = await api.post(`/restrict_access/courses/${courseId}/matches`, {
+        availability: { op: '&', c: [{ type: 'grade', id: page }] },
+        activityId: page,
+      });
+      expect(bad.status).to.equal(422);
+      expect(bad.body.error.details[0].path).to.equal('availability/c/0/id');
+      expect((await ok<{ availability: unknown }>(api.patch(`/activities/${page}`, {}))).availability).to.equal(null);
+    });
+
+    it('picks the activity by name in a form, counts who matches, saves, and shows the count of the saved tree', async () => {
+      const list = (
+        await ops
+          .get(`/admin/restrict_access?search=${encodeURIComponent('Operator editing')}`)
+          .set(html)
+          .expect(200)
+      ).text;
+      expect(list).to.include(`href="/admin/restrict_access?course=${courseId}"`);
+      const activities = (await ops.get(`/admin/restrict_access?course=${courseId}`).set(html).expect(200)).text;
+      expect(activities).to.include('Bonus &lt;material&gt;');
+      const editor = (await ops.get(`/admin/restrict_access/activities/${page}`).set(html).expect(200)).text;
+      expect(editor).to.include(`<option value="${quiz}">Final quiz</option>`);
+      const fields = { _csrf: csrfFrom(editor), join: 'all', hide: 'grey', c1_type: 'grade', c1_activity: String(quiz), c1_min: '50', c1_max: '' };
+      const counted = await ops
+        .post(`/admin/restrict_access/activities/${page}`)
+        .type('form')
+        .set(html)
+        .send({ ...fields, action: 'count' })
+        .expect(200);
+      expect(counted.text).to.match(
+        /With the restriction in the form: of 5 enrolled learners, <strong>3<\/strong> can open it, 2 see it greyed and 0 do not see it\./,
+      );
+      expect(
+        (await ok<{ activities: Array<{ id: number; availability: unknown }> }>(api.get(`/courses/${courseId}`))).activities.find((a) => a.id === page)!
+          .availability,
+      ).to.equal(null);
+
+      await ops
+        .post(`/admin/restrict_access/activities/${page}`)
+        .type('form')
+        .set(html)
+        .send({ ...fields, action: 'save' })
+        .expect(303);
+      const saved = (await ok<{ activities: Array<{ id: number; availability: unknown }> }>(api.get(`/courses/${courseId}`))).activities.find(
+        (a) => a.id === page,
+      )!;
+      expect(saved.availability).to.deep.equal({ op: '&', c: [{ type: 'grade', id: quiz, min: 50 }], showc: [true] });
+      const after = (await ops.get(`/admin/restrict_access/activities/${page}?notice=saved`).set(html).expect(200)).text;
+      expect(after).to.include('With the saved restriction: of 5 enrolled learners, <strong>3</strong> can open it');
+
+      const wrong = await ops
+        .post(`/admin/restrict_access/activities/${page}`)
+        .type('form')
+        .set(html)
+        .send({ ...fields, c1_min: '90', c1_max: '10', action: 'save' })
+        .expect(422);
+      expect(wrong.text).to.include('max (exclusive) must be above min (inclusive)');
+      await ops
+        .post(`/admin/restrict_access/activities/${page}`)
+        .type('form')
+        .set(html)
+        .send({ _csrf: csrfFrom(editor), action: 'remove' })
+        .expect(303);
+      expect(
+        (await ok<{ activities: Array<{ id: number; availability: unknown }> }>(api.get(`/courses/${courseId}`))).activities.find((a) => a.id === page)!
+          .availability,
+      ).to.equal(null);
+    });
+  });
+
   describe('disabling restrict_access fails closed', () => {
     it('keeps restricted activities locked (never opened), refuses new trees, and restores access when enabled again', async () => {
       const courseId = await course('Fail closed');

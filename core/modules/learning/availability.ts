@@ -66,6 +66,11 @@ export interface RestrictionCondition<C extends ConditionNode = ConditionNode, F
   check?(condition: C, course: RestrictedCourse): ErrorDetail[] | Promise<ErrorDetail[]>;
   /** Loads, in a bounded number of queries, what evaluating every node of this type for this learner needs. */
   load(request: ConditionLoad<C>): Promise<Facts>;
+  /**
+   * Optional: the same for a batch of learners in a bounded number of set-based queries (operators'
+   * "who matches" counts evaluate every enrolled learner). Without it, `load` runs per learner.
+   */
+  loadMany?(request: Omit<ConditionLoad<C>, 'userId'> & { userIds: readonly number[] }): Promise<Map<number, Facts>>;
   /** Whether the learner meets the condition. Pure: everything comes from `facts`. */
   evaluate(condition: C, facts: Facts, now: number): boolean;
   /**
