@@ -223,6 +223,14 @@ describe(`restricted access inside courses, issue 13 (${testDialect})`, function
       expect((await openIt(fr.agent, ids['Resource 9']!)).status).to.equal(200);
     });
 
+    it('the course API leaves out what a restriction hides from the learner asking', async () => {
+      const fr = await learner({ lang: 'fr', courses: [courseId] });
+      const token = await createApiToken(site.db, fr.id);
+      const res = await request(app).get(`/api/v1/courses/${courseId}`).set('Authorization', `Bearer ${token}`).expect(200);
+      expect((res.body as { activities: Array<{ name: string }> }).activities.map((a) => a.name)).to.deep.equal(names([4, 5, 6, 7, 8]));
+      expect((await ok<{ activities: unknown[] }>(api.get(`/courses/${courseId}`))).activities).to.have.length(10);
+    });
+
     it('changing a learner’s preferred language changes what they see at once', async () => {
       const l = await learner({ lang: 'en', courses: [courseId] });
       await ok(api.patch(`/users/${l.id}`, { lang: 'fr' }));

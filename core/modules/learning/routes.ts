@@ -97,13 +97,19 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
     {
       method: 'get',
       path: '/courses/:id',
-      summary: 'A course with its activities and completion criteria',
+      summary: 'A course with its activities and completion criteria (for a learner, without the activities a restriction hides from them)',
       tags: ['courses'],
       access: 'user',
       params: idParams,
       query: noQuery,
       response: courseView,
-      handler: async (req) => ({ body: await services().courses.get(req.params.id!) }),
+      handler: async (req) => {
+        const course = await services().courses.get(req.params.id!);
+        if (req.user!.isAdmin) return { body: course };
+        // A learner is not told about activities a restriction hides from them (the course page leaves them out too).
+        const access = await services().courses.accessOf(req.user!.id, course);
+        return { body: { ...course, activities: course.activities.filter((a) => access.get(a.id)?.visible !== false) } };
+      },
     },
     {
       method: 'put',
