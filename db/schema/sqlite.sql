@@ -98,6 +98,10 @@ CREATE TABLE `programs` (`id` integer not null primary key autoincrement, `short
 
 CREATE TABLE `rate_limits` (`key` varchar(191), `hits` integer not null, `reset_at` bigint not null, primary key (`key`));
 
+CREATE TABLE `restrict_access_migrations` (`id` integer not null primary key autoincrement, `name` varchar(255), `batch` integer, `migration_time` datetime);
+
+CREATE TABLE `restrict_access_migrations_lock` (`index` integer not null primary key autoincrement, `is_locked` integer);
+
 CREATE TABLE `sessions` (`sid` varchar(128), `user_id` integer null, `data` text not null, `expires_at` bigint not null, foreign key(`user_id`) references `users`(`id`) on delete CASCADE, primary key (`sid`));
 
 CREATE TABLE `site_config` (`name` varchar(100), `value` text not null, `updated_at` bigint not null, primary key (`name`));
