@@ -12,6 +12,7 @@ import { tokenExpiry } from './0010_token_expiry';
 import { workerLeases } from './0011_worker_leases';
 import { wholeMinScores } from './0012_whole_min_scores';
 import { assignmentAcceptedDue } from './0013_assignment_accepted_due';
+import { courseSections } from './0015_course_sections';
 
 /** Core migrations, in order. Add new ones at the end; never edit one that has shipped. */
 export const coreMigrations: MigrationSet = {
@@ -30,5 +31,6 @@ export const coreMigrations: MigrationSet = {
     workerLeases,
     wholeMinScores,
     assignmentAcceptedDue,
+    courseSections,
   ],
 };

@@ -119,11 +119,12 @@ export async function enrolledLearners(db: Database, courseId: number, afterId: 
 
 /** One page of courses by full name (offset paging: an operator's list of a few hundred courses), optionally matching `search`. */
 export function coursesPage(db: Database, search: string, offset: number, limit: number): Promise<Array<{ id: number; shortname: string; fullname: string }>> {
-  const like = `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  // '!' as the LIKE escape: a backslash means different things in MySQL and SQLite string literals.
+  const like = `%${search.replace(/[!%_]/g, (c) => `!${c}`)}%`;
   return queryRows<{ id: number; shortname: string; fullname: string }>(
     db.knex,
     `SELECT c.id, c.shortname, c.fullname FROM ${learningViews.courses.as('c')}
-      WHERE (? = '' OR c.fullname LIKE ? ESCAPE '\\' OR c.shortname LIKE ? ESCAPE '\\')
+      WHERE (? = '' OR c.fullname LIKE ? ESCAPE '!' OR c.shortname LIKE ? ESCAPE '!')
       ORDER BY c.fullname, c.id LIMIT ${Number(limit)} OFFSET ${Number(offset)}`,
     [search, like, like],
   );

@@ -191,7 +191,10 @@ export class TreeEngine {
   async evaluate(userId: number, course: RestrictedCourse): Promise<Map<number, ActivityAccess>> {
     const now = this.now();
     const trees = course.activities.filter((a) => isObject(a.availability)).map((a) => ({ id: a.id, tree: a.availability as Record<string, unknown> }));
-    const byType = conditionsByType(trees.map((t) => t.tree));
+    const sectionTrees = (course.sections ?? [])
+      .filter((s) => isObject(s.availability))
+      .map((s) => ({ id: s.id, tree: s.availability as Record<string, unknown> }));
+    const byType = conditionsByType([...trees, ...sectionTrees].map((t) => t.tree));
 
     const facts = new Map<string, unknown>();
     await Promise.all(
@@ -203,6 +206,19 @@ export class TreeEngine {
 
     const access = new Map<number, ActivityAccess>();
     for (const { id, tree } of trees) access.set(id, this.accessOf(tree, course, facts, now, id));
+    // A section the learner fails locks (or hides) every activity in it, whatever the activity's own tree says.
+    const sectionAccess = new Map(sectionTrees.map(({ id, tree }) => [id, this.accessOf(tree, course, facts, now, 0)]));
+    for (const a of course.activities) {
+      const section = a.sectionId === null || a.sectionId === undefined ? undefined : sectionAccess.get(a.sectionId);
+      if (!section || section.available) continue;
+      const own = access.get(a.id);
+      const ownReason = own && !own.available ? own.explanation : null;
+      access.set(a.id, {
+        visible: section.visible && (own?.visible ?? true),
+        available: false,
+        explanation: [section.explanation, ownReason].filter((e) => e !== null).join(' '),
+      });
+    }
     // An activity whose stored availability is not a tree at all (legacy, unvalidated) is locked, not opened.
     for (const a of course.activities) {
       if (a.availability !== null && a.availability !== undefined && !access.has(a.id)) {

@@ -238,6 +238,67 @@ describe(`restricted access inside courses, issue 13 (${testDialect})`, function
     });
   });
 
+  describe('course sections carry trees for every activity in them', () => {
+    it('locks or hides a section’s activities for a learner who fails its tree, on the page and by URL', async () => {
+      const courseId = await course('Sectioned');
+      const quiz = await activity(courseId, 'Entry quiz', { type: 'quiz', maxGrade: 10 });
+      const week2 = await ok<{ id: number }>(
+        api.post(`/courses/${courseId}/sections`, { name: 'Week 2', availability: { op: '&', c: [{ type: 'grade', id: quiz, min: 50 }], showc: [true] } }),
+        201,
+      );
+      const secret = await ok<{ id: number }>(
+        api.post(`/courses/${courseId}/sections`, {
+          name: 'Pour les francophones',
+          availability: { op: '&', c: [{ type: 'profile', sf: 'lang', op: 'isequalto', v: 'fr' }], showc: [false] },
+        }),
+        201,
+      );
+      const ids = {
+        'Entry quiz': quiz,
+        Reading: await activity(courseId, 'Reading', { sectionId: week2.id }),
+        'Extra reading': await activity(courseId, 'Extra reading', {
+          sectionId: week2.id,
+          availability: { op: '&', c: [{ type: 'completion', id: quiz, e: 'complete' }], showc: [true] },
+        }),
+        Solutions: await activity(courseId, 'Solutions', { sectionId: secret.id }),
+      };
+      const l = await learner({ lang: 'en', courses: [courseId] });
+      await ok(api.post(`/activities/${quiz}/grades`, { userId: l.id, grade: 4 }));
+      expect(await coursePage(l.agent, courseId, ids)).to.deep.equal({
+        'Entry quiz': 'open',
+        Reading: 'locked',
+        'Extra reading': 'locked',
+        Solutions: 'hidden',
+      });
+      const page = (await l.agent.get(`/courses/${courseId}`).set(html).expect(200)).text;
+      expect(page).to.include('<h3 class="section-title">Week 2</h3>');
+      expect(page, 'a section with nothing the learner may see is left out').to.not.include('Pour les francophones');
+      const refused = await openIt(l.agent, ids.Reading);
+      expect(refused.status).to.equal(403);
+      expect(refused.text).to.include('Available if you score at least 50% in Entry quiz.');
+      expect(page).to.include('Available if you score at least 50% in Entry quiz. Available if you complete Entry quiz.');
+
+      await ok(api.post(`/activities/${quiz}/grades`, { userId: l.id, grade: 5 }));
+      expect(await coursePage(l.agent, courseId, ids)).to.deep.equal({ 'Entry quiz': 'open', Reading: 'open', 'Extra reading': 'locked', Solutions: 'hidden' });
+      // Moving an activity out of the section frees it from the section's tree.
+      await ok(api.patch(`/activities/${ids.Solutions}`, { sectionId: null }));
+      expect((await coursePage(l.agent, courseId, ids)).Solutions).to.equal('open');
+    });
+
+    it('checks a section’s tree and an activity’s section when saved', async () => {
+      const courseId = await course('Sections checked');
+      const other = await ok<{ id: number }>(api.post(`/courses/${await course('Other')}/sections`, { name: 'Elsewhere' }), 201);
+      const bad = await api.post(`/courses/${courseId}/sections`, { name: 'Bad', availability: { op: '&', c: [{ type: 'date', d: 'soon', t: 'x' }] } });
+      expect(bad.status).to.equal(422);
+      expect(bad.body.error.details.map((d: { path: string }) => d.path)).to.include('availability/c/0/d');
+      const wrongSection = await api.post(`/courses/${courseId}/activities`, { type: 'page', name: 'Lost', sectionId: other.id });
+      expect(wrongSection.status).to.equal(422);
+      expect(wrongSection.body.error.details[0]).to.include({ path: 'sectionId', code: 'SECTION_NOT_IN_COURSE' });
+      const view = await ok<{ sections: unknown[]; activities: unknown[] }>(api.get(`/courses/${courseId}`));
+      expect(view).to.deep.include({ sections: [], activities: [] });
+    });
+  });
+
   describe('trees are checked when saved', () => {
     let courseId: number;
     let quiz: number;

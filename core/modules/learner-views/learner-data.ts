@@ -447,6 +447,7 @@ export interface LearnerCourseView {
   progress: number;
   activities: Array<{
     id: number;
+    sectionId: number | null;
     name: string;
     type: string;
     completionTracked: boolean;
@@ -460,6 +461,8 @@ export interface LearnerCourseView {
     /** Why it is locked, for the learner; null when available. */
     restriction: string | null;
   }>;
+  /** The listed activities by section (the section-less first, with a null name); empty sections are left out. */
+  groups: Array<{ id: number | null; name: string | null; activities: LearnerCourseView['activities'] }>;
   /** Activities a restriction hides from this learner (not listed), with why: what opening one by URL answers. */
   hidden: Array<{ id: number; restriction: string | null }>;
 }
@@ -485,6 +488,34 @@ export async function loadLearnerCourse(
   const completion = await context.services.completion.courseCompletion(courseId, userId);
   const tracked = course.activities.filter((a) => a.completionTracked);
   const trackedDone = tracked.filter((a) => doneAt.has(a.id)).length;
+  // Display order: activities outside any section first, then each section's in section order.
+  const sectionOrder = new Map(course.sections.map((s, i) => [s.id, i + 1]));
+  const rank = (sectionId: number | null) => (sectionId === null ? 0 : (sectionOrder.get(sectionId) ?? 0));
+  const ordered = course.activities.map((a, i) => ({ a, i })).sort((x, y) => rank(x.a.sectionId) - rank(y.a.sectionId) || x.i - y.i);
+  const activities = ordered
+    .map(({ a }) => a)
+    .filter((a) => access.get(a.id)?.visible !== false)
+    .map((a) => ({
+      id: a.id,
+      sectionId: a.sectionId,
+      name: a.name,
+      type: a.type,
+      completionTracked: a.completionTracked,
+      maxGrade: a.maxGrade,
+      graded: a.maxGrade > 0,
+      complete: doneAt.has(a.id),
+      completedAt: iso(doneAt.get(a.id)),
+      grade: gradeOf.get(a.id) ?? null,
+      available: access.get(a.id)?.available !== false,
+      restriction: access.get(a.id)?.available === false ? access.get(a.id)!.explanation : null,
+    }));
+  const groups = [
+    { id: null as number | null, name: null as string | null },
+    ...course.sections.map((s) => ({ id: s.id as number | null, name: s.name as string | null })),
+  ]
+    .map((g) => ({ ...g, activities: activities.filter((a) => a.sectionId === g.id) }))
+    // A section shows when something in it does: one the learner may not see is left out whole.
+    .filter((g) => g.activities.length > 0);
   return {
     id: course.id,
     fullname: course.fullname,
@@ -492,21 +523,8 @@ export async function loadLearnerCourse(
     complete: completion !== null,
     completedAt: iso(completion?.completedAt),
     progress: progressPercent(tracked.length ? trackedDone / tracked.length : 0, completion !== null),
-    activities: course.activities
-      .filter((a) => access.get(a.id)?.visible !== false)
-      .map((a) => ({
-        id: a.id,
-        name: a.name,
-        type: a.type,
-        completionTracked: a.completionTracked,
-        maxGrade: a.maxGrade,
-        graded: a.maxGrade > 0,
-        complete: doneAt.has(a.id),
-        completedAt: iso(doneAt.get(a.id)),
-        grade: gradeOf.get(a.id) ?? null,
-        available: access.get(a.id)?.available !== false,
-        restriction: access.get(a.id)?.available === false ? access.get(a.id)!.explanation : null,
-      })),
+    activities,
+    groups,
     hidden: [...access].filter(([, a]) => !a.visible).map(([id, a]) => ({ id, restriction: a.explanation })),
   };
 }

@@ -18,10 +18,14 @@ export interface ActivityAccess {
   explanation: string | null;
 }
 
-/** The course a restriction is checked against: what explanations and checks need of its activities. */
+/**
+ * The course a restriction is checked against: what explanations and checks need of its activities
+ * and sections. A section's tree applies to every activity in it (`sectionId`).
+ */
 export interface RestrictedCourse {
   id: number;
-  activities: ReadonlyArray<{ id: number; name: string; type: string; maxGrade: number; availability: unknown }>;
+  activities: ReadonlyArray<{ id: number; name: string; type: string; maxGrade: number; availability: unknown; sectionId?: number | null }>;
+  sections?: ReadonlyArray<{ id: number; name: string; availability: unknown }>;
 }
 
 /**
@@ -32,7 +36,10 @@ export interface RestrictedCourse {
 export interface ActivityAccessProvider {
   /** Checks a tree before it is saved: problems with the path of the bad node; none when the tree is good. */
   check(tree: unknown, course: RestrictedCourse): Promise<ErrorDetail[]>;
-  /** The access of every activity of `course` that carries a tree, for one learner. */
+  /**
+   * The access of every activity of `course` that carries a tree or sits in a section that does, for
+   * one learner (a section the learner fails locks or hides every activity in it).
+   */
   evaluate(userId: number, course: RestrictedCourse): Promise<Map<number, ActivityAccess>>;
 }
 

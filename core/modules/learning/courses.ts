@@ -18,6 +18,11 @@ import {
   lastActivityPosition,
   touchCourse,
   updateActivityRow,
+  sectionsOfCourse,
+  sectionById,
+  insertSection,
+  updateSectionRow,
+  type SectionRow,
   upsertCriteria,
   type ActivityRow,
 } from './store/courses';
@@ -68,10 +73,27 @@ export interface ActivityInput {
    * (restrict_access) when saved; null removes it.
    */
   availability?: unknown;
+  /** The section of the course it belongs to; none (the top of the course) by default. */
+  sectionId?: number | null;
 }
 
 /** What PATCH /activities/{id} may change; absent fields stay as they are. */
-export type ActivityPatch = Partial<Pick<ActivityInput, 'name' | 'completionTracked' | 'maxGrade' | 'availability'>>;
+export type ActivityPatch = Partial<Pick<ActivityInput, 'name' | 'completionTracked' | 'maxGrade' | 'availability' | 'sectionId'>>;
+
+/** A course section: a named group of activities whose restriction tree applies to all of them. */
+export interface SectionView {
+  id: number;
+  courseId: number;
+  position: number;
+  name: string;
+  availability: unknown;
+}
+
+/** What POST /courses/{id}/sections and PATCH /sections/{id} take. */
+export interface SectionInput {
+  name?: string;
+  availability?: unknown;
+}
 
 export interface ActivityView {
   id: number;
@@ -82,6 +104,7 @@ export interface ActivityView {
   completionTracked: boolean;
   maxGrade: number;
   availability: unknown;
+  sectionId: number | null;
 }
 
 export interface CourseView {
@@ -93,6 +116,7 @@ export interface CourseView {
   startDate: string | null;
   score: number;
   completionCriteria: CompletionCriteria;
+  sections: SectionView[];
   activities: ActivityView[];
   createdAt: string;
 }
@@ -111,6 +135,10 @@ export interface CoursesService {
   create(input: CourseInput): Promise<CourseView>;
   get(courseId: number, executor?: Executor): Promise<CourseView>;
   addActivity(courseId: number, input: ActivityInput): Promise<ActivityView>;
+  /** Adds a section at the end of the course; its restriction tree is checked as an activity's. */
+  addSection(courseId: number, input: SectionInput & { name: string }): Promise<SectionView>;
+  /** Renames a section or changes its restriction tree (null removes it). */
+  updateSection(sectionId: number, patch: SectionInput): Promise<SectionView>;
   /** Changes an activity; a restriction tree is checked exactly as when the activity is added. */
   updateActivity(activityId: number, patch: ActivityPatch): Promise<ActivityView>;
   /**
@@ -119,7 +147,7 @@ export interface CoursesService {
    * can evaluate them (the restrict_access plugin is disabled, or it threw), each restricted
    * activity is listed but locked.
    */
-  accessOf(userId: number, course: Pick<CourseView, 'id' | 'activities'>): Promise<Map<number, ActivityAccess>>;
+  accessOf(userId: number, course: Pick<CourseView, 'id' | 'activities' | 'sections'>): Promise<Map<number, ActivityAccess>>;
   getActivity(activityId: number, executor?: Executor): Promise<ActivityView>;
   /** Replaces the course's completion criteria (subset ids must be activities of the course). */
   setCompletionCriteria(courseId: number, criteria: CompletionCriteria): Promise<CourseView>;
@@ -164,6 +192,17 @@ function activityView(row: ActivityRow): ActivityView {
     name: row.name,
     completionTracked: bool(row.completion_tracked),
     maxGrade: Number(row.max_grade),
+    availability: row.availability === null ? null : parsedTree(row.availability),
+    sectionId: row.section_id === null || row.section_id === undefined ? null : Number(row.section_id),
+  };
+}
+
+function sectionView(row: SectionRow): SectionView {
+  return {
+    id: Number(row.id),
+    courseId: Number(row.course_id),
+    position: Number(row.sortorder),
+    name: row.name,
     availability: row.availability === null ? null : parsedTree(row.availability),
   };
 }
@@ -237,6 +276,20 @@ async function writeCriteria(trx: Knex.Transaction, courseId: number, criteria: 
 export function createCoursesService(site: { db: Database; timezone: string; extensions: ExtensionRegistrar; logger: Logger }): CoursesService {
   const db = () => site.db;
 
+  /** A section id given for an activity must be a section of the activity's course. */
+  async function checkSection(executor: Executor, courseId: number, sectionId: number | null | undefined): Promise<ErrorDetail[]> {
+    if (sectionId === undefined || sectionId === null) return [];
+    const section = await sectionById(executor, sectionId);
+    if (section && Number(section.course_id) === courseId) return [];
+    return [{ path: 'sectionId', code: 'SECTION_NOT_IN_COURSE', message: `Section ${sectionId} is not a section of this course` }];
+  }
+
+  async function getSection(sectionId: number, executor: Executor = db().knex): Promise<SectionView> {
+    const row = await sectionById(executor, sectionId);
+    if (!row) throw notFound('Section', sectionId);
+    return sectionView(row);
+  }
+
   /** Problems of a tree about to be saved in `courseId` (none for null); 422 when nobody can check trees. */
   async function checkAvailability(executor: Executor, courseId: number, tree: unknown, selfId: number | null): Promise<ErrorDetail[]> {
     if (tree === undefined || tree === null) return [];
@@ -262,7 +315,7 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
   async function get(courseId: number, executor: Executor = db().knex): Promise<CourseView> {
     const row = await courseById(executor, courseId);
     if (!row) throw notFound('Course', courseId);
-    const activities = await activitiesOfCourse(executor, courseId);
+    const [activities, sections] = await Promise.all([activitiesOfCourse(executor, courseId), sectionsOfCourse(executor, courseId)]);
     return {
       id: Number(row.id),
       shortname: row.shortname,
@@ -272,6 +325,7 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
       startDate: iso(row.start_date),
       score: Number(row.score),
       completionCriteria: await loadCriteria(executor, courseId),
+      sections: sections.map(sectionView),
       activities: activities.map(activityView),
       createdAt: iso(row.created_at)!,
     };
@@ -339,6 +393,7 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
       // Checked before the transaction: a condition's check may read through other modules' services,
       // which must not wait for this transaction's connection (SQLite has one).
       const treeProblems = await checkAvailability(db().knex, courseId, input.availability, null);
+      treeProblems.push(...(await checkSection(db().knex, courseId, input.sectionId)));
       const now = db().now();
       const activityId = await db().transaction(async (trx) => {
         // Existence first so an unknown course is a 404 even when the body is also wrong. On MySQL the
@@ -355,6 +410,7 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
           completion_tracked: input.completionTracked ?? false,
           max_grade: input.maxGrade ?? 0,
           availability: input.availability === undefined || input.availability === null ? null : JSON.stringify(input.availability),
+          section_id: input.sectionId ?? null,
           created_at: now,
         });
         await touchCourse(trx, courseId, now);
@@ -364,6 +420,50 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
     },
 
     getActivity,
+
+    async addSection(courseId, input) {
+      const details: ErrorDetail[] = [];
+      if (typeof input.name !== 'string' || !input.name.trim()) details.push({ path: 'name', code: 'REQUIRED', message: 'name must be a non-empty string' });
+      details.push(...(await checkAvailability(db().knex, courseId, input.availability, null)));
+      const sectionId = await db().transaction(async (trx) => {
+        if (!(await courseExists(trx, courseId, { forUpdate: db().dialect === 'mysql' }))) throw notFound('Course', courseId);
+        if (details.length) throw invalid(`${details[0]!.path!.split('/')[0]!.toUpperCase()}_INVALID`, details[0]!.message, details);
+        const now = db().now();
+        const id = await insertSection(trx, {
+          course_id: courseId,
+          name: input.name.trim(),
+          availability: input.availability === undefined || input.availability === null ? null : JSON.stringify(input.availability),
+          now,
+        });
+        await touchCourse(trx, courseId, now);
+        return id;
+      });
+      return getSection(sectionId);
+    },
+
+    async updateSection(sectionId, patch) {
+      const existing = await sectionById(db().knex, sectionId);
+      if (!existing) throw notFound('Section', sectionId);
+      const details: ErrorDetail[] = [];
+      if (patch.name !== undefined && (typeof patch.name !== 'string' || !patch.name.trim()))
+        details.push({ path: 'name', code: 'REQUIRED', message: 'name must be a non-empty string' });
+      details.push(...(await checkAvailability(db().knex, Number(existing.course_id), patch.availability, null)));
+      if (details.length) throw invalid(`${details[0]!.path!.split('/')[0]!.toUpperCase()}_INVALID`, details[0]!.message, details);
+      await db().transaction(async (trx) => {
+        const now = db().now();
+        await updateSectionRow(
+          trx,
+          sectionId,
+          {
+            ...(patch.name !== undefined ? { name: patch.name.trim() } : {}),
+            ...(patch.availability !== undefined ? { availability: patch.availability === null ? null : JSON.stringify(patch.availability) } : {}),
+          },
+          now,
+        );
+        await touchCourse(trx, Number(existing.course_id), now);
+      });
+      return getSection(sectionId);
+    },
 
     async updateActivity(activityId, patch) {
       const details: ErrorDetail[] = [];
@@ -376,6 +476,7 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
       if (!existing) throw notFound('Activity', activityId);
       // Before the transaction, as in addActivity.
       details.push(...(await checkAvailability(db().knex, Number(existing.course_id), patch.availability, activityId)));
+      details.push(...(await checkSection(db().knex, Number(existing.course_id), patch.sectionId)));
       await db().transaction(async (trx) => {
         const row = await activityById(trx, activityId);
         if (!row) throw notFound('Activity', activityId);
@@ -385,6 +486,7 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
           ...(patch.completionTracked !== undefined ? { completion_tracked: patch.completionTracked } : {}),
           ...(patch.maxGrade !== undefined ? { max_grade: patch.maxGrade } : {}),
           ...(patch.availability !== undefined ? { availability: patch.availability === null ? null : JSON.stringify(patch.availability) } : {}),
+          ...(patch.sectionId !== undefined ? { section_id: patch.sectionId } : {}),
         });
         await touchCourse(trx, Number(row.course_id), db().now());
       });
@@ -392,7 +494,10 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
     },
 
     async accessOf(userId, course) {
-      const restricted = course.activities.filter((a) => a.availability !== null && a.availability !== undefined);
+      const restrictedSections = new Set((course.sections ?? []).filter((s) => s.availability !== null && s.availability !== undefined).map((s) => s.id));
+      const restricted = course.activities.filter(
+        (a) => (a.availability !== null && a.availability !== undefined) || (a.sectionId !== null && restrictedSections.has(a.sectionId)),
+      );
       const access = new Map<number, ActivityAccess>();
       if (!restricted.length) return access;
       const provider = site.extensions.list('activityAccess')[0]?.value;

@@ -32,6 +32,7 @@ export const learningModule = defineModule({
     'grades',
     'course_completions',
     'course_completion_history',
+    'course_sections',
   ],
   deps: { identity: kernelServices.identity },
   declares: learningHooks,

@@ -5,7 +5,7 @@ import type { CoursesService } from './courses';
 import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { invalid } from '../../kernel/errors';
 import { component, DateInput, noParams, noQuery, object, pathParams } from '../../kernel/http/contract';
-import type { ActivityInput, ActivityPatch, CompletionCriteria, CourseInput } from './courses';
+import type { ActivityInput, ActivityPatch, CompletionCriteria, CourseInput, SectionInput } from './courses';
 
 const id = { type: 'integer', minimum: 1 } as const;
 const isoTime = { type: 'string', format: 'date-time' } as const;
@@ -43,6 +43,18 @@ const activityView: JsonSchema = component(
     completionTracked: { type: 'boolean' },
     maxGrade: { type: 'number' },
     availability: { description: 'Restriction tree as stored (any JSON), or null' },
+    sectionId: { anyOf: [id, { type: 'null' }] },
+  }),
+);
+
+const sectionView: JsonSchema = component(
+  'CourseSection',
+  object({
+    id,
+    courseId: id,
+    position: { type: 'integer', minimum: 0 },
+    name: { type: 'string' },
+    availability: { description: 'Restriction tree applying to every activity of the section, or null' },
   }),
 );
 
@@ -57,6 +69,7 @@ const courseView: JsonSchema = component(
     startDate: nullableIsoTime,
     score: { type: 'number' },
     completionCriteria,
+    sections: { type: 'array', items: sectionView },
     activities: { type: 'array', items: activityView },
     createdAt: isoTime,
   }),
@@ -143,6 +156,7 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
           completionTracked: { type: 'boolean' },
           maxGrade: { type: 'number', minimum: 0 },
           availability: availabilityTree,
+          sectionId: { anyOf: [id, { type: 'null' }], description: 'A section of the same course' },
         },
         required: ['type', 'name'],
         additionalProperties: false,
@@ -165,10 +179,45 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
           completionTracked: { type: 'boolean' },
           maxGrade: { type: 'number', minimum: 0 },
           availability: availabilityTree,
+          sectionId: { anyOf: [id, { type: 'null' }], description: 'A section of the same course; null: the top of the course' },
         },
         additionalProperties: false,
       },
       handler: async (req) => ({ body: await services().courses.updateActivity(req.params.id!, req.body as ActivityPatch) }),
+    },
+    {
+      method: 'post',
+      path: '/courses/:id/sections',
+      summary: 'Add a section at the end of the course (its restriction tree applies to every activity in it)',
+      tags: ['courses'],
+      access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: sectionView,
+      successStatus: 201,
+      body: {
+        type: 'object',
+        properties: { name: { type: 'string', minLength: 1, maxLength: 255 }, availability: availabilityTree },
+        required: ['name'],
+        additionalProperties: false,
+      },
+      handler: async (req) => ({ status: 201, body: await services().courses.addSection(req.params.id!, req.body as SectionInput & { name: string }) }),
+    },
+    {
+      method: 'patch',
+      path: '/sections/:id',
+      summary: 'Rename a section or change its restriction tree',
+      tags: ['courses'],
+      access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: sectionView,
+      body: {
+        type: 'object',
+        properties: { name: { type: 'string', minLength: 1, maxLength: 255 }, availability: availabilityTree },
+        additionalProperties: false,
+      },
+      handler: async (req) => ({ body: await services().courses.updateSection(req.params.id!, req.body as SectionInput) }),
     },
     {
       method: 'post',
