@@ -2,21 +2,8 @@ import type { AudienceService, ConditionNode, ProfileFieldService, RestrictedCou
 import type { Database } from '../../core/index';
 import { audienceMembershipsMany, type CourseFacts, loadCourseFacts, loadCourseFactsMany, profileValuesMany } from './store';
 
-/**
- * Grade and completion conditions read the same facts: one evaluation (one course object, one
- * learner) loads them once for both.
- */
-export function sharedCourseFacts(db: Database): (userId: number, course: RestrictedCourse) => Promise<CourseFacts> {
-  const loads = new WeakMap<RestrictedCourse, Map<number, Promise<CourseFacts>>>();
-  return (userId, course) => {
-    const perUser = loads.get(course) ?? new Map<number, Promise<CourseFacts>>();
-    loads.set(course, perUser);
-    let facts = perUser.get(userId);
-    if (!facts) perUser.set(userId, (facts = loadCourseFacts(db, userId, course.id)));
-    return facts;
-  };
-}
-type FactsLoader = ReturnType<typeof sharedCourseFacts>;
+/** The distinct activities these nodes name. */
+const namedActivities = (conditions: ReadonlyArray<{ id: number }>): number[] => [...new Set(conditions.map((c) => Number(c.id)))];
 
 /**
  * The built-in conditions, each a contribution to `restrictionConditions` exactly as another
@@ -50,7 +37,7 @@ export interface GradeCondition extends ConditionNode {
   max?: number;
 }
 
-export function gradeCondition(facts: FactsLoader, db: Database): RestrictionCondition<GradeCondition, CourseFacts> {
+export function gradeCondition(db: Database): RestrictionCondition<GradeCondition, CourseFacts> {
   return {
     label: 'Grade',
     schema: {
@@ -71,7 +58,7 @@ export function gradeCondition(facts: FactsLoader, db: Database): RestrictionCon
       }
       return problems;
     },
-    load: ({ userId, course }) => facts(userId, course),
+    load: ({ userId, conditions }) => loadCourseFacts(db, userId, namedActivities(conditions)),
     loadMany: ({ userIds, course }) => loadCourseFactsMany(db, userIds, course.id),
     evaluate(condition, facts) {
       const grade = facts.gradePercent.get(condition.id);
@@ -106,7 +93,7 @@ export interface CompletionCondition extends ConditionNode {
   pass?: number;
 }
 
-export function completionCondition(facts: FactsLoader, db: Database): RestrictionCondition<CompletionCondition, CourseFacts> {
+export function completionCondition(db: Database): RestrictionCondition<CompletionCondition, CourseFacts> {
   return {
     label: 'Activity completion',
     schema: {
@@ -127,7 +114,7 @@ export function completionCondition(facts: FactsLoader, db: Database): Restricti
       }
       return problems;
     },
-    load: ({ userId, course }) => facts(userId, course),
+    load: ({ userId, conditions }) => loadCourseFacts(db, userId, namedActivities(conditions)),
     loadMany: ({ userIds, course }) => loadCourseFactsMany(db, userIds, course.id),
     evaluate(condition, facts) {
       const grade = facts.gradePercent.get(condition.id);

@@ -1,6 +1,6 @@
 import { definePlugin, Id, invalid, learningServices, object, pathParams, noQuery, peopleServices, type RestrictionCondition } from '../../core/index';
 import { countMatches, registerRestrictionPages } from './pages';
-import { audienceCondition, completionCondition, dateCondition, gradeCondition, profileCondition, sharedCourseFacts } from './conditions';
+import { audienceCondition, completionCondition, dateCondition, gradeCondition, profileCondition } from './conditions';
 import { TreeEngine } from './tree';
 
 /**
@@ -18,10 +18,9 @@ export default definePlugin({
     courses: learningServices.courses,
   },
   register(ctx) {
-    const facts = sharedCourseFacts(ctx.db);
     const builtIn: Record<string, RestrictionCondition> = {
-      grade: gradeCondition(facts, ctx.db),
-      completion: completionCondition(facts, ctx.db),
+      grade: gradeCondition(ctx.db),
+      completion: completionCondition(ctx.db),
       profile: profileCondition(ctx.db, ctx.deps),
       audience: audienceCondition(ctx.db, ctx.deps.audiences),
       date: dateCondition(ctx.timezone),

@@ -7,23 +7,23 @@ export interface CourseFacts {
 }
 
 /**
- * The grade and completion conditions' facts in one prepared statement through learning's
- * published views: every activity of the course with this learner's grade and completion, so the
- * cost is one round trip whatever the number of activities and conditions.
+ * One learner's grades and completions of the activities that conditions name (a handful, whatever
+ * the number of activities in the course): one statement through learning's published views.
  */
-export async function loadCourseFacts(db: Database, userId: number, courseId: number): Promise<CourseFacts> {
+export async function loadCourseFacts(db: Database, userId: number, activityIds: readonly number[]): Promise<CourseFacts> {
+  const gradePercent = new Map<number, number>();
+  const completed = new Set<number>();
+  if (!activityIds.length) return { gradePercent, completed };
   const rows = await queryRows<{ id: number; max_grade: number | string; grade: number | string | null; completed_at: number | null }>(
     db.knex,
     `SELECT a.id, a.max_grade, g.grade, ac.completed_at
        FROM ${learningViews.activities.as('a')}
        LEFT JOIN ${learningViews.grades.as('g')} ON g.activity_id = a.id AND g.user_id = ?
        LEFT JOIN ${learningViews.activityCompletions.as('ac')} ON ac.activity_id = a.id AND ac.user_id = ?
-      WHERE a.course_id = ?`,
-    [userId, userId, courseId],
+      WHERE a.id IN (${placeholders(activityIds.length)})`,
+    [userId, userId, ...activityIds],
     { prepared: true },
   );
-  const gradePercent = new Map<number, number>();
-  const completed = new Set<number>();
   for (const row of rows) {
     const max = Number(row.max_grade);
     // grade * 100 / max, not grade / max * 100: 57/100*100 is 56.99999999999999 in binary floating point.
