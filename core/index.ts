@@ -21,7 +21,19 @@ export {
   type JobAssignmentService,
   type ProfileFieldService,
 } from './modules/people/index';
-export { learningServices, learningViews, type CoursesService, type EnrolmentsService, type CompletionService } from './modules/learning/index';
+export {
+  learningServices,
+  learningViews,
+  type CoursesService,
+  type EnrolmentsService,
+  type CompletionService,
+  type ActivityAccess,
+  type ActivityAccessProvider,
+  type RestrictedCourse,
+  type RestrictionCondition,
+  type ConditionNode,
+  type ConditionLoad,
+} from './modules/learning/index';
 export { programServices, programViews, availabilityAt, type Availability, type ProgramsService } from './modules/programs/index';
 export { assignmentServices, assignmentViews, type AssignmentService, type LaunchCandidate, type LaunchState } from './modules/assignment/index';
 export { launchServices, type LaunchService } from './modules/launch/index';

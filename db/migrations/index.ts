@@ -13,6 +13,7 @@ import { workerLeases } from './0011_worker_leases';
 import { wholeMinScores } from './0012_whole_min_scores';
 import { assignmentAcceptedDue } from './0013_assignment_accepted_due';
 import { listIndexes } from './0014_list_indexes';
+import { courseSections } from './0015_course_sections';
 import { quizzes } from './0016_quizzes';
 import { usersNameOrder } from './0017_users_name_order';
 import { courseSetDueDates } from './0018_course_set_due_dates';
@@ -36,6 +37,7 @@ export const coreMigrations: MigrationSet = {
     wholeMinScores,
     assignmentAcceptedDue,
     listIndexes,
+    courseSections,
     quizzes,
     usersNameOrder,
     courseSetDueDates,

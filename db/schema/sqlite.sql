@@ -1,4 +1,4 @@
-CREATE TABLE `activities` (`id` integer not null primary key autoincrement, `course_id` integer not null, `sortorder` integer not null, `type` varchar(50) not null, `name` varchar(255) not null, `completion_tracked` boolean not null default '0', `max_grade` float not null default '0', `availability` text null, `created_at` bigint not null, foreign key(`course_id`) references `courses`(`id`) on delete CASCADE);
+CREATE TABLE "activities" (`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL, `course_id` integer NOT NULL, `sortorder` integer NOT NULL, `type` varchar(50) NOT NULL, `name` varchar(255) NOT NULL, `completion_tracked` boolean NOT NULL DEFAULT '0', `max_grade` float NOT NULL DEFAULT '0', `availability` text NULL, `created_at` bigint NOT NULL, `section_id` integer NULL, FOREIGN KEY (`course_id`) REFERENCES `courses` (`id`) ON DELETE CASCADE, FOREIGN KEY (`section_id`) REFERENCES `course_sections` (`id`) ON DELETE SET NULL);
 
 CREATE TABLE `activity_completions` (`id` integer not null primary key autoincrement, `user_id` integer not null, `activity_id` integer not null, `completed_at` bigint not null, foreign key(`user_id`) references `users`(`id`) on delete CASCADE, foreign key(`activity_id`) references `activities`(`id`) on delete CASCADE);
 
@@ -37,6 +37,8 @@ CREATE TABLE `course_completion_criteria` (`course_id` integer, `mode` varchar(2
 CREATE TABLE `course_completion_history` (`id` integer not null primary key autoincrement, `user_id` integer not null, `course_id` integer not null, `completed_at` bigint not null, `source` varchar(20) not null, `action` varchar(20) not null, `recorded_at` bigint not null, foreign key(`user_id`) references `users`(`id`) on delete CASCADE, foreign key(`course_id`) references `courses`(`id`) on delete CASCADE);
 
 CREATE TABLE `course_completions` (`id` integer not null primary key autoincrement, `user_id` integer not null, `course_id` integer not null, `completed_at` bigint not null, `source` varchar(20) not null, `created_at` bigint not null, foreign key(`user_id`) references `users`(`id`) on delete CASCADE, foreign key(`course_id`) references `courses`(`id`) on delete CASCADE);
+
+CREATE TABLE `course_sections` (`id` integer not null primary key autoincrement, `course_id` integer not null, `sortorder` integer not null, `name` varchar(255) not null, `availability` text null, `created_at` bigint not null, `updated_at` bigint not null, foreign key(`course_id`) references `courses`(`id`) on delete CASCADE);
 
 CREATE TABLE `course_set_completions` (`id` integer not null primary key autoincrement, `course_set_id` integer not null, `program_id` integer not null, `user_id` integer not null, `status` varchar(20) not null, `completed_at` bigint null, `opened_at` bigint null, `due_at` bigint null, `created_at` bigint not null, `updated_at` bigint not null, foreign key(`course_set_id`) references `program_course_sets`(`id`) on delete CASCADE, foreign key(`program_id`) references `programs`(`id`) on delete CASCADE, foreign key(`user_id`) references `users`(`id`) on delete CASCADE);
 
@@ -106,6 +108,10 @@ CREATE TABLE `quiz_settings` (`activity_id` integer, `attempts_allowed` integer 
 
 CREATE TABLE `rate_limits` (`key` varchar(191), `hits` integer not null, `reset_at` bigint not null, primary key (`key`));
 
+CREATE TABLE `restrict_access_migrations` (`id` integer not null primary key autoincrement, `name` varchar(255), `batch` integer, `migration_time` datetime);
+
+CREATE TABLE `restrict_access_migrations_lock` (`index` integer not null primary key autoincrement, `is_locked` integer);
+
 CREATE TABLE `sessions` (`sid` varchar(128), `user_id` integer null, `data` text not null, `expires_at` bigint not null, foreign key(`user_id`) references `users`(`id`) on delete CASCADE, primary key (`sid`));
 
 CREATE TABLE `site_config` (`name` varchar(100), `value` text not null, `updated_at` bigint not null, primary key (`name`));
@@ -128,6 +134,8 @@ CREATE TABLE `worker_leases` (`name` varchar(100), `holder` varchar(255) not nul
 
 CREATE UNIQUE INDEX `activities_course_id_sortorder_unique` on `activities` (`course_id`, `sortorder`);
 
+CREATE INDEX `activities_section_id_index` on `activities` (`section_id`);
+
 CREATE INDEX `activity_completions_activity_id_index` on `activity_completions` (`activity_id`);
 
 CREATE UNIQUE INDEX `activity_completions_user_id_activity_id_unique` on `activity_completions` (`user_id`, `activity_id`);
@@ -145,6 +153,8 @@ CREATE INDEX `course_completion_history_user_id_course_id_index` on `course_comp
 CREATE INDEX `course_completions_course_id_index` on `course_completions` (`course_id`);
 
 CREATE UNIQUE INDEX `course_completions_user_id_course_id_unique` on `course_completions` (`user_id`, `course_id`);
+
+CREATE UNIQUE INDEX `course_sections_course_id_sortorder_unique` on `course_sections` (`course_id`, `sortorder`);
 
 CREATE UNIQUE INDEX `course_set_completions_course_set_id_user_id_unique` on `course_set_completions` (`course_set_id`, `user_id`);
 

@@ -278,7 +278,44 @@ export async function seedDemoSite(site: Site): Promise<SeedResult> {
       },
     ],
   });
+  await seedRestrictedAccess(site, learnerIds, courseIds.A!);
 
   await knex('site_config').insert({ name: SEEDED_FLAG, value: new Date().toISOString(), updated_at: Date.now() });
   return { created: true, logins: LOGINS };
+}
+
+/**
+ * DOMAIN.md 8, restricted access: course "K. Restricted access tour", where a quiz's grade bands
+ * unlock resources A (0-50 %), B (51-80 %) and C (over 80 %); French speakers see resources 4-9 and
+ * English speakers 1-3 and 10; resources 9 and 10 also need audience ABC, which learners join by
+ * completing course A (the first eight learners already have). Every learner is enrolled; learner01
+ * to learner05 are graded 45, 50, 51, 80 and 81 %. Skipped when no plugin evaluates restriction
+ * trees (restrict_access disabled), since such a tree cannot be saved.
+ */
+async function seedRestrictedAccess(site: Site, learnerIds: number[], courseA: number): Promise<void> {
+  if (!site.extensions.list('activityAccess').length) return;
+  const { audiences, courses, enrolments, completion } = site.services;
+  const abc = await audiences.create({ name: 'ABC', rules: [{ type: 'course_completed', courseId: courseA }] });
+  const course = await courses.create({
+    shortname: 'CK',
+    fullname: 'K. Restricted access tour',
+    summary: 'What you can open here depends on your quiz score, your preferred language and what you completed.',
+  });
+  const quiz = await courses.addActivity(course.id, { type: 'quiz', name: 'Knowledge check', completionTracked: true, maxGrade: 100 });
+  const band = (name: string, range: { min?: number; max?: number }) =>
+    courses.addActivity(course.id, { type: 'resource', name, availability: { op: '&', c: [{ type: 'grade', id: quiz.id, ...range }], showc: [true] } });
+  await band('Resource A: the basics again', { max: 51 });
+  await band('Resource B: practice cases', { min: 51, max: 81 });
+  await band('Resource C: advanced material', { min: 81 });
+  for (let n = 1; n <= 10; n++) {
+    const conditions: object[] = [{ type: 'profile', sf: 'lang', op: 'isequalto', v: n >= 4 && n <= 9 ? 'fr' : 'en' }];
+    if (n >= 9) conditions.push({ type: 'audience', id: abc.id });
+    await courses.addActivity(course.id, {
+      type: 'resource',
+      name: `Resource ${n}`,
+      availability: { op: '&', c: conditions, showc: conditions.map(() => false) },
+    });
+  }
+  for (const id of learnerIds) await enrolments.enrol(id, course.id, 'manual');
+  for (const [i, grade] of [45, 50, 51, 80, 81].entries()) await completion.recordGrade(quiz.id, learnerIds[i]!, grade);
 }

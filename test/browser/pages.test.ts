@@ -342,6 +342,60 @@ describe('browser: learner and operator pages', function () {
     }
   });
 
+  it('shows restricted activities greyed with why on a 390px phone, and fits the operator’s restriction pages', async () => {
+    const phone = { width: 390, height: 780 };
+    const { courses, enrolments } = t.site.services;
+    const course = await courses.create({ shortname: 'restricted-tour', fullname: 'Restricted tour' });
+    const quiz = await courses.addActivity(course.id, { type: 'quiz', name: 'Knowledge check', maxGrade: 100 });
+    await courses.addActivity(course.id, {
+      type: 'resource',
+      name: 'Advanced material for those who scored well',
+      availability: { op: '&', c: [{ type: 'grade', id: quiz.id, min: 81 }], showc: [true] },
+    });
+    await courses.addActivity(course.id, {
+      type: 'resource',
+      name: 'Ressources en français',
+      availability: { op: '&', c: [{ type: 'profile', sf: 'lang', op: 'isequalto', v: 'fr' }], showc: [false] },
+    });
+    await enrolments.enrol(s.learnerId, course.id, 'manual');
+    const overflow = async (page: Page) => Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+
+    const learner = await signedIn('lena', phone);
+    try {
+      await learner.page.goto(`/courses/${course.id}`);
+      const locked = learner.page.locator('li.is-locked');
+      expect(await locked.count()).to.equal(1);
+      expect(await locked.locator('.course-reason').textContent()).to.equal('Available if you score at least 81% in Knowledge check.');
+      expect(await locked.locator('a').count(), 'a greyed activity has no link').to.equal(0);
+      expect(await learner.page.getByText('Ressources en français').count(), 'hidden').to.equal(0);
+      await shot(learner.page, 'phone-restricted-course');
+      expect(await overflow(learner.page)).to.be.at.most(0);
+    } finally {
+      await learner.context.close();
+    }
+
+    const operator = await signedIn('operator', phone);
+    try {
+      await operator.page.goto('/admin/restrict_access');
+      await operator.page.getByLabel('Course name').fill('Restricted tour');
+      await Promise.all([operator.page.waitForURL(/search=/), operator.page.getByRole('button', { name: 'Find courses' }).click()]);
+      await Promise.all([operator.page.waitForURL(/course=\d+/), operator.page.getByRole('link', { name: 'Restricted tour' }).click()]);
+      expect(await overflow(operator.page)).to.be.at.most(0);
+      await Promise.all([
+        operator.page.waitForURL(/activities\/\d+/),
+        operator.page.getByRole('link', { name: 'Advanced material for those who scored well' }).click(),
+      ]);
+      expect(await operator.page.locator('#matches').textContent()).to.contain('of 1 enrolled learners');
+      await operator.page.locator('#ra-1-min').fill('0');
+      await Promise.all([operator.page.waitForLoadState('load'), operator.page.getByRole('button', { name: 'Count who matches' }).click()]);
+      expect(await operator.page.locator('#matches').textContent()).to.contain('With the restriction in the form');
+      await shot(operator.page, 'phone-admin-restriction');
+      expect(await overflow(operator.page)).to.be.at.most(0);
+    } finally {
+      await operator.context.close();
+    }
+  });
+
   it('lets an operator switch to the high-contrast theme, which learners see at once', async () => {
     const { context, page } = await signedIn('operator');
     try {

@@ -23,7 +23,7 @@ describe(`demo seed (${testDialect})`, function () {
     const knex = site.db.knex;
     const count = async (table: string) => Number((await knex(table).count({ n: '*' }))[0]!.n);
     expect(await count('users')).to.equal(35);
-    expect(await count('courses')).to.equal(10);
+    expect(await count('courses')).to.equal(11);
     const programs = (await knex('programs').orderBy('id').pluck('shortname')) as string[];
     expect(programs).to.deep.equal(['ONBOARD', 'MASTERY', 'CARE', 'ESCALATE']);
 
@@ -45,6 +45,17 @@ describe(`demo seed (${testDialect})`, function () {
     for (const quizId of quizzes) expect((await site.services.quizzes.get(Number(quizId))).questions, `quiz ${quizId}`).to.have.length(3);
     const audienceNames = (await knex('audiences').orderBy('id').pluck('name')) as string[];
     expect(audienceNames).to.include.members(['Onboarding graduates', 'Customer care: needs a nudge']);
+    // DOMAIN 8 in course K: learner02 (50 %) opens resource A only, learner03 (51 %) B only; learner03 (French,
+    // course A completed: audience ABC) sees resources 4 to 9, learner01 (English, ABC) 1 to 3 and 10.
+    const tour = (await knex('courses').where({ shortname: 'CK' }).first('id')) as { id: number };
+    const visibleTo = async (username: string) => {
+      const user = (await site.services.users.findByUsername(username))!;
+      const course = await site.services.courses.get(tour.id);
+      const access = await site.services.courses.accessOf(user.id, course);
+      return course.activities.filter((a) => a.type === 'resource' && access.get(a.id)?.available !== false).map((a) => a.name.split(':')[0]);
+    };
+    expect(await visibleTo('learner02')).to.deep.equal(['Resource A', 'Resource 1', 'Resource 2', 'Resource 3', 'Resource 10']);
+    expect(await visibleTo('learner03')).to.deep.equal(['Resource B', 'Resource 4', 'Resource 5', 'Resource 6', 'Resource 7', 'Resource 8', 'Resource 9']);
 
     const again = await seedDemoSite(site);
     expect(again.created).to.equal(false);

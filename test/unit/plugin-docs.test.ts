@@ -13,9 +13,14 @@ function fileBlocks(markdown: string): Array<{ file: string; code: string }> {
 }
 
 describe('plugin author guide', () => {
-  it('shows the example plugin exactly as it is in test/fixtures/plugins/local_hello', () => {
+  it('shows the example plugins exactly as they are in test/fixtures (local_hello, and the restriction condition local_enrolledfor)', () => {
     const blocks = fileBlocks(guide);
-    expect(blocks.map((b) => b.file)).to.deep.equal(['test/fixtures/plugins/local_hello/plugin.json', 'test/fixtures/plugins/local_hello/index.ts']);
+    expect(blocks.map((b) => b.file)).to.deep.equal([
+      'test/fixtures/plugins/local_hello/plugin.json',
+      'test/fixtures/plugins/local_hello/index.ts',
+      'test/fixtures/condition-plugins/local_enrolledfor/plugin.json',
+      'test/fixtures/condition-plugins/local_enrolledfor/index.ts',
+    ]);
     for (const { file, code } of blocks) {
       expect(code, `${file} differs from its copy in docs/plugin-authors.md`).to.equal(
         fs.readFileSync(path.join(projectRoot, file), 'utf8').replace(/\n$/, ''),

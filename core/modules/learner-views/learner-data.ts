@@ -5,7 +5,7 @@
  * Everything here is read-only and scoped to one user id: callers decide whose data a viewer may
  * see before they call in.
  */
-import { courseCompletionsOfUsers } from '../learning/index';
+import { courseCompletionsOfUsers, type ActivityAccess } from '../learning/index';
 import type { LearnerViewsContext } from './context';
 import type { Executor } from '../../kernel/db/database';
 import { notFound } from '../../kernel/errors';
@@ -506,6 +506,7 @@ export interface LearnerCourseView {
   progress: number;
   activities: Array<{
     id: number;
+    sectionId: number | null;
     name: string;
     type: string;
     completionTracked: boolean;
@@ -514,12 +515,31 @@ export interface LearnerCourseView {
     complete: boolean;
     completedAt: string | null;
     grade: number | null;
+    /** False: a restriction locks it (listed greyed, refused when opened). */
+    available: boolean;
+    /** Why it is locked, for the learner; null when available. */
+    restriction: string | null;
   }>;
+  /** The listed activities by section (the section-less first, with a null name); empty sections are left out. */
+  groups: Array<{ id: number | null; name: string | null; activities: LearnerCourseView['activities'] }>;
+  /** Activities a restriction hides from this learner (not listed), with why: what opening one by URL answers. */
+  hidden: Array<{ id: number; restriction: string | null }>;
 }
 
-export async function loadLearnerCourse(context: LearnerViewsContext, courseId: number, userId: number): Promise<LearnerCourseView> {
+/**
+ * The course page's data for one learner. With `restrictions` (every learner; operators look at
+ * everything), restriction trees apply: hidden activities are left out, locked ones carry the
+ * explanation. The learning module evaluates them once for the whole course.
+ */
+export async function loadLearnerCourse(
+  context: LearnerViewsContext,
+  courseId: number,
+  userId: number,
+  options: { restrictions: boolean },
+): Promise<LearnerCourseView> {
   const knex = context.db.knex;
   const course = await context.services.courses.get(courseId);
+  const access = options.restrictions ? await context.services.courses.accessOf(userId, course) : new Map<number, ActivityAccess>();
   const done = await activityCompletionsInCourse(knex, userId, courseId);
   const grades = await gradesInCourse(knex, userId, courseId);
   const doneAt = new Map(done.map((r) => [Number(r.activity_id), Number(r.completed_at)]));
@@ -527,15 +547,16 @@ export async function loadLearnerCourse(context: LearnerViewsContext, courseId: 
   const completion = await context.services.completion.courseCompletion(courseId, userId);
   const tracked = course.activities.filter((a) => a.completionTracked);
   const trackedDone = tracked.filter((a) => doneAt.has(a.id)).length;
-  return {
-    id: course.id,
-    fullname: course.fullname,
-    summary: course.summary,
-    complete: completion !== null,
-    completedAt: iso(completion?.completedAt),
-    progress: progressPercent(tracked.length ? trackedDone / tracked.length : 0, completion !== null),
-    activities: course.activities.map((a) => ({
+  // Display order: activities outside any section first, then each section's in section order.
+  const sectionOrder = new Map(course.sections.map((s, i) => [s.id, i + 1]));
+  const rank = (sectionId: number | null) => (sectionId === null ? 0 : (sectionOrder.get(sectionId) ?? 0));
+  const ordered = course.activities.map((a, i) => ({ a, i })).sort((x, y) => rank(x.a.sectionId) - rank(y.a.sectionId) || x.i - y.i);
+  const activities = ordered
+    .map(({ a }) => a)
+    .filter((a) => access.get(a.id)?.visible !== false)
+    .map((a) => ({
       id: a.id,
+      sectionId: a.sectionId,
       name: a.name,
       type: a.type,
       completionTracked: a.completionTracked,
@@ -544,6 +565,25 @@ export async function loadLearnerCourse(context: LearnerViewsContext, courseId: 
       complete: doneAt.has(a.id),
       completedAt: iso(doneAt.get(a.id)),
       grade: gradeOf.get(a.id) ?? null,
-    })),
+      available: access.get(a.id)?.available !== false,
+      restriction: access.get(a.id)?.available === false ? access.get(a.id)!.explanation : null,
+    }));
+  const groups = [
+    { id: null as number | null, name: null as string | null },
+    ...course.sections.map((s) => ({ id: s.id as number | null, name: s.name as string | null })),
+  ]
+    .map((g) => ({ ...g, activities: activities.filter((a) => a.sectionId === g.id) }))
+    // A section shows when something in it does: one the learner may not see is left out whole.
+    .filter((g) => g.activities.length > 0);
+  return {
+    id: course.id,
+    fullname: course.fullname,
+    summary: course.summary,
+    complete: completion !== null,
+    completedAt: iso(completion?.completedAt),
+    progress: progressPercent(tracked.length ? trackedDone / tracked.length : 0, completion !== null),
+    activities,
+    groups,
+    hidden: [...access].filter(([, a]) => !a.visible).map(([id, a]) => ({ id, restriction: a.explanation })),
   };
 }

@@ -5,14 +5,23 @@ import { WaymarkError, forbidden, invalid } from '../../kernel/errors';
 import { field, fields, pageId, renderView } from '../../kernel/http/render';
 import type { Question } from '../learning/index';
 import { parseId } from '../../kernel/http/contract';
-import { RECORD_PAGE, RECORD_STATUSES, loadLearnerCourse, loadLearnerProgram, loadRecordOfLearning, loadRequiredLearning } from './learner-data';
+import type { ActivityView } from '../learning/index';
+import {
+  RECORD_PAGE,
+  RECORD_STATUSES,
+  type LearnerCourseView,
+  loadLearnerCourse,
+  loadLearnerProgram,
+  loadRecordOfLearning,
+  loadRequiredLearning,
+} from './learner-data';
 import { historyLines, recordView } from './record-view';
 import { mayReadLearning } from './api';
 
 /** Activity types completed by opening them (quizzes complete through their grade instead). */
 const COMPLETE_ON_VIEW = new Set(['page', 'resource', 'url']);
 
-function viewer(req: Request): { id: number } {
+function viewer(req: Request): { id: number; isAdmin: boolean } {
   // Page routes declared with access 'user' never run without a user.
   if (!req.user) throw new WaymarkError('UNAUTHENTICATED', 'Log in to see this page', 401);
   return req.user;
@@ -84,21 +93,39 @@ export function registerLearnerPages(context: LearnerViewsContext, pages: RouteR
     async handler(req, res) {
       const courseId = pageId(req.params.id, 'Course');
       await context.services.launch.requireCourseAccess(req, courseId);
-      const course = await loadLearnerCourse(context, courseId, viewer(req).id);
+      const user = viewer(req);
+      const course = await loadLearnerCourse(context, courseId, user.id, { restrictions: !user.isAdmin });
       renderView(req, res, 'learner/course', { title: course.fullname, course });
     },
   });
 
+  /**
+   * The course as this learner sees it, once the launch guard and the activity's restriction tree
+   * let them open the activity: a hidden or locked activity is refused (403) with the explanation,
+   * however its URL was reached.
+   */
+  const openActivity = async (req: Request, activity: ActivityView): Promise<LearnerCourseView> => {
+    const user = viewer(req);
+    await context.services.launch.requireCourseAccess(req, activity.courseId);
+    const course = await loadLearnerCourse(context, activity.courseId, user.id, { restrictions: !user.isAdmin });
+    const state = course.activities.find((a) => a.id === activity.id);
+    if (!state || !state.available) {
+      const message = (state?.restriction ?? course.hidden.find((h) => h.id === activity.id)?.restriction) || 'This activity is not available to you.';
+      throw new WaymarkError('ACTIVITY_RESTRICTED', message, 403, [{ path: 'availability', code: 'ACTIVITY_RESTRICTED', message }]);
+    }
+    return course;
+  };
+
   const showActivity = async (req: Request, res: Response, extra: Record<string, unknown> = {}, status?: number): Promise<void> => {
     const user = viewer(req);
     const activity = await context.services.courses.getActivity(pageId(req.params.id, 'Activity'));
+    let course = await openActivity(req, activity);
     const quiz = activity.type === 'quiz' ? await quizView(context, activity.id, user.id) : null;
-    await context.services.launch.requireCourseAccess(req, activity.courseId);
     if (COMPLETE_ON_VIEW.has(activity.type) && activity.completionTracked) {
-      // Opening the page is what completes it; recording twice is a no-op.
-      await context.services.completion.recordActivityCompletion(activity.id, user.id);
+      // Opening the page is what completes it; recording twice is a no-op. A new completion may unlock others: read again.
+      const { created } = await context.services.completion.recordActivityCompletion(activity.id, user.id);
+      if (created) course = await loadLearnerCourse(context, activity.courseId, user.id, { restrictions: !user.isAdmin });
     }
-    const course = await loadLearnerCourse(context, activity.courseId, user.id);
     const state = course.activities.find((a) => a.id === activity.id)!;
     const index = course.activities.findIndex((a) => a.id === activity.id);
     renderView(
@@ -139,7 +166,7 @@ export function registerLearnerPages(context: LearnerViewsContext, pages: RouteR
       const user = viewer(req);
       const activityId = pageId(req.params.id, 'Activity');
       const activity = await context.services.courses.getActivity(activityId);
-      await context.services.launch.requireCourseAccess(req, activity.courseId);
+      await openActivity(req, activity);
       const quiz = await context.services.quizzes.get(activityId);
       try {
         await context.services.quizzes.requireEnrolled(activityId, user.id);

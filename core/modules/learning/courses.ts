@@ -3,6 +3,9 @@ import type { Knex } from 'knex';
 import { isRetryableConflict, isUniqueViolation, type Database, type Executor } from '../../kernel/db/database';
 import { conflict, invalid, notFound, WaymarkError, type ErrorDetail } from '../../kernel/errors';
 import { bool, iso, isForeignKeyViolation } from '../../kernel/db/sql';
+import type { ExtensionRegistrar } from '../../kernel/features/context';
+import type { Logger } from '../../kernel/logging';
+import { ACCESS_UNCHECKABLE, type ActivityAccess, type RestrictedCourse } from './availability';
 import {
   activitiesOfCourse,
   activityById,
@@ -16,6 +19,12 @@ import {
   insertCourse,
   lastActivityPosition,
   touchCourse,
+  updateActivityRow,
+  sectionsOfCourse,
+  sectionById,
+  insertSection,
+  updateSectionRow,
+  type SectionRow,
   upsertCriteria,
   type ActivityRow,
   type CourseListFilter,
@@ -63,7 +72,30 @@ export interface ActivityInput {
   name: string;
   completionTracked?: boolean;
   maxGrade?: number;
-  /** Restriction tree (DOMAIN 8); stored as given until restricted access is built. */
+  /**
+   * Restriction tree (DOMAIN 8, Moodle's shape), checked by the `activityAccess` contribution
+   * (restrict_access) when saved; null removes it.
+   */
+  availability?: unknown;
+  /** The section of the course it belongs to; none (the top of the course) by default. */
+  sectionId?: number | null;
+}
+
+/** What PATCH /activities/{id} may change; absent fields stay as they are. */
+export type ActivityPatch = Partial<Pick<ActivityInput, 'name' | 'completionTracked' | 'maxGrade' | 'availability' | 'sectionId'>>;
+
+/** A course section: a named group of activities whose restriction tree applies to all of them. */
+export interface SectionView {
+  id: number;
+  courseId: number;
+  position: number;
+  name: string;
+  availability: unknown;
+}
+
+/** What POST /courses/{id}/sections and PATCH /sections/{id} take. */
+export interface SectionInput {
+  name?: string;
   availability?: unknown;
 }
 
@@ -76,6 +108,7 @@ export interface ActivityView {
   completionTracked: boolean;
   maxGrade: number;
   availability: unknown;
+  sectionId: number | null;
 }
 
 export interface CourseView {
@@ -87,6 +120,7 @@ export interface CourseView {
   startDate: string | null;
   score: number;
   completionCriteria: CompletionCriteria;
+  sections: SectionView[];
   activities: ActivityView[];
   createdAt: string;
 }
@@ -105,6 +139,19 @@ export interface CoursesService {
   create(input: CourseInput): Promise<CourseView>;
   get(courseId: number, executor?: Executor): Promise<CourseView>;
   addActivity(courseId: number, input: ActivityInput): Promise<ActivityView>;
+  /** Adds a section at the end of the course; its restriction tree is checked as an activity's. */
+  addSection(courseId: number, input: SectionInput & { name: string }): Promise<SectionView>;
+  /** Renames a section or changes its restriction tree (null removes it). */
+  updateSection(sectionId: number, patch: SectionInput): Promise<SectionView>;
+  /** Changes an activity; a restriction tree is checked exactly as when the activity is added. */
+  updateActivity(activityId: number, patch: ActivityPatch): Promise<ActivityView>;
+  /**
+   * What one learner may see and open of the course's restricted activities (activities without a
+   * tree are absent: always available). Fails closed: when restrictions exist but no contribution
+   * can evaluate them (the restrict_access plugin is disabled, or it threw), each restricted
+   * activity is listed but locked.
+   */
+  accessOf(userId: number, course: Pick<CourseView, 'id' | 'activities' | 'sections'>): Promise<Map<number, ActivityAccess>>;
   getActivity(activityId: number, executor?: Executor): Promise<ActivityView>;
   /** Replaces the course's completion criteria (subset ids must be activities of the course). */
   setCompletionCriteria(courseId: number, criteria: CompletionCriteria): Promise<CourseView>;
@@ -118,7 +165,7 @@ export interface CoursesService {
 }
 
 /** A course in a list: the course without its activities and criteria. */
-export type CourseSummary = Omit<CourseView, 'activities' | 'completionCriteria'>;
+export type CourseSummary = Omit<CourseView, 'activities' | 'completionCriteria' | 'sections'>;
 
 export interface EnrolmentsService {
   /** Idempotent: an existing (user, course, method) enrolment is returned (and reactivated). */
@@ -159,8 +206,46 @@ function activityView(row: ActivityRow): ActivityView {
     name: row.name,
     completionTracked: bool(row.completion_tracked),
     maxGrade: Number(row.max_grade),
-    availability: row.availability === null ? null : (JSON.parse(row.availability) as unknown),
+    availability: row.availability === null ? null : parsedTree(row.availability),
+    sectionId: row.section_id === null || row.section_id === undefined ? null : Number(row.section_id),
   };
+}
+
+function sectionView(row: SectionRow): SectionView {
+  return {
+    id: Number(row.id),
+    courseId: Number(row.course_id),
+    position: Number(row.sortorder),
+    name: row.name,
+    availability: row.availability === null ? null : parsedTree(row.availability),
+  };
+}
+
+/** Parsed restriction trees by their stored JSON: a course page reads every tree of its course on each request. */
+const parsedTrees = new Map<string, unknown>();
+const PARSED_TREE_LIMIT = 20_000;
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value as object)) deepFreeze(child);
+  }
+  return value;
+}
+
+/**
+ * The tree stored as `json`, parsed once and shared (frozen, so no reader can change another's
+ * copy). Keyed by the text itself, so a changed tree is simply a new entry; the cache is emptied
+ * when it reaches its bound.
+ */
+function parsedTree(json: string): unknown {
+  let tree = parsedTrees.get(json);
+  if (tree === undefined) {
+    if (parsedTrees.size >= PARSED_TREE_LIMIT) parsedTrees.clear();
+    tree = deepFreeze(JSON.parse(json) as unknown);
+    parsedTrees.set(json, tree);
+  }
+  return tree;
 }
 
 /** Criteria as stored; a course without a row uses `all_tracked`. */
@@ -202,13 +287,49 @@ async function writeCriteria(trx: Knex.Transaction, courseId: number, criteria: 
   });
 }
 
-export function createCoursesService(site: { db: Database; timezone: string }): CoursesService {
+export function createCoursesService(site: { db: Database; timezone: string; extensions: ExtensionRegistrar; logger: Logger }): CoursesService {
   const db = () => site.db;
+
+  /** A section id given for an activity must be a section of the activity's course. */
+  async function checkSection(executor: Executor, courseId: number, sectionId: number | null | undefined): Promise<ErrorDetail[]> {
+    if (sectionId === undefined || sectionId === null) return [];
+    const section = await sectionById(executor, sectionId);
+    if (section && Number(section.course_id) === courseId) return [];
+    return [{ path: 'sectionId', code: 'SECTION_NOT_IN_COURSE', message: `Section ${sectionId} is not a section of this course` }];
+  }
+
+  async function getSection(sectionId: number, executor: Executor = db().knex): Promise<SectionView> {
+    const row = await sectionById(executor, sectionId);
+    if (!row) throw notFound('Section', sectionId);
+    return sectionView(row);
+  }
+
+  /** Problems of a tree about to be saved in `courseId` (none for null); 422 when nobody can check trees. */
+  async function checkAvailability(executor: Executor, courseId: number, tree: unknown, selfId: number | null): Promise<ErrorDetail[]> {
+    if (tree === undefined || tree === null) return [];
+    const provider = site.extensions.list('activityAccess')[0]?.value;
+    if (!provider) {
+      return [
+        {
+          path: 'availability',
+          code: 'RESTRICTIONS_UNAVAILABLE',
+          message: 'No plugin evaluates restriction trees (enable restrict_access), so a tree cannot be saved',
+        },
+      ];
+    }
+    const activities = (await activitiesOfCourse(executor, courseId)).map(activityView);
+    // An activity's conditions may not name the activity itself (its grade or completion would lock it forever).
+    const course: RestrictedCourse = { id: courseId, activities: activities.filter((a) => a.id !== selfId) };
+    return (await provider.check(tree, course)).map((d) => ({
+      ...d,
+      path: d.path ? `availability${d.path.startsWith('/') ? d.path : `/${d.path}`}` : 'availability',
+    }));
+  }
 
   async function get(courseId: number, executor: Executor = db().knex): Promise<CourseView> {
     const row = await courseById(executor, courseId);
     if (!row) throw notFound('Course', courseId);
-    const activities = await activitiesOfCourse(executor, courseId);
+    const [activities, sections] = await Promise.all([activitiesOfCourse(executor, courseId), sectionsOfCourse(executor, courseId)]);
     return {
       id: Number(row.id),
       shortname: row.shortname,
@@ -218,6 +339,7 @@ export function createCoursesService(site: { db: Database; timezone: string }): 
       startDate: iso(row.start_date),
       score: Number(row.score),
       completionCriteria: await loadCriteria(executor, courseId),
+      sections: sections.map(sectionView),
       activities: activities.map(activityView),
       createdAt: iso(row.created_at)!,
     };
@@ -307,12 +429,17 @@ export function createCoursesService(site: { db: Database; timezone: string }): 
       if (input.maxGrade !== undefined && (typeof input.maxGrade !== 'number' || input.maxGrade < 0 || input.maxGrade > 99999999)) {
         details.push({ path: 'maxGrade', code: 'OUT_OF_RANGE', message: 'maxGrade must be 0 or more' });
       }
+      // Checked before the transaction: a condition's check may read through other modules' services,
+      // which must not wait for this transaction's connection (SQLite has one).
+      const treeProblems = await checkAvailability(db().knex, courseId, input.availability, null);
+      treeProblems.push(...(await checkSection(db().knex, courseId, input.sectionId)));
       const now = db().now();
       const activityId = await db().transaction(async (trx) => {
         // Existence first so an unknown course is a 404 even when the body is also wrong. On MySQL the
         // course row is locked so two concurrent additions cannot both take the same next position.
         if (!(await courseExists(trx, courseId, { forUpdate: db().dialect === 'mysql' }))) throw notFound('Course', courseId);
-        if (details.length) throw invalid(`${details[0]!.path!.toUpperCase()}_INVALID`, details[0]!.message, details);
+        details.push(...treeProblems);
+        if (details.length) throw invalid(`${details[0]!.path!.split('/')[0]!.toUpperCase()}_INVALID`, details[0]!.message, details);
         const next = await lastActivityPosition(trx, courseId);
         const id = await insertActivity(trx, {
           course_id: courseId,
@@ -322,6 +449,7 @@ export function createCoursesService(site: { db: Database; timezone: string }): 
           completion_tracked: input.completionTracked ?? false,
           max_grade: input.maxGrade ?? 0,
           availability: input.availability === undefined || input.availability === null ? null : JSON.stringify(input.availability),
+          section_id: input.sectionId ?? null,
           created_at: now,
         });
         await touchCourse(trx, courseId, now);
@@ -331,6 +459,98 @@ export function createCoursesService(site: { db: Database; timezone: string }): 
     },
 
     getActivity,
+
+    async addSection(courseId, input) {
+      const details: ErrorDetail[] = [];
+      if (typeof input.name !== 'string' || !input.name.trim()) details.push({ path: 'name', code: 'REQUIRED', message: 'name must be a non-empty string' });
+      details.push(...(await checkAvailability(db().knex, courseId, input.availability, null)));
+      const sectionId = await db().transaction(async (trx) => {
+        if (!(await courseExists(trx, courseId, { forUpdate: db().dialect === 'mysql' }))) throw notFound('Course', courseId);
+        if (details.length) throw invalid(`${details[0]!.path!.split('/')[0]!.toUpperCase()}_INVALID`, details[0]!.message, details);
+        const now = db().now();
+        const id = await insertSection(trx, {
+          course_id: courseId,
+          name: input.name.trim(),
+          availability: input.availability === undefined || input.availability === null ? null : JSON.stringify(input.availability),
+          now,
+        });
+        await touchCourse(trx, courseId, now);
+        return id;
+      });
+      return getSection(sectionId);
+    },
+
+    async updateSection(sectionId, patch) {
+      const existing = await sectionById(db().knex, sectionId);
+      if (!existing) throw notFound('Section', sectionId);
+      const details: ErrorDetail[] = [];
+      if (patch.name !== undefined && (typeof patch.name !== 'string' || !patch.name.trim()))
+        details.push({ path: 'name', code: 'REQUIRED', message: 'name must be a non-empty string' });
+      details.push(...(await checkAvailability(db().knex, Number(existing.course_id), patch.availability, null)));
+      if (details.length) throw invalid(`${details[0]!.path!.split('/')[0]!.toUpperCase()}_INVALID`, details[0]!.message, details);
+      await db().transaction(async (trx) => {
+        const now = db().now();
+        await updateSectionRow(
+          trx,
+          sectionId,
+          {
+            ...(patch.name !== undefined ? { name: patch.name.trim() } : {}),
+            ...(patch.availability !== undefined ? { availability: patch.availability === null ? null : JSON.stringify(patch.availability) } : {}),
+          },
+          now,
+        );
+        await touchCourse(trx, Number(existing.course_id), now);
+      });
+      return getSection(sectionId);
+    },
+
+    async updateActivity(activityId, patch) {
+      const details: ErrorDetail[] = [];
+      if (patch.name !== undefined && (typeof patch.name !== 'string' || !patch.name.trim()))
+        details.push({ path: 'name', code: 'REQUIRED', message: 'name must be a non-empty string' });
+      if (patch.maxGrade !== undefined && (typeof patch.maxGrade !== 'number' || patch.maxGrade < 0 || patch.maxGrade > 99999999)) {
+        details.push({ path: 'maxGrade', code: 'OUT_OF_RANGE', message: 'maxGrade must be 0 or more' });
+      }
+      const existing = await activityById(db().knex, activityId);
+      if (!existing) throw notFound('Activity', activityId);
+      // Before the transaction, as in addActivity.
+      details.push(...(await checkAvailability(db().knex, Number(existing.course_id), patch.availability, activityId)));
+      details.push(...(await checkSection(db().knex, Number(existing.course_id), patch.sectionId)));
+      await db().transaction(async (trx) => {
+        const row = await activityById(trx, activityId);
+        if (!row) throw notFound('Activity', activityId);
+        if (details.length) throw invalid(`${details[0]!.path!.split('/')[0]!.toUpperCase()}_INVALID`, details[0]!.message, details);
+        await updateActivityRow(trx, activityId, {
+          ...(patch.name !== undefined ? { name: patch.name.trim() } : {}),
+          ...(patch.completionTracked !== undefined ? { completion_tracked: patch.completionTracked } : {}),
+          ...(patch.maxGrade !== undefined ? { max_grade: patch.maxGrade } : {}),
+          ...(patch.availability !== undefined ? { availability: patch.availability === null ? null : JSON.stringify(patch.availability) } : {}),
+          ...(patch.sectionId !== undefined ? { section_id: patch.sectionId } : {}),
+        });
+        await touchCourse(trx, Number(row.course_id), db().now());
+      });
+      return getActivity(activityId);
+    },
+
+    async accessOf(userId, course) {
+      const restrictedSections = new Set((course.sections ?? []).filter((s) => s.availability !== null && s.availability !== undefined).map((s) => s.id));
+      const restricted = course.activities.filter(
+        (a) => (a.availability !== null && a.availability !== undefined) || (a.sectionId !== null && restrictedSections.has(a.sectionId)),
+      );
+      const access = new Map<number, ActivityAccess>();
+      if (!restricted.length) return access;
+      const provider = site.extensions.list('activityAccess')[0]?.value;
+      if (provider) {
+        try {
+          return await provider.evaluate(userId, course);
+        } catch (error) {
+          site.logger.error('restriction evaluation failed; restricted activities stay locked', { courseId: course.id, userId, error: String(error) });
+        }
+      }
+      // Fail closed: never open what a tree restricts because nothing could evaluate it.
+      for (const a of restricted) access.set(a.id, ACCESS_UNCHECKABLE);
+      return access;
+    },
 
     async setCompletionCriteria(courseId, criteria) {
       await db().transaction(async (trx) => {

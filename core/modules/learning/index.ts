@@ -10,6 +10,7 @@ import { registerQuizPages } from './quiz-pages';
 import { learningHooks } from './hooks';
 
 export type { CompletionArgs, CompletionsArgs } from './hooks';
+export type { ActivityAccess, ActivityAccessProvider, RestrictedCourse, RestrictionCondition, ConditionNode, ConditionLoad } from './availability';
 
 /** The learning services, by ref: courses and activities, enrolments, activity and course completion. */
 export const learningServices = {
@@ -38,6 +39,7 @@ export const learningModule = defineModule({
     'quiz_settings',
     'quiz_questions',
     'quiz_attempts',
+    'course_sections',
   ],
   deps: { identity: kernelServices.identity },
   declares: learningHooks,
@@ -45,7 +47,7 @@ export const learningModule = defineModule({
   register(ctx) {
     const completion = createCompletionService({ db: ctx.db, hooks: ctx.hooks, identity: ctx.deps.identity });
     const services = {
-      courses: createCoursesService(ctx),
+      courses: createCoursesService({ db: ctx.db, timezone: ctx.timezone, extensions: ctx.extensions, logger: ctx.logger }),
       enrolments: createEnrolmentsService(ctx),
       completion,
       quizzes: createQuizService({ db: ctx.db, logger: ctx.logger, completion }),
@@ -59,6 +61,7 @@ export const learningModule = defineModule({
 
 export type { CoursesService, EnrolmentsService, CompletionService, QuizService };
 export type { Question } from './quizzes';
+export type { ActivityView } from './courses';
 
 /** Relations other modules may join in a set-based read (columns are the contract). */
 export { learningViews } from './store/views';

@@ -7,7 +7,7 @@ import { invalid, notFound } from '../../kernel/errors';
 import { cursorQuery, listResponse, pagePosition, pickOrder, sortQuery } from '../../kernel/http/paging';
 import { COURSE_ORDERS } from './store/courses';
 import { component, DateInput, Id, UserId, noParams, noQuery, object, pathParams, queryParams } from '../../kernel/http/contract';
-import type { ActivityInput, CompletionCriteria, CourseInput } from './courses';
+import type { ActivityInput, ActivityPatch, CompletionCriteria, CourseInput, SectionInput } from './courses';
 
 const id = { type: 'integer', minimum: 1 } as const;
 const isoTime = { type: 'string', format: 'date-time' } as const;
@@ -29,6 +29,11 @@ const completionCriteria: JsonSchema = component('CompletionCriteria', {
 // names the field, not a generic schema error.
 const freeJson = (description: string): JsonSchema => ({ type: ['object', 'null'], description, 'x-maxJsonBytes': 65536 });
 
+/** The tree's shape and conditions are checked by the activityAccess contribution (422 naming the bad node). */
+const availabilityTree = freeJson(
+  'Restriction tree (DOMAIN 8, Moodle availability JSON: {op: "&"|"|"|"!&"|"!|", c: [...], showc | show}); null removes it; at most 64 KB of JSON. See docs/restrictions.md',
+);
+
 const activityView: JsonSchema = component(
   'Activity',
   object({
@@ -40,6 +45,18 @@ const activityView: JsonSchema = component(
     completionTracked: { type: 'boolean' },
     maxGrade: { type: 'number' },
     availability: { description: 'Restriction tree as stored (any JSON), or null' },
+    sectionId: { anyOf: [id, { type: 'null' }] },
+  }),
+);
+
+const sectionView: JsonSchema = component(
+  'CourseSection',
+  object({
+    id,
+    courseId: id,
+    position: { type: 'integer', minimum: 0 },
+    name: { type: 'string' },
+    availability: { description: 'Restriction tree applying to every activity of the section, or null' },
   }),
 );
 
@@ -54,6 +71,7 @@ const courseView: JsonSchema = component(
     startDate: nullableIsoTime,
     score: { type: 'number' },
     completionCriteria,
+    sections: { type: 'array', items: sectionView },
     activities: { type: 'array', items: activityView },
     createdAt: isoTime,
   }),
@@ -132,7 +150,8 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
     {
       method: 'get',
       path: '/courses/:id',
-      summary: 'A course with its activities and completion criteria (learners: 404 for a hidden course they have no enrolment in or completion of)',
+      summary:
+        'A course with its activities and completion criteria (learners: 404 for a hidden course they have no enrolment in or completion of, and without the activities a restriction hides from them)',
       tags: ['courses'],
       access: 'user',
       params: idParams,
@@ -142,7 +161,11 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
         const courseId = req.params.id!;
         // A hidden course is not revealed to a learner with no link to it: the same 404 as no course.
         if (!req.user!.isAdmin && !(await services().courses.seenBy(req.user!.id, [courseId])).has(courseId)) throw notFound('Course', courseId);
-        return { body: await services().courses.get(courseId) };
+        const course = await services().courses.get(courseId);
+        if (req.user!.isAdmin) return { body: course };
+        // A learner is not told about activities a restriction hides from them (the course page leaves them out too).
+        const access = await services().courses.accessOf(req.user!.id, course);
+        return { body: { ...course, activities: course.activities.filter((a) => access.get(a.id)?.visible !== false) } };
       },
     },
     {
@@ -176,12 +199,69 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
           name: { type: 'string', minLength: 1, maxLength: 255 },
           completionTracked: { type: 'boolean' },
           maxGrade: { type: 'number', minimum: 0 },
-          availability: freeJson('Restriction tree (DOMAIN 8), stored as given; at most 64 KB of JSON'),
+          availability: availabilityTree,
+          sectionId: { anyOf: [id, { type: 'null' }], description: 'A section of the same course' },
         },
         required: ['type', 'name'],
         additionalProperties: false,
       },
       handler: async (req) => ({ status: 201, body: await services().courses.addActivity(req.params.id!, req.body as ActivityInput) }),
+    },
+    {
+      method: 'patch',
+      path: '/activities/:id',
+      summary: 'Change an activity (name, completion tracking, maximum grade, restriction tree)',
+      tags: ['courses'],
+      access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: activityView,
+      body: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', minLength: 1, maxLength: 255 },
+          completionTracked: { type: 'boolean' },
+          maxGrade: { type: 'number', minimum: 0 },
+          availability: availabilityTree,
+          sectionId: { anyOf: [id, { type: 'null' }], description: 'A section of the same course; null: the top of the course' },
+        },
+        additionalProperties: false,
+      },
+      handler: async (req) => ({ body: await services().courses.updateActivity(req.params.id!, req.body as ActivityPatch) }),
+    },
+    {
+      method: 'post',
+      path: '/courses/:id/sections',
+      summary: 'Add a section at the end of the course (its restriction tree applies to every activity in it)',
+      tags: ['courses'],
+      access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: sectionView,
+      successStatus: 201,
+      body: {
+        type: 'object',
+        properties: { name: { type: 'string', minLength: 1, maxLength: 255 }, availability: availabilityTree },
+        required: ['name'],
+        additionalProperties: false,
+      },
+      handler: async (req) => ({ status: 201, body: await services().courses.addSection(req.params.id!, req.body as SectionInput & { name: string }) }),
+    },
+    {
+      method: 'patch',
+      path: '/sections/:id',
+      summary: 'Rename a section or change its restriction tree',
+      tags: ['courses'],
+      access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: sectionView,
+      body: {
+        type: 'object',
+        properties: { name: { type: 'string', minLength: 1, maxLength: 255 }, availability: availabilityTree },
+        additionalProperties: false,
+      },
+      handler: async (req) => ({ body: await services().courses.updateSection(req.params.id!, req.body as SectionInput) }),
     },
     {
       method: 'post',

@@ -25,6 +25,59 @@ export interface ActivityRow {
   completion_tracked: number | boolean;
   max_grade: number | string;
   availability: string | null;
+  section_id: number | null;
+}
+
+/** A course section row. */
+export interface SectionRow {
+  id: number;
+  course_id: number;
+  sortorder: number;
+  name: string;
+  availability: string | null;
+}
+
+/** The course's sections in course order. */
+export function sectionsOfCourse(executor: Executor, courseId: number): Promise<SectionRow[]> {
+  return queryRows<SectionRow>(executor, 'SELECT id, course_id, sortorder, name, availability FROM course_sections WHERE course_id = ? ORDER BY sortorder', [
+    courseId,
+  ]);
+}
+
+/** The section, or undefined. */
+export async function sectionById(executor: Executor, sectionId: number): Promise<SectionRow | undefined> {
+  return (await queryRows<SectionRow>(executor, 'SELECT id, course_id, sortorder, name, availability FROM course_sections WHERE id = ?', [sectionId]))[0];
+}
+
+/** Adds a section at the end of the course and returns its id. */
+export async function insertSection(
+  trx: Knex.Transaction,
+  row: { course_id: number; name: string; availability: string | null; now: number },
+): Promise<number> {
+  const [{ last }] = (await queryRows<{ last: number | null }>(trx, 'SELECT MAX(sortorder) AS last FROM course_sections WHERE course_id = ?', [
+    row.course_id,
+  ])) as [{ last: number | null }];
+  const [id] = (await trx('course_sections').insert({
+    course_id: row.course_id,
+    sortorder: last === null ? 0 : Number(last) + 1,
+    name: row.name,
+    availability: row.availability,
+    created_at: row.now,
+    updated_at: row.now,
+  })) as [number];
+  return id;
+}
+
+/** Changes the given columns of a section. */
+export async function updateSectionRow(
+  trx: Knex.Transaction,
+  sectionId: number,
+  patch: Partial<{ name: string; availability: string | null }>,
+  now: number,
+): Promise<void> {
+  await trx('course_sections')
+    .where({ id: sectionId })
+    .update({ ...patch, updated_at: now });
 }
 
 /** The columns of an activity that completion needs. */
@@ -115,11 +168,21 @@ export async function insertActivity(
     completion_tracked: boolean;
     max_grade: number;
     availability: string | null;
+    section_id: number | null;
     created_at: number;
   },
 ): Promise<number> {
   const [id] = (await trx('activities').insert(row)) as [number];
   return id;
+}
+
+/** Changes the given columns of an activity (an empty patch changes nothing). */
+export async function updateActivityRow(
+  trx: Knex.Transaction,
+  activityId: number,
+  patch: Partial<{ name: string; completion_tracked: boolean; max_grade: number; availability: string | null; section_id: number | null }>,
+): Promise<void> {
+  if (Object.keys(patch).length) await trx('activities').where({ id: activityId }).update(patch);
 }
 
 /** The course's stored completion criteria, or undefined (then `all_tracked`). */

@@ -16,6 +16,7 @@ export const learningViews = {
     'completion_tracked',
     'max_grade',
     'availability',
+    'section_id',
     'created_at',
   ] as const),
   enrolments: tableView('enrolments', ['id', 'user_id', 'course_id', 'method', 'status', 'created_at', 'updated_at'] as const),

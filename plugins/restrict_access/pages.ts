@@ -1,0 +1,385 @@
+import type { Request, Response } from 'express';
+import { invalid, notFound, parseId, WaymarkError, type CoursesService, type Database, type FeatureContext, type ThemeRegistrar } from '../../core/index';
+import { coursesPage, enrolledLearners } from './store';
+
+type RouteRegistrar = FeatureContext['routes'];
+type ActivityView = Awaited<ReturnType<CoursesService['get']>>['activities'][number];
+const COURSES_PAGE = 50;
+import type { TreeEngine } from './tree';
+
+/** Learners evaluated per batch when counting who matches: a few set-based statements each. */
+const MATCH_BATCH = 500;
+/** Condition rows the form offers; longer or nested trees are edited as JSON. */
+const ROWS = 5;
+
+export interface MatchCounts {
+  enrolled: number;
+  open: number;
+  greyed: number;
+  hidden: number;
+}
+
+/** Who of the course's actively enrolled learners would open, see greyed, or not see an activity with `tree`. */
+export async function countMatches(db: Database, engine: TreeEngine, courses: CoursesService, courseId: number, tree: unknown): Promise<MatchCounts> {
+  const course = await courses.get(courseId);
+  const counts: MatchCounts = { enrolled: 0, open: 0, greyed: 0, hidden: 0 };
+  for (let after = 0; ;) {
+    const userIds = await enrolledLearners(db, courseId, after, MATCH_BATCH);
+    if (!userIds.length) break;
+    const batch = await engine.countMatches(tree, course, userIds);
+    counts.enrolled += userIds.length;
+    counts.open += batch.open;
+    counts.greyed += batch.greyed;
+    counts.hidden += batch.hidden;
+    after = userIds[userIds.length - 1]!;
+  }
+  return counts;
+}
+
+const PAGE = `<div class="wrap">
+  <h1>Restrictions: {{activity.name}}</h1>
+  <p><a href="/admin/restrict_access?course={{course.id}}">All activities of {{course.fullname}}</a></p>
+  {{#if notice}}<p class="notice" role="status">{{notice}}</p>{{/if}}
+  {{#if errors.length}}<div class="callout callout-error" role="alert"><p>The restriction was not saved:</p><ul>{{#each errors}}<li>{{this}}</li>{{/each}}</ul></div>{{/if}}
+  {{#if counts}}<p class="callout" id="matches" role="status">{{counts.label}}: of {{counts.enrolled}} enrolled learners, <strong>{{counts.open}}</strong> can open it, {{counts.greyed}} see it greyed and {{counts.hidden}} do not see it.</p>{{/if}}
+  <form class="form" method="post" action="/admin/restrict_access/activities/{{activity.id}}" novalidate>
+    {{> csrf}}
+    {{#if builder}}
+    <fieldset>
+      <legend>Learners may open it when they meet</legend>
+      <label for="ra-join">Which conditions</label>
+      <select id="ra-join" name="join"><option value="all"{{#if (eq form.join "all")}} selected{{/if}}>all of these</option><option value="any"{{#if (eq form.join "any")}} selected{{/if}}>any of these</option></select>
+      <label for="ra-hide">Learners who do not</label>
+      <select id="ra-hide" name="hide"><option value="grey"{{#if (eq form.hide "grey")}} selected{{/if}}>see it greyed, with why</option><option value="hide"{{#if (eq form.hide "hide")}} selected{{/if}}>do not see it</option></select>
+    </fieldset>
+    {{#each form.rows}}
+    <fieldset class="card">
+      <legend>Condition {{n}}</legend>
+      <label for="ra-{{n}}-type">Kind</label>
+      <select id="ra-{{n}}-type" name="c{{n}}_type">
+        <option value="">(none)</option>
+        <option value="grade"{{#if (eq type "grade")}} selected{{/if}}>Grade in an activity</option>
+        <option value="completion"{{#if (eq type "completion")}} selected{{/if}}>Completion of an activity</option>
+        <option value="profile"{{#if (eq type "profile")}} selected{{/if}}>User profile</option>
+        <option value="date"{{#if (eq type "date")}} selected{{/if}}>Date</option>
+      </select>
+      <label for="ra-{{n}}-activity">Activity (grade, completion)</label>
+      <select id="ra-{{n}}-activity" name="c{{n}}_activity"><option value="">Choose an activity…</option>{{#each activities}}<option value="{{id}}"{{#if (eq id ../activity)}} selected{{/if}}>{{name}}</option>{{/each}}</select>
+      <label for="ra-{{n}}-min">Grade at least (%)</label>
+      <input id="ra-{{n}}-min" name="c{{n}}_min" type="number" inputmode="decimal" min="0" max="100" step="any" value="{{min}}">
+      <label for="ra-{{n}}-max">Grade below (%)</label>
+      <input id="ra-{{n}}-max" name="c{{n}}_max" type="number" inputmode="decimal" min="0" max="100" step="any" value="{{max}}">
+      <label for="ra-{{n}}-state">Completion state</label>
+      <select id="ra-{{n}}-state" name="c{{n}}_state">{{#each states}}<option value="{{value}}"{{#if selected}} selected{{/if}}>{{label}}</option>{{/each}}</select>
+      <label for="ra-{{n}}-field">Profile field</label>
+      <select id="ra-{{n}}-field" name="c{{n}}_field">{{#each fields}}<option value="{{value}}"{{#if selected}} selected{{/if}}>{{label}}</option>{{/each}}</select>
+      <label for="ra-{{n}}-op">Profile test</label>
+      <select id="ra-{{n}}-op" name="c{{n}}_op">{{#each ops}}<option value="{{value}}"{{#if selected}} selected{{/if}}>{{label}}</option>{{/each}}</select>
+      <label for="ra-{{n}}-value">Profile value (a language as its code: fr, en)</label>
+      <input id="ra-{{n}}-value" name="c{{n}}_value" maxlength="255" value="{{value}}">
+      <label for="ra-{{n}}-when">Date test</label>
+      <select id="ra-{{n}}-when" name="c{{n}}_when"><option value=">="{{#if (eq when ">=")}} selected{{/if}}>from</option><option value="<"{{#if (eq when "<")}} selected{{/if}}>until</option></select>
+      <label for="ra-{{n}}-at">Date and time (UTC)</label>
+      <input id="ra-{{n}}-at" name="c{{n}}_at" type="datetime-local" value="{{at}}">
+    </fieldset>
+    {{/each}}
+    {{else}}
+    <p class="muted">This restriction is nested or uses conditions the form does not show (such as audiences): edit it as JSON.</p>
+    {{/if}}
+    <details{{#unless builder}} open{{/unless}}>
+      <summary>Edit as JSON (Moodle's availability format)</summary>
+      <label for="ra-json">Restriction tree</label>
+      <textarea id="ra-json" name="json" rows="8" spellcheck="false">{{json}}</textarea>
+      <label><input type="checkbox" name="useJson" value="1"{{#unless builder}} checked{{/unless}}> Use the JSON above instead of the form</label>
+    </details>
+    <div class="actions">
+      <button type="submit" name="action" value="count" class="button button-quiet">Count who matches</button>
+      <button type="submit" name="action" value="save" class="button">Save</button>
+      <button type="submit" name="action" value="remove" class="button button-quiet">Remove the restriction</button>
+    </div>
+  </form>
+</div>`;
+
+const LIST = `<div class="wrap">
+  <h1>Restricted access</h1>
+  {{> admin-nav}}
+  <form class="filters" method="get" action="/admin/restrict_access">
+    <div><label for="ra-search">Course name</label><input id="ra-search" name="search" value="{{search}}" maxlength="100"></div>
+    <button type="submit" class="button button-quiet">Find courses</button>
+  </form>
+  {{#if course}}
+  <h2>{{course.fullname}}</h2>
+  <ol class="courses activities">
+    {{#each course.activities}}
+    <li class="course"><span class="course-name"><a href="/admin/restrict_access/activities/{{id}}">{{name}}</a></span><span class="chip">{{type}}</span><span class="course-state">{{#if restricted}}Restricted{{else}}Open to everyone enrolled{{/if}}</span></li>
+    {{else}}<li class="empty">This course has no activities.</li>
+    {{/each}}
+  </ol>
+  {{else}}
+  <ul class="courses">
+    {{#each courses}}<li class="course"><span class="course-name"><a href="/admin/restrict_access?course={{id}}">{{fullname}}</a></span><span class="chip">{{shortname}}</span></li>{{else}}<li class="empty">No course matches.</li>{{/each}}
+  </ul>
+  <nav class="pager" aria-label="Pages">{{#if previous}}<a href="/admin/restrict_access?search={{search}}&amp;page={{previous}}">← Previous</a>{{/if}}{{#if next}}<a href="/admin/restrict_access?search={{search}}&amp;page={{next}}">Next →</a>{{/if}}</nav>
+  {{/if}}
+</div>`;
+
+const NAV = `<li><a href="/admin/restrict_access"{{#if (eq @root.adminNav "restrict_access")}} aria-current="page"{{/if}}>Restrictions</a></li>`;
+
+const NOTICES: Record<string, string> = { saved: 'The restriction was saved.', removed: 'The restriction was removed: everyone enrolled can open it.' };
+const STANDARD_FIELDS = [
+  ['lang', 'Preferred language'],
+  ['email', 'Email address'],
+  ['fullname', 'Full name'],
+  ['username', 'Username'],
+  ['timezone', 'Time zone'],
+] as const;
+const PROFILE_OPS = [
+  ['isequalto', 'is'],
+  ['isnotequalto', 'is not'],
+  ['contains', 'contains'],
+  ['doesnotcontain', 'does not contain'],
+  ['isempty', 'is empty'],
+  ['isnotempty', 'is filled in'],
+] as const;
+const STATES = [
+  ['complete', 'is complete'],
+  ['incomplete', 'is not complete'],
+  ['passed', 'is passed (50% or more)'],
+  ['failed', 'is failed (below 50%)'],
+] as const;
+
+interface Row {
+  type: string;
+  activity?: number;
+  min?: number;
+  max?: number;
+  state?: string;
+  field?: string;
+  op?: string;
+  value?: string;
+  when?: string;
+  at?: string;
+}
+interface FormState {
+  join: 'all' | 'any';
+  hide: 'grey' | 'hide';
+  rows: Row[];
+}
+
+const text = (body: Record<string, unknown>, name: string): string => (typeof body[name] === 'string' ? (body[name] as string).trim() : '');
+const num = (value: string): number | undefined => (value === '' || !Number.isFinite(Number(value)) ? undefined : Number(value));
+
+/** The form's rows as a flat tree (null when every row is empty). */
+function treeFromForm(form: FormState): unknown {
+  const c = form.rows.flatMap((r): object[] => {
+    switch (r.type) {
+      case 'grade':
+        return [{ type: 'grade', id: r.activity ?? 0, ...(r.min !== undefined ? { min: r.min } : {}), ...(r.max !== undefined ? { max: r.max } : {}) }];
+      case 'completion':
+        return [{ type: 'completion', id: r.activity ?? 0, e: r.state ?? 'complete' }];
+      case 'profile':
+        return [
+          { type: 'profile', sf: r.field ?? 'lang', op: r.op ?? 'isequalto', ...(r.op === 'isempty' || r.op === 'isnotempty' ? {} : { v: r.value ?? '' }) },
+        ];
+      case 'date':
+        return [{ type: 'date', d: r.when === '<' ? '<' : '>=', t: r.at ? `${r.at.length === 16 ? `${r.at}:00` : r.at}Z` : '' }];
+      default:
+        return [];
+    }
+  });
+  if (!c.length) return null;
+  const hide = form.hide === 'hide';
+  return form.join === 'all' ? { op: '&', c, showc: c.map(() => !hide) } : { op: '|', c, show: !hide };
+}
+
+/** A stored tree as form rows, or null when the form cannot show it (nested, negated, audiences, custom fields, too long). */
+function formFromTree(tree: unknown): FormState | null {
+  const blank = (): Row => ({ type: '' });
+  if (tree === null || tree === undefined) return { join: 'all', hide: 'grey', rows: Array.from({ length: ROWS }, blank) };
+  const t = tree as { op?: string; c?: unknown[]; showc?: boolean[]; show?: boolean };
+  if ((t.op !== '&' && t.op !== '|') || !Array.isArray(t.c) || t.c.length > ROWS) return null;
+  const rows: Row[] = [];
+  for (const node of t.c as Array<Record<string, unknown>>) {
+    if (node.type === 'grade')
+      rows.push({ type: 'grade', activity: Number(node.id), min: node.min as number | undefined, max: node.max as number | undefined });
+    else if (node.type === 'completion' && node.pass === undefined) rows.push({ type: 'completion', activity: Number(node.id), state: String(node.e) });
+    else if (node.type === 'profile' && typeof node.sf === 'string')
+      rows.push({ type: 'profile', field: node.sf, op: String(node.op), value: (node.v as string) ?? '' });
+    else if (node.type === 'date' && typeof node.t === 'string')
+      rows.push({ type: 'date', when: String(node.d), at: new Date(Date.parse(node.t)).toISOString().slice(0, 16) });
+    else return null;
+  }
+  const hidden = t.op === '&' ? (t.showc ?? []).some((v) => v === false) : t.show === false;
+  while (rows.length < ROWS) rows.push(blank());
+  return { join: t.op === '&' ? 'all' : 'any', hide: hidden ? 'hide' : 'grey', rows };
+}
+
+function formFromBody(body: Record<string, unknown>): FormState {
+  const rows: Row[] = [];
+  for (let n = 1; n <= ROWS; n++) {
+    const f = (name: string) => text(body, `c${n}_${name}`);
+    rows.push({
+      type: f('type'),
+      activity: parseId(f('activity')) ?? undefined,
+      min: num(f('min')),
+      max: num(f('max')),
+      state: f('state'),
+      field: f('field'),
+      op: f('op'),
+      value: f('value'),
+      when: f('when'),
+      at: f('at'),
+    });
+  }
+  return { join: text(body, 'join') === 'any' ? 'any' : 'all', hide: text(body, 'hide') === 'hide' ? 'hide' : 'grey', rows };
+}
+
+function rowView(row: Row, n: number, activities: ActivityView[]) {
+  return {
+    ...row,
+    n,
+    activities: activities.map((a) => ({ id: a.id, name: a.name })),
+    states: STATES.map(([value, label]) => ({ value, label, selected: value === row.state })),
+    fields: STANDARD_FIELDS.map(([value, label]) => ({ value, label, selected: value === row.field })),
+    ops: PROFILE_OPS.map(([value, label]) => ({ value, label, selected: value === row.op })),
+  };
+}
+
+export interface RestrictionPageDeps {
+  db: Database;
+  engine: TreeEngine;
+  courses: CoursesService;
+}
+
+/**
+ * The operator's restriction editor for one activity: a form for flat trees of grade, completion,
+ * profile and date conditions, with activities picked by name; JSON for anything else; "Count who
+ * matches" evaluates the tree in the form (saved or not) for every enrolled learner.
+ */
+export function registerRestrictionPages(deps: RestrictionPageDeps, routes: RouteRegistrar, theme: ThemeRegistrar): void {
+  theme.partial('activity', PAGE);
+  theme.partial('list', LIST);
+  theme.partial('nav', NAV);
+  theme.slot('admin.nav', 'nav');
+
+  routes.page({
+    method: 'get',
+    path: '/admin/restrict_access',
+    access: 'admin',
+    async handler(req, res) {
+      const courseId = parseId(req.query.course);
+      const search = typeof req.query.search === 'string' ? req.query.search.trim().slice(0, 100) : '';
+      const page = parseId(req.query.page) ?? 1;
+      if (courseId !== null) {
+        const course = await deps.courses.get(courseId);
+        const activities = course.activities.map((a) => ({ id: a.id, name: a.name, type: a.type, restricted: a.availability !== null }));
+        return res.locals.render('restrict_access/list', {
+          title: 'Restricted access',
+          adminNav: 'restrict_access',
+          search,
+          course: { ...course, activities },
+        });
+      }
+      const rows = await coursesPage(deps.db, search, (page - 1) * COURSES_PAGE, COURSES_PAGE + 1);
+      res.locals.render('restrict_access/list', {
+        title: 'Restricted access',
+        adminNav: 'restrict_access',
+        search,
+        courses: rows.slice(0, COURSES_PAGE),
+        previous: page > 1 ? page - 1 : null,
+        next: rows.length > COURSES_PAGE ? page + 1 : null,
+      });
+    },
+  });
+
+  const show = async (
+    req: Request,
+    res: Response,
+    state: { form?: FormState | null; json?: string; errors?: string[]; counts?: MatchCounts & { label: string } } = {},
+    status = 200,
+  ): Promise<void> => {
+    const activityId = parseId(req.params.id);
+    if (activityId === null) throw notFound('Activity', String(req.params.id));
+    const activity = await deps.courses.getActivity(activityId);
+    const course = await deps.courses.get(activity.courseId);
+    const others = course.activities.filter((a) => a.id !== activity.id);
+    const form = state.form === undefined ? formFromTree(activity.availability) : state.form;
+    const counts =
+      state.counts ??
+      (activity.availability === null
+        ? null
+        : { ...(await countMatches(deps.db, deps.engine, deps.courses, course.id, activity.availability)), label: 'With the saved restriction' });
+    res.locals.render(
+      'restrict_access/activity',
+      {
+        title: `Restrictions: ${activity.name}`,
+        course: { id: course.id, fullname: course.fullname },
+        activity,
+        notice: NOTICES[String(req.query.notice ?? '')] ?? null,
+        builder: form !== null,
+        form: form ? { ...form, rows: form.rows.map((r, i) => rowView(r, i + 1, others)) } : null,
+        json: state.json ?? (activity.availability === null ? '' : JSON.stringify(activity.availability, null, 2)),
+        errors: state.errors ?? [],
+        counts,
+      },
+      { status },
+    );
+  };
+
+  routes.page({ method: 'get', path: '/admin/restrict_access/activities/:id', access: 'admin', handler: (req, res) => show(req, res) });
+  routes.page({
+    method: 'post',
+    path: '/admin/restrict_access/activities/:id',
+    access: 'admin',
+    async handler(req, res) {
+      const activityId = parseId(req.params.id);
+      if (activityId === null) throw notFound('Activity', String(req.params.id));
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const action = text(body, 'action');
+      const activity = await deps.courses.getActivity(activityId);
+      if (action === 'remove') {
+        await deps.courses.updateActivity(activityId, { availability: null });
+        return res.redirect(303, `/admin/restrict_access/activities/${activityId}?notice=removed`);
+      }
+      const useJson = text(body, 'useJson') === '1';
+      const form = useJson ? null : formFromBody(body);
+      const json = text(body, 'json');
+      let tree: unknown;
+      try {
+        tree = useJson ? (json === '' ? null : (JSON.parse(json) as unknown)) : treeFromForm(form!);
+      } catch {
+        return show(req, res, { form, json, errors: ['The JSON is not valid JSON.'] }, 422);
+      }
+      try {
+        if (action === 'count') {
+          const problems =
+            tree === null
+              ? []
+              : await deps.engine.check(tree, {
+                  id: activity.courseId,
+                  activities: (await deps.courses.get(activity.courseId)).activities.filter((a) => a.id !== activityId),
+                });
+          if (problems.length) throw invalid('AVAILABILITY_INVALID', problems[0]!.message, problems);
+          const counts = await countMatches(deps.db, deps.engine, deps.courses, activity.courseId, tree);
+          return show(req, res, {
+            form,
+            json: json || (tree === null ? '' : JSON.stringify(tree, null, 2)),
+            counts: { ...counts, label: 'With the restriction in the form' },
+          });
+        }
+        await deps.courses.updateActivity(activityId, { availability: tree });
+      } catch (error) {
+        if (error instanceof WaymarkError && error.status === 422) {
+          return show(
+            req,
+            res,
+            { form, json, errors: error.details.length ? error.details.map((d) => `${d.path ?? ''}: ${d.message}`) : [error.message] },
+            422,
+          );
+        }
+        throw error;
+      }
+      res.redirect(303, `/admin/restrict_access/activities/${activityId}?notice=saved`);
+    },
+  });
+}
