@@ -302,6 +302,21 @@ async function seedRestrictedAccess(site: Site, learnerIds: number[], courseA: n
     summary: 'What you can open here depends on your quiz score, your preferred language and what you completed.',
   });
   const quiz = await courses.addActivity(course.id, { type: 'quiz', name: 'Knowledge check', completionTracked: true, maxGrade: 100 });
+  await site.services.quizzes.save(quiz.id, {
+    attemptsAllowed: 3,
+    gradingMethod: 'highest',
+    reviewAfterSubmission: true,
+    questions: [
+      mc(
+        'Who decides what you see in this course?',
+        'Your quiz score, your language and what you completed',
+        'Nobody: everything is open',
+        'Only your manager',
+      ),
+      tf('A greyed activity tells you what unlocks it.', true),
+      num('From which percentage does resource C open?', 81),
+    ],
+  });
   const band = (name: string, range: { min?: number; max?: number }) =>
     courses.addActivity(course.id, { type: 'resource', name, availability: { op: '&', c: [{ type: 'grade', id: quiz.id, ...range }], showc: [true] } });
   await band('Resource A: the basics again', { max: 51 });

@@ -156,13 +156,13 @@ describe(`restricted access inside courses, issue 13 (${testDialect})`, function
       });
       const l = await learner({ courses: [courseId] });
       expect((await openIt(l.agent, locked)).status).to.equal(403);
-      // The open quiz's page has a form, hence a CSRF token: the locked quiz's grade form is refused all the same.
+      // The open quiz's page has a form, hence a CSRF token: an attempt at the locked quiz is refused all the same.
       const form = (await openIt(l.agent, quiz).expect(200)).text;
       const post = await l.agent
-        .post(`/activities/${lockedQuiz}/grade`)
+        .post(`/activities/${lockedQuiz}/attempt`)
         .type('form')
         .set(html)
-        .send({ grade: '10', _csrf: csrfFrom(form) });
+        .send({ _csrf: csrfFrom(form) });
       expect(post.status).to.equal(403);
       expect(post.text).to.include('Available if you score at least 81% in Knowledge check.');
       expect(await site.db.knex('activity_completions').where({ user_id: l.id }).count({ n: '*' }).first()).to.deep.equal({ n: 0 });

@@ -56,7 +56,7 @@ describe(`dynamic audience rule trees (${testDialect})`, function () {
       .id;
   }
   const members = async (audienceId: number): Promise<number[]> =>
-    (await ok<{ members: Array<{ userId: number }> }>(api.get(`/audiences/${audienceId}/members?limit=1000`), 200)).members
+    (await ok<{ items: Array<{ userId: number }> }>(api.get(`/audiences/${audienceId}/members?limit=1000`), 200)).items
       .map((m) => m.userId)
       .sort((a, b) => a - b);
   const complete = (courseId: number, userId: number) => ok(api.post(`/courses/${courseId}/completions`, { userId }));
@@ -247,7 +247,7 @@ describe(`dynamic audience rule trees (${testDialect})`, function () {
     await ok(api.post(`/programs/${p}/assignments`, { source: 'individual', instanceId: late, due: { date: past } }), 201);
     await site.jobs.drain();
     // A due date already past raises a time-allowance exception; the operator assigns anyway.
-    const { exceptions } = await ok<{ exceptions: Array<{ id: number; userId: number }> }>(api.get(`/programs/${p}/exceptions`));
+    const { items: exceptions } = await ok<{ items: Array<{ id: number; userId: number }> }>(api.get(`/programs/${p}/exceptions`));
     await ok(api.post('/exceptions/resolve', { exceptionIds: exceptions.filter((e) => e.userId === late).map((e) => e.id), action: 'assign' }), 200);
     const open = await ok<{ id: number }>(api.post('/audiences', { name: 'Open', rules: [{ type: 'program_assignment', programId: p, state: 'open' }] }), 201);
     const overdue = await ok<{ id: number }>(

@@ -41,7 +41,7 @@ describe(`demo seed (${testDialect})`, function () {
 
     // Every demo quiz has questions the server grades, and the rule-tree audiences were built.
     const quizzes = (await knex('activities').where({ type: 'quiz' }).pluck('id')) as number[];
-    expect(quizzes).to.have.length(10);
+    expect(quizzes).to.have.length(11);
     for (const quizId of quizzes) expect((await site.services.quizzes.get(Number(quizId))).questions, `quiz ${quizId}`).to.have.length(3);
     const audienceNames = (await knex('audiences').orderBy('id').pluck('name')) as string[];
     expect(audienceNames).to.include.members(['Onboarding graduates', 'Customer care: needs a nudge']);

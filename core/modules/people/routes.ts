@@ -638,7 +638,9 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
         const query = req.query as { sort?: string; q?: string; type?: AudienceType };
         const order = pickOrder(AUDIENCE_ORDERS, query.sort);
         const page = await people().audiences.list({ q: query.q, type: query.type }, order, pagePosition(order, req.query));
-        return { body: pageJson(page, audienceJson) };
+        // The rules in words, as every other audience response carries them (a few name reads per audience on the page).
+        const described = await Promise.all(page.items.map(async (a) => audienceJson(a, await people().audiences.describe(a))));
+        return { body: { items: described, nextCursor: page.nextCursor } };
       },
     },
     {
