@@ -150,6 +150,7 @@ describe('browser: learner and operator pages', function () {
         [`/programs/${s.onboardingId}`, 'phone-program'],
         ['/my/record-of-learning', 'phone-record-of-learning'],
         ['/my/security', 'phone-security'],
+        [`/programs/${s.onboardingId}/extension`, 'phone-extension-request'],
       ] as const) {
         await page.goto(url);
         const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
@@ -310,6 +311,7 @@ describe('browser: learner and operator pages', function () {
           [operator.page, '/admin/reports/exceptions', 'report-exceptions'],
           [operator.page, `/admin/programs/${s.onboardingId}/learners`, 'program-learners'],
           [manager.page, '/my/team', 'team'],
+          [manager.page, '/my/team/extension-requests', 'team-extension-requests'],
           [manager.page, `/users/${s.learnerId}/record-of-learning`, 'team-record-of-learning'],
         ] as const) {
           const response = await who.goto(url);

@@ -1,4 +1,4 @@
-import { learningViews } from '../learning/index';
+import { LAUNCH_EXTRA_COLUMNS } from './store/lookups';
 import type { RequestHandler } from 'express';
 import { parse as parseCookies } from 'cookie';
 import { unsign } from 'cookie-signature';
@@ -53,10 +53,7 @@ export function createLaunchFastPath(context: LaunchContext): RequestHandler {
   const secret = context.sessions.secret;
   // Whether the learner already holds an active enrolment, and whether the course is visible (a
   // hidden one is refused to a learner it is not linked to), read with the session and the user.
-  const activeLearner = store.activeUserLookup<{ enrolled: number | null; visible: number | boolean | null }>(
-    `(SELECT 1 FROM ${learningViews.enrolments.as('e')} WHERE e.user_id = u.id AND e.course_id = ? AND e.status = 'active' LIMIT 1) AS enrolled,
-     (SELECT c.visible FROM ${learningViews.courses.as('c')} WHERE c.id = ?) AS visible`,
-  );
+  const activeLearner = store.activeUserLookup<{ enrolled: number | null; visible: number | boolean | null }>(LAUNCH_EXTRA_COLUMNS);
   const cookies = new VerifiedSessionCookies();
   return (req, res, next) => {
     const courseId = parseId(req.params.id);

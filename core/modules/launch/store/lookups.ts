@@ -38,3 +38,10 @@ export async function courseOfActivity(executor: Executor, activityId: number): 
   const [row] = await queryRows<{ course_id: number }>(executor, `SELECT a.course_id FROM ${learningViews.activities.as('a')} WHERE a.id = ?`, [activityId]);
   return row ? Number(row.course_id) : null;
 }
+
+/**
+ * The launch fast path's extra columns on the session read (bind the course id twice): whether the
+ * learner already holds an active enrolment in the course, and whether the course is visible.
+ */
+export const LAUNCH_EXTRA_COLUMNS = `(SELECT 1 FROM ${learningViews.enrolments.as('e')} WHERE e.user_id = u.id AND e.course_id = ? AND e.status = 'active' LIMIT 1) AS enrolled,
+     (SELECT c.visible FROM ${learningViews.courses.as('c')} WHERE c.id = ?) AS visible`;
