@@ -58,6 +58,7 @@ export function gradeCondition(db: Database): RestrictionCondition<GradeConditio
       }
       return problems;
     },
+    remap: (condition, activityIds) => ({ ...condition, id: activityIds.get(condition.id) ?? condition.id }),
     load: ({ userId, conditions }) => loadCourseFacts(db, userId, namedActivities(conditions)),
     loadMany: ({ userIds, course }) => loadCourseFactsMany(db, userIds, course.id),
     evaluate(condition, facts) {
@@ -114,6 +115,7 @@ export function completionCondition(db: Database): RestrictionCondition<Completi
       }
       return problems;
     },
+    remap: (condition, activityIds) => ({ ...condition, id: activityIds.get(condition.id) ?? condition.id }),
     load: ({ userId, conditions }) => loadCourseFacts(db, userId, namedActivities(conditions)),
     loadMany: ({ userIds, course }) => loadCourseFactsMany(db, userIds, course.id),
     evaluate(condition, facts) {

@@ -35,6 +35,7 @@ export default definePlugin({
     ctx.extensions.contribute('activityAccess', 'tree', {
       check: (tree, course) => engine.check(tree, course),
       evaluate: (userId, course) => engine.evaluate(userId, course),
+      remap: (tree, activityIds) => engine.remap(tree, activityIds),
     });
 
     const count = { type: 'integer', minimum: 0 } as const;

@@ -80,6 +80,20 @@ export class TreeEngine {
     addFormats(this.ajv);
   }
 
+  /**
+   * The tree with the activities its conditions name renamed through `activityIds` (a course copy):
+   * each condition that names activities says how (its `remap`); others are kept as they are.
+   */
+  remap(tree: unknown, activityIds: ReadonlyMap<number, number>): unknown {
+    const walk = (node: unknown): unknown => {
+      if (!isObject(node)) return node;
+      if (isTree(node)) return { ...node, c: Array.isArray(node.c) ? node.c.map(walk) : node.c };
+      const condition = typeof node.type === 'string' ? this.conditionOf(node.type) : undefined;
+      return condition?.remap ? condition.remap(node as ConditionNode, activityIds) : node;
+    };
+    return walk(tree);
+  }
+
   /** Every problem of a tree about to be saved, with the JSON-pointer path of the bad node ("/c/1/min"). */
   async check(tree: unknown, course: RestrictedCourse): Promise<ErrorDetail[]> {
     const details: ErrorDetail[] = [];

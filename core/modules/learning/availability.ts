@@ -41,6 +41,8 @@ export interface ActivityAccessProvider {
    * one learner (a section the learner fails locks or hides every activity in it).
    */
   evaluate(userId: number, course: RestrictedCourse): Promise<Map<number, ActivityAccess>>;
+  /** The tree with the activities it names renamed through `activityIds` (a course copy). */
+  remap?(tree: unknown, activityIds: ReadonlyMap<number, number>): unknown;
 }
 
 /** A condition node of a tree: `type` picks the contribution to `restrictionConditions`. */
@@ -78,6 +80,8 @@ export interface RestrictionCondition<C extends ConditionNode = ConditionNode, F
    * "who matches" counts evaluate every enrolled learner). Without it, `load` runs per learner.
    */
   loadMany?(request: Omit<ConditionLoad<C>, 'userId'> & { userIds: readonly number[] }): Promise<Map<number, Facts>>;
+  /** A condition that names activities renames them through `activityIds` when its course is copied (others leave it out). */
+  remap?(condition: C, activityIds: ReadonlyMap<number, number>): C;
   /** Whether the learner meets the condition. Pure: everything comes from `facts`. */
   evaluate(condition: C, facts: Facts, now: number): boolean;
   /**

@@ -1,4 +1,5 @@
 import { parseDateInput } from '../../kernel/dates';
+import { copyCourse } from './course-copy';
 import type { Knex } from 'knex';
 import { isRetryableConflict, isUniqueViolation, type Database, type Executor } from '../../kernel/db/database';
 import { conflict, invalid, notFound, WaymarkError, type ErrorDetail } from '../../kernel/errors';
@@ -162,6 +163,15 @@ export interface CoursesService {
   seenBy(userId: number, courseIds: readonly number[]): Promise<Set<number>>;
   /** One page of course summaries (no activities), filtered, in a named order of {@link COURSE_ORDERS}. */
   list(filter: CourseListFilter, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<CourseSummary>>;
+  /**
+   * Copies the course (settings, sections, activities, completion criteria, quiz questions, and
+   * restriction trees remapped to the copy's activities; no learner data), hidden unless `visible`.
+   * Returns the copy and which activity became which.
+   */
+  copy(
+    courseId: number,
+    input: { shortname: string; fullname: string; visible?: boolean; startDate?: string | null },
+  ): Promise<{ course: CourseView; activityIds: Map<number, number> }>;
 }
 
 /** A course in a list: the course without its activities and criteria. */
@@ -377,6 +387,22 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
           createdAt: iso(row.created_at)!,
         })),
       };
+    },
+
+    async copy(courseId, input) {
+      const startDate =
+        input.startDate === undefined
+          ? undefined
+          : input.startDate === null
+            ? null
+            : parseDateInput(input.startDate, { field: 'startDate', zone: site.timezone });
+      const copied = await copyCourse(site, courseId, {
+        shortname: input.shortname.trim(),
+        fullname: input.fullname.trim(),
+        visible: input.visible,
+        startDate,
+      });
+      return { course: await get(copied.courseId), activityIds: copied.activityIds };
     },
 
     async create(input) {

@@ -231,6 +231,39 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
     },
     {
       method: 'post',
+      path: '/courses/:id/copy',
+      summary:
+        'Copy a course: settings, sections, activities with completion settings, criteria, quiz questions and restrictions (remapped to the copy’s activities); no learner data. Hidden unless visible is true',
+      tags: ['courses'],
+      access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: object({
+        course: courseView,
+        activityIds: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Source activity id -> copy' },
+      }),
+      successStatus: 201,
+      body: {
+        type: 'object',
+        properties: {
+          shortname: { type: 'string', minLength: 1, maxLength: 100, pattern: '\\S' },
+          fullname: { type: 'string', minLength: 1, maxLength: 255, pattern: '\\S' },
+          visible: { type: 'boolean' },
+          startDate: { anyOf: [DateInput, { type: 'null' }] },
+        },
+        required: ['shortname', 'fullname'],
+        additionalProperties: false,
+      },
+      handler: async (req) => {
+        const { course, activityIds } = await services().courses.copy(
+          req.params.id!,
+          req.body as { shortname: string; fullname: string; visible?: boolean; startDate?: string | null },
+        );
+        return { status: 201, body: { course, activityIds: Object.fromEntries(activityIds) } };
+      },
+    },
+    {
+      method: 'post',
       path: '/courses/:id/sections',
       summary: 'Add a section at the end of the course (its restriction tree applies to every activity in it)',
       tags: ['courses'],
