@@ -1,9 +1,9 @@
-import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
+import type { ApiRoute, AuthUser, JsonSchema } from '../../kernel/http/routes';
 import { forbidden } from '../../kernel/errors';
 import { DateInput, Id, UserId, component, dateTime, nullableDateTime, pathParams, queryParams } from '../../kernel/http/contract';
 import { cursorQuery, listResponse, pagePosition } from '../../kernel/http/paging';
 import { NEWEST_FIRST, type RequestStatus } from './store/requests';
-import { MAX_REASON, REQUEST_STATUSES, type DecisionInput, type ExtensionRequestService, type RequestInput } from './service';
+import { MAX_REASON, REQUEST_STATUSES, type DecisionInput, type ExtensionRequestService, type RequestInput, type RequestListFilter } from './service';
 
 const person = { type: 'object', required: ['id', 'fullname'], properties: { id: Id, fullname: { type: 'string' } }, additionalProperties: false };
 
@@ -47,6 +47,22 @@ const listQuery = queryParams({ status: { enum: REQUEST_STATUSES, description: '
  * administrators read a learner's requests; a manager lists and decides their team's.
  */
 export function extensionRequestRoutes(service: () => ExtensionRequestService): ApiRoute[] {
+  /** A paged list of requests for the user in the path, once `scope` has said who may read it and which requests it means. */
+  const listRoute = (path: string, summary: string, scope: (viewer: AuthUser, userId: number) => Promise<RequestListFilter>): ApiRoute => ({
+    method: 'get',
+    path,
+    summary,
+    tags: ['extension requests'],
+    access: 'user',
+    params: pathParams({ userId: UserId }),
+    query: listQuery,
+    response: listResponse(requestView),
+    handler: async (req) => {
+      const filter = { ...(await scope(req.user!, req.params.userId!)), status: req.query.status as RequestStatus | undefined };
+      const page = await service().list(filter, pagePosition(NEWEST_FIRST, req.query, 50));
+      return { body: { items: page.items, nextCursor: page.nextCursor } };
+    },
+  });
   return [
     {
       method: 'post',
@@ -65,38 +81,22 @@ export function extensionRequestRoutes(service: () => ExtensionRequestService): 
       successStatus: 201,
       handler: async (req) => ({ status: 201, body: await service().request(req.params.id!, req.user!.id, req.body as RequestInput) }),
     },
-    {
-      method: 'get',
-      path: '/users/:userId/extension-requests',
-      summary: "A learner's extension requests, newest first (the learner, their managers or an administrator)",
-      tags: ['extension requests'],
-      access: 'user',
-      params: pathParams({ userId: UserId }),
-      query: listQuery,
-      response: listResponse(requestView),
-      handler: async (req) => {
-        const userId = req.params.userId!;
-        if (userId !== req.user!.id && !(await service().mayDecideFor(req.user!, userId))) throw forbidden("You may not see this learner's requests");
-        const page = await service().list({ userId, status: req.query.status as RequestStatus | undefined }, pagePosition(NEWEST_FIRST, req.query, 50));
-        return { body: { items: page.items, nextCursor: page.nextCursor } };
+    listRoute(
+      '/users/:userId/extension-requests',
+      "A learner's extension requests, newest first (the learner, their managers or an administrator)",
+      async (viewer, userId) => {
+        if (userId !== viewer.id && !(await service().mayDecideFor(viewer, userId))) throw forbidden("You may not see this learner's requests");
+        return { userId };
       },
-    },
-    {
-      method: 'get',
-      path: '/users/:userId/team/extension-requests',
-      summary: "Extension requests of a manager's team (direct and indirect reports), newest first (that manager or an administrator)",
-      tags: ['extension requests'],
-      access: 'user',
-      params: pathParams({ userId: UserId }),
-      query: listQuery,
-      response: listResponse(requestView),
-      handler: async (req) => {
-        const managerId = req.params.userId!;
-        if (managerId !== req.user!.id && !req.user!.isAdmin) throw forbidden("You may not see another manager's team");
-        const page = await service().list({ managerId, status: req.query.status as RequestStatus | undefined }, pagePosition(NEWEST_FIRST, req.query, 50));
-        return { body: { items: page.items, nextCursor: page.nextCursor } };
+    ),
+    listRoute(
+      '/users/:userId/team/extension-requests',
+      "Extension requests of a manager's team (direct and indirect reports), newest first (that manager or an administrator)",
+      async (viewer, managerId) => {
+        if (managerId !== viewer.id && !viewer.isAdmin) throw forbidden("You may not see another manager's team");
+        return { managerId };
       },
-    },
+    ),
     {
       method: 'get',
       path: '/extension-requests/:id',

@@ -154,6 +154,23 @@ function parseTime(value: string | null | undefined, path: string, details: Erro
   }
 }
 
+/** A program's own fields as the API shows them, for one program and for lists alike. */
+function programFields(row: ProgramRow): Omit<ProgramView, 'courseSets' | 'minTimeRequired'> {
+  return {
+    id: Number(row.id),
+    shortname: row.shortname,
+    fullname: row.fullname,
+    summary: row.summary,
+    available: bool(row.available),
+    availableFrom: iso(row.available_from),
+    availableUntil: iso(row.available_until),
+    allowExtensionRequests: bool(row.allow_extension_requests),
+    structureVersion: Number(row.structure_version),
+    createdAt: iso(row.created_at)!,
+    updatedAt: iso(row.updated_at)!,
+  };
+}
+
 export function createProgramsService(site: ProgramsServiceDeps): ProgramsService {
   const structures = new StructureCache();
   // Until the assignment module plugs in, every learner counts as unassigned and is recalculated.
@@ -231,15 +248,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
     if (!row) throw notFound('Program', programId);
     const [structure] = await structures.get(executor, [{ id: Number(row.id), version: Number(row.structure_version) }]);
     return {
-      id: Number(row.id),
-      shortname: row.shortname,
-      fullname: row.fullname,
-      summary: row.summary,
-      available: bool(row.available),
-      availableFrom: iso(row.available_from),
-      availableUntil: iso(row.available_until),
-      allowExtensionRequests: bool(row.allow_extension_requests),
-      structureVersion: Number(row.structure_version),
+      ...programFields(row),
       minTimeRequired: structure!.compiled.minTimeRequired,
       courseSets: structure!.sets.map((s) => ({
         id: s.id,
@@ -251,8 +260,6 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
         minTime: s.minTime,
         operator: s.operator,
       })),
-      createdAt: iso(row.created_at)!,
-      updatedAt: iso(row.updated_at)!,
     };
   }
 
@@ -411,17 +418,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
       return {
         ...page,
         items: page.items.map((row) => ({
-          id: Number(row.id),
-          shortname: row.shortname,
-          fullname: row.fullname,
-          summary: row.summary,
-          available: bool(row.available),
-          availableFrom: iso(row.available_from),
-          availableUntil: iso(row.available_until),
-          allowExtensionRequests: bool(row.allow_extension_requests),
-          structureVersion: Number(row.structure_version),
-          createdAt: iso(row.created_at)!,
-          updatedAt: iso(row.updated_at)!,
+          ...programFields(row),
           sets: Number(row.sets),
           learners: Number(row.learners),
         })),
