@@ -74,6 +74,6 @@ export default definePlugin({
         return { body: await countMatches(ctx.db, engine, ctx.deps.courses, courseId, availability) };
       },
     });
-    registerRestrictionPages({ db: ctx.db, engine, courses: ctx.deps.courses }, ctx.routes, ctx.theme);
+    registerRestrictionPages({ db: ctx.db, engine, courses: ctx.deps.courses, audiences: ctx.deps.audiences }, ctx.routes, ctx.theme);
   },
 });

@@ -1,5 +1,16 @@
 import type { Request, Response } from 'express';
-import { invalid, notFound, parseId, WaymarkError, type CoursesService, type Database, type FeatureContext, type ThemeRegistrar } from '../../core/index';
+import {
+  invalid,
+  notFound,
+  parseId,
+  WaymarkError,
+  type AudienceService,
+  type CoursesService,
+  type Database,
+  type KeysetOrder,
+  type FeatureContext,
+  type ThemeRegistrar,
+} from '../../core/index';
 import { coursesPage, enrolledLearners } from './store';
 
 type RouteRegistrar = FeatureContext['routes'];
@@ -62,6 +73,7 @@ const PAGE = `<div class="wrap">
         <option value="completion"{{#if (eq type "completion")}} selected{{/if}}>Completion of an activity</option>
         <option value="profile"{{#if (eq type "profile")}} selected{{/if}}>User profile</option>
         <option value="date"{{#if (eq type "date")}} selected{{/if}}>Date</option>
+        <option value="audience"{{#if (eq type "audience")}} selected{{/if}}>Member of an audience</option>
       </select>
       <label for="ra-{{n}}-activity">Activity (grade, completion)</label>
       <select id="ra-{{n}}-activity" name="c{{n}}_activity"><option value="">Choose an activity…</option>{{#each activities}}<option value="{{id}}"{{#if (eq id ../activity)}} selected{{/if}}>{{name}}</option>{{/each}}</select>
@@ -81,10 +93,12 @@ const PAGE = `<div class="wrap">
       <select id="ra-{{n}}-when" name="c{{n}}_when"><option value=">="{{#if (eq when ">=")}} selected{{/if}}>from</option><option value="<"{{#if (eq when "<")}} selected{{/if}}>until</option></select>
       <label for="ra-{{n}}-at">Date and time (UTC)</label>
       <input id="ra-{{n}}-at" name="c{{n}}_at" type="datetime-local" value="{{at}}">
+      <label for="ra-{{n}}-audience">Audience</label>
+      <select id="ra-{{n}}-audience" name="c{{n}}_audience"><option value="">Choose an audience…</option>{{#each audiences}}<option value="{{id}}"{{#if (eq id ../audience)}} selected{{/if}}>{{name}}</option>{{/each}}</select>
     </fieldset>
     {{/each}}
     {{else}}
-    <p class="muted">This restriction is nested or uses conditions the form does not show (such as audiences): edit it as JSON.</p>
+    <p class="muted">This restriction is nested, negated or uses conditions the form does not show: edit it as JSON.</p>
     {{/if}}
     <details{{#unless builder}} open{{/unless}}>
       <summary>Edit as JSON (Moodle's availability format)</summary>
@@ -159,6 +173,7 @@ interface Row {
   value?: string;
   when?: string;
   at?: string;
+  audience?: number;
 }
 interface FormState {
   join: 'all' | 'any';
@@ -183,6 +198,8 @@ function treeFromForm(form: FormState): unknown {
         ];
       case 'date':
         return [{ type: 'date', d: r.when === '<' ? '<' : '>=', t: r.at ? `${r.at.length === 16 ? `${r.at}:00` : r.at}Z` : '' }];
+      case 'audience':
+        return [{ type: 'audience', id: r.audience ?? 0 }];
       default:
         return [];
     }
@@ -205,6 +222,7 @@ function formFromTree(tree: unknown): FormState | null {
     else if (node.type === 'completion' && node.pass === undefined) rows.push({ type: 'completion', activity: Number(node.id), state: String(node.e) });
     else if (node.type === 'profile' && typeof node.sf === 'string')
       rows.push({ type: 'profile', field: node.sf, op: String(node.op), value: (node.v as string) ?? '' });
+    else if (node.type === 'audience') rows.push({ type: 'audience', audience: Number(node.id) });
     else if (node.type === 'date' && typeof node.t === 'string')
       rows.push({ type: 'date', when: String(node.d), at: new Date(Date.parse(node.t)).toISOString().slice(0, 16) });
     else return null;
@@ -229,16 +247,18 @@ function formFromBody(body: Record<string, unknown>): FormState {
       value: f('value'),
       when: f('when'),
       at: f('at'),
+      audience: parseId(f('audience')) ?? undefined,
     });
   }
   return { join: text(body, 'join') === 'any' ? 'any' : 'all', hide: text(body, 'hide') === 'hide' ? 'hide' : 'grey', rows };
 }
 
-function rowView(row: Row, n: number, activities: ActivityView[]) {
+function rowView(row: Row, n: number, activities: ActivityView[], audiences: ReadonlyArray<{ id: number; name: string }>) {
   return {
     ...row,
     n,
     activities: activities.map((a) => ({ id: a.id, name: a.name })),
+    audiences,
     states: STATES.map(([value, label]) => ({ value, label, selected: value === row.state })),
     fields: STANDARD_FIELDS.map(([value, label]) => ({ value, label, selected: value === row.field })),
     ops: PROFILE_OPS.map(([value, label]) => ({ value, label, selected: value === row.op })),
@@ -249,7 +269,18 @@ export interface RestrictionPageDeps {
   db: Database;
   engine: TreeEngine;
   courses: CoursesService;
+  audiences: AudienceService;
 }
+
+/** How many audiences the form offers by name (the first, alphabetically); JSON names any other. */
+const AUDIENCE_CHOICES = 500;
+const BY_NAME: KeysetOrder = {
+  name: 'name',
+  keys: [
+    { column: 'name', direction: 'asc' },
+    { column: 'id', direction: 'asc' },
+  ],
+};
 
 /**
  * The operator's restriction editor for one activity: a form for flat trees of grade, completion,
@@ -304,6 +335,9 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
     const course = await deps.courses.get(activity.courseId);
     const others = course.activities.filter((a) => a.id !== activity.id);
     const form = state.form === undefined ? formFromTree(activity.availability) : state.form;
+    const audiences = form
+      ? (await deps.audiences.list({}, BY_NAME, { limit: AUDIENCE_CHOICES, from: null })).items.map((a) => ({ id: a.id, name: a.name }))
+      : [];
     const counts =
       state.counts ??
       (activity.availability === null
@@ -317,7 +351,7 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
         activity,
         notice: NOTICES[String(req.query.notice ?? '')] ?? null,
         builder: form !== null,
-        form: form ? { ...form, rows: form.rows.map((r, i) => rowView(r, i + 1, others)) } : null,
+        form: form ? { ...form, rows: form.rows.map((r, i) => rowView(r, i + 1, others, audiences)) } : null,
         json: state.json ?? (activity.availability === null ? '' : JSON.stringify(activity.availability, null, 2)),
         errors: state.errors ?? [],
         counts,

@@ -562,6 +562,23 @@ describe(`restricted access inside courses, issue 13 (${testDialect})`, function
         (await ok<{ activities: Array<{ id: number; availability: unknown }> }>(api.get(`/courses/${courseId}`))).activities.find((a) => a.id === page)!
           .availability,
       ).to.equal(null);
+
+      // Audiences are picked by name too, and a saved audience condition reads back into the form.
+      const club = await site.services.audiences.create({ name: 'Bonus <club>' });
+      const withAudiences = (await ops.get(`/admin/restrict_access/activities/${page}`).set(html).expect(200)).text;
+      expect(withAudiences).to.include(`<option value="${club.id}">Bonus &lt;club&gt;</option>`);
+      await ops
+        .post(`/admin/restrict_access/activities/${page}`)
+        .type('form')
+        .set(html)
+        .send({ _csrf: csrfFrom(withAudiences), join: 'all', hide: 'hide', c1_type: 'audience', c1_audience: String(club.id), action: 'save' })
+        .expect(303);
+      const byAudience = (await ok<{ activities: Array<{ id: number; availability: unknown }> }>(api.get(`/courses/${courseId}`))).activities.find(
+        (a) => a.id === page,
+      )!;
+      expect(byAudience.availability).to.deep.equal({ op: '&', c: [{ type: 'audience', id: club.id }], showc: [false] });
+      const reread = (await ops.get(`/admin/restrict_access/activities/${page}`).set(html).expect(200)).text;
+      expect(reread).to.include(`<option value="${club.id}" selected>Bonus &lt;club&gt;</option>`);
     });
   });
 
