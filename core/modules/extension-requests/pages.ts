@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { WaymarkError } from '../../kernel/errors';
 import { field, pageId, renderView } from '../../kernel/http/render';
-import { pagePosition } from '../../kernel/http/paging';
+import { pageLinks, pagePositionOf } from '../../kernel/http/paging';
 import type { ProgramsService } from '../programs/index';
 import { NEWEST_FIRST } from './store/requests';
 import { formError, type ExtensionRequestService, type ExtensionRequestView } from './service';
@@ -72,10 +72,9 @@ export function registerExtensionPages(service: () => ExtensionRequestService, p
   const showTeamPage = async (req: Request, res: Response, failed?: { id: number; error: string }, status?: number) => {
     const user = viewer(req);
     const pending = await service().list({ managerId: user.id, status: 'pending' }, { limit: 200, from: null });
-    const decided = await service().list(
-      { managerId: user.id, status: req.query.status === 'declined' ? 'declined' : 'approved' },
-      pagePosition(NEWEST_FIRST, { limit: PAGE, cursor: req.query.cursor, before: req.query.before }, PAGE),
-    );
+    const decidedStatus = req.query.status === 'declined' ? 'declined' : 'approved';
+    const position = pagePositionOf(NEWEST_FIRST, req.query, PAGE);
+    const decided = await service().list({ managerId: user.id, status: decidedStatus }, position);
     const withForm = (r: ExtensionRequestView) => ({ ...r, suggested: day(r.requestedDueAt), error: failed?.id === r.id ? failed.error : null });
     renderView(
       req,
@@ -86,9 +85,8 @@ export function registerExtensionPages(service: () => ExtensionRequestService, p
         pending: pending.items.map(withForm),
         morePending: pending.nextCursor !== null,
         decided: decided.items,
-        decidedStatus: req.query.status === 'declined' ? 'declined' : 'approved',
-        nextCursor: decided.nextCursor,
-        prevCursor: decided.prevCursor,
+        decidedStatus,
+        pager: pageLinks('/my/team/extension-requests', { status: decidedStatus === 'declined' ? 'declined' : undefined }, decided, position, PAGE),
       },
       status,
     );

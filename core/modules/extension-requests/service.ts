@@ -1,5 +1,5 @@
 import type { Database, Executor } from '../../kernel/db/database';
-import { keysetPage, type KeysetPage, type PagePosition } from '../../kernel/db/keyset';
+import type { KeysetPage, PagePosition } from '../../kernel/db/keyset';
 import { isoOrNull } from '../../kernel/db/values';
 import { parseDateInput } from '../../kernel/dates';
 import { conflict, forbidden, invalid, notFound, WaymarkError } from '../../kernel/errors';
@@ -9,16 +9,7 @@ import type { IdentityProvider } from '../../kernel/features/kernel-services';
 import type { AssignmentService } from '../assignment/index';
 import type { JobAssignmentService } from '../people/index';
 import type { ProgramsService } from '../programs/index';
-import {
-  insertRequest,
-  NEWEST_FIRST,
-  pendingRequestId,
-  recordDecision,
-  requestById,
-  requestsPage,
-  type RequestRow,
-  type RequestStatus,
-} from './store/requests';
+import { insertRequest, pendingRequestId, recordDecision, requestById, requestsPage, type RequestRow, type RequestStatus } from './store/requests';
 
 export const REQUEST_STATUSES: readonly RequestStatus[] = ['pending', 'approved', 'declined'];
 /** The longest reason a learner or a manager may give (a paragraph, not an essay). */
@@ -255,8 +246,7 @@ export function createExtensionRequestService(deps: ExtensionRequestDeps): Exten
 
     async list(filter, position) {
       const learners = filter.managerId === undefined ? undefined : deps.jobAssignments.managedUsersQuery(filter.managerId);
-      const rows = await requestsPage(db.knex, { userId: filter.userId, learners, programId: filter.programId, status: filter.status }, position);
-      const page = keysetPage(rows, NEWEST_FIRST, position, (r) => [Number(r.id)]);
+      const page = await requestsPage(db.knex, { userId: filter.userId, learners, programId: filter.programId, status: filter.status }, position);
       return { ...page, items: page.items.map(toView) };
     },
 

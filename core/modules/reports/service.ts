@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Writable } from 'node:stream';
 import { stringify } from 'csv-stringify';
 import type { Database } from '../../kernel/db/database';
-import { keysetPage, seek, type KeyValue } from '../../kernel/db/keyset';
+import { readPage, seek, type KeyValue } from '../../kernel/db/keyset';
 import { WaymarkError } from '../../kernel/errors';
 import { cursorQuery, pagePosition, pickOrder } from '../../kernel/http/paging';
 import { queryParams } from '../../kernel/http/contract';
@@ -149,8 +149,7 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
       const order = pickOrder(report.orders, request.sort);
       const position = pagePosition(order, request, PAGE_SIZE);
       const ctx = context();
-      const rows = (await seek(report.query(request.filters, ctx), order, position)) as Record<string, unknown>[];
-      const page = keysetPage(rows, order, position, (row) => keyValuesOf(order, row));
+      const page = await readPage<Record<string, unknown>>(report.query(request.filters, ctx), order, position, (row) => keyValuesOf(order, row));
       return { items: await report.present(page.items, ctx), nextCursor: page.nextCursor, prevCursor: page.prevCursor };
     },
 

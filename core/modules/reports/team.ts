@@ -1,5 +1,5 @@
 import type { Database } from '../../kernel/db/database';
-import { keysetPage, seek, type KeysetOrder } from '../../kernel/db/keyset';
+import { readPage, type KeysetOrder } from '../../kernel/db/keyset';
 import { pagePosition } from '../../kernel/http/paging';
 import type { JobAssignmentService, UserService } from '../people/index';
 import { teamMembers } from './store/rows';
@@ -58,13 +58,12 @@ export function createTeamService(
       await deps.users.get(managerId);
       const knex = db.knex;
       const position = pagePosition(BY_NAME, query, 50);
-      const rows = (await seek(teamMembers(knex, deps.jobAssignments.managedUsersQuery(managerId, knex), managerId), BY_NAME, position)) as Array<{
-        id: number;
-        username: string;
-        fullname: string;
-        direct: number | string;
-      }>;
-      const page = keysetPage(rows, BY_NAME, position, (row) => [row.fullname, Number(row.id)]);
+      const page = await readPage<{ id: number; username: string; fullname: string; direct: number | string }>(
+        teamMembers(knex, deps.jobAssignments.managedUsersQuery(managerId, knex), managerId),
+        BY_NAME,
+        position,
+        (row) => [row.fullname, Number(row.id)],
+      );
       const ids = page.items.map((r) => Number(r.id));
       const context = { executor: knex, now: db.now() };
       // The same rows (and numbers) as the program completion report, for this page's people only.

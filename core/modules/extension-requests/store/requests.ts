@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../../kernel/db/database';
-import { seek, type KeysetOrder, type PagePosition } from '../../../kernel/db/keyset';
+import { readPage, type KeysetOrder, type KeysetPage, type PagePosition } from '../../../kernel/db/keyset';
 import { queryRows, runStatement } from '../../../kernel/db/sql';
 import { peopleViews } from '../../people/index';
 import { programViews } from '../../programs/index';
@@ -100,12 +100,12 @@ export interface RequestFilter {
   status?: RequestStatus;
 }
 
-/** A page of requests, newest first (one more row than the page, for keysetPage). */
-export async function requestsPage(executor: Executor, filter: RequestFilter, position: PagePosition): Promise<RequestRow[]> {
+/** A page of requests, newest first. */
+export function requestsPage(executor: Executor, filter: RequestFilter, position: PagePosition): Promise<KeysetPage<RequestRow>> {
   const query = withNames(executor);
   if (filter.userId !== undefined) query.where('r.user_id', filter.userId);
   if (filter.learners !== undefined) query.whereIn('r.user_id', filter.learners);
   if (filter.programId !== undefined) query.where('r.program_id', filter.programId);
   if (filter.status !== undefined) query.where('r.status', filter.status);
-  return (await seek(query, NEWEST_FIRST, position)) as RequestRow[];
+  return readPage<RequestRow>(query, NEWEST_FIRST, position, (r) => [Number(r.id)]);
 }
