@@ -93,6 +93,20 @@ export {
 
 export type { ExtensionPointMap, ExtensionPointName, NotificationChannel, OutgoingNotification } from './kernel/extensions';
 export {
+  resolvePick,
+  pickState,
+  postedPickState,
+  pickerOf,
+  firstByPrefix,
+  mergePicks,
+  PickError,
+  PICK_LIMIT,
+  type Picker,
+  type PickItem,
+  type PickState,
+  type ResolveOptions,
+} from './kernel/pickers';
+export {
   createHierarchySource,
   type AssignmentSource,
   type RuleInstance,

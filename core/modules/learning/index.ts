@@ -8,6 +8,7 @@ import { createQuizService, type QuizService } from './quizzes';
 import { quizRoutes } from './quiz-routes';
 import { registerQuizPages } from './quiz-pages';
 import { learningHooks } from './hooks';
+import { coursePicker } from './store/picks';
 
 export type { CompletionArgs, CompletionsArgs } from './hooks';
 export type { ActivityAccess, ActivityAccessProvider, RestrictedCourse, RestrictionCondition, ConditionNode, ConditionLoad } from './availability';
@@ -55,6 +56,7 @@ export const learningModule = defineModule({
     for (const route of learningRoutes({ db: ctx.db, timezone: ctx.timezone, services })) ctx.routes.api(route);
     for (const route of quizRoutes(services.quizzes)) ctx.routes.api(route);
     registerQuizPages(ctx.routes, services.quizzes);
+    ctx.extensions.contribute('pickers', 'courses', coursePicker(() => ctx.db.knex));
     return services;
   },
 });
