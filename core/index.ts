@@ -108,6 +108,7 @@ export {
 } from './kernel/pickers';
 export {
   createHierarchySource,
+  instancePicker,
   type AssignmentSource,
   type RuleInstance,
   type SourceRule,
