@@ -2,6 +2,8 @@ import { defineModule } from '../../kernel/features/module';
 import { createServiceRef } from '../../kernel/features/services';
 import { programServices } from '../programs/index';
 import { registerAssignmentPages } from './pages';
+import { registerUserAssignmentPages } from './user-pages';
+import { peopleServices } from '../people/index';
 import { assignmentHooks } from './hooks';
 import { programAssignmentCondition } from './audience-conditions';
 import { assignmentViews } from './store/views';
@@ -34,7 +36,7 @@ export const assignmentServices = {
 export const assignmentModule = defineModule({
   id: 'assignment',
   tables: ['program_assignment_rules', 'program_rule_members', 'program_exceptions', 'program_user_assignments'],
-  deps: { programs: programServices.programs },
+  deps: { programs: programServices.programs, users: peopleServices.users, hierarchy: peopleServices.hierarchy },
   declares: assignmentHooks,
   hooks: ['onAssignmentChange'],
   provides: assignmentServices,
@@ -58,6 +60,10 @@ export const assignmentModule = defineModule({
     });
     for (const route of assignmentRoutes(() => service)) ctx.routes.api(route);
     registerAssignmentPages(context, ctx.routes, service);
+    registerUserAssignmentPages(
+      { db: ctx.db, service, users: ctx.deps.users, hierarchy: ctx.deps.hierarchy, extensions: ctx.extensions, queue: ctx.queue, jobs: ctx.jobs },
+      ctx.routes,
+    );
     return { assignment: service };
   },
 });
