@@ -235,4 +235,32 @@ describe('people pages: users, job assignments, positions and organisations, sta
     const assigned = await site.db.knex('program_user_assignments').where('program_id', s.complianceId).whereIn('user_id', crew).count({ n: '*' });
     expect(Number((assigned[0] as { n: number }).n)).to.equal(10);
   });
+
+  it('resolves every open exception matching the filter, not only the visible page', async () => {
+    const crewAudience = await site.services.audiences.create({ name: 'Whole crew' });
+    for (const id of await site.db.knex('users').where('username', 'like', 'crew%').pluck('id')) await site.services.audiences.addMember(crewAudience.id, id);
+    const { program } = await site.services.programs.create({
+      shortname: 'late',
+      fullname: 'Late starters',
+      courseSets: [{ courseIds: [s.courses.e], rule: 'all' }],
+    });
+    await site.services.assignment.addRule(program.id, { source: 'audience', instanceId: crewAudience.id, due: { date: '2026-01-15T12:00:00.000Z' } });
+    await site.jobs.drain();
+    const page = await admin
+      .get('/admin/exceptions')
+      .query({ program: String(program.id) })
+      .set(html)
+      .expect(200);
+    expect(page.text).to.contain('All 60 open exceptions matching this filter');
+    expect([...page.text.matchAll(/name="exceptionIds"/g)]).to.have.length(50);
+    await admin
+      .post('/admin/exceptions/resolve')
+      .type('form')
+      .send({ _csrf: csrf, scope: 'all', action: 'assign', filter: `program=${program.id}` })
+      .expect(303);
+    const open = await site.services.assignment.listExceptions({ status: 'open', programId: program.id });
+    expect(open.items).to.have.length(0);
+    const assigned = await site.db.knex('program_user_assignments').where('program_id', program.id).count({ n: '*' });
+    expect(Number((assigned[0] as { n: number }).n)).to.equal(60);
+  });
 });

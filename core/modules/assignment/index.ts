@@ -3,6 +3,7 @@ import { createServiceRef } from '../../kernel/features/services';
 import { programServices } from '../programs/index';
 import { registerAssignmentPages } from './pages';
 import { registerUserAssignmentPages } from './user-pages';
+import { BULK_RESOLVE_JOB, resolveMatching, type BulkResolvePayload } from './bulk-resolve';
 import { peopleServices } from '../people/index';
 import { assignmentHooks } from './hooks';
 import { programAssignmentCondition } from './audience-conditions';
@@ -53,6 +54,10 @@ export const assignmentModule = defineModule({
     });
     ctx.jobs.define({ name: RECONCILE_JOB, handler: async (job) => service.reconcile({ progress: (d, t, m) => job.progress(d, t, m) }) });
     ctx.jobs.schedule({ name: RECONCILE_JOB, cron: RECONCILE_CRON, job: RECONCILE_JOB });
+    ctx.jobs.define<BulkResolvePayload>({
+      name: BULK_RESOLVE_JOB,
+      handler: (job) => resolveMatching(service, ctx.db.knex, job.payload, (d, t, m) => job.progress(d, t, m)),
+    });
     // Incremental sync runs inside the transaction that made the change, so the change and the
     // assignments it causes commit or roll back together.
     ctx.hooks.tap('onAssignmentChange', async ({ change }, trx) => {
