@@ -123,6 +123,8 @@ describe('people pages: users, job assignments, positions and organisations, sta
     const page = await admin.get(`/admin/users/${s.otherId}`).set(html).expect(200);
     expect(page.text).to.contain('>Book club</a>');
     expect(page.text).to.contain(`href="/admin/programs/${s.onboardingId}/learners/${s.otherId}"`);
+    // The header still names who is signed in, not the person shown.
+    expect(page.text).to.contain('Signed in as </span>Olive Operator');
   });
 
   it('builds position and organisation trees by name, refuses a move under its own descendant, and lists holders', async () => {

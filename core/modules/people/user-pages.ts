@@ -353,7 +353,8 @@ export function registerUserPages(deps: PeoplePagesDeps, pages: RouteRegistrar):
       {
         title: user ? user.fullname : 'New user',
         adminNav: 'users',
-        user,
+        // Not `user`: the layout's header shows the signed-in user under that name.
+        account: user,
         form: form ?? { fullname: '', email: '', username: '', suspended: false, lang: '', timezone: '', profile: {} },
         profile: profileView(profileFields, form?.profile ?? {}),
         action: user ? `/admin/users/${user.id}` : '/admin/users/new',
