@@ -72,7 +72,7 @@ describe('browser: the people console', function () {
     const { context, page } = await signedIn('operator');
     try {
       await page.goto(`/admin/audiences/${staticId}`);
-      const box = page.getByLabel('Person (name, email or username)');
+      const box = page.getByLabel('Person (name or email)');
       await box.pressSequentially('ott');
       await page.getByRole('option', { name: /Otto Other/ }).waitFor();
       await box.press('ArrowDown');

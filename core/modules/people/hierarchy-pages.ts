@@ -13,9 +13,17 @@ import type { HierarchyKind, HierarchyNode } from './types';
 
 const PAGE_SIZE = 50;
 
-const KINDS: ReadonlyArray<{ kind: HierarchyKind; base: string; noun: string; plural: string; picker: string; nav: string }> = [
-  { kind: 'position', base: '/admin/positions', noun: 'position', plural: 'Positions', picker: 'positions', nav: 'positions' },
-  { kind: 'organisation', base: '/admin/organisations', noun: 'organisation', plural: 'Organisations', picker: 'organisations', nav: 'organisations' },
+const KINDS: ReadonlyArray<{ kind: HierarchyKind; base: string; noun: string; article: string; plural: string; picker: string; nav: string }> = [
+  { kind: 'position', base: '/admin/positions', noun: 'position', article: 'a', plural: 'Positions', picker: 'positions', nav: 'positions' },
+  {
+    kind: 'organisation',
+    base: '/admin/organisations',
+    noun: 'organisation',
+    article: 'an',
+    plural: 'Organisations',
+    picker: 'organisations',
+    nav: 'organisations',
+  },
 ];
 
 const ancestorIds = (node: HierarchyNode): number[] =>
