@@ -265,4 +265,29 @@ describe('people pages: users, job assignments, positions and organisations, sta
     const assigned = await site.db.knex('program_user_assignments').where('program_id', program.id).count({ n: '*' });
     expect(Number((assigned[0] as { n: number }).n)).to.equal(60);
   });
+
+  it('runs a large "all matching" exception resolution as a job, and shows jobs to administrators only', async () => {
+    // More than the 100 resolved during the request: two programs' worth of the crew, then all types.
+    const crew = (await site.db.knex('audiences').where({ name: 'Whole crew' }).first()) as { id: number };
+    for (const shortname of ['late2', 'late3']) {
+      const { program } = await site.services.programs.create({
+        shortname,
+        fullname: `Late ${shortname}`,
+        courseSets: [{ courseIds: [s.courses.e], rule: 'all' }],
+      });
+      await site.services.assignment.addRule(program.id, { source: 'audience', instanceId: crew.id, due: { date: '2026-01-15T12:00:00.000Z' } });
+    }
+    await site.jobs.drain();
+    const page = await admin.get('/admin/exceptions').set(html).expect(200);
+    const count = Number(/All (\d+) open exceptions matching this filter/.exec(page.text)![1]);
+    expect(count).to.be.greaterThan(100);
+    const started = await admin.post('/admin/exceptions/resolve').type('form').send({ _csrf: csrf, scope: 'all', action: 'dismiss', filter: '' }).expect(303);
+    expect(started.headers.location).to.match(/^\/admin\/jobs\/\d+$/);
+    await learner.get(started.headers.location!).set(html).expect(403);
+    await site.jobs.drain();
+    const job = await admin.get(started.headers.location!).set(html).expect(200);
+    expect(job.text).to.contain('Done').and.to.contain(`${count} of ${count}`);
+    expect((await site.services.assignment.listExceptions({ status: 'open' })).items).to.have.length(0);
+    await admin.get('/admin/jobs/999999').set(html).expect(404);
+  });
 });
