@@ -86,6 +86,23 @@ describe('browser: the people console', function () {
     }
   });
 
+  it('filters the user list by an audience chosen from the type-ahead (a GET form)', async () => {
+    const club = await t.site.services.audiences.create({ name: 'Chess club' });
+    await t.site.services.audiences.addMember(club.id, s.learnerId);
+    const { context, page } = await signedIn('operator');
+    try {
+      await page.goto('/admin/users');
+      await page.getByLabel('Audience').pressSequentially('che');
+      await page.getByRole('option', { name: /Chess club/ }).click();
+      await Promise.all([page.waitForURL(/audience=/), page.getByRole('button', { name: 'Show' }).click()]);
+      expect(new URL(page.url()).searchParams.get('audience')).to.equal(String(club.id));
+      expect(await page.locator('tbody th').allTextContents()).to.deep.equal(['Lena Learner']);
+      expect(await page.getByLabel('Audience').inputValue()).to.equal('Chess club');
+    } finally {
+      await context.close();
+    }
+  });
+
   for (const [name, viewport] of [
     ['phone', PHONE],
     ['desktop', DESKTOP],
