@@ -34,6 +34,9 @@ const NOTICES: Record<string, string> = {
   'audience-recomputing': 'The rules were saved. Members are being recomputed in the background.',
   'quiz-saved': 'The quiz was saved.',
   'attempt-graded': 'Your answers were submitted and graded.',
+  'report-saved': 'The report was saved.',
+  'saved-report-deleted': 'The saved report was deleted.',
+  'saved-report-updated': 'The saved report was changed.',
 };
 
 /** `/things/:id` parameter as a positive integer; anything else is a 404 (not a 400) on pages. */
