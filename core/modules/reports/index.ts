@@ -6,7 +6,7 @@ import { learningServices } from '../learning/index';
 import { peopleServices } from '../people/index';
 import { programServices } from '../programs/index';
 import { registerReportPages } from './pages';
-import { createSavedReportsService } from './saved';
+import { createSavedReportsService, type SavedReportsService } from './saved';
 import { registerSavedReportPages } from './saved-pages';
 import { savedReportRoutes } from './saved-routes';
 import { reportRoutes } from './routes';
@@ -17,10 +17,12 @@ import { createTeamService } from './team';
 export type * from './types';
 export { reportFilterInvalid } from './sources';
 export type { ReportInfo, ReportRequest, ReportsService } from './service';
+export type { SavedReport, SavedReportInput, SavedReportsService } from './saved';
 
 /** The reports services, by ref. */
 export const reportServices = {
   reports: createServiceRef<ReportsService>('reports.reports'),
+  savedReports: createServiceRef<SavedReportsService>('reports.savedReports'),
 };
 
 /**
@@ -66,6 +68,6 @@ export const reportsModule = defineModule({
       more: { href: '/admin/reports#saved-reports', label: 'All saved reports' },
       entries: () => saved.dashboard(),
     });
-    return { reports };
+    return { reports, savedReports: saved };
   },
 });

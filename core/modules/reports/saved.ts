@@ -133,7 +133,7 @@ export function createSavedReportsService(db: Database, reports: ReportsService)
         saved.map(async (s): Promise<DashboardEntry> => {
           try {
             const rows = await reports.count(s.report, await reports.parse(s.report, s.query, 'page'));
-            return { label: s.name, href: s.href, figure: String(rows), hint: `${reports.info(s.report).label}: ${rows === 1 ? '1 row' : `${rows} rows`}` };
+            return { label: s.name, href: s.href, figure: String(rows), hint: reports.info(s.report).label };
           } catch (error) {
             // A filter naming something since deleted, or a report whose plugin was disabled.
             if (!(error instanceof WaymarkError)) throw error;
