@@ -32,8 +32,7 @@ export class Lease {
       // write would wait in SQLite's busy handler behind the holder's claims, then hold up its next
       // claim in turn: that is how a second process used to slow the first down.)
       const current = (await knex('worker_leases').where({ name: this.name }).first('holder', 'expires_at')) as
-        | { holder: string; expires_at: number | string }
-        | undefined;
+        { holder: string; expires_at: number | string } | undefined;
       if (current && current.holder !== this.holder && Number(current.expires_at) > now) return false;
     }
     await knex('worker_leases').insert({ name: this.name, holder: this.holder, expires_at: 0 }).onConflict('name').ignore();
