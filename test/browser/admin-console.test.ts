@@ -8,19 +8,13 @@
  * A page fails when it does not answer 2xx, when it scrolls sideways, or when a heading, a table
  * header, a label or a button breaks a word across two lines.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { createApp } from '../../core/kernel/http/app';
-import { projectRoot } from '../../core/kernel/config';
+import type { Browser, Page } from 'playwright-core';
 import { seedDemoSite } from '../../db/seed/demo';
-import { createTestSite, type TestSite } from '../utils/site';
+import { SCREENSHOTS, startBrowserSite, type BrowserSite } from './harness';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = path.join(projectRoot, 'test', 'browser', 'screenshots', 'console');
+const SHOTS = path.join(SCREENSHOTS, 'console');
 const WIDTHS = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 900 } } as const;
 /** Far more than the console has; a bound so a link loop cannot run the test forever. */
 const MAX_PAGES = 150;
@@ -61,34 +55,19 @@ const BROKEN_WORDS = `(() => {
 
 describe('browser: every operator page at 390 px and 1280 px', function () {
   this.timeout(600_000);
-  let t: TestSite;
-  let server: Server;
+  let site: BrowserSite | undefined;
   let base: string;
   let browser: Browser;
   let admin: { username: string; password: string };
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-    fs.mkdirSync(SHOTS, { recursive: true });
-    t = await createTestSite({ pluginsDir: path.join(projectRoot, 'plugins'), sessionSecret: 'browser-console-secret-0123456789' });
-    const seeded = await seedDemoSite(t.site);
-    admin = seeded.logins.find((l) => l.role === 'admin')!;
-    const app = createApp(t.site);
-    server = await new Promise<Server>((resolve) => {
-      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    site = await startBrowserSite('browser-console-secret-0123456789', async (t) => {
+      admin = (await seedDemoSite(t.site)).logins.find((l) => l.role === 'admin')!;
     });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    });
+    ({ base, browser } = site);
   });
 
-  after(async () => {
-    await browser?.close();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    await t?.close();
-  });
+  after(async () => site?.close());
 
   async function signIn(page: Page): Promise<void> {
     await page.goto('/login');
