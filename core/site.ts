@@ -6,7 +6,7 @@ import { learningServices, type CompletionService, type CoursesService, type Enr
 import { programServices, type ProgramsService } from './modules/programs/index';
 import { assignmentServices, type AssignmentService } from './modules/assignment/index';
 import { launchServices, type LaunchService } from './modules/launch/index';
-import { reportServices, type ReportsService } from './modules/reports/index';
+import { reportServices, type ReportsService, type SavedReportsService } from './modules/reports/index';
 
 /** Every core module's services, for the CLI, the demo seed, benchmarks and tests (plugins declare deps instead). */
 export interface CoreServices extends PeopleServices {
@@ -18,6 +18,7 @@ export interface CoreServices extends PeopleServices {
   assignment: AssignmentService;
   launch: LaunchService;
   reports: ReportsService;
+  savedReports: SavedReportsService;
 }
 
 /**

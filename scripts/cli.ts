@@ -8,7 +8,8 @@ import { createSite, type Site } from '../core/site';
 import { createLogger } from '../core/kernel/logging';
 import { WaymarkError } from '../core/kernel/errors';
 import { parseDateInput } from '../core/kernel/dates';
-import { issueApiToken, listApiTokens, parseTokenExpiry, revokeApiTokenById } from '../core/kernel/auth/tokens';
+import { apiTokensPage, issueApiToken, parseTokenExpiry, revokeApiTokenById, TOKENS_NEWEST, type ApiTokenInfo } from '../core/kernel/auth/tokens';
+import { decodeCursor } from '../core/kernel/db/keyset';
 import { parseId } from '../core/kernel/http/contract';
 import { serve } from './cli/serve';
 import { createProgress } from './cli/progress';
@@ -259,7 +260,14 @@ token
   .action((username: string, opts: { json?: boolean }) =>
     withSite(
       async (site) => {
-        const tokens = await listApiTokens(site.db, (await findUser(site, username)).id);
+        const userId = (await findUser(site, username)).id;
+        // Read a page at a time (a script may have made thousands), print them all.
+        const tokens: ApiTokenInfo[] = [];
+        for (let cursor: string | null = null; ;) {
+          const page = await apiTokensPage(site.db, userId, { limit: 500, from: cursor === null ? null : decodeCursor(TOKENS_NEWEST, cursor) });
+          tokens.push(...page.items);
+          if ((cursor = page.nextCursor) === null) break;
+        }
         if (opts.json) return console.log(JSON.stringify(tokens, null, 2));
         const now = site.db.now();
         printTable(

@@ -14,6 +14,30 @@ import { WaymarkError } from './errors';
 export interface ExtensionPointMap {
   /** Where notifications go (the notify_program plugin contributes `email` and `inapp`). */
   notificationChannels: NotificationChannel;
+  /** Panels of the administration dashboard, /admin (the reports module contributes saved reports). */
+  dashboardPanels: DashboardPanel;
+}
+
+/** One line of a dashboard panel: a link, with a figure and a hint when there is one. */
+export interface DashboardEntry {
+  label: string;
+  href: string;
+  /** The number to show large ("12"). */
+  figure?: string;
+  hint?: string;
+}
+
+/** A titled list of links on the administration dashboard, read each time the page is shown. */
+export interface DashboardPanel {
+  title: string;
+  /** Shown when the panel has no entries ("Save a report with “Show on the dashboard”"). */
+  empty: string;
+  /** Lower first; panels with the same order by title. Default 100. */
+  order?: number;
+  /** A link under the panel ("All saved reports"). */
+  more?: { href: string; label: string };
+  /** Must stay cheap: the dashboard is every operator's front page. */
+  entries(): Promise<DashboardEntry[]>;
 }
 
 /** One rendered notification for one recipient, as a notification channel receives it. */

@@ -719,6 +719,22 @@ CREATE TABLE `restrict_access_migrations_lock` (
   PRIMARY KEY (`index`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
+CREATE TABLE `saved_reports` (
+  `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `name` varchar(120) NOT NULL,
+  `report` varchar(64) NOT NULL,
+  `query` text NOT NULL,
+  `on_dashboard` tinyint(1) NOT NULL DEFAULT 0,
+  `created_by` int(10) unsigned DEFAULT NULL,
+  `created_at` bigint(20) NOT NULL,
+  `updated_at` bigint(20) NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `saved_reports_name` (`name`),
+  KEY `saved_reports_created_by_foreign` (`created_by`),
+  KEY `saved_reports_dashboard` (`on_dashboard`,`name`),
+  CONSTRAINT `saved_reports_created_by_foreign` FOREIGN KEY (`created_by`) REFERENCES `users` (`id`) ON DELETE SET NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
 CREATE TABLE `sessions` (
   `sid` varchar(128) NOT NULL,
   `user_id` int(10) unsigned DEFAULT NULL,

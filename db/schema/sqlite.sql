@@ -112,6 +112,8 @@ CREATE TABLE `restrict_access_migrations` (`id` integer not null primary key aut
 
 CREATE TABLE `restrict_access_migrations_lock` (`index` integer not null primary key autoincrement, `is_locked` integer);
 
+CREATE TABLE `saved_reports` (`id` integer not null primary key autoincrement, `name` varchar(120) not null, `report` varchar(64) not null, `query` text not null, `on_dashboard` boolean not null default '0', `created_by` integer null, `created_at` bigint not null, `updated_at` bigint not null, foreign key(`created_by`) references `users`(`id`) on delete SET NULL);
+
 CREATE TABLE `sessions` (`sid` varchar(128), `user_id` integer null, `data` text not null, `expires_at` bigint not null, foreign key(`user_id`) references `users`(`id`) on delete CASCADE, primary key (`sid`));
 
 CREATE TABLE `site_config` (`name` varchar(100), `value` text not null, `updated_at` bigint not null, primary key (`name`));
@@ -267,6 +269,10 @@ CREATE INDEX `quiz_attempts_user_id_index` on `quiz_attempts` (`user_id`);
 CREATE UNIQUE INDEX `quiz_questions_activity_id_sortorder_unique` on `quiz_questions` (`activity_id`, `sortorder`);
 
 CREATE INDEX `rate_limits_reset_at_index` on `rate_limits` (`reset_at`);
+
+CREATE INDEX `saved_reports_dashboard` on `saved_reports` (`on_dashboard`, `name`);
+
+CREATE UNIQUE INDEX `saved_reports_name` on `saved_reports` (`name`);
 
 CREATE INDEX `sessions_expires_at_index` on `sessions` (`expires_at`);
 

@@ -13,6 +13,9 @@ export interface SeedResult {
 
 const SEEDED_FLAG = 'demo_seeded_at';
 
+/** Learners on the demo site: enough for the console's paging, filters and reports to mean something. */
+const SITE_LEARNERS = 300;
+
 const LOGINS: DemoLogin[] = [
   { role: 'admin', username: 'admin', password: 'Waymark-admin-1' },
   { role: 'manager', username: 'sara', password: 'Waymark-demo-1' },
@@ -160,6 +163,41 @@ export async function seedDemoSite(site: Site): Promise<SeedResult> {
     learnerIds.push(u.id);
   }
 
+  // Sara's team is twenty: ten more analysts report to her. The rest of the company (no passwords:
+  // they are there to be found, filtered, paged and reported on) fills the console.
+  const surnames = ['Martin', 'Dubois', 'Smith', 'Garcia', 'Müller', 'Rossi', 'Nowak', 'Jansen', 'Silva', 'Kowalski', 'Novak', 'Berg'];
+  const tom = await users.create({
+    username: 'tom',
+    email: 'tom@example.com',
+    fullname: 'Tom Support-Lead',
+    password: password('tom'),
+    profile: { department: 'Support' },
+  });
+  managers.SupportLead = (
+    await jobAssignments.create(tom.id, { positionId: manager.id, organisationId: orgs.Support.id, managerJobAssignmentId: danaJob.id })
+  ).id;
+  const saraTeam = learnerIds.slice(20);
+  for (let i = 31; i <= SITE_LEARNERS; i++) {
+    const dept = i <= 40 ? 'Support' : (['Sales', 'Engineering', 'Support'] as const)[i % 3]!;
+    const username = `learner${String(i).padStart(3, '0')}`;
+    const u = await users.create({
+      username,
+      email: `${username}@example.com`,
+      fullname: `${firstNames[i % 10]} ${surnames[Math.floor(i / 10) % surnames.length]}`,
+      lang: i % 3 === 0 ? 'fr' : 'en',
+      timezone: i % 2 === 0 ? 'Europe/Paris' : 'Europe/London',
+      // Every fifth has no hire date: a due date counted from it cannot be known (an exception).
+      profile: { department: dept, ...(i % 5 === 0 ? {} : { hiredate: Date.UTC(2026, i % 12, 1 + (i % 28)) }) },
+    });
+    await jobAssignments.create(u.id, {
+      positionId: dept === 'Sales' ? agent.id : dept === 'Support' ? analyst.id : engineer.id,
+      organisationId: orgs[dept].id,
+      managerJobAssignmentId: dept === 'Support' ? (i <= 40 ? managers.Support : managers.SupportLead) : managers[dept],
+      startDate: Date.UTC(2026, i % 12, 1),
+    });
+    if (i <= 40) saraTeam.push(u.id);
+  }
+
   const supportAnalysts = await audiences.create({ name: 'Support Analysts' });
   for (const id of learnerIds.slice(20)) await audiences.addMember(supportAnalysts.id, id);
   await audiences.create({ name: 'French speakers', rules: [{ type: 'user_field', field: 'lang', value: 'fr' }] });
@@ -279,6 +317,7 @@ export async function seedDemoSite(site: Site): Promise<SeedResult> {
     ],
   });
   await seedRestrictedAccess(site, learnerIds, courseIds.A!);
+  await seedOperatorWork(site, { support: orgs.Support.id, engineering: orgs.Engineering.id, saraTeam, courses: ids('BC') });
 
   await knex('site_config').insert({ name: SEEDED_FLAG, value: new Date().toISOString(), updated_at: Date.now() });
   return { created: true, logins: LOGINS };
@@ -333,4 +372,50 @@ async function seedRestrictedAccess(site: Site, learnerIds: number[], courseA: n
   }
   for (const id of learnerIds) await enrolments.enrol(id, course.id, 'manual');
   for (const [i, grade] of [45, 50, 51, 80, 81].entries()) await completion.recordGrade(quiz.id, learnerIds[i]!, grade);
+}
+
+/**
+ * What an operator finds on a Monday morning: overdue learners (a compliance program due ten days
+ * ago, assigned anyway for Sara's team), open exceptions of the kinds a site's own data raises (a
+ * due date already past; a due date counted from a hire date some learners lack), and two saved
+ * reports on the dashboard. `already_assigned` needs a source that reports conflicting routes
+ * (a learning plan); no built-in source does, so the demo cannot show one honestly.
+ */
+async function seedOperatorWork(site: Site, at: { support: number; engineering: number; saraTeam: number[]; courses: number[] }): Promise<void> {
+  const { programs, assignment, profileFields, savedReports } = site.services;
+  const day = 24 * 3600 * 1000;
+  const compliance = await programs.create({
+    shortname: 'COMPLY',
+    fullname: 'Compliance refresher',
+    summary: 'The yearly health and safety and data protection refresher.',
+    courseSets: [{ label: 'Refresher', courseIds: at.courses, rule: 'all', minTime: 'P1W' }],
+  });
+  await assignment.addRule(compliance.program.id, {
+    source: 'organisation',
+    instanceId: at.support,
+    due: { date: new Date(Date.now() - 10 * day).toISOString() },
+  });
+  const induction = await programs.create({
+    shortname: 'INDUCT',
+    fullname: 'Engineering induction',
+    summary: 'Within three months of your hire date.',
+    courseSets: [{ label: 'Induction', courseIds: at.courses.slice(0, 1), rule: 'all' }],
+  });
+  const hiredate = (await profileFields.findByShortname('hiredate'))!;
+  await assignment.addRule(induction.program.id, {
+    source: 'organisation',
+    instanceId: at.engineering,
+    due: { within: 'P3M', event: 'profile_field_date', instanceId: hiredate.id },
+  });
+  await site.jobs.drain();
+
+  // Sara's team was told to go ahead anyway: assigned with the past date, so they are overdue.
+  const { items: held } = await assignment.listExceptions({ programId: compliance.program.id, status: 'open' }, undefined, { limit: 1000, from: null });
+  const team = new Set(at.saraTeam);
+  const saras = held.filter((x) => team.has(x.userId)).map((x) => x.id);
+  if (saras.length) await assignment.resolveExceptions(saras, 'assign', null);
+  await site.jobs.drain();
+
+  await savedReports.create({ name: 'Support: overdue learners', report: 'overdue', query: { organisationId: String(at.support) }, onDashboard: true }, null);
+  await savedReports.create({ name: 'Open assignment exceptions', report: 'exceptions', query: {}, onDashboard: true }, null);
 }

@@ -178,7 +178,7 @@ const INBOX = `<div class="wrap">
       <thead><tr><th scope="col">Message</th>{{#each channels}}<th scope="col">{{label}}</th>{{/each}}</tr></thead>
       <tbody>
         {{#each preferences}}
-        <tr><th scope="row">{{label}}</th>{{#each cells}}<td><input type="checkbox" name="on" value="{{value}}" aria-label="{{../label}}: {{channel}}"{{#if enabled}} checked{{/if}}></td>{{/each}}</tr>
+        <tr><th scope="row">{{label}}</th>{{#each cells}}<td data-label="{{channel}}"><input type="checkbox" name="on" value="{{value}}" aria-label="{{../label}}: {{channel}}"{{#if enabled}} checked{{/if}}></td>{{/each}}</tr>
         {{/each}}
       </tbody>
     </table>

@@ -94,7 +94,7 @@ describe(`credentials: revocation, token management, sessions page (${testDialec
     await request(app).get(`/api/v1/users/${kim.id}`).set(bearer(body.token)).expect(200);
 
     const list = await request(app).get(`/api/v1/users/${kim.id}/tokens`).set(bearer(adminToken)).expect(200);
-    const tokens = (list.body as { tokens: Array<{ id: number; name: string; lastUsedAt: string | null; expired: boolean }> }).tokens;
+    const tokens = (list.body as { items: Array<{ id: number; name: string; lastUsedAt: string | null; expired: boolean }> }).items;
     expect(tokens.map((x) => x.name)).to.deep.equal(['laptop', 'cli']);
     expect(tokens[0]!.lastUsedAt, 'last used is shown').to.be.a('string');
     expect(JSON.stringify(list.body)).to.not.contain(body.token);
@@ -113,7 +113,7 @@ describe(`credentials: revocation, token management, sessions page (${testDialec
     const a = await learnerWithCredentials('amy');
     const b = await learnerWithCredentials('ben');
     const bTokens = await request(app).get(`/api/v1/users/${b.id}/tokens`).set(bearer(b.token)).expect(200);
-    const bTokenId = (bTokens.body as { tokens: Array<{ id: number }> }).tokens[0]!.id;
+    const bTokenId = (bTokens.body as { items: Array<{ id: number }> }).items[0]!.id;
     await request(app).get(`/api/v1/users/${b.id}/tokens`).set(bearer(a.token)).expect(403);
     await request(app).post(`/api/v1/users/${b.id}/tokens`).set(bearer(a.token)).send({}).expect(403);
     await request(app).delete(`/api/v1/tokens/${bTokenId}`).set(bearer(a.token)).expect(403);
@@ -188,7 +188,7 @@ describe(`credentials: revocation, token management, sessions page (${testDialec
     const otherId = await createUser(site, 'otto');
     const otherToken = await createApiToken(site.db, otherId);
     const others = (await request(app).get(`/api/v1/users/${otherId}/tokens`).set(bearer(adminToken)).expect(200)).body;
-    const otherTokenId = (others.tokens ?? others.items ?? others)[0].id;
+    const otherTokenId = others.items[0].id;
     const again = await here.get('/my/security').set(html).expect(200);
     const refused = await here
       .post('/my/security/tokens/revoke')
@@ -208,6 +208,42 @@ describe(`credentials: revocation, token management, sessions page (${testDialec
     await request(app).get(`/api/v1/users/${id}`).set(bearer(token)).expect(401);
   });
 
+  it('pages a long list of tokens (API) and of sessions (the security page), and ends a session shown on a later page', async () => {
+    const id = await createUser(site, 'paula');
+    for (let i = 1; i <= 3; i++) await issueApiToken(site.db, id, { name: `script ${i}` });
+    const first = await request(app).get(`/api/v1/users/${id}/tokens?limit=2`).set(bearer(adminToken)).expect(200);
+    expect(first.body.items.map((t: { name: string }) => t.name)).to.deep.equal(['script 3', 'script 2']);
+    const second = await request(app).get(`/api/v1/users/${id}/tokens?limit=2&cursor=${first.body.nextCursor}`).set(bearer(adminToken)).expect(200);
+    expect(second.body.items.map((t: { name: string }) => t.name)).to.deep.equal(['script 1']);
+    expect(second.body.nextCursor).to.equal(null);
+
+    // 55 other browsers: the page shows the 50 most recently active, and links to the rest.
+    const store = site.sessions.store;
+    const save = (sid: string, minutesAgo: number) =>
+      new Promise<void>((resolve, reject) =>
+        store.set(
+          sid,
+          { cookie: { expires: new Date(Date.now() + 3_600_000 - minutesAgo * 60_000), originalMaxAge: 3_600_000 }, userId: id, loginAt: Date.now() } as never,
+          (err?: unknown) => (err ? reject(err as Error) : resolve()),
+        ),
+      );
+    for (let i = 0; i < 55; i++) await save(`paula-session-${String(i).padStart(2, '0')}-0123456789`, i + 5);
+    const here = request.agent(app);
+    await login(here, 'paula');
+    const page1 = await here.get('/my/security').set(html).expect(200);
+    expect(page1.text.match(/End this session/g)).to.have.length(49); // 50 shown, one of them this browser
+    const next = /href="(\/my\/security\?sessions=[^"#]+)#sessions"/.exec(page1.text.replace(/&amp;/g, '&').replace(/&#x3D;/g, '='))![1]!;
+    const page2 = await here.get(next).set(html).expect(200);
+    expect(page2.text.match(/End this session/g)).to.have.length(6);
+    const handle = /name="session" value="([^"]+)"/.exec(page2.text)![1]!;
+    await here
+      .post('/my/security/sessions/end')
+      .type('form')
+      .send({ _csrf: csrfFrom(page2.text), session: handle })
+      .expect(303);
+    expect((await store.userSessions(id, { limit: 100, from: null })).items).to.have.length(55);
+  });
+
   it('a request in flight when its session is ended does not bring the session back when it saves', async () => {
     const id = await createUser(site, 'ines');
     const store = site.sessions.store;
@@ -218,7 +254,7 @@ describe(`credentials: revocation, token management, sessions page (${testDialec
     await call((cb) => store.get(sid, cb)); // a request starts and loads the session
     await store.destroyUserSessions(id); // meanwhile, the password changes
     await call((cb) => store.set(sid, data, cb)); // the request ends and saves its session
-    expect(await store.userSessions(id)).to.deep.equal([]);
+    expect((await store.userSessions(id, { limit: 50, from: null })).items).to.deep.equal([]);
   });
 
   it('anonymous visitors are sent to log in', async () => {

@@ -125,7 +125,7 @@ describe('API lists', function () {
     expect(me.body).to.include({ id: learnerId, username: 'learner' });
     await request(app).get('/api/v1/users/me/required-learning').set(auth(learner)).expect(200);
     const tokens = await request(app).get('/api/v1/users/me/tokens').set(auth(learner)).expect(200);
-    expect(tokens.body.tokens).to.have.length(1);
+    expect(tokens.body.items).to.have.length(1);
     await request(app).get('/api/v1/users/me').expect(401);
     // Only user ids take `me`.
     await request(app).get('/api/v1/courses/me').set(auth(learner)).expect(404);

@@ -1,12 +1,18 @@
 import type { KernelCore as Kernel } from '../parts';
 import { renderView } from '../http/render';
 import { parseId } from '../http/contract';
-import { findApiToken, listApiTokens, revokeApiTokenById, revokeUserApiTokens } from './tokens';
+import { apiTokensPage, findApiToken, revokeApiTokenById, revokeUserApiTokens, TOKENS_NEWEST } from './tokens';
+import { SESSIONS_NEWEST } from './sessions';
+import { pagePosition } from '../http/paging';
+import type { KeysetOrder, KeysetPage } from '../db/keyset';
 
 /**
  * A signed-in person's own "sessions and tokens" page (`/my/security`) and its "log out
  * everywhere" form. The kernel's, as sessions and tokens are.
  */
+/** Sessions and tokens shown a page at a time. */
+const LIST_PAGE = 50;
+
 export function registerSecurityPage(site: Kernel): void {
   const pages = site.routes.registrarFor('core');
   pages.page({
@@ -17,13 +23,29 @@ export function registerSecurityPage(site: Kernel): void {
       const user = req.user!;
       const now = site.db.now();
       const current = req.session?.userId === user.id ? req.sessionID : undefined;
-      const sessions = (await site.sessions.store.userSessions(user.id)).map((s) => ({
+      // Two lists, each paged on its own: `sessions` / `tokens` carry the cursor of each.
+      const query = req.query as Record<string, unknown>;
+      const position = (order: KeysetOrder, name: string) =>
+        pagePosition(order, { limit: LIST_PAGE, cursor: query[name], before: query[`${name}Before`] }, LIST_PAGE);
+      const links = (name: string, page: KeysetPage<unknown>) => {
+        const kept = Object.fromEntries(
+          Object.entries(query).filter(
+            ([k, v]) => typeof v === 'string' && (k === 'sessions' || k === 'tokens' || k === 'sessionsBefore' || k === 'tokensBefore') && !k.startsWith(name),
+          ),
+        ) as Record<string, string>;
+        const link = (param: string, cursor: string | null) =>
+          cursor === null ? null : `/my/security?${new URLSearchParams({ ...kept, [param]: cursor }).toString()}#${name}`;
+        return { prev: link(`${name}Before`, page.prevCursor), next: link(name, page.nextCursor), shown: page.prevCursor !== null || page.nextCursor !== null };
+      };
+      const sessionPage = await site.sessions.store.userSessions(user.id, position(SESSIONS_NEWEST, 'sessions'));
+      const sessions = sessionPage.items.map((s) => ({
         handle: s.handle,
         createdAt: s.createdAt === null ? null : new Date(s.createdAt).toISOString(),
         lastSeenAt: new Date(s.lastSeenAt).toISOString(),
         current: s.sid === current,
       }));
-      const tokens = (await listApiTokens(site.db, user.id)).map((t) => ({
+      const tokenPage = await apiTokensPage(site.db, user.id, position(TOKENS_NEWEST, 'tokens'));
+      const tokens = tokenPage.items.map((t) => ({
         id: t.id,
         name: t.name,
         createdAt: new Date(t.createdAt).toISOString(),
@@ -32,7 +54,15 @@ export function registerSecurityPage(site: Kernel): void {
         expired: t.expiresAt !== null && t.expiresAt <= now,
       }));
       const done = typeof req.query.done === 'string' && DONE_NOTICES.has(req.query.done) ? req.query.done : null;
-      renderView(req, res, 'auth/security', { title: 'Sessions and tokens', nav: 'security', sessions, tokens, done });
+      renderView(req, res, 'auth/security', {
+        title: 'Sessions and tokens',
+        nav: 'security',
+        sessions,
+        tokens,
+        sessionPager: links('sessions', sessionPage),
+        tokenPager: links('tokens', tokenPage),
+        done,
+      });
     },
   });
   pages.page({

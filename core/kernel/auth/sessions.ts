@@ -6,6 +6,7 @@ import type { JobQueue } from '../jobs/queue';
 import type { AuthUser } from '../http/routes';
 import { prepareStatement, type PreparedStatement, type StatementBinding } from '../db/statements';
 import type { SqlView } from '../db/views';
+import { readPage, type KeysetOrder, type KeysetPage, type PagePosition } from '../db/keyset';
 import { SessionSecret } from './session-secret';
 
 declare module 'express-session' {
@@ -34,8 +35,14 @@ const TOUCH_RESOLUTION_MS = 60_000;
 /** Bound on the per-process memo of stored expiries (a cache, so losing it only costs a write). */
 const EXPIRY_MEMO_LIMIT = 50_000;
 const CLEANUP_BATCH = 1000;
-/** A user's session list shows at most this many (a person has a handful; a script could make thousands). */
-const USER_SESSIONS_LIMIT = 200;
+/** A user's sessions, most recently active first (the expiry slides with activity); the sid breaks ties. */
+export const SESSIONS_NEWEST: KeysetOrder = {
+  name: 'active',
+  keys: [
+    { column: 'expires_at', direction: 'desc' },
+    { column: 'sid', direction: 'desc' },
+  ],
+};
 
 /** One of a user's sessions, for their "sessions and tokens" page. */
 export interface UserSessionInfo {
@@ -218,19 +225,17 @@ export class KnexSessionStore extends Store {
   }
 
   /**
-   * A user's unexpired sessions, most recently active first. The table keeps no separate
+   * One page of a user's unexpired sessions, most recently active first. The table keeps no separate
    * "last seen": the stored expiry slides with activity (to the minute), so it is expiry minus
    * the session lifetime.
    */
-  async userSessions(userId: number): Promise<UserSessionInfo[]> {
-    const rows = (await this.db
-      .knex('sessions')
-      .where({ user_id: userId })
-      .andWhere('expires_at', '>', this.db.now())
-      .orderBy('expires_at', 'desc')
-      .limit(USER_SESSIONS_LIMIT)
-      .select('sid', 'data', 'expires_at')) as Array<{ sid: string; data: string; expires_at: number | string }>;
-    return rows.map((row) => {
+  async userSessions(userId: number, position: PagePosition): Promise<KeysetPage<UserSessionInfo>> {
+    const query = this.db.knex('sessions').where({ user_id: userId }).andWhere('expires_at', '>', this.db.now()).select('sid', 'data', 'expires_at');
+    const page = await readPage<{ sid: string; data: string; expires_at: number | string }>(query, SESSIONS_NEWEST, position, (row) => [
+      Number(row.expires_at),
+      row.sid,
+    ]);
+    const items = page.items.map((row) => {
       const data = JSON.parse(row.data) as SessionData;
       const expiresAt = Number(row.expires_at);
       return {
@@ -241,15 +246,18 @@ export class KnexSessionStore extends Store {
         expiresAt,
       };
     });
+    return { ...page, items };
   }
 
   /** Ends the session of `userId` named by `handle` (from userSessions); false when there is none. */
   async destroyUserSession(userId: number, handle: string): Promise<boolean> {
-    const sessions = await this.userSessions(userId);
-    const session = sessions.find((s) => s.handle === handle);
-    if (!session) return false;
-    await this.db.knex('sessions').where({ sid: session.sid, user_id: userId }).delete();
-    this.storedExpiry.delete(session.sid);
+    // The handle is a one-way digest of the sid: compare it with each of the user's sids (one
+    // indexed read of one column, whichever page of the list the session was shown on).
+    const sids = (await this.db.knex('sessions').where({ user_id: userId }).pluck('sid')) as string[];
+    const sid = sids.find((candidate) => sessionHandle(candidate) === handle);
+    if (sid === undefined) return false;
+    await this.db.knex('sessions').where({ sid, user_id: userId }).delete();
+    this.storedExpiry.delete(sid);
     return true;
   }
 

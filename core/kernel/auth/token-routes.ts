@@ -1,10 +1,11 @@
 import type { KernelCore as Kernel } from '../parts';
 import type { ApiRequest, ApiRoute, AuthUser, JsonSchema } from '../http/routes';
-import { component, dateTime, nullableDateTime, noQuery, object, pathParams, UserId } from '../http/contract';
+import { component, dateTime, nullableDateTime, noQuery, object, pathParams, queryParams, UserId } from '../http/contract';
+import { cursorQuery, listResponse, pagePosition } from '../http/paging';
 import { forbidden, notFound } from '../errors';
 import { kernelServices } from '../features/kernel-services';
 import { isoOrNull } from '../db/values';
-import { findApiToken, issueApiToken, listApiTokens, parseTokenExpiry, revokeApiTokenById, type ApiTokenInfo } from './tokens';
+import { apiTokensPage, findApiToken, issueApiToken, parseTokenExpiry, revokeApiTokenById, TOKENS_NEWEST, type ApiTokenInfo } from './tokens';
 
 const tokenSchema: JsonSchema = component('ApiToken', {
   type: 'object',
@@ -75,14 +76,15 @@ function tokenRoutes(site: Kernel): ApiRoute[] {
     tags: ['tokens'],
     access: 'user',
     params: userParams,
-    query: noQuery,
-    response: object({ tokens: { type: 'array', items: tokenSchema } }),
+    query: queryParams(cursorQuery(50)),
+    response: listResponse(tokenSchema),
     async handler(req) {
       const userId = req.params.id!;
       mayManage(req.user, userId);
       await userExists(site, userId);
       const now = site.db.now();
-      return { body: { tokens: (await listApiTokens(site.db, userId)).map((t) => tokenJson(t, now)) } };
+      const page = await apiTokensPage(site.db, userId, pagePosition(TOKENS_NEWEST, req.query, 50));
+      return { body: { items: page.items.map((t) => tokenJson(t, now)), nextCursor: page.nextCursor } };
     },
   };
   const create: ApiRoute<{ name?: string; expires?: string }> = {

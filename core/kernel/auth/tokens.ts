@@ -2,6 +2,7 @@ import { parseDateInput } from '../dates';
 import crypto from 'node:crypto';
 import type { Database, Executor } from '../db/database';
 import { isForeignKeyViolation } from '../db/sql';
+import { readPage, type KeysetOrder, type KeysetPage, type PagePosition } from '../db/keyset';
 import type { SqlView } from '../db/views';
 import type { AuthUser } from '../http/routes';
 import { DateTime, Duration } from 'luxon';
@@ -84,9 +85,13 @@ function toInfo(row: TokenInfoRow): ApiTokenInfo {
 }
 
 /** A user's tokens, newest first, expired ones included (so operators see what lapsed). */
-export async function listApiTokens(db: Database, userId: number): Promise<ApiTokenInfo[]> {
-  const rows = (await db.knex('api_tokens').where('user_id', userId).orderBy('id', 'desc').select(TOKEN_COLUMNS)) as TokenInfoRow[];
-  return rows.map(toInfo);
+/** Newest first: the id alone orders a user's tokens. */
+export const TOKENS_NEWEST: KeysetOrder = { name: 'newest', keys: [{ column: 'id', direction: 'desc' }] };
+
+/** One page of a user's tokens, newest first (a script may have made thousands). */
+export async function apiTokensPage(db: Database, userId: number, position: PagePosition): Promise<KeysetPage<ApiTokenInfo>> {
+  const page = await readPage<TokenInfoRow>(db.knex('api_tokens').where('user_id', userId).select(TOKEN_COLUMNS), TOKENS_NEWEST, position);
+  return { ...page, items: page.items.map(toInfo) };
 }
 
 /** One token by id, or null. */

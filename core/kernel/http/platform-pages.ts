@@ -25,13 +25,20 @@ export function registerPlatformPages(site: Kernel): void {
     method: 'get',
     path: '/admin',
     access: 'admin',
-    handler(req, res) {
+    async handler(req, res) {
+      const panels = await Promise.all(
+        site.extensions
+          .list('dashboardPanels')
+          .map((c) => c.value)
+          .sort((a, b) => (a.order ?? 100) - (b.order ?? 100) || a.title.localeCompare(b.title))
+          .map(async (panel) => ({ title: panel.title, empty: panel.empty, more: panel.more, entries: await panel.entries() })),
+      );
       // Pages that enabled plugins add under /admin/ are listed here and vanish when a plugin is disabled.
       const pluginPages = site.routes
         .pages()
         .filter((r) => r.owner !== 'core' && !site.moduleIds.has(r.owner) && r.method === 'get' && r.path.startsWith('/admin/') && !r.path.includes(':'))
         .map((r) => ({ owner: r.owner, path: r.path }));
-      renderView(req, res, 'admin/index', { title: 'Administration', adminNav: 'index', pluginPages });
+      renderView(req, res, 'admin/index', { title: 'Administration', adminNav: 'index', panels, pluginPages });
     },
   });
 

@@ -46,6 +46,9 @@ const NOTICES: Record<string, string> = {
   'node-moved': 'It was moved.',
   'member-added': 'The member was added.',
   'member-removed': 'The member was removed.',
+  'report-saved': 'The report was saved.',
+  'saved-report-deleted': 'The saved report was deleted.',
+  'saved-report-updated': 'The saved report was changed.',
 };
 
 /** `/things/:id` parameter as a positive integer; anything else is a 404 (not a 400) on pages. */

@@ -27,6 +27,14 @@ export class Lease {
     if (!this.heldUntil && now - this.lastAttempt < this.ttlMs / 10) return false;
     this.lastAttempt = now;
     const knex = this.db.knex;
+    if (!this.heldUntil) {
+      // A standby reads before it writes: while the holder lives, standing by costs no write. (A
+      // write would wait in SQLite's busy handler behind the holder's claims, then hold up its next
+      // claim in turn: that is how a second process used to slow the first down.)
+      const current = (await knex('worker_leases').where({ name: this.name }).first('holder', 'expires_at')) as
+        { holder: string; expires_at: number | string } | undefined;
+      if (current && current.holder !== this.holder && Number(current.expires_at) > now) return false;
+    }
     await knex('worker_leases').insert({ name: this.name, holder: this.holder, expires_at: 0 }).onConflict('name').ignore();
     const taken = affectedRows(
       await knex.raw('UPDATE worker_leases SET holder = ?, expires_at = ? WHERE name = ? AND (holder = ? OR expires_at <= ?)', [

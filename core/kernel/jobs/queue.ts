@@ -1066,6 +1066,10 @@ export class JobQueue {
    */
   async recoverStale(now: number = this.db.now()): Promise<number> {
     const message = `worker lock expired at recovery ${new Date(now).toISOString()} (the worker died or stalled)`;
+    // Look before writing: nearly always nothing is stale, and on SQLite an empty write transaction
+    // still takes the one write lock, which a busy worker in another process then queues behind.
+    const anyStale = await this.db.knex('jobs').where('state', 'running').andWhere('lock_expires_at', '<', now).first('id');
+    if (!anyStale) return 0;
     return this.db.transaction(async (trx) => {
       const stale = trx('jobs').where('state', 'running').andWhere('lock_expires_at', '<', now);
       const dead = await stale.clone().andWhere('attempts', '>=', trx.ref('max_attempts')).update({

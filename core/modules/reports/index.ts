@@ -6,6 +6,9 @@ import { learningServices } from '../learning/index';
 import { peopleServices } from '../people/index';
 import { programServices } from '../programs/index';
 import { registerReportPages } from './pages';
+import { createSavedReportsService, type SavedReportsService } from './saved';
+import { registerSavedReportPages } from './saved-pages';
+import { savedReportRoutes } from './saved-routes';
 import { reportRoutes } from './routes';
 import { createReportsService, type ReportsService } from './service';
 import { builtInReportSources } from './sources';
@@ -14,10 +17,12 @@ import { createTeamService } from './team';
 export type * from './types';
 export { reportFilterInvalid } from './sources';
 export type { ReportInfo, ReportRequest, ReportsService } from './service';
+export type { SavedReport, SavedReportInput, SavedReportsService } from './saved';
 
 /** The reports services, by ref. */
 export const reportServices = {
   reports: createServiceRef<ReportsService>('reports.reports'),
+  savedReports: createServiceRef<SavedReportsService>('reports.savedReports'),
 };
 
 /**
@@ -25,11 +30,12 @@ export const reportServices = {
  * sources (program completion, overdue learners, open exceptions, course completions), paged JSON
  * and streamed CSV for every source (`/api/v1/reports...`, `waymark report export`), the admin
  * reports pages and a program's learner list (the program completion report for one program), and
- * the manager's team view. It owns no tables: sources read the owners' published views and services.
+ * the manager's team view, and saved reports (the one table it owns) with their dashboard panel.
+ * Sources read the owners' published views and services.
  */
 export const reportsModule = defineModule({
   id: 'reports',
-  tables: [],
+  tables: ['saved_reports'],
   deps: {
     pages: kernelServices.pages,
     users: peopleServices.users,
@@ -47,12 +53,21 @@ export const reportsModule = defineModule({
     const reports = createReportsService(ctx.db, ctx.extensions, ctx.logger);
     const programCompletion = sources.program_completion!;
     const team = createTeamService(ctx.db, ctx.deps, programCompletion);
-    for (const route of reportRoutes(reports, team, programCompletion)) ctx.routes.api(route);
+    const saved = createSavedReportsService(ctx.db, reports);
+    for (const route of [...reportRoutes(reports, team, programCompletion), ...savedReportRoutes(saved)]) ctx.routes.api(route);
     registerReportPages(
-      { db: ctx.db, reports, team, programs: ctx.deps.programs, jobAssignments: ctx.deps.jobAssignments, pages: ctx.deps.pages, programCompletion },
+      { db: ctx.db, reports, team, programs: ctx.deps.programs, jobAssignments: ctx.deps.jobAssignments, pages: ctx.deps.pages, programCompletion, saved },
       ctx.routes,
       ctx.theme,
     );
-    return { reports };
+    registerSavedReportPages(saved, reports, ctx.routes);
+    ctx.extensions.contribute('dashboardPanels', 'saved_reports', {
+      title: 'Saved reports',
+      order: 10,
+      empty: 'No saved report is on the dashboard yet: save a report with “Show on the dashboard”.',
+      more: { href: '/admin/reports#saved-reports', label: 'All saved reports' },
+      entries: () => saved.dashboard(),
+    });
+    return { reports, savedReports: saved };
   },
 });

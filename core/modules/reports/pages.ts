@@ -8,6 +8,8 @@ import { pageId, renderView } from '../../kernel/http/render';
 import type { ThemeRegistrar } from '../../kernel/themes/types';
 import type { JobAssignmentService } from '../people/index';
 import type { ProgramsService } from '../programs/index';
+import type { SavedReportsService } from './saved';
+import { savedReportsSection } from './saved-pages';
 import type { ReportInfo, ReportRequest, ReportsService } from './service';
 import type { TeamService } from './team';
 import type { ReportRow, ReportSource } from './types';
@@ -21,6 +23,7 @@ export interface ReportPageDeps {
   jobAssignments: JobAssignmentService;
   pages: PageAccess;
   programCompletion: ReportSource;
+  saved: SavedReportsService;
 }
 
 const STATUS_LABELS: Record<string, string> = {
@@ -161,8 +164,13 @@ export function registerReportPages(deps: ReportPageDeps, routes: RouteRegistrar
     method: 'get',
     path: '/admin/reports',
     access: 'admin',
-    handler(req, res) {
-      renderView(req, res, 'admin/reports', { title: 'Reports', adminNav: 'reports', reports: reports.list() });
+    async handler(req, res) {
+      renderView(req, res, 'admin/reports', {
+        title: 'Reports',
+        adminNav: 'reports',
+        reports: reports.list(),
+        saved: await savedReportsSection(deps.saved, reports, req),
+      });
     },
   });
 
@@ -205,6 +213,7 @@ export function registerReportPages(deps: ReportPageDeps, routes: RouteRegistrar
           rows: page ? page.items.map((row) => ({ cells: cells(info, row) })) : [],
           formAction: `/admin/reports/${name}`,
           csvLink: withQuery(`/admin/reports/${name}/export.csv`, exportFilters),
+          savedQuery: new URLSearchParams(formQuery(req, ['cursor', 'before', 'limit'])).toString(),
           pager: Boolean(page?.nextCursor || page?.prevCursor),
           next: page?.nextCursor ? withQuery(`/admin/reports/${name}`, { ...filters, cursor: page.nextCursor }) : null,
           previous: page?.prevCursor ? withQuery(`/admin/reports/${name}`, { ...filters, before: page.prevCursor }) : null,

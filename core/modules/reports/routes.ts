@@ -8,7 +8,7 @@ import type { TeamService } from './team';
 import type { ReportSource } from './types';
 
 /** A report's name in a path: the extension point's keys are lower-case words. */
-const REPORT_NAME: JsonSchema = { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$', description: 'A report name from GET /reports' };
+export const REPORT_NAME: JsonSchema = { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$', description: 'A report name from GET /reports' };
 
 /** `me` or a user id in a path (the caller's own team). */
 const USER_ID_OR_ME: JsonSchema = { type: 'string', pattern: '^(me|[1-9][0-9]{0,15})$', description: 'A user id, or `me` for the caller' };
