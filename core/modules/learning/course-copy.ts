@@ -41,9 +41,15 @@ const parse = (text: string | null): unknown => (text === null ? null : (JSON.pa
  * activities it names remapped to the copy's (issue 15 item 2). No learner data: no enrolments,
  * completions, grades or attempts. Restriction trees are rewritten by the `activityAccess`
  * contribution (it knows which conditions name activities); with none and a tree to copy, the copy
- * is refused rather than made with conditions pointing into the old course.
+ * is refused rather than made with conditions pointing into the old course. `within`: a caller's
+ * transaction (a recurring program records the copy as its next period in the same unit of work).
  */
-export async function copyCourse(deps: { db: Database; extensions: ExtensionRegistrar }, courseId: number, input: CourseCopyInput): Promise<CourseCopy> {
+export async function copyCourse(
+  deps: { db: Database; extensions: ExtensionRegistrar },
+  courseId: number,
+  input: CourseCopyInput,
+  within?: Knex.Transaction,
+): Promise<CourseCopy> {
   const provider: ActivityAccessProvider | undefined = deps.extensions.list('activityAccess')[0]?.value;
   const { db } = deps;
   return db.transaction(async (trx) => {
@@ -112,7 +118,7 @@ export async function copyCourse(deps: { db: Database; extensions: ExtensionRegi
       });
     }
     return { courseId: copyId, activityIds };
-  });
+  }, within ? { within } : undefined);
 }
 
 /** The quiz's settings and questions onto its copy (never its attempts). */
