@@ -6,6 +6,7 @@
  *
  * Ann always completes, Ben misses 2027 (and finishes it late, in 2028), Cat joins in mid-2027.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -78,10 +79,14 @@ describe(`recurring programs (${testDialect})`, function () {
   const completeCourse = async (who: Person, courseId: number): Promise<void> => {
     const course = (await api(admin).get(`/courses/${courseId}`).expect(200)).body as { activities: Array<{ id: number; name: string }> };
     const module = course.activities.find((a) => a.name === 'Module')!;
-    await api(admin).post(`/activities/${module.id}/completions`, { userId: who.id }).expect((r) => expect(r.status, JSON.stringify(r.body)).to.be.oneOf([200, 201]));
+    await api(admin)
+      .post(`/activities/${module.id}/completions`, { userId: who.id })
+      .expect((r) => expect(r.status, JSON.stringify(r.body)).to.be.oneOf([200, 201]));
   };
   const recurringMessages = async (who: Person): Promise<string[]> => {
-    const inbox = (await api(who.token).get(`/users/${who.id}/notifications?limit=100`).expect(200)).body as { items: Array<{ type: string; subject: string }> };
+    const inbox = (await api(who.token).get(`/users/${who.id}/notifications?limit=100`).expect(200)).body as {
+      items: Array<{ type: string; subject: string }>;
+    };
     return inbox.items
       .filter((n) => n.type === 'recurring_course')
       .map((n) => n.subject)
@@ -128,7 +133,11 @@ describe(`recurring programs (${testDialect})`, function () {
     course2026 = course.id;
     const module = (await api(admin).post(`/courses/${course2026}/activities`, { type: 'page', name: 'Module', completionTracked: true }).expect(201)).body;
     await api(admin)
-      .post(`/courses/${course2026}/activities`, { type: 'resource', name: 'Notes', availability: { op: '&', c: [{ type: 'completion', id: module.id, e: 'complete' }], showc: [true] } })
+      .post(`/courses/${course2026}/activities`, {
+        type: 'resource',
+        name: 'Notes',
+        availability: { op: '&', c: [{ type: 'completion', id: module.id, e: 'complete' }], showc: [true] },
+      })
       .expect(201);
   });
 
@@ -176,7 +185,12 @@ describe(`recurring programs (${testDialect})`, function () {
     expect(created.status, JSON.stringify(created.body)).to.equal(201);
     programId = created.body.id;
     expect(created.body.recurrence).to.deep.include({ period: 'P1Y', leadTime: 'P1M', startsAt: '2026-01-01T00:00:00.000Z', next: null });
-    expect(created.body.recurrence.current).to.deep.include({ label: '2026', courseId: course2026, startsAt: '2026-01-01T00:00:00.000Z', endsAt: '2027-01-01T00:00:00.000Z' });
+    expect(created.body.recurrence.current).to.deep.include({
+      label: '2026',
+      courseId: course2026,
+      startsAt: '2026-01-01T00:00:00.000Z',
+      endsAt: '2027-01-01T00:00:00.000Z',
+    });
     expect(created.body.recurrence.nextCopyAt).to.equal('2026-12-01T00:00:00.000Z');
     for (const who of [ann, ben]) await site.services.assignment.addRule(programId, { source: 'individual', instanceId: who.id, due: { date: '2026-06-30' } });
     await site.jobs.drain();
@@ -249,7 +263,10 @@ describe(`recurring programs (${testDialect})`, function () {
     const benInbox = (await api(ben.token).get(`/users/${ben.id}/notifications?limit=100`).expect(200)).body.items as Array<{ type: string; body: string }>;
     expect(benInbox.filter((n) => n.type === 'program_due').map((n) => n.body)).to.deep.equal(['Due April 1, 2027']);
     const annInbox = (await api(ann.token).get(`/users/${ann.id}/notifications?limit=100`).expect(200)).body.items as Array<{ type: string }>;
-    expect(annInbox.filter((n) => n.type === 'program_due'), 'Ann completed before her reminder').to.deep.equal([]);
+    expect(
+      annInbox.filter((n) => n.type === 'program_due'),
+      'Ann completed before her reminder',
+    ).to.deep.equal([]);
 
     clock.setSystemTime(at('2027-06-01T10:00:00Z'));
     await site.services.assignment.addRule(programId, { source: 'individual', instanceId: cat.id, due: { within: 'P3M', event: 'assignment_date' } });
@@ -276,7 +293,10 @@ describe(`recurring programs (${testDialect})`, function () {
     expect((await program()).courseSets[0].courseIds).to.deep.equal([course2028]);
     expect(await learner(ann)).to.include({ status: 'incomplete', dueAt: '2028-02-15T10:00:00.000Z' });
     expect(await learner(cat)).to.include({ status: 'incomplete', dueAt: '2028-07-01T10:00:00.000Z' });
-    expect(await learner(ben), 'no completion for a period: due by the end of this one').to.include({ status: 'incomplete', dueAt: '2029-01-01T00:00:00.000Z' });
+    expect(await learner(ben), 'no completion for a period: due by the end of this one').to.include({
+      status: 'incomplete',
+      dueAt: '2029-01-01T00:00:00.000Z',
+    });
 
     expect(await launch(ben, course2027), 'Ben still owes 2027').to.equal(302);
     expect(await launch(cat, course2026)).to.not.equal(302);
@@ -329,6 +349,37 @@ describe(`recurring programs (${testDialect})`, function () {
     expect(courseSets[0].courseIds).to.deep.equal([course2028]);
     expect(recurrence).to.deep.include({ period: 'P6M', leadTime: 'P2W' });
     expect(recurrence.current).to.deep.include({ label: '2028', startsAt: '2028-01-01T00:00:00.000Z', endsAt: '2028-07-01T00:00:00.000Z' });
+  });
+
+  it('`waymark cron --now` runs the same task from the command line: the next half-year copy, then the switch, once', async () => {
+    const cron = (when: string) => {
+      const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/cli.ts', 'cron', '--now', when], {
+        cwd: projectRoot,
+        env: { ...process.env, DATABASE_URL: t.database.url, WAYMARK_PLUGINS_DIR: pluginsDir, LOG_LEVEL: 'warn' },
+        encoding: 'utf8',
+      });
+      expect(run.status, run.stderr).to.equal(0);
+      return run.stdout;
+    };
+    expect(cron('2028-06-20T00:00')).to.match(/Jobs done: \d+, dead: 0/);
+    const { recurrence } = await program();
+    expect(recurrence.next).to.deep.include({ label: '2028-07', startsAt: '2028-07-01T00:00:00.000Z', endsAt: '2029-01-01T00:00:00.000Z' });
+    const copy = (await api(admin).get(`/courses/${recurrence.next.courseId}`).expect(200)).body;
+    expect(copy).to.include({ fullname: 'Fire safety 2028-07', visible: false });
+
+    cron('2028-07-01T00:05');
+    cron('2028-07-01T00:05');
+    const after = await program();
+    expect(after.courseSets[0].courseIds).to.deep.equal([copy.id]);
+    expect(after.recurrence.current).to.deep.include({ label: '2028-07', courseId: copy.id });
+    const periods = (await api(admin).get(`/programs/${programId}/periods`).expect(200)).body.items as Array<{ label: string; status: string }>;
+    expect(periods.map((p) => [p.label, p.status])).to.deep.equal([
+      ['2028-07', 'current'],
+      ['2028', 'past'],
+      ['2027', 'past'],
+      ['2026', 'past'],
+    ]);
+    expect(await recurringMessages(ann)).to.have.length(3);
   });
 
   /** A signed-in browser session. */

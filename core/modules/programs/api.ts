@@ -27,10 +27,7 @@ const courseSetView: JsonSchema = component('CourseSet', {
 });
 
 const periodSummary = {
-  anyOf: [
-    object({ id, label: { type: 'string' }, courseId: id, startsAt: isoTime, endsAt: isoTime }),
-    { type: 'null' },
-  ],
+  anyOf: [object({ id, label: { type: 'string' }, courseId: id, startsAt: isoTime, endsAt: isoTime }), { type: 'null' }],
 } as const;
 
 const recurrenceView: JsonSchema = component('Recurrence', {

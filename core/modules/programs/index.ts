@@ -67,7 +67,6 @@ export const programsModule = defineModule({
 
 export type { ProgramsService } from './service';
 export type { RecurrencePeriodStartedArgs } from './hooks';
-export type { PeriodView, RecurrenceView, RecurrenceInput } from './recurrence';
 export type { RecalcPair } from './recalc';
 export { applyEvaluations, hasTimedSets, key, loadStoredState, loadStoredStateInRange } from './recalc';
 export { addDuration, isValidDuration, parseDuration } from './durations';

@@ -203,7 +203,11 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
   pages.page({ method: 'post', path: '/admin/programs/:id/edit', access: 'admin', handler: (req, res) => submit(req, res, pageId(req.params.id, 'Program')) });
 
   // A recurring program's periods: the history of its copies, newest first, paged by keyset.
-  const PERIOD_STATUS: Record<string, [string, string]> = { upcoming: ['Copy made, hidden until it starts', 'open'], current: ['Current', 'complete'], past: ['Ended', 'past'] };
+  const PERIOD_STATUS: Record<string, [string, string]> = {
+    upcoming: ['Copy made, hidden until it starts', 'open'],
+    current: ['Current', 'complete'],
+    past: ['Ended', 'past'],
+  };
   pages.page({
     method: 'get',
     path: '/admin/programs/:id/periods',
@@ -219,7 +223,12 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
         adminNav: 'programs',
         program,
         recurrence: program.recurrence,
-        periods: page.items.map((p) => ({ ...p, statusLabel: PERIOD_STATUS[p.status]![0], statusClass: PERIOD_STATUS[p.status]![1], ended: p.status === 'past' })),
+        periods: page.items.map((p) => ({
+          ...p,
+          statusLabel: PERIOD_STATUS[p.status]![0],
+          statusClass: PERIOD_STATUS[p.status]![1],
+          ended: p.status === 'past',
+        })),
         pager: pageLinks(`/admin/programs/${programId}/periods`, {}, page, position),
       });
     },

@@ -139,7 +139,8 @@ function boundaryAfter(anchor: number, period: Duration, after: number, zone: st
 
 /**
  * A period's label, as precise as its length needs: `2027` for yearly periods starting on 1
- * January, `2027-03` for periods of whole months starting on the 1st, else the start day.
+ * January, `2027-03` for periods of whole months starting on the 1st, the start day for periods
+ * starting at midnight, else the start day and time.
  */
 export function periodLabel(start: number, period: Duration, zone: string): string {
   const at = DateTime.fromMillis(start, { zone });
@@ -149,20 +150,23 @@ export function periodLabel(start: number, period: Duration, zone: string): stri
   const midnight = at.hour === 0 && at.minute === 0 && at.second === 0 && at.millisecond === 0;
   if (onlyYears && midnight && at.month === 1 && at.day === 1) return at.toFormat('yyyy');
   if (onlyMonths && midnight && at.day === 1) return at.toFormat('yyyy-MM');
-  return at.toFormat('yyyy-MM-dd');
+  return at.toFormat(midnight ? 'yyyy-MM-dd' : 'yyyy-MM-dd HH:mm');
 }
 
 /** `text` without a trailing previous label (`Fire safety 2026` -> `Fire safety`), joined by one of `separators`. */
 function withoutLabel(text: string, label: string, separators: readonly string[]): string {
-  for (const sep of separators) if (text.endsWith(`${sep}${label}`) && text.length > label.length + sep.length) return text.slice(0, -(label.length + sep.length));
+  for (const sep of separators)
+    if (text.endsWith(`${sep}${label}`) && text.length > label.length + sep.length) return text.slice(0, -(label.length + sep.length));
   return text;
 }
 
 /** The names of the next period's copy: the course's names with the period's label in place of the previous one. */
 export function copyNames(source: { shortname: string; fullname: string }, previous: string, label: string): { shortname: string; fullname: string } {
   const fullBase = withoutLabel(source.fullname, previous, [' ']);
-  const shortBase = withoutLabel(source.shortname, previous, ['-', '_', ' ']);
-  return { fullname: `${fullBase.slice(0, 255 - label.length - 1)} ${label}`, shortname: `${shortBase.slice(0, 100 - label.length - 4)}-${label}` };
+  const shortBase = withoutLabel(source.shortname, previous.replace(/ /g, '-').replace(/:/g, ''), ['-', '_', ' ']);
+  // A short name is typed and put in URLs: no spaces or colons (`drill-2026-12-01-0900`).
+  const shortLabel = label.replace(/ /g, '-').replace(/:/g, '');
+  return { fullname: `${fullBase.slice(0, 255 - label.length - 1)} ${label}`, shortname: `${shortBase.slice(0, 100 - shortLabel.length - 4)}-${shortLabel}` };
 }
 
 /** A recurrence checked: durations parsed, the anchor in epoch ms (undefined: keep / now). */
@@ -177,9 +181,14 @@ export function checkRecurrence(input: RecurrenceInput, zone: string): { value: 
   const problems: ErrorDetail[] = [];
   const period = parseDuration(input.period);
   if (!period || compareDurations(input.period, 'PT1H') < 0)
-    problems.push({ path: 'recurrence.period', code: 'RECURRENCE_PERIOD_INVALID', message: `"${input.period}" is not a period such as P1Y or P6M (at least an hour)` });
+    problems.push({
+      path: 'recurrence.period',
+      code: 'RECURRENCE_PERIOD_INVALID',
+      message: `"${input.period}" is not a period such as P1Y or P6M (at least an hour)`,
+    });
   const lead = parseDuration(input.leadTime);
-  if (!lead) problems.push({ path: 'recurrence.leadTime', code: 'RECURRENCE_LEAD_INVALID', message: `"${input.leadTime}" is not a duration such as P1M or P2W` });
+  if (!lead)
+    problems.push({ path: 'recurrence.leadTime', code: 'RECURRENCE_LEAD_INVALID', message: `"${input.leadTime}" is not a duration such as P1M or P2W` });
   else if (period && compareDurations(input.leadTime, input.period) >= 0)
     problems.push({
       path: 'recurrence.leadTime',
@@ -190,9 +199,7 @@ export function checkRecurrence(input: RecurrenceInput, zone: string): { value: 
   if (input.startsAt !== undefined) {
     const text = input.startsAt.trim();
     try {
-      anchor = DATE_ONLY.test(text)
-        ? DateTime.fromISO(text, { zone }).startOf('day').toMillis()
-        : parseDateInput(text, { field: 'recurrence.startsAt', zone });
+      anchor = DATE_ONLY.test(text) ? DateTime.fromISO(text, { zone }).startOf('day').toMillis() : parseDateInput(text, { field: 'recurrence.startsAt', zone });
       if (!Number.isFinite(anchor)) throw new Error('invalid');
     } catch {
       problems.push({ path: 'recurrence.startsAt', code: 'DATE_INVALID', message: `recurrence.startsAt is not a date: "${input.startsAt}"` });
@@ -339,7 +346,14 @@ export function createRecurrence(deps: RecurrenceDeps) {
         const rows = await activeLearnersAfter(trx, port.assignmentsView, programId, after, BATCH);
         if (!rows.length) break;
         after = Number(rows[rows.length - 1]!.user_id);
-        const kept = new Set((await port.selectTargets(trx, rows.map((r) => ({ programId, userId: Number(r.user_id) })))).map((p) => p.userId));
+        const kept = new Set(
+          (
+            await port.selectTargets(
+              trx,
+              rows.map((r) => ({ programId, userId: Number(r.user_id) })),
+            )
+          ).map((p) => p.userId),
+        );
         const learners = rows.filter((r) => kept.has(Number(r.user_id)));
         await insertPeriodLearners(
           trx,
@@ -405,7 +419,9 @@ export function createRecurrence(deps: RecurrenceDeps) {
     /** In a completion's transaction: a learner who finishes an earlier period's course late gets that period recorded complete. */
     async followCourseCompletion(trx: Knex.Transaction, userId: number, courseId: number, now: number): Promise<void> {
       const owed = await owedPeriodsOfCourse(trx, userId, courseId);
-      const done = owed.filter((o) => o.completed_at !== null).map((o) => ({ ...o, id: Number(o.id), program_id: Number(o.program_id), completed_at: Number(o.completed_at) }));
+      const done = owed
+        .filter((o) => o.completed_at !== null)
+        .map((o) => ({ ...o, id: Number(o.id), program_id: Number(o.program_id), completed_at: Number(o.completed_at) }));
       if (done.length) await completeOwedPeriods(trx, done, userId, now);
     },
 
@@ -415,8 +431,6 @@ export function createRecurrence(deps: RecurrenceDeps) {
     },
   };
 }
-
-export type Recurrence = ReturnType<typeof createRecurrence>;
 
 function splitLive(rows: PeriodRow[]): [PeriodRow | undefined, PeriodRow | undefined] {
   return [rows.find((r) => r.status === 'current'), rows.find((r) => r.status === 'upcoming')];

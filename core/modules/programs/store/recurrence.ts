@@ -190,10 +190,11 @@ export async function completeOwedPeriods(
   now: number,
 ): Promise<void> {
   for (const row of rows) {
-    const changed = await runStatement(trx, `UPDATE program_recurrence_learners SET status = 'complete', completed_at = ? WHERE id = ? AND status = 'incomplete'`, [
-      row.completed_at,
-      row.id,
-    ]);
+    const changed = await runStatement(
+      trx,
+      `UPDATE program_recurrence_learners SET status = 'complete', completed_at = ? WHERE id = ? AND status = 'incomplete'`,
+      [row.completed_at, row.id],
+    );
     if (changed)
       await trx('program_completion_history').insert({
         program_id: row.program_id,
