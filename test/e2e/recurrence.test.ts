@@ -298,11 +298,16 @@ describe(`recurring programs (${testDialect})`, function () {
       dueAt: '2029-01-01T00:00:00.000Z',
     });
 
+    const benPage = (await (await agentOf(ben.username)).get(`/programs/${programId}`).set(html).expect(200)).text;
+    expect(benPage).to.contain('Still to finish from an earlier period');
+    expect(benPage).to.contain(`href="/courses/${course2027}/launch"`);
     expect(await launch(ben, course2027), 'Ben still owes 2027').to.equal(302);
     expect(await launch(cat, course2026)).to.not.equal(302);
     clock.setSystemTime(at('2028-02-01T10:00:00Z'));
     await completeCourse(ben, course2027);
     expect((await learner(ben)).status, 'finishing 2027 does not complete 2028').to.equal('incomplete');
+    const after = (await (await agentOf(ben.username)).get(`/programs/${programId}`).set(html).expect(200)).text;
+    expect(after).to.not.contain('Still to finish from an earlier period');
     for (const who of [ann, ben, cat]) expect(await launch(who, course2028)).to.equal(302);
   });
 

@@ -33,6 +33,7 @@ import {
   lastSeq,
   livePeriods,
   lockProgram,
+  owedPeriodsOf,
   owedPeriodsOfCourse,
   periodPage,
   recurringCourseOf,
@@ -50,7 +51,7 @@ import { programById } from './store/programs';
 export interface RecurrenceInput {
   /** ISO-8601 duration: how long a period lasts (`P1Y`). */
   period: string;
-  /** ISO-8601 duration: how long before a period ends its successor's copy is made (`P1M`); shorter than the period. */
+  /** ISO-8601 duration, positive: how long before a period ends its successor's copy is made (`P1M`); shorter than the period. */
   leadTime: string;
   /** When the first period starts (a date alone: the start of that day in the site zone); default: now. */
   startsAt?: string;
@@ -274,11 +275,11 @@ export function createRecurrence(deps: RecurrenceDeps) {
     const program = await programById(executor, programId);
     if (!program?.recurrence_period) return null;
     const [current, upcoming] = splitLive(await livePeriods(executor, programId));
-    const lead = parseDuration(program.recurrence_lead ?? 'P0D');
+    const lead = parseDuration(program.recurrence_lead ?? '');
     const nextCopyAt = current && lead ? DateTime.fromMillis(Number(current.ends_at), { zone }).minus(lead).toMillis() : null;
     return {
       period: program.recurrence_period,
-      leadTime: program.recurrence_lead ?? 'P0D',
+      leadTime: program.recurrence_lead ?? '',
       startsAt: iso(program.recurrence_start)!,
       current: periodSummary(current),
       next: periodSummary(upcoming),
@@ -294,7 +295,7 @@ export function createRecurrence(deps: RecurrenceDeps) {
       const program = (await programById(trx, programId))!;
       if (!program.recurrence_period) return 'idle' as const;
       const period = parseDuration(program.recurrence_period);
-      const lead = parseDuration(program.recurrence_lead ?? 'P0D');
+      const lead = parseDuration(program.recurrence_lead ?? '');
       const [current, upcoming] = splitLive(await livePeriods(trx, programId));
       if (!period || !lead || !current) return 'idle' as const;
       if (!upcoming) {
@@ -423,6 +424,10 @@ export function createRecurrence(deps: RecurrenceDeps) {
         .filter((o) => o.completed_at !== null)
         .map((o) => ({ ...o, id: Number(o.id), program_id: Number(o.program_id), completed_at: Number(o.completed_at) }));
       if (done.length) await completeOwedPeriods(trx, done, userId, now);
+    },
+
+    async owed(programId: number, userId: number): Promise<Array<{ label: string; courseId: number; courseFullname: string }>> {
+      return (await owedPeriodsOf(db.knex, programId, userId)).map((r) => ({ label: r.label, courseId: Number(r.course_id), courseFullname: r.fullname }));
     },
 
     async periods(programId: number, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<PeriodView>> {

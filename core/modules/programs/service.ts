@@ -134,6 +134,11 @@ export interface ProgramsService {
    * made `leadTime` ahead, the switch at the period's start), each step once however often it runs.
    */
   advanceRecurrence(now: number): Promise<{ programs: number; copies: number; switches: number }>;
+  /**
+   * The earlier periods of a recurring program whose course the learner had not finished when the
+   * period ended, and has not since: they may still launch it. Oldest first.
+   */
+  owedPeriods(programId: number, userId: number): Promise<Array<{ label: string; courseId: number; courseFullname: string }>>;
   /** One page of a recurring program's periods (404 for no program). */
   periods(programId: number, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<PeriodView>>;
 }
@@ -172,7 +177,7 @@ const BATCH = 500;
 
 /** A recurring program's stored recurrence, as configure() takes it (the anchor kept). */
 function currentRecurrence(row: ProgramRow): CheckedRecurrence {
-  return { period: row.recurrence_period!, leadTime: row.recurrence_lead ?? 'P0D', anchor: undefined };
+  return { period: row.recurrence_period!, leadTime: row.recurrence_lead ?? '', anchor: undefined };
 }
 
 function parseTime(value: string | null | undefined, path: string, details: ErrorDetail[], zone: string): number | null {
@@ -424,6 +429,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
       startCycles = port.startCycles;
     },
     advanceRecurrence: (now) => recurrence.advance(now),
+    owedPeriods: (programId, userId) => recurrence.owed(programId, userId),
     async periods(programId, order, position) {
       if (!(await programById(db().knex, programId))) throw notFound('Program', programId);
       return recurrence.periods(programId, order, position);

@@ -182,6 +182,18 @@ export function owedPeriodsOfCourse(
   );
 }
 
+/** The earlier periods of the program the learner has not finished yet, with their course's name. */
+export function owedPeriodsOf(executor: Executor, programId: number, userId: number): Promise<Array<{ label: string; course_id: number; fullname: string }>> {
+  return queryRows<{ label: string; course_id: number; fullname: string }>(
+    executor,
+    `SELECT p.label, p.course_id, c.fullname FROM program_recurrence_periods p
+       JOIN program_recurrence_learners r ON r.period_id = p.id
+       JOIN ${learningViews.courses.as('c')} ON c.id = p.course_id
+      WHERE p.program_id = ? AND r.user_id = ? AND r.status = 'incomplete' ORDER BY p.seq`,
+    [programId, userId],
+  );
+}
+
 /** A learner finished an earlier period's course late: their record of it, and their history. */
 export async function completeOwedPeriods(
   trx: Knex.Transaction,
