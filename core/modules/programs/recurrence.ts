@@ -265,7 +265,8 @@ export function createRecurrence(deps: RecurrenceDeps) {
     const samePeriod = program.recurrence_period === value.period;
     const anchor = value.anchor ?? (samePeriod && program.recurrence_start !== null ? Number(program.recurrence_start) : Number(current.starts_at));
     await setRecurrenceColumns(trx, programId, { recurrence_period: value.period, recurrence_lead: value.leadTime, recurrence_start: anchor });
-    const ends = boundaryAfter(anchor, period, Number(current.starts_at), zone);
+    // A start date after the current period's start means "the periods begin then": it ends there.
+    const ends = anchor > Number(current.starts_at) ? anchor : boundaryAfter(anchor, period, Number(current.starts_at), zone);
     await updatePeriod(trx, current.id, { ends_at: ends, course_id: Number(recurring.course_id) });
     if (upcoming)
       await updatePeriod(trx, upcoming.id, { starts_at: ends, ends_at: boundaryAfter(anchor, period, ends, zone), label: periodLabel(ends, period, zone) });
