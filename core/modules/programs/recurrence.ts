@@ -261,12 +261,15 @@ export function createRecurrence(deps: RecurrenceDeps) {
       return;
     }
     // The period in force keeps its start; a new length or anchor decides when it ends (the next
-    // boundary after its start), and the upcoming period, if its copy exists, moves with it.
+    // boundary after now: a shorter period never makes periods that are already over), and the
+    // upcoming period, if its copy exists, moves with it. Unchanged, it keeps its end.
     const samePeriod = program.recurrence_period === value.period;
+    const changed = !samePeriod || value.anchor !== undefined;
     const anchor = value.anchor ?? (samePeriod && program.recurrence_start !== null ? Number(program.recurrence_start) : Number(current.starts_at));
     await setRecurrenceColumns(trx, programId, { recurrence_period: value.period, recurrence_lead: value.leadTime, recurrence_start: anchor });
     // A start date after the current period's start means "the periods begin then": it ends there.
-    const ends = anchor > Number(current.starts_at) ? anchor : boundaryAfter(anchor, period, Number(current.starts_at), zone);
+    const from = changed ? Math.max(Number(current.starts_at), now) : Number(current.starts_at);
+    const ends = anchor > Number(current.starts_at) ? anchor : boundaryAfter(anchor, period, from, zone);
     await updatePeriod(trx, current.id, { ends_at: ends, course_id: Number(recurring.course_id) });
     if (upcoming)
       await updatePeriod(trx, upcoming.id, { starts_at: ends, ends_at: boundaryAfter(anchor, period, ends, zone), label: periodLabel(ends, period, zone) });
