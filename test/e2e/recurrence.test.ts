@@ -347,6 +347,8 @@ describe(`recurring programs (${testDialect})`, function () {
     const agent = await agentOf('rec_admin');
     const form = (await agent.get(`/admin/programs/${programId}/edit`).set(html).expect(200)).text;
     expect(form).to.contain('name="recurrencePeriod" value="P1Y"');
+    expect(form).to.match(/Current period: <strong>2028<\/strong>/);
+    expect(form).to.contain(`href="/admin/programs/${programId}/periods"`);
     const body = { ...formObject(formEntries(form, 'class="form program-form"')), recurrencePeriod: 'P6M', recurrenceLead: 'P2W', action: 'save' };
     const saved = await agent.post(`/admin/programs/${programId}/edit`).type('form').send(body);
     expect(saved.status, saved.text.slice(0, 2000)).to.equal(303);

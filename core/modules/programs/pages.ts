@@ -116,6 +116,8 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
     extra: { programId?: number; errors?: string[]; focus?: string },
     status?: number,
   ): Promise<void> => {
+    // The stored recurrence, said in words above the fields (the periods page has the history).
+    const recurrence = extra.programId ? (await site.programs.get(extra.programId)).recurrence : null;
     const chosen = [...new Set(form.sets.flatMap((s) => s.courseIds))].filter((id) => /^[1-9][0-9]{0,15}$/.test(id)).map(Number);
     const names = await namesOf(chosen);
     // Each course once for the whole page, however many sets there are.
@@ -140,7 +142,8 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
         choices,
         action: extra.programId ? `/admin/programs/${extra.programId}/edit` : '/admin/programs/new',
         programId: extra.programId ?? null,
-        recurring: form.recurrencePeriod !== '',
+        recurring: form.recurrencePeriod !== '' || recurrence !== null,
+        recurrence,
         errors: extra.errors ?? [],
       },
       status,
