@@ -389,6 +389,19 @@ describe(`recurring programs (${testDialect})`, function () {
     expect(await recurringMessages(ann)).to.have.length(3);
   });
 
+  it('unassigning a learner suspends their program enrolments in every period’s course; assigning them again brings them back', async () => {
+    const [rule] = (await site.services.assignment.listRules(programId)).filter(
+      (r) => r.instance.id === ben.id || (r.instance as { instanceId?: number }).instanceId === ben.id,
+    );
+    expect(rule, 'Ben’s rule').to.exist;
+    await site.services.assignment.removeRule(programId, rule!.id);
+    await site.jobs.drain();
+    expect(await enrolledCourses(ben)).to.deep.equal([]);
+    await site.services.assignment.addRule(programId, { source: 'individual', instanceId: ben.id });
+    await site.jobs.drain();
+    expect(await enrolledCourses(ben)).to.deep.equal([course2026, course2027, course2028]);
+  });
+
   /** A signed-in browser session. */
   async function agentOf(username: string): Promise<ReturnType<typeof request.agent>> {
     const agent = request.agent(app);

@@ -50,6 +50,7 @@ import {
   type ProgramRow,
 } from './store/programs';
 import type { KeysetOrder, KeysetPage, PagePosition } from '../../kernel/db/keyset';
+import { periodCourseIds } from './store/recurrence';
 import {
   anyCourseCompletionIn,
   assignedTimesOf,
@@ -116,6 +117,11 @@ export interface ProgramsService {
   completionOf(programId: number, userId: number): Promise<{ status: 'incomplete' | 'complete'; completedAt: string | null }>;
   /** The ids of every course in the program's course sets. */
   courseIdsOf(programId: number, executor?: Executor): Promise<number[]>;
+  /**
+   * The ids of every course the program's course sets hold now or held in an earlier period (a
+   * recurring program's copies): what its enrolments may be in.
+   */
+  courseIdsEverOf(programId: number, executor?: Executor): Promise<number[]>;
   /**
    * Re-evaluates every program containing the course for one learner inside `trx` and returns
    * what newly completed. Called by the completion service; does not fire hooks itself.
@@ -422,6 +428,9 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
     structures,
     async courseIdsOf(programId, executor = db().knex) {
       return courseIdsOfProgram(executor, programId);
+    },
+    async courseIdsEverOf(programId, executor = db().knex) {
+      return [...new Set([...(await courseIdsOfProgram(executor, programId)), ...(await periodCourseIds(executor, programId))])];
     },
     useAssignmentState(port) {
       selectTargets = port.selectTargets;

@@ -87,6 +87,12 @@ export async function replaceRecurringCourse(trx: Knex.Transaction, programId: n
   await runStatement(trx, 'UPDATE programs SET structure_version = structure_version + 1, updated_at = ? WHERE id = ?', [now, programId]);
 }
 
+/** The course of every period of the program (the original and its copies). */
+export async function periodCourseIds(executor: Executor, programId: number): Promise<number[]> {
+  const rows = await queryRows<{ course_id: number }>(executor, 'SELECT DISTINCT course_id FROM program_recurrence_periods WHERE program_id = ?', [programId]);
+  return rows.map((r) => Number(r.course_id));
+}
+
 /** Whether a course (learning's) has this short name. */
 export async function shortnameTaken(executor: Executor, shortname: string): Promise<boolean> {
   const rows = await queryRows<{ id: number }>(executor, `SELECT c.id FROM ${learningViews.courses.as('c')} WHERE c.shortname = ?`, [shortname]);
