@@ -82,6 +82,7 @@ export {
 } from './modules/people/index';
 export type { CompletionArgs, CompletionsArgs } from './modules/learning/index';
 export type { ProgramAssignmentArgs, ExceptionRaisedArgs, ExceptionsRaisedArgs, ExceptionType } from './modules/assignment/index';
+export type { RecurrencePeriodStartedArgs } from './modules/programs/index';
 export {
   extensionRequestServices,
   extensionRequestViews,

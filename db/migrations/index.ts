@@ -18,6 +18,7 @@ import { quizzes } from './0016_quizzes';
 import { usersNameOrder } from './0017_users_name_order';
 import { courseSetDueDates } from './0018_course_set_due_dates';
 import { extensionRequests } from './0019_extension_requests';
+import { programRecurrence } from './0020_program_recurrence';
 import { savedReports } from './0025_saved_reports';
 
 /** Core migrations, in order. Add new ones at the end; never edit one that has shipped. */
@@ -43,6 +44,7 @@ export const coreMigrations: MigrationSet = {
     usersNameOrder,
     courseSetDueDates,
     extensionRequests,
+    programRecurrence,
     savedReports,
   ],
 };

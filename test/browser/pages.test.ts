@@ -326,6 +326,42 @@ describe('browser: learner and operator pages', function () {
     }
   });
 
+  it('fits a recurring program’s periods page and its edit form on a 390px phone and a desktop', async () => {
+    const { courses, programs } = t.site.services;
+    const course = await courses.create({ shortname: 'drill', fullname: 'Evacuation drill' });
+    const hour = 3_600_000;
+    const { program } = await programs.create({
+      shortname: 'drill_p',
+      fullname: 'Evacuation drill, every few hours',
+      courseSets: [{ courseIds: [course.id], rule: 'all' }],
+      recurrence: { period: 'PT2H', leadTime: 'PT1H', startsAt: new Date(Date.now() - hour).toISOString() },
+    });
+    // Two periods on, as the scheduled task would have it by then: two ended periods, one copy waiting.
+    await programs.advanceRecurrence(Date.now() + 4.5 * hour);
+    for (const viewport of [{ width: 390, height: 800 }, DESKTOP]) {
+      const operator = await signedIn('operator', viewport);
+      try {
+        for (const [url, name] of [
+          [`/admin/programs/${program.id}/periods`, 'program-periods'],
+          [`/admin/programs/${program.id}/edit`, 'program-form-recurring'],
+        ] as const) {
+          const response = await operator.page.goto(url);
+          expect(response?.status(), url).to.equal(200);
+          const overflow = Number(await operator.page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+          await shot(operator.page, `${viewport.width}-${name}`);
+          expect(overflow, `${url} at ${viewport.width}px`).to.be.at.most(0);
+        }
+        await operator.page.goto(`/admin/programs/${program.id}/periods`);
+        expect(await operator.page.locator('tbody tr').count()).to.equal(4);
+        expect(await operator.page.getByText('Evacuation drill', { exact: false }).count()).to.be.above(0);
+        await operator.page.goto(`/admin/programs/${program.id}/edit`);
+        expect(await operator.page.getByLabel('Recurs every').inputValue()).to.equal('PT2H');
+      } finally {
+        await operator.context.close();
+      }
+    }
+  });
+
   it('shows restricted activities greyed with why on a 390px phone, and fits the operator’s restriction pages', async () => {
     const phone = { width: 390, height: 780 };
     const { courses, enrolments } = t.site.services;

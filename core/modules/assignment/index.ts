@@ -40,7 +40,11 @@ export const assignmentModule = defineModule({
   register(ctx) {
     const context = { db: ctx.db, hooks: ctx.hooks, queue: ctx.queue, extensions: ctx.extensions, programs: ctx.deps.programs, timezone: ctx.timezone };
     const service = createAssignmentService(context);
-    ctx.deps.programs.useAssignmentState({ selectTargets: withoutOpenExceptions, assignmentsView: assignmentViews.programUserAssignments });
+    ctx.deps.programs.useAssignmentState({
+      selectTargets: withoutOpenExceptions,
+      assignmentsView: assignmentViews.programUserAssignments,
+      startCycles: (trx, programId, rows, at) => service.startCycles(trx, programId, rows, at),
+    });
     for (const [key, event] of Object.entries(coreDueDateEvents())) ctx.extensions.contribute('dueDateEvents', key, event);
     ctx.extensions.contribute('audienceRuleConditions', 'program_assignment', programAssignmentCondition());
     ctx.jobs.define<{ ruleId: number; fullDue?: boolean }>({

@@ -16,7 +16,7 @@ import { AssignmentSync, addCounters, emptyCounters, humanDuration, loadRules, t
 import type { DueRule, RuleInstance } from './types';
 import { isoOrNull, num, numOrNull } from '../../kernel/db/values';
 import { deleteRuleAtVersion, insertRule, memberCountsByRule, updateRule } from './store/rules';
-import { activateAssignments, learnerAssignmentRow, moveDueDate, pairsHeldByException, programsWithRuleWork } from './store/assignments';
+import { activateAssignments, learnerAssignmentRow, moveDueDate, pairsHeldByException, programsWithRuleWork, startCycles } from './store/assignments';
 import { decideExceptions, EXCEPTION_ORDERS, exceptionHistory, exceptionPage, exceptionsWithCurrent } from './store/exceptions';
 import type { KeysetOrder, KeysetPage, PagePosition } from '../../kernel/db/keyset';
 import { programExists as programFound, userIdSpan } from './store/lookups';
@@ -146,6 +146,12 @@ export interface AssignmentService {
    * (a due date never moves earlier automatically). False when the date or the assignment changed.
    */
   extendDueDate(trx: Knex.Transaction, programId: number, userId: number, from: number, to: number): Promise<boolean>;
+  /**
+   * A recurring program's new period: a new cycle starting at `at` (the assignment time that keys
+   * notification cycles) with a new due date for each of these actively assigned learners, in `trx`.
+   * Set by the period, not the rules, so no exception is raised; rules never move it earlier.
+   */
+  startCycles(trx: Knex.Transaction, programId: number, rows: ReadonlyArray<{ userId: number; dueAt: number }>, at: number): Promise<void>;
   /** Body of the rule job: the rule's set difference over every user batch. */
   syncRule(ruleId: number, options?: SyncOptions & { fullDue?: boolean }): Promise<SyncCounters & { batches: number }>;
   /**
@@ -462,6 +468,7 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
 
     learnerAssignment: (programId, userId, executor = db().knex) => learnerAssignmentOf(executor, programId, userId),
     extendDueDate: (trx, programId, userId, from, to) => moveDueDate(trx, programId, userId, from, to, db().now()),
+    startCycles: (trx, programId, rows, at) => startCycles(trx, programId, rows, at, db().now()),
 
     async syncRule(ruleId, options = {}) {
       const totals = { ...emptyCounters(), batches: 0 };

@@ -149,7 +149,7 @@ export interface RecordOfLearning {
   programs: RecordProgram[];
   courses: RecordCourse[];
   /** Earlier completions that were superseded (structure change, backdating, recertification): with `all` and `complete` only. */
-  history: Array<{ kind: 'program' | 'course'; id: number; fullname: string; completedAt: string; reason: string; archivedAt: string }>;
+  history: Array<{ kind: 'program' | 'course'; id: number; fullname: string; completedAt: string; reason: string; archivedAt: string; period: string | null }>;
   /** Sizes of the three filtered lists; each list is one page of `limit` from `offset`. */
   totals: { programs: number; courses: number; history: number };
   /** The `offset` of the next page when any list has more, else null. */
@@ -490,6 +490,7 @@ export async function loadRecordOfLearning(context: LearnerViewsContext, userId:
     completedAt: iso(h.completed_at)!,
     reason: h.reason,
     archivedAt: iso(h.archived_at)!,
+    period: h.period_label ?? null,
   }));
   const more = Math.max(totals.programs, totals.courses, totals.history) > offset + limit;
   return { userId, status, programs, courses, history, totals, nextOffset: more ? offset + limit : null };

@@ -19,6 +19,7 @@ import {
   insertActivity,
   insertCourse,
   lastActivityPosition,
+  setCourseVisible,
   touchCourse,
   updateActivityRow,
   sectionsOfCourse,
@@ -172,6 +173,17 @@ export interface CoursesService {
     courseId: number,
     input: { shortname: string; fullname: string; visible?: boolean; startDate?: string | null },
   ): Promise<{ course: CourseView; activityIds: Map<number, number> }>;
+  /**
+   * The same copy inside the caller's transaction, start date in epoch ms: a recurring program
+   * records the copy as its next period in the same unit of work, so a failure leaves neither.
+   */
+  copyWithin(
+    trx: Knex.Transaction,
+    courseId: number,
+    input: { shortname: string; fullname: string; visible?: boolean; startDate?: number | null },
+  ): Promise<{ courseId: number; activityIds: Map<number, number> }>;
+  /** Shows or hides a course, in the caller's transaction (a recurring program shows a period's copy when it starts). */
+  setVisible(trx: Knex.Transaction, courseId: number, visible: boolean): Promise<void>;
 }
 
 /** A course in a list: the course without its activities and criteria. */
@@ -403,6 +415,14 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
         startDate,
       });
       return { course: await get(copied.courseId), activityIds: copied.activityIds };
+    },
+
+    async copyWithin(trx, courseId, input) {
+      return copyCourse(site, courseId, input, trx);
+    },
+
+    async setVisible(trx, courseId, visible) {
+      await setCourseVisible(trx, courseId, visible, db().now());
     },
 
     async create(input) {

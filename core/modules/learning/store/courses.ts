@@ -129,6 +129,11 @@ export async function touchCourse(trx: Knex.Transaction, courseId: number, now: 
   await trx('courses').where({ id: courseId }).update({ updated_at: now });
 }
 
+/** Shows or hides the course. */
+export async function setCourseVisible(trx: Knex.Transaction, courseId: number, visible: boolean, now: number): Promise<void> {
+  await trx('courses').where({ id: courseId }).update({ visible, updated_at: now });
+}
+
 /** The course's activities in course order. */
 export function activitiesOfCourse(executor: Executor, courseId: number): Promise<ActivityRow[]> {
   return queryRows<ActivityRow>(executor, 'SELECT * FROM activities WHERE course_id = ? ORDER BY sortorder', [courseId]);
