@@ -148,7 +148,8 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
       const report = source(name);
       const order = pickOrder(report.orders, request.sort);
       const position = pagePosition(order, request, PAGE_SIZE);
-      const ctx = context();
+      const ctx: ReportQueryContext = { ...context(), order: order.name };
+      if (report.prepare) ctx.prepared = await report.prepare(request.filters, ctx);
       const page = await readPage<Record<string, unknown>>(report.query(request.filters, ctx), order, position, (row) => keyValuesOf(order, row));
       return { items: await report.present(page.items, ctx), nextCursor: page.nextCursor, prevCursor: page.prevCursor };
     },
@@ -162,8 +163,10 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
 
     async exportCsv(name, request, out, options = {}) {
       const report = source(name);
+      const order = report.exportOrder ?? report.orders[0]!;
       // One "now" for the whole export, so a row cannot turn overdue halfway through.
-      const ctx = context();
+      const ctx: ReportQueryContext = { ...context(), order: order.name };
+      if (report.prepare) ctx.prepared = await report.prepare(request.filters, ctx);
       const csv = stringify({
         header: true,
         // Rows go in as arrays in column order: csv-stringify resolves object keys as paths, per field.
@@ -176,7 +179,6 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
       // If the reader goes away the pipeline rejects; waiting for "drain" must not outlive it.
       const drained = () => Promise.race([once(csv, 'drain'), written]);
       let rowsWritten = 0;
-      const order = report.exportOrder ?? report.orders[0]!;
       const keys = report.columns.map((c) => c.key);
       let from: KeyValue[] | null = null;
       try {
