@@ -6,7 +6,7 @@
  *
  * 1. Export: a program with `rows` assigned learners is exported to CSV (/dev/null) through the
  *    reports service, exactly as `GET /reports/program_completion.csv` and `waymark report export`
- *    do (keyset batches, the learner's progress per batch, csv-stringify with backpressure). Next
+ *    do (keyset batches of 5,000, the learners' progress per batch, CSV text with backpressure). Next
  *    to it, in the same run, the raw SELECT of the same rows (same joins, no progress, no CSV)
  *    streamed to /dev/null: rows/s of each (median of 3 alternating rounds), their ratio, and the
  *    peak RSS of each phase sampled every 20 ms (the process's whole RSS, seeding included, so
