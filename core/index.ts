@@ -74,6 +74,8 @@ export {
   isAncestryOnlyChange,
   type AssignmentChange,
   type AssignmentChangeArgs,
+  type AudienceMembershipBatch,
+  type AudienceMembershipBatchArgs,
   type JobAssignmentSnapshot,
   type AudienceRuleCondition,
   type AudienceRuleContext,

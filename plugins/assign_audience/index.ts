@@ -35,6 +35,11 @@ export function createAudienceSource(audiences: AudienceService): AssignmentSour
       if (change.type !== 'audience_membership') return [];
       return rules.filter((r) => r.instance.instanceId === change.audienceId).map((r) => r.id);
     },
+
+    affectedRulesInBatch(batch, rules) {
+      // The rules naming the audience, whoever flipped: the core re-syncs them for the batch's range.
+      return rules.filter((r) => r.instance.instanceId === batch.audienceId).map((r) => r.id);
+    },
   };
 }
 

@@ -377,6 +377,12 @@ describe('browser: learner and operator pages', function () {
       name: 'Ressources en français',
       availability: { op: '&', c: [{ type: 'profile', sf: 'lang', op: 'isequalto', v: 'fr' }], showc: [false] },
     });
+    // A section whose tree every learner meets (a date long past): its editor is checked below.
+    const keen = await courses.addSection(course.id, {
+      name: 'Week 2 for the keen',
+      availability: { op: '&', c: [{ type: 'date', d: '>=', t: '2020-01-01T00:00:00Z' }], showc: [true] },
+    });
+    await courses.addActivity(course.id, { type: 'resource', name: 'Extra reading', sectionId: keen.id });
     await enrolments.enrol(s.learnerId, course.id, 'manual');
     const overflow = async (page: Page) => Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
 
@@ -410,6 +416,11 @@ describe('browser: learner and operator pages', function () {
       await Promise.all([operator.page.waitForLoadState('load'), operator.page.getByRole('button', { name: 'Count who matches' }).click()]);
       expect(await operator.page.locator('#matches').textContent()).to.contain('With the restriction in the form');
       await shot(operator.page, 'phone-admin-restriction');
+      expect(await overflow(operator.page)).to.be.at.most(0);
+      await operator.page.goto(`/admin/restrict_access?course=${course.id}`);
+      await Promise.all([operator.page.waitForURL(/sections\/\d+/), operator.page.getByRole('link', { name: 'Week 2 for the keen' }).click()]);
+      expect(await operator.page.locator('#matches').textContent()).to.contain('of 1 enrolled learners, 1 can open it');
+      await shot(operator.page, 'phone-admin-section-restriction');
       expect(await overflow(operator.page)).to.be.at.most(0);
     } finally {
       await operator.context.close();

@@ -35,7 +35,7 @@ export const assignmentModule = defineModule({
   tables: ['program_assignment_rules', 'program_rule_members', 'program_exceptions', 'program_user_assignments'],
   deps: { programs: programServices.programs },
   declares: assignmentHooks,
-  hooks: ['onAssignmentChange'],
+  hooks: ['onAssignmentChange', 'onAudienceMembershipBatch'],
   provides: assignmentServices,
   register(ctx) {
     const context = { db: ctx.db, hooks: ctx.hooks, queue: ctx.queue, extensions: ctx.extensions, programs: ctx.deps.programs, timezone: ctx.timezone };
@@ -58,6 +58,10 @@ export const assignmentModule = defineModule({
     // assignments it causes commit or roll back together.
     ctx.hooks.tap('onAssignmentChange', async ({ change }, trx) => {
       await service.syncUser(trx, change);
+    });
+    // A recompute batch's flips arrive as one signal per audience: re-synced set-based for its range.
+    ctx.hooks.tap('onAudienceMembershipBatch', async ({ batch }, trx) => {
+      await service.syncAudienceBatch(trx, batch);
     });
     for (const route of assignmentRoutes(() => service)) ctx.routes.api(route);
     registerAssignmentPages(context, ctx.routes, service);

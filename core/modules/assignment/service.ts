@@ -6,7 +6,7 @@ import addFormats from 'ajv-formats';
 import type { AssignmentContext } from './context';
 import { createLaunchStateReader, reachableElsewhere, type LaunchState } from './launch-state';
 import type { Executor } from '../../kernel/db/database';
-import type { AssignmentChange } from '../people/index';
+import type { AssignmentChange, AudienceMembershipBatch } from '../people/index';
 import { WaymarkError, conflict, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
 import type { JsonSchema } from '../../kernel/http/routes';
 import { toDetail } from '../../kernel/http/validation';
@@ -161,6 +161,8 @@ export interface AssignmentService {
   reconcile(options?: SyncOptions): Promise<SyncCounters & { programs: number; batches: number; completionsEvaluated: number }>;
   /** Incremental sync for the changed user, inside the change's transaction. */
   syncUser(trx: Knex.Transaction, change: AssignmentChange): Promise<SyncCounters>;
+  /** Set-based sync of the rules a batch of audience membership flips affects, inside the batch's transaction. */
+  syncAudienceBatch(trx: Knex.Transaction, batch: AudienceMembershipBatch): Promise<SyncCounters>;
 }
 
 const DEFAULT_BATCH = 50_000;
@@ -527,6 +529,7 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
     },
 
     syncUser: (trx, change) => engine.syncUser(trx, change),
+    syncAudienceBatch: (trx, batch) => engine.syncAudienceBatch(trx, batch),
   };
   return service;
 }

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../kernel/db/database';
 import type { ErrorDetail } from '../../kernel/errors';
-import type { AssignmentChange } from '../people/index';
+import type { AssignmentChange, AudienceMembershipBatch } from '../people/index';
 import type { JsonSchema } from '../../kernel/http/routes';
 
 /**
@@ -35,6 +35,13 @@ export interface AssignmentSource<Instance extends RuleInstance = RuleInstance> 
    * transaction that made the change; must be cheap (one indexed query at most).
    */
   affectedRules(change: AssignmentChange, rules: ReadonlyArray<SourceRule<Instance>>, ctx: SourceContext): Promise<number[]> | number[];
+  /**
+   * Which of this source's rules a batch of audience membership flips may affect (a recompute of a
+   * dynamic audience); the core then re-syncs those rules for the batch's user-id range with
+   * set-based statements. Optional: without it, `affectedRules` is asked once per flipped learner,
+   * which costs nothing for a source that ignores audience changes before querying.
+   */
+  affectedRulesInBatch?(batch: AudienceMembershipBatch, rules: ReadonlyArray<SourceRule<Instance>>, ctx: SourceContext): Promise<number[]> | number[];
   /** Extra due-date events this source offers ("within P1M of <event>"). Optional. */
   dueEvents?: Record<string, DueDateEvent>;
   /**

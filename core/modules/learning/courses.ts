@@ -145,6 +145,8 @@ export interface CoursesService {
   addSection(courseId: number, input: SectionInput & { name: string }): Promise<SectionView>;
   /** Renames a section or changes its restriction tree (null removes it). */
   updateSection(sectionId: number, patch: SectionInput): Promise<SectionView>;
+  /** One section; 404 when there is none. */
+  getSection(sectionId: number, executor?: Executor): Promise<SectionView>;
   /** Changes an activity; a restriction tree is checked exactly as when the activity is added. */
   updateActivity(activityId: number, patch: ActivityPatch): Promise<ActivityView>;
   /**
@@ -505,6 +507,7 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
     },
 
     getActivity,
+    getSection,
 
     async addSection(courseId, input) {
       const details: ErrorDetail[] = [];

@@ -18,7 +18,14 @@ import { peopleRoutes } from './routes';
 import { registerAudiencePages } from './pages';
 import { peopleHooks } from './hooks';
 
-export { isAncestryOnlyChange, type AssignmentChange, type AssignmentChangeArgs, type JobAssignmentSnapshot } from './hooks';
+export {
+  isAncestryOnlyChange,
+  type AssignmentChange,
+  type AssignmentChangeArgs,
+  type AudienceMembershipBatch,
+  type AudienceMembershipBatchArgs,
+  type JobAssignmentSnapshot,
+} from './hooks';
 import type { PeopleServices } from './services';
 
 export type { PeopleServices } from './services';
