@@ -4,7 +4,8 @@ import type { PluginManager } from '../plugins/manager';
 
 type Kernel = KernelCore & { readonly plugins: PluginManager };
 import { WaymarkError, type ErrorDetail } from '../errors';
-import { schemaFields, valuesFromForm } from './settings-form';
+import { schemaForm, schemaProblems, valueFromForm } from './schema-form';
+import { createBodyValidator } from './validation';
 import { field, renderView } from './render';
 import { saveTheme } from '../themes/theme-setting';
 
@@ -20,6 +21,7 @@ function pluginId(req: Request): string {
 /** The platform's operator pages: the admin index, plugins and the theme (site administrators only). */
 export function registerPlatformPages(site: Kernel): void {
   const pages = site.routes.registrarFor('core');
+  const validator = createBodyValidator();
   pages.page({
     method: 'get',
     path: '/admin',
@@ -82,8 +84,8 @@ export function registerPlatformPages(site: Kernel): void {
         title: `${manifest.name} settings`,
         adminNav: 'plugins',
         plugin: { id, name: manifest.name },
-        fields: schemaFields(manifest.settingsSchema, current, errors),
-        errors,
+        fields: schemaForm(manifest.settingsSchema, current, errors),
+        errors: schemaProblems(manifest.settingsSchema, errors),
       },
       status,
     );
@@ -102,11 +104,14 @@ export function registerPlatformPages(site: Kernel): void {
       const id = pluginId(req);
       const schema = site.plugins.manifestOf(id)?.settingsSchema;
       if (!schema) throw new WaymarkError('NOT_FOUND', `Plugin ${id} has no settings`, 404);
-      const values = valuesFromForm(schema, (req.body ?? {}) as Record<string, unknown>);
+      const values = valueFromForm(schema, (req.body ?? {}) as Record<string, unknown>);
       try {
+        // The schema's own check first: its details name the fields in words on the form.
+        validator.validate(schema, values);
         await site.plugins.setSettings(id, values);
       } catch (error) {
-        if (error instanceof WaymarkError && error.status === 422) return showSettings(req, res, id, values, error.details, 422);
+        if (error instanceof WaymarkError && (error.status === 422 || error.code === 'VALIDATION_FAILED'))
+          return showSettings(req, res, id, values, error.details, 422);
         throw error;
       }
       res.redirect(303, `/admin/plugins?notice=plugin-settings-saved`);

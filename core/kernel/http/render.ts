@@ -33,6 +33,16 @@ const NOTICES: Record<string, string> = {
   'audience-saved': 'The audience was saved.',
   'audience-recomputing': 'The rules were saved. Members are being recomputed in the background.',
   'quiz-saved': 'The quiz was saved.',
+  'course-created': 'The course was created.',
+  'course-saved': 'The course settings were saved.',
+  'course-copied': 'The course was copied. This is the copy (hidden until you make it visible).',
+  'section-added': 'The section was added.',
+  'section-saved': 'The section was renamed.',
+  'activity-added': 'The activity was added.',
+  'activity-saved': 'The activity was saved.',
+  'activity-moved': 'The activity was moved.',
+  'activity-deleted': 'The activity was deleted.',
+  'criteria-saved': 'The completion criteria were saved.',
   'attempt-graded': 'Your answers were submitted and graded.',
 };
 

@@ -10,6 +10,7 @@ import type { AssignmentChange } from '../people/index';
 import { WaymarkError, conflict, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
 import type { JsonSchema } from '../../kernel/http/routes';
 import { toDetail } from '../../kernel/http/validation';
+import { addFormKeywords } from '../../kernel/http/schema-form';
 import type { RecalcPair } from '../programs/index';
 import { addDuration, isValidDuration } from '../programs/index';
 import { AssignmentSync, addCounters, emptyCounters, humanDuration, loadRules, type LoadedRule, type SyncCounters, type UserScope } from './sync';
@@ -220,6 +221,7 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
   const db = () => context.db;
   const ajv = new Ajv2020({ allErrors: true, strict: 'log', strictRequired: false, coerceTypes: false, logger: false });
   addFormats(ajv);
+  addFormKeywords(ajv);
   const compiled = new WeakMap<JsonSchema, ValidateFunction>();
 
   function validateInstance(schema: JsonSchema, instance: RuleInstance): void {
