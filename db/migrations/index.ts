@@ -18,6 +18,7 @@ import { quizzes } from './0016_quizzes';
 import { usersNameOrder } from './0017_users_name_order';
 import { courseSetDueDates } from './0018_course_set_due_dates';
 import { extensionRequests } from './0019_extension_requests';
+import { userPickIndexes } from './0022_user_pick_indexes';
 
 /** Core migrations, in order. Add new ones at the end; never edit one that has shipped. */
 export const coreMigrations: MigrationSet = {
@@ -42,5 +43,6 @@ export const coreMigrations: MigrationSet = {
     usersNameOrder,
     courseSetDueDates,
     extensionRequests,
+    userPickIndexes,
   ],
 };

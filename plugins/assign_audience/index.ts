@@ -8,6 +8,7 @@ export function createAudienceSource(audiences: AudienceService): AssignmentSour
   return {
     type: 'audience',
     name: 'Audience',
+    picker: 'audiences',
     instanceSchema: {
       type: 'object',
       additionalProperties: false,

@@ -11,6 +11,7 @@ export function createIndividualSource(users: UserService): AssignmentSource<Ind
   return {
     type: 'individual',
     name: 'Individual',
+    picker: 'users',
     instanceSchema: {
       type: 'object',
       additionalProperties: false,

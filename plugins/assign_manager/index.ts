@@ -54,6 +54,7 @@ export function createManagerSource(people: {
   return {
     type: 'manager',
     name: "Manager's team",
+    picker: 'managers',
     instanceSchema: {
       type: 'object',
       additionalProperties: false,

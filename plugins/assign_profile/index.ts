@@ -48,6 +48,7 @@ export function createProfileSource(fields: ProfileFieldService): AssignmentSour
   return {
     type: 'profile',
     name: 'Profile field value',
+    picker: 'profile_fields',
     instanceSchema: {
       type: 'object',
       additionalProperties: false,

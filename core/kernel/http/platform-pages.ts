@@ -8,6 +8,7 @@ import { schemaForm, schemaProblems, valueFromForm } from './schema-form';
 import { createBodyValidator } from './validation';
 import { field, renderView } from './render';
 import { saveTheme } from '../themes/theme-setting';
+import { PICK_LIMIT } from '../pickers';
 
 /** Ids in URLs of plugin actions: frankenstyle, nothing that could escape a path. */
 const PLUGIN_ID = /^[a-z][a-z0-9]*_[a-z0-9_]+$/;
@@ -137,6 +138,23 @@ export function registerPlatformPages(site: Kernel): void {
         throw error;
       }
       res.redirect(303, '/admin/theme?notice=theme-saved');
+    },
+  });
+
+  // ---- pick by name: the type-ahead's suggestions -------------------------------------------
+  // A page route (session, CSRF-free GET) rather than an API one: the form's script calls it with
+  // the operator's cookie. Bounded to PICK_LIMIT names, admins only, like every form it serves.
+  pages.page({
+    method: 'get',
+    path: '/admin/pick/:picker',
+    access: 'admin',
+    async handler(req, res) {
+      const key = String(req.params.picker);
+      const picker = /^[a-z][a-z0-9_]{0,63}$/.test(key) ? site.extensions.get('pickers', key)?.value : undefined;
+      if (!picker) throw new WaymarkError('NOT_FOUND', `No picker ${key}`, 404);
+      const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 255) : '';
+      const items = q === '' ? [] : await picker.search(q, PICK_LIMIT);
+      res.set('Cache-Control', 'no-store').json({ items: items.map((i) => ({ id: i.id, label: i.label, hint: i.hint ?? null })) });
     },
   });
 }

@@ -75,6 +75,7 @@ export function coreDueDateEvents(): Record<string, DueDateEvent> {
     course_completion: {
       label: 'completion of course',
       needsInstance: true,
+      picker: 'courses',
       affectedBy: (change, instanceId) =>
         (change.type === 'course_completion' || change.type === 'course_completion_removed') && change.courseId === instanceId,
       validate: (instanceId, ctx) => exists(instanceId, 'course', (id) => courseExists(ctx.db, id)),
@@ -84,6 +85,7 @@ export function coreDueDateEvents(): Record<string, DueDateEvent> {
     program_completion: {
       label: 'completion of program',
       needsInstance: true,
+      picker: 'programs',
       affectedBy: (change, instanceId) => change.type === 'program_completion' && change.programId === instanceId,
       validate: (instanceId, ctx) => exists(instanceId, 'program', (id) => programExists(ctx.db, id)),
       describe: async (instanceId, ctx) => `completion of program ${named(await programFullname(ctx.db, instanceId), instanceId)}`,
@@ -92,6 +94,7 @@ export function coreDueDateEvents(): Record<string, DueDateEvent> {
     profile_field_date: {
       label: 'profile date',
       needsInstance: true,
+      picker: 'profile_fields',
       affectedBy: (change) => change.type === 'profile_field',
       validate: async (instanceId, ctx) => {
         const problems = await exists(instanceId, 'profile field', (id) => profileFieldExists(ctx.db, id));

@@ -32,6 +32,7 @@ export function createHierarchySource(kind: HierarchyKind, label: string, hierar
   return {
     type: kind,
     name: label,
+    picker: kind === 'position' ? 'positions' : 'organisations',
     instanceSchema: {
       type: 'object',
       additionalProperties: false,
