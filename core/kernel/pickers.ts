@@ -108,7 +108,7 @@ export async function resolvePick(picker: Picker, body: unknown, name: string, o
     return new PickError(code, state.error, name, state);
   };
   if (q === '') {
-    if (options.required) throw fail('PICK_REQUIRED', `choose ${/^[aeiou]/i.test(picker.noun) ? 'an' : 'a'} ${picker.noun}`);
+    if (options.required) throw fail('PICK_REQUIRED', `choose ${/^[aeio]/i.test(picker.noun) ? 'an' : 'a'} ${picker.noun}`);
     return null;
   }
   const found = await picker.search(q, PICK_LIMIT + 1);

@@ -13,7 +13,7 @@ export function createAudienceSource(audiences: AudienceService): AssignmentSour
       type: 'object',
       additionalProperties: false,
       required: ['instanceId'],
-      properties: { instanceId: { type: 'integer', minimum: 1 } },
+      properties: { instanceId: { type: 'integer', minimum: 1, title: 'Audience', 'x-picker': 'audiences' } },
     },
 
     async validate(instance, ctx) {

@@ -1,5 +1,6 @@
 import type { ErrorDetail } from '../errors';
 import type { JsonSchema } from './json-schema';
+import { PickError, resolvePick, type Picker, type PickState } from '../pickers';
 
 /**
  * Forms generated from JSON Schema: one renderer (schema + value → fields the theme's `schema-fields`
@@ -37,6 +38,8 @@ export interface SchemaField {
   values: Array<{ value: string; index: number }>;
   /** The `pickers` lookup name of a picker control. */
   picker: string | null;
+  /** A picker control's state for the `pick` partial (the typed text, the chosen id, candidates, its error). */
+  pick: PickState | null;
   /** A fieldset's own fields. */
   fields: SchemaField[];
   /** "Label: what is wrong", or null. */
@@ -76,6 +79,16 @@ export interface SchemaFormOptions {
   choices?: Record<string, Array<{ value: string | number | null; label: string }>>;
   /** Properties left off the form. */
   omit?: readonly string[];
+  /**
+   * Pick states by posted name ({@link savedPicks}, {@link readSchemaForm}). An `x-picker` property
+   * without one (its picker is not contributed) is a plain number box.
+   */
+  picks?: ReadonlyMap<string, PickState>;
+}
+
+/** Where pickers are looked up: the extension registrar. */
+export interface PickerLookup {
+  get(point: 'pickers', key: string): { value: Picker } | undefined;
 }
 
 /** A property's effective schema: a nullable union (`anyOf: [X, {type: null}]`) is X, marked nullable. */
@@ -109,9 +122,9 @@ export function wordsOf(name: string): string {
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-function controlOf(p: PropertySchema, choices: boolean): SchemaField['control'] {
+function controlOf(p: PropertySchema, choices: boolean, picked: boolean): SchemaField['control'] {
   const type = typeOf(p);
-  if (p['x-picker']) return 'picker';
+  if (p['x-picker'] && picked) return 'picker';
   if (choices || enumOf(p)) return 'select';
   if (type === 'boolean') return 'checkbox';
   if (type === 'integer' || type === 'number') return 'number';
@@ -170,6 +183,11 @@ function plainMessage(detail: ErrorDetail, p: PropertySchema | undefined): strin
       return 'is not valid';
     case 'additionalProperties':
       return 'is not a field of this form';
+    case 'PICK_REQUIRED':
+    case 'PICK_NONE':
+    case 'PICK_AMBIGUOUS':
+      // The resolver's message already starts with the label.
+      return detail.message.replace(/^[^:]*: /, '');
     default:
       return detail.message;
   }
@@ -227,9 +245,11 @@ function fieldsOf(schema: PropertySchema, value: unknown, path: string, errors: 
     if (raw['x-form'] === false || options.omit?.includes(here)) return [];
     const { schema: p } = unwrap(raw);
     const choices = options.choices?.[here];
-    const control = controlOf(p, Boolean(choices));
-    const current = values[key] === undefined ? p.default : values[key];
     const name = `${prefix}${here}`;
+    const pick = options.picks?.get(name) ?? null;
+    const control = controlOf(p, Boolean(choices), pick !== null);
+    const current = values[key] === undefined ? p.default : values[key];
+    const error = errors.get(here) ?? null;
     const options_ = choices
       ? choices.map((c) => ({ value: text(c.value), label: c.label, selected: text(c.value) === text(current) }))
       : (enumOf(p) ?? []).map((o) => ({ value: text(o.value), label: o.label, selected: o.value === current }));
@@ -248,8 +268,10 @@ function fieldsOf(schema: PropertySchema, value: unknown, path: string, errors: 
         options: options_,
         values: control === 'repeat' ? [...list, ''].map((v, index) => ({ value: v, index })) : [],
         picker: p['x-picker'] ?? null,
+        // The pick partial shows its own error: the resolver's, else the one the save reported.
+        pick: pick && control === 'picker' ? { ...pick, error: pick.error ?? error } : null,
         fields: control === 'fieldset' ? fieldsOf(p, current, here, errors, options) : [],
-        error: errors.get(here) ?? null,
+        error: control === 'picker' ? null : error,
       },
     ];
   });
@@ -337,4 +359,88 @@ export const FORM_KEYWORDS = ['x-control', 'x-picker', 'x-form'] as const;
 /** Declares {@link FORM_KEYWORDS} on an Ajv instance, so a strict Ajv compiles annotated schemas. */
 export function addFormKeywords(ajv: { addKeyword(keyword: string): unknown }): void {
   for (const keyword of FORM_KEYWORDS) ajv.addKeyword(keyword);
+}
+
+/** The picker properties of a schema: their dot-joined path, their `pickers` key and their label. */
+function pickerPaths(schema: PropertySchema, path = ''): Array<{ path: string; key: string; label: string; required: boolean }> {
+  const { schema: object } = unwrap(schema);
+  const required = new Set(object.required ?? []);
+  return Object.entries(object.properties ?? {}).flatMap(([key, raw]) => {
+    const here = path ? `${path}.${key}` : key;
+    const { schema: p } = unwrap(raw);
+    if (p['x-picker']) return [{ path: here, key: p['x-picker'], label: p.title ?? wordsOf(key), required: required.has(key) }];
+    return typeOf(p) === 'object' ? pickerPaths(p, here) : [];
+  });
+}
+
+const valueAt = (value: unknown, path: string): unknown =>
+  path.split('.').reduce<unknown>((v, part) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[part] : undefined), value);
+
+function setAt(value: Record<string, unknown>, path: string, item: unknown): void {
+  const parts = path.split('.');
+  let target = value;
+  for (const part of parts.slice(0, -1)) {
+    if (!target[part] || typeof target[part] !== 'object') target[part] = {};
+    target = target[part] as Record<string, unknown>;
+  }
+  if (item === undefined) delete target[parts[parts.length - 1]!];
+  else target[parts[parts.length - 1]!] = item;
+}
+
+/** The pick states that show a saved value's ids by name (an empty box where there is none). */
+export async function savedPicks(
+  schema: JsonSchema,
+  value: unknown,
+  pickers: PickerLookup,
+  options: Pick<SchemaFormOptions, 'prefix'> = {},
+): Promise<Map<string, PickState>> {
+  const picks = new Map<string, PickState>();
+  for (const { path, key } of pickerPaths(schema as PropertySchema)) {
+    const picker = pickers.get('pickers', key)?.value;
+    if (!picker) continue;
+    const id = valueAt(value, path);
+    const item = typeof id === 'number' ? (await picker.labelsOf([id])).get(id) : undefined;
+    picks.set(`${options.prefix ?? ''}${path}`, { text: item?.label ?? '', id: item ? item.id : null, candidates: [], error: null });
+  }
+  return picks;
+}
+
+/** A posted generated form: its value, the pick state of each picker field, and the picks that did not resolve. */
+export interface SchemaFormRead {
+  value: Record<string, unknown>;
+  picks: Map<string, PickState>;
+  problems: ErrorDetail[];
+}
+
+/**
+ * {@link valueFromForm}, with each picker field resolved from the name the operator typed or chose
+ * (`resolvePick`): the value holds the picked id. A name that matches nothing or several things is
+ * a problem naming the field, and its pick state carries the candidates to choose from.
+ */
+export async function readSchemaForm(
+  schema: JsonSchema,
+  body: Record<string, unknown>,
+  pickers: PickerLookup,
+  options: Pick<SchemaFormOptions, 'prefix' | 'omit'> = {},
+): Promise<SchemaFormRead> {
+  const value = valueFromForm(schema, body, options);
+  const picks = new Map<string, PickState>();
+  const problems: ErrorDetail[] = [];
+  for (const { path, key, label, required } of pickerPaths(schema as PropertySchema)) {
+    if (options.omit?.includes(path)) continue;
+    const picker = pickers.get('pickers', key)?.value;
+    if (!picker) continue;
+    const name = `${options.prefix ?? ''}${path}`;
+    try {
+      const item = await resolvePick(picker, body, name, { label, required });
+      setAt(value, path, item?.id);
+      picks.set(name, { text: item?.label ?? '', id: item?.id ?? null, candidates: [], error: null });
+    } catch (error) {
+      if (!(error instanceof PickError)) throw error;
+      setAt(value, path, undefined);
+      picks.set(name, error.state);
+      problems.push({ path, code: error.code, message: error.message });
+    }
+  }
+  return { value, picks, problems };
 }

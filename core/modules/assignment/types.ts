@@ -83,6 +83,12 @@ export interface DueDateEvent {
   needsInstance: boolean;
   /** The `pickers` key of what `instanceId` names (`courses`), for the rule form; as {@link AssignmentSource.picker}. */
   picker?: string;
+  /**
+   * JSON Schema of the event's fields in a rule's `due` (today `instanceId`), annotated for the
+   * generated rule form (`title`, `x-picker`; docs/assignment-sources.md). Checked with Ajv when a
+   * rule is saved. Absent: derived from `needsInstance` and `picker` (see `dueEventSchema`).
+   */
+  instanceSchema?: JsonSchema;
   /** Checks the instance exists; problems become 422 details. */
   validate?(instanceId: number | undefined, ctx: SourceContext): Promise<ErrorDetail[]>;
   describe?(instanceId: number | undefined, ctx: SourceContext): Promise<string>;
