@@ -58,7 +58,11 @@ export const learningModule = defineModule({
     for (const route of quizRoutes(services.quizzes)) ctx.routes.api(route);
     registerQuizPages(ctx.routes, services.quizzes);
     registerCoursePages({ db: ctx.db, timezone: ctx.timezone, courses: services.courses, extensions: ctx.extensions }, ctx.routes);
-    ctx.extensions.contribute('pickers', 'courses', coursePicker(() => ctx.db.knex));
+    ctx.extensions.contribute(
+      'pickers',
+      'courses',
+      coursePicker(() => ctx.db.knex),
+    );
     return services;
   },
 });

@@ -23,12 +23,15 @@
       select.dataset.autosubmitReady = '1';
       const form = select.form;
       const button = form.querySelector('[data-autosubmit-button]');
-      if (button) button.hidden = true;
+      // .button sets display, which would override the hidden attribute.
+      if (button) button.style.display = 'none';
+      // Read as attributes: a control named "action" (the submit buttons) shadows form.action.
+      const action = new URL(form.getAttribute('action') || '', document.baseURI);
+      action.hash = '';
       select.addEventListener('change', async () => {
         try {
-          if (form.method.toLowerCase() === 'get') {
-            const url = new URL(form.action, document.baseURI);
-            url.hash = '';
+          if ((form.getAttribute('method') || 'get').toLowerCase() === 'get') {
+            const url = new URL(action);
             url.search = new URLSearchParams(new FormData(form)).toString();
             const res = await fetch(url, { headers: { Accept: 'text/html' }, credentials: 'same-origin' });
             if (!res.ok) throw new Error(String(res.status));
@@ -36,7 +39,7 @@
           } else {
             const data = new FormData(form);
             data.set('action', button ? button.value : 'event');
-            const res = await fetch(form.action, { method: 'POST', body: new URLSearchParams(data), headers: { Accept: 'text/html' }, credentials: 'same-origin' });
+            const res = await fetch(action, { method: 'POST', body: new URLSearchParams(data), headers: { Accept: 'text/html' }, credentials: 'same-origin' });
             if (!res.ok) throw new Error(String(res.status));
             swap(await res.text(), `#${form.id}`, null);
           }
