@@ -128,6 +128,24 @@ describe('course and activity pages (operator)', () => {
       .send({ ...unticked, fullname: 'Onboarding 101' })
       .expect(303);
     expect((await request(app).get(`/api/v1/courses/${id}`).set(api()).expect(200)).body).to.include({ fullname: 'Onboarding 101', visible: false });
+
+    // Emptying a name is a problem named in words, not "leave it as it is".
+    const emptied = await admin
+      .post(`/admin/courses/${id}`)
+      .type('form')
+      .send({ ...settings, fullname: '' })
+      .expect(422);
+    expect(emptied.text).to.contain('Full name: enter a value');
+
+    // A start date with a time (set through the API) survives saving the form for another field.
+    const timed = (await request(app).patch(`/api/v1/courses/${id}`).set(api()).send({ startDate: '2026-09-01T09:30' }).expect(200)).body.startDate;
+    const form2 = formObject(formEntries((await admin.get(`/admin/courses/${id}`).set(html).expect(200)).text, `action="/admin/courses/${id}"`));
+    await admin
+      .post(`/admin/courses/${id}`)
+      .type('form')
+      .send({ ...form2, summary: 'Changed' })
+      .expect(303);
+    expect((await request(app).get(`/api/v1/courses/${id}`).set(api()).expect(200)).body).to.include({ startDate: timed, summary: 'Changed' });
   });
 
   it('adds sections and activities, edits and reorders activities, and sets completion criteria', async () => {

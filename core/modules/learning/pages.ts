@@ -40,6 +40,10 @@ const criteriaLabels: JsonSchema = {
   },
 };
 
+/** The edit forms show every field: the patch bodies with their names required. */
+const courseSettingsForm: JsonSchema = { ...coursePatchBody, required: ['shortname', 'fullname'] };
+const activityEditForm: JsonSchema = { ...activityPatchBody, required: ['name'] };
+
 /** Whether a page's error is one the form explains (else it propagates to the error page). */
 const explained = (error: unknown): error is WaymarkError =>
   error instanceof WaymarkError && (error.code === 'VALIDATION_FAILED' || error.status === 422 || error.status === 409);
@@ -242,7 +246,17 @@ export function registerCoursePages(site: PageSite, pages: RouteRegistrar): void
     'settings',
     (body) => valueFromForm(coursePatchBody, body),
     async (courseId, value) => {
-      await site.courses.update(courseId, validator.validate<CoursePatch>(coursePatchBody, value));
+      // The form shows every field, so an emptied name is a problem, not "leave it as it is".
+      validator.validate(courseSettingsForm, value);
+      // Only what changed: a start date set with a time through the API stays as it is when the
+      // form (which shows the day) is saved for another field.
+      const stored = await site.courses.get(courseId);
+      const shown: Record<string, unknown> = { ...stored, startDate: dayOf(stored.startDate) };
+      // Browsers send a text area's line breaks as CRLF: the same text with LF is no change.
+      const same = (a: unknown, b: unknown) =>
+        a === b || (typeof a === 'string' && typeof b === 'string' && a.replace(/\r\n/g, '\n') === b.replace(/\r\n/g, '\n'));
+      const patch = Object.fromEntries(Object.entries(value).filter(([key, v]) => !same(v, shown[key])));
+      if (Object.keys(patch).length) await site.courses.update(courseId, validator.validate<CoursePatch>(coursePatchBody, patch));
       return `/admin/courses/${courseId}?notice=course-saved`;
     },
   );
@@ -358,6 +372,7 @@ export function registerCoursePages(site: PageSite, pages: RouteRegistrar): void
       const activityId = pageId(req.params.id, 'Activity');
       const value = valueFromForm(activityPatchBody, (req.body ?? {}) as Record<string, unknown>);
       try {
+        validator.validate(activityEditForm, value);
         const activity = await site.courses.updateActivity(activityId, validator.validate<ActivityPatch>(activityPatchBody, value));
         res.redirect(303, `/admin/courses/${activity.courseId}?notice=activity-saved#activity-${activityId}`);
       } catch (error) {
