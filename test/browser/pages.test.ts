@@ -306,6 +306,7 @@ describe('browser: learner and operator pages', function () {
           [`/admin/courses/${s.courses.a}`, 'course-edit'],
           [`/admin/activities/${s.activities.quiz}`, 'activity-edit'],
           [`/admin/activities/${s.activities.welcome}/delete`, 'activity-delete'],
+          ['/admin/plugins/enrol_program/settings', 'plugin-settings'],
           [`/admin/programs/${s.onboardingId}/assignments?source=profile`, 'assignments-profile'],
         ] as const) {
           const response = await page.goto(url);

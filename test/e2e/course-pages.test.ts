@@ -227,6 +227,36 @@ describe('course and activity pages (operator)', () => {
     expect(shown.text).to.match(new RegExp(`name="activityIds" value="${readThis!.id}" checked`));
   });
 
+  it('reorders and deletes sections; a deleted section’s activities stay, at the top of the course', async () => {
+    const course = await site.services.courses.create({ shortname: 'sections', fullname: 'Sections' });
+    const one = await site.services.courses.addSection(course.id, { name: 'One' });
+    const two = await site.services.courses.addSection(course.id, { name: 'Two' });
+    const inTwo = await site.services.courses.addActivity(course.id, { type: 'page', name: 'In two', sectionId: two.id });
+    const page = await admin.get(`/admin/courses/${course.id}`).set(html).expect(200);
+    expect(page.text).to.contain(`action="/admin/sections/${two.id}/move"`).and.to.contain(`href="/admin/sections/${one.id}/delete"`);
+    await admin
+      .post(`/admin/sections/${two.id}/move`)
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text), direction: 'up' })
+      .expect(303);
+    expect((await site.services.courses.get(course.id)).sections.map((x) => x.name)).to.deep.equal(['Two', 'One']);
+
+    const confirm = await admin.get(`/admin/sections/${two.id}/delete`).set(html).expect(200);
+    expect(confirm.text).to.contain('Delete the section Two?').and.to.contain('Its 1 activities stay');
+    await admin
+      .post(`/admin/sections/${two.id}/delete`)
+      .type('form')
+      .send({ _csrf: csrfFrom(confirm.text) })
+      .expect(303);
+    const after = await site.services.courses.get(course.id);
+    expect(after.sections.map((x) => x.name)).to.deep.equal(['One']);
+    expect(after.activities.find((a) => a.id === inTwo.id)).to.include({ sectionId: null });
+    // The same through the API.
+    await request(app).post(`/api/v1/sections/${one.id}/move`).set(api()).send({ direction: 'sideways' }).expect(400);
+    await request(app).delete(`/api/v1/sections/${one.id}`).set(api()).expect(204);
+    await request(app).delete(`/api/v1/sections/${one.id}`).set(api()).expect(404);
+  });
+
   it('deletes an activity after a confirmation, and refuses in words while learners have data on it or the criteria name it', async () => {
     await site.services.completion.recordActivityCompletion(s.activities.welcome, s.learnerId);
     const confirm = await admin.get(`/admin/activities/${s.activities.welcome}/delete`).set(html).expect(200);

@@ -38,6 +38,8 @@ const NOTICES: Record<string, string> = {
   'course-copied': 'The course was copied. This is the copy (hidden until you make it visible).',
   'section-added': 'The section was added.',
   'section-saved': 'The section was renamed.',
+  'section-moved': 'The section was moved.',
+  'section-deleted': 'The section was deleted. Its activities are now at the top of the course.',
   'activity-added': 'The activity was added.',
   'activity-saved': 'The activity was saved.',
   'activity-moved': 'The activity was moved.',

@@ -22,6 +22,8 @@ import {
   activityHasLearnerData,
   deleteActivityRow,
   swapActivityPositions,
+  swapSectionPositions,
+  deleteSectionRow,
   updateCourseRow,
   touchCourse,
   updateActivityRow,
@@ -152,6 +154,15 @@ export interface CoursesService {
    * it, or while the course's completion criteria or another activity's restriction names it.
    */
   deleteActivity(activityId: number): Promise<void>;
+  /** A section, or 404. */
+  getSection(sectionId: number): Promise<SectionView>;
+  /** Moves a section one place up or down in its course (nothing happens at either end). */
+  moveSection(sectionId: number, direction: 'up' | 'down'): Promise<SectionView>;
+  /**
+   * Deletes a section. Its activities stay, at the top of the course, and lose the section's
+   * restriction (the operator is told before confirming).
+   */
+  deleteSection(sectionId: number): Promise<void>;
   /** Moves an activity one place up or down in its course (nothing happens at either end). */
   moveActivity(activityId: number, direction: 'up' | 'down'): Promise<ActivityView>;
   get(courseId: number, executor?: Executor): Promise<CourseView>;
@@ -529,6 +540,32 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
       });
     },
 
+    async moveSection(sectionId, direction) {
+      await db().transaction(async (trx) => {
+        const row = await sectionById(trx, sectionId);
+        if (!row) throw notFound('Section', sectionId);
+        const courseId = Number(row.course_id);
+        await courseExists(trx, courseId, { forUpdate: db().dialect === 'mysql' });
+        const all = await sectionsOfCourse(trx, courseId);
+        const index = all.findIndex((s) => Number(s.id) === sectionId);
+        const other = all[direction === 'up' ? index - 1 : index + 1];
+        if (!other) return;
+        const now = db().now();
+        await swapSectionPositions(trx, all[index]!, other, now);
+        await touchCourse(trx, courseId, now);
+      });
+      return getSection(sectionId);
+    },
+
+    async deleteSection(sectionId) {
+      await db().transaction(async (trx) => {
+        const row = await sectionById(trx, sectionId);
+        if (!row) throw notFound('Section', sectionId);
+        await deleteSectionRow(trx, sectionId);
+        await touchCourse(trx, Number(row.course_id), db().now());
+      });
+    },
+
     async moveActivity(activityId, direction) {
       await db().transaction(async (trx) => {
         const row = await activityById(trx, activityId);
@@ -584,6 +621,8 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
     },
 
     getActivity,
+
+    getSection: (sectionId) => getSection(sectionId),
 
     async addSection(courseId, input) {
       const details: ErrorDetail[] = [];

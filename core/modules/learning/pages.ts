@@ -330,6 +330,45 @@ export function registerCoursePages(site: PageSite, pages: RouteRegistrar): void
     },
   });
 
+  pages.page({
+    method: 'post',
+    path: '/admin/sections/:id/move',
+    access: 'admin',
+    async handler(req, res) {
+      const section = await site.courses.moveSection(pageId(req.params.id, 'Section'), field(req.body, 'direction') === 'up' ? 'up' : 'down');
+      res.redirect(303, `/admin/courses/${section.courseId}?notice=section-moved#section-${section.id}`);
+    },
+  });
+
+  /** The section, found through its course (the service reads sections with their course). */
+  const sectionOf = async (sectionId: number) => {
+    const found = await site.courses.getSection(sectionId);
+    const course = await site.courses.get(found.courseId);
+    return {
+      course,
+      section: { ...found, activities: course.activities.filter((a) => a.sectionId === sectionId).length, restricted: found.availability !== null },
+    };
+  };
+  pages.page({
+    method: 'get',
+    path: '/admin/sections/:id/delete',
+    access: 'admin',
+    async handler(req, res) {
+      const { course, section } = await sectionOf(pageId(req.params.id, 'Section'));
+      renderView(req, res, 'admin/section-delete', { title: `Delete ${section.name}`, adminNav: 'courses', course, section });
+    },
+  });
+  pages.page({
+    method: 'post',
+    path: '/admin/sections/:id/delete',
+    access: 'admin',
+    async handler(req, res) {
+      const { course, section } = await sectionOf(pageId(req.params.id, 'Section'));
+      await site.courses.deleteSection(section.id);
+      res.redirect(303, `/admin/courses/${course.id}?notice=section-deleted#sections`);
+    },
+  });
+
   // ---- one activity ------------------------------------------------------------------------
   const showActivity = async (
     req: Request,

@@ -122,7 +122,7 @@ export const activityCreateBody: JsonSchema = {
 /** PATCH /activities/{id}. */
 export const activityPatchBody: JsonSchema = { type: 'object', properties: activityFields, additionalProperties: false };
 
-/** POST /activities/{id}/move. */
+/** POST /activities/{id}/move and POST /sections/{id}/move. */
 export const activityMoveBody: JsonSchema = {
   type: 'object',
   properties: { direction: { enum: ['up', 'down'] } },
@@ -359,6 +359,32 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
         additionalProperties: false,
       },
       handler: async (req) => ({ body: await services().courses.updateSection(req.params.id!, req.body as SectionInput) }),
+    },
+    {
+      method: 'post',
+      path: '/sections/:id/move',
+      summary: 'Move a section one place up or down in its course',
+      tags: ['courses'],
+      access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: sectionView,
+      body: activityMoveBody,
+      handler: async (req) => ({ body: await services().courses.moveSection(req.params.id!, (req.body as { direction: 'up' | 'down' }).direction) }),
+    },
+    {
+      method: 'delete',
+      path: '/sections/:id',
+      summary: 'Delete a section: its activities stay, at the top of the course, without the section’s restriction',
+      tags: ['courses'],
+      access: 'admin',
+      params: idParams,
+      query: noQuery,
+      successStatus: 204,
+      handler: async (req) => {
+        await services().courses.deleteSection(req.params.id!);
+        return { status: 204 };
+      },
     },
     {
       method: 'post',

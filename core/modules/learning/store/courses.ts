@@ -303,3 +303,19 @@ export async function activityCounts(knex: Knex, courseIds: readonly number[]): 
   }>;
   return new Map(rows.map((r) => [Number(r.course_id), Number(r.n)]));
 }
+
+/** Swaps the positions of two sections of one course (through a free negative position, as activities). */
+export async function swapSectionPositions(trx: Knex.Transaction, a: SectionRow, b: SectionRow, now: number): Promise<void> {
+  await trx('course_sections')
+    .where({ id: a.id })
+    .update({ sortorder: -1 - Number(a.sortorder) });
+  await trx('course_sections').where({ id: b.id }).update({ sortorder: a.sortorder, updated_at: now });
+  await trx('course_sections').where({ id: a.id }).update({ sortorder: b.sortorder, updated_at: now });
+}
+
+/** Deletes a section; its activities move to the top of the course (the foreign key sets their section to null). */
+export async function deleteSectionRow(trx: Knex.Transaction, sectionId: number): Promise<void> {
+  // Said explicitly as well: SQLite applies ON DELETE only with foreign keys switched on.
+  await trx('activities').where({ section_id: sectionId }).update({ section_id: null });
+  await trx('course_sections').where({ id: sectionId }).delete();
+}
