@@ -172,7 +172,7 @@ export function registerCoursePages(site: PageSite, pages: RouteRegistrar): void
         title: course.fullname,
         adminNav: 'courses',
         course,
-        settings: schemaForm(coursePatchBody, on('settings')?.value ?? stored, on('settings')?.details),
+        settings: schemaForm(courseSettingsForm, on('settings')?.value ?? stored, on('settings')?.details),
         addSection: schemaForm(sectionCreateBody, on('section')?.value ?? {}, on('section')?.details, { prefix: 'section.' }),
         addActivity: schemaForm(activityCreateBody, on('activity')?.value ?? { completionTracked: true }, on('activity')?.details, {
           prefix: 'activity.',
@@ -180,7 +180,7 @@ export function registerCoursePages(site: PageSite, pages: RouteRegistrar): void
         }),
         copy: schemaForm(
           courseCopyBody,
-          on('copy')?.value ?? { shortname: `${course.shortname}-copy`, fullname: `${course.fullname} (copy)` },
+          on('copy')?.value ?? { shortname: `${course.shortname}-copy`, fullname: `${course.fullname} (copy)`, startDate: stored.startDate },
           on('copy')?.details,
           {
             prefix: 'copy.',
@@ -306,7 +306,13 @@ export function registerCoursePages(site: PageSite, pages: RouteRegistrar): void
     'copy',
     (body) => valueFromForm(courseCopyBody, body, { prefix: 'copy.' }),
     async (courseId, value) => {
-      const { course } = await site.courses.copy(courseId, validator.validate<{ shortname: string; fullname: string }>(courseCopyBody, value));
+      // The day shown is the course's own: left as it is, the copy keeps the course's exact start.
+      const source = await site.courses.get(courseId);
+      const body = value.startDate === dayOf(source.startDate) && value.startDate !== null ? { ...value, startDate: undefined } : value;
+      const { course } = await site.courses.copy(
+        courseId,
+        validator.validate<{ shortname: string; fullname: string }>(courseCopyBody, JSON.parse(JSON.stringify(body))),
+      );
       return `/admin/courses/${course.id}?notice=course-copied`;
     },
   );
@@ -389,7 +395,7 @@ export function registerCoursePages(site: PageSite, pages: RouteRegistrar): void
         adminNav: 'courses',
         course,
         activity: { ...activity, kind: KIND_LABELS[activity.type] ?? activity.type, isQuiz: activity.type === 'quiz' },
-        fields: schemaForm(activityPatchBody, value ?? activity, details, { choices: { sectionId: sectionChoices(course) } }),
+        fields: schemaForm(activityEditForm, value ?? activity, details, { choices: { sectionId: sectionChoices(course) } }),
         restrictions: restrictionsOn(),
         errors: schemaProblems(activityPatchBody, details),
       },

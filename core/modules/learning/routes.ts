@@ -88,7 +88,12 @@ const courseFields = {
   fullname: { type: 'string', minLength: 1, maxLength: 255, title: 'Full name' },
   summary: { type: ['string', 'null'], title: 'Summary', 'x-control': 'textarea' },
   visible: { type: 'boolean', title: 'Visible to learners' },
-  startDate: { anyOf: [DateInput, { type: 'null' }], title: 'Start date', 'x-control': 'date' },
+  startDate: {
+    anyOf: [DateInput, { type: 'null' }],
+    title: 'Start date',
+    description: 'The day the course starts',
+    'x-control': 'date',
+  },
   score: { type: 'integer', title: 'Score', description: 'Weight of the course in a program set that needs "some" courses' },
 } satisfies Record<string, JsonSchema>;
 
@@ -137,7 +142,12 @@ export const courseCopyBody: JsonSchema = {
     shortname: { type: 'string', minLength: 1, maxLength: 100, pattern: '\\S', title: 'Short name of the copy' },
     fullname: { type: 'string', minLength: 1, maxLength: 255, pattern: '\\S', title: 'Full name of the copy' },
     visible: { type: 'boolean', title: 'Visible to learners', description: 'A copy is hidden unless this is ticked' },
-    startDate: { anyOf: [DateInput, { type: 'null' }], title: 'Start date', 'x-control': 'date' },
+    startDate: {
+      anyOf: [DateInput, { type: 'null' }],
+      title: 'Start date',
+      description: 'The day the copy starts',
+      'x-control': 'date',
+    },
   },
   required: ['shortname', 'fullname'],
   additionalProperties: false,
