@@ -281,13 +281,27 @@ describe('course and activity pages (operator)', () => {
       .expect(409);
     expect(inCriteria.text).to.contain('completion criteria name this activity');
 
+    // Another activity's restriction names it: refused, naming that activity.
+    const gate = await site.services.courses.addActivity(course.id, { type: 'page', name: 'Gate' });
+    await site.services.courses.addActivity(course.id, {
+      type: 'page',
+      name: 'Behind the gate',
+      availability: { op: '&', c: [{ type: 'completion', id: gate.id, e: 'complete' }], showc: [true] },
+    });
+    const restricted = await admin
+      .post(`/admin/activities/${gate.id}/delete`)
+      .type('form')
+      .send({ _csrf: csrfFrom(confirm.text) })
+      .expect(409);
+    expect(restricted.text).to.contain('The restriction of “Behind the gate” names this activity');
+
     const done = await admin
       .post(`/admin/activities/${keep.id}/delete`)
       .type('form')
       .send({ _csrf: csrfFrom(confirm.text) })
       .expect(303);
     expect(done.headers.location).to.equal(`/admin/courses/${course.id}?notice=activity-deleted`);
-    expect((await site.services.courses.get(course.id)).activities.map((a) => a.name)).to.deep.equal(['Named']);
+    expect((await site.services.courses.get(course.id)).activities.map((a) => a.name)).to.deep.equal(['Named', 'Gate', 'Behind the gate']);
   });
 
   it('copies a course with the copy button, through the course copy service', async () => {
