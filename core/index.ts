@@ -96,7 +96,22 @@ export {
 
 export type { ExtensionPointMap, ExtensionPointName, NotificationChannel, OutgoingNotification } from './kernel/extensions';
 export {
+  resolvePick,
+  pickState,
+  postedPickState,
+  pickerOf,
+  firstByPrefix,
+  mergePicks,
+  PickError,
+  PICK_LIMIT,
+  type Picker,
+  type PickItem,
+  type PickState,
+  type ResolveOptions,
+} from './kernel/pickers';
+export {
   createHierarchySource,
+  instancePicker,
   type AssignmentSource,
   type RuleInstance,
   type SourceRule,

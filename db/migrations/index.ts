@@ -19,6 +19,7 @@ import { usersNameOrder } from './0017_users_name_order';
 import { courseSetDueDates } from './0018_course_set_due_dates';
 import { extensionRequests } from './0019_extension_requests';
 import { programRecurrence } from './0020_program_recurrence';
+import { userPickIndexes } from './0022_user_pick_indexes';
 import { savedReports } from './0025_saved_reports';
 
 /** Core migrations, in order. Add new ones at the end; never edit one that has shipped. */
@@ -45,6 +46,7 @@ export const coreMigrations: MigrationSet = {
     courseSetDueDates,
     extensionRequests,
     programRecurrence,
+    userPickIndexes,
     savedReports,
   ],
 };

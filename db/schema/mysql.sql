@@ -849,7 +849,8 @@ CREATE TABLE `users` (
   PRIMARY KEY (`id`),
   UNIQUE KEY `users_username_unique` (`username`),
   KEY `users_deleted_fullname_id_list` (`deleted`,`fullname`,`id`),
-  KEY `users_fullname_id_index` (`fullname`,`id`)
+  KEY `users_fullname_id_index` (`fullname`,`id`),
+  KEY `users_email_index` (`email`)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
 CREATE TABLE `waymark_migrations` (

@@ -300,6 +300,10 @@ CREATE UNIQUE INDEX `user_profile_values_user_id_field_id_unique` on `user_profi
 
 CREATE INDEX users_deleted_fullname_id_list ON users (deleted, fullname COLLATE NOCASE, id);
 
+CREATE INDEX users_email_nocase ON users (email COLLATE NOCASE);
+
 CREATE INDEX `users_fullname_id_index` on `users` (`fullname`, `id`);
+
+CREATE INDEX users_username_nocase ON users (username COLLATE NOCASE);
 
 CREATE UNIQUE INDEX `users_username_unique` on `users` (`username`);

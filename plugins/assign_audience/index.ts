@@ -8,11 +8,12 @@ export function createAudienceSource(audiences: AudienceService): AssignmentSour
   return {
     type: 'audience',
     name: 'Audience',
+    picker: 'audiences',
     instanceSchema: {
       type: 'object',
       additionalProperties: false,
       required: ['instanceId'],
-      properties: { instanceId: { type: 'integer', minimum: 1 } },
+      properties: { instanceId: { type: 'integer', minimum: 1, title: 'Audience', 'x-picker': 'audiences' } },
     },
 
     async validate(instance, ctx) {

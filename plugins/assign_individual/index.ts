@@ -11,11 +11,12 @@ export function createIndividualSource(users: UserService): AssignmentSource<Ind
   return {
     type: 'individual',
     name: 'Individual',
+    picker: 'users',
     instanceSchema: {
       type: 'object',
       additionalProperties: false,
       required: ['instanceId'],
-      properties: { instanceId: { type: 'integer', minimum: 1 } },
+      properties: { instanceId: { type: 'integer', minimum: 1, title: 'User', 'x-picker': 'users' } },
     },
 
     async validate(instance, ctx) {

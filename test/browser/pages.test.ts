@@ -278,6 +278,49 @@ describe('browser: learner and operator pages', function () {
     }
   });
 
+  it('fits the course pages and the generated rule form on a 390px phone and a desktop; choosing a source or an event swaps its form in place', async () => {
+    for (const viewport of [{ width: 390, height: 800 }, DESKTOP]) {
+      const { context, page } = await signedIn('operator', viewport);
+      try {
+        for (const [url, name] of [
+          ['/admin/courses', 'courses'],
+          ['/admin/courses/new', 'course-new'],
+          [`/admin/courses/${s.courses.a}`, 'course-edit'],
+          [`/admin/activities/${s.activities.quiz}`, 'activity-edit'],
+          [`/admin/activities/${s.activities.welcome}/delete`, 'activity-delete'],
+          ['/admin/plugins/enrol_program/settings', 'plugin-settings'],
+          [`/admin/programs/${s.onboardingId}/assignments?source=profile`, 'assignments-profile'],
+        ] as const) {
+          const response = await page.goto(url);
+          expect(response?.status(), url).to.equal(200);
+          const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+          await shot(page, `${viewport.width}-${name}`);
+          expect(overflow, `${url} at ${viewport.width}px`).to.be.at.most(0);
+        }
+      } finally {
+        await context.close();
+      }
+    }
+    const { context, page } = await signedIn('operator');
+    try {
+      await page.goto(`/admin/programs/${s.onboardingId}/assignments`);
+      const before = page.url();
+      // With JavaScript there is no "Next": choosing the source brings its generated form.
+      expect(await page.getByRole('button', { name: 'Next' }).isVisible()).to.equal(false);
+      await page.getByLabel('Assign', { exact: true }).selectOption({ label: 'Profile field value' });
+      await page.getByLabel('Values').waitFor();
+      expect(page.url()).to.equal(before);
+      expect(await page.locator('input[name="rule.instanceId_q"]').count()).to.equal(1);
+      // The event's own field appears when the event is chosen.
+      await page.getByLabel('Within a time of an event').check();
+      await page.getByLabel('of', { exact: true }).selectOption({ label: 'completion of course' });
+      await page.locator('input[name="due.instanceId_q"]').waitFor();
+      expect(await page.getByLabel('Values').count()).to.equal(1);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('fits the reports, a program’s learners and the manager’s team on a 390px phone and a desktop, and downloads the CSV', async () => {
     // Mona manages Lena: the team page and its header link.
     const mona = await t.site.services.users.create({ username: 'mona', email: 'mona@example.com', fullname: 'Mona Manager', password: PASSWORD });

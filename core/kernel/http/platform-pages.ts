@@ -4,9 +4,12 @@ import type { PluginManager } from '../plugins/manager';
 
 type Kernel = KernelCore & { readonly plugins: PluginManager };
 import { WaymarkError, type ErrorDetail } from '../errors';
-import { schemaFields, valuesFromForm } from './settings-form';
+import { readSchemaForm, savedPicks, schemaForm, schemaProblems } from './schema-form';
+import type { PickState } from '../pickers';
+import { createBodyValidator } from './validation';
 import { field, renderView } from './render';
 import { saveTheme } from '../themes/theme-setting';
+import { PICK_LIMIT } from '../pickers';
 
 /** Ids in URLs of plugin actions: frankenstyle, nothing that could escape a path. */
 const PLUGIN_ID = /^[a-z][a-z0-9]*_[a-z0-9_]+$/;
@@ -20,6 +23,7 @@ function pluginId(req: Request): string {
 /** The platform's operator pages: the admin index, plugins and the theme (site administrators only). */
 export function registerPlatformPages(site: Kernel): void {
   const pages = site.routes.registrarFor('core');
+  const validator = createBodyValidator();
   pages.page({
     method: 'get',
     path: '/admin',
@@ -77,10 +81,12 @@ export function registerPlatformPages(site: Kernel): void {
     values?: Record<string, unknown>,
     errors: ErrorDetail[] = [],
     status?: number,
+    posted?: Map<string, PickState>,
   ): Promise<void> => {
     const manifest = site.plugins.manifestOf(id);
     if (!manifest?.settingsSchema) throw new WaymarkError('NOT_FOUND', `Plugin ${id} has no settings`, 404);
     const current = values ?? (await site.plugins.getSettings(id));
+    const picks = posted ?? (await savedPicks(manifest.settingsSchema, current, site.extensions));
     renderView(
       req,
       res,
@@ -89,8 +95,8 @@ export function registerPlatformPages(site: Kernel): void {
         title: `${manifest.name} settings`,
         adminNav: 'plugins',
         plugin: { id, name: manifest.name },
-        fields: schemaFields(manifest.settingsSchema, current, errors),
-        errors,
+        fields: schemaForm(manifest.settingsSchema, current, errors, { picks }),
+        errors: schemaProblems(manifest.settingsSchema, errors),
       },
       status,
     );
@@ -109,11 +115,15 @@ export function registerPlatformPages(site: Kernel): void {
       const id = pluginId(req);
       const schema = site.plugins.manifestOf(id)?.settingsSchema;
       if (!schema) throw new WaymarkError('NOT_FOUND', `Plugin ${id} has no settings`, 404);
-      const values = valuesFromForm(schema, (req.body ?? {}) as Record<string, unknown>);
+      const { value: values, picks, problems } = await readSchemaForm(schema, (req.body ?? {}) as Record<string, unknown>, site.extensions);
       try {
+        if (problems.length) throw new WaymarkError('VALIDATION_FAILED', problems[0]!.message, 422, problems);
+        // The schema's own check first: its details name the fields in words on the form.
+        validator.validate(schema, values);
         await site.plugins.setSettings(id, values);
       } catch (error) {
-        if (error instanceof WaymarkError && error.status === 422) return showSettings(req, res, id, values, error.details, 422);
+        if (error instanceof WaymarkError && (error.status === 422 || error.code === 'VALIDATION_FAILED'))
+          return showSettings(req, res, id, values, error.details, 422, picks);
         throw error;
       }
       res.redirect(303, `/admin/plugins?notice=plugin-settings-saved`);
@@ -139,6 +149,23 @@ export function registerPlatformPages(site: Kernel): void {
         throw error;
       }
       res.redirect(303, '/admin/theme?notice=theme-saved');
+    },
+  });
+
+  // ---- pick by name: the type-ahead's suggestions -------------------------------------------
+  // A page route (session, CSRF-free GET) rather than an API one: the form's script calls it with
+  // the operator's cookie. Bounded to PICK_LIMIT names, admins only, like every form it serves.
+  pages.page({
+    method: 'get',
+    path: '/admin/pick/:picker',
+    access: 'admin',
+    async handler(req, res) {
+      const key = String(req.params.picker);
+      const picker = /^[a-z][a-z0-9_]{0,63}$/.test(key) ? site.extensions.get('pickers', key)?.value : undefined;
+      if (!picker) throw new WaymarkError('NOT_FOUND', `No picker ${key}`, 404);
+      const q = typeof req.query.q === 'string' ? req.query.q.trim().slice(0, 255) : '';
+      const items = q === '' ? [] : await picker.search(q, PICK_LIMIT);
+      res.set('Cache-Control', 'no-store').json({ items: items.map((i) => ({ id: i.id, label: i.label, hint: i.hint ?? null })) });
     },
   });
 }

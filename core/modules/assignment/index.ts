@@ -13,6 +13,7 @@ import { RECONCILE_JOB, RULE_SYNC_JOB, createAssignmentService, withoutOpenExcep
 
 export * from './types';
 export { createHierarchySource, type HierarchyInstance } from './hierarchy-source';
+export { instancePicker } from './pickers';
 export type { LaunchCandidate, LaunchState } from './launch-state';
 export { RECONCILE_JOB, type AssignmentHistoryEntry, type AssignmentService } from './service';
 

@@ -10,6 +10,8 @@ import type { AssignmentChange, AudienceMembershipBatch } from '../people/index'
 import { WaymarkError, conflict, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
 import type { JsonSchema } from '../../kernel/http/routes';
 import { toDetail } from '../../kernel/http/validation';
+import { addFormKeywords } from '../../kernel/http/schema-form';
+import { dueEventSchema } from './events';
 import type { RecalcPair } from '../programs/index';
 import { addDuration, isValidDuration } from '../programs/index';
 import { AssignmentSync, addCounters, emptyCounters, humanDuration, loadRules, type LoadedRule, type SyncCounters, type UserScope } from './sync';
@@ -228,14 +230,20 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
   const db = () => context.db;
   const ajv = new Ajv2020({ allErrors: true, strict: 'log', strictRequired: false, coerceTypes: false, logger: false });
   addFormats(ajv);
+  addFormKeywords(ajv);
   const compiled = new WeakMap<JsonSchema, ValidateFunction>();
 
-  function validateInstance(schema: JsonSchema, instance: RuleInstance): void {
+  function compiledOf(schema: JsonSchema): ValidateFunction {
     let fn = compiled.get(schema);
     if (!fn) {
       fn = ajv.compile(schema);
       compiled.set(schema, fn);
     }
+    return fn;
+  }
+
+  function validateInstance(schema: JsonSchema, instance: RuleInstance): void {
+    const fn = compiledOf(schema);
     if (fn(instance)) return;
     const details = (fn.errors ?? []).map(toDetail);
     throw new WaymarkError('VALIDATION_FAILED', `Request body is invalid: ${details.map((d) => `${d.path || '/'} ${d.message}`).join('; ')}`, 400, details);
@@ -263,8 +271,11 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
         { path: 'due/event', code: 'DUE_EVENT_UNKNOWN', message: `must be one of ${known.join(', ')}` },
       ]);
     }
+    const fields = compiledOf(dueEventSchema(event));
     if (event.needsInstance && due.instanceId === undefined)
       details.push({ path: 'due/instanceId', code: 'REQUIRED', message: `event ${due.event} needs due.instanceId` });
+    else if (!fields(due.instanceId === undefined ? {} : { instanceId: due.instanceId }))
+      details.push(...(fields.errors ?? []).map((e) => ({ ...toDetail(e), path: `due${toDetail(e).path}` })));
     else if (event.validate) details.push(...(await event.validate(due.instanceId, engine.ctx(executor))));
     if (details.length) throw invalid(details[0]!.code ?? 'DUE_INVALID', details[0]!.message, details);
     return { due_kind: 'relative', due_date: null, due_within: due.within, due_event: due.event, due_instance_id: due.instanceId ?? null };

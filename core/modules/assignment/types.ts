@@ -19,6 +19,12 @@ export interface AssignmentSource<Instance extends RuleInstance = RuleInstance> 
   name: string;
   /** JSON Schema of the instance (validated with Ajv before anything is written). */
   instanceSchema: JsonSchema;
+  /**
+   * The `pickers` key of the kind of thing `instanceId` names (`users`, `audiences`, `managers`), so
+   * the rule form offers it by name (docs/admin-pages.md). Absent: a picker contributed under the
+   * source's own `type`, if any (see `instancePicker`).
+   */
+  picker?: string;
   /** Checks that referenced things exist; each problem becomes a 422 detail. Optional. */
   validate?(instance: Instance, ctx: SourceContext): Promise<ErrorDetail[]>;
   /** "Members of audience Support Analysts", "Position Analyst and all below". */
@@ -82,6 +88,14 @@ export interface DueDateEvent {
   label: string;
   /** Whether the event needs `instanceId` (course, program, profile field). */
   needsInstance: boolean;
+  /** The `pickers` key of what `instanceId` names (`courses`), for the rule form; as {@link AssignmentSource.picker}. */
+  picker?: string;
+  /**
+   * JSON Schema of the event's fields in a rule's `due` (today `instanceId`), annotated for the
+   * generated rule form (`title`, `x-picker`; docs/assignment-sources.md). Checked with Ajv when a
+   * rule is saved. Absent: derived from `needsInstance` and `picker` (see `dueEventSchema`).
+   */
+  instanceSchema?: JsonSchema;
   /** Checks the instance exists; problems become 422 details. */
   validate?(instanceId: number | undefined, ctx: SourceContext): Promise<ErrorDetail[]>;
   describe?(instanceId: number | undefined, ctx: SourceContext): Promise<string>;

@@ -7,7 +7,9 @@ import { learningRoutes } from './routes';
 import { createQuizService, type QuizService } from './quizzes';
 import { quizRoutes } from './quiz-routes';
 import { registerQuizPages } from './quiz-pages';
+import { registerCoursePages } from './pages';
 import { learningHooks } from './hooks';
+import { coursePicker } from './store/picks';
 
 export type { CompletionArgs, CompletionsArgs } from './hooks';
 export type { ActivityAccess, ActivityAccessProvider, RestrictedCourse, RestrictionCondition, ConditionNode, ConditionLoad } from './availability';
@@ -55,6 +57,12 @@ export const learningModule = defineModule({
     for (const route of learningRoutes({ db: ctx.db, timezone: ctx.timezone, services })) ctx.routes.api(route);
     for (const route of quizRoutes(services.quizzes)) ctx.routes.api(route);
     registerQuizPages(ctx.routes, services.quizzes);
+    registerCoursePages({ db: ctx.db, timezone: ctx.timezone, courses: services.courses, extensions: ctx.extensions }, ctx.routes);
+    ctx.extensions.contribute(
+      'pickers',
+      'courses',
+      coursePicker(() => ctx.db.knex),
+    );
     return services;
   },
 });

@@ -17,6 +17,7 @@ import { createUserService, type UserService } from './users';
 import { peopleRoutes } from './routes';
 import { registerAudiencePages } from './pages';
 import { peopleHooks } from './hooks';
+import { peoplePickers } from './pickers';
 
 export {
   isAncestryOnlyChange,
@@ -111,6 +112,7 @@ export const peopleModule = defineModule({
         ctx.queue.enqueue(AUDIENCE_RECOMPUTE_JOB, { audienceId }, { trx, dedupeKey: `${AUDIENCE_RECOMPUTE_JOB}:${audienceId}` }),
     });
     for (const [type, condition] of Object.entries(peopleConditions(services))) ctx.extensions.contribute('audienceRuleConditions', type, condition);
+    for (const [key, picker] of Object.entries(peoplePickers(() => ctx.db.knex))) ctx.extensions.contribute('pickers', key, picker);
     ctx.jobs.define<{ audienceId: number }>({
       name: AUDIENCE_RECOMPUTE_JOB,
       handler: (job) => services.audiences.recompute(Number(job.payload.audienceId), (d, t, m) => job.progress(d, t, m)),

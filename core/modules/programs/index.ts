@@ -1,3 +1,4 @@
+import { programPicker } from './store/picks';
 import { defineModule } from '../../kernel/features/module';
 import { createServiceRef } from '../../kernel/features/services';
 import { kernelServices } from '../../kernel/features/kernel-services';
@@ -61,6 +62,7 @@ export const programsModule = defineModule({
     for (const route of programRoutes({ now: () => ctx.db.now(), services: { programs } })) ctx.routes.api(route);
     registerProgramPages({ db: ctx.db, programs }, ctx.routes);
     ctx.extensions.contribute('audienceRuleConditions', 'program_completed', programCompletedCondition());
+    ctx.extensions.contribute('pickers', 'programs', programPicker(() => ctx.db.knex));
     return { programs };
   },
 });
