@@ -20,6 +20,8 @@ export {
   type HierarchyService,
   type JobAssignmentService,
   type ProfileFieldService,
+  type UserAdminSection,
+  type UserAdminLines,
 } from './modules/people/index';
 export {
   learningServices,

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { definePlugin, kernelServices, parseDuration, peopleServices, queryRows, type AuthUser, type Knex } from '../../core/index';
+import { definePlugin, kernelServices, parseDuration, peopleServices, pickerOf, queryRows, type AuthUser, type Knex } from '../../core/index';
 import { apiRoutes, type NotificationStatus } from './api';
 import { EmailChannel } from './email';
 import { Inbox } from './inbox';
@@ -169,6 +169,7 @@ export default definePlugin({
         channels: () => channels().map((c) => ({ key: c.key, label: c.value.label })),
         preview,
         status,
+        users: () => pickerOf(ctx.extensions, 'users'),
       },
       ctx.routes,
       ctx.theme,

@@ -6,10 +6,15 @@ import {
   pagePositionOf,
   parseId,
   peopleViews,
+  pickState,
+  PickError,
   programViews,
   queryRows,
+  resolvePick,
   WaymarkError,
   type AuthUser,
+  type Picker,
+  type PickState,
   type PageAccess,
   type FeatureContext,
   type ThemeRegistrar,
@@ -32,6 +37,8 @@ export interface PageDeps {
   channels(): Array<{ key: string; label: string }>;
   preview(message: Message, userId: number, viewer: AuthUser): Promise<{ learner: Rendered; manager: Rendered | null }>;
   status(): Promise<NotificationStatus>;
+  /** The `users` picker: the preview's learner is picked by name. */
+  users(): Picker;
 }
 
 /** Redirect notices: fixed texts chosen by key, so a crafted link cannot put words on the page. */
@@ -124,15 +131,12 @@ const EDIT = `<div class="wrap wide">
   {{#if notice}}<p class="notice" role="status">{{notice}}</p>{{/if}}
 {{> notify_program/message-form}}
   <h2 id="preview">Preview</h2>
-  {{#if learners.length}}
   <form class="filters" method="get" action="/admin/notifications/messages/{{messageId}}#preview">
     <div>
-      <label for="np-learner">For learner</label>
-      <select id="np-learner" name="preview">{{#each learners}}<option value="{{id}}"{{#if selected}} selected{{/if}}>{{fullname}} ({{username}})</option>{{/each}}</select>
+      {{> pick name="preview" picker="users" label="For learner (one assigned to this program)" state=previewState}}
     </div>
     <button type="submit" class="button button-quiet">Preview</button>
   </form>
-  {{else}}<p class="empty">No learner is assigned to this program yet, so there is no one to preview for.</p>{{/if}}
   {{#if preview}}
   <section class="card" aria-label="Preview for the learner">
     <h3>{{preview.learner.subject}}</h3>
@@ -308,14 +312,26 @@ export function registerPages(deps: PageDeps, routes: FeatureContext['routes'], 
       `SELECT p.id, p.fullname FROM ${programViews.programs.as('p')} WHERE p.id = ?`,
       [message.programId],
     );
-    const previewId = parseId(req.query.preview);
-    const learners = await queryRows<{ id: number; fullname: string; username: string }>(
-      deps.db.knex,
-      `SELECT u.id, u.fullname, u.username FROM ${assignmentViews.programUserAssignments.as('a')} JOIN ${peopleViews.users.as('u')} ON u.id = a.user_id
-        WHERE a.program_id = ? ORDER BY u.fullname, u.id LIMIT 200`,
-      [message.programId],
-    );
-    const preview = previewId !== null && learners.some((l) => Number(l.id) === previewId) ? await deps.preview(message, previewId, req.user!) : null;
+    // The learner is picked by name (any of the program's learners, however many); `?preview=<id>` links still work.
+    let previewState: PickState = await pickState(deps.users(), null);
+    let preview = null;
+    try {
+      const learner = await resolvePick(deps.users(), req.query, 'preview', { label: 'For learner' });
+      if (learner) {
+        previewState = await pickState(deps.users(), learner.id);
+        const assigned = await queryRows<{ id: number }>(
+          deps.db.knex,
+          `SELECT a.user_id AS id FROM ${assignmentViews.programUserAssignments.as('a')} JOIN ${peopleViews.users.as('u')} ON u.id = a.user_id
+            WHERE a.program_id = ? AND a.user_id = ?`,
+          [message.programId, learner.id],
+        );
+        if (assigned.length) preview = await deps.preview(message, learner.id, req.user!);
+        else previewState = { ...previewState, error: `For learner: ${learner.label} is not assigned to this program` };
+      }
+    } catch (error) {
+      if (!(error instanceof PickError)) throw error;
+      previewState = error.state;
+    }
     const form = req.method === 'POST' ? inputFromForm(req.body) : message;
     res.locals.render(
       'notify_program/edit',
@@ -326,7 +342,7 @@ export function registerPages(deps: PageDeps, routes: FeatureContext['routes'], 
         typeLabel: TYPE_LABELS[message.type],
         program: program ?? { id: message.programId, fullname: `Program ${message.programId}` },
         messageId: id,
-        learners: learners.map((l) => ({ ...l, selected: Number(l.id) === previewId })),
+        previewState,
         preview,
         errors,
         ...formData(form, `/admin/notifications/messages/${id}`, 'Save the message'),

@@ -1,4 +1,15 @@
-import { definePlugin, Id, invalid, learningServices, object, pathParams, noQuery, peopleServices, type RestrictionCondition } from '../../core/index';
+import {
+  definePlugin,
+  Id,
+  invalid,
+  learningServices,
+  object,
+  pathParams,
+  noQuery,
+  peopleServices,
+  pickerOf,
+  type RestrictionCondition,
+} from '../../core/index';
 import { countMatches, registerRestrictionPages } from './pages';
 import { audienceCondition, completionCondition, dateCondition, gradeCondition, profileCondition } from './conditions';
 import { TreeEngine } from './tree';
@@ -74,6 +85,6 @@ export default definePlugin({
         return { body: await countMatches(ctx.db, engine, ctx.deps.courses, courseId, availability) };
       },
     });
-    registerRestrictionPages({ db: ctx.db, engine, courses: ctx.deps.courses, audiences: ctx.deps.audiences }, ctx.routes, ctx.theme);
+    registerRestrictionPages({ db: ctx.db, engine, courses: ctx.deps.courses, audiences: () => pickerOf(ctx.extensions, 'audiences') }, ctx.routes, ctx.theme);
   },
 });

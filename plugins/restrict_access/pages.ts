@@ -3,12 +3,15 @@ import {
   invalid,
   notFound,
   parseId,
+  pickState,
+  resolvePick,
+  PickError,
   WaymarkError,
-  type AudienceService,
   type CoursesService,
   type Database,
-  type KeysetOrder,
   type FeatureContext,
+  type Picker,
+  type PickState,
   type ThemeRegistrar,
 } from '../../core/index';
 import { coursesPage, enrolledLearners } from './store';
@@ -93,8 +96,7 @@ const PAGE = `<div class="wrap">
       <select id="ra-{{n}}-when" name="c{{n}}_when"><option value=">="{{#if (eq when ">=")}} selected{{/if}}>from</option><option value="<"{{#if (eq when "<")}} selected{{/if}}>until</option></select>
       <label for="ra-{{n}}-at">Date and time (UTC)</label>
       <input id="ra-{{n}}-at" name="c{{n}}_at" type="datetime-local" value="{{at}}">
-      <label for="ra-{{n}}-audience">Audience</label>
-      <select id="ra-{{n}}-audience" name="c{{n}}_audience"><option value="">Choose an audience…</option>{{#each audiences}}<option value="{{id}}"{{#if (eq id ../audience)}} selected{{/if}}>{{name}}</option>{{/each}}</select>
+      {{> pick name=audienceName picker="audiences" label="Audience (member of an audience)" state=audienceState}}
     </fieldset>
     {{/each}}
     {{else}}
@@ -174,6 +176,8 @@ interface Row {
   when?: string;
   at?: string;
   audience?: number;
+  /** The audience box as posted, when its name did not resolve (the error and the candidates). */
+  audienceState?: PickState;
 }
 interface FormState {
   join: 'all' | 'any';
@@ -232,10 +236,22 @@ function formFromTree(tree: unknown): FormState | null {
   return { join: t.op === '&' ? 'all' : 'any', hide: hidden ? 'hide' : 'grey', rows };
 }
 
-function formFromBody(body: Record<string, unknown>): FormState {
+/** The posted form; an audience typed by name that does not resolve is a problem, the row keeps its candidates. */
+async function formFromBody(body: Record<string, unknown>, audiences: Picker): Promise<{ form: FormState; problems: string[] }> {
   const rows: Row[] = [];
+  const problems: string[] = [];
   for (let n = 1; n <= ROWS; n++) {
     const f = (name: string) => text(body, `c${n}_${name}`);
+    let audience: number | undefined;
+    let audienceState: PickState | undefined;
+    try {
+      audience = (await resolvePick(audiences, body, `c${n}_audience`, { label: `Condition ${n}`, required: f('type') === 'audience' }))?.id;
+    } catch (error) {
+      if (!(error instanceof PickError)) throw error;
+      audienceState = error.state;
+      // An unresolved audience in a row of another kind is left alone: the row does not use it.
+      if (f('type') === 'audience') problems.push(error.message);
+    }
     rows.push({
       type: f('type'),
       activity: parseId(f('activity')) ?? undefined,
@@ -247,18 +263,20 @@ function formFromBody(body: Record<string, unknown>): FormState {
       value: f('value'),
       when: f('when'),
       at: f('at'),
-      audience: parseId(f('audience')) ?? undefined,
+      audience,
+      ...(audienceState ? { audienceState } : {}),
     });
   }
-  return { join: text(body, 'join') === 'any' ? 'any' : 'all', hide: text(body, 'hide') === 'hide' ? 'hide' : 'grey', rows };
+  return { form: { join: text(body, 'join') === 'any' ? 'any' : 'all', hide: text(body, 'hide') === 'hide' ? 'hide' : 'grey', rows }, problems };
 }
 
-function rowView(row: Row, n: number, activities: ActivityView[], audiences: ReadonlyArray<{ id: number; name: string }>) {
+async function rowView(row: Row, n: number, activities: ActivityView[], audiences: Picker) {
   return {
     ...row,
     n,
     activities: activities.map((a) => ({ id: a.id, name: a.name })),
-    audiences,
+    audienceName: `c${n}_audience`,
+    audienceState: row.audienceState ?? (await pickState(audiences, row.audience ?? null)),
     states: STATES.map(([value, label]) => ({ value, label, selected: value === row.state })),
     fields: STANDARD_FIELDS.map(([value, label]) => ({ value, label, selected: value === row.field })),
     ops: PROFILE_OPS.map(([value, label]) => ({ value, label, selected: value === row.op })),
@@ -269,18 +287,9 @@ export interface RestrictionPageDeps {
   db: Database;
   engine: TreeEngine;
   courses: CoursesService;
-  audiences: AudienceService;
+  /** The `audiences` picker: an audience condition names its audience by name. */
+  audiences: () => Picker;
 }
-
-/** How many audiences the form offers by name (the first, alphabetically); JSON names any other. */
-const AUDIENCE_CHOICES = 500;
-const BY_NAME: KeysetOrder = {
-  name: 'name',
-  keys: [
-    { column: 'name', direction: 'asc' },
-    { column: 'id', direction: 'asc' },
-  ],
-};
 
 /**
  * The operator's restriction editor for one activity: a form for flat trees of grade, completion,
@@ -335,9 +344,7 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
     const course = await deps.courses.get(activity.courseId);
     const others = course.activities.filter((a) => a.id !== activity.id);
     const form = state.form === undefined ? formFromTree(activity.availability) : state.form;
-    const audiences = form
-      ? (await deps.audiences.list({}, BY_NAME, { limit: AUDIENCE_CHOICES, from: null })).items.map((a) => ({ id: a.id, name: a.name }))
-      : [];
+    const rows = form ? await Promise.all(form.rows.map((r, i) => rowView(r, i + 1, others, deps.audiences()))) : [];
     const counts =
       state.counts ??
       (activity.availability === null
@@ -351,7 +358,7 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
         activity,
         notice: NOTICES[String(req.query.notice ?? '')] ?? null,
         builder: form !== null,
-        form: form ? { ...form, rows: form.rows.map((r, i) => rowView(r, i + 1, others, audiences)) } : null,
+        form: form ? { ...form, rows } : null,
         json: state.json ?? (activity.availability === null ? '' : JSON.stringify(activity.availability, null, 2)),
         errors: state.errors ?? [],
         counts,
@@ -376,8 +383,10 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
         return res.redirect(303, `/admin/restrict_access/activities/${activityId}?notice=removed`);
       }
       const useJson = text(body, 'useJson') === '1';
-      const form = useJson ? null : formFromBody(body);
+      const posted = useJson ? null : await formFromBody(body, deps.audiences());
+      const form = posted?.form ?? null;
       const json = text(body, 'json');
+      if (posted?.problems.length) return show(req, res, { form, json, errors: posted.problems }, 422);
       let tree: unknown;
       try {
         tree = useJson ? (json === '' ? null : (JSON.parse(json) as unknown)) : treeFromForm(form!);

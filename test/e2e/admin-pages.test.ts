@@ -332,27 +332,35 @@ describe('operator pages', () => {
 
     it('adds courses by name, explains a name it cannot match, and has no course-set cap below the API’s', async () => {
       const blank = await admin.get('/admin/programs/new').set(html).expect(200);
-      // Every course is offered once for the whole page, by name and short name.
-      expect(blank.text.match(/<option value="Customer care \(B\)">/g)).to.have.length(1);
+      // No list of every course on the page: a pick-by-name box per set.
+      expect(blank.text).not.to.contain('<datalist');
+      expect(blank.text).to.contain('data-pick="/admin/pick/courses"');
       const base = { _csrf: csrfFrom(blank.text), fullname: 'By name', shortname: 'by-name', setCount: '1', set0_rule: 'all' };
       const added = await admin
         .post('/admin/programs/new')
         .type('form')
-        .send({ ...base, set0_add: 'Customer care (B)', action: 'add-course-0' })
+        .send({ ...base, set0_add_q: 'Customer care (B)', action: 'add-course-0' })
         .expect(200);
-      expect(added.text).to.contain(`name="set0_courses" value="${s.courses.b}" checked`).and.to.contain('id="set0_add" name="set0_add" value=""');
+      expect(added.text).to.contain(`name="set0_courses" value="${s.courses.b}" checked`).and.to.contain('name="set0_add_q" value=""');
+      // The start of a name is enough when one course has it.
+      const byStart = await admin
+        .post('/admin/programs/new')
+        .type('form')
+        .send({ ...base, set0_add_q: 'custom', action: 'add-course-0' })
+        .expect(200);
+      expect(byStart.text).to.contain(`name="set0_courses" value="${s.courses.b}" checked`);
       const unknown = await admin
         .post('/admin/programs/new')
         .type('form')
-        .send({ ...base, set0_courses: String(s.courses.b), set0_add: 'No such <course>', action: 'add-course-0' })
+        .send({ ...base, set0_courses: String(s.courses.b), set0_add_q: 'No such <course>', action: 'add-course-0' })
         .expect(422);
-      expect(unknown.text).to.contain('Course set 1: there is no course called “No such &lt;course&gt;”').and.to.contain('value="No such &lt;course&gt;"');
+      expect(unknown.text).to.contain('Course set 1: no course matches “No such &lt;course&gt;”').and.to.contain('value="No such &lt;course&gt;"');
 
       // 120 sets through "Save" (the old form kept 50): a short name typed in "Add a course" counts too.
       const sets: Record<string, string> = {};
       for (let i = 0; i < 120; i++) {
         sets[`set${i}_label`] = ` Set ${i} `;
-        sets[`set${i}_add`] = i % 2 ? 'C' : 'Leadership primer (D)';
+        sets[`set${i}_add_q`] = i % 2 ? 'C' : 'Leadership primer (D)';
         sets[`set${i}_rule`] = 'all';
         sets[`set${i}_operator`] = 'and';
       }

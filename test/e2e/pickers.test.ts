@@ -60,7 +60,7 @@ describe('pick by name (the pickers extension point, resolvePick and GET /admin/
     expect(required.message).to.equal('Audience: choose an audience');
   });
 
-  it('finds users by name, email or username, and a manager by name with their job', async () => {
+  it('finds users by name or email, and a manager by name with their job', async () => {
     const users = pickerOf(site.extensions, 'users');
     const byName = await users.search('lena', 20);
     expect(byName.map((u) => u.id)).to.include(s.learnerId);

@@ -563,22 +563,38 @@ describe(`restricted access inside courses, issue 13 (${testDialect})`, function
           .availability,
       ).to.equal(null);
 
-      // Audiences are picked by name too, and a saved audience condition reads back into the form.
+      // Audiences are picked by name too (no list of every audience), and a saved audience condition reads back into the form.
       const club = await site.services.audiences.create({ name: 'Bonus <club>' });
+      await site.services.audiences.create({ name: 'Bonus points' });
       const withAudiences = (await ops.get(`/admin/restrict_access/activities/${page}`).set(html).expect(200)).text;
-      expect(withAudiences).to.include(`<option value="${club.id}">Bonus &lt;club&gt;</option>`);
+      expect(withAudiences).to.include('data-pick="/admin/pick/audiences"');
+      const base = { _csrf: csrfFrom(withAudiences), join: 'all', hide: 'hide', c1_type: 'audience', action: 'save' };
+      const none = await ops
+        .post(`/admin/restrict_access/activities/${page}`)
+        .type('form')
+        .set(html)
+        .send({ ...base, c1_audience_q: 'Nobody' })
+        .expect(422);
+      expect(none.text).to.include('Condition 1: no audience matches “Nobody”');
+      const two = await ops
+        .post(`/admin/restrict_access/activities/${page}`)
+        .type('form')
+        .set(html)
+        .send({ ...base, c1_audience_q: 'bonus' })
+        .expect(422);
+      expect(two.text).to.include('2 audiences match “bonus”: choose one').and.to.include(`type="radio" name="c1_audience" value="${club.id}"`);
       await ops
         .post(`/admin/restrict_access/activities/${page}`)
         .type('form')
         .set(html)
-        .send({ _csrf: csrfFrom(withAudiences), join: 'all', hide: 'hide', c1_type: 'audience', c1_audience: String(club.id), action: 'save' })
+        .send({ ...base, c1_audience_q: 'bonus', c1_audience_was: 'bonus', c1_audience: String(club.id) })
         .expect(303);
       const byAudience = (await ok<{ activities: Array<{ id: number; availability: unknown }> }>(api.get(`/courses/${courseId}`))).activities.find(
         (a) => a.id === page,
       )!;
       expect(byAudience.availability).to.deep.equal({ op: '&', c: [{ type: 'audience', id: club.id }], showc: [false] });
       const reread = (await ops.get(`/admin/restrict_access/activities/${page}`).set(html).expect(200)).text;
-      expect(reread).to.include(`<option value="${club.id}" selected>Bonus &lt;club&gt;</option>`);
+      expect(reread).to.include('name="c1_audience_q" value="Bonus &lt;club&gt;"').and.to.include(`name="c1_audience" value="${club.id}"`);
     });
   });
 

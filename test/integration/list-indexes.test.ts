@@ -78,4 +78,11 @@ describe(`list indexes (${testDialect})`, function () {
     expect(text).to.match(/users_deleted_fullname_id_list/);
     expect(text).to.not.match(testDialect === 'sqlite' ? /TEMP B-TREE/ : /filesort/);
   });
+
+  it('searches emails by prefix as an index range (the user list and the user picker, migration 0022)', async function () {
+    const { sql, bindings } = seek(userListQuery(site.db.knex, { email: 'u12' }), USER_ORDERS[0]!, { limit: 50, from: null }).toSQL();
+    const rows = (await site.db.knex.raw(`EXPLAIN ${testDialect === 'sqlite' ? 'QUERY PLAN ' : ''}${sql}`, bindings)) as unknown;
+    const text = JSON.stringify(testDialect === 'mysql' ? (rows as unknown[][])[0] : rows);
+    expect(text).to.match(testDialect === 'sqlite' ? /users_email_nocase \(email>\? AND email<\?\)/ : /users_email_index/);
+  });
 });

@@ -643,6 +643,15 @@ describe(`notify_program: program notifications (${testDialect})`, function () {
     expect(edit.text).to.contain('You have been enrolled on Page &lt;Program&gt;');
     expect(edit.text).to.contain('Lou &lt;script&gt;x&lt;/script&gt;');
     expect(edit.text).not.to.contain('<script>x');
+    // The learner is picked by name; someone not assigned to the program is named, not previewed.
+    const byName = await admin.get(`/admin/notifications/messages/${messages[0]!.id}`).query({ preview_q: 'Lou' }).set('Accept', 'text/html').expect(200);
+    expect(byName.text).to.contain('You have been enrolled on Page &lt;Program&gt;');
+    const notAssigned = await admin
+      .get(`/admin/notifications/messages/${messages[0]!.id}`)
+      .query({ preview_q: 'Max Manager' })
+      .set('Accept', 'text/html')
+      .expect(200);
+    expect(notAssigned.text).to.contain('For learner: Max Manager is not assigned to this program');
     // The form shows the stored template exactly (a resubmitted form must not change it).
     expect(edit.text).to.contain(
       'aria-describedby="np-placeholders">Hello {{user_fullname}},\n\nYou have been enrolled on the program {{program_fullname}}.\n{{#if due_date}}',

@@ -29,7 +29,7 @@ function posted(state: ProgramFormState, changes: Record<string, string> = {}): 
     Object.assign(body, {
       [`set${s.index}_label`]: s.label,
       [`set${s.index}_courses`]: s.courseIds,
-      [`set${s.index}_add`]: '',
+      [`set${s.index}_add_q`]: '',
       [`set${s.index}_rule`]: s.rule,
       [`set${s.index}_minCourses`]: s.minCourses,
       [`set${s.index}_minScore`]: s.minScore,

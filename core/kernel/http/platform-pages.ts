@@ -161,4 +161,25 @@ export function registerPlatformPages(site: Kernel): void {
       res.set('Cache-Control', 'no-store').json({ items: items.map((i) => ({ id: i.id, label: i.label, hint: i.hint ?? null })) });
     },
   });
+
+  // ---- a background job's progress (bulk changes started from a page redirect here) -----------
+  pages.page({
+    method: 'get',
+    path: '/admin/jobs/:id',
+    access: 'admin',
+    async handler(req, res) {
+      const id = /^[1-9][0-9]{0,15}$/.test(String(req.params.id)) ? Number(req.params.id) : null;
+      const job = id === null ? null : await site.jobs.status(id);
+      if (!job) throw new WaymarkError('NOT_FOUND', `Job ${String(req.params.id)} not found`, 404);
+      const running = job.state === 'queued' || job.state === 'running';
+      renderView(req, res, 'admin/job', {
+        title: `Job ${job.id}`,
+        adminNav: 'index',
+        job,
+        running,
+        percent: job.progress && job.progress.total > 0 ? Math.floor((job.progress.done / job.progress.total) * 100) : null,
+        result: job.result === null || job.result === undefined ? null : JSON.stringify(job.result),
+      });
+    },
+  });
 }

@@ -46,6 +46,18 @@ const NOTICES: Record<string, string> = {
   'activity-deleted': 'The activity was deleted.',
   'criteria-saved': 'The completion criteria were saved.',
   'attempt-graded': 'Your answers were submitted and graded.',
+  'user-created': 'The user was created.',
+  'user-saved': 'The user was saved.',
+  'users-suspended': 'The selected users were suspended.',
+  'users-reactivated': 'The selected users were reactivated.',
+  'programs-assigned': 'The program was assigned to the selected users. Learners are being assigned in the background.',
+  'job-saved': 'The job assignment was saved.',
+  'job-removed': 'The job assignment was removed.',
+  'node-created': 'It was created.',
+  'node-saved': 'The name was saved.',
+  'node-moved': 'It was moved.',
+  'member-added': 'The member was added.',
+  'member-removed': 'The member was removed.',
 };
 
 /** `/things/:id` parameter as a positive integer; anything else is a 404 (not a 400) on pages. */

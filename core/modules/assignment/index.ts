@@ -2,6 +2,9 @@ import { defineModule } from '../../kernel/features/module';
 import { createServiceRef } from '../../kernel/features/services';
 import { programServices } from '../programs/index';
 import { registerAssignmentPages } from './pages';
+import { registerUserAssignmentPages } from './user-pages';
+import { BULK_RESOLVE_JOB, resolveMatching, type BulkResolvePayload } from './bulk-resolve';
+import { peopleServices } from '../people/index';
 import { assignmentHooks } from './hooks';
 import { programAssignmentCondition } from './audience-conditions';
 import { assignmentViews } from './store/views';
@@ -34,7 +37,7 @@ export const assignmentServices = {
 export const assignmentModule = defineModule({
   id: 'assignment',
   tables: ['program_assignment_rules', 'program_rule_members', 'program_exceptions', 'program_user_assignments'],
-  deps: { programs: programServices.programs },
+  deps: { programs: programServices.programs, users: peopleServices.users, hierarchy: peopleServices.hierarchy },
   declares: assignmentHooks,
   hooks: ['onAssignmentChange'],
   provides: assignmentServices,
@@ -51,6 +54,10 @@ export const assignmentModule = defineModule({
     });
     ctx.jobs.define({ name: RECONCILE_JOB, handler: async (job) => service.reconcile({ progress: (d, t, m) => job.progress(d, t, m) }) });
     ctx.jobs.schedule({ name: RECONCILE_JOB, cron: RECONCILE_CRON, job: RECONCILE_JOB });
+    ctx.jobs.define<BulkResolvePayload>({
+      name: BULK_RESOLVE_JOB,
+      handler: (job) => resolveMatching(service, ctx.db.knex, job.payload, (d, t, m) => job.progress(d, t, m)),
+    });
     // Incremental sync runs inside the transaction that made the change, so the change and the
     // assignments it causes commit or roll back together.
     ctx.hooks.tap('onAssignmentChange', async ({ change }, trx) => {
@@ -58,6 +65,10 @@ export const assignmentModule = defineModule({
     });
     for (const route of assignmentRoutes(() => service)) ctx.routes.api(route);
     registerAssignmentPages(context, ctx.routes, service);
+    registerUserAssignmentPages(
+      { db: ctx.db, service, users: ctx.deps.users, hierarchy: ctx.deps.hierarchy, extensions: ctx.extensions, queue: ctx.queue, jobs: ctx.jobs },
+      ctx.routes,
+    );
     return { assignment: service };
   },
 });

@@ -13,6 +13,7 @@ import type { JsonSchema } from '../../kernel/http/json-schema';
 import type { PickState } from '../../kernel/pickers';
 import { field, fields, pageId, renderView } from '../../kernel/http/render';
 import { parseId } from '../../kernel/http/contract';
+import { BULK_RESOLVE_JOB, INLINE_RESOLVE, countMatchingExceptions, resolveMatching } from './bulk-resolve';
 
 export const EXCEPTION_TYPES = [
   { value: 'already_assigned', label: 'Already assigned' },
@@ -244,6 +245,11 @@ export function registerAssignmentPages(context: AssignmentContext, pages: Route
         throw error;
       });
     const filterQuery = new URLSearchParams({ ...(type ? { type } : {}), ...(programId !== null ? { program: String(programId) } : {}) }).toString();
+    // "Select all N matching": counted only when the filter spans more than this page.
+    const matching =
+      page.nextCursor || page.prevCursor
+        ? await countMatchingExceptions(context.db.knex, { ...(type ? { type } : {}), ...(programId !== null ? { programId } : {}) })
+        : page.items.length;
     const programs = await programsWithOpenExceptions(context.db.knex);
     renderView(
       req,
@@ -268,6 +274,7 @@ export function registerAssignmentPages(context: AssignmentContext, pages: Route
         programs: programs.map((p) => ({ id: Number(p.id), fullname: p.fullname, selected: Number(p.id) === programId })),
         actions: EXCEPTION_ACTIONS,
         filterQuery,
+        matching,
         errors,
       },
       status,
@@ -283,15 +290,29 @@ export function registerAssignmentPages(context: AssignmentContext, pages: Route
     async handler(req, res) {
       const ids = fields(req.body, 'exceptionIds').flatMap((v) => parseId(v) ?? []);
       const action = field(req.body, 'action') as ExceptionAction;
+      const all = field(req.body, 'scope') === 'all';
       const problems: string[] = [];
-      if (!ids.length) problems.push('Select at least one exception');
+      if (!ids.length && !all) problems.push('Select at least one exception, or all matching this filter');
       if (!EXCEPTION_ACTIONS.some((a) => a.value === action)) problems.push('Choose what to do with the selected exceptions');
       const back = field(req.body, 'filter');
       if (problems.length) {
         return showExceptions(req, res, Object.fromEntries(new URLSearchParams(back)), problems, 422);
       }
-      await service().resolveExceptions(ids, action, req.user?.id ?? null);
       const query = new URLSearchParams(back);
+      if (all) {
+        // Every open exception the filter matches, on every page: a job with progress when there are many.
+        const typeText = query.get('type') ?? '';
+        const scope = {
+          ...(EXCEPTION_TYPES.some((t) => t.value === typeText) ? { type: typeText } : {}),
+          ...(parseId(query.get('program')) !== null ? { programId: parseId(query.get('program'))! } : {}),
+        };
+        const payload = { ...scope, action, byUserId: req.user?.id ?? null };
+        if ((await countMatchingExceptions(context.db.knex, scope)) > INLINE_RESOLVE) {
+          const jobId = await context.queue.enqueue(BULK_RESOLVE_JOB, payload);
+          return res.redirect(303, `/admin/jobs/${jobId}`);
+        }
+        await resolveMatching(service(), context.db.knex, payload);
+      } else await service().resolveExceptions(ids, action, req.user?.id ?? null);
       query.set('notice', 'exceptions-resolved');
       res.redirect(303, `/admin/exceptions?${query.toString()}`);
     },

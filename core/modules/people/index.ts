@@ -18,6 +18,9 @@ import { peopleRoutes } from './routes';
 import { registerAudiencePages } from './pages';
 import { peopleHooks } from './hooks';
 import { peoplePickers } from './pickers';
+import { pickerOf } from '../../kernel/pickers';
+import { registerUserPages } from './user-pages';
+import { registerHierarchyPages } from './hierarchy-pages';
 
 export { isAncestryOnlyChange, type AssignmentChange, type AssignmentChangeArgs, type JobAssignmentSnapshot } from './hooks';
 import type { PeopleServices } from './services';
@@ -35,6 +38,9 @@ export type { HierarchyService } from './hierarchy';
 export type { JobAssignmentService } from './job-assignments';
 export type { ProfileFieldService } from './profile-fields';
 export type { UserService } from './users';
+export type { UserAdminSection, UserAdminLines } from './admin-sections';
+export { filterChoiceOf, listFilterOf, type UserFilterChoice } from './user-pages';
+export { USER_ORDERS } from './store/users';
 
 /** What the people services need beyond the site: the kernel's credential port, the rule conditions and the queue. */
 interface PeopleWiring {
@@ -113,7 +119,14 @@ export const peopleModule = defineModule({
     ctx.jobs.define({ name: AUDIENCE_REFRESH_JOB, handler: () => services.audiences.refreshTimeDependent() });
     ctx.jobs.schedule({ name: AUDIENCE_REFRESH_JOB, cron: AUDIENCE_REFRESH_CRON, job: AUDIENCE_REFRESH_JOB });
     for (const route of peopleRoutes({ db: ctx.db, services })) ctx.routes.api(route);
-    registerAudiencePages(ctx.routes, () => services.audiences);
+    registerAudiencePages(
+      ctx.routes,
+      () => services.audiences,
+      () => pickerOf(ctx.extensions, 'users'),
+    );
+    const pagesDeps = { services: () => services, extensions: ctx.extensions, queue: ctx.queue, jobs: ctx.jobs };
+    registerUserPages(pagesDeps, ctx.routes);
+    registerHierarchyPages(pagesDeps, ctx.routes);
     const identity = {
       ...services.users,
       exists: async (userId: number) => Number.isInteger(userId) && (await userRowExists(ctx.db.knex, userId)),

@@ -4,6 +4,9 @@ import { WaymarkError, invalid, type ErrorDetail } from '../../kernel/errors';
 import { field, pageId, renderView } from '../../kernel/http/render';
 import { MAX_OFFSET, parseId } from '../../kernel/http/contract';
 import type { AudienceService } from './audiences';
+import { pageLinks, pagePositionOf } from '../../kernel/http/paging';
+import { PickError, pickState, resolvePick, type Picker, type PickState } from '../../kernel/pickers';
+import { MEMBER_ORDERS } from './store/audiences';
 import type { Audience, AudienceCondition, AudienceRuleNode } from './types';
 
 const PAGE_SIZE = 50;
@@ -89,7 +92,7 @@ function rulesFromForm(body: unknown, needsValue: Set<string>): { rules: Audienc
 }
 
 /** Operator pages for audiences: the list, and the rule editor with its "who matches" count. */
-export function registerAudiencePages(pages: RouteRegistrar, audiences: () => AudienceService): void {
+export function registerAudiencePages(pages: RouteRegistrar, audiences: () => AudienceService, users: () => Picker): void {
   const choicesFor = async (audienceId: number | null) => {
     const groups = await audiences().ruleChoices(audienceId);
     return { groups, needsValue: new Set(groups.filter((g) => g.needsValue).map((g) => g.type)) };
@@ -129,9 +132,29 @@ export function registerAudiencePages(pages: RouteRegistrar, audiences: () => Au
     req: Request,
     res: Response,
     audience: Audience | null,
-    state: { match: 'all' | 'any'; rows: Row[]; extraRows?: number; count?: number | null; name?: string; errors?: string[] } | null,
+    state: {
+      match: 'all' | 'any';
+      rows: Row[];
+      extraRows?: number;
+      count?: number | null;
+      name?: string;
+      errors?: string[];
+      member?: PickState;
+    } | null,
     status?: number,
   ): Promise<void> => {
+    // A static audience's members, paged by name; added one by one by picking a user by name.
+    let members: { items: unknown[]; pager: unknown; member: PickState } | null = null;
+    if (audience?.type === 'static') {
+      const order = MEMBER_ORDERS[1]!;
+      const position = pagePositionOf(order, req.query as Record<string, unknown>, PAGE_SIZE);
+      const page = await audiences().members(audience.id, {}, order, position);
+      members = {
+        items: page.items,
+        pager: pageLinks(`/admin/audiences/${audience.id}`, {}, page, position, PAGE_SIZE),
+        member: state?.member ?? (await pickState(users(), null)),
+      };
+    }
     const { groups } = await choicesFor(audience?.id ?? null);
     const saved = audience?.rules ? formOf(audience.rules) : { match: 'all' as const, rows: [] };
     const form = state ?? saved ?? { match: 'all' as const, rows: [] };
@@ -165,6 +188,9 @@ export function registerAudiencePages(pages: RouteRegistrar, audiences: () => Au
         rowCount: rows.length,
         count: state?.count ?? null,
         errors: state?.errors ?? [],
+        members: members?.items ?? [],
+        pager: members?.pager ?? null,
+        member: members?.member ?? null,
       },
       status,
     );
@@ -234,6 +260,31 @@ export function registerAudiencePages(pages: RouteRegistrar, audiences: () => Au
     access: 'admin',
     async handler(req, res) {
       await submit(req, res, await audiences().get(pageId(req.params.id, 'Audience')));
+    },
+  });
+
+  // Static members: add one user picked by name (each submit adds one, so several are added by
+  // submitting again), or remove one.
+  pages.page({
+    method: 'post',
+    path: '/admin/audiences/:id/members',
+    access: 'admin',
+    async handler(req, res) {
+      const audience = await audiences().get(pageId(req.params.id, 'Audience'));
+      if (audience.type !== 'static') throw invalid('AUDIENCE_NOT_STATIC', 'Only a static audience has members added by hand', []);
+      const remove = parseId(field(req.body, 'remove'));
+      if (remove !== null) {
+        await audiences().removeMember(audience.id, remove);
+        return res.redirect(303, `/admin/audiences/${audience.id}?notice=member-removed`);
+      }
+      try {
+        const user = await resolvePick(users(), req.body, 'member', { label: 'Add a member', required: true });
+        await audiences().addMember(audience.id, user!.id);
+      } catch (error) {
+        if (error instanceof PickError) return showEditor(req, res, audience, { match: 'all', rows: [], errors: [error.message], member: error.state }, 422);
+        throw error;
+      }
+      res.redirect(303, `/admin/audiences/${audience.id}?notice=member-added`);
     },
   });
 

@@ -34,7 +34,7 @@ const profileSchema = {
   additionalProperties: { type: ['string', 'boolean', 'number', 'null'] },
 } as const;
 
-const userBody: JsonSchema = {
+export const userBody: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['username', 'email', 'fullname'],
@@ -49,7 +49,7 @@ const userBody: JsonSchema = {
   },
 };
 
-const userPatchBody: JsonSchema = {
+export const userPatchBody: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
@@ -203,14 +203,14 @@ const profileFieldBody: JsonSchema = {
   },
 };
 
-const nodeBody: JsonSchema = {
+export const nodeBody: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   required: ['name'],
   properties: { name: { type: 'string', minLength: 1, maxLength: 255 }, parentId: nullableId },
 };
 
-const nodePatchBody: JsonSchema = {
+export const nodePatchBody: JsonSchema = {
   type: 'object',
   additionalProperties: false,
   minProperties: 1,
@@ -224,8 +224,8 @@ const jobProperties = {
   startDate: nullableDate,
   positionAssignedDate: nullableDate,
 };
-const jobBody: JsonSchema = { type: 'object', additionalProperties: false, properties: jobProperties };
-const jobPatchBody: JsonSchema = { type: 'object', additionalProperties: false, minProperties: 1, properties: jobProperties };
+export const jobBody: JsonSchema = { type: 'object', additionalProperties: false, properties: jobProperties };
+export const jobPatchBody: JsonSchema = { type: 'object', additionalProperties: false, minProperties: 1, properties: jobProperties };
 
 // Each node is checked by the people module against the conditions contributed to the extension
 // point (a plugin can add one at run time), so a bad node is a 422 naming its path, e.g. rules/1/rules/0/courseId.

@@ -6,6 +6,7 @@ import { invalid, WaymarkError } from '../../kernel/errors';
 import { bool, num, numOrNull, type PeopleContext } from './context';
 import {
   countUndeletedUsers,
+  countUserRows,
   findUserRow,
   findUserRowByUsername,
   insertUser,
@@ -43,6 +44,8 @@ export interface UserService {
   count(): Promise<number>;
   /** One page of users (name or username prefix, suspended, deleted), in a named order of {@link USER_ORDERS}. */
   list(filter: UserListFilter, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<User>>;
+  /** How many users match a list filter (the admin list's "select all N matching this filter"). */
+  countMatching(filter: UserListFilter): Promise<number>;
 }
 
 export interface UserDeps {
@@ -183,6 +186,10 @@ export function createUserService(ctx: PeopleContext, deps: UserDeps): UserServi
     async list(filter, order, position) {
       const page = await userPage(knex, filter, order, position);
       return { ...page, items: page.items.map(toUser) };
+    },
+
+    countMatching(filter) {
+      return countUserRows(knex, filter);
     },
 
     async findByUsername(username, executor = knex) {

@@ -1,4 +1,5 @@
 import { programPicker } from './store/picks';
+import { pickerOf } from '../../kernel/pickers';
 import { defineModule } from '../../kernel/features/module';
 import { createServiceRef } from '../../kernel/features/services';
 import { kernelServices } from '../../kernel/features/kernel-services';
@@ -35,9 +36,13 @@ export const programsModule = defineModule({
       handler: async (job) => programs.recomputeProgram(Number(job.payload.programId), (done, total) => job.progress(done, total)),
     });
     for (const route of programRoutes({ now: () => ctx.db.now(), services: { programs } })) ctx.routes.api(route);
-    registerProgramPages({ db: ctx.db, programs }, ctx.routes);
+    registerProgramPages({ db: ctx.db, programs, courses: () => pickerOf(ctx.extensions, 'courses') }, ctx.routes);
     ctx.extensions.contribute('audienceRuleConditions', 'program_completed', programCompletedCondition());
-    ctx.extensions.contribute('pickers', 'programs', programPicker(() => ctx.db.knex));
+    ctx.extensions.contribute(
+      'pickers',
+      'programs',
+      programPicker(() => ctx.db.knex),
+    );
     return { programs };
   },
 });

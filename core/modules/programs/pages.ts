@@ -5,7 +5,9 @@ import type { ProgramsService } from './service';
 import { WaymarkError } from '../../kernel/errors';
 import { field, pageId, renderView } from '../../kernel/http/render';
 import { createBodyValidator } from '../../kernel/http/validation';
-import { courseChoices, courseNamesOf, coursesNamed, PROGRAM_ORDERS } from './store/programs';
+import { courseNamesOf, coursesNamed, PROGRAM_ORDERS } from './store/programs';
+import { PickError, pickState, resolvePick, type Picker } from '../../kernel/pickers';
+import { parseId } from '../../kernel/http/contract';
 import { pageLinks, pagePositionOf } from '../../kernel/http/paging';
 import { programCreateSchema, programPatchSchema, type ProgramInput, type ProgramPatch } from './program-input';
 import {
@@ -30,11 +32,11 @@ interface CourseName {
   fullname: string;
 }
 
-/** How "Add a course" offers a course, and how a typed name is matched back to it. */
+/** How a course was offered before the picker ("Full name (short name)"), still matched back to it. */
 const choiceText = (c: { shortname: string; fullname: string }): string => `${c.fullname} (${c.shortname})`;
 
 /** Operator pages for programs: the list, and the create and edit forms. */
-export function registerProgramPages(site: { db: Database; programs: ProgramsService }, pages: RouteRegistrar): void {
+export function registerProgramPages(site: { db: Database; programs: ProgramsService; courses: () => Picker }, pages: RouteRegistrar): void {
   // The API's own request schemas, applied to what the form parsed (see program-input.ts).
   const validator = createBodyValidator();
 
@@ -68,15 +70,21 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
   };
 
   /**
-   * Moves each "Add a course" text into its set's courses. A text matches a course's list entry
-   * ("Full name (short name)"), its short name, or a full name no other course has. What matches
-   * nothing stays in the field with a problem naming the set.
+   * Moves each "Add a course" box's course into its set's courses. A course picked from the
+   * type-ahead or the candidates counts as picked; typed text matches a course's short name, its
+   * "Full name (short name)", or a full name no other course has, and otherwise is searched by name
+   * start: one match is taken, several come back as choices, none is a problem naming the set.
    */
-  const addTypedCourses = async (form: ProgramFormState): Promise<string[]> => {
+  const addTypedCourses = async (form: ProgramFormState, body: unknown): Promise<string[]> => {
     const rows = form.sets.filter((s) => s.addCourse !== '');
     if (!rows.length) return [];
+    const picked = (row: (typeof rows)[number]): boolean => {
+      const name = `set${row.source}_add`;
+      return parseId(field(body, name)) !== null && field(body, `${name}_q`) === field(body, `${name}_was`);
+    };
     const lookups = new Set<string>();
     for (const row of rows) {
+      if (picked(row)) continue;
       lookups.add(row.addCourse);
       // "Full name (short name)": every " (" could start the short name.
       if (row.addCourse.endsWith(')')) {
@@ -92,17 +100,21 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
     for (const row of rows) {
       const text = row.addCourse;
       const byFullname = found.filter((c) => c.fullname === text);
-      const course =
-        found.find((c) => choiceText(c) === text) ?? found.find((c) => c.shortname === text) ?? (byFullname.length === 1 ? byFullname[0] : undefined);
-      if (!course) {
-        problems.push(
-          byFullname.length > 1
-            ? `Course set ${row.number}: ${byFullname.length} courses are called “${text}”; choose one from the list, which shows each with its short name`
-            : `Course set ${row.number}: there is no course called “${text}”`,
-        );
-        continue;
+      let courseId: number | undefined = picked(row)
+        ? undefined
+        : (found.find((c) => choiceText(c) === text) ?? found.find((c) => c.shortname === text) ?? (byFullname.length === 1 ? byFullname[0] : undefined))?.id;
+      if (courseId === undefined) {
+        try {
+          courseId = (await resolvePick(site.courses(), body, `set${row.source}_add`, { label: `Course set ${row.number}` }))?.id;
+        } catch (error) {
+          if (!(error instanceof PickError)) throw error;
+          problems.push(error.message);
+          row.addState = await pickState(site.courses(), null, error);
+          continue;
+        }
       }
-      if (!row.courseIds.includes(String(course.id))) row.courseIds.push(String(course.id));
+      if (courseId === undefined) continue;
+      if (!row.courseIds.includes(String(courseId))) row.courseIds.push(String(courseId));
       row.addCourse = '';
     }
     return problems;
@@ -117,8 +129,6 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
   ): Promise<void> => {
     const chosen = [...new Set(form.sets.flatMap((s) => s.courseIds))].filter((id) => /^[1-9][0-9]{0,15}$/.test(id)).map(Number);
     const names = await namesOf(chosen);
-    // Each course once for the whole page, however many sets there are.
-    const choices = (await courseChoices(site.db.knex)).map(choiceText);
     const sets = form.sets.map((s) => ({
       ...s,
       courses: s.courseIds.map((id) => names.get(Number(id)) ?? { id, fullname: `Course ${id}`, shortname: '', unknown: true }),
@@ -126,6 +136,8 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
       operators: OPERATORS.map((o) => ({ ...o, selected: o.value === s.operator })),
       focusLabel: extra.focus === `set${s.index}_label`,
       focusAdd: extra.focus === `set${s.index}_add`,
+      addName: `set${s.index}_add`,
+      addState: s.addState ?? { text: s.addCourse, id: null, candidates: [], error: null },
     }));
     renderView(
       req,
@@ -136,7 +148,6 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
         title: extra.programId ? `Edit ${form.fullname || 'program'}` : 'Create a program',
         form: { ...form, sets },
         setCount: form.sets.length,
-        choices,
         action: extra.programId ? `/admin/programs/${extra.programId}/edit` : '/admin/programs/new',
         programId: extra.programId ?? null,
         errors: extra.errors ?? [],
@@ -155,7 +166,7 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
     if (limits.length) return showForm(req, res, form, { ...shown, errors: readableProblems(limits) }, 422);
     const row = addingCourse ? form.sets.find((s) => s.source === Number(addingCourse[1])) : undefined;
     const focus = addingSet ? `set${form.sets.length - 1}_label` : row ? `set${row.index}_add` : undefined;
-    const typed = await addTypedCourses(form);
+    const typed = await addTypedCourses(form, req.body);
     if (typed.length) return showForm(req, res, form, { ...shown, errors: typed, focus }, 422);
     if (addingSet || addingCourse) return showForm(req, res, form, { ...shown, focus });
     try {

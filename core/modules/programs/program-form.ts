@@ -8,13 +8,15 @@
  * compared with the stored program after normalisation, so a rename leaves the structure alone.
  *
  * Courses are picked by name: a set lists its chosen courses as ticked boxes, and an "Add a course"
- * field offers every course once, through one shared datalist. "Add a course set" and "Add" are
+ * field is a pick-by-name box (the `courses` picker: type-ahead where JavaScript runs, candidates
+ * as radio choices where it does not). "Add a course set" and "Add" are
  * submit buttons that re-render the form; a "remove" checkbox drops a row on the next submit.
  */
 import type { ErrorDetail } from '../../kernel/errors';
 import { field, fields } from '../../kernel/http/render';
 import { MAX_COURSE_SETS, sameStructure, type CourseSetInput, type ProgramPatch } from './program-input';
 import type { ProgramView } from './service';
+import type { PickState } from '../../kernel/pickers';
 
 export const RULES = [
   { value: 'all', label: 'All courses' },
@@ -40,6 +42,8 @@ export interface SetRow {
   courseIds: string[];
   /** The course name typed in "Add a course" that is not resolved yet. */
   addCourse: string;
+  /** The "Add a course" box's state after a name that did not resolve (its candidates, its error). */
+  addState?: PickState;
   rule: string;
   minCourses: string;
   minScore: string;
@@ -149,7 +153,7 @@ export function formFromBody(body: unknown, addRow: boolean): ProgramFormState {
       source: i,
       label: raw(body, `set${i}_label`),
       courseIds: fields(body, `set${i}_courses`),
-      addCourse: field(body, `set${i}_add`),
+      addCourse: field(body, `set${i}_add_q`),
       rule: field(body, `set${i}_rule`) || 'all',
       minCourses: field(body, `set${i}_minCourses`),
       minScore: field(body, `set${i}_minScore`),

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../../kernel/db/database';
 import { insertId } from './insert';
+import { whereUnder } from './paths';
 import { readPage, wherePrefix, type KeysetOrder, type KeysetPage, type PagePosition, type SortKey } from '../../../kernel/db/keyset';
 
 /** A `users` row as stored (the password hash included: only this module reads it). */
@@ -81,6 +82,21 @@ export interface UserListFilter {
   suspended?: boolean;
   /** Deleted users are left out unless this is true. */
   deleted?: boolean;
+  /** Prefix of the email address, any case. */
+  email?: string;
+  /** Members of this audience. */
+  audienceId?: number;
+  /** Holders of a job at the position with this materialised path, or below it. */
+  positionPath?: string;
+  /** Holders of a job in the organisation with this materialised path, or below it. */
+  organisationPath?: string;
+  /** Holders of a job at exactly this position / in exactly this organisation. */
+  positionId?: number;
+  organisationId?: number;
+  /** Direct reports of this user (through any of their jobs). */
+  managerUserId?: number;
+  /** Only these users (a bulk selection). */
+  ids?: readonly number[];
 }
 
 export type UserListRow = Omit<UserRow, 'password_hash'>;
@@ -112,7 +128,28 @@ export function userListQuery(executor: Executor, filter: UserListFilter): Knex.
   // read every match and sort them: the cost of the matches, not of the page).
   if (filter.q) wherePrefix(query, ['fullname'], filter.q);
   if (filter.username) wherePrefix(query, ['username'], filter.username);
+  if (filter.email) wherePrefix(query, ['email'], filter.email);
+  // Each filter is a semi-join on an indexed column, so the page is still read in the list's order.
+  if (filter.audienceId !== undefined) query.whereIn('id', executor('audience_members').where('audience_id', filter.audienceId).select('user_id'));
+  for (const [column, kind, path] of [
+    ['position_id', 'position', filter.positionPath],
+    ['organisation_id', 'organisation', filter.organisationPath],
+  ] as const) {
+    if (path === undefined) continue;
+    const nodes = whereUnder(executor('hierarchy_nodes').where('kind', kind).select('id'), 'path', path, true);
+    query.whereIn('id', executor('job_assignments').whereIn(column, nodes).select('user_id'));
+  }
+  if (filter.positionId !== undefined) query.whereIn('id', executor('job_assignments').where('position_id', filter.positionId).select('user_id'));
+  if (filter.organisationId !== undefined) query.whereIn('id', executor('job_assignments').where('organisation_id', filter.organisationId).select('user_id'));
+  if (filter.managerUserId !== undefined) query.whereIn('id', executor('job_assignments').where('manager_user_id', filter.managerUserId).select('user_id'));
+  if (filter.ids !== undefined) query.whereIn('id', filter.ids.length ? [...filter.ids] : [0]);
   return query;
+}
+
+/** How many users match `filter` (for "select all N matching this filter"). */
+export async function countUserRows(executor: Executor, filter: UserListFilter): Promise<number> {
+  const row = (await userListQuery(executor, filter).clearSelect().count({ n: '*' }).first()) as { n: number | string } | undefined;
+  return Number(row?.n ?? 0);
 }
 
 function asc(column: string): SortKey {

@@ -142,14 +142,6 @@ export function coursesWithScores(executor: Executor, courseIds: readonly number
   );
 }
 
-/** The courses (learning's) a course set may hold, for the program form: by name, at most 2000. */
-export function courseChoices(executor: Executor): Promise<Array<{ id: number; shortname: string; fullname: string }>> {
-  return queryRows<{ id: number; shortname: string; fullname: string }>(
-    executor,
-    `SELECT c.id, c.shortname, c.fullname FROM ${learningViews.courses.as('c')} ORDER BY c.fullname, c.id LIMIT 2000`,
-  );
-}
-
 /** Names of these courses (learning's), for the program form's chosen-course lists. */
 export function courseNamesOf(executor: Executor, courseIds: readonly number[]): Promise<Array<{ id: number; shortname: string; fullname: string }>> {
   return queryRows<{ id: number; shortname: string; fullname: string }>(

@@ -1,0 +1,161 @@
+import type { Request, Response } from 'express';
+import type { Database } from '../../kernel/db/database';
+import type { ExtensionRegistrar, JobRunner } from '../../kernel/features/context';
+import type { JobRegistrar } from '../../kernel/jobs/types';
+import type { RouteRegistrar } from '../../kernel/http/routes';
+import { invalid } from '../../kernel/errors';
+import { field, fields, renderView } from '../../kernel/http/render';
+import { parseId } from '../../kernel/http/contract';
+import { pickOrder } from '../../kernel/http/paging';
+import { PickError, pickerOf, resolvePick, type PickState } from '../../kernel/pickers';
+import { filterChoiceOf, listFilterOf, USER_ORDERS, type HierarchyService, type UserFilterChoice, type UserService } from '../people/index';
+import { countUserPrograms, individualRuleUsers, userProgramRows } from './store/user-programs';
+import type { AssignmentService } from './service';
+
+export const BULK_ASSIGN_JOB = 'assignment.bulk_assign';
+/** At most this many ticked users are assigned during the request; more, or "all matching", is a job. */
+const INLINE_BULK = 100;
+const BULK_BATCH = 200;
+
+const STATUS_WORDS: Record<string, string> = { active: 'in progress', complete: 'complete', future: 'starts later' };
+
+export interface UserAssignmentPagesDeps {
+  db: Database;
+  service: AssignmentService;
+  users: UserService;
+  hierarchy: HierarchyService;
+  extensions: Pick<ExtensionRegistrar, 'get' | 'contribute'>;
+  queue: JobRunner;
+  jobs: JobRegistrar;
+}
+
+interface BulkAssignPayload {
+  programId: number;
+  choice: UserFilterChoice;
+  ids?: number[];
+}
+
+/**
+ * What the assignment module adds to the operator's user pages: the "Programs" section of a user
+ * (each linked to the learner's progress), and "assign a program to the selected users" from the
+ * user list, as one individual assignment rule per user (the `individual` source), skipping users
+ * who have one on that program already. Many users run as a job with progress.
+ */
+export function registerUserAssignmentPages(deps: UserAssignmentPagesDeps, pages: RouteRegistrar): void {
+  deps.extensions.contribute('userAdminSections', 'programs', {
+    title: 'Programs',
+    order: 10,
+    async lines(userId, limit) {
+      const rows = await userProgramRows(deps.db.knex, userId, limit);
+      const total = rows.length > limit ? await countUserPrograms(deps.db.knex, userId) : rows.length;
+      return {
+        items: rows.slice(0, limit).map((r) => ({
+          label: r.fullname,
+          href: `/admin/programs/${r.programId}/learners/${userId}`,
+          hint: [STATUS_WORDS[r.status] ?? r.status, r.dueAt ? `due ${new Date(r.dueAt).toISOString().slice(0, 10)}` : ''].filter((x) => x).join(', '),
+        })),
+        empty: 'Not assigned to any program.',
+        more: total > limit ? { label: `All ${total} programs (the program completion report)`, href: `/admin/reports/program_completion` } : null,
+      };
+    },
+  });
+
+  /** Adds an individual rule per user not yet holding one; returns how many were added. */
+  const assignAll = async (programId: number, userIds: readonly number[], already: Set<number>): Promise<number> => {
+    let added = 0;
+    for (const userId of userIds) {
+      if (already.has(userId)) continue;
+      await deps.service.addRule(programId, { source: 'individual', instanceId: userId });
+      already.add(userId);
+      added++;
+    }
+    return added;
+  };
+
+  deps.jobs.define<BulkAssignPayload>({
+    name: BULK_ASSIGN_JOB,
+    handler: async (job) => {
+      const { programId, choice, ids } = job.payload;
+      const filter = { ...(await listFilterOf({ hierarchy: deps.hierarchy }, choice)), ...(ids ? { ids } : {}) };
+      const total = await deps.users.countMatching(filter);
+      const already = await individualRuleUsers(deps.db.knex, programId);
+      const order = pickOrder(USER_ORDERS, 'id');
+      let done = 0;
+      let added = 0;
+      let from: Array<string | number> | null = null;
+      await job.progress(0, total, 'Assigning');
+      for (;;) {
+        const page = await deps.users.list(filter, order, { limit: BULK_BATCH, from });
+        added += await assignAll(
+          programId,
+          page.items.filter((u) => !u.suspended).map((u) => u.id),
+          already,
+        );
+        done += page.items.length;
+        await job.progress(Math.min(done, total), total, `${added} assigned`);
+        const last = page.items[page.items.length - 1];
+        if (!page.nextCursor || !last) break;
+        from = [last.id];
+      }
+      return { added, seen: done };
+    },
+  });
+
+  const showConfirm = async (req: Request, res: Response, state: PickState, status: number): Promise<void> => {
+    renderView(
+      req,
+      res,
+      'admin/bulk-assign',
+      {
+        title: 'Assign a program',
+        adminNav: 'users',
+        scope: field(req.body, 'scope') || 'selected',
+        filter: field(req.body, 'filter'),
+        userIds: fields(req.body, 'userIds'),
+        program: state,
+        errors: state.error ? [state.error] : [],
+      },
+      status,
+    );
+  };
+
+  pages.page({
+    method: 'post',
+    path: '/admin/assign-program',
+    access: 'admin',
+    async handler(req, res) {
+      if (!deps.extensions.get('assignmentSources', 'individual'))
+        throw invalid('SOURCE_DISABLED', 'Assigning to individual users needs the assign_individual plugin: enable it on the plugins page', []);
+      let programId: number;
+      try {
+        programId = (await resolvePick(pickerOf(deps.extensions, 'programs'), req.body, 'programId', { label: 'Program to assign', required: true }))!.id;
+      } catch (error) {
+        if (error instanceof PickError) return showConfirm(req, res, error.state, 422);
+        throw error;
+      }
+      const all = field(req.body, 'scope') === 'all';
+      const choice = all ? filterChoiceOf(field(req.body, 'filter')) : {};
+      if (!choice)
+        throw invalid('BULK_FILTER_INVALID', 'The filter of this list could not be read; filter the list again', [{ path: 'filter', message: 'unreadable' }]);
+      const ids = all
+        ? undefined
+        : fields(req.body, 'userIds')
+            .map((v) => parseId(v))
+            .filter((v): v is number => v !== null);
+      if (ids && !ids.length)
+        throw invalid('BULK_EMPTY', 'Tick the users to assign, or choose all matching this filter', [{ path: 'userIds', message: 'Nothing selected' }]);
+      if (ids && ids.length <= INLINE_BULK) {
+        const found = await deps.users.list({ ids }, pickOrder(USER_ORDERS, 'id'), { limit: INLINE_BULK, from: null });
+        await assignAll(
+          programId,
+          found.items.filter((u) => !u.suspended).map((u) => u.id),
+          await individualRuleUsers(deps.db.knex, programId),
+        );
+        return res.redirect(303, '/admin/users?notice=programs-assigned');
+      }
+      const payload: BulkAssignPayload = { programId, choice, ...(ids ? { ids } : {}) };
+      const jobId = await deps.queue.enqueue(BULK_ASSIGN_JOB, payload);
+      res.redirect(303, `/admin/jobs/${jobId}`);
+    },
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * The people console in a real browser (Chromium at /usr/bin/chromium, like pages.test.ts): the
+ * pick-by-name type-ahead, and every people page on a 390 px phone and a 1280 px desktop without
+ * sideways scrolling. Screenshots go to test/browser/screenshots/ (gitignored).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createApp } from '../../core/kernel/http/app';
+import { projectRoot } from '../../core/kernel/config';
+import { createTestSite, type TestSite } from '../utils/site';
+import { PASSWORD, seedScenario, type Scenario } from './scenario';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = path.join(projectRoot, 'test', 'browser', 'screenshots');
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 800 };
+
+describe('browser: the people console', function () {
+  this.timeout(120_000);
+  let t: TestSite;
+  let s: Scenario;
+  let server: Server;
+  let base: string;
+  let browser: Browser;
+  let staticId: number;
+  let orgId: number;
+
+  before(async function () {
+    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+    fs.mkdirSync(SHOTS, { recursive: true });
+    t = await createTestSite({ pluginsDir: path.join(projectRoot, 'plugins'), sessionSecret: 'browser-people-secret-0123456789' });
+    s = await seedScenario(t.site);
+    staticId = (await t.site.services.audiences.create({ name: 'Hand-picked people with a rather long audience name' })).id;
+    const sales = await t.site.services.hierarchy.create('organisation', { name: 'Sales and business development worldwide' });
+    orgId = (await t.site.services.hierarchy.create('organisation', { name: 'Europe, the Middle East and Africa', parentId: sales.id })).id;
+    await t.site.services.jobAssignments.create(s.otherId, { organisationId: orgId });
+    const app = createApp(t.site);
+    server = await new Promise<Server>((resolve) => {
+      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    });
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await t?.close();
+  });
+
+  async function signedIn(username: string, viewport = DESKTOP): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport, baseURL: base });
+    const page = await context.newPage();
+    await page.goto('/login');
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login')), page.getByRole('button', { name: /log in/i }).click()]);
+    return { context, page };
+  }
+
+  const overflow = async (page: Page): Promise<number> =>
+    Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+
+  it('adds a static audience member picked from the type-ahead, with the keyboard', async () => {
+    const { context, page } = await signedIn('operator');
+    try {
+      await page.goto(`/admin/audiences/${staticId}`);
+      const box = page.getByLabel('Person (name or email)');
+      await box.pressSequentially('ott');
+      await page.getByRole('option', { name: /Otto Other/ }).waitFor();
+      await box.press('ArrowDown');
+      await box.press('Enter');
+      expect(await box.inputValue()).to.equal('Otto Other');
+      await Promise.all([page.waitForURL(/notice=member-added/), page.getByRole('button', { name: 'Add', exact: true }).click()]);
+      expect(await t.site.services.audiences.isMember(staticId, s.otherId)).to.equal(true);
+      expect(await page.getByRole('table').textContent()).to.contain('Otto Other');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('filters the user list by an audience chosen from the type-ahead (a GET form)', async () => {
+    const club = await t.site.services.audiences.create({ name: 'Chess club' });
+    await t.site.services.audiences.addMember(club.id, s.learnerId);
+    const { context, page } = await signedIn('operator');
+    try {
+      await page.goto('/admin/users');
+      await page.getByLabel('Audience').pressSequentially('che');
+      await page.getByRole('option', { name: /Chess club/ }).click();
+      await Promise.all([page.waitForURL(/audience=/), page.getByRole('button', { name: 'Show' }).click()]);
+      expect(new URL(page.url()).searchParams.get('audience')).to.equal(String(club.id));
+      expect(await page.locator('tbody th').allTextContents()).to.deep.equal(['Lena Learner']);
+      expect(await page.getByLabel('Audience').inputValue()).to.equal('Chess club');
+    } finally {
+      await context.close();
+    }
+  });
+
+  for (const [name, viewport] of [
+    ['phone', PHONE],
+    ['desktop', DESKTOP],
+  ] as const) {
+    it(`fits the people pages on a ${name} (${viewport.width}px) without sideways scrolling`, async () => {
+      const { context, page } = await signedIn('operator', viewport);
+      try {
+        const urls: Array<[string, string]> = [
+          ['users', '/admin/users'],
+          ['users-filtered', '/admin/users?audience_q=zzz&organisation_q=e'],
+          ['user', `/admin/users/${s.otherId}`],
+          ['user-new', '/admin/users/new'],
+          ['organisations', '/admin/organisations'],
+          ['organisation', `/admin/organisations/${orgId}`],
+          ['organisation-holders', `/admin/organisations/${orgId}?show=holders`],
+          ['positions', '/admin/positions'],
+          ['audience-static', `/admin/audiences/${staticId}`],
+        ];
+        for (const [shotName, url] of urls) {
+          await page.goto(url);
+          await page.screenshot({ path: path.join(SHOTS, `${name}-admin-${shotName}.png`), fullPage: true });
+          expect(await overflow(page), `${url} scrolls sideways`).to.be.at.most(0);
+        }
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});
