@@ -49,6 +49,11 @@ describe('course and activity pages (operator)', () => {
     for (const url of ['/admin/courses', '/admin/courses/new', `/admin/courses/${s.courses.a}`, `/admin/activities/${s.activities.welcome}`]) {
       expect((await learner.get(url).set(html)).status, url).to.equal(403);
     }
+    const token = csrfFrom((await learner.get('/my/required-learning').set(html).expect(200)).text);
+    await learner.post('/admin/courses/new').type('form').send({ _csrf: token, shortname: 'sneaky', fullname: 'Sneaky' }).expect(403);
+    await learner.post(`/admin/activities/${s.activities.handbook}/delete`).type('form').send({ _csrf: token }).expect(403);
+    expect(await site.db.knex('courses').where({ shortname: 'sneaky' }).first()).to.equal(undefined);
+    expect(await site.services.courses.getActivity(s.activities.handbook)).to.include({ name: 'Handbook' });
   });
 
   it('lists courses with a name search, a visibility filter, an order and keyset pages', async () => {
@@ -188,6 +193,9 @@ describe('course and activity pages (operator)', () => {
 
     page = await admin.get(url).set(html).expect(200);
     expect(page.text).to.contain(`href="/admin/quizzes/${check!.id}"`).and.to.contain(`href="/admin/restrict_access/activities/${check!.id}"`);
+    // The links lead to working editors for the new activity.
+    expect((await admin.get(`/admin/quizzes/${check!.id}`).set(html).expect(200)).text).to.contain('No questions yet');
+    await admin.get(`/admin/restrict_access/activities/${check!.id}`).set(html).expect(200);
     // Move "Check" up: it is first now.
     await admin
       .post(`/admin/activities/${check!.id}/move`)
