@@ -76,6 +76,8 @@ export {
   isAncestryOnlyChange,
   type AssignmentChange,
   type AssignmentChangeArgs,
+  type AudienceMembershipBatch,
+  type AudienceMembershipBatchArgs,
   type JobAssignmentSnapshot,
   type AudienceRuleCondition,
   type AudienceRuleContext,
@@ -84,6 +86,7 @@ export {
 } from './modules/people/index';
 export type { CompletionArgs, CompletionsArgs } from './modules/learning/index';
 export type { ProgramAssignmentArgs, ExceptionRaisedArgs, ExceptionsRaisedArgs, ExceptionType } from './modules/assignment/index';
+export type { RecurrencePeriodStartedArgs } from './modules/programs/index';
 export {
   extensionRequestServices,
   extensionRequestViews,

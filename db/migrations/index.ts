@@ -18,6 +18,7 @@ import { quizzes } from './0016_quizzes';
 import { usersNameOrder } from './0017_users_name_order';
 import { courseSetDueDates } from './0018_course_set_due_dates';
 import { extensionRequests } from './0019_extension_requests';
+import { programRecurrence } from './0020_program_recurrence';
 import { userPickIndexes } from './0022_user_pick_indexes';
 import { savedReports } from './0025_saved_reports';
 
@@ -44,6 +45,7 @@ export const coreMigrations: MigrationSet = {
     usersNameOrder,
     courseSetDueDates,
     extensionRequests,
+    programRecurrence,
     userPickIndexes,
     savedReports,
   ],

@@ -505,6 +505,7 @@ CREATE TABLE `program_completion_history` (
   `completed_at` bigint(20) NOT NULL,
   `reason` varchar(30) NOT NULL,
   `archived_at` bigint(20) NOT NULL,
+  `period_label` varchar(60) DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `program_completion_history_user_id_foreign` (`user_id`),
   KEY `program_completion_history_program_id_user_id_index` (`program_id`,`user_id`),
@@ -597,6 +598,42 @@ CREATE TABLE `program_extension_requests` (
   CONSTRAINT `program_extension_requests_user_id_foreign` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 
+CREATE TABLE `program_recurrence_learners` (
+  `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `period_id` int(10) unsigned NOT NULL,
+  `program_id` int(10) unsigned NOT NULL,
+  `user_id` int(10) unsigned NOT NULL,
+  `status` varchar(12) NOT NULL,
+  `due_at` bigint(20) DEFAULT NULL,
+  `completed_at` bigint(20) DEFAULT NULL,
+  `archived_at` bigint(20) NOT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `program_recurrence_learners_period_id_user_id_unique` (`period_id`,`user_id`),
+  KEY `program_recurrence_learners_program_id_foreign` (`program_id`),
+  KEY `program_recurrence_learners_user_id_status_index` (`user_id`,`status`),
+  CONSTRAINT `program_recurrence_learners_period_id_foreign` FOREIGN KEY (`period_id`) REFERENCES `program_recurrence_periods` (`id`) ON DELETE CASCADE,
+  CONSTRAINT `program_recurrence_learners_program_id_foreign` FOREIGN KEY (`program_id`) REFERENCES `programs` (`id`) ON DELETE CASCADE,
+  CONSTRAINT `program_recurrence_learners_user_id_foreign` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
+CREATE TABLE `program_recurrence_periods` (
+  `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
+  `program_id` int(10) unsigned NOT NULL,
+  `seq` int(11) NOT NULL,
+  `label` varchar(60) NOT NULL,
+  `course_id` int(10) unsigned NOT NULL,
+  `starts_at` bigint(20) NOT NULL,
+  `ends_at` bigint(20) NOT NULL,
+  `status` varchar(10) NOT NULL,
+  `created_at` bigint(20) NOT NULL,
+  `switched_at` bigint(20) DEFAULT NULL,
+  PRIMARY KEY (`id`),
+  UNIQUE KEY `program_recurrence_periods_program_id_seq_unique` (`program_id`,`seq`),
+  KEY `program_recurrence_periods_course_id_index` (`course_id`),
+  CONSTRAINT `program_recurrence_periods_course_id_foreign` FOREIGN KEY (`course_id`) REFERENCES `courses` (`id`),
+  CONSTRAINT `program_recurrence_periods_program_id_foreign` FOREIGN KEY (`program_id`) REFERENCES `programs` (`id`) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+
 CREATE TABLE `program_rule_members` (
   `id` int(10) unsigned NOT NULL AUTO_INCREMENT,
   `program_id` int(10) unsigned NOT NULL,
@@ -650,6 +687,9 @@ CREATE TABLE `programs` (
   `created_at` bigint(20) NOT NULL,
   `updated_at` bigint(20) NOT NULL,
   `allow_extension_requests` tinyint(1) NOT NULL DEFAULT 0,
+  `recurrence_period` varchar(30) DEFAULT NULL,
+  `recurrence_lead` varchar(30) DEFAULT NULL,
+  `recurrence_start` bigint(20) DEFAULT NULL,
   PRIMARY KEY (`id`),
   UNIQUE KEY `programs_shortname_unique` (`shortname`),
   KEY `programs_fullname_id_list` (`fullname`,`id`)

@@ -82,7 +82,7 @@ CREATE TABLE `profile_fields` (`id` integer not null primary key autoincrement, 
 
 CREATE TABLE `program_assignment_rules` (`id` integer not null primary key autoincrement, `program_id` integer not null, `source` varchar(100) not null, `instance` text not null, `due_kind` varchar(10) not null, `due_date` bigint null, `due_within` varchar(50) null, `due_event` varchar(100) null, `due_instance_id` integer null, `version` integer not null default '1', `deleted_at` bigint null, `created_at` bigint not null, `updated_at` bigint not null, foreign key(`program_id`) references `programs`(`id`) on delete CASCADE);
 
-CREATE TABLE `program_completion_history` (`id` integer not null primary key autoincrement, `program_id` integer not null, `user_id` integer not null, `completed_at` bigint not null, `reason` varchar(30) not null, `archived_at` bigint not null, foreign key(`program_id`) references `programs`(`id`) on delete CASCADE, foreign key(`user_id`) references `users`(`id`) on delete CASCADE);
+CREATE TABLE `program_completion_history` (`id` integer not null primary key autoincrement, `program_id` integer not null, `user_id` integer not null, `completed_at` bigint not null, `reason` varchar(30) not null, `archived_at` bigint not null, `period_label` varchar(60) null, foreign key(`program_id`) references `programs`(`id`) on delete CASCADE, foreign key(`user_id`) references `users`(`id`) on delete CASCADE);
 
 CREATE TABLE `program_completions` (`id` integer not null primary key autoincrement, `program_id` integer not null, `user_id` integer not null, `status` varchar(20) not null, `completed_at` bigint null, `due_at` bigint null, `created_at` bigint not null, `updated_at` bigint not null, foreign key(`program_id`) references `programs`(`id`) on delete CASCADE, foreign key(`user_id`) references `users`(`id`) on delete CASCADE);
 
@@ -94,11 +94,15 @@ CREATE TABLE `program_exceptions` (`id` integer not null primary key autoincreme
 
 CREATE TABLE `program_extension_requests` (`id` integer not null primary key autoincrement, `program_id` integer not null, `user_id` integer not null, `status` varchar(10) not null, `due_at` bigint not null, `requested_due_at` bigint not null, `reason` text not null, `requested_at` bigint not null, `decided_by` integer null, `decided_at` bigint null, `approved_due_at` bigint null, `decision_reason` text null, foreign key(`program_id`) references `programs`(`id`) on delete CASCADE, foreign key(`user_id`) references `users`(`id`) on delete CASCADE, foreign key(`decided_by`) references `users`(`id`) on delete SET NULL);
 
+CREATE TABLE `program_recurrence_learners` (`id` integer not null primary key autoincrement, `period_id` integer not null, `program_id` integer not null, `user_id` integer not null, `status` varchar(12) not null, `due_at` bigint null, `completed_at` bigint null, `archived_at` bigint not null, foreign key(`period_id`) references `program_recurrence_periods`(`id`) on delete CASCADE, foreign key(`program_id`) references `programs`(`id`) on delete CASCADE, foreign key(`user_id`) references `users`(`id`) on delete CASCADE);
+
+CREATE TABLE `program_recurrence_periods` (`id` integer not null primary key autoincrement, `program_id` integer not null, `seq` integer not null, `label` varchar(60) not null, `course_id` integer not null, `starts_at` bigint not null, `ends_at` bigint not null, `status` varchar(10) not null, `created_at` bigint not null, `switched_at` bigint null, foreign key(`program_id`) references `programs`(`id`) on delete CASCADE, foreign key(`course_id`) references `courses`(`id`));
+
 CREATE TABLE `program_rule_members` (`id` integer not null primary key autoincrement, `program_id` integer not null, `rule_id` integer not null, `user_id` integer not null, `due_state` varchar(10) not null, `event_at` bigint null, `due_at` bigint null, `created_at` bigint not null, foreign key(`program_id`) references `programs`(`id`) on delete CASCADE, foreign key(`rule_id`) references `program_assignment_rules`(`id`) on delete CASCADE, foreign key(`user_id`) references `users`(`id`) on delete CASCADE);
 
 CREATE TABLE `program_user_assignments` (`id` integer not null primary key autoincrement, `program_id` integer not null, `user_id` integer not null, `status` varchar(20) not null, `due_at` bigint null, `rule_state` varchar(10) null, `rule_due_at` bigint null, `assigned_at` bigint null, `exception_id` integer null, `created_at` bigint not null, `updated_at` bigint not null, `accepted_due_at` bigint null, foreign key(`program_id`) references `programs`(`id`) on delete CASCADE, foreign key(`user_id`) references `users`(`id`) on delete CASCADE, foreign key(`exception_id`) references `program_exceptions`(`id`) on delete SET NULL);
 
-CREATE TABLE `programs` (`id` integer not null primary key autoincrement, `shortname` varchar(100) not null, `fullname` varchar(255) not null, `summary` text null, `available` boolean not null default '1', `available_from` bigint null, `available_until` bigint null, `structure_version` integer not null default '1', `created_at` bigint not null, `updated_at` bigint not null, `allow_extension_requests` boolean not null default '0');
+CREATE TABLE `programs` (`id` integer not null primary key autoincrement, `shortname` varchar(100) not null, `fullname` varchar(255) not null, `summary` text null, `available` boolean not null default '1', `available_from` bigint null, `available_until` bigint null, `structure_version` integer not null default '1', `created_at` bigint not null, `updated_at` bigint not null, `allow_extension_requests` boolean not null default '0', `recurrence_period` varchar(30) null, `recurrence_lead` varchar(30) null, `recurrence_start` bigint null);
 
 CREATE TABLE `quiz_attempts` (`id` integer not null primary key autoincrement, `activity_id` integer not null, `user_id` integer not null, `attempt` integer not null, `answers` text not null, `results` text not null, `marks` float not null, `max_marks` float not null, `grade` float not null, `submitted_at` bigint not null, foreign key(`activity_id`) references `activities`(`id`) on delete CASCADE, foreign key(`user_id`) references `users`(`id`) on delete CASCADE);
 
@@ -243,6 +247,14 @@ CREATE INDEX `program_exceptions_program_id_user_id_index` on `program_exception
 CREATE INDEX `program_extension_requests_learner` on `program_extension_requests` (`user_id`, `program_id`, `status`);
 
 CREATE INDEX `program_extension_requests_status` on `program_extension_requests` (`status`, `id`);
+
+CREATE UNIQUE INDEX `program_recurrence_learners_period_id_user_id_unique` on `program_recurrence_learners` (`period_id`, `user_id`);
+
+CREATE INDEX `program_recurrence_learners_user_id_status_index` on `program_recurrence_learners` (`user_id`, `status`);
+
+CREATE INDEX `program_recurrence_periods_course_id_index` on `program_recurrence_periods` (`course_id`);
+
+CREATE UNIQUE INDEX `program_recurrence_periods_program_id_seq_unique` on `program_recurrence_periods` (`program_id`, `seq`);
 
 CREATE INDEX `program_rule_members_program_id_user_id_index` on `program_rule_members` (`program_id`, `user_id`);
 

@@ -13,7 +13,7 @@ export function createAudienceSource(audiences: AudienceService): AssignmentSour
       type: 'object',
       additionalProperties: false,
       required: ['instanceId'],
-      properties: { instanceId: { type: 'integer', minimum: 1 } },
+      properties: { instanceId: { type: 'integer', minimum: 1, title: 'Audience', 'x-picker': 'audiences' } },
     },
 
     async validate(instance, ctx) {
@@ -35,6 +35,11 @@ export function createAudienceSource(audiences: AudienceService): AssignmentSour
       // Dynamic audiences report their own membership flips, so one event type covers both kinds.
       if (change.type !== 'audience_membership') return [];
       return rules.filter((r) => r.instance.instanceId === change.audienceId).map((r) => r.id);
+    },
+
+    affectedRulesInBatch(batch, rules) {
+      // The rules naming the audience, whoever flipped: the core re-syncs them for the batch's range.
+      return rules.filter((r) => r.instance.instanceId === batch.audienceId).map((r) => r.id);
     },
   };
 }

@@ -16,7 +16,7 @@ export function createIndividualSource(users: UserService): AssignmentSource<Ind
       type: 'object',
       additionalProperties: false,
       required: ['instanceId'],
-      properties: { instanceId: { type: 'integer', minimum: 1 } },
+      properties: { instanceId: { type: 'integer', minimum: 1, title: 'User', 'x-picker': 'users' } },
     },
 
     async validate(instance, ctx) {

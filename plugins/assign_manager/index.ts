@@ -59,7 +59,16 @@ export function createManagerSource(people: {
       type: 'object',
       additionalProperties: false,
       required: ['instanceId'],
-      properties: { instanceId: { type: 'integer', minimum: 1 }, includeChildren: { type: 'boolean' } },
+      properties: {
+        instanceId: {
+          type: 'integer',
+          minimum: 1,
+          title: 'Manager',
+          description: 'A manager’s job assignment: their team are its direct reports',
+          'x-picker': 'managers',
+        },
+        includeChildren: { type: 'boolean', title: 'Include their whole team', description: 'Everyone below the manager, not only direct reports' },
+      },
     },
 
     async validate(instance, ctx) {

@@ -54,9 +54,17 @@ export function createProfileSource(fields: ProfileFieldService): AssignmentSour
       additionalProperties: false,
       required: ['instanceId', 'values'],
       properties: {
-        instanceId: { type: 'integer', minimum: 1 },
-        values: { type: 'array', minItems: 1, maxItems: 100, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 255 } },
-        operator: { enum: ['equals', 'in'] },
+        instanceId: { type: 'integer', minimum: 1, title: 'Profile field', description: 'A text or menu field', 'x-picker': 'profile_fields' },
+        values: {
+          type: 'array',
+          minItems: 1,
+          maxItems: 100,
+          uniqueItems: true,
+          items: { type: 'string', minLength: 1, maxLength: 255 },
+          title: 'Values',
+          description: 'A learner matches when their field holds one of these (a menu field: its options, as written)',
+        },
+        operator: { enum: ['equals', 'in'], title: 'Match', description: 'in: any of the values (the default); equals: exactly one value' },
       },
     },
 

@@ -36,7 +36,8 @@ function formatDay(ms: number, timezone: string): string {
 /**
  * The enrol_program launch guard (DOMAIN 5): allows, and enrols with method `program`, when the
  * learner has an effective assignment without an open or dismissed exception to an available
- * program that has the course in an open group. Any one such program is enough. Otherwise it
+ * program that has the course in an open group, or whose earlier period's copy it is and the learner
+ * has not finished it (recurring programs). Any one such program is enough. Otherwise it
  * abstains with reasons the learner can act on. In dry-run (explain) mode it writes nothing and
  * adds operator detail to its reasons.
  */
@@ -82,6 +83,15 @@ export function createLaunchGuard(deps: LaunchGuardDeps): (args: CourseLaunchArg
         const day = formatDay(availability.at, (timezone ??= await timezoneOf(userId)));
         reasons.push(prefix(p, availability.reason === 'not_yet' ? `This program is not available until ${day}` : `This program closed on ${day}`));
       }
+    }
+
+    // A recurring program's earlier period the learner had not finished: they keep its copy until they do.
+    const owed = open.find((p) => p.owedPeriod !== null);
+    if (owed) {
+      const what = `${owed.fullname} (period ${owed.owedPeriod}, still to finish)`;
+      if (dryRun) return { ...allow(`Would enrol through ${what}`), code: LaunchCode.wouldEnrol };
+      await deps.enrolments.ensureActive(userId, courseId, PROGRAM_METHOD);
+      return { ...allow(`Enrolled through ${what}`), code: LaunchCode.enrolled };
     }
 
     if (open.length) {

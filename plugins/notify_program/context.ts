@@ -36,6 +36,8 @@ export interface Assignment {
 export interface ProgramInfo {
   fullname: string;
   criteria: string;
+  /** The first course of the first set: a recurring program's course of the current period. */
+  firstCourse: string;
   sets: Map<number, string>;
 }
 
@@ -200,7 +202,12 @@ export async function loadContext(
   const programs = new Map<number, ProgramInfo>();
   for (const p of programRows) {
     const sets = courseSetRows.filter((s) => num(s.program_id) === num(p.id));
-    programs.set(num(p.id), { fullname: p.fullname, criteria: criteriaText(sets, courses), sets: new Map(sets.map((s) => [num(s.id), s.label])) });
+    programs.set(num(p.id), {
+      fullname: p.fullname,
+      criteria: criteriaText(sets, courses),
+      firstCourse: sets.length ? (courses.get(num(sets[0]!.id))?.[0] ?? '') : '',
+      sets: new Map(sets.map((s) => [num(s.id), s.label])),
+    });
   }
   return {
     people,

@@ -114,6 +114,11 @@ export default definePlugin({
       await queue((trx, batch) => outbox.queueExtension(trx, 'extension_decided', requestId, batch));
     });
 
+    ctx.hooks.tap('afterRecurrencePeriodStarted', async ({ programId, startsAt }) => {
+      await messages.ensureDefaults(programId);
+      await queue((trx, batch) => outbox.queueRecurrence(trx, programId, startsAt, batch));
+    });
+
     ctx.jobs.define<{ batch: string }>({
       name: SEND_JOB,
       maxAttempts: MAX_DELIVERY_ATTEMPTS,

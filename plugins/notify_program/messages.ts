@@ -51,8 +51,9 @@ function toMessage(row: MessageRow): Message {
 /**
  * The messages every program starts with (issue 12: an assigned message, with a manager copy, and
  * an exception report; and the two extension messages, which only a program that takes extension
- * requests ever sends, since without them a manager would not hear of a request). Created the first
- * time anything asks about the program's messages.
+ * requests ever sends, since without them a manager would not hear of a request; and the recurring
+ * course message, which only a recurring program sends). Created the first time anything asks about
+ * the program's messages.
  */
 export const DEFAULT_MESSAGES: readonly MessageInput[] = [
   {
@@ -87,6 +88,13 @@ export const DEFAULT_MESSAGES: readonly MessageInput[] = [
     body:
       'Hello {{user_fullname}},\n\nYour request for more time in {{program_fullname}} was {{extension_decision}}.' +
       '{{#if extension_due_date}} Your due date is now {{extension_due_date}}.{{/if}}{{#if extension_decision_reason}}\n\n{{extension_decision_reason}}{{/if}}',
+  },
+  {
+    type: 'recurring_course',
+    subject: 'Time to renew {{program_fullname}}: {{recurring_course}}',
+    body:
+      'Hello {{user_fullname}},\n\nA new period of {{program_fullname}} has started. Please complete {{recurring_course}}' +
+      '{{#if due_date}} by {{due_date}}{{/if}}.',
   },
 ];
 

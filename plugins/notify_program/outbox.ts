@@ -112,6 +112,18 @@ export class Outbox {
   }
 
   /**
+   * Queues a recurring program's `recurring_course` messages for a period that started at
+   * `startsAt`: every learner whose cycle that switch started (their assignment time is the period's
+   * start), with manager copies. The cycle is that time, so each period's message goes once.
+   */
+  async queueRecurrence(trx: Knex.Transaction, programId: number, startsAt: number, batch: string): Promise<number> {
+    const where = `m.program_id = ? AND m.type = 'recurring_course' AND a.assigned_at = ? AND ${ASSIGNED}`;
+    const bindings: StatementBinding[] = [programId, startsAt];
+    const select = learnerAndManagers(`notify_program_messages m JOIN ${A.as('a')} ON a.program_id = m.program_id`, where, '0');
+    return runStatement(trx, insertIgnore(this.db.dialect, select), [batch, this.db.now(), ...bindings, batch, this.db.now(), ...bindings]);
+  }
+
+  /**
    * Queues a program's messages about one extension request (its id is the cycle, so each request
    * and each decision is sent once): `extension_request` to the learner's managers, who decide;
    * `extension_decided` to the learner, with manager copies when the message asks for them.

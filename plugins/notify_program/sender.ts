@@ -131,6 +131,7 @@ export function valuesFor(
     extension_reason: extension?.reason ?? '',
     extension_decision: extension && extension.status !== 'pending' ? extension.status : '',
     extension_decision_reason: extension?.decisionReason ?? '',
+    recurring_course: program?.firstCourse ?? '',
   };
 }
 

@@ -22,6 +22,7 @@ export const PLACEHOLDERS = {
   extension_reason: 'Extension messages: why the learner asked',
   extension_decision: 'Extension decided: "approved" or "declined"',
   extension_decision_reason: 'Extension decided: what the manager wrote, if anything',
+  recurring_course: 'The program’s recurring course as it is now (for a new period: the period’s copy, e.g. “Fire safety 2027”)',
 } as const;
 
 export type Placeholder = keyof typeof PLACEHOLDERS;

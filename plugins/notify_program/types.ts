@@ -12,6 +12,7 @@ export const MESSAGE_TYPES = [
   'exception_report',
   'extension_request',
   'extension_decided',
+  'recurring_course',
 ] as const;
 
 export type MessageType = (typeof MESSAGE_TYPES)[number];
@@ -47,6 +48,7 @@ export const TYPE_LABELS: Record<MessageType, string> = {
   exception_report: 'Exception report (to site administrators)',
   extension_request: 'Extension requested (to the manager)',
   extension_decided: 'Extension decided (to the learner)',
+  recurring_course: 'Recurring course: a new period started',
 };
 
 /** A program message as the API shows it. */

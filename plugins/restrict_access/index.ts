@@ -53,7 +53,8 @@ export default definePlugin({
     ctx.routes.api({
       method: 'post',
       path: '/restrict_access/courses/:id/matches',
-      summary: 'Who of the course’s enrolled learners would open, see greyed, or not see an activity with this restriction tree (nothing is saved)',
+      summary:
+        'Who of the course’s enrolled learners would open, see greyed, or not see an activity (or a section) with this restriction tree (nothing is saved)',
       tags: ['restrict_access'],
       access: 'admin',
       params: pathParams({ id: Id }),
@@ -62,7 +63,10 @@ export default definePlugin({
         type: 'object',
         properties: {
           availability: { type: ['object', 'null'], description: 'A restriction tree, as on PATCH /activities/{id}', 'x-maxJsonBytes': 65536 },
-          activityId: { ...Id, description: 'The activity the tree is meant for (its conditions may not name it)' },
+          activityId: {
+            ...Id,
+            description: "The activity the tree is meant for (its conditions may not name it; the tree of the activity's section, if any, is counted too)",
+          },
         },
         required: ['availability'],
         additionalProperties: false,
@@ -82,7 +86,10 @@ export default definePlugin({
             );
           }
         }
-        return { body: await countMatches(ctx.db, engine, ctx.deps.courses, courseId, availability) };
+        // An activity in a restricted section is open only to who passes both trees, as on the course page.
+        const sectionId = activityId === undefined ? null : (course.activities.find((a) => a.id === activityId)?.sectionId ?? null);
+        const sectionTree = sectionId === null ? null : (course.sections.find((s) => s.id === sectionId)?.availability ?? null);
+        return { body: await countMatches(ctx.db, engine, ctx.deps.courses, courseId, availability, sectionTree) };
       },
     });
     registerRestrictionPages({ db: ctx.db, engine, courses: ctx.deps.courses, audiences: () => pickerOf(ctx.extensions, 'audiences') }, ctx.routes, ctx.theme);

@@ -33,14 +33,25 @@ export interface MatchCounts {
   hidden: number;
 }
 
-/** Who of the course's actively enrolled learners would open, see greyed, or not see an activity with `tree`. */
-export async function countMatches(db: Database, engine: TreeEngine, courses: CoursesService, courseId: number, tree: unknown): Promise<MatchCounts> {
+/**
+ * Who of the course's actively enrolled learners would open, see greyed, or not see an activity with
+ * `tree`, in a section with `sectionTree` when given (the section's tree applies on top: see
+ * `TreeEngine.countMatches`). For a section's own tree, `tree` alone.
+ */
+export async function countMatches(
+  db: Database,
+  engine: TreeEngine,
+  courses: CoursesService,
+  courseId: number,
+  tree: unknown,
+  sectionTree: unknown = null,
+): Promise<MatchCounts> {
   const course = await courses.get(courseId);
   const counts: MatchCounts = { enrolled: 0, open: 0, greyed: 0, hidden: 0 };
   for (let after = 0; ;) {
     const userIds = await enrolledLearners(db, courseId, after, MATCH_BATCH);
     if (!userIds.length) break;
-    const batch = await engine.countMatches(tree, course, userIds);
+    const batch = await engine.countMatches(tree, course, userIds, sectionTree);
     counts.enrolled += userIds.length;
     counts.open += batch.open;
     counts.greyed += batch.greyed;
@@ -51,12 +62,14 @@ export async function countMatches(db: Database, engine: TreeEngine, courses: Co
 }
 
 const PAGE = `<div class="wrap">
-  <h1>Restrictions: {{activity.name}}</h1>
-  <p><a href="/admin/restrict_access?course={{course.id}}">All activities of {{course.fullname}}</a></p>
+  <h1>Restrictions: {{target.name}}</h1>
+  <p><a href="/admin/restrict_access?course={{course.id}}">All sections and activities of {{course.fullname}}</a></p>
+  {{#if target.isSection}}<p class="muted">A section's restriction applies to every activity in it, on top of the activity's own.</p>{{/if}}
+  {{#if target.section}}<p class="muted">In section <a href="/admin/restrict_access/sections/{{target.section.id}}">{{target.section.name}}</a>{{#if target.section.restricted}}, whose restriction applies too: the counts include it{{/if}}.</p>{{/if}}
   {{#if notice}}<p class="notice" role="status">{{notice}}</p>{{/if}}
   {{#if errors.length}}<div class="callout callout-error" role="alert"><p>The restriction was not saved:</p><ul>{{#each errors}}<li>{{this}}</li>{{/each}}</ul></div>{{/if}}
   {{#if counts}}<p class="callout" id="matches" role="status">{{counts.label}}: of {{counts.enrolled}} enrolled learners, <strong>{{counts.open}}</strong> can open it, {{counts.greyed}} see it greyed and {{counts.hidden}} do not see it.</p>{{/if}}
-  <form class="form" method="post" action="/admin/restrict_access/activities/{{activity.id}}" novalidate>
+  <form class="form" method="post" action="/admin/restrict_access/{{target.path}}" novalidate>
     {{> csrf}}
     {{#if builder}}
     <fieldset>
@@ -125,9 +138,18 @@ const LIST = `<div class="wrap">
   </form>
   {{#if course}}
   <h2>{{course.fullname}}</h2>
+  {{#if course.sections.length}}
+  <h3>Sections</h3>
+  <ol class="courses sections">
+    {{#each course.sections}}
+    <li class="course"><span class="course-name"><a href="/admin/restrict_access/sections/{{id}}">{{name}}</a></span><span class="chip">{{activities}} {{#if (eq activities 1)}}activity{{else}}activities{{/if}}</span><span class="course-state">{{#if restricted}}Restricted{{else}}Open to everyone enrolled{{/if}}</span></li>
+    {{/each}}
+  </ol>
+  <h3>Activities</h3>
+  {{/if}}
   <ol class="courses activities">
     {{#each course.activities}}
-    <li class="course"><span class="course-name"><a href="/admin/restrict_access/activities/{{id}}">{{name}}</a></span><span class="chip">{{type}}</span><span class="course-state">{{#if restricted}}Restricted{{else}}Open to everyone enrolled{{/if}}</span></li>
+    <li class="course"><span class="course-name"><a href="/admin/restrict_access/activities/{{id}}">{{name}}</a></span><span class="chip">{{type}}</span>{{#if section}}<span class="chip">in {{section}}</span>{{/if}}<span class="course-state">{{#if restricted}}Restricted{{else}}Open to everyone enrolled{{/if}}</span></li>
     {{else}}<li class="empty">This course has no activities.</li>
     {{/each}}
   </ol>
@@ -312,12 +334,25 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
       const page = parseId(req.query.page) ?? 1;
       if (courseId !== null) {
         const course = await deps.courses.get(courseId);
-        const activities = course.activities.map((a) => ({ id: a.id, name: a.name, type: a.type, restricted: a.availability !== null }));
+        const sectionName = new Map(course.sections.map((section) => [section.id, section.name]));
+        const activities = course.activities.map((a) => ({
+          id: a.id,
+          name: a.name,
+          type: a.type,
+          restricted: a.availability !== null,
+          section: a.sectionId === null ? null : (sectionName.get(a.sectionId) ?? null),
+        }));
+        const sections = course.sections.map((section) => ({
+          id: section.id,
+          name: section.name,
+          restricted: section.availability !== null,
+          activities: course.activities.filter((a) => a.sectionId === section.id).length,
+        }));
         return res.locals.render('restrict_access/list', {
           title: 'Restricted access',
           adminNav: 'restrict_access',
           search,
-          course: { ...course, activities },
+          course: { ...course, activities, sections },
         });
       }
       const rows = await coursesPage(deps.db, search, (page - 1) * COURSES_PAGE, COURSES_PAGE + 1);
@@ -332,34 +367,89 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
     },
   });
 
+  /** The activity or section a restriction page edits, with what the page and the count need. */
+  interface Target {
+    kind: 'activity' | 'section';
+    id: number;
+    name: string;
+    availability: unknown;
+    /** `activities/12`, `sections/3`: the page's path under /admin/restrict_access. */
+    path: string;
+    isSection: boolean;
+    /** An activity's section, if it is in one. */
+    section: { id: number; name: string; restricted: boolean } | null;
+    /** The tree of that section, which applies on top of the activity's own (null when none). */
+    sectionTree: unknown;
+    course: Awaited<ReturnType<CoursesService['get']>>;
+    /** The activities a condition of this tree may name: all of the course's but the activity itself. */
+    others: ActivityView[];
+  }
+
+  async function loadTarget(kind: Target['kind'], rawId: unknown): Promise<Target> {
+    const id = parseId(rawId);
+    if (id === null) throw notFound(kind === 'section' ? 'Section' : 'Activity', String(rawId));
+    if (kind === 'section') {
+      const section = await deps.courses.getSection(id);
+      const course = await deps.courses.get(section.courseId);
+      return {
+        kind,
+        id,
+        name: section.name,
+        availability: section.availability,
+        path: `sections/${id}`,
+        isSection: true,
+        section: null,
+        sectionTree: null,
+        course,
+        others: course.activities,
+      };
+    }
+    const activity = await deps.courses.getActivity(id);
+    const course = await deps.courses.get(activity.courseId);
+    const section = activity.sectionId === null ? undefined : course.sections.find((x) => x.id === activity.sectionId);
+    return {
+      kind,
+      id,
+      name: activity.name,
+      availability: activity.availability,
+      path: `activities/${id}`,
+      isSection: false,
+      section: section ? { id: section.id, name: section.name, restricted: section.availability !== null } : null,
+      sectionTree: section?.availability ?? null,
+      course,
+      others: course.activities.filter((a) => a.id !== id),
+    };
+  }
+
   const show = async (
     req: Request,
     res: Response,
+    kind: Target['kind'],
     state: { form?: FormState | null; json?: string; errors?: string[]; counts?: MatchCounts & { label: string } } = {},
     status = 200,
   ): Promise<void> => {
-    const activityId = parseId(req.params.id);
-    if (activityId === null) throw notFound('Activity', String(req.params.id));
-    const activity = await deps.courses.getActivity(activityId);
-    const course = await deps.courses.get(activity.courseId);
-    const others = course.activities.filter((a) => a.id !== activity.id);
-    const form = state.form === undefined ? formFromTree(activity.availability) : state.form;
+    const target = await loadTarget(kind, req.params.id);
+    const { course, others } = target;
+    const form = state.form === undefined ? formFromTree(target.availability) : state.form;
     const rows = form ? await Promise.all(form.rows.map((r, i) => rowView(r, i + 1, others, deps.audiences()))) : [];
     const counts =
       state.counts ??
-      (activity.availability === null
+      (target.availability === null && target.sectionTree === null
         ? null
-        : { ...(await countMatches(deps.db, deps.engine, deps.courses, course.id, activity.availability)), label: 'With the saved restriction' });
+        : {
+            ...(await countMatches(deps.db, deps.engine, deps.courses, course.id, target.availability, target.sectionTree)),
+            label: target.availability === null ? 'With the restriction of its section' : 'With the saved restriction',
+          });
     res.locals.render(
       'restrict_access/activity',
       {
-        title: `Restrictions: ${activity.name}`,
+        title: `Restrictions: ${target.name}`,
         course: { id: course.id, fullname: course.fullname },
-        activity,
+        target: { name: target.name, path: target.path, isSection: target.isSection, section: target.section },
         notice: NOTICES[String(req.query.notice ?? '')] ?? null,
         builder: form !== null,
         form: form ? { ...form, rows } : null,
-        json: state.json ?? (activity.availability === null ? '' : JSON.stringify(activity.availability, null, 2)),
+        json: state.json ?? (target.availability === null ? '' : JSON.stringify(target.availability, null, 2)),
         errors: state.errors ?? [],
         counts,
       },
@@ -367,62 +457,58 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
     );
   };
 
-  routes.page({ method: 'get', path: '/admin/restrict_access/activities/:id', access: 'admin', handler: (req, res) => show(req, res) });
-  routes.page({
-    method: 'post',
-    path: '/admin/restrict_access/activities/:id',
-    access: 'admin',
-    async handler(req, res) {
-      const activityId = parseId(req.params.id);
-      if (activityId === null) throw notFound('Activity', String(req.params.id));
-      const body = (req.body ?? {}) as Record<string, unknown>;
-      const action = text(body, 'action');
-      const activity = await deps.courses.getActivity(activityId);
-      if (action === 'remove') {
-        await deps.courses.updateActivity(activityId, { availability: null });
-        return res.redirect(303, `/admin/restrict_access/activities/${activityId}?notice=removed`);
+  /** Saves, removes or counts the tree in the form (or its JSON) for an activity or a section. */
+  async function post(req: Request, res: Response, kind: Target['kind']): Promise<void> {
+    const target = await loadTarget(kind, req.params.id);
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const action = text(body, 'action');
+    const save = (availability: unknown) =>
+      kind === 'section' ? deps.courses.updateSection(target.id, { availability }) : deps.courses.updateActivity(target.id, { availability });
+    if (action === 'remove') {
+      await save(null);
+      return res.redirect(303, `/admin/restrict_access/${target.path}?notice=removed`);
+    }
+    const useJson = text(body, 'useJson') === '1';
+    const posted = useJson ? null : await formFromBody(body, deps.audiences());
+    const form = posted?.form ?? null;
+    const json = text(body, 'json');
+    if (posted?.problems.length) return show(req, res, kind, { form, json, errors: posted.problems }, 422);
+    let tree: unknown;
+    try {
+      tree = useJson ? (json === '' ? null : (JSON.parse(json) as unknown)) : treeFromForm(form!);
+    } catch {
+      return show(req, res, kind, { form, json, errors: ['The JSON is not valid JSON.'] }, 422);
+    }
+    try {
+      if (action === 'count') {
+        const problems = tree === null ? [] : await deps.engine.check(tree, { id: target.course.id, activities: target.others });
+        if (problems.length) throw invalid('AVAILABILITY_INVALID', problems[0]!.message, problems);
+        const counts = await countMatches(deps.db, deps.engine, deps.courses, target.course.id, tree, target.sectionTree);
+        return show(req, res, kind, {
+          form,
+          json: json || (tree === null ? '' : JSON.stringify(tree, null, 2)),
+          counts: { ...counts, label: 'With the restriction in the form' },
+        });
       }
-      const useJson = text(body, 'useJson') === '1';
-      const posted = useJson ? null : await formFromBody(body, deps.audiences());
-      const form = posted?.form ?? null;
-      const json = text(body, 'json');
-      if (posted?.problems.length) return show(req, res, { form, json, errors: posted.problems }, 422);
-      let tree: unknown;
-      try {
-        tree = useJson ? (json === '' ? null : (JSON.parse(json) as unknown)) : treeFromForm(form!);
-      } catch {
-        return show(req, res, { form, json, errors: ['The JSON is not valid JSON.'] }, 422);
+      await save(tree);
+    } catch (error) {
+      if (error instanceof WaymarkError && error.status === 422) {
+        return show(
+          req,
+          res,
+          kind,
+          { form, json, errors: error.details.length ? error.details.map((d) => `${d.path ?? ''}: ${d.message}`) : [error.message] },
+          422,
+        );
       }
-      try {
-        if (action === 'count') {
-          const problems =
-            tree === null
-              ? []
-              : await deps.engine.check(tree, {
-                  id: activity.courseId,
-                  activities: (await deps.courses.get(activity.courseId)).activities.filter((a) => a.id !== activityId),
-                });
-          if (problems.length) throw invalid('AVAILABILITY_INVALID', problems[0]!.message, problems);
-          const counts = await countMatches(deps.db, deps.engine, deps.courses, activity.courseId, tree);
-          return show(req, res, {
-            form,
-            json: json || (tree === null ? '' : JSON.stringify(tree, null, 2)),
-            counts: { ...counts, label: 'With the restriction in the form' },
-          });
-        }
-        await deps.courses.updateActivity(activityId, { availability: tree });
-      } catch (error) {
-        if (error instanceof WaymarkError && error.status === 422) {
-          return show(
-            req,
-            res,
-            { form, json, errors: error.details.length ? error.details.map((d) => `${d.path ?? ''}: ${d.message}`) : [error.message] },
-            422,
-          );
-        }
-        throw error;
-      }
-      res.redirect(303, `/admin/restrict_access/activities/${activityId}?notice=saved`);
-    },
-  });
+      throw error;
+    }
+    res.redirect(303, `/admin/restrict_access/${target.path}?notice=saved`);
+  }
+
+  for (const kind of ['activity', 'section'] as const) {
+    const path = `/admin/restrict_access/${kind === 'section' ? 'sections' : 'activities'}/:id`;
+    routes.page({ method: 'get', path, access: 'admin', handler: (req, res) => show(req, res, kind) });
+    routes.page({ method: 'post', path, access: 'admin', handler: (req, res) => post(req, res, kind) });
+  }
 }

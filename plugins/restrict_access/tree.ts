@@ -243,17 +243,25 @@ export class TreeEngine {
   }
 
   /**
-   * How the learners `userIds` fare against one tree (saved or proposed) in `course`: facts are
-   * loaded per condition type for the whole batch (set-based `loadMany`; `load` per learner for a
-   * condition without it), then the tree is evaluated in memory for each learner.
+   * How the learners `userIds` fare against one tree (saved or proposed) in `course`, and against
+   * `sectionTree` too when given (the tree of the section the activity is in: a learner who fails
+   * it cannot open the activity, and does not see it when the section hides), as `evaluate`
+   * combines them. Facts are loaded per condition type for the whole batch (set-based `loadMany`;
+   * `load` per learner for a condition without it), then the trees are evaluated in memory for each learner.
    */
-  async countMatches(tree: unknown, course: RestrictedCourse, userIds: readonly number[]): Promise<{ open: number; greyed: number; hidden: number }> {
+  async countMatches(
+    tree: unknown,
+    course: RestrictedCourse,
+    userIds: readonly number[],
+    sectionTree: unknown = null,
+  ): Promise<{ open: number; greyed: number; hidden: number }> {
     const counts = { open: 0, greyed: 0, hidden: 0 };
-    if (!isObject(tree) || !userIds.length) return { ...counts, open: isObject(tree) ? 0 : userIds.length };
+    const trees = [sectionTree, tree].filter(isObject);
+    if (!trees.length || !userIds.length) return { ...counts, open: userIds.length };
     const now = this.now();
     const perUser = new Map<string, Map<number, unknown>>();
     await Promise.all(
-      [...conditionsByType([tree])].map(async ([type, conditions]) => {
+      [...conditionsByType(trees)].map(async ([type, conditions]) => {
         const condition = this.conditionOf(type);
         if (!condition) return;
         if (condition.loadMany) {
@@ -268,9 +276,10 @@ export class TreeEngine {
     for (const userId of userIds) {
       const facts = new Map<string, unknown>();
       for (const [type, loaded] of perUser) if (loaded.has(userId)) facts.set(type, loaded.get(userId));
-      const access = this.accessOf(tree, course, facts, now, 0);
-      if (access.available) counts.open++;
-      else if (access.visible) counts.greyed++;
+      // Open when every tree lets the learner in; listed when none of the failing ones hides.
+      const access = trees.map((t) => this.accessOf(t, course, facts, now, 0));
+      if (access.every((a) => a.available)) counts.open++;
+      else if (access.every((a) => a.visible)) counts.greyed++;
       else counts.hidden++;
     }
     return counts;

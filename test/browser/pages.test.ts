@@ -280,6 +280,49 @@ describe('browser: learner and operator pages', function () {
     }
   });
 
+  it('fits the course pages and the generated rule form on a 390px phone and a desktop; choosing a source or an event swaps its form in place', async () => {
+    for (const viewport of [{ width: 390, height: 800 }, DESKTOP]) {
+      const { context, page } = await signedIn('operator', viewport);
+      try {
+        for (const [url, name] of [
+          ['/admin/courses', 'courses'],
+          ['/admin/courses/new', 'course-new'],
+          [`/admin/courses/${s.courses.a}`, 'course-edit'],
+          [`/admin/activities/${s.activities.quiz}`, 'activity-edit'],
+          [`/admin/activities/${s.activities.welcome}/delete`, 'activity-delete'],
+          ['/admin/plugins/enrol_program/settings', 'plugin-settings'],
+          [`/admin/programs/${s.onboardingId}/assignments?source=profile`, 'assignments-profile'],
+        ] as const) {
+          const response = await page.goto(url);
+          expect(response?.status(), url).to.equal(200);
+          const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+          await shot(page, `${viewport.width}-${name}`);
+          expect(overflow, `${url} at ${viewport.width}px`).to.be.at.most(0);
+        }
+      } finally {
+        await context.close();
+      }
+    }
+    const { context, page } = await signedIn('operator');
+    try {
+      await page.goto(`/admin/programs/${s.onboardingId}/assignments`);
+      const before = page.url();
+      // With JavaScript there is no "Next": choosing the source brings its generated form.
+      expect(await page.getByRole('button', { name: 'Next' }).isVisible()).to.equal(false);
+      await page.getByLabel('Assign', { exact: true }).selectOption({ label: 'Profile field value' });
+      await page.getByLabel('Values').waitFor();
+      expect(page.url()).to.equal(before);
+      expect(await page.locator('input[name="rule.instanceId_q"]').count()).to.equal(1);
+      // The event's own field appears when the event is chosen.
+      await page.getByLabel('Within a time of an event').check();
+      await page.getByLabel('of', { exact: true }).selectOption({ label: 'completion of course' });
+      await page.locator('input[name="due.instanceId_q"]').waitFor();
+      expect(await page.getByLabel('Values').count()).to.equal(1);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('fits the reports, a program’s learners and the manager’s team on a 390px phone and a desktop, and downloads the CSV', async () => {
     // Mona manages Lena: the team page and its header link.
     const mona = await t.site.services.users.create({ username: 'mona', email: 'mona@example.com', fullname: 'Mona Manager', password: PASSWORD });
@@ -330,6 +373,42 @@ describe('browser: learner and operator pages', function () {
     }
   });
 
+  it('fits a recurring program’s periods page and its edit form on a 390px phone and a desktop', async () => {
+    const { courses, programs } = t.site.services;
+    const course = await courses.create({ shortname: 'drill', fullname: 'Evacuation drill' });
+    const hour = 3_600_000;
+    const { program } = await programs.create({
+      shortname: 'drill_p',
+      fullname: 'Evacuation drill, every few hours',
+      courseSets: [{ courseIds: [course.id], rule: 'all' }],
+      recurrence: { period: 'PT2H', leadTime: 'PT1H', startsAt: new Date(Date.now() - hour).toISOString() },
+    });
+    // Two periods on, as the scheduled task would have it by then: two ended periods, one copy waiting.
+    await programs.advanceRecurrence(Date.now() + 4.5 * hour);
+    for (const viewport of [{ width: 390, height: 800 }, DESKTOP]) {
+      const operator = await signedIn('operator', viewport);
+      try {
+        for (const [url, name] of [
+          [`/admin/programs/${program.id}/periods`, 'program-periods'],
+          [`/admin/programs/${program.id}/edit`, 'program-form-recurring'],
+        ] as const) {
+          const response = await operator.page.goto(url);
+          expect(response?.status(), url).to.equal(200);
+          const overflow = Number(await operator.page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+          await shot(operator.page, `${viewport.width}-${name}`);
+          expect(overflow, `${url} at ${viewport.width}px`).to.be.at.most(0);
+        }
+        await operator.page.goto(`/admin/programs/${program.id}/periods`);
+        expect(await operator.page.locator('tbody tr').count()).to.equal(4);
+        expect(await operator.page.getByText('Evacuation drill', { exact: false }).count()).to.be.above(0);
+        await operator.page.goto(`/admin/programs/${program.id}/edit`);
+        expect(await operator.page.getByLabel('Recurs every').inputValue()).to.equal('PT2H');
+      } finally {
+        await operator.context.close();
+      }
+    }
+  });
+
   it('shows restricted activities greyed with why on a 390px phone, and fits the operator’s restriction pages', async () => {
     const phone = { width: 390, height: 780 };
     const { courses, enrolments } = t.site.services;
@@ -345,6 +424,12 @@ describe('browser: learner and operator pages', function () {
       name: 'Ressources en français',
       availability: { op: '&', c: [{ type: 'profile', sf: 'lang', op: 'isequalto', v: 'fr' }], showc: [false] },
     });
+    // A section whose tree every learner meets (a date long past): its editor is checked below.
+    const keen = await courses.addSection(course.id, {
+      name: 'Week 2 for the keen',
+      availability: { op: '&', c: [{ type: 'date', d: '>=', t: '2020-01-01T00:00:00Z' }], showc: [true] },
+    });
+    await courses.addActivity(course.id, { type: 'resource', name: 'Extra reading', sectionId: keen.id });
     await enrolments.enrol(s.learnerId, course.id, 'manual');
     const overflow = async (page: Page) => Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
 
@@ -378,6 +463,11 @@ describe('browser: learner and operator pages', function () {
       await Promise.all([operator.page.waitForLoadState('load'), operator.page.getByRole('button', { name: 'Count who matches' }).click()]);
       expect(await operator.page.locator('#matches').textContent()).to.contain('With the restriction in the form');
       await shot(operator.page, 'phone-admin-restriction');
+      expect(await overflow(operator.page)).to.be.at.most(0);
+      await operator.page.goto(`/admin/restrict_access?course=${course.id}`);
+      await Promise.all([operator.page.waitForURL(/sections\/\d+/), operator.page.getByRole('link', { name: 'Week 2 for the keen' }).click()]);
+      expect(await operator.page.locator('#matches').textContent()).to.contain('of 1 enrolled learners, 1 can open it');
+      await shot(operator.page, 'phone-admin-section-restriction');
       expect(await overflow(operator.page)).to.be.at.most(0);
     } finally {
       await operator.context.close();

@@ -415,19 +415,21 @@ describe('operator pages', () => {
     const page = await admin.get(`/admin/programs/${s.onboardingId}/assignments`).set(html).expect(200);
     expect(page.text).to.contain('<option value="individual">');
     expect(page.text).to.match(/Lena Learner/);
-    const token = csrfFrom(page.text);
+    // Choosing the source ("Next") brings its form, generated from the source's schema.
+    const step = await admin.get(`/admin/programs/${s.onboardingId}/assignments?source=individual`).set(html).expect(200);
+    const blank = formObject(formEntries(step.text, 'id="rule-form"'));
     const bad = await admin
       .post(`/admin/programs/${s.onboardingId}/assignments`)
       .type('form')
-      .send({ _csrf: token, source: 'individual', instanceId: '', dueKind: 'none' })
+      .send({ ...blank, dueKind: 'none' })
       .expect(422);
-    expect(bad.text).to.contain('There is a problem');
+    expect(bad.text).to.contain('There is a problem').and.to.contain('User: choose a user');
 
     const outsider = (await site.services.users.create({ username: 'newbie', email: 'n@example.com', fullname: 'Nina Newbie' })).id;
     const added = await admin
       .post(`/admin/programs/${s.onboardingId}/assignments`)
       .type('form')
-      .send({ _csrf: token, source: 'individual', instanceId: String(outsider), dueKind: 'relative', dueWithin: 'P1M', dueEvent: 'assignment_date' })
+      .send({ ...blank, 'rule.instanceId_q': 'Nina Newbie', dueKind: 'relative', dueWithin: 'P1M', dueEvent: 'assignment_date' })
       .expect(303);
     expect(added.headers.location).to.contain('notice=rule-added');
     await site.jobs.drain();

@@ -227,6 +227,74 @@ describe(`reports and the manager's team view, issue 14 (${testDialect})`, funct
       await ok(get(`/programs/${programId}/learners?programId=${programId}`), 400);
     });
 
+    it('pages a program of more than a thousand learners by name (read from the name order of users): every learner once, in order, with the status filter', async () => {
+      const now = site.db.now();
+      const course = await ok<{ id: number }>(post('/courses', { shortname: 'crowd-c', fullname: 'Crowd course' }), 201);
+      const crowd = (
+        await ok<{ id: number }>(post('/programs', { shortname: 'crowd', fullname: 'Crowd', courseSets: [{ courseIds: [course.id], rule: 'all' }] }), 201)
+      ).id;
+      // 1,100 learners whose names are not in id order, seeded directly (the report reads what is stored).
+      const people = Array.from({ length: 1100 }, (_, i) => ({
+        username: `crowd${i}`,
+        email: `crowd${i}@example.com`,
+        fullname: `${String.fromCharCode(65 + ((i * 7) % 26))}${String.fromCharCode(97 + ((i * 11) % 26))} Crowd ${String(i).padStart(4, '0')}`,
+        created_at: now,
+        updated_at: now,
+      }));
+      for (let i = 0; i < people.length; i += 100) await site.db.knex('users').insert(people.slice(i, i + 100));
+      const ids = new Map(
+        ((await site.db.knex('users').where('username', 'like', 'crowd%').select('id', 'username')) as Array<{ id: number; username: string }>).map((r) => [
+          r.username,
+          Number(r.id),
+        ]),
+      );
+      const learners = people.map((p, i) => ({ i, id: ids.get(p.username)!, fullname: p.fullname }));
+      // Every 4th is past due, every 20th has completed; every 50th is no longer assigned (left out).
+      const assignments = learners.map(({ i, id }) => ({
+        program_id: crowd,
+        user_id: id,
+        status: i % 50 === 49 ? 'unassigned' : 'active',
+        due_at: i % 4 === 0 ? now - (i + 1) * DAY : i % 4 === 1 ? null : now + (i + 1) * DAY,
+        rule_state: 'known',
+        assigned_at: now - 100 * DAY,
+        created_at: now,
+        updated_at: now,
+      }));
+      for (let i = 0; i < assignments.length; i += 100) await site.db.knex('program_user_assignments').insert(assignments.slice(i, i + 100));
+      const done = learners
+        .filter(({ i }) => i % 20 === 0)
+        .map(({ id }) => ({ program_id: crowd, user_id: id, status: 'complete', completed_at: now - DAY, due_at: null, created_at: now, updated_at: now }));
+      await site.db.knex('program_completions').insert(done);
+
+      const readAll = async (query: string): Promise<Row[]> => {
+        const rows: Row[] = [];
+        let cursor: string | null = null;
+        do {
+          const page: Page = await ok<Page>(get(`/programs/${crowd}/learners?limit=300${query}${cursor ? `&cursor=${cursor}` : ''}`));
+          rows.push(...page.items);
+          cursor = page.nextCursor;
+        } while (cursor);
+        return rows;
+      };
+      const byName = (list: typeof learners) =>
+        [...list].sort((a, b) => (a.fullname < b.fullname ? -1 : a.fullname > b.fullname ? 1 : 0)).map((l) => l.fullname);
+      const assigned = learners.filter(({ i }) => i % 50 !== 49);
+      const all = await readAll('');
+      expect(all.map((r) => r.learner)).to.deep.equal(byName(assigned));
+      expect(all.find((r) => r.userId === learners[20]!.id)).to.include({ status: 'complete', progress: 100, programId: crowd, program: 'Crowd' });
+      expect(all.find((r) => r.userId === learners[4]!.id)).to.include({ status: 'overdue', overdue: true, completedAt: null });
+
+      const overdue = await readAll('&status=overdue');
+      expect(overdue.map((r) => r.learner)).to.deep.equal(byName(assigned.filter(({ i }) => i % 4 === 0 && i % 20 !== 0)));
+      // The same rows as the assignment order gives them, whichever table the name order is read from.
+      const byAssignment = await readAll('&status=overdue&sort=id');
+      expect(overdue.map((r) => r.userId).sort((a, b) => Number(a) - Number(b))).to.deep.equal(
+        byAssignment.map((r) => r.userId).sort((a, b) => Number(a) - Number(b)),
+      );
+      // A search narrows who the learners are: still their names in order.
+      expect((await readAll('&search=crowd%200007')).map((r) => r.learner)).to.deep.equal([learners[7]!.fullname]);
+    });
+
     it('the admin pages: the learners page shows Overdue and the progress, filters and pages; the report page links its CSV', async () => {
       const opsAgent = request.agent(app);
       await signIn(opsAgent, 'ops');

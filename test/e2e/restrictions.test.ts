@@ -598,6 +598,106 @@ describe(`restricted access inside courses, issue 13 (${testDialect})`, function
     });
   });
 
+  describe('operators edit a section’s restriction, and who matches an activity counts its section', () => {
+    it('edits a section’s tree in the same form, and counts an activity in it against both trees, as learners see them', async () => {
+      const courseId = await course('Sectioned editing');
+      const quiz = await activity(courseId, 'Week 1 quiz', { type: 'quiz', maxGrade: 20 });
+      const week2 = await ok<{ id: number }>(api.post(`/courses/${courseId}/sections`, { name: 'Week <2>' }), 201);
+      const worksheet = await activity(courseId, 'Worksheet', { sectionId: week2.id });
+      const englishOnly = { op: '&', c: [{ type: 'profile', sf: 'lang', op: 'isequalto', v: 'en' }], showc: [true] };
+      const answers = await activity(courseId, 'Answers', { sectionId: week2.id, availability: englishOnly });
+      const learners: Agent[] = [];
+      for (const [lang, grade] of [
+        ['en', 5],
+        ['en', 10],
+        ['fr', 15],
+        ['fr', 20],
+        ['en', null],
+      ] as const) {
+        const l = await learner({ lang, courses: [courseId] });
+        if (grade !== null) await ok(api.post(`/activities/${quiz}/grades`, { userId: l.id, grade }));
+        learners.push(l.agent);
+      }
+      /** How the five learners find `name` on the course page: what the count must say. */
+      const seen = async (name: string, id: number) => {
+        const tally = { open: 0, greyed: 0, hidden: 0 };
+        for (const agent of learners) {
+          const shown = (await coursePage(agent, courseId, { [name]: id }))[name]!;
+          tally[shown === 'open' ? 'open' : shown === 'locked' ? 'greyed' : 'hidden']++;
+        }
+        return tally;
+      };
+      const ops = request.agent(app);
+      await signIn(ops, 'ops');
+
+      const list = (await ops.get(`/admin/restrict_access?course=${courseId}`).set(html).expect(200)).text;
+      expect(list).to.include(`<a href="/admin/restrict_access/sections/${week2.id}">Week &lt;2&gt;</a>`);
+      expect(list).to.include('<span class="chip">in Week &lt;2&gt;</span>');
+      const editor = (await ops.get(`/admin/restrict_access/sections/${week2.id}`).set(html).expect(200)).text;
+      expect(editor).to.include('<h1>Restrictions: Week &lt;2&gt;</h1>');
+      expect(editor).to.include(`<option value="${quiz}">Week 1 quiz</option>`);
+      const fields = { _csrf: csrfFrom(editor), join: 'all', hide: 'grey', c1_type: 'grade', c1_activity: String(quiz), c1_min: '50' };
+      const counted = await ops
+        .post(`/admin/restrict_access/sections/${week2.id}`)
+        .type('form')
+        .set(html)
+        .send({ ...fields, action: 'count' })
+        .expect(200);
+      expect(counted.text).to.include(
+        'With the restriction in the form: of 5 enrolled learners, <strong>3</strong> can open it, 2 see it greyed and 0 do not see it.',
+      );
+      await ops
+        .post(`/admin/restrict_access/sections/${week2.id}`)
+        .type('form')
+        .set(html)
+        .send({ ...fields, action: 'save' })
+        .expect(303);
+      const saved = await ok<{ sections: Array<{ id: number; availability: unknown }> }>(api.get(`/courses/${courseId}`));
+      expect(saved.sections.find((x) => x.id === week2.id)!.availability).to.deep.equal({ op: '&', c: [{ type: 'grade', id: quiz, min: 50 }], showc: [true] });
+
+      // An activity with no tree of its own, in the section: counted against the section's tree.
+      const plain = (await ops.get(`/admin/restrict_access/activities/${worksheet}`).set(html).expect(200)).text;
+      expect(plain).to.include('whose restriction applies too');
+      expect(plain).to.include(
+        'With the restriction of its section: of 5 enrolled learners, <strong>3</strong> can open it, 2 see it greyed and 0 do not see it.',
+      );
+      expect(await seen('Worksheet', worksheet)).to.deep.equal({ open: 3, greyed: 2, hidden: 0 });
+      // Its own tree (English speakers) and the section's (50% in the quiz): only the English speaker with 50% opens it.
+      const own = (await ops.get(`/admin/restrict_access/activities/${answers}`).set(html).expect(200)).text;
+      expect(own).to.include('With the saved restriction: of 5 enrolled learners, <strong>1</strong> can open it, 4 see it greyed and 0 do not see it.');
+      expect(await seen('Answers', answers)).to.deep.equal({ open: 1, greyed: 4, hidden: 0 });
+      expect(await ok(api.post(`/restrict_access/courses/${courseId}/matches`, { availability: englishOnly, activityId: answers }))).to.deep.equal({
+        enrolled: 5,
+        open: 1,
+        greyed: 4,
+        hidden: 0,
+      });
+
+      // The section now hides from who fails it: the two learners below 50% no longer see the answers at all.
+      await ops
+        .post(`/admin/restrict_access/sections/${week2.id}`)
+        .type('form')
+        .set(html)
+        .send({ ...fields, hide: 'hide', action: 'save' })
+        .expect(303);
+      const hidden = (await ops.get(`/admin/restrict_access/activities/${answers}`).set(html).expect(200)).text;
+      expect(hidden).to.include('With the saved restriction: of 5 enrolled learners, <strong>1</strong> can open it, 2 see it greyed and 2 do not see it.');
+      expect(await seen('Answers', answers)).to.deep.equal({ open: 1, greyed: 2, hidden: 2 });
+
+      // Removing the section's restriction leaves the activity's own.
+      await ops
+        .post(`/admin/restrict_access/sections/${week2.id}`)
+        .type('form')
+        .set(html)
+        .send({ _csrf: csrfFrom(editor), action: 'remove' })
+        .expect(303);
+      expect((await ok<{ sections: Array<{ availability: unknown }> }>(api.get(`/courses/${courseId}`))).sections[0]!.availability).to.equal(null);
+      expect(await seen('Answers', answers)).to.deep.equal({ open: 3, greyed: 2, hidden: 0 });
+      expect((await ops.get(`/admin/restrict_access/activities/${worksheet}`).set(html).expect(200)).text).to.not.include('enrolled learners');
+      expect((await ops.get('/admin/restrict_access/sections/999999').set(html)).status).to.equal(404);
+    });
+  });
+
   describe('disabling restrict_access fails closed', () => {
     it('keeps restricted activities locked (never opened), refuses new trees, and restores access when enabled again', async () => {
       const courseId = await course('Fail closed');

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { expect } from 'chai';
 import { Ajv } from 'ajv';
+import { addFormKeywords } from '../../core/kernel/http/schema-form';
 import type { Knex } from 'knex';
 import { projectRoot } from '../../core/kernel/config';
 import type { AssignmentSource, RuleInstance, SourceContext, SourceRule } from '../../core/modules/assignment/types';
@@ -140,7 +141,9 @@ describe('assignment source plugins', function () {
   });
 
   it('declares instance schemas that Ajv compiles strictly and that reject unknown properties', () => {
+    // Strict, knowing only the form annotations (title, x-picker ...) that generated forms read.
     const ajv = new Ajv({ strict: true, allErrors: true });
+    addFormKeywords(ajv);
     const cases: Array<[string, object, object]> = [
       ['individual', { instanceId: 1 }, { instanceId: 1, includeChildren: true }],
       ['audience', { instanceId: 1 }, { instanceId: '1' }],

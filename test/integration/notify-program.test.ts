@@ -490,7 +490,13 @@ describe(`notify_program: program notifications (${testDialect})`, function () {
   it('rejects an unknown placeholder when the message is saved (422 naming it) and stores nothing', async () => {
     const p = await program();
     const before = (await api.get(`/notify_program/programs/${p.id}/messages`).expect(200)).body.items;
-    expect(before.map((m: { type: string }) => m.type)).to.deep.equal(['assigned', 'exception_report', 'extension_request', 'extension_decided']);
+    expect(before.map((m: { type: string }) => m.type)).to.deep.equal([
+      'assigned',
+      'exception_report',
+      'extension_request',
+      'extension_decided',
+      'recurring_course',
+    ]);
 
     const res = await api.post(`/notify_program/programs/${p.id}/messages`, {
       type: 'assigned',

@@ -54,6 +54,7 @@ describe('plugin manager', function () {
       local_valid: 'enabled',
       local_child: 'enabled',
       local_hello: 'enabled',
+      local_schemasource: 'enabled',
       local_badmanifest: 'invalid PM016-MANIFEST-SCHEMA',
       local_oldsdk: 'invalid PM005-SDK-INCOMPATIBLE',
       local_needsghost: 'invalid PM006-REQUIRES-MISSING',

@@ -69,6 +69,7 @@ const storedProgram = fc
     availableFrom: null,
     availableUntil: null,
     minTimeRequired: null,
+    recurrence: null,
     courseSets: p.courseSets.map((s, i) => ({ ...s, id: i + 1, operator: i === p.courseSets.length - 1 ? null : s.operator })),
     createdAt: '2026-01-01T00:00:00.000Z',
     updatedAt: '2026-01-01T00:00:00.000Z',

@@ -4,7 +4,9 @@ import type { PluginManager } from '../plugins/manager';
 
 type Kernel = KernelCore & { readonly plugins: PluginManager };
 import { WaymarkError, type ErrorDetail } from '../errors';
-import { schemaFields, valuesFromForm } from './settings-form';
+import { readSchemaForm, savedPicks, schemaForm, schemaProblems } from './schema-form';
+import type { PickState } from '../pickers';
+import { createBodyValidator } from './validation';
 import { field, renderView } from './render';
 import { saveTheme } from '../themes/theme-setting';
 import { PICK_LIMIT } from '../pickers';
@@ -21,6 +23,7 @@ function pluginId(req: Request): string {
 /** The platform's operator pages: the admin index, plugins and the theme (site administrators only). */
 export function registerPlatformPages(site: Kernel): void {
   const pages = site.routes.registrarFor('core');
+  const validator = createBodyValidator();
   pages.page({
     method: 'get',
     path: '/admin',
@@ -78,10 +81,12 @@ export function registerPlatformPages(site: Kernel): void {
     values?: Record<string, unknown>,
     errors: ErrorDetail[] = [],
     status?: number,
+    posted?: Map<string, PickState>,
   ): Promise<void> => {
     const manifest = site.plugins.manifestOf(id);
     if (!manifest?.settingsSchema) throw new WaymarkError('NOT_FOUND', `Plugin ${id} has no settings`, 404);
     const current = values ?? (await site.plugins.getSettings(id));
+    const picks = posted ?? (await savedPicks(manifest.settingsSchema, current, site.extensions));
     renderView(
       req,
       res,
@@ -90,8 +95,8 @@ export function registerPlatformPages(site: Kernel): void {
         title: `${manifest.name} settings`,
         adminNav: 'plugins',
         plugin: { id, name: manifest.name },
-        fields: schemaFields(manifest.settingsSchema, current, errors),
-        errors,
+        fields: schemaForm(manifest.settingsSchema, current, errors, { picks }),
+        errors: schemaProblems(manifest.settingsSchema, errors),
       },
       status,
     );
@@ -110,11 +115,15 @@ export function registerPlatformPages(site: Kernel): void {
       const id = pluginId(req);
       const schema = site.plugins.manifestOf(id)?.settingsSchema;
       if (!schema) throw new WaymarkError('NOT_FOUND', `Plugin ${id} has no settings`, 404);
-      const values = valuesFromForm(schema, (req.body ?? {}) as Record<string, unknown>);
+      const { value: values, picks, problems } = await readSchemaForm(schema, (req.body ?? {}) as Record<string, unknown>, site.extensions);
       try {
+        if (problems.length) throw new WaymarkError('VALIDATION_FAILED', problems[0]!.message, 422, problems);
+        // The schema's own check first: its details name the fields in words on the form.
+        validator.validate(schema, values);
         await site.plugins.setSettings(id, values);
       } catch (error) {
-        if (error instanceof WaymarkError && error.status === 422) return showSettings(req, res, id, values, error.details, 422);
+        if (error instanceof WaymarkError && (error.status === 422 || error.code === 'VALIDATION_FAILED'))
+          return showSettings(req, res, id, values, error.details, 422, picks);
         throw error;
       }
       res.redirect(303, `/admin/plugins?notice=plugin-settings-saved`);

@@ -4,6 +4,7 @@ import addFormats from 'ajv-formats';
 import type { Logger } from '../logging';
 import { WaymarkError, type ErrorDetail } from '../errors';
 import type { JsonSchema } from './routes';
+import { addFormKeywords } from './schema-form';
 
 /**
  * Request body validation with JSON Schema 2020-12, the dialect of OpenAPI 3.1, so one schema both
@@ -32,6 +33,7 @@ export function createBodyValidator(logger?: Logger): BodyValidator {
   });
   addFormats(ajv);
   addJsonSizeKeyword(ajv);
+  addFormKeywords(ajv);
   const compiled = compiler(ajv);
 
   return {
@@ -129,6 +131,7 @@ export function createRequestValidator(logger?: Logger): RequestValidator {
     logger: logger ? { log: () => {}, warn: (...a: unknown[]) => logger.warn(String(a[0])), error: (...a: unknown[]) => logger.error(String(a[0])) } : false,
   });
   addFormats(ajv);
+  addFormKeywords(ajv);
   const compiled = compiler(ajv);
   return {
     params(schema, raw) {
@@ -196,6 +199,7 @@ export function closeObjectSchemas(schema: unknown): unknown {
 export function createResponseChecker(): ResponseChecker {
   const ajv = new Ajv2020({ allErrors: true, strict: false, coerceTypes: false });
   addFormats(ajv);
+  addFormKeywords(ajv);
   // Compiled from the closed copy, cached by the route's own schema object.
   const compiled = compiler(ajv, (schema) => closeObjectSchemas(schema) as JsonSchema);
   return {

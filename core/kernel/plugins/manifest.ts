@@ -35,6 +35,8 @@ export const manifestSchema = {
   },
 } as const;
 
+import { addFormKeywords } from '../http/schema-form';
+
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const manifestAjv = new Ajv({ allErrors: true, strict: true });
 const validateShape = manifestAjv.compile(manifestSchema);
@@ -43,6 +45,7 @@ const validateShape = manifestAjv.compile(manifestSchema);
 export function createSettingsAjv(): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: true });
   addFormats(ajv);
+  addFormKeywords(ajv);
   return ajv;
 }
 const settingsAjv = createSettingsAjv();

@@ -1,5 +1,6 @@
 import type { ErrorDetail } from '../../kernel/errors';
 import type { DueDateEvent } from './types';
+import type { JsonSchema } from '../../kernel/http/json-schema';
 import {
   courseCompletionTimes,
   firstLoginTimes,
@@ -20,6 +21,26 @@ import {
   programExists,
   programFullname,
 } from './store/lookups';
+
+/** An event's fields: one `instanceId` naming a thing, required unless said otherwise. */
+function instanceOf(annotations: JsonSchema, required = true): JsonSchema {
+  return {
+    type: 'object',
+    additionalProperties: false,
+    ...(required ? { required: ['instanceId'] } : {}),
+    properties: { instanceId: { type: 'integer', minimum: 1, ...annotations } },
+  };
+}
+
+/**
+ * The schema of an event's fields: its own `instanceSchema`, else one `instanceId` (required when
+ * the event needs it), picked with the event's `picker`; no fields when it takes no instance.
+ */
+export function dueEventSchema(event: DueDateEvent): JsonSchema {
+  if (event.instanceSchema) return event.instanceSchema;
+  if (!event.needsInstance && !event.picker) return { type: 'object', additionalProperties: false, properties: {} };
+  return instanceOf({ title: 'Of', ...(event.picker ? { 'x-picker': event.picker } : {}) }, event.needsInstance);
+}
 
 /** The event whose time is the membership's own creation time (handled by the sync itself). */
 export const ASSIGNMENT_DATE_EVENT = 'assignment_date';
@@ -58,6 +79,7 @@ export function coreDueDateEvents(): Record<string, DueDateEvent> {
     position_assigned_date: {
       label: 'position assigned date',
       needsInstance: false,
+      instanceSchema: instanceOf({ title: 'Position', description: 'Only assignments to this position (optional)', 'x-picker': 'positions' }, false),
       affectedBy: (change) => change.type === 'job_assignment',
       validate: async (instanceId, ctx) => (instanceId === undefined ? [] : exists(instanceId, 'position', (id) => positionExists(ctx.db, id))),
       describe: async (instanceId, ctx) =>
@@ -76,6 +98,7 @@ export function coreDueDateEvents(): Record<string, DueDateEvent> {
       label: 'completion of course',
       needsInstance: true,
       picker: 'courses',
+      instanceSchema: instanceOf({ title: 'Course', 'x-picker': 'courses' }),
       affectedBy: (change, instanceId) =>
         (change.type === 'course_completion' || change.type === 'course_completion_removed') && change.courseId === instanceId,
       validate: (instanceId, ctx) => exists(instanceId, 'course', (id) => courseExists(ctx.db, id)),
@@ -86,6 +109,7 @@ export function coreDueDateEvents(): Record<string, DueDateEvent> {
       label: 'completion of program',
       needsInstance: true,
       picker: 'programs',
+      instanceSchema: instanceOf({ title: 'Program', 'x-picker': 'programs' }),
       affectedBy: (change, instanceId) => change.type === 'program_completion' && change.programId === instanceId,
       validate: (instanceId, ctx) => exists(instanceId, 'program', (id) => programExists(ctx.db, id)),
       describe: async (instanceId, ctx) => `completion of program ${named(await programFullname(ctx.db, instanceId), instanceId)}`,
@@ -95,6 +119,7 @@ export function coreDueDateEvents(): Record<string, DueDateEvent> {
       label: 'profile date',
       needsInstance: true,
       picker: 'profile_fields',
+      instanceSchema: instanceOf({ title: 'Date field', description: 'A profile field of type date', 'x-picker': 'profile_fields' }),
       affectedBy: (change) => change.type === 'profile_field',
       validate: async (instanceId, ctx) => {
         const problems = await exists(instanceId, 'profile field', (id) => profileFieldExists(ctx.db, id));

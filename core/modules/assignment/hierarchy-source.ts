@@ -37,7 +37,10 @@ export function createHierarchySource(kind: HierarchyKind, label: string, hierar
       type: 'object',
       additionalProperties: false,
       required: ['instanceId'],
-      properties: { instanceId: { type: 'integer', minimum: 1 }, includeChildren: { type: 'boolean' } },
+      properties: {
+        instanceId: { type: 'integer', minimum: 1, title: label, 'x-picker': kind === 'position' ? 'positions' : 'organisations' },
+        includeChildren: { type: 'boolean', title: `Include every ${kind} below it` },
+      },
     },
 
     async validate(instance, ctx) {

@@ -39,12 +39,16 @@ export const assignmentModule = defineModule({
   tables: ['program_assignment_rules', 'program_rule_members', 'program_exceptions', 'program_user_assignments'],
   deps: { programs: programServices.programs, users: peopleServices.users, hierarchy: peopleServices.hierarchy },
   declares: assignmentHooks,
-  hooks: ['onAssignmentChange'],
+  hooks: ['onAssignmentChange', 'onAudienceMembershipBatch'],
   provides: assignmentServices,
   register(ctx) {
     const context = { db: ctx.db, hooks: ctx.hooks, queue: ctx.queue, extensions: ctx.extensions, programs: ctx.deps.programs, timezone: ctx.timezone };
     const service = createAssignmentService(context);
-    ctx.deps.programs.useAssignmentState({ selectTargets: withoutOpenExceptions, assignmentsView: assignmentViews.programUserAssignments });
+    ctx.deps.programs.useAssignmentState({
+      selectTargets: withoutOpenExceptions,
+      assignmentsView: assignmentViews.programUserAssignments,
+      startCycles: (trx, programId, rows, at) => service.startCycles(trx, programId, rows, at),
+    });
     for (const [key, event] of Object.entries(coreDueDateEvents())) ctx.extensions.contribute('dueDateEvents', key, event);
     ctx.extensions.contribute('audienceRuleConditions', 'program_assignment', programAssignmentCondition());
     ctx.jobs.define<{ ruleId: number; fullDue?: boolean }>({
@@ -62,6 +66,10 @@ export const assignmentModule = defineModule({
     // assignments it causes commit or roll back together.
     ctx.hooks.tap('onAssignmentChange', async ({ change }, trx) => {
       await service.syncUser(trx, change);
+    });
+    // A recompute batch's flips arrive as one signal per audience: re-synced set-based for its range.
+    ctx.hooks.tap('onAudienceMembershipBatch', async ({ batch }, trx) => {
+      await service.syncAudienceBatch(trx, batch);
     });
     for (const route of assignmentRoutes(() => service)) ctx.routes.api(route);
     registerAssignmentPages(context, ctx.routes, service);

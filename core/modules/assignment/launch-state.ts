@@ -14,6 +14,11 @@ export interface LaunchCandidate {
   assignmentStatus: string | null;
   /** An open or dismissed exception blocks the assignment. */
   blocked: boolean;
+  /**
+   * A recurring program whose earlier period's copy this course is, not finished by the learner
+   * when the period ended: the period's label (they may still launch it). Null otherwise.
+   */
+  owedPeriod: string | null;
 }
 
 /** What a launch guard needs to decide: the candidate programs and the learner's course completions. */
@@ -44,6 +49,7 @@ export function createLaunchStateReader(db: Database): (userId: number, courseId
         availableUntil: num(row.available_until),
         assignmentStatus: row.assignment_status,
         blocked: Number(row.blocking_exceptions) > 0,
+        owedPeriod: row.owed_period ?? null,
       });
     }
     return { programs, completions };

@@ -1,11 +1,16 @@
 import type { Request, Response } from 'express';
 import type { RouteRegistrar } from '../../kernel/http/routes';
-import { WaymarkError, invalid } from '../../kernel/errors';
+import { WaymarkError, type ErrorDetail } from '../../kernel/errors';
 import type { AssignmentContext } from './context';
 import { EXCEPTION_ORDERS, openExceptionCount, programsWithOpenExceptions } from './store/exceptions';
 import { pageLinks, pagePositionOf } from '../../kernel/http/paging';
-import type { AssignmentRuleInput, AssignmentService, ExceptionAction } from './service';
-import type { DueRule } from './types';
+import type { AssignmentService, ExceptionAction } from './service';
+import type { AssignmentSource, DueDateEvent, DueRule } from './types';
+import { dueEventSchema } from './events';
+import { createBodyValidator } from '../../kernel/http/validation';
+import { readSchemaForm, savedPicks, schemaForm, schemaProblems } from '../../kernel/http/schema-form';
+import type { JsonSchema } from '../../kernel/http/json-schema';
+import type { PickState } from '../../kernel/pickers';
 import { field, fields, pageId, renderView } from '../../kernel/http/render';
 import { parseId } from '../../kernel/http/contract';
 import { BULK_RESOLVE_JOB, INLINE_RESOLVE, countMatchingExceptions, resolveMatching } from './bulk-resolve';
@@ -22,52 +27,82 @@ export const EXCEPTION_ACTIONS: ReadonlyArray<{ value: ExceptionAction; label: s
   { value: 'dismiss', label: 'Dismiss (stay unassigned)' },
 ];
 
-/** Reads the "add a rule" form into the REST body shape, so the same validation applies. */
-export function ruleFromForm(body: unknown): AssignmentRuleInput {
-  const problems: Array<{ path: string; code: string; message: string }> = [];
-  const source = field(body, 'source');
-  const instanceText = field(body, 'instanceId');
-  if (!source) problems.push({ path: 'source', code: 'REQUIRED', message: 'Choose who to assign' });
-  if (parseId(instanceText) === null)
-    problems.push({ path: 'instanceId', code: 'REQUIRED', message: 'Enter the id of the user, audience, position, organisation or manager job assignment' });
-  let due: DueRule = null;
-  const kind = field(body, 'dueKind') || 'none';
-  if (kind === 'fixed') {
-    const date = field(body, 'dueDate');
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) problems.push({ path: 'dueDate', code: 'REQUIRED', message: 'Enter the due date as YYYY-MM-DD' });
-    // End of that day in UTC: "due 31 March" should still allow work on 31 March everywhere.
-    else due = { date: `${date}T23:59:59.000Z` };
-  } else if (kind === 'relative') {
-    const within = field(body, 'dueWithin');
-    const event = field(body, 'dueEvent');
-    const eventInstance = field(body, 'dueInstanceId');
-    if (!within) problems.push({ path: 'dueWithin', code: 'REQUIRED', message: 'Enter a duration such as P1M' });
-    if (!event) problems.push({ path: 'dueEvent', code: 'REQUIRED', message: 'Choose the event the due date counts from' });
-    if (eventInstance && parseId(eventInstance) === null)
-      problems.push({ path: 'dueInstanceId', code: 'NOT_AN_INTEGER', message: 'The event’s course, program or profile field id must be a whole number' });
-    due = { within, event, ...(eventInstance ? { instanceId: Number(eventInstance) } : {}) };
-  }
-  if (problems.length) throw invalid('RULE_FORM_INVALID', problems[0]!.message, problems);
-  return { source, instanceId: Number(instanceText), ...(field(body, 'includeChildren') ? { includeChildren: true } : {}), due };
+/** The state of the "add a rule" form: the chosen source and event, what was posted, and its problems. */
+interface RuleFormState {
+  source: AssignmentSource | null;
+  body: Record<string, unknown>;
+  sourceValue: Record<string, unknown>;
+  eventValue: Record<string, unknown>;
+  picks: Map<string, PickState>;
+  sourceDetails: ErrorDetail[];
+  eventDetails: ErrorDetail[];
+  /** Problems of the due-date part outside the event's own fields (date, duration, event). */
+  dueProblems: string[];
 }
+
+/** Labels of the due-date part's own fields, for its problems in words. */
+const dueLabels: JsonSchema = {
+  type: 'object',
+  properties: { date: { title: 'Due date', type: 'string' }, within: { title: 'Within', type: 'string' }, event: { title: 'Of (event)', enum: [] } },
+};
+
+/** Which part of the form a service problem belongs to: `due/...` the due date, anything else the source's fields. */
+const isDuePath = (d: ErrorDetail): boolean => /^\/?due(\/|\.|$)/.test(d.path ?? '');
+const withoutDue = (d: ErrorDetail): ErrorDetail => ({ ...d, path: (d.path ?? '').replace(/^\/?due[/.]?/, '') });
+
+const validator = createBodyValidator();
+
+/** What the schema's Ajv check says of a value (none when it passes). */
+function schemaDetails(schema: JsonSchema, value: unknown): ErrorDetail[] {
+  try {
+    validator.validate(schema, value);
+    return [];
+  } catch (error) {
+    if (error instanceof WaymarkError) return error.details;
+    throw error;
+  }
+}
+
+const sameField = (a: ErrorDetail, b: ErrorDetail): boolean => (a.path ?? '').replace(/^\//, '') === (b.path ?? '').replace(/^\//, '');
 
 /** Assignment rules of a program and the exceptions report. */
 export function registerAssignmentPages(context: AssignmentContext, pages: RouteRegistrar, assignments: AssignmentService): void {
   const service = () => assignments;
+  const sourceOf = (type: string): AssignmentSource | null => (type ? (context.extensions.get('assignmentSources', type)?.value ?? null) : null);
+  const eventsOf = (source: AssignmentSource | null): Map<string, DueDateEvent> => {
+    const events = new Map(context.extensions.list('dueDateEvents').map((c) => [c.key, c.value] as const));
+    for (const [key, event] of Object.entries(source?.dueEvents ?? {})) events.set(key, event);
+    return events;
+  };
+  /**
+   * The schema the rule form is generated from: the source's instance schema, with `instanceId`
+   * picked by name through the source's `picker` when the schema does not say (older sources).
+   */
+  const formSchemaOf = (source: AssignmentSource): JsonSchema => {
+    const properties = (source.instanceSchema.properties ?? {}) as Record<string, JsonSchema>;
+    const instanceId = properties.instanceId;
+    if (!instanceId || instanceId['x-picker']) return source.instanceSchema;
+    const picker = source.picker ?? (context.extensions.get('pickers', source.type) ? source.type : undefined);
+    if (!picker) return source.instanceSchema;
+    return { ...source.instanceSchema, properties: { ...properties, instanceId: { title: source.name, ...instanceId, 'x-picker': picker } } };
+  };
 
-  const showRules = async (req: Request, res: Response, errors: string[] = [], status?: number): Promise<void> => {
+  const showRules = async (req: Request, res: Response, form: RuleFormState, status?: number): Promise<void> => {
     const programId = pageId(req.params.id, 'Program');
     const program = await context.programs.get(programId);
     const rules = await service().listRules(programId);
+    const source = form.source;
     const sources = context.extensions
       .list('assignmentSources')
-      .map((c) => ({ value: c.key, label: c.value.name, selected: c.key === field(req.body, 'source') }))
+      .map((c) => ({ value: c.key, label: c.value.name, selected: c.key === source?.type }))
       .sort((a, b) => a.label.localeCompare(b.label));
-    const events = context.extensions
-      .list('dueDateEvents')
-      .map((c) => ({ value: c.key, label: c.value.label, selected: c.key === field(req.body, 'dueEvent') }))
-      .sort((a, b) => a.label.localeCompare(b.label));
+    const events = eventsOf(source);
+    const eventKey = field(form.body, 'dueEvent');
+    const event = events.get(eventKey) ?? null;
+    const sourceSchema = source ? formSchemaOf(source) : null;
+    const eventSchema = event ? dueEventSchema(event) : null;
     const openExceptions = await openExceptionCount(context.db.knex, programId);
+    const dueErrors = [...form.dueProblems, ...(eventSchema ? schemaProblems(eventSchema, form.eventDetails) : form.eventDetails.map((d) => d.message))];
     renderView(
       req,
       res,
@@ -78,30 +113,106 @@ export function registerAssignmentPages(context: AssignmentContext, pages: Route
         program,
         rules,
         sources,
-        events,
-        values: req.method === 'POST' ? req.body : {},
-        dueKind: field(req.body, 'dueKind') || 'none',
+        source: source ? { type: source.type, name: source.name } : null,
+        sourceFields: sourceSchema ? schemaForm(sourceSchema, form.sourceValue, form.sourceDetails, { prefix: 'rule.', picks: form.picks }) : [],
+        events: [...events].map(([value, e]) => ({ value, label: e.label, selected: value === eventKey })).sort((a, b) => a.label.localeCompare(b.label)),
+        eventFields: eventSchema ? schemaForm(eventSchema, form.eventValue, form.eventDetails, { prefix: 'due.', picks: form.picks }) : [],
+        values: form.body,
+        dueKind: field(form.body, 'dueKind') || 'none',
+        dueErrors,
         openExceptions,
-        errors,
+        errors: [...(sourceSchema ? schemaProblems(sourceSchema, form.sourceDetails) : form.sourceDetails.map((d) => d.message)), ...dueErrors],
       },
       status,
     );
   };
 
-  pages.page({ method: 'get', path: '/admin/programs/:id/assignments', access: 'admin', handler: (req, res) => showRules(req, res) });
+  /** The form for a source chosen in step one (`?source=`), empty, with the due-date event as posted. */
+  const emptyForm = async (source: AssignmentSource | null, body: Record<string, unknown> = {}): Promise<RuleFormState> => {
+    const picks = new Map<string, PickState>();
+    if (source) for (const [k, v] of await savedPicks(formSchemaOf(source), {}, context.extensions, { prefix: 'rule.' })) picks.set(k, v);
+    const event = eventsOf(source).get(field(body, 'dueEvent'));
+    if (event) for (const [k, v] of await savedPicks(dueEventSchema(event), {}, context.extensions, { prefix: 'due.' })) picks.set(k, v);
+    return { source, body, sourceValue: {}, eventValue: {}, picks, sourceDetails: [], eventDetails: [], dueProblems: [] };
+  };
 
+  pages.page({
+    method: 'get',
+    path: '/admin/programs/:id/assignments',
+    access: 'admin',
+    handler: async (req, res) => {
+      const source = sourceOf(typeof req.query.source === 'string' ? req.query.source : '');
+      await showRules(req, res, await emptyForm(source));
+    },
+  });
+
+  /**
+   * Step two of "add a rule": the source's generated fields and the due date. "Show the event's
+   * fields" (action=event) re-renders the form with the chosen event's own fields; "Add rule" saves.
+   */
   pages.page({
     method: 'post',
     path: '/admin/programs/:id/assignments',
     access: 'admin',
     async handler(req, res) {
       const programId = pageId(req.params.id, 'Program');
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const source = sourceOf(field(body, 'source'));
+      if (!source) {
+        const form = await emptyForm(null, body);
+        form.sourceDetails.push({ path: 'source', code: 'REQUIRED', message: 'Assign: choose who to assign' });
+        return showRules(req, res, form, 422);
+      }
+      const read = await readSchemaForm(formSchemaOf(source), body, context.extensions, { prefix: 'rule.' });
+      const kind = field(body, 'dueKind') || 'none';
+      const eventKey = field(body, 'dueEvent');
+      const event = eventsOf(source).get(eventKey) ?? null;
+      const eventRead = event
+        ? await readSchemaForm(dueEventSchema(event), body, context.extensions, { prefix: 'due.' })
+        : { value: {}, picks: new Map<string, PickState>(), problems: [] };
+      const form: RuleFormState = {
+        source,
+        body,
+        sourceValue: read.value,
+        eventValue: eventRead.value,
+        picks: new Map([...read.picks, ...eventRead.picks]),
+        sourceDetails: read.problems,
+        eventDetails: kind === 'relative' ? eventRead.problems : [],
+        dueProblems: [],
+      };
+      if (field(body, 'action') === 'event') return showRules(req, res, { ...form, sourceDetails: [], eventDetails: [] });
+
+      let due: DueRule = null;
+      if (kind === 'fixed') {
+        const date = field(body, 'dueDate');
+        if (!/^\d{4}-\d{2}-\d{2}$/.test(date)) form.dueProblems.push('Due date: enter the date');
+        // End of that day in UTC: "due 31 March" should still allow work on 31 March everywhere.
+        else due = { date: `${date}T23:59:59.000Z` };
+      } else if (kind === 'relative') {
+        const within = field(body, 'dueWithin');
+        if (!within) form.dueProblems.push('Within: enter a duration such as P1M');
+        if (!event) form.dueProblems.push('Of (event): choose the event the due date counts from');
+        const instanceId = eventRead.value.instanceId;
+        due = { within, event: eventKey, ...(typeof instanceId === 'number' ? { instanceId } : {}) };
+      }
+      if (form.sourceDetails.length || form.eventDetails.length || form.dueProblems.length) {
+        // Every problem at once: the schema's own check of the rest of the source's fields too.
+        form.sourceDetails.push(...schemaDetails(formSchemaOf(source), read.value).filter((d) => !read.problems.some((p) => sameField(p, d))));
+        return showRules(req, res, form, 422);
+      }
       try {
-        await service().addRule(programId, ruleFromForm(req.body));
+        await service().addRule(programId, { source: source.type, ...(read.value as { instanceId: number }), due });
       } catch (error) {
         if (error instanceof WaymarkError && (error.status === 422 || error.status === 400)) {
-          const messages = error.details.length ? error.details.map((d) => d.message) : [error.message];
-          return showRules(req, res, messages, 422);
+          const details = error.details.length ? error.details : [{ path: '', code: error.code, message: error.message }];
+          form.sourceDetails = details.filter((d) => !isDuePath(d));
+          const dueDetails = details.filter(isDuePath).map(withoutDue);
+          form.eventDetails = dueDetails.filter((d) => (d.path ?? '').replace(/^\//, '').startsWith('instanceId'));
+          form.dueProblems = schemaProblems(
+            dueLabels,
+            dueDetails.filter((d) => !form.eventDetails.includes(d)),
+          );
+          return showRules(req, res, form, 422);
         }
         throw error;
       }

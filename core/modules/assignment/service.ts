@@ -6,17 +6,19 @@ import addFormats from 'ajv-formats';
 import type { AssignmentContext } from './context';
 import { createLaunchStateReader, reachableElsewhere, type LaunchState } from './launch-state';
 import type { Executor } from '../../kernel/db/database';
-import type { AssignmentChange } from '../people/index';
+import type { AssignmentChange, AudienceMembershipBatch } from '../people/index';
 import { WaymarkError, conflict, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
 import type { JsonSchema } from '../../kernel/http/routes';
 import { toDetail } from '../../kernel/http/validation';
+import { addFormKeywords } from '../../kernel/http/schema-form';
+import { dueEventSchema } from './events';
 import type { RecalcPair } from '../programs/index';
 import { addDuration, isValidDuration } from '../programs/index';
 import { AssignmentSync, addCounters, emptyCounters, humanDuration, loadRules, type LoadedRule, type SyncCounters, type UserScope } from './sync';
 import type { DueRule, RuleInstance } from './types';
 import { isoOrNull, num, numOrNull } from '../../kernel/db/values';
 import { deleteRuleAtVersion, insertRule, memberCountsByRule, updateRule } from './store/rules';
-import { activateAssignments, learnerAssignmentRow, moveDueDate, pairsHeldByException, programsWithRuleWork } from './store/assignments';
+import { activateAssignments, learnerAssignmentRow, moveDueDate, pairsHeldByException, programsWithRuleWork, startCycles } from './store/assignments';
 import { decideExceptions, EXCEPTION_ORDERS, exceptionHistory, exceptionPage, exceptionsWithCurrent } from './store/exceptions';
 import type { KeysetOrder, KeysetPage, PagePosition } from '../../kernel/db/keyset';
 import { programExists as programFound, userIdSpan } from './store/lookups';
@@ -146,6 +148,12 @@ export interface AssignmentService {
    * (a due date never moves earlier automatically). False when the date or the assignment changed.
    */
   extendDueDate(trx: Knex.Transaction, programId: number, userId: number, from: number, to: number): Promise<boolean>;
+  /**
+   * A recurring program's new period: a new cycle starting at `at` (the assignment time that keys
+   * notification cycles) with a new due date for each of these actively assigned learners, in `trx`.
+   * Set by the period, not the rules, so no exception is raised; rules never move it earlier.
+   */
+  startCycles(trx: Knex.Transaction, programId: number, rows: ReadonlyArray<{ userId: number; dueAt: number }>, at: number): Promise<void>;
   /** Body of the rule job: the rule's set difference over every user batch. */
   syncRule(ruleId: number, options?: SyncOptions & { fullDue?: boolean }): Promise<SyncCounters & { batches: number }>;
   /**
@@ -155,6 +163,8 @@ export interface AssignmentService {
   reconcile(options?: SyncOptions): Promise<SyncCounters & { programs: number; batches: number; completionsEvaluated: number }>;
   /** Incremental sync for the changed user, inside the change's transaction. */
   syncUser(trx: Knex.Transaction, change: AssignmentChange): Promise<SyncCounters>;
+  /** Set-based sync of the rules a batch of audience membership flips affects, inside the batch's transaction. */
+  syncAudienceBatch(trx: Knex.Transaction, batch: AudienceMembershipBatch): Promise<SyncCounters>;
 }
 
 const DEFAULT_BATCH = 50_000;
@@ -220,14 +230,20 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
   const db = () => context.db;
   const ajv = new Ajv2020({ allErrors: true, strict: 'log', strictRequired: false, coerceTypes: false, logger: false });
   addFormats(ajv);
+  addFormKeywords(ajv);
   const compiled = new WeakMap<JsonSchema, ValidateFunction>();
 
-  function validateInstance(schema: JsonSchema, instance: RuleInstance): void {
+  function compiledOf(schema: JsonSchema): ValidateFunction {
     let fn = compiled.get(schema);
     if (!fn) {
       fn = ajv.compile(schema);
       compiled.set(schema, fn);
     }
+    return fn;
+  }
+
+  function validateInstance(schema: JsonSchema, instance: RuleInstance): void {
+    const fn = compiledOf(schema);
     if (fn(instance)) return;
     const details = (fn.errors ?? []).map(toDetail);
     throw new WaymarkError('VALIDATION_FAILED', `Request body is invalid: ${details.map((d) => `${d.path || '/'} ${d.message}`).join('; ')}`, 400, details);
@@ -255,8 +271,11 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
         { path: 'due/event', code: 'DUE_EVENT_UNKNOWN', message: `must be one of ${known.join(', ')}` },
       ]);
     }
+    const fields = compiledOf(dueEventSchema(event));
     if (event.needsInstance && due.instanceId === undefined)
       details.push({ path: 'due/instanceId', code: 'REQUIRED', message: `event ${due.event} needs due.instanceId` });
+    else if (!fields(due.instanceId === undefined ? {} : { instanceId: due.instanceId }))
+      details.push(...(fields.errors ?? []).map((e) => ({ ...toDetail(e), path: `due${toDetail(e).path}` })));
     else if (event.validate) details.push(...(await event.validate(due.instanceId, engine.ctx(executor))));
     if (details.length) throw invalid(details[0]!.code ?? 'DUE_INVALID', details[0]!.message, details);
     return { due_kind: 'relative', due_date: null, due_within: due.within, due_event: due.event, due_instance_id: due.instanceId ?? null };
@@ -462,6 +481,7 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
 
     learnerAssignment: (programId, userId, executor = db().knex) => learnerAssignmentOf(executor, programId, userId),
     extendDueDate: (trx, programId, userId, from, to) => moveDueDate(trx, programId, userId, from, to, db().now()),
+    startCycles: (trx, programId, rows, at) => startCycles(trx, programId, rows, at, db().now()),
 
     async syncRule(ruleId, options = {}) {
       const totals = { ...emptyCounters(), batches: 0 };
@@ -520,6 +540,7 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
     },
 
     syncUser: (trx, change) => engine.syncUser(trx, change),
+    syncAudienceBatch: (trx, batch) => engine.syncAudienceBatch(trx, batch),
   };
   return service;
 }

@@ -2,7 +2,7 @@ import { courseCompletionsOfUsers } from '../learning/index';
 import type { Knex } from 'knex';
 import type { AssignmentContext } from './context';
 import type { Executor } from '../../kernel/db/database';
-import type { AssignmentChange } from '../people/index';
+import type { AssignmentChange, AudienceMembershipBatch } from '../people/index';
 import type { ExceptionsRaisedArgs } from './hooks';
 import { addDuration, parseDuration, evaluateProgram, applyEvaluations, hasTimedSets, key, loadStoredState, loadStoredStateInRange } from '../programs/index';
 import { ASSIGNMENT_DATE_EVENT } from './events';
@@ -740,6 +740,57 @@ export class AssignmentSync {
       if (n) touchedPrograms.add(r.programId);
     }
     addCounters(counters, await this.recomputeEffective(trx, [...touchedPrograms], scope, now));
+    return counters;
+  }
+
+  /**
+   * A batch of one audience's membership flips (a recompute batch, or its cascade), inside the
+   * batch's transaction: the rules the flips may affect are re-synced for the batch's user-id range
+   * with the rule job's set-based statements (one set difference per rule, one effective-assignment
+   * pass per program), never learner by learner. Rules whose due-date event the flips may move get
+   * their due dates re-read for the range, as `syncUser` does for one learner.
+   */
+  async syncAudienceBatch(trx: Knex.Transaction, batch: AudienceMembershipBatch): Promise<SyncCounters> {
+    const counters = emptyCounters();
+    const { rules, bySource, byId } = await this.rules.get(trx);
+    if (!rules.length || (!batch.added.length && !batch.removed.length)) return counters;
+    // The learner-level changes, for sources and due events that only answer those (in memory).
+    const changes: AssignmentChange[] = [
+      ...batch.added.map((userId): AssignmentChange => ({ type: 'audience_membership', userId, audienceId: batch.audienceId, member: true })),
+      ...batch.removed.map((userId): AssignmentChange => ({ type: 'audience_membership', userId, audienceId: batch.audienceId, member: false })),
+    ];
+    const affected = new Set<number>();
+    for (const [type, list] of bySource) {
+      const source = this.source(type);
+      if (!source) continue;
+      const ids: number[] = [];
+      if (source.affectedRulesInBatch) ids.push(...(await source.affectedRulesInBatch(batch, list, this.ctx(trx))));
+      else for (const change of changes) ids.push(...(await source.affectedRules(change, list, this.ctx(trx))));
+      for (const id of ids) if (byId.has(id)) affected.add(id);
+    }
+    const scope: UserScope = { lo: batch.range.lo, hi: batch.range.hi };
+    const byProgram = new Map<number, LoadedRule[]>();
+    for (const id of affected) {
+      const rule = byId.get(id)!;
+      const list = byProgram.get(rule.programId);
+      if (list) list.push(rule);
+      else byProgram.set(rule.programId, [rule]);
+    }
+    for (const [programId, list] of byProgram) addCounters(counters, await this.syncProgramScope(trx, programId, list, scope));
+
+    // None of the core due-date events moves with an audience; a plugin's event may.
+    const touched = new Set<number>();
+    for (const rule of rules) {
+      if (affected.has(rule.id) || rule.dueKind !== 'relative' || !this.source(rule.source)) continue;
+      const event = this.event(rule.source, rule.dueEvent!);
+      if (!event) continue;
+      const moves = event.affectedBy ? changes.some((change) => event.affectedBy!(change, rule.dueInstanceId ?? undefined)) : true;
+      if (!moves) continue;
+      const n = await this.syncRuleDue(trx, rule, scope, false);
+      counters.membersUpdated += n;
+      if (n) touched.add(rule.programId);
+    }
+    if (touched.size) addCounters(counters, await this.recomputeEffective(trx, [...touched], scope, this.context.db.now()));
     return counters;
   }
 }

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../kernel/db/database';
 import type { ErrorDetail } from '../../kernel/errors';
-import type { AssignmentChange } from '../people/index';
+import type { AssignmentChange, AudienceMembershipBatch } from '../people/index';
 import type { JsonSchema } from '../../kernel/http/routes';
 
 /**
@@ -41,6 +41,13 @@ export interface AssignmentSource<Instance extends RuleInstance = RuleInstance> 
    * transaction that made the change; must be cheap (one indexed query at most).
    */
   affectedRules(change: AssignmentChange, rules: ReadonlyArray<SourceRule<Instance>>, ctx: SourceContext): Promise<number[]> | number[];
+  /**
+   * Which of this source's rules a batch of audience membership flips may affect (a recompute of a
+   * dynamic audience); the core then re-syncs those rules for the batch's user-id range with
+   * set-based statements. Optional: without it, `affectedRules` is asked once per flipped learner,
+   * which costs nothing for a source that ignores audience changes before querying.
+   */
+  affectedRulesInBatch?(batch: AudienceMembershipBatch, rules: ReadonlyArray<SourceRule<Instance>>, ctx: SourceContext): Promise<number[]> | number[];
   /** Extra due-date events this source offers ("within P1M of <event>"). Optional. */
   dueEvents?: Record<string, DueDateEvent>;
   /**
@@ -83,6 +90,12 @@ export interface DueDateEvent {
   needsInstance: boolean;
   /** The `pickers` key of what `instanceId` names (`courses`), for the rule form; as {@link AssignmentSource.picker}. */
   picker?: string;
+  /**
+   * JSON Schema of the event's fields in a rule's `due` (today `instanceId`), annotated for the
+   * generated rule form (`title`, `x-picker`; docs/assignment-sources.md). Checked with Ajv when a
+   * rule is saved. Absent: derived from `needsInstance` and `picker` (see `dueEventSchema`).
+   */
+  instanceSchema?: JsonSchema;
   /** Checks the instance exists; problems become 422 details. */
   validate?(instanceId: number | undefined, ctx: SourceContext): Promise<ErrorDetail[]>;
   describe?(instanceId: number | undefined, ctx: SourceContext): Promise<string>;

@@ -77,8 +77,12 @@ const recordOfLearningSchema: JsonSchema = component(
         id: { type: 'integer' },
         fullname: { type: 'string' },
         completedAt: isoTime,
-        reason: { type: 'string' },
+        reason: {
+          type: 'string',
+          description: 'structure_change, recompleted, recurrence (a period ended), recurrence_late (a period finished after it ended), ...',
+        },
         archivedAt: isoTime,
+        period: { type: ['string', 'null'], description: "A recurring program's period the completion belonged to, e.g. 2026" },
       }),
     },
     totals: object({ programs: { type: 'integer', minimum: 0 }, courses: { type: 'integer', minimum: 0 }, history: { type: 'integer', minimum: 0 } }),

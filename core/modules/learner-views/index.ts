@@ -22,7 +22,7 @@ import { programProgress, type LearnerStanding } from './learner-data';
 export interface LearnerViewsService {
   /**
    * Progress (0..100) in one program for each of these learners: the same evaluation and rounding
-   * as Required Learning and the program page. Set-based: a few grouped reads per 500 learners,
+   * as Required Learning and the program page. Set-based: a few grouped reads per 5,000 learners,
    * whatever their number, and one engine evaluation each (in memory).
    */
   programProgress(executor: Executor, programId: number, learners: readonly LearnerStanding[]): Promise<Map<number, number>>;

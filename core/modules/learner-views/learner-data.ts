@@ -149,7 +149,7 @@ export interface RecordOfLearning {
   programs: RecordProgram[];
   courses: RecordCourse[];
   /** Earlier completions that were superseded (structure change, backdating, recertification): with `all` and `complete` only. */
-  history: Array<{ kind: 'program' | 'course'; id: number; fullname: string; completedAt: string; reason: string; archivedAt: string }>;
+  history: Array<{ kind: 'program' | 'course'; id: number; fullname: string; completedAt: string; reason: string; archivedAt: string; period: string | null }>;
   /** Sizes of the three filtered lists; each list is one page of `limit` from `offset`. */
   totals: { programs: number; courses: number; history: number };
   /** The `offset` of the next page when any list has more, else null. */
@@ -174,8 +174,15 @@ export interface ProgressInputs {
 }
 
 /**
+ * Learners per statement when reading progress inputs: a report export's whole batch (5,000) in one
+ * statement each, since the round trips, not the reads, are what cost on a server database.
+ */
+const PROGRESS_USERS_PER_STATEMENT = 5000;
+
+/**
  * Progress inputs for some learners in some courses, set-based: their completions, how many tracked
- * activities each course has, and how many each learner has done (500 ids per list per statement).
+ * activities each course has, and how many each learner has done (5,000 learners and 500 courses per
+ * list per statement).
  */
 export async function progressInputs(executor: Executor, userIds: readonly number[], courseIds: readonly number[]): Promise<Map<number, ProgressInputs>> {
   const out = new Map<number, ProgressInputs>(userIds.map((id) => [id, { completions: new Map(), partial: new Map() }]));
@@ -183,7 +190,7 @@ export async function progressInputs(executor: Executor, userIds: readonly numbe
   const tracked = new Map<number, number>();
   for (const courses of chunk(courseIds, 500)) {
     for (const row of await trackedActivityCounts(executor, courses)) tracked.set(Number(row.course_id), Number(row.tracked));
-    for (const users of chunk(userIds, 500)) {
+    for (const users of chunk(userIds, PROGRESS_USERS_PER_STATEMENT)) {
       for (const row of await courseCompletionsOfUsers(executor, users, courses)) {
         out.get(Number(row.user_id))?.completions.set(Number(row.course_id), Number(row.completed_at));
       }
@@ -490,6 +497,7 @@ export async function loadRecordOfLearning(context: LearnerViewsContext, userId:
     completedAt: iso(h.completed_at)!,
     reason: h.reason,
     archivedAt: iso(h.archived_at)!,
+    period: h.period_label ?? null,
   }));
   const more = Math.max(totals.programs, totals.courses, totals.history) > offset + limit;
   return { userId, status, programs, courses, history, totals, nextOffset: more ? offset + limit : null };

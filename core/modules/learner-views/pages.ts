@@ -82,7 +82,9 @@ export function registerLearnerPages(context: LearnerViewsContext, pages: RouteR
       const programId = pageId(req.params.id, 'Program');
       const program = await loadLearnerProgram(context, programId, viewer(req).id, { viewer: req.user?.isAdmin ? 'operator' : 'learner' });
       const assignment = await context.services.assignment.learnerAssignment(programId, viewer(req).id);
-      renderView(req, res, 'learner/program', { title: program.fullname, program, history: historyLines(assignment.history, false) });
+      // A recurring program's earlier period the learner has not finished: its course stays theirs to launch.
+      const owed = assignment.assigned ? await context.services.programs.owedPeriods(programId, viewer(req).id) : [];
+      renderView(req, res, 'learner/program', { title: program.fullname, program, owed, history: historyLines(assignment.history, false) });
     },
   });
 

@@ -46,7 +46,7 @@ export function recordView(data: RecordOfLearning, page: number, recordPath = '/
     statusOptions: (Object.keys(FILTER_LABELS) as RecordFilter[]).map((value) => ({ value, label: FILTER_LABELS[value], selected: value === data.status })),
     programs: data.programs.map((p) => ({ ...p, statusLabel: PROGRAM_STATUS[p.status], statusClass: STATUS_CLASS[p.status] })),
     courses: data.courses.map((c) => ({ ...c, statusLabel: COURSE_STATUS[c.status], statusClass: STATUS_CLASS[c.status] })),
-    history: data.history,
+    history: data.history.map((h) => ({ ...h, late: h.reason === 'recurrence_late' })),
     programsCaption: shown(data.programs.length, data.totals.programs, `Programs (${FILTER_LABELS[data.status].toLowerCase()})`),
     coursesCaption: shown(data.courses.length, data.totals.courses, `Courses (${FILTER_LABELS[data.status].toLowerCase()})`),
     programsEmpty: page > 1 ? 'No more programs.' : EMPTY[data.status][0],

@@ -19,6 +19,13 @@ import {
   insertActivity,
   insertCourse,
   lastActivityPosition,
+  setCourseVisible,
+  activityHasLearnerData,
+  deleteActivityRow,
+  swapActivityPositions,
+  swapSectionPositions,
+  deleteSectionRow,
+  updateCourseRow,
   touchCourse,
   updateActivityRow,
   sectionsOfCourse,
@@ -82,6 +89,9 @@ export interface ActivityInput {
   sectionId?: number | null;
 }
 
+/** What PATCH /courses/{id} may change; absent fields stay as they are (criteria have their own route). */
+export type CoursePatch = Partial<Omit<CourseInput, 'completionCriteria'>>;
+
 /** What PATCH /activities/{id} may change; absent fields stay as they are. */
 export type ActivityPatch = Partial<Pick<ActivityInput, 'name' | 'completionTracked' | 'maxGrade' | 'availability' | 'sectionId'>>;
 
@@ -138,12 +148,32 @@ export interface EnrolmentView {
 
 export interface CoursesService {
   create(input: CourseInput): Promise<CourseView>;
+  /** Changes a course's settings (names, summary, visibility, start date, score). */
+  update(courseId: number, patch: CoursePatch): Promise<CourseView>;
+  /**
+   * Deletes an activity. Refused (409) while learners have completions, grades or quiz attempts on
+   * it, or while the course's completion criteria or another activity's restriction names it.
+   */
+  deleteActivity(activityId: number): Promise<void>;
+  /** A section, or 404. */
+  getSection(sectionId: number): Promise<SectionView>;
+  /** Moves a section one place up or down in its course (nothing happens at either end). */
+  moveSection(sectionId: number, direction: 'up' | 'down'): Promise<SectionView>;
+  /**
+   * Deletes a section. Its activities stay, at the top of the course, and lose the section's
+   * restriction (the operator is told before confirming).
+   */
+  deleteSection(sectionId: number): Promise<void>;
+  /** Moves an activity one place up or down in its course (nothing happens at either end). */
+  moveActivity(activityId: number, direction: 'up' | 'down'): Promise<ActivityView>;
   get(courseId: number, executor?: Executor): Promise<CourseView>;
   addActivity(courseId: number, input: ActivityInput): Promise<ActivityView>;
   /** Adds a section at the end of the course; its restriction tree is checked as an activity's. */
   addSection(courseId: number, input: SectionInput & { name: string }): Promise<SectionView>;
   /** Renames a section or changes its restriction tree (null removes it). */
   updateSection(sectionId: number, patch: SectionInput): Promise<SectionView>;
+  /** One section; 404 when there is none. */
+  getSection(sectionId: number, executor?: Executor): Promise<SectionView>;
   /** Changes an activity; a restriction tree is checked exactly as when the activity is added. */
   updateActivity(activityId: number, patch: ActivityPatch): Promise<ActivityView>;
   /**
@@ -172,6 +202,17 @@ export interface CoursesService {
     courseId: number,
     input: { shortname: string; fullname: string; visible?: boolean; startDate?: string | null },
   ): Promise<{ course: CourseView; activityIds: Map<number, number> }>;
+  /**
+   * The same copy inside the caller's transaction, start date in epoch ms: a recurring program
+   * records the copy as its next period in the same unit of work, so a failure leaves neither.
+   */
+  copyWithin(
+    trx: Knex.Transaction,
+    courseId: number,
+    input: { shortname: string; fullname: string; visible?: boolean; startDate?: number | null },
+  ): Promise<{ courseId: number; activityIds: Map<number, number> }>;
+  /** Shows or hides a course, in the caller's transaction (a recurring program shows a period's copy when it starts). */
+  setVisible(trx: Knex.Transaction, courseId: number, visible: boolean): Promise<void>;
 }
 
 /** A course in a list: the course without its activities and criteria. */
@@ -405,6 +446,14 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
       return { course: await get(copied.courseId), activityIds: copied.activityIds };
     },
 
+    async copyWithin(trx, courseId, input) {
+      return copyCourse(site, courseId, input, trx);
+    },
+
+    async setVisible(trx, courseId, visible) {
+      await setCourseVisible(trx, courseId, visible, db().now());
+    },
+
     async create(input) {
       const details: ErrorDetail[] = [];
       for (const field of ['shortname', 'fullname'] as const) {
@@ -446,6 +495,115 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
       return get(id);
     },
 
+    async update(courseId, patch) {
+      const details: ErrorDetail[] = [];
+      for (const field of ['shortname', 'fullname'] as const) {
+        if (patch[field] !== undefined && (typeof patch[field] !== 'string' || !patch[field].trim()))
+          details.push({ path: field, code: 'REQUIRED', message: `${field} must be a non-empty string` });
+      }
+      if (patch.score !== undefined && (!Number.isInteger(patch.score) || patch.score < 0))
+        details.push({ path: 'score', code: 'OUT_OF_RANGE', message: 'score must be a whole number of 0 or more' });
+      let startDate: number | null | undefined;
+      try {
+        startDate =
+          patch.startDate === undefined ? undefined : patch.startDate ? parseDateInput(patch.startDate, { field: 'startDate', zone: site.timezone }) : null;
+      } catch (error) {
+        if (!(error instanceof WaymarkError)) throw error;
+        details.push(...error.details);
+      }
+      if (details.length) throw invalid(`${details[0]!.path!.split('.')[0]!.toUpperCase()}_INVALID`, details[0]!.message, details);
+      await db().transaction(async (trx) => {
+        if (!(await courseExists(trx, courseId))) throw notFound('Course', courseId);
+        try {
+          await updateCourseRow(
+            trx,
+            courseId,
+            {
+              ...(patch.shortname !== undefined ? { shortname: patch.shortname.trim() } : {}),
+              ...(patch.fullname !== undefined ? { fullname: patch.fullname.trim() } : {}),
+              ...(patch.summary !== undefined ? { summary: patch.summary } : {}),
+              ...(patch.visible !== undefined ? { visible: patch.visible } : {}),
+              ...(startDate !== undefined ? { start_date: startDate } : {}),
+              ...(patch.score !== undefined ? { score: patch.score } : {}),
+            },
+            db().now(),
+          );
+        } catch (error) {
+          if (isUniqueViolation(error)) throw conflict('COURSE_SHORTNAME_TAKEN', `A course with shortname "${patch.shortname}" already exists`);
+          throw error;
+        }
+      });
+      return get(courseId);
+    },
+
+    async deleteActivity(activityId) {
+      const existing = await activityById(db().knex, activityId);
+      if (!existing) throw notFound('Activity', activityId);
+      const courseId = Number(existing.course_id);
+      // Which trees name the activity is the restriction provider's knowledge: a tree it would
+      // rename when the activity is renamed names it.
+      const provider = site.extensions.list('activityAccess')[0]?.value;
+      const renamed = new Map([[activityId, -activityId]]);
+      await db().transaction(async (trx) => {
+        if (await activityHasLearnerData(trx, activityId))
+          throw conflict('ACTIVITY_HAS_LEARNER_DATA', 'Learners have completions, grades or quiz attempts on this activity, so it cannot be deleted');
+        const criteria = await loadCriteria(trx, courseId);
+        if (criteria.mode === 'subset' && criteria.activityIds.includes(activityId))
+          throw conflict('ACTIVITY_IN_CRITERIA', 'The course’s completion criteria name this activity: change the criteria first');
+        if (provider?.remap) {
+          const others = [...(await activitiesOfCourse(trx, courseId)).filter((a) => Number(a.id) !== activityId), ...(await sectionsOfCourse(trx, courseId))];
+          const naming = others.find(
+            (row) => row.availability !== null && JSON.stringify(provider.remap!(JSON.parse(row.availability), renamed)) !== row.availability,
+          );
+          if (naming) throw conflict('ACTIVITY_IN_RESTRICTION', `The restriction of “${naming.name}” names this activity: change that restriction first`);
+        }
+        await deleteActivityRow(trx, activityId);
+        await touchCourse(trx, courseId, db().now());
+      });
+    },
+
+    async moveSection(sectionId, direction) {
+      await db().transaction(async (trx) => {
+        const row = await sectionById(trx, sectionId);
+        if (!row) throw notFound('Section', sectionId);
+        const courseId = Number(row.course_id);
+        await courseExists(trx, courseId, { forUpdate: db().dialect === 'mysql' });
+        const all = await sectionsOfCourse(trx, courseId);
+        const index = all.findIndex((s) => Number(s.id) === sectionId);
+        const other = all[direction === 'up' ? index - 1 : index + 1];
+        if (!other) return;
+        const now = db().now();
+        await swapSectionPositions(trx, all[index]!, other, now);
+        await touchCourse(trx, courseId, now);
+      });
+      return getSection(sectionId);
+    },
+
+    async deleteSection(sectionId) {
+      await db().transaction(async (trx) => {
+        const row = await sectionById(trx, sectionId);
+        if (!row) throw notFound('Section', sectionId);
+        await deleteSectionRow(trx, sectionId);
+        await touchCourse(trx, Number(row.course_id), db().now());
+      });
+    },
+
+    async moveActivity(activityId, direction) {
+      await db().transaction(async (trx) => {
+        const row = await activityById(trx, activityId);
+        if (!row) throw notFound('Activity', activityId);
+        // Locks the course row on MySQL so two moves in one course cannot interleave their swaps.
+        await courseExists(trx, Number(row.course_id), { forUpdate: db().dialect === 'mysql' });
+        const all = await activitiesOfCourse(trx, Number(row.course_id));
+        const index = all.findIndex((a) => Number(a.id) === activityId);
+        const other = all[direction === 'up' ? index - 1 : index + 1];
+        if (!other) return;
+        await swapActivityPositions(trx, all[index]!, other);
+        await touchCourse(trx, Number(row.course_id), db().now());
+      });
+      return getActivity(activityId);
+    },
+
     async addActivity(courseId, input) {
       const details: ErrorDetail[] = [];
       if (!(ACTIVITY_TYPES as readonly string[]).includes(input.type)) {
@@ -485,6 +643,7 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
     },
 
     getActivity,
+    getSection,
 
     async addSection(courseId, input) {
       const details: ErrorDetail[] = [];

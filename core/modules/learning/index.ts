@@ -7,6 +7,7 @@ import { learningRoutes } from './routes';
 import { createQuizService, type QuizService } from './quizzes';
 import { quizRoutes } from './quiz-routes';
 import { registerQuizPages } from './quiz-pages';
+import { registerCoursePages } from './pages';
 import { learningHooks } from './hooks';
 import { coursePicker } from './store/picks';
 
@@ -56,7 +57,12 @@ export const learningModule = defineModule({
     for (const route of learningRoutes({ db: ctx.db, timezone: ctx.timezone, services })) ctx.routes.api(route);
     for (const route of quizRoutes(services.quizzes)) ctx.routes.api(route);
     registerQuizPages(ctx.routes, services.quizzes);
-    ctx.extensions.contribute('pickers', 'courses', coursePicker(() => ctx.db.knex));
+    registerCoursePages({ db: ctx.db, timezone: ctx.timezone, courses: services.courses, extensions: ctx.extensions }, ctx.routes);
+    ctx.extensions.contribute(
+      'pickers',
+      'courses',
+      coursePicker(() => ctx.db.knex),
+    );
     return services;
   },
 });

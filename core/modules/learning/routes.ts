@@ -7,7 +7,7 @@ import { invalid, notFound } from '../../kernel/errors';
 import { cursorQuery, listResponse, pagePosition, pickOrder, sortQuery } from '../../kernel/http/paging';
 import { COURSE_ORDERS } from './store/courses';
 import { component, DateInput, Id, UserId, noParams, noQuery, object, pathParams, queryParams } from '../../kernel/http/contract';
-import type { ActivityInput, ActivityPatch, CompletionCriteria, CourseInput, SectionInput } from './courses';
+import type { ActivityInput, ActivityPatch, CompletionCriteria, CourseInput, CoursePatch, SectionInput } from './courses';
 
 const id = { type: 'integer', minimum: 1 } as const;
 const isoTime = { type: 'string', format: 'date-time' } as const;
@@ -79,6 +79,91 @@ const courseView: JsonSchema = component(
 
 const idParams = pathParams(['id']);
 
+// Request bodies, shared with the operator pages (core/modules/learning/pages.ts): a form is read
+// into one of these and checked by the same Ajv schema, so what the API accepts the form accepts.
+// Titles and descriptions label the generated form fields.
+
+const courseFields = {
+  shortname: { type: 'string', minLength: 1, maxLength: 100, title: 'Short name', description: 'Unique; used in lists and reports' },
+  fullname: { type: 'string', minLength: 1, maxLength: 255, title: 'Full name' },
+  summary: { type: ['string', 'null'], title: 'Summary', 'x-control': 'textarea' },
+  visible: { type: 'boolean', title: 'Visible to learners' },
+  startDate: {
+    anyOf: [DateInput, { type: 'null' }],
+    title: 'Start date',
+    description: 'The day the course starts',
+    'x-control': 'date',
+  },
+  score: { type: 'integer', title: 'Score', description: 'Weight of the course in a program set that needs "some" courses' },
+} satisfies Record<string, JsonSchema>;
+
+/** POST /courses. */
+export const courseCreateBody: JsonSchema = {
+  type: 'object',
+  properties: { ...courseFields, completionCriteria },
+  required: ['shortname', 'fullname'],
+  additionalProperties: false,
+};
+
+/** PATCH /courses/{id}. */
+export const coursePatchBody: JsonSchema = { type: 'object', properties: courseFields, additionalProperties: false };
+
+const activityFields = {
+  name: { type: 'string', minLength: 1, maxLength: 255, title: 'Name' },
+  completionTracked: { type: 'boolean', title: 'Track completion', description: 'The activity counts towards course completion (all tracked activities)' },
+  maxGrade: { type: 'number', minimum: 0, title: 'Maximum grade', description: '0: not graded' },
+  availability: { ...availabilityTree, 'x-form': false },
+  sectionId: { anyOf: [id, { type: 'null' }], title: 'Section', description: 'A section of the same course; none: the top of the course' },
+} satisfies Record<string, JsonSchema>;
+
+/** POST /courses/{id}/activities. */
+export const activityCreateBody: JsonSchema = {
+  type: 'object',
+  properties: { type: { type: 'string', title: 'Kind', description: 'resource | page | url | quiz' }, ...activityFields },
+  required: ['type', 'name'],
+  additionalProperties: false,
+};
+
+/** PATCH /activities/{id}. */
+export const activityPatchBody: JsonSchema = { type: 'object', properties: activityFields, additionalProperties: false };
+
+/** POST /activities/{id}/move and POST /sections/{id}/move. */
+export const activityMoveBody: JsonSchema = {
+  type: 'object',
+  properties: { direction: { enum: ['up', 'down'] } },
+  required: ['direction'],
+  additionalProperties: false,
+};
+
+/** POST /courses/{id}/copy. */
+export const courseCopyBody: JsonSchema = {
+  type: 'object',
+  properties: {
+    shortname: { type: 'string', minLength: 1, maxLength: 100, pattern: '\\S', title: 'Short name of the copy' },
+    fullname: { type: 'string', minLength: 1, maxLength: 255, pattern: '\\S', title: 'Full name of the copy' },
+    visible: { type: 'boolean', title: 'Visible to learners', description: 'A copy is hidden unless this is ticked' },
+    startDate: {
+      anyOf: [DateInput, { type: 'null' }],
+      title: 'Start date',
+      description: 'The day the copy starts',
+      'x-control': 'date',
+    },
+  },
+  required: ['shortname', 'fullname'],
+  additionalProperties: false,
+};
+
+/** POST /courses/{id}/sections. */
+export const sectionCreateBody: JsonSchema = {
+  type: 'object',
+  properties: { name: { type: 'string', minLength: 1, maxLength: 255, title: 'Section name' }, availability: { ...availabilityTree, 'x-form': false } },
+  required: ['name'],
+  additionalProperties: false,
+};
+
+/** The completion criteria body (PUT /courses/{id}/completion-criteria). */
+export { completionCriteria as completionCriteriaBody };
+
 /** A course in a list: without its activities and criteria (read one course for those). */
 const courseSummary: JsonSchema = component(
   'CourseSummary',
@@ -108,20 +193,7 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
       query: noQuery,
       response: courseView,
       successStatus: 201,
-      body: {
-        type: 'object',
-        properties: {
-          shortname: { type: 'string', minLength: 1, maxLength: 100 },
-          fullname: { type: 'string', minLength: 1, maxLength: 255 },
-          summary: { type: ['string', 'null'] },
-          visible: { type: 'boolean' },
-          startDate: { anyOf: [DateInput, { type: 'null' }] },
-          score: { type: 'integer' },
-          completionCriteria,
-        },
-        required: ['shortname', 'fullname'],
-        additionalProperties: false,
-      },
+      body: courseCreateBody,
       handler: async (req) => ({ status: 201, body: await services().courses.create(req.body as CourseInput) }),
     },
     {
@@ -169,6 +241,45 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
       },
     },
     {
+      method: 'patch',
+      path: '/courses/:id',
+      summary: 'Change a course: names, summary, visibility, start date, score (completion criteria have their own route)',
+      tags: ['courses'],
+      access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: courseView,
+      body: coursePatchBody,
+      handler: async (req) => ({ body: await services().courses.update(req.params.id!, req.body as CoursePatch) }),
+    },
+    {
+      method: 'delete',
+      path: '/activities/:id',
+      summary:
+        'Delete an activity. 409 ACTIVITY_HAS_LEARNER_DATA while learners have completions, grades or quiz attempts on it; 409 ACTIVITY_IN_CRITERIA or ACTIVITY_IN_RESTRICTION while the course criteria or another restriction names it',
+      tags: ['courses'],
+      access: 'admin',
+      params: idParams,
+      query: noQuery,
+      successStatus: 204,
+      handler: async (req) => {
+        await services().courses.deleteActivity(req.params.id!);
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'post',
+      path: '/activities/:id/move',
+      summary: 'Move an activity one place up or down in its course',
+      tags: ['courses'],
+      access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: activityView,
+      body: activityMoveBody,
+      handler: async (req) => ({ body: await services().courses.moveActivity(req.params.id!, (req.body as { direction: 'up' | 'down' }).direction) }),
+    },
+    {
       method: 'put',
       path: '/courses/:id/completion-criteria',
       summary: 'Replace the course completion criteria',
@@ -192,19 +303,7 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
       query: noQuery,
       response: activityView,
       successStatus: 201,
-      body: {
-        type: 'object',
-        properties: {
-          type: { type: 'string', description: 'resource | page | url | quiz' },
-          name: { type: 'string', minLength: 1, maxLength: 255 },
-          completionTracked: { type: 'boolean' },
-          maxGrade: { type: 'number', minimum: 0 },
-          availability: availabilityTree,
-          sectionId: { anyOf: [id, { type: 'null' }], description: 'A section of the same course' },
-        },
-        required: ['type', 'name'],
-        additionalProperties: false,
-      },
+      body: activityCreateBody,
       handler: async (req) => ({ status: 201, body: await services().courses.addActivity(req.params.id!, req.body as ActivityInput) }),
     },
     {
@@ -216,17 +315,7 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
       params: idParams,
       query: noQuery,
       response: activityView,
-      body: {
-        type: 'object',
-        properties: {
-          name: { type: 'string', minLength: 1, maxLength: 255 },
-          completionTracked: { type: 'boolean' },
-          maxGrade: { type: 'number', minimum: 0 },
-          availability: availabilityTree,
-          sectionId: { anyOf: [id, { type: 'null' }], description: 'A section of the same course; null: the top of the course' },
-        },
-        additionalProperties: false,
-      },
+      body: activityPatchBody,
       handler: async (req) => ({ body: await services().courses.updateActivity(req.params.id!, req.body as ActivityPatch) }),
     },
     {
@@ -243,17 +332,7 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
         activityIds: { type: 'object', additionalProperties: { type: 'integer' }, description: 'Source activity id -> copy' },
       }),
       successStatus: 201,
-      body: {
-        type: 'object',
-        properties: {
-          shortname: { type: 'string', minLength: 1, maxLength: 100, pattern: '\\S' },
-          fullname: { type: 'string', minLength: 1, maxLength: 255, pattern: '\\S' },
-          visible: { type: 'boolean' },
-          startDate: { anyOf: [DateInput, { type: 'null' }] },
-        },
-        required: ['shortname', 'fullname'],
-        additionalProperties: false,
-      },
+      body: courseCopyBody,
       handler: async (req) => {
         const { course, activityIds } = await services().courses.copy(
           req.params.id!,
@@ -272,12 +351,7 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
       query: noQuery,
       response: sectionView,
       successStatus: 201,
-      body: {
-        type: 'object',
-        properties: { name: { type: 'string', minLength: 1, maxLength: 255 }, availability: availabilityTree },
-        required: ['name'],
-        additionalProperties: false,
-      },
+      body: sectionCreateBody,
       handler: async (req) => ({ status: 201, body: await services().courses.addSection(req.params.id!, req.body as SectionInput & { name: string }) }),
     },
     {
@@ -295,6 +369,32 @@ export function learningRoutes(site: { db: Database; timezone: string; services:
         additionalProperties: false,
       },
       handler: async (req) => ({ body: await services().courses.updateSection(req.params.id!, req.body as SectionInput) }),
+    },
+    {
+      method: 'post',
+      path: '/sections/:id/move',
+      summary: 'Move a section one place up or down in its course',
+      tags: ['courses'],
+      access: 'admin',
+      params: idParams,
+      query: noQuery,
+      response: sectionView,
+      body: activityMoveBody,
+      handler: async (req) => ({ body: await services().courses.moveSection(req.params.id!, (req.body as { direction: 'up' | 'down' }).direction) }),
+    },
+    {
+      method: 'delete',
+      path: '/sections/:id',
+      summary: 'Delete a section: its activities stay, at the top of the course, without the section’s restriction',
+      tags: ['courses'],
+      access: 'admin',
+      params: idParams,
+      query: noQuery,
+      successStatus: 204,
+      handler: async (req) => {
+        await services().courses.deleteSection(req.params.id!);
+        return { status: 204 };
+      },
     },
     {
       method: 'post',

@@ -69,7 +69,8 @@ export interface AudienceService {
   audiencesOf(userId: number, executor?: Executor): Promise<number[]>;
   /**
    * Recomputes dynamic audience membership for the given users (all users when null) inside
-   * `trx`, firing an audience_membership change for every membership that flips. Audiences are
+   * `trx`, telling listeners of the flips per audience (one `audience_membership` change when one
+   * learner flipped, one `onAudienceMembershipBatch` when several did). Audiences are
    * evaluated in id order: a rule may only name an older audience, so a flip cascades forward.
    */
   recomputeForUsers(trx: Knex.Transaction, users: number[] | Knex.QueryBuilder | null): Promise<number>;
@@ -149,9 +150,33 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
     return [...toAdd.map((userId) => ({ userId, member: true })), ...toRemove.map((userId) => ({ userId, member: false }))];
   }
 
-  /** Fires the membership changes of `flips` and cascades them to later audiences naming this one. */
+  /**
+   * Tells listeners (audience-based program assignment) about one audience's flips: a single
+   * learner's flip as one `audience_membership` change, as on the incremental path; several as one
+   * `onAudienceMembershipBatch` over the flipped learners' id range, which assignment answers with
+   * set-based statements for the range rather than one sync per learner.
+   */
+  async function tell(trx: Knex.Transaction, audienceId: number, flips: ReadonlyArray<{ userId: number; member: boolean }>): Promise<void> {
+    if (flips.length === 0) return;
+    if (flips.length === 1) {
+      await ctx.changed(trx, { type: 'audience_membership', userId: flips[0]!.userId, audienceId, member: flips[0]!.member });
+      return;
+    }
+    const added: number[] = [];
+    const removed: number[] = [];
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const flip of flips) {
+      (flip.member ? added : removed).push(flip.userId);
+      lo = Math.min(lo, flip.userId);
+      hi = Math.max(hi, flip.userId);
+    }
+    await ctx.changedInBatch(trx, { audienceId, added, removed, range: { lo, hi } });
+  }
+
+  /** Tells listeners about `flips` and cascades them to later audiences naming this one. */
   async function announce(trx: Knex.Transaction, audienceId: number, flips: Array<{ userId: number; member: boolean }>): Promise<void> {
-    for (const flip of flips) await ctx.changed(trx, { type: 'audience_membership', userId: flip.userId, audienceId, member: flip.member });
+    await tell(trx, audienceId, flips);
     if (flips.length)
       await service.recomputeForUsers(
         trx,
@@ -356,10 +381,9 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
       const dynamics = (await dynamicAudienceRows(trx)).map(toAudience);
       let flips = 0;
       for (const audience of dynamics) {
-        for (const flip of await sync(trx, audience, users)) {
-          flips++;
-          await ctx.changed(trx, { type: 'audience_membership', userId: flip.userId, audienceId: audience.id, member: flip.member });
-        }
+        const changed = await sync(trx, audience, users);
+        flips += changed.length;
+        await tell(trx, audience.id, changed);
       }
       return flips;
     },

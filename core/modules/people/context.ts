@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Database, Executor } from '../../kernel/db/database';
 import type { PluginHooks } from '../../kernel/hooks/bus';
-import type { AssignmentChange } from './hooks';
+import type { AssignmentChange, AudienceMembershipBatch } from './hooks';
 import type { Logger } from '../../kernel/logging';
 
 /** What the people services need: the module's database, hook runners and logger. */
@@ -22,6 +22,8 @@ export interface PeopleContext {
    * change, and a handler's error fails the change.
    */
   changed(trx: Knex.Transaction, change: AssignmentChange): Promise<void>;
+  /** Runs onAudienceMembershipBatch (within) in `trx`, with the same guarantees as `changed`. */
+  changedInBatch(trx: Knex.Transaction, batch: AudienceMembershipBatch): Promise<void>;
 }
 
 export function createPeopleContext(site: PeopleSite): PeopleContext {
@@ -30,6 +32,7 @@ export function createPeopleContext(site: PeopleSite): PeopleContext {
     logger: site.logger,
     tx: (within, work) => site.db.transaction(work, { within }),
     changed: (trx, change) => site.hooks.within('onAssignmentChange', trx, { change }),
+    changedInBatch: (trx, batch) => site.hooks.within('onAudienceMembershipBatch', trx, { batch }),
   };
 }
 

@@ -44,6 +44,26 @@ export interface AssignmentChangeArgs {
 }
 
 /**
+ * Many learners' membership of one audience changed at once: a batch of an audience recompute (its
+ * rules were edited, or time moved an "overdue" condition), or a cascade of such a batch into later
+ * audiences naming it. `added` and `removed` are the learners who flipped, all within the user-id
+ * range `range`, so a listener may re-sync that whole range set-based instead of learner by learner.
+ * A flip of one learner alone (the incremental path: a completion, a profile edit, a static add)
+ * still comes as one `audience_membership` change on `onAssignmentChange`.
+ */
+export interface AudienceMembershipBatch {
+  audienceId: number;
+  added: number[];
+  removed: number[];
+  range: { lo: number; hi: number };
+}
+
+/** `onAudienceMembershipBatch` (within): handlers get the writing transaction as their second argument. */
+export interface AudienceMembershipBatchArgs {
+  batch: AudienceMembershipBatch;
+}
+
+/**
  * Run `within` the writing transaction by every module that changes what assignment sources read:
  * people (job assignments, audiences, profile fields, users), learning (course completions) and
  * programs (program completions). Declared here, with the change types, because most changes are people's.
@@ -51,8 +71,10 @@ export interface AssignmentChangeArgs {
 declare module '../../kernel/hooks/hook-map' {
   interface HookMap {
     onAssignmentChange: WithinHook<AssignmentChangeArgs>;
+    /** Run `within` each batch of a recompute's transaction, once per audience whose membership flipped for several learners. */
+    onAudienceMembershipBatch: WithinHook<AudienceMembershipBatchArgs>;
   }
 }
 
 /** The hooks this module declares, with their kinds (declared on the bus at registration). */
-export const peopleHooks = { onAssignmentChange: 'within' } as const;
+export const peopleHooks = { onAssignmentChange: 'within', onAudienceMembershipBatch: 'within' } as const;

@@ -22,7 +22,14 @@ import { pickerOf } from '../../kernel/pickers';
 import { registerUserPages } from './user-pages';
 import { registerHierarchyPages } from './hierarchy-pages';
 
-export { isAncestryOnlyChange, type AssignmentChange, type AssignmentChangeArgs, type JobAssignmentSnapshot } from './hooks';
+export {
+  isAncestryOnlyChange,
+  type AssignmentChange,
+  type AssignmentChangeArgs,
+  type AudienceMembershipBatch,
+  type AudienceMembershipBatchArgs,
+  type JobAssignmentSnapshot,
+} from './hooks';
 import type { PeopleServices } from './services';
 
 export type { PeopleServices } from './services';

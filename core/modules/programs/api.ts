@@ -3,6 +3,7 @@ import { component, noParams, noQuery, object, pathParams, queryParams } from '.
 import { notFound } from '../../kernel/errors';
 import { cursorQuery, listResponse, pagePosition, pickOrder, sortQuery } from '../../kernel/http/paging';
 import { PROGRAM_ORDERS } from './store/programs';
+import { PERIOD_ORDERS } from './store/recurrence';
 import type { ProgramsService } from './service';
 import { programCreateSchema, programPatchSchema, type ProgramInput, type ProgramPatch } from './program-input';
 
@@ -25,6 +26,41 @@ const courseSetView: JsonSchema = component('CourseSet', {
   },
 });
 
+const periodSummary = {
+  anyOf: [object({ id, label: { type: 'string' }, courseId: id, startsAt: isoTime, endsAt: isoTime }), { type: 'null' }],
+} as const;
+
+const recurrenceView: JsonSchema = component('Recurrence', {
+  anyOf: [
+    object({
+      period: { type: 'string', description: 'ISO-8601 duration of a period' },
+      leadTime: { type: 'string', description: "How long before a period ends its successor's copy is made" },
+      startsAt: { ...isoTime, description: 'Where period boundaries are counted from' },
+      current: periodSummary,
+      next: { ...periodSummary, description: 'The next period, once its copy exists' },
+      nextCopyAt: nullableIsoTime,
+    }),
+    { type: 'null' },
+  ],
+});
+
+const periodView: JsonSchema = component(
+  'RecurrencePeriod',
+  object({
+    id,
+    seq: { type: 'integer', minimum: 1 },
+    label: { type: 'string' },
+    status: { type: 'string', enum: ['upcoming', 'current', 'past'] },
+    course: object({ id, shortname: { type: 'string' }, fullname: { type: 'string' } }),
+    startsAt: isoTime,
+    endsAt: isoTime,
+    createdAt: isoTime,
+    switchedAt: nullableIsoTime,
+    learners: { type: 'integer', minimum: 0, description: 'Learners assigned when the period ended' },
+    completed: { type: 'integer', minimum: 0, description: 'Of those, how many had completed it (or did later)' },
+  }),
+);
+
 const programView: JsonSchema = component('Program', {
   type: 'object',
   required: [
@@ -37,6 +73,7 @@ const programView: JsonSchema = component('Program', {
     'availableUntil',
     'allowExtensionRequests',
     'structureVersion',
+    'recurrence',
     'minTimeRequired',
     'courseSets',
     'createdAt',
@@ -52,6 +89,7 @@ const programView: JsonSchema = component('Program', {
     availableUntil: nullableIsoTime,
     allowExtensionRequests: { type: 'boolean' },
     structureVersion: { type: 'integer' },
+    recurrence: recurrenceView,
     minTimeRequired: { type: ['string', 'null'] },
     courseSets: { type: 'array', items: courseSetView },
     createdAt: isoTime,
@@ -160,6 +198,21 @@ export function programRoutes(site: { now: () => number; services: { programs: P
       handler: async (req) => {
         const { program, jobId } = await services().programs.update(req.params.id!, req.body as ProgramPatch);
         return { body: { ...program, jobId } };
+      },
+    },
+    {
+      method: 'get',
+      path: '/programs/:id/periods',
+      summary: "A recurring program's periods (its course copies), newest first, with how its learners stood when each ended",
+      tags: ['programs'],
+      access: 'admin',
+      params: idParams,
+      query: queryParams({ ...cursorQuery(), ...sortQuery(PERIOD_ORDERS) }),
+      response: listResponse(periodView),
+      handler: async (req) => {
+        const order = pickOrder(PERIOD_ORDERS, (req.query as { sort?: string }).sort);
+        const page = await services().programs.periods(req.params.id!, order, pagePosition(order, req.query));
+        return { body: { items: page.items, nextCursor: page.nextCursor } };
       },
     },
   ];

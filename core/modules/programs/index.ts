@@ -8,6 +8,10 @@ import { createProgramsService, PROGRAM_RECOMPUTE_JOB, type ProgramsService } fr
 import { programRoutes } from './api';
 import { registerProgramPages } from './pages';
 import { programCompletedCondition } from './audience-conditions';
+import { programHooks } from './hooks';
+
+/** The job that makes recurring programs' next copies and switches them to new periods. */
+export const RECURRENCE_JOB = 'program_recurrence';
 
 /** The programs service, by ref. */
 export const programServices = {
@@ -21,12 +25,29 @@ export const programServices = {
  */
 export const programsModule = defineModule({
   id: 'programs',
-  tables: ['programs', 'program_course_sets', 'program_course_set_courses', 'program_completions', 'course_set_completions', 'program_completion_history'],
-  deps: { completion: learningServices.completion, identity: kernelServices.identity },
+  tables: [
+    'programs',
+    'program_course_sets',
+    'program_course_set_courses',
+    'program_completions',
+    'course_set_completions',
+    'program_completion_history',
+    'program_recurrence_periods',
+    'program_recurrence_learners',
+  ],
+  deps: { completion: learningServices.completion, courses: learningServices.courses, identity: kernelServices.identity },
+  declares: programHooks,
   hooks: [],
   provides: programServices,
   register(ctx) {
-    const programs = createProgramsService({ db: ctx.db, hooks: ctx.hooks, queue: ctx.queue, identity: ctx.deps.identity, timezone: ctx.timezone });
+    const programs = createProgramsService({
+      db: ctx.db,
+      hooks: ctx.hooks,
+      queue: ctx.queue,
+      identity: ctx.deps.identity,
+      timezone: ctx.timezone,
+      courses: () => ctx.deps.courses,
+    });
     ctx.deps.completion.followCourseCompletions({
       recalculate: (trx, userId, courseId) => programs.recalculateForCourse(trx, userId, courseId),
       announce: (trx, completions) => programs.fireEvents(trx, completions),
@@ -35,6 +56,10 @@ export const programsModule = defineModule({
       name: PROGRAM_RECOMPUTE_JOB,
       handler: async (job) => programs.recomputeProgram(Number(job.payload.programId), (done, total) => job.progress(done, total)),
     });
+    // Every quarter of an hour: a period starts within 15 minutes of its boundary; a late or
+    // repeated run catches up each step once (recurrence.ts).
+    ctx.jobs.define({ name: RECURRENCE_JOB, handler: async () => programs.advanceRecurrence(ctx.db.now()) });
+    ctx.jobs.schedule({ name: RECURRENCE_JOB, cron: '*/15 * * * *', job: RECURRENCE_JOB });
     for (const route of programRoutes({ now: () => ctx.db.now(), services: { programs } })) ctx.routes.api(route);
     registerProgramPages({ db: ctx.db, programs, courses: () => pickerOf(ctx.extensions, 'courses') }, ctx.routes);
     ctx.extensions.contribute('audienceRuleConditions', 'program_completed', programCompletedCondition());
@@ -48,6 +73,7 @@ export const programsModule = defineModule({
 });
 
 export type { ProgramsService } from './service';
+export type { RecurrencePeriodStartedArgs } from './hooks';
 export type { RecalcPair } from './recalc';
 export { applyEvaluations, hasTimedSets, key, loadStoredState, loadStoredStateInRange } from './recalc';
 export { addDuration, isValidDuration, parseDuration } from './durations';

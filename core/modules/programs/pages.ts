@@ -6,6 +6,7 @@ import { WaymarkError } from '../../kernel/errors';
 import { field, pageId, renderView } from '../../kernel/http/render';
 import { createBodyValidator } from '../../kernel/http/validation';
 import { courseNamesOf, coursesNamed, PROGRAM_ORDERS } from './store/programs';
+import { PERIOD_ORDERS } from './store/recurrence';
 import { PickError, pickState, resolvePick, type Picker } from '../../kernel/pickers';
 import { parseId } from '../../kernel/http/contract';
 import { pageLinks, pagePositionOf } from '../../kernel/http/paging';
@@ -127,6 +128,8 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
     extra: { programId?: number; errors?: string[]; focus?: string },
     status?: number,
   ): Promise<void> => {
+    // The stored recurrence, said in words above the fields (the periods page has the history).
+    const recurrence = extra.programId ? (await site.programs.get(extra.programId)).recurrence : null;
     const chosen = [...new Set(form.sets.flatMap((s) => s.courseIds))].filter((id) => /^[1-9][0-9]{0,15}$/.test(id)).map(Number);
     const names = await namesOf(chosen);
     const sets = form.sets.map((s) => ({
@@ -150,6 +153,8 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
         setCount: form.sets.length,
         action: extra.programId ? `/admin/programs/${extra.programId}/edit` : '/admin/programs/new',
         programId: extra.programId ?? null,
+        recurring: form.recurrencePeriod !== '' || recurrence !== null,
+        recurrence,
         errors: extra.errors ?? [],
       },
       status,
@@ -210,4 +215,36 @@ export function registerProgramPages(site: { db: Database; programs: ProgramsSer
     },
   });
   pages.page({ method: 'post', path: '/admin/programs/:id/edit', access: 'admin', handler: (req, res) => submit(req, res, pageId(req.params.id, 'Program')) });
+
+  // A recurring program's periods: the history of its copies, newest first, paged by keyset.
+  const PERIOD_STATUS: Record<string, [string, string]> = {
+    upcoming: ['Copy made, hidden until it starts', 'open'],
+    current: ['Current', 'complete'],
+    past: ['Ended', 'past'],
+  };
+  pages.page({
+    method: 'get',
+    path: '/admin/programs/:id/periods',
+    access: 'admin',
+    async handler(req, res) {
+      const programId = pageId(req.params.id, 'Program');
+      const program = await site.programs.get(programId);
+      const order = PERIOD_ORDERS[0]!;
+      const position = pagePositionOf(order, req.query as Record<string, unknown>);
+      const page = await site.programs.periods(programId, order, position);
+      renderView(req, res, 'admin/program-periods', {
+        title: `Periods of ${program.fullname}`,
+        adminNav: 'programs',
+        program,
+        recurrence: program.recurrence,
+        periods: page.items.map((p) => ({
+          ...p,
+          statusLabel: PERIOD_STATUS[p.status]![0],
+          statusClass: PERIOD_STATUS[p.status]![1],
+          ended: p.status === 'past',
+        })),
+        pager: pageLinks(`/admin/programs/${programId}/periods`, {}, page, position),
+      });
+    },
+  });
 }

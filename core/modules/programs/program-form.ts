@@ -59,6 +59,10 @@ export interface ProgramFormState {
   summary: string;
   available: boolean;
   allowExtensionRequests: boolean;
+  /** Recurrence (issue 15): the period (empty: the program does not recur), the copy's lead time, the first period's start (as typed or stored). */
+  recurrencePeriod: string;
+  recurrenceLead: string;
+  recurrenceStart: string;
   /** The structure version the form was filled from (edit only); '' on a new program. */
   structureVersion: string;
   sets: SetRow[];
@@ -79,6 +83,9 @@ export function formFromProgram(program: ProgramView): ProgramFormState {
     summary: program.summary ?? '',
     available: program.available,
     allowExtensionRequests: program.allowExtensionRequests,
+    recurrencePeriod: program.recurrence?.period ?? '',
+    recurrenceLead: program.recurrence?.leadTime ?? '',
+    recurrenceStart: program.recurrence?.startsAt ?? '',
     structureVersion: String(program.structureVersion),
     sets: program.courseSets.map((s, index) => ({
       index,
@@ -98,7 +105,18 @@ export function formFromProgram(program: ProgramView): ProgramFormState {
 }
 
 export function emptyForm(): ProgramFormState {
-  return withPositions({ shortname: '', fullname: '', summary: '', available: true, allowExtensionRequests: false, structureVersion: '', sets: [blankRow(0)] });
+  return withPositions({
+    shortname: '',
+    fullname: '',
+    summary: '',
+    available: true,
+    allowExtensionRequests: false,
+    recurrencePeriod: '',
+    recurrenceLead: '',
+    recurrenceStart: '',
+    structureVersion: '',
+    sets: [blankRow(0)],
+  });
 }
 
 function blankRow(index: number): SetRow {
@@ -168,6 +186,9 @@ export function formFromBody(body: unknown, addRow: boolean): ProgramFormState {
     summary: lf(raw(body, 'summary')),
     available: field(body, 'available') !== '',
     allowExtensionRequests: field(body, 'allowExtensionRequests') !== '',
+    recurrencePeriod: field(body, 'recurrencePeriod'),
+    recurrenceLead: field(body, 'recurrenceLead'),
+    recurrenceStart: field(body, 'recurrenceStart'),
     structureVersion: field(body, 'structureVersion'),
     sets,
     ...(valid && declared > MAX_COURSE_SETS ? { declaredSets: declared } : {}),
@@ -225,6 +246,16 @@ export function createBody(state: ProgramFormState): Record<string, unknown> {
     available: state.available,
     allowExtensionRequests: state.allowExtensionRequests,
     courseSets: setsFromForm(state),
+    ...(state.recurrencePeriod === '' ? {} : { recurrence: recurrenceOf(state) }),
+  };
+}
+
+/** The form's recurrence as the API body's (the schema names an empty lead time). */
+function recurrenceOf(state: ProgramFormState): Record<string, unknown> {
+  return {
+    period: state.recurrencePeriod,
+    leadTime: state.recurrenceLead,
+    ...(state.recurrenceStart === '' ? {} : { startsAt: state.recurrenceStart }),
   };
 }
 
@@ -248,6 +279,20 @@ export function editPatch(state: ProgramFormState, stored: ProgramView): { patch
   if (state.summary !== lf(stored.summary ?? '')) patch.summary = state.summary === '' ? null : state.summary;
   if (state.available !== stored.available) patch.available = state.available;
   if (state.allowExtensionRequests !== stored.allowExtensionRequests) patch.allowExtensionRequests = state.allowExtensionRequests;
+  const recurrence = stored.recurrence;
+  if (state.recurrencePeriod === '') {
+    if (recurrence) patch.recurrence = null;
+  } else if (
+    !recurrence ||
+    state.recurrencePeriod !== recurrence.period ||
+    state.recurrenceLead !== recurrence.leadTime ||
+    (state.recurrenceStart !== '' && state.recurrenceStart !== recurrence.startsAt)
+  ) {
+    // The stored anchor is shown as it is stored; sent only when the operator typed another.
+    const body = recurrenceOf(state);
+    if (recurrence && state.recurrenceStart === recurrence.startsAt) delete body.startsAt;
+    patch.recurrence = body;
+  }
   const sets = setsFromForm(state);
   const structureChanged = !sameStructure(stored.courseSets, sets, (a, b) => asTextField(a) === b || a === b);
   if (structureChanged) patch.courseSets = sets;
@@ -266,6 +311,10 @@ const FIELD_NAMES: Record<string, string> = {
   fullname: 'Full name',
   summary: 'Summary',
   courseSets: 'Course sets',
+  recurrence: 'Recurrence:',
+  'recurrence.period': 'Recurs every',
+  'recurrence.leadTime': 'Copy made ahead by',
+  'recurrence.startsAt': 'First period starts',
 };
 
 /**

@@ -15,6 +15,7 @@ import type { JsonSchema } from '../../kernel/http/routes';
 import { DateInput } from '../../kernel/http/contract';
 import type { ErrorDetail } from '../../kernel/errors';
 import type { CourseSetDef, SetOperator, SetRule } from './engine';
+import type { RecurrenceInput } from './recurrence';
 
 /** The most course sets a program may have, through the API and the form alike. */
 export const MAX_COURSE_SETS = 10_000;
@@ -46,6 +47,8 @@ export interface ProgramInput {
   /** Whether learners may ask their manager for a later due date (DOMAIN 9). */
   allowExtensionRequests?: boolean;
   courseSets: CourseSetInput[];
+  /** A recurring program (one set, one course): its period and the copy's lead time; null stops it. */
+  recurrence?: RecurrenceInput | null;
 }
 
 export type ProgramPatch = Partial<ProgramInput>;
@@ -77,6 +80,22 @@ const programFields = {
   availableUntil: { anyOf: [DateInput, { type: 'null' }] },
   allowExtensionRequests: { type: 'boolean', description: 'Learners may ask their manager for a later due date' },
   courseSets: { type: 'array', items: courseSetSchema, maxItems: MAX_COURSE_SETS },
+  recurrence: {
+    anyOf: [
+      {
+        type: 'object',
+        description: 'The program recurs: one course set with one course, copied for every period (docs/recurrence.md)',
+        properties: {
+          period: { type: 'string', minLength: 2, maxLength: 30, description: 'ISO-8601 duration of a period, e.g. P1Y' },
+          leadTime: { type: 'string', minLength: 2, maxLength: 30, description: "How long before a period ends its successor's copy is made, e.g. P1M" },
+          startsAt: { ...DateInput, description: 'When the first period starts (a date alone: the start of that day); default now' },
+        },
+        required: ['period', 'leadTime'],
+        additionalProperties: false,
+      },
+      { type: 'null' },
+    ],
+  },
 };
 
 /** The body of `POST /programs`, and what the create form must produce. */

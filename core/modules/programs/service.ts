@@ -5,6 +5,17 @@ import type { PluginHooks } from '../../kernel/hooks/bus';
 import { courseCompletionsOfUsers, type CompletionArgs } from '../learning/index';
 import type { JobRunner } from '../../kernel/features/context';
 import { conflict, invalid, notFound, WaymarkError, type ErrorDetail } from '../../kernel/errors';
+import type { CoursesService } from '../learning/index';
+import {
+  checkRecurrence,
+  checkRecurringStructure,
+  createRecurrence,
+  recurrenceInvalid,
+  type CheckedRecurrence,
+  type CyclePort,
+  type PeriodView,
+  type RecurrenceView,
+} from './recurrence';
 import { parseDateInput } from '../../kernel/dates';
 import { isUniqueViolation } from '../../kernel/db/database';
 import { evaluateProgram, validateStructure, type CourseSetDef } from './engine';
@@ -39,6 +50,7 @@ import {
   type ProgramRow,
 } from './store/programs';
 import type { KeysetOrder, KeysetPage, PagePosition } from '../../kernel/db/keyset';
+import { periodCourseIds } from './store/recurrence';
 import {
   anyCourseCompletionIn,
   assignedTimesOf,
@@ -77,6 +89,8 @@ export interface ProgramView {
   availableUntil: string | null;
   allowExtensionRequests: boolean;
   structureVersion: number;
+  /** The program's recurrence and its current and next periods; null for a program that does not recur. */
+  recurrence: RecurrenceView | null;
   /** Sum over groups of the largest set minimum time (DOMAIN 3.2). */
   minTimeRequired: string | null;
   courseSets: CourseSetView[];
@@ -85,7 +99,7 @@ export interface ProgramView {
 }
 
 /** A program in a list: its fields without the structure, with its set and active-learner counts. */
-export type ProgramListItem = Omit<ProgramView, 'courseSets' | 'minTimeRequired'> & { sets: number; learners: number };
+export type ProgramListItem = Omit<ProgramView, 'courseSets' | 'minTimeRequired' | 'recurrence'> & { sets: number; learners: number };
 
 export interface ProgramsService {
   create(input: ProgramInput): Promise<{ program: ProgramView; jobId: number | null }>;
@@ -104,6 +118,11 @@ export interface ProgramsService {
   /** The ids of every course in the program's course sets. */
   courseIdsOf(programId: number, executor?: Executor): Promise<number[]>;
   /**
+   * The ids of every course the program's course sets hold now or held in an earlier period (a
+   * recurring program's copies): what its enrolments may be in.
+   */
+  courseIdsEverOf(programId: number, executor?: Executor): Promise<number[]>;
+  /**
    * Re-evaluates every program containing the course for one learner inside `trx` and returns
    * what newly completed. Called by the completion service; does not fire hooks itself.
    */
@@ -116,6 +135,18 @@ export interface ProgramsService {
   readonly structures: StructureCache;
   /** Plugs in the assignment module's view of who is assigned (see AssignmentStatePort). */
   useAssignmentState(port: AssignmentStatePort): void;
+  /**
+   * The recurrence job's body: every recurring program brought up to `now` (the next period's copy
+   * made `leadTime` ahead, the switch at the period's start), each step once however often it runs.
+   */
+  advanceRecurrence(now: number): Promise<{ programs: number; copies: number; switches: number }>;
+  /**
+   * The earlier periods of a recurring program whose course the learner had not finished when the
+   * period ended, and has not since: they may still launch it. Oldest first.
+   */
+  owedPeriods(programId: number, userId: number): Promise<Array<{ label: string; courseId: number; courseFullname: string }>>;
+  /** One page of a recurring program's periods (404 for no program). */
+  periods(programId: number, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<PeriodView>>;
 }
 
 /**
@@ -129,7 +160,12 @@ export interface AssignmentStatePort {
    * The assignment module's published relation of learners' program assignments (`status` 'active'
    * counts as assigned; `assigned_at` dates the first group's timed sets).
    */
-  assignmentsView: SqlView<'program_id' | 'user_id' | 'status' | 'assigned_at'>;
+  assignmentsView: SqlView<'program_id' | 'user_id' | 'status' | 'assigned_at' | 'due_at'>;
+  /**
+   * A recurring program's new period: a new cycle starting at `at` (the assignment's cycle time) with
+   * a new due date for each of these actively assigned learners.
+   */
+  startCycles: CyclePort['startCycles'];
 }
 
 export interface ProgramsServiceDeps {
@@ -139,9 +175,16 @@ export interface ProgramsServiceDeps {
   identity: Pick<IdentityProvider, 'lockLearners'>;
   /** The site's time zone, for availability dates typed without an offset. */
   timezone: string;
+  /** Learning's courses (a recurring program copies its course for each period). */
+  courses: () => CoursesService;
 }
 
 const BATCH = 500;
+
+/** A recurring program's stored recurrence, as configure() takes it (the anchor kept). */
+function currentRecurrence(row: ProgramRow): CheckedRecurrence {
+  return { period: row.recurrence_period!, leadTime: row.recurrence_lead ?? '', anchor: undefined };
+}
 
 function parseTime(value: string | null | undefined, path: string, details: ErrorDetail[], zone: string): number | null {
   if (value === null || value === undefined) return null;
@@ -155,7 +198,7 @@ function parseTime(value: string | null | undefined, path: string, details: Erro
 }
 
 /** A program's own fields as the API shows them, for one program and for lists alike. */
-function programFields(row: ProgramRow): Omit<ProgramView, 'courseSets' | 'minTimeRequired'> {
+function programFields(row: ProgramRow): Omit<ProgramView, 'courseSets' | 'minTimeRequired' | 'recurrence'> {
   return {
     id: Number(row.id),
     shortname: row.shortname,
@@ -176,7 +219,25 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
   // Until the assignment module plugs in, every learner counts as unassigned and is recalculated.
   let selectTargets: RecalcTargetSelector = recalculateEveryProgram;
   let assignmentsView: AssignmentStatePort['assignmentsView'] | null = null;
+  let startCycles: AssignmentStatePort['startCycles'] | null = null;
   const db = () => site.db;
+  const recurrence = createRecurrence({
+    db: site.db,
+    hooks: site.hooks,
+    timezone: site.timezone,
+    courses: site.courses,
+    cycles: () => (assignmentsView && startCycles ? { assignmentsView, selectTargets, startCycles } : null),
+    enqueueRecompute: (trx, programId) => enqueueRecompute(trx, programId),
+    invalidate: (programId) => structures.invalidate(programId),
+  });
+
+  /** The recurrence of a create or change, checked (undefined: not in the body); the structure must be one set with one course. */
+  function checkedRecurrence(input: ProgramPatch): CheckedRecurrence | null | undefined {
+    if (input.recurrence === undefined || input.recurrence === null) return input.recurrence;
+    const { value, problems } = checkRecurrence(input.recurrence, site.timezone);
+    if (!value) recurrenceInvalid(problems);
+    return value;
+  }
   const dating: SetDating = {
     zone: site.timezone,
     async assignedTimes(executor, programIds, userIds) {
@@ -249,6 +310,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
     const [structure] = await structures.get(executor, [{ id: Number(row.id), version: Number(row.structure_version) }]);
     return {
       ...programFields(row),
+      recurrence: await recurrence.view(executor, programId),
       minTimeRequired: structure!.compiled.minTimeRequired,
       courseSets: structure!.sets.map((s) => ({
         id: s.id,
@@ -367,15 +429,30 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
     async courseIdsOf(programId, executor = db().knex) {
       return courseIdsOfProgram(executor, programId);
     },
+    async courseIdsEverOf(programId, executor = db().knex) {
+      return [...new Set([...(await courseIdsOfProgram(executor, programId)), ...(await periodCourseIds(executor, programId))])];
+    },
     useAssignmentState(port) {
       selectTargets = port.selectTargets;
       assignmentsView = port.assignmentsView;
+      startCycles = port.startCycles;
+    },
+    advanceRecurrence: (now) => recurrence.advance(now),
+    owedPeriods: (programId, userId) => recurrence.owed(programId, userId),
+    async periods(programId, order, position) {
+      if (!(await programById(db().knex, programId))) throw notFound('Program', programId);
+      return recurrence.periods(programId, order, position);
     },
     fireEvents,
     recomputeProgram,
 
     async create(input) {
       const { from, until } = validateFields(input, true);
+      const recurs = checkedRecurrence(input);
+      if (recurs && Array.isArray(input.courseSets)) {
+        const problems = checkRecurringStructure(input.courseSets);
+        if (problems.length) recurrenceInvalid(problems);
+      }
       const now = db().now();
       const result = await db().transaction(async (trx) => {
         const defs = await validateSets(trx, input.courseSets);
@@ -398,6 +475,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
           throw error;
         }
         await writeSets(trx, programId, defs);
+        if (recurs) await recurrence.configure(trx, programId, recurs, now);
         // Learners who already completed these courses get their program completion computed now.
         const jobId = (await anyCourseCompletionIn(trx, programId)) ? await enqueueRecompute(trx, programId) : null;
         return { programId, jobId };
@@ -427,6 +505,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
 
     async update(programId, patch) {
       const { from, until } = validateFields(patch, false);
+      const recurs = checkedRecurrence(patch);
       const now = db().now();
       const jobId = await db().transaction(async (trx) => {
         const row: ProgramRow | undefined = await programById(trx, programId);
@@ -456,6 +535,15 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
           changes.structure_version = Number(row.structure_version) + 1;
           queued = await enqueueRecompute(trx, programId);
         }
+        // A recurring program stays one set with one course; a new course becomes the current period's.
+        const recurring = recurs === undefined ? (row.recurrence_period ? currentRecurrence(row) : null) : recurs;
+        if (recurring) {
+          const problems = checkRecurringStructure(patch.courseSets ?? (await structures.getOne(trx, programId))?.sets ?? []);
+          if (problems.length) recurrenceInvalid(problems);
+        }
+        if (recurs !== undefined || (recurring && patch.courseSets !== undefined)) {
+          await recurrence.configure(trx, programId, recurring, now);
+        }
         try {
           await updateProgram(trx, programId, changes);
         } catch (error) {
@@ -464,7 +552,7 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
         }
         return queued;
       });
-      if (patch.courseSets !== undefined) structures.invalidate(programId);
+      if (patch.courseSets !== undefined || patch.recurrence !== undefined) structures.invalidate(programId);
       return { program: await view(db().knex, programId), jobId };
     },
 
@@ -474,7 +562,9 @@ export function createProgramsService(site: ProgramsServiceDeps): ProgramsServic
     },
 
     async recalculateForCourse(trx, userId, courseId) {
-      return recalculateLearner(trx, structures, userId, courseId, db().now(), selectTargets, dating);
+      const events = await recalculateLearner(trx, structures, userId, courseId, db().now(), selectTargets, dating);
+      await recurrence.followCourseCompletion(trx, userId, courseId, db().now());
+      return events;
     },
   };
 }

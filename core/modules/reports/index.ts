@@ -17,7 +17,7 @@ import { createTeamService } from './team';
 export type * from './types';
 export { reportFilterInvalid } from './sources';
 export type { ReportInfo, ReportRequest, ReportsService } from './service';
-export type { SavedReport, SavedReportInput, SavedReportsService } from './saved';
+export type { SavedReportsService } from './saved';
 
 /** The reports services, by ref. */
 export const reportServices = {

@@ -1,7 +1,5 @@
-import { once } from 'node:events';
 import { pipeline } from 'node:stream/promises';
-import type { Writable } from 'node:stream';
-import { stringify } from 'csv-stringify';
+import { Readable, type Writable } from 'node:stream';
 import type { Database } from '../../kernel/db/database';
 import { readPage, seek, type KeyValue } from '../../kernel/db/keyset';
 import { WaymarkError } from '../../kernel/errors';
@@ -11,10 +9,14 @@ import type { JsonSchema } from '../../kernel/http/json-schema';
 import { createRequestValidator } from '../../kernel/http/validation';
 import type { ExtensionRegistrar } from '../../kernel/features/context';
 import type { Logger } from '../../kernel/logging';
+import { csvLines } from './csv';
 import { keyValuesOf, type ReportFilters, type ReportQueryContext, type ReportRow, type ReportSource } from './types';
 
-/** Rows read per statement by an export: big enough to amortise a round trip, small enough to stay flat in memory. */
-export const EXPORT_BATCH = 1000;
+/**
+ * Rows read per statement by an export: big enough to amortise a round trip (and the progress reads
+ * per batch), small enough to stay flat in memory (a batch is a few MB of text at most).
+ */
+export const EXPORT_BATCH = 5000;
 
 /** A report as `GET /reports` lists it. */
 export interface ReportInfo {
@@ -65,7 +67,7 @@ export interface ReportsService {
   count(name: string, request: ReportRequest): Promise<number>;
   /**
    * Writes the whole filtered report as CSV (a header row, then one line per row, in the source's
-   * export order: see `ReportSource.exportOrder`) to `out`, reading it in keyset batches of {@link EXPORT_BATCH} and waiting whenever `out`
+   * export order: see `ReportSource.exportOrder`) to `out`, reading it in keyset batches of {@link EXPORT_BATCH}, each written as one chunk, and waiting whenever `out`
    * is full, so memory stays flat whatever the size. Resolves with the number of rows written.
    */
   exportCsv(name: string, request: ReportRequest, out: Writable, options?: ExportOptions): Promise<number>;
@@ -148,7 +150,8 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
       const report = source(name);
       const order = pickOrder(report.orders, request.sort);
       const position = pagePosition(order, request, PAGE_SIZE);
-      const ctx = context();
+      const ctx: ReportQueryContext = { ...context(), order: order.name };
+      if (report.prepare) ctx.prepared = await report.prepare(request.filters, ctx);
       const page = await readPage<Record<string, unknown>>(report.query(request.filters, ctx), order, position, (row) => keyValuesOf(order, row));
       return { items: await report.present(page.items, ctx), nextCursor: page.nextCursor, prevCursor: page.prevCursor };
     },
@@ -162,42 +165,29 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
 
     async exportCsv(name, request, out, options = {}) {
       const report = source(name);
-      // One "now" for the whole export, so a row cannot turn overdue halfway through.
-      const ctx = context();
-      const csv = stringify({
-        header: true,
-        // Rows go in as arrays in column order: csv-stringify resolves object keys as paths, per field.
-        columns: report.columns.map((c) => c.label),
-        cast: { boolean: (value) => (value ? 'true' : 'false') },
-        // A cell starting with = + - @ is a formula to a spreadsheet: a learner's name must not run.
-        escape_formulas: true,
-      });
-      const written = pipeline(csv, out);
-      // If the reader goes away the pipeline rejects; waiting for "drain" must not outlive it.
-      const drained = () => Promise.race([once(csv, 'drain'), written]);
-      let rowsWritten = 0;
       const order = report.exportOrder ?? report.orders[0]!;
+      // One "now" for the whole export, so a row cannot turn overdue halfway through.
+      const ctx: ReportQueryContext = { ...context(), order: order.name };
+      if (report.prepare) ctx.prepared = await report.prepare(request.filters, ctx);
       const keys = report.columns.map((c) => c.key);
-      let from: KeyValue[] | null = null;
-      try {
+      let rowsWritten = 0;
+      // Each batch becomes one chunk of text (./csv.ts), and the pipeline waits whenever `out` is
+      // full, ends it, and stops the reads if the reader goes away.
+      async function* csv(): AsyncGenerator<string> {
+        yield csvLines([report.columns.map((c) => c.label)]);
+        let from: KeyValue[] | null = null;
         for (;;) {
           const rows = (await seek(report.query(request.filters, ctx), order, { limit: EXPORT_BATCH, from })) as Record<string, unknown>[];
           const batch = rows.length > EXPORT_BATCH ? rows.slice(0, EXPORT_BATCH) : rows;
-          for (const row of await report.present(batch, ctx)) {
-            if (!csv.write(keys.map((key) => row[key] ?? null))) await drained();
-          }
+          const presented = await report.present(batch, ctx);
+          if (presented.length) yield csvLines(presented.map((row) => keys.map((key) => row[key] ?? null)));
           rowsWritten += batch.length;
           options.progress?.(rowsWritten);
-          if (rows.length <= EXPORT_BATCH) break;
+          if (rows.length <= EXPORT_BATCH) return;
           from = keyValuesOf(order, batch[batch.length - 1]!);
         }
-        csv.end();
-        await written;
-      } catch (error) {
-        csv.destroy(error as Error);
-        await written.catch(() => undefined);
-        throw error;
       }
+      await pipeline(Readable.from(csv()), out);
       return rowsWritten;
     },
   };

@@ -11,10 +11,12 @@ import type { CoursesService } from '../learning/index';
 import type { LearnerViewsService } from '../learner-views/index';
 import type { ReportColumn, ReportFilters, ReportOrder, ReportQueryContext, ReportRow, ReportSource } from './types';
 import {
+  activeAssignmentsExceed,
   assignmentRows,
   courseCompletionRows,
   dueKey,
   exceptionRows,
+  programAssignmentsByLearner,
   programCourseIds,
   usersAtNodes,
   whereAssignmentStatus,
@@ -87,6 +89,15 @@ const byLearner = (tieColumn: string, tieField: string): ReportOrder => ({
 
 /** The row id order of a source whose unique row id is `column`: what exports read in. */
 const byRowId = (column: string, label: string): ReportOrder => ({ name: 'id', label, keys: [{ column, direction: 'asc' }], fields: ['row_id'] });
+
+/**
+ * From this many active learners up, a program's page by learner name is read from `users` in name
+ * order (see `programAssignmentsByLearner`): at 100,000 learners on MariaDB that is a few ms against
+ * 0.5-1 s for sorting them all, while below it sorting the learners costs less than walking users.
+ */
+const USERS_DRIVEN_FROM = 1000;
+/** `prepare`'s answer when the page is read from `users` in name order. */
+const DRIVE_FROM_USERS = 'users';
 
 /** The four built-in report sources, keyed by their public names. */
 export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, ReportSource> {
@@ -197,7 +208,8 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
   ];
 
   const assignmentOrders = (overdueFirst: boolean): ReportOrder[] => {
-    const learner = byLearner('a.program_id', 'program_id');
+    // The program as `p.id`: equal to the assignment's, and a constant when the page is read from users.
+    const learner = byLearner('p.id', 'program_id');
     const due: ReportOrder = {
       name: 'due',
       label: 'Due date',
@@ -238,13 +250,28 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
     exportOrder: byAssignment,
     columns: assignmentColumns(true),
     query(filters, context) {
-      const qb = assignmentRows(context.executor);
       const programId = num(filters.programId);
-      if (programId !== null) qb.where('a.program_id', programId);
-      if (typeof filters.status === 'string') whereAssignmentStatus(qb, filters.status as 'complete', context.now);
       const window = dueWindow(filters);
-      whereDueBetween(qb, window.from, window.to);
+      const narrow = (qb: Knex.QueryBuilder): void => {
+        if (typeof filters.status === 'string') whereAssignmentStatus(qb, filters.status as 'complete', context.now);
+        whereDueBetween(qb, window.from, window.to);
+      };
+      if (programId !== null && context.prepared === DRIVE_FROM_USERS) {
+        return peopleFilters(programAssignmentsByLearner(context.executor, programId, narrow), filters, context, 'u.id');
+      }
+      const qb = assignmentRows(context.executor);
+      if (programId !== null) qb.where('a.program_id', programId);
+      narrow(qb);
       return peopleFilters(qb, filters, context, 'a.user_id');
+    },
+    async prepare(filters, context) {
+      // A page by name of a large program reads users in name order, probing each one's assignment,
+      // and stops after a page. Not for a small program (sorting its learners is cheaper than
+      // walking the site's users until the page is full), nor with a filter on who the learners
+      // are (a team, an audience, a search: the walk would read most users to fill a page).
+      const programId = num(filters.programId);
+      if (programId === null || context.order !== 'learner' || Object.keys(PEOPLE_FILTERS).some((name) => filters[name] !== undefined)) return null;
+      return (await activeAssignmentsExceed(context.executor, programId, USERS_DRIVEN_FROM)) ? DRIVE_FROM_USERS : null;
     },
     present: (rows, context) => presentAssignments(rows, context, true),
     async checkFilters(filters, context) {

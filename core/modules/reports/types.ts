@@ -41,7 +41,13 @@ export interface ReportSource {
    */
   query(filters: ReportFilters, context: ReportQueryContext): Knex.QueryBuilder;
   /**
-   * Turns one batch of raw rows (at most a page, or an export batch of 1,000) into report rows,
+   * Lookups the query's plan depends on, awaited before `query` for a page (the size of a program:
+   * which table to drive a name order from); the result is `context.prepared`. Separate because a
+   * query builder is thenable: `query` must return it unawaited. Optional.
+   */
+  prepare?(filters: ReportFilters, context: ReportQueryContext): Promise<unknown>;
+  /**
+   * Turns one batch of raw rows (at most a page, or an export batch of 5,000) into report rows,
    * reading whatever else it needs set-based for the whole batch (never per row).
    */
   present(rows: readonly Record<string, unknown>[], context: ReportQueryContext): Promise<ReportRow[]>;
@@ -81,6 +87,10 @@ export interface ReportQueryContext {
   executor: Executor;
   /** "Now" for the whole request or export (overdue is decided against it), epoch ms. */
   now: number;
+  /** The name of the order the rows are read in (a page's `sort`, the export order); absent for a count. */
+  order?: string;
+  /** What `prepare` returned, when the source has one. */
+  prepared?: unknown;
 }
 
 /** A cursor's key values for one raw row under `order`. */

@@ -119,4 +119,6 @@
     input.addEventListener('blur', () => setTimeout(close, 100));
   }
   document.querySelectorAll('[data-pick]').forEach(enhance);
+  // Content swapped in after load (a generated form replaced in place: schema-form.js) says so.
+  document.addEventListener('waymark:content', (e) => e.target.querySelectorAll('[data-pick]').forEach(enhance));
 })();

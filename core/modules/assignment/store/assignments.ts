@@ -215,3 +215,25 @@ export async function moveDueDate(trx: Knex.Transaction, programId: number, user
   );
   return changed === 1;
 }
+
+/**
+ * A recurring program's new period (issue 15): each of these actively assigned learners starts a new
+ * cycle at `at` (the cycle notifications are keyed on) with a new due date. One statement per call;
+ * the caller batches. An operator's accepted due date belonged to the cycle that ended.
+ */
+export async function startCycles(
+  trx: Knex.Transaction,
+  programId: number,
+  rows: ReadonlyArray<{ userId: number; dueAt: number }>,
+  at: number,
+  now: number,
+): Promise<void> {
+  if (!rows.length) return;
+  const cases = rows.map(() => 'WHEN ? THEN ?').join(' ');
+  await runStatement(
+    trx,
+    `UPDATE program_user_assignments SET due_at = CASE user_id ${cases} END, assigned_at = ?, accepted_due_at = NULL, updated_at = ?
+      WHERE program_id = ? AND status = 'active' AND user_id IN (${placeholders(rows.length)})`,
+    [...rows.flatMap((r) => [r.userId, r.dueAt]), at, now, programId, ...rows.map((r) => r.userId)],
+  );
+}

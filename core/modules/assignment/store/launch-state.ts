@@ -17,6 +17,8 @@ export interface LaunchStateRow {
   assignment_status: string | null;
   blocking_exceptions: number | string;
   completed_at: number | string | null;
+  /** A recurring program's earlier period whose course this is and which the learner still owes (its label). */
+  owed_period: string | null;
 }
 
 /**
@@ -25,27 +27,35 @@ export interface LaunchStateRow {
  * exception blocks it (indexed joins: course -> sets -> programs, then the (program_id, user_id)
  * unique index of assignments and exceptions), followed by the learner's course completions (the
  * (user_id, course_id) unique index). A read model on the launch hot path: it joins the programs and
- * learning modules' published views next to this module's own tables, and writes nothing.
+ * learning modules' published views next to this module's own tables, and writes nothing. A recurring
+ * program is also a candidate for an earlier period's course the learner had not finished when the
+ * period ended (`owed_period`): they keep access to it until they do.
  */
 const LAUNCH_STATE_SQL = `
   SELECT 'p' AS kind, p.id AS id, p.fullname, p.structure_version, p.available, p.available_from, p.available_until,
          a.status AS assignment_status,
          (SELECT COUNT(*) FROM program_exceptions e
             WHERE e.program_id = p.id AND e.user_id = ? AND e.status IN ('open', 'dismissed')) AS blocking_exceptions,
-         NULL AS completed_at
+         NULL AS completed_at,
+         (SELECT MIN(pr.label) FROM ${programViews.programRecurrencePeriods.as('pr')}
+            JOIN ${programViews.programRecurrenceLearners.as('rl')} ON rl.period_id = pr.id
+           WHERE pr.program_id = p.id AND pr.course_id = ? AND rl.user_id = ? AND rl.status = 'incomplete') AS owed_period
     FROM ${programViews.programs.as('p')}
     LEFT JOIN program_user_assignments a ON a.program_id = p.id AND a.user_id = ?
    WHERE p.id IN (SELECT s.program_id FROM ${programViews.programCourseSetCourses.as('sc')}
                     JOIN ${programViews.programCourseSets.as('s')} ON s.id = sc.course_set_id
                    WHERE sc.course_id = ?)
+      OR p.id IN (SELECT pr.program_id FROM ${programViews.programRecurrencePeriods.as('pr')}
+                    JOIN ${programViews.programRecurrenceLearners.as('rl')} ON rl.period_id = pr.id
+                   WHERE pr.course_id = ? AND rl.user_id = ? AND rl.status = 'incomplete')
   UNION ALL
-  SELECT 'c', cc.course_id, NULL, NULL, NULL, NULL, NULL, NULL, 0, cc.completed_at FROM ${learningViews.courseCompletions.as('cc')} WHERE cc.user_id = ?
+  SELECT 'c', cc.course_id, NULL, NULL, NULL, NULL, NULL, NULL, 0, cc.completed_at, NULL FROM ${learningViews.courseCompletions.as('cc')} WHERE cc.user_id = ?
   ORDER BY kind DESC, id`;
 
 /** The launch read model as one prepared statement: its rows for a learner and a course. */
 export function prepareLaunchStateQuery(db: Database): (userId: number, courseId: number) => Promise<LaunchStateRow[]> {
   const query = prepareStatement<LaunchStateRow>(db, LAUNCH_STATE_SQL);
-  return (userId, courseId) => query.all([userId, userId, courseId, userId]);
+  return (userId, courseId) => query.all([userId, courseId, userId, userId, courseId, courseId, userId, userId]);
 }
 
 /**

@@ -204,13 +204,15 @@ export interface HistoryRow {
   completed_at: number;
   reason: string;
   archived_at: number;
+  /** A recurring program's period the completion belonged to (program rows only). */
+  period_label: string | null;
 }
 
 function historySql(): string {
-  return `SELECT 'program' AS kind, p.id, p.fullname, h.completed_at, h.reason, h.archived_at, h.id AS hid
+  return `SELECT 'program' AS kind, p.id, p.fullname, h.completed_at, h.reason, h.archived_at, h.period_label, h.id AS hid
       FROM ${programViews.programCompletionHistory.as('h')} JOIN ${programViews.programs.as('p')} ON p.id = h.program_id WHERE h.user_id = ?
     UNION ALL
-    SELECT 'course' AS kind, c.id, c.fullname, ch.completed_at, ch.action AS reason, ch.recorded_at AS archived_at, ch.id AS hid
+    SELECT 'course' AS kind, c.id, c.fullname, ch.completed_at, ch.action AS reason, ch.recorded_at AS archived_at, NULL AS period_label, ch.id AS hid
       FROM ${learningViews.courseCompletionHistory.as('ch')} JOIN ${learningViews.courses.as('c')} ON c.id = ch.course_id WHERE ch.user_id = ?`;
 }
 
@@ -218,7 +220,7 @@ function historySql(): string {
 export function completionHistory(executor: Executor, userId: number, limit: number, offset: number): Promise<HistoryRow[]> {
   return queryRows<HistoryRow>(
     executor,
-    `SELECT r.kind, r.id, r.fullname, r.completed_at, r.reason, r.archived_at FROM (${historySql()}) r
+    `SELECT r.kind, r.id, r.fullname, r.completed_at, r.reason, r.archived_at, r.period_label FROM (${historySql()}) r
      ORDER BY r.archived_at DESC, r.kind, r.hid DESC LIMIT ${pageSize(limit)} OFFSET ${pageOffset(offset)}`,
     [userId, userId],
   );

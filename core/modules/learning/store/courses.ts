@@ -129,6 +129,11 @@ export async function touchCourse(trx: Knex.Transaction, courseId: number, now: 
   await trx('courses').where({ id: courseId }).update({ updated_at: now });
 }
 
+/** Shows or hides the course. */
+export async function setCourseVisible(trx: Knex.Transaction, courseId: number, visible: boolean, now: number): Promise<void> {
+  await trx('courses').where({ id: courseId }).update({ visible, updated_at: now });
+}
+
 /** The course's activities in course order. */
 export function activitiesOfCourse(executor: Executor, courseId: number): Promise<ActivityRow[]> {
   return queryRows<ActivityRow>(executor, 'SELECT * FROM activities WHERE course_id = ? ORDER BY sortorder', [courseId]);
@@ -250,4 +255,72 @@ export function coursePage(knex: Knex, filter: CourseListFilter, order: KeysetOr
   if (filter.q) wherePrefix(query, ['c.fullname', 'c.shortname'], filter.q);
   if (filter.seenBy !== undefined) whereLearnerSeesCourse(query, knex, 'c', filter.seenBy);
   return readPage<CourseRow>(query, order, position);
+}
+
+/** Changes the given columns of a course (an empty patch only stamps it). */
+export async function updateCourseRow(
+  trx: Knex.Transaction,
+  courseId: number,
+  patch: Partial<{ shortname: string; fullname: string; summary: string | null; visible: boolean; start_date: number | null; score: number }>,
+  now: number,
+): Promise<void> {
+  await trx('courses')
+    .where({ id: courseId })
+    .update({ ...patch, updated_at: now });
+}
+
+/** Whether any learner has a completion, a grade or a quiz attempt on the activity (three indexed probes). */
+export async function activityHasLearnerData(executor: Executor, activityId: number): Promise<boolean> {
+  const rows = await queryRows<{ found: number }>(
+    executor,
+    `SELECT 1 AS found FROM activity_completions WHERE activity_id = ?
+     UNION ALL SELECT 1 FROM grades WHERE activity_id = ?
+     UNION ALL SELECT 1 FROM quiz_attempts WHERE activity_id = ?
+     LIMIT 1`,
+    [activityId, activityId, activityId],
+  );
+  return rows.length > 0;
+}
+
+/** Deletes the activity row (its quiz settings and questions go with it through their foreign keys). */
+export async function deleteActivityRow(trx: Knex.Transaction, activityId: number): Promise<void> {
+  await trx('activities').where({ id: activityId }).delete();
+}
+
+/**
+ * Swaps the positions of two activities of one course. Positions are unique per course, so one
+ * goes through a free negative position first.
+ */
+export async function swapActivityPositions(trx: Knex.Transaction, a: ActivityRow, b: ActivityRow): Promise<void> {
+  await trx('activities')
+    .where({ id: a.id })
+    .update({ sortorder: -1 - Number(a.sortorder) });
+  await trx('activities').where({ id: b.id }).update({ sortorder: a.sortorder });
+  await trx('activities').where({ id: a.id }).update({ sortorder: b.sortorder });
+}
+
+/** How many activities each of these courses has (absent: none). */
+export async function activityCounts(knex: Knex, courseIds: readonly number[]): Promise<Map<number, number>> {
+  if (!courseIds.length) return new Map();
+  const rows = (await knex('activities').select('course_id').count({ n: '*' }).whereIn('course_id', courseIds).groupBy('course_id')) as Array<{
+    course_id: number;
+    n: number | string;
+  }>;
+  return new Map(rows.map((r) => [Number(r.course_id), Number(r.n)]));
+}
+
+/** Swaps the positions of two sections of one course (through a free negative position, as activities). */
+export async function swapSectionPositions(trx: Knex.Transaction, a: SectionRow, b: SectionRow, now: number): Promise<void> {
+  await trx('course_sections')
+    .where({ id: a.id })
+    .update({ sortorder: -1 - Number(a.sortorder) });
+  await trx('course_sections').where({ id: b.id }).update({ sortorder: a.sortorder, updated_at: now });
+  await trx('course_sections').where({ id: a.id }).update({ sortorder: b.sortorder, updated_at: now });
+}
+
+/** Deletes a section; its activities move to the top of the course (the foreign key sets their section to null). */
+export async function deleteSectionRow(trx: Knex.Transaction, sectionId: number): Promise<void> {
+  // Said explicitly as well: SQLite applies ON DELETE only with foreign keys switched on.
+  await trx('activities').where({ section_id: sectionId }).update({ section_id: null });
+  await trx('course_sections').where({ id: sectionId }).delete();
 }

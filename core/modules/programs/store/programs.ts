@@ -18,6 +18,10 @@ export interface ProgramRow {
   available_until: number | null;
   allow_extension_requests: number | boolean;
   structure_version: number;
+  /** Recurring programs only (issue 15): the period, the copy's lead time and the anchor periods are counted from. */
+  recurrence_period?: string | null;
+  recurrence_lead?: string | null;
+  recurrence_start?: number | null;
   created_at: number;
   updated_at: number;
 }

@@ -53,5 +53,37 @@ export const programViews = {
     'created_at',
     'updated_at',
   ] as const),
-  programCompletionHistory: tableView('program_completion_history', ['id', 'program_id', 'user_id', 'completed_at', 'reason', 'archived_at'] as const),
+  programCompletionHistory: tableView('program_completion_history', [
+    'id',
+    'program_id',
+    'user_id',
+    'completed_at',
+    'reason',
+    'archived_at',
+    'period_label',
+  ] as const),
+  /** Periods of recurring programs: each one's course (the launch guard finds past periods' copies here). */
+  programRecurrencePeriods: tableView('program_recurrence_periods', [
+    'id',
+    'program_id',
+    'seq',
+    'label',
+    'course_id',
+    'starts_at',
+    'ends_at',
+    'status',
+    'created_at',
+    'switched_at',
+  ] as const),
+  /** Who was assigned when a period ended, and whether they had completed it (or did later). */
+  programRecurrenceLearners: tableView('program_recurrence_learners', [
+    'id',
+    'period_id',
+    'program_id',
+    'user_id',
+    'status',
+    'due_at',
+    'completed_at',
+    'archived_at',
+  ] as const),
 };

@@ -24,18 +24,61 @@ export function assignmentRows(executor: Executor): Knex.QueryBuilder {
     .join(programViews.programs.as('p'), 'p.id', 'a.program_id')
     .leftJoin(programViews.programCompletions.as('pc'), (j) => j.on('pc.program_id', '=', 'a.program_id').andOn('pc.user_id', '=', 'a.user_id'))
     .where('a.status', 'active')
-    .select(
-      'a.id as row_id',
-      'a.program_id',
-      'p.fullname as program_name',
-      'a.user_id',
-      'u.username',
-      'u.fullname',
-      'pc.status as completion_status',
-      'pc.completed_at',
-      executor.raw(`${DUE} AS due_at`),
-      executor.raw(`COALESCE(${DUE}, ${NO_DUE_DATE}) AS due_key`),
-    );
+    .select(assignmentColumns(executor, 'a.program_id'));
+}
+
+/** The columns of a program completion row, over `a` (assignment), `u`, `p` and `pc`; the program id from `programId`. */
+function assignmentColumns(executor: Executor, programId: string): Array<string | Knex.Raw> {
+  return [
+    'a.id as row_id',
+    `${programId} as program_id`,
+    'p.fullname as program_name',
+    'u.id as user_id',
+    'u.username',
+    'u.fullname',
+    'pc.status as completion_status',
+    'pc.completed_at',
+    executor.raw(`${DUE} AS due_at`),
+    executor.raw(`COALESCE(${DUE}, ${NO_DUE_DATE}) AS due_key`),
+  ];
+}
+
+/**
+ * One program's active assignments driven from `users` in name order: the same rows and columns as
+ * {@link assignmentRows} narrowed to the program, for reading a page by learner name. The outer query
+ * is `users` alone (the program is a constant row, the assignment and completion record are outer
+ * joins by their unique keys), and who is assigned is a correlated scalar subquery (the learner's
+ * one assignment, by its unique key), which neither database turns into a join: so the
+ * `users (fullname, id)` index (migration 0017) gives the order and the read stops after a page,
+ * instead of sorting every assigned learner. (MariaDB turns an `EXISTS` into a semi-join and
+ * materialises every assigned learner first: 0.3 s a page at 100,000.) `narrow` adds the filters
+ * about the assignment (status, due window) inside the subquery, over its own `a` and `pc`.
+ */
+export function programAssignmentsByLearner(executor: Executor, programId: number, narrow: (assigned: Knex.QueryBuilder) => void): Knex.QueryBuilder {
+  const assigned = executor(assignmentViews.programUserAssignments.as('a'))
+    .leftJoin(programViews.programCompletions.as('pc'), (j) => j.on('pc.program_id', '=', 'a.program_id').andOn('pc.user_id', '=', 'a.user_id'))
+    .whereRaw('a.user_id = u.id')
+    .where('a.program_id', programId)
+    .where('a.status', 'active')
+    .select('a.id');
+  narrow(assigned);
+  return executor(peopleViews.users.as('u'))
+    .join(programViews.programs.as('p'), (j) => j.on('p.id', '=', executor.raw('?', [programId])))
+    .leftJoin(assignmentViews.programUserAssignments.as('a'), (j) => j.on('a.program_id', '=', 'p.id').andOn('a.user_id', '=', 'u.id'))
+    .leftJoin(programViews.programCompletions.as('pc'), (j) => j.on('pc.program_id', '=', 'p.id').andOn('pc.user_id', '=', 'u.id'))
+    .whereRaw('(?) IS NOT NULL', [assigned])
+    .select(assignmentColumns(executor, 'p.id'));
+}
+
+/** Whether the program has more than `n` active assignments: one index range of at most n + 1 entries. */
+export async function activeAssignmentsExceed(executor: Executor, programId: number, n: number): Promise<boolean> {
+  const rows = (await executor(assignmentViews.programUserAssignments.as('a'))
+    .where('a.program_id', programId)
+    .where('a.status', 'active')
+    .select('a.id')
+    .limit(1)
+    .offset(n)) as unknown[];
+  return rows.length > 0;
 }
 
 /** Sort key of "by due date" (no due date last). */
