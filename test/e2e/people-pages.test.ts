@@ -255,6 +255,12 @@ describe('people pages: users, job assignments, positions and organisations, sta
       .expect(200);
     expect(page.text).to.contain('All 60 open exceptions matching this filter');
     expect([...page.text.matchAll(/name="exceptionIds"/g)]).to.have.length(50);
+    // The program filter is picked by name too.
+    const byName = await admin.get('/admin/exceptions').query({ program_q: 'late starters' }).set(html).expect(200);
+    expect(byName.text).to.contain('All 60 open exceptions matching this filter').and.to.contain('name="program_q" value="Late starters"');
+    const unknown = await admin.get('/admin/exceptions').query({ program_q: 'Nothing like it' }).set(html).expect(200);
+    expect(decodeHtml(unknown.text)).to.contain('Program: no program matches “Nothing like it”');
+    expect(unknown.text).not.to.contain('name="exceptionIds"');
     await admin
       .post('/admin/exceptions/resolve')
       .type('form')
