@@ -262,7 +262,8 @@ describe('browser: learner and operator pages', function () {
     const operator = await signedIn('operator', phone);
     try {
       await operator.page.goto('/admin/notifications');
-      await operator.page.getByLabel('Program').selectOption({ index: 1 });
+      await operator.page.getByLabel('Program').pressSequentially('onboard');
+      await operator.page.getByRole('option', { name: /Onboarding/ }).click();
       await Promise.all([operator.page.waitForURL(/program=\d+/), operator.page.getByRole('button', { name: 'Show messages' }).click()]);
       await fits(operator.page, operator.page.url(), 'phone-admin-notifications');
       const edit = await operator.page.locator('a[href^="/admin/notifications/messages/"]').first().getAttribute('href');
