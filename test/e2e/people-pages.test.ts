@@ -182,7 +182,10 @@ describe('people pages: users, job assignments, positions and organisations, sta
       .type('form')
       .send({ _csrf: csrf, member_q: 'crew member 1', member_was: 'crew member 1', member: String(id) })
       .expect(303);
-    await admin.post(`/admin/audiences/${crew.id}/members`).type('form').send({ _csrf: csrf, member_q: 'crew03@' }).expect(303);
+    const added = await admin.post(`/admin/audiences/${crew.id}/members`).type('form').send({ _csrf: csrf, member_q: 'crew03@' }).expect(303);
+    // Back on the page, the box is empty and focused for the next person.
+    const again = await admin.get(added.headers.location!).set(html).expect(200);
+    expect(again.text).to.match(/name="member_q" value="" [^>]*autofocus/);
     const page = await admin.get(`/admin/audiences/${crew.id}`).set(html).expect(200);
     expect(listedNames(page.text)).to.deep.equal(['Crew Member 03', 'Crew Member 10']);
     await admin

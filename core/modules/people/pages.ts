@@ -191,6 +191,8 @@ export function registerAudiencePages(pages: RouteRegistrar, audiences: () => Au
         members: members?.items ?? [],
         pager: members?.pager ?? null,
         member: members?.member ?? null,
+        // After an Add, the box is ready for the next person (several are added one after another).
+        memberFocus: req.query.notice === 'member-added' || Boolean(state?.member),
       },
       status,
     );
