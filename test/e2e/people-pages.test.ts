@@ -194,6 +194,19 @@ describe('people pages: users, job assignments, positions and organisations, sta
       .send({ _csrf: csrf, remove: String(id) })
       .expect(303);
     expect(await site.services.audiences.isMember(crew.id, id)).to.equal(false);
+
+    // Several at once, one per line: those found are added, the others are named.
+    const pasted = await admin
+      .post(`/admin/audiences/${crew.id}/members`)
+      .type('form')
+      .send({ _csrf: csrf, members: 'crew05@crew.example\r\nCrew Member 06\r\n\r\nNobody here\r\ncrew member' })
+      .expect(422);
+    const text = decodeHtml(pasted.text);
+    expect(text).to.contain('2 of 4 added; these lines were not:');
+    expect(text).to.contain('Line 3: no user matches “Nobody here”').and.to.contain('Line 4: More than 20 users match “crew member”');
+    expect(pasted.text).to.contain('Nobody here');
+    const page2 = await admin.get(`/admin/audiences/${crew.id}`).set(html).expect(200);
+    expect(listedNames(page2.text)).to.deep.equal(['Crew Member 03', 'Crew Member 05', 'Crew Member 06']);
   });
 
   it('suspends ticked users at once, and every user matching a filter as a job with progress', async () => {
