@@ -117,6 +117,16 @@ describe('people pages: users, job assignments, positions and organisations, sta
       .send({ _csrf: csrf, fullname: 'Olive Operator', email: 'operator@example.com', suspended: '1' })
       .expect(422);
     expect(self.text).to.contain('You cannot suspend your own account');
+    // A new password of your own ends your other sessions, not this one.
+    const other = request.agent(app);
+    await signIn(other, 'operator');
+    await admin
+      .post(`/admin/users/${s.adminId}`)
+      .type('form')
+      .send({ _csrf: csrf, fullname: 'Olive Operator', email: 'operator@example.com', password: 'correct horse battery' })
+      .expect(303);
+    await admin.get('/admin/users').set(html).expect(200);
+    expect((await other.get('/admin/users').set(html)).status).to.not.equal(200);
   });
 
   it("shows a user's audiences and assigned programs, linked to their progress", async () => {
