@@ -254,12 +254,27 @@ describe('people pages: users, job assignments, positions and organisations, sta
     const ambiguous = await admin.post('/admin/assign-program').type('form').send({ _csrf: csrf, scope: 'all', filter, programId_q: 'compl' }).expect(422);
     expect(decodeHtml(ambiguous.text)).to.contain('Program to assign: 2 programs match “compl”: choose one');
     expect(ambiguous.text).to.contain('name="filter" value=');
-    const started = await admin.post('/admin/assign-program').type('form').send({ _csrf: csrf, scope: 'all', filter, programId_q: 'compliance' }).expect(303);
+    // An impossible due date is refused before anything is written, with the program kept.
+    const badDate = await admin
+      .post('/admin/assign-program')
+      .type('form')
+      .send({ _csrf: csrf, scope: 'all', filter, programId_q: 'compliance', dueDate: '2027-02-30' })
+      .expect(422);
+    expect(decodeHtml(badDate.text)).to.contain('Due date is not a calendar date: "2027-02-30"');
+    expect(badDate.text).to.contain('name="programId_q" value="Compliance"');
+    const started = await admin
+      .post('/admin/assign-program')
+      .type('form')
+      .send({ _csrf: csrf, scope: 'all', filter, programId_q: 'compliance', dueDate: '2027-03-31' })
+      .expect(303);
     expect(started.headers.location).to.match(/^\/admin\/jobs\/\d+$/);
     await site.jobs.drain();
     const rules = await site.services.assignment.listRules(s.complianceId);
     const crew = await site.db.knex('users').where('username', 'like', 'crew2%').pluck('id');
-    expect(rules.filter((r) => r.source === 'individual' && crew.includes(r.instance.instanceId as number))).to.have.length(10);
+    const crewRules = rules.filter((r) => r.source === 'individual' && crew.includes(r.instance.instanceId as number));
+    expect(crewRules).to.have.length(10);
+    // The end of that day in the site's time zone (UTC here).
+    expect(crewRules.every((r) => r.due !== null && 'date' in r.due && r.due.date === '2027-03-31T23:59:59.999Z')).to.equal(true);
     const assigned = await site.db.knex('program_user_assignments').where('program_id', s.complianceId).whereIn('user_id', crew).count({ n: '*' });
     expect(Number((assigned[0] as { n: number }).n)).to.equal(10);
   });
