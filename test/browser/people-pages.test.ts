@@ -84,6 +84,23 @@ describe('browser: the people console', function () {
     }
   });
 
+  it('builds a dynamic audience whose course is picked from the type-ahead of its condition row', async () => {
+    const { context, page } = await signedIn('operator');
+    try {
+      await page.goto('/admin/audiences/new');
+      await page.getByLabel('Name', { exact: true }).fill('Customer care graduates');
+      await page.getByLabel('Condition', { exact: true }).selectOption({ label: 'Completed course …' });
+      // The row's box now searches courses.
+      await page.getByLabel('Which one (for a condition ending in …)').pressSequentially('cust');
+      await page.getByRole('option', { name: /Customer care/ }).click();
+      await Promise.all([page.waitForURL(/notice=audience-saved/), page.getByRole('button', { name: 'Save' }).click()]);
+      const saved = (await t.site.db.knex('audiences').where({ name: 'Customer care graduates' }).first()) as { rules: string };
+      expect(JSON.parse(saved.rules)).to.deep.equal([{ type: 'course_completed', courseId: s.courses.b }]);
+    } finally {
+      await context.close();
+    }
+  });
+
   for (const [name, viewport] of [
     ['phone', PHONE],
     ['desktop', DESKTOP],
