@@ -182,26 +182,35 @@ const PROGRESS_USERS_PER_STATEMENT = 5000;
 /**
  * Progress inputs for some learners in some courses, set-based: their completions, how many tracked
  * activities each course has, and how many each learner has done (5,000 learners and 500 courses per
- * list per statement).
+ * list per statement). Only learners with a completion or a tracked activity done have an entry:
+ * in a large program most have neither, and an export would otherwise build two maps per learner.
  */
 export async function progressInputs(executor: Executor, userIds: readonly number[], courseIds: readonly number[]): Promise<Map<number, ProgressInputs>> {
-  const out = new Map<number, ProgressInputs>(userIds.map((id) => [id, { completions: new Map(), partial: new Map() }]));
+  const out = new Map<number, ProgressInputs>();
   if (!userIds.length || !courseIds.length) return out;
+  const entry = (userId: number): ProgressInputs => {
+    let found = out.get(userId);
+    if (!found) out.set(userId, (found = { completions: new Map(), partial: new Map() }));
+    return found;
+  };
   const tracked = new Map<number, number>();
   for (const courses of chunk(courseIds, 500)) {
     for (const row of await trackedActivityCounts(executor, courses)) tracked.set(Number(row.course_id), Number(row.tracked));
     for (const users of chunk(userIds, PROGRESS_USERS_PER_STATEMENT)) {
       for (const row of await courseCompletionsOfUsers(executor, users, courses)) {
-        out.get(Number(row.user_id))?.completions.set(Number(row.course_id), Number(row.completed_at));
+        entry(Number(row.user_id)).completions.set(Number(row.course_id), Number(row.completed_at));
       }
       for (const row of await trackedActivitiesDone(executor, users, courses)) {
         const total = tracked.get(Number(row.course_id)) ?? 0;
-        if (total > 0) out.get(Number(row.user_id))?.partial.set(Number(row.course_id), Math.min(1, Number(row.done) / total));
+        if (total > 0) entry(Number(row.user_id)).partial.set(Number(row.course_id), Math.min(1, Number(row.done) / total));
       }
     }
   }
   return out;
 }
+
+/** The inputs of a learner with nothing done in the courses asked about (never written to). */
+const NOTHING_DONE: ProgressInputs = { completions: new Map(), partial: new Map() };
 
 /** A learner whose progress in a program is asked for, and whether their stored record says complete. */
 export interface LearnerStanding {
@@ -231,10 +240,10 @@ export async function programProgress(
   // input the engine reads, completion times included, so sharing cannot change a result.
   const shareOf = new Map<string, number>();
   for (const learner of learners) {
-    const input = inputs.get(learner.userId);
+    const input = inputs.get(learner.userId) ?? NOTHING_DONE;
     let share = 0;
-    if (structure && input && !learner.complete) {
-      const key = `${[...input.completions].join(';')}|${[...input.partial].join(';')}`;
+    if (structure && !learner.complete) {
+      const key = input === NOTHING_DONE ? '' : `${[...input.completions].join(';')}|${[...input.partial].join(';')}`;
       let known = shareOf.get(key);
       if (known === undefined) shareOf.set(key, (known = evaluateProgram(structure.compiled, input.completions, input.partial).progress));
       share = known;
@@ -245,7 +254,7 @@ export async function programProgress(
 }
 
 async function learnerInputs(executor: Executor, userId: number, courseIds: readonly number[]): Promise<ProgressInputs> {
-  return (await progressInputs(executor, [userId], courseIds)).get(userId)!;
+  return (await progressInputs(executor, [userId], courseIds)).get(userId) ?? { completions: new Map(), partial: new Map() };
 }
 
 function isAvailable(row: ProgramRow, now: number): boolean {

@@ -171,11 +171,8 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
       list.push({ userId: Number(row.user_id), complete: row.completion_status === 'complete' });
       byProgram.set(programId, list);
     }
-    const progress = new Map<string, number>();
-    for (const [programId, learners] of byProgram) {
-      const percents = await deps.learnerViews.programProgress(context.executor, programId, learners);
-      for (const [userId, percent] of percents) progress.set(`${programId}:${userId}`, percent);
-    }
+    const progress = new Map<number, Map<number, number>>();
+    for (const [programId, learners] of byProgram) progress.set(programId, await deps.learnerViews.programProgress(context.executor, programId, learners));
     return rows.map((row) => {
       const complete = row.completion_status === 'complete';
       const due = row.due_at === null || row.due_at === undefined ? null : Number(row.due_at);
@@ -187,7 +184,7 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
         username: String(row.username),
         learner: String(row.fullname),
         status: complete ? 'complete' : overdue ? 'overdue' : 'in_progress',
-        progress: progress.get(`${Number(row.program_id)}:${Number(row.user_id)}`) ?? 0,
+        progress: progress.get(Number(row.program_id))?.get(Number(row.user_id)) ?? 0,
         dueAt: iso(due),
         overdue,
       };
