@@ -7,6 +7,7 @@
  */
 import { courseCompletionsOfUsers, type ActivityAccess } from '../learning/index';
 import type { LearnerViewsContext } from './context';
+import type { Knex } from 'knex';
 import type { Executor } from '../../kernel/db/database';
 import { notFound } from '../../kernel/errors';
 import { bool, iso } from '../../kernel/db/sql';
@@ -36,6 +37,7 @@ import {
   programRows as findProgramRows,
   recordCourses,
   recordPrograms,
+  progressInputColumns,
   trackedActivitiesDone,
   trackedActivityCounts,
   type AssignmentRow,
@@ -229,12 +231,24 @@ export async function programProgress(
   programId: number,
   learners: readonly LearnerStanding[],
 ): Promise<Map<number, number>> {
-  const out = new Map<number, number>();
-  if (!learners.length) return out;
+  if (!learners.length) return new Map();
   const structure = await context.services.programs.structures.getOne(executor, programId);
   // Only learners not yet complete need their inputs: a recorded completion is 100 whatever they did.
   const open = learners.filter((l) => !l.complete).map((l) => l.userId);
   const inputs = structure && open.length ? await progressInputs(executor, open, structure.courseIds) : new Map<number, ProgressInputs>();
+  return progressFromInputs(structure, learners, inputs);
+}
+
+/** What `programProgress` evaluates: the program's structure, or null when the program is gone. */
+type ProgramStructure = Awaited<ReturnType<LearnerViewsContext['services']['programs']['structures']['getOne']>>;
+
+/** Progress of each learner from their inputs (absent: nothing done), evaluated once per distinct input. */
+function progressFromInputs(
+  structure: ProgramStructure,
+  learners: readonly LearnerStanding[],
+  inputs: ReadonlyMap<number, ProgressInputs>,
+): Map<number, number> {
+  const out = new Map<number, number>();
   // Learners with the same inputs get the same number: evaluate each distinct input once (in a
   // large program most learners share one, typically "nothing done yet"). The key holds every
   // input the engine reads, completion times included, so sharing cannot change a result.
@@ -251,6 +265,50 @@ export async function programProgress(
     out.set(learner.userId, progressPercent(share, learner.complete));
   }
   return out;
+}
+
+/** Courses per program up to which an export reads progress inputs as columns of its own query. */
+const PROGRESS_COLUMNS_MAX_COURSES = 20;
+
+/** Progress inputs read as columns of another module's query (see `LearnerViewsService.progressColumns`). */
+export interface ProgressColumns {
+  /** The select expressions over the learner in `userColumn`. */
+  columns(executor: Executor, userColumn: string): Knex.Raw[];
+  /** Progress (0..100) of each row's learner, from the columns: rows carry them and the learner as `userId`. */
+  progress(rows: ReadonlyArray<{ userId: number; complete: boolean; row: Readonly<Record<string, unknown>> }>): Map<number, number>;
+}
+
+/**
+ * For a report reading one program's learners in large batches: the program's courses and their
+ * tracked activity counts read once, the inputs then come with each row of the report's own query
+ * (no reads per batch), and the evaluation is `programProgress`'s. Null when the program is gone,
+ * has no course, or more than {@link PROGRESS_COLUMNS_MAX_COURSES} (two columns per course).
+ */
+export async function programProgressColumns(context: LearnerViewsContext, executor: Executor, programId: number): Promise<ProgressColumns | null> {
+  const structure = await context.services.programs.structures.getOne(executor, programId);
+  if (!structure || !structure.courseIds.length || structure.courseIds.length > PROGRESS_COLUMNS_MAX_COURSES) return null;
+  const tracked = new Map((await trackedActivityCounts(executor, structure.courseIds)).map((r) => [Number(r.course_id), Number(r.tracked)]));
+  const courses = structure.courseIds.map((id) => ({ id, tracked: tracked.get(id) ?? 0 }));
+  return {
+    columns: (executor, userColumn) => progressInputColumns(executor, userColumn, courses),
+    progress(rows) {
+      const inputs = new Map<number, ProgressInputs>();
+      for (const { userId, complete, row } of rows) {
+        if (complete) continue;
+        let input: ProgressInputs | undefined;
+        courses.forEach((course, i) => {
+          const completedAt = row[`wm_cc_${i}`];
+          const done = course.tracked > 0 ? Number(row[`wm_ad_${i}`] ?? 0) : 0;
+          if ((completedAt === null || completedAt === undefined) && done === 0) return;
+          input ??= { completions: new Map(), partial: new Map() };
+          if (completedAt !== null && completedAt !== undefined) input.completions.set(course.id, Number(completedAt));
+          if (done > 0) input.partial.set(course.id, Math.min(1, done / course.tracked));
+        });
+        if (input) inputs.set(userId, input);
+      }
+      return progressFromInputs(structure, rows, inputs);
+    },
+  };
 }
 
 async function learnerInputs(executor: Executor, userId: number, courseIds: readonly number[]): Promise<ProgressInputs> {
