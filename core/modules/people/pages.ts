@@ -13,6 +13,8 @@ const PAGE_SIZE = 50;
 /** Empty condition rows the editor shows below the filled ones ("Add a condition" adds one more). */
 const BLANK_ROWS = 1;
 const MAX_ROWS = 50;
+/** Lines of "Add several" read per submit (a paste of a team, not an import). */
+const MAX_LINES = 200;
 
 /** A condition's identity in the editor: the condition without its typed value, keys sorted. */
 function conditionKey(rule: AudienceCondition): string {
@@ -140,6 +142,8 @@ export function registerAudiencePages(pages: RouteRegistrar, audiences: () => Au
       name?: string;
       errors?: string[];
       member?: PickState;
+      /** Lines pasted into "Add several", kept when some did not resolve. */
+      pasted?: string;
     } | null,
     status?: number,
   ): Promise<void> => {
@@ -191,6 +195,9 @@ export function registerAudiencePages(pages: RouteRegistrar, audiences: () => Au
         members: members?.items ?? [],
         pager: members?.pager ?? null,
         member: members?.member ?? null,
+        pasted: state?.pasted ?? '',
+        // After an Add, the box is ready for the next person (several are added one after another).
+        memberFocus: req.query.notice === 'member-added' || Boolean(state?.member),
       },
       status,
     );
@@ -276,6 +283,31 @@ export function registerAudiencePages(pages: RouteRegistrar, audiences: () => Au
       if (remove !== null) {
         await audiences().removeMember(audience.id, remove);
         return res.redirect(303, `/admin/audiences/${audience.id}?notice=member-removed`);
+      }
+      // Several people at once: one name or email per line. Each line is resolved as the box would
+      // be (one match, or an exact name among several); those are added, the rest are named.
+      const lines = (typeof req.body?.members === 'string' ? (req.body.members as string) : '')
+        .split(/\r?\n/)
+        .map((l) => l.trim())
+        .filter((l) => l !== '')
+        .slice(0, MAX_LINES);
+      if (lines.length) {
+        const problems: string[] = [];
+        let added = 0;
+        for (const [i, line] of lines.entries()) {
+          try {
+            const user = await resolvePick(users(), { member_q: line }, 'member', { label: `Line ${i + 1}` });
+            if (user && (await audiences().addMember(audience.id, user.id))) added++;
+          } catch (error) {
+            if (!(error instanceof PickError)) throw error;
+            problems.push(error.message);
+          }
+        }
+        if (problems.length) {
+          const summary = `${added} of ${lines.length} added; these lines were not:`;
+          return showEditor(req, res, audience, { match: 'all', rows: [], errors: [summary, ...problems], pasted: lines.join('\n') }, 422);
+        }
+        return res.redirect(303, `/admin/audiences/${audience.id}?notice=member-added`);
       }
       try {
         const user = await resolvePick(users(), req.body, 'member', { label: 'Add a member', required: true });
