@@ -13,6 +13,7 @@ import { savedReportsSection } from './saved-pages';
 import type { ReportInfo, ReportRequest, ReportsService } from './service';
 import type { TeamService } from './team';
 import type { ReportRow, ReportSource } from './types';
+import { notYetAssignedCounts } from './store/rows';
 import { audienceOptions, courseOptions, hierarchyOptions, managerOptions, programOptions, type NamedOption } from './store/options';
 
 export interface ReportPageDeps {
@@ -25,6 +26,12 @@ export interface ReportPageDeps {
   programCompletion: ReportSource;
   saved: SavedReportsService;
 }
+
+/** Where the learners page stops counting who is not assigned yet ("10,000 or more"). */
+const WAITING_CAP = 10_000;
+
+const countText = (n: number, one: string, many: string): string =>
+  n >= WAITING_CAP ? `${WAITING_CAP.toLocaleString('en')} or more ${many}` : `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
 
 const STATUS_LABELS: Record<string, string> = {
   in_progress: 'In progress',
@@ -237,6 +244,8 @@ export function registerReportPages(deps: ReportPageDeps, routes: RouteRegistrar
       const filters = formQuery(req, ['programId', 'cursor', 'before']);
       const exportFilters = formQuery(req, ['programId', 'cursor', 'before', 'sort', 'limit']);
       const base = `/admin/programs/${programId}/learners`;
+      // Who the rules match but the page does not list yet, so "2 members, 1 learner" is explained.
+      const waiting = await notYetAssignedCounts(deps.db.knex, programId, WAITING_CAP);
       renderView(
         req,
         res,
@@ -250,6 +259,8 @@ export function registerReportPages(deps: ReportPageDeps, routes: RouteRegistrar
           error,
           learners: (page?.items ?? []).map((row) => ({ ...row, statusLabel: STATUS_LABELS[String(row.status)] })),
           filtered: Object.keys(filters).some((k) => k !== 'sort' && k !== 'limit'),
+          waitingFuture: waiting.future ? countText(waiting.future, 'more learner', 'more learners') : null,
+          waitingExceptions: waiting.exception ? countText(waiting.exception, 'learner', 'learners') : null,
           formAction: base,
           csvLink: withQuery('/admin/reports/program_completion/export.csv', { ...exportFilters, programId: String(programId) }),
           pager: Boolean(page?.nextCursor || page?.prevCursor),
