@@ -92,6 +92,8 @@ describe('browser: the operator journey, by name only (issue 14)', function () {
     }
     await page.setViewportSize(PHONE);
     try {
+      // Two frames: the page is laid out again at the new width before it is measured.
+      await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))');
       await page.screenshot({ path: path.join(SHOTS, `phone-${shot}`), fullPage: true });
       const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
       expect(overflow, `${url.pathname}${url.search} scrolls sideways at 390 px`).to.be.at.most(0);

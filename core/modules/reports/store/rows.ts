@@ -166,7 +166,10 @@ export function teamMembers(executor: Executor, managedUsers: Knex.QueryBuilder,
  */
 export async function notYetAssignedCounts(executor: Executor, programId: number, cap: number): Promise<{ future: number; exception: number }> {
   const count = async (status: string): Promise<number> => {
-    const matching = executor(assignmentViews.programUserAssignments.as('a')).where({ 'a.program_id': programId, 'a.status': status }).select('a.id').limit(cap);
+    const matching = executor(assignmentViews.programUserAssignments.as('a'))
+      .where({ 'a.program_id': programId, 'a.status': status })
+      .select('a.id')
+      .limit(cap);
     const row = (await executor.from(matching.as('m')).count({ n: '*' }).first()) as { n: number | string } | undefined;
     return Number(row?.n ?? 0);
   };
