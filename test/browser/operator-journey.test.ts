@@ -155,7 +155,7 @@ describe('browser: the operator journey, by name only (issue 14)', function () {
     await page.getByLabel('Person (name or email)').fill('Marco');
     await press(page, 'Add');
     await look(page, 'audience-candidates');
-    expect(await page.locator('.pick .field-error').textContent()).to.match(/2 users match “Marco”: choose one/);
+    expect(await page.locator('.pick .field-error').textContent()).to.equal('Person: 2 users match “Marco”: choose one');
     await page.getByRole('radio', { name: /Marco Rossi/ }).check();
     await press(page, 'Add');
     const members = await page.locator('table tbody th').allTextContents();
@@ -214,6 +214,7 @@ describe('browser: the operator journey, by name only (issue 14)', function () {
     const rules = await page.locator('table tbody th').allTextContents();
     expect(rules).to.have.length(1);
     expect(rules[0]).to.contain('Members of audience Warehouse team, due within 1 month of first login');
+    expect(await page.locator('table tbody th .muted').textContent(), 'the source, by its name').to.equal('Audience');
     await look(page, 'assignments-with-rule');
 
     // The background sync assigns the members; Priya (signed in before) is assigned with a due date,
