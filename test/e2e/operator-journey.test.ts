@@ -37,8 +37,9 @@ describe(`operator journey over the REST API, by name only (${testDialect})`, fu
   };
 
   async function ok<T>(res: request.Test, status = 200): Promise<T> {
+    const what = `${res.method} ${res.url}`;
     const r = await res;
-    expect(r.status, `${r.req.method} ${r.req.path}: ${JSON.stringify(r.body)}`).to.equal(status);
+    expect(r.status, `${what}: ${JSON.stringify(r.body)}`).to.equal(status);
     return r.body as T;
   }
 
