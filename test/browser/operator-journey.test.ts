@@ -230,6 +230,11 @@ describe('browser: the operator journey, by name only (issue 14)', function () {
     expect(await learners.locator('tbody th').first().textContent()).to.contain('Priya Patel');
     expect(await learners.locator('tbody td[data-label="Due"] time').count()).to.equal(1);
     expect(await page.locator('.waiting').textContent()).to.match(/1 more learner .* first sign in/);
+    // The way back to the rules is a link, not an id in the address bar.
+    await page.getByRole('link', { name: 'Assignments', exact: true }).click();
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal('Assignments');
+    await page.getByRole('link', { name: 'Warehouse induction' }).first().click();
+    await page.getByRole('link', { name: 'Learners', exact: true }).click();
   });
 
   it('shows the program with its due date on Required Learning when a member first signs in', async () => {
