@@ -219,6 +219,13 @@ describe(`reports and the manager's team view, issue 14 (${testDialect})`, funct
       const byDue = await ok<Page>(get(`/programs/${programId}/learners?sort=due`));
       expect(byDue.items.slice(0, 2).map((r) => r.learner)).to.have.members(['Ann Alder', 'Cat Cedar']);
 
+      // The CSV (the assignment order, progress read with the rows) says what the API says, progress included.
+      const byId = await ok<Page>(get(`/reports/program_completion?programId=${programId}&sort=id&limit=1000`));
+      const exported = parseCsv((await get(`/reports/program_completion.csv?programId=${programId}`).buffer(true).parse(textParser)).body as string);
+      const columns = ['programId', 'program', 'userId', 'username', 'learner', 'status', 'progress', 'dueAt', 'overdue', 'completedAt'];
+      expect(exported.slice(1)).to.deep.equal(byId.items.map((row) => columns.map((k) => (row[k] === null ? '' : String(row[k])))));
+      expect(byId.items.find((r) => r.userId === ann.id)!.progress).to.equal(await learnerProgress(ann));
+
       const first = await ok<Page>(get(`/programs/${programId}/learners?limit=3`));
       expect(first.items).to.have.length(3);
       const second = await ok<Page>(get(`/programs/${programId}/learners?limit=3&cursor=${first.nextCursor}`));

@@ -112,7 +112,8 @@ export function registerAssignmentPages(context: AssignmentContext, pages: Route
         title: `Assignments of ${program.fullname}`,
         adminNav: 'programs',
         program,
-        rules,
+        // The source by its name ("Audience"), as the "Assign" choice says it; a disabled plugin's by its key.
+        rules: rules.map((r) => ({ ...r, sourceName: sourceOf(r.source)?.name ?? r.source })),
         sources,
         source: source ? { type: source.type, name: source.name } : null,
         sourceFields: sourceSchema ? schemaForm(sourceSchema, form.sourceValue, form.sourceDetails, { prefix: 'rule.', picks: form.picks }) : [],

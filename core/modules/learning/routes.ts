@@ -1,7 +1,7 @@
 import { parseDateInput } from '../../kernel/dates';
 import type { Database } from '../../kernel/db/database';
 import type { CompletionService } from './completion';
-import type { CoursesService } from './courses';
+import { MAX_COURSE_SCORE, type CoursesService } from './courses';
 import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { invalid, notFound } from '../../kernel/errors';
 import { cursorQuery, listResponse, pagePosition, pickOrder, sortQuery } from '../../kernel/http/paging';
@@ -94,7 +94,13 @@ const courseFields = {
     description: 'The day the course starts',
     'x-control': 'date',
   },
-  score: { type: 'integer', title: 'Score', description: 'Weight of the course in a program set that needs "some" courses' },
+  score: {
+    type: 'integer',
+    minimum: 0,
+    maximum: MAX_COURSE_SCORE,
+    title: 'Score',
+    description: 'Weight of the course in a program set that needs "some" courses',
+  },
 } satisfies Record<string, JsonSchema>;
 
 /** POST /courses. */

@@ -381,7 +381,7 @@ export function registerAudiencePages(pages: RouteRegistrar, audiences: () => Au
         return res.redirect(303, `/admin/audiences/${audience.id}?notice=member-added`);
       }
       try {
-        const user = await resolvePick(users(), req.body, 'member', { label: 'Add a member', required: true });
+        const user = await resolvePick(users(), req.body, 'member', { label: 'Person', required: true });
         await audiences().addMember(audience.id, user!.id);
       } catch (error) {
         if (error instanceof PickError) return showEditor(req, res, audience, { match: 'all', rows: [], errors: [error.message], member: error.state }, 422);

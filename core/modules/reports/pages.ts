@@ -14,6 +14,7 @@ import type { ReportInfo, ReportRequest, ReportsService } from './service';
 import type { TeamService } from './team';
 import type { ReportRow, ReportSource } from './types';
 import { PickError, pickState, resolvePick, type Picker, type PickState } from '../../kernel/pickers';
+import { notYetAssignedCounts } from './store/rows';
 
 export interface ReportPageDeps {
   db: Database;
@@ -27,6 +28,12 @@ export interface ReportPageDeps {
   /** A contributed picker by key (`programs`, `audiences` ...): filters naming a thing are picked by name. */
   picker(key: string): Picker | undefined;
 }
+
+/** Where the learners page stops counting who is not assigned yet ("10,000 or more"). */
+const WAITING_CAP = 10_000;
+
+const countText = (n: number, one: string, many: string): string =>
+  n >= WAITING_CAP ? `${WAITING_CAP.toLocaleString('en')} or more ${many}` : `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
 
 const STATUS_LABELS: Record<string, string> = {
   in_progress: 'In progress',
@@ -287,6 +294,8 @@ export function registerReportPages(deps: ReportPageDeps, routes: RouteRegistrar
       const filters = without(values, ['programId', 'cursor', 'before']);
       const exportFilters = without(values, ['programId', 'cursor', 'before', 'sort', 'limit']);
       const base = `/admin/programs/${programId}/learners`;
+      // Who the rules match but the page does not list yet, so "2 members, 1 learner" is explained.
+      const waiting = await notYetAssignedCounts(deps.db.knex, programId, WAITING_CAP);
       renderView(
         req,
         res,
@@ -300,6 +309,8 @@ export function registerReportPages(deps: ReportPageDeps, routes: RouteRegistrar
           error,
           learners: (page?.items ?? []).map((row) => ({ ...row, statusLabel: STATUS_LABELS[String(row.status)] })),
           filtered: Object.keys(filters).some((k) => k !== 'sort' && k !== 'limit'),
+          waitingFuture: waiting.future ? countText(waiting.future, 'more learner', 'more learners') : null,
+          waitingExceptions: waiting.exception ? countText(waiting.exception, 'learner', 'learners') : null,
           formAction: base,
           csvLink: withQuery('/admin/reports/program_completion/export.csv', { ...exportFilters, programId: String(programId) }),
           pager: Boolean(page?.nextCursor || page?.prevCursor),
