@@ -9,52 +9,18 @@
  *   BENCH_DB=mysql TEST_MYSQL_URL=mysql://root@127.0.0.1:3306 npx tsx scripts/bench/lists.ts
  *   options: --users <n> (default 100000) --runs <n> (default 30)
  */
-import winston from 'winston';
-import os from 'node:os';
-import fs from 'node:fs';
-import path from 'node:path';
 import request from 'supertest';
-import { createSite } from '../../core/site';
+import { option, time, withBenchSite } from './support';
 import { createApp } from '../../core/kernel/http/app';
 import { createApiToken } from '../../core/kernel/auth/tokens';
-import { createTestDatabase } from '../../test/utils/db';
-import type { Dialect } from '../../core/kernel/db/database';
-
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  return at > 0 ? Number(process.argv[at + 1]) : fallback;
-}
 
 const USERS = option('users', 100_000);
 const RUNS = option('runs', 30);
 const FIRST = ['Anna', 'Bruno', 'Chloé', 'David', 'Emma', 'Farid', 'Giulia', 'Hugo', 'Inès', 'Jonas', 'Kenji', 'Lina', 'Marek', 'Nora', 'Omar', 'Paula'];
 const LAST = ['Martin', 'Bernard', 'Dubois', 'Thomas', 'Robert', 'Richard', 'Petit', 'Durand', 'Leroy', 'Moreau', 'Simon', 'Laurent', 'Lefebvre', 'Michel'];
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
-async function time(runs: number, work: (i: number) => Promise<unknown>): Promise<number> {
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const started = performance.now();
-    await work(i);
-    samples.push(performance.now() - started);
-  }
-  return median(samples);
-}
-
 async function main(): Promise<void> {
-  const dialect: Dialect = process.env.BENCH_DB === 'mysql' ? 'mysql' : 'sqlite';
-  const database = await createTestDatabase(dialect);
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'waymark-bench-plugins-'));
-  const site = createSite({
-    config: { databaseUrl: database.url, pluginsDir, logLevel: 'error' },
-    logger: winston.createLogger({ level: 'error', transports: [new winston.transports.Console()] }),
-  });
-  await site.start();
-  try {
+  await withBenchSite('bench-lists-secret-0123456789abcdef', async (site, dialect) => {
     const admin = await site.services.users.create({ username: 'operator', email: 'operator@example.com', fullname: 'Olive Operator', isAdmin: true });
     const token = await createApiToken(site.db, admin.id);
     const now = Date.now();
@@ -98,11 +64,7 @@ async function main(): Promise<void> {
     line('GET /users?limit=100&cursor=… (page 501)', deep);
     line('GET /users?limit=100&q=… (name prefix)', search);
     line("for comparison: LIKE '%text%' count (a full scan)", substring);
-  } finally {
-    await site.stop();
-    await database.drop();
-    fs.rmSync(pluginsDir, { recursive: true, force: true });
-  }
+  });
 }
 
 main().catch((error: unknown) => {
