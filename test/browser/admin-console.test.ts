@@ -12,7 +12,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
 import { seedDemoSite } from '../../db/seed/demo';
-import { SCREENSHOTS, startBrowserSite, type BrowserSite } from './harness';
+import { SCREENSHOTS, signInAs, startBrowserSite, type BrowserSite } from './harness';
 
 const SHOTS = path.join(SCREENSHOTS, 'console');
 const WIDTHS = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 900 } } as const;
@@ -69,12 +69,7 @@ describe('browser: every operator page at 390 px and 1280 px', function () {
 
   after(async () => site?.close());
 
-  async function signIn(page: Page): Promise<void> {
-    await page.goto('/login');
-    await page.getByLabel('Username').fill(admin.username);
-    await page.getByLabel('Password').fill(admin.password);
-    await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login')), page.getByRole('button', { name: /log in/i }).click()]);
-  }
+  const signIn = (page: Page) => signInAs(page, admin.username, admin.password);
 
   /** Visits every route shape reachable from /admin; returns what was wrong, page by page. */
   async function crawl(page: Page, width: keyof typeof WIDTHS): Promise<{ visited: string[]; problems: string[] }> {

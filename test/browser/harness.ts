@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { createApp } from '../../core/kernel/http/app';
 import { projectRoot } from '../../core/kernel/config';
 import { createTestSite, type TestSite } from '../utils/site';
@@ -50,4 +50,12 @@ export async function startBrowserSite(sessionSecret: string, seed: (t: TestSite
     await close();
     throw error;
   }
+}
+
+/** Signs in through the real login form, as a person would. */
+export async function signInAs(page: Page, username: string, password: string): Promise<void> {
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login')), page.getByRole('button', { name: /log in/i }).click()]);
 }

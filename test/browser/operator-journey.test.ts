@@ -11,7 +11,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { DateTime } from 'luxon';
 import type { BrowserContext, Page } from 'playwright-core';
-import { SCREENSHOTS, startBrowserSite, type BrowserSite } from './harness';
+import { SCREENSHOTS, signInAs, startBrowserSite, type BrowserSite } from './harness';
 
 const SHOTS = path.join(SCREENSHOTS, 'journey');
 const DESKTOP = { width: 1280, height: 900 };
@@ -69,12 +69,7 @@ describe('browser: the operator journey, by name only (issue 14)', function () {
     await site?.close();
   });
 
-  async function signIn(page: Page, username: string): Promise<void> {
-    await page.goto('/login');
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login')), page.getByRole('button', { name: /log in/i }).click()]);
-  }
+  const signIn = (page: Page, username: string) => signInAs(page, username, PASSWORD);
 
   /**
    * Screenshots the page at 1280 px and at 390 px (the same page, state and all: the viewport is

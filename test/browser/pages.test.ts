@@ -8,7 +8,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { TestSite } from '../utils/site';
-import { SCREENSHOTS as SHOTS, startBrowserSite, type BrowserSite } from './harness';
+import { SCREENSHOTS as SHOTS, signInAs, startBrowserSite, type BrowserSite } from './harness';
 import { NAMES, PASSWORD, seedScenario, type Scenario } from './scenario';
 
 const DESKTOP = { width: 1280, height: 900 };
@@ -34,10 +34,7 @@ describe('browser: learner and operator pages', function () {
   async function signedIn(username: string, viewport = DESKTOP): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ viewport, baseURL: base });
     const page = await context.newPage();
-    await page.goto('/login');
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(PASSWORD);
-    await Promise.all([page.waitForURL((url) => !url.pathname.startsWith('/login')), page.getByRole('button', { name: /log in/i }).click()]);
+    await signInAs(page, username, PASSWORD);
     return { context, page };
   }
 
