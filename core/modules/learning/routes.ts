@@ -94,7 +94,14 @@ const courseFields = {
     description: 'The day the course starts',
     'x-control': 'date',
   },
-  score: { type: 'integer', title: 'Score', description: 'Weight of the course in a program set that needs "some" courses' },
+  // Bounded by the 32-bit column on both databases (MariaDB refuses a larger value with an error).
+  score: {
+    type: 'integer',
+    minimum: 0,
+    maximum: 2_147_483_647,
+    title: 'Score',
+    description: 'Weight of the course in a program set that needs "some" courses (a whole number)',
+  },
 } satisfies Record<string, JsonSchema>;
 
 /** POST /courses. */
@@ -111,7 +118,8 @@ export const coursePatchBody: JsonSchema = { type: 'object', properties: courseF
 const activityFields = {
   name: { type: 'string', minLength: 1, maxLength: 255, title: 'Name' },
   completionTracked: { type: 'boolean', title: 'Track completion', description: 'The activity counts towards course completion (all tracked activities)' },
-  maxGrade: { type: 'number', minimum: 0, title: 'Maximum grade', description: '0: not graded' },
+  // The column is DECIMAL(10,2): larger values are an error on MariaDB.
+  maxGrade: { type: 'number', minimum: 0, maximum: 99_999_999, title: 'Maximum grade', description: '0: not graded' },
   availability: { ...availabilityTree, 'x-form': false },
   sectionId: { anyOf: [id, { type: 'null' }], title: 'Section', description: 'A section of the same course; none: the top of the course' },
 } satisfies Record<string, JsonSchema>;
