@@ -1,7 +1,9 @@
 import type { Request, Response } from 'express';
+import { DateTime } from 'luxon';
 import {
   invalid,
   notFound,
+  parseDateInput,
   parseId,
   pickState,
   resolvePick,
@@ -107,7 +109,7 @@ const PAGE = `<div class="wrap">
       <input id="ra-{{n}}-value" name="c{{n}}_value" maxlength="255" value="{{value}}">
       <label for="ra-{{n}}-when">Date test</label>
       <select id="ra-{{n}}-when" name="c{{n}}_when"><option value=">="{{#if (eq when ">=")}} selected{{/if}}>from</option><option value="<"{{#if (eq when "<")}} selected{{/if}}>until</option></select>
-      <label for="ra-{{n}}-at">Date and time (UTC)</label>
+      <label for="ra-{{n}}-at">Date and time <span class="muted">({{@root.timezone}} time)</span></label>
       <input id="ra-{{n}}-at" name="c{{n}}_at" type="datetime-local" value="{{at}}">
       {{> pick name=audienceName picker="audiences" label="Audience (member of an audience)" state=audienceState}}
     </fieldset>
@@ -196,7 +198,10 @@ interface Row {
   op?: string;
   value?: string;
   when?: string;
+  /** The moment as typed (a `datetime-local` value, in the site time zone). */
   at?: string;
+  /** That moment as stored: an ISO date-time in UTC. */
+  t?: string;
   audience?: number;
   /** The audience box as posted, when its name did not resolve (the error and the candidates). */
   audienceState?: PickState;
@@ -223,7 +228,7 @@ function treeFromForm(form: FormState): unknown {
           { type: 'profile', sf: r.field ?? 'lang', op: r.op ?? 'isequalto', ...(r.op === 'isempty' || r.op === 'isnotempty' ? {} : { v: r.value ?? '' }) },
         ];
       case 'date':
-        return [{ type: 'date', d: r.when === '<' ? '<' : '>=', t: r.at ? `${r.at.length === 16 ? `${r.at}:00` : r.at}Z` : '' }];
+        return [{ type: 'date', d: r.when === '<' ? '<' : '>=', t: r.t ?? '' }];
       case 'audience':
         return [{ type: 'audience', id: r.audience ?? 0 }];
       default:
@@ -236,7 +241,7 @@ function treeFromForm(form: FormState): unknown {
 }
 
 /** A stored tree as form rows, or null when the form cannot show it (nested, negated, audiences, custom fields, too long). */
-function formFromTree(tree: unknown): FormState | null {
+function formFromTree(tree: unknown, zone: string): FormState | null {
   const blank = (): Row => ({ type: '' });
   if (tree === null || tree === undefined) return { join: 'all', hide: 'grey', rows: Array.from({ length: ROWS }, blank) };
   const t = tree as { op?: string; c?: unknown[]; showc?: boolean[]; show?: boolean };
@@ -250,7 +255,7 @@ function formFromTree(tree: unknown): FormState | null {
       rows.push({ type: 'profile', field: node.sf, op: String(node.op), value: (node.v as string) ?? '' });
     else if (node.type === 'audience') rows.push({ type: 'audience', audience: Number(node.id) });
     else if (node.type === 'date' && typeof node.t === 'string')
-      rows.push({ type: 'date', when: String(node.d), at: new Date(Date.parse(node.t)).toISOString().slice(0, 16) });
+      rows.push({ type: 'date', when: String(node.d), at: DateTime.fromMillis(Date.parse(node.t), { zone }).toFormat("yyyy-MM-dd'T'HH:mm") });
     else return null;
   }
   const hidden = t.op === '&' ? (t.showc ?? []).some((v) => v === false) : t.show === false;
@@ -259,7 +264,7 @@ function formFromTree(tree: unknown): FormState | null {
 }
 
 /** The posted form; an audience typed by name that does not resolve is a problem, the row keeps its candidates. */
-async function formFromBody(body: Record<string, unknown>, audiences: Picker): Promise<{ form: FormState; problems: string[] }> {
+async function formFromBody(body: Record<string, unknown>, audiences: Picker, zone: string): Promise<{ form: FormState; problems: string[] }> {
   const rows: Row[] = [];
   const problems: string[] = [];
   for (let n = 1; n <= ROWS; n++) {
@@ -274,6 +279,17 @@ async function formFromBody(body: Record<string, unknown>, audiences: Picker): P
       // An unresolved audience in a row of another kind is left alone: the row does not use it.
       if (f('type') === 'audience') problems.push(error.message);
     }
+    // The form's moment is the site's wall-clock time (a datetime-local box has no zone), read
+    // strictly: 2027-02-30T10:00 is a problem named by its row, not a rolled-over date.
+    let t: string | undefined;
+    if (f('type') === 'date' && f('at') !== '') {
+      try {
+        t = new Date(parseDateInput(f('at'), { field: `Condition ${n}`, zone })).toISOString();
+      } catch (error) {
+        if (!(error instanceof WaymarkError)) throw error;
+        problems.push(error.message);
+      }
+    }
     rows.push({
       type: f('type'),
       activity: parseId(f('activity')) ?? undefined,
@@ -285,6 +301,7 @@ async function formFromBody(body: Record<string, unknown>, audiences: Picker): P
       value: f('value'),
       when: f('when'),
       at: f('at'),
+      ...(t ? { t } : {}),
       audience,
       ...(audienceState ? { audienceState } : {}),
     });
@@ -311,6 +328,8 @@ export interface RestrictionPageDeps {
   courses: CoursesService;
   /** The `audiences` picker: an audience condition names its audience by name. */
   audiences: () => Picker;
+  /** The site's time zone: the form's date box shows and reads moments there. */
+  timezone: string;
 }
 
 /**
@@ -430,7 +449,7 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
   ): Promise<void> => {
     const target = await loadTarget(kind, req.params.id);
     const { course, others } = target;
-    const form = state.form === undefined ? formFromTree(target.availability) : state.form;
+    const form = state.form === undefined ? formFromTree(target.availability, deps.timezone) : state.form;
     const rows = form ? await Promise.all(form.rows.map((r, i) => rowView(r, i + 1, others, deps.audiences()))) : [];
     const counts =
       state.counts ??
@@ -452,6 +471,7 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
         json: state.json ?? (target.availability === null ? '' : JSON.stringify(target.availability, null, 2)),
         errors: state.errors ?? [],
         counts,
+        timezone: deps.timezone,
       },
       { status },
     );
@@ -469,7 +489,7 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
       return res.redirect(303, `/admin/restrict_access/${target.path}?notice=removed`);
     }
     const useJson = text(body, 'useJson') === '1';
-    const posted = useJson ? null : await formFromBody(body, deps.audiences());
+    const posted = useJson ? null : await formFromBody(body, deps.audiences(), deps.timezone);
     const form = posted?.form ?? null;
     const json = text(body, 'json');
     if (posted?.problems.length) return show(req, res, kind, { form, json, errors: posted.problems }, 422);
