@@ -155,7 +155,10 @@ describe(`restricted access inside courses, issue 13 (${testDialect})`, function
         availability: { op: '&', c: [{ type: 'grade', id: quiz, min: 81 }], showc: [true] },
       });
       const l = await learner({ courses: [courseId] });
-      expect((await openIt(l.agent, locked)).status).to.equal(403);
+      const refused = await openIt(l.agent, locked);
+      expect(refused.status).to.equal(403);
+      // Refused with the explanation, as on the course page.
+      expect(refused.text).to.include('Available if you score at least 81% in Knowledge check.');
       // The open quiz's page has a form, hence a CSRF token: an attempt at the locked quiz is refused all the same.
       const form = (await openIt(l.agent, quiz).expect(200)).text;
       const post = await l.agent
