@@ -71,7 +71,7 @@ const PAGE = `<div class="wrap">
   {{#if notice}}<p class="notice" role="status">{{notice}}</p>{{/if}}
   {{#if errors.length}}<div class="callout callout-error" role="alert"><p>The restriction was not saved:</p><ul>{{#each errors}}<li>{{this}}</li>{{/each}}</ul></div>{{/if}}
   {{#if counts}}<p class="callout" id="matches" role="status">{{counts.label}}: of {{counts.enrolled}} enrolled learners, <strong>{{counts.open}}</strong> can open it, {{counts.greyed}} see it greyed and {{counts.hidden}} do not see it.</p>{{/if}}
-  <form class="form" method="post" action="/admin/restrict_access/{{target.path}}" novalidate>
+  <form class="form" method="post" action="/admin/restrict_access/{{target.path}}" data-live-count="/admin/restrict_access/{{target.path}}/count" novalidate>
     {{> csrf}}
     {{#if builder}}
     <fieldset>
@@ -123,13 +123,47 @@ const PAGE = `<div class="wrap">
       <textarea id="ra-json" name="json" rows="8" spellcheck="false">{{json}}</textarea>
       <label><input type="checkbox" name="useJson" value="1"{{#unless builder}} checked{{/unless}}> Use the JSON above instead of the form</label>
     </details>
+    <p class="muted" data-live-output role="status" aria-live="polite"></p>
     <div class="actions">
       <button type="submit" name="action" value="count" class="button button-quiet">Count who matches</button>
       <button type="submit" name="action" value="save" class="button">Save</button>
       <button type="submit" name="action" value="remove" class="button button-quiet">Remove the restriction</button>
     </div>
   </form>
+  <script src="/admin/restrict_access/live-count.js" defer></script>
 </div>`;
+
+/**
+ * The editor's live "who matches" count: posts the form (CSRF token included) to the count route as
+ * it changes and shows the sentence. Served by a route of the plugin, since a plugin has no static
+ * folder and the site's CSP allows scripts from the site only. Without it, "Count who matches" does
+ * the same through a page load.
+ */
+const LIVE_COUNT_JS = `(function () {
+  const form = document.querySelector('form[data-live-count]');
+  const output = document.querySelector('[data-live-output]');
+  if (!form || !output) return;
+  let timer = null;
+  let latest = 0;
+  async function refresh() {
+    const asked = ++latest;
+    try {
+      const res = await fetch(form.dataset.liveCount, { method: 'POST', body: new URLSearchParams(new FormData(form)), headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+      const data = await res.json();
+      // An older answer arriving after a newer one must not overwrite it.
+      if (asked === latest) output.textContent = data.message || '';
+    } catch (error) {
+      if (asked === latest) output.textContent = '';
+    }
+  }
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 300);
+  };
+  form.addEventListener('change', schedule);
+  form.addEventListener('input', schedule);
+})();
+`;
 
 const LIST = `<div class="wrap">
   <h1>Restricted access</h1>
@@ -477,6 +511,29 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
     );
   };
 
+  /** The tree a posted editor stands for (its form, or its JSON), or the problems that stop it. */
+  async function postedTree(body: Record<string, unknown>): Promise<{ form: FormState | null; json: string; tree?: unknown; errors?: string[] }> {
+    const useJson = text(body, 'useJson') === '1';
+    const posted = useJson ? null : await formFromBody(body, deps.audiences(), deps.timezone);
+    const form = posted?.form ?? null;
+    const json = text(body, 'json');
+    if (posted?.problems.length) return { form, json, errors: posted.problems };
+    try {
+      return { form, json, tree: useJson ? (json === '' ? null : (JSON.parse(json) as unknown)) : treeFromForm(form!) };
+    } catch {
+      return { form, json, errors: ['The JSON is not valid JSON.'] };
+    }
+  }
+
+  /** Who of the enrolled learners would open, see greyed or not see the target with `tree`; a bad tree is a 422. */
+  async function countFor(target: Target, tree: unknown): Promise<MatchCounts> {
+    const problems = tree === null ? [] : await deps.engine.check(tree, { id: target.course.id, activities: target.others });
+    if (problems.length) throw invalid('AVAILABILITY_INVALID', problems[0]!.message, problems);
+    return countMatches(deps.db, deps.engine, deps.courses, target.course.id, tree, target.sectionTree);
+  }
+
+  const problemsOf = (error: WaymarkError): string[] => (error.details.length ? error.details.map((d) => `${d.path ?? ''}: ${d.message}`) : [error.message]);
+
   /** Saves, removes or counts the tree in the form (or its JSON) for an activity or a section. */
   async function post(req: Request, res: Response, kind: Target['kind']): Promise<void> {
     const target = await loadTarget(kind, req.params.id);
@@ -488,22 +545,11 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
       await save(null);
       return res.redirect(303, `/admin/restrict_access/${target.path}?notice=removed`);
     }
-    const useJson = text(body, 'useJson') === '1';
-    const posted = useJson ? null : await formFromBody(body, deps.audiences(), deps.timezone);
-    const form = posted?.form ?? null;
-    const json = text(body, 'json');
-    if (posted?.problems.length) return show(req, res, kind, { form, json, errors: posted.problems }, 422);
-    let tree: unknown;
-    try {
-      tree = useJson ? (json === '' ? null : (JSON.parse(json) as unknown)) : treeFromForm(form!);
-    } catch {
-      return show(req, res, kind, { form, json, errors: ['The JSON is not valid JSON.'] }, 422);
-    }
+    const { form, json, tree, errors } = await postedTree(body);
+    if (errors) return show(req, res, kind, { form, json, errors }, 422);
     try {
       if (action === 'count') {
-        const problems = tree === null ? [] : await deps.engine.check(tree, { id: target.course.id, activities: target.others });
-        if (problems.length) throw invalid('AVAILABILITY_INVALID', problems[0]!.message, problems);
-        const counts = await countMatches(deps.db, deps.engine, deps.courses, target.course.id, tree, target.sectionTree);
+        const counts = await countFor(target, tree);
         return show(req, res, kind, {
           form,
           json: json || (tree === null ? '' : JSON.stringify(tree, null, 2)),
@@ -513,13 +559,7 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
       await save(tree);
     } catch (error) {
       if (error instanceof WaymarkError && error.status === 422) {
-        return show(
-          req,
-          res,
-          kind,
-          { form, json, errors: error.details.length ? error.details.map((d) => `${d.path ?? ''}: ${d.message}`) : [error.message] },
-          422,
-        );
+        return show(req, res, kind, { form, json, errors: problemsOf(error) }, 422);
       }
       throw error;
     }
@@ -530,5 +570,37 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
     const path = `/admin/restrict_access/${kind === 'section' ? 'sections' : 'activities'}/:id`;
     routes.page({ method: 'get', path, access: 'admin', handler: (req, res) => show(req, res, kind) });
     routes.page({ method: 'post', path, access: 'admin', handler: (req, res) => post(req, res, kind) });
+    // The live count: the editor's script posts the same form here as it changes.
+    routes.page({
+      method: 'post',
+      path: `${path}/count`,
+      access: 'admin',
+      async handler(req, res) {
+        const target = await loadTarget(kind, req.params.id);
+        const { tree, errors } = await postedTree((req.body ?? {}) as Record<string, unknown>);
+        if (errors) {
+          res.status(422).json({ message: errors.join(' ') });
+          return;
+        }
+        try {
+          const c = await countFor(target, tree);
+          res.json({
+            ...c,
+            message: `With the restriction in the form: of ${c.enrolled} enrolled learners, ${c.open} can open it, ${c.greyed} see it greyed and ${c.hidden} do not see it.`,
+          });
+        } catch (error) {
+          if (!(error instanceof WaymarkError && error.status === 422)) throw error;
+          res.status(422).json({ message: problemsOf(error).join(' ') });
+        }
+      },
+    });
   }
+  routes.page({
+    method: 'get',
+    path: '/admin/restrict_access/live-count.js',
+    access: 'admin',
+    handler(_req, res) {
+      res.type('text/javascript').send(LIVE_COUNT_JS);
+    },
+  });
 }
