@@ -378,7 +378,7 @@ async function seedRestrictedAccess(site: Site, learnerIds: number[], courseA: n
  * What an operator finds on a Monday morning: overdue learners (a compliance program due ten days
  * ago, assigned anyway for Sara's team), open exceptions of the kinds a site's own data raises (a
  * due date already past; a due date counted from a hire date some learners lack), and two saved
- * reports on the dashboard. `already_assigned` needs a source that reports conflicting routes
+ * reports on the dashboard, and a yearly recurring program. `already_assigned` needs a source that reports conflicting routes
  * (a learning plan); no built-in source does, so the demo cannot show one honestly.
  */
 async function seedOperatorWork(site: Site, at: { support: number; engineering: number; saraTeam: number[]; courses: number[] }): Promise<void> {
@@ -407,6 +407,15 @@ async function seedOperatorWork(site: Site, at: { support: number; engineering: 
     instanceId: at.engineering,
     due: { within: 'P3M', event: 'profile_field_date', instanceId: hiredate.id },
   });
+  // Yearly fire safety for everyone in Support: the course is copied for each new year (docs/recurrence.md).
+  const fireSafety = await programs.create({
+    shortname: 'FIRE',
+    fullname: 'Fire safety (yearly)',
+    summary: 'Every year, the fire safety course of that year.',
+    courseSets: [{ label: 'This year', courseIds: at.courses.slice(0, 1), rule: 'all' }],
+    recurrence: { period: 'P1Y', leadTime: 'P1M' },
+  });
+  await assignment.addRule(fireSafety.program.id, { source: 'organisation', instanceId: at.support, due: { within: 'P1Y', event: 'assignment_date' } });
   await site.jobs.drain();
 
   // Sara's team was told to go ahead anyway: assigned with the past date, so they are overdue.

@@ -175,6 +175,7 @@ export default definePlugin({
         preview,
         status,
         users: () => pickerOf(ctx.extensions, 'users'),
+        programs: () => pickerOf(ctx.extensions, 'programs'),
       },
       ctx.routes,
       ctx.theme,

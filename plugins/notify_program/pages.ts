@@ -39,6 +39,8 @@ export interface PageDeps {
   status(): Promise<NotificationStatus>;
   /** The `users` picker: the preview's learner is picked by name. */
   users(): Picker;
+  /** The `programs` picker: the program whose messages are shown. */
+  programs(): Picker;
 }
 
 /** Redirect notices: fixed texts chosen by key, so a crafted link cannot put words on the page. */
@@ -61,8 +63,7 @@ const ADMIN = `<div class="wrap wide">
   </div>
   <form class="filters" method="get" action="/admin/notifications">
     <div>
-      <label for="np-program">Program</label>
-      <select id="np-program" name="program"><option value="">Choose a program…</option>{{#each programs}}<option value="{{id}}"{{#if selected}} selected{{/if}}>{{fullname}} ({{shortname}})</option>{{/each}}</select>
+      {{> pick name="program" picker="programs" label="Program" state=programPick}}
     </div>
     <button type="submit" class="button button-quiet">Show messages</button>
   </form>
@@ -262,11 +263,14 @@ export function registerPages(deps: PageDeps, routes: FeatureContext['routes'], 
     },
   });
 
-  const programList = (selected: number | null) =>
-    queryRows<{ id: number; fullname: string; shortname: string }>(
-      deps.db.knex,
-      `SELECT p.id, p.fullname, p.shortname FROM ${programViews.programs.as('p')} ORDER BY p.fullname, p.id`,
-    ).then((rows) => rows.map((p) => ({ ...p, selected: Number(p.id) === selected })));
+  const programNamed = async (id: number) =>
+    (
+      await queryRows<{ id: number; fullname: string; shortname: string }>(
+        deps.db.knex,
+        `SELECT p.id, p.fullname, p.shortname FROM ${programViews.programs.as('p')} WHERE p.id = ?`,
+        [id],
+      )
+    )[0];
 
   const formData = (form: Partial<MessageInput>, action: string, submitLabel: string) => ({
     form,
@@ -277,9 +281,23 @@ export function registerPages(deps: PageDeps, routes: FeatureContext['routes'], 
   });
 
   const showAdmin = async (req: Request, res: Response, errors: string[] = [], status?: number): Promise<void> => {
-    const programId = parseId(req.method === 'POST' ? req.params.programId : req.query.program);
-    const programs = await programList(programId);
-    const program = programId === null ? undefined : programs.find((p) => p.selected);
+    // The program is picked by name (any number of programs); the message forms post to its id.
+    let programId: number | null = null;
+    let programPick: PickState;
+    const problems = [...errors];
+    try {
+      programId =
+        req.method === 'POST' ? parseId(req.params.programId) : ((await resolvePick(deps.programs(), req.query, 'program', { label: 'Program' }))?.id ?? null);
+      programPick = await pickState(deps.programs(), programId);
+      // A link to a program that does not exist is a 404, as before names were typed.
+      const linked = parseId(req.query.program);
+      if (req.method !== 'POST' && programId === null && linked !== null) throw notFound('Program', linked);
+    } catch (error) {
+      if (!(error instanceof PickError)) throw error;
+      programPick = error.state;
+      problems.push(error.message);
+    }
+    const program = programId === null ? undefined : await programNamed(programId);
     if (programId !== null && !program) throw notFound('Program', programId);
     const messages = program ? (await deps.messages.list(programId!)).map((m) => ({ ...m, typeLabel: TYPE_LABELS[m.type], when: when(m) })) : [];
     const s = await deps.status();
@@ -293,10 +311,10 @@ export function registerPages(deps: PageDeps, routes: FeatureContext['routes'], 
         notice: NOTICES[String(req.query.notice ?? '')] ?? null,
         email: email?.description ?? 'No email channel.',
         status: s,
-        programs,
+        programPick,
         program,
         messages,
-        errors,
+        errors: problems,
         ...(program ? formData(form, `/admin/notifications/programs/${program.id}/messages`, 'Add the message') : {}),
       },
       { status: status ?? 200 },

@@ -131,18 +131,26 @@ async function main(): Promise<void> {
       const lang = round % 2 === 0 ? 'bb' : 'aa';
       await site.services.audiences.update(audienceId, { rules: [{ type: 'user_field', field: 'lang', value: lang }] });
       statements = 0;
+      // Where the time goes: the assignment module's answer to the batches (enrolment included), and
+      // enrol_program's (un)enrolment inside it.
+      const inHooks = { batch: 0, enrolment: 0 };
+      const stopIntercepting = site.hooks.intercept((event) => {
+        if (event.hook === 'onAudienceMembershipBatch' || event.hook === 'onAssignmentChange') inHooks.batch += event.durationMs;
+        if (event.hook === 'onProgramAssigned' || event.hook === 'onProgramUnassigned') inHooks.enrolment += event.durationMs;
+      });
       site.db.knex.on('query', count);
       const started = performance.now();
       const counts = await site.services.audiences.recompute(audienceId);
       recomputes.push(performance.now() - started);
       site.db.knex.off('query', count);
+      stopIntercepting();
       const [{ n }] = (await site.db.knex('program_user_assignments').where({ program_id: programId, status: 'active' }).count({ n: '*' })) as Array<{
         n: number | string;
       }>;
       if (counts.added !== MEMBERS || counts.removed !== MEMBERS || Number(n) !== MEMBERS)
         throw new Error(`round ${round}: added ${counts.added}, removed ${counts.removed}, assigned ${n}; expected ${MEMBERS} each`);
       console.log(
-        `  round ${round + 1}: baseline ${s(baselines[round]!)}, recompute ${s(recomputes[round]!)} (${counts.added} in, ${counts.removed} out, ${statements} statements)`,
+        `  round ${round + 1}: baseline ${s(baselines[round]!)}, recompute ${s(recomputes[round]!)} (${counts.added} in, ${counts.removed} out, ${statements} statements; assignment ${s(inHooks.batch)}, of which enrolment ${s(inHooks.enrolment)})`,
       );
       // The queued recompute job (a no-op now) and the events' deliveries, outside the timing.
       await site.jobs.drain();

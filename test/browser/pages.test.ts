@@ -280,7 +280,8 @@ describe('browser: learner and operator pages', function () {
     const operator = await signedIn('operator', phone);
     try {
       await operator.page.goto('/admin/notifications');
-      await operator.page.getByLabel('Program').selectOption({ index: 1 });
+      await operator.page.getByLabel('Program').pressSequentially('onboard');
+      await operator.page.getByRole('option', { name: /Onboarding/ }).click();
       await Promise.all([operator.page.waitForURL(/program=\d+/), operator.page.getByRole('button', { name: 'Show messages' }).click()]);
       await fits(operator.page, operator.page.url(), 'phone-admin-notifications');
       const edit = await operator.page.locator('a[href^="/admin/notifications/messages/"]').first().getAttribute('href');
@@ -376,7 +377,9 @@ describe('browser: learner and operator pages', function () {
     const { context, page } = await signedIn('operator');
     try {
       await page.goto('/admin/reports/program_completion');
-      await page.getByLabel('Program', { exact: true }).selectOption({ label: NAMES.onboarding });
+      // The program is picked by name: typed, then chosen from the suggestions.
+      await page.getByLabel('Program', { exact: true }).pressSequentially('onboard');
+      await page.getByRole('option', { name: /Onboarding/ }).click();
       await Promise.all([page.waitForURL(/programId=/), page.getByRole('button', { name: 'Show' }).click()]);
       expect(await page.locator('tbody tr').count()).to.be.above(0);
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()]);

@@ -3,57 +3,38 @@
  * pick-by-name type-ahead, and every people page on a 390 px phone and a 1280 px desktop without
  * sideways scrolling. Screenshots go to test/browser/screenshots/ (gitignored).
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createApp } from '../../core/kernel/http/app';
-import { projectRoot } from '../../core/kernel/config';
-import { createTestSite, type TestSite } from '../utils/site';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { TestSite } from '../utils/site';
+import { SCREENSHOTS as SHOTS, startBrowserSite, type BrowserSite } from './harness';
 import { PASSWORD, seedScenario, type Scenario } from './scenario';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = path.join(projectRoot, 'test', 'browser', 'screenshots');
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 800 };
 
 describe('browser: the people console', function () {
   this.timeout(120_000);
+  let site: BrowserSite | undefined;
   let t: TestSite;
   let s: Scenario;
-  let server: Server;
   let base: string;
   let browser: Browser;
   let staticId: number;
   let orgId: number;
 
   before(async function () {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-    fs.mkdirSync(SHOTS, { recursive: true });
-    t = await createTestSite({ pluginsDir: path.join(projectRoot, 'plugins'), sessionSecret: 'browser-people-secret-0123456789' });
-    s = await seedScenario(t.site);
-    staticId = (await t.site.services.audiences.create({ name: 'Hand-picked people with a rather long audience name' })).id;
-    const sales = await t.site.services.hierarchy.create('organisation', { name: 'Sales and business development worldwide' });
-    orgId = (await t.site.services.hierarchy.create('organisation', { name: 'Europe, the Middle East and Africa', parentId: sales.id })).id;
-    await t.site.services.jobAssignments.create(s.otherId, { organisationId: orgId });
-    const app = createApp(t.site);
-    server = await new Promise<Server>((resolve) => {
-      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
+    site = await startBrowserSite('browser-people-secret-0123456789', async (built) => {
+      s = await seedScenario(built.site);
+      staticId = (await built.site.services.audiences.create({ name: 'Hand-picked people with a rather long audience name' })).id;
+      const sales = await built.site.services.hierarchy.create('organisation', { name: 'Sales and business development worldwide' });
+      orgId = (await built.site.services.hierarchy.create('organisation', { name: 'Europe, the Middle East and Africa', parentId: sales.id })).id;
+      await built.site.services.jobAssignments.create(s.otherId, { organisationId: orgId });
     });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-    });
+    ({ t, base, browser } = site);
   });
 
-  after(async () => {
-    await browser?.close();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
-    await t?.close();
-  });
+  after(async () => site?.close());
 
   async function signedIn(username: string, viewport = DESKTOP): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ viewport, baseURL: base });
@@ -98,6 +79,23 @@ describe('browser: the people console', function () {
       expect(new URL(page.url()).searchParams.get('audience')).to.equal(String(club.id));
       expect(await page.locator('tbody th').allTextContents()).to.deep.equal(['Lena Learner']);
       expect(await page.getByLabel('Audience').inputValue()).to.equal('Chess club');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('builds a dynamic audience whose course is picked from the type-ahead of its condition row', async () => {
+    const { context, page } = await signedIn('operator');
+    try {
+      await page.goto('/admin/audiences/new');
+      await page.getByLabel('Name', { exact: true }).fill('Customer care graduates');
+      await page.getByLabel('Condition', { exact: true }).selectOption({ label: 'Completed course …' });
+      // The row's box now searches courses.
+      await page.getByLabel('Which one (for a condition ending in …)').pressSequentially('cust');
+      await page.getByRole('option', { name: /Customer care/ }).click();
+      await Promise.all([page.waitForURL(/notice=audience-saved/), page.getByRole('button', { name: 'Save' }).click()]);
+      const saved = (await t.site.db.knex('audiences').where({ name: 'Customer care graduates' }).first()) as { rules: string };
+      expect(JSON.parse(saved.rules)).to.deep.equal([{ type: 'course_completed', courseId: s.courses.b }]);
     } finally {
       await context.close();
     }

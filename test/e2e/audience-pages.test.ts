@@ -54,15 +54,17 @@ describe('audience rule editor (operator pages)', () => {
 
   it('builds an audience by name without JavaScript: count, add a condition, save; then edits it and the job recomputes', async () => {
     const page = await admin.get('/admin/audiences/new').set(html).expect(200);
-    const completedCare = optionValue(page.text, 'Completed course Customer care');
-    // Program and assignment conditions come from their own modules, listed by name.
-    expect(optionValue(page.text, 'Has an overdue assignment in program Compliance')).to.contain('"state":"overdue"');
+    // A condition naming a thing is chosen as a kind ("Completed course …") and the thing is picked by name in the row.
+    const completedCare = optionValue(page.text, 'Completed course …');
+    // Program and assignment conditions come from their own modules.
+    expect(optionValue(page.text, 'Has an overdue assignment in program …')).to.contain('"state":"overdue"');
+    expect(page.text).to.contain('data-picker="courses"').and.to.contain('name="which_0_q"');
     const form = formObject(formEntries(page.text, 'data-live-count'));
 
     const counted = await admin
       .post('/admin/audiences/new')
       .type('form')
-      .send({ ...form, name: 'Care graduates', cond_0: completedCare, action: 'count' })
+      .send({ ...form, name: 'Care graduates', cond_0: completedCare, which_0_q: 'Customer care', action: 'count' })
       .expect(200);
     expect(counted.text).to.contain('1 user(s) match these conditions now.');
     expect(await site.db.knex('audiences').where({ name: 'Care graduates' }).first()).to.equal(undefined);
@@ -70,11 +72,21 @@ describe('audience rule editor (operator pages)', () => {
     const added = await admin
       .post('/admin/audiences/new')
       .type('form')
-      .send({ ...form, name: 'Care graduates', cond_0: completedCare, action: 'add' })
+      .send({ ...form, name: 'Care graduates', cond_0: completedCare, which_0_q: 'Customer care', action: 'add' })
       .expect(200);
     const twoRows = formObject(formEntries(added.text, 'data-live-count'));
     expect(twoRows.rows).to.equal('2');
     expect(twoRows.cond_0).to.equal(completedCare);
+    expect(twoRows.which_0_q).to.equal('Customer care');
+
+    // A name that matches nothing is named, and the rows stay as typed.
+    const unknown = await admin
+      .post('/admin/audiences/new')
+      .type('form')
+      .send({ ...twoRows, which_0_q: 'Basket weaving', action: 'save' })
+      .expect(422);
+    expect(decodeHtml(unknown.text)).to.contain('Condition 1: no course matches “Basket weaving”');
+    expect(formObject(formEntries(unknown.text, 'data-live-count')).cond_0).to.equal(completedCare);
 
     const saved = await admin
       .post('/admin/audiences/new')
@@ -90,6 +102,8 @@ describe('audience rule editor (operator pages)', () => {
     const editor = await admin.get(`/admin/audiences/${audienceId}`).set(html).expect(200);
     const editForm = formObject(formEntries(editor.text, 'data-live-count'));
     expect(editForm.cond_0).to.equal(completedCare);
+    expect(editForm.which_0_q).to.equal('Customer care');
+    expect(editForm.which_0).to.equal(String(s.courses.b));
     expect(editForm.value_1).to.equal('en');
     const edited = await admin
       .post(`/admin/audiences/${audienceId}`)

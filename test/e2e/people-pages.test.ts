@@ -117,6 +117,16 @@ describe('people pages: users, job assignments, positions and organisations, sta
       .send({ _csrf: csrf, fullname: 'Olive Operator', email: 'operator@example.com', suspended: '1' })
       .expect(422);
     expect(self.text).to.contain('You cannot suspend your own account');
+    // A new password of your own ends your other sessions, not this one.
+    const other = request.agent(app);
+    await signIn(other, 'operator');
+    await admin
+      .post(`/admin/users/${s.adminId}`)
+      .type('form')
+      .send({ _csrf: csrf, fullname: 'Olive Operator', email: 'operator@example.com', password: 'correct horse battery' })
+      .expect(303);
+    await admin.get('/admin/users').set(html).expect(200);
+    expect((await other.get('/admin/users').set(html)).status).to.not.equal(200);
   });
 
   it("shows a user's audiences and assigned programs, linked to their progress", async () => {
@@ -182,7 +192,10 @@ describe('people pages: users, job assignments, positions and organisations, sta
       .type('form')
       .send({ _csrf: csrf, member_q: 'crew member 1', member_was: 'crew member 1', member: String(id) })
       .expect(303);
-    await admin.post(`/admin/audiences/${crew.id}/members`).type('form').send({ _csrf: csrf, member_q: 'crew03@' }).expect(303);
+    const added = await admin.post(`/admin/audiences/${crew.id}/members`).type('form').send({ _csrf: csrf, member_q: 'crew03@' }).expect(303);
+    // Back on the page, the box is empty and focused for the next person.
+    const again = await admin.get(added.headers.location!).set(html).expect(200);
+    expect(again.text).to.match(/name="member_q" value="" [^>]*autofocus/);
     const page = await admin.get(`/admin/audiences/${crew.id}`).set(html).expect(200);
     expect(listedNames(page.text)).to.deep.equal(['Crew Member 03', 'Crew Member 10']);
     await admin
@@ -191,6 +204,19 @@ describe('people pages: users, job assignments, positions and organisations, sta
       .send({ _csrf: csrf, remove: String(id) })
       .expect(303);
     expect(await site.services.audiences.isMember(crew.id, id)).to.equal(false);
+
+    // Several at once, one per line: those found are added, the others are named.
+    const pasted = await admin
+      .post(`/admin/audiences/${crew.id}/members`)
+      .type('form')
+      .send({ _csrf: csrf, members: 'crew05@crew.example\r\nCrew Member 06\r\n\r\nNobody here\r\ncrew member' })
+      .expect(422);
+    const text = decodeHtml(pasted.text);
+    expect(text).to.contain('2 of 4 added; these lines were not:');
+    expect(text).to.contain('Line 3: no user matches “Nobody here”').and.to.contain('Line 4: More than 20 users match “crew member”');
+    expect(pasted.text).to.contain('Nobody here');
+    const page2 = await admin.get(`/admin/audiences/${crew.id}`).set(html).expect(200);
+    expect(listedNames(page2.text)).to.deep.equal(['Crew Member 03', 'Crew Member 05', 'Crew Member 06']);
   });
 
   it('suspends ticked users at once, and every user matching a filter as a job with progress', async () => {
@@ -228,12 +254,27 @@ describe('people pages: users, job assignments, positions and organisations, sta
     const ambiguous = await admin.post('/admin/assign-program').type('form').send({ _csrf: csrf, scope: 'all', filter, programId_q: 'compl' }).expect(422);
     expect(decodeHtml(ambiguous.text)).to.contain('Program to assign: 2 programs match “compl”: choose one');
     expect(ambiguous.text).to.contain('name="filter" value=');
-    const started = await admin.post('/admin/assign-program').type('form').send({ _csrf: csrf, scope: 'all', filter, programId_q: 'compliance' }).expect(303);
+    // An impossible due date is refused before anything is written, with the program kept.
+    const badDate = await admin
+      .post('/admin/assign-program')
+      .type('form')
+      .send({ _csrf: csrf, scope: 'all', filter, programId_q: 'compliance', dueDate: '2027-02-30' })
+      .expect(422);
+    expect(decodeHtml(badDate.text)).to.contain('Due date is not a calendar date: "2027-02-30"');
+    expect(badDate.text).to.contain('name="programId_q" value="Compliance"');
+    const started = await admin
+      .post('/admin/assign-program')
+      .type('form')
+      .send({ _csrf: csrf, scope: 'all', filter, programId_q: 'compliance', dueDate: '2027-03-31' })
+      .expect(303);
     expect(started.headers.location).to.match(/^\/admin\/jobs\/\d+$/);
     await site.jobs.drain();
     const rules = await site.services.assignment.listRules(s.complianceId);
     const crew = await site.db.knex('users').where('username', 'like', 'crew2%').pluck('id');
-    expect(rules.filter((r) => r.source === 'individual' && crew.includes(r.instance.instanceId as number))).to.have.length(10);
+    const crewRules = rules.filter((r) => r.source === 'individual' && crew.includes(r.instance.instanceId as number));
+    expect(crewRules).to.have.length(10);
+    // The end of that day in the site's time zone (UTC here).
+    expect(crewRules.every((r) => r.due !== null && 'date' in r.due && r.due.date === '2027-03-31T23:59:59.999Z')).to.equal(true);
     const assigned = await site.db.knex('program_user_assignments').where('program_id', s.complianceId).whereIn('user_id', crew).count({ n: '*' });
     expect(Number((assigned[0] as { n: number }).n)).to.equal(10);
   });
@@ -255,6 +296,12 @@ describe('people pages: users, job assignments, positions and organisations, sta
       .expect(200);
     expect(page.text).to.contain('All 60 open exceptions matching this filter');
     expect([...page.text.matchAll(/name="exceptionIds"/g)]).to.have.length(50);
+    // The program filter is picked by name too.
+    const byName = await admin.get('/admin/exceptions').query({ program_q: 'late starters' }).set(html).expect(200);
+    expect(byName.text).to.contain('All 60 open exceptions matching this filter').and.to.contain('name="program_q" value="Late starters"');
+    const unknown = await admin.get('/admin/exceptions').query({ program_q: 'Nothing like it' }).set(html).expect(200);
+    expect(decodeHtml(unknown.text)).to.contain('Program: no program matches “Nothing like it”');
+    expect(unknown.text).not.to.contain('name="exceptionIds"');
     await admin
       .post('/admin/exceptions/resolve')
       .type('form')

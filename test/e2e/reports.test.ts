@@ -219,6 +219,13 @@ describe(`reports and the manager's team view, issue 14 (${testDialect})`, funct
       const byDue = await ok<Page>(get(`/programs/${programId}/learners?sort=due`));
       expect(byDue.items.slice(0, 2).map((r) => r.learner)).to.have.members(['Ann Alder', 'Cat Cedar']);
 
+      // The CSV (the assignment order, progress read with the rows) says what the API says, progress included.
+      const byId = await ok<Page>(get(`/reports/program_completion?programId=${programId}&sort=id&limit=1000`));
+      const exported = parseCsv((await get(`/reports/program_completion.csv?programId=${programId}`).buffer(true).parse(textParser)).body as string);
+      const columns = ['programId', 'program', 'userId', 'username', 'learner', 'status', 'progress', 'dueAt', 'overdue', 'completedAt'];
+      expect(exported.slice(1)).to.deep.equal(byId.items.map((row) => columns.map((k) => (row[k] === null ? '' : String(row[k])))));
+      expect(byId.items.find((r) => r.userId === ann.id)!.progress).to.equal(await learnerProgress(ann));
+
       const first = await ok<Page>(get(`/programs/${programId}/learners?limit=3`));
       expect(first.items).to.have.length(3);
       const second = await ok<Page>(get(`/programs/${programId}/learners?limit=3&cursor=${first.nextCursor}`));
@@ -302,9 +309,8 @@ describe(`reports and the manager's team view, issue 14 (${testDialect})`, funct
       expect(page).to.contain('Learners in Safety &lt;b&gt;first&lt;/b&gt;');
       expect(page).to.match(/badge-overdue">Overdue</);
       expect(page).to.contain(`${await learnerProgress(ann)}%`);
-      expect(page)
-        .to.contain('name="search"')
-        .and.to.contain('<option value="' + north + '">North</option>');
+      // Things are picked by name (a search box, never a list capped at some length).
+      expect(page).to.contain('name="search"').and.to.contain('data-pick="/admin/pick/organisations"');
       const searched = (await opsAgent.get(`/admin/programs/${programId}/learners?search=cedar&status=`).set(html).expect(200)).text;
       // (Ann's name is also in the manager picker: she manages Bob.)
       expect(searched).to.contain('>Cat Cedar</a>').and.not.to.contain('>Ann Alder</a>');
@@ -312,6 +318,13 @@ describe(`reports and the manager's team view, issue 14 (${testDialect})`, funct
 
       const report = (await opsAgent.get(`/admin/reports/overdue?organisationId=${north}`).set(html).expect(200)).text;
       expect(report).to.contain('Ann Alder').and.not.to.contain('Cat Cedar');
+      expect(report).to.contain('name="organisationId_q" value="North"');
+      // Typed by name, the filter resolves to the same organisation, and the links carry its id.
+      const byName = (await opsAgent.get('/admin/reports/overdue?organisationId_q=north').set(html).expect(200)).text;
+      expect(byName).to.contain('Ann Alder').and.not.to.contain('Cat Cedar');
+      expect(byName).to.contain(`href="/admin/reports/overdue/export.csv?organisationId&#x3D;${north}"`);
+      const unknown = (await opsAgent.get('/admin/reports/overdue?organisationId_q=Atlantis').set(html).expect(400)).text;
+      expect(unknown).to.contain('Organisation (and below): no organisation matches “Atlantis”');
       // Handlebars escapes "=" in attributes; the browser reads it back.
       expect(report).to.contain(`href="/admin/reports/overdue/export.csv?organisationId&#x3D;${north}"`);
       const csv = await opsAgent.get(`/admin/reports/overdue/export.csv?organisationId=${north}`).buffer(true).parse(textParser).expect(200);

@@ -25,7 +25,7 @@ describe(`demo seed (${testDialect})`, function () {
     expect(await count('users')).to.equal(306);
     expect(await count('courses')).to.equal(11);
     const programs = (await knex('programs').orderBy('id').pluck('shortname')) as string[];
-    expect(programs).to.deep.equal(['ONBOARD', 'MASTERY', 'CARE', 'ESCALATE', 'COMPLY', 'INDUCT']);
+    expect(programs).to.deep.equal(['ONBOARD', 'MASTERY', 'CARE', 'ESCALATE', 'COMPLY', 'INDUCT', 'FIRE']);
 
     for (const login of first.logins) {
       const user = await site.services.users.findByUsername(login.username);

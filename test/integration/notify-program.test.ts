@@ -619,7 +619,10 @@ describe(`notify_program: program notifications (${testDialect})`, function () {
       .send({ username: 'np_admin', password: 'correct horse battery', _csrf: csrf(form.text), next: '/' })
       .expect(303);
     const list = await admin.get('/admin/notifications').set('Accept', 'text/html').expect(200);
-    expect(list.text).to.contain('Page &lt;Program&gt;');
+    // The program is picked by name (no list of every program on the page).
+    expect(list.text).to.contain('data-pick="/admin/pick/programs"');
+    const picked = await admin.get('/admin/notifications').query({ program_q: 'Page <Program>' }).set('Accept', 'text/html').expect(200);
+    expect(picked.text).to.contain('Messages of Page &lt;Program&gt;');
     expect(list.text).to.contain('Sent through smtp://mailer:****@127.0.0.1');
     const page = await admin.get(`/admin/notifications?program=${p.id}`).set('Accept', 'text/html').expect(200);
     expect(page.text).to.contain('Enrolment (assigned)');

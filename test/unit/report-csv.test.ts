@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { stringify } from 'csv-stringify/sync';
-import { csvLines } from '../../core/modules/reports/csv';
+import { csvLines, csvRows } from '../../core/modules/reports/csv';
 
 /** What the export wrote through csv-stringify before it wrote CSV itself (the options it used). */
 const library = (records: unknown[][]): string =>
@@ -22,6 +22,16 @@ describe('report CSV text', () => {
         expect(csvLines(records)).to.equal(library(records));
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('writes report rows (objects) field by field in the order of the keys, a missing field empty', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(field, { minLength: 3, maxLength: 3 }), { maxLength: 5 }), (records) => {
+        const rows = records.map(([a, b, c]) => ({ b, a, c, extra: 'x' }));
+        expect(csvRows(rows, ['a', 'b', 'c', 'missing'])).to.equal(library(records.map((r) => [...r, null])));
+      }),
+      { numRuns: 500 },
     );
   });
 

@@ -1,5 +1,5 @@
 import type { AudienceRuleCondition } from '../people/index';
-import { openAssignmentMembers, programChoices, programFullname } from './store/lookups';
+import { openAssignmentMembers, programFullname } from './store/lookups';
 
 /**
  * "Has an open / overdue assignment in program Y", contributed to the people module's
@@ -29,11 +29,13 @@ export function programAssignmentCondition(): AudienceRuleCondition {
       const name = (await programFullname(ctx.db, Number(rule.programId))) ?? `#${String(rule.programId)}`;
       return `Has an ${rule.state === 'overdue' ? 'overdue' : 'open'} assignment in program ${name}`;
     },
-    async picker(ctx, limit) {
-      return (await programChoices(ctx.db, limit)).flatMap((p) => [
-        { label: `Has an open assignment in program ${p.fullname}`, rule: { type: 'program_assignment', programId: Number(p.id), state: 'open' } },
-        { label: `Has an overdue assignment in program ${p.fullname}`, rule: { type: 'program_assignment', programId: Number(p.id), state: 'overdue' } },
-      ]);
+    instance: {
+      property: 'programId',
+      picker: 'programs',
+      templates: [
+        { label: 'Has an open assignment in program …', rule: { type: 'program_assignment', state: 'open' } },
+        { label: 'Has an overdue assignment in program …', rule: { type: 'program_assignment', state: 'overdue' } },
+      ],
     },
   };
 }

@@ -74,7 +74,16 @@ export const assignmentModule = defineModule({
     for (const route of assignmentRoutes(() => service)) ctx.routes.api(route);
     registerAssignmentPages(context, ctx.routes, service);
     registerUserAssignmentPages(
-      { db: ctx.db, service, users: ctx.deps.users, hierarchy: ctx.deps.hierarchy, extensions: ctx.extensions, queue: ctx.queue, jobs: ctx.jobs },
+      {
+        db: ctx.db,
+        service,
+        users: ctx.deps.users,
+        hierarchy: ctx.deps.hierarchy,
+        extensions: ctx.extensions,
+        queue: ctx.queue,
+        jobs: ctx.jobs,
+        timezone: ctx.timezone,
+      },
       ctx.routes,
     );
     return { assignment: service };

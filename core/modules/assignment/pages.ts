@@ -2,7 +2,8 @@ import type { Request, Response } from 'express';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { WaymarkError, type ErrorDetail } from '../../kernel/errors';
 import type { AssignmentContext } from './context';
-import { EXCEPTION_ORDERS, openExceptionCount, programsWithOpenExceptions } from './store/exceptions';
+import { EXCEPTION_ORDERS, openExceptionCount } from './store/exceptions';
+import { PickError, pickerOf, pickState, resolvePick } from '../../kernel/pickers';
 import { pageLinks, pagePositionOf } from '../../kernel/http/paging';
 import type { AssignmentService, ExceptionAction } from './service';
 import type { AssignmentSource, DueDateEvent, DueRule } from './types';
@@ -111,7 +112,8 @@ export function registerAssignmentPages(context: AssignmentContext, pages: Route
         title: `Assignments of ${program.fullname}`,
         adminNav: 'programs',
         program,
-        rules,
+        // The source by its name ("Audience"), as the "Assign" choice says it; a disabled plugin's by its key.
+        rules: rules.map((r) => ({ ...r, sourceName: sourceOf(r.source)?.name ?? r.source })),
         sources,
         source: source ? { type: source.type, name: source.name } : null,
         sourceFields: sourceSchema ? schemaForm(sourceSchema, form.sourceValue, form.sourceDetails, { prefix: 'rule.', picks: form.picks }) : [],
@@ -233,24 +235,40 @@ export function registerAssignmentPages(context: AssignmentContext, pages: Route
 
   const showExceptions = async (req: Request, res: Response, filter: Record<string, unknown>, errors: string[] = [], status?: number): Promise<void> => {
     const type = typeof filter.type === 'string' && EXCEPTION_TYPES.some((t) => t.value === filter.type) ? filter.type : '';
-    const programText = typeof filter.program === 'string' ? filter.program : '';
-    const programId = parseId(programText);
+    const problems = [...errors];
+    // The program is picked by name (any number of programs); a link or the bulk form carries its id.
+    const programs = pickerOf(context.extensions, 'programs');
+    let programId: number | null = null;
+    let programPick: PickState;
+    // A name that matched nothing, or an id of no program, lists nothing (not every program's).
+    let unmatched = false;
+    try {
+      programId = (await resolvePick(programs, filter, 'program', { label: 'Program' }))?.id ?? null;
+      programPick = await pickState(programs, programId);
+      unmatched = programId === null && parseId(typeof filter.program === 'string' ? filter.program : '') !== null;
+    } catch (error) {
+      if (!(error instanceof PickError)) throw error;
+      programPick = error.state;
+      problems.push(error.message);
+      unmatched = true;
+    }
     const order = EXCEPTION_ORDERS[0]!;
     const position = pagePositionOf(order, filter);
     // An unknown program in the filter lists nothing rather than failing the page.
-    const page = await service()
-      .listExceptions({ status: 'open', ...(type ? { type } : {}), ...(programId !== null ? { programId } : {}) }, order, position)
-      .catch((error: unknown) => {
-        if (error instanceof WaymarkError && error.status === 404) return { items: [], nextCursor: null, prevCursor: null };
-        throw error;
-      });
+    const page = unmatched
+      ? { items: [], nextCursor: null, prevCursor: null }
+      : await service()
+          .listExceptions({ status: 'open', ...(type ? { type } : {}), ...(programId !== null ? { programId } : {}) }, order, position)
+          .catch((error: unknown) => {
+            if (error instanceof WaymarkError && error.status === 404) return { items: [], nextCursor: null, prevCursor: null };
+            throw error;
+          });
     const filterQuery = new URLSearchParams({ ...(type ? { type } : {}), ...(programId !== null ? { program: String(programId) } : {}) }).toString();
     // "Select all N matching": counted only when the filter spans more than this page.
     const matching =
       page.nextCursor || page.prevCursor
         ? await countMatchingExceptions(context.db.knex, { ...(type ? { type } : {}), ...(programId !== null ? { programId } : {}) })
         : page.items.length;
-    const programs = await programsWithOpenExceptions(context.db.knex);
     renderView(
       req,
       res,
@@ -271,11 +289,11 @@ export function registerAssignmentPages(context: AssignmentContext, pages: Route
         })),
         pager: pageLinks('/admin/exceptions', { type: type || undefined, program: programId !== null ? String(programId) : undefined }, page, position),
         types: EXCEPTION_TYPES.map((t) => ({ ...t, selected: t.value === type })),
-        programs: programs.map((p) => ({ id: Number(p.id), fullname: p.fullname, selected: Number(p.id) === programId })),
+        programPick,
         actions: EXCEPTION_ACTIONS,
         filterQuery,
         matching,
-        errors,
+        errors: problems,
       },
       status,
     );

@@ -3,11 +3,12 @@ import type { Database } from '../../kernel/db/database';
 import type { ExtensionRegistrar, JobRunner } from '../../kernel/features/context';
 import type { JobRegistrar } from '../../kernel/jobs/types';
 import type { RouteRegistrar } from '../../kernel/http/routes';
-import { invalid } from '../../kernel/errors';
+import { invalid, WaymarkError } from '../../kernel/errors';
+import { parseDateInput } from '../../kernel/dates';
 import { field, fields, renderView } from '../../kernel/http/render';
 import { parseId } from '../../kernel/http/contract';
 import { pickOrder } from '../../kernel/http/paging';
-import { PickError, pickerOf, resolvePick, type PickState } from '../../kernel/pickers';
+import { PickError, pickerOf, pickState, resolvePick, type PickState } from '../../kernel/pickers';
 import { filterChoiceOf, listFilterOf, USER_ORDERS, type HierarchyService, type UserFilterChoice, type UserService } from '../people/index';
 import { countUserPrograms, individualRuleUsers, userProgramRows } from './store/user-programs';
 import type { AssignmentService } from './service';
@@ -27,12 +28,16 @@ export interface UserAssignmentPagesDeps {
   extensions: Pick<ExtensionRegistrar, 'get' | 'contribute'>;
   queue: JobRunner;
   jobs: JobRegistrar;
+  /** The site's time zone: a due date typed as a day means the end of that day there. */
+  timezone: string;
 }
 
 interface BulkAssignPayload {
   programId: number;
   choice: UserFilterChoice;
   ids?: number[];
+  /** A fixed due date for every rule (YYYY-MM-DD), or none. */
+  dueDate?: string;
 }
 
 /**
@@ -61,11 +66,11 @@ export function registerUserAssignmentPages(deps: UserAssignmentPagesDeps, pages
   });
 
   /** Adds an individual rule per user not yet holding one; returns how many were added. */
-  const assignAll = async (programId: number, userIds: readonly number[], already: Set<number>): Promise<number> => {
+  const assignAll = async (programId: number, userIds: readonly number[], already: Set<number>, dueDate?: string): Promise<number> => {
     let added = 0;
     for (const userId of userIds) {
       if (already.has(userId)) continue;
-      await deps.service.addRule(programId, { source: 'individual', instanceId: userId });
+      await deps.service.addRule(programId, { source: 'individual', instanceId: userId, due: dueDate ? { date: dueDate } : null });
       already.add(userId);
       added++;
     }
@@ -75,7 +80,7 @@ export function registerUserAssignmentPages(deps: UserAssignmentPagesDeps, pages
   deps.jobs.define<BulkAssignPayload>({
     name: BULK_ASSIGN_JOB,
     handler: async (job) => {
-      const { programId, choice, ids } = job.payload;
+      const { programId, choice, ids, dueDate } = job.payload;
       const filter = { ...(await listFilterOf({ hierarchy: deps.hierarchy }, choice)), ...(ids ? { ids } : {}) };
       const total = await deps.users.countMatching(filter);
       const already = await individualRuleUsers(deps.db.knex, programId);
@@ -90,6 +95,7 @@ export function registerUserAssignmentPages(deps: UserAssignmentPagesDeps, pages
           programId,
           page.items.filter((u) => !u.suspended).map((u) => u.id),
           already,
+          dueDate,
         );
         done += page.items.length;
         await job.progress(Math.min(done, total), total, `${added} assigned`);
@@ -101,7 +107,7 @@ export function registerUserAssignmentPages(deps: UserAssignmentPagesDeps, pages
     },
   });
 
-  const showConfirm = async (req: Request, res: Response, state: PickState, status: number): Promise<void> => {
+  const showConfirm = async (req: Request, res: Response, state: PickState, status: number, problems: string[] = []): Promise<void> => {
     renderView(
       req,
       res,
@@ -112,8 +118,9 @@ export function registerUserAssignmentPages(deps: UserAssignmentPagesDeps, pages
         scope: field(req.body, 'scope') || 'selected',
         filter: field(req.body, 'filter'),
         userIds: fields(req.body, 'userIds'),
+        dueDate: field(req.body, 'dueDate'),
         program: state,
-        errors: state.error ? [state.error] : [],
+        errors: [...(state.error ? [state.error] : []), ...problems],
       },
       status,
     );
@@ -127,11 +134,24 @@ export function registerUserAssignmentPages(deps: UserAssignmentPagesDeps, pages
       if (!deps.extensions.get('assignmentSources', 'individual'))
         throw invalid('SOURCE_DISABLED', 'Assigning to individual users needs the assign_individual plugin: enable it on the plugins page', []);
       let programId: number;
+      let programState: PickState;
+      const programs = pickerOf(deps.extensions, 'programs');
       try {
-        programId = (await resolvePick(pickerOf(deps.extensions, 'programs'), req.body, 'programId', { label: 'Program to assign', required: true }))!.id;
+        programId = (await resolvePick(programs, req.body, 'programId', { label: 'Program to assign', required: true }))!.id;
+        programState = await pickState(programs, programId);
       } catch (error) {
         if (error instanceof PickError) return showConfirm(req, res, error.state, 422);
         throw error;
+      }
+      // Checked once here, as every rule would check it: a bad date fails before anything is written.
+      const dueDate = field(req.body, 'dueDate') || undefined;
+      if (dueDate) {
+        try {
+          parseDateInput(dueDate, { field: 'Due date', zone: deps.timezone });
+        } catch (error) {
+          if (error instanceof WaymarkError) return showConfirm(req, res, programState, 422, [error.message]);
+          throw error;
+        }
       }
       const all = field(req.body, 'scope') === 'all';
       const choice = all ? filterChoiceOf(field(req.body, 'filter')) : {};
@@ -150,10 +170,11 @@ export function registerUserAssignmentPages(deps: UserAssignmentPagesDeps, pages
           programId,
           found.items.filter((u) => !u.suspended).map((u) => u.id),
           await individualRuleUsers(deps.db.knex, programId),
+          dueDate,
         );
         return res.redirect(303, '/admin/users?notice=programs-assigned');
       }
-      const payload: BulkAssignPayload = { programId, choice, ...(ids ? { ids } : {}) };
+      const payload: BulkAssignPayload = { programId, choice, ...(ids ? { ids } : {}), ...(dueDate ? { dueDate } : {}) };
       const jobId = await deps.queue.enqueue(BULK_ASSIGN_JOB, payload);
       res.redirect(303, `/admin/jobs/${jobId}`);
     },

@@ -13,7 +13,7 @@ import { registerLearnerPages } from './pages';
 import { registerLearnerProgressPages } from './admin-pages';
 import { learnerRoutes } from './api';
 import type { LearnerViewsContext } from './context';
-import { programProgress, type LearnerStanding } from './learner-data';
+import { programProgress, programProgressColumns, type LearnerStanding, type ProgressColumns } from './learner-data';
 
 /**
  * What the learner views offer other modules: the learner's own progress number (issue 11), so a
@@ -26,9 +26,15 @@ export interface LearnerViewsService {
    * whatever their number, and one engine evaluation each (in memory).
    */
   programProgress(executor: Executor, programId: number, learners: readonly LearnerStanding[]): Promise<Map<number, number>>;
+  /**
+   * The same progress with its inputs read as columns of the caller's own query (a report export
+   * reading one program's learners in large batches: no reads per batch). Null when the program has
+   * no course or too many for columns; use `programProgress` then.
+   */
+  progressColumns(executor: Executor, programId: number): Promise<ProgressColumns | null>;
 }
 
-export type { LearnerStanding } from './learner-data';
+export type { LearnerStanding, ProgressColumns } from './learner-data';
 
 /** The learner views' service, by ref. */
 export const learnerViewsServices = {
@@ -63,6 +69,7 @@ export const learnerViewsModule = defineModule({
     ctx.routes.page({ method: 'get', path: '/', access: 'public', handler: (req, res) => showHome(context, req, res) });
     const learnerViews: LearnerViewsService = {
       programProgress: (executor, programId, learners) => programProgress(context, executor, programId, learners),
+      progressColumns: (executor, programId) => programProgressColumns(context, executor, programId),
     };
     return { learnerViews };
   },

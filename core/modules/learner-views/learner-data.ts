@@ -7,6 +7,7 @@
  */
 import { courseCompletionsOfUsers, type ActivityAccess } from '../learning/index';
 import type { LearnerViewsContext } from './context';
+import type { Knex } from 'knex';
 import type { Executor } from '../../kernel/db/database';
 import { notFound } from '../../kernel/errors';
 import { bool, iso } from '../../kernel/db/sql';
@@ -36,6 +37,7 @@ import {
   programRows as findProgramRows,
   recordCourses,
   recordPrograms,
+  progressInputColumns,
   trackedActivitiesDone,
   trackedActivityCounts,
   type AssignmentRow,
@@ -182,26 +184,35 @@ const PROGRESS_USERS_PER_STATEMENT = 5000;
 /**
  * Progress inputs for some learners in some courses, set-based: their completions, how many tracked
  * activities each course has, and how many each learner has done (5,000 learners and 500 courses per
- * list per statement).
+ * list per statement). Only learners with a completion or a tracked activity done have an entry:
+ * in a large program most have neither, and an export would otherwise build two maps per learner.
  */
 export async function progressInputs(executor: Executor, userIds: readonly number[], courseIds: readonly number[]): Promise<Map<number, ProgressInputs>> {
-  const out = new Map<number, ProgressInputs>(userIds.map((id) => [id, { completions: new Map(), partial: new Map() }]));
+  const out = new Map<number, ProgressInputs>();
   if (!userIds.length || !courseIds.length) return out;
+  const entry = (userId: number): ProgressInputs => {
+    let found = out.get(userId);
+    if (!found) out.set(userId, (found = { completions: new Map(), partial: new Map() }));
+    return found;
+  };
   const tracked = new Map<number, number>();
   for (const courses of chunk(courseIds, 500)) {
     for (const row of await trackedActivityCounts(executor, courses)) tracked.set(Number(row.course_id), Number(row.tracked));
     for (const users of chunk(userIds, PROGRESS_USERS_PER_STATEMENT)) {
       for (const row of await courseCompletionsOfUsers(executor, users, courses)) {
-        out.get(Number(row.user_id))?.completions.set(Number(row.course_id), Number(row.completed_at));
+        entry(Number(row.user_id)).completions.set(Number(row.course_id), Number(row.completed_at));
       }
       for (const row of await trackedActivitiesDone(executor, users, courses)) {
         const total = tracked.get(Number(row.course_id)) ?? 0;
-        if (total > 0) out.get(Number(row.user_id))?.partial.set(Number(row.course_id), Math.min(1, Number(row.done) / total));
+        if (total > 0) entry(Number(row.user_id)).partial.set(Number(row.course_id), Math.min(1, Number(row.done) / total));
       }
     }
   }
   return out;
 }
+
+/** The inputs of a learner with nothing done in the courses asked about (never written to). */
+const NOTHING_DONE: ProgressInputs = { completions: new Map(), partial: new Map() };
 
 /** A learner whose progress in a program is asked for, and whether their stored record says complete. */
 export interface LearnerStanding {
@@ -220,21 +231,33 @@ export async function programProgress(
   programId: number,
   learners: readonly LearnerStanding[],
 ): Promise<Map<number, number>> {
-  const out = new Map<number, number>();
-  if (!learners.length) return out;
+  if (!learners.length) return new Map();
   const structure = await context.services.programs.structures.getOne(executor, programId);
   // Only learners not yet complete need their inputs: a recorded completion is 100 whatever they did.
   const open = learners.filter((l) => !l.complete).map((l) => l.userId);
   const inputs = structure && open.length ? await progressInputs(executor, open, structure.courseIds) : new Map<number, ProgressInputs>();
+  return progressFromInputs(structure, learners, inputs);
+}
+
+/** What `programProgress` evaluates: the program's structure, or null when the program is gone. */
+type ProgramStructure = Awaited<ReturnType<LearnerViewsContext['services']['programs']['structures']['getOne']>>;
+
+/** Progress of each learner from their inputs (absent: nothing done), evaluated once per distinct input. */
+function progressFromInputs(
+  structure: ProgramStructure,
+  learners: readonly LearnerStanding[],
+  inputs: ReadonlyMap<number, ProgressInputs>,
+): Map<number, number> {
+  const out = new Map<number, number>();
   // Learners with the same inputs get the same number: evaluate each distinct input once (in a
   // large program most learners share one, typically "nothing done yet"). The key holds every
   // input the engine reads, completion times included, so sharing cannot change a result.
   const shareOf = new Map<string, number>();
   for (const learner of learners) {
-    const input = inputs.get(learner.userId);
+    const input = inputs.get(learner.userId) ?? NOTHING_DONE;
     let share = 0;
-    if (structure && input && !learner.complete) {
-      const key = `${[...input.completions].join(';')}|${[...input.partial].join(';')}`;
+    if (structure && !learner.complete) {
+      const key = input === NOTHING_DONE ? '' : `${[...input.completions].join(';')}|${[...input.partial].join(';')}`;
       let known = shareOf.get(key);
       if (known === undefined) shareOf.set(key, (known = evaluateProgram(structure.compiled, input.completions, input.partial).progress));
       share = known;
@@ -244,8 +267,52 @@ export async function programProgress(
   return out;
 }
 
+/** Courses per program up to which an export reads progress inputs as columns of its own query. */
+const PROGRESS_COLUMNS_MAX_COURSES = 20;
+
+/** Progress inputs read as columns of another module's query (see `LearnerViewsService.progressColumns`). */
+export interface ProgressColumns {
+  /** The select expressions over the learner in `userColumn`. */
+  columns(executor: Executor, userColumn: string): Knex.Raw[];
+  /** Progress (0..100) of each row's learner, from the columns: rows carry them and the learner as `userId`. */
+  progress(rows: ReadonlyArray<{ userId: number; complete: boolean; row: Readonly<Record<string, unknown>> }>): Map<number, number>;
+}
+
+/**
+ * For a report reading one program's learners in large batches: the program's courses and their
+ * tracked activity counts read once, the inputs then come with each row of the report's own query
+ * (no reads per batch), and the evaluation is `programProgress`'s. Null when the program is gone,
+ * has no course, or more than {@link PROGRESS_COLUMNS_MAX_COURSES} (two columns per course).
+ */
+export async function programProgressColumns(context: LearnerViewsContext, executor: Executor, programId: number): Promise<ProgressColumns | null> {
+  const structure = await context.services.programs.structures.getOne(executor, programId);
+  if (!structure || !structure.courseIds.length || structure.courseIds.length > PROGRESS_COLUMNS_MAX_COURSES) return null;
+  const tracked = new Map((await trackedActivityCounts(executor, structure.courseIds)).map((r) => [Number(r.course_id), Number(r.tracked)]));
+  const courses = structure.courseIds.map((id) => ({ id, tracked: tracked.get(id) ?? 0 }));
+  return {
+    columns: (executor, userColumn) => progressInputColumns(executor, userColumn, courses),
+    progress(rows) {
+      const inputs = new Map<number, ProgressInputs>();
+      for (const { userId, complete, row } of rows) {
+        if (complete) continue;
+        let input: ProgressInputs | undefined;
+        courses.forEach((course, i) => {
+          const completedAt = row[`wm_cc_${i}`];
+          const done = course.tracked > 0 ? Number(row[`wm_ad_${i}`] ?? 0) : 0;
+          if ((completedAt === null || completedAt === undefined) && done === 0) return;
+          input ??= { completions: new Map(), partial: new Map() };
+          if (completedAt !== null && completedAt !== undefined) input.completions.set(course.id, Number(completedAt));
+          if (done > 0) input.partial.set(course.id, Math.min(1, done / course.tracked));
+        });
+        if (input) inputs.set(userId, input);
+      }
+      return progressFromInputs(structure, rows, inputs);
+    },
+  };
+}
+
 async function learnerInputs(executor: Executor, userId: number, courseIds: readonly number[]): Promise<ProgressInputs> {
-  return (await progressInputs(executor, [userId], courseIds)).get(userId)!;
+  return (await progressInputs(executor, [userId], courseIds)).get(userId) ?? { completions: new Map(), partial: new Map() };
 }
 
 function isAvailable(row: ProgramRow, now: number): boolean {

@@ -54,6 +54,9 @@ import {
 /** Activity types core knows; plugins may add more in a later issue. */
 export const ACTIVITY_TYPES = ['resource', 'page', 'url', 'quiz'] as const;
 
+/** The largest course score (its weight in a "some" course set): a 32-bit column, and sums of many must fit. */
+export const MAX_COURSE_SCORE = 1_000_000;
+
 /**
  * How a course completes from its activities:
  * - `all_tracked`: every activity with completion tracking is complete (the default);
@@ -460,8 +463,8 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
         if (typeof input[field] !== 'string' || !input[field].trim())
           details.push({ path: field, code: 'REQUIRED', message: `${field} must be a non-empty string` });
       }
-      if (input.score !== undefined && (!Number.isInteger(input.score) || input.score < 0))
-        details.push({ path: 'score', code: 'OUT_OF_RANGE', message: 'score must be a whole number of 0 or more' });
+      if (input.score !== undefined && (!Number.isInteger(input.score) || input.score < 0 || input.score > MAX_COURSE_SCORE))
+        details.push({ path: 'score', code: 'OUT_OF_RANGE', message: `score must be a whole number from 0 to ${MAX_COURSE_SCORE}` });
       let startDate: number | null = null;
       try {
         startDate = input.startDate ? parseDateInput(input.startDate, { field: 'startDate', zone: site.timezone }) : null;
@@ -501,8 +504,8 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
         if (patch[field] !== undefined && (typeof patch[field] !== 'string' || !patch[field].trim()))
           details.push({ path: field, code: 'REQUIRED', message: `${field} must be a non-empty string` });
       }
-      if (patch.score !== undefined && (!Number.isInteger(patch.score) || patch.score < 0))
-        details.push({ path: 'score', code: 'OUT_OF_RANGE', message: 'score must be a whole number of 0 or more' });
+      if (patch.score !== undefined && (!Number.isInteger(patch.score) || patch.score < 0 || patch.score > MAX_COURSE_SCORE))
+        details.push({ path: 'score', code: 'OUT_OF_RANGE', message: `score must be a whole number from 0 to ${MAX_COURSE_SCORE}` });
       let startDate: number | null | undefined;
       try {
         startDate =

@@ -1,7 +1,7 @@
 import { parseDateInput } from '../../kernel/dates';
 import type { Database } from '../../kernel/db/database';
 import type { CompletionService } from './completion';
-import type { CoursesService } from './courses';
+import { MAX_COURSE_SCORE, type CoursesService } from './courses';
 import type { ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { invalid, notFound } from '../../kernel/errors';
 import { cursorQuery, listResponse, pagePosition, pickOrder, sortQuery } from '../../kernel/http/paging';
@@ -94,13 +94,12 @@ const courseFields = {
     description: 'The day the course starts',
     'x-control': 'date',
   },
-  // Bounded by the 32-bit column on both databases (MariaDB refuses a larger value with an error).
   score: {
     type: 'integer',
     minimum: 0,
-    maximum: 2_147_483_647,
+    maximum: MAX_COURSE_SCORE,
     title: 'Score',
-    description: 'Weight of the course in a program set that needs "some" courses (a whole number)',
+    description: 'Weight of the course in a program set that needs "some" courses',
   },
 } satisfies Record<string, JsonSchema>;
 

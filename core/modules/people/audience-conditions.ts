@@ -2,13 +2,10 @@ import type { AudienceRuleCondition } from './audience-rules';
 import type { HierarchyService } from './hierarchy';
 import type { ProfileFieldService } from './profile-fields';
 import {
-  audienceChoices,
   audienceMembers,
-  courseChoices,
   courseCompletedMembers,
   courseName,
   findAudienceRow,
-  hierarchyChoices,
   hierarchyMembers,
   profileValueMembers,
   userFieldMembers,
@@ -108,12 +105,13 @@ export function peopleConditions(deps: { profileFields: ProfileFieldService; hie
         const node = await nodeOf(rule, ctx.db);
         return `${kind === 'position' ? 'Position' : 'Organisation'} ${node?.name ?? `#${String(rule[key])}`}${rule.includeChildren ? ' and all below' : ''}`;
       },
-      async picker(ctx, limit) {
-        const label = kind === 'position' ? 'Position' : 'Organisation';
-        return (await hierarchyChoices(ctx.db, kind, limit)).flatMap((n) => [
-          { label: `${label} ${n.name}`, rule: { type: kind, [key]: Number(n.id) } },
-          { label: `${label} ${n.name} and all below`, rule: { type: kind, [key]: Number(n.id), includeChildren: true } },
-        ]);
+      instance: {
+        property: key,
+        picker: kind === 'position' ? 'positions' : 'organisations',
+        templates: [
+          { label: `${kind === 'position' ? 'Position' : 'Organisation'} …`, rule: { type: kind } },
+          { label: `${kind === 'position' ? 'Position' : 'Organisation'} … and all below`, rule: { type: kind, includeChildren: true } },
+        ],
       },
     };
   };
@@ -134,12 +132,7 @@ export function peopleConditions(deps: { profileFields: ProfileFieldService; hie
       const row = await findAudienceRow(ctx.db, rule.audienceId);
       return `Member of audience ${row?.name ?? `#${rule.audienceId}`}`;
     },
-    async picker(ctx, limit) {
-      return (await audienceChoices(ctx.db, ctx.audienceId, limit)).map((a) => ({
-        label: `Member of audience ${a.name}`,
-        rule: { type: 'audience', audienceId: Number(a.id) },
-      }));
-    },
+    instance: { property: 'audienceId', picker: 'audiences', templates: [{ label: 'Member of audience …', rule: { type: 'audience' } }] },
   };
 
   const courseCompleted: AudienceRuleCondition<Rule<'course_completed'> & { [k: string]: unknown }> = {
@@ -154,12 +147,7 @@ export function peopleConditions(deps: { profileFields: ProfileFieldService; hie
     async describe(rule, ctx) {
       return `Completed course ${(await courseName(ctx.db, rule.courseId)) ?? `#${rule.courseId}`}`;
     },
-    async picker(ctx, limit) {
-      return (await courseChoices(ctx.db, limit)).map((c) => ({
-        label: `Completed course ${c.fullname}`,
-        rule: { type: 'course_completed', courseId: Number(c.id) },
-      }));
-    },
+    instance: { property: 'courseId', picker: 'courses', templates: [{ label: 'Completed course …', rule: { type: 'course_completed' } }] },
   };
 
   return {

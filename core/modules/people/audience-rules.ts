@@ -42,6 +42,13 @@ export interface AudienceRuleCondition<Rule extends AudienceCondition = Audience
    * without it the condition is written through the API only.
    */
   picker?(ctx: AudienceRuleContext, limit: number): Promise<Array<{ label: string; rule: AudienceCondition }>>;
+  /**
+   * For the editor, instead of `picker`: the condition names one thing by id in `property`, which
+   * the operator picks by name with the `pickers` entry `picker` (any number of them, never a
+   * capped list). `templates` are the condition's variants without that property, each shown as
+   * one choice ("Member of audience …", "Position … and all below").
+   */
+  instance?: AudienceRuleInstance;
   /** Whether the editor also asks for a typed value, stored in the condition's `value` (profile field, language). */
   needsValue?: boolean;
   /**
@@ -49,6 +56,13 @@ export interface AudienceRuleCondition<Rule extends AudienceCondition = Audience
    * assignment"); audiences using it are also recomputed by the hourly refresh job.
    */
   changesWithTime?: boolean;
+}
+
+/** A condition that names a thing by id, picked by name in the editor (see `AudienceRuleCondition.instance`). */
+export interface AudienceRuleInstance {
+  property: string;
+  picker: string;
+  templates: Array<{ label: string; rule: AudienceCondition }>;
 }
 
 /** What a condition is handed: the executor of the current unit of work (query only through it). */

@@ -95,12 +95,19 @@ export interface AudienceService {
    */
   recompute(audienceId: number, progress?: (done: number, total: number, message: string) => Promise<void>): Promise<{ added: number; removed: number }>;
   /**
-   * What the operator's rule editor offers, by condition: each named thing as a ready condition
-   * (bounded lists; the API takes any id). Conditions without a picker are API-only.
+   * What the operator's rule editor offers, by condition: a condition naming one thing offers its
+   * templates and the picker that finds the thing by name (`instance`); others offer their choices
+   * as ready conditions (bounded lists). Conditions with neither are API-only.
    */
-  ruleChoices(
-    audienceId: number | null,
-  ): Promise<Array<{ type: string; label: string; needsValue: boolean; options: Array<{ label: string; rule: AudienceCondition }> }>>;
+  ruleChoices(audienceId: number | null): Promise<
+    Array<{
+      type: string;
+      label: string;
+      needsValue: boolean;
+      options: Array<{ label: string; rule: AudienceCondition }>;
+      instance: { property: string; picker: string } | null;
+    }>
+  >;
   /** Recomputes every dynamic audience whose rules change with time alone (the hourly job). */
   refreshTimeDependent(): Promise<{ audiences: number; added: number; removed: number }>;
 }
@@ -357,9 +364,15 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
       const out = [];
       for (const type of deps.conditions.types()) {
         const condition = deps.conditions.get(type)!;
+        const needsValue = condition.needsValue === true;
+        if (condition.instance) {
+          const { property, picker, templates } = condition.instance;
+          out.push({ type, label: condition.label, needsValue, options: templates, instance: { property, picker } });
+          continue;
+        }
         if (!condition.picker) continue;
         const options = await condition.picker(ruleContext(knex, audienceId), RULE_CHOICES);
-        out.push({ type, label: condition.label, needsValue: condition.needsValue === true, options });
+        out.push({ type, label: condition.label, needsValue, options, instance: null });
       }
       return out.sort((a, b) => a.label.localeCompare(b.label));
     },

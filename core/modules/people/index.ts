@@ -129,7 +129,7 @@ export const peopleModule = defineModule({
     registerAudiencePages(
       ctx.routes,
       () => services.audiences,
-      () => pickerOf(ctx.extensions, 'users'),
+      (key) => pickerOf(ctx.extensions, key),
     );
     const pagesDeps = { services: () => services, extensions: ctx.extensions, queue: ctx.queue, jobs: ctx.jobs };
     registerUserPages(pagesDeps, ctx.routes);

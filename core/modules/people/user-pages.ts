@@ -432,7 +432,9 @@ export function registerUserPages(deps: PeoplePagesDeps, pages: RouteRegistrar):
       try {
         if (user.id === req.user?.id && body.suspended === true)
           throw invalid('USER_SUSPEND_SELF', 'You cannot suspend your own account', [{ path: 'suspended', message: 'You cannot suspend your own account' }]);
-        await people().users.update(user.id, validator.validate(userPatchBody, body));
+        // Your own new password ends your other sessions, not the one you are changing it from.
+        const keep = user.id === req.user?.id && req.sessionID ? { kind: 'session' as const, sid: req.sessionID } : null;
+        await people().users.update(user.id, validator.validate(userPatchBody, body), undefined, { keep });
         res.redirect(303, `/admin/users/${user.id}?notice=user-saved`);
       } catch (error) {
         const errors = failed(error);

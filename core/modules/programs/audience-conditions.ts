@@ -1,5 +1,5 @@
 import type { AudienceRuleCondition } from '../people/index';
-import { programChoices, programCompletedMembers, programFullname } from './store/programs';
+import { programCompletedMembers, programFullname } from './store/programs';
 
 /**
  * "Completed program Y", contributed to the people module's audience-rule-condition extension point
@@ -26,11 +26,6 @@ export function programCompletedCondition(): AudienceRuleCondition {
     async describe(rule, ctx) {
       return `Completed program ${(await programFullname(ctx.db, Number(rule.programId))) ?? `#${String(rule.programId)}`}`;
     },
-    async picker(ctx, limit) {
-      return (await programChoices(ctx.db, limit)).map((p) => ({
-        label: `Completed program ${p.fullname}`,
-        rule: { type: 'program_completed', programId: Number(p.id) },
-      }));
-    },
+    instance: { property: 'programId', picker: 'programs', templates: [{ label: 'Completed program …', rule: { type: 'program_completed' } }] },
   };
 }

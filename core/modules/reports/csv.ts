@@ -34,3 +34,14 @@ export function csvLines(records: ReadonlyArray<readonly unknown[]>): string {
   }
   return out;
 }
+
+/** Report rows as CSV lines: the fields `keys` of each row, in that order (a missing one is empty). */
+export function csvRows(rows: ReadonlyArray<Readonly<Record<string, unknown>>>, keys: readonly string[]): string {
+  let out = '';
+  for (const row of rows) {
+    let line = csvField(row[keys[0]!]);
+    for (let i = 1; i < keys.length; i++) line += `,${csvField(row[keys[i]!])}`;
+    out += `${line}\n`;
+  }
+  return out;
+}

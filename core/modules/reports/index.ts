@@ -56,7 +56,17 @@ export const reportsModule = defineModule({
     const saved = createSavedReportsService(ctx.db, reports);
     for (const route of [...reportRoutes(reports, team, programCompletion), ...savedReportRoutes(saved)]) ctx.routes.api(route);
     registerReportPages(
-      { db: ctx.db, reports, team, programs: ctx.deps.programs, jobAssignments: ctx.deps.jobAssignments, pages: ctx.deps.pages, programCompletion, saved },
+      {
+        db: ctx.db,
+        reports,
+        team,
+        programs: ctx.deps.programs,
+        jobAssignments: ctx.deps.jobAssignments,
+        pages: ctx.deps.pages,
+        programCompletion,
+        saved,
+        picker: (key) => ctx.extensions.get('pickers', key)?.value,
+      },
       ctx.routes,
       ctx.theme,
     );

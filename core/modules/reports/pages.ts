@@ -13,7 +13,8 @@ import { savedReportsSection } from './saved-pages';
 import type { ReportInfo, ReportRequest, ReportsService } from './service';
 import type { TeamService } from './team';
 import type { ReportRow, ReportSource } from './types';
-import { audienceOptions, courseOptions, hierarchyOptions, managerOptions, programOptions, type NamedOption } from './store/options';
+import { PickError, pickState, resolvePick, type Picker, type PickState } from '../../kernel/pickers';
+import { notYetAssignedCounts } from './store/rows';
 
 export interface ReportPageDeps {
   db: Database;
@@ -24,7 +25,15 @@ export interface ReportPageDeps {
   pages: PageAccess;
   programCompletion: ReportSource;
   saved: SavedReportsService;
+  /** A contributed picker by key (`programs`, `audiences` ...): filters naming a thing are picked by name. */
+  picker(key: string): Picker | undefined;
 }
+
+/** Where the learners page stops counting who is not assigned yet ("10,000 or more"). */
+const WAITING_CAP = 10_000;
+
+const countText = (n: number, one: string, many: string): string =>
+  n >= WAITING_CAP ? `${WAITING_CAP.toLocaleString('en')} or more ${many}` : `${n.toLocaleString('en')} ${n === 1 ? one : many}`;
 
 const STATUS_LABELS: Record<string, string> = {
   in_progress: 'In progress',
@@ -69,42 +78,87 @@ const withQuery = (path: string, query: Record<string, string>): string => {
   return text ? `${path}?${text}` : path;
 };
 
-/** Named options for the pickers a report's filters need; the form shows names and sends ids. */
-async function pickerOptions(db: Database, filters: Record<string, JsonSchema>): Promise<Record<string, NamedOption[]>> {
-  const knex = db.knex;
-  const loaders: Record<string, () => Promise<NamedOption[]>> = {
-    programId: () => programOptions(knex),
-    courseId: () => courseOptions(knex),
-    audienceId: () => audienceOptions(knex),
-    organisationId: () => hierarchyOptions(knex, 'organisation'),
-    positionId: () => hierarchyOptions(knex, 'position'),
-    managerId: () => managerOptions(knex),
-  };
-  const out: Record<string, NamedOption[]> = {};
-  for (const name of Object.keys(filters)) if (loaders[name]) out[name] = await loaders[name]();
-  return out;
+/** The picker of each filter that names a thing: the operator types a name, the report gets its id. */
+const FILTER_PICKERS: Record<string, string> = {
+  programId: 'programs',
+  courseId: 'courses',
+  audienceId: 'audiences',
+  organisationId: 'organisations',
+  positionId: 'positions',
+  managerId: 'users',
+};
+
+interface PickedQuery {
+  /** The query as the report reads it: ids only (no `_q` / `_was` fields of the pick boxes). */
+  values: Record<string, string>;
+  states: Record<string, PickState>;
+  errors: string[];
 }
 
-/** The filter fields of a report form: a picker by name, a list of values, a date or a text box. */
-async function filterFields(db: Database, info: ReportInfo, values: Record<string, string>, omit: readonly string[] = []) {
+/**
+ * The GET form's values with each name-picked filter turned into its id. A box the operator typed
+ * in (`<name>_q`) is resolved by name (one match, or an error naming the filter and offering the
+ * matches); a bare id (a link, a saved report, a page of results) is kept for the report to check.
+ */
+async function pickedQuery(req: Request, info: ReportInfo, picker: (key: string) => Picker | undefined, drop: readonly string[] = []): Promise<PickedQuery> {
+  const raw = formQuery(req, drop);
+  const values = Object.fromEntries(Object.entries(raw).filter(([k]) => !/_(q|was)$/.test(k)));
+  const states: Record<string, PickState> = {};
+  const errors: string[] = [];
+  const properties = (info.query.properties ?? {}) as Record<string, JsonSchema>;
+  for (const [name, key] of Object.entries(FILTER_PICKERS)) {
+    const found = picker(key);
+    if (!properties[name] || !found || drop.includes(name)) continue;
+    const query = req.query as Record<string, unknown>;
+    try {
+      if (typeof query[`${name}_q`] === 'string') {
+        const item = await resolvePick(found, query, name, { label: FILTER_LABELS[name] ?? name });
+        if (item) values[name] = String(item.id);
+        else delete values[name];
+      }
+      const id = values[name] !== undefined && /^[1-9][0-9]{0,15}$/.test(values[name]!) ? Number(values[name]) : null;
+      states[name] = await pickState(found, id);
+      // An id that names nothing stays in the box as typed, for the report to refuse in words.
+      if (id !== null && states[name]!.id === null) states[name] = { ...states[name]!, text: values[name]! };
+    } catch (error) {
+      if (!(error instanceof PickError)) throw error;
+      delete values[name];
+      states[name] = error.state;
+      errors.push(error.message);
+    }
+  }
+  return { values, states, errors };
+}
+
+const without = (values: Record<string, string>, drop: readonly string[]): Record<string, string> =>
+  Object.fromEntries(Object.entries(values).filter(([k]) => !drop.includes(k)));
+
+/** The filter fields of a report form: a pick-by-name box, a list of values, a date or a text box. */
+function filterFields(info: ReportInfo, values: Record<string, string>, states: Record<string, PickState>, omit: readonly string[] = []) {
   const properties = (info.query.properties ?? {}) as Record<string, JsonSchema>;
   const filters = Object.fromEntries(Object.entries(properties).filter(([name]) => !['sort', 'limit', 'cursor', 'before', ...omit].includes(name)));
-  const pickers = await pickerOptions(db, filters);
   return Object.entries(filters).map(([name, schema]) => {
     const label = FILTER_LABELS[name] ?? String(schema.description ?? name);
     const value = values[name] ?? '';
-    const options = pickers[name]
-      ? pickers[name].map((o) => ({
-          value: String(o.id),
-          label: `${'\u2003'.repeat(Math.max(0, Number(o.depth ?? 1) - 1))}${o.name}`,
-          selected: String(o.id) === value,
-        }))
-      : Array.isArray(schema.enum)
-        ? (schema.enum as unknown[]).map((v) => ({ value: String(v), label: STATUS_LABELS[String(v)] ?? String(v), selected: String(v) === value }))
-        : null;
+    const state = states[name];
+    const options = Array.isArray(schema.enum)
+      ? (schema.enum as unknown[]).map((v) => ({ value: String(v), label: STATUS_LABELS[String(v)] ?? String(v), selected: String(v) === value }))
+      : null;
     const isDate = /From$|To$/.test(name);
-    // A picker even when it has nothing to pick yet (no audience exists): never a box for an id.
-    return { name, id: `filter-${name}`, label, value, options, isPicker: options !== null, anyLabel: schema.default === undefined ? 'Any' : null, isDate };
+    // Never a box for an id: a thing is picked by name.
+    return {
+      name,
+      id: `filter-${name}`,
+      label,
+      value,
+      options,
+      isPick: state !== undefined,
+      picker: FILTER_PICKERS[name],
+      state,
+      isPicker: options !== null && state === undefined,
+      anyLabel: schema.default === undefined ? 'Any' : null,
+      isDate,
+    };
   });
 }
 
@@ -193,11 +247,12 @@ export function registerReportPages(deps: ReportPageDeps, routes: RouteRegistrar
     async handler(req, res) {
       const name = String(req.params.name);
       const info = reports.info(name);
-      const values = formQuery(req);
-      const { request, error } = await parseOrShow(reports, name, values);
+      const { values, states, errors } = await pickedQuery(req, info, deps.picker);
+      const parsed = errors.length ? { request: null, error: errors.join(' ') } : await parseOrShow(reports, name, values);
+      const { request, error } = parsed;
       const page = request ? await reports.page(name, request) : null;
-      const filters = formQuery(req, ['cursor', 'before']);
-      const exportFilters = formQuery(req, ['cursor', 'before', 'sort', 'limit']);
+      const filters = without(values, ['cursor', 'before']);
+      const exportFilters = without(values, ['cursor', 'before', 'sort', 'limit']);
       renderView(
         req,
         res,
@@ -206,14 +261,14 @@ export function registerReportPages(deps: ReportPageDeps, routes: RouteRegistrar
           title: info.label,
           adminNav: 'reports',
           report: info,
-          fields: await filterFields(deps.db, info, values),
+          fields: filterFields(info, values, states),
           sortOptions: info.orders.map((o) => ({ value: o.name, label: o.label, selected: o.name === (request?.sort ?? values.sort) })),
           error,
           columns: info.columns,
           rows: page ? page.items.map((row) => ({ cells: cells(info, row) })) : [],
           formAction: `/admin/reports/${name}`,
           csvLink: withQuery(`/admin/reports/${name}/export.csv`, exportFilters),
-          savedQuery: new URLSearchParams(formQuery(req, ['cursor', 'before', 'limit'])).toString(),
+          savedQuery: new URLSearchParams(without(values, ['cursor', 'before', 'limit'])).toString(),
           pager: Boolean(page?.nextCursor || page?.prevCursor),
           next: page?.nextCursor ? withQuery(`/admin/reports/${name}`, { ...filters, cursor: page.nextCursor }) : null,
           previous: page?.prevCursor ? withQuery(`/admin/reports/${name}`, { ...filters, before: page.prevCursor }) : null,
@@ -231,12 +286,16 @@ export function registerReportPages(deps: ReportPageDeps, routes: RouteRegistrar
       const programId = pageId(req.params.id, 'Program');
       const program = await deps.programs.get(programId);
       const info = reports.info('program_completion');
-      const values = formQuery(req, ['programId']);
-      const { request, error } = await parseOrShow(reports, 'program_completion', { ...values, programId: String(programId) });
+      const { values, states, errors } = await pickedQuery(req, info, deps.picker, ['programId']);
+      const { request, error } = errors.length
+        ? { request: null, error: errors.join(' ') }
+        : await parseOrShow(reports, 'program_completion', { ...values, programId: String(programId) });
       const page = request ? await reports.page('program_completion', request) : null;
-      const filters = formQuery(req, ['programId', 'cursor', 'before']);
-      const exportFilters = formQuery(req, ['programId', 'cursor', 'before', 'sort', 'limit']);
+      const filters = without(values, ['programId', 'cursor', 'before']);
+      const exportFilters = without(values, ['programId', 'cursor', 'before', 'sort', 'limit']);
       const base = `/admin/programs/${programId}/learners`;
+      // Who the rules match but the page does not list yet, so "2 members, 1 learner" is explained.
+      const waiting = await notYetAssignedCounts(deps.db.knex, programId, WAITING_CAP);
       renderView(
         req,
         res,
@@ -245,11 +304,13 @@ export function registerReportPages(deps: ReportPageDeps, routes: RouteRegistrar
           title: `Learners in ${program.fullname}`,
           adminNav: 'programs',
           program,
-          fields: await filterFields(deps.db, info, values, ['programId']),
+          fields: filterFields(info, values, states, ['programId']),
           sortOptions: info.orders.map((o) => ({ value: o.name, label: o.label, selected: o.name === (request?.sort ?? values.sort) })),
           error,
           learners: (page?.items ?? []).map((row) => ({ ...row, statusLabel: STATUS_LABELS[String(row.status)] })),
           filtered: Object.keys(filters).some((k) => k !== 'sort' && k !== 'limit'),
+          waitingFuture: waiting.future ? countText(waiting.future, 'more learner', 'more learners') : null,
+          waitingExceptions: waiting.exception ? countText(waiting.exception, 'learner', 'learners') : null,
           formAction: base,
           csvLink: withQuery('/admin/reports/program_completion/export.csv', { ...exportFilters, programId: String(programId) }),
           pager: Boolean(page?.nextCursor || page?.prevCursor),

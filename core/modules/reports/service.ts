@@ -9,7 +9,7 @@ import type { JsonSchema } from '../../kernel/http/json-schema';
 import { createRequestValidator } from '../../kernel/http/validation';
 import type { ExtensionRegistrar } from '../../kernel/features/context';
 import type { Logger } from '../../kernel/logging';
-import { csvLines } from './csv';
+import { csvLines, csvRows } from './csv';
 import { keyValuesOf, type ReportFilters, type ReportQueryContext, type ReportRow, type ReportSource } from './types';
 
 /**
@@ -180,7 +180,7 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
           const rows = (await seek(report.query(request.filters, ctx), order, { limit: EXPORT_BATCH, from })) as Record<string, unknown>[];
           const batch = rows.length > EXPORT_BATCH ? rows.slice(0, EXPORT_BATCH) : rows;
           const presented = await report.present(batch, ctx);
-          if (presented.length) yield csvLines(presented.map((row) => keys.map((key) => row[key] ?? null)));
+          if (presented.length) yield csvRows(presented, keys);
           rowsWritten += batch.length;
           options.progress?.(rowsWritten);
           if (rows.length <= EXPORT_BATCH) return;

@@ -8,7 +8,7 @@ import { iso } from '../../kernel/db/sql';
 import type { AudienceService, HierarchyService, JobAssignmentService, UserService } from '../people/index';
 import type { ProgramsService } from '../programs/index';
 import type { CoursesService } from '../learning/index';
-import type { LearnerViewsService } from '../learner-views/index';
+import type { LearnerViewsService, ProgressColumns } from '../learner-views/index';
 import type { ReportColumn, ReportFilters, ReportOrder, ReportQueryContext, ReportRow, ReportSource } from './types';
 import {
   activeAssignmentsExceed,
@@ -96,8 +96,14 @@ const byRowId = (column: string, label: string): ReportOrder => ({ name: 'id', l
  * 0.5-1 s for sorting them all, while below it sorting the learners costs less than walking users.
  */
 const USERS_DRIVEN_FROM = 1000;
-/** `prepare`'s answer when the page is read from `users` in name order. */
-const DRIVE_FROM_USERS = 'users';
+/** What the program completion report's `prepare` decided for one read of one program. */
+interface CompletionPlan {
+  /** Read the page from `users` in name order. */
+  byUsers: boolean;
+  /** The learners' progress inputs come as columns of the query (an export, or a page in its order). */
+  progress: ProgressColumns | null;
+}
+const planOf = (context: ReportQueryContext): CompletionPlan | null => (context.prepared as CompletionPlan | null | undefined) ?? null;
 
 /** The four built-in report sources, keyed by their public names. */
 export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, ReportSource> {
@@ -171,10 +177,14 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
       list.push({ userId: Number(row.user_id), complete: row.completion_status === 'complete' });
       byProgram.set(programId, list);
     }
-    const progress = new Map<string, number>();
-    for (const [programId, learners] of byProgram) {
-      const percents = await deps.learnerViews.programProgress(context.executor, programId, learners);
-      for (const [userId, percent] of percents) progress.set(`${programId}:${userId}`, percent);
+    const progress = new Map<number, Map<number, number>>();
+    const columns = planOf(context)?.progress;
+    if (columns && byProgram.size === 1) {
+      // The inputs came with the rows (one program: the report's own filter).
+      const [programId] = byProgram.keys();
+      progress.set(programId!, columns.progress(rows.map((row) => ({ userId: Number(row.user_id), complete: row.completion_status === 'complete', row }))));
+    } else {
+      for (const [programId, learners] of byProgram) progress.set(programId, await deps.learnerViews.programProgress(context.executor, programId, learners));
     }
     return rows.map((row) => {
       const complete = row.completion_status === 'complete';
@@ -187,7 +197,7 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
         username: String(row.username),
         learner: String(row.fullname),
         status: complete ? 'complete' : overdue ? 'overdue' : 'in_progress',
-        progress: progress.get(`${Number(row.program_id)}:${Number(row.user_id)}`) ?? 0,
+        progress: progress.get(Number(row.program_id))?.get(Number(row.user_id)) ?? 0,
         dueAt: iso(due),
         overdue,
       };
@@ -256,22 +266,33 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
         if (typeof filters.status === 'string') whereAssignmentStatus(qb, filters.status as 'complete', context.now);
         whereDueBetween(qb, window.from, window.to);
       };
-      if (programId !== null && context.prepared === DRIVE_FROM_USERS) {
-        return peopleFilters(programAssignmentsByLearner(context.executor, programId, narrow), filters, context, 'u.id');
+      const plan = planOf(context);
+      if (programId !== null && plan?.byUsers) {
+        const qb = programAssignmentsByLearner(context.executor, programId, narrow);
+        if (plan.progress) qb.select(plan.progress.columns(context.executor, 'u.id'));
+        return peopleFilters(qb, filters, context, 'u.id');
       }
       const qb = assignmentRows(context.executor);
       if (programId !== null) qb.where('a.program_id', programId);
+      if (plan?.progress) qb.select(plan.progress.columns(context.executor, 'a.user_id'));
       narrow(qb);
       return peopleFilters(qb, filters, context, 'a.user_id');
     },
-    async prepare(filters, context) {
+    async prepare(filters, context): Promise<CompletionPlan | null> {
+      const programId = num(filters.programId);
+      if (programId === null) return null;
+      // An export (the assignment order) reads the learners' progress inputs with its rows, a batch
+      // of 5,000 at a time, instead of reading them for each batch.
+      const progress = context.order === byAssignment.name ? await deps.learnerViews.progressColumns(context.executor, programId) : null;
       // A page by name of a large program reads users in name order, probing each one's assignment,
       // and stops after a page. Not for a small program (sorting its learners is cheaper than
       // walking the site's users until the page is full), nor with a filter on who the learners
       // are (a team, an audience, a search: the walk would read most users to fill a page).
-      const programId = num(filters.programId);
-      if (programId === null || context.order !== 'learner' || Object.keys(PEOPLE_FILTERS).some((name) => filters[name] !== undefined)) return null;
-      return (await activeAssignmentsExceed(context.executor, programId, USERS_DRIVEN_FROM)) ? DRIVE_FROM_USERS : null;
+      const byUsers =
+        context.order === 'learner' &&
+        !Object.keys(PEOPLE_FILTERS).some((name) => filters[name] !== undefined) &&
+        (await activeAssignmentsExceed(context.executor, programId, USERS_DRIVEN_FROM));
+      return byUsers || progress ? { byUsers, progress } : null;
     },
     present: (rows, context) => presentAssignments(rows, context, true),
     async checkFilters(filters, context) {

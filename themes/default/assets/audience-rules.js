@@ -26,4 +26,12 @@
   };
   form.addEventListener('change', schedule);
   form.addEventListener('input', schedule);
+  // A row's "which one" box searches what its chosen condition names (audiences, positions, courses ...).
+  form.addEventListener('change', (e) => {
+    const select = e.target;
+    if (!select.matches || !select.matches('select[name^="cond_"]')) return;
+    const picker = select.selectedOptions[0] && select.selectedOptions[0].dataset.picker;
+    const box = select.closest('fieldset') && select.closest('fieldset').querySelector('[data-pick]');
+    if (picker && box) box.dataset.pick = `/admin/pick/${picker}`;
+  });
 })();

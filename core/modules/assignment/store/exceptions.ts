@@ -141,14 +141,6 @@ export async function openExceptionCount(executor: Executor, programId: number):
   return Number(rows[0]?.n ?? 0);
 }
 
-/** Programs with at least one open exception, by name. */
-export function programsWithOpenExceptions(executor: Executor): Promise<Array<{ id: number; fullname: string }>> {
-  return queryRows<{ id: number; fullname: string }>(
-    executor,
-    `SELECT DISTINCT p.id, p.fullname FROM ${programViews.programs.as('p')} JOIN program_exceptions e ON e.program_id = p.id AND e.status = 'open' ORDER BY p.fullname`,
-  );
-}
-
 /** An exception in a learner's assignment history, with who decided it. */
 export interface ExceptionHistoryRow {
   id: number;

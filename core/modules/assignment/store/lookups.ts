@@ -114,11 +114,3 @@ export function openAssignmentMembers(executor: Executor, programId: number, ove
   if (overdueAt !== null) qb.whereNotNull('a.due_at').where('a.due_at', '<', overdueAt);
   return qb;
 }
-
-/** Programs by name for the audience rule editor (bounded). */
-export async function programChoices(executor: Executor, limit: number): Promise<Array<{ id: number; fullname: string }>> {
-  return (await executor(programViews.programs.as('p')).orderBy('p.fullname').limit(limit).select('p.id', 'p.fullname')) as Array<{
-    id: number;
-    fullname: string;
-  }>;
-}

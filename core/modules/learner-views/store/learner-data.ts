@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Executor } from '../../../kernel/db/database';
 import { placeholders, queryRows } from '../../../kernel/db/sql';
 import { assignmentViews } from '../../assignment/index';
@@ -254,6 +255,30 @@ export function trackedActivitiesDone(
      GROUP BY ac.user_id, a.course_id`,
     [...userIds, ...courseIds],
   );
+}
+
+/**
+ * Progress inputs as select expressions over the learner in `userColumn` (a column of the query they
+ * go into, e.g. `a.user_id`), one pair per course: when the learner completed it (`wm_cc_<i>`, NULL
+ * if not) and, for a course with tracked activities, how many of those they have done
+ * (`wm_ad_<i>`). Each is a scalar subquery on a unique key or a per-learner index range.
+ */
+export function progressInputColumns(executor: Executor, userColumn: string, courses: ReadonlyArray<{ id: number; tracked: number }>): Knex.Raw[] {
+  const user = userColumn.replace(/[^A-Za-z0-9_.]/g, '');
+  return courses.flatMap((course, i) => [
+    executor.raw(`(SELECT cc.completed_at FROM ${learningViews.courseCompletions.as('cc')} WHERE cc.user_id = ${user} AND cc.course_id = ?) AS wm_cc_${i}`, [
+      course.id,
+    ]),
+    ...(course.tracked > 0
+      ? [
+          executor.raw(
+            `(SELECT COUNT(*) FROM ${learningViews.activityCompletions.as('ac')} JOIN ${learningViews.activities.as('t')} ON t.id = ac.activity_id
+              WHERE ac.user_id = ${user} AND t.course_id = ? AND t.completion_tracked <> 0) AS wm_ad_${i}`,
+            [course.id],
+          ),
+        ]
+      : []),
+  ]);
 }
 
 /** How many completion-tracked activities each of these courses has (courses with none are absent). */

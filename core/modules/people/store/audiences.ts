@@ -263,30 +263,3 @@ export function audiencePage(
   if (filter.q) wherePrefix(query, ['name'], filter.q);
   return readPage<AudienceRow>(query, order, position);
 }
-
-// What the rule editor offers by name (each list bounded; the API takes any id).
-
-export async function courseChoices(executor: Executor, limit: number): Promise<Array<{ id: number; fullname: string }>> {
-  return (await executor(learningViews.courses.as('c')).orderBy('c.fullname').limit(limit).select('c.id', 'c.fullname')) as Array<{
-    id: number;
-    fullname: string;
-  }>;
-}
-
-export async function audienceChoices(executor: Executor, beforeId: number | null, limit: number): Promise<Array<{ id: number; name: string }>> {
-  const qb = executor('audiences').orderBy('name').limit(limit).select('id', 'name');
-  if (beforeId !== null) qb.where('id', '<', beforeId);
-  return (await qb) as Array<{ id: number; name: string }>;
-}
-
-export async function hierarchyChoices(
-  executor: Executor,
-  kind: 'position' | 'organisation',
-  limit: number,
-): Promise<Array<{ id: number; name: string; depth: number }>> {
-  return (await executor('hierarchy_nodes').where('kind', kind).orderBy('path').limit(limit).select('id', 'name', 'depth')) as Array<{
-    id: number;
-    name: string;
-    depth: number;
-  }>;
-}

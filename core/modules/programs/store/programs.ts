@@ -260,8 +260,3 @@ export async function programFullname(executor: Executor, programId: number): Pr
 export function programCompletedMembers(executor: Executor, programId: number): Knex.QueryBuilder {
   return executor('program_completions').where({ program_id: programId, status: 'complete' }).select('user_id');
 }
-
-/** Programs by name for the audience rule editor (bounded). */
-export async function programChoices(executor: Executor, limit: number): Promise<Array<{ id: number; fullname: string }>> {
-  return (await executor('programs').orderBy('fullname').limit(limit).select('id', 'fullname')) as Array<{ id: number; fullname: string }>;
-}

@@ -158,3 +158,20 @@ export function teamMembers(executor: Executor, managedUsers: Knex.QueryBuilder,
     .whereIn('u.id', managedUsers)
     .select('u.id', 'u.username', 'u.fullname', executor.raw(`CASE WHEN EXISTS (${direct.toQuery()}) THEN 1 ELSE 0 END AS direct`));
 }
+
+/**
+ * Learners a program's rules match who are not on its learners page yet: waiting for the event their
+ * due date counts from (`future`, such as a first sign-in) or held back by an open exception. Each
+ * count reads the (program_id, status) index and stops at `cap`.
+ */
+export async function notYetAssignedCounts(executor: Executor, programId: number, cap: number): Promise<{ future: number; exception: number }> {
+  const count = async (status: string): Promise<number> => {
+    const matching = executor(assignmentViews.programUserAssignments.as('a'))
+      .where({ 'a.program_id': programId, 'a.status': status })
+      .select('a.id')
+      .limit(cap);
+    const row = (await executor.from(matching.as('m')).count({ n: '*' }).first()) as { n: number | string } | undefined;
+    return Number(row?.n ?? 0);
+  };
+  return { future: await count('future'), exception: await count('exception') };
+}
