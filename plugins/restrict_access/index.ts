@@ -92,6 +92,10 @@ export default definePlugin({
         return { body: await countMatches(ctx.db, engine, ctx.deps.courses, courseId, availability, sectionTree) };
       },
     });
-    registerRestrictionPages({ db: ctx.db, engine, courses: ctx.deps.courses, audiences: () => pickerOf(ctx.extensions, 'audiences') }, ctx.routes, ctx.theme);
+    registerRestrictionPages(
+      { db: ctx.db, engine, courses: ctx.deps.courses, audiences: () => pickerOf(ctx.extensions, 'audiences'), timezone: ctx.timezone },
+      ctx.routes,
+      ctx.theme,
+    );
   },
 });

@@ -1,7 +1,9 @@
 import type { Request, Response } from 'express';
+import { DateTime } from 'luxon';
 import {
   invalid,
   notFound,
+  parseDateInput,
   parseId,
   pickState,
   resolvePick,
@@ -69,7 +71,7 @@ const PAGE = `<div class="wrap">
   {{#if notice}}<p class="notice" role="status">{{notice}}</p>{{/if}}
   {{#if errors.length}}<div class="callout callout-error" role="alert"><p>The restriction was not saved:</p><ul>{{#each errors}}<li>{{this}}</li>{{/each}}</ul></div>{{/if}}
   {{#if counts}}<p class="callout" id="matches" role="status">{{counts.label}}: of {{counts.enrolled}} enrolled learners, <strong>{{counts.open}}</strong> can open it, {{counts.greyed}} see it greyed and {{counts.hidden}} do not see it.</p>{{/if}}
-  <form class="form" method="post" action="/admin/restrict_access/{{target.path}}" novalidate>
+  <form class="form" method="post" action="/admin/restrict_access/{{target.path}}" data-live-count="/admin/restrict_access/{{target.path}}/count" novalidate>
     {{> csrf}}
     {{#if builder}}
     <fieldset>
@@ -107,7 +109,7 @@ const PAGE = `<div class="wrap">
       <input id="ra-{{n}}-value" name="c{{n}}_value" maxlength="255" value="{{value}}">
       <label for="ra-{{n}}-when">Date test</label>
       <select id="ra-{{n}}-when" name="c{{n}}_when"><option value=">="{{#if (eq when ">=")}} selected{{/if}}>from</option><option value="<"{{#if (eq when "<")}} selected{{/if}}>until</option></select>
-      <label for="ra-{{n}}-at">Date and time (UTC)</label>
+      <label for="ra-{{n}}-at">Date and time <span class="muted">({{@root.timezone}} time)</span></label>
       <input id="ra-{{n}}-at" name="c{{n}}_at" type="datetime-local" value="{{at}}">
       {{> pick name=audienceName picker="audiences" label="Audience (member of an audience)" state=audienceState}}
     </fieldset>
@@ -121,13 +123,47 @@ const PAGE = `<div class="wrap">
       <textarea id="ra-json" name="json" rows="8" spellcheck="false">{{json}}</textarea>
       <label><input type="checkbox" name="useJson" value="1"{{#unless builder}} checked{{/unless}}> Use the JSON above instead of the form</label>
     </details>
+    <p class="muted" data-live-output role="status" aria-live="polite"></p>
     <div class="actions">
       <button type="submit" name="action" value="count" class="button button-quiet">Count who matches</button>
       <button type="submit" name="action" value="save" class="button">Save</button>
       <button type="submit" name="action" value="remove" class="button button-quiet">Remove the restriction</button>
     </div>
   </form>
+  <script src="/admin/restrict_access/live-count.js" defer></script>
 </div>`;
+
+/**
+ * The editor's live "who matches" count: posts the form (CSRF token included) to the count route as
+ * it changes and shows the sentence. Served by a route of the plugin, since a plugin has no static
+ * folder and the site's CSP allows scripts from the site only. Without it, "Count who matches" does
+ * the same through a page load.
+ */
+const LIVE_COUNT_JS = `(function () {
+  const form = document.querySelector('form[data-live-count]');
+  const output = document.querySelector('[data-live-output]');
+  if (!form || !output) return;
+  let timer = null;
+  let latest = 0;
+  async function refresh() {
+    const asked = ++latest;
+    try {
+      const res = await fetch(form.dataset.liveCount, { method: 'POST', body: new URLSearchParams(new FormData(form)), headers: { Accept: 'application/json' }, credentials: 'same-origin' });
+      const data = await res.json();
+      // An older answer arriving after a newer one must not overwrite it.
+      if (asked === latest) output.textContent = data.message || '';
+    } catch (error) {
+      if (asked === latest) output.textContent = '';
+    }
+  }
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 300);
+  };
+  form.addEventListener('change', schedule);
+  form.addEventListener('input', schedule);
+})();
+`;
 
 const LIST = `<div class="wrap">
   <h1>Restricted access</h1>
@@ -196,7 +232,10 @@ interface Row {
   op?: string;
   value?: string;
   when?: string;
+  /** The moment as typed (a `datetime-local` value, in the site time zone). */
   at?: string;
+  /** That moment as stored: an ISO date-time in UTC. */
+  t?: string;
   audience?: number;
   /** The audience box as posted, when its name did not resolve (the error and the candidates). */
   audienceState?: PickState;
@@ -223,7 +262,7 @@ function treeFromForm(form: FormState): unknown {
           { type: 'profile', sf: r.field ?? 'lang', op: r.op ?? 'isequalto', ...(r.op === 'isempty' || r.op === 'isnotempty' ? {} : { v: r.value ?? '' }) },
         ];
       case 'date':
-        return [{ type: 'date', d: r.when === '<' ? '<' : '>=', t: r.at ? `${r.at.length === 16 ? `${r.at}:00` : r.at}Z` : '' }];
+        return [{ type: 'date', d: r.when === '<' ? '<' : '>=', t: r.t ?? '' }];
       case 'audience':
         return [{ type: 'audience', id: r.audience ?? 0 }];
       default:
@@ -236,7 +275,7 @@ function treeFromForm(form: FormState): unknown {
 }
 
 /** A stored tree as form rows, or null when the form cannot show it (nested, negated, audiences, custom fields, too long). */
-function formFromTree(tree: unknown): FormState | null {
+function formFromTree(tree: unknown, zone: string): FormState | null {
   const blank = (): Row => ({ type: '' });
   if (tree === null || tree === undefined) return { join: 'all', hide: 'grey', rows: Array.from({ length: ROWS }, blank) };
   const t = tree as { op?: string; c?: unknown[]; showc?: boolean[]; show?: boolean };
@@ -250,7 +289,7 @@ function formFromTree(tree: unknown): FormState | null {
       rows.push({ type: 'profile', field: node.sf, op: String(node.op), value: (node.v as string) ?? '' });
     else if (node.type === 'audience') rows.push({ type: 'audience', audience: Number(node.id) });
     else if (node.type === 'date' && typeof node.t === 'string')
-      rows.push({ type: 'date', when: String(node.d), at: new Date(Date.parse(node.t)).toISOString().slice(0, 16) });
+      rows.push({ type: 'date', when: String(node.d), at: DateTime.fromMillis(Date.parse(node.t), { zone }).toFormat("yyyy-MM-dd'T'HH:mm") });
     else return null;
   }
   const hidden = t.op === '&' ? (t.showc ?? []).some((v) => v === false) : t.show === false;
@@ -259,7 +298,7 @@ function formFromTree(tree: unknown): FormState | null {
 }
 
 /** The posted form; an audience typed by name that does not resolve is a problem, the row keeps its candidates. */
-async function formFromBody(body: Record<string, unknown>, audiences: Picker): Promise<{ form: FormState; problems: string[] }> {
+async function formFromBody(body: Record<string, unknown>, audiences: Picker, zone: string): Promise<{ form: FormState; problems: string[] }> {
   const rows: Row[] = [];
   const problems: string[] = [];
   for (let n = 1; n <= ROWS; n++) {
@@ -274,6 +313,17 @@ async function formFromBody(body: Record<string, unknown>, audiences: Picker): P
       // An unresolved audience in a row of another kind is left alone: the row does not use it.
       if (f('type') === 'audience') problems.push(error.message);
     }
+    // The form's moment is the site's wall-clock time (a datetime-local box has no zone), read
+    // strictly: 2027-02-30T10:00 is a problem named by its row, not a rolled-over date.
+    let t: string | undefined;
+    if (f('type') === 'date' && f('at') !== '') {
+      try {
+        t = new Date(parseDateInput(f('at'), { field: `Condition ${n}`, zone })).toISOString();
+      } catch (error) {
+        if (!(error instanceof WaymarkError)) throw error;
+        problems.push(error.message);
+      }
+    }
     rows.push({
       type: f('type'),
       activity: parseId(f('activity')) ?? undefined,
@@ -285,6 +335,7 @@ async function formFromBody(body: Record<string, unknown>, audiences: Picker): P
       value: f('value'),
       when: f('when'),
       at: f('at'),
+      ...(t ? { t } : {}),
       audience,
       ...(audienceState ? { audienceState } : {}),
     });
@@ -311,6 +362,8 @@ export interface RestrictionPageDeps {
   courses: CoursesService;
   /** The `audiences` picker: an audience condition names its audience by name. */
   audiences: () => Picker;
+  /** The site's time zone: the form's date box shows and reads moments there. */
+  timezone: string;
 }
 
 /**
@@ -430,7 +483,7 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
   ): Promise<void> => {
     const target = await loadTarget(kind, req.params.id);
     const { course, others } = target;
-    const form = state.form === undefined ? formFromTree(target.availability) : state.form;
+    const form = state.form === undefined ? formFromTree(target.availability, deps.timezone) : state.form;
     const rows = form ? await Promise.all(form.rows.map((r, i) => rowView(r, i + 1, others, deps.audiences()))) : [];
     const counts =
       state.counts ??
@@ -452,10 +505,34 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
         json: state.json ?? (target.availability === null ? '' : JSON.stringify(target.availability, null, 2)),
         errors: state.errors ?? [],
         counts,
+        timezone: deps.timezone,
       },
       { status },
     );
   };
+
+  /** The tree a posted editor stands for (its form, or its JSON), or the problems that stop it. */
+  async function postedTree(body: Record<string, unknown>): Promise<{ form: FormState | null; json: string; tree?: unknown; errors?: string[] }> {
+    const useJson = text(body, 'useJson') === '1';
+    const posted = useJson ? null : await formFromBody(body, deps.audiences(), deps.timezone);
+    const form = posted?.form ?? null;
+    const json = text(body, 'json');
+    if (posted?.problems.length) return { form, json, errors: posted.problems };
+    try {
+      return { form, json, tree: useJson ? (json === '' ? null : (JSON.parse(json) as unknown)) : treeFromForm(form!) };
+    } catch {
+      return { form, json, errors: ['The JSON is not valid JSON.'] };
+    }
+  }
+
+  /** Who of the enrolled learners would open, see greyed or not see the target with `tree`; a bad tree is a 422. */
+  async function countFor(target: Target, tree: unknown): Promise<MatchCounts> {
+    const problems = tree === null ? [] : await deps.engine.check(tree, { id: target.course.id, activities: target.others });
+    if (problems.length) throw invalid('AVAILABILITY_INVALID', problems[0]!.message, problems);
+    return countMatches(deps.db, deps.engine, deps.courses, target.course.id, tree, target.sectionTree);
+  }
+
+  const problemsOf = (error: WaymarkError): string[] => (error.details.length ? error.details.map((d) => `${d.path ?? ''}: ${d.message}`) : [error.message]);
 
   /** Saves, removes or counts the tree in the form (or its JSON) for an activity or a section. */
   async function post(req: Request, res: Response, kind: Target['kind']): Promise<void> {
@@ -468,22 +545,11 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
       await save(null);
       return res.redirect(303, `/admin/restrict_access/${target.path}?notice=removed`);
     }
-    const useJson = text(body, 'useJson') === '1';
-    const posted = useJson ? null : await formFromBody(body, deps.audiences());
-    const form = posted?.form ?? null;
-    const json = text(body, 'json');
-    if (posted?.problems.length) return show(req, res, kind, { form, json, errors: posted.problems }, 422);
-    let tree: unknown;
-    try {
-      tree = useJson ? (json === '' ? null : (JSON.parse(json) as unknown)) : treeFromForm(form!);
-    } catch {
-      return show(req, res, kind, { form, json, errors: ['The JSON is not valid JSON.'] }, 422);
-    }
+    const { form, json, tree, errors } = await postedTree(body);
+    if (errors) return show(req, res, kind, { form, json, errors }, 422);
     try {
       if (action === 'count') {
-        const problems = tree === null ? [] : await deps.engine.check(tree, { id: target.course.id, activities: target.others });
-        if (problems.length) throw invalid('AVAILABILITY_INVALID', problems[0]!.message, problems);
-        const counts = await countMatches(deps.db, deps.engine, deps.courses, target.course.id, tree, target.sectionTree);
+        const counts = await countFor(target, tree);
         return show(req, res, kind, {
           form,
           json: json || (tree === null ? '' : JSON.stringify(tree, null, 2)),
@@ -493,13 +559,7 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
       await save(tree);
     } catch (error) {
       if (error instanceof WaymarkError && error.status === 422) {
-        return show(
-          req,
-          res,
-          kind,
-          { form, json, errors: error.details.length ? error.details.map((d) => `${d.path ?? ''}: ${d.message}`) : [error.message] },
-          422,
-        );
+        return show(req, res, kind, { form, json, errors: problemsOf(error) }, 422);
       }
       throw error;
     }
@@ -510,5 +570,37 @@ export function registerRestrictionPages(deps: RestrictionPageDeps, routes: Rout
     const path = `/admin/restrict_access/${kind === 'section' ? 'sections' : 'activities'}/:id`;
     routes.page({ method: 'get', path, access: 'admin', handler: (req, res) => show(req, res, kind) });
     routes.page({ method: 'post', path, access: 'admin', handler: (req, res) => post(req, res, kind) });
+    // The live count: the editor's script posts the same form here as it changes.
+    routes.page({
+      method: 'post',
+      path: `${path}/count`,
+      access: 'admin',
+      async handler(req, res) {
+        const target = await loadTarget(kind, req.params.id);
+        const { tree, errors } = await postedTree((req.body ?? {}) as Record<string, unknown>);
+        if (errors) {
+          res.status(422).json({ message: errors.join(' ') });
+          return;
+        }
+        try {
+          const c = await countFor(target, tree);
+          res.json({
+            ...c,
+            message: `With the restriction in the form: of ${c.enrolled} enrolled learners, ${c.open} can open it, ${c.greyed} see it greyed and ${c.hidden} do not see it.`,
+          });
+        } catch (error) {
+          if (!(error instanceof WaymarkError && error.status === 422)) throw error;
+          res.status(422).json({ message: problemsOf(error).join(' ') });
+        }
+      },
+    });
   }
+  routes.page({
+    method: 'get',
+    path: '/admin/restrict_access/live-count.js',
+    access: 'admin',
+    handler(_req, res) {
+      res.type('text/javascript').send(LIVE_COUNT_JS);
+    },
+  });
 }

@@ -247,6 +247,24 @@ describe('browser: learner and operator pages', function () {
       await context.close();
     }
   });
+  it('shows a live count of who matches in the restriction editor on a 390px phone, before anything is saved', async () => {
+    const { context, page } = await signedIn('operator', { width: 390, height: 800 });
+    try {
+      await page.goto(`/admin/restrict_access/activities/${s.activities.welcome}`);
+      const first = page.locator('fieldset', { hasText: 'Condition 1' });
+      await first.getByLabel('Kind').selectOption({ label: 'Grade in an activity' });
+      await first.getByLabel('Activity (grade, completion)').selectOption({ label: 'Safety check' });
+      await first.getByLabel('Grade at least (%)').fill('50');
+      // The count follows the form, with no button pressed (its numbers are checked in e2e/restrictions.test.ts).
+      await page.locator('[data-live-output]', { hasText: /^With the restriction in the form: of \d+ enrolled learners, \d+ can open it/ }).waitFor();
+      const overflow = Number(await page.evaluate('document.documentElement.scrollWidth - document.documentElement.clientWidth'));
+      await shot(page, 'phone-restriction-live-count');
+      expect(overflow).to.be.at.most(0);
+      expect((await t.site.services.courses.getActivity(s.activities.welcome)).availability).to.equal(null);
+    } finally {
+      await context.close();
+    }
+  });
   it('fits the notification pages on a 390px phone: the operator’s messages and edit page, the learner’s inbox', async () => {
     const phone = { width: 390, height: 780 };
     const fits = async (page: Page, url: string, name: string): Promise<void> => {

@@ -242,6 +242,17 @@ describe('course and activity pages (operator)', () => {
     const inTwo = await site.services.courses.addActivity(course.id, { type: 'page', name: 'In two', sectionId: two.id });
     const page = await admin.get(`/admin/courses/${course.id}`).set(html).expect(200);
     expect(page.text).to.contain(`action="/admin/sections/${two.id}/move"`).and.to.contain(`href="/admin/sections/${one.id}/delete"`);
+    // Each section links to its restriction editor, as activities do, and the link leads to it.
+    expect(page.text).to.contain(`href="/admin/restrict_access/sections/${one.id}"`).and.to.contain(`href="/admin/restrict_access/sections/${two.id}"`);
+    expect((await admin.get(`/admin/restrict_access/sections/${two.id}`).set(html).expect(200)).text).to.contain('Two');
+    // Without restrict_access there is no editor to link to.
+    await request(app).post('/api/v1/plugins/restrict_access/disable').set(api()).send({}).expect(200);
+    try {
+      const without = await admin.get(`/admin/courses/${course.id}`).set(html).expect(200);
+      expect(without.text).to.not.contain('/admin/restrict_access/');
+    } finally {
+      await request(app).post('/api/v1/plugins/restrict_access/enable').set(api()).send({}).expect(200);
+    }
     await admin
       .post(`/admin/sections/${two.id}/move`)
       .type('form')

@@ -87,6 +87,40 @@ describe('API fuzzing from the OpenAPI document (no 5xx, the documented error sh
   let operations: Operation[];
   let arbitraries: SchemaArbitraries;
   let pluginIds: string[];
+  let names: string[];
+  let enabledAtStart: string[];
+
+  /**
+   * Enables again every plugin the generated requests disabled (`POST /plugins/{id}/disable` is fuzzed
+   * too): otherwise every later operation of that plugin would only ever meet a 404 and prove nothing.
+   * Dependencies first: a plugin whose requirement is still off is retried on the next round.
+   */
+  let callers: Array<{ id: number; isAdmin: boolean }>;
+
+  /**
+   * Puts the callers back as they were. The targets are users and tokens 1..3, but a generated id
+   * may still name a caller (`DELETE /tokens/4`, fast-check favours small numbers) and `me` always
+   * does (`PATCH /users/me {"suspended": true}`): the rest of the run would then be 401s that prove
+   * nothing.
+   */
+  async function restoreCallers(): Promise<void> {
+    const users = t.site.services.users;
+    for (const { id, isAdmin } of callers) {
+      const user = await users.get(id);
+      if (user.suspended || user.deleted || user.isAdmin !== isAdmin) await users.update(id, { suspended: false, deleted: false, isAdmin });
+    }
+    if ((await send(agent, port, 'get', '/api/v1/users/me', admin)).status !== 200) admin = await createApiToken(t.site.db, callers[0]!.id);
+    if ((await send(agent, port, 'get', '/api/v1/users/me', learner)).status !== 200) learner = await createApiToken(t.site.db, callers[1]!.id);
+  }
+
+  async function enableAgain(): Promise<void> {
+    for (let round = 0; round <= enabledAtStart.length; round++) {
+      const off = (await t.site.plugins.list()).filter((p) => !p.enabled && enabledAtStart.includes(p.id));
+      if (!off.length) return;
+      for (const plugin of off) await t.site.plugins.enable(plugin.id).catch(() => undefined);
+    }
+    throw new Error('could not enable the plugins again');
+  }
 
   before(async function () {
     t = await createTestSite({ pluginsDir: path.join(projectRoot, 'plugins'), sessionSecret: 'fuzz-test-secret-0123456789abcdef' });
@@ -101,6 +135,10 @@ describe('API fuzzing from the OpenAPI document (no 5xx, the documented error sh
     const lee = await users.create({ username: 'lee', email: 'lee@example.com', fullname: 'Lee Learner' });
     admin = await createApiToken(site.db, root.id);
     learner = await createApiToken(site.db, lee.id);
+    callers = [
+      { id: root.id, isAdmin: true },
+      { id: lee.id, isAdmin: false },
+    ];
     server = http.createServer(createApp(site)).listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));
     port = (server.address() as AddressInfo).port;
@@ -134,9 +172,18 @@ describe('API fuzzing from the OpenAPI document (no 5xx, the documented error sh
       paths: Record<string, Record<string, Omit<Operation, 'method' | 'path'>>>;
       components: { schemas: Record<string, Schema> };
     };
-    operations = Object.entries(doc.paths).flatMap(([p, ops]) => Object.entries(ops).map(([method, op]) => ({ ...op, method, path: p })));
+    // Deletions last, so the things 1..3 that other operations read and change still exist for them.
+    operations = Object.entries(doc.paths)
+      .flatMap(([p, ops]) => Object.entries(ops).map(([method, op]) => ({ ...op, method, path: p })))
+      .sort((a, b) => Number(a.method === 'delete') - Number(b.method === 'delete'));
     arbitraries = new SchemaArbitraries(doc.components.schemas);
     pluginIds = (await site.plugins.list()).map((p) => p.id);
+    // Named path segments (a plugin id, a report name) are drawn from the names that exist too.
+    names = [
+      ...pluginIds,
+      ...(JSON.parse((await send(agent, port, 'get', '/api/v1/reports', admin)).text) as { items: Array<{ name: string }> }).items.map((r) => r.name),
+    ];
+    enabledAtStart = (await site.plugins.list()).filter((p) => p.enabled).map((p) => p.id);
     writes = await countWrites(site);
   });
 
@@ -150,10 +197,12 @@ describe('API fuzzing from the OpenAPI document (no 5xx, the documented error sh
   function requestsFor(op: Operation): fc.Arbitrary<{ url: string; body?: string; token: string | null }> {
     const params = (op.parameters ?? []).filter((p) => p.in === 'path');
     const query = (op.parameters ?? []).filter((p) => p.in === 'query');
-    const segment = (schema: Schema) =>
-      schema.type === 'integer' || (schema.pattern as string | undefined)?.includes('[1-9]')
-        ? idSegment
-        : fc.oneof(fc.constantFrom(...pluginIds), fc.string({ maxLength: 12 }).map(encodeURIComponent));
+    // An id, or a user id that may also be `me` (`anyOf: [Id, {const: 'me'}]`), gets id-like segments.
+    const isId = (schema: Schema): boolean =>
+      schema.type === 'integer' ||
+      Boolean((schema.pattern as string | undefined)?.includes('[1-9]')) ||
+      ((schema.anyOf as Schema[] | undefined) ?? []).some(isId);
+    const segment = (schema: Schema) => (isId(schema) ? idSegment : fc.oneof(fc.constantFrom(...names), fc.string({ maxLength: 12 }).map(encodeURIComponent)));
     const queryValue = (schema: Schema) =>
       fc.oneof(
         { weight: 3, arbitrary: arbitraries.value(schema).map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))) },
@@ -189,13 +238,20 @@ describe('API fuzzing from the OpenAPI document (no 5xx, the documented error sh
   }
 
   it(`sends ${CASES_PER_ROUTE} generated requests to every operation`, async function () {
+    // Every route the site serves is in the document, plugins' included, so a new route is fuzzed
+    // without touching this file.
+    const served = t.site.routes.api().map((r) => `${r.method} ${r.path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, '{$1}')}`);
+    expect(operations.map((op) => `${op.method} ${op.path}`)).to.have.members(served);
     expect(operations.length).to.be.greaterThan(40);
     const statuses = new Map<number, number>();
+    const sent = new Map<string, number>();
     for (const op of operations) {
+      const key = `${op.method.toUpperCase()} ${op.path}`;
       await fc.assert(
         fc.asyncProperty(requestsFor(op), async ({ url, body, token }) => {
           const before = await writes();
           const res = await send(agent, port, op.method, url, token, body);
+          sent.set(key, (sent.get(key) ?? 0) + 1);
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
           const what = `${op.method.toUpperCase()} ${url} ${body?.slice(0, 300) ?? ''} -> ${res.status} ${res.text.slice(0, 300)}`;
           expect(res.status, what).to.be.below(500);
@@ -211,7 +267,11 @@ describe('API fuzzing from the OpenAPI document (no 5xx, the documented error sh
         }),
         { numRuns: CASES_PER_ROUTE, seed: Number(process.env.FUZZ_SEED ?? 20261130), endOnFailure: true },
       );
+      await enableAgain();
+      await restoreCallers();
     }
+    const short = operations.map((op) => `${op.method.toUpperCase()} ${op.path}`).filter((key) => (sent.get(key) ?? 0) < CASES_PER_ROUTE);
+    expect(short, `operations sent fewer than ${CASES_PER_ROUTE} requests`).to.deep.equal([]);
     // The generated requests were not all turned away at the door: many reached the handlers.
     const accepted = [...statuses].filter(([s]) => s < 300).reduce((n, [, c]) => n + c, 0);
     expect(accepted).to.be.greaterThan(operations.length * 10);

@@ -161,6 +161,31 @@ describe('HTTP contract (ids, query bounds, input bounds, OpenAPI completeness)'
       expect(emoji.body.fullname).to.equal('Good 😀 name');
     });
 
+    it('refuses a course score or a maximum grade too large for its column with 400 naming it, and stores nothing', async function () {
+      // The fuzz suite found these on MariaDB, which answers an out-of-range value with an error (a 500).
+      const score = await request(app).patch(`/api/v1/courses/${courseId}`).set(auth(admin)).send({ fullname: 'Renamed', score: 1111105461375465 });
+      expectError(score, 400, 'VALIDATION_FAILED');
+      expect(score.body.error.details[0]).to.include({ path: '/score' });
+      const created = await request(app).post('/api/v1/courses').set(auth(admin)).send({ shortname: 'weighty', fullname: 'Weighty', score: -1 });
+      expectError(created, 400, 'VALIDATION_FAILED');
+      const grade = await request(app).post(`/api/v1/courses/${courseId}/activities`).set(auth(admin)).send({ type: 'quiz', name: 'Huge', maxGrade: 1e12 });
+      expectError(grade, 400, 'VALIDATION_FAILED');
+      expect(grade.body.error.details[0]).to.include({ path: '/maxGrade' });
+      const course = (await request(app).get(`/api/v1/courses/${courseId}`).set(auth(admin)).expect(200)).body as {
+        fullname: string;
+        activities: Array<{ name: string }>;
+      };
+      expect(course.fullname).to.equal('Course one');
+      expect(course.activities.map((a) => a.name)).to.not.include('Huge');
+      expect(await site.db.knex('courses').where({ shortname: 'weighty' }).first()).to.equal(undefined);
+      // The largest values the columns hold are stored as given.
+      const top = await request(app).post('/api/v1/courses').set(auth(admin)).send({ shortname: 'top', fullname: 'Top', score: 1_000_000 }).expect(201);
+      expect(top.body.score).to.equal(1_000_000);
+      const big = await request(app).post(`/api/v1/courses/${top.body.id}/activities`).set(auth(admin)).send({ type: 'quiz', name: 'Big', maxGrade: 99999999 });
+      expect(big.status, JSON.stringify(big.body)).to.equal(201);
+      expect(big.body.maxGrade).to.equal(99999999);
+    });
+
     it('answers an upper-case API prefix with a JSON 404, not an HTML page', async function () {
       for (const url of [`/API/v1/courses/${courseId}`, `/Api/V1/courses/${courseId}`, '/API/v1/openapi.json', `/api/v1/Courses/${courseId}`]) {
         expectError(await request(app).get(url).set(auth(admin)), 404, 'NOT_FOUND');

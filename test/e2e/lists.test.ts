@@ -183,6 +183,26 @@ describe('API lists', function () {
     expect(await walk('/organisations?q=we', learner)).to.have.length(1);
   });
 
+  it('reads a node of a flat tree with its first 100 children by name, saying there are more, which the list pages', async function () {
+    const flat = await site.services.hierarchy.create('position', { name: 'Flat' });
+    const names = Array.from({ length: 105 }, (_, i) => `Role ${String(i).padStart(3, '0')}`);
+    for (const name of [...names].reverse()) await site.services.hierarchy.create('position', { name, parentId: flat.id });
+    const read = (await request(app).get(`/api/v1/positions/${flat.id}`).set(auth(learner)).expect(200)).body as {
+      children: Array<{ name: string }>;
+      moreChildren: boolean;
+    };
+    expect(read.children.map((c) => c.name)).to.deep.equal(names.slice(0, 100));
+    expect(read.moreChildren).to.equal(true);
+    expect((await walk<{ name: string }>(`/positions?parentId=${flat.id}&limit=40`)).map((n) => n.name)).to.deep.equal(names);
+    const leaf = (
+      await request(app)
+        .get(`/api/v1/positions/${(await walk<{ id: number }>(`/positions?parentId=${flat.id}&limit=1000`))[0]!.id}`)
+        .set(auth(admin))
+        .expect(200)
+    ).body as { children: unknown[]; moreChildren: boolean };
+    expect(leaf).to.deep.include({ children: [], moreChildren: false });
+  });
+
   it('documents every list with its query parameters', async function () {
     const doc = (await request(app).get('/api/v1/openapi.json').expect(200)).body as {
       paths: Record<string, { get?: { parameters?: Array<{ name: string; in: string }> } }>;

@@ -155,7 +155,10 @@ describe(`restricted access inside courses, issue 13 (${testDialect})`, function
         availability: { op: '&', c: [{ type: 'grade', id: quiz, min: 81 }], showc: [true] },
       });
       const l = await learner({ courses: [courseId] });
-      expect((await openIt(l.agent, locked)).status).to.equal(403);
+      const refused = await openIt(l.agent, locked);
+      expect(refused.status).to.equal(403);
+      // Refused with the explanation, as on the course page.
+      expect(refused.text).to.include('Available if you score at least 81% in Knowledge check.');
       // The open quiz's page has a form, hence a CSRF token: an attempt at the locked quiz is refused all the same.
       const form = (await openIt(l.agent, quiz).expect(200)).text;
       const post = await l.agent
@@ -595,6 +598,41 @@ describe(`restricted access inside courses, issue 13 (${testDialect})`, function
       expect(byAudience.availability).to.deep.equal({ op: '&', c: [{ type: 'audience', id: club.id }], showc: [false] });
       const reread = (await ops.get(`/admin/restrict_access/activities/${page}`).set(html).expect(200)).text;
       expect(reread).to.include('name="c1_audience_q" value="Bonus &lt;club&gt;"').and.to.include(`name="c1_audience" value="${club.id}"`);
+    });
+
+    it('answers the live count of the form as it changes, as JSON, without saving; names a bad tree; only for operators', async () => {
+      const editor = (await ops.get(`/admin/restrict_access/activities/${page}`).set(html).expect(200)).text;
+      expect(editor)
+        .to.include(`data-live-count="/admin/restrict_access/activities/${page}/count"`)
+        .and.to.include('src="/admin/restrict_access/live-count.js"');
+      const script = await ops.get('/admin/restrict_access/live-count.js').expect(200);
+      expect(script.type).to.equal('text/javascript');
+      const before = (await site.services.courses.getActivity(page)).availability;
+      const fields = { _csrf: csrfFrom(editor), join: 'all', hide: 'grey', c1_type: 'grade', c1_activity: String(quiz), c1_min: '50', c1_max: '' };
+      const counted = await ops.post(`/admin/restrict_access/activities/${page}/count`).type('form').set('Accept', 'application/json').send(fields).expect(200);
+      expect(counted.body).to.deep.equal({
+        enrolled: 5,
+        open: 3,
+        greyed: 2,
+        hidden: 0,
+        message: 'With the restriction in the form: of 5 enrolled learners, 3 can open it, 2 see it greyed and 0 do not see it.',
+      });
+      const wrong = await ops
+        .post(`/admin/restrict_access/activities/${page}/count`)
+        .type('form')
+        .set('Accept', 'application/json')
+        .send({ ...fields, c1_min: '90', c1_max: '10' })
+        .expect(422);
+      expect(wrong.body.message).to.include('max (exclusive) must be above min (inclusive)');
+      expect((await site.services.courses.getActivity(page)).availability).to.deep.equal(before);
+      const l = await learner({ courses: [courseId] });
+      const token = csrfFrom((await l.agent.get('/my/security').set(html).expect(200)).text);
+      await l.agent
+        .post(`/admin/restrict_access/activities/${page}/count`)
+        .type('form')
+        .send({ ...fields, _csrf: token })
+        .expect(403);
+      await l.agent.get('/admin/restrict_access/live-count.js').expect(403);
     });
   });
 

@@ -117,7 +117,8 @@ export const coursePatchBody: JsonSchema = { type: 'object', properties: courseF
 const activityFields = {
   name: { type: 'string', minLength: 1, maxLength: 255, title: 'Name' },
   completionTracked: { type: 'boolean', title: 'Track completion', description: 'The activity counts towards course completion (all tracked activities)' },
-  maxGrade: { type: 'number', minimum: 0, title: 'Maximum grade', description: '0: not graded' },
+  // The column is DECIMAL(10,2): larger values are an error on MariaDB.
+  maxGrade: { type: 'number', minimum: 0, maximum: 99_999_999, title: 'Maximum grade', description: '0: not graded' },
   availability: { ...availabilityTree, 'x-form': false },
   sectionId: { anyOf: [id, { type: 'null' }], title: 'Section', description: 'A section of the same course; none: the top of the course' },
 } satisfies Record<string, JsonSchema>;

@@ -26,8 +26,8 @@ export interface HierarchyService {
   /** 404 ORGANISATION_NOT_FOUND / POSITION_NOT_FOUND when missing. */
   get(kind: HierarchyKind, id: number, executor?: Executor): Promise<HierarchyNode>;
   find(kind: HierarchyKind, id: number, executor?: Executor): Promise<HierarchyNode | null>;
-  /** Direct children, by name. */
-  children(kind: HierarchyKind, id: number, executor?: Executor): Promise<HierarchyNode[]>;
+  /** Direct children, by name; the first `limit` when given (a flat tree may have thousands). */
+  children(kind: HierarchyKind, id: number, executor?: Executor, limit?: number): Promise<HierarchyNode[]>;
   rename(kind: HierarchyKind, id: number, name: string, trx?: Executor): Promise<HierarchyNode>;
   /**
    * Re-parents a node (null = make it a root). The whole subtree's paths are rewritten by one
@@ -118,8 +118,8 @@ export function createHierarchyService(ctx: PeopleContext, deps: HierarchyDeps):
 
     find,
 
-    async children(kind, id, executor = knex) {
-      return (await childNodeRows(executor, kind, id)).map(toNode);
+    async children(kind, id, executor = knex, limit) {
+      return (await childNodeRows(executor, kind, id, limit)).map(toNode);
     },
 
     async rename(kind, id, name, trx) {

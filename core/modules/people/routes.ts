@@ -113,9 +113,21 @@ const nodeProperties = {
   updatedAt: dateTime,
 };
 const nodeResponse: JsonSchema = component('HierarchyNode', object(nodeProperties));
+/** Direct children shown with a node; the rest are paged on the list (`?parentId=`). */
+const CHILDREN_SHOWN = 100;
+
 const nodeWithChildren: JsonSchema = component(
   'HierarchyNodeWithChildren',
-  object({ ...nodeProperties, children: { type: 'array', items: object({ id, name: { type: 'string' } }) } }),
+  object({
+    ...nodeProperties,
+    children: {
+      type: 'array',
+      maxItems: CHILDREN_SHOWN,
+      items: object({ id, name: { type: 'string' } }),
+      description: `The first ${CHILDREN_SHOWN} direct children by name`,
+    },
+    moreChildren: { type: 'boolean', description: 'There are more direct children: page through them all with `?parentId=` on the list' },
+  }),
 );
 
 const jobAssignmentResponse: JsonSchema = component(
@@ -291,6 +303,7 @@ function profileFieldJson(f: ProfileField): Record<string, unknown> {
 }
 
 function nodeJson(n: HierarchyNode, children?: HierarchyNode[]): Record<string, unknown> {
+  const shown = children?.slice(0, CHILDREN_SHOWN);
   return {
     id: n.id,
     kind: n.kind,
@@ -300,7 +313,7 @@ function nodeJson(n: HierarchyNode, children?: HierarchyNode[]): Record<string, 
     depth: n.depth,
     createdAt: iso(n.createdAt),
     updatedAt: iso(n.updatedAt),
-    ...(children ? { children: children.map((c) => ({ id: c.id, name: c.name })) } : {}),
+    ...(children && shown ? { children: shown.map((c) => ({ id: c.id, name: c.name })), moreChildren: children.length > shown.length } : {}),
   };
 }
 
@@ -410,7 +423,8 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
       async handler(req) {
         const nodeId = req.params.id!;
         const node = await people().hierarchy.get(kind, nodeId);
-        return { body: nodeJson(node, await people().hierarchy.children(kind, nodeId)) };
+        // One more than is shown, to know whether there are more.
+        return { body: nodeJson(node, await people().hierarchy.children(kind, nodeId, undefined, CHILDREN_SHOWN + 1)) };
       },
     },
     {

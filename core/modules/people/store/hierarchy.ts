@@ -22,9 +22,11 @@ export async function findNodeRow(executor: Executor, kind: HierarchyKind, id: n
   return (await executor('hierarchy_nodes').where({ id, kind }).first()) as NodeRow | undefined;
 }
 
-/** The direct children of a node, by name then id. */
-export async function childNodeRows(executor: Executor, kind: HierarchyKind, parentId: number): Promise<NodeRow[]> {
-  return (await executor('hierarchy_nodes').where({ kind, parent_id: parentId }).orderBy(['name', 'id'])) as NodeRow[];
+/** The direct children of a node, by name then id; the first `limit` when given. */
+export async function childNodeRows(executor: Executor, kind: HierarchyKind, parentId: number, limit?: number): Promise<NodeRow[]> {
+  const query = executor('hierarchy_nodes').where({ kind, parent_id: parentId }).orderBy(['name', 'id']);
+  if (limit !== undefined) query.limit(limit);
+  return (await query) as NodeRow[];
 }
 
 /** Inserts a node and returns its id (its path is set once the id exists: {@link setNodePath}). */
