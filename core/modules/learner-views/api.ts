@@ -2,7 +2,9 @@ import type { LearnerViewsContext } from './context';
 import type { ApiRequest, ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { forbidden } from '../../kernel/errors';
 import { Id, UserId, component, noQuery, object, pagingQuery, pathParams, queryParams } from '../../kernel/http/contract';
-import { RECORD_PAGE, RECORD_STATUSES, loadLearnerProgram, loadRecordOfLearning, loadRequiredLearning, type RecordFilter } from './learner-data';
+import { RECORD_PAGE, RECORD_STATUSES, REQUIRED_PAGE, loadLearnerProgram, loadRecordOfLearning, loadRequiredLearning, type RecordFilter } from './learner-data';
+import { REQUIRED_ORDER } from './store/learner-data';
+import { cursorQuery, pagePosition } from '../../kernel/http/paging';
 
 /** The largest page of the Record of Learning's lists. */
 const MAX_RECORD_PAGE = 500;
@@ -15,9 +17,10 @@ const dateTime = { type: ['string', 'null'], format: 'date-time' };
 
 const requiredLearningSchema: JsonSchema = component('RequiredLearning', {
   type: 'object',
-  required: ['userId', 'programs'],
+  required: ['userId', 'programs', 'nextCursor'],
   properties: {
     userId: { type: 'integer' },
+    nextCursor: { type: ['string', 'null'], description: 'Pass as `cursor` for the next page; null on the last' },
     programs: {
       type: 'array',
       items: {
@@ -168,9 +171,16 @@ export function learnerRoutes(context: LearnerViewsContext): ApiRoute[] {
       tags: ['learners'],
       access: 'user',
       params: userParams,
-      query: noQuery,
+      query: queryParams(cursorQuery(REQUIRED_PAGE)),
       response: requiredLearningSchema,
-      handler: async (req) => ({ body: await loadRequiredLearning(context, await subject(context, req)) }),
+      handler: async (req) => {
+        const { userId, programs, nextCursor } = await loadRequiredLearning(
+          context,
+          await subject(context, req),
+          pagePosition(REQUIRED_ORDER, req.query, REQUIRED_PAGE),
+        );
+        return { body: { userId, programs, nextCursor } };
+      },
     },
     {
       method: 'get',

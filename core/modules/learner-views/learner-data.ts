@@ -10,6 +10,7 @@ import type { LearnerViewsContext } from './context';
 import type { Knex } from 'knex';
 import type { Executor } from '../../kernel/db/database';
 import { notFound } from '../../kernel/errors';
+import type { PagePosition } from '../../kernel/db/keyset';
 import { bool, iso } from '../../kernel/db/sql';
 import { numOrNull } from '../../kernel/db/values';
 import { chunk } from '../../kernel/db/sql';
@@ -37,6 +38,7 @@ import {
   programRows as findProgramRows,
   recordCourses,
   recordPrograms,
+  requiredAssignmentsPage,
   progressInputColumns,
   trackedActivitiesDone,
   trackedActivityCounts,
@@ -101,7 +103,13 @@ export interface RequiredProgram extends ProgramSummary {
 export interface RequiredLearning {
   userId: number;
   programs: RequiredProgram[];
+  /** The next page of programs, or null on the last. */
+  nextCursor: string | null;
+  prevCursor: string | null;
 }
+
+/** Programs on a page of Required Learning (a learner has a handful; an import may give them hundreds). */
+export const REQUIRED_PAGE = 50;
 
 /** The program page for one learner. */
 export interface LearnerProgram extends RequiredProgram {
@@ -390,12 +398,17 @@ async function storedCompletions(
  * Required Learning: the programs the learner is assigned to (active effective assignment, so
  * not while an exception is open or dismissed) and has not completed, soonest due first.
  */
-export async function loadRequiredLearning(context: LearnerViewsContext, userId: number): Promise<RequiredLearning> {
+export async function loadRequiredLearning(
+  context: LearnerViewsContext,
+  userId: number,
+  position: PagePosition = { limit: REQUIRED_PAGE, from: null },
+): Promise<RequiredLearning> {
   const knex = context.db.knex;
   const now = context.db.now();
-  const assignments = await activeAssignments(knex, userId);
+  const page = await requiredAssignmentsPage(knex, userId, position);
+  const assignments = page.items;
   const ids = assignments.map((a) => Number(a.program_id));
-  const rows = await programRows(knex, ids);
+  const rows = ids.length ? await programRows(knex, ids) : [];
   const structures = await context.services.programs.structures.get(
     knex,
     rows.map((r) => ({ id: Number(r.id), version: Number(r.structure_version) })),
@@ -404,17 +417,17 @@ export async function loadRequiredLearning(context: LearnerViewsContext, userId:
   const allCourses = [...new Set(structures.flatMap((s) => s.courseIds))];
   const { completions, partial } = await learnerInputs(knex, userId, allCourses);
   const stored = await storedCompletions(knex, userId, ids);
-  const byAssignment = new Map(assignments.map((a) => [Number(a.program_id), a]));
+  const rowById = new Map(rows.map((r) => [Number(r.id), r]));
   const programs: RequiredProgram[] = [];
-  for (const row of rows) {
-    const structure = byId.get(Number(row.id));
-    if (!structure) continue;
-    if (stored.get(Number(row.id))?.status === 'complete') continue;
+  // In the page's order (soonest due, then name), which the query chose.
+  for (const assignment of assignments) {
+    const row = rowById.get(Number(assignment.program_id));
+    const structure = row && byId.get(Number(row.id));
+    if (!row || !structure) continue;
     const evaluation = evaluateProgram(structure.compiled, completions, partial);
-    programs.push(summarise(row, structure, evaluation, byAssignment.get(Number(row.id)), stored.get(Number(row.id)), now));
+    programs.push(summarise(row, structure, evaluation, assignment, stored.get(Number(row.id)), now));
   }
-  programs.sort((a, b) => (a.dueAt ?? '\uffff').localeCompare(b.dueAt ?? '\uffff') || a.fullname.localeCompare(b.fullname));
-  return { userId, programs };
+  return { userId, programs, nextCursor: page.nextCursor, prevCursor: page.prevCursor };
 }
 
 /** The program page for one learner: every set with its state and every course launchable or locked with the reason. */

@@ -14,8 +14,11 @@ import {
   loadLearnerProgram,
   loadRecordOfLearning,
   loadRequiredLearning,
+  REQUIRED_PAGE,
 } from './learner-data';
 import { historyLines, recordView } from './record-view';
+import { REQUIRED_ORDER } from './store/learner-data';
+import { pageLinks, pagePositionOf } from '../../kernel/http/paging';
 import { mayReadLearning } from './api';
 
 /** Activity types completed by opening them (quizzes complete through their grade instead). */
@@ -34,8 +37,14 @@ export function registerLearnerPages(context: LearnerViewsContext, pages: RouteR
     path: '/my/required-learning',
     access: 'user',
     async handler(req, res) {
-      const data = await loadRequiredLearning(context, viewer(req).id);
-      renderView(req, res, 'learner/required-learning', { title: 'Required learning', nav: 'required', programs: data.programs });
+      const position = pagePositionOf(REQUIRED_ORDER, req.query as Record<string, unknown>, REQUIRED_PAGE);
+      const data = await loadRequiredLearning(context, viewer(req).id, position);
+      renderView(req, res, 'learner/required-learning', {
+        title: 'Required learning',
+        nav: 'required',
+        programs: data.programs,
+        pager: pageLinks('/my/required-learning', {}, { ...data, items: data.programs }, position, REQUIRED_PAGE),
+      });
     },
   });
 

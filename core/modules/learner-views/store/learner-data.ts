@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../../kernel/db/database';
 import { placeholders, queryRows } from '../../../kernel/db/sql';
+import { readPage, type KeysetOrder, type KeysetPage, type PagePosition } from '../../../kernel/db/keyset';
 import { assignmentViews } from '../../assignment/index';
 import { learningViews } from '../../learning/index';
 import { programViews } from '../../programs/index';
@@ -44,6 +45,47 @@ export function activeAssignments(executor: Executor, userId: number, programId?
     `SELECT a.program_id, a.due_at, a.assigned_at FROM ${assignmentViews.programUserAssignments.as('a')} WHERE a.user_id = ? AND a.status = 'active'${byProgram} ORDER BY a.program_id`,
     programId === undefined ? [userId] : [userId, programId],
   );
+}
+
+/** Stands in for "no due date" in the Required Learning order, so those come last (any real date is smaller). */
+const NO_DUE_DATE = 8_640_000_000_000_000;
+
+/** Required Learning's order: soonest due first (none last), then by name; the program id breaks ties. */
+export const REQUIRED_ORDER: KeysetOrder = {
+  name: 'due',
+  keys: [
+    { column: 'due_order', direction: 'asc' },
+    { column: 'fullname', direction: 'asc' },
+    { column: 'program_id', direction: 'asc' },
+  ],
+};
+
+/**
+ * One page of the learner's active assignments to programs they have not completed, in Required
+ * Learning's order: the page is chosen in SQL, so a learner with many programs is read a page at a time.
+ */
+export function requiredAssignmentsPage(
+  executor: Knex,
+  userId: number,
+  position: PagePosition,
+): Promise<KeysetPage<AssignmentRow & { due_order: number | string; fullname: string }>> {
+  // Wrapped, so the order and the cursor compare the computed `due_order` by name on both databases.
+  const rows: Knex.QueryBuilder = executor
+    .select('a.program_id', 'a.due_at', 'a.assigned_at', 'p.fullname', executor.raw('COALESCE(a.due_at, ?) as due_order', [NO_DUE_DATE]))
+    .from(assignmentViews.programUserAssignments.as('a'))
+    .join(programViews.programs.as('p'), 'p.id', 'a.program_id')
+    .where('a.user_id', userId)
+    .andWhere('a.status', 'active')
+    .whereNotExists((done) =>
+      done
+        .select(executor.raw('1'))
+        .from(programViews.programCompletions.as('pc'))
+        .whereRaw('pc.program_id = a.program_id')
+        .andWhere('pc.user_id', userId)
+        .andWhere('pc.status', 'complete'),
+    );
+  const page: Knex.QueryBuilder = executor.select('*').from(rows.as('r'));
+  return readPage(page, REQUIRED_ORDER, position, (row) => [Number(row.due_order), row.fullname, Number(row.program_id)]);
 }
 
 /** These programs (absent ones are left out). */
