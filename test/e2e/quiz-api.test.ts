@@ -151,6 +151,21 @@ describe(`quizzes the server grades (${testDialect})`, function () {
     );
   });
 
+  it('pages the attempts of an unlimited quiz newest first, while the grade on record counts every attempt', async () => {
+    const { id, q } = await quiz({ attemptsAllowed: 0, gradingMethod: 'highest' });
+    const me = await learner();
+    const allRight = { [q[0]!.id]: [0, 2], [q[1]!.id]: false, [q[2]!.id]: 3.14 };
+    // The best attempt comes first, so it is on the second page of two.
+    for (const answers of [allRight, {}, { [q[1]!.id]: false }]) await ok(me.api.post(`/activities/${id}/attempts`, { answers }), 201);
+    type Attempts = { attempts: Array<{ attempt: number }>; nextCursor: string | null; grade: number; attemptsUsed: number };
+    const first = await ok<Attempts>(me.api.get(`/activities/${id}/attempts?limit=2`), 200);
+    expect(first.attempts.map((a) => a.attempt)).to.deep.equal([3, 2]);
+    expect(first).to.include({ grade: 20, attemptsUsed: 3 });
+    const second = await ok<Attempts>(me.api.get(`/activities/${id}/attempts?limit=2&cursor=${first.nextCursor}`), 200);
+    expect(second.attempts.map((a) => a.attempt)).to.deep.equal([1]);
+    expect(second.nextCursor).to.equal(null);
+  });
+
   it('refuses answers to unknown questions or of the wrong kind with a 422 naming them, recording nothing', async () => {
     const { id, q } = await quiz();
     const me = await learner();

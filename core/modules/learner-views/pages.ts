@@ -223,7 +223,8 @@ function answersFromForm(questions: Question[], body: unknown): Record<string, u
 async function quizView(context: LearnerViewsContext, activityId: number, userId: number): Promise<Record<string, unknown>> {
   const quiz = await context.services.quizzes.get(activityId, { withAnswers: true });
   const mine = await context.services.quizzes.attempts(activityId, userId);
-  const last = mine.attempts[mine.attempts.length - 1];
+  // Newest first: the first is the last one submitted.
+  const last = mine.attempts[0];
   const choiceText = (q: Question, indexes: number[]): string => indexes.map((i) => q.choices?.[i] ?? '?').join(', ');
   const rightAnswer = (q: Question): string => {
     const answer = q.answer!;
@@ -275,6 +276,9 @@ async function quizView(context: LearnerViewsContext, activityId: number, userId
       maxMarks: a.maxMarks,
       submittedAt: new Date(a.submittedAt).toISOString(),
     })),
+    attemptsUsed: mine.attemptsUsed,
+    // The page shows the latest page of attempts; older ones are in the API (`?cursor=`).
+    moreAttempts: mine.nextCursor !== null,
     grade: mine.grade,
     review,
   };

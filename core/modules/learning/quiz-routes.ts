@@ -1,7 +1,9 @@
 import type { ApiRequest, ApiRoute, JsonSchema } from '../../kernel/http/routes';
 import { forbidden } from '../../kernel/errors';
 import { component, Id, object, pathParams, noQuery, queryParams } from '../../kernel/http/contract';
-import type { Attempt, AttemptOutcome, QuestionInput, QuizService, QuizSettings } from './quizzes';
+import { ATTEMPTS_PAGE, type Attempt, type AttemptOutcome, type QuestionInput, type QuizService, type QuizSettings } from './quizzes';
+import { NEWEST_ATTEMPT_FIRST } from './store/quizzes';
+import { cursorQuery, pagePosition } from '../../kernel/http/paging';
 
 const id = { type: 'integer', minimum: 1 } as const;
 const text = { type: 'string', minLength: 1, maxLength: 4000 } as const;
@@ -175,19 +177,31 @@ export function quizRoutes(quizzes: QuizService): ApiRoute[] {
       tags: ['quizzes'],
       access: 'user',
       params: pathParams(['id']),
-      query: queryParams({ userId: Id }),
+      query: queryParams({ userId: Id, ...cursorQuery(ATTEMPTS_PAGE) }),
       response: object({
         userId: id,
         grade: { type: ['number', 'null'] },
+        attemptsUsed: { type: 'integer', minimum: 0 },
         attemptsLeft: { type: ['integer', 'null'] },
-        attempts: { type: 'array', items: attemptView },
+        attempts: { type: 'array', items: attemptView, description: 'Newest first, a page at a time' },
+        nextCursor: { type: ['string', 'null'] },
       }),
       handler: async (req) => {
         const asked = (req.query as { userId?: number }).userId;
         const userId = asked ?? req.user!.id;
         if (userId !== req.user!.id && !req.user!.isAdmin) throw forbidden('You may only read your own attempts');
-        const result = await quizzes.attempts(req.params.id!, userId, { withResults: req.user!.isAdmin });
-        return { body: { userId, grade: result.grade, attemptsLeft: result.attemptsLeft, attempts: result.attempts.map(attemptJson) } };
+        const position = pagePosition(NEWEST_ATTEMPT_FIRST, req.query, ATTEMPTS_PAGE);
+        const result = await quizzes.attempts(req.params.id!, userId, { withResults: req.user!.isAdmin, position });
+        return {
+          body: {
+            userId,
+            grade: result.grade,
+            attemptsUsed: result.attemptsUsed,
+            attemptsLeft: result.attemptsLeft,
+            attempts: result.attempts.map(attemptJson),
+            nextCursor: result.nextCursor,
+          },
+        };
       },
     },
   ];

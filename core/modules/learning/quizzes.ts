@@ -1,3 +1,4 @@
+import type { PagePosition } from '../../kernel/db/keyset';
 import type { Database } from '../../kernel/db/database';
 import { isUniqueViolation } from '../../kernel/db/database';
 import { conflict, forbidden, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
@@ -7,7 +8,9 @@ import { activityById } from './store/courses';
 import { hasActiveEnrolment } from './store/enrolments';
 import {
   attemptCount,
-  attemptsOf,
+  attemptTotals,
+  attemptsPage,
+  type AttemptTotals,
   insertAttempt,
   questionsOf,
   quizSettingsOf,
@@ -112,12 +115,15 @@ export interface QuizService {
   attempted(activityId: number): Promise<boolean>;
   /** 403 unless the user has an active enrolment in the quiz's course (learners take quizzes of courses they are in). */
   requireEnrolled(activityId: number, userId: number): Promise<void>;
-  /** The learner's attempts, oldest first; results included when the quiz shows reviews or `withResults`. */
+  /**
+   * A page of the learner's attempts, newest first (results included when the quiz shows reviews or
+   * `withResults`), with the grade on record and the attempts left, counted over every attempt.
+   */
   attempts(
     activityId: number,
     userId: number,
-    options?: { withResults?: boolean },
-  ): Promise<{ attempts: Attempt[]; grade: number | null; attemptsLeft: number | null }>;
+    options?: { withResults?: boolean; position?: PagePosition },
+  ): Promise<{ attempts: Attempt[]; nextCursor: string | null; grade: number | null; attemptsUsed: number; attemptsLeft: number | null }>;
 }
 
 const DEFAULTS: QuizSettings = { attemptsAllowed: 0, gradingMethod: 'highest', reviewAfterSubmission: true };
@@ -169,11 +175,16 @@ export function inputOf(q: Question): QuestionInput {
 }
 
 /** The grade on record from the attempts' grades. */
-export function combineGrades(method: GradingMethod, grades: number[]): number {
-  if (method === 'last') return grades[grades.length - 1]!;
-  if (method === 'average') return round2(grades.reduce((a, b) => a + b, 0) / grades.length);
-  return Math.max(...grades);
+/** The grade on record from every attempt's totals (see `attemptTotals`): the highest, the last, or their average. */
+export function gradeOnRecord(method: GradingMethod, totals: AttemptTotals): number | null {
+  if (totals.count === 0) return null;
+  if (method === 'last') return totals.last;
+  if (method === 'average') return round2(totals.sum / totals.count);
+  return totals.highest;
 }
+
+/** Attempts a page shows at a time. */
+export const ATTEMPTS_PAGE = 50;
 
 export function createQuizService(site: { db: Database; logger: Logger; completion: CompletionService }): QuizService {
   const knex = () => site.db.knex;
@@ -323,8 +334,8 @@ export function createQuizService(site: { db: Database; logger: Logger; completi
         if (quiz.questions.length === 0) throw conflict('QUIZ_HAS_NO_QUESTIONS', 'This quiz has no questions yet');
         if (quiz.maxGrade <= 0) throw conflict('QUIZ_NOT_GRADED', 'This quiz has no maximum grade');
         const given = parseAnswers(quiz.questions, answers);
-        const previous = await attemptsOf(trx, activityId, userId);
-        if (quiz.attemptsAllowed > 0 && previous.length >= quiz.attemptsAllowed)
+        const previous = await attemptTotals(trx, activityId, userId);
+        if (quiz.attemptsAllowed > 0 && previous.count >= quiz.attemptsAllowed)
           throw conflict('QUIZ_NO_ATTEMPTS_LEFT', `You have used all ${quiz.attemptsAllowed} attempt${quiz.attemptsAllowed === 1 ? '' : 's'} at this quiz`);
         const results: QuestionResult[] = quiz.questions.map((q) => {
           const marks = markAnswer(q as Question & { answer: NonNullable<Question['answer']> }, given[String(q.id)]);
@@ -337,7 +348,7 @@ export function createQuizService(site: { db: Database; logger: Logger; completi
         const row = {
           activity_id: activityId,
           user_id: userId,
-          attempt: previous.length + 1,
+          attempt: previous.count + 1,
           answers: JSON.stringify(given),
           results: JSON.stringify(results),
           marks,
@@ -352,12 +363,17 @@ export function createQuizService(site: { db: Database; logger: Logger; completi
           if (isUniqueViolation(error)) throw conflict('QUIZ_ATTEMPT_CONFLICT', 'Another attempt was submitted at the same time; reload and try again');
           throw error;
         }
-        const onRecord = combineGrades(quiz.gradingMethod, [...previous.map((p) => Number(p.grade)), grade]);
+        const onRecord = gradeOnRecord(quiz.gradingMethod, {
+          count: previous.count + 1,
+          highest: Math.max(previous.highest ?? grade, grade),
+          sum: previous.sum + grade,
+          last: grade,
+        })!;
         // The grade goes through the completion service, so the activity and course complete (and
         // programs and audiences follow) in this same transaction.
         const recorded = await site.completion.recordGrade(activityId, userId, onRecord, { trx });
         site.logger.info('quiz attempt graded', { activityId, userId, attempt: row.attempt, grade, onRecord });
-        const used = previous.length + 1;
+        const used = previous.count + 1;
         return {
           attempt: attemptOf({ id: 0, ...row }, quiz.reviewAfterSubmission),
           grade: onRecord,
@@ -371,18 +387,15 @@ export function createQuizService(site: { db: Database; logger: Logger; completi
 
     async attempts(activityId, userId, options = {}) {
       const quiz = await load(knex(), activityId, false);
-      const rows = await attemptsOf(knex(), activityId, userId);
+      const page = await attemptsPage(knex(), activityId, userId, options.position ?? { limit: ATTEMPTS_PAGE, from: null });
+      const totals = await attemptTotals(knex(), activityId, userId);
       const withResults = options.withResults === true || quiz.reviewAfterSubmission;
-      const attempts = rows.map((r) => attemptOf(r, withResults));
       return {
-        attempts,
-        grade: attempts.length
-          ? combineGrades(
-              quiz.gradingMethod,
-              attempts.map((a) => a.grade),
-            )
-          : null,
-        attemptsLeft: quiz.attemptsAllowed > 0 ? Math.max(0, quiz.attemptsAllowed - attempts.length) : null,
+        attempts: page.items.map((r) => attemptOf(r, withResults)),
+        nextCursor: page.nextCursor,
+        grade: gradeOnRecord(quiz.gradingMethod, totals),
+        attemptsUsed: totals.count,
+        attemptsLeft: quiz.attemptsAllowed > 0 ? Math.max(0, quiz.attemptsAllowed - totals.count) : null,
       };
     },
   };

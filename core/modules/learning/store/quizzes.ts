@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { readPage, type KeysetOrder, type KeysetPage, type PagePosition } from '../../../kernel/db/keyset';
 import type { Executor } from '../../../kernel/db/database';
 
 /** A `quiz_settings` row. */
@@ -55,9 +56,36 @@ export async function replaceQuestions(trx: Knex.Transaction, activityId: number
   if (rows.length) await trx('quiz_questions').insert(rows);
 }
 
-/** The learner's attempts at the quiz, oldest first. */
-export async function attemptsOf(executor: Executor, activityId: number, userId: number): Promise<QuizAttemptRow[]> {
-  return (await executor('quiz_attempts').where({ activity_id: activityId, user_id: userId }).orderBy('attempt')) as QuizAttemptRow[];
+/** A learner's attempts, newest first (the attempt number is unique per learner and quiz). */
+export const NEWEST_ATTEMPT_FIRST: KeysetOrder = { name: 'newest', keys: [{ column: 'attempt', direction: 'desc' }] };
+
+/** One page of the learner's attempts at the quiz, newest first (a quiz may allow unlimited attempts). */
+export function attemptsPage(executor: Executor, activityId: number, userId: number, position: PagePosition): Promise<KeysetPage<QuizAttemptRow>> {
+  return readPage<QuizAttemptRow>(executor('quiz_attempts').where({ activity_id: activityId, user_id: userId }).select('*'), NEWEST_ATTEMPT_FIRST, position);
+}
+
+/** What a grade on record is made of, whatever the number of attempts: one aggregate read. */
+export interface AttemptTotals {
+  count: number;
+  highest: number | null;
+  sum: number;
+  last: number | null;
+}
+
+export async function attemptTotals(executor: Executor, activityId: number, userId: number): Promise<AttemptTotals> {
+  const mine = () => executor('quiz_attempts').where({ activity_id: activityId, user_id: userId });
+  const [totals] = (await mine().select(executor.raw('COUNT(*) as n'), executor.raw('MAX(grade) as highest'), executor.raw('SUM(grade) as total'))) as Array<{
+    n: number | string;
+    highest: number | string | null;
+    total: number | string | null;
+  }>;
+  const last = (await mine().orderBy('attempt', 'desc').first('grade')) as { grade: number | string } | undefined;
+  return {
+    count: Number(totals?.n ?? 0),
+    highest: totals?.highest == null ? null : Number(totals.highest),
+    sum: Number(totals?.total ?? 0),
+    last: last === undefined ? null : Number(last.grade),
+  };
 }
 
 export async function insertAttempt(trx: Knex.Transaction, row: Omit<QuizAttemptRow, 'id'>): Promise<void> {
