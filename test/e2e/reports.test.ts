@@ -300,6 +300,106 @@ describe(`reports and the manager's team view, issue 14 (${testDialect})`, funct
       );
       // A search narrows who the learners are: still their names in order.
       expect((await readAll('&search=crowd%200007')).map((r) => r.learner)).to.deep.equal([learners[7]!.fullname]);
+      // A search matching more users than it lists (2,000) is tested on the rows as they are read:
+      // 1,000 more users named "Crowd" who are not in the program.
+      const outsiders = Array.from({ length: 1000 }, (_, i) => ({
+        username: `outsider${i}`,
+        email: `outsider${i}@example.com`,
+        fullname: `Zz Crowd outsider ${i}`,
+        created_at: now,
+        updated_at: now,
+      }));
+      for (let i = 0; i < outsiders.length; i += 100) await site.db.knex('users').insert(outsiders.slice(i, i + 100));
+      expect((await readAll('&search=crowd')).map((r) => r.learner)).to.deep.equal(byName(assigned));
+    });
+
+    it("pages a large program by due date (its own, else the completion record's, none last), forward and back, with filters", async () => {
+      const now = site.db.now();
+      const course = await ok<{ id: number }>(post('/courses', { shortname: 'duecrowd-c', fullname: 'Due crowd course' }), 201);
+      const crowd = (
+        await ok<{ id: number }>(
+          post('/programs', { shortname: 'duecrowd', fullname: 'Due crowd', courseSets: [{ courseIds: [course.id], rule: 'all' }] }),
+          201,
+        )
+      ).id;
+      const people = Array.from({ length: 1100 }, (_, i) => ({
+        username: `duecrowd${i}`,
+        email: `duecrowd${i}@example.com`,
+        fullname: `Due Crowd ${String(i).padStart(4, '0')}`,
+        created_at: now,
+        updated_at: now,
+      }));
+      for (let i = 0; i < people.length; i += 100) await site.db.knex('users').insert(people.slice(i, i + 100));
+      const userIds = ((await site.db.knex('users').where('username', 'like', 'duecrowd%').select('id', 'username')) as Array<{ id: number; username: string }>)
+        .map((r) => ({ i: Number(r.username.slice('duecrowd'.length)), id: Number(r.id) }))
+        .sort((a, b) => a.i - b.i);
+      // Due dates repeat (ties broken by the assignment), a quarter have none of their own, and a
+      // third of those take the completion record's; every 50th is no longer assigned.
+      const ownDue = (i: number) => (i % 4 === 1 ? null : now + ((i % 13) - 6) * DAY);
+      const recordDue = (i: number) => (i % 4 === 1 && i % 3 === 0 ? now + ((i % 5) - 2) * DAY : null);
+      const assignments = userIds.map(({ i, id }) => ({
+        program_id: crowd,
+        user_id: id,
+        status: i % 50 === 49 ? 'unassigned' : 'active',
+        due_at: ownDue(i),
+        rule_state: 'known',
+        assigned_at: now - 100 * DAY,
+        created_at: now,
+        updated_at: now,
+      }));
+      // Inserted in reverse so that the assignment order is not the user order.
+      assignments.reverse();
+      for (let i = 0; i < assignments.length; i += 100) await site.db.knex('program_user_assignments').insert(assignments.slice(i, i + 100));
+      const records = userIds
+        .filter(({ i }) => recordDue(i) !== null || i % 20 === 0)
+        .map(({ i, id }) => ({
+          program_id: crowd,
+          user_id: id,
+          status: i % 20 === 0 ? 'complete' : 'incomplete',
+          completed_at: i % 20 === 0 ? now - DAY : null,
+          due_at: recordDue(i),
+          created_at: now,
+          updated_at: now,
+        }));
+      await site.db.knex('program_completions').insert(records);
+      const assignmentIds = new Map(
+        ((await site.db.knex('program_user_assignments').where('program_id', crowd).select('id', 'user_id')) as Array<{ id: number; user_id: number }>).map(
+          (r) => [Number(r.user_id), Number(r.id)],
+        ),
+      );
+      const active = userIds.filter(({ i }) => i % 50 !== 49);
+      const dueOf = (i: number) => ownDue(i) ?? recordDue(i);
+      const inDueOrder = (list: typeof active) =>
+        [...list]
+          .sort((a, b) => (dueOf(a.i) ?? Infinity) - (dueOf(b.i) ?? Infinity) || assignmentIds.get(a.id)! - assignmentIds.get(b.id)!)
+          .map(({ id }) => id);
+
+      // Paged as the admin report page pages (its "Next" and "Previous" links carry these cursors).
+      const reports = site.services.reports;
+      const pageOf = async (query: Record<string, string>) =>
+        reports.page('program_completion', await reports.parse('program_completion', { programId: String(crowd), sort: 'due', limit: '200', ...query }));
+      const pages: Array<Awaited<ReturnType<typeof pageOf>>> = [];
+      let cursor: string | null = null;
+      do {
+        const page: Awaited<ReturnType<typeof pageOf>> = await pageOf(cursor ? { cursor } : {});
+        pages.push(page);
+        cursor = page.nextCursor;
+      } while (cursor);
+      const read = pages.flatMap((p) => p.items);
+      expect(read.map((r) => r.userId)).to.deep.equal(inDueOrder(active));
+      expect(read.map((r) => (r.dueAt === null ? null : Date.parse(r.dueAt as string)))).to.deep.equal(
+        inDueOrder(active).map((id) => dueOf(userIds.find((u) => u.id === id)!.i)),
+      );
+      // "Previous" from each page gives the page before it.
+      for (let k = pages.length - 1; k > 0; k--) {
+        const back = await pageOf({ before: pages[k]!.prevCursor! });
+        expect(back.items.map((r) => r.userId)).to.deep.equal(pages[k - 1]!.items.map((r) => r.userId));
+      }
+      // Filters narrow each range: overdue (due by the time of the request, not complete), and a search.
+      const overdue = (await ok<Page>(get(`/programs/${crowd}/learners?sort=due&limit=1000&status=overdue`))).items;
+      expect(overdue.map((r) => r.userId)).to.deep.equal(inDueOrder(active.filter(({ i }) => i % 20 !== 0 && (dueOf(i) ?? Infinity) <= now)));
+      const searched = (await ok<Page>(get(`/programs/${crowd}/learners?sort=due&limit=1000&search=crowd%2001`))).items;
+      expect(searched.map((r) => r.userId)).to.deep.equal(inDueOrder(active.filter(({ i }) => String(i).padStart(4, '0').startsWith('01'))));
     });
 
     it('the admin pages: the learners page shows Overdue and the progress, filters and pages; the report page links its CSV', async () => {

@@ -150,7 +150,7 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
       const report = source(name);
       const order = pickOrder(report.orders, request.sort);
       const position = pagePosition(order, request, PAGE_SIZE);
-      const ctx: ReportQueryContext = { ...context(), order: order.name };
+      const ctx: ReportQueryContext = { ...context(), order: order.name, position };
       if (report.prepare) ctx.prepared = await report.prepare(request.filters, ctx);
       const page = await readPage<Record<string, unknown>>(report.query(request.filters, ctx), order, position, (row) => keyValuesOf(order, row));
       return { items: await report.present(page.items, ctx), nextCursor: page.nextCursor, prevCursor: page.prevCursor };
@@ -159,6 +159,7 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
     async count(name, request) {
       const report = source(name);
       const ctx = context();
+      if (report.prepare) ctx.prepared = await report.prepare(request.filters, ctx);
       const [row] = (await ctx.executor.count('* as n').from(report.query(request.filters, ctx).as('r'))) as Array<{ n: number | string }>;
       return Number(row?.n ?? 0);
     },

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../kernel/db/database';
-import type { KeysetOrder, KeyValue } from '../../kernel/db/keyset';
+import type { KeysetOrder, KeyValue, PagePosition } from '../../kernel/db/keyset';
 import type { JsonSchema } from '../../kernel/http/json-schema';
 
 /**
@@ -91,6 +91,12 @@ export interface ReportQueryContext {
   order?: string;
   /** What `prepare` returned, when the source has one. */
   prepared?: unknown;
+  /**
+   * For a page: where it starts and how many rows it holds, so a source can read an order as
+   * several index ranges each bounded by the page (the module still applies the order, the
+   * position and the limit to what `query` returns). Absent for an export and a count.
+   */
+  position?: PagePosition;
 }
 
 /** A cursor's key values for one raw row under `order`. */
