@@ -1,4 +1,5 @@
 import { pipeline } from 'node:stream/promises';
+import type { Knex } from 'knex';
 import { Readable, type Writable } from 'node:stream';
 import type { Database } from '../../kernel/db/database';
 import { readPage, seek, type KeyValue } from '../../kernel/db/keyset';
@@ -71,9 +72,38 @@ export interface ReportsService {
    * is full, so memory stays flat whatever the size. Resolves with the number of rows written.
    */
   exportCsv(name: string, request: ReportRequest, out: Writable, options?: ExportOptions): Promise<number>;
+  /**
+   * The export's read as one statement (every row, in the export order, with the columns the export
+   * reads): what MariaDB streams, and what the benchmark streams raw next to the export.
+   */
+  exportStatement(name: string, request: ReportRequest): Promise<{ sql: string; bindings: readonly unknown[] }>;
 }
 
 const PAGE_SIZE = 50;
+
+/**
+ * MariaDB: the export's one statement streamed (mysql2 reads the result as it arrives and pauses the
+ * socket while the consumer is behind, so memory stays flat), cut into batches of
+ * {@link EXPORT_BATCH} rows for presentation. One pooled connection is held for the export; the
+ * keyset batches it replaces cost 40 ms per 5,000 rows against 15 ms streamed.
+ */
+async function* streamedBatches(query: Knex.QueryBuilder): AsyncGenerator<Record<string, unknown>[]> {
+  const stream = query.stream();
+  try {
+    let batch: Record<string, unknown>[] = [];
+    for await (const row of stream as AsyncIterable<Record<string, unknown>>) {
+      batch.push(row);
+      if (batch.length === EXPORT_BATCH) {
+        yield batch;
+        batch = [];
+      }
+    }
+    if (batch.length) yield batch;
+  } finally {
+    // The reader went away (or a row failed): end the statement and give the connection back.
+    stream.destroy();
+  }
+}
 
 export function createReportsService(db: Database, extensions: ExtensionRegistrar, logger: Logger): ReportsService {
   const validator = createRequestValidator(logger);
@@ -172,24 +202,46 @@ export function createReportsService(db: Database, extensions: ExtensionRegistra
       if (report.prepare) ctx.prepared = await report.prepare(request.filters, ctx);
       const keys = report.columns.map((c) => c.key);
       let rowsWritten = 0;
-      // Each batch becomes one chunk of text (./csv.ts), and the pipeline waits whenever `out` is
-      // full, ends it, and stops the reads if the reader goes away.
-      async function* csv(): AsyncGenerator<string> {
+      async function* present(batches: AsyncIterable<Record<string, unknown>[]>): AsyncGenerator<string> {
         yield csvLines([report.columns.map((c) => c.label)]);
-        let from: KeyValue[] | null = null;
-        for (;;) {
-          const rows = (await seek(report.query(request.filters, ctx), order, { limit: EXPORT_BATCH, from })) as Record<string, unknown>[];
-          const batch = rows.length > EXPORT_BATCH ? rows.slice(0, EXPORT_BATCH) : rows;
+        for await (const batch of batches) {
           const presented = await report.present(batch, ctx);
           if (presented.length) yield csvRows(presented, keys);
           rowsWritten += batch.length;
           options.progress?.(rowsWritten);
+        }
+      }
+      // Each batch becomes one chunk of text (./csv.ts), and the pipeline waits whenever `out` is
+      // full, ends it, and stops the reads if the reader goes away.
+      const batches =
+        db.dialect === 'mysql' ? streamedBatches(seek(report.query(request.filters, ctx), order, { limit: 0, from: null }).clear('limit')) : keysetBatches();
+      await pipeline(Readable.from(present(batches)), out);
+      return rowsWritten;
+
+      /**
+       * SQLite: keyset batches of {@link EXPORT_BATCH}, each its own statement, so the one
+       * connection is free for other requests between batches (a statement left open would hold it
+       * for the whole export).
+       */
+      async function* keysetBatches(): AsyncGenerator<Record<string, unknown>[]> {
+        let from: KeyValue[] | null = null;
+        for (;;) {
+          const rows = (await seek(report.query(request.filters, ctx), order, { limit: EXPORT_BATCH, from })) as Record<string, unknown>[];
+          const batch = rows.length > EXPORT_BATCH ? rows.slice(0, EXPORT_BATCH) : rows;
+          if (batch.length) yield batch;
           if (rows.length <= EXPORT_BATCH) return;
           from = keyValuesOf(order, batch[batch.length - 1]!);
         }
       }
-      await pipeline(Readable.from(csv()), out);
-      return rowsWritten;
+    },
+
+    async exportStatement(name, request) {
+      const report = source(name);
+      const order = report.exportOrder ?? report.orders[0]!;
+      const ctx: ReportQueryContext = { ...context(), order: order.name };
+      if (report.prepare) ctx.prepared = await report.prepare(request.filters, ctx);
+      const { sql, bindings } = seek(report.query(request.filters, ctx), order, { limit: 0, from: null }).clear('limit').toSQL();
+      return { sql, bindings };
     },
   };
 }

@@ -192,6 +192,19 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
     return { from: parse(fromName, true), to: parse(toName, false) };
   }
 
+  // Due and completion dates repeat across a program's learners (a cohort's due date, a day's
+  // completions): an export formats each distinct one once instead of once per row.
+  const isoText = new Map<number, string>();
+  const isoOf = (ms: number | null): string | null => {
+    if (ms === null) return null;
+    let text = isoText.get(ms);
+    if (text === undefined) {
+      if (isoText.size >= 10_000) isoText.clear();
+      isoText.set(ms, (text = iso(ms)!));
+    }
+    return text;
+  };
+
   /** Program completion rows with the learner's own progress number, read per program for the batch. */
   async function presentAssignments(rows: readonly Record<string, unknown>[], context: ReportQueryContext, withCompleted: boolean): Promise<ReportRow[]> {
     const byProgram = new Map<number, Array<{ userId: number; complete: boolean }>>();
@@ -222,10 +235,10 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
         learner: String(row.fullname),
         status: complete ? 'complete' : overdue ? 'overdue' : 'in_progress',
         progress: progress.get(Number(row.program_id))?.get(Number(row.user_id)) ?? 0,
-        dueAt: iso(due),
+        dueAt: isoOf(due),
         overdue,
       };
-      if (withCompleted) out.completedAt = complete ? iso(row.completed_at as number | null) : null;
+      if (withCompleted) out.completedAt = complete && row.completed_at !== null && row.completed_at !== undefined ? isoOf(Number(row.completed_at)) : null;
       return out;
     });
   }
@@ -318,7 +331,7 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
       if (context.order !== 'due') return rows();
       // A page of one program by due date: index ranges bounded by the page. Otherwise (an export,
       // all programs) the same rows as a derived table, which both databases merge into the query.
-      if (programId !== null && context.position) return dueOrderedBranches(context.executor, rows, context.position);
+      if (programId !== null && context.position) return dueOrderedBranches(context.executor, programId, rows, context.position);
       return context.executor.select('*').from(rows().as('r'));
     },
     async prepare(filters, context): Promise<CompletionPlan | null> {

@@ -19,12 +19,16 @@ const DUE = 'COALESCE(a.due_at, pc.due_at)';
 
 /** Active assignments with learner, program and stored completion: one row per learner and program. */
 export function assignmentRows(executor: Executor): Knex.QueryBuilder {
-  return executor(assignmentViews.programUserAssignments.as('a'))
-    .join(peopleViews.users.as('u'), 'u.id', 'a.user_id')
-    .join(programViews.programs.as('p'), 'p.id', 'a.program_id')
-    .leftJoin(programViews.programCompletions.as('pc'), (j) => j.on('pc.program_id', '=', 'a.program_id').andOn('pc.user_id', '=', 'a.user_id'))
-    .where('a.status', 'active')
-    .select(assignmentColumns(executor, 'a.program_id'));
+  return (
+    executor(assignmentViews.programUserAssignments.as('a'))
+      .join(peopleViews.users.as('u'), 'u.id', 'a.user_id')
+      // An outer join (every assignment has its program: a foreign key) so that neither database puts
+      // the few-row programs table first, which would stop an index on `a` giving a report's order.
+      .leftJoin(programViews.programs.as('p'), 'p.id', 'a.program_id')
+      .leftJoin(programViews.programCompletions.as('pc'), (j) => j.on('pc.program_id', '=', 'a.program_id').andOn('pc.user_id', '=', 'a.user_id'))
+      .where('a.status', 'active')
+      .select(assignmentColumns(executor, 'a.program_id'))
+  );
 }
 
 /** The columns of a program completion row, over `a` (assignment), `u`, `p` and `pc`; the program id from `programId`. */
@@ -180,6 +184,7 @@ export async function learnersMatching(executor: Executor, text: string, cap: nu
  */
 export function dueOrderedBranches(
   executor: Executor,
+  programId: number,
   build: () => Knex.QueryBuilder,
   position: { limit: number; from: readonly (string | number)[] | null; backward?: boolean },
 ): Knex.QueryBuilder {
@@ -204,7 +209,11 @@ export function dueOrderedBranches(
     { column: 'a.id', order: dir },
   ]);
   const none = bound(build().whereNull('a.due_at').whereNull('pc.due_at'), null, NO_DUE_DATE).orderBy('a.id', dir);
-  const recorded = bound(build().whereNull('a.due_at').whereNotNull('pc.due_at'), 'pc.due_at', 0).orderBy([
+  // Driven from the completion records that carry a date (an IN list, not the join's probe of every
+  // dateless assignment), then sorted: they are few.
+  const dated = executor(programViews.programCompletions.as('pd')).where('pd.program_id', programId).whereNotNull('pd.due_at').select('pd.user_id');
+  if (from) dated.where('pd.due_at', `${after}=`, from.key);
+  const recorded = bound(build().whereNull('a.due_at').whereIn('a.user_id', dated), 'pc.due_at', 0).orderBy([
     { column: 'pc.due_at', order: dir },
     { column: 'a.id', order: dir },
   ]);
