@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import request from 'supertest';
 import type express from 'express';
@@ -400,6 +401,31 @@ describe(`reports and the manager's team view, issue 14 (${testDialect})`, funct
       expect(overdue.map((r) => r.userId)).to.deep.equal(inDueOrder(active.filter(({ i }) => i % 20 !== 0 && (dueOf(i) ?? Infinity) <= now)));
       const searched = (await ok<Page>(get(`/programs/${crowd}/learners?sort=due&limit=1000&search=crowd%2001`))).items;
       expect(searched.map((r) => r.userId)).to.deep.equal(inDueOrder(active.filter(({ i }) => String(i).padStart(4, '0').startsWith('01'))));
+    });
+
+    it('an export whose reader goes away stops, and the site goes on answering (every pooled connection usable)', async () => {
+      const reports = site.services.reports;
+      const programs = (await ok<{ items: Array<{ id: number; shortname: string }> }>(get('/programs?limit=100'))).items;
+      const crowd = programs.find((p) => p.shortname === 'duecrowd')!.id;
+      const request = await reports.parse('program_completion', { programId: String(crowd) }, 'export');
+      const whole: string[] = [];
+      const rows = await reports.exportCsv('program_completion', request, new Writable({ write: (chunk, _e, done) => (whole.push(String(chunk)), done()) }));
+      expect(rows).to.be.greaterThan(1000);
+      for (let i = 0; i < 12; i++) {
+        // A reader that takes the header and fails on the rows (a socket closed by the client), on
+        // MariaDB while the export holds its streaming connection.
+        let writes = 0;
+        const failing = new Writable({ write: (_chunk, _e, done) => done(++writes > 1 ? new Error('reader went away') : null) });
+        let error: unknown = null;
+        await reports.exportCsv('program_completion', request, failing).catch((e: unknown) => (error = e));
+        expect(String(error)).to.contain('reader went away');
+      }
+      // More reads than the pool has connections, then the whole export again: the same text.
+      for (let i = 0; i < 12; i++)
+        expect((await reports.page('program_completion', await reports.parse('program_completion', { programId: String(crowd) }))).items).to.have.length(50);
+      const again: string[] = [];
+      await reports.exportCsv('program_completion', request, new Writable({ write: (chunk, _e, done) => (again.push(String(chunk)), done()) }));
+      expect(again.join('')).to.equal(whole.join(''));
     });
 
     it('the admin pages: the learners page shows Overdue and the progress, filters and pages; the report page links its CSV', async () => {
