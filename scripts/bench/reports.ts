@@ -6,17 +6,18 @@
  *
  * 1. Export: a program with `rows` assigned learners is exported to CSV (/dev/null) through the
  *    reports service, exactly as `GET /reports/program_completion.csv` and `waymark report export`
- *    do (keyset batches of 5,000, the learners' progress per batch, CSV text with backpressure). Next
- *    to it, in the same run, the raw SELECT of the same rows (same joins, no progress, no CSV)
- *    streamed to /dev/null: rows/s of each (median of 3 alternating rounds), their ratio, and the
- *    peak RSS of each phase sampled every 20 ms (the process's whole RSS, seeding included, so
- *    "before" is printed too), and the same ratio by this process's CPU time (on SQLite the whole
- *    cost; a loaded host's wait for a CPU left out).
- * 2. Paging: a second program with 100,000 learners (or `rows` when fewer): the first page, a page
- *    deep into the list (by cursor), other orders and filters; median of 7 reads of each, 50 rows.
- *
- *    The name order is measured on its first page, a page 21 pages in, and filtered (status, search).
- *    BENCH_SKIP_EXPORT=1 runs the paging part only.
+ *    do (SQLite: keyset batches of 5,000; MariaDB: one streamed statement, presented 5,000 rows at a
+ *    time; the learners' progress inputs as columns of the read; CSV text with backpressure). Next to
+ *    it, in the same run, the raw baseline: the export's own statement (`exportStatement`: same rows,
+ *    joins and columns) streamed by the driver to /dev/null, one joined line per row. Rows/s of each
+ *    (median of 3 alternating rounds), their ratio, the peak RSS of each phase sampled every 20 ms,
+ *    and the same ratio by CPU time (on SQLite the whole cost; a loaded host's wait for a CPU left
+ *    out). The rounds run in a child process (BENCH_CHILD) that only starts a site on the seeded
+ *    database: its RSS is the export's, not the seeding's.
+ * 2. Paging: a second program with 100,000 learners (or `rows` when fewer): every order (by name, by
+ *    due date, by assignment), first pages and 21st pages by cursor, the status and due filters, and
+ *    searches matching a few users and most of them; median of 7 reads of each, 50 rows.
+ *    BENCH_SKIP_EXPORT=1 runs the paging part only; BENCH_EXPLAIN=1 prints the name page's plan.
  *
  * Data: 1 in 10 learners completed the first course, 1 in 5 has 2 of the second course's 4 tracked
  * activities, 1 in 20 has a complete program record; due dates are past (1 in 4), future or none.

@@ -8,7 +8,8 @@ import type { JsonSchema } from '../../kernel/http/json-schema';
  * its rows are (columns), how they may be narrowed (filters, as JSON Schema query parameters) and
  * ordered (named keyset orders), and gives one query for "every row that matches". The reports
  * module does the rest the same way for every source: validation (an unknown filter value is 400),
- * keyset paging for the API and the pages, and the streamed CSV export in keyset batches.
+ * keyset paging for the API and the pages, and the streamed CSV export (keyset batches on SQLite,
+ * one streamed statement on MariaDB).
  */
 export interface ReportSource {
   /** Shown to operators ("Program completion"). */
