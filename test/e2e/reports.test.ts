@@ -301,8 +301,8 @@ describe(`reports and the manager's team view, issue 14 (${testDialect})`, funct
       );
       // A search narrows who the learners are: still their names in order.
       expect((await readAll('&search=crowd%200007')).map((r) => r.learner)).to.deep.equal([learners[7]!.fullname]);
-      // A search matching more users than it lists (2,000) is tested on the rows as they are read:
-      // 1,000 more users named "Crowd" who are not in the program.
+      // Users who match the search but are not in the program are not rows of it: 1,000 more users
+      // named "Crowd".
       const outsiders = Array.from({ length: 1000 }, (_, i) => ({
         username: `outsider${i}`,
         email: `outsider${i}@example.com`,

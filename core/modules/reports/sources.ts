@@ -147,7 +147,7 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
   /** The search's matching users when they are few enough to list (see {@link SEARCH_LIST_MAX}). */
   async function searchPlan(filters: ReportFilters, { executor }: ReportQueryContext): Promise<CompletionPlan | null> {
     const search = searchText(filters);
-    return search === null ? null : { searchIds: await learnersMatching(executor, search, SEARCH_LIST_MAX) };
+    return search === null ? null : { searchIds: await learnersMatching(executor, search, SEARCH_LIST_MAX, num(filters.programId)) };
   }
 
   /** 400 for a people filter that names nothing. */

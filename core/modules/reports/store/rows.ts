@@ -157,18 +157,23 @@ export function whereLearnerMatches(qb: Knex.QueryBuilder, text: string): Knex.Q
 }
 
 /**
- * The ids of the users whose name or username contains `text`, or null when more than `cap` do. One
- * pass over `users` alone (no join, stops after `cap` + 1 matches): 40-80 ms at 200,000 users on
- * MariaDB, against 250-300 ms for testing the text on every learner of a 100,000-learner program
- * joined to users. The report then reads only those learners, by the program's unique key.
+ * The ids of the users whose name or username contains `text` (of a program's active learners when
+ * `programId` is given), or null when more than `cap` do. No sort, stops after `cap` + 1 matches;
+ * for a program the database drives from the smaller side (every user, each probed for the
+ * program's assignment by its unique key, or the program's learners, each user by id): 40-80 ms
+ * at 200,000 users on MariaDB, against 250-300 ms for testing the text on every learner of a
+ * 100,000-learner program joined, sorted and paged. The report then reads only those learners.
  */
-export async function learnersMatching(executor: Executor, text: string, cap: number): Promise<number[] | null> {
+export async function learnersMatching(executor: Executor, text: string, cap: number, programId: number | null): Promise<number[] | null> {
   const pattern = containsPattern(text);
-  const rows = (await executor(peopleViews.users.as('u'))
-    .whereRaw(`u.fullname LIKE ? ESCAPE '!'`, [pattern])
-    .orWhereRaw(`u.username LIKE ? ESCAPE '!'`, [pattern])
+  const query = executor(peopleViews.users.as('u'))
+    .where((w) => w.whereRaw(`u.fullname LIKE ? ESCAPE '!'`, [pattern]).orWhereRaw(`u.username LIKE ? ESCAPE '!'`, [pattern]))
     .limit(cap + 1)
-    .select('u.id')) as Array<{ id: number }>;
+    .select('u.id');
+  if (programId !== null) {
+    query.join(assignmentViews.programUserAssignments.as('a'), 'a.user_id', 'u.id').where('a.program_id', programId).where('a.status', 'active');
+  }
+  const rows = (await query) as Array<{ id: number }>;
   return rows.length > cap ? null : rows.map((r) => Number(r.id));
 }
 
