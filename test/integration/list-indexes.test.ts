@@ -152,7 +152,8 @@ describe(`list indexes (${testDialect})`, function () {
           }
         } else {
           const ranges = plan.filter((r) => r.table === 'a' && r.key === 'program_user_assignments_due_order');
-          expect(ranges).to.have.length(2);
+          // Overdue rows all have a date: MariaDB reads nothing of the dateless range then.
+          expect(ranges).to.have.length(query.status === 'overdue' ? 1 : 2);
           for (const range of ranges) {
             expect(
               plan

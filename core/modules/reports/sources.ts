@@ -331,7 +331,10 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
       if (context.order !== 'due') return rows();
       // A page of one program by due date: index ranges bounded by the page. Otherwise (an export,
       // all programs) the same rows as a derived table, which both databases merge into the query.
-      if (programId !== null && context.position) return dueOrderedBranches(context.executor, programId, rows, context.position);
+      if (programId !== null && context.position) {
+        const datedOnly = filters.status === 'overdue' || window.from !== null || window.to !== null;
+        return dueOrderedBranches(context.executor, programId, rows, context.position, !datedOnly);
+      }
       return context.executor.select('*').from(rows().as('r'));
     },
     async prepare(filters, context): Promise<CompletionPlan | null> {

@@ -192,6 +192,8 @@ export function dueOrderedBranches(
   programId: number,
   build: () => Knex.QueryBuilder,
   position: { limit: number; from: readonly (string | number)[] | null; backward?: boolean },
+  /** False when the filters only keep dated rows (overdue, a due window): the dateless range is skipped, not scanned for none. */
+  undated = true,
 ): Knex.QueryBuilder {
   const backward = position.backward === true && position.from !== null;
   const dir = backward ? 'desc' : 'asc';
@@ -214,6 +216,7 @@ export function dueOrderedBranches(
     { column: 'a.id', order: dir },
   ]);
   const none = bound(build().whereNull('a.due_at').whereNull('pc.due_at'), null, NO_DUE_DATE).orderBy('a.id', dir);
+  if (!undated) none.whereRaw('1 = 0');
   // Driven from the completion records that carry a date (an IN list, not the join's probe of every
   // dateless assignment), then sorted: they are few.
   const dated = executor(programViews.programCompletions.as('pd')).where('pd.program_id', programId).whereNotNull('pd.due_at').select('pd.user_id');
