@@ -21,6 +21,7 @@ import { extensionRequests } from './0019_extension_requests';
 import { programRecurrence } from './0020_program_recurrence';
 import { userPickIndexes } from './0022_user_pick_indexes';
 import { savedReports } from './0025_saved_reports';
+import { reportDueOrder } from './0027_report_due_order';
 
 /** Core migrations, in order. Add new ones at the end; never edit one that has shipped. */
 export const coreMigrations: MigrationSet = {
@@ -48,5 +49,6 @@ export const coreMigrations: MigrationSet = {
     programRecurrence,
     userPickIndexes,
     savedReports,
+    reportDueOrder,
   ],
 };

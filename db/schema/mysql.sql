@@ -525,6 +525,7 @@ CREATE TABLE `program_completions` (
   PRIMARY KEY (`id`),
   UNIQUE KEY `program_completions_program_id_user_id_unique` (`program_id`,`user_id`),
   KEY `program_completions_user_id_index` (`user_id`),
+  KEY `program_completions_due_order` (`program_id`,`due_at`,`user_id`),
   CONSTRAINT `program_completions_program_id_foreign` FOREIGN KEY (`program_id`) REFERENCES `programs` (`id`) ON DELETE CASCADE,
   CONSTRAINT `program_completions_user_id_foreign` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
@@ -670,6 +671,7 @@ CREATE TABLE `program_user_assignments` (
   KEY `program_user_assignments_exception_id_foreign` (`exception_id`),
   KEY `program_user_assignments_user_id_status_index` (`user_id`,`status`),
   KEY `program_user_assignments_program_id_status_index` (`program_id`,`status`),
+  KEY `program_user_assignments_due_order` (`program_id`,`status`,`due_at`,`id`),
   CONSTRAINT `program_user_assignments_exception_id_foreign` FOREIGN KEY (`exception_id`) REFERENCES `program_exceptions` (`id`) ON DELETE SET NULL,
   CONSTRAINT `program_user_assignments_program_id_foreign` FOREIGN KEY (`program_id`) REFERENCES `programs` (`id`) ON DELETE CASCADE,
   CONSTRAINT `program_user_assignments_user_id_foreign` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE CASCADE

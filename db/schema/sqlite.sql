@@ -230,6 +230,8 @@ CREATE INDEX `program_assignment_rules_source_index` on `program_assignment_rule
 
 CREATE INDEX `program_completion_history_program_id_user_id_index` on `program_completion_history` (`program_id`, `user_id`);
 
+CREATE INDEX `program_completions_due_order` on `program_completions` (`program_id`, `due_at`, `user_id`);
+
 CREATE UNIQUE INDEX `program_completions_program_id_user_id_unique` on `program_completions` (`program_id`, `user_id`);
 
 CREATE INDEX `program_completions_user_id_index` on `program_completions` (`user_id`);
@@ -261,6 +263,8 @@ CREATE INDEX `program_rule_members_program_id_user_id_index` on `program_rule_me
 CREATE UNIQUE INDEX `program_rule_members_rule_id_user_id_unique` on `program_rule_members` (`rule_id`, `user_id`);
 
 CREATE INDEX `program_rule_members_user_id_rule_id_index` on `program_rule_members` (`user_id`, `rule_id`);
+
+CREATE INDEX `program_user_assignments_due_order` on `program_user_assignments` (`program_id`, `status`, `due_at`, `id`);
 
 CREATE INDEX `program_user_assignments_program_id_status_index` on `program_user_assignments` (`program_id`, `status`);
 

@@ -6,27 +6,30 @@
  *
  * 1. Export: a program with `rows` assigned learners is exported to CSV (/dev/null) through the
  *    reports service, exactly as `GET /reports/program_completion.csv` and `waymark report export`
- *    do (keyset batches of 5,000, the learners' progress per batch, CSV text with backpressure). Next
- *    to it, in the same run, the raw SELECT of the same rows (same joins, no progress, no CSV)
- *    streamed to /dev/null: rows/s of each (median of 3 alternating rounds), their ratio, and the
- *    peak RSS of each phase sampled every 20 ms (the process's whole RSS, seeding included, so
- *    "before" is printed too), and the same ratio by this process's CPU time (on SQLite the whole
- *    cost; a loaded host's wait for a CPU left out).
- * 2. Paging: a second program with 100,000 learners (or `rows` when fewer): the first page, a page
- *    deep into the list (by cursor), other orders and filters; median of 7 reads of each, 50 rows.
- *
- *    The name order is measured on its first page, a page 21 pages in, and filtered (status, search).
- *    BENCH_SKIP_EXPORT=1 runs the paging part only.
+ *    do (SQLite: keyset batches of 5,000; MariaDB: one streamed statement, presented 5,000 rows at a
+ *    time; the learners' progress inputs as columns of the read; CSV text with backpressure). Next to
+ *    it, in the same run, the raw baseline: the export's own statement (`exportStatement`: same rows,
+ *    joins and columns) streamed by the driver to /dev/null, one joined line per row. Rows/s of each
+ *    (median of 3 alternating rounds), their ratio, the peak RSS of each phase sampled every 20 ms,
+ *    and the same ratio by CPU time (on SQLite the whole cost; a loaded host's wait for a CPU left
+ *    out). The rounds run in a child process (BENCH_CHILD) that only starts a site on the seeded
+ *    database: its RSS is the export's, not the seeding's.
+ * 2. Paging: a second program with 100,000 learners (or `rows` when fewer): every order (by name, by
+ *    due date, by assignment), first pages and 21st pages by cursor, the status and due filters, and
+ *    searches matching a few users and most of them; median of 7 reads of each, 50 rows.
+ *    BENCH_SKIP_EXPORT=1 runs the paging part only; BENCH_EXPLAIN=1 prints the name page's plan.
  *
  * Data: 1 in 10 learners completed the first course, 1 in 5 has 2 of the second course's 4 tracked
  * activities, 1 in 20 has a complete program record; due dates are past (1 in 4), future or none.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import Database from 'better-sqlite3';
+import type { Knex } from 'knex';
 import winston from 'winston';
 import { createSite, type Site } from '../../core/site';
 import { createTestDatabase } from '../../test/utils/db';
@@ -145,13 +148,13 @@ async function seed(site: Site): Promise<{ big: number; paged: number }> {
   return { big, paged };
 }
 
-const RAW_SQL = `SELECT a.id, a.program_id, p.fullname AS program_name, a.user_id, u.username, u.fullname, pc.status, pc.completed_at, COALESCE(a.due_at, pc.due_at) AS due_at
-  FROM program_user_assignments a JOIN users u ON u.id = a.user_id JOIN programs p ON p.id = a.program_id
-  LEFT JOIN program_completions pc ON pc.program_id = a.program_id AND pc.user_id = a.user_id
-  WHERE a.program_id = ? AND a.status = 'active' ORDER BY a.id`;
-
-/** The raw SELECT streamed to /dev/null, one line per row: the driver's own streaming, no batches, nothing computed. */
-async function rawSelect(site: Site, databaseFile: string | null, programId: number): Promise<number> {
+/**
+ * The raw SELECT streamed to /dev/null, one line per row: the driver's own streaming, no batches,
+ * nothing computed. The statement is the export's own read (the service's `exportStatement`: the
+ * same rows, joins and columns, the learners' progress inputs included), so the ratio measures what
+ * the export adds to reading its data.
+ */
+async function rawSelect(site: Site, databaseFile: string | null, statement: { sql: string; bindings: readonly unknown[] }): Promise<number> {
   let rows = 0;
   const line = (r: Record<string, unknown>) => {
     rows++;
@@ -162,7 +165,7 @@ async function rawSelect(site: Site, databaseFile: string | null, programId: num
     const db = new Database(databaseFile, { readonly: true });
     try {
       const out = devNull();
-      for (const r of db.prepare(RAW_SQL).iterate(programId) as Iterable<Record<string, unknown>>) {
+      for (const r of db.prepare(statement.sql).iterate(...statement.bindings) as Iterable<Record<string, unknown>>) {
         if (!out.write(line(r))) await new Promise((resolve) => out.once('drain', resolve));
       }
       out.end();
@@ -172,7 +175,7 @@ async function rawSelect(site: Site, databaseFile: string | null, programId: num
     }
     return rows;
   }
-  const source = site.db.knex.raw(RAW_SQL, [programId]).stream();
+  const source = site.db.knex.raw(statement.sql, statement.bindings as Knex.RawBinding[]).stream();
   await pipeline(
     source,
     async function* (input: AsyncIterable<Record<string, unknown>>) {
@@ -199,12 +202,17 @@ async function pageTimes(site: Site, programId: number): Promise<void> {
     }
     console.log(`  ${label.padEnd(44)} ${median(times).toFixed(1).padStart(7)} ms  (${items} rows)`);
   };
-  // A cursor 20 pages in, by name.
-  let cursor: string | null = null;
-  for (let i = 0; i < 20; i++) {
-    const request = await reports.parse('program_completion', { programId: String(programId), limit: '50', ...(cursor ? { cursor } : {}) });
-    cursor = (await reports.page('program_completion', request)).nextCursor;
-  }
+  // A cursor 20 pages in, by name and by due date.
+  const twentyIn = async (query: Record<string, string>): Promise<string> => {
+    let cursor: string | null = null;
+    for (let i = 0; i < 20; i++) {
+      const request = await reports.parse('program_completion', { programId: String(programId), limit: '50', ...query, ...(cursor ? { cursor } : {}) });
+      cursor = (await reports.page('program_completion', request)).nextCursor;
+    }
+    return cursor!;
+  };
+  const cursor = await twentyIn({});
+  const dueCursor = await twentyIn({ sort: 'due' });
   if (process.env.BENCH_EXPLAIN === '1') {
     // The plan of the first page by name (diagnostics): the statement the service runs, explained.
     const seen: Array<{ sql: string; bindings: unknown[] }> = [];
@@ -219,12 +227,64 @@ async function pageTimes(site: Site, programId: number): Promise<void> {
   }
   console.log(`Paging a ${PAGE_LEARNERS.toLocaleString('en')}-learner program (median of 7, 50 rows a page, service level):`);
   await time('first page, by learner name', {});
-  await time('page 21, by learner name (cursor)', { cursor: cursor! });
+  await time('page 21, by learner name (cursor)', { cursor });
   await time('first page, by learner name, status overdue', { status: 'overdue' });
   await time('first page, by learner name, due window', { dueFrom: new Date(Date.now() + 30 * DAY).toISOString().slice(0, 10) });
   await time('first page, by due date', { sort: 'due' });
+  await time('page 21, by due date (cursor)', { sort: 'due', cursor: dueCursor });
+  await time('first page, by due date, status overdue', { sort: 'due', status: 'overdue' });
   await time('first page, search "learner 4321"', { search: 'learner 4321' });
+  await time('first page, search "learner 4321", by due date', { search: 'learner 4321', sort: 'due' });
+  await time('first page, search "learner 1" (most users)', { search: 'learner 1' });
+  await time('first page, search "learner 1", by due date', { search: 'learner 1', sort: 'due' });
   await time('first page, assignment order', { sort: 'id' });
+}
+
+type Measured = Awaited<ReturnType<typeof measured<number>>>;
+
+/**
+ * The export rounds, in a process of their own (BENCH_CHILD): a site started on the seeded database
+ * and nothing else, so its RSS is what serving the export takes, not what seeding left behind.
+ * Raw and export alternate, three rounds: both see the same machine load (other processes, a warm
+ * cache), and the ratio of the medians is what to read on a busy machine.
+ */
+async function exportRounds(url: string, big: number): Promise<{ raws: Measured[]; exps: Measured[] }> {
+  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'waymark-bench-noplugins-'));
+  const site = createSite({
+    config: { databaseUrl: url, pluginsDir },
+    logger: winston.createLogger({ silent: true, transports: [new winston.transports.Console()] }),
+  });
+  await site.start();
+  try {
+    const file = DIALECT === 'sqlite' ? url.replace(/^sqlite:/, '') : null;
+    const request = await site.services.reports.parse('program_completion', { programId: String(big) }, 'export');
+    const statement = await site.services.reports.exportStatement('program_completion', request);
+    const raws: Measured[] = [];
+    const exps: Measured[] = [];
+    for (let i = 0; i < 3; i++) {
+      const raw = await measured(() => rawSelect(site, file, statement));
+      const exp = await measured(() => site.services.reports.exportCsv('program_completion', request, devNull()));
+      if (raw.result !== ROWS || exp.result !== ROWS) throw new Error(`expected ${ROWS} rows, raw ${raw.result}, export ${exp.result}`);
+      raws.push(raw);
+      exps.push(exp);
+    }
+    return { raws, exps };
+  } finally {
+    await site.stop();
+    fs.rmSync(pluginsDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs {@link exportRounds} in a child process (this script with BENCH_CHILD) and reads its results. */
+function exportRoundsInChild(url: string, big: number): { raws: Measured[]; exps: Measured[] } {
+  const result = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!, String(ROWS)], {
+    env: { ...process.env, BENCH_CHILD: JSON.stringify({ url, big }) },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 1 << 20,
+  });
+  if (result.status !== 0) throw new Error(`export rounds failed (${result.status}): ${result.stdout}`);
+  return JSON.parse(result.stdout.trim().split('\n').pop()!) as { raws: Measured[]; exps: Measured[] };
 }
 
 async function run(): Promise<void> {
@@ -240,30 +300,17 @@ async function run(): Promise<void> {
     const seeded = await measured(() => seed(site));
     console.log(`Seeded in ${(seeded.ms / 1000).toFixed(1)} s`);
     const { big, paged } = seeded.result;
-    const file = DIALECT === 'sqlite' ? database.url.replace(/^sqlite:/, '') : null;
-
-    // Raw and export alternate, three rounds: both see the same machine load (other processes, a
-    // warm cache), and the ratio of the medians is what to read on a busy machine.
-    const raws: Array<Awaited<ReturnType<typeof measured<number>>>> = [];
-    const exps: Array<Awaited<ReturnType<typeof measured<number>>>> = [];
-    for (let i = 0; i < (SKIP_EXPORT ? 0 : 3); i++) {
-      const raw = await measured(() => rawSelect(site, file, big));
-      const request = await site.services.reports.parse('program_completion', { programId: String(big) }, 'export');
-      const exp = await measured(() => site.services.reports.exportCsv('program_completion', request, devNull()));
-      if (raw.result !== ROWS || exp.result !== ROWS) throw new Error(`expected ${ROWS} rows, raw ${raw.result}, export ${exp.result}`);
-      raws.push(raw);
-      exps.push(exp);
-    }
     if (SKIP_EXPORT) {
       await pageTimes(site, paged);
       return;
     }
+    const { raws, exps } = exportRoundsInChild(database.url, big);
     const mid = (list: typeof raws) => [...list].sort((a, b) => a.ms - b.ms)[1]!;
     const raw = mid(raws);
     const exp = mid(exps);
     const peak = (list: typeof raws) => Math.max(...list.map((m) => m.rssPeak));
     const rate = (m: { ms: number }) => ROWS / (m.ms / 1000);
-    console.log(`Export of ${ROWS.toLocaleString('en')} rows to /dev/null (median of 3, alternating):`);
+    console.log(`Export of ${ROWS.toLocaleString('en')} rows to /dev/null (median of 3, alternating, in a process of their own):`);
     console.log(
       `  raw SELECT streamed         ${(raw.ms / 1000).toFixed(2).padStart(7)} s  ${Math.round(rate(raw)).toLocaleString('en').padStart(9)} rows/s  RSS ${mb(raws[0]!.rssBefore)} -> peak ${mb(peak(raws))}`,
     );
@@ -287,4 +334,9 @@ async function run(): Promise<void> {
   }
 }
 
-await run();
+if (process.env.BENCH_CHILD) {
+  const { url, big } = JSON.parse(process.env.BENCH_CHILD) as { url: string; big: number };
+  console.log(JSON.stringify(await exportRounds(url, big)));
+} else {
+  await run();
+}

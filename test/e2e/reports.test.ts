@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { expect } from 'chai';
 import request from 'supertest';
 import type express from 'express';
@@ -300,6 +301,146 @@ describe(`reports and the manager's team view, issue 14 (${testDialect})`, funct
       );
       // A search narrows who the learners are: still their names in order.
       expect((await readAll('&search=crowd%200007')).map((r) => r.learner)).to.deep.equal([learners[7]!.fullname]);
+      // Users who match the search but are not in the program are not rows of it: 1,000 more users
+      // named "Crowd".
+      const outsiders = Array.from({ length: 1000 }, (_, i) => ({
+        username: `outsider${i}`,
+        email: `outsider${i}@example.com`,
+        fullname: `Zz Crowd outsider ${i}`,
+        created_at: now,
+        updated_at: now,
+      }));
+      for (let i = 0; i < outsiders.length; i += 100) await site.db.knex('users').insert(outsiders.slice(i, i + 100));
+      expect((await readAll('&search=crowd')).map((r) => r.learner)).to.deep.equal(byName(assigned));
+    });
+
+    it("pages a large program by due date (its own, else the completion record's, none last), forward and back, with filters", async () => {
+      const now = site.db.now();
+      const course = await ok<{ id: number }>(post('/courses', { shortname: 'duecrowd-c', fullname: 'Due crowd course' }), 201);
+      const crowd = (
+        await ok<{ id: number }>(
+          post('/programs', { shortname: 'duecrowd', fullname: 'Due crowd', courseSets: [{ courseIds: [course.id], rule: 'all' }] }),
+          201,
+        )
+      ).id;
+      // 2,100: more learners match "crowd" than a search lists (2,000), so that search is tested on
+      // the rows as they are read.
+      const people = Array.from({ length: 2100 }, (_, i) => ({
+        username: `duecrowd${i}`,
+        email: `duecrowd${i}@example.com`,
+        fullname: `Due Crowd ${String(i).padStart(4, '0')}`,
+        created_at: now,
+        updated_at: now,
+      }));
+      for (let i = 0; i < people.length; i += 100) await site.db.knex('users').insert(people.slice(i, i + 100));
+      const userIds = ((await site.db.knex('users').where('username', 'like', 'duecrowd%').select('id', 'username')) as Array<{ id: number; username: string }>)
+        .map((r) => ({ i: Number(r.username.slice('duecrowd'.length)), id: Number(r.id) }))
+        .sort((a, b) => a.i - b.i);
+      // Due dates repeat (ties broken by the assignment), a quarter have none of their own, and a
+      // third of those take the completion record's; every 50th is no longer assigned.
+      const ownDue = (i: number) => (i % 4 === 1 ? null : now + ((i % 13) - 6) * DAY);
+      const recordDue = (i: number) => (i % 4 === 1 && i % 3 === 0 ? now + ((i % 5) - 2) * DAY : null);
+      const assignments = userIds.map(({ i, id }) => ({
+        program_id: crowd,
+        user_id: id,
+        status: i % 50 === 49 ? 'unassigned' : 'active',
+        due_at: ownDue(i),
+        rule_state: 'known',
+        assigned_at: now - 100 * DAY,
+        created_at: now,
+        updated_at: now,
+      }));
+      // Inserted in reverse so that the assignment order is not the user order.
+      assignments.reverse();
+      for (let i = 0; i < assignments.length; i += 100) await site.db.knex('program_user_assignments').insert(assignments.slice(i, i + 100));
+      const records = userIds
+        .filter(({ i }) => recordDue(i) !== null || i % 20 === 0)
+        .map(({ i, id }) => ({
+          program_id: crowd,
+          user_id: id,
+          status: i % 20 === 0 ? 'complete' : 'incomplete',
+          completed_at: i % 20 === 0 ? now - DAY : null,
+          due_at: recordDue(i),
+          created_at: now,
+          updated_at: now,
+        }));
+      await site.db.knex('program_completions').insert(records);
+      const assignmentIds = new Map(
+        ((await site.db.knex('program_user_assignments').where('program_id', crowd).select('id', 'user_id')) as Array<{ id: number; user_id: number }>).map(
+          (r) => [Number(r.user_id), Number(r.id)],
+        ),
+      );
+      const active = userIds.filter(({ i }) => i % 50 !== 49);
+      const dueOf = (i: number) => ownDue(i) ?? recordDue(i);
+      const inDueOrder = (list: typeof active) =>
+        [...list]
+          .sort((a, b) => (dueOf(a.i) ?? Infinity) - (dueOf(b.i) ?? Infinity) || assignmentIds.get(a.id)! - assignmentIds.get(b.id)!)
+          .map(({ id }) => id);
+
+      // Paged as the admin report page pages (its "Next" and "Previous" links carry these cursors).
+      const reports = site.services.reports;
+      const pageOf = async (query: Record<string, string>) =>
+        reports.page('program_completion', await reports.parse('program_completion', { programId: String(crowd), sort: 'due', limit: '200', ...query }));
+      const pages: Array<Awaited<ReturnType<typeof pageOf>>> = [];
+      let cursor: string | null = null;
+      do {
+        const page: Awaited<ReturnType<typeof pageOf>> = await pageOf(cursor ? { cursor } : {});
+        pages.push(page);
+        cursor = page.nextCursor;
+      } while (cursor);
+      const read = pages.flatMap((p) => p.items);
+      expect(read.map((r) => r.userId)).to.deep.equal(inDueOrder(active));
+      expect(read.map((r) => (r.dueAt === null ? null : Date.parse(r.dueAt as string)))).to.deep.equal(
+        inDueOrder(active).map((id) => dueOf(userIds.find((u) => u.id === id)!.i)),
+      );
+      // "Previous" from each page gives the page before it.
+      for (let k = pages.length - 1; k > 0; k--) {
+        const back = await pageOf({ before: pages[k]!.prevCursor! });
+        expect(back.items.map((r) => r.userId)).to.deep.equal(pages[k - 1]!.items.map((r) => r.userId));
+      }
+      // Filters narrow each range: overdue (due by the time of the request, not complete), and a search.
+      const overdue = (await ok<Page>(get(`/programs/${crowd}/learners?sort=due&limit=1000&status=overdue`))).items;
+      expect(overdue.map((r) => r.userId)).to.deep.equal(inDueOrder(active.filter(({ i }) => i % 20 !== 0 && (dueOf(i) ?? Infinity) <= now)));
+      const searched = (await ok<Page>(get(`/programs/${crowd}/learners?sort=due&limit=1000&search=crowd%2001`))).items;
+      expect(searched.map((r) => r.userId)).to.deep.equal(inDueOrder(active.filter(({ i }) => String(i).padStart(4, '0').startsWith('01'))));
+      const everyone = async (query: string): Promise<Array<string | number | boolean | null>> => {
+        const ids: Array<string | number | boolean | null> = [];
+        let next: string | null = null;
+        do {
+          const page: Page = await ok<Page>(get(`/programs/${crowd}/learners?limit=500${query}${next ? `&cursor=${next}` : ''}`));
+          ids.push(...page.items.map((r) => r.userId));
+          next = page.nextCursor;
+        } while (next);
+        return ids;
+      };
+      // Names are in index order here: "Due Crowd 0000", "Due Crowd 0001", ...
+      expect(await everyone('&search=crowd')).to.deep.equal(active.map(({ id }) => id));
+      expect(await everyone('&search=crowd&sort=due')).to.deep.equal(inDueOrder(active));
+    });
+
+    it('an export whose reader goes away stops, and the site goes on answering (every pooled connection usable)', async () => {
+      const reports = site.services.reports;
+      const programs = (await ok<{ items: Array<{ id: number; shortname: string }> }>(get('/programs?limit=100'))).items;
+      const crowd = programs.find((p) => p.shortname === 'duecrowd')!.id;
+      const request = await reports.parse('program_completion', { programId: String(crowd) }, 'export');
+      const whole: string[] = [];
+      const rows = await reports.exportCsv('program_completion', request, new Writable({ write: (chunk, _e, done) => (whole.push(String(chunk)), done()) }));
+      expect(rows).to.be.greaterThan(1000);
+      for (let i = 0; i < 12; i++) {
+        // A reader that takes the header and fails on the rows (a socket closed by the client), on
+        // MariaDB while the export holds its streaming connection.
+        let writes = 0;
+        const failing = new Writable({ write: (_chunk, _e, done) => done(++writes > 1 ? new Error('reader went away') : null) });
+        let error: unknown = null;
+        await reports.exportCsv('program_completion', request, failing).catch((e: unknown) => (error = e));
+        expect(String(error)).to.contain('reader went away');
+      }
+      // More reads than the pool has connections, then the whole export again: the same text.
+      for (let i = 0; i < 12; i++)
+        expect((await reports.page('program_completion', await reports.parse('program_completion', { programId: String(crowd) }))).items).to.have.length(50);
+      const again: string[] = [];
+      await reports.exportCsv('program_completion', request, new Writable({ write: (chunk, _e, done) => (again.push(String(chunk)), done()) }));
+      expect(again.join('')).to.equal(whole.join(''));
     });
 
     it('the admin pages: the learners page shows Overdue and the progress, filters and pages; the report page links its CSV', async () => {

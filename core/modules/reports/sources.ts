@@ -15,7 +15,9 @@ import {
   assignmentRows,
   courseCompletionRows,
   dueKey,
+  dueOrderedBranches,
   exceptionRows,
+  learnersMatching,
   programAssignmentsByLearner,
   programCourseIds,
   usersAtNodes,
@@ -96,21 +98,32 @@ const byRowId = (column: string, label: string): ReportOrder => ({ name: 'id', l
  * 0.5-1 s for sorting them all, while below it sorting the learners costs less than walking users.
  */
 const USERS_DRIVEN_FROM = 1000;
-/** What the program completion report's `prepare` decided for one read of one program. */
+/**
+ * A search matching at most this many users is read as that list of learners (each probed by the
+ * report's unique key); a broader one is tested on the rows as they are read in order, where it
+ * matches often enough to fill a page early (docs/decisions.md, "Report search and due order").
+ */
+const SEARCH_LIST_MAX = 2000;
+/** What a source's `prepare` decided for one read. */
 interface CompletionPlan {
   /** Read the page from `users` in name order. */
-  byUsers: boolean;
+  byUsers?: boolean;
   /** The learners' progress inputs come as columns of the query (an export, or a page in its order). */
-  progress: ProgressColumns | null;
+  progress?: ProgressColumns | null;
+  /** The users the search matches, when they are few; null when they are too many to list. */
+  searchIds?: number[] | null;
 }
 const planOf = (context: ReportQueryContext): CompletionPlan | null => (context.prepared as CompletionPlan | null | undefined) ?? null;
+const searchText = (filters: ReportFilters): string | null =>
+  typeof filters.search === 'string' && filters.search.trim() !== '' ? filters.search.trim() : null;
 
 /** The four built-in report sources, keyed by their public names. */
 export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, ReportSource> {
   const num = (value: unknown): number | null => (typeof value === 'number' ? value : null);
 
   /** Narrows learner rows (user id in `userColumn`) by the people filters. */
-  function peopleFilters(qb: Knex.QueryBuilder, filters: ReportFilters, { executor }: ReportQueryContext, userColumn: string): Knex.QueryBuilder {
+  function peopleFilters(qb: Knex.QueryBuilder, filters: ReportFilters, context: ReportQueryContext, userColumn: string): Knex.QueryBuilder {
+    const { executor } = context;
     const audienceId = num(filters.audienceId);
     const organisationId = num(filters.organisationId);
     const positionId = num(filters.positionId);
@@ -122,8 +135,19 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
     if (positionId !== null)
       qb.whereIn(userColumn, usersAtNodes(executor, 'position_id', deps.hierarchy.descendantsQuery('position', positionId, true, executor)));
     if (managerId !== null) qb.whereIn(userColumn, deps.jobAssignments.managedUsersQuery(managerId, executor));
-    if (typeof filters.search === 'string' && filters.search.trim() !== '') whereLearnerMatches(qb, filters.search.trim());
+    const search = searchText(filters);
+    const listed = planOf(context)?.searchIds;
+    if (search !== null) {
+      if (Array.isArray(listed)) qb.whereIn(userColumn, listed);
+      else whereLearnerMatches(qb, search);
+    }
     return qb;
+  }
+
+  /** The search's matching users when they are few enough to list (see {@link SEARCH_LIST_MAX}). */
+  async function searchPlan(filters: ReportFilters, { executor }: ReportQueryContext): Promise<CompletionPlan | null> {
+    const search = searchText(filters);
+    return search === null ? null : { searchIds: await learnersMatching(executor, search, SEARCH_LIST_MAX, num(filters.programId)) };
   }
 
   /** 400 for a people filter that names nothing. */
@@ -168,6 +192,19 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
     return { from: parse(fromName, true), to: parse(toName, false) };
   }
 
+  // Due and completion dates repeat across a program's learners (a cohort's due date, a day's
+  // completions): an export formats each distinct one once instead of once per row.
+  const isoText = new Map<number, string>();
+  const isoOf = (ms: number | null): string | null => {
+    if (ms === null) return null;
+    let text = isoText.get(ms);
+    if (text === undefined) {
+      if (isoText.size >= 10_000) isoText.clear();
+      isoText.set(ms, (text = iso(ms)!));
+    }
+    return text;
+  };
+
   /** Program completion rows with the learner's own progress number, read per program for the batch. */
   async function presentAssignments(rows: readonly Record<string, unknown>[], context: ReportQueryContext, withCompleted: boolean): Promise<ReportRow[]> {
     const byProgram = new Map<number, Array<{ userId: number; complete: boolean }>>();
@@ -198,10 +235,10 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
         learner: String(row.fullname),
         status: complete ? 'complete' : overdue ? 'overdue' : 'in_progress',
         progress: progress.get(Number(row.program_id))?.get(Number(row.user_id)) ?? 0,
-        dueAt: iso(due),
+        dueAt: isoOf(due),
         overdue,
       };
-      if (withCompleted) out.completedAt = complete ? iso(row.completed_at as number | null) : null;
+      if (withCompleted) out.completedAt = complete && row.completed_at !== null && row.completed_at !== undefined ? isoOf(Number(row.completed_at)) : null;
       return out;
     });
   }
@@ -220,15 +257,27 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
   const assignmentOrders = (overdueFirst: boolean): ReportOrder[] => {
     // The program as `p.id`: equal to the assignment's, and a constant when the page is read from users.
     const learner = byLearner('p.id', 'program_id');
-    const due: ReportOrder = {
-      name: 'due',
-      label: 'Due date',
-      keys: [
-        { column: dueKey(deps.knex), direction: 'asc' },
-        { column: 'a.id', direction: 'asc' },
-      ],
-      fields: ['due_key', 'row_id'],
-    };
+    // The program completion report reads this order over a derived table `r` (its query's own
+    // columns: see `dueOrderedBranches`); the overdue report over the joined tables.
+    const due: ReportOrder = overdueFirst
+      ? {
+          name: 'due',
+          label: 'Due date',
+          keys: [
+            { column: dueKey(deps.knex), direction: 'asc' },
+            { column: 'a.id', direction: 'asc' },
+          ],
+          fields: ['due_key', 'row_id'],
+        }
+      : {
+          name: 'due',
+          label: 'Due date',
+          keys: [
+            { column: 'r.due_key', direction: 'asc' },
+            { column: 'r.row_id', direction: 'asc' },
+          ],
+          fields: ['due_key', 'row_id'],
+        };
     const program: ReportOrder = {
       name: 'program',
       label: 'Program',
@@ -272,27 +321,37 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
         if (plan.progress) qb.select(plan.progress.columns(context.executor, 'u.id'));
         return peopleFilters(qb, filters, context, 'u.id');
       }
-      const qb = assignmentRows(context.executor);
-      if (programId !== null) qb.where('a.program_id', programId);
-      if (plan?.progress) qb.select(plan.progress.columns(context.executor, 'a.user_id'));
-      narrow(qb);
-      return peopleFilters(qb, filters, context, 'a.user_id');
+      const rows = (): Knex.QueryBuilder => {
+        const qb = assignmentRows(context.executor);
+        if (programId !== null) qb.where('a.program_id', programId);
+        if (plan?.progress) qb.select(plan.progress.columns(context.executor, 'a.user_id'));
+        narrow(qb);
+        return peopleFilters(qb, filters, context, 'a.user_id');
+      };
+      if (context.order !== 'due') return rows();
+      // A page of one program by due date: index ranges bounded by the page. Otherwise (an export,
+      // all programs) the same rows as a derived table, which both databases merge into the query.
+      if (programId !== null && context.position) {
+        const datedOnly = filters.status === 'overdue' || window.from !== null || window.to !== null;
+        return dueOrderedBranches(context.executor, programId, rows, context.position, !datedOnly);
+      }
+      return context.executor.select('*').from(rows().as('r'));
     },
     async prepare(filters, context): Promise<CompletionPlan | null> {
       const programId = num(filters.programId);
-      if (programId === null) return null;
+      if (programId === null) return searchPlan(filters, context);
       // An export (the assignment order) reads the learners' progress inputs with its rows, a batch
       // of 5,000 at a time, instead of reading them for each batch.
       const progress = context.order === byAssignment.name ? await deps.learnerViews.progressColumns(context.executor, programId) : null;
+      const search = await searchPlan(filters, context);
       // A page by name of a large program reads users in name order, probing each one's assignment,
       // and stops after a page. Not for a small program (sorting its learners is cheaper than
       // walking the site's users until the page is full), nor with a filter on who the learners
-      // are (a team, an audience, a search: the walk would read most users to fill a page).
-      const byUsers =
-        context.order === 'learner' &&
-        !Object.keys(PEOPLE_FILTERS).some((name) => filters[name] !== undefined) &&
-        (await activeAssignmentsExceed(context.executor, programId, USERS_DRIVEN_FROM));
-      return byUsers || progress ? { byUsers, progress } : null;
+      // are (a team, an audience, a search matching few users: the walk would read most users to
+      // fill a page). A search matching more users than it lists matches often enough to walk.
+      const narrowed = Object.keys(PEOPLE_FILTERS).some((name) => filters[name] !== undefined && !(name === 'search' && search?.searchIds === null));
+      const byUsers = context.order === 'learner' && !narrowed && (await activeAssignmentsExceed(context.executor, programId, USERS_DRIVEN_FROM));
+      return byUsers || progress || search ? { byUsers, progress, ...search } : null;
     },
     present: (rows, context) => presentAssignments(rows, context, true),
     async checkFilters(filters, context) {
@@ -317,6 +376,7 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
       whereDueBetween(qb, window.from, window.to);
       return peopleFilters(qb, filters, context, 'a.user_id');
     },
+    prepare: searchPlan,
     present: (rows, context) => presentAssignments(rows, context, false),
     checkFilters: programCompletion.checkFilters!,
   };
@@ -361,6 +421,7 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
       if (typeof filters.type === 'string') qb.where('e.type', filters.type);
       return peopleFilters(qb, filters, context, 'e.user_id');
     },
+    prepare: searchPlan,
     present: async (rows) =>
       rows.map((row) => ({
         id: Number(row.row_id),
@@ -422,6 +483,7 @@ export function builtInReportSources(deps: BuiltInSourceDeps): Record<string, Re
       if (window.to !== null) qb.where('cc.completed_at', '<=', window.to);
       return peopleFilters(qb, filters, context, 'cc.user_id');
     },
+    prepare: searchPlan,
     present: async (rows) =>
       rows.map((row) => ({
         courseId: Number(row.course_id),

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Executor } from '../../kernel/db/database';
-import type { KeysetOrder, KeyValue } from '../../kernel/db/keyset';
+import type { KeysetOrder, KeyValue, PagePosition } from '../../kernel/db/keyset';
 import type { JsonSchema } from '../../kernel/http/json-schema';
 
 /**
@@ -8,7 +8,8 @@ import type { JsonSchema } from '../../kernel/http/json-schema';
  * its rows are (columns), how they may be narrowed (filters, as JSON Schema query parameters) and
  * ordered (named keyset orders), and gives one query for "every row that matches". The reports
  * module does the rest the same way for every source: validation (an unknown filter value is 400),
- * keyset paging for the API and the pages, and the streamed CSV export in keyset batches.
+ * keyset paging for the API and the pages, and the streamed CSV export (keyset batches on SQLite,
+ * one streamed statement on MariaDB).
  */
 export interface ReportSource {
   /** Shown to operators ("Program completion"). */
@@ -91,6 +92,12 @@ export interface ReportQueryContext {
   order?: string;
   /** What `prepare` returned, when the source has one. */
   prepared?: unknown;
+  /**
+   * For a page: where it starts and how many rows it holds, so a source can read an order as
+   * several index ranges each bounded by the page (the module still applies the order, the
+   * position and the limit to what `query` returns). Absent for an export and a count.
+   */
+  position?: PagePosition;
 }
 
 /** A cursor's key values for one raw row under `order`. */

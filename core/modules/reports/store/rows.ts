@@ -19,12 +19,16 @@ const DUE = 'COALESCE(a.due_at, pc.due_at)';
 
 /** Active assignments with learner, program and stored completion: one row per learner and program. */
 export function assignmentRows(executor: Executor): Knex.QueryBuilder {
-  return executor(assignmentViews.programUserAssignments.as('a'))
-    .join(peopleViews.users.as('u'), 'u.id', 'a.user_id')
-    .join(programViews.programs.as('p'), 'p.id', 'a.program_id')
-    .leftJoin(programViews.programCompletions.as('pc'), (j) => j.on('pc.program_id', '=', 'a.program_id').andOn('pc.user_id', '=', 'a.user_id'))
-    .where('a.status', 'active')
-    .select(assignmentColumns(executor, 'a.program_id'));
+  return (
+    executor(assignmentViews.programUserAssignments.as('a'))
+      .join(peopleViews.users.as('u'), 'u.id', 'a.user_id')
+      // An outer join (every assignment has its program: a foreign key) so that neither database puts
+      // the few-row programs table first, which would stop an index on `a` giving a report's order.
+      .leftJoin(programViews.programs.as('p'), 'p.id', 'a.program_id')
+      .leftJoin(programViews.programCompletions.as('pc'), (j) => j.on('pc.program_id', '=', 'a.program_id').andOn('pc.user_id', '=', 'a.user_id'))
+      .where('a.status', 'active')
+      .select(assignmentColumns(executor, 'a.program_id'))
+  );
 }
 
 /** The columns of a program completion row, over `a` (assignment), `u`, `p` and `pc`; the program id from `programId`. */
@@ -139,13 +143,93 @@ export function usersAtNodes(executor: Executor, column: 'organisation_id' | 'po
   return executor(peopleViews.jobAssignments.as('jn')).whereIn(`jn.${column}`, nodeIds).select('jn.user_id');
 }
 
-/** Learners whose name or username contains `text` (case-insensitive on both databases' default collations). */
+/** `%text%` for LIKE, with `%`, `_` and `!` matched literally ('!' escapes: a backslash would need doubling in MySQL string literals and not in SQLite's). */
+const containsPattern = (text: string): string => `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+
+/**
+ * Learners whose name or username contains `text`, tested on each row of the report's read. Both
+ * databases' LIKE already ignores case (MariaDB's `_ci` collation; SQLite for ASCII, as LOWER did).
+ * What a search costs when it matches too many users to list their ids (see {@link learnersMatching}).
+ */
 export function whereLearnerMatches(qb: Knex.QueryBuilder, text: string): Knex.QueryBuilder {
-  // '!' escapes: a backslash would need doubling in MySQL string literals and not in SQLite's.
-  const pattern = `%${text.replace(/[!%_]/g, (c) => `!${c}`)}%`;
-  return qb.where((w) =>
-    w.whereRaw(`LOWER(u.fullname) LIKE LOWER(?) ESCAPE '!'`, [pattern]).orWhereRaw(`LOWER(u.username) LIKE LOWER(?) ESCAPE '!'`, [pattern]),
-  );
+  const pattern = containsPattern(text);
+  return qb.where((w) => w.whereRaw(`u.fullname LIKE ? ESCAPE '!'`, [pattern]).orWhereRaw(`u.username LIKE ? ESCAPE '!'`, [pattern]));
+}
+
+/**
+ * The ids of the users whose name or username contains `text` (of a program's active learners when
+ * `programId` is given), or null when more than `cap` do. No sort, stops after `cap` + 1 matches;
+ * for a program the database drives from the smaller side (every user, each probed for the
+ * program's assignment by its unique key, or the program's learners, each user by id): 40-80 ms
+ * at 200,000 users on MariaDB, against 250-300 ms for testing the text on every learner of a
+ * 100,000-learner program joined, sorted and paged. The report then reads only those learners.
+ */
+export async function learnersMatching(executor: Executor, text: string, cap: number, programId: number | null): Promise<number[] | null> {
+  const pattern = containsPattern(text);
+  const query = executor(peopleViews.users.as('u'))
+    .where((w) => w.whereRaw(`u.fullname LIKE ? ESCAPE '!'`, [pattern]).orWhereRaw(`u.username LIKE ? ESCAPE '!'`, [pattern]))
+    .limit(cap + 1)
+    .select('u.id');
+  if (programId !== null) {
+    query.join(assignmentViews.programUserAssignments.as('a'), 'a.user_id', 'u.id').where('a.program_id', programId).where('a.status', 'active');
+  }
+  const rows = (await query) as Array<{ id: number }>;
+  return rows.length > cap ? null : rows.map((r) => Number(r.id));
+}
+
+/**
+ * One program's active assignments in due-date order (the assignment's due date, else the completion
+ * record's, none last: {@link dueKey}), as three index ranges each read in order and cut at `limit`
+ * rows past `from`, merged by the caller's ORDER BY: those with their own due date (migration 0027's
+ * `(program_id, status, due_at, id)`), those with none anywhere (the same index's NULL range, by
+ * id) and those whose date comes from the completion record (its `(program_id, due_at, user_id)`;
+ * the engine writes none today). The single ORDER BY on the COALESCE could use no index: at 100,000
+ * learners it sorted all of them for each page (280-610 ms on MariaDB). `build` makes each range's
+ * query (the report's columns, filters and joins); the result selects `due_key` and `row_id`.
+ */
+export function dueOrderedBranches(
+  executor: Executor,
+  programId: number,
+  build: () => Knex.QueryBuilder,
+  position: { limit: number; from: readonly (string | number)[] | null; backward?: boolean },
+  /** False when the filters only keep dated rows (overdue, a due window): the dateless range is skipped, not scanned for none. */
+  undated = true,
+): Knex.QueryBuilder {
+  const backward = position.backward === true && position.from !== null;
+  const dir = backward ? 'desc' : 'asc';
+  const after = backward ? '<' : '>';
+  const from = position.from ? { key: Number(position.from[0]), id: Number(position.from[1]) } : null;
+  /** Rows past the cursor whose sort key is `key` (a column or, for a constant, null with `constant`). */
+  const bound = (qb: Knex.QueryBuilder, key: string | null, constant: number): Knex.QueryBuilder => {
+    if (!from) return qb;
+    if (key === null) {
+      // A constant key: every row when it lies past the cursor's, only ids past it when equal.
+      if (constant === from.key) return qb.where('a.id', after, from.id);
+      return (backward ? constant < from.key : constant > from.key) ? qb : qb.whereRaw('1 = 0');
+    }
+    return qb
+      .where(key, `${after}=`, from.key)
+      .where((w) => w.where(key, after, from.key).orWhere((eq) => eq.where(key, from.key).where('a.id', after, from.id)));
+  };
+  const own = bound(build().whereNotNull('a.due_at'), 'a.due_at', 0).orderBy([
+    { column: 'a.due_at', order: dir },
+    { column: 'a.id', order: dir },
+  ]);
+  const none = bound(build().whereNull('a.due_at').whereNull('pc.due_at'), null, NO_DUE_DATE).orderBy('a.id', dir);
+  if (!undated) none.whereRaw('1 = 0');
+  // Driven from the completion records that carry a date (an IN list, not the join's probe of every
+  // dateless assignment), then sorted: they are few.
+  const dated = executor(programViews.programCompletions.as('pd')).where('pd.program_id', programId).whereNotNull('pd.due_at').select('pd.user_id');
+  if (from) dated.where('pd.due_at', `${after}=`, from.key);
+  const recorded = bound(build().whereNull('a.due_at').whereIn('a.user_id', dated), 'pc.due_at', 0).orderBy([
+    { column: 'pc.due_at', order: dir },
+    { column: 'a.id', order: dir },
+  ]);
+  for (const branch of [own, none, recorded]) branch.limit(position.limit + 1);
+  // Each range is a derived table (SQLite allows no ORDER BY or LIMIT on a compound's own members).
+  return executor
+    .select('*')
+    .from(executor.raw('(SELECT * FROM ? AS d1 UNION ALL SELECT * FROM ? AS d2 UNION ALL SELECT * FROM ? AS d3) AS r', [own, none, recorded]));
 }
 
 /** A page of a manager's team (users below them in the management tree), by name; `direct` when they report to the manager. */
