@@ -8,6 +8,9 @@ import { affectedRows } from '../db/sql';
  * handoffs (each waiter sleeps in SQLite's busy handler), so two processes drained the queue at half
  * the rate of one. With the lease the others stand by, ready to take over.
  */
+/** The most a standby waits before taking a free lease (see held()). */
+const TAKE_OVER_JITTER_MS = 25;
+
 export class Lease {
   private heldUntil = 0;
   private lastAttempt = 0;
@@ -31,9 +34,11 @@ export class Lease {
       // A standby reads before it writes: while the holder lives, standing by costs no write. (A
       // write would wait in SQLite's busy handler behind the holder's claims, then hold up its next
       // claim in turn: that is how a second process used to slow the first down.)
-      const current = (await knex('worker_leases').where({ name: this.name }).first('holder', 'expires_at')) as
-        { holder: string; expires_at: number | string } | undefined;
-      if (current && current.holder !== this.holder && Number(current.expires_at) > now) return false;
+      if (await this.heldElsewhere(now)) return false;
+      // Free. Processes started together all see that at once: each waits a moment at random and
+      // looks again, so the first to act takes it and the others stand by without having written.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * TAKE_OVER_JITTER_MS));
+      if (await this.heldElsewhere(this.db.now())) return false;
     }
     await knex('worker_leases').insert({ name: this.name, holder: this.holder, expires_at: 0 }).onConflict('name').ignore();
     const taken = affectedRows(
@@ -47,6 +52,12 @@ export class Lease {
     );
     this.heldUntil = taken ? now + this.ttlMs : 0;
     return taken > 0;
+  }
+
+  private async heldElsewhere(now: number): Promise<boolean> {
+    const current = (await this.db.knex('worker_leases').where({ name: this.name }).first('holder', 'expires_at')) as
+      { holder: string; expires_at: number | string } | undefined;
+    return current !== undefined && current.holder !== this.holder && Number(current.expires_at) > now;
   }
 
   /** Gives the lease up at once (a clean stop), so a standby process takes over without waiting. */

@@ -630,9 +630,11 @@ class WorkerLoop implements JobWorker {
       let claimed = 0;
       try {
         if (this.lease && !(await this.lease.held())) {
-          // Standing by: another worker holds the site's lease; take over when it lapses.
+          // Standing by: another worker holds the site's lease; take over when it lapses. The lease
+          // is asked about at most once a second however short the poll, so waking sooner would only
+          // take CPU from the holder (a stop() or a local enqueue still wakes this at once).
           if (!this.running) break;
-          await this.wait(Math.min(this.pollMs, STANDBY_POLL_MS));
+          await this.wait(STANDBY_POLL_MS);
           continue;
         }
         const names = this.queue.handlerNames();
