@@ -3,8 +3,13 @@
  * suite: an operator, two learners, five courses with activities, and two programs assigned
  * through the real assignment engine (individual rules, jobs drained).
  */
-import type { Agent } from 'supertest';
+import path from 'node:path';
+import request, { type Agent } from 'supertest';
+import type express from 'express';
 import type { Site } from '../../core/site';
+import { createApp } from '../../core/kernel/http/app';
+import { projectRoot } from '../../core/kernel/config';
+import { createTestSite, type TestSite } from '../utils/site';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -112,4 +117,23 @@ export async function signIn(agent: Agent, username: string): Promise<void> {
     .type('form')
     .send({ username, password: PASSWORD, _csrf: csrfFrom(form.text), next: '/' })
     .expect(303);
+}
+
+/** The scenario on a site with the real plugins, served in process, with the operator and Lena signed in. */
+export async function startScenarioSite(sessionSecret: string): Promise<{
+  t: TestSite;
+  site: Site;
+  s: Scenario;
+  app: express.Express;
+  admin: ReturnType<typeof request.agent>;
+  learner: ReturnType<typeof request.agent>;
+}> {
+  const t = await createTestSite({ pluginsDir: path.join(projectRoot, 'plugins'), sessionSecret });
+  const s = await seedScenario(t.site);
+  const app = createApp(t.site);
+  const admin = request.agent(app);
+  const learner = request.agent(app);
+  await signIn(admin, 'operator');
+  await signIn(learner, 'lena');
+  return { t, site: t.site, s, app, admin, learner };
 }

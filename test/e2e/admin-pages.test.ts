@@ -1,16 +1,13 @@
-import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
 import type express from 'express';
-import { createApp } from '../../core/kernel/http/app';
 import { createApiToken } from '../../core/kernel/auth/tokens';
-import { projectRoot } from '../../core/kernel/config';
 import type { Site } from '../../core/site';
 import { applyStoredTheme } from '../../core/kernel/themes/theme-setting';
 
-import { createTestSite, type TestSite } from '../utils/site';
+import type { TestSite } from '../utils/site';
 import { testDialect } from '../utils/db';
-import { csrfFrom, seedScenario, signIn, type Scenario } from '../browser/scenario';
+import { csrfFrom, type Scenario, startScenarioSite } from '../browser/scenario';
 import { formEntries, formObject } from '../utils/forms';
 import { wholeMinScores } from '../../db/migrations/0012_whole_min_scores';
 import type { CourseSetInput } from '../../core/modules/programs/service';
@@ -27,14 +24,7 @@ describe('operator pages', () => {
   let learner: Agent;
 
   before(async () => {
-    t = await createTestSite({ pluginsDir: path.join(projectRoot, 'plugins'), sessionSecret: 'admin-test-secret-0123456789' });
-    site = t.site;
-    s = await seedScenario(site);
-    app = createApp(site);
-    admin = request.agent(app);
-    learner = request.agent(app);
-    await signIn(admin, 'operator');
-    await signIn(learner, 'lena');
+    ({ t, site, s, app, admin, learner } = await startScenarioSite('admin-test-secret-0123456789'));
   });
   after(async () => t?.close());
   afterEach(() => site.themes.setTheme('default'));

@@ -1,12 +1,8 @@
-import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
-import type express from 'express';
-import { createApp } from '../../core/kernel/http/app';
-import { projectRoot } from '../../core/kernel/config';
 import type { Site } from '../../core/site';
-import { createTestSite, type TestSite } from '../utils/site';
-import { csrfFrom, seedScenario, signIn, type Scenario } from '../browser/scenario';
+import type { TestSite } from '../utils/site';
+import { csrfFrom, type Scenario, startScenarioSite } from '../browser/scenario';
 import { decodeHtml, formEntries, formObject } from '../utils/forms';
 
 const html = { Accept: 'text/html' };
@@ -24,19 +20,11 @@ describe('audience rule editor (operator pages)', () => {
   let t: TestSite;
   let site: Site;
   let s: Scenario;
-  let app: express.Express;
   let admin: Agent;
   let learner: Agent;
 
   before(async () => {
-    t = await createTestSite({ pluginsDir: path.join(projectRoot, 'plugins'), sessionSecret: 'audience-pages-secret-0123456789' });
-    site = t.site;
-    s = await seedScenario(site);
-    app = createApp(site);
-    admin = request.agent(app);
-    learner = request.agent(app);
-    await signIn(admin, 'operator');
-    await signIn(learner, 'lena');
+    ({ t, site, s, admin, learner } = await startScenarioSite('audience-pages-secret-0123456789'));
     await site.services.completion.recordCourseCompletion(s.courses.b, s.learnerId);
   });
   after(async () => t?.close());

@@ -1,13 +1,10 @@
-import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
 import type express from 'express';
-import { createApp } from '../../core/kernel/http/app';
 import { createApiToken } from '../../core/kernel/auth/tokens';
-import { projectRoot } from '../../core/kernel/config';
 import type { Site } from '../../core/site';
-import { createTestSite, type TestSite } from '../utils/site';
-import { csrfFrom, seedScenario, signIn, type Scenario } from '../browser/scenario';
+import type { TestSite } from '../utils/site';
+import { csrfFrom, type Scenario, startScenarioSite } from '../browser/scenario';
 import { decodeHtml, formEntries, formObject } from '../utils/forms';
 
 const html = { Accept: 'text/html' };
@@ -31,14 +28,7 @@ describe('course and activity pages (operator)', () => {
   let bearer: string;
 
   before(async () => {
-    t = await createTestSite({ pluginsDir: path.join(projectRoot, 'plugins'), sessionSecret: 'course-pages-secret-0123456789' });
-    site = t.site;
-    s = await seedScenario(site);
-    app = createApp(site);
-    admin = request.agent(app);
-    learner = request.agent(app);
-    await signIn(admin, 'operator');
-    await signIn(learner, 'lena');
+    ({ t, site, s, app, admin, learner } = await startScenarioSite('course-pages-secret-0123456789'));
     bearer = await createApiToken(site.db, s.adminId);
   });
   after(async () => t?.close());

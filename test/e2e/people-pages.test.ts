@@ -1,12 +1,9 @@
-import path from 'node:path';
 import { expect } from 'chai';
 import request from 'supertest';
 import type express from 'express';
-import { createApp } from '../../core/kernel/http/app';
-import { projectRoot } from '../../core/kernel/config';
 import type { Site } from '../../core/site';
-import { createTestSite, type TestSite } from '../utils/site';
-import { csrfFrom, seedScenario, signIn, type Scenario } from '../browser/scenario';
+import type { TestSite } from '../utils/site';
+import { csrfFrom, signIn, type Scenario, startScenarioSite } from '../browser/scenario';
 import { decodeHtml } from '../utils/forms';
 
 const html = { Accept: 'text/html' };
@@ -27,14 +24,7 @@ describe('people pages: users, job assignments, positions and organisations, sta
   let csrf: string;
 
   before(async () => {
-    t = await createTestSite({ pluginsDir: path.join(projectRoot, 'plugins'), sessionSecret: 'people-pages-secret-0123456789ab' });
-    site = t.site;
-    s = await seedScenario(site);
-    app = createApp(site);
-    admin = request.agent(app);
-    learner = request.agent(app);
-    await signIn(admin, 'operator');
-    await signIn(learner, 'lena');
+    ({ t, site, s, app, admin, learner } = await startScenarioSite('people-pages-secret-0123456789ab'));
     csrf = csrfFrom((await admin.get('/admin/users/new').set(html).expect(200)).text);
     // 60 people of a "Crew" so that the list pages.
     for (let i = 0; i < 60; i++) {
