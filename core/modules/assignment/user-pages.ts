@@ -6,10 +6,9 @@ import type { RouteRegistrar } from '../../kernel/http/routes';
 import { invalid, WaymarkError } from '../../kernel/errors';
 import { parseDateInput } from '../../kernel/dates';
 import { field, fields, renderView } from '../../kernel/http/render';
-import { parseId } from '../../kernel/http/contract';
 import { pickOrder } from '../../kernel/http/paging';
 import { PickError, pickerOf, pickState, resolvePick, type PickState } from '../../kernel/pickers';
-import { filterChoiceOf, listFilterOf, USER_ORDERS, type HierarchyService, type UserFilterChoice, type UserService } from '../people/index';
+import { bulkSelectionOf, listFilterOf, USER_ORDERS, type HierarchyService, type UserFilterChoice, type UserService } from '../people/index';
 import { countUserPrograms, individualRuleUsers, userProgramRows } from './store/user-programs';
 import type { AssignmentService } from './service';
 
@@ -153,17 +152,7 @@ export function registerUserAssignmentPages(deps: UserAssignmentPagesDeps, pages
           throw error;
         }
       }
-      const all = field(req.body, 'scope') === 'all';
-      const choice = all ? filterChoiceOf(field(req.body, 'filter')) : {};
-      if (!choice)
-        throw invalid('BULK_FILTER_INVALID', 'The filter of this list could not be read; filter the list again', [{ path: 'filter', message: 'unreadable' }]);
-      const ids = all
-        ? undefined
-        : fields(req.body, 'userIds')
-            .map((v) => parseId(v))
-            .filter((v): v is number => v !== null);
-      if (ids && !ids.length)
-        throw invalid('BULK_EMPTY', 'Tick the users to assign, or choose all matching this filter', [{ path: 'userIds', message: 'Nothing selected' }]);
+      const { choice, ids } = bulkSelectionOf(req.body, 'assign');
       if (ids && ids.length <= INLINE_BULK) {
         const found = await deps.users.list({ ids }, pickOrder(USER_ORDERS, 'id'), { limit: INLINE_BULK, from: null });
         await assignAll(

@@ -46,7 +46,7 @@ export type { JobAssignmentService } from './job-assignments';
 export type { ProfileFieldService } from './profile-fields';
 export type { UserService } from './users';
 export type { UserAdminSection, UserAdminLines } from './admin-sections';
-export { filterChoiceOf, listFilterOf, type UserFilterChoice } from './user-pages';
+export { bulkSelectionOf, listFilterOf, type UserFilterChoice } from './user-pages';
 export { USER_ORDERS } from './store/users';
 
 /** What the people services need beyond the site: the kernel's credential port, the rule conditions and the queue. */

@@ -55,6 +55,24 @@ export interface PeoplePagesDeps {
   jobs: JobRegistrar;
 }
 
+/**
+ * What a bulk form under the user list posts: the ticked users, or "all matching" with the list's
+ * filter. 422 when nothing is ticked (`verb`: "Tick the users to <verb>") or the filter is unreadable.
+ */
+export function bulkSelectionOf(body: unknown, verb: string): { choice: UserFilterChoice; ids?: number[] } {
+  const all = field(body, 'scope') === 'all';
+  const choice = all ? filterChoiceOf(field(body, 'filter')) : {};
+  if (!choice)
+    throw invalid('BULK_FILTER_INVALID', 'The filter of this list could not be read; filter the list again', [{ path: 'filter', message: 'unreadable' }]);
+  if (all) return { choice };
+  const ids = fields(body, 'userIds')
+    .map((v) => parseId(v))
+    .filter((v): v is number => v !== null);
+  if (!ids.length)
+    throw invalid('BULK_EMPTY', `Tick the users to ${verb}, or choose all matching this filter`, [{ path: 'userIds', message: 'Nothing selected' }]);
+  return { choice, ids };
+}
+
 /** A filter choice read back from a bulk form's JSON; anything unexpected is dropped (never widened). */
 export function filterChoiceOf(text: string): UserFilterChoice | null {
   let raw: unknown;
@@ -290,17 +308,7 @@ export function registerUserPages(deps: PeoplePagesDeps, pages: RouteRegistrar):
       if (action !== 'suspend' && action !== 'unsuspend')
         throw invalid('BULK_ACTION_INVALID', 'Choose suspend or reactivate', [{ path: 'action', message: 'Choose an action' }]);
       const suspended = action === 'suspend';
-      const all = field(req.body, 'scope') === 'all';
-      const choice = all ? filterChoiceOf(field(req.body, 'filter')) : {};
-      if (!choice)
-        throw invalid('BULK_FILTER_INVALID', 'The filter of this list could not be read; filter the list again', [{ path: 'filter', message: 'unreadable' }]);
-      const ids = all
-        ? undefined
-        : fields(req.body, 'userIds')
-            .map((v) => parseId(v))
-            .filter((v): v is number => v !== null);
-      if (ids && !ids.length)
-        throw invalid('BULK_EMPTY', 'Tick the users to change, or choose all matching this filter', [{ path: 'userIds', message: 'Nothing selected' }]);
+      const { choice, ids } = bulkSelectionOf(req.body, 'change');
       // The operator's own account is never suspended by a bulk change: it would lock them out.
       const exceptUserId = req.user?.id;
       if (ids && ids.length <= INLINE_BULK) {
