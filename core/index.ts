@@ -96,7 +96,7 @@ export {
   type ExtensionDecidedArgs,
 } from './modules/extension-requests/index';
 
-export type { ExtensionPointMap, ExtensionPointName, NotificationChannel, OutgoingNotification } from './kernel/extensions';
+export type { DashboardEntry, DashboardPanel, ExtensionPointMap, ExtensionPointName, NotificationChannel, OutgoingNotification } from './kernel/extensions';
 export {
   resolvePick,
   pickState,
