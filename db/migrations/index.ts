@@ -22,6 +22,7 @@ import { programRecurrence } from './0020_program_recurrence';
 import { userPickIndexes } from './0022_user_pick_indexes';
 import { savedReports } from './0025_saved_reports';
 import { reportDueOrder } from './0027_report_due_order';
+import { usernamePickIndex } from './0028_username_pick_index';
 
 /** Core migrations, in order. Add new ones at the end; never edit one that has shipped. */
 export const coreMigrations: MigrationSet = {
@@ -50,5 +51,6 @@ export const coreMigrations: MigrationSet = {
     userPickIndexes,
     savedReports,
     reportDueOrder,
+    usernamePickIndex,
   ],
 };

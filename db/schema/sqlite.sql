@@ -308,4 +308,6 @@ CREATE INDEX users_email_nocase ON users (email COLLATE NOCASE);
 
 CREATE INDEX `users_fullname_id_index` on `users` (`fullname`, `id`);
 
+CREATE INDEX users_username_nocase ON users (username COLLATE NOCASE);
+
 CREATE UNIQUE INDEX `users_username_unique` on `users` (`username`);

@@ -60,8 +60,10 @@ describe('pick by name (the pickers extension point, resolvePick and GET /admin/
     expect(required.message).to.equal('Audience: choose an audience');
   });
 
-  it('finds users by name or email, and a manager by name with their job', async () => {
+  it('finds users by name, email or username, and a manager by name with their job', async () => {
     const users = pickerOf(site.extensions, 'users');
+    const quinn = await site.services.users.create({ username: 'qq-ops', email: 'someone@example.org', fullname: 'Quinn Quay' });
+    expect((await users.search('QQ-', 20)).map((u) => u.id)).to.deep.equal([quinn.id]);
     const byName = await users.search('lena', 20);
     expect(byName.map((u) => u.id)).to.include(s.learnerId);
     const byEmail = await users.search('lena@', 20);

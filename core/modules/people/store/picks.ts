@@ -23,10 +23,10 @@ interface UserPickRow {
 
 const userLabel = (r: UserPickRow): PickRow => ({ id: r.id, label: r.fullname, hint: r.email || r.username });
 
-/** Users (not deleted) whose full name or email starts with `q`: two index ranges, merged. */
+/** Users (not deleted) whose full name, email or username starts with `q`: three index ranges, merged. */
 export async function searchUserPicks(executor: Executor, q: string, limit: number): Promise<PickRow[]> {
   const lists = await Promise.all(
-    ['fullname', 'email'].map((column) =>
+    ['fullname', 'email', 'username'].map((column) =>
       firstByPrefix<UserPickRow>(executor('users').select('id', 'fullname', 'email', 'username').where('deleted', false), column, q, limit),
     ),
   );

@@ -69,7 +69,10 @@ export function setFirstLogin(trx: Knex.Transaction, id: number, at: number): Pr
 /** The named orders of the user list (`?sort=`); each ends in the unique id. */
 export const USER_ORDERS: readonly KeysetOrder[] = [
   { name: 'fullname', keys: [{ ...asc('fullname'), caseInsensitive: true }, asc('id')] },
-  { name: 'username', keys: [asc('username')] },
+  // Read without regard to case so that on SQLite the NOCASE index (migration 0028) serves both the
+  // prefix range and the order. Usernames are lower case (users.ts), so this is the same order, and
+  // still unique: no tiebreak needed.
+  { name: 'username', keys: [{ ...asc('username'), caseInsensitive: true }] },
   { name: 'id', keys: [asc('id')] },
   { name: '-id', keys: [{ column: 'id', direction: 'desc' }] },
 ];
