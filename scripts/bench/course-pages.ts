@@ -8,9 +8,7 @@
  *   BENCH_DB=mysql TEST_MYSQL_URL=mysql://root@127.0.0.1:3306 npx tsx scripts/bench/course-pages.ts
  *   options: --courses <n> (default 100000) --runs <n> (default 30)
  */
-import request from 'supertest';
-import { option, time, withBenchSite } from './support';
-import { createApp } from '../../core/kernel/http/app';
+import { option, primaryKeyBaseline, ratioLine, signedInAgent, time, withBenchSite } from './support';
 
 const COURSES = option('courses', 100_000);
 const RUNS = option('runs', 30);
@@ -36,20 +34,10 @@ async function main(): Promise<void> {
     await site.db.knex.raw(dialect === 'mysql' ? 'ANALYZE TABLE courses' : 'ANALYZE');
     console.log(`${dialect}: ${COURSES.toLocaleString('en')} courses seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
 
-    const app = createApp(site);
-    const agent = request.agent(app);
-    const login = await agent.get('/login').set('Accept', 'text/html').expect(200);
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(login.text)![1]!;
-    await agent.post('/login').type('form').send({ username: 'operator', password: PASSWORD, _csrf: csrf, next: '/' }).expect(303);
+    const agent = await signedInAgent(site, 'operator', PASSWORD);
     const page = (url: string) => agent.get(url).set('Accept', 'text/html').expect(200);
 
-    const baseline = await time(RUNS, (i) =>
-      site.db
-        .knex('courses')
-        .where('id', '>', (i * 997) % COURSES)
-        .orderBy('id')
-        .limit(51),
-    );
+    const baseline = await primaryKeyBaseline(site, 'courses', COURSES, RUNS);
     const first = await time(RUNS, () => page('/admin/courses'));
     // A page deep in the list, by the "Next" link as an operator paging that far follows it.
     let next: string | null = '/admin/courses';
@@ -64,8 +52,7 @@ async function main(): Promise<void> {
     const byShortname = await time(RUNS, () => page('/admin/courses?sort=shortname'));
     const newest = await time(RUNS, () => page('/admin/courses?sort=-id'));
 
-    const line = (what: string, ms: number) =>
-      console.log(`${what.padEnd(58)} ${ms.toFixed(2).padStart(8)} ms   ${(ms / baseline).toFixed(1).padStart(6)} x baseline`);
+    const line = ratioLine(baseline, 58);
     console.log(`median of ${RUNS} runs`);
     line('baseline: 51 rows by primary key, straight from the table', baseline);
     line('/admin/courses (first page, by full name)', first);

@@ -9,9 +9,7 @@
  *   BENCH_DB=mysql TEST_MYSQL_URL=mysql://root@127.0.0.1:3306 npx tsx scripts/bench/people.ts
  *   options: --users <n> (default 100000) --runs <n> (default 20)
  */
-import request from 'supertest';
-import { option, time, withBenchSite } from './support';
-import { createApp } from '../../core/kernel/http/app';
+import { option, primaryKeyBaseline, ratioLine, signedInAgent, time, withBenchSite } from './support';
 
 const USERS = option('users', 100_000);
 const RUNS = option('runs', 20);
@@ -50,21 +48,11 @@ async function main(): Promise<void> {
     await site.db.knex.raw(dialect === 'mysql' ? 'ANALYZE TABLE users, audience_members, job_assignments' : 'ANALYZE');
     console.log(`${dialect}: ${USERS.toLocaleString('en')} users seeded in ${((performance.now() - seeded) / 1000).toFixed(1)} s`);
 
-    const app = createApp(site);
-    const agent = request.agent(app);
-    const login = await agent.get('/login').set('Accept', 'text/html').expect(200);
-    const csrf = /name="_csrf" value="([^"]+)"/.exec(login.text)![1]!;
-    await agent.post('/login').type('form').send({ username: 'operator', password: PASSWORD, _csrf: csrf, next: '/' }).expect(303);
+    const agent = await signedInAgent(site, 'operator', PASSWORD);
     const page = (url: string) => agent.get(url).set('Accept', 'text/html').expect(200);
     const json = (url: string) => agent.get(url).set('Accept', 'application/json').expect(200);
 
-    const baseline = await time(RUNS, (i) =>
-      site.db
-        .knex('users')
-        .where('id', '>', (i * 997) % USERS)
-        .orderBy('id')
-        .limit(51),
-    );
+    const baseline = await primaryKeyBaseline(site, 'users', USERS, RUNS);
     const prefixes = ['ann', 'Hugo S', 'inès', 'kenji m', 'omar', 'PAULA', 'user123', 'emma b'];
     const pick = await time(RUNS, (i) => json(`/admin/pick/users?q=${encodeURIComponent(prefixes[i % prefixes.length]!)}`));
     const managers = await time(RUNS, (i) => json(`/admin/pick/managers?q=${encodeURIComponent(prefixes[i % prefixes.length]!)}`));
@@ -75,8 +63,7 @@ async function main(): Promise<void> {
     const search = await time(RUNS, (i) => page(`/admin/users?q=${encodeURIComponent(prefixes[i % prefixes.length]!)}`));
     const byAudience = await time(RUNS, () => page(`/admin/users?audience=${audience.id}&audience_q=Every%20tenth&audience_was=Every%20tenth`));
 
-    const line = (what: string, ms: number) =>
-      console.log(`${what.padEnd(62)} ${ms.toFixed(2).padStart(8)} ms   ${(ms / baseline).toFixed(1).padStart(6)} x baseline`);
+    const line = ratioLine(baseline, 62);
     console.log(`median of ${RUNS} runs`);
     line('baseline: 51 rows by primary key, straight from the table', baseline);
     line('GET /admin/pick/users?q=… (type-ahead, 20 names)', pick);

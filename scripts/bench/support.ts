@@ -7,7 +7,9 @@ import winston from 'winston';
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
+import request from 'supertest';
 import { createSite, type Site } from '../../core/site';
+import { createApp } from '../../core/kernel/http/app';
 import { createTestDatabase } from '../../test/utils/db';
 import type { Dialect } from '../../core/kernel/db/database';
 
@@ -51,3 +53,27 @@ export async function withBenchSite(sessionSecret: string, body: (site: Site, di
     fs.rmSync(pluginsDir, { recursive: true, force: true });
   }
 }
+
+/** A supertest agent signed in through the login form, as the operator the page benchmarks create. */
+export async function signedInAgent(site: Site, username: string, password: string) {
+  const agent = request.agent(createApp(site));
+  const login = await agent.get('/login').set('Accept', 'text/html').expect(200);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(login.text)![1]!;
+  await agent.post('/login').type('form').send({ username, password, _csrf: csrf, next: '/' }).expect(303);
+  return agent;
+}
+
+/** The baseline of a page benchmark: 51 rows of `table` read by primary key, from a different place each run. */
+export function primaryKeyBaseline(site: Site, table: string, rows: number, runs: number): Promise<number> {
+  return time(runs, (i) =>
+    site.db
+      .knex(table)
+      .where('id', '>', (i * 997) % rows)
+      .orderBy('id')
+      .limit(51),
+  );
+}
+
+/** Prints "what  ms  N x baseline", `what` padded to `width`. */
+export const ratioLine = (baseline: number, width: number) => (what: string, ms: number) =>
+  console.log(`${what.padEnd(width)} ${ms.toFixed(2).padStart(8)} ms   ${(ms / baseline).toFixed(1).padStart(6)} x baseline`);

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Executor } from '../../../kernel/db/database';
 import { insertId } from './insert';
 import { whereUnder } from './paths';
+import { peopleViews } from './views';
 import { readPage, wherePrefix, type KeysetOrder, type KeysetPage, type PagePosition, type SortKey } from '../../../kernel/db/keyset';
 
 /** A `users` row as stored (the password hash included: only this module reads it). */
@@ -111,20 +112,8 @@ export function userPage(executor: Executor, filter: UserListFilter, order: Keys
 
 /** The user list's rows before ordering and paging (exported for the index-use test). */
 export function userListQuery(executor: Executor, filter: UserListFilter): Knex.QueryBuilder {
-  const query = executor('users').select(
-    'id',
-    'username',
-    'email',
-    'fullname',
-    'is_admin',
-    'lang',
-    'timezone',
-    'suspended',
-    'deleted',
-    'first_login_at',
-    'created_at',
-    'updated_at',
-  );
+  // The list reads exactly the columns people publishes for users.
+  const query = executor('users').select(...peopleViews.users.columns);
   query.where('deleted', filter.deleted === true);
   if (filter.suspended !== undefined) query.where('suspended', filter.suspended);
   // One column each, so each is one index range read in the list's order (an OR of the two would
