@@ -3,18 +3,10 @@ import request from 'supertest';
 import type { Site } from '../../core/site';
 import type { TestSite } from '../utils/site';
 import { csrfFrom, type Scenario, startScenarioSite } from '../browser/scenario';
-import { decodeHtml, formEntries, formObject } from '../utils/forms';
+import { decodeHtml, formEntries, formObject, optionValue } from '../utils/forms';
 
 const html = { Accept: 'text/html' };
 type Agent = ReturnType<typeof request.agent>;
-
-/** The value of the option shown with this label (operators pick by name; the value is the condition). */
-function optionValue(page: string, label: string): string {
-  for (const [, value, shown] of page.matchAll(/<option value="([^"]*)"[^>]*>([^<]*)<\/option>/g)) {
-    if (decodeHtml(shown!) === label) return decodeHtml(value!);
-  }
-  throw new Error(`no option labelled ${label}`);
-}
 
 describe('audience rule editor (operator pages)', () => {
   let t: TestSite;

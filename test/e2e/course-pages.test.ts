@@ -5,18 +5,10 @@ import { createApiToken } from '../../core/kernel/auth/tokens';
 import type { Site } from '../../core/site';
 import type { TestSite } from '../utils/site';
 import { csrfFrom, type Scenario, startScenarioSite } from '../browser/scenario';
-import { decodeHtml, formEntries, formObject } from '../utils/forms';
+import { decodeHtml, formEntries, formObject, optionValue } from '../utils/forms';
 
 const html = { Accept: 'text/html' };
 type Agent = ReturnType<typeof request.agent>;
-
-/** The value of the option shown with this label in the page. */
-function optionValue(page: string, label: string): string {
-  for (const [, value, shown] of page.matchAll(/<option value="([^"]*)"[^>]*>([^<]*)<\/option>/g)) {
-    if (decodeHtml(shown!) === label) return decodeHtml(value!);
-  }
-  throw new Error(`no option labelled ${label}`);
-}
 
 describe('course and activity pages (operator)', () => {
   let t: TestSite;

@@ -9,18 +9,10 @@ import { projectRoot } from '../../core/kernel/config';
 import type { Site } from '../../core/site';
 import { createTestSite, type TestSite } from '../utils/site';
 import { csrfFrom, seedScenario, signIn, type Scenario } from '../browser/scenario';
-import { decodeHtml, formEntries, formObject } from '../utils/forms';
+import { decodeHtml, formEntries, formObject, optionValue } from '../utils/forms';
 
 const html = { Accept: 'text/html' };
 type Agent = ReturnType<typeof request.agent>;
-
-/** The value of the option shown with this label in the page. */
-function optionValue(page: string, label: string): string {
-  for (const [, value, shown] of page.matchAll(/<option value="([^"]*)"[^>]*>([^<]*)<\/option>/g)) {
-    if (decodeHtml(shown!) === label) return decodeHtml(value!);
-  }
-  throw new Error(`no option labelled ${label}`);
-}
 
 /** The text of a page's problem summary, tags stripped. */
 const problems = (page: string): string => decodeHtml((/<div class="error-summary"[\s\S]*?<\/div>/.exec(page)?.[0] ?? '').replace(/<[^>]+>/g, ' '));

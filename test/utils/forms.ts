@@ -66,3 +66,11 @@ export function formObject(entries: Array<[string, string]>): Record<string, str
   }
   return out;
 }
+
+/** The value of the option shown with this label in the page (operators pick by what they read). */
+export function optionValue(page: string, label: string): string {
+  for (const [, value, shown] of page.matchAll(/<option value="([^"]*)"[^>]*>([^<]*)<\/option>/g)) {
+    if (decodeHtml(shown!) === label) return decodeHtml(value!);
+  }
+  throw new Error(`no option labelled ${label}`);
+}
