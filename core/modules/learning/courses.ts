@@ -32,6 +32,7 @@ import {
   sectionById,
   insertSection,
   updateSectionRow,
+  type CourseRow,
   type SectionRow,
   upsertCriteria,
   type ActivityRow,
@@ -265,6 +266,20 @@ function activityView(row: ActivityRow): ActivityView {
   };
 }
 
+/** A course's own fields, as a list shows them and `get` begins with. */
+function courseSummary(row: CourseRow): CourseSummary {
+  return {
+    id: Number(row.id),
+    shortname: row.shortname,
+    fullname: row.fullname,
+    summary: row.summary,
+    visible: bool(row.visible),
+    startDate: iso(row.start_date),
+    score: Number(row.score),
+    createdAt: iso(row.created_at)!,
+  };
+}
+
 function sectionView(row: SectionRow): SectionView {
   return {
     id: Number(row.id),
@@ -385,17 +400,10 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
     if (!row) throw notFound('Course', courseId);
     const [activities, sections] = await Promise.all([activitiesOfCourse(executor, courseId), sectionsOfCourse(executor, courseId)]);
     return {
-      id: Number(row.id),
-      shortname: row.shortname,
-      fullname: row.fullname,
-      summary: row.summary,
-      visible: bool(row.visible),
-      startDate: iso(row.start_date),
-      score: Number(row.score),
+      ...courseSummary(row),
       completionCriteria: await loadCriteria(executor, courseId),
       sections: sections.map(sectionView),
       activities: activities.map(activityView),
-      createdAt: iso(row.created_at)!,
     };
   }
 
@@ -420,16 +428,7 @@ export function createCoursesService(site: { db: Database; timezone: string; ext
       const page = await coursePage(db().knex, filter, order, position);
       return {
         ...page,
-        items: page.items.map((row) => ({
-          id: Number(row.id),
-          shortname: row.shortname,
-          fullname: row.fullname,
-          summary: row.summary,
-          visible: bool(row.visible),
-          startDate: iso(row.start_date),
-          score: Number(row.score),
-          createdAt: iso(row.created_at)!,
-        })),
+        items: page.items.map(courseSummary),
       };
     },
 
