@@ -115,6 +115,7 @@ export {
   createHierarchySource,
   instancePicker,
   type AssignmentSource,
+  type AssignmentConflict,
   type RuleInstance,
   type SourceRule,
   type SourceContext,

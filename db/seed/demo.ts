@@ -1,4 +1,5 @@
 import type { Site } from '../../core/site';
+import { LearningPlans } from '../../plugins/tool_learningplan/plans';
 
 export interface DemoLogin {
   role: string;
@@ -376,10 +377,10 @@ async function seedRestrictedAccess(site: Site, learnerIds: number[], courseA: n
 
 /**
  * What an operator finds on a Monday morning: overdue learners (a compliance program due ten days
- * ago, assigned anyway for Sara's team), open exceptions of the kinds a site's own data raises (a
- * due date already past; a due date counted from a hire date some learners lack), and two saved
- * reports on the dashboard, and a yearly recurring program. `already_assigned` needs a source that reports conflicting routes
- * (a learning plan); no built-in source does, so the demo cannot show one honestly.
+ * ago, assigned anyway for Sara's team), open exceptions of every type (a due date already past; a
+ * due date counted from a hire date some learners lack; a program three learners already follow in
+ * their learning plan when a rule for all of Support reaches them), two saved reports on the
+ * dashboard, and a yearly recurring program.
  */
 async function seedOperatorWork(site: Site, at: { support: number; engineering: number; saraTeam: number[]; courses: number[] }): Promise<void> {
   const { programs, assignment, profileFields, savedReports } = site.services;
@@ -416,6 +417,7 @@ async function seedOperatorWork(site: Site, at: { support: number; engineering: 
     recurrence: { period: 'P1Y', leadTime: 'P1M' },
   });
   await assignment.addRule(fireSafety.program.id, { source: 'organisation', instanceId: at.support, due: { within: 'P1Y', event: 'assignment_date' } });
+  await seedLearningPlans(site, at.saraTeam.slice(0, 3), at);
   await site.jobs.drain();
 
   // Sara's team was told to go ahead anyway: assigned with the past date, so they are overdue.
@@ -427,4 +429,26 @@ async function seedOperatorWork(site: Site, at: { support: number; engineering: 
 
   await savedReports.create({ name: 'Support: overdue learners', report: 'overdue', query: { organisationId: String(at.support) }, onDashboard: true }, null);
   await savedReports.create({ name: 'Open assignment exceptions', report: 'exceptions', query: {}, onDashboard: true }, null);
+}
+
+/**
+ * Three of Sara's team follow the team leader pathway in their learning plan; then a rule assigns
+ * it to all of Support, which raises `already_assigned` for those three (DOMAIN 4.1). Skipped when
+ * the learning plan plugin is disabled.
+ */
+async function seedLearningPlans(site: Site, planners: number[], at: { support: number; courses: number[] }): Promise<void> {
+  if (!site.extensions.get('assignmentConflicts', 'learning_plan')) return;
+  const lead = await site.services.programs.create({
+    shortname: 'LEAD',
+    fullname: 'Support team leader pathway',
+    summary: 'For analysts who will lead a team: the conversation and escalation courses.',
+    courseSets: [{ label: 'Leading conversations', courseIds: at.courses, rule: 'all' }],
+  });
+  const plans = new LearningPlans(site.db);
+  for (const userId of planners) await plans.add(userId, lead.program.id, null);
+  await site.services.assignment.addRule(lead.program.id, {
+    source: 'organisation',
+    instanceId: at.support,
+    due: { within: 'P6M', event: 'assignment_date' },
+  });
 }

@@ -25,7 +25,7 @@ describe(`demo seed (${testDialect})`, function () {
     expect(await count('users')).to.equal(306);
     expect(await count('courses')).to.equal(11);
     const programs = (await knex('programs').orderBy('id').pluck('shortname')) as string[];
-    expect(programs).to.deep.equal(['ONBOARD', 'MASTERY', 'CARE', 'ESCALATE', 'COMPLY', 'INDUCT', 'FIRE']);
+    expect(programs).to.deep.equal(['ONBOARD', 'MASTERY', 'CARE', 'ESCALATE', 'COMPLY', 'INDUCT', 'FIRE', 'LEAD']);
 
     for (const login of first.logins) {
       const user = await site.services.users.findByUsername(login.username);
@@ -57,15 +57,20 @@ describe(`demo seed (${testDialect})`, function () {
     expect(await visibleTo('learner02')).to.deep.equal(['Resource A', 'Resource 1', 'Resource 2', 'Resource 3', 'Resource 10']);
     expect(await visibleTo('learner03')).to.deep.equal(['Resource B', 'Resource 4', 'Resource 5', 'Resource 6', 'Resource 7', 'Resource 8', 'Resource 9']);
 
-    // The console at work: Sara manages twenty, some of them overdue; open exceptions of the kinds
-    // the site's data raises; saved reports on the dashboard.
+    // The console at work: Sara manages twenty, some of them overdue; open exceptions of every type;
+    // saved reports on the dashboard.
     const sara = (await site.services.users.findByUsername('sara'))!;
     const team = await knex.from(site.services.jobAssignments.managedUsersQuery(sara.id).as('t')).count({ n: '*' });
     expect(Number(team[0]!.n)).to.equal(20);
     const overdue = await site.services.reports.page('overdue', await site.services.reports.parse('overdue', { managerId: String(sara.id) }));
     expect(overdue.items.length).to.be.at.least(10);
     const open = await site.services.reports.page('exceptions', await site.services.reports.parse('exceptions', { limit: '1000' }));
-    expect(new Set(open.items.map((r) => r.type))).to.deep.equal(new Set(['time_allowance', 'completion_time_unknown']));
+    expect(new Set(open.items.map((r) => r.type))).to.deep.equal(new Set(['time_allowance', 'completion_time_unknown', 'already_assigned']));
+    // The three learners who follow the team leader pathway in their plan, when a rule for all of Support reached them.
+    const conflicts = open.items.filter((r) => r.type === 'already_assigned');
+    expect(conflicts.map((r) => r.program)).to.deep.equal(Array(3).fill('Support team leader pathway'));
+    expect(conflicts.map((r) => r.userId).sort()).to.deep.equal(((await knex('tool_learningplan_items').pluck('user_id')) as number[]).map(Number).sort());
+    expect(String(conflicts[0]!.explanation)).to.contain('learning plan');
     const dashboard = (await site.services.savedReports.dashboard()).map((e) => e.label);
     expect(dashboard).to.deep.equal(['Open assignment exceptions', 'Support: overdue learners']);
 

@@ -15,6 +15,7 @@ import {
   activeMembersInRange,
   compareWithMembers,
   conflictingInRange,
+  holdersInRange,
   deleteMembersInRange,
   deleteUndesiredMembers,
   deleteUserMemberships,
@@ -322,13 +323,18 @@ export class AssignmentSync {
   }
 
   /**
-   * Learners of these programs (within the scope) whom a source reports as already having the
-   * program through a conflicting route (`AssignmentSource.conflicts`), as `programId:userId` keys.
-   * One query per rule whose source reports conflicts; none for sources that do not.
+   * Learners of these programs (within the scope) who already have the program through a
+   * conflicting route, as `programId:userId` keys mapped to the route in words: the routes
+   * contributed to `assignmentConflicts` (one query each) and the sources that implement
+   * `AssignmentSource.conflicts` (one query per rule). Nothing is read when there are neither.
    */
-  async conflictingUsers(executor: Executor, programIds: readonly number[], scope: UserScope): Promise<Set<string>> {
-    const out = new Set<string>();
-    // Most sites have no source that reports conflicts: then this costs nothing, not even the rule-cache check.
+  async conflictingUsers(executor: Executor, programIds: readonly number[], scope: UserScope): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const { value: route } of this.context.extensions.list('assignmentConflicts')) {
+      for (const { programId, userId } of await holdersInRange(executor, route.holders(programIds, this.ctx(executor)), programIds, scope)) {
+        if (!out.has(`${programId}:${userId}`)) out.set(`${programId}:${userId}`, route.route);
+      }
+    }
     if (!this.context.extensions.list('assignmentSources').some((c) => c.value.conflicts)) return out;
     const { rules } = await this.rules.get(executor);
     const wanted = new Set(programIds);
@@ -337,7 +343,9 @@ export class AssignmentSync {
       const source = this.source(rule.source);
       const conflicts = source?.conflicts?.(rule.programId, rule.instance, this.ctx(executor));
       if (!conflicts) continue;
-      for (const userId of await conflictingInRange(executor, conflicts, scope)) out.add(`${rule.programId}:${userId}`);
+      for (const userId of await conflictingInRange(executor, conflicts, scope)) {
+        if (!out.has(`${rule.programId}:${userId}`)) out.set(`${rule.programId}:${userId}`, source!.name);
+      }
     }
     return out;
   }
@@ -374,7 +382,7 @@ export class AssignmentSync {
 
     const conflicting = await this.conflictingUsers(trx, touched, scope);
     const upserts: AssignmentRow[] = [];
-    const raise: Array<{ programId: number; userId: number; type: ExceptionType; dueAt: number | null }> = [];
+    const raise: Array<{ programId: number; userId: number; type: ExceptionType; dueAt: number | null; route?: string }> = [];
     const closeExceptions: Array<{ id: number; resolution: string }> = [];
     const assigned = new Map<number, number[]>();
     const unassigned = new Map<number, number[]>();
@@ -393,9 +401,10 @@ export class AssignmentSync {
       // cycle takes the completion away) and no time allowance can be too short.
       const completed = r.completion_status === 'complete';
       const accepted = numOrNull(r.accepted_due_at);
-      const check = (due: number | null, unknown: boolean, acceptedDue: number | null = null): ExceptionType | null => {
+      const route = conflicting.get(`${programId}:${userId}`);
+      const check = (due: number | null, unknown: boolean, acceptedDue: number | null = null, routeMatters = true): ExceptionType | null => {
         // DOMAIN 4.1 detection order: a conflicting route first, then an unknown date, then time.
-        if (conflicting.has(`${programId}:${userId}`)) return 'already_assigned';
+        if (route !== undefined && routeMatters) return 'already_assigned';
         if (unknown) return 'completion_time_unknown';
         // The operator's decision stands: a due date at or after the one they accepted is not re-checked.
         if (due !== null && due < threshold && !completed && !(acceptedDue !== null && due >= acceptedDue)) return 'time_allowance';
@@ -437,7 +446,7 @@ export class AssignmentSync {
         const due = frozen ? oldDue : unknown ? null : aggDue;
         const hit = check(due, unknown && !frozen);
         if (hit) {
-          raise.push({ programId, userId, type: hit, dueAt: due });
+          raise.push({ programId, userId, type: hit, dueAt: due, route });
           upserts.push({ ...base, status: 'exception', due_at: due, exception_id: null, accepted_due_at: null });
         } else {
           push(assigned, programId, userId);
@@ -453,7 +462,9 @@ export class AssignmentSync {
       const dueChanged = newDue !== oldDue;
       if (status === 'active') {
         if (dueChanged) {
-          const hit = check(newDue, false, accepted);
+          // A learner already assigned through the program's rules keeps them when another route
+          // appears later: the conflict is raised for newcomers, and an operator's `assign` stands.
+          const hit = check(newDue, false, accepted, false);
           if (hit) {
             raise.push({ programId, userId, type: hit, dueAt: newDue });
             push(unassigned, programId, userId);
@@ -480,7 +491,7 @@ export class AssignmentSync {
         upserts.push({ ...base, due_at: newDue });
       } else {
         closeExceptions.push({ id: num(r.exception_id), resolution: 'recheck' });
-        raise.push({ programId, userId, type: hit, dueAt: newDue });
+        raise.push({ programId, userId, type: hit, dueAt: newDue, route });
         upserts.push({ ...base, status: 'exception', due_at: newDue, exception_id: null, accepted_due_at: null });
       }
     }
@@ -498,7 +509,7 @@ export class AssignmentSync {
         type: x.type,
         status: 'open',
         raised_at: now,
-        explanation: explain(x.type, x.dueAt, now, minTimes.get(x.programId) ?? null),
+        explanation: explain(x, now, minTimes.get(x.programId) ?? null),
       })),
     );
     for (const row of raised) raisedIds.set(`${num(row.program_id)}:${num(row.user_id)}`, num(row.id));
@@ -825,11 +836,13 @@ export function humanDuration(iso: string): string {
   return parts.join(' ') || iso;
 }
 
-function explain(type: ExceptionType, dueAt: number | null, now: number, minTime: string | null): string {
+function explain({ type, dueAt, route }: { type: ExceptionType; dueAt: number | null; route?: string }, now: number, minTime: string | null): string {
   if (type === 'completion_time_unknown') {
     return 'The due date is relative to an event that has no date for this learner (for example an empty profile date, a course not completed, or no job assignment with that position), so the time to complete is unknown.';
   }
-  if (type === 'already_assigned') return 'The learner already has this program through another route that conflicts with this assignment.';
+  if (type === 'already_assigned') {
+    return `The learner already has this program through another route (${route ?? 'unnamed'}). Assign to let the program's assignment take over; dismiss to leave it to that route.`;
+  }
   const need = minTime ? humanDuration(minTime) : 'no minimum time';
   const due = dueAt === null ? 'unknown' : new Date(dueAt).toISOString().slice(0, 10);
   if (dueAt !== null && dueAt < now) return `The due date ${due} is in the past; the program needs at least ${need}.`;

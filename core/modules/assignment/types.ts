@@ -52,9 +52,27 @@ export interface AssignmentSource<Instance extends RuleInstance = RuleInstance> 
   dueEvents?: Record<string, DueDateEvent>;
   /**
    * Report users who already have the program through a conflicting route (raises `already_assigned`).
-   * Returns a subquery of user ids or null. Optional.
+   * Returns a subquery of user ids or null. Optional. A route that is not itself an assignment
+   * source (a learning plan) contributes to `assignmentConflicts` instead.
    */
   conflicts?(programId: number, instance: Instance, ctx: SourceContext): Knex.QueryBuilder | null;
+}
+
+/**
+ * Another route by which a learner may already have a program: a learning plan, an HR system's own
+ * enrolment. Whenever sync is about to assign a learner a program, through any rule, a learner this
+ * route reports gets an `already_assigned` exception instead (DOMAIN 4.1), and an operator decides
+ * which route stands: `assign` lets the program's rules take over, `dismiss` leaves it to the route.
+ */
+export interface AssignmentConflict {
+  /** The route in words, for the exception's explanation: "learning plan". */
+  route: string;
+  /**
+   * The learners who hold any of these programs through this route, as a subquery selecting
+   * `program_id` and `user_id`. Set-based: it runs once per sync batch, narrowed by the core to the
+   * batch's users, so it must not apply LIMIT/ORDER BY.
+   */
+  holders(programIds: readonly number[], ctx: SourceContext): Knex.QueryBuilder;
 }
 
 /** Every instance has these; sources add their own properties. */
@@ -121,5 +139,6 @@ declare module '../../kernel/extensions' {
   interface ExtensionPointMap {
     assignmentSources: AssignmentSource;
     dueDateEvents: DueDateEvent;
+    assignmentConflicts: AssignmentConflict;
   }
 }

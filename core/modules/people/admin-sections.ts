@@ -9,7 +9,7 @@ export interface UserAdminSection {
   title: string;
   /** Ordering among sections (lower first); default 100. */
   order?: number;
-  /** At most `limit` lines about the user; `more` links to the whole list when it is longer. */
+  /** At most `limit` lines about the user; `more` links to the whole list when it is longer, or to where it is managed. */
   lines(userId: number, limit: number): Promise<UserAdminLines>;
 }
 
@@ -17,6 +17,7 @@ export interface UserAdminLines {
   items: Array<{ label: string; href?: string; hint?: string }>;
   /** Shown when there are no items: "Not assigned to any program." */
   empty: string;
+  /** A link under the lines, shown whether or not there are any: "All 14 programs", "Manage the learning plan". */
   more?: { label: string; href: string } | null;
 }
 

@@ -249,6 +249,24 @@ export function deleteUserMemberships(trx: Knex.Transaction, userId: number, rul
   return runStatement(trx, `DELETE FROM program_rule_members WHERE user_id = ? AND rule_id IN (${placeholders(ruleIds.length)})`, [userId, ...ruleIds]);
 }
 
+/** The distinct (program, user) pairs of a route's holders subquery within the range. */
+export async function holdersInRange(
+  executor: Executor,
+  holders: Knex.QueryBuilder,
+  programIds: readonly number[],
+  range: UserIdRange,
+): Promise<Array<{ programId: number; userId: number }>> {
+  const found = (await executor
+    .from(holders.as('h'))
+    .whereIn('h.program_id', programIds)
+    .whereBetween('h.user_id', [range.lo, range.hi])
+    .distinct('h.program_id', 'h.user_id')) as Array<{
+    program_id: number;
+    user_id: number;
+  }>;
+  return found.map((row) => ({ programId: num(row.program_id), userId: num(row.user_id) }));
+}
+
 /** The distinct users of a source's conflicts subquery (`user_id`) within the range. */
 export async function conflictingInRange(executor: Executor, conflicts: Knex.QueryBuilder, range: UserIdRange): Promise<number[]> {
   const found = (await executor.from(conflicts.as('c')).whereBetween('c.user_id', [range.lo, range.hi]).distinct('c.user_id')) as Array<{
