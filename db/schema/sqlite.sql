@@ -122,6 +122,12 @@ CREATE TABLE `sessions` (`sid` varchar(128), `user_id` integer null, `data` text
 
 CREATE TABLE `site_config` (`name` varchar(100), `value` text not null, `updated_at` bigint not null, primary key (`name`));
 
+CREATE TABLE `tool_learningplan_items` (`id` integer not null primary key autoincrement, `user_id` integer not null, `program_id` integer not null, `added_by` integer null, `added_at` bigint not null);
+
+CREATE TABLE `tool_learningplan_migrations` (`id` integer not null primary key autoincrement, `name` varchar(255), `batch` integer, `migration_time` datetime);
+
+CREATE TABLE `tool_learningplan_migrations_lock` (`index` integer not null primary key autoincrement, `is_locked` integer);
+
 CREATE TABLE `tool_sitestats_migrations` (`id` integer not null primary key autoincrement, `name` varchar(255), `batch` integer, `migration_time` datetime);
 
 CREATE TABLE `tool_sitestats_migrations_lock` (`index` integer not null primary key autoincrement, `is_locked` integer);
@@ -293,6 +299,10 @@ CREATE UNIQUE INDEX `saved_reports_name` on `saved_reports` (`name`);
 CREATE INDEX `sessions_expires_at_index` on `sessions` (`expires_at`);
 
 CREATE INDEX `sessions_user_id_index` on `sessions` (`user_id`);
+
+CREATE INDEX `tool_learningplan_items_program_id_user_id_index` on `tool_learningplan_items` (`program_id`, `user_id`);
+
+CREATE UNIQUE INDEX `tool_learningplan_items_user_id_program_id_unique` on `tool_learningplan_items` (`user_id`, `program_id`);
 
 CREATE INDEX `tool_sitestats_snapshots_taken_at_index` on `tool_sitestats_snapshots` (`taken_at`);
 
