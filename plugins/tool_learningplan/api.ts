@@ -51,12 +51,12 @@ async function planOwner(deps: PlanApiDeps, req: ApiRequest, write: boolean): Pr
   return userId;
 }
 
-/** `/users/{id}/learning-plan`: read (paged), add a program, take one out. `me` is the caller. */
+/** `/tool_learningplan/users/{id}/plan`: read (paged), add a program, take one out. `me` is the caller. */
 export function planRoutes(deps: PlanApiDeps): ApiRoute[] {
   return [
     {
       method: 'get',
-      path: '/users/:id/learning-plan',
+      path: '/tool_learningplan/users/:id/plan',
       summary: "A learner's learning plan: its programs in the order they were added, with how the program's own assignment stands",
       tags: ['tool_learningplan'],
       access: 'user',
@@ -71,7 +71,7 @@ export function planRoutes(deps: PlanApiDeps): ApiRoute[] {
     },
     {
       method: 'post',
-      path: '/users/:id/learning-plan',
+      path: '/tool_learningplan/users/:id/plan',
       summary:
         "Adds a program to a learner's plan. 409 when the program's own rules already assign it to them; a rule that reaches them later raises an already_assigned exception",
       tags: ['tool_learningplan'],
@@ -88,7 +88,7 @@ export function planRoutes(deps: PlanApiDeps): ApiRoute[] {
     },
     {
       method: 'delete',
-      path: '/users/:id/learning-plan/:programId',
+      path: '/tool_learningplan/users/:id/plan/:programId',
       summary: "Takes a program out of a learner's plan (an exception it raised stays until an operator resolves it)",
       tags: ['tool_learningplan'],
       access: 'admin',

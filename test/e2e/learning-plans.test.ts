@@ -91,29 +91,29 @@ describe(`learning plans (${testDialect})`, function () {
   });
 
   it('keeps a plan through the API: the learner and their managers read it, only an administrator changes it', async () => {
-    const added = await api(admin).post(`/users/${ann.id}/learning-plan`, { programId });
+    const added = await api(admin).post(`/tool_learningplan/users/${ann.id}/plan`, { programId });
     expect(added.status, JSON.stringify(added.body)).to.equal(201);
     expect(added.body).to.include({ programId, fullname: 'Team leader pathway', shortname: 'LEAD', programAssignment: 'none' });
     expect(added.body.addedBy.fullname).to.equal('Ada Admin');
 
-    const own = await api(ann.token).get('/users/me/learning-plan').expect(200);
+    const own = await api(ann.token).get('/tool_learningplan/users/me/plan').expect(200);
     expect(own.body.items.map((i: { programId: number }) => i.programId)).to.deep.equal([programId]);
     expect(own.body.nextCursor).to.equal(null);
-    await api(manager.token).get(`/users/${ann.id}/learning-plan`).expect(200);
-    const other = await api(cyd.token).get(`/users/${ann.id}/learning-plan`).expect(403);
+    await api(manager.token).get(`/tool_learningplan/users/${ann.id}/plan`).expect(200);
+    const other = await api(cyd.token).get(`/tool_learningplan/users/${ann.id}/plan`).expect(403);
     expect(other.body.error.code).to.equal('FORBIDDEN');
-    await api(ann.token).post(`/users/${ann.id}/learning-plan`, { programId }).expect(403);
-    await api(ann.token).delete(`/users/${ann.id}/learning-plan/${programId}`).expect(403);
+    await api(ann.token).post(`/tool_learningplan/users/${ann.id}/plan`, { programId }).expect(403);
+    await api(ann.token).delete(`/tool_learningplan/users/${ann.id}/plan/${programId}`).expect(403);
 
-    const twice = await api(admin).post(`/users/${ann.id}/learning-plan`, { programId }).expect(409);
+    const twice = await api(admin).post(`/tool_learningplan/users/${ann.id}/plan`, { programId }).expect(409);
     expect(twice.body.error.code).to.equal('PROGRAM_ALREADY_PLANNED');
-    const unknown = await api(admin).post(`/users/${ann.id}/learning-plan`, { programId: 999_999 }).expect(404);
+    const unknown = await api(admin).post(`/tool_learningplan/users/${ann.id}/plan`, { programId: 999_999 }).expect(404);
     expect(unknown.body.error.code).to.equal('NOT_FOUND');
-    const bad = await api(admin).post(`/users/${ann.id}/learning-plan`, { programId: 'LEAD' }).expect(400);
+    const bad = await api(admin).post(`/tool_learningplan/users/${ann.id}/plan`, { programId: 'LEAD' }).expect(400);
     expect(JSON.stringify(bad.body.error)).to.contain('programId');
-    await api(admin).get('/users/999999/learning-plan').expect(404);
+    await api(admin).get('/tool_learningplan/users/999999/plan').expect(404);
     // Refusals changed nothing.
-    expect((await api(admin).get(`/users/${ann.id}/learning-plan`).expect(200)).body.items).to.have.length(1);
+    expect((await api(admin).get(`/tool_learningplan/users/${ann.id}/plan`).expect(200)).body.items).to.have.length(1);
   });
 
   it('raises already_assigned for a planner when any rule reaches them, and assigns everyone else', async () => {
@@ -134,16 +134,16 @@ describe(`learning plans (${testDialect})`, function () {
     expect(listed.body.items.map((e: { userId: number; type: string }) => [e.userId, e.type])).to.deep.equal([[ann.id, 'already_assigned']]);
     expect(listed.body.items[0].explanation).to.contain('learning plan');
     // Her plan shows where the program's own assignment stands.
-    const plan = await api(ann.token).get('/users/me/learning-plan').expect(200);
+    const plan = await api(ann.token).get('/tool_learningplan/users/me/plan').expect(200);
     expect(plan.body.items[0].programAssignment).to.equal('exception');
 
     // A learner the program already assigns cannot also plan it.
-    const refused = await api(admin).post(`/users/${bob.id}/learning-plan`, { programId }).expect(409);
+    const refused = await api(admin).post(`/tool_learningplan/users/${bob.id}/plan`, { programId }).expect(409);
     expect(refused.body.error.code).to.equal('PROGRAM_ALREADY_ASSIGNED');
   });
 
   it('raises it on the incremental path too: a planner who joins the audience later', async () => {
-    await api(admin).post(`/users/${dan.id}/learning-plan`, { programId }).expect(201);
+    await api(admin).post(`/tool_learningplan/users/${dan.id}/plan`, { programId }).expect(201);
     await site.services.audiences.addMember(audienceId, dan.id);
     await site.jobs.drain();
     const held = await state(programId, dan.id);
@@ -209,14 +209,14 @@ describe(`learning plans (${testDialect})`, function () {
       .type('form')
       .send({ _csrf: csrfFrom(shown.text) })
       .expect(303);
-    expect((await api(admin).get(`/users/${cyd.id}/learning-plan`).expect(200)).body.items).to.deep.equal([]);
-    await api(admin).delete(`/users/${cyd.id}/learning-plan/${programId}`).expect(404);
+    expect((await api(admin).get(`/tool_learningplan/users/${cyd.id}/plan`).expect(200)).body.items).to.deep.equal([]);
+    await api(admin).delete(`/tool_learningplan/users/${cyd.id}/plan/${programId}`).expect(404);
 
     // A learner gets no operator page, and a form without its token changes nothing.
     const learner = request.agent(app);
     await signIn(learner, 'plan4');
     await learner.get(`/admin/users/${cyd.id}/learning-plan`).set(html).expect(403);
     await adminAgent.post(`/admin/users/${cyd.id}/learning-plan`).type('form').send({ program_q: 'Team leader pathway' }).expect(403);
-    expect((await api(admin).get(`/users/${cyd.id}/learning-plan`).expect(200)).body.items).to.deep.equal([]);
+    expect((await api(admin).get(`/tool_learningplan/users/${cyd.id}/plan`).expect(200)).body.items).to.deep.equal([]);
   });
 });
