@@ -47,10 +47,11 @@ export default definePlugin({
       order: SECTION_ORDER,
       async lines(userId, limit) {
         const page = await plans.list(userId, { limit, from: null });
+        const label = page.nextCursor ? `All ${await plans.count(userId)} programs of the learning plan` : 'Manage the learning plan';
         return {
           items: page.items.map((item) => ({ label: item.fullname, hint: item.shortname })),
           empty: 'No programs in their learning plan.',
-          more: { label: 'Manage the learning plan', href: `/admin/users/${userId}/learning-plan` },
+          more: { label, href: `/admin/users/${userId}/learning-plan` },
         };
       },
     });

@@ -67,10 +67,10 @@ const PLAN_PAGE = `<div class="wrap wide">
   {{else}}<p class="empty">{{account.fullname}} has no programs in their plan.</p>{{/if}}
   <h2>Add a program</h2>
   {{#if errors.length}}<div class="errors" role="alert"><ul>{{#each errors}}<li>{{this}}</li>{{/each}}</ul></div>{{/if}}
-  <form method="post" action="/admin/users/{{account.id}}/learning-plan" class="stack">
+  <form class="form" method="post" action="/admin/users/{{account.id}}/learning-plan">
     {{> csrf}}
-    {{> pick name="program" picker="programs" label="Program" state=programPick}}
-    <button type="submit" class="button">Add to the plan</button>
+    {{> pick name="program" picker="programs" label="Program" state=programPick required=true}}
+    <div class="actions"><button type="submit" class="button">Add to the plan</button></div>
   </form>
 </div>`;
 

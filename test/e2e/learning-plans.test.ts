@@ -219,4 +219,28 @@ describe(`learning plans (${testDialect})`, function () {
     await adminAgent.post(`/admin/users/${cyd.id}/learning-plan`).type('form').send({ program_q: 'Team leader pathway' }).expect(403);
     expect((await api(admin).get(`/tool_learningplan/users/${cyd.id}/plan`).expect(200)).body.items).to.deep.equal([]);
   });
+
+  it('pages a long plan: the API by cursor, the user page up to twenty with a link to all of them', async () => {
+    const course = await site.services.courses.create({ shortname: 'elective_c', fullname: 'Elective course' });
+    const names: string[] = [];
+    for (let n = 1; n <= 21; n++) {
+      const name = `Elective ${String(n).padStart(2, '0')}`;
+      const { program } = await site.services.programs.create({ shortname: `EL${n}`, fullname: name, courseSets: [{ courseIds: [course.id], rule: 'all' }] });
+      await api(admin).post(`/tool_learningplan/users/${cyd.id}/plan`, { programId: program.id }).expect(201);
+      names.push(name);
+    }
+    const first = await api(cyd.token).get('/tool_learningplan/users/me/plan?limit=20').expect(200);
+    expect(first.body.items).to.have.length(20);
+    const rest = await api(cyd.token)
+      .get(`/tool_learningplan/users/me/plan?limit=20&cursor=${encodeURIComponent(first.body.nextCursor)}`)
+      .expect(200);
+    expect([...first.body.items, ...rest.body.items].map((i: { fullname: string }) => i.fullname)).to.deep.equal(names);
+    expect(rest.body.nextCursor).to.equal(null);
+    await api(cyd.token).get('/tool_learningplan/users/me/plan?limit=0').expect(400);
+
+    const userPage = await adminAgent.get(`/admin/users/${cyd.id}`).set(html).expect(200);
+    expect(userPage.text).to.contain('Elective 20');
+    expect(userPage.text).not.to.contain('Elective 21');
+    expect(userPage.text).to.contain('All 21 programs of the learning plan');
+  });
 });
