@@ -23,6 +23,7 @@ import { userPickIndexes } from './0022_user_pick_indexes';
 import { savedReports } from './0025_saved_reports';
 import { reportDueOrder } from './0027_report_due_order';
 import { usernamePickIndex } from './0028_username_pick_index';
+import { ruleInstanceIds } from './0029_rule_instance_ids';
 
 /** Core migrations, in order. Add new ones at the end; never edit one that has shipped. */
 export const coreMigrations: MigrationSet = {
@@ -52,5 +53,6 @@ export const coreMigrations: MigrationSet = {
     savedReports,
     reportDueOrder,
     usernamePickIndex,
+    ruleInstanceIds,
   ],
 };

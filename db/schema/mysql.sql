@@ -492,9 +492,11 @@ CREATE TABLE `program_assignment_rules` (
   `deleted_at` bigint(20) DEFAULT NULL,
   `created_at` bigint(20) NOT NULL,
   `updated_at` bigint(20) NOT NULL,
+  `instance_id` int(11) DEFAULT NULL,
   PRIMARY KEY (`id`),
   KEY `program_assignment_rules_program_id_index` (`program_id`),
   KEY `program_assignment_rules_source_index` (`source`),
+  KEY `program_assignment_rules_instance` (`program_id`,`source`,`instance_id`),
   CONSTRAINT `program_assignment_rules_program_id_foreign` FOREIGN KEY (`program_id`) REFERENCES `programs` (`id`) ON DELETE CASCADE
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
 

@@ -80,7 +80,7 @@ CREATE TABLE `plugins` (`id` varchar(100), `version` varchar(50) null, `enabled`
 
 CREATE TABLE `profile_fields` (`id` integer not null primary key autoincrement, `shortname` varchar(100) not null, `name` varchar(255) not null, `type` varchar(20) not null, `options` text null, `created_at` bigint not null, `updated_at` bigint not null);
 
-CREATE TABLE `program_assignment_rules` (`id` integer not null primary key autoincrement, `program_id` integer not null, `source` varchar(100) not null, `instance` text not null, `due_kind` varchar(10) not null, `due_date` bigint null, `due_within` varchar(50) null, `due_event` varchar(100) null, `due_instance_id` integer null, `version` integer not null default '1', `deleted_at` bigint null, `created_at` bigint not null, `updated_at` bigint not null, foreign key(`program_id`) references `programs`(`id`) on delete CASCADE);
+CREATE TABLE `program_assignment_rules` (`id` integer not null primary key autoincrement, `program_id` integer not null, `source` varchar(100) not null, `instance` text not null, `due_kind` varchar(10) not null, `due_date` bigint null, `due_within` varchar(50) null, `due_event` varchar(100) null, `due_instance_id` integer null, `version` integer not null default '1', `deleted_at` bigint null, `created_at` bigint not null, `updated_at` bigint not null, `instance_id` integer null, foreign key(`program_id`) references `programs`(`id`) on delete CASCADE);
 
 CREATE TABLE `program_completion_history` (`id` integer not null primary key autoincrement, `program_id` integer not null, `user_id` integer not null, `completed_at` bigint not null, `reason` varchar(30) not null, `archived_at` bigint not null, `period_label` varchar(60) null, foreign key(`program_id`) references `programs`(`id`) on delete CASCADE, foreign key(`user_id`) references `users`(`id`) on delete CASCADE);
 
@@ -229,6 +229,8 @@ CREATE INDEX `notify_program_inbox_user` on `notify_program_inbox` (`user_id`, `
 CREATE INDEX `notify_program_messages_program` on `notify_program_messages` (`program_id`, `type`);
 
 CREATE UNIQUE INDEX `profile_fields_shortname_unique` on `profile_fields` (`shortname`);
+
+CREATE INDEX `program_assignment_rules_instance` on `program_assignment_rules` (`program_id`, `source`, `instance_id`);
 
 CREATE INDEX `program_assignment_rules_program_id_index` on `program_assignment_rules` (`program_id`);
 

@@ -160,6 +160,7 @@ async function buildSite(dialect: Dialect, users: number): Promise<BuiltSite> {
       program_id: programId,
       source,
       instance: JSON.stringify(instance),
+      instance_id: instance.instanceId,
       due_date: null,
       due_within: null,
       due_event: null,

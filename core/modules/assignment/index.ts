@@ -12,7 +12,15 @@ import { assignmentViews } from './store/views';
 export type { ProgramAssignmentArgs, ExceptionRaisedArgs, ExceptionsRaisedArgs, ExceptionType } from './hooks';
 import { coreDueDateEvents } from './events';
 import { assignmentRoutes } from './routes';
-import { RECONCILE_JOB, RULE_SYNC_JOB, createAssignmentService, withoutOpenExceptions, type AssignmentService } from './service';
+import {
+  RECONCILE_JOB,
+  RULE_SYNC_JOB,
+  RULES_SYNC_JOB,
+  createAssignmentService,
+  type RulesSyncPayload,
+  withoutOpenExceptions,
+  type AssignmentService,
+} from './service';
 
 export * from './types';
 export { createHierarchySource, type HierarchyInstance } from './hierarchy-source';
@@ -55,6 +63,11 @@ export const assignmentModule = defineModule({
       name: RULE_SYNC_JOB,
       handler: async (job) =>
         service.syncRule(Number(job.payload.ruleId), { fullDue: job.payload.fullDue === true, progress: (d, t, m) => job.progress(d, t, m) }),
+    });
+    ctx.jobs.define<RulesSyncPayload>({
+      name: RULES_SYNC_JOB,
+      handler: async ({ payload, progress }) =>
+        service.syncRules(payload.programId, payload.ruleIds, { ...(payload.users ? { users: payload.users } : {}), progress }),
     });
     ctx.jobs.define({ name: RECONCILE_JOB, handler: async (job) => service.reconcile({ progress: (d, t, m) => job.progress(d, t, m) }) });
     ctx.jobs.schedule({ name: RECONCILE_JOB, cron: RECONCILE_CRON, job: RECONCILE_JOB });

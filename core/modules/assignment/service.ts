@@ -17,7 +17,8 @@ import { addDuration, isValidDuration } from '../programs/index';
 import { AssignmentSync, addCounters, emptyCounters, humanDuration, loadRules, type LoadedRule, type SyncCounters, type UserScope } from './sync';
 import type { DueRule, RuleInstance } from './types';
 import { isoOrNull, num, numOrNull } from '../../kernel/db/values';
-import { deleteRuleAtVersion, insertRule, memberCountsByRule, updateRule } from './store/rules';
+import { deleteRuleAtVersion, insertIndividualRules, insertRule, memberCountsByRule, updateRule, usersWithoutIndividualRule } from './store/rules';
+import { activeUsersAmong } from './store/user-programs';
 import { activateAssignments, learnerAssignmentRow, moveDueDate, pairsHeldByException, programsWithRuleWork, startCycles } from './store/assignments';
 import { decideExceptions, EXCEPTION_ORDERS, exceptionHistory, exceptionPage, exceptionsWithCurrent } from './store/exceptions';
 import type { KeysetOrder, KeysetPage, PagePosition } from '../../kernel/db/keyset';
@@ -25,6 +26,24 @@ import { programExists as programFound, userIdSpan } from './store/lookups';
 
 /** Background job that applies one rule's add / change / removal in user-id batches. */
 export const RULE_SYNC_JOB = 'assignment_rule_sync';
+/** Background job that applies a batch of new rules of one program (`assignUsers`) together. */
+export const RULES_SYNC_JOB = 'assignment_rules_sync';
+/** The source `assignUsers` writes rules of: the assign_individual plugin's. */
+const INDIVIDUAL_SOURCE = 'individual';
+
+/** What the rules job is told: the program, its new rules, and the id range of the users they name, when known. */
+export interface RulesSyncPayload {
+  programId: number;
+  ruleIds: number[];
+  users?: UserScope;
+}
+
+/** `range` cut into consecutive ranges of at most `size` user ids. */
+function splitRange(range: UserScope, size: number): UserScope[] {
+  const out: UserScope[] = [];
+  for (let start = range.lo; start <= range.hi; start += size) out.push({ lo: start, hi: Math.min(range.hi, start + size - 1) });
+  return out;
+}
 /** Background job (scheduled nightly) that re-runs every rule; writes nothing when nothing changed. */
 export const RECONCILE_JOB = 'assignment_reconcile';
 
@@ -122,6 +141,12 @@ export interface AssignmentService {
     courseIds: readonly number[],
   ): Promise<Array<{ userId: number; courseId: number }>>;
   addRule(programId: number, input: AssignmentRuleInput): Promise<{ rule: RuleView; jobId: number }>;
+  /**
+   * Assigns the program to these users, one `individual` rule each with the same due rule, in one
+   * transaction and with one sync job for all of them (the user list's "Assign a program"). Users
+   * who already have an individual rule on the program, and suspended or deleted ones, are skipped.
+   */
+  assignUsers(programId: number, userIds: readonly number[], due: DueRule): Promise<{ added: number; jobId: number | null }>;
   /** Changes the due rule; memberships' due dates are recomputed by a job. */
   updateRule(programId: number, ruleId: number, patch: { due?: DueRule }): Promise<{ rule: RuleView; jobId: number }>;
   removeRule(programId: number, ruleId: number): Promise<{ jobId: number }>;
@@ -154,6 +179,11 @@ export interface AssignmentService {
    * Set by the period, not the rules, so no exception is raised; rules never move it earlier.
    */
   startCycles(trx: Knex.Transaction, programId: number, rows: ReadonlyArray<{ userId: number; dueAt: number }>, at: number): Promise<void>;
+  /**
+   * Body of the rules job `assignUsers` queues: the set differences of several new rules of one
+   * program, together, over every user batch, or only over `users` when the rules list no one outside it.
+   */
+  syncRules(programId: number, ruleIds: readonly number[], options?: SyncOptions & { users?: UserScope }): Promise<SyncCounters & { batches: number }>;
   /** Body of the rule job: the rule's set difference over every user batch. */
   syncRule(ruleId: number, options?: SyncOptions & { fullDue?: boolean }): Promise<SyncCounters & { batches: number }>;
   /**
@@ -329,9 +359,7 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
   async function userRanges(batchSize: number): Promise<UserScope[]> {
     const { lo, hi } = await userIdSpan(db().knex);
     if (lo === null || hi === null) return [];
-    const out: UserScope[] = [];
-    for (let start = lo; start <= hi; start += batchSize) out.push({ lo: start, hi: Math.min(hi, start + batchSize - 1) });
-    return out;
+    return splitRange({ lo, hi }, batchSize);
   }
 
   const service: AssignmentService = {
@@ -364,6 +392,7 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
           program_id: programId,
           source: type,
           instance: JSON.stringify(inst),
+          instance_id: inst.instanceId,
           ...dueCols,
           version: 1,
           created_at: now,
@@ -372,6 +401,26 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
         const jobId = await enqueueRuleSync(trx, id, false);
         const [view] = await views(trx, await loadRules(trx, { ruleId: id }));
         return { rule: view!, jobId };
+      });
+    },
+
+    async assignUsers(programId, userIds, due) {
+      if (!context.extensions.get('assignmentSources', INDIVIDUAL_SOURCE)) {
+        throw invalid('ASSIGNMENT_SOURCE_UNKNOWN', 'Assigning to individual users needs the assign_individual plugin: enable it on the plugins page', [
+          { path: 'source', code: 'ASSIGNMENT_SOURCE_UNKNOWN', message: 'the individual source is disabled' },
+        ]);
+      }
+      const now = db().now();
+      return db().transaction(async (trx) => {
+        await programExists(trx, programId);
+        const columns = { ...(await dueColumns(trx, INDIVIDUAL_SOURCE, due)), version: 1, created_at: now, updated_at: now };
+        const users = await usersWithoutIndividualRule(trx, programId, await activeUsersAmong(trx, [...new Set(userIds)]));
+        if (!users.length) return { added: 0, jobId: null };
+        const ruleIds = await insertIndividualRules(trx, programId, users, columns);
+        // Each rule lists exactly its user, so the job syncs only the users' id range (the user
+        // list's job goes through users in id order: its pages' ranges do not overlap).
+        const payload: RulesSyncPayload = { programId, ruleIds, users: { lo: users[0]!, hi: users[users.length - 1]! } };
+        return { added: users.length, jobId: await context.queue.enqueue(RULES_SYNC_JOB, payload, { trx }) };
       });
     },
 
@@ -503,6 +552,27 @@ export function createAssignmentService(context: AssignmentContext): AssignmentS
           if (!now || now.version === rule.version) return totals;
         }
         options = { ...options, fullDue: true };
+      }
+      return totals;
+    },
+
+    async syncRules(programId, ruleIds, options = {}) {
+      const totals = { ...emptyCounters(), batches: 0 };
+      const rules = await loadRules(db().knex, { programId, ruleIds, includeDeleted: true });
+      if (!rules.length) return totals;
+      const batch = options.batchSize ?? DEFAULT_BATCH;
+      const ranges = options.users ? splitRange(options.users, batch) : await userRanges(batch);
+      for (const [i, scope] of ranges.entries()) {
+        addCounters(totals, await db().transaction((trx) => engine.syncProgramScope(trx, programId, rules, scope)));
+        totals.batches++;
+        await options.progress?.(i + 1, ranges.length);
+      }
+      // A rule edited or removed while this ran has its own job queued; one that edit's job already
+      // ran for, before these members existed, is synced again here so the edit is not lost.
+      const now = new Map((await loadRules(db().knex, { programId, ruleIds, includeDeleted: true })).map((r) => [r.id, r]));
+      for (const rule of rules) {
+        const latest = now.get(rule.id);
+        if (latest && latest.version !== rule.version) addCounters(totals, await service.syncRule(rule.id));
       }
       return totals;
     },

@@ -16,6 +16,7 @@ import {
   compareWithMembers,
   conflictingInRange,
   holdersInRange,
+  insertFirstMembers,
   deleteMembersInRange,
   deleteUndesiredMembers,
   deleteUserMemberships,
@@ -139,7 +140,10 @@ export class RuleCache {
 }
 
 /** Stored rules in id order: all live ones, or a program's, or one; rules being removed only with `includeDeleted`. */
-export async function loadRules(executor: Executor, where: { programId?: number; ruleId?: number; includeDeleted?: boolean } = {}): Promise<LoadedRule[]> {
+export async function loadRules(
+  executor: Executor,
+  where: { programId?: number; ruleId?: number; ruleIds?: readonly number[]; includeDeleted?: boolean } = {},
+): Promise<LoadedRule[]> {
   return (await ruleRows(executor, where)).map(toRule);
 }
 
@@ -651,7 +655,20 @@ export class AssignmentSync {
     const now = this.context.db.now();
     const counters = emptyCounters();
     const current = await this.currentCounts(trx, rules, scope);
+    // Rules that list nobody in the range yet and whose due dates are final at insert (a batch of
+    // new individual rules) get their members together: a statement per hundred rules, not per rule.
+    const first = options.fullDue ? [] : rules.filter((r) => r.deletedAt === null && !current.get(r.id) && this.source(r.source) && !this.readsEvent(r));
+    if (first.length > 1) {
+      counters.membersInserted += await insertFirstMembers(
+        trx,
+        programId,
+        first.map((r) => ({ ruleId: r.id, desired: this.desired(trx, r, this.source(r.source)!, scope), due: this.initialDue(r, now) })),
+        now,
+      );
+    }
+    const batched = new Set(first.length > 1 ? first.map((r) => r.id) : []);
     for (const rule of rules) {
+      if (batched.has(rule.id)) continue;
       const { inserted, deleted, dueWork } = await this.syncRuleMembers(trx, rule, scope, now, current.get(rule.id) ?? 0);
       counters.membersInserted += inserted;
       counters.membersDeleted += deleted;

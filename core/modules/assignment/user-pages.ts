@@ -9,13 +9,14 @@ import { field, fields, renderView } from '../../kernel/http/render';
 import { pickOrder } from '../../kernel/http/paging';
 import { PickError, pickerOf, pickState, resolvePick, type PickState } from '../../kernel/pickers';
 import { bulkSelectionOf, listFilterOf, USER_ORDERS, type HierarchyService, type UserFilterChoice, type UserService } from '../people/index';
-import { countUserPrograms, individualRuleUsers, userProgramRows } from './store/user-programs';
+import { countUserPrograms, userProgramRows } from './store/user-programs';
 import type { AssignmentService } from './service';
 
 export const BULK_ASSIGN_JOB = 'assignment.bulk_assign';
 /** At most this many ticked users are assigned during the request; more, or "all matching", is a job. */
 const INLINE_BULK = 100;
-const BULK_BATCH = 200;
+/** Users per page of an "all matching" job: each page is one transaction of rules and one sync job. */
+const BULK_BATCH = 1000;
 
 const STATUS_WORDS: Record<string, string> = { active: 'in progress', complete: 'complete', future: 'starts later' };
 
@@ -64,17 +65,7 @@ export function registerUserAssignmentPages(deps: UserAssignmentPagesDeps, pages
     },
   });
 
-  /** Adds an individual rule per user not yet holding one; returns how many were added. */
-  const assignAll = async (programId: number, userIds: readonly number[], already: Set<number>, dueDate?: string): Promise<number> => {
-    let added = 0;
-    for (const userId of userIds) {
-      if (already.has(userId)) continue;
-      await deps.service.addRule(programId, { source: 'individual', instanceId: userId, due: dueDate ? { date: dueDate } : null });
-      already.add(userId);
-      added++;
-    }
-    return added;
-  };
+  const dueOf = (dueDate?: string) => (dueDate ? { date: dueDate } : null);
 
   deps.jobs.define<BulkAssignPayload>({
     name: BULK_ASSIGN_JOB,
@@ -82,7 +73,6 @@ export function registerUserAssignmentPages(deps: UserAssignmentPagesDeps, pages
       const { programId, choice, ids, dueDate } = job.payload;
       const filter = { ...(await listFilterOf({ hierarchy: deps.hierarchy }, choice)), ...(ids ? { ids } : {}) };
       const total = await deps.users.countMatching(filter);
-      const already = await individualRuleUsers(deps.db.knex, programId);
       const order = pickOrder(USER_ORDERS, 'id');
       let done = 0;
       let added = 0;
@@ -90,12 +80,13 @@ export function registerUserAssignmentPages(deps: UserAssignmentPagesDeps, pages
       await job.progress(0, total, 'Assigning');
       for (;;) {
         const page = await deps.users.list(filter, order, { limit: BULK_BATCH, from });
-        added += await assignAll(
-          programId,
-          page.items.filter((u) => !u.suspended).map((u) => u.id),
-          already,
-          dueDate,
-        );
+        added += (
+          await deps.service.assignUsers(
+            programId,
+            page.items.map((u) => u.id),
+            dueOf(dueDate),
+          )
+        ).added;
         done += page.items.length;
         await job.progress(Math.min(done, total), total, `${added} assigned`);
         const last = page.items[page.items.length - 1];
@@ -154,13 +145,7 @@ export function registerUserAssignmentPages(deps: UserAssignmentPagesDeps, pages
       }
       const { choice, ids } = bulkSelectionOf(req.body, 'assign');
       if (ids && ids.length <= INLINE_BULK) {
-        const found = await deps.users.list({ ids }, pickOrder(USER_ORDERS, 'id'), { limit: INLINE_BULK, from: null });
-        await assignAll(
-          programId,
-          found.items.filter((u) => !u.suspended).map((u) => u.id),
-          await individualRuleUsers(deps.db.knex, programId),
-          dueDate,
-        );
+        await deps.service.assignUsers(programId, ids, dueOf(dueDate));
         return res.redirect(303, '/admin/users?notice=programs-assigned');
       }
       const payload: BulkAssignPayload = { programId, choice, ...(ids ? { ids } : {}), ...(dueDate ? { dueDate } : {}) };

@@ -107,6 +107,31 @@ export function insertDesiredMembers(
   );
 }
 
+/**
+ * The first members of several rules of one program in a range where none of them lists anyone yet
+ * (a batch of new rules), as one INSERT ... SELECT over a UNION ALL of their desired sets: a
+ * statement per chunk of rules, not one per rule. Returns how many rows were inserted.
+ */
+export async function insertFirstMembers(
+  trx: Knex.Transaction,
+  programId: number,
+  rules: ReadonlyArray<{ ruleId: number; desired: SqlFragment; due: InitialDue }>,
+  now: number,
+): Promise<number> {
+  let inserted = 0;
+  // 100 SELECTs stay well below SQLite's compound-select limit (500) and its bound-parameter limit.
+  for (const part of chunk(rules, 100)) {
+    const union = part.map((r) => `SELECT ? AS rule_id, ? AS due_state, ? AS event_at, ? AS due_at, d.user_id FROM (${r.desired.sql}) d`).join(' UNION ALL ');
+    inserted += await runStatement(
+      trx,
+      `INSERT INTO program_rule_members (program_id, rule_id, user_id, due_state, event_at, due_at, created_at)
+       SELECT ?, f.rule_id, f.user_id, f.due_state, f.event_at, f.due_at, ? FROM (${union}) f`,
+      [programId, now, ...part.flatMap((r) => [r.ruleId, r.due.state, r.due.eventAt, r.due.dueAt, ...r.desired.bindings])],
+    );
+  }
+  return inserted;
+}
+
 /** Deletes the rule's memberships in the range that the desired set no longer has; returns how many. */
 export function deleteUndesiredMembers(dialect: Dialect, trx: Knex.Transaction, ruleId: number, range: UserIdRange, desired: SqlFragment): Promise<number> {
   // MariaDB runs `NOT IN (subquery)` in a single-table DELETE as a dependent subquery; the

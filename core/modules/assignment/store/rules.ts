@@ -21,10 +21,14 @@ export interface RuleRow {
 }
 
 /** Stored rules in id order: all live ones, or a program's, or one; rules being removed only with `includeDeleted`. */
-export async function ruleRows(executor: Executor, where: { programId?: number; ruleId?: number; includeDeleted?: boolean } = {}): Promise<RuleRow[]> {
+export async function ruleRows(
+  executor: Executor,
+  where: { programId?: number; ruleId?: number; ruleIds?: readonly number[]; includeDeleted?: boolean } = {},
+): Promise<RuleRow[]> {
   const qb = executor('program_assignment_rules').select('*').orderBy('id');
   if (where.programId !== undefined) qb.where('program_id', where.programId);
   if (where.ruleId !== undefined) qb.where('id', where.ruleId);
+  if (where.ruleIds !== undefined) qb.whereIn('id', where.ruleIds);
   if (!where.includeDeleted) qb.whereNull('deleted_at');
   return (await qb) as RuleRow[];
 }
@@ -45,6 +49,52 @@ export async function liveRulesSignature(executor: Executor): Promise<string> {
 export async function insertRule(trx: Knex.Transaction, row: Record<string, unknown>): Promise<number> {
   const [id] = (await trx('program_assignment_rules').insert(row)) as [number];
   return Number(id);
+}
+
+/**
+ * Of these users, the ones that have no live `individual` rule on the program: index probes of
+ * (program, source, instance), a statement per 500 users.
+ */
+export async function usersWithoutIndividualRule(executor: Executor, programId: number, userIds: readonly number[]): Promise<number[]> {
+  const taken = new Set<number>();
+  for (const part of chunk(userIds, 500)) {
+    const rows = (await executor('program_assignment_rules')
+      .where({ program_id: programId, source: 'individual' })
+      .whereIn('instance_id', part)
+      .whereNull('deleted_at')
+      .select('instance_id')) as Array<{ instance_id: number }>;
+    for (const row of rows) taken.add(num(row.instance_id));
+  }
+  return userIds.filter((id) => !taken.has(id));
+}
+
+/** Inserts one `individual` rule per user with the same due columns; returns the new rule ids. */
+export async function insertIndividualRules(
+  trx: Knex.Transaction,
+  programId: number,
+  userIds: readonly number[],
+  columns: Record<string, unknown>,
+): Promise<number[]> {
+  const ids: number[] = [];
+  for (const part of chunk(userIds, 200)) {
+    await trx('program_assignment_rules').insert(
+      part.map((userId) => ({
+        program_id: programId,
+        source: 'individual',
+        instance: JSON.stringify({ instanceId: userId }),
+        instance_id: userId,
+        ...columns,
+      })),
+    );
+    // Neither dialect returns every id of a multi-row insert: read them back through the same index.
+    const rows = (await trx('program_assignment_rules')
+      .where({ program_id: programId, source: 'individual' })
+      .whereIn('instance_id', part)
+      .whereNull('deleted_at')
+      .select('id')) as Array<{ id: number }>;
+    ids.push(...rows.map((r) => num(r.id)));
+  }
+  return ids;
 }
 
 /** Changes a rule's columns (due rule, version, removal mark). */

@@ -1,6 +1,7 @@
 import type { Executor } from '../../../kernel/db/database';
-import { queryRows } from '../../../kernel/db/sql';
+import { chunk, queryRows } from '../../../kernel/db/sql';
 import { num, numOrNull } from '../../../kernel/db/values';
+import { peopleViews } from '../../people/index';
 import { programViews } from '../../programs/index';
 
 export interface UserProgramRow {
@@ -31,10 +32,14 @@ export async function countUserPrograms(executor: Executor, userId: number): Pro
   return num(row?.n ?? 0);
 }
 
-/** The users that already have an individual rule on the program (a bulk assign skips them): read once per bulk job. */
-export async function individualRuleUsers(executor: Executor, programId: number): Promise<Set<number>> {
-  const rows = (await executor('program_assignment_rules').where({ program_id: programId, source: 'individual' }).select('instance')) as Array<{
-    instance: string;
-  }>;
-  return new Set(rows.map((r) => Number((JSON.parse(r.instance) as { instanceId?: unknown }).instanceId)));
+/** Of these users, the ones that exist and are neither suspended nor deleted: one read per 500. */
+export async function activeUsersAmong(executor: Executor, userIds: readonly number[]): Promise<number[]> {
+  const out: number[] = [];
+  for (const part of chunk(userIds, 500)) {
+    const rows = (await executor(peopleViews.users.as('u')).whereIn('u.id', part).where({ 'u.suspended': false, 'u.deleted': false }).select('u.id')) as Array<{
+      id: number;
+    }>;
+    out.push(...rows.map((r) => num(r.id)));
+  }
+  return out.sort((a, b) => a - b);
 }
