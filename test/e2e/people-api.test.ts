@@ -126,6 +126,14 @@ describe('people REST API', function () {
     expect((await site.services.users.get(learnerId)).lang).to.equal('fr');
   });
 
+  it('refuses an administrator suspending their own account, which stays usable', async function () {
+    const self = await request(app).patch('/api/v1/users/me').set(auth(admin)).send({ suspended: true, lang: 'fr' }).expect(409);
+    expect(self.body.error.code).to.equal('USER_SUSPEND_SELF');
+    const me = await request(app).get('/api/v1/users/me').set(auth(admin)).expect(200);
+    expect(me.body).to.include({ suspended: false });
+    expect(me.body.lang).to.not.equal('fr');
+  });
+
   it('builds organisation and position trees and reads a node with its children', async function () {
     const top = await request(app).post('/api/v1/organisations').set(auth(admin)).send({ name: 'Acme' }).expect(201);
     const child = await request(app).post('/api/v1/organisations').set(auth(admin)).send({ name: 'Acme France', parentId: top.body.id }).expect(201);

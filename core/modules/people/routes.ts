@@ -1,6 +1,6 @@
 import type { Database } from '../../kernel/db/database';
 import type { ApiRequest, ApiRoute, JsonSchema } from '../../kernel/http/routes';
-import { forbidden, invalid } from '../../kernel/errors';
+import { conflict, forbidden, invalid } from '../../kernel/errors';
 import { Id, UserId, component, dateTime, noParams, noQuery, nullableDateTime, object, pathParams, queryParams } from '../../kernel/http/contract';
 import { isoOrNull as iso } from '../../kernel/db/values';
 import type { PeopleServices } from './services';
@@ -529,6 +529,8 @@ export function peopleRoutes(site: { db: Database; services: PeopleServices }): 
         }>,
       ) {
         const userId = req.params.id!;
+        // As the user form does: an administrator cannot lock themselves out (their last way back in).
+        if (req.body.suspended === true && userId === req.user!.id) throw conflict('USER_SUSPEND_SELF', 'You cannot suspend your own account');
         // The caller's own token survives a change to their own password; every other credential of the user ends.
         await people().users.update(userId, req.body, undefined, { keep: req.credential });
         return { body: await showUser(userId) };
