@@ -98,6 +98,38 @@ describe('browser: the people console', function () {
     }
   });
 
+  it('follows a background job on its page as it runs, without reloading the page', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    t.site.jobs.registrarFor('core').define({
+      name: 'core.test_gated',
+      handler: async (job) => {
+        await job.progress(1, 2, 'halfway');
+        await gate;
+        return { finished: true };
+      },
+    });
+    const jobId = await t.site.jobs.enqueue('core.test_gated');
+    const { context, page } = await signedIn('operator', PHONE);
+    let draining: Promise<unknown> | undefined;
+    try {
+      await page.goto(`/admin/jobs/${jobId}`);
+      await page.getByText('Waiting to start').waitFor();
+      await page.evaluate('window.stillTheSamePage = true');
+      draining = t.site.jobs.drain();
+      await page.getByText('1 of 2 · halfway').waitFor();
+      release();
+      await draining;
+      await page.getByText('Done', { exact: true }).waitFor();
+      expect(await page.getByRole('link', { name: 'Check again' }).count()).to.equal(0);
+      expect(await page.evaluate('window.stillTheSamePage')).to.equal(true);
+    } finally {
+      release();
+      await draining;
+      await context.close();
+    }
+  });
+
   for (const [name, viewport] of [
     ['phone', PHONE],
     ['desktop', DESKTOP],
