@@ -117,4 +117,27 @@ describe('audience rule editor (operator pages)', () => {
     expect(await site.db.knex('audiences').where({ name: 'No value' }).first()).to.equal(undefined);
     await admin.post('/admin/audiences/new').type('form').send({ name: 'No token', rows: '1', cond_0: lang, value_0: 'en', action: 'save' }).expect(403);
   });
+  it('lists audiences searched by name, filtered by type, in a chosen order, a page at a time with member counts', async () => {
+    const made: number[] = [];
+    for (let n = 1; n <= 55; n++) made.push((await site.services.audiences.create({ name: `Shift ${String(n).padStart(2, '0')}` })).id);
+    await site.services.audiences.addMember(made[0]!, s.learnerId);
+    await site.services.audiences.addMember(made[0]!, s.otherId);
+    const names = (text: string) => [...text.matchAll(/<th scope="row">([^<]+)<br>/g)].map((m) => decodeHtml(m[1]!));
+
+    const first = await admin.get('/admin/audiences?q=shift').set(html).expect(200);
+    expect(names(first.text)).to.have.length(50);
+    expect(names(first.text)[0]).to.equal('Shift 01');
+    expect(first.text).to.match(/<td data-label="Members">2<\/td>/);
+    expect(first.text).to.contain('Audiences matching the filter');
+    const next = /rel="next" href="([^"]+)"/.exec(first.text)![1]!;
+    const second = await admin.get(decodeHtml(next)).set(html).expect(200);
+    expect(names(second.text)).to.deep.equal(['Shift 51', 'Shift 52', 'Shift 53', 'Shift 54', 'Shift 55']);
+
+    const newest = await admin.get('/admin/audiences?q=Shift&sort=-id').set(html).expect(200);
+    expect(names(newest.text)[0]).to.equal('Shift 55');
+    const dynamic = await admin.get('/admin/audiences?q=shift&type=dynamic').set(html).expect(200);
+    expect(dynamic.text).to.contain('No audience matches the filter.');
+    const unknownType = await admin.get('/admin/audiences?type=weird').set(html).expect(200);
+    expect(names(unknownType.text)).to.include('Shift 01');
+  });
 });

@@ -5,7 +5,7 @@ import { num, type PeopleContext } from './context';
 import {
   audienceIdsOf,
   audiencePage,
-  audiencePageWithMembers,
+  memberCounts,
   countMatching,
   countUsers,
   deleteMember,
@@ -86,8 +86,8 @@ export interface AudienceService {
   countMatching(rules: unknown, audienceId?: number | null): Promise<number>;
   /** The rules in words: "Completed course A and not (Position Analyst)". */
   describe(audience: Audience): Promise<string>;
-  /** One page of audiences by name, with member counts. */
-  listWithMembers(page: { limit: number; offset: number }): Promise<{ total: number; items: Array<Audience & { members: number }> }>;
+  /** {@link list}, with each audience's member count. */
+  listWithMembers(filter: { q?: string; type?: AudienceType }, order: KeysetOrder, position: PagePosition): Promise<KeysetPage<Audience & { members: number }>>;
   /**
    * The body of the recompute job: brings the audience's membership in line with its rules in
    * batches of users (one transaction each, firing a membership change per flip so audience-based
@@ -320,9 +320,13 @@ export function createAudienceService(ctx: PeopleContext, deps: AudienceDeps): A
       return compiler.describe(audience.rules, ruleContext(knex, audience.id));
     },
 
-    async listWithMembers(page) {
-      const { total, rows } = await audiencePageWithMembers(knex, page.limit, page.offset);
-      return { total, items: rows.map((r) => ({ ...toAudience(r), members: Number(r.members) })) };
+    async listWithMembers(filter, order, position) {
+      const page = await audiencePage(knex, filter, order, position);
+      const counts = await memberCounts(
+        knex,
+        page.items.map((r) => Number(r.id)),
+      );
+      return { ...page, items: page.items.map((r) => ({ ...toAudience(r), members: counts.get(Number(r.id)) ?? 0 })) };
     },
 
     async recompute(audienceId, progress) {

@@ -2,14 +2,25 @@ import type { Request, Response } from 'express';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { WaymarkError, invalid, type ErrorDetail } from '../../kernel/errors';
 import { field, pageId, renderView } from '../../kernel/http/render';
-import { MAX_OFFSET, parseId } from '../../kernel/http/contract';
+import { parseId } from '../../kernel/http/contract';
 import type { AudienceService } from './audiences';
-import { pageLinks, pagePositionOf } from '../../kernel/http/paging';
+import { pageLinks, pagePositionOf, pickOrder } from '../../kernel/http/paging';
 import { PickError, pickState, postedPickState, resolvePick, type Picker, type PickState } from '../../kernel/pickers';
-import { MEMBER_ORDERS } from './store/audiences';
+import { AUDIENCE_ORDERS, MEMBER_ORDERS } from './store/audiences';
 import type { Audience, AudienceCondition, AudienceRuleNode } from './types';
 
 const PAGE_SIZE = 50;
+const AUDIENCE_TYPES = [
+  { value: '', label: 'Any' },
+  { value: 'static', label: 'Static (added by hand)' },
+  { value: 'dynamic', label: 'Dynamic (rules)' },
+] as const;
+/** The list's orders, by AUDIENCE_ORDERS name. */
+const AUDIENCE_SORTS = [
+  { value: 'name', label: 'Name' },
+  { value: '-id', label: 'Newest first' },
+  { value: 'id', label: 'Oldest first' },
+] as const;
 /** Empty condition rows the editor shows below the filled ones ("Add a condition" adds one more). */
 const BLANK_ROWS = 1;
 const MAX_ROWS = 50;
@@ -143,17 +154,26 @@ export function registerAudiencePages(pages: RouteRegistrar, audiences: () => Au
     path: '/admin/audiences',
     access: 'admin',
     async handler(req, res) {
-      const page = parseId(req.query.page) ?? 1;
-      const { total, items } = await audiences().listWithMembers({ limit: PAGE_SIZE, offset: Math.min((page - 1) * PAGE_SIZE, MAX_OFFSET) });
+      // Searched by the start of the name, filtered by type, in a chosen order, paged by keyset:
+      // the same list as GET /api/v1/audiences, with member counts for the page shown.
+      const query = req.query as Record<string, unknown>;
+      const q = typeof query.q === 'string' ? query.q.trim().slice(0, 100) : '';
+      const type = query.type === 'static' || query.type === 'dynamic' ? query.type : undefined;
+      const order = pickOrder(AUDIENCE_ORDERS, query.sort);
+      const position = pagePositionOf(order, query, PAGE_SIZE);
+      const page = await audiences().listWithMembers({ ...(q ? { q } : {}), ...(type ? { type } : {}) }, order, position);
       const rows = [];
-      for (const a of items) rows.push({ ...a, description: await audiences().describe(a) });
+      for (const a of page.items) rows.push({ ...a, description: await audiences().describe(a) });
+      const links: Record<string, string> = { ...(q ? { q } : {}), ...(type ? { type } : {}), ...(order.name !== 'name' ? { sort: order.name } : {}) };
       renderView(req, res, 'admin/audiences', {
         title: 'Audiences',
         adminNav: 'audiences',
         audiences: rows,
-        total,
-        previous: page > 1 ? page - 1 : null,
-        next: page * PAGE_SIZE < total ? page + 1 : null,
+        q,
+        filtered: Boolean(q || type),
+        types: AUDIENCE_TYPES.map((t) => ({ ...t, selected: t.value === (type ?? '') })),
+        sorts: AUDIENCE_SORTS.map((o) => ({ ...o, selected: o.value === order.name })),
+        pager: pageLinks('/admin/audiences', links, page, position, PAGE_SIZE),
       });
     },
   });

@@ -49,21 +49,18 @@ export async function updateAudienceRow(trx: Knex.Transaction, id: number, patch
     .update({ ...patch, updated_at: at });
 }
 
-/** One page of audiences by name (the operator list), with their member counts. */
-export async function audiencePageWithMembers(
-  executor: Executor,
-  limit: number,
-  offset: number,
-): Promise<{ total: number; rows: Array<AudienceRow & { members: number | string }> }> {
-  const [{ total }] = (await executor('audiences').count({ total: '*' })) as Array<{ total: number | string }>;
-  const rows = (await executor('audiences as a')
-    .orderBy([{ column: 'a.name' }, { column: 'a.id' }])
-    .limit(limit)
-    .offset(offset)
-    .select('a.*', executor('audience_members as m').count('*').whereRaw('m.audience_id = a.id').as('members'))) as Array<
-    AudienceRow & { members: number | string }
-  >;
-  return { total: Number(total), rows };
+/** How many members each of these audiences has: one grouped read of the (audience, user) index. */
+export async function memberCounts(executor: Executor, audienceIds: readonly number[]): Promise<Map<number, number>> {
+  if (!audienceIds.length) return new Map();
+  const rows = (await executor('audience_members')
+    .whereIn('audience_id', audienceIds)
+    .groupBy('audience_id')
+    .select('audience_id')
+    .count({ n: '*' })) as Array<{
+    audience_id: number;
+    n: number | string;
+  }>;
+  return new Map(rows.map((r) => [Number(r.audience_id), Number(r.n)]));
 }
 
 /** User ids after `afterId` in id order, one batch of a full recompute. */
