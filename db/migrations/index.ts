@@ -24,6 +24,7 @@ import { savedReports } from './0025_saved_reports';
 import { reportDueOrder } from './0027_report_due_order';
 import { usernamePickIndex } from './0028_username_pick_index';
 import { ruleInstanceIds } from './0029_rule_instance_ids';
+import { quizListIndex } from './0030_quiz_list_index';
 
 /** Core migrations, in order. Add new ones at the end; never edit one that has shipped. */
 export const coreMigrations: MigrationSet = {
@@ -54,5 +55,6 @@ export const coreMigrations: MigrationSet = {
     reportDueOrder,
     usernamePickIndex,
     ruleInstanceIds,
+    quizListIndex,
   ],
 };

@@ -12,6 +12,7 @@ CREATE TABLE `activities` (
   PRIMARY KEY (`id`),
   UNIQUE KEY `activities_course_id_sortorder_unique` (`course_id`,`sortorder`),
   KEY `activities_section_id_index` (`section_id`),
+  KEY `activities_type_name_list` (`type`,`name`,`id`),
   CONSTRAINT `activities_course_id_foreign` FOREIGN KEY (`course_id`) REFERENCES `courses` (`id`) ON DELETE CASCADE,
   CONSTRAINT `activities_section_id_foreign` FOREIGN KEY (`section_id`) REFERENCES `course_sections` (`id`) ON DELETE SET NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;

@@ -148,6 +148,8 @@ CREATE UNIQUE INDEX `activities_course_id_sortorder_unique` on `activities` (`co
 
 CREATE INDEX `activities_section_id_index` on `activities` (`section_id`);
 
+CREATE INDEX activities_type_name_list ON activities (type, name COLLATE NOCASE, id);
+
 CREATE INDEX `activity_completions_activity_id_index` on `activity_completions` (`activity_id`);
 
 CREATE UNIQUE INDEX `activity_completions_user_id_activity_id_unique` on `activity_completions` (`user_id`, `activity_id`);

@@ -69,4 +69,20 @@ describe('quiz editor (operator pages)', () => {
       .expect(409);
     expect(refused.text).to.contain('can no longer change');
   });
+  it('lists quizzes by name, searched by the start of the name, a page at a time', async () => {
+    const course = await site.services.courses.create({ shortname: 'drills', fullname: 'Drills' });
+    for (let n = 1; n <= 52; n++) await site.services.courses.addActivity(course.id, { type: 'quiz', name: `Drill ${String(n).padStart(2, '0')}` });
+    const names = (text: string) => [...text.matchAll(/<th scope="row">([^<]+)<\/th>/g)].map((m) => m[1]!);
+    const first = await admin.get('/admin/quizzes?q=drill').set(html).expect(200);
+    expect(names(first.text)).to.have.length(50);
+    expect(names(first.text).slice(0, 2)).to.deep.equal(['Drill 01', 'Drill 02']);
+    const next = /rel="next" href="([^"]+)"/
+      .exec(first.text)![1]!
+      .replace(/&amp;/g, '&')
+      .replace(/&#x3D;/g, '=');
+    const second = await admin.get(next).set(html).expect(200);
+    expect(names(second.text)).to.deep.equal(['Drill 51', 'Drill 52']);
+    const none = await admin.get('/admin/quizzes?q=zebra').set(html).expect(200);
+    expect(none.text).to.contain('No quiz name starts with “zebra”.');
+  });
 });

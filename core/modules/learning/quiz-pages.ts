@@ -2,8 +2,9 @@ import type { Request, Response } from 'express';
 import type { RouteRegistrar } from '../../kernel/http/routes';
 import { WaymarkError, invalid, type ErrorDetail } from '../../kernel/errors';
 import { field, pageId, renderView } from '../../kernel/http/render';
-import { parseId } from '../../kernel/http/contract';
 import { inputOf, type GradingMethod, type QuestionInput, type QuizService } from './quizzes';
+import { QUIZ_LIST_ORDER } from './store/quizzes';
+import { pageLinks, pagePositionOf } from '../../kernel/http/paging';
 
 const PAGE_SIZE = 50;
 const GRADING_METHODS: ReadonlyArray<{ value: GradingMethod; label: string }> = [
@@ -67,15 +68,16 @@ export function registerQuizPages(pages: RouteRegistrar, quizzes: QuizService): 
     path: '/admin/quizzes',
     access: 'admin',
     async handler(req, res) {
-      const page = parseId(req.query.page) ?? 1;
-      const { total, items } = await quizzes.list({ limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
+      const query = req.query as Record<string, unknown>;
+      const q = typeof query.q === 'string' ? query.q.trim().slice(0, 100) : '';
+      const position = pagePositionOf(QUIZ_LIST_ORDER, query, PAGE_SIZE);
+      const page = await quizzes.list(q, position);
       renderView(req, res, 'admin/quizzes', {
         title: 'Quizzes',
         adminNav: 'quizzes',
-        quizzes: items,
-        total,
-        previous: page > 1 ? page - 1 : null,
-        next: page * PAGE_SIZE < total ? page + 1 : null,
+        quizzes: page.items,
+        q,
+        pager: pageLinks('/admin/quizzes', q ? { q } : {}, page, position, PAGE_SIZE),
       });
     },
   });

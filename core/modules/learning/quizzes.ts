@@ -1,4 +1,4 @@
-import type { PagePosition } from '../../kernel/db/keyset';
+import type { KeysetPage, PagePosition } from '../../kernel/db/keyset';
 import type { Database } from '../../kernel/db/database';
 import { isUniqueViolation } from '../../kernel/db/database';
 import { conflict, forbidden, invalid, notFound, type ErrorDetail } from '../../kernel/errors';
@@ -106,11 +106,8 @@ export interface QuizService {
    * completes the activity and the course like any other. 409 QUIZ_NO_ATTEMPTS_LEFT, 409 QUIZ_HAS_NO_QUESTIONS.
    */
   submit(activityId: number, userId: number, answers: Record<string, unknown>): Promise<AttemptOutcome>;
-  /** One page of quiz activities (operators), with question and attempt counts. */
-  list(page: {
-    limit: number;
-    offset: number;
-  }): Promise<{ total: number; items: Array<{ id: number; name: string; course: string; questions: number; attempts: number }> }>;
+  /** A keyset page of quiz activities (operators) whose name starts with `q`, by name, with question and attempt counts. */
+  list(q: string, position: PagePosition): Promise<KeysetPage<{ id: number; name: string; course: string; questions: number; attempts: number }>>;
   /** Whether anyone has attempted the quiz (its questions are then frozen). */
   attempted(activityId: number): Promise<boolean>;
   /** 403 unless the user has an active enrolment in the quiz's course (learners take quizzes of courses they are in). */
@@ -311,11 +308,11 @@ export function createQuizService(site: { db: Database; logger: Logger; completi
       });
     },
 
-    async list(page) {
-      const { total, rows } = await quizPage(knex(), page.limit, page.offset);
+    async list(q, position) {
+      const page = await quizPage(knex(), q, position);
       return {
-        total,
-        items: rows.map((r) => ({ id: Number(r.id), name: r.name, course: r.course, questions: Number(r.questions), attempts: Number(r.attempts) })),
+        ...page,
+        items: page.items.map((r) => ({ id: Number(r.id), name: r.name, course: r.course, questions: Number(r.questions), attempts: Number(r.attempts) })),
       };
     },
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { readPage, type KeysetOrder, type KeysetPage, type PagePosition } from '../../../kernel/db/keyset';
+import { readPage, wherePrefix, type KeysetOrder, type KeysetPage, type PagePosition } from '../../../kernel/db/keyset';
 import type { Executor } from '../../../kernel/db/database';
 
 /** A `quiz_settings` row. */
@@ -98,25 +98,31 @@ export async function attemptCount(executor: Executor, activityId: number): Prom
   return Number(total);
 }
 
-/** One page of quiz activities by course and name, with question and attempt counts (the operator list). */
-export async function quizPage(
+/** The quiz list's order: by quiz name, any case, then id (the `activities_type_name_list` index). */
+export const QUIZ_LIST_ORDER: KeysetOrder = {
+  name: 'name',
+  keys: [
+    { column: 'a.name', direction: 'asc', caseInsensitive: true },
+    { column: 'a.id', direction: 'asc' },
+  ],
+};
+
+/** A keyset page of quiz activities whose name starts with `q`, with their course and question and attempt counts. */
+export function quizPage(
   executor: Executor,
-  limit: number,
-  offset: number,
-): Promise<{ total: number; rows: Array<{ id: number; name: string; course: string; questions: number | string; attempts: number | string }> }> {
-  const [{ total }] = (await executor('activities').where('type', 'quiz').count({ total: '*' })) as Array<{ total: number | string }>;
-  const rows = (await executor('activities as a')
+  q: string,
+  position: PagePosition,
+): Promise<KeysetPage<{ id: number; name: string; course: string; questions: number | string; attempts: number | string }>> {
+  const query = executor('activities as a')
     .join('courses as c', 'c.id', 'a.course_id')
     .where('a.type', 'quiz')
-    .orderBy([{ column: 'c.fullname' }, { column: 'a.sortorder' }, { column: 'a.id' }])
-    .limit(limit)
-    .offset(offset)
     .select(
       'a.id',
       'a.name',
       'c.fullname as course',
       executor('quiz_questions as q').count('*').whereRaw('q.activity_id = a.id').as('questions'),
       executor('quiz_attempts as t').count('*').whereRaw('t.activity_id = a.id').as('attempts'),
-    )) as Array<{ id: number; name: string; course: string; questions: number | string; attempts: number | string }>;
-  return { total: Number(total), rows };
+    );
+  if (q) wherePrefix(query, ['a.name'], q);
+  return readPage(query, QUIZ_LIST_ORDER, position);
 }
