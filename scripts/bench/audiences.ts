@@ -19,41 +19,20 @@
  * alternate recompute and baseline; the medians and their ratio are printed, with the statements the
  * recompute ran (BENCH_ROUNDS, default 3).
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import winston from 'winston';
-import { createSite, type Site } from '../../core/site';
-import { createTestDatabase } from '../../test/utils/db';
+import type { Site } from '../../core/site';
 import type { Dialect } from '../../core/kernel/db/database';
+import { median, seedNumberedUsers, withBenchSite } from './support';
 
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const dialect: Dialect = process.env.BENCH_DB === 'mysql' ? 'mysql' : 'sqlite';
 const PLUGINS = ['assign_audience', 'enrol_program'];
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const cat = (...parts: string[]): string => (dialect === 'mysql' ? `CONCAT(${parts.join(', ')})` : parts.join(' || '));
 const s = (ms: number): string => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`);
 
 async function seed(site: Site): Promise<{ audienceId: number; programId: number; ruleId: number }> {
   const knex = site.db.knex;
-  const now = site.db.now();
-  const users = 2 * MEMBERS;
-  await knex.schema.createTable('bench_seq', (t) => t.integer('n').primary());
-  for (let i = 1; i <= users; i += 500) {
-    const n = Math.min(500, users - i + 1);
-    await knex.raw(
-      `INSERT INTO bench_seq (n) VALUES ${new Array(n).fill('(?)').join(', ')}`,
-      Array.from({ length: n }, (_, k) => i + k),
-    );
-  }
-  await knex.raw(
-    `INSERT INTO users (username, email, fullname, is_admin, lang, timezone, suspended, deleted, first_login_at, created_at, updated_at)
-     SELECT ${cat("'u'", 'n')}, ${cat("'u'", 'n', "'@example.com'")}, ${cat("'User '", 'n')}, 0, CASE WHEN n % 2 = 0 THEN 'aa' ELSE 'bb' END, 'UTC', 0, 0, ?, ?, ?
-     FROM bench_seq ORDER BY n`,
-    [now, now, now],
-  );
+  await seedNumberedUsers(site, dialect, 2 * MEMBERS, "CASE WHEN n % 2 = 0 THEN 'aa' ELSE 'bb' END");
   const audience = await site.services.audiences.create({ name: 'Speakers', rules: [{ type: 'user_field', field: 'lang', value: 'aa' }] });
   const course = await site.services.courses.create({ shortname: 'bench-course', fullname: 'Bench course' });
   const { program } = await site.services.programs.create({
@@ -109,60 +88,52 @@ async function baseline(site: Site, round: number, ids: { audienceId: number; pr
 }
 
 async function main(): Promise<void> {
-  const database = await createTestDatabase(dialect);
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'waymark-bench-aud-'));
-  for (const id of PLUGINS) fs.symlinkSync(path.resolve(import.meta.dirname, '../../plugins', id), path.join(pluginsDir, id));
-  const site = createSite({
-    config: { databaseUrl: database.url, pluginsDir },
-    logger: winston.createLogger({ silent: true, transports: [new winston.transports.Console()] }),
-  });
-  try {
-    await site.start();
-    const seeded = performance.now();
-    const ids = await seed(site);
-    const { audienceId, programId } = ids;
-    console.log(`${dialect}: ${2 * MEMBERS} users, audience of ${MEMBERS} assigned a program, seeded in ${s(performance.now() - seeded)}`);
-    const recomputes: number[] = [];
-    const baselines: number[] = [];
-    let statements = 0;
-    const count = () => statements++;
-    for (let round = 0; round < ROUNDS; round++) {
-      baselines.push(await baseline(site, round, ids));
-      const lang = round % 2 === 0 ? 'bb' : 'aa';
-      await site.services.audiences.update(audienceId, { rules: [{ type: 'user_field', field: 'lang', value: lang }] });
-      statements = 0;
-      // Where the time goes: the assignment module's answer to the batches (enrolment included), and
-      // enrol_program's (un)enrolment inside it.
-      const inHooks = { batch: 0, enrolment: 0 };
-      const stopIntercepting = site.hooks.intercept((event) => {
-        if (event.hook === 'onAudienceMembershipBatch' || event.hook === 'onAssignmentChange') inHooks.batch += event.durationMs;
-        if (event.hook === 'onProgramAssigned' || event.hook === 'onProgramUnassigned') inHooks.enrolment += event.durationMs;
-      });
-      site.db.knex.on('query', count);
-      const started = performance.now();
-      const counts = await site.services.audiences.recompute(audienceId);
-      recomputes.push(performance.now() - started);
-      site.db.knex.off('query', count);
-      stopIntercepting();
-      const [{ n }] = (await site.db.knex('program_user_assignments').where({ program_id: programId, status: 'active' }).count({ n: '*' })) as Array<{
-        n: number | string;
-      }>;
-      if (counts.added !== MEMBERS || counts.removed !== MEMBERS || Number(n) !== MEMBERS)
-        throw new Error(`round ${round}: added ${counts.added}, removed ${counts.removed}, assigned ${n}; expected ${MEMBERS} each`);
-      console.log(
-        `  round ${round + 1}: baseline ${s(baselines[round]!)}, recompute ${s(recomputes[round]!)} (${counts.added} in, ${counts.removed} out, ${statements} statements; assignment ${s(inHooks.batch)}, of which enrolment ${s(inHooks.enrolment)})`,
-      );
-      // The queued recompute job (a no-op now) and the events' deliveries, outside the timing.
-      await site.jobs.drain();
-    }
-    const r = median(recomputes);
-    const b = median(baselines);
-    console.log(`  median: baseline ${s(b)}, recompute ${s(r)}, recompute / baseline ${(r / b).toFixed(1)}x`);
-  } finally {
-    await site.stop();
-    await database.drop();
-    fs.rmSync(pluginsDir, { recursive: true, force: true });
-  }
+  await withBenchSite(
+    'bench-audiences-secret-0123456789',
+    async (site) => {
+      const seeded = performance.now();
+      const ids = await seed(site);
+      const { audienceId, programId } = ids;
+      console.log(`${dialect}: ${2 * MEMBERS} users, audience of ${MEMBERS} assigned a program, seeded in ${s(performance.now() - seeded)}`);
+      const recomputes: number[] = [];
+      const baselines: number[] = [];
+      let statements = 0;
+      const count = () => statements++;
+      for (let round = 0; round < ROUNDS; round++) {
+        baselines.push(await baseline(site, round, ids));
+        const lang = round % 2 === 0 ? 'bb' : 'aa';
+        await site.services.audiences.update(audienceId, { rules: [{ type: 'user_field', field: 'lang', value: lang }] });
+        statements = 0;
+        // Where the time goes: the assignment module's answer to the batches (enrolment included), and
+        // enrol_program's (un)enrolment inside it.
+        const inHooks = { batch: 0, enrolment: 0 };
+        const stopIntercepting = site.hooks.intercept((event) => {
+          if (event.hook === 'onAudienceMembershipBatch' || event.hook === 'onAssignmentChange') inHooks.batch += event.durationMs;
+          if (event.hook === 'onProgramAssigned' || event.hook === 'onProgramUnassigned') inHooks.enrolment += event.durationMs;
+        });
+        site.db.knex.on('query', count);
+        const started = performance.now();
+        const counts = await site.services.audiences.recompute(audienceId);
+        recomputes.push(performance.now() - started);
+        site.db.knex.off('query', count);
+        stopIntercepting();
+        const [{ n }] = (await site.db.knex('program_user_assignments').where({ program_id: programId, status: 'active' }).count({ n: '*' })) as Array<{
+          n: number | string;
+        }>;
+        if (counts.added !== MEMBERS || counts.removed !== MEMBERS || Number(n) !== MEMBERS)
+          throw new Error(`round ${round}: added ${counts.added}, removed ${counts.removed}, assigned ${n}; expected ${MEMBERS} each`);
+        console.log(
+          `  round ${round + 1}: baseline ${s(baselines[round]!)}, recompute ${s(recomputes[round]!)} (${counts.added} in, ${counts.removed} out, ${statements} statements; assignment ${s(inHooks.batch)}, of which enrolment ${s(inHooks.enrolment)})`,
+        );
+        // The queued recompute job (a no-op now) and the events' deliveries, outside the timing.
+        await site.jobs.drain();
+      }
+      const r = median(recomputes);
+      const b = median(baselines);
+      console.log(`  median: baseline ${s(b)}, recompute ${s(r)}, recompute / baseline ${(r / b).toFixed(1)}x`);
+    },
+    PLUGINS,
+  );
 }
 
 await main();

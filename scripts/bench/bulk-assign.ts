@@ -13,40 +13,22 @@
  * through the bulk job, with every job it queues drained. Both end with USERS learners assigned.
  * Rounds alternate; the medians and their ratio are printed (BENCH_ROUNDS, default 3).
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import winston from 'winston';
-import { createSite, type Site } from '../../core/site';
+import type { Site } from '../../core/site';
 import { BULK_ASSIGN_JOB } from '../../core/modules/assignment/user-pages';
-import { createTestDatabase } from '../../test/utils/db';
 import type { Dialect } from '../../core/kernel/db/database';
-import { median } from './support';
+import { median, seedNumberedUsers, withBenchSite } from './support';
 
 const USERS = Number(process.env.BENCH_USERS ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const dialect: Dialect = process.env.BENCH_DB === 'mysql' ? 'mysql' : 'sqlite';
 const PLUGINS = ['assign_individual', 'assign_audience'];
 
-const cat = (...parts: string[]): string => (dialect === 'mysql' ? `CONCAT(${parts.join(', ')})` : parts.join(' || '));
 const s = (ms: number): string => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`);
 
 async function seed(site: Site): Promise<{ audienceId: number; courseId: number }> {
   const knex = site.db.knex;
   const now = site.db.now();
-  await knex.schema.createTable('bench_seq', (t) => t.integer('n').primary());
-  for (let i = 1; i <= USERS; i += 500) {
-    const n = Math.min(500, USERS - i + 1);
-    await knex.raw(
-      `INSERT INTO bench_seq (n) VALUES ${new Array(n).fill('(?)').join(', ')}`,
-      Array.from({ length: n }, (_, k) => i + k),
-    );
-  }
-  await knex.raw(
-    `INSERT INTO users (username, email, fullname, is_admin, lang, timezone, suspended, deleted, first_login_at, created_at, updated_at)
-     SELECT ${cat("'u'", 'n')}, ${cat("'u'", 'n', "'@example.com'")}, ${cat("'User '", 'n')}, 0, 'en', 'UTC', 0, 0, ?, ?, ? FROM bench_seq ORDER BY n`,
-    [now, now, now],
-  );
+  await seedNumberedUsers(site, dialect, USERS);
   const audience = await site.services.audiences.create({ name: 'Everyone' });
   await knex.raw(`INSERT INTO audience_members (audience_id, user_id, source, added_at) SELECT ?, id, 'manual', ? FROM users`, [audience.id, now]);
   const course = await site.services.courses.create({ shortname: 'bench-course', fullname: 'Bench course' });
@@ -59,46 +41,38 @@ async function assigned(site: Site, programId: number): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const database = await createTestDatabase(dialect);
-  const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'waymark-bench-bulk-'));
-  for (const id of PLUGINS) fs.symlinkSync(path.resolve(import.meta.dirname, '../../plugins', id), path.join(pluginsDir, id));
-  const site = createSite({
-    config: { databaseUrl: database.url, pluginsDir },
-    logger: winston.createLogger({ silent: true, transports: [new winston.transports.Console()] }),
-  });
-  try {
-    await site.start();
-    const seeded = performance.now();
-    const { audienceId, courseId } = await seed(site);
-    console.log(`${dialect}: ${USERS} users in one audience, seeded in ${s(performance.now() - seeded)}`);
-    const program = async (name: string) =>
-      (await site.services.programs.create({ shortname: name, fullname: name, courseSets: [{ courseIds: [courseId], rule: 'all' }] })).program.id;
-    const bulk: number[] = [];
-    const audience: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const viaAudience = await program(`audience-${round}`);
-      let started = performance.now();
-      await site.services.assignment.addRule(viaAudience, { source: 'audience', instanceId: audienceId });
-      await site.jobs.drain();
-      audience.push(performance.now() - started);
+  await withBenchSite(
+    'bench-bulk-assign-secret-0123456789',
+    async (site) => {
+      const seeded = performance.now();
+      const { audienceId, courseId } = await seed(site);
+      console.log(`${dialect}: ${USERS} users in one audience, seeded in ${s(performance.now() - seeded)}`);
+      const program = async (name: string) =>
+        (await site.services.programs.create({ shortname: name, fullname: name, courseSets: [{ courseIds: [courseId], rule: 'all' }] })).program.id;
+      const bulk: number[] = [];
+      const audience: number[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const viaAudience = await program(`audience-${round}`);
+        let started = performance.now();
+        await site.services.assignment.addRule(viaAudience, { source: 'audience', instanceId: audienceId });
+        await site.jobs.drain();
+        audience.push(performance.now() - started);
 
-      const viaBulk = await program(`bulk-${round}`);
-      started = performance.now();
-      await site.jobs.enqueue(BULK_ASSIGN_JOB, { programId: viaBulk, choice: {} });
-      await site.jobs.drain();
-      bulk.push(performance.now() - started);
+        const viaBulk = await program(`bulk-${round}`);
+        started = performance.now();
+        await site.jobs.enqueue(BULK_ASSIGN_JOB, { programId: viaBulk, choice: {} });
+        await site.jobs.drain();
+        bulk.push(performance.now() - started);
 
-      const counts = [await assigned(site, viaAudience), await assigned(site, viaBulk)];
-      if (counts.some((n) => n !== USERS)) throw new Error(`expected ${USERS} assigned by each route, got ${counts.join(' and ')}`);
-      console.log(`round ${round + 1}: audience rule ${s(audience[round]!)}, bulk assign ${s(bulk[round]!)}`);
-    }
-    const [a, b] = [median(audience), median(bulk)];
-    console.log(`median: audience rule ${s(a)}, bulk assign of ${USERS} individual rules ${s(b)}: ${(b / a).toFixed(2)} x the audience rule`);
-  } finally {
-    await site.stop();
-    await database.drop();
-    fs.rmSync(pluginsDir, { recursive: true, force: true });
-  }
+        const counts = [await assigned(site, viaAudience), await assigned(site, viaBulk)];
+        if (counts.some((n) => n !== USERS)) throw new Error(`expected ${USERS} assigned by each route, got ${counts.join(' and ')}`);
+        console.log(`round ${round + 1}: audience rule ${s(audience[round]!)}, bulk assign ${s(bulk[round]!)}`);
+      }
+      const [a, b] = [median(audience), median(bulk)];
+      console.log(`median: audience rule ${s(a)}, bulk assign of ${USERS} individual rules ${s(b)}: ${(b / a).toFixed(2)} x the audience rule`);
+    },
+    PLUGINS,
+  );
 }
 
 await main();

@@ -35,11 +35,19 @@ export async function time(runs: number, work: (i: number) => Promise<unknown>):
   return median(samples);
 }
 
-/** Runs `body` on a started site over a fresh database, then stops it and drops the database. */
-export async function withBenchSite(sessionSecret: string, body: (site: Site, dialect: Dialect) => Promise<void>): Promise<void> {
+/**
+ * Runs `body` on a started site over a fresh database, with these shipped plugins (none by
+ * default), then stops it and drops the database.
+ */
+export async function withBenchSite(
+  sessionSecret: string,
+  body: (site: Site, dialect: Dialect) => Promise<void>,
+  plugins: readonly string[] = [],
+): Promise<void> {
   const dialect: Dialect = process.env.BENCH_DB === 'mysql' ? 'mysql' : 'sqlite';
   const database = await createTestDatabase(dialect);
   const pluginsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'waymark-bench-plugins-'));
+  for (const id of plugins) fs.symlinkSync(path.resolve(import.meta.dirname, '../../plugins', id), path.join(pluginsDir, id));
   const site = createSite({
     config: { databaseUrl: database.url, pluginsDir, logLevel: 'error', sessionSecret },
     logger: winston.createLogger({ level: 'error', transports: [new winston.transports.Console()] }),
@@ -77,3 +85,27 @@ export function primaryKeyBaseline(site: Site, table: string, rows: number, runs
 /** Prints "what  ms  N x baseline", `what` padded to `width`. */
 export const ratioLine = (baseline: number, width: number) => (what: string, ms: number) =>
   console.log(`${what.padEnd(width)} ${ms.toFixed(2).padStart(8)} ms   ${(ms / baseline).toFixed(1).padStart(6)} x baseline`);
+
+/**
+ * Inserts `count` users u1..uN (ids in that order), set-based, with `lang` an SQL expression of
+ * their number `n` (default 'en'); leaves `bench_seq` (1..count) for further seeding.
+ */
+export async function seedNumberedUsers(site: Site, dialect: Dialect, count: number, lang = "'en'"): Promise<void> {
+  const knex = site.db.knex;
+  const now = site.db.now();
+  const cat = (...parts: string[]): string => (dialect === 'mysql' ? `CONCAT(${parts.join(', ')})` : parts.join(' || '));
+  await knex.schema.createTable('bench_seq', (t) => t.integer('n').primary());
+  for (let i = 1; i <= count; i += 500) {
+    const n = Math.min(500, count - i + 1);
+    await knex.raw(
+      `INSERT INTO bench_seq (n) VALUES ${new Array(n).fill('(?)').join(', ')}`,
+      Array.from({ length: n }, (_, k) => i + k),
+    );
+  }
+  await knex.raw(
+    `INSERT INTO users (username, email, fullname, is_admin, lang, timezone, suspended, deleted, first_login_at, created_at, updated_at)
+     SELECT ${cat("'u'", 'n')}, ${cat("'u'", 'n', "'@example.com'")}, ${cat("'User '", 'n')}, 0, ${lang}, 'UTC', 0, 0, ?, ?, ?
+     FROM bench_seq ORDER BY n`,
+    [now, now, now],
+  );
+}
