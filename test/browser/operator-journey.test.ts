@@ -138,7 +138,7 @@ describe('browser: the operator journey, by name only (issue 14)', function () {
     // A static audience, its members found by name.
     await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Audiences' }).click();
     await look(page, 'audiences');
-    await page.getByLabel('Name').fill('Warehouse team');
+    await page.getByLabel('Name', { exact: true }).fill('Warehouse team');
     await press(page, 'Create');
     expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal('Warehouse team');
     await look(page, 'audience');
