@@ -55,7 +55,7 @@ const PLAN_PAGE = `<div class="wrap wide">
         <th scope="row">{{fullname}} <span class="muted">{{shortname}}</span></th>
         <td data-label="Added"><time datetime="{{addedAt}}">{{formatDate addedAt format="date"}}</time>{{#if addedBy}} <span class="muted">by {{addedBy.fullname}}</span>{{/if}}</td>
         <td data-label="Program assignment">{{routeWords}}</td>
-        <td data-label="Actions">
+        <td class="actions">
           <form method="post" action="/admin/users/{{../account.id}}/learning-plan/{{programId}}/remove">{{> csrf}}<button type="submit" class="link-button">Take out<span class="sr-only"> {{fullname}}</span></button></form>
         </td>
       </tr>

@@ -9,6 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { TestSite } from '../utils/site';
 import { SCREENSHOTS as SHOTS, signInAs, startBrowserSite, type BrowserSite } from './harness';
 import { PASSWORD, seedScenario, type Scenario } from './scenario';
+import { LearningPlans } from '../../plugins/tool_learningplan/plans';
 
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 800 };
@@ -30,6 +31,13 @@ describe('browser: the people console', function () {
       const sales = await built.site.services.hierarchy.create('organisation', { name: 'Sales and business development worldwide' });
       orgId = (await built.site.services.hierarchy.create('organisation', { name: 'Europe, the Middle East and Africa', parentId: sales.id })).id;
       await built.site.services.jobAssignments.create(s.otherId, { organisationId: orgId });
+      // A learning plan with a program whose name is long, for the plan page's table on a phone.
+      const { program } = await built.site.services.programs.create({
+        shortname: 'LEADPATH',
+        fullname: 'Leadership pathway for team leaders in customer operations',
+        courseSets: [{ courseIds: [s.courses.a], rule: 'all' }],
+      });
+      await new LearningPlans(built.site.db).add(s.otherId, program.id, null);
     });
     ({ t, base, browser } = site);
   });
@@ -147,6 +155,7 @@ describe('browser: the people console', function () {
           ['organisation-holders', `/admin/organisations/${orgId}?show=holders`],
           ['positions', '/admin/positions'],
           ['audience-static', `/admin/audiences/${staticId}`],
+          ['user-learning-plan', `/admin/users/${s.otherId}/learning-plan`],
         ];
         for (const [shotName, url] of urls) {
           await page.goto(url);
