@@ -72,6 +72,14 @@ describe(`assigning a program to many users (${testDialect})`, function () {
     expect(dueOf.get(rest[0]!)).to.equal('2031-01-01');
     expect(dueOf.get(rest[10]!)).to.equal('2030-06-30');
 
+    // The nightly reconcile compares these hundreds of rules with what they list (together, on
+    // MariaDB) and repairs only what drifted: a membership lost out of band comes back, once.
+    await site.db.knex('program_rule_members').where({ program_id: program.id, user_id: rest[20]! }).delete();
+    const repaired = await assignment.reconcile();
+    expect(repaired.membersInserted).to.equal(1);
+    const quiet = await assignment.reconcile();
+    expect([quiet.membersInserted, quiet.membersDeleted, quiet.membersUpdated, quiet.assignmentsWritten]).to.deep.equal([0, 0, 0, 0]);
+
     // Asking again adds nothing and queues nothing.
     expect(await assignment.assignUsers(program.id, ids, null)).to.deep.equal({ added: 0, jobId: null });
     // The suspended user got no rule: reactivating them later does not assign them this program.

@@ -86,6 +86,35 @@ export async function compareWithMembers(
 }
 
 /**
+ * {@link compareWithMembers} for several rules at once (the nightly reconcile of a program with
+ * thousands of individual rules): one statement per hundred rules, a UNION ALL of each rule's
+ * desired set joined to its own rows, counted per rule. A rule whose desired set is empty is absent
+ * from the result (all its counts are zero).
+ */
+export async function compareManyWithMembers(
+  trx: Knex.Transaction,
+  rules: ReadonlyArray<{ ruleId: number; desired: SqlFragment; stale: SqlFragment | null }>,
+): Promise<Map<number, { desired: number; matched: number; stale: number }>> {
+  const out = new Map<number, { desired: number; matched: number; stale: number }>();
+  for (const part of chunk(rules, 100)) {
+    const union = part
+      .map(
+        (r) =>
+          `SELECT ? AS rule_id, m.user_id AS matched, ${r.stale ? `CASE WHEN ${r.stale.sql} THEN 1 END` : 'NULL'} AS stale
+           FROM (${r.desired.sql}) d LEFT JOIN program_rule_members m ON m.rule_id = ? AND m.user_id = d.user_id`,
+      )
+      .join(' UNION ALL ');
+    const rows = await queryRows<{ rule_id: number; desired: number; matched: number; stale: number }>(
+      trx,
+      `SELECT c.rule_id, COUNT(*) AS desired, COUNT(c.matched) AS matched, COUNT(c.stale) AS stale FROM (${union}) c GROUP BY c.rule_id`,
+      part.flatMap((r) => [r.ruleId, ...(r.stale?.bindings ?? []), ...r.desired.bindings, r.ruleId]),
+    );
+    for (const row of rows) out.set(num(row.rule_id), { desired: num(row.desired), matched: num(row.matched), stale: num(row.stale) });
+  }
+  return out;
+}
+
+/**
  * Lists the desired users the rule does not list yet; `skipListed: false` when the range has no rows
  * of the rule (a first sync), so no per-row probe is needed. Returns how many rows were inserted.
  */
