@@ -28,6 +28,8 @@ import { programExists as programFound, userIdSpan } from './store/lookups';
 export const RULE_SYNC_JOB = 'assignment_rule_sync';
 /** Background job that applies a batch of new rules of one program (`assignUsers`) together. */
 export const RULES_SYNC_JOB = 'assignment_rules_sync';
+/** Background job (scheduled nightly) that re-runs every rule; writes nothing when nothing changed. */
+export const RECONCILE_JOB = 'assignment_reconcile';
 /** The source `assignUsers` writes rules of: the assign_individual plugin's. */
 const INDIVIDUAL_SOURCE = 'individual';
 
@@ -44,8 +46,6 @@ function splitRange(range: UserScope, size: number): UserScope[] {
   for (let start = range.lo; start <= range.hi; start += size) out.push({ lo: start, hi: Math.min(range.hi, start + size - 1) });
   return out;
 }
-/** Background job (scheduled nightly) that re-runs every rule; writes nothing when nothing changed. */
-export const RECONCILE_JOB = 'assignment_reconcile';
 
 /** POST /programs/{id}/assignments body: the source, its instance properties and the due rule. */
 export interface AssignmentRuleInput {

@@ -80,13 +80,12 @@ export function registerUserAssignmentPages(deps: UserAssignmentPagesDeps, pages
       await job.progress(0, total, 'Assigning');
       for (;;) {
         const page = await deps.users.list(filter, order, { limit: BULK_BATCH, from });
-        added += (
-          await deps.service.assignUsers(
-            programId,
-            page.items.map((u) => u.id),
-            dueOf(dueDate),
-          )
-        ).added;
+        const assigned = await deps.service.assignUsers(
+          programId,
+          page.items.map((u) => u.id),
+          dueOf(dueDate),
+        );
+        added += assigned.added;
         done += page.items.length;
         await job.progress(Math.min(done, total), total, `${added} assigned`);
         const last = page.items[page.items.length - 1];
