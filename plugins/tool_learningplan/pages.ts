@@ -6,6 +6,7 @@ import {
   parseId,
   PickError,
   pickState,
+  postedPickState,
   resolvePick,
   WaymarkError,
   type FeatureContext,
@@ -74,9 +75,10 @@ const PLAN_PAGE = `<div class="wrap wide">
   </form>
 </div>`;
 
-function userIdOf(value: unknown): number {
+/** A path id, or a 404 naming what it was meant to be. */
+function idOf(value: unknown, what: string): number {
   const id = parseId(value);
-  if (id === null) throw notFound('User', String(value));
+  if (id === null) throw notFound(what, String(value));
   return id;
 }
 
@@ -89,7 +91,7 @@ export function registerPlanPages(deps: PlanPageDeps, routes: FeatureContext['ro
   theme.partial('plan', PLAN_PAGE);
 
   const show = async (req: Request, res: Response, over: { errors?: string[]; programPick?: PickState } = {}, status?: number): Promise<void> => {
-    const user = await deps.users.get(userIdOf(req.params.id));
+    const user = await deps.users.get(idOf(req.params.id, 'User'));
     const base = `/admin/users/${user.id}/learning-plan`;
     const position = pagePositionOf(PLAN_ORDER, req.method === 'GET' ? (req.query as Record<string, unknown>) : {}, PAGE);
     const page = await deps.plans.list(user.id, position);
@@ -116,16 +118,16 @@ export function registerPlanPages(deps: PlanPageDeps, routes: FeatureContext['ro
     path: '/admin/users/:id/learning-plan',
     access: 'admin',
     async handler(req, res) {
-      const userId = userIdOf(req.params.id);
-      let programPick: PickState | undefined;
+      const userId = idOf(req.params.id, 'User');
       try {
         const program = await resolvePick(deps.programs(), req.body, 'program', { label: 'Program', required: true });
-        programPick = await pickState(deps.programs(), program!.id);
         await deps.plans.add(userId, program!.id, req.user!.id);
       } catch (error) {
         if (error instanceof PickError) return show(req, res, { errors: [error.message], programPick: error.state }, 422);
         // A program the learner already has another way is the operator's to see, not a failure page.
-        if (error instanceof WaymarkError && error.status === 409) return show(req, res, { errors: [error.message], programPick }, 409);
+        if (error instanceof WaymarkError && error.status === 409) {
+          return show(req, res, { errors: [error.message], programPick: postedPickState(req.body, 'program') }, 409);
+        }
         throw error;
       }
       res.redirect(303, `/admin/users/${userId}/learning-plan?notice=added`);
@@ -136,10 +138,8 @@ export function registerPlanPages(deps: PlanPageDeps, routes: FeatureContext['ro
     path: '/admin/users/:id/learning-plan/:programId/remove',
     access: 'admin',
     async handler(req, res) {
-      const userId = userIdOf(req.params.id);
-      const programId = parseId(req.params.programId);
-      if (programId === null) throw notFound('Program in this learning plan', String(req.params.programId));
-      await deps.plans.remove(userId, programId);
+      const userId = idOf(req.params.id, 'User');
+      await deps.plans.remove(userId, idOf(req.params.programId, 'Program in this learning plan'));
       res.redirect(303, `/admin/users/${userId}/learning-plan?notice=removed`);
     },
   });

@@ -34,6 +34,7 @@ import {
   setFixedDue,
   writeMemberDue,
   type MemberDueRow,
+  type MemberComparison,
   type SqlFragment,
 } from './store/members';
 import { activeAssignedTimes, activeWithoutCompletion, assignmentsDifferingFromRules, upsertAssignments, type AssignmentRow } from './store/assignments';
@@ -264,7 +265,7 @@ export class AssignmentSync {
     scope: UserScope,
     now: number,
     currentCount: number,
-    compared?: { desired: number; matched: number; stale: number },
+    known: { desired?: SqlFragment; compared?: MemberComparison } = {},
   ): Promise<{ inserted: number; deleted: number; dueWork: boolean }> {
     if (rule.deletedAt !== null) {
       const deleted = await deleteMembersInRange(trx, rule.id, scope);
@@ -272,7 +273,7 @@ export class AssignmentSync {
     }
     const source = this.source(rule.source);
     if (!source) return { inserted: 0, deleted: 0, dueWork: false };
-    const d = this.desired(trx, rule, source, scope);
+    const d = known.desired ?? this.desired(trx, rule, source, scope);
     const due = this.initialDue(rule, now);
     let needInsert = true;
     let needDelete = false;
@@ -280,7 +281,7 @@ export class AssignmentSync {
     if (currentCount > 0) {
       // One pass over the desired set says which side of the difference is non-empty and whether
       // kept rows carry a stale due date, so an unchanged rule costs one evaluation of its members.
-      const m = compared ?? (await compareWithMembers(trx, rule.id, d, this.staleDue(rule)));
+      const m = known.compared ?? (await compareWithMembers(trx, rule.id, d, this.staleDue(rule)));
       needInsert = m.desired > m.matched;
       needDelete = currentCount > m.matched;
       stale = m.stale;
@@ -657,38 +658,38 @@ export class AssignmentSync {
     const now = this.context.db.now();
     const counters = emptyCounters();
     const current = await this.currentCounts(trx, rules, scope);
+    const count = (rule: LoadedRule): number => current.get(rule.id) ?? 0;
+    // Each live rule's desired set is built once, for the combined statements and its own.
+    const live = rules.filter((r) => r.deletedAt === null && this.source(r.source));
+    const desired = new Map(live.map((r) => [r.id, this.desired(trx, r, this.source(r.source)!, scope)] as const));
     // Rules that list nobody in the range yet and whose due dates are final at insert (a batch of
     // new individual rules) get their members together: a statement per hundred rules, not per rule.
-    const first = options.fullDue ? [] : rules.filter((r) => r.deletedAt === null && !current.get(r.id) && this.source(r.source) && !this.readsEvent(r));
-    if (first.length > 1) {
+    const first = options.fullDue ? [] : live.filter((r) => count(r) === 0 && !this.readsEvent(r));
+    const batched = new Set(first.length > 1 ? first.map((r) => r.id) : []);
+    if (batched.size) {
       counters.membersInserted += await insertFirstMembers(
         trx,
         programId,
-        first.map((r) => ({ ruleId: r.id, desired: this.desired(trx, r, this.source(r.source)!, scope), due: this.initialDue(r, now) })),
+        first.map((r) => ({ ruleId: r.id, desired: desired.get(r.id)!, due: this.initialDue(r, now) })),
         now,
       );
     }
-    const batched = new Set(first.length > 1 ? first.map((r) => r.id) : []);
     // Rules that already list people here are compared with what they desire together too (the
-    // reconcile of thousands of individual rules); only those that differ do per-rule work. MariaDB
-    // only: a statement there is a round trip, while SQLite's per-rule statements are cached and
-    // in process, and measured faster than the combined one.
-    const listing = this.dialect === 'mysql' ? rules.filter((r) => r.deletedAt === null && (current.get(r.id) ?? 0) > 0 && this.source(r.source)) : [];
+    // reconcile of thousands of individual rules), so an unchanged one costs no statement of its own.
+    // MariaDB only: a statement there is a round trip, while SQLite's per-rule statements are cached
+    // and in process, and measured faster than the combined one.
+    const listing = this.dialect === 'mysql' ? live.filter((r) => count(r) > 0) : [];
     const compared =
       listing.length > 1
         ? await compareManyWithMembers(
             trx,
-            listing.map((r) => ({ ruleId: r.id, desired: this.desired(trx, r, this.source(r.source)!, scope), stale: this.staleDue(r) })),
+            listing.map((r) => ({ ruleId: r.id, desired: desired.get(r.id)!, stale: this.staleDue(r) })),
           )
-        : new Map<number, { desired: number; matched: number; stale: number }>();
-    const none = { desired: 0, matched: 0, stale: 0 };
+        : null;
     for (const rule of rules) {
       if (batched.has(rule.id)) continue;
-      const currentCount = current.get(rule.id) ?? 0;
-      const m = listing.length > 1 && currentCount > 0 && rule.deletedAt === null && this.source(rule.source) ? (compared.get(rule.id) ?? none) : undefined;
-      // Unchanged, and its due dates final at insert and current: nothing to do for this rule.
-      if (m && m.desired === m.matched && currentCount === m.matched && m.stale === 0 && !this.readsEvent(rule) && !options.fullDue) continue;
-      const { inserted, deleted, dueWork } = await this.syncRuleMembers(trx, rule, scope, now, currentCount, m);
+      const known = { desired: desired.get(rule.id), compared: compared?.get(rule.id) };
+      const { inserted, deleted, dueWork } = await this.syncRuleMembers(trx, rule, scope, now, count(rule), known);
       counters.membersInserted += inserted;
       counters.membersDeleted += deleted;
       if (dueWork || options.fullDue) counters.membersUpdated += await this.syncRuleDue(trx, rule, scope, options.fullDue ?? false);

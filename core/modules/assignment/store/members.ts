@@ -28,6 +28,13 @@ export interface InitialDue {
   dueAt: number | null;
 }
 
+/** A rule's desired set next to the rows it has: how many it desires, how many of those it lists, how many of those are stale. */
+export interface MemberComparison {
+  desired: number;
+  matched: number;
+  stale: number;
+}
+
 /** A membership row's due values next to the event time read for it now. */
 export interface MemberDueRow {
   id: number;
@@ -70,12 +77,7 @@ export function deleteMembersInRange(trx: Knex.Transaction, ruleId: number, rang
  * One pass over the desired set: how many users it has, how many of them the rule already lists
  * and, with `stale`, how many of those listed rows match the condition.
  */
-export async function compareWithMembers(
-  trx: Knex.Transaction,
-  ruleId: number,
-  desired: SqlFragment,
-  stale: SqlFragment | null,
-): Promise<{ desired: number; matched: number; stale: number }> {
+export async function compareWithMembers(trx: Knex.Transaction, ruleId: number, desired: SqlFragment, stale: SqlFragment | null): Promise<MemberComparison> {
   const [m] = await queryRows<{ desired: number; matched: number; stale?: number }>(
     trx,
     `SELECT COUNT(*) AS desired, COUNT(m.user_id) AS matched${stale ? `, COUNT(CASE WHEN ${stale.sql} THEN 1 END) AS stale` : ''}
@@ -88,14 +90,14 @@ export async function compareWithMembers(
 /**
  * {@link compareWithMembers} for several rules at once (the nightly reconcile of a program with
  * thousands of individual rules): one statement per hundred rules, a UNION ALL of each rule's
- * desired set joined to its own rows, counted per rule. A rule whose desired set is empty is absent
- * from the result (all its counts are zero).
+ * desired set joined to its own rows, counted per rule.
  */
 export async function compareManyWithMembers(
   trx: Knex.Transaction,
   rules: ReadonlyArray<{ ruleId: number; desired: SqlFragment; stale: SqlFragment | null }>,
-): Promise<Map<number, { desired: number; matched: number; stale: number }>> {
-  const out = new Map<number, { desired: number; matched: number; stale: number }>();
+): Promise<Map<number, MemberComparison>> {
+  // A rule whose desired set is empty has no group in the result: all its counts are zero.
+  const out = new Map<number, MemberComparison>(rules.map((r) => [r.ruleId, { desired: 0, matched: 0, stale: 0 }]));
   for (const part of chunk(rules, 100)) {
     const union = part
       .map(

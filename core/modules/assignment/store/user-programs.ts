@@ -32,7 +32,7 @@ export async function countUserPrograms(executor: Executor, userId: number): Pro
   return num(row?.n ?? 0);
 }
 
-/** Of these users, the ones that exist and are neither suspended nor deleted: one read per 500. */
+/** Of these users, the ones that exist and are neither suspended nor deleted, in id order: one read per 500. */
 export async function activeUsersAmong(executor: Executor, userIds: readonly number[]): Promise<number[]> {
   const out: number[] = [];
   for (const part of chunk(userIds, 500)) {
